@@ -1,0 +1,93 @@
+/**
+ * The SDK assembled: the {@link Iaso} layer of every service over a store, and the Promise facade
+ * {@link createIaso} for code that does not use Effect.
+ * @module
+ */
+import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { OrgUnits } from "./registry/org-units.ts"
+import { Accounts, Records, Repos } from "./services.ts"
+import type { Store } from "./shared/store.ts"
+import { type Actor, CurrentActor } from "./tenancy/actor.ts"
+
+/** Every service of the SDK, given a store layer. */
+export const Iaso = {
+  /** The services (`Accounts`, `Records`, `OrgUnits`, `Repos`) over the provided `Store`. */
+  layer: Layer.mergeAll(Accounts.layer, Records.layer, OrgUnits.layer).pipe(Layer.provideMerge(Repos.layer))
+}
+
+/** The services provided by {@link Iaso.layer}. */
+export type IasoServices = Accounts | Records | OrgUnits | Repos
+
+type Fn = (...args: never) => unknown
+type Promised<S> = {
+  readonly [K in keyof S]: S[K] extends (...args: infer A) => Effect.Effect<infer R, infer _E, infer _C>
+    ? (...args: A) => Promise<R>
+    : S[K] extends Effect.Effect<infer R, infer _E, infer _C>
+      ? () => Promise<R>
+      : S[K] extends Fn
+        ? never
+        : S[K]
+}
+
+/** The services as async functions, for one actor. */
+export interface IasoAs {
+  readonly accounts: Promised<Omit<Accounts["Service"], "create" | "setup">>
+  readonly records: Promised<Omit<Records["Service"], "transaction">>
+  readonly orgUnits: Promised<OrgUnits["Service"]>
+}
+
+/** The Promise facade. */
+export interface IasoClient {
+  /** Host-app operations that need no actor. */
+  readonly accounts: Promised<Pick<Accounts["Service"], "create" | "setup">>
+  /** The services acting as `actor`. */
+  readonly as: (actor: Actor) => IasoAs
+  /** Closes the store. */
+  readonly dispose: () => Promise<void>
+  readonly [Symbol.asyncDispose]: () => Promise<void>
+}
+
+/**
+ * The SDK as async functions over a store layer (`MemoryStore.layer()`, `SqliteStore.layer(...)`...).
+ * A failed call rejects with the SDK's typed error (`NotFound`, `Forbidden`, `ValidationError`...).
+ */
+export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }): IasoClient => {
+  const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provide(options.store)))
+  const run = <A>(effect: Effect.Effect<A, unknown, IasoServices | CurrentActor>, actor?: Actor): Promise<A> =>
+    runtime
+      .runPromiseExit(actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices>) : Effect.provideService(effect, CurrentActor, actor))
+      .then((exit) => {
+        if (Exit.isSuccess(exit)) return exit.value
+        const failure = Cause.findErrorOption(exit.cause)
+        if (failure._tag === "Some") throw failure.value
+        throw Cause.squash(exit.cause)
+      })
+  const wrap = <S extends object>(tag: { readonly asEffect?: unknown } & Effect.Effect<S, never, IasoServices>, actor: Actor | undefined, keys: ReadonlyArray<keyof S>) => {
+    const out: Record<string, unknown> = {}
+    for (const key of keys) {
+      out[key as string] = (...args: ReadonlyArray<unknown>) =>
+        run(
+          Effect.flatMap(tag, (service) => {
+            const member = service[key] as unknown
+            return (typeof member === "function" ? member(...args) : member) as Effect.Effect<unknown, unknown, CurrentActor>
+          }),
+          actor
+        )
+    }
+    return out
+  }
+  const accountKeys = ["current", "update", "setDefaultVersion", "actorFor"] as const
+  const recordKeys = ["get", "list", "count", "create", "createMany", "update", "remove", "changesSince"] as const
+  const orgUnitKeys = ["create", "update", "move", "get", "children", "descendants", "hierarchy", "ancestors"] as const
+  const dispose = () => runtime.dispose()
+  return {
+    accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup"]) as unknown as IasoClient["accounts"],
+    as: (actor) => ({
+      accounts: wrap(Effect.service(Accounts), actor, accountKeys) as unknown as IasoAs["accounts"],
+      records: wrap(Effect.service(Records), actor, recordKeys) as unknown as IasoAs["records"],
+      orgUnits: wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as IasoAs["orgUnits"]
+    }),
+    dispose,
+    [Symbol.asyncDispose]: dispose
+  }
+}

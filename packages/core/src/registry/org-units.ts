@@ -1,0 +1,301 @@
+/**
+ * The `OrgUnits` service: creating, changing and moving org units with their materialised paths
+ * kept in one transaction, and reading the hierarchy (children, descendants, ancestors), all under
+ * IASO's access rules (permissions, org-unit roots, editable types, read-only sources).
+ * @module
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import { audit, orgUnitAccessConditions, Repos, type ServiceWriteError } from "../services.ts"
+import type { OrgUnitId } from "../shared/entity-ids.ts"
+import { Forbidden, NotFound, type StorageError, ValidationError, VersionConflict } from "../shared/errors.ts"
+import { GeoMultiPolygonInput, simplifyMultiPolygon } from "../shared/geometry.ts"
+import { uuidv7 } from "../shared/ids.ts"
+import type { Condition } from "../shared/query.ts"
+import type { ListOptions, Page, Repositories } from "../shared/repository.ts"
+import { now } from "../shared/time.ts"
+import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
+import { ORG_UNIT_READ } from "../tenancy/permissions.ts"
+import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
+import { DataSourceModel, SourceVersionModel } from "./sources.ts"
+
+const SOURCE = "ORG_UNIT_API"
+
+/** What a caller gives to create an org unit: the unit's fields, without path and depth (computed). */
+export type OrgUnitCreate = Omit<
+  OrgUnit,
+  "id" | "accountId" | "version" | "createdAt" | "updatedAt" | "path" | "depth" | "custom" | "validationStatus" | "extraFields" | "code" | "geom" | "catchment" | "simplifiedGeom"
+> & {
+  readonly id?: OrgUnitId
+  readonly custom?: boolean
+  /** Default `NEW`. */
+  readonly validationStatus?: OrgUnit["validationStatus"]
+  readonly extraFields?: OrgUnit["extraFields"]
+  /** Default "". */
+  readonly code?: string
+  /** A Polygon or MultiPolygon (normalised to MultiPolygon); `simplifiedGeom` is computed from it unless given. */
+  readonly geom?: typeof GeoMultiPolygonInput.Encoded
+  readonly simplifiedGeom?: typeof GeoMultiPolygonInput.Encoded
+  readonly catchment?: typeof GeoMultiPolygonInput.Encoded
+}
+
+/** A change to an org unit's own fields (`null` clears an optional one). Moving is {@link OrgUnits.move}. */
+export type OrgUnitPatch = {
+  readonly [K in Exclude<keyof OrgUnitCreate, "id" | "parentId" | "versionId">]?: OrgUnitCreate[K] | null
+}
+
+const decodeShape = Schema.decodeUnknownSync(GeoMultiPolygonInput)
+
+/** Normalises geometry inputs (Polygon to MultiPolygon) and computes the simplified geometry. */
+const normaliseGeometry = (input: Record<string, unknown>): ValidationError | Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...input }
+  for (const key of ["geom", "simplifiedGeom", "catchment"] as const) {
+    const value = input[key]
+    if (value === undefined || value === null) continue
+    try {
+      out[key] = decodeShape(value)
+    } catch (error) {
+      if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error, [key])
+      return ValidationError.at([key], String(error))
+    }
+  }
+  if (out["geom"] !== undefined && out["geom"] !== null && input["simplifiedGeom"] === undefined) {
+    out["simplifiedGeom"] = simplifyMultiPolygon(out["geom"] as Parameters<typeof simplifyMultiPolygon>[0])
+  }
+  if (out["geom"] === null && input["simplifiedGeom"] === undefined) out["simplifiedGeom"] = null
+  return out
+}
+
+/** The org units service. */
+export class OrgUnits extends Context.Service<
+  OrgUnits,
+  {
+    /** Creates an org unit under its parent (or as a root), computing its path and depth. */
+    readonly create: (input: OrgUnitCreate) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
+    /** Changes an org unit's own fields (not its place in the tree: see `move`). */
+    readonly update: (id: OrgUnitId, patch: OrgUnitPatch, options?: { readonly expectedVersion?: number }) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
+    /**
+     * Moves an org unit under another parent (or to the root with `null`), rewriting the paths of
+     * its whole subtree in one transaction. Refused when it would create a cycle or cross versions.
+     */
+    readonly move: (id: OrgUnitId, parentId: OrgUnitId | null, options?: { readonly expectedVersion?: number }) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
+    /** One org unit visible to the actor. */
+    readonly get: (id: OrgUnitId) => Effect.Effect<OrgUnit, NotFound | Forbidden | StorageError, CurrentActor>
+    /** Direct children, a page. */
+    readonly children: (id: OrgUnitId, options?: ListOptions) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    /** Strict descendants (optionally down to `maxDepth` levels below), a page. */
+    readonly descendants: (
+      id: OrgUnitId,
+      options?: ListOptions & { readonly levels?: number }
+    ) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    /** The unit and its descendants, a page. */
+    readonly hierarchy: (
+      id: OrgUnitId,
+      options?: ListOptions & { readonly levels?: number }
+    ) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    /** Ancestors from the root down to the parent (those the actor may see). */
+    readonly ancestors: (id: OrgUnitId) => Effect.Effect<ReadonlyArray<OrgUnit>, NotFound | Forbidden | StorageError, CurrentActor>
+  }
+>()("@iaso/core/OrgUnits") {
+  static readonly layer = Layer.effect(
+    OrgUnits,
+    Effect.gen(function* () {
+      const repos = yield* Repos
+      return OrgUnits.of(makeOrgUnits(repos))
+    })
+  )
+}
+
+const visible = (repos: Repositories, actor: Actor, unit: OrgUnit): Effect.Effect<boolean, StorageError> =>
+  Effect.map(orgUnitAccessConditions(repos, actor), (conditions) =>
+    conditions.every((condition) => condition.op !== "startsWithAny" || condition.value.some((prefix) => unit.path.startsWith(prefix)))
+  )
+
+const makeOrgUnits = (repos: Repositories) => {
+  /** A unit the actor may see, else NotFound. */
+  const load = (actor: Actor, id: string) =>
+    Effect.gen(function* () {
+      const unit = yield* repos.get(OrgUnitModel, actor.accountId, id)
+      if (!(yield* visible(repos, actor, unit))) return yield* NotFound.of("OrgUnit", id)
+      return unit
+    })
+
+  const readable = (actor: Actor) => requireAny(actor, ORG_UNIT_READ, "reading org units")
+  const writable = (actor: Actor) => requireAny(actor, ["iaso_org_units"], "changing org units")
+
+  /** Refuses writes into a version whose data source is read-only. */
+  const checkSourceWritable = (actor: Actor, versionId: string) =>
+    Effect.gen(function* () {
+      const version = yield* repos.get(SourceVersionModel, actor.accountId, versionId)
+      const source = yield* repos.get(DataSourceModel, actor.accountId, version.dataSourceId)
+      if (source.readOnly) return yield* new Forbidden({ message: `the data source ${source.name} is read-only` })
+    })
+
+  const checkType = (actor: Actor, typeId: string | undefined) =>
+    mayEditType(actor, typeId)
+      ? Effect.void
+      : Effect.fail(new Forbidden({ message: "you may not edit org units of this type" }))
+
+  const create = (input: OrgUnitCreate) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* writable(actor)
+      const normalised = normaliseGeometry(input as unknown as Record<string, unknown>)
+      if (normalised instanceof ValidationError) return yield* normalised
+      if ("path" in normalised || "depth" in normalised) return yield* ValidationError.at(["path"], "is computed from the parent")
+      return yield* repos.driver.transaction(
+        Effect.gen(function* () {
+          yield* checkSourceWritable(actor, String(input.versionId))
+          yield* checkType(actor, input.orgUnitTypeId)
+          const id = (input.id ?? uuidv7((yield* now).getTime())) as OrgUnitId
+          let path = `${id}${PATH_SEPARATOR}`
+          let depth = 1
+          if (input.parentId !== undefined) {
+            const parent = yield* load(actor, input.parentId)
+            if (parent.versionId !== input.versionId) return yield* ValidationError.at(["parentId"], "Parent is not in the same version")
+            path = parent.path + path
+            depth = parent.depth + 1
+          } else if (actor.orgUnitRoots.length > 0) {
+            return yield* new Forbidden({ message: "an actor restricted to org units cannot create a root org unit" })
+          }
+          const created = yield* repos.insert(OrgUnitModel, actor.accountId, {
+            custom: false,
+            validationStatus: "NEW",
+            extraFields: {},
+            code: "",
+            ...normalised,
+            id,
+            path,
+            depth
+          })
+          yield* audit(repos, actor, SOURCE, OrgUnitModel, [{ id, after: created }])
+          return created
+        })
+      )
+    })
+
+  const update = (id: OrgUnitId, patch: OrgUnitPatch, options: { readonly expectedVersion?: number } = {}) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* writable(actor)
+      const fields = patch as Record<string, unknown>
+      for (const key of ["path", "depth", "parentId", "versionId"]) {
+        if (key in fields) return yield* ValidationError.at([key], key === "parentId" ? "use move to change the parent" : "cannot be changed")
+      }
+      const normalised = normaliseGeometry(fields)
+      if (normalised instanceof ValidationError) return yield* normalised
+      return yield* repos.driver.transaction(
+        Effect.gen(function* () {
+          const before = yield* load(actor, id)
+          yield* checkSourceWritable(actor, before.versionId)
+          yield* checkType(actor, before.orgUnitTypeId)
+          if ("orgUnitTypeId" in normalised) yield* checkType(actor, (normalised["orgUnitTypeId"] ?? undefined) as string | undefined)
+          const after = yield* repos.update(OrgUnitModel, actor.accountId, id, normalised, options)
+          yield* audit(repos, actor, SOURCE, OrgUnitModel, [{ id, before, after }])
+          return after
+        })
+      )
+    })
+
+  const move = (id: OrgUnitId, parentId: OrgUnitId | null, options: { readonly expectedVersion?: number } = {}) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* writable(actor)
+      if (parentId === null && actor.orgUnitRoots.length > 0) {
+        return yield* new Forbidden({ message: "an actor restricted to org units cannot move an org unit to the root" })
+      }
+      return yield* repos.driver.transaction(
+        Effect.gen(function* () {
+          const first = yield* load(actor, id)
+          const firstParent = parentId === null ? undefined : yield* load(actor, parentId)
+          // Lock both subtrees, then read again: a concurrent move may have changed the paths.
+          yield* repos.driver.lockSubtrees(OrgUnitModel, { accountId: actor.accountId }, [first.path, ...(firstParent === undefined ? [] : [firstParent.path])])
+          const unit = yield* load(actor, id)
+          const parent = parentId === null ? undefined : yield* load(actor, parentId)
+          if (options.expectedVersion !== undefined && options.expectedVersion !== unit.version) {
+            return yield* new VersionConflict({
+              model: "OrgUnit",
+              id,
+              expected: options.expectedVersion,
+              actual: unit.version,
+              message: `OrgUnit ${id} is at version ${unit.version}, not ${options.expectedVersion}`
+            })
+          }
+          yield* checkSourceWritable(actor, unit.versionId)
+          yield* checkType(actor, unit.orgUnitTypeId)
+          if (parent !== undefined) {
+            if (parent.versionId !== unit.versionId) return yield* ValidationError.at(["parentId"], "Parent is not in the same version")
+            if (parent.path.startsWith(unit.path)) {
+              return yield* ValidationError.at(["parentId"], "an org unit cannot be moved under itself or one of its descendants")
+            }
+          }
+          const path = `${parent?.path ?? ""}${id}${PATH_SEPARATOR}`
+          const depth = (parent?.depth ?? 0) + 1
+          if (path !== unit.path) {
+            yield* repos.driver.rewritePrefix(OrgUnitModel, { accountId: actor.accountId }, {
+              from: unit.path,
+              to: path,
+              depthDelta: depth - unit.depth,
+              updatedAt: (yield* now).getTime()
+            })
+          }
+          const after = yield* repos.update(OrgUnitModel, actor.accountId, id, { parentId, path, depth }, { expectedVersion: unit.version })
+          yield* audit(repos, actor, SOURCE, OrgUnitModel, [{ id, before: unit, after }])
+          return after
+        })
+      )
+    })
+
+  const access = (actor: Actor): Effect.Effect<ReadonlyArray<Condition>, StorageError> => orgUnitAccessConditions(repos, actor)
+
+  const below = (id: OrgUnitId, options: ListOptions & { readonly levels?: number }, includeSelf: boolean) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* readable(actor)
+      const unit = yield* load(actor, id)
+      const extra = yield* access(actor)
+      const { levels, ...list } = options
+      if (levels !== undefined && (!Number.isInteger(levels) || levels < 0)) return yield* ValidationError.at(["levels"], "expected a whole number of levels")
+      const self: ReadonlyArray<Condition> = includeSelf ? [] : [{ field: "id", op: "ne", value: unit.id }]
+      return yield* repos.subtree(
+        OrgUnitModel,
+        actor.accountId,
+        unit.path,
+        { ...list, ...(levels === undefined ? {} : { maxDepth: unit.depth + levels }) },
+        [...extra, ...self]
+      )
+    })
+
+  return {
+    create,
+    update,
+    move,
+    get: (id: OrgUnitId) =>
+      Effect.gen(function* () {
+        const actor = yield* CurrentActor
+        yield* readable(actor)
+        return yield* load(actor, id)
+      }),
+    children: (id: OrgUnitId, options: ListOptions = {}) =>
+      Effect.gen(function* () {
+        const actor = yield* CurrentActor
+        yield* readable(actor)
+        const unit = yield* load(actor, id)
+        return yield* repos.list(OrgUnitModel, actor.accountId, options, [
+          ...(yield* access(actor)),
+          { field: "parentId", op: "eq", value: unit.id }
+        ])
+      }),
+    descendants: (id: OrgUnitId, options: ListOptions & { readonly levels?: number } = {}) => below(id, options, false),
+    hierarchy: (id: OrgUnitId, options: ListOptions & { readonly levels?: number } = {}) => below(id, options, true),
+    ancestors: (id: OrgUnitId) =>
+      Effect.gen(function* () {
+        const actor = yield* CurrentActor
+        yield* readable(actor)
+        const unit = yield* load(actor, id)
+        const ids = unit.path.split(PATH_SEPARATOR).filter((part) => part.length > 0 && part !== unit.id)
+        const found = yield* repos.getMany(OrgUnitModel, actor.accountId, ids)
+        const checks = yield* Effect.forEach(found, (ancestor) => visible(repos, actor, ancestor))
+        return found.filter((_, i) => checks[i] === true).sort((a, b) => a.depth - b.depth)
+      })
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Model declarations: each aggregate declares once its Effect Schema, its owner scope, its indexes
+ * (including storage-enforced conditional uniqueness), its references with their on-delete rules,
+ * the columns derived from its fields for indexing (folded search keys, bounding boxes), and who
+ * may read and write it. SQL DDL, IndexedDB stores and memory indexes all come from this.
+ * @module
+ */
+import { Schema, SchemaAST } from "effect"
+import { AccountId } from "./ids.ts"
+import type { Condition, Scalar } from "./query.ts"
+import { Instant } from "./time.ts"
+
+/** How a column is stored. `integer` columns hold safe integers (epoch milliseconds included). */
+export type ColumnKind = "text" | "integer" | "real" | "boolean" | "json"
+
+/** A stored column. */
+export interface Column {
+  readonly name: string
+  readonly kind: ColumnKind
+  readonly nullable: boolean
+}
+
+/**
+ * An index. A `unique` index with `where` conditions is a conditional (partial) unique index:
+ * it only constrains rows matching every condition, and rows where one of the fields is absent
+ * are never in conflict (SQL semantics of NULL).
+ */
+export interface IndexDecl {
+  readonly name: string
+  readonly fields: ReadonlyArray<string>
+  readonly unique?: boolean
+  readonly where?: ReadonlyArray<Condition>
+}
+
+/** What deleting the referenced record does to the referencing ones. */
+export type OnDelete = "cascade" | "setNull" | "restrict"
+
+/** A reference from a field (holding an id) to a record of another model, in the same account. */
+export interface ReferenceDecl {
+  readonly field: string
+  readonly target: string
+  readonly onDelete: OnDelete
+}
+
+/** A column computed from the encoded record when it is written (never part of the domain record). */
+export interface DerivedDecl {
+  readonly name: string
+  readonly kind: ColumnKind
+  readonly compute: (row: Row) => Scalar | null
+}
+
+/** The materialised-path columns of a hierarchical model. */
+export interface HierarchyDecl {
+  readonly path: string
+  readonly depth: string
+  readonly parent: string
+}
+
+/** A stored row: the encoded record plus derived columns; absent values are absent keys. */
+export type Row = { readonly [column: string]: unknown }
+
+/** Who may read and write a model: any one permission of each list (an empty list: any actor of the account). */
+export interface AccessDecl {
+  readonly read: ReadonlyArray<string>
+  readonly write: ReadonlyArray<string>
+}
+
+/** The columns every record has. */
+export const SYSTEM_FIELDS = ["id", "accountId", "version", "createdAt", "updatedAt"] as const
+
+/** A record version: 1 on insert, +1 on every write. */
+export const RecordVersion = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+/** Runtime description of a model, the part adapters need (no schemas, no functions but derived). */
+export interface ModelMeta {
+  readonly name: string
+  readonly scope: "account" | "global"
+  readonly columns: ReadonlyArray<Column>
+  readonly indexes: ReadonlyArray<IndexDecl>
+  readonly hierarchy?: HierarchyDecl
+}
+
+type BaseFields<Id extends Schema.Top, S extends "account" | "global"> = S extends "account"
+  ? { readonly id: Id; readonly accountId: typeof AccountId; readonly version: typeof RecordVersion; readonly createdAt: typeof Instant; readonly updatedAt: typeof Instant }
+  : { readonly id: Id; readonly version: typeof RecordVersion; readonly createdAt: typeof Instant; readonly updatedAt: typeof Instant }
+
+/** A declared model. `schema` is the entity's Effect Schema (domain record <-> stored record). */
+export interface Model<
+  Name extends string = string,
+  Id extends Schema.Top = Schema.Top,
+  S extends "account" | "global" = "account" | "global",
+  Fields extends Schema.Struct.Fields = Schema.Struct.Fields
+> extends ModelMeta {
+  readonly name: Name
+  readonly scope: S
+  readonly id: Id
+  readonly fields: Fields
+  readonly schema: Schema.Struct<BaseFields<Id, S> & Fields>
+  /** The public schema: the record without secret fields (used for listings and public output). */
+  readonly publicSchema: Schema.Top
+  readonly references: ReadonlyArray<ReferenceDecl>
+  readonly derived: ReadonlyArray<DerivedDecl>
+  readonly access: AccessDecl
+  /** Fields never part of a public encoded output (secrets). */
+  readonly secret: ReadonlyArray<string>
+  /** Fields that services compute and callers may not set (e.g. an org unit's path and depth). */
+  readonly computed: ReadonlyArray<string>
+  /** The service that owns writes of this model, when writes need its rules (generic writes are then refused). */
+  readonly managedBy?: string
+}
+
+/** Any model. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModel = Model<string, Schema.Top, "account" | "global", any>
+
+/** The domain record type of a model. */
+export type RecordOf<M extends AnyModel> = M["schema"]["Type"]
+
+/** The stored (encoded) record type of a model. */
+export type EncodedOf<M extends AnyModel> = M["schema"]["Encoded"]
+
+const ANNOTATION = "iaso/column"
+
+/** Forces the stored column kind of a field (when the derivation from its encoded form is not what you want). */
+export const columnKind =
+  (kind: ColumnKind) =>
+  <S extends Schema.Top>(schema: S): S["Rebuild"] =>
+    schema.annotate({ [ANNOTATION]: kind })
+
+const hasIntCheck = (checks: SchemaAST.Checks | undefined): boolean =>
+  (checks ?? []).some((check) =>
+    check._tag === "FilterGroup"
+      ? hasIntCheck(check.checks)
+      : (check.annotations as { readonly arbitraryConstraint?: { readonly number?: unknown } } | undefined)?.arbitraryConstraint
+          ?.number === "integer" ||
+        (check.annotations as { readonly representation?: { readonly id?: unknown } } | undefined)?.representation?.id ===
+          "effect/schema/isInt"
+  )
+
+const kindOfAst = (ast: SchemaAST.AST): { kind: ColumnKind; nullable: boolean } => {
+  switch (ast._tag) {
+    case "String":
+    case "TemplateLiteral":
+      return { kind: "text", nullable: false }
+    case "Number":
+      return { kind: hasIntCheck(ast.checks) ? "integer" : "real", nullable: false }
+    case "Boolean":
+      return { kind: "boolean", nullable: false }
+    case "Literal":
+      return {
+        kind: typeof ast.literal === "string" ? "text" : typeof ast.literal === "boolean" ? "boolean" : "real",
+        nullable: false
+      }
+    case "Union": {
+      const members = ast.types.filter((member) => member._tag !== "Null" && member._tag !== "Undefined")
+      const nullable = members.length !== ast.types.length
+      const kinds = new Set(members.map((member) => kindOfAst(member).kind))
+      const [only] = kinds
+      return { kind: kinds.size === 1 && only !== undefined ? only : "json", nullable }
+    }
+    default:
+      return { kind: "json", nullable: false }
+  }
+}
+
+/** The stored column of one field, from its encoded form (or its `columnKind` annotation). */
+export const columnOf = (name: string, schema: Schema.Top): Column => {
+  const forced = SchemaAST.resolve(schema.ast)?.[ANNOTATION] as ColumnKind | undefined
+  const encoded = SchemaAST.toEncoded(schema.ast)
+  const derived = kindOfAst(encoded)
+  const optional = encoded.context?.isOptional === true || schema.ast.context?.isOptional === true
+  return { name, kind: forced ?? derived.kind, nullable: optional || derived.nullable }
+}
+
+/** Declares a model. See the module documentation. */
+export const defineModel = <
+  const Name extends string,
+  Id extends Schema.Top,
+  const S extends "account" | "global",
+  const Fields extends Schema.Struct.Fields
+>(decl: {
+  readonly name: Name
+  readonly id: Id
+  readonly scope: S
+  readonly fields: Fields
+  readonly indexes?: ReadonlyArray<IndexDecl>
+  readonly references?: ReadonlyArray<ReferenceDecl>
+  readonly derived?: ReadonlyArray<DerivedDecl>
+  readonly hierarchy?: HierarchyDecl
+  readonly access: AccessDecl
+  readonly secret?: ReadonlyArray<keyof Fields & string>
+  readonly computed?: ReadonlyArray<keyof Fields & string>
+  readonly managedBy?: string
+}): Model<Name, Id, S, Fields> => {
+  const base = (
+    decl.scope === "account"
+      ? { id: decl.id, accountId: AccountId, version: RecordVersion, createdAt: Instant, updatedAt: Instant }
+      : { id: decl.id, version: RecordVersion, createdAt: Instant, updatedAt: Instant }
+  ) as BaseFields<Id, S>
+  const allFields = { ...base, ...decl.fields }
+  const schema = Schema.Struct(allFields)
+  const secret = decl.secret ?? []
+  const publicFields: Record<string, Schema.Top> = {}
+  for (const [key, field] of Object.entries(allFields)) if (!secret.includes(key as never)) publicFields[key] = field as Schema.Top
+  const derived = decl.derived ?? []
+  const columns: Array<Column> = [
+    ...Object.entries(allFields).map(([key, field]) => columnOf(key, field as Schema.Top)),
+    ...derived.map((d) => ({ name: d.name, kind: d.kind, nullable: true }))
+  ]
+  const model: Model<Name, Id, S, Fields> = {
+    name: decl.name,
+    scope: decl.scope,
+    id: decl.id,
+    fields: decl.fields,
+    schema,
+    publicSchema: Schema.Struct(publicFields),
+    columns,
+    indexes: decl.indexes ?? [],
+    references: decl.references ?? [],
+    derived,
+    access: decl.access,
+    secret,
+    computed: decl.computed ?? [],
+    ...(decl.hierarchy === undefined ? {} : { hierarchy: decl.hierarchy }),
+    ...(decl.managedBy === undefined ? {} : { managedBy: decl.managedBy })
+  }
+  return model
+}
+
+/** The adapter-facing part of a model. */
+export const metaOf = (model: AnyModel): ModelMeta => ({
+  name: model.name,
+  scope: model.scope,
+  columns: model.columns,
+  indexes: model.indexes,
+  ...(model.hierarchy === undefined ? {} : { hierarchy: model.hierarchy })
+})

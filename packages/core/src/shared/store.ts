@@ -1,0 +1,142 @@
+/**
+ * The store port: the primitives an adapter supplies. Everything else (insert, update with
+ * optimistic version, paging cursors, bulk with per-item results, referential integrity, access
+ * rules) is derived in core, so adapters cannot disagree about it.
+ * @module
+ */
+import { Context, type Effect } from "effect"
+import type { StorageError, Unsupported } from "./errors.ts"
+import type { Column, IndexDecl, ModelMeta, Row } from "./model.ts"
+import type { Condition, StoreQuery } from "./query.ts"
+
+/** Which records an operation may see: one account's (and, for global models, the catalogue). */
+export interface StoreScope {
+  /** The owning account; `null` for a global catalogue model. */
+  readonly accountId: string | null
+}
+
+/** One write. Rows carry their full stored form, version included (core computes versions). */
+export type WriteOp =
+  | { readonly kind: "insert"; readonly row: Row }
+  | { readonly kind: "update"; readonly row: Row; readonly expectedVersion: number }
+  | { readonly kind: "delete"; readonly id: string; readonly expectedVersion?: number }
+
+/** What happened to one write. A failed write left nothing behind. */
+export type WriteOutcome =
+  | { readonly _tag: "Written"; readonly seq: number }
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "StaleVersion"; readonly actual: number }
+  | { readonly _tag: "Duplicate"; readonly constraint: string }
+
+/** A change in the feed: the latest state of one record (a tombstone when deleted). */
+export interface Change {
+  readonly seq: number
+  readonly model: string
+  readonly id: string
+  readonly accountId: string | null
+  readonly deleted: boolean
+  readonly version: number
+}
+
+/** A stored row as `inspect` sees it, with its change sequence. */
+export interface InspectedRow {
+  readonly row: Row
+  readonly seq: number
+}
+
+/** Rewriting the materialised path of every strict descendant of a unit (a move). */
+export interface PrefixRewrite {
+  /** The moved unit's old path; rows whose path starts with it (the unit itself excepted) are rewritten. */
+  readonly from: string
+  /** The moved unit's new path. */
+  readonly to: string
+  /** Added to the depth column of every rewritten row. */
+  readonly depthDelta: number
+  /** Epoch milliseconds written to `updatedAt`. */
+  readonly updatedAt: number
+}
+
+/** One migration step, dialect-neutral. */
+export type MigrationStep =
+  | {
+      readonly op: "createModel"
+      readonly model: string
+      readonly scope: "account" | "global"
+      readonly columns: ReadonlyArray<Column>
+      readonly hierarchy?: { readonly path: string; readonly depth: string; readonly parent: string }
+    }
+  | { readonly op: "addColumn"; readonly model: string; readonly column: Column }
+  | { readonly op: "createIndex"; readonly model: string; readonly index: IndexDecl }
+  | { readonly op: "dropIndex"; readonly model: string; readonly name: string }
+
+/** A migration: an id that sorts in order, and its steps, applied in one transaction and recorded. */
+export interface Migration {
+  readonly id: string
+  readonly steps: ReadonlyArray<MigrationStep>
+}
+
+/**
+ * What an adapter can do. Every adapter fills in every field (no defaults); core and the
+ * conformance suite read it.
+ */
+export interface StoreCapabilities {
+  /** Adapter name, e.g. `memory`, `sqlite`, `postgres`, `pglite`, `indexeddb`. */
+  readonly name: string
+  /** Data survives the process (or page). */
+  readonly persistent: boolean
+  /** Isolation of `transaction`: every adapter is transactional. */
+  readonly isolation: "serializable" | "snapshot" | "serialized-writers"
+  /** Several connections/processes may write concurrently (so moves must lock). */
+  readonly concurrentWriters: boolean
+  /** Whether an `effect` inside `transaction` may await non-store work (false on IndexedDB). */
+  readonly awaitInsideTransaction: boolean
+  /** How text is ordered: by code point, or by UTF-16 code unit (IndexedDB). */
+  readonly textOrder: "codepoint" | "utf16"
+  /** Largest number of rows the adapter writes in one statement/request batch. */
+  readonly maxBatchSize: number
+  /** JSON columns are stored natively (jsonb) rather than as text. */
+  readonly nativeJson: boolean
+  /** Needs Node.js (file system, native driver). */
+  readonly nodeOnly: boolean
+}
+
+/**
+ * The store port. Every method is scoped: account models only ever see rows of `scope.accountId`.
+ * All methods run inside the current transaction when called within `transaction`.
+ */
+export interface StoreDriver {
+  readonly capabilities: StoreCapabilities
+  /** Applies pending migrations in order, each in a transaction, recording each; refuses a store newer than `migrations`. */
+  readonly migrate: (migrations: ReadonlyArray<Migration>) => Effect.Effect<ReadonlyArray<string>, StorageError | Unsupported>
+  /** Rows with these ids, in no particular order; missing ids are omitted. */
+  readonly getMany: (model: ModelMeta, scope: StoreScope, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Row>, StorageError>
+  /** Applies writes in order; each one that fails leaves nothing and reports why; the others apply. */
+  readonly write: (model: ModelMeta, scope: StoreScope, ops: ReadonlyArray<WriteOp>) => Effect.Effect<ReadonlyArray<WriteOutcome>, StorageError>
+  /** Rows matching a query, in its order, from its keyset position, up to its limit. */
+  readonly query: (model: ModelMeta, scope: StoreScope, query: StoreQuery) => Effect.Effect<ReadonlyArray<Row>, StorageError>
+  /** Number of rows matching the conditions. */
+  readonly count: (model: ModelMeta, scope: StoreScope, where: ReadonlyArray<Condition>) => Effect.Effect<number, StorageError>
+  /**
+   * Rows of a hierarchical model whose path starts with `prefix` (a subtree), optionally limited
+   * to `maxDepth`, with further conditions; answered with a range scan on the ordered path index.
+   */
+  readonly subtree: (
+    model: ModelMeta,
+    scope: StoreScope,
+    prefix: string,
+    query: StoreQuery & { readonly maxDepth?: number }
+  ) => Effect.Effect<ReadonlyArray<Row>, StorageError>
+  /** Rewrites the path prefix of a subtree (see {@link PrefixRewrite}); each rewritten row gets a new version and sequence. */
+  readonly rewritePrefix: (model: ModelMeta, scope: StoreScope, rewrite: PrefixRewrite) => Effect.Effect<number, StorageError>
+  /** Locks the rows at these paths (and so their subtrees) until the transaction ends, so concurrent moves serialise. */
+  readonly lockSubtrees: (model: ModelMeta, scope: StoreScope, paths: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
+  /** Changes after sequence `after` for an account (and the global catalogues), in sequence order. */
+  readonly changesSince: (accountId: string, after: number, limit: number) => Effect.Effect<ReadonlyArray<Change>, StorageError>
+  /** Runs `effect` in a transaction (a savepoint when nested): all of its writes or none. */
+  readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
+  /** Raw read of every stored row of a model (all accounts), bypassing every rule: the test oracle. */
+  readonly inspect: (model: ModelMeta) => Effect.Effect<ReadonlyArray<InspectedRow>, StorageError>
+}
+
+/** The store port as an Effect service; adapters provide it with a Layer. */
+export class Store extends Context.Service<Store, StoreDriver>()("@iaso/core/Store") {}

@@ -1,0 +1,21 @@
+import { defineConfig } from "tsup"
+
+/** One build for every package: ESM + .d.ts into each package's dist/. */
+const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<string, string> }> = [
+  { dir: "packages/core", entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" } }
+]
+
+export default defineConfig(
+  packages.map(({ dir, entry }) => ({
+    entry: Object.fromEntries(Object.entries(entry).map(([name, file]) => [name, `${dir}/${file}`])),
+    outDir: `${dir}/dist`,
+    format: ["esm"],
+    dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
+    sourcemap: true,
+    clean: true,
+    target: "es2022",
+    platform: "neutral",
+    tsconfig: `${dir}/tsconfig.json`,
+    external: [/^effect/, /^@effect\//, /^vitest/, /^@iaso\//, /^@types\//]
+  }))
+)
