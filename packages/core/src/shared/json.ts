@@ -4,13 +4,22 @@
  * @module
  */
 import { Schema } from "effect"
-import { hasNoNul, Text } from "./text.ts"
+import { Text } from "./text.ts"
 
 /** A JSON value (recursive). */
 export type JsonValue = null | boolean | number | string | ReadonlyArray<JsonValue> | { readonly [key: string]: JsonValue }
 
 /** Finite numbers other than -0 (JSON cannot tell -0 from 0). */
 const JsonNumber = Schema.Finite.check(Schema.makeFilter((n: number) => !Object.is(n, -0) || "-0 is not a JSON number"))
+
+/**
+ * Refuses objects with a key containing U+0000 (checked on the object: a failing key schema would
+ * make Effect drop the key silently instead of refusing it).
+ */
+const keysHaveNoNul = Schema.makeFilter((record: { readonly [key: string]: unknown }) => {
+  const bad = Object.keys(record).find((key) => key.includes("\u0000"))
+  return bad === undefined || `keys must not contain the NUL character (U+0000): ${JSON.stringify(bad)}`
+})
 
 /** Any JSON value without U+0000 in its strings and keys. */
 export const JsonValue: Schema.Codec<JsonValue> = Schema.Union([
@@ -19,11 +28,11 @@ export const JsonValue: Schema.Codec<JsonValue> = Schema.Union([
   JsonNumber,
   Text,
   Schema.Array(Schema.suspend((): Schema.Codec<JsonValue> => JsonValue)),
-  Schema.Record(Schema.String.check(hasNoNul), Schema.suspend((): Schema.Codec<JsonValue> => JsonValue))
+  Schema.Record(Schema.String, Schema.suspend((): Schema.Codec<JsonValue> => JsonValue)).check(keysHaveNoNul)
 ])
 
 /** A JSON object. */
-export const JsonObject = Schema.Record(Schema.String.check(hasNoNul), JsonValue)
+export const JsonObject = Schema.Record(Schema.String, JsonValue).check(keysHaveNoNul)
 export type JsonObject = typeof JsonObject.Type
 
 /** A JSON field value: any JSON value except a top-level `null`. */

@@ -123,7 +123,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
   const fields = model.schema.fields as Record<string, Schema.Top>
   const fieldEncoders = new Map<string, (value: unknown) => unknown>()
   for (const [name, field] of Object.entries(fields)) {
-    fieldEncoders.set(name, Schema.encodeUnknownSync(Schema.toType(field) as Schema.Codec<unknown, unknown>))
+    fieldEncoders.set(name, Schema.encodeUnknownSync(field as Schema.Codec<unknown, unknown>))
   }
   const partials = new Map<string, (row: Row) => Partial<RecordOf<M>>>()
   const derivedNames = new Set(model.derived.map((d) => d.name))

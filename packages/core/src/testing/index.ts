@@ -1,0 +1,62 @@
+/**
+ * `@iaso/core/testing`: the conformance suite every store adapter passes. An adapter's test file
+ * calls {@link runConformance} in one line; the suite builds the store once, isolates each
+ * scenario in a fresh account, checks behaviour through the public API and what really landed in
+ * storage through the port's `inspect` hook, and prints how many scenarios ran.
+ *
+ * ```ts
+ * import { MemoryStore } from "@iaso/core"
+ * import { runConformance } from "@iaso/core/testing"
+ * runConformance({ name: "memory", store: MemoryStore.layer() })
+ * ```
+ * @module
+ */
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe } from "vitest"
+import { ALL_MODELS } from "../models.ts"
+import type { TextOrder } from "../shared/engine.ts"
+import { Store } from "../shared/store.ts"
+import { domainScenarios } from "./domain.ts"
+import { genericScenarios } from "./generic.ts"
+import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
+import { parityScenarios } from "./parity.ts"
+import { registry } from "./scenario.ts"
+
+export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
+export { encoded, exitError, exitTag, makeHarness } from "./harness.ts"
+export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
+
+/** Registers the whole conformance suite for one store. */
+export const runConformance = (options: ConformanceOptions): void => {
+  let current: { readonly harness: Harness; readonly dispose: () => Promise<void> } | undefined
+  let textOrder: TextOrder = "codepoint"
+  let scenarios = 0
+  const h = (): Harness => {
+    if (current === undefined) throw new Error("the conformance harness is not started")
+    return current.harness
+  }
+  describe(`conformance: ${options.name}`, () => {
+    beforeAll(async () => {
+      current = makeHarness(options)
+      const driver = await current.harness.run(Effect.service(Store))
+      textOrder = driver.capabilities.textOrder
+    })
+    afterAll(async () => {
+      console.log(`conformance[${options.name}]: ${scenarios} scenarios registered, seed ${options.seed ?? 20261124}`)
+      await current?.dispose()
+    })
+    const counted = <T>(register: () => T): T => {
+      const before = registry.count
+      const out = register()
+      scenarios += registry.count - before
+      return out
+    }
+    describe("every model", () => {
+      for (const model of ALL_MODELS) {
+        describe(model.name, () => counted(() => genericScenarios(h, model, () => textOrder)))
+      }
+    })
+    counted(() => domainScenarios(h))
+    counted(() => parityScenarios(h, options))
+  })
+}
