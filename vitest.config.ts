@@ -26,6 +26,9 @@ export default defineConfig({
         }
       },
       {
+        // Pre-bundle every effect entry the suite imports, so Vite never re-optimises mid-run
+        // (a reload in the middle of the suite would load a second copy of effect).
+        optimizeDeps: { include: ["effect", "effect/Arbitrary", "effect/testing"] },
         test: {
           name: "browser",
           include: ["packages/*/test/**/*.browser.test.ts"],

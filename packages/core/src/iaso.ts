@@ -6,6 +6,8 @@
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { OrgUnits } from "./registry/org-units.ts"
 import { Accounts, Records, Repos } from "./services.ts"
+import type { AnyModel, RecordOf } from "./shared/model.ts"
+import type { BulkResult, ChangesPage, CreateInput, FieldCondition, ListOptions, Page, Patch, WriteOptions } from "./shared/repository.ts"
 import type { Store } from "./shared/store.ts"
 import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
@@ -29,10 +31,22 @@ type Promised<S> = {
         : S[K]
 }
 
+/** {@link Records} as async functions (generic over the model, like the Effect service). */
+export interface RecordsAsync {
+  readonly get: <M extends AnyModel>(model: M, id: string) => Promise<RecordOf<M>>
+  readonly list: <M extends AnyModel>(model: M, options?: ListOptions) => Promise<Page<Partial<RecordOf<M>>>>
+  readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Promise<number>
+  readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Promise<RecordOf<M>>
+  readonly createMany: <M extends AnyModel>(model: M, inputs: ReadonlyArray<CreateInput<M>>, options?: WriteOptions) => Promise<BulkResult<RecordOf<M>>>
+  readonly update: <M extends AnyModel>(model: M, id: string, patch: Patch<M>, options?: { readonly expectedVersion?: number }) => Promise<RecordOf<M>>
+  readonly remove: (model: AnyModel, id: string, options?: { readonly expectedVersion?: number }) => Promise<void>
+  readonly changesSince: (cursor?: string, limit?: number) => Promise<ChangesPage>
+}
+
 /** The services as async functions, for one actor. */
 export interface IasoAs {
   readonly accounts: Promised<Omit<Accounts["Service"], "create" | "setup">>
-  readonly records: Promised<Omit<Records["Service"], "transaction">>
+  readonly records: RecordsAsync
   readonly orgUnits: Promised<OrgUnits["Service"]>
 }
 

@@ -162,6 +162,7 @@ const makeOrgUnits = (repos: Repositories) => {
             validationStatus: "NEW",
             extraFields: {},
             code: "",
+            ...(actor.userId === undefined ? {} : { creatorId: actor.userId }),
             ...normalised,
             id,
             path,

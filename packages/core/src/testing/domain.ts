@@ -3,7 +3,7 @@
  * failed units of work, text and time fidelity, geometry, capabilities and migrations.
  * @module
  */
-import { Effect, Fiber, Schema } from "effect"
+import { Deferred, Effect, Fiber, Schema } from "effect"
 import { describe, expect } from "vitest"
 import { scenario } from "./scenario.ts"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
@@ -17,6 +17,8 @@ import type { AnyModel } from "../shared/model.ts"
 import { foldKey } from "../shared/text.ts"
 import { AccountFeatureFlagModel } from "../tenancy/feature-flags.ts"
 import { ProjectModel } from "../tenancy/project.ts"
+import { ProfileModel, ProfileOrgUnitModel, UserModel } from "../tenancy/users.ts"
+import { Actor } from "../tenancy/actor.ts"
 import type { FreshAccount, Harness } from "./harness.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
 import { exitError, exitTag } from "./harness.ts"
@@ -298,6 +300,123 @@ export const domainScenarios = (h: () => Harness) => {
       const projects = await harness.inspectAccount(ProjectModel, account.accountId)
       expect(projects.map((row) => row["name"]).sort()).toEqual(["Kept", "Main Project"])
       await expectConsistentPaths(harness, account)
+    })
+
+    scenario("a nested unit of work that fails rolls back only its own writes", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const { a, b } = await pyramid(harness, account)
+      await harness.as(
+        account.system,
+        Effect.gen(function* () {
+          const records = yield* Records
+          const units = yield* OrgUnits
+          yield* records.transaction(
+            Effect.gen(function* () {
+              yield* records.create(ProjectModel, { name: "Outer", needsAuthentication: false, description: "" })
+              const inner = yield* Effect.result(
+                records.transaction(
+                  Effect.gen(function* () {
+                    yield* records.create(ProjectModel, { name: "Inner", needsAuthentication: false, description: "" })
+                    yield* units.move(a.id, b.id)
+                    return yield* Effect.fail(new Conflict({ model: "Test", id: "inner", message: "inner fails" }))
+                  })
+                )
+              )
+              expect(inner._tag).toBe("Failure")
+              yield* records.create(ProjectModel, { name: "After", needsAuthentication: false, description: "" })
+            })
+          )
+        })
+      )
+      const names = (await harness.inspectAccount(ProjectModel, account.accountId)).map((row) => row["name"]).sort()
+      expect(names).toEqual(["After", "Main Project", "Outer"])
+      const rows = new Map((await harness.inspectAccount(OrgUnitModel, account.accountId)).map((row) => [String(row["id"]), row]))
+      expect(rows.get(a.id)?.["parentId"]).not.toBe(b.id)
+      await expectConsistentPaths(harness, account)
+    })
+
+    scenario("deleting an org unit deletes its subtree and what references it (IASO's cascades), and clears nullable references", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const { root, a, b, a1, a11 } = await pyramid(harness, account)
+      const repos = await harness.repos()
+      const [user] = await harness.run(repos.insertMany(UserModel, account.accountId, [{ username: `cascade-${a.id}`, firstName: "", lastName: "", email: "", isActive: true }], { atomic: true })).then((r) => r.items.map((i) => (i._tag === "Ok" ? i.value : undefined)))
+      expect(user).toBeDefined()
+      const userId = user?.id ?? ""
+      const profile = await harness.run(repos.insert(ProfileModel, account.accountId, { userId }))
+      await harness.run(repos.insert(ProfileOrgUnitModel, account.accountId, { profileId: profile.id, orgUnitId: a1.id }))
+      await harness.run(repos.insert(ProfileOrgUnitModel, account.accountId, { profileId: profile.id, orgUnitId: b.id }))
+      const withCreator = await harness.as(
+        Actor.user({ accountId: account.accountId, userId: userId as never, permissions: ["iaso_org_units"] }),
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "By user", versionId: account.versionId as OrgUnit["versionId"], parentId: b.id }))
+      )
+      expect(withCreator.creatorId).toBe(userId)
+      await harness.run(repos.remove(OrgUnitModel, account.accountId, a.id))
+      const remaining = (await harness.inspectAccount(OrgUnitModel, account.accountId)).map((row) => row["id"]).sort()
+      expect(remaining).toEqual([root.id, b.id, withCreator.id].sort())
+      expect(remaining).not.toContain(a11.id)
+      const links = (await harness.inspectAccount(ProfileOrgUnitModel, account.accountId)).map((row) => row["orgUnitId"])
+      expect(links).toEqual([b.id])
+      await harness.run(repos.remove(UserModel, account.accountId, userId))
+      const [after] = (await harness.inspectAccount(OrgUnitModel, account.accountId)).filter((row) => row["id"] === withCreator.id)
+      expect(after !== undefined && "creatorId" in after).toBe(false)
+      expect(after?.["version"]).toBe(2)
+      expect(await harness.inspectAccount(ProfileModel, account.accountId)).toEqual([])
+    })
+
+    scenario("reads outside a unit of work do not see its writes before it commits", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const seen = await harness.as(
+        account.system,
+        Effect.gen(function* () {
+          const records = yield* Records
+          const inside = yield* Deferred.make<void>()
+          const release = yield* Deferred.make<void>()
+          const writer = yield* Effect.forkChild(
+            records.transaction(
+              Effect.gen(function* () {
+                yield* records.create(ProjectModel, { name: "Pending", needsAuthentication: false, description: "" })
+                yield* Deferred.succeed(inside, undefined)
+                yield* Deferred.await(release)
+              })
+            )
+          )
+          yield* Deferred.await(inside)
+          const during = yield* records.count(ProjectModel, [{ field: "name", op: "eq", value: "Pending" }])
+          yield* Deferred.succeed(release, undefined)
+          yield* Fiber.join(writer)
+          const after = yield* records.count(ProjectModel, [{ field: "name", op: "eq", value: "Pending" }])
+          return [during, after]
+        })
+      )
+      expect(seen).toEqual([0, 1])
+    })
+
+    scenario("another account's subtree is invisible on every hierarchy read path", async () => {
+      const harness = h()
+      const a = await harness.freshAccount()
+      const b = await harness.freshAccount()
+      const { root, a1 } = await pyramid(harness, a)
+      const units = Effect.service(OrgUnits)
+      for (const read of [
+        Effect.flatMap(units, (u) => u.get(root.id)),
+        Effect.flatMap(units, (u) => u.children(root.id)),
+        Effect.flatMap(units, (u) => u.descendants(root.id)),
+        Effect.flatMap(units, (u) => u.hierarchy(root.id)),
+        Effect.flatMap(units, (u) => u.ancestors(a1.id)),
+        Effect.flatMap(units, (u) => u.move(a1.id, null))
+      ]) {
+        expect(exitTag(await harness.exitAs(b.system, read as Effect.Effect<unknown, unknown, OrgUnits | CurrentActor>))).toBe("NotFound")
+      }
+      const repos = await harness.repos()
+      const page = await harness.run(repos.subtree(OrgUnitModel, b.accountId, root.path))
+      expect(page.items).toEqual([])
+      const search = await harness.as(b.system, Effect.flatMap(Effect.service(Records), (r) => r.list(OrgUnitModel, { where: [{ field: "nameKey", op: "contains", value: "a1" }] })))
+      expect(search.items).toEqual([])
+      const spatial = await harness.as(b.system, Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel, [{ field: "bboxWest", op: "isNull" }])))
+      expect(spatial).toBe(0)
     })
   })
 

@@ -1,0 +1,4 @@
+import { MemoryStore } from "@iaso/core"
+import { runConformance } from "@iaso/core/testing"
+
+runConformance({ name: "memory (chromium)", store: MemoryStore.layer() })

@@ -1,0 +1,70 @@
+import {
+  Actor,
+  createIaso,
+  Forbidden,
+  MemoryStore,
+  NotFound,
+  OrgUnitModel,
+  ProfileModel,
+  ProfileOrgUnitModel,
+  ProfileUserRoleModel,
+  ProjectModel,
+  UserModel,
+  UserRoleModel,
+  ValidationError,
+  type OrgUnit
+} from "@iaso/core"
+import { afterAll, describe, expect, it } from "vitest"
+
+const iaso = createIaso({ store: MemoryStore.layer() })
+afterAll(() => iaso.dispose())
+
+describe("the Promise facade", () => {
+  it("sets up an account and builds a pyramid with async functions", async () => {
+    const { account, version } = await iaso.accounts.setup({ name: "Promise Health" })
+    const admin = iaso.as(Actor.system(account.id))
+    const country = await admin.orgUnits.create({ name: "Sierra Leone", versionId: version.id })
+    const district = await admin.orgUnits.create({ name: "Bo", versionId: version.id, parentId: country.id })
+    const children = await admin.orgUnits.children(country.id)
+    expect(children.items.map((unit) => [unit.id, unit.name])).toEqual([[district.id, "Bo"]])
+    const project = await admin.records.create(ProjectModel, { name: "Second", needsAuthentication: false, description: "" })
+    const listed = await admin.records.list(ProjectModel, { orderBy: [{ field: "name" }] })
+    expect(listed.items.map((p) => p.name)).toEqual(["Main Project", "Second"])
+    expect(project.version).toBe(1)
+    expect((await admin.accounts.current()).name).toBe("Promise Health")
+  })
+
+  it("rejects with the SDK's typed errors", async () => {
+    const { account, version } = await iaso.accounts.setup({ name: "Promise Errors" })
+    const admin = iaso.as(Actor.system(account.id))
+    await expect(admin.orgUnits.get("0190a6f4-0000-7000-8000-000000000000" as OrgUnit["id"])).rejects.toBeInstanceOf(NotFound)
+    await expect(admin.orgUnits.create({ name: "", versionId: version.id })).rejects.toBeInstanceOf(ValidationError)
+    const reader = iaso.as(Actor.user({ accountId: account.id, permissions: ["iaso_org_units_read"] }))
+    await expect(reader.orgUnits.create({ name: "X", versionId: version.id })).rejects.toBeInstanceOf(Forbidden)
+    await expect(iaso.accounts.create({ name: "Promise Errors" })).rejects.toMatchObject({ _tag: "AlreadyExists", constraint: "account_name_unique" })
+  })
+
+  it("builds a user's actor from its profile, roles, org-unit roots and editable types", async () => {
+    const { account, version } = await iaso.accounts.setup({ name: "Promise Actors" })
+    const admin = iaso.as(Actor.system(account.id))
+    const root = await admin.orgUnits.create({ name: "Root", versionId: version.id })
+    const district = await admin.orgUnits.create({ name: "District", versionId: version.id, parentId: root.id })
+    const other = await admin.orgUnits.create({ name: "Other", versionId: version.id, parentId: root.id })
+    const user = await admin.records.create(UserModel, { username: "amina.promise", firstName: "Amina", lastName: "K", email: "a@example.org", isActive: true })
+    const role = await admin.records.create(UserRoleModel, { name: "Supervisor", permissions: ["iaso_org_units", "iaso_forms"] })
+    const profile = await admin.records.create(ProfileModel, { userId: user.id, language: "fr" })
+    await admin.records.create(ProfileUserRoleModel, { profileId: profile.id, userRoleId: role.id })
+    await admin.records.create(ProfileOrgUnitModel, { profileId: profile.id, orgUnitId: district.id })
+    const actor = await admin.accounts.actorFor(user.id)
+    expect([...actor.permissions].sort()).toEqual(["iaso_forms", "iaso_org_units"])
+    expect(actor.orgUnitRoots).toEqual([district.id])
+    expect(actor.userId).toBe(user.id)
+    const asUser = iaso.as(actor)
+    const visible = await asUser.records.list(OrgUnitModel, { select: ["name"] })
+    expect(visible.items.map((unit) => unit.name)).toEqual(["District"])
+    await expect(asUser.orgUnits.get(other.id)).rejects.toBeInstanceOf(NotFound)
+    const created = await asUser.orgUnits.create({ name: "Facility", versionId: version.id, parentId: district.id })
+    expect(created.creatorId).toBe(user.id)
+    expect(created.depth).toBe(3)
+  })
+})
