@@ -101,10 +101,15 @@ export const orgUnitAccessConditions = (repos: Repositories, actor: Actor): Effe
   ])
 }
 
-const guardWrite = (model: AnyModel, actor: Actor, action: string): Effect.Effect<void, Forbidden | Unsupported> =>
-  model.managedBy !== undefined
-    ? Effect.fail(new Unsupported({ message: `${model.name} records are written through ${model.managedBy}, not generic writes` }))
-    : requireAny(actor, model.access.write, `${action} ${model.name}`)
+const guardWrite = (model: AnyModel, actor: Actor, action: string): Effect.Effect<void, Forbidden | Unsupported> => {
+  if (model.managedBy !== undefined) {
+    return Effect.fail(new Unsupported({ message: `${model.name} records are written through ${model.managedBy}, not generic writes` }))
+  }
+  if (model.scope === "global" && actor.kind !== "system") {
+    return Effect.fail(new Forbidden({ message: `${model.name} is a global catalogue: only the host app (a system actor) changes it` }))
+  }
+  return requireAny(actor, model.access.write, `${action} ${model.name}`)
+}
 
 /** Generic, permission-checked access to any model, for the current actor's account. */
 export class Records extends Context.Service<

@@ -112,21 +112,34 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       return t.uniques.get(index)?.get(key)
     }
 
-    /** Every visible entry of a table (layers applied). */
-    const visibleEntries = (t: Table, layer: TxLayer | undefined): Iterable<Entry> => {
-      if (layer === undefined) return t.rows.values()
-      const merged = new Map(t.rows)
-      const stack: Array<TxLayer> = []
-      for (let l: TxLayer | undefined = layer; l !== undefined; l = l.below) stack.unshift(l)
-      for (const l of stack) {
+    /**
+     * Every visible entry of a table (layers applied), without copying the table: committed rows
+     * not shadowed by a layer, then each id's entry from the topmost layer that has it.
+     */
+    function* visibleEntries(t: Table, layer: TxLayer | undefined): Generator<Entry> {
+      if (layer === undefined) {
+        yield* t.rows.values()
+        return
+      }
+      const layers: Array<Map<string, Entry | null>> = []
+      for (let l: TxLayer | undefined = layer; l !== undefined; l = l.below) {
         const rows = l.rows.get(t.name)
-        if (rows === undefined) continue
+        if (rows !== undefined && rows.size > 0) layers.push(rows)
+      }
+      if (layers.length === 0) {
+        yield* t.rows.values()
+        return
+      }
+      const shadowed = (id: string) => layers.some((rows) => rows.has(id))
+      for (const [id, entry] of t.rows) if (!shadowed(id)) yield entry
+      const done = new Set<string>()
+      for (const rows of layers) {
         for (const [id, entry] of rows) {
-          if (entry === null) merged.delete(id)
-          else merged.set(id, entry)
+          if (done.has(id)) continue
+          done.add(id)
+          if (entry !== null) yield entry
         }
       }
-      return merged.values()
     }
 
     const inScope = (t: Table, scope: StoreScope, row: Row): boolean =>
@@ -257,10 +270,9 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
             t.uniques.set(index, target)
           }
           for (const [key, id] of keys) {
-            if (id === null) {
-              // Only free the key if no later write in this layer took it again.
-              target.delete(key)
-            } else target.set(key, id)
+            // The layer holds each key's final state: freed (null) or taken by an id.
+            if (id === null) target.delete(key)
+            else target.set(key, id)
           }
         }
       }

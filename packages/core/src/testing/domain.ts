@@ -3,14 +3,14 @@
  * failed units of work, text and time fidelity, geometry, capabilities and migrations.
  * @module
  */
-import { Deferred, Effect, Fiber, Schema } from "effect"
+import { Deferred, Effect, Fiber, Redacted, Schema } from "effect"
 import { describe, expect } from "vitest"
 import { scenario } from "./scenario.ts"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { CORE_MIGRATIONS } from "../migrations.ts"
 import { OrgUnitModel, type OrgUnit } from "../registry/org-unit.ts"
 import { OrgUnits } from "../registry/org-units.ts"
-import { SourceVersionModel } from "../registry/sources.ts"
+import { ExternalCredentialsModel, SourceVersionModel } from "../registry/sources.ts"
 import { Accounts, Records } from "../services.ts"
 import { Conflict } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
@@ -103,6 +103,29 @@ export const domainScenarios = (h: () => Harness) => {
       expect(exitTag(units)).toBe("NotFound")
       const project = await harness.as(a.system, Effect.flatMap(records, (r) => r.get(ProjectModel, a.projectId)))
       expect(project.name).toBe("Main Project")
+    })
+
+    scenario("global catalogues are changed only by the host app; every service write leaves an audit entry without secrets", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const admin = account.withPermissions(["iaso_account_management", "iaso_write_sources", "iaso_sources"])
+      const flag = await harness.exitAs(admin, Effect.flatMap(Effect.service(Records), (r) => r.create(AccountFeatureFlagModel, { code: "NOT_ALLOWED", name: "x" })))
+      expect(exitTag(flag)).toBe("Forbidden")
+      const credentials = await harness.as(
+        { ...admin, userId: undefined } as never,
+        Effect.flatMap(Effect.service(Records), (r) =>
+          r.create(ExternalCredentialsModel, { name: "dhis2", login: "admin", password: Redacted.make("district"), url: "https://play.example.org" })
+        )
+      )
+      expect(Redacted.value(credentials.password)).toBe("district")
+      const [entry] = (await harness.inspectAccount(AuditEntryModel, account.accountId)).filter((row) => row["objectId"] === credentials.id)
+      expect(entry?.["objectModel"]).toBe("ExternalCredentials")
+      expect(entry?.["source"]).toBe("RECORDS")
+      expect(entry?.["after"]).toMatchObject({ name: "dhis2", login: "admin", url: "https://play.example.org" })
+      expect(JSON.stringify(entry)).not.toContain("district")
+      const [stored] = (await harness.inspectAccount(ExternalCredentialsModel, account.accountId)).filter((row) => row["id"] === credentials.id)
+      expect(stored?.["password"]).toBe("district")
+      expect(JSON.stringify(Schema.encodeUnknownSync(ExternalCredentialsModel.publicSchema as Schema.Codec<unknown, unknown>)(credentials))).not.toContain("district")
     })
 
     scenario("models whose writes have rules refuse generic writes with Unsupported", async () => {

@@ -35,13 +35,16 @@ export const runConformance = (options: ConformanceOptions): void => {
     return current.harness
   }
   describe(`conformance: ${options.name}`, () => {
+    let started = 0
     beforeAll(async () => {
+      started = Date.now()
       current = makeHarness(options)
       const driver = await current.harness.run(Effect.service(Store))
       textOrder = driver.capabilities.textOrder
     })
     afterAll(async () => {
-      console.log(`conformance[${options.name}]: ${registry.count} scenarios, seed ${options.seed ?? 20261124}`)
+      const seconds = ((Date.now() - started) / 1000).toFixed(1)
+      console.log(`conformance[${options.name}]: ${registry.count} scenarios in ${seconds} s, seed ${options.seed ?? 20261124}`)
       await current?.dispose()
     })
     describe("every model", () => {
