@@ -4,7 +4,10 @@
  * @module
  */
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { Groups } from "./registry/groups-service.ts"
+import { OrgUnitTypes } from "./registry/org-unit-types-service.ts"
 import { OrgUnits } from "./registry/org-units.ts"
+import { Sources } from "./registry/sources-service.ts"
 import { Accounts, Records, Repos } from "./services.ts"
 import type { AnyModel, RecordOf } from "./shared/model.ts"
 import type { BulkResult, ChangesPage, CreateInput, FieldCondition, ListOptions, Page, Patch, WriteOptions } from "./shared/repository.ts"
@@ -13,12 +16,14 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
 /** Every service of the SDK, given a store layer. */
 export const Iaso = {
-  /** The services (`Accounts`, `Records`, `OrgUnits`, `Repos`) over the provided `Store`. */
-  layer: Layer.mergeAll(Accounts.layer, Records.layer, OrgUnits.layer).pipe(Layer.provideMerge(Repos.layer))
+  /** Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`, `Repos`) over the provided `Store`. */
+  layer: Layer.mergeAll(Accounts.layer, Records.layer, Sources.layer, OrgUnitTypes.layer, OrgUnits.layer, Groups.layer).pipe(
+    Layer.provideMerge(Repos.layer)
+  )
 }
 
 /** The services provided by {@link Iaso.layer}. */
-export type IasoServices = Accounts | Records | OrgUnits | Repos
+export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Repos
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -47,7 +52,10 @@ export interface RecordsAsync {
 export interface IasoAs {
   readonly accounts: Promised<Omit<Accounts["Service"], "create" | "setup">>
   readonly records: RecordsAsync
+  readonly sources: Promised<Sources["Service"]>
+  readonly orgUnitTypes: Promised<OrgUnitTypes["Service"]>
   readonly orgUnits: Promised<OrgUnits["Service"]>
+  readonly groups: Promised<Groups["Service"]>
 }
 
 /** The Promise facade. */
@@ -92,14 +100,20 @@ export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }
   }
   const accountKeys = ["current", "update", "setDefaultVersion", "actorFor"] as const
   const recordKeys = ["get", "list", "count", "create", "createMany", "update", "remove", "changesSince"] as const
-  const orgUnitKeys = ["create", "update", "move", "get", "children", "descendants", "hierarchy", "ancestors"] as const
+  const orgUnitKeys = ["create", "update", "move", "get", "children", "descendants", "hierarchy", "ancestors", "search", "nearest", "countsPerLevel"] as const
+  const sourceKeys = ["createDataSource", "createVersion", "setDefaultVersion", "versions"] as const
+  const typeKeys = ["create", "setSubUnitTypes", "hierarchy", "remove"] as const
+  const groupKeys = ["create", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup"]) as unknown as IasoClient["accounts"],
     as: (actor) => ({
       accounts: wrap(Effect.service(Accounts), actor, accountKeys) as unknown as IasoAs["accounts"],
       records: wrap(Effect.service(Records), actor, recordKeys) as unknown as IasoAs["records"],
-      orgUnits: wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as IasoAs["orgUnits"]
+      sources: wrap(Effect.service(Sources), actor, sourceKeys) as unknown as IasoAs["sources"],
+      orgUnitTypes: wrap(Effect.service(OrgUnitTypes), actor, typeKeys) as unknown as IasoAs["orgUnitTypes"],
+      orgUnits: wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as IasoAs["orgUnits"],
+      groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"]
     }),
     dispose,
     [Symbol.asyncDispose]: dispose

@@ -39,6 +39,9 @@ export * from "./registry/org-unit.ts"
 export * from "./registry/groups.ts"
 export * from "./registry/import-gpkg.ts"
 export * from "./registry/org-units.ts"
+export * from "./registry/sources-service.ts"
+export * from "./registry/org-unit-types-service.ts"
+export * from "./registry/groups-service.ts"
 
 // records, audit
 export * from "./records/record.ts"

@@ -6,9 +6,12 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { audit, orgUnitAccessConditions, Repos, type ServiceWriteError } from "../services.ts"
-import type { OrgUnitId } from "../shared/entity-ids.ts"
+import type { GroupId, OrgUnitId, OrgUnitTypeId, SourceVersionId } from "../shared/entity-ids.ts"
 import { Forbidden, NotFound, type StorageError, ValidationError, VersionConflict } from "../shared/errors.ts"
-import { GeoMultiPolygonInput, simplifyMultiPolygon } from "../shared/geometry.ts"
+import { type BoundingBox, centroid, GeoMultiPolygonInput, haversineMeters, pointInMultiPolygon, simplifyMultiPolygon } from "../shared/geometry.ts"
+import { foldKey } from "../shared/text.ts"
+import { OrgUnitGroupMembershipModel } from "./groups.ts"
+import type { ValidationStatus } from "./validation-status.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { Condition } from "../shared/query.ts"
 import type { ListOptions, Page, Repositories } from "../shared/repository.ts"
@@ -19,6 +22,12 @@ import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
 import { DataSourceModel, SourceVersionModel } from "./sources.ts"
 
 const SOURCE = "ORG_UNIT_API"
+
+const pick = <T extends object>(record: T, keys: ReadonlyArray<string>): Partial<T> => {
+  const out: Record<string, unknown> = {}
+  for (const key of keys) if (key in record) out[key] = (record as Record<string, unknown>)[key]
+  return out as Partial<T>
+}
 
 /** What a caller gives to create an org unit: the unit's fields, without path and depth (computed). */
 export type OrgUnitCreate = Omit<
@@ -65,6 +74,39 @@ const normaliseGeometry = (input: Record<string, unknown>): ValidationError | Re
   return out
 }
 
+/** Filters of {@link OrgUnits.search} (all optional; all must hold). */
+export interface OrgUnitSearch extends ListOptions {
+  readonly versionId?: SourceVersionId
+  /** Case- and accent-insensitive substring of the name (on the stored folded key). */
+  readonly name?: string
+  readonly orgUnitTypeIds?: ReadonlyArray<OrgUnitTypeId>
+  readonly validationStatuses?: ReadonlyArray<ValidationStatus>
+  /** Members of this group. */
+  readonly groupId?: GroupId
+  /** Direct children of this unit; `null` for roots. */
+  readonly parentId?: OrgUnitId | null
+  /** Units under this one (itself excluded). */
+  readonly ancestorId?: OrgUnitId
+  readonly depth?: number
+  /** Has a shape (`geom`). */
+  readonly hasShape?: boolean
+  /** Has a location point. */
+  readonly hasLocation?: boolean
+  /** Has a shape or a location. */
+  readonly hasGeometry?: boolean
+  /** Geometry (or location) intersecting this box. */
+  readonly withinBox?: BoundingBox
+  /** Shape (or, with `catchment`, catchment area) containing this point; boundaries count as inside. */
+  readonly containing?: { readonly lon: number; readonly lat: number; readonly catchment?: boolean }
+}
+
+/** One result of {@link OrgUnits.nearest}. */
+export interface NearestOrgUnit {
+  readonly unit: OrgUnit
+  /** Great-circle distance in metres from the point to the unit's location, else to its shape's centroid. */
+  readonly distanceMeters: number
+}
+
 /** The org units service. */
 export class OrgUnits extends Context.Service<
   OrgUnits,
@@ -94,6 +136,17 @@ export class OrgUnits extends Context.Service<
     ) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /** Ancestors from the root down to the parent (those the actor may see). */
     readonly ancestors: (id: OrgUnitId) => Effect.Effect<ReadonlyArray<OrgUnit>, NotFound | Forbidden | StorageError, CurrentActor>
+    /** Searches org units (see {@link OrgUnitSearch}), a page. */
+    readonly search: (filters: OrgUnitSearch) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    /** The `limit` units nearest to a point (great-circle distance; ties by id), with the same filters as `search`. */
+    readonly nearest: (
+      point: { readonly lon: number; readonly lat: number },
+      options?: Omit<OrgUnitSearch, keyof ListOptions> & { readonly limit?: number }
+    ) => Effect.Effect<ReadonlyArray<NearestOrgUnit>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    /** How many units each level has, in a version or under a unit (itself included). */
+    readonly countsPerLevel: (
+      scope: { readonly versionId: SourceVersionId } | { readonly rootId: OrgUnitId }
+    ) => Effect.Effect<ReadonlyArray<{ readonly depth: number; readonly count: number }>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
   }
 >()("@iaso/core/OrgUnits") {
   static readonly layer = Layer.effect(
@@ -266,7 +319,138 @@ const makeOrgUnits = (repos: Repositories) => {
       )
     })
 
+  /** The stored-form conditions of a search (memberships resolved to ids). */
+  const searchConditions = (actor: Actor, filters: OrgUnitSearch) =>
+    Effect.gen(function* () {
+      const where: Array<Condition> = [...(yield* access(actor))]
+      if (filters.versionId !== undefined) where.push({ field: "versionId", op: "eq", value: filters.versionId })
+      if (filters.name !== undefined) where.push({ field: "nameKey", op: "contains", value: foldKey(filters.name) })
+      if (filters.orgUnitTypeIds !== undefined) where.push({ field: "orgUnitTypeId", op: "in", value: filters.orgUnitTypeIds })
+      if (filters.validationStatuses !== undefined) where.push({ field: "validationStatus", op: "in", value: filters.validationStatuses })
+      if (filters.parentId === null) where.push({ field: "parentId", op: "isNull" })
+      else if (filters.parentId !== undefined) where.push({ field: "parentId", op: "eq", value: filters.parentId })
+      if (filters.ancestorId !== undefined) {
+        const ancestor = yield* load(actor, filters.ancestorId)
+        where.push({ field: "path", op: "startsWith", value: ancestor.path }, { field: "id", op: "ne", value: ancestor.id })
+      }
+      if (filters.depth !== undefined) where.push({ field: "depth", op: "eq", value: filters.depth })
+      if (filters.hasShape !== undefined) where.push({ field: "geom", op: filters.hasShape ? "isNotNull" : "isNull" })
+      if (filters.hasLocation !== undefined) where.push({ field: "location", op: filters.hasLocation ? "isNotNull" : "isNull" })
+      if (filters.hasGeometry !== undefined) where.push({ field: "bboxWest", op: filters.hasGeometry ? "isNotNull" : "isNull" })
+      if (filters.withinBox !== undefined) {
+        const [west, south, east, north] = filters.withinBox
+        where.push(
+          { field: "bboxWest", op: "lte", value: east },
+          { field: "bboxEast", op: "gte", value: west },
+          { field: "bboxSouth", op: "lte", value: north },
+          { field: "bboxNorth", op: "gte", value: south }
+        )
+      }
+      if (filters.containing !== undefined && filters.containing.catchment !== true) {
+        const { lon, lat } = filters.containing
+        where.push(
+          { field: "bboxWest", op: "lte", value: lon },
+          { field: "bboxEast", op: "gte", value: lon },
+          { field: "bboxSouth", op: "lte", value: lat },
+          { field: "bboxNorth", op: "gte", value: lat },
+          { field: "geom", op: "isNotNull" }
+        )
+      }
+      if (filters.containing?.catchment === true) where.push({ field: "catchment", op: "isNotNull" })
+      if (filters.groupId !== undefined) {
+        const members = yield* repos.list(OrgUnitGroupMembershipModel, actor.accountId, { where: [{ field: "groupId", op: "eq", value: filters.groupId }], limit: 10_000 })
+        where.push({ field: "id", op: "in", value: members.items.map((m) => String(m.orgUnitId)) })
+      }
+      return where
+    })
+
+  const search = (filters: OrgUnitSearch) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* readable(actor)
+      const where = yield* searchConditions(actor, filters)
+      const { containing } = filters
+      if (containing === undefined) return yield* repos.list(OrgUnitModel, actor.accountId, filters, where)
+      // Exact containment is refined in core over the candidates the bounding boxes select.
+      const { select, ...rest } = filters
+      const page = yield* repos.list(OrgUnitModel, actor.accountId, rest, where)
+      const items = (page.items as ReadonlyArray<OrgUnit>).filter((unit) => {
+        const shape = containing.catchment === true ? unit.catchment : unit.geom
+        return shape !== undefined && pointInMultiPolygon(containing.lon, containing.lat, shape)
+      })
+      const projected = select === undefined ? items : items.map((unit) => pick(unit, ["id", ...select]))
+      return page.cursor === undefined ? { items: projected } : { items: projected, cursor: page.cursor }
+    })
+
+  const nearest = (point: { readonly lon: number; readonly lat: number }, options: Omit<OrgUnitSearch, keyof ListOptions> & { readonly limit?: number } = {}) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* readable(actor)
+      const limit = options.limit ?? 10
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return yield* ValidationError.at(["limit"], "expected an integer from 1 to 10000")
+      if (!(Math.abs(point.lon) <= 180 && Math.abs(point.lat) <= 90)) return yield* ValidationError.at(["point"], "longitude must be within [-180, 180] and latitude within [-90, 90]")
+      const base = yield* searchConditions(actor, { ...options, hasGeometry: true })
+      const distance = (unit: OrgUnit): number => {
+        if (unit.location !== undefined) return haversineMeters(point.lon, point.lat, unit.location.coordinates[0], unit.location.coordinates[1])
+        if (unit.geom !== undefined) {
+          const [lon, lat] = centroid(unit.geom)
+          return haversineMeters(point.lon, point.lat, lon, lat)
+        }
+        return Number.POSITIVE_INFINITY
+      }
+      // Widen a box around the point until it holds `limit` units all nearer than the box's edge.
+      for (const radius of [0.05, 0.25, 1, 5, 20, 90, 360]) {
+        const box: Array<Condition> =
+          radius >= 360
+            ? []
+            : [
+                { field: "bboxWest", op: "lte", value: point.lon + radius },
+                { field: "bboxEast", op: "gte", value: point.lon - radius },
+                { field: "bboxSouth", op: "lte", value: point.lat + radius },
+                { field: "bboxNorth", op: "gte", value: point.lat - radius }
+              ]
+        const candidates: Array<OrgUnit> = []
+        let cursor: string | undefined
+        do {
+          const page = yield* repos.list(OrgUnitModel, actor.accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, [...base, ...box])
+          candidates.push(...(page.items as ReadonlyArray<OrgUnit>))
+          cursor = page.cursor
+        } while (cursor !== undefined)
+        const ranked = candidates
+          .map((unit) => ({ unit, distanceMeters: distance(unit) }))
+          .sort((a, b) => a.distanceMeters - b.distanceMeters || (a.unit.id < b.unit.id ? -1 : a.unit.id > b.unit.id ? 1 : 0))
+          .slice(0, limit)
+        // A unit outside the box is at least `radius` degrees of latitude away (about 111 km each).
+        const edge = radius * 111_000 * 0.99
+        const last = ranked[ranked.length - 1]
+        if (radius >= 360 || (ranked.length === limit && last !== undefined && last.distanceMeters <= edge)) return ranked
+      }
+      return []
+    })
+
+  const countsPerLevel = (scope: { readonly versionId: SourceVersionId } | { readonly rootId: OrgUnitId }) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* readable(actor)
+      const where: Array<Condition> = [...(yield* access(actor))]
+      if ("rootId" in scope) {
+        const root = yield* load(actor, scope.rootId)
+        where.push({ field: "path", op: "startsWith", value: root.path })
+      } else where.push({ field: "versionId", op: "eq", value: scope.versionId })
+      const deepest = yield* repos.list(OrgUnitModel, actor.accountId, { orderBy: [{ field: "depth", direction: "desc" }], limit: 1, select: ["depth"] }, where)
+      const max = deepest.items[0]?.depth ?? 0
+      const counts: Array<{ depth: number; count: number }> = []
+      for (let depth = 1; depth <= max; depth++) {
+        const count = yield* repos.count(OrgUnitModel, actor.accountId, [], [...where, { field: "depth", op: "eq", value: depth }])
+        if (count > 0) counts.push({ depth, count })
+      }
+      return counts
+    })
+
   return {
+    search,
+    nearest,
+    countsPerLevel,
     create,
     update,
     move,

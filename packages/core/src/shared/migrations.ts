@@ -4,7 +4,7 @@
  * the declared models (so a model change without a migration fails).
  * @module
  */
-import type { AnyModel, Column, IndexDecl } from "./model.ts"
+import { type AnyModel, type Column, type IndexDecl, metaOf } from "./model.ts"
 import type { Migration, MigrationStep } from "./store.ts"
 
 /** The schema of one model as migrations build it. */
@@ -62,10 +62,7 @@ export const foldMigrations = (migrations: ReadonlyArray<Migration>): ReadonlyMa
 }
 
 /** The schema a model declares now (to compare with {@link foldMigrations}). */
-export const declaredSchema = (model: AnyModel): ModelSchema => ({
-  model: model.name,
-  scope: model.scope,
-  columns: model.columns,
-  indexes: model.indexes,
-  ...(model.hierarchy === undefined ? {} : { hierarchy: model.hierarchy })
-})
+export const declaredSchema = (model: AnyModel): ModelSchema => {
+  const { name, ...meta } = metaOf(model)
+  return { model: name, ...meta }
+}

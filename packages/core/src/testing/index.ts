@@ -20,6 +20,7 @@ import { domainScenarios } from "./domain.ts"
 import { genericScenarios } from "./generic.ts"
 import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
 import { parityScenarios } from "./parity.ts"
+import { registryScenarios } from "./registry.ts"
 import { registry } from "./scenario.ts"
 
 export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
@@ -53,6 +54,7 @@ export const runConformance = (options: ConformanceOptions): void => {
       }
     })
     domainScenarios(h)
+    registryScenarios(h)
     parityScenarios(h, options)
   })
 }

@@ -1,0 +1,213 @@
+/**
+ * The `Groups` service: groups of org units and group sets, under IASO's rules: a group belongs to
+ * one version (the account's default version unless one is named), its members and the groups of
+ * a set must be in that same version, a group's source ref is unique in its version, and groups of
+ * a read-only data source cannot change.
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import { audit, orgUnitAccessConditions, Repos, type ServiceWriteError } from "../services.ts"
+import type { GroupId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
+import { AlreadyExists, Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
+import type { Repositories } from "../shared/repository.ts"
+import { AccountModel } from "../tenancy/account.ts"
+import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
+import { type Group, type GroupBelonging, GroupModel, type GroupSet, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
+import { OrgUnitModel } from "./org-unit.ts"
+import { DataSourceModel, SourceVersionModel } from "./sources.ts"
+
+const SOURCE = "GROUP_API"
+
+/** What a caller gives to create a group. */
+export interface GroupCreate {
+  readonly name: string
+  /** Default: the account's default version (IASO's rule). */
+  readonly versionId?: SourceVersionId
+  readonly sourceRef?: string
+  readonly domain?: string
+  readonly blockOfCountries?: boolean
+  readonly orgUnitIds?: ReadonlyArray<OrgUnitId>
+}
+
+/** What a caller gives to create a group set. */
+export interface GroupSetCreate {
+  readonly name: string
+  readonly versionId: SourceVersionId
+  readonly sourceRef?: string
+  readonly groupBelonging?: GroupBelonging
+  readonly groupIds?: ReadonlyArray<GroupId>
+}
+
+const writable = (repos: Repositories, actor: Actor, versionId: string) =>
+  Effect.gen(function* () {
+    const version = yield* repos.get(SourceVersionModel, actor.accountId, versionId)
+    const source = yield* repos.get(DataSourceModel, actor.accountId, version.dataSourceId)
+    if (source.readOnly) return yield* new Forbidden({ message: `the data source ${source.name} is read-only` })
+  })
+
+/** The groups service. */
+export class Groups extends Context.Service<
+  Groups,
+  {
+    /** Creates a group, with its first members (needs `iaso_org_units`). */
+    readonly create: (input: GroupCreate) => Effect.Effect<Group, ServiceWriteError, CurrentActor>
+    /** Adds org units to a group: each must be visible to the actor and in the group's version. */
+    readonly addMembers: (groupId: GroupId, orgUnitIds: ReadonlyArray<OrgUnitId>) => Effect.Effect<void, ServiceWriteError, CurrentActor>
+    /** Removes org units from a group. */
+    readonly removeMembers: (groupId: GroupId, orgUnitIds: ReadonlyArray<OrgUnitId>) => Effect.Effect<void, ServiceWriteError, CurrentActor>
+    /** The ids of a group's members. */
+    readonly members: (groupId: GroupId) => Effect.Effect<ReadonlyArray<OrgUnitId>, ServiceWriteError, CurrentActor>
+    /** The groups an org unit belongs to. */
+    readonly groupsOf: (orgUnitId: OrgUnitId) => Effect.Effect<ReadonlyArray<Group>, ServiceWriteError, CurrentActor>
+    /** Creates a group set whose groups are all in its version. */
+    readonly createSet: (input: GroupSetCreate) => Effect.Effect<GroupSet, ServiceWriteError, CurrentActor>
+  }
+>()("@iaso/core/Groups") {
+  static readonly layer = Layer.effect(
+    Groups,
+    Effect.gen(function* () {
+      const repos = yield* Repos
+
+      const checkMembers = (actor: Actor, group: Group, orgUnitIds: ReadonlyArray<OrgUnitId>) =>
+        Effect.gen(function* () {
+          const unique = [...new Set(orgUnitIds)]
+          const units = yield* repos.getMany(OrgUnitModel, actor.accountId, unique)
+          const access = yield* orgUnitAccessConditions(repos, actor)
+          const prefixes = access.flatMap((condition) => (condition.op === "startsWithAny" ? condition.value : []))
+          for (const id of unique) {
+            const unit = units.find((u) => u.id === id)
+            if (unit === undefined || (access.length > 0 && !prefixes.some((prefix) => unit.path.startsWith(prefix)))) {
+              return yield* NotFound.of("OrgUnit", id)
+            }
+            if (unit.versionId !== group.versionId) {
+              return yield* ValidationError.at(["orgUnitIds"], `org unit ${id} is not in the group's version`)
+            }
+            if (!mayEditType(actor, unit.orgUnitTypeId)) return yield* new Forbidden({ message: "you may not edit org units of this type" })
+          }
+          return unique
+        })
+
+      const existingMembers = (accountId: string, groupId: string) =>
+        Effect.map(
+          repos.list(OrgUnitGroupMembershipModel, accountId, { where: [{ field: "groupId", op: "eq", value: groupId }], limit: 10_000 }),
+          (page) => page.items
+        )
+
+      const addMembers = (actor: Actor, group: Group, orgUnitIds: ReadonlyArray<OrgUnitId>) =>
+        Effect.gen(function* () {
+          const ids = yield* checkMembers(actor, group, orgUnitIds)
+          const present = new Set((yield* existingMembers(actor.accountId, group.id)).map((m) => m.orgUnitId))
+          const fresh = ids.filter((id) => !present.has(id))
+          if (fresh.length === 0) return
+          yield* repos.insertMany(OrgUnitGroupMembershipModel, actor.accountId, fresh.map((orgUnitId) => ({ groupId: group.id, orgUnitId })), { atomic: true })
+        })
+
+      const loadGroup = (actor: Actor, groupId: GroupId) => repos.get(GroupModel, actor.accountId, groupId)
+
+      return Groups.of({
+        create: (input) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, ["iaso_org_units"], "creating groups")
+            return yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                let versionId = input.versionId
+                if (versionId === undefined) {
+                  const account = yield* repos.get(AccountModel, actor.accountId, actor.accountId)
+                  if (account.defaultVersionId === undefined) return yield* ValidationError.at(["versionId"], "This account has no default version")
+                  versionId = account.defaultVersionId
+                }
+                yield* writable(repos, actor, versionId)
+                if (input.sourceRef !== undefined) {
+                  const clash = yield* repos.count(GroupModel, actor.accountId, [
+                    { field: "versionId", op: "eq", value: versionId },
+                    { field: "sourceRef", op: "eq", value: input.sourceRef }
+                  ])
+                  if (clash > 0) {
+                    return yield* new AlreadyExists({ model: "Group", constraint: "group_version_source_ref", message: `a group of this version already has the source ref ${input.sourceRef}` })
+                  }
+                }
+                const group = yield* repos.insert(GroupModel, actor.accountId, {
+                  name: input.name,
+                  versionId,
+                  blockOfCountries: input.blockOfCountries ?? false,
+                  ...(input.sourceRef === undefined ? {} : { sourceRef: input.sourceRef }),
+                  ...(input.domain === undefined ? {} : { domain: input.domain })
+                })
+                yield* addMembers(actor, group, input.orgUnitIds ?? [])
+                yield* audit(repos, actor, SOURCE, GroupModel, [{ id: group.id, after: group }])
+                return group
+              })
+            )
+          }),
+        addMembers: (groupId, orgUnitIds) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, ["iaso_org_units"], "changing groups")
+            yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const group = yield* loadGroup(actor, groupId)
+                yield* writable(repos, actor, group.versionId)
+                yield* addMembers(actor, group, orgUnitIds)
+              })
+            )
+          }),
+        removeMembers: (groupId, orgUnitIds) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, ["iaso_org_units"], "changing groups")
+            yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const group = yield* loadGroup(actor, groupId)
+                yield* writable(repos, actor, group.versionId)
+                const ids = new Set<string>(orgUnitIds)
+                for (const membership of yield* existingMembers(actor.accountId, groupId)) {
+                  if (ids.has(String(membership.orgUnitId))) yield* repos.remove(OrgUnitGroupMembershipModel, actor.accountId, String(membership.id))
+                }
+              })
+            )
+          }),
+        members: (groupId) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, GroupModel.access.read, "reading groups")
+            yield* loadGroup(actor, groupId)
+            return (yield* existingMembers(actor.accountId, groupId)).map((m) => m.orgUnitId as OrgUnitId)
+          }),
+        groupsOf: (orgUnitId) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, GroupModel.access.read, "reading groups")
+            const links = yield* repos.list(OrgUnitGroupMembershipModel, actor.accountId, { where: [{ field: "orgUnitId", op: "eq", value: orgUnitId }], limit: 10_000 })
+            return yield* repos.getMany(GroupModel, actor.accountId, links.items.map((link) => String(link.groupId)))
+          }),
+        createSet: (input) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, ["iaso_org_units"], "creating group sets")
+            return yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                yield* writable(repos, actor, input.versionId)
+                const ids = [...new Set(input.groupIds ?? [])]
+                const groups = yield* repos.getMany(GroupModel, actor.accountId, ids)
+                for (const id of ids) if (!groups.some((g) => g.id === id)) return yield* NotFound.of("Group", id)
+                if (groups.some((group) => group.versionId !== input.versionId)) {
+                  return yield* ValidationError.at(["groupIds"], "Groups do not all belong to the same SourceVersion")
+                }
+                const set = yield* repos.insert(GroupSetModel, actor.accountId, {
+                  name: input.name,
+                  versionId: input.versionId,
+                  groupBelonging: input.groupBelonging ?? "SINGLE",
+                  ...(input.sourceRef === undefined ? {} : { sourceRef: input.sourceRef })
+                })
+                yield* repos.insertMany(GroupSetGroupModel, actor.accountId, ids.map((groupId) => ({ groupSetId: set.id, groupId })), { atomic: true })
+                yield* audit(repos, actor, SOURCE, GroupSetModel, [{ id: set.id, after: set }])
+                return set
+              })
+            )
+          })
+      })
+    })
+  )
+}
+
