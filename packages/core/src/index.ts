@@ -42,6 +42,7 @@ export * from "./registry/org-units.ts"
 export * from "./registry/sources-service.ts"
 export * from "./registry/org-unit-types-service.ts"
 export * from "./registry/groups-service.ts"
+export * from "./registry/pyramid-import.ts"
 
 // records, audit
 export * from "./records/record.ts"

@@ -20,6 +20,7 @@ import { domainScenarios } from "./domain.ts"
 import { genericScenarios } from "./generic.ts"
 import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
 import { parityScenarios } from "./parity.ts"
+import { pyramidScenarios } from "./pyramid.ts"
 import { registryScenarios } from "./registry.ts"
 import { registry } from "./scenario.ts"
 
@@ -55,6 +56,7 @@ export const runConformance = (options: ConformanceOptions): void => {
     })
     domainScenarios(h)
     registryScenarios(h)
+    pyramidScenarios(h)
     parityScenarios(h, options)
   })
 }
