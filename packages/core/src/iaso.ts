@@ -10,7 +10,7 @@ import { OrgUnits } from "./registry/org-units.ts"
 import { Sources } from "./registry/sources-service.ts"
 import { Accounts, Records, Repos } from "./services.ts"
 import type { AnyModel, RecordOf } from "./shared/model.ts"
-import type { BulkResult, ChangesPage, CreateInput, FieldCondition, ListOptions, Page, Patch, WriteOptions } from "./shared/repository.ts"
+import type { BulkResult, ChangesPage, CreateInput, FieldCondition, ListOptions, ResultPage, Patch, WriteOptions } from "./shared/repository.ts"
 import type { Store } from "./shared/store.ts"
 import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
@@ -39,7 +39,7 @@ type Promised<S> = {
 /** {@link Records} as async functions (generic over the model, like the Effect service). */
 export interface RecordsAsync {
   readonly get: <M extends AnyModel>(model: M, id: string) => Promise<RecordOf<M>>
-  readonly list: <M extends AnyModel>(model: M, options?: ListOptions) => Promise<Page<Partial<RecordOf<M>>>>
+  readonly list: <M extends AnyModel>(model: M, options?: ListOptions) => Promise<ResultPage<Partial<RecordOf<M>>>>
   readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Promise<number>
   readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Promise<RecordOf<M>>
   readonly createMany: <M extends AnyModel>(model: M, inputs: ReadonlyArray<CreateInput<M>>, options?: WriteOptions) => Promise<BulkResult<RecordOf<M>>>

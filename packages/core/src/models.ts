@@ -15,6 +15,22 @@ import {
   OrgUnitTypeSubTypeModel
 } from "./registry/org-unit-type.ts"
 import { DataSourceModel, ExternalCredentialsModel, ProjectDataSourceModel, SourceVersionModel } from "./registry/sources.ts"
+import { DeviceModel, DeviceProjectModel, DeviceOwnershipModel, DevicePositionModel } from "./devices/devices.ts"
+import { TaskModel } from "./tasks/task.ts"
+import { MatchingAlgorithmModel, MatchingAlgorithmProjectModel, AlgorithmRunModel, LinkModel } from "./registry/matching.ts"
+import { FormModel, ProjectFormModel, FormOrgUnitTypeModel, FormOrgUnitGroupModel, OrgUnitTypeReferenceFormModel } from "./forms/form.ts"
+import { FormVersionModel } from "./forms/form-version.ts"
+import { MappingModel, MappingVersionModel } from "./forms/mapping.ts"
+import { EntityTypeModel, EntityModel } from "./entities/entity.ts"
+import { InstanceModel, InstanceFileModel, InstanceLockModel } from "./submissions/instance.ts"
+import { ExportRequestModel, ExportStatusModel, ExportLogModel, ExportStatusExportLogModel } from "./submissions/export.ts"
+import { WorkflowModel, WorkflowVersionModel, WorkflowFollowupModel, WorkflowFollowupFormModel, WorkflowChangeModel } from "./entities/workflow.ts"
+import { StorageDeviceModel, StorageLogEntryModel, StorageLogEntryInstanceModel } from "./storage/storage.ts"
+import { TeamModel, TeamUserModel } from "./planning/team.ts"
+import { PlanningModel, PlanningFormModel, PlanningTargetOrgUnitTypeModel, AssignmentModel } from "./planning/planning.ts"
+import { PageModel, PageUserModel, PageUserRoleModel } from "./pages/page.ts"
+import { CommentIasoModel } from "./comments/comment.ts"
+import { BulkCreateUserCsvFileModel, BulkCreateUserCsvFileDefaultProjectModel, BulkCreateUserCsvFileDefaultUserRoleModel, BulkCreateUserCsvFileDefaultOrgUnitModel, BulkCreateUserCsvFileDefaultTeamModel } from "./users/bulk-create-user-csv-file.ts"
 import type { AnyModel } from "./shared/model.ts"
 import { AccountModel, AccountUserModel } from "./tenancy/account.ts"
 import {
@@ -69,7 +85,56 @@ export const MODELS = {
   RecordType: RecordTypeModel,
   RecordTypeProject: RecordTypeProjectModel,
   DataRecord: DataRecordModel,
-  AuditEntry: AuditEntryModel
+  AuditEntry: AuditEntryModel,
+  Device: DeviceModel,
+  DeviceProject: DeviceProjectModel,
+  DeviceOwnership: DeviceOwnershipModel,
+  DevicePosition: DevicePositionModel,
+  Task: TaskModel,
+  MatchingAlgorithm: MatchingAlgorithmModel,
+  MatchingAlgorithmProject: MatchingAlgorithmProjectModel,
+  AlgorithmRun: AlgorithmRunModel,
+  Link: LinkModel,
+  Form: FormModel,
+  ProjectForm: ProjectFormModel,
+  FormOrgUnitType: FormOrgUnitTypeModel,
+  FormOrgUnitGroup: FormOrgUnitGroupModel,
+  OrgUnitTypeReferenceForm: OrgUnitTypeReferenceFormModel,
+  FormVersion: FormVersionModel,
+  Mapping: MappingModel,
+  MappingVersion: MappingVersionModel,
+  EntityType: EntityTypeModel,
+  Entity: EntityModel,
+  Instance: InstanceModel,
+  InstanceFile: InstanceFileModel,
+  InstanceLock: InstanceLockModel,
+  ExportRequest: ExportRequestModel,
+  ExportStatus: ExportStatusModel,
+  ExportLog: ExportLogModel,
+  ExportStatusExportLog: ExportStatusExportLogModel,
+  Workflow: WorkflowModel,
+  WorkflowVersion: WorkflowVersionModel,
+  WorkflowFollowup: WorkflowFollowupModel,
+  WorkflowFollowupForm: WorkflowFollowupFormModel,
+  WorkflowChange: WorkflowChangeModel,
+  StorageDevice: StorageDeviceModel,
+  StorageLogEntry: StorageLogEntryModel,
+  StorageLogEntryInstance: StorageLogEntryInstanceModel,
+  Team: TeamModel,
+  TeamUser: TeamUserModel,
+  Planning: PlanningModel,
+  PlanningForm: PlanningFormModel,
+  PlanningTargetOrgUnitType: PlanningTargetOrgUnitTypeModel,
+  Assignment: AssignmentModel,
+  Page: PageModel,
+  PageUser: PageUserModel,
+  PageUserRole: PageUserRoleModel,
+  CommentIaso: CommentIasoModel,
+  BulkCreateUserCsvFile: BulkCreateUserCsvFileModel,
+  BulkCreateUserCsvFileDefaultProject: BulkCreateUserCsvFileDefaultProjectModel,
+  BulkCreateUserCsvFileDefaultUserRole: BulkCreateUserCsvFileDefaultUserRoleModel,
+  BulkCreateUserCsvFileDefaultOrgUnit: BulkCreateUserCsvFileDefaultOrgUnitModel,
+  BulkCreateUserCsvFileDefaultTeam: BulkCreateUserCsvFileDefaultTeamModel
 } as const satisfies Record<string, AnyModel>
 
 /** The name of a declared model. */

@@ -22,7 +22,7 @@ import {
   type FieldCondition,
   type ListOptions,
   makeRepositories,
-  type Page,
+  type ResultPage,
   type Patch,
   type Repositories,
   type WriteOptions
@@ -121,7 +121,7 @@ export class Records extends Context.Service<
     readonly list: <M extends AnyModel>(
       model: M,
       options?: ListOptions
-    ) => Effect.Effect<Page<Partial<RecordOf<M>>>, ValidationError | Forbidden | StorageError, CurrentActor>
+    ) => Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | Forbidden | StorageError, CurrentActor>
     /** How many records match. */
     readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Effect.Effect<number, ValidationError | Forbidden | StorageError, CurrentActor>
     /** Creates a record. */

@@ -14,7 +14,7 @@ import { OrgUnitGroupMembershipModel } from "./groups.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { Condition } from "../shared/query.ts"
-import type { ListOptions, Page, Repositories } from "../shared/repository.ts"
+import type { ListOptions, ResultPage, Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
 import { ORG_UNIT_READ } from "../tenancy/permissions.ts"
@@ -123,21 +123,21 @@ export class OrgUnits extends Context.Service<
     /** One org unit visible to the actor. */
     readonly get: (id: OrgUnitId) => Effect.Effect<OrgUnit, NotFound | Forbidden | StorageError, CurrentActor>
     /** Direct children, a page. */
-    readonly children: (id: OrgUnitId, options?: ListOptions) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    readonly children: (id: OrgUnitId, options?: ListOptions) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /** Strict descendants (optionally down to `maxDepth` levels below), a page. */
     readonly descendants: (
       id: OrgUnitId,
       options?: ListOptions & { readonly levels?: number }
-    ) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    ) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /** The unit and its descendants, a page. */
     readonly hierarchy: (
       id: OrgUnitId,
       options?: ListOptions & { readonly levels?: number }
-    ) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    ) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /** Ancestors from the root down to the parent (those the actor may see). */
     readonly ancestors: (id: OrgUnitId) => Effect.Effect<ReadonlyArray<OrgUnit>, NotFound | Forbidden | StorageError, CurrentActor>
     /** Searches org units (see {@link OrgUnitSearch}), a page. */
-    readonly search: (filters: OrgUnitSearch) => Effect.Effect<Page<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    readonly search: (filters: OrgUnitSearch) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /** The `limit` units nearest to a point (great-circle distance; ties by id), with the same filters as `search`. */
     readonly nearest: (
       point: { readonly lon: number; readonly lat: number },

@@ -18,7 +18,7 @@ import type { StoreDriver, StoreScope, WriteOp, WriteOutcome } from "./store.ts"
 import { now } from "./time.ts"
 
 /** A page of results and the cursor of the next page (absent on the last page). */
-export interface Page<T> {
+export interface ResultPage<T> {
   readonly items: ReadonlyArray<T>
   readonly cursor?: string
 }
@@ -590,7 +590,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
     rows: ReadonlyArray<Row>,
     plan: { readonly query: StoreQuery; readonly fingerprint: string; readonly limit: number },
     decode: (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<T>, StorageError>
-  ): Effect.Effect<Page<T>, StorageError> => {
+  ): Effect.Effect<ResultPage<T>, StorageError> => {
     const more = rows.length > plan.limit
     const pageRows = more ? rows.slice(0, plan.limit) : rows
     const last = pageRows[pageRows.length - 1]
@@ -615,7 +615,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
     accountId: string,
     options: ListOptions = {},
     extraWhere: ReadonlyArray<Condition> = []
-  ): Effect.Effect<Page<Partial<RecordOf<M>>>, ValidationError | StorageError> =>
+  ): Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | StorageError> =>
     Effect.gen(function* () {
       const plan = planList(model, accountId, options, extraWhere)
       if (plan instanceof ValidationError) return yield* plan
@@ -630,7 +630,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
     prefix: string,
     options: ListOptions & { readonly maxDepth?: number } = {},
     extraWhere: ReadonlyArray<Condition> = []
-  ): Effect.Effect<Page<Partial<RecordOf<M>>>, ValidationError | StorageError> =>
+  ): Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | StorageError> =>
     Effect.gen(function* () {
       const pathConditions: ReadonlyArray<Condition> = [
         { field: "path", op: "startsWith", value: prefix },

@@ -7,6 +7,7 @@
 import { Effect, Schema, SchemaAST } from "effect"
 import * as Arbitrary from "effect/Arbitrary"
 import type { StorageError } from "../shared/errors.ts"
+import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel, RecordOf } from "../shared/model.ts"
 import type { Repositories, WriteError } from "../shared/repository.ts"
 
@@ -36,9 +37,10 @@ const typeSchema = (model: AnyModel): Schema.Top => {
 }
 
 /** `count` domain records of a model from its Schema, deterministic for a seed. */
-export const sampleRecords = (model: AnyModel, count: number, seed: number): Effect.Effect<ReadonlyArray<Input>> =>
+export const sampleRecords = (model: AnyModel, count: number, seed: number, size?: number): Effect.Effect<ReadonlyArray<Input>> =>
   Effect.map(
-    Arbitrary.sampleEffect(Arbitrary.schema(typeSchema(model) as Schema.Codec<Record<string, unknown>>), { count, seed }),
+    // A size above the field count lets the generator add optional keys to wide records (slower: only when asked).
+    Arbitrary.sampleEffect(Arbitrary.schema(typeSchema(model) as Schema.Codec<Record<string, unknown>>), { count, seed, ...(size === undefined ? {} : { size }) }),
     (records) =>
       records.map((record) => {
         const out: Input = {}
@@ -151,27 +153,47 @@ export const boundaryRecord = (model: AnyModel, base: Input, index: number): Inp
 }
 
 let uniqueCounter = 0
+let referenceCounter = 0
 const runTag = Math.random().toString(36).slice(2, 8)
+const usedValues = new Map<string, Set<string>>()
+
+/** Another valid value for a field, never used before in this run (from the field's own schema when needed). */
+const freshValue = (model: AnyModel, field: string, value: unknown): unknown => {
+  const key = `${model.name}.${field}`
+  const used = usedValues.get(key) ?? new Set<string>()
+  usedValues.set(key, used)
+  uniqueCounter += 1
+  const candidates: Array<unknown> = []
+  if (typeof value === "number") candidates.push(Number.isInteger(value) ? (Math.abs(value) % 1_000_000) + uniqueCounter * 1_000_000 : value + uniqueCounter)
+  if (typeof value === "string") candidates.push(`${value.slice(0, 20)}~${runTag}${uniqueCounter}`, `u~${runTag}${uniqueCounter}`, uuidv7())
+  for (const candidate of candidates) {
+    if (validFor(model, field, candidate) && !used.has(JSON.stringify(candidate))) {
+      used.add(JSON.stringify(candidate))
+      return candidate
+    }
+  }
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [sampled] = Effect.runSync(sampleField(model, field, 1, uniqueCounter * 131 + attempt))
+    if (sampled !== undefined && !used.has(JSON.stringify(sampled))) {
+      used.add(JSON.stringify(sampled))
+      return sampled
+    }
+  }
+  return value
+}
 
 /**
- * Makes the values of every unique index distinct (text fields get a run-wide suffix), so that
- * generated records never collide by chance. Fields whose schema refuses the change are left.
+ * Makes the values of every unique index distinct across the run (a new valid value per field:
+ * text gets a run-wide suffix, numbers an offset, other fields a fresh sample of their schema), so
+ * that generated records never collide by chance.
  */
 export const makeUnique = (model: AnyModel, input: Input): Input => {
   const out: Input = { ...input }
   for (const index of model.indexes) {
     if (index.unique !== true) continue
     for (const field of index.fields) {
-      const value = out[field]
-      if (typeof value !== "string" || SYSTEM.has(field)) continue
-      uniqueCounter += 1
-      const suffix = `~${runTag}${uniqueCounter}`
-      for (const candidate of [`${value.slice(0, 20)}${suffix}`, `u${suffix}`]) {
-        if (validFor(model, field, candidate)) {
-          out[field] = candidate
-          break
-        }
-      }
+      if (SYSTEM.has(field) || out[field] === undefined) continue
+      out[field] = freshValue(model, field, out[field])
     }
   }
   return out
@@ -201,7 +223,8 @@ export const satisfyReferences = (
         if (optional) delete out[reference.field]
         continue
       }
-      const created = yield* createValid(repos, accountId, target, seed + 7, [...stack, model.name])
+      referenceCounter += 1
+      const created = yield* createValid(repos, accountId, target, seed + 7 * referenceCounter, [...stack, model.name])
       out[reference.field] = (created as { readonly id: string }).id
     }
     return out

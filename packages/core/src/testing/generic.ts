@@ -275,7 +275,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
       const repos = await harness.repos()
       for (const index of model.indexes.filter((i) => i.unique === true)) {
         const keyFields = index.fields.filter((field) => field !== "accountId" && field !== "id")
-        const candidates = (await harness.run(sampleRecords(model, 40, seedOf(9) + index.name.length))).filter((sample) =>
+        const candidates = (await harness.run(sampleRecords(model, 40, seedOf(9) + index.name.length, 60))).filter((sample) =>
           keyFields.every((field) => sample[field] !== undefined)
         )
         expect(candidates.length, `${model.name} ${index.name}: samples with every key field`).toBeGreaterThanOrEqual(2)
@@ -369,6 +369,7 @@ const satisfyIndex = (input: Input, where: ReadonlyArray<Condition>): Input => {
   for (const condition of where) {
     if (condition.op === "eq") out[condition.field] = condition.value
     if (condition.op === "ne" && (out[condition.field] === condition.value || out[condition.field] === undefined)) out[condition.field] = `v${String(condition.value)}x`
+    if (condition.op === "isNull") delete out[condition.field]
   }
   return out
 }
