@@ -43,6 +43,8 @@ export * from "./registry/sources-service.ts"
 export * from "./registry/org-unit-types-service.ts"
 export * from "./registry/groups-service.ts"
 export * from "./registry/pyramid-import.ts"
+export * from "./registry/dhis2-import.ts"
+export * from "./registry/geojson.ts"
 
 // records, audit
 export * from "./records/record.ts"

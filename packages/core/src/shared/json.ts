@@ -17,8 +17,11 @@ const JsonNumber = Schema.Finite.check(Schema.makeFilter((n: number) => !Object.
  * make Effect drop the key silently instead of refusing it).
  */
 const keysHaveNoNul = Schema.makeFilter((record: { readonly [key: string]: unknown }) => {
-  const bad = Object.keys(record).find((key) => key.includes("\u0000"))
-  return bad === undefined || `keys must not contain the NUL character (U+0000): ${JSON.stringify(bad)}`
+  const keys = Object.keys(record)
+  const nul = keys.find((key) => key.includes("\u0000"))
+  if (nul !== undefined) return `keys must not contain the NUL character (U+0000): ${JSON.stringify(nul)}`
+  const broken = keys.find((key) => !key.isWellFormed())
+  return broken === undefined || `keys must be well-formed Unicode (no lone surrogate): ${JSON.stringify(broken)}`
 })
 
 /** Any JSON value without U+0000 in its strings and keys. */

@@ -224,10 +224,15 @@ export const compileWhere = (
         break
       case "startsWith":
       case "contains":
-        if (typeof condition.value !== "string") return ValidationError.at(["where", condition.field], "expected text")
+        if (typeof condition.value !== "string" || !condition.value.isWellFormed()) {
+          return ValidationError.at(["where", condition.field], "expected well-formed text")
+        }
         out.push({ field: condition.field, op: condition.op, value: condition.value })
         break
       case "startsWithAny":
+        if (!condition.value.every((prefix) => typeof prefix === "string" && prefix.isWellFormed())) {
+          return ValidationError.at(["where", condition.field], "expected well-formed text prefixes")
+        }
         out.push({ field: condition.field, op: condition.op, value: condition.value })
         break
       case "in":

@@ -5,8 +5,13 @@
  */
 import { Schema } from "effect"
 
-/** Refuses strings containing U+0000. */
-export const hasNoNul = Schema.makeFilter((text: string) => !text.includes("\u0000") || "must not contain the NUL character (U+0000)")
+/**
+ * Refuses strings that no store can keep exactly: containing U+0000 (PostgreSQL refuses it), or
+ * not well-formed Unicode (a lone UTF-16 surrogate becomes U+FFFD in UTF-8 storage).
+ */
+export const hasNoNul = Schema.makeFilter((text: string) =>
+  text.includes("\u0000") ? "must not contain the NUL character (U+0000)" : text.isWellFormed() || "must be well-formed Unicode (no lone surrogate)"
+)
 
 /** Any text without U+0000. */
 export const Text = Schema.String.check(hasNoNul)

@@ -40,7 +40,7 @@ const typeSchema = (model: AnyModel): Schema.Top => {
 export const sampleRecords = (model: AnyModel, count: number, seed: number, size?: number): Effect.Effect<ReadonlyArray<Input>> =>
   Effect.map(
     // A size above the field count lets the generator add optional keys to wide records (slower: only when asked).
-    Arbitrary.sampleEffect(Arbitrary.schema(typeSchema(model) as Schema.Codec<Record<string, unknown>>), { count, seed, ...(size === undefined ? {} : { size }) }),
+    Arbitrary.sampleEffect(Arbitrary.schema(typeSchema(model) as Schema.Codec<Record<string, unknown>>), { count, seed, maxDiscards: 20_000, ...(size === undefined ? {} : { size }) }),
     (records) =>
       records.map((record) => {
         const out: Input = {}
@@ -56,7 +56,7 @@ export const sampleRecords = (model: AnyModel, count: number, seed: number, size
 export const sampleField = (model: AnyModel, field: string, count: number, seed: number): Effect.Effect<ReadonlyArray<unknown>> => {
   const schema = (model.schema.fields as Record<string, Schema.Top>)[field]
   if (schema === undefined) return Effect.succeed([])
-  return Arbitrary.sampleEffect(Arbitrary.schema(Schema.toType(schema) as Schema.Codec<unknown>), { count, seed }).pipe(
+  return Arbitrary.sampleEffect(Arbitrary.schema(Schema.toType(schema) as Schema.Codec<unknown>), { count, seed, maxDiscards: 20_000 }).pipe(
     Effect.map((values) => values.filter((value) => value !== undefined)),
     Effect.orDie
   )

@@ -79,9 +79,11 @@ const conditionsFor = (column: string, kind: string, value: unknown, other: unkn
     { field: column, op: "isNotNull" }
   ]
   if (kind === "text" && typeof value === "string") {
-    out.push({ field: column, op: "startsWith", value: value.slice(0, 2) })
-    out.push({ field: column, op: "contains", value: value.slice(1, 3) })
-    out.push({ field: column, op: "startsWithAny", value: [value.slice(0, 1), "\u{10FFFF}"] })
+    // Sliced by code point: half of a surrogate pair is not text any store can compare.
+    const points = [...value]
+    out.push({ field: column, op: "startsWith", value: points.slice(0, 2).join("") })
+    out.push({ field: column, op: "contains", value: points.slice(1, 3).join("") })
+    out.push({ field: column, op: "startsWithAny", value: [points.slice(0, 1).join(""), "\u{10FFFF}"] })
   }
   return out
 }

@@ -1,0 +1,73 @@
+/**
+ * `@iaso/adapter-sqlite`: the IASO store on SQLite through better-sqlite3, for scripts, CLIs,
+ * desktop tools and tests: a file (WAL journal, busy timeout) or `:memory:`. The SQL itself is the
+ * shared `@iaso/sql` implementation.
+ *
+ * ```ts
+ * import { createIaso } from "@iaso/core"
+ * import { SqliteStore } from "@iaso/adapter-sqlite"
+ * const iaso = createIaso({ store: SqliteStore.layer({ filename: "pyramid.sqlite" }) })
+ * ```
+ * @module
+ */
+import { CORE_MIGRATIONS, type Migration, StorageError, Store, type StoreCapabilities, type Unsupported } from "@iaso/core"
+import { makeSqlDriver, sqliteDialect } from "@iaso/sql"
+import Database from "better-sqlite3"
+import { Effect, Layer } from "effect"
+import { Kysely, SqliteDialect } from "kysely"
+
+/** Options of {@link SqliteStore.layer}. */
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  readonly filename: string
+  /** Milliseconds to wait for a lock held by another connection before failing (default 5000). */
+  readonly busyTimeoutMs?: number
+  /** Migrations to apply (default: every migration of the SDK). */
+  readonly migrations?: ReadonlyArray<Migration>
+}
+
+/** The capabilities of the SQLite store. */
+export const sqliteCapabilities = (persistent: boolean): StoreCapabilities => ({
+  name: "sqlite",
+  persistent,
+  isolation: "serialized-writers",
+  concurrentWriters: false,
+  awaitInsideTransaction: true,
+  textOrder: "codepoint",
+  maxBatchSize: 1000,
+  nativeJson: false,
+  nodeOnly: true
+})
+
+/** The SQLite store. */
+export const SqliteStore = {
+  /** Opens (creating if needed) and migrates a SQLite database; closed when the layer is released. */
+  layer: (options: SqliteStoreOptions): Layer.Layer<Store, StorageError | Unsupported> =>
+    Layer.effect(
+      Store,
+      Effect.gen(function* () {
+        const database = yield* Effect.acquireRelease(
+          Effect.try({
+            try: () => {
+              const db = new Database(options.filename)
+              db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
+              if (options.filename !== ":memory:" && options.filename !== "") db.pragma("journal_mode = WAL")
+              db.pragma("synchronous = NORMAL")
+              return db
+            },
+            catch: (error) =>
+              new StorageError({ reason: "unavailable", retryable: false, message: `cannot open the SQLite database ${options.filename}: ${String(error)}`, cause: error })
+          }),
+          (db) => Effect.sync(() => db.close())
+        )
+        const db = new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database }) })
+        const driver = makeSqlDriver({
+          db,
+          dialect: sqliteDialect,
+          capabilities: sqliteCapabilities(options.filename !== ":memory:" && options.filename !== "")
+        })
+        yield* driver.migrate(options.migrations ?? CORE_MIGRATIONS)
+        return driver
+      })
+    )
+}

@@ -1,0 +1,162 @@
+/**
+ * Exporting a source version as a GeoPackage in IASO's export format (`iaso/gpkg/export_gpkg.py`,
+ * `source_to_gpkg`): one EPSG:4326 feature layer per org-unit type named `level-<depth>-<type name>`
+ * (999 for a type without depth, `Unknown` for units without type), and the `groups` attribute
+ * table of every group of the version. The file imports back with `importGeoPackage`.
+ *
+ * Every read goes through core's `Records` service, so the actor's permissions and org-unit roots
+ * apply: a restricted actor exports the units it may see, and a unit whose parent it may not see
+ * is written without `parent` / `parent_ref`.
+ * @module
+ */
+import type { Geometry } from "geojson"
+import { Effect } from "effect"
+import {
+  type AnyModel,
+  type CurrentActor,
+  type Forbidden,
+  type Group,
+  GroupModel,
+  type ListOptions,
+  type NotFound,
+  type OrgUnit,
+  OrgUnitGroupMembershipModel,
+  OrgUnitModel,
+  type OrgUnitType,
+  OrgUnitTypeModel,
+  type RecordOf,
+  Records,
+  type SourceVersionId,
+  SourceVersionModel,
+  StorageError,
+  type ValidationError
+} from "@iaso/core"
+import { GpkgDriver, type SqlValue } from "./database.ts"
+import { type GpkgColumn, initGeoPackage, writeAttributeTable, writeFeatureLayer, type GpkgFeatureLayer } from "./write.ts"
+
+/** Depth written in the layer name of a type without depth (IASO's export). */
+export const UNKNOWN_DEPTH = 999
+/** Type name written in the layer name of units without type (IASO's export). */
+export const UNKNOWN_TYPE = "Unknown"
+
+/** The attribute columns of every exported layer, in order (the geometry is in `geom`). */
+export const EXPORT_COLUMNS: ReadonlyArray<GpkgColumn> = [
+  { name: "id", type: "TEXT" },
+  { name: "name", type: "TEXT" },
+  { name: "ref", type: "TEXT" },
+  { name: "code", type: "TEXT" },
+  { name: "parent", type: "TEXT" },
+  { name: "parent_ref", type: "TEXT" },
+  { name: "group_refs", type: "TEXT" },
+  { name: "group_names", type: "TEXT" },
+  { name: "uuid", type: "TEXT" },
+  { name: "opening_date", type: "DATE" },
+  { name: "closed_date", type: "DATE" }
+]
+
+/** IASO's reference of a unit or group: its `sourceRef`, or `iaso:<id>` when it has none. */
+export const exportRef = (record: { readonly id: string; readonly sourceRef?: string | undefined }): string =>
+  record.sourceRef !== undefined && record.sourceRef !== "" ? record.sourceRef : `iaso:${record.id}`
+
+const PAGE = 10_000
+const CHUNK = 500
+
+/** Every record of a listing, page after page. */
+const listAll = <M extends AnyModel>(records: Records["Service"], model: M, options: ListOptions) =>
+  Effect.gen(function* () {
+    const out: Array<Partial<RecordOf<M>>> = []
+    let cursor: string | undefined
+    do {
+      const page = yield* records.list(model, { ...options, limit: PAGE, ...(cursor === undefined ? {} : { cursor }) })
+      out.push(...page.items)
+      cursor = page.cursor
+    } while (cursor !== undefined)
+    return out
+  })
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * The bytes of a GeoPackage of a source version in IASO's export format (needs read access to the
+ * version, its org units and groups). An unknown or foreign version is `NotFound`.
+ */
+export const exportGeoPackage = (
+  versionId: SourceVersionId
+): Effect.Effect<Uint8Array, NotFound | Forbidden | ValidationError | StorageError, Records | GpkgDriver | CurrentActor> =>
+  Effect.gen(function* () {
+    const records = yield* Records
+    yield* records.get(SourceVersionModel, versionId)
+    const inVersion: ListOptions = { where: [{ field: "versionId", op: "eq", value: versionId }] }
+    // Listings without `select` return whole records.
+    const units = (yield* listAll(records, OrgUnitModel, inVersion)) as ReadonlyArray<OrgUnit>
+    const types = (yield* listAll(records, OrgUnitTypeModel, {})) as ReadonlyArray<OrgUnitType>
+    const groups = (yield* listAll(records, GroupModel, inVersion)) as ReadonlyArray<Group>
+
+    const groupsById = new Map(groups.map((group) => [group.id as string, group]))
+    const groupsOfUnit = new Map<string, Array<Group>>()
+    const groupIds = [...groupsById.keys()]
+    for (let i = 0; i < groupIds.length; i += CHUNK) {
+      const links = yield* listAll(records, OrgUnitGroupMembershipModel, { where: [{ field: "groupId", op: "in", value: groupIds.slice(i, i + CHUNK) }] })
+      for (const link of links) {
+        const group = groupsById.get(String(link.groupId))
+        if (group === undefined || link.orgUnitId === undefined) continue
+        const list = groupsOfUnit.get(String(link.orgUnitId)) ?? []
+        list.push(group)
+        groupsOfUnit.set(String(link.orgUnitId), list)
+      }
+    }
+
+    const typesById = new Map(types.map((type) => [type.id as string, type]))
+    const unitsById = new Map(units.map((unit) => [unit.id as string, unit]))
+    const layers = new Map<string, Array<{ readonly geometry: Geometry | null; readonly values: ReadonlyArray<SqlValue>; readonly sortKey: string }>>()
+    for (const unit of units) {
+      const type = unit.orgUnitTypeId === undefined ? undefined : typesById.get(unit.orgUnitTypeId)
+      const layerName = `level-${type?.depth ?? UNKNOWN_DEPTH}-${type?.name ?? UNKNOWN_TYPE}`
+      const parent = unit.parentId === undefined ? undefined : unitsById.get(unit.parentId)
+      const parentType = parent?.orgUnitTypeId === undefined ? undefined : typesById.get(parent.orgUnitTypeId)
+      const unitGroups = [...(groupsOfUnit.get(unit.id) ?? [])].sort((a, b) => byCodePoint(exportRef(a), exportRef(b)))
+      const values: ReadonlyArray<SqlValue> = [
+        unit.id,
+        unit.name,
+        exportRef(unit),
+        unit.code,
+        parent === undefined || parentType === undefined ? null : `${parent.name} (${parentType.name})`,
+        parent === undefined ? null : exportRef(parent),
+        unitGroups.length === 0 ? null : unitGroups.map(exportRef).join(", "),
+        unitGroups.length === 0 ? null : unitGroups.map((group) => group.name).join(", "),
+        unit.uuid ?? null,
+        unit.openingDate ?? null,
+        unit.closedDate ?? null
+      ]
+      const rows = layers.get(layerName) ?? []
+      rows.push({ geometry: unit.geom ?? unit.simplifiedGeom ?? unit.location ?? null, values, sortKey: `${unit.name}\u0000${unit.id}` })
+      layers.set(layerName, rows)
+    }
+    const featureLayers: Array<GpkgFeatureLayer> = [...layers.entries()]
+      .sort(([a], [b]) => byCodePoint(a, b))
+      .map(([name, rows]) => ({ name, columns: EXPORT_COLUMNS, rows: rows.sort((a, b) => byCodePoint(a.sortKey, b.sortKey)) }))
+    const groupRows = groups.map((group): ReadonlyArray<SqlValue> => [exportRef(group), group.name])
+
+    const driver = yield* GpkgDriver
+    return yield* Effect.acquireUseRelease(
+      driver.create(),
+      (db) =>
+        Effect.try({
+          try: () => {
+            initGeoPackage(db)
+            for (const layer of featureLayers) writeFeatureLayer(db, layer)
+            writeAttributeTable(db, {
+              name: "groups",
+              columns: [
+                { name: "ref", type: "TEXT", notNull: true },
+                { name: "name", type: "TEXT", notNull: true }
+              ],
+              rows: groupRows
+            })
+            return db.serialize()
+          },
+          catch: (error) => new StorageError({ reason: "unknown", retryable: false, message: `writing the GeoPackage failed: ${String(error)}`, cause: error })
+        }),
+      (db) => Effect.sync(() => db.close())
+    )
+  })

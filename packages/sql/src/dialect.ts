@@ -1,0 +1,170 @@
+/**
+ * The small capability record behind which SQLite and PostgreSQL differ: column types, parameter
+ * placeholders and encodings, a few operators, and how driver errors are classified. Everything
+ * else in `@iaso/sql` is shared.
+ * @module
+ */
+import { StorageError } from "@iaso/core"
+import type { Column, ColumnKind, Scalar } from "@iaso/core"
+
+/** A classified driver failure: a unique key refused the write, or a storage error. */
+export type Classified = { readonly _tag: "Duplicate"; readonly constraint: string | undefined; readonly columns: ReadonlyArray<string> } | StorageError
+
+/** What differs between SQL dialects. */
+export interface SqlDialect {
+  readonly name: "sqlite" | "postgres"
+  /** The placeholder of the n-th parameter (1-based). */
+  readonly placeholder: (n: number) => string
+  /** The SQL type of a column (without NULL-ness). */
+  readonly columnType: (column: Column) => string
+  /** A domain (stored-form) value to a driver parameter. */
+  readonly encode: (kind: ColumnKind, value: unknown) => unknown
+  /** A driver value to the stored form (`undefined` for NULL). */
+  readonly decode: (kind: ColumnKind, value: unknown) => unknown
+  /** The placeholder expression of a JSON parameter (a cast where needed). */
+  readonly jsonPlaceholder: (placeholder: string) => string
+  /** `expr IN list` with the list as ONE parameter, and how to encode that parameter. */
+  readonly inList: (expr: string, placeholder: string, kind: ColumnKind) => string
+  readonly listParam: (values: ReadonlyArray<Scalar>, kind: ColumnKind) => unknown
+  /** `a IS DISTINCT FROM b`. */
+  readonly distinctFrom: (a: string, b: string) => string
+  /** Substring test (`b` occurs in `a`). */
+  readonly contains: (a: string, b: string) => string
+  /** Whether `SELECT ... FOR UPDATE` exists (PostgreSQL). */
+  readonly rowLocks: boolean
+  /** Largest number of bind parameters in one statement. */
+  readonly maxParameters: number
+  /** Classifies a driver error. */
+  readonly classify: (error: unknown) => Classified
+}
+
+/** Quotes an identifier (both dialects use double quotes). */
+export const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`
+
+/** A SQL string literal (for DDL, where parameters are not allowed). */
+export const literal = (value: Scalar): string =>
+  typeof value === "string" ? `'${value.replace(/'/g, "''")}'` : typeof value === "boolean" ? (value ? "TRUE" : "FALSE") : String(value)
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+const codeOf = (error: unknown): string => {
+  const code = (error as { readonly code?: unknown } | null)?.code
+  return typeof code === "string" ? code : ""
+}
+
+const parseJson = (value: unknown): unknown => (typeof value === "string" ? JSON.parse(value) : value)
+
+/** SQLite (better-sqlite3): JSON as text, booleans as 0/1, BINARY text order (code points on UTF-8). */
+export const sqliteDialect: SqlDialect = {
+  name: "sqlite",
+  placeholder: () => "?",
+  columnType: (column) => {
+    switch (column.kind) {
+      case "text":
+      case "json":
+        return "TEXT"
+      case "integer":
+      case "boolean":
+        return "INTEGER"
+      case "real":
+        return "REAL"
+    }
+  },
+  encode: (kind, value) => {
+    if (value === undefined || value === null) return null
+    if (kind === "json") return JSON.stringify(value)
+    if (kind === "boolean") return value === true ? 1 : 0
+    return value
+  },
+  decode: (kind, value) => {
+    if (value === null || value === undefined) return undefined
+    if (kind === "json") return parseJson(value)
+    if (kind === "boolean") return value === 1 || value === true || value === 1n
+    if (typeof value === "bigint") return Number(value)
+    return value
+  },
+  jsonPlaceholder: (placeholder) => placeholder,
+  inList: (expr, placeholder) => `${expr} IN (SELECT value FROM json_each(${placeholder}))`,
+  listParam: (values, kind) => JSON.stringify(kind === "boolean" ? values.map((v) => (v === true ? 1 : 0)) : values),
+  distinctFrom: (a, b) => `${a} IS NOT ${b}`,
+  contains: (a, b) => `instr(${a}, ${b}) > 0`,
+  rowLocks: false,
+  maxParameters: 32_000,
+  classify: (error) => {
+    const code = codeOf(error)
+    const message = messageOf(error)
+    if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+      const columns = (/constraint failed: (.*)$/.exec(message)?.[1] ?? "").split(",").map((part) => part.trim().replace(/^[^.]*\./, ""))
+      return { _tag: "Duplicate", constraint: code === "SQLITE_CONSTRAINT_PRIMARYKEY" ? "id" : undefined, columns }
+    }
+    if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+      return new StorageError({ reason: "unavailable", retryable: true, message: `the SQLite database is locked by another connection: ${message}`, cause: error })
+    }
+    if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
+      return new StorageError({ reason: "corrupt", retryable: false, message: `the SQLite file is damaged or not a database: ${message}`, cause: error })
+    }
+    if (code.startsWith("SQLITE_CONSTRAINT")) return new StorageError({ reason: "constraint", retryable: false, message, cause: error })
+    if (code === "SQLITE_FULL" || code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY")) {
+      return new StorageError({ reason: "unavailable", retryable: false, message, cause: error })
+    }
+    return new StorageError({ reason: "unknown", retryable: false, message, cause: error })
+  }
+}
+
+/** PostgreSQL (pg, PGlite): jsonb, booleans, `COLLATE "C"` text (code-point order), bigint integers. */
+export const postgresDialect: SqlDialect = {
+  name: "postgres",
+  placeholder: (n) => `$${n}`,
+  columnType: (column) => {
+    switch (column.kind) {
+      case "text":
+        return 'TEXT COLLATE "C"'
+      case "json":
+        return "JSONB"
+      case "integer":
+        return "BIGINT"
+      case "boolean":
+        return "BOOLEAN"
+      case "real":
+        return "DOUBLE PRECISION"
+    }
+  },
+  encode: (kind, value) => {
+    if (value === undefined || value === null) return null
+    if (kind === "json") return JSON.stringify(value)
+    return value
+  },
+  decode: (kind, value) => {
+    if (value === null || value === undefined) return undefined
+    // pg and PGlite parse jsonb already (a JSON string value arrives as a JS string).
+    if (kind === "json") return value
+    if (kind === "integer" || kind === "real") return typeof value === "string" || typeof value === "bigint" ? Number(value) : value
+    return value
+  },
+  jsonPlaceholder: (placeholder) => `${placeholder}::jsonb`,
+  inList: (expr, placeholder, kind) =>
+    `${expr} = ANY(${placeholder}::${kind === "integer" ? "bigint" : kind === "real" ? "double precision" : kind === "boolean" ? "boolean" : "text"}[])`,
+  listParam: (values) => [...values],
+  distinctFrom: (a, b) => `${a} IS DISTINCT FROM ${b}`,
+  contains: (a, b) => `strpos(${a}, ${b}) > 0`,
+  rowLocks: true,
+  maxParameters: 60_000,
+  classify: (error) => {
+    const code = codeOf(error)
+    const message = messageOf(error)
+    if (code === "23505") {
+      const constraint = (error as { readonly constraint?: unknown }).constraint
+      const name = typeof constraint === "string" ? constraint : undefined
+      return { _tag: "Duplicate", constraint: name?.endsWith("_pkey") === true ? "id" : name, columns: [] }
+    }
+    if (code === "40001" || code === "40P01") {
+      return new StorageError({ reason: "serialization", retryable: true, message: `the transaction conflicted with another one (${code === "40P01" ? "deadlock" : "serialization failure"}): ${message}`, cause: error })
+    }
+    if (code === "57014") return new StorageError({ reason: "timeout", retryable: true, message, cause: error })
+    if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || /terminat|Connection terminated|ECONNREFUSED|ECONNRESET/i.test(message)) {
+      return new StorageError({ reason: "unavailable", retryable: true, message: `the PostgreSQL connection was lost: ${message}`, cause: error })
+    }
+    if (code.startsWith("23")) return new StorageError({ reason: "constraint", retryable: false, message, cause: error })
+    if (code === "XX001" || code === "XX002") return new StorageError({ reason: "corrupt", retryable: false, message, cause: error })
+    return new StorageError({ reason: "unknown", retryable: false, message, cause: error })
+  }
+}

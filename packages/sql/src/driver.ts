@@ -1,0 +1,664 @@
+/**
+ * The one SQL implementation of the store port, on Kysely, shared by the SQLite and PostgreSQL
+ * adapters. Every operator, order, keyset position and limit is pushed into SQL; unique keys are
+ * enforced by (partial) unique indexes; the change sequence is a counter row updated inside the
+ * writing transaction, so sequences follow commit order.
+ * @module
+ */
+import {
+  type Change,
+  type Column,
+  type ColumnKind,
+  type Condition,
+  type InspectedRow,
+  type Migration,
+  type MigrationStep,
+  type ModelMeta,
+  type OrderBy,
+  prefixUpperBound,
+  type Row,
+  type Scalar,
+  StorageError,
+  type StoreCapabilities,
+  type StoreDriver,
+  type StoreQuery,
+  type StoreScope,
+  Unsupported,
+  type WriteOp,
+  type WriteOutcome
+} from "@iaso/core"
+import { Context, Effect, Exit } from "effect"
+import { CompiledQuery, type Kysely } from "kysely"
+import { type Classified, literal, quote, type SqlDialect } from "./dialect.ts"
+
+/** Internal tables. */
+const LEDGER = "_iaso_migrations"
+const CHANGES = "_iaso_changes"
+const COUNTER = "_iaso_counter"
+const SEQ = "_seq"
+
+/** A Kysely instance of any schema (the SQL is built here, not typed by Kysely). */
+// biome-ignore lint: dynamic schema
+export type AnyKysely = Kysely<any>
+
+interface TxState {
+  readonly trx: AnyKysely
+  depth: number
+}
+
+/** The current transaction of each SQL store in this fiber. */
+const CurrentTx = Context.Reference<ReadonlyMap<object, TxState>>("@iaso/sql/CurrentTx", { defaultValue: () => new Map() })
+
+/** Options of {@link makeSqlDriver}. */
+export interface SqlDriverOptions {
+  readonly db: AnyKysely
+  readonly dialect: SqlDialect
+  readonly capabilities: StoreCapabilities
+}
+
+interface TableInfo {
+  readonly name: string
+  readonly scope: "account" | "global"
+  readonly columns: ReadonlyArray<Column>
+  readonly kinds: ReadonlyMap<string, ColumnKind>
+  readonly uniques: ReadonlyArray<{ readonly name: string; readonly fields: ReadonlyArray<string> }>
+  readonly hierarchy?: { readonly path: string; readonly depth: string }
+}
+
+const kindsOf = (columns: ReadonlyArray<Column>) => new Map(columns.map((c) => [c.name, c.kind]))
+
+/** A statement with its parameters, built with the dialect's placeholders. */
+class Statement {
+  readonly params: Array<unknown> = []
+  private readonly dialect: SqlDialect
+  constructor(dialect: SqlDialect) {
+    this.dialect = dialect
+  }
+  /** Adds a parameter and returns its placeholder. */
+  param(value: unknown): string {
+    this.params.push(value)
+    return this.dialect.placeholder(this.params.length)
+  }
+}
+
+/** Makes the SQL store driver over a Kysely instance. */
+export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
+  const { db, dialect, capabilities } = options
+  const identity = {}
+  const tables = new Map<string, TableInfo>()
+
+  const fail = (error: unknown): StorageError => {
+    const classified = dialect.classify(error)
+    return classified instanceof StorageError
+      ? classified
+      : new StorageError({ reason: "constraint", retryable: false, message: `unique constraint refused the write (${classified.constraint ?? classified.columns.join(", ")})`, cause: error })
+  }
+
+  const executor = Effect.map(Effect.service(CurrentTx), (txs) => txs.get(identity)?.trx ?? db)
+
+  /** Runs one statement on the current transaction (or the pool). */
+  const run = (text: string, params: ReadonlyArray<unknown> = []) =>
+    Effect.flatMap(executor, (exec) =>
+      Effect.tryPromise({
+        try: () => exec.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...params])),
+        catch: (error) => error
+      })
+    )
+
+  const runOrFail = (text: string, params: ReadonlyArray<unknown> = []) => Effect.mapError(run(text, params), fail)
+
+  const table = (name: string): Effect.Effect<TableInfo, StorageError> => {
+    const found = tables.get(name)
+    return found === undefined
+      ? Effect.fail(new StorageError({ reason: "corrupt", retryable: false, message: `no table for ${name}: was the store migrated?` }))
+      : Effect.succeed(found)
+  }
+
+  // --- transactions ------------------------------------------------------------------------------
+  let savepoints = 0
+  const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        const txs = yield* Effect.service(CurrentTx)
+        const current = txs.get(identity)
+        if (current !== undefined) {
+          // Nested: a savepoint of the enclosing transaction.
+          savepoints += 1
+          const name = `sp_${savepoints}`
+          yield* runOrFail(`SAVEPOINT ${name}`)
+          const exit = yield* Effect.exit(restore(effect))
+          if (Exit.isSuccess(exit)) {
+            yield* runOrFail(`RELEASE SAVEPOINT ${name}`)
+            return exit.value
+          }
+          yield* Effect.ignore(run(`ROLLBACK TO SAVEPOINT ${name}`))
+          yield* Effect.ignore(run(`RELEASE SAVEPOINT ${name}`))
+          return yield* exit
+        }
+        const trx = yield* Effect.tryPromise({ try: () => db.startTransaction().execute(), catch: fail })
+        const next = new Map(txs)
+        next.set(identity, { trx, depth: 1 })
+        const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
+        if (Exit.isSuccess(exit)) {
+          const committed = yield* Effect.exit(Effect.tryPromise({ try: () => trx.commit().execute(), catch: fail }))
+          if (Exit.isSuccess(committed)) return exit.value
+          yield* Effect.ignore(Effect.tryPromise({ try: () => trx.rollback().execute(), catch: fail }))
+          return yield* Effect.failCause(committed.cause)
+        }
+        yield* Effect.ignore(Effect.tryPromise({ try: () => trx.rollback().execute(), catch: fail }))
+        return yield* exit
+      })
+    )
+
+  /** Runs `f` in the current transaction, or in a new one. */
+  const inTransaction = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.flatMap(Effect.service(CurrentTx), (txs) => (txs.has(identity) ? effect : transaction(effect)))
+
+  // --- rows ----------------------------------------------------------------------------------------
+  const decodeRow = (info: TableInfo, raw: Record<string, unknown>, columns?: ReadonlyArray<string>): Row => {
+    const out: Record<string, unknown> = {}
+    for (const name of columns ?? info.columns.map((c) => c.name)) {
+      const value = dialect.decode(info.kinds.get(name) ?? "text", raw[name])
+      if (value !== undefined) out[name] = value
+    }
+    return out
+  }
+
+  const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement): string =>
+    info.scope === "global" ? "TRUE" : `${quote("accountId")} = ${stmt.param(scope.accountId)}`
+
+  // --- conditions, order, keyset -------------------------------------------------------------------
+  const compileCondition = (info: TableInfo, condition: Condition, stmt: Statement): string => {
+    const column = quote(condition.field)
+    const kind = info.kinds.get(condition.field) ?? "text"
+    const value = (v: Scalar) => stmt.param(dialect.encode(kind, v))
+    switch (condition.op) {
+      case "isNull":
+        return `${column} IS NULL`
+      case "isNotNull":
+        return `${column} IS NOT NULL`
+      case "eq":
+        return `${column} = ${value(condition.value)}`
+      case "ne":
+        return dialect.distinctFrom(column, value(condition.value))
+      case "lt":
+        return `${column} < ${value(condition.value)}`
+      case "lte":
+        return `${column} <= ${value(condition.value)}`
+      case "gt":
+        return `${column} > ${value(condition.value)}`
+      case "gte":
+        return `${column} >= ${value(condition.value)}`
+      case "in":
+        return condition.value.length === 0 ? "FALSE" : dialect.inList(column, stmt.param(dialect.listParam(condition.value, kind)), kind)
+      case "notIn":
+        return condition.value.length === 0 ? "TRUE" : `(${column} IS NULL OR NOT (${dialect.inList(column, stmt.param(dialect.listParam(condition.value, kind)), kind)}))`
+      case "startsWith":
+        return prefixCondition(column, condition.value, stmt)
+      case "startsWithAny":
+        return condition.value.length === 0 ? "FALSE" : `(${condition.value.map((prefix) => prefixCondition(column, prefix, stmt)).join(" OR ")})`
+      case "contains":
+        return dialect.contains(column, stmt.param(condition.value))
+    }
+  }
+
+  /** A prefix test as a range on the ordered index: [prefix, next) in code-point order. */
+  const prefixCondition = (column: string, prefix: string, stmt: Statement): string => {
+    if (prefix === "") return `${column} IS NOT NULL`
+    const upper = codePointUpperBound(prefix)
+    return upper === undefined
+      ? `${column} >= ${stmt.param(prefix)}`
+      : `(${column} >= ${stmt.param(prefix)} AND ${column} < ${stmt.param(upper)})`
+  }
+
+  const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement): string =>
+    [scopeCondition(info, scope, stmt), ...conditions.map((c) => compileCondition(info, c, stmt))].join(" AND ")
+
+  const orderOf = (orderBy: ReadonlyArray<OrderBy>): string =>
+    orderBy.map((o) => `${quote(o.field)} ${o.direction === "asc" ? "ASC NULLS FIRST" : "DESC NULLS LAST"}`).join(", ")
+
+  /**
+   * Rows strictly after a keyset position (absent values are the smallest). Parameters are added
+   * in the order they appear in the text (SQLite's `?` placeholders are positional).
+   */
+  const keysetOf = (info: TableInfo, orderBy: ReadonlyArray<OrderBy>, after: ReadonlyArray<Scalar | null>, stmt: Statement, i = 0): string => {
+    const order = orderBy[i]
+    if (order === undefined) return "FALSE"
+    const column = quote(order.field)
+    const kind = info.kinds.get(order.field) ?? "text"
+    const value = after[i] ?? null
+    const rest = () => (i + 1 < orderBy.length ? keysetOf(info, orderBy, after, stmt, i + 1) : "FALSE")
+    const p = () => stmt.param(dialect.encode(kind, value))
+    if (order.direction === "asc") {
+      if (value === null) return `(${column} IS NOT NULL OR (${column} IS NULL AND ${rest()}))`
+      const greater = `${column} > ${p()}`
+      const equal = `${column} = ${p()}`
+      return `(${greater} OR (${equal} AND ${rest()}))`
+    }
+    if (value === null) return `(${column} IS NULL AND ${rest()})`
+    const less = `${column} < ${p()}`
+    const equal = `${column} = ${p()}`
+    return `(${less} OR ${column} IS NULL OR (${equal} AND ${rest()}))`
+  }
+
+  const select = (info: TableInfo, scope: StoreScope, query: StoreQuery, extra: ReadonlyArray<Condition> = []) =>
+    Effect.gen(function* () {
+      const stmt = new Statement(dialect)
+      const columns = query.select ?? info.columns.map((c) => c.name)
+      let where = whereOf(info, scope, [...query.where, ...extra], stmt)
+      if (query.after !== undefined) where += ` AND ${keysetOf(info, query.orderBy, query.after, stmt)}`
+      const text = `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${where}${
+        query.orderBy.length > 0 ? ` ORDER BY ${orderOf(query.orderBy)}` : ""
+      }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
+      const result = yield* runOrFail(text, stmt.params)
+      return result.rows.map((raw) => decodeRow(info, raw, columns))
+    })
+
+  // --- sequences and the change feed ---------------------------------------------------------------
+  /** Reserves `n` change sequences; returns the first. Locks the counter row until commit (commit order). */
+  const reserveSeqs = (n: number) =>
+    Effect.gen(function* () {
+      const stmt = new Statement(dialect)
+      const result = yield* runOrFail(`UPDATE ${quote(COUNTER)} SET value = value + ${stmt.param(n)} WHERE name = 'seq' RETURNING value`, stmt.params)
+      const last = Number(result.rows[0]?.["value"])
+      return last - n + 1
+    })
+
+  const recordChanges = (changes: ReadonlyArray<Change>) =>
+    Effect.gen(function* () {
+      const perRow = 6
+      const batch = Math.max(1, Math.floor(dialect.maxParameters / perRow))
+      for (let i = 0; i < changes.length; i += batch) {
+        const stmt = new Statement(dialect)
+        const values = changes
+          .slice(i, i + batch)
+          .map((c) => `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", c.deleted))}, ${stmt.param(c.version)})`)
+        yield* runOrFail(
+          `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) VALUES ${values.join(", ")} ` +
+            `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, ${quote("accountId")} = excluded.${quote("accountId")}`,
+          stmt.params
+        )
+      }
+    })
+
+  // --- writes --------------------------------------------------------------------------------------
+  const duplicateName = (info: TableInfo, classified: Classified): string => {
+    if (classified instanceof StorageError) return "unknown"
+    if (classified.constraint !== undefined) return classified.constraint
+    const columns = classified.columns.join(",")
+    if (columns === "id") return "id"
+    return info.uniques.find((u) => u.fields.join(",") === columns)?.name ?? (columns === "" ? "unknown" : columns)
+  }
+
+  /** Runs `effect` in a savepoint; a unique violation rolls back to it and is returned as a value. */
+  const attempt = <A>(info: TableInfo, effect: Effect.Effect<A, unknown>) =>
+    Effect.gen(function* () {
+      savepoints += 1
+      const name = `sp_${savepoints}`
+      yield* runOrFail(`SAVEPOINT ${name}`)
+      const exit = yield* Effect.exit(effect)
+      if (Exit.isSuccess(exit)) {
+        yield* runOrFail(`RELEASE SAVEPOINT ${name}`)
+        return { _tag: "Done" as const, value: exit.value }
+      }
+      yield* runOrFail(`ROLLBACK TO SAVEPOINT ${name}`)
+      yield* runOrFail(`RELEASE SAVEPOINT ${name}`)
+      const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+      const cause = error?._tag === "Fail" ? error.error : undefined
+      const classified = dialect.classify(cause)
+      if (classified instanceof StorageError) return yield* Effect.fail(classified)
+      return { _tag: "Duplicate" as const, constraint: duplicateName(info, classified) }
+    })
+
+  const insertRows = (info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number) => {
+    const columns = [...info.columns.map((c) => c.name), SEQ]
+    const stmt = new Statement(dialect)
+    const values = rows.map((row, i) => {
+      const placeholders = info.columns.map((c) => {
+        const p = stmt.param(dialect.encode(c.kind, row[c.name]))
+        return c.kind === "json" ? dialect.jsonPlaceholder(p) : p
+      })
+      placeholders.push(stmt.param(firstSeq + i))
+      return `(${placeholders.join(", ")})`
+    })
+    return run(`INSERT INTO ${quote(info.name)} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")}`, stmt.params)
+  }
+
+  const write = (model: ModelMeta, scope: StoreScope, ops: ReadonlyArray<WriteOp>): Effect.Effect<ReadonlyArray<WriteOutcome>, StorageError> =>
+    Effect.gen(function* () {
+      const info = yield* table(model.name)
+      if (ops.length === 0) return []
+      return yield* inTransaction(
+        Effect.gen(function* () {
+          const accountId = info.scope === "global" ? null : scope.accountId
+          const firstSeq = yield* reserveSeqs(ops.length)
+          const outcomes: Array<WriteOutcome> = new Array(ops.length)
+          const changes: Array<Change> = []
+          const perRow = info.columns.length + 1
+          const batch = Math.max(1, Math.min(1000, Math.floor(dialect.maxParameters / perRow)))
+          let i = 0
+          while (i < ops.length) {
+            const op = ops[i]
+            if (op === undefined) break
+            if (op.kind === "insert") {
+              // A run of inserts: one multi-row statement; on a unique violation, row by row.
+              let j = i
+              while (j < ops.length && j - i < batch && ops[j]?.kind === "insert") j++
+              const run = ops.slice(i, j) as ReadonlyArray<Extract<WriteOp, { kind: "insert" }>>
+              const rows = run.map((o) => o.row)
+              const bulk = yield* attempt(info, insertRows(info, rows, firstSeq + i))
+              if (bulk._tag === "Done") {
+                rows.forEach((row, k) => {
+                  outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
+                  changes.push({ seq: firstSeq + i + k, model: info.name, id: String(row["id"]), accountId, deleted: false, version: Number(row["version"]) })
+                })
+              } else {
+                for (let k = 0; k < rows.length; k++) {
+                  const row = rows[k] as Row
+                  const one = yield* attempt(info, insertRows(info, [row], firstSeq + i + k))
+                  if (one._tag === "Done") {
+                    outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
+                    changes.push({ seq: firstSeq + i + k, model: info.name, id: String(row["id"]), accountId, deleted: false, version: Number(row["version"]) })
+                  } else outcomes[i + k] = { _tag: "Duplicate", constraint: one.constraint }
+                }
+              }
+              i = j
+              continue
+            }
+            const seq = firstSeq + i
+            const id = op.kind === "delete" ? op.id : String(op.row["id"])
+            const stmt = new Statement(dialect)
+            let text: string
+            if (op.kind === "update") {
+              const sets = info.columns
+                .filter((c) => c.name !== "id")
+                .map((c) => {
+                  const p = stmt.param(dialect.encode(c.kind, op.row[c.name]))
+                  return `${quote(c.name)} = ${c.kind === "json" ? dialect.jsonPlaceholder(p) : p}`
+                })
+              sets.push(`${quote(SEQ)} = ${stmt.param(seq)}`)
+              text = `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt)} AND ${quote("version")} = ${stmt.param(op.expectedVersion)}`
+            } else {
+              text = `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt)}${
+                op.expectedVersion === undefined ? "" : ` AND ${quote("version")} = ${stmt.param(op.expectedVersion)}`
+              } RETURNING ${quote("version")}`
+            }
+            const result = yield* attempt(info, run(text, stmt.params))
+            if (result._tag === "Duplicate") {
+              outcomes[i] = { _tag: "Duplicate", constraint: result.constraint }
+            } else if (op.kind === "update" ? Number(result.value.numAffectedRows ?? 0n) === 0 : result.value.rows.length === 0) {
+              const probe = new Statement(dialect)
+              const current = yield* runOrFail(
+                `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${probe.param(id)} AND ${scopeCondition(info, scope, probe)}`,
+                probe.params
+              )
+              const row = current.rows[0]
+              outcomes[i] = row === undefined ? { _tag: "Missing" } : { _tag: "StaleVersion", actual: Number(row["version"]) }
+            } else {
+              outcomes[i] = { _tag: "Written", seq }
+              const version = op.kind === "update" ? Number(op.row["version"]) : Number(result.value.rows[0]?.["version"] ?? 0)
+              changes.push({ seq, model: info.name, id, accountId, deleted: op.kind === "delete", version })
+            }
+            i += 1
+          }
+          yield* recordChanges(changes)
+          return outcomes
+        })
+      )
+    })
+
+  // --- migrations ----------------------------------------------------------------------------------
+  const partialWhere = (info: { readonly kinds: ReadonlyMap<string, ColumnKind> }, where: ReadonlyArray<Condition>): string =>
+    where
+      .map((c) => {
+        const column = quote(c.field)
+        const kind = info.kinds.get(c.field) ?? "text"
+        const lit = (v: Scalar) => (kind === "boolean" && dialect.name === "sqlite" ? (v === true ? "1" : "0") : literal(v))
+        switch (c.op) {
+          case "isNull":
+            return `${column} IS NULL`
+          case "isNotNull":
+            return `${column} IS NOT NULL`
+          case "eq":
+            return `${column} = ${lit(c.value)}`
+          case "ne":
+            return `${column} <> ${lit(c.value)}`
+          case "lt":
+            return `${column} < ${lit(c.value)}`
+          case "lte":
+            return `${column} <= ${lit(c.value)}`
+          case "gt":
+            return `${column} > ${lit(c.value)}`
+          case "gte":
+            return `${column} >= ${lit(c.value)}`
+          case "in":
+            return `${column} IN (${c.value.map(lit).join(", ")})`
+          case "notIn":
+            return `${column} NOT IN (${c.value.map(lit).join(", ")})`
+          default:
+            throw new Error(`operator ${c.op} is not allowed in a partial index`)
+        }
+      })
+      .join(" AND ")
+
+  const ddlOf = (step: MigrationStep): ReadonlyArray<string> => {
+    switch (step.op) {
+      case "createModel": {
+        const columns = step.columns.map(
+          (c) => `${quote(c.name)} ${dialect.columnType(c)}${c.nullable ? "" : " NOT NULL"}${c.name === "id" ? " PRIMARY KEY" : ""}`
+        )
+        columns.push(`${quote(SEQ)} BIGINT NOT NULL`)
+        const statements = [`CREATE TABLE ${quote(step.model)} (${columns.join(", ")})`]
+        if (step.scope === "account") statements.push(`CREATE INDEX ${quote(`${step.model}_account_seq`)} ON ${quote(step.model)} (${quote("accountId")}, ${quote(SEQ)})`)
+        return statements
+      }
+      case "addColumn":
+        return [`ALTER TABLE ${quote(step.model)} ADD COLUMN ${quote(step.column.name)} ${dialect.columnType(step.column)}`]
+      case "createIndex": {
+        const info = tables.get(step.model)
+        const where = step.index.where === undefined || step.index.where.length === 0 || info === undefined ? "" : ` WHERE ${partialWhere(info, step.index.where)}`
+        return [
+          `CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} (${step.index.fields.map(quote).join(", ")})${where}`
+        ]
+      }
+      case "dropIndex":
+        return [`DROP INDEX ${quote(step.name)}`]
+    }
+  }
+
+  /** Applies a step to the in-memory description of the tables. */
+  const learn = (step: MigrationStep): void => {
+    const current = tables.get(step.model)
+    switch (step.op) {
+      case "createModel":
+        tables.set(step.model, {
+          name: step.model,
+          scope: step.scope,
+          columns: step.columns,
+          kinds: kindsOf(step.columns),
+          uniques: [],
+          ...(step.hierarchy === undefined ? {} : { hierarchy: { path: step.hierarchy.path, depth: step.hierarchy.depth } })
+        })
+        return
+      case "addColumn":
+        if (current !== undefined) {
+          const columns = [...current.columns, step.column]
+          tables.set(step.model, { ...current, columns, kinds: kindsOf(columns) })
+        }
+        return
+      case "createIndex":
+        if (current !== undefined && step.index.unique === true) {
+          tables.set(step.model, { ...current, uniques: [...current.uniques, { name: step.index.name, fields: step.index.fields }] })
+        }
+        return
+      case "dropIndex":
+        if (current !== undefined) tables.set(step.model, { ...current, uniques: current.uniques.filter((u) => u.name !== step.name) })
+        return
+    }
+  }
+
+  const bootstrap = [
+    `CREATE TABLE IF NOT EXISTS ${quote(LEDGER)} (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${quote(COUNTER)} (name TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
+    `INSERT INTO ${quote(COUNTER)} (name, value) VALUES ('seq', 0) ON CONFLICT (name) DO NOTHING`,
+    `CREATE TABLE IF NOT EXISTS ${quote(CHANGES)} (model TEXT NOT NULL, id TEXT NOT NULL, ${quote("accountId")} TEXT, seq BIGINT NOT NULL, deleted ${
+      dialect.name === "sqlite" ? "INTEGER" : "BOOLEAN"
+    } NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (model, id))`,
+    `CREATE INDEX IF NOT EXISTS ${quote(`${CHANGES}_account_seq`)} ON ${quote(CHANGES)} (${quote("accountId")}, seq)`
+  ]
+
+  const migrate = (migrations: ReadonlyArray<Migration>) =>
+    Effect.gen(function* () {
+      yield* transaction(Effect.forEach(bootstrap, (text) => runOrFail(text), { discard: true }))
+      const ledger = yield* runOrFail(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`)
+      const applied = new Set(ledger.rows.map((row) => String(row["id"])))
+      const known = new Set(migrations.map((m) => m.id))
+      const unknown = [...applied].filter((id) => !known.has(id))
+      if (unknown.length > 0) {
+        return yield* new Unsupported({ message: `this database was migrated by a newer version of the SDK (unknown migrations: ${unknown.join(", ")})` })
+      }
+      tables.clear()
+      const done: Array<string> = []
+      for (const migration of migrations) {
+        if (applied.has(migration.id)) {
+          for (const step of migration.steps) learn(step)
+          continue
+        }
+        yield* transaction(
+          Effect.gen(function* () {
+            for (const step of migration.steps) {
+              if (step.op !== "createIndex") learn(step)
+              for (const text of ddlOf(step)) yield* runOrFail(text)
+              if (step.op === "createIndex") learn(step)
+            }
+            const stmt = new Statement(dialect)
+            yield* runOrFail(`INSERT INTO ${quote(LEDGER)} (id, applied_at) VALUES (${stmt.param(migration.id)}, ${stmt.param(Date.now())})`, stmt.params)
+          })
+        )
+        done.push(migration.id)
+      }
+      return done
+    })
+
+  // --- the port ------------------------------------------------------------------------------------
+  return {
+    capabilities,
+    migrate,
+    getMany: (model, scope, ids) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        if (ids.length === 0) return []
+        return yield* select(info, scope, { where: [{ field: "id", op: "in", value: [...new Set(ids)] }], orderBy: [] })
+      }),
+    write,
+    query: (model, scope, query) => Effect.flatMap(table(model.name), (info) => select(info, scope, query)),
+    count: (model, scope, where) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        const stmt = new Statement(dialect)
+        const result = yield* runOrFail(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${whereOf(info, scope, where, stmt)}`, stmt.params)
+        return Number(result.rows[0]?.["n"] ?? 0)
+      }),
+    subtree: (model, scope, prefix, query) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        const hierarchy = info.hierarchy
+        if (hierarchy === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
+        const extra: Array<Condition> = [{ field: hierarchy.path, op: "startsWith", value: prefix }]
+        if (query.maxDepth !== undefined) extra.push({ field: hierarchy.depth, op: "lte", value: query.maxDepth })
+        return yield* select(info, scope, query, extra)
+      }),
+    rewritePrefix: (model, scope, rewrite) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        const hierarchy = info.hierarchy
+        if (hierarchy === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
+        return yield* inTransaction(
+          Effect.gen(function* () {
+            const path = quote(hierarchy.path)
+            const countStmt = new Statement(dialect)
+            const range = `${scopeCondition(info, scope, countStmt)} AND ${prefixCondition(path, rewrite.from, countStmt)} AND ${path} <> ${countStmt.param(rewrite.from)}`
+            const counted = yield* runOrFail(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${range}`, countStmt.params)
+            const n = Number(counted.rows[0]?.["n"] ?? 0)
+            if (n === 0) return 0
+            const first = yield* reserveSeqs(n)
+            const stmt = new Statement(dialect)
+            const to = stmt.param(rewrite.to)
+            const fromLength = `CAST(${stmt.param([...rewrite.from].length)} AS INTEGER)`
+            const delta = `CAST(${stmt.param(rewrite.depthDelta)} AS INTEGER)`
+            const updatedAt = `CAST(${stmt.param(rewrite.updatedAt)} AS BIGINT)`
+            const base = `CAST(${stmt.param(first - 1)} AS BIGINT)`
+            const innerRange = `${scopeCondition(info, scope, stmt)} AND ${prefixCondition(path, rewrite.from, stmt)} AND ${path} <> ${stmt.param(rewrite.from)}`
+            const t = quote(info.name)
+            yield* runOrFail(
+              `UPDATE ${t} SET ${path} = ${to} || substr(${t}.${path}, ${fromLength} + 1), ${quote(hierarchy.depth)} = ${t}.${quote(hierarchy.depth)} + ${delta}, ` +
+                `${quote("version")} = ${t}.${quote("version")} + 1, ${quote("updatedAt")} = ${updatedAt}, ${quote(SEQ)} = ${base} + ranked.rn ` +
+                `FROM (SELECT ${quote("id")} AS rid, ROW_NUMBER() OVER (ORDER BY ${quote("id")}) AS rn FROM ${t} WHERE ${innerRange}) AS ranked WHERE ${t}.${quote("id")} = ranked.rid`,
+              stmt.params
+            )
+            const changes = new Statement(dialect)
+            const accountExpr = info.scope === "global" ? "NULL" : quote("accountId")
+            yield* runOrFail(
+              `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) ` +
+                `SELECT ${changes.param(info.name)}, ${quote("id")}, ${accountExpr}, ${quote(SEQ)}, ${dialect.name === "sqlite" ? "0" : "FALSE"}, ${quote("version")} FROM ${t} ` +
+                `WHERE ${quote(SEQ)} >= ${changes.param(first)} AND ${quote(SEQ)} < ${changes.param(first + n)} ` +
+                `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version`,
+              changes.params
+            )
+            return n
+          })
+        )
+      }),
+    lockSubtrees: (model, scope, paths) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        if (!dialect.rowLocks) return
+        // Lock every unit named in the paths (the units and all their ancestors), in id order: two
+        // moves that could form a cycle always share one of these rows, so they serialise.
+        const ids = [...new Set(paths.flatMap((path) => path.split("/").filter((id) => id.length > 0)))].sort()
+        if (ids.length === 0) return
+        const stmt = new Statement(dialect)
+        yield* runOrFail(
+          `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt)} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`,
+          stmt.params
+        )
+      }),
+    changesSince: (accountId, after, limit) =>
+      Effect.gen(function* () {
+        const stmt = new Statement(dialect)
+        const result = yield* runOrFail(
+          `SELECT model, id, ${quote("accountId")}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${quote("accountId")} = ${stmt.param(accountId)} OR ${quote("accountId")} IS NULL) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${Math.max(0, Math.floor(limit))}`,
+          stmt.params
+        )
+        return result.rows.map((row) => ({
+          seq: Number(row["seq"]),
+          model: String(row["model"]),
+          id: String(row["id"]),
+          accountId: row["accountId"] === null || row["accountId"] === undefined ? null : String(row["accountId"]),
+          deleted: row["deleted"] === true || row["deleted"] === 1,
+          version: Number(row["version"])
+        }))
+      }),
+    transaction,
+    inspect: (model) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        const result = yield* runOrFail(`SELECT * FROM ${quote(info.name)} ORDER BY ${quote("id")}`)
+        return result.rows.map((raw): InspectedRow => ({ row: decodeRow(info, raw), seq: Number(raw[SEQ]) }))
+      })
+  }
+}
+
+/** The first string after every string starting with `prefix`, in code-point order (`undefined`: none). */
+export const codePointUpperBound = (prefix: string): string | undefined => {
+  const points = [...prefix].map((c) => c.codePointAt(0) ?? 0)
+  while (points.length > 0) {
+    const last = points.pop() ?? 0
+    let next = last + 1
+    if (next === 0xd800) next = 0xe000
+    if (next <= 0x10ffff) return String.fromCodePoint(...points, next)
+  }
+  return undefined
+}
+
+export { prefixUpperBound }

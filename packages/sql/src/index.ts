@@ -1,0 +1,7 @@
+/**
+ * `@iaso/sql`: the one Kysely implementation of the IASO store port, shared by the SQLite and
+ * PostgreSQL adapters. Dialect differences live in a small capability record ({@link SqlDialect}).
+ * @module
+ */
+export { makeSqlDriver, codePointUpperBound, type SqlDriverOptions, type AnyKysely } from "./driver.ts"
+export { postgresDialect, quote, literal, sqliteDialect, type Classified, type SqlDialect } from "./dialect.ts"
