@@ -50,7 +50,7 @@ export interface RecordsAsync {
 
 /** The services as async functions, for one actor. */
 export interface IasoAs {
-  readonly accounts: Promised<Omit<Accounts["Service"], "create" | "setup">>
+  readonly accounts: Promised<Omit<Accounts["Service"], "create" | "setup" | "findByName">>
   readonly records: RecordsAsync
   readonly sources: Promised<Sources["Service"]>
   readonly orgUnitTypes: Promised<OrgUnitTypes["Service"]>
@@ -61,7 +61,7 @@ export interface IasoAs {
 /** The Promise facade. */
 export interface IasoClient {
   /** Host-app operations that need no actor. */
-  readonly accounts: Promised<Pick<Accounts["Service"], "create" | "setup">>
+  readonly accounts: Promised<Pick<Accounts["Service"], "create" | "setup" | "findByName">>
   /** The services acting as `actor`. */
   readonly as: (actor: Actor) => IasoAs
   /** Closes the store. */
@@ -106,7 +106,7 @@ export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }
   const groupKeys = ["create", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
   const dispose = () => runtime.dispose()
   return {
-    accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup"]) as unknown as IasoClient["accounts"],
+    accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
     as: (actor) => ({
       accounts: wrap(Effect.service(Accounts), actor, accountKeys) as unknown as IasoAs["accounts"],
       records: wrap(Effect.service(Records), actor, recordKeys) as unknown as IasoAs["records"],

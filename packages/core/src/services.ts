@@ -4,7 +4,7 @@
  * their setup and actors) and the audit trail.
  * @module
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { AuditEntryModel } from "./audit/audit-entry.ts"
 import { ALL_MODELS } from "./models.ts"
 import { OrgUnitModel } from "./registry/org-unit.ts"
@@ -261,6 +261,8 @@ export class Accounts extends Context.Service<
       readonly name: string
       readonly modules?: ReadonlyArray<AccountModule>
     }) => Effect.Effect<AccountSetup, ValidationError | AlreadyExists | StorageError>
+    /** The account with this name, if any (a host-app operation: no actor). */
+    readonly findByName: (name: string) => Effect.Effect<Option.Option<Account>, StorageError>
     /** The current actor's account. */
     readonly current: Effect.Effect<Account, NotFound | StorageError, CurrentActor>
     /** Changes the current account (needs `iaso_account_management`). */
@@ -301,6 +303,14 @@ export class Accounts extends Context.Service<
         )
       return Accounts.of({
         create: (input) => narrow(createAccount(input)),
+        findByName: (name) =>
+          Effect.flatMap(
+            repos.driver.query(AccountModel, { accountId: null, allAccounts: true }, { where: [{ field: "name", op: "eq", value: name }], orderBy: [{ field: "id", direction: "asc" }], limit: 1 }),
+            (rows) => {
+              const row = rows[0]
+              return row === undefined ? Effect.succeed(Option.none()) : Effect.map(codecOf(AccountModel).decodeRow(row), Option.some)
+            }
+          ),
         setup: (input) =>
           narrow(
             repos.driver.transaction(

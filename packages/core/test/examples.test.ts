@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
@@ -7,18 +10,26 @@ const run = promisify(execFile)
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 
 /** Runs an example with the Node that runs the tests (Node 24 from node_modules). */
-const example = async (name: string): Promise<string> => {
-  const { stdout } = await run(process.execPath, [`examples/${name}`], { cwd: root, timeout: 60_000 })
+const example = async (name: string, ...args: ReadonlyArray<string>): Promise<string> => {
+  const { stdout } = await run(process.execPath, [`examples/${name}`, ...args], { cwd: root, timeout: 60_000 })
   return stdout
 }
 
 describe("examples and the README's snippets run and print what they promise", () => {
-  it("demo.ts (npm run demo) prints the account, its source and the pyramid as a tree", async () => {
-    const out = await example("demo.ts")
-    expect(out).toContain("project   Main Project, app id Demo.Health")
-    expect(out).toContain("source    Demo Health, version 1")
-    expect(out).toContain("pyramid (10 org units)")
-    expect(out).toContain("\nSierra Leone\n  Southern\n    Bo\n      Bo Government Hospital  (7.9647, -11.7386)\n")
+  it("demo.ts (npm run demo) builds the pyramid in a SQLite file, and a second run reopens it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "iaso-demo-"))
+    try {
+      const file = join(dir, "demo.sqlite")
+      const first = await example("demo.ts", file)
+      expect(first).toContain(`store     SQLite file ${file}\naccount   Demo Health (created)\n`)
+      expect(first).toContain("pyramid (10 org units)")
+      expect(first).toContain("\nSierra Leone\n  Southern\n    Bo\n      Bo Government Hospital  (7.9647, -11.7386)\n")
+      const second = await example("demo.ts", file)
+      expect(second).toContain("account   Demo Health (reopened)\n")
+      expect(second.slice(second.indexOf("pyramid"))).toBe(first.slice(first.indexOf("pyramid")))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("promise.ts uses the Promise facade and catches a typed NotFound", async () => {

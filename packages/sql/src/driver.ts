@@ -165,7 +165,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   }
 
   const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement): string =>
-    info.scope === "global" ? "TRUE" : `${quote("accountId")} = ${stmt.param(scope.accountId)}`
+    info.scope === "global" || scope.allAccounts === true ? "TRUE" : `${quote("accountId")} = ${stmt.param(scope.accountId)}`
 
   // --- conditions, order, keyset -------------------------------------------------------------------
   const compileCondition = (info: TableInfo, condition: Condition, stmt: Statement): string => {

@@ -143,7 +143,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
     }
 
     const inScope = (t: Table, scope: StoreScope, row: Row): boolean =>
-      t.scope === "global" || row["accountId"] === scope.accountId
+      t.scope === "global" || scope.allAccounts === true || row["accountId"] === scope.accountId
 
     function* scopedRows(t: Table, scope: StoreScope, layer: TxLayer | undefined): Generator<Row> {
       for (const entry of visibleEntries(t, layer)) if (inScope(t, scope, entry.row)) yield entry.row

@@ -13,6 +13,8 @@ import type { Condition, StoreQuery } from "./query.ts"
 export interface StoreScope {
   /** The owning account; `null` for a global catalogue model. */
   readonly accountId: string | null
+  /** Every account's rows: only for host-level operations (e.g. finding an account by name), never for actors. */
+  readonly allAccounts?: true
 }
 
 /** One write. Rows carry their full stored form, version included (core computes versions). */

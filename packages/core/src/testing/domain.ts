@@ -3,7 +3,7 @@
  * failed units of work, text and time fidelity, geometry, capabilities and migrations.
  * @module
  */
-import { Deferred, Effect, Fiber, Redacted, Schema } from "effect"
+import { Deferred, Effect, Fiber, Option, Redacted, Schema } from "effect"
 import { describe, expect } from "vitest"
 import { scenario } from "./scenario.ts"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
@@ -133,6 +133,16 @@ export const domainScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const exit = await harness.exitAs(account.system, Effect.flatMap(Effect.service(Records), (r) => r.update(OrgUnitModel, account.versionId, { name: "x" })))
       expect(exitTag(exit)).toBe("Unsupported")
+    })
+
+    scenario("the host app finds an account by its name across accounts; an unknown name finds none", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const current = await harness.as(account.system, Effect.flatMap(Effect.service(Accounts), (a) => a.current))
+      const found = await harness.run(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName(current.name)))
+      expect(Option.getOrUndefined(found)?.id).toBe(account.accountId)
+      const none = await harness.run(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName(`${current.name} (no such account)`)))
+      expect(Option.isNone(none)).toBe(true)
     })
 
     scenario("an account's setup creates its source, version 1, main project and default versions", async () => {
