@@ -1,18 +1,28 @@
 /**
- * Benchmarks: each SDK figure beside a raw baseline doing the same work on the same data in the
- * same run, as a ratio (raw time / SDK time: 1 means as fast as raw), with peak RSS.
+ * Benchmarks: each SDK figure beside a raw baseline doing the same work on the same rows and the
+ * same DDL in the same run, as a ratio (raw time / SDK time: 1.00 means as fast as the raw
+ * baseline), with the peak RSS of the process.
  *
- *   npm run bench              # 50k pyramid
+ *   npm run bench              # 50k pyramid, every store (PostgreSQL when DATABASE_URL is set)
  *   npm run bench -- --smoke   # 1k pyramid (CI)
  *   npm run bench -- --size 1M
  */
-import { Accounts, Actor, CurrentActor, Iaso, MemoryStore, OrgUnitModel, OrgUnits, Repos, type OrgUnit } from "@iaso/core"
+import { PostgresStore } from "@iaso/adapter-postgres"
+import { SqliteStore } from "@iaso/adapter-sqlite"
+import { Accounts, Actor, CurrentActor, Iaso, MemoryStore, type OrgUnit, OrgUnitModel, OrgUnits, Repos, type Store } from "@iaso/core"
+import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import pg from "pg"
 import { generatePyramid, type GeneratedUnit, type PyramidSize } from "./pyramid.ts"
 
 const args = process.argv.slice(2)
-const size: PyramidSize = args.includes("--smoke") ? "1k" : ((args[args.indexOf("--size") + 1] as PyramidSize | undefined) ?? "50k")
-const repeats = args.includes("--smoke") ? 5 : 21
+const smoke = args.includes("--smoke")
+const size: PyramidSize = smoke ? "1k" : ((args[args.indexOf("--size") + 1] as PyramidSize | undefined) ?? "50k")
+const repeats = smoke ? 5 : 21
+const databaseUrl = process.env["DATABASE_URL"] ?? ""
 
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
 let peakRss = 0
@@ -22,81 +32,219 @@ const sampleRss = () => {
 const rssTimer = setInterval(sampleRss, 50)
 const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 0)} ms`
 const rows: Array<Record<string, string>> = []
-const report = (work: string, adapter: string, sdk: number, raw: number) => {
+const report = (work: string, adapter: string, sdk: number, raw: number | undefined) => {
   sampleRss()
-  rows.push({ work, adapter, sdk: ms(sdk), raw: ms(raw), ratio: (raw / sdk).toFixed(2), "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB` })
+  rows.push({ work, adapter, sdk: ms(sdk), raw: raw === undefined ? "-" : ms(raw), ratio: raw === undefined ? "-" : (raw / sdk).toFixed(2), "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB` })
+}
+const timed = async <A>(f: () => Promise<A>): Promise<[A, number]> => {
+  const start = performance.now()
+  const value = await f()
+  return [value, performance.now() - start]
 }
 
 const units: ReadonlyArray<GeneratedUnit> = [...generatePyramid(size)]
 const district = units.find((unit) => unit.depth === 3)
 if (district === undefined) throw new Error("no district")
+const dir = mkdtempSync(join(tmpdir(), "iaso-bench-"))
 
-const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(MemoryStore.layer())))
-const run = <A, E>(effect: Effect.Effect<A, E, Repos | Accounts | OrgUnits>) => runtime.runPromise(effect)
+/** The import records of the pyramid, for one version. */
+const recordsOf = (versionId: string) =>
+  units.map((unit) => ({
+    id: unit.id,
+    name: unit.name,
+    versionId,
+    validationStatus: "VALID" as const,
+    custom: false,
+    extraFields: {},
+    code: "",
+    path: unit.path,
+    depth: unit.depth,
+    ...(unit.parentId === undefined ? {} : { parentId: unit.parentId }),
+    ...(unit.location === undefined ? {} : { location: { type: "Point" as const, coordinates: [unit.location[0], unit.location[1]] as [number, number] } })
+  }))
 
-// --- import ------------------------------------------------------------------------------------
-const { account, version } = await run(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${Date.now()}` })))
-const records = units.map((unit) => ({
-  id: unit.id,
-  name: unit.name,
-  versionId: version.id,
-  validationStatus: "VALID" as const,
-  custom: false,
-  extraFields: {},
-  code: "",
-  path: unit.path,
-  depth: unit.depth,
-  ...(unit.parentId === undefined ? {} : { parentId: unit.parentId }),
-  ...(unit.location === undefined ? {} : { location: { type: "Point" as const, coordinates: [unit.location[0], unit.location[1]] as [number, number] } })
-}))
-const importStart = performance.now()
-await run(
-  Effect.gen(function* () {
-    const repos = yield* Repos
-    yield* repos.driver.transaction(
-      Effect.forEach(
-        Array.from({ length: Math.ceil(records.length / 5000) }, (_, i) => records.slice(i * 5000, (i + 1) * 5000)),
-        (batch) => repos.insertMany(OrgUnitModel, account.id, batch, { atomic: true }),
-        { discard: true }
+/** The stored rows (the SDK's columns) of the pyramid, for raw baselines. */
+const storedRows = (accountId: string, versionId: string) =>
+  units.map((unit) => ({
+    id: unit.id,
+    accountId,
+    version: 1,
+    createdAt: 0,
+    updatedAt: 0,
+    name: unit.name,
+    custom: false,
+    validationStatus: "VALID",
+    versionId,
+    parentId: unit.parentId ?? null,
+    path: unit.path,
+    depth: unit.depth,
+    extraFields: "{}",
+    code: "",
+    location: unit.location === undefined ? null : JSON.stringify({ type: "Point", coordinates: unit.location }),
+    nameKey: unit.name.toLowerCase(),
+    seq: 0
+  }))
+
+interface Baseline {
+  /** Inserts the rows into a second, empty copy of the same DDL. */
+  readonly insert: (rows: ReturnType<typeof storedRows>) => Promise<void>
+  /** Ids and names of a subtree, straight from the driver, on the SDK's own table. */
+  readonly descendants: (prefix: string) => Promise<number>
+  readonly close: () => Promise<void>
+}
+
+/** One store under test. */
+interface Target {
+  readonly name: string
+  readonly store: () => Layer.Layer<Store, unknown>
+  readonly baseline?: () => Promise<Baseline>
+}
+
+const sqliteFile = join(dir, "sdk.sqlite")
+const targets: Array<Target> = [
+  { name: "memory", store: () => MemoryStore.layer() },
+  {
+    name: "sqlite (file)",
+    store: () => SqliteStore.layer({ filename: sqliteFile }),
+    baseline: async () => {
+      // The same DDL: let the SDK create it in a second file, then write with raw prepared statements.
+      const rawFile = join(dir, "raw.sqlite")
+      const creating = ManagedRuntime.make(SqliteStore.layer({ filename: rawFile }))
+      await creating.runPromise(Effect.void)
+      await creating.dispose()
+      const raw = new Database(rawFile)
+      raw.pragma("journal_mode = WAL")
+      raw.pragma("synchronous = NORMAL")
+      const sdk = new Database(sqliteFile, { readonly: true })
+      const insert = raw.prepare(
+        `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", _seq) VALUES (@id, @accountId, @version, @createdAt, @updatedAt, @name, 0, @validationStatus, @versionId, @parentId, @path, @depth, @extraFields, @code, @location, @nameKey, @seq)`
       )
-    )
+      const select = sdk.prepare(`SELECT id, name FROM "OrgUnit" WHERE path >= ? AND path < ? AND path <> ?`)
+      return {
+        insert: async (rowsToInsert) => {
+          raw.transaction(() => {
+            for (const row of rowsToInsert) insert.run(row)
+          })()
+        },
+        descendants: async (prefix) => select.all(prefix, `${prefix.slice(0, -1)}0`, prefix).length,
+        close: async () => {
+          raw.close()
+          sdk.close()
+        }
+      }
+    }
+  },
+  {
+    name: "pglite",
+    store: () => PostgresStore.layer({ pglite: {} })
+  }
+]
+if (databaseUrl !== "") {
+  const schema = `iaso_bench_${process.pid}`
+  const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 })
+  await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+  await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}_raw`)
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema}` })
+  targets.push({
+    name: "postgres",
+    store: () => PostgresStore.layer({ pool }),
+    baseline: async () => {
+      const rawPool = new pg.Pool({ connectionString: databaseUrl, max: 1, options: `-c search_path=${schema}_raw` })
+      const creating = ManagedRuntime.make(PostgresStore.layer({ pool: rawPool }))
+      await creating.runPromise(Effect.void)
+      await creating.dispose()
+      return {
+        insert: async (rowsToInsert) => {
+          const client = await rawPool.connect()
+          try {
+            await client.query("BEGIN")
+            for (let i = 0; i < rowsToInsert.length; i += 10_000) {
+              const chunk = rowsToInsert.slice(i, i + 10_000)
+              const column = <K extends keyof (typeof chunk)[number]>(key: K) => chunk.map((row) => row[key])
+              await client.query(
+                `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", _seq)
+                 SELECT id, a, 1, 0, 0, n, false, 'VALID', v, p, pa, d, '{}'::jsonb, '', l::jsonb, k, 0 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[]) AS t(id, a, n, v, p, pa, d, l, k)`,
+                [column("id"), column("accountId"), column("name"), column("versionId"), column("parentId"), column("path"), column("depth"), column("location"), column("nameKey")]
+              )
+            }
+            await client.query("COMMIT")
+          } finally {
+            client.release()
+          }
+        },
+        descendants: async (prefix) => {
+          const result = await pool.query({ text: `SELECT id, name FROM "OrgUnit" WHERE path >= $1 AND path < $2 AND path <> $1`, values: [prefix, `${prefix.slice(0, -1)}0`] })
+          return result.rows.length
+        },
+        close: async () => {
+          await rawPool.end()
+          await pool.end()
+          await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+          await admin.query(`DROP SCHEMA ${schema}_raw CASCADE`)
+          await admin.end()
+        }
+      }
+    }
   })
-)
-const importSdk = performance.now() - importStart
-const rawStart = performance.now()
-const raw = new Map<string, Record<string, unknown>>()
-for (const record of records) raw.set(record.id, { ...record, accountId: account.id, version: 1, createdAt: 0, updatedAt: 0 })
-const importRaw = performance.now() - rawStart
-report(`import ${units.length} org units (one transaction)`, "memory", importSdk, importRaw)
+}
 
-// --- descendants of one district ---------------------------------------------------------------
-const sdkTimes: Array<number> = []
-const rawTimes: Array<number> = []
-let sdkCount = 0
-let rawCount = 0
-for (let i = 0; i < repeats; i++) {
-  const t0 = performance.now()
-  const page = await run(
-    Effect.flatMap(Effect.service(OrgUnits), (u) => u.descendants(district.id as OrgUnit["id"], { select: ["name"], limit: 10_000 })).pipe(
-      Effect.provideService(CurrentActor, Actor.system(account.id))
+for (const target of targets) {
+  const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(target.store())))
+  const run = <A, E>(effect: Effect.Effect<A, E, Repos | Accounts | OrgUnits>) => app.runPromise(effect)
+  const { account, version } = await run(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${target.name} ${Date.now()}` })))
+  const records = recordsOf(version.id)
+  const [, importSdk] = await timed(() =>
+    run(
+      Effect.gen(function* () {
+        const repos = yield* Repos
+        yield* repos.driver.transaction(
+          Effect.forEach(
+            Array.from({ length: Math.ceil(records.length / 5000) }, (_, i) => records.slice(i * 5000, (i + 1) * 5000)),
+            (batch) => repos.insertMany(OrgUnitModel, account.id, batch, { atomic: true }),
+            { discard: true }
+          )
+        )
+      })
     )
   )
-  sdkTimes.push(performance.now() - t0)
-  sdkCount = page.items.length
-  const t1 = performance.now()
-  const out: Array<readonly [unknown, unknown]> = []
-  for (const row of raw.values()) {
-    const path = row["path"] as string
-    if (path.startsWith(district.path) && path !== district.path) out.push([row["id"], row["name"]])
+  const baseline = target.baseline === undefined ? undefined : await target.baseline()
+  let importRaw: number | undefined
+  if (baseline !== undefined) [, importRaw] = await timed(() => baseline.insert(storedRows(account.id, version.id)))
+  else if (target.name === "memory") {
+    const map = new Map<string, unknown>()
+    ;[, importRaw] = await timed(async () => {
+      for (const row of storedRows(account.id, version.id)) map.set(row.id, row)
+    })
   }
-  out.sort((a, b) => String(a[0]).localeCompare(String(b[0])))
-  rawTimes.push(performance.now() - t1)
-  rawCount = out.length
+  report(`import ${units.length} org units (one transaction)`, target.name, importSdk, importRaw)
+
+  const sdkTimes: Array<number> = []
+  const rawTimes: Array<number> = []
+  let sdkCount = 0
+  let rawCount = 0
+  for (let i = 0; i < repeats; i++) {
+    const [page, t] = await timed(() =>
+      run(
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.descendants(district.id as OrgUnit["id"], { select: ["name"], limit: 10_000 })).pipe(
+          Effect.provideService(CurrentActor, Actor.system(account.id))
+        )
+      )
+    )
+    sdkTimes.push(t)
+    sdkCount = page.items.length
+    if (baseline !== undefined) {
+      const [n, r] = await timed(() => baseline.descendants(district.path))
+      rawTimes.push(r)
+      rawCount = n
+    }
+  }
+  if (baseline !== undefined && sdkCount !== rawCount) throw new Error(`${target.name} descendants: the SDK returned ${sdkCount} units, the raw query ${rawCount}`)
+  report(`descendants of one district (${sdkCount} units, ids and names), median of ${repeats}`, target.name, median(sdkTimes), baseline === undefined ? undefined : median(rawTimes))
+  await baseline?.close()
+  await app.dispose()
 }
-if (sdkCount !== rawCount) throw new Error(`descendants: the SDK returned ${sdkCount} units, the baseline ${rawCount}`)
-report(`descendants of one district (${sdkCount} units, ids and names), median of ${repeats}`, "memory", median(sdkTimes), median(rawTimes))
 
 clearInterval(rssTimer)
-await runtime.dispose()
-console.log(`pyramid ${size}: ${units.length} units`)
+rmSync(dir, { recursive: true, force: true })
+console.log(`pyramid ${size}: ${units.length} units${databaseUrl === "" ? " (PostgreSQL skipped: DATABASE_URL is not set)" : ""}`)
 console.table(rows)
