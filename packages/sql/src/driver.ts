@@ -168,51 +168,67 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     info.scope === "global" || scope.allAccounts === true ? "TRUE" : `${quote("accountId")} = ${stmt.param(scope.accountId)}`
 
   // --- conditions, order, keyset -------------------------------------------------------------------
-  const compileCondition = (info: TableInfo, condition: Condition, stmt: Statement): string => {
+  /** How values appear in SQL: bound parameters (queries) or literals (partial index predicates). */
+  interface Renderer {
+    readonly value: (value: Scalar, kind: ColumnKind) => string
+    readonly inList: (column: string, values: ReadonlyArray<Scalar>, kind: ColumnKind) => string
+  }
+
+  const parameters = (stmt: Statement): Renderer => ({
+    value: (value, kind) => stmt.param(dialect.encode(kind, value)),
+    inList: (column, values, kind) => dialect.inList(column, stmt.param(dialect.listParam(values, kind)), kind)
+  })
+
+  const literals: Renderer = {
+    value: (value, kind) => (kind === "boolean" && dialect.name === "sqlite" ? (value === true ? "1" : "0") : literal(value)),
+    inList: (column, values, kind) => `${column} IN (${values.map((v) => literals.value(v, kind)).join(", ")})`
+  }
+
+  /** One condition in SQL, the same for queries and partial index predicates. */
+  const compileCondition = (kinds: ReadonlyMap<string, ColumnKind>, condition: Condition, render: Renderer): string => {
     const column = quote(condition.field)
-    const kind = info.kinds.get(condition.field) ?? "text"
-    const value = (v: Scalar) => stmt.param(dialect.encode(kind, v))
+    const kind = kinds.get(condition.field) ?? "text"
     switch (condition.op) {
       case "isNull":
         return `${column} IS NULL`
       case "isNotNull":
         return `${column} IS NOT NULL`
       case "eq":
-        return `${column} = ${value(condition.value)}`
+        return `${column} = ${render.value(condition.value, kind)}`
       case "ne":
-        return dialect.distinctFrom(column, value(condition.value))
+        return dialect.distinctFrom(column, render.value(condition.value, kind))
       case "lt":
-        return `${column} < ${value(condition.value)}`
+        return `${column} < ${render.value(condition.value, kind)}`
       case "lte":
-        return `${column} <= ${value(condition.value)}`
+        return `${column} <= ${render.value(condition.value, kind)}`
       case "gt":
-        return `${column} > ${value(condition.value)}`
+        return `${column} > ${render.value(condition.value, kind)}`
       case "gte":
-        return `${column} >= ${value(condition.value)}`
+        return `${column} >= ${render.value(condition.value, kind)}`
       case "in":
-        return condition.value.length === 0 ? "FALSE" : dialect.inList(column, stmt.param(dialect.listParam(condition.value, kind)), kind)
+        return condition.value.length === 0 ? "FALSE" : render.inList(column, condition.value, kind)
       case "notIn":
-        return condition.value.length === 0 ? "TRUE" : `(${column} IS NULL OR NOT (${dialect.inList(column, stmt.param(dialect.listParam(condition.value, kind)), kind)}))`
+        return condition.value.length === 0 ? "TRUE" : `(${column} IS NULL OR NOT (${render.inList(column, condition.value, kind)}))`
       case "startsWith":
-        return prefixCondition(column, condition.value, stmt)
+        return prefixCondition(column, condition.value, render)
       case "startsWithAny":
-        return condition.value.length === 0 ? "FALSE" : `(${condition.value.map((prefix) => prefixCondition(column, prefix, stmt)).join(" OR ")})`
+        return condition.value.length === 0 ? "FALSE" : `(${condition.value.map((prefix) => prefixCondition(column, prefix, render)).join(" OR ")})`
       case "contains":
-        return dialect.contains(column, stmt.param(condition.value))
+        return dialect.contains(column, render.value(condition.value, "text"))
     }
   }
 
   /** A prefix test as a range on the ordered index: [prefix, next) in code-point order. */
-  const prefixCondition = (column: string, prefix: string, stmt: Statement): string => {
+  const prefixCondition = (column: string, prefix: string, render: Renderer): string => {
     if (prefix === "") return `${column} IS NOT NULL`
     const upper = codePointUpperBound(prefix)
     return upper === undefined
-      ? `${column} >= ${stmt.param(prefix)}`
-      : `(${column} >= ${stmt.param(prefix)} AND ${column} < ${stmt.param(upper)})`
+      ? `${column} >= ${render.value(prefix, "text")}`
+      : `(${column} >= ${render.value(prefix, "text")} AND ${column} < ${render.value(upper, "text")})`
   }
 
   const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement): string =>
-    [scopeCondition(info, scope, stmt), ...conditions.map((c) => compileCondition(info, c, stmt))].join(" AND ")
+    [scopeCondition(info, scope, stmt), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
 
   const orderOf = (orderBy: ReadonlyArray<OrderBy>): string =>
     orderBy.map((o) => `${quote(o.field)} ${o.direction === "asc" ? "ASC NULLS FIRST" : "DESC NULLS LAST"}`).join(", ")
@@ -409,37 +425,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
 
   // --- migrations ----------------------------------------------------------------------------------
   const partialWhere = (info: { readonly kinds: ReadonlyMap<string, ColumnKind> }, where: ReadonlyArray<Condition>): string =>
-    where
-      .map((c) => {
-        const column = quote(c.field)
-        const kind = info.kinds.get(c.field) ?? "text"
-        const lit = (v: Scalar) => (kind === "boolean" && dialect.name === "sqlite" ? (v === true ? "1" : "0") : literal(v))
-        switch (c.op) {
-          case "isNull":
-            return `${column} IS NULL`
-          case "isNotNull":
-            return `${column} IS NOT NULL`
-          case "eq":
-            return `${column} = ${lit(c.value)}`
-          case "ne":
-            return `${column} <> ${lit(c.value)}`
-          case "lt":
-            return `${column} < ${lit(c.value)}`
-          case "lte":
-            return `${column} <= ${lit(c.value)}`
-          case "gt":
-            return `${column} > ${lit(c.value)}`
-          case "gte":
-            return `${column} >= ${lit(c.value)}`
-          case "in":
-            return `${column} IN (${c.value.map(lit).join(", ")})`
-          case "notIn":
-            return `${column} NOT IN (${c.value.map(lit).join(", ")})`
-          default:
-            throw new Error(`operator ${c.op} is not allowed in a partial index`)
-        }
-      })
-      .join(" AND ")
+    where.map((condition) => compileCondition(info.kinds, condition, literals)).join(" AND ")
 
   const ddlOf = (step: MigrationStep): ReadonlyArray<string> => {
     switch (step.op) {
@@ -577,7 +563,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           Effect.gen(function* () {
             const path = quote(hierarchy.path)
             const countStmt = new Statement(dialect)
-            const range = `${scopeCondition(info, scope, countStmt)} AND ${prefixCondition(path, rewrite.from, countStmt)} AND ${path} <> ${countStmt.param(rewrite.from)}`
+            const range = `${scopeCondition(info, scope, countStmt)} AND ${prefixCondition(path, rewrite.from, parameters(countStmt))} AND ${path} <> ${countStmt.param(rewrite.from)}`
             const counted = yield* runOrFail(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${range}`, countStmt.params)
             const n = Number(counted.rows[0]?.["n"] ?? 0)
             if (n === 0) return 0
@@ -588,7 +574,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
             const delta = `CAST(${stmt.param(rewrite.depthDelta)} AS INTEGER)`
             const updatedAt = `CAST(${stmt.param(rewrite.updatedAt)} AS BIGINT)`
             const base = `CAST(${stmt.param(first - 1)} AS BIGINT)`
-            const innerRange = `${scopeCondition(info, scope, stmt)} AND ${prefixCondition(path, rewrite.from, stmt)} AND ${path} <> ${stmt.param(rewrite.from)}`
+            const innerRange = `${scopeCondition(info, scope, stmt)} AND ${prefixCondition(path, rewrite.from, parameters(stmt))} AND ${path} <> ${stmt.param(rewrite.from)}`
             const t = quote(info.name)
             yield* runOrFail(
               `UPDATE ${t} SET ${path} = ${to} || substr(${t}.${path}, ${fromLength} + 1), ${quote(hierarchy.depth)} = ${t}.${quote(hierarchy.depth)} + ${delta}, ` +
