@@ -5,6 +5,8 @@
  */
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { Groups } from "./registry/groups-service.ts"
+import { Matching } from "./registry/matching-service.ts"
+import { Versions } from "./registry/versions-service.ts"
 import { OrgUnitTypes } from "./registry/org-unit-types-service.ts"
 import { OrgUnits } from "./registry/org-units.ts"
 import { Sources } from "./registry/sources-service.ts"
@@ -16,14 +18,14 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
 /** Every service of the SDK, given a store layer. */
 export const Iaso = {
-  /** Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`, `Repos`) over the provided `Store`. */
-  layer: Layer.mergeAll(Accounts.layer, Records.layer, Sources.layer, OrgUnitTypes.layer, OrgUnits.layer, Groups.layer).pipe(
+  /** Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`, `Versions`, `Matching`, `Repos`) over the provided `Store`. */
+  layer: Layer.mergeAll(Accounts.layer, Records.layer, Sources.layer, OrgUnitTypes.layer, OrgUnits.layer, Groups.layer, Versions.layer, Matching.layer).pipe(
     Layer.provideMerge(Repos.layer)
   )
 }
 
 /** The services provided by {@link Iaso.layer}. */
-export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Repos
+export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Versions | Matching | Repos
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -56,6 +58,8 @@ export interface IasoAs {
   readonly orgUnitTypes: Promised<OrgUnitTypes["Service"]>
   readonly orgUnits: Promised<OrgUnits["Service"]>
   readonly groups: Promised<Groups["Service"]>
+  readonly versions: Promised<Versions["Service"]>
+  readonly matching: Promised<Matching["Service"]>
 }
 
 /** The Promise facade. */
@@ -104,6 +108,8 @@ export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }
   const sourceKeys = ["createDataSource", "createVersion", "setDefaultVersion", "versions"] as const
   const typeKeys = ["create", "setSubUnitTypes", "hierarchy", "remove"] as const
   const groupKeys = ["create", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
+  const versionKeys = ["copy", "diff", "diffCsv"] as const
+  const matchingKeys = ["run", "validate"] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
@@ -113,7 +119,9 @@ export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }
       sources: wrap(Effect.service(Sources), actor, sourceKeys) as unknown as IasoAs["sources"],
       orgUnitTypes: wrap(Effect.service(OrgUnitTypes), actor, typeKeys) as unknown as IasoAs["orgUnitTypes"],
       orgUnits: wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as IasoAs["orgUnits"],
-      groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"]
+      groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"],
+      versions: wrap(Effect.service(Versions), actor, versionKeys) as unknown as IasoAs["versions"],
+      matching: wrap(Effect.service(Matching), actor, matchingKeys) as unknown as IasoAs["matching"]
     }),
     dispose,
     [Symbol.asyncDispose]: dispose

@@ -45,6 +45,8 @@ export * from "./registry/groups-service.ts"
 export * from "./registry/pyramid-import.ts"
 export * from "./registry/dhis2-import.ts"
 export * from "./registry/geojson.ts"
+export * from "./registry/versions-service.ts"
+export * from "./registry/matching-service.ts"
 
 // records, audit
 export * from "./records/record.ts"

@@ -164,8 +164,10 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     return out
   }
 
-  const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement): string =>
-    info.scope === "global" || scope.allAccounts === true ? "TRUE" : `${quote("accountId")} = ${stmt.param(scope.accountId)}`
+  const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement, unindexed = false): string =>
+    info.scope === "global" || scope.allAccounts === true
+      ? "TRUE"
+      : `${unindexed && dialect.name === "sqlite" ? "+" : ""}${quote("accountId")} = ${stmt.param(scope.accountId)}`
 
   // --- conditions, order, keyset -------------------------------------------------------------------
   /** How values appear in SQL: bound parameters (queries) or literals (partial index predicates). */
@@ -227,8 +229,15 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       : `(${column} >= ${render.value(prefix, "text")} AND ${column} < ${render.value(upper, "text")})`
   }
 
-  const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement): string =>
-    [scopeCondition(info, scope, stmt), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
+  /**
+   * The WHERE clause of a scoped query. A subtree (a prefix of the hierarchy path) is answered with
+   * the path index; SQLite, without statistics, would rather use the account index, so the account
+   * test is made unindexable there (`+"accountId"`).
+   */
+  const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement): string => {
+    const subtree = info.hierarchy !== undefined && conditions.some((c) => c.op === "startsWith" && c.field === info.hierarchy?.path)
+    return [scopeCondition(info, scope, stmt, subtree), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
+  }
 
   const orderOf = (orderBy: ReadonlyArray<OrderBy>): string =>
     orderBy.map((o) => `${quote(o.field)} ${o.direction === "asc" ? "ASC NULLS FIRST" : "DESC NULLS LAST"}`).join(", ")

@@ -22,6 +22,7 @@ import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts
 import { parityScenarios } from "./parity.ts"
 import { pyramidScenarios } from "./pyramid.ts"
 import { registryScenarios } from "./registry.ts"
+import { versionScenarios } from "./versions.ts"
 
 export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
 export { encoded, exitError, exitTag, makeHarness } from "./harness.ts"
@@ -58,6 +59,7 @@ export const runConformance = (options: ConformanceOptions): void => {
     domainScenarios(h)
     registryScenarios(h)
     pyramidScenarios(h)
+    versionScenarios(h)
     parityScenarios(h, options)
   })
 }
