@@ -6,6 +6,7 @@
  *   npm run bench              # 50k pyramid, every store (PostgreSQL when DATABASE_URL is set)
  *   npm run bench -- --smoke   # 1k pyramid (CI)
  *   npm run bench -- --size 1M
+ *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { SqliteStore } from "@iaso/adapter-sqlite"
@@ -20,7 +21,9 @@ import { generatePyramid, type GeneratedUnit, type PyramidSize } from "./pyramid
 
 const args = process.argv.slice(2)
 const smoke = args.includes("--smoke")
-const size: PyramidSize = smoke ? "1k" : ((args[args.indexOf("--size") + 1] as PyramidSize | undefined) ?? "50k")
+const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined)
+const size = (smoke ? "1k" : (option("--size") ?? "50k")) as PyramidSize
+if (!["1k", "50k", "1M"].includes(size)) throw new Error(`--size takes 1k, 50k or 1M, not ${size}`)
 const repeats = smoke ? 5 : 21
 const databaseUrl = process.env["DATABASE_URL"] ?? ""
 
@@ -188,7 +191,9 @@ if (databaseUrl !== "") {
   })
 }
 
-for (const target of targets) {
+const stores = option("--stores")
+const only = stores === undefined ? undefined : new Set(stores.split(","))
+for (const target of targets.filter((t) => only === undefined || only.has(t.name.split(" ")[0] ?? t.name))) {
   const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(target.store())))
   const run = <A, E>(effect: Effect.Effect<A, E, Repos | Accounts | OrgUnits>) => app.runPromise(effect)
   const { account, version } = await run(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${target.name} ${Date.now()}` })))

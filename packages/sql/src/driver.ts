@@ -230,13 +230,15 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   }
 
   /**
-   * The WHERE clause of a scoped query. A subtree (a prefix of the hierarchy path) is answered with
-   * the path index; SQLite, without statistics, would rather use the account index, so the account
-   * test is made unindexable there (`+"accountId"`).
+   * The WHERE clause of a scoped query. Lookups by id and subtrees (a prefix of the hierarchy path)
+   * must use the primary key and the path index; SQLite, without statistics, would rather use the
+   * account index, so the account test is made unindexable there (`+"accountId"`).
    */
   const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement): string => {
-    const subtree = info.hierarchy !== undefined && conditions.some((c) => c.op === "startsWith" && c.field === info.hierarchy?.path)
-    return [scopeCondition(info, scope, stmt, subtree), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
+    const selective = conditions.some(
+      (c) => (c.field === "id" && (c.op === "eq" || c.op === "in")) || (c.op === "startsWith" && c.field === info.hierarchy?.path)
+    )
+    return [scopeCondition(info, scope, stmt, selective), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
   }
 
   const orderOf = (orderBy: ReadonlyArray<OrderBy>): string =>
