@@ -93,6 +93,8 @@ interface Baseline {
   readonly insert: (rows: ReturnType<typeof storedRows>) => Promise<void>
   /** Ids and names of a subtree, straight from the driver, on the SDK's own table. */
   readonly descendants: (prefix: string) => Promise<number>
+  /** Rewrites the paths of a subtree (a move) in the raw copy, in one transaction; returns the rows changed. */
+  readonly move: (from: string, to: string) => Promise<number>
   readonly close: () => Promise<void>
 }
 
@@ -123,6 +125,7 @@ const targets: Array<Target> = [
         `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", _seq) VALUES (@id, @accountId, @version, @createdAt, @updatedAt, @name, 0, @validationStatus, @versionId, @parentId, @path, @depth, @extraFields, @code, @location, @nameKey, @seq)`
       )
       const select = sdk.prepare(`SELECT id, name FROM "OrgUnit" WHERE path >= ? AND path < ? AND path <> ?`)
+      const rewrite = raw.prepare(`UPDATE "OrgUnit" SET path = ? || substr(path, ?), depth = depth + ?, version = version + 1 WHERE path >= ? AND path < ?`)
       return {
         insert: async (rowsToInsert) => {
           raw.transaction(() => {
@@ -130,6 +133,8 @@ const targets: Array<Target> = [
           })()
         },
         descendants: async (prefix) => select.all(prefix, `${prefix.slice(0, -1)}0`, prefix).length,
+        move: async (from, to) =>
+          raw.transaction(() => Number(rewrite.run(to, from.length + 1, to.split("/").length - from.split("/").length, from, `${from.slice(0, -1)}0`).changes))(),
         close: async () => {
           raw.close()
           sdk.close()
@@ -178,6 +183,13 @@ if (databaseUrl !== "") {
         descendants: async (prefix) => {
           const result = await pool.query({ text: `SELECT id, name FROM "OrgUnit" WHERE path >= $1 AND path < $2 AND path <> $1`, values: [prefix, `${prefix.slice(0, -1)}0`] })
           return result.rows.length
+        },
+        move: async (from, to) => {
+          const result = await rawPool.query({
+            text: `UPDATE "OrgUnit" SET path = $1 || substr(path, $2::int), depth = depth + $3::int, version = version + 1 WHERE path >= $4 AND path < $5`,
+            values: [to, from.length + 1, to.split("/").length - from.split("/").length, from, `${from.slice(0, -1)}0`]
+          })
+          return result.rowCount ?? 0
         },
         close: async () => {
           await rawPool.end()
@@ -245,6 +257,27 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
   }
   if (baseline !== undefined && sdkCount !== rawCount) throw new Error(`${target.name} descendants: the SDK returned ${sdkCount} units, the raw query ${rawCount}`)
   report(`descendants of one district (${sdkCount} units, ids and names), median of ${repeats}`, target.name, median(sdkTimes), baseline === undefined ? undefined : median(rawTimes))
+  // Move a region (with all of its districts, areas and facilities) under another region.
+  const regions = units.filter((unit) => unit.depth === 2)
+  const moved = regions[0]
+  const destination = regions[1]
+  if (moved !== undefined && destination !== undefined) {
+    const subtree = units.filter((unit) => unit.path.startsWith(moved.path)).length
+    const [, moveSdk] = await timed(() =>
+      run(
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(moved.id as OrgUnit["id"], destination.id as OrgUnit["id"])).pipe(
+          Effect.provideService(CurrentActor, Actor.system(account.id))
+        )
+      )
+    )
+    let moveRaw: number | undefined
+    if (baseline !== undefined) {
+      let changed = 0
+      ;[changed, moveRaw] = await timed(() => baseline.move(moved.path, `${destination.path}${moved.id}/`))
+      if (changed !== subtree) throw new Error(`${target.name} move: the raw update changed ${changed} rows, not ${subtree}`)
+    }
+    report(`move a subtree of ${subtree} units under another parent`, target.name, moveSdk, moveRaw)
+  }
   await baseline?.close()
   await app.dispose()
 }
