@@ -51,7 +51,10 @@ describe("SQLite store: a process killed in the middle of a large import leaves 
       const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
       const count = await runtime.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(OrgUnitModel, accountId, [])))
       await runtime.dispose()
-      expect(count).toBe(committed ? 20_000 : 0)
+      // The kill may land before or after the commit (the child's "committed" message can be lost
+      // with it): the batch is all there or none of it, and all of it once the commit was reported.
+      expect([0, 20_000]).toContain(count)
+      if (committed) expect(count).toBe(20_000)
       const db = new Database(file, { readonly: true })
       try {
         expect(db.pragma("integrity_check", { simple: true })).toBe("ok")
@@ -83,7 +86,10 @@ describe.skipIf(url === "")(`PostgreSQL store: a process killed in the middle of
       const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
       const count = await runtime.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(OrgUnitModel, accountId, [])))
       await runtime.dispose()
-      expect(count).toBe(committed ? 20_000 : 0)
+      // The kill may land before or after the commit (the child's "committed" message can be lost
+      // with it): the batch is all there or none of it, and all of it once the commit was reported.
+      expect([0, 20_000]).toContain(count)
+      if (committed) expect(count).toBe(20_000)
       const ledger = await pool.query("SELECT id FROM _iaso_migrations ORDER BY id")
       expect(ledger.rows.map((row: { id: string }) => row.id)).toEqual(CORE_MIGRATIONS.map((m) => m.id))
     })
