@@ -40,33 +40,11 @@ import {
   SUBMISSION_PERMISSIONS
 } from "../src/submissions/instance.ts"
 import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
+import { codecOf, decodeFailure, decodeRecord, encodeRecord, type Encoded } from "./schema-helpers.ts"
 
 // -----------------------------------------------------------------------------
 // Helpers
 // -----------------------------------------------------------------------------
-
-type Encoded = Readonly<Record<string, unknown>>
-
-/** The SchemaError message of decoding `input` with `schema` (fails the test if it decodes or throws something else). */
-const decodeFailure = (schema: Schema.Decoder<unknown>, input: unknown): string => {
-  try {
-    Schema.decodeUnknownSync(schema)(input)
-  } catch (error) {
-    expect(Schema.isSchemaError(error)).toBe(true)
-    return error instanceof Error ? error.message : String(error)
-  }
-  throw new Error("expected decoding to fail")
-}
-
-/** The model's schema with plain-record types (the models' fields need no services). */
-const codecOf = (model: AnyModel): Schema.Codec<Readonly<Record<string, unknown>>, Encoded> =>
-  model.schema as unknown as Schema.Codec<Readonly<Record<string, unknown>>, Encoded>
-
-const decodeRecord = (model: AnyModel, encoded: unknown): Readonly<Record<string, unknown>> =>
-  Schema.decodeUnknownSync(codecOf(model))(encoded)
-
-const encodeRecord = (model: AnyModel, record: unknown): Encoded =>
-  Schema.encodeSync(codecOf(model))(record as Readonly<Record<string, unknown>>)
 
 /** Replaces every Redacted value by `{ redacted: <its value> }`, so that `toEqual` compares the wrapped values. */
 const reveal = (value: unknown): unknown => {

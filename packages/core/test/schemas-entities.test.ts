@@ -32,31 +32,14 @@ import {
   StorageLogEntryModel
 } from "../src/storage/storage.ts"
 import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
+import { codecOf, decodeFailure as schemaDecodeFailure, decodeRecord, encodeRecord, type Encoded } from "./schema-helpers.ts"
 
 // -----------------------------------------------------------------------------
 // Helpers
 // -----------------------------------------------------------------------------
 
-type Encoded = Readonly<Record<string, unknown>>
-
-/** The model's schema with plain-record types (the fields need no services). */
-const codecOf = (model: AnyModel): Schema.Codec<Readonly<Record<string, unknown>>, Encoded> =>
-  model.schema as unknown as Schema.Codec<Readonly<Record<string, unknown>>, Encoded>
-
-const decodeRecord = (model: AnyModel, encoded: unknown): Readonly<Record<string, unknown>> => Schema.decodeUnknownSync(codecOf(model))(encoded)
-
-const encodeRecord = (model: AnyModel, record: unknown): Encoded => Schema.encodeSync(codecOf(model))(record as Readonly<Record<string, unknown>>)
-
-/** The SchemaError message of decoding `input` (fails the test if it decodes or throws something else). */
-const decodeFailure = (model: AnyModel, input: unknown): string => {
-  try {
-    decodeRecord(model, input)
-  } catch (error) {
-    expect(Schema.isSchemaError(error)).toBe(true)
-    return error instanceof Error ? error.message : String(error)
-  }
-  throw new Error("expected decoding to fail")
-}
+/** The SchemaError message of decoding a stored record of `model`. */
+const decodeFailure = (model: AnyModel, input: unknown): string => schemaDecodeFailure(codecOf(model), input)
 
 const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded =>
   Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
