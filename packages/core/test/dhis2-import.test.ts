@@ -6,6 +6,7 @@ import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
 import type { MultiPolygon, Position } from "geojson"
 import { afterAll, describe, expect, it } from "vitest"
 import {
+  allPages,
   Accounts,
   Actor,
   type AnyModel,
@@ -62,17 +63,9 @@ const freshSource = async (sourceName = "Sierra Leone") => {
 const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<RecordOf<M>>>> =>
   run(
     actor,
-    Effect.gen(function* () {
-      const records = yield* Records
-      const out: Array<Partial<RecordOf<M>>> = []
-      let cursor: string | undefined
-      do {
-        const page = yield* records.list(model, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
-        out.push(...page.items)
-        cursor = page.cursor
-      } while (cursor !== undefined)
-      return out
-    })
+    Effect.flatMap(Effect.service(Records), (records) =>
+      allPages((cursor) => records.list(model, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
+    )
   )
 
 /** Row counts of what an import writes, to check that a failed one wrote nothing. */

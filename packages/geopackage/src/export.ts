@@ -12,6 +12,7 @@
 import type { Geometry } from "geojson"
 import { Effect } from "effect"
 import {
+  allPages,
   type AnyModel,
   type CurrentActor,
   type Forbidden,
@@ -24,7 +25,6 @@ import {
   OrgUnitModel,
   type OrgUnitType,
   OrgUnitTypeModel,
-  type RecordOf,
   Records,
   type SourceVersionId,
   SourceVersionModel,
@@ -63,16 +63,7 @@ const CHUNK = 500
 
 /** Every record of a listing, page after page. */
 const listAll = <M extends AnyModel>(records: Records["Service"], model: M, options: ListOptions) =>
-  Effect.gen(function* () {
-    const out: Array<Partial<RecordOf<M>>> = []
-    let cursor: string | undefined
-    do {
-      const page = yield* records.list(model, { ...options, limit: PAGE, ...(cursor === undefined ? {} : { cursor }) })
-      out.push(...page.items)
-      cursor = page.cursor
-    } while (cursor !== undefined)
-    return out
-  })
+  allPages((cursor) => records.list(model, { ...options, limit: PAGE, ...(cursor === undefined ? {} : { cursor }) }))
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 

@@ -34,7 +34,7 @@ import type { DataSourceId, SourceVersionId } from "../shared/entity-ids.ts"
 import { type Forbidden, type NotFound, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
 import type { AnyModel, RecordOf } from "../shared/model.ts"
-import type { FieldCondition } from "../shared/repository.ts"
+import { allPages, type FieldCondition } from "../shared/repository.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
@@ -107,21 +107,14 @@ export const exportGeoJsonPyramid = (
   Effect.gen(function* () {
     const records = yield* Records
     const listAll = <M extends AnyModel>(model: M, where: ReadonlyArray<FieldCondition>, orderBy?: string) =>
-      Effect.gen(function* () {
-        const out: Array<Partial<RecordOf<M>>> = []
-        let cursor: string | undefined
-        do {
-          const page = yield* records.list(model, {
-            where,
-            limit: 10_000,
-            ...(orderBy === undefined ? {} : { orderBy: [{ field: orderBy }] }),
-            ...(cursor === undefined ? {} : { cursor })
-          })
-          out.push(...page.items)
-          cursor = page.cursor
-        } while (cursor !== undefined)
-        return out
-      })
+      allPages((cursor) =>
+        records.list(model, {
+          where,
+          limit: 10_000,
+          ...(orderBy === undefined ? {} : { orderBy: [{ field: orderBy }] }),
+          ...(cursor === undefined ? {} : { cursor })
+        })
+      )
     const byIds = <M extends AnyModel>(model: M, field: string, ids: ReadonlyArray<string>) =>
       Effect.gen(function* () {
         const out: Array<Partial<RecordOf<M>>> = []

@@ -32,11 +32,10 @@ import type { MultiPolygon, Point } from "geojson"
 import { Context, Effect, Layer } from "effect"
 import { audit, Repos, type ServiceWriteError } from "../services.ts"
 import type { AlgorithmRunId, LinkId, MatchingAlgorithmId, OrgUnitId, OrgUnitTypeId, SourceVersionId } from "../shared/entity-ids.ts"
-import type { StorageError, ValidationError } from "../shared/errors.ts"
 import { centroid, haversineMeters } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { JsonValue } from "../shared/json.ts"
-import type { Repositories, ResultPage } from "../shared/repository.ts"
+import { allPages, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints, foldKey } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -385,17 +384,6 @@ export interface MatchingRunResult {
 const BATCH = 2000
 const PAGE = 10_000
 
-const listAll = <T>(load: (cursor: string | undefined) => Effect.Effect<ResultPage<T>, ValidationError | StorageError>) =>
-  Effect.gen(function* () {
-    const out: Array<T> = []
-    let cursor: string | undefined
-    do {
-      const page = yield* load(cursor)
-      for (const item of page.items) out.push(item)
-      cursor = page.cursor
-    } while (cursor !== undefined)
-    return out
-  })
 
 /** The run's `result`: links per level (the destination unit's depth) and per phase, and what stayed unlinked. */
 const summarise = (
@@ -496,7 +484,7 @@ const runMatching = (repos: Repositories, input: MatchingRunInput): Effect.Effec
         if (input.algorithm === "distance" || input.algorithm === "all") select.push("location", "simplifiedGeom")
         const load = (versionId: string) =>
           Effect.map(
-            listAll((cursor) =>
+            allPages((cursor) =>
               repos.list(OrgUnitModel, accountId, { where: [{ field: "versionId", op: "eq", value: versionId }], select, limit: PAGE, ...(cursor === undefined ? {} : { cursor }) })
             ),
             (items) => items as unknown as ReadonlyArray<MatchUnit>

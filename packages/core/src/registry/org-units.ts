@@ -14,7 +14,7 @@ import { OrgUnitGroupMembershipModel } from "./groups.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { Condition } from "../shared/query.ts"
-import type { ListOptions, ResultPage, Repositories } from "../shared/repository.ts"
+import { allPages, type ListOptions, type ResultPage, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
 import { ORG_UNIT_READ } from "../tenancy/permissions.ts"
@@ -409,13 +409,9 @@ const makeOrgUnits = (repos: Repositories) => {
                 { field: "bboxSouth", op: "lte", value: point.lat + radius },
                 { field: "bboxNorth", op: "gte", value: point.lat - radius }
               ]
-        const candidates: Array<OrgUnit> = []
-        let cursor: string | undefined
-        do {
-          const page = yield* repos.list(OrgUnitModel, actor.accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, [...base, ...box])
-          candidates.push(...(page.items as ReadonlyArray<OrgUnit>))
-          cursor = page.cursor
-        } while (cursor !== undefined)
+        const candidates = (yield* allPages((cursor) =>
+          repos.list(OrgUnitModel, actor.accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, [...base, ...box])
+        )) as ReadonlyArray<OrgUnit>
         const ranked = candidates
           .map((unit) => ({ unit, distanceMeters: distance(unit) }))
           .sort((a, b) => a.distanceMeters - b.distanceMeters || (a.unit.id < b.unit.id ? -1 : a.unit.id > b.unit.id ? 1 : 0))

@@ -17,9 +17,10 @@ import { ImportGPKGModel } from "./import-gpkg.ts"
 import { audit, Repos, type ServiceWriteError } from "../services.ts"
 import type { BlobRef } from "../shared/blob.ts"
 import type { DataSourceId, GroupId, OrgUnitId, OrgUnitTypeId } from "../shared/entity-ids.ts"
-import { Forbidden, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
+import { Forbidden, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint, simplifyMultiPolygon } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"
+import { allPages } from "../shared/repository.ts"
 import { isCalendarDate, now } from "../shared/time.ts"
 import { AccountModel } from "../tenancy/account.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -115,18 +116,6 @@ const decodePoint = Schema.decodeUnknownSync(GeoPoint)
 
 const BATCH = 2000
 
-/** Every page of a listing. */
-const listAll = <T>(load: (cursor: string | undefined) => Effect.Effect<{ readonly items: ReadonlyArray<T>; readonly cursor?: string }, ValidationError | StorageError>) =>
-  Effect.gen(function* () {
-    const out: Array<T> = []
-    let cursor: string | undefined
-    do {
-      const page = yield* load(cursor)
-      out.push(...page.items)
-      cursor = page.cursor
-    } while (cursor !== undefined)
-    return out
-  })
 
 /**
  * Imports a pyramid into a version of a data source, all or nothing (needs `iaso_sources`; the
@@ -179,7 +168,7 @@ export const importPyramid = (
         }
 
         // 2. Groups of the version, matched by reference.
-        const existingGroups = yield* listAll((cursor) =>
+        const existingGroups = yield* allPages((cursor) =>
           repos.list(GroupModel, accountId, { where: [{ field: "versionId", op: "eq", value: version.id }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
         )
         const groupsByRef = new Map<string, Group>()
@@ -203,7 +192,7 @@ export const importPyramid = (
         }
 
         // 3. Units of the version, matched by reference.
-        const existingUnits = (yield* listAll((cursor) =>
+        const existingUnits = (yield* allPages((cursor) =>
           repos.list(OrgUnitModel, accountId, { where: [{ field: "versionId", op: "eq", value: version.id }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
         )) as ReadonlyArray<OrgUnit>
         if (options.requireEmptyVersion === true && existingUnits.length > 0) {
@@ -213,8 +202,8 @@ export const importPyramid = (
         for (const unit of existingUnits) unitsByRef.set(refOf(unit), unit)
 
         // 4. Types by (name, depth): the source's first project first, then the account; created otherwise.
-        const accountTypes = (yield* listAll((cursor) => repos.list(OrgUnitTypeModel, accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))) as ReadonlyArray<OrgUnitType>
-        const typeLinks = yield* listAll((cursor) => repos.list(OrgUnitTypeProjectModel, accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
+        const accountTypes = (yield* allPages((cursor) => repos.list(OrgUnitTypeModel, accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))) as ReadonlyArray<OrgUnitType>
+        const typeLinks = yield* allPages((cursor) => repos.list(OrgUnitTypeProjectModel, accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
         const typeProjects = new Map<string, Set<string>>()
         for (const link of typeLinks) {
           const set = typeProjects.get(String(link.orgUnitTypeId)) ?? new Set()
@@ -374,7 +363,7 @@ export const importPyramid = (
         if (withGroups.length > 0) {
           const ids = new Set(withGroups.map((plan) => plan.id as string))
           const existingIds = new Set(existingUnits.map((unit) => unit.id as string))
-          const current = yield* listAll((cursor) =>
+          const current = yield* allPages((cursor) =>
             repos.list(OrgUnitGroupMembershipModel, accountId, { where: [{ field: "orgUnitId", op: "in", value: [...ids].filter((id) => existingIds.has(id)) }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
           )
           const wanted = new Map(withGroups.map((plan) => [plan.id as string, new Set(plan.groups)]))

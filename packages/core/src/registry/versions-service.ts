@@ -31,7 +31,7 @@ import type { DataSourceId, GroupId, GroupSetId, OrgUnitId, OrgUnitTypeId, Sourc
 import { Forbidden, type NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import { centroid, haversineMeters } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"
-import type { Repositories, ResultPage } from "../shared/repository.ts"
+import { allPages, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -184,18 +184,6 @@ export interface VersionDiffInput {
 // Helpers
 // -----------------------------------------------------------------------------
 
-/** Every page of a listing. */
-const listAll = <T>(load: (cursor: string | undefined) => Effect.Effect<ResultPage<T>, ValidationError | StorageError>) =>
-  Effect.gen(function* () {
-    const out: Array<T> = []
-    let cursor: string | undefined
-    do {
-      const page = yield* load(cursor)
-      for (const item of page.items) out.push(item)
-      cursor = page.cursor
-    } while (cursor !== undefined)
-    return out
-  })
 
 const chunks = <T>(items: ReadonlyArray<T>, size: number): ReadonlyArray<ReadonlyArray<T>> => {
   const out: Array<ReadonlyArray<T>> = []
@@ -488,12 +476,12 @@ export class Versions extends Context.Service<
 const deleteUnits = (repos: Repositories, accountId: string, versionId: string) =>
   Effect.gen(function* () {
     const inVersion = { field: "versionId", op: "eq", value: versionId } as const
-    const roots = yield* listAll((cursor) =>
+    const roots = yield* allPages((cursor) =>
       repos.list(OrgUnitModel, accountId, { where: [inVersion, { field: "parentId", op: "isNull" }], select: ["path"], limit: PAGE, ...withCursor(cursor) })
     )
     for (const root of roots) if (root.id !== undefined) yield* repos.remove(OrgUnitModel, accountId, root.id)
     // Units whose parent is outside the version (never written by core) are not under any root.
-    const strays = yield* listAll((cursor) =>
+    const strays = yield* allPages((cursor) =>
       repos.list(OrgUnitModel, accountId, { where: [inVersion], orderBy: [{ field: "path" }], select: ["path"], limit: PAGE, ...withCursor(cursor) })
     )
     for (const stray of strays) {
@@ -517,7 +505,7 @@ const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effec
         const destinationSource = yield* repos.get(DataSourceModel, accountId, destinationSourceId)
         // IASO's task does not look at read_only; every other writer of org units refuses it.
         if (destinationSource.readOnly) return yield* new Forbidden({ message: `the data source ${destinationSource.name} is read-only` })
-        const versions = yield* listAll((cursor) =>
+        const versions = yield* allPages((cursor) =>
           repos.list(SourceVersionModel, accountId, {
             where: [{ field: "dataSourceId", op: "eq", value: destinationSourceId }],
             orderBy: [{ field: "number" }],
@@ -548,7 +536,7 @@ const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effec
         const inFrom = { field: "versionId", op: "eq", value: from.id } as const
 
         // 2. Group sets, then groups, then the groups' set links re-pointed at the new sets.
-        const sets = (yield* listAll((cursor) => repos.list(GroupSetModel, accountId, { where: [inFrom], limit: PAGE, ...withCursor(cursor) }))) as ReadonlyArray<GroupSet>
+        const sets = (yield* allPages((cursor) => repos.list(GroupSetModel, accountId, { where: [inFrom], limit: PAGE, ...withCursor(cursor) }))) as ReadonlyArray<GroupSet>
         const setIds = new Map<string, GroupSetId>()
         const setRows = sets.map((set) => {
           const id = newId() as GroupSetId
@@ -556,7 +544,7 @@ const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effec
           return { ...copyable(set), id, versionId: version.id }
         })
         for (const batch of chunks(setRows, BATCH)) yield* repos.insertMany(GroupSetModel, accountId, batch, { atomic: true })
-        const groups = (yield* listAll((cursor) => repos.list(GroupModel, accountId, { where: [inFrom], limit: PAGE, ...withCursor(cursor) }))) as ReadonlyArray<Group>
+        const groups = (yield* allPages((cursor) => repos.list(GroupModel, accountId, { where: [inFrom], limit: PAGE, ...withCursor(cursor) }))) as ReadonlyArray<Group>
         const groupIds = new Map<string, GroupId>()
         const groupRows = groups.map((group) => {
           const id = newId() as GroupId
@@ -566,7 +554,7 @@ const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effec
         for (const batch of chunks(groupRows, BATCH)) yield* repos.insertMany(GroupModel, accountId, batch, { atomic: true })
         let groupSetLinks = 0
         for (const chunk of chunks([...setIds.keys()], CHUNK)) {
-          const links = yield* listAll((cursor) =>
+          const links = yield* allPages((cursor) =>
             repos.list(GroupSetGroupModel, accountId, { where: [{ field: "groupSetId", op: "in", value: chunk }], limit: PAGE, ...withCursor(cursor) })
           )
           const rows = links.flatMap((link) => {
@@ -681,7 +669,7 @@ const makeDiff = (repos: Repositories) => {
       if (requested.includes("geometry")) select.push("location", "geom", "simplifiedGeom")
       const load = (versionId: string) =>
         Effect.map(
-          listAll((cursor) => repos.list(OrgUnitModel, accountId, { where: [{ field: "versionId", op: "eq", value: versionId }], select, limit: PAGE, ...withCursor(cursor) })),
+          allPages((cursor) => repos.list(OrgUnitModel, accountId, { where: [{ field: "versionId", op: "eq", value: versionId }], select, limit: PAGE, ...withCursor(cursor) })),
           (items) => items as unknown as ReadonlyArray<LoadedUnit>
         )
       const units = yield* load(version.id)
@@ -692,12 +680,12 @@ const makeDiff = (repos: Repositories) => {
       const membersOf = new Map<string, Set<string>>()
       if (withGroups || group !== undefined || referenceGroup !== undefined) {
         const versionIds = [...new Set([version.id, reference.id])]
-        const groups = (yield* listAll((cursor) =>
+        const groups = (yield* allPages((cursor) =>
           repos.list(GroupModel, accountId, { where: [{ field: "versionId", op: "in", value: versionIds }], limit: PAGE, ...withCursor(cursor) })
         )) as ReadonlyArray<Group>
         const byId = new Map(groups.map((g) => [g.id as string, g]))
         for (const chunk of chunks([...byId.keys()], CHUNK)) {
-          const links = yield* listAll((cursor) =>
+          const links = yield* allPages((cursor) =>
             repos.list(OrgUnitGroupMembershipModel, accountId, { where: [{ field: "groupId", op: "in", value: chunk }], limit: PAGE, ...withCursor(cursor) })
           )
           for (const link of links) {

@@ -708,3 +708,21 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
 
 /** The repositories of a store. */
 export type Repositories = ReturnType<typeof makeRepositories>
+
+/**
+ * Every item of a paged listing: calls `load` with each page's cursor (none for the first) until
+ * the last page. For work that must see a whole set; stream page by page where memory matters.
+ */
+export const allPages = <T, E, R>(
+  load: (cursor: string | undefined) => Effect.Effect<ResultPage<T>, E, R>
+): Effect.Effect<ReadonlyArray<T>, E, R> =>
+  Effect.gen(function* () {
+    const out: Array<T> = []
+    let cursor: string | undefined
+    do {
+      const page = yield* load(cursor)
+      for (const item of page.items) out.push(item)
+      cursor = page.cursor
+    } while (cursor !== undefined)
+    return out
+  })
