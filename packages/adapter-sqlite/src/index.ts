@@ -11,7 +11,7 @@
  * @module
  */
 import { CORE_MIGRATIONS, type Migration, StorageError, Store, type StoreCapabilities, type Unsupported } from "@iaso/core"
-import { makeSqlDriver, sqliteDialect } from "@iaso/sql"
+import { makeSqlDriver, type NativeConnection, sqliteDialect } from "@iaso/sql"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import { Kysely, SqliteDialect } from "kysely"
@@ -39,6 +39,37 @@ export const sqliteCapabilities = (persistent: boolean): StoreCapabilities => ({
   nodeOnly: true
 })
 
+/** How many prepared statements a connection keeps (least recently used ones are dropped). */
+const STATEMENT_CACHE_SIZE = 256
+
+/**
+ * Statements straight on the better-sqlite3 connection, prepared once per text and reused: the
+ * SDK's statements have fixed texts (parameters are bound), so a store's working set is small.
+ * Savepoint statements carry a counter in their name and are executed without caching.
+ */
+export const nativeConnection = (database: Database.Database): NativeConnection => {
+  const cache = new Map<string, Database.Statement>()
+  return {
+    execute: (text, params) => {
+      if (params.length === 0 && /^(SAVEPOINT|RELEASE|ROLLBACK TO)\b/.test(text)) {
+        database.exec(text)
+        return { rows: [] }
+      }
+      let statement = cache.get(text)
+      if (statement === undefined) {
+        statement = database.prepare(text)
+        if (cache.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = cache.keys().next()
+          if (oldest.done !== true) cache.delete(oldest.value)
+        }
+      } else cache.delete(text)
+      cache.set(text, statement)
+      if (statement.reader) return { rows: statement.all(...params) as ReadonlyArray<Record<string, unknown>> }
+      return { rows: [], numAffectedRows: BigInt(statement.run(...params).changes) }
+    }
+  }
+}
+
 /** The SQLite store. */
 export const SqliteStore = {
   /** Opens (creating if needed) and migrates a SQLite database; closed when the layer is released. */
@@ -64,7 +95,8 @@ export const SqliteStore = {
         const driver = makeSqlDriver({
           db,
           dialect: sqliteDialect,
-          capabilities: sqliteCapabilities(options.filename !== ":memory:" && options.filename !== "")
+          capabilities: sqliteCapabilities(options.filename !== ":memory:" && options.filename !== ""),
+          native: nativeConnection(database)
         })
         yield* driver.migrate(options.migrations ?? CORE_MIGRATIONS)
         return driver

@@ -1437,5 +1437,14 @@ const m0002: Migration = {
   ]
 }
 
+/** 0004: the org-unit path index covers what subtree listings return (ids and names). */
+const m0004: Migration = {
+  id: "0004_org_unit_path_covering",
+  steps: [
+    { op: "dropIndex", model: "OrgUnit", name: "org_unit_path" },
+    { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_path_covering", fields: ["path"], include: ["accountId", "id", "name"] } }
+  ]
+}
+
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0004]

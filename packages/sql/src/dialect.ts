@@ -34,6 +34,11 @@ export interface SqlDialect {
   readonly rowLocks: boolean
   /** Largest number of bind parameters in one statement. */
   readonly maxParameters: number
+  /**
+   * The array type of a column kind for bulk inserts through `unnest` (one array parameter per
+   * column, whatever the number of rows), or `undefined` where the dialect has no `unnest`.
+   */
+  readonly unnestType: ((kind: ColumnKind) => string) | undefined
   /** Classifies a driver error. */
   readonly classify: (error: unknown) => Classified
 }
@@ -89,6 +94,7 @@ export const sqliteDialect: SqlDialect = {
   contains: (a, b) => `instr(${a}, ${b}) > 0`,
   rowLocks: false,
   maxParameters: 32_000,
+  unnestType: undefined,
   classify: (error) => {
     const code = codeOf(error)
     const message = messageOf(error)
@@ -148,6 +154,7 @@ export const postgresDialect: SqlDialect = {
   contains: (a, b) => `strpos(${a}, ${b}) > 0`,
   rowLocks: true,
   maxParameters: 60_000,
+  unnestType: (kind) => (kind === "integer" ? "bigint[]" : kind === "real" ? "double precision[]" : kind === "boolean" ? "boolean[]" : "text[]"),
   classify: (error) => {
     const code = codeOf(error)
     const message = messageOf(error)
@@ -160,7 +167,7 @@ export const postgresDialect: SqlDialect = {
       return new StorageError({ reason: "serialization", retryable: true, message: `the transaction conflicted with another one (${code === "40P01" ? "deadlock" : "serialization failure"}): ${message}`, cause: error })
     }
     if (code === "57014") return new StorageError({ reason: "timeout", retryable: true, message, cause: error })
-    if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || /terminat|Connection terminated|ECONNREFUSED|ECONNRESET/i.test(message)) {
+    if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || /terminat|Connection terminated|connection error|not queryable|ECONNREFUSED|ECONNRESET/i.test(message)) {
       return new StorageError({ reason: "unavailable", retryable: true, message: `the PostgreSQL connection was lost: ${message}`, cause: error })
     }
     if (code.startsWith("23")) return new StorageError({ reason: "constraint", retryable: false, message, cause: error })

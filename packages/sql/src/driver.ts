@@ -27,7 +27,7 @@ import {
   type WriteOp,
   type WriteOutcome
 } from "@iaso/core"
-import { Context, Effect, Exit } from "effect"
+import { Context, Effect, Exit, Semaphore } from "effect"
 import { CompiledQuery, type Kysely } from "kysely"
 import { type Classified, literal, quote, type SqlDialect } from "./dialect.ts"
 
@@ -36,14 +36,32 @@ const LEDGER = "_iaso_migrations"
 const CHANGES = "_iaso_changes"
 const COUNTER = "_iaso_counter"
 const SEQ = "_seq"
+/** Rows per `unnest` insert statement. */
+const UNNEST_BATCH = 5000
 
 /** A Kysely instance of any schema (the SQL is built here, not typed by Kysely). */
 // biome-ignore lint: dynamic schema
 export type AnyKysely = Kysely<any>
 
 interface TxState {
-  readonly trx: AnyKysely
+  /** The Kysely transaction, or `undefined` on a native connection (statements go to it directly). */
+  readonly trx: AnyKysely | undefined
   depth: number
+}
+
+/** What a statement returned: its rows, and for writes the number of rows they touched. */
+export interface StatementResult {
+  readonly rows: ReadonlyArray<Record<string, unknown>>
+  readonly numAffectedRows?: bigint
+}
+
+/**
+ * A synchronous connection (better-sqlite3) the driver may run statements on directly, with
+ * prepared statements cached by their text, instead of going through Kysely's per-query
+ * preparation. Statements outside a transaction wait for any open transaction on the connection.
+ */
+export interface NativeConnection {
+  readonly execute: (text: string, params: ReadonlyArray<unknown>) => StatementResult
 }
 
 /** The current transaction of each SQL store in this fiber. */
@@ -54,6 +72,8 @@ export interface SqlDriverOptions {
   readonly db: AnyKysely
   readonly dialect: SqlDialect
   readonly capabilities: StoreCapabilities
+  /** A native synchronous connection to run statements on (SQLite); Kysely's executor otherwise. */
+  readonly native?: NativeConnection
 }
 
 interface TableInfo {
@@ -83,7 +103,9 @@ class Statement {
 
 /** Makes the SQL store driver over a Kysely instance. */
 export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
-  const { db, dialect, capabilities } = options
+  const { db, dialect, capabilities, native } = options
+  /** Held for the whole of a transaction on a native connection; statements outside one take it briefly. */
+  const nativeLock = Semaphore.makeUnsafe(1)
   const identity = {}
   const tables = new Map<string, TableInfo>()
 
@@ -94,16 +116,34 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       : new StorageError({ reason: "constraint", retryable: false, message: `unique constraint refused the write (${classified.constraint ?? classified.columns.join(", ")})`, cause: error })
   }
 
-  const executor = Effect.map(Effect.service(CurrentTx), (txs) => txs.get(identity)?.trx ?? db)
-
   /** Runs one statement on the current transaction (or the pool). */
-  const run = (text: string, params: ReadonlyArray<unknown> = []) =>
-    Effect.flatMap(executor, (exec) =>
-      Effect.tryPromise({
+  const run = (text: string, params: ReadonlyArray<unknown> = []): Effect.Effect<StatementResult, unknown> =>
+    Effect.flatMap(Effect.service(CurrentTx), (txs) => {
+      const current = txs.get(identity)
+      if (native !== undefined) {
+        const statement = Effect.try({ try: () => native.execute(text, params), catch: (error) => error })
+        return current === undefined ? nativeLock.withPermits(1)(statement) : statement
+      }
+      const exec = current?.trx ?? db
+      return Effect.tryPromise({
         try: () => exec.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...params])),
         catch: (error) => error
       })
-    )
+    })
+
+  /** Runs one statement once per parameter list (a native connection runs its prepared statement in a loop). */
+  const runEach = (text: string, paramLists: ReadonlyArray<ReadonlyArray<unknown>>): Effect.Effect<void, unknown> =>
+    native === undefined
+      ? Effect.forEach(paramLists, (params) => run(text, params), { discard: true })
+      : Effect.flatMap(Effect.service(CurrentTx), (txs) => {
+          const statement = Effect.try({
+            try: () => {
+              for (const params of paramLists) native.execute(text, params)
+            },
+            catch: (error) => error
+          })
+          return txs.has(identity) ? statement : nativeLock.withPermits(1)(statement)
+        })
 
   const runOrFail = (text: string, params: ReadonlyArray<unknown> = []) => Effect.mapError(run(text, params), fail)
 
@@ -134,6 +174,25 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           yield* Effect.ignore(run(`ROLLBACK TO SAVEPOINT ${name}`))
           yield* Effect.ignore(run(`RELEASE SAVEPOINT ${name}`))
           return yield* exit
+        }
+        if (native !== undefined) {
+          // One connection: hold it for the whole transaction.
+          yield* restore(nativeLock.take(1))
+          const body = Effect.gen(function* () {
+            yield* Effect.try({ try: () => native.execute("BEGIN", []), catch: fail })
+            const next = new Map(txs)
+            next.set(identity, { trx: undefined, depth: 1 })
+            const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
+            if (Exit.isSuccess(exit)) {
+              const committed = yield* Effect.exit(Effect.try({ try: () => native.execute("COMMIT", []), catch: fail }))
+              if (Exit.isSuccess(committed)) return exit.value
+              yield* Effect.ignore(Effect.try({ try: () => native.execute("ROLLBACK", []), catch: fail }))
+              return yield* Effect.failCause(committed.cause)
+            }
+            yield* Effect.ignore(Effect.try({ try: () => native.execute("ROLLBACK", []), catch: fail }))
+            return yield* exit
+          })
+          return yield* Effect.ensuring(body, nativeLock.release(1))
         }
         const trx = yield* Effect.tryPromise({ try: () => db.startTransaction().execute(), catch: fail })
         const next = new Map(txs)
@@ -293,6 +352,36 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
 
   const recordChanges = (changes: ReadonlyArray<Change>) =>
     Effect.gen(function* () {
+      const upsert = `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, ${quote("accountId")} = excluded.${quote("accountId")}`
+      if (native !== undefined) {
+        yield* Effect.mapError(
+          runEach(
+            `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) VALUES (?, ?, ?, ?, ?, ?) ${upsert}`,
+            changes.map((c) => [c.model, c.id, c.accountId, c.seq, dialect.encode("boolean", c.deleted), c.version])
+          ),
+          fail
+        )
+        return
+      }
+      if (dialect.unnestType !== undefined) {
+        for (let i = 0; i < changes.length; i += UNNEST_BATCH) {
+          const slice = changes.slice(i, i + UNNEST_BATCH)
+          const stmt = new Statement(dialect)
+          const arrays = [
+            `${stmt.param(slice.map((c) => c.model))}::text[]`,
+            `${stmt.param(slice.map((c) => c.id))}::text[]`,
+            `${stmt.param(slice.map((c) => c.accountId))}::text[]`,
+            `${stmt.param(slice.map((c) => c.seq))}::bigint[]`,
+            `${stmt.param(slice.map((c) => c.deleted))}::boolean[]`,
+            `${stmt.param(slice.map((c) => c.version))}::bigint[]`
+          ]
+          yield* runOrFail(
+            `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) SELECT * FROM unnest(${arrays.join(", ")}) ${upsert}`,
+            stmt.params
+          )
+        }
+        return
+      }
       const perRow = 6
       const batch = Math.max(1, Math.floor(dialect.maxParameters / perRow))
       for (let i = 0; i < changes.length; i += batch) {
@@ -337,8 +426,34 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       return { _tag: "Duplicate" as const, constraint: duplicateName(info, classified) }
     })
 
-  const insertRows = (info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number) => {
+  const insertRows = (info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number): Effect.Effect<unknown, unknown> => {
     const columns = [...info.columns.map((c) => c.name), SEQ]
+    if (native !== undefined) {
+      // A prepared single-row statement run once per row: SQLite's fastest insert path.
+      const text = `INSERT INTO ${quote(info.name)} (${columns.map(quote).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`
+      return runEach(
+        text,
+        rows.map((row, i) => {
+          const params: Array<unknown> = info.columns.map((c) => dialect.encode(c.kind, row[c.name]))
+          params.push(firstSeq + i)
+          return params
+        })
+      )
+    }
+    const unnestType = dialect.unnestType
+    if (unnestType !== undefined) {
+      // One array parameter per column: the statement's text is the same whatever the number of rows.
+      const stmt = new Statement(dialect)
+      const arrays = info.columns.map((c) => `${stmt.param(rows.map((row) => dialect.encode(c.kind, row[c.name])))}::${unnestType(c.kind)}`)
+      arrays.push(`${stmt.param(rows.map((_, i) => firstSeq + i))}::bigint[]`)
+      const names = columns.map((_, i) => `c${i}`)
+      const selected = info.columns.map((c, i) => (c.kind === "json" ? `c${i}::jsonb` : `c${i}`))
+      selected.push(`c${info.columns.length}`)
+      return run(
+        `INSERT INTO ${quote(info.name)} (${columns.map(quote).join(", ")}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`,
+        stmt.params
+      )
+    }
     const stmt = new Statement(dialect)
     const values = rows.map((row, i) => {
       const placeholders = info.columns.map((c) => {
@@ -362,7 +477,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           const outcomes: Array<WriteOutcome> = new Array(ops.length)
           const changes: Array<Change> = []
           const perRow = info.columns.length + 1
-          const batch = Math.max(1, Math.min(1000, Math.floor(dialect.maxParameters / perRow)))
+          const batch = dialect.unnestType !== undefined ? UNNEST_BATCH : Math.max(1, Math.min(1000, Math.floor(dialect.maxParameters / perRow)))
           let i = 0
           while (i < ops.length) {
             const op = ops[i]
@@ -454,8 +569,12 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       case "createIndex": {
         const info = tables.get(step.model)
         const where = step.index.where === undefined || step.index.where.length === 0 || info === undefined ? "" : ` WHERE ${partialWhere(info, step.index.where)}`
+        const include = step.index.include ?? []
+        // PostgreSQL carries covered columns with INCLUDE; SQLite as trailing key columns (same effect for reads).
+        const keys = dialect.name === "sqlite" ? [...step.index.fields, ...include] : step.index.fields
+        const covering = dialect.name === "postgres" && include.length > 0 ? ` INCLUDE (${include.map(quote).join(", ")})` : ""
         return [
-          `CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} (${step.index.fields.map(quote).join(", ")})${where}`
+          `CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} (${keys.map(quote).join(", ")})${covering}${where}`
         ]
       }
       case "dropIndex":

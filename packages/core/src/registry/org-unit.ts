@@ -84,7 +84,6 @@ export const OrgUnitModel = defineModel({
   ],
   hierarchy: { path: "path", depth: "depth", parent: "parentId" },
   indexes: [
-    { name: "org_unit_path", fields: ["path"] },
     { name: "org_unit_parent", fields: ["parentId"] },
     { name: "org_unit_version_type", fields: ["versionId", "orgUnitTypeId"] },
     { name: "org_unit_version_source_ref", fields: ["versionId", "sourceRef"] },
@@ -98,7 +97,9 @@ export const OrgUnitModel = defineModel({
         { field: "code", op: "ne", value: "" },
         { field: "validationStatus", op: "eq", value: "VALID" }
       ]
-    }
+    },
+    // Subtree listings (ids and names of a district's descendants) are answered from the index alone.
+    { name: "org_unit_path_covering", fields: ["path"], include: ["accountId", "id", "name"] }
   ],
   references: [
     { field: "versionId", target: "SourceVersion", onDelete: "cascade" },

@@ -30,6 +30,12 @@ export interface IndexDecl {
   readonly fields: ReadonlyArray<string>
   readonly unique?: boolean
   readonly where?: ReadonlyArray<Condition>
+  /**
+   * Columns the index also carries so that queries reading only them never visit the rows (a
+   * covering index: `INCLUDE` in PostgreSQL, trailing key columns in SQLite). They change neither
+   * ordering nor uniqueness; stores without covering indexes ignore them.
+   */
+  readonly include?: ReadonlyArray<string>
 }
 
 /** What deleting the referenced record does to the referencing ones. */

@@ -106,10 +106,19 @@ export interface ModelCodec<M extends AnyModel> {
   readonly decodePartial: (select: ReadonlyArray<string>) => (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
   /** Validates a domain record (the Type side) and encodes it to a stored row with its derived columns. */
   readonly toRow: (record: unknown) => ValidationError | Row
+  /** Like `toRow`, also returning the validated record (what decoding the row gives back). */
+  readonly toRowAndValue: (record: unknown) => ValidationError | { readonly row: Row; readonly value: RecordOf<M> }
   /** Encodes one field's domain value for a condition. */
   readonly encodeValue: (field: string, value: unknown) => ValidationError | Scalar
   readonly columnNames: ReadonlySet<string>
 }
+
+/**
+ * Decoding stored rows: every row was validated field by field when it was written, so reading it
+ * back checks its shape and types (a damaged row is still a `corrupt` StorageError) and applies the
+ * transformations, without running the refinements (patterns, ranges) a second time.
+ */
+const READ_OPTIONS = { disableChecks: true } as const
 
 const codecs = new WeakMap<AnyModel, ModelCodec<AnyModel>>()
 
@@ -135,12 +144,12 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
     columnNames,
     decodeRow: (row) =>
       Effect.try({
-        try: () => decodeSync(row),
+        try: () => decodeSync(row, READ_OPTIONS),
         catch: (error) => corrupt(model.name, error)
       }),
     decodeRows: (rows) =>
       Effect.try({
-        try: () => rows.map((row) => decodeSync(row)),
+        try: () => rows.map((row) => decodeSync(row, READ_OPTIONS)),
         catch: (error) => corrupt(model.name, error)
       }),
     decodePartial: (select) => {
@@ -153,7 +162,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
           if (field !== undefined) picked[name] = field
         }
         const decoder = Schema.decodeUnknownSync(Schema.Struct(picked) as unknown as Schema.Codec<Partial<RecordOf<M>>, unknown>)
-        decode = (row) => decoder(row)
+        decode = (row) => decoder(row, READ_OPTIONS)
         partials.set(key, decode)
       }
       const run = decode
@@ -164,21 +173,32 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
         })
     },
     toRow: (record) => {
+      const result = codec.toRowAndValue(record)
+      return result instanceof ValidationError ? result : result.row
+    },
+    toRowAndValue: (record) => {
       let valid: RecordOf<M>
       try {
-        valid = validateType(record, { errors: "all", onExcessProperty: "error" })
-      } catch (error) {
-        if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error)
-        return ValidationError.at([], String(error))
+        // The happy path stops at the first issue; only a failing record is checked again for all of them.
+        valid = validateType(record, { onExcessProperty: "error" })
+      } catch {
+        try {
+          validateType(record, { errors: "all", onExcessProperty: "error" })
+        } catch (error) {
+          if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error)
+          return ValidationError.at([], String(error))
+        }
+        return ValidationError.at([], `${model.name}: invalid record`)
       }
-      const encoded = encodeSync(valid)
-      if (model.derived.length === 0) return encoded
+      // Already validated: encoding only transforms (checks would run a second time for nothing).
+      const encoded = encodeSync(valid, { disableChecks: true })
+      if (model.derived.length === 0) return { row: encoded, value: valid }
       const row: Record<string, unknown> = { ...encoded }
       for (const derived of model.derived) {
         const value = derived.compute(encoded)
         if (value !== null) row[derived.name] = value
       }
-      return row
+      return { row, value: valid }
     },
     encodeValue: (field, value) => {
       if (derivedNames.has(field)) {
@@ -355,7 +375,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
     const body = Effect.gen(function* () {
       const at = yield* now
       const items: Array<BulkItem<RecordOf<M>>> = []
-      const rows: Array<{ index: number; row: Row }> = []
+      const rows: Array<{ index: number; row: Row; value: RecordOf<M> }> = []
       inputs.forEach((input, index) => {
         if (typeof input !== "object" || input === null) {
           items[index] = { _tag: "Failed", index, error: ValidationError.at([], "expected an object") }
@@ -368,9 +388,9 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
         }
         const candidate: Record<string, unknown> = { ...input, id: (input as { id?: unknown }).id ?? uuidv7(at.getTime()), version: 1, createdAt: at, updatedAt: at }
         if (model.scope === "account") candidate["accountId"] = accountId
-        const row = codec.toRow(candidate)
-        if (row instanceof ValidationError) items[index] = { _tag: "Failed", index, error: row }
-        else rows.push({ index, row })
+        const encoded = codec.toRowAndValue(candidate)
+        if (encoded instanceof ValidationError) items[index] = { _tag: "Failed", index, error: encoded }
+        else rows.push({ index, row: encoded.row, value: encoded.value })
       })
       const pending = new Set(rows.map(({ row }) => String(row["id"])))
       const referenceFailures = yield* checkReferences(
@@ -379,7 +399,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
         rows.map((r) => r.row),
         pending
       )
-      const writable: Array<{ index: number; row: Row }> = []
+      const writable: Array<{ index: number; row: Row; value: RecordOf<M> }> = []
       rows.forEach((entry, position) => {
         const failure = referenceFailures.get(position)
         if (failure !== undefined) items[entry.index] = { _tag: "Failed", index: entry.index, error: failure }
@@ -387,17 +407,11 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
       })
       const ops: Array<WriteOp> = writable.map(({ row }) => ({ kind: "insert", row }))
       const outcomes = ops.length === 0 ? [] : yield* driver.write(model, scopeOf(model, accountId), ops)
-      const written: Array<{ index: number; row: Row }> = []
       writable.forEach((entry, position) => {
         const outcome = outcomes[position]
         const error = outcome === undefined ? NotFound.of(model.name, String(entry.row["id"])) : writeError(model.name, String(entry.row["id"]), outcome)
-        if (error !== undefined) items[entry.index] = { _tag: "Failed", index: entry.index, error }
-        else written.push(entry)
-      })
-      const decoded = yield* codec.decodeRows(written.map((w) => w.row))
-      written.forEach((entry, position) => {
-        const value = decoded[position]
-        if (value !== undefined) items[entry.index] = { _tag: "Ok", index: entry.index, value }
+        // The validated record is what decoding the written row gives back: no second decoding pass.
+        items[entry.index] = error !== undefined ? { _tag: "Failed", index: entry.index, error } : { _tag: "Ok", index: entry.index, value: entry.value }
       })
       return items
     })
