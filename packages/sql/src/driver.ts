@@ -214,14 +214,24 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     Effect.flatMap(Effect.service(CurrentTx), (txs) => (txs.has(identity) ? effect : transaction(effect)))
 
   // --- rows ----------------------------------------------------------------------------------------
-  const decodeRow = (info: TableInfo, raw: Record<string, unknown>, columns?: ReadonlyArray<string>): Row => {
-    const out: Record<string, unknown> = {}
-    for (const name of columns ?? info.columns.map((c) => c.name)) {
-      const value = dialect.decode(info.kinds.get(name) ?? "text", raw[name])
-      if (value !== undefined) out[name] = value
+  /** A decoder of result rows for these columns, their kinds looked up once. */
+  const rowDecoder = (info: TableInfo, columns?: ReadonlyArray<string>): ((raw: Record<string, unknown>) => Row) => {
+    const names = columns ?? info.columns.map((c) => c.name)
+    const kinds = names.map((name) => info.kinds.get(name) ?? "text")
+    const decode = dialect.decode
+    return (raw) => {
+      const out: Record<string, unknown> = {}
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string
+        const value = raw[name]
+        if (value === null || value === undefined) continue
+        const decoded = decode(kinds[i] as ColumnKind, value)
+        if (decoded !== undefined) out[name] = decoded
+      }
+      return out
     }
-    return out
   }
+  const decodeRow = (info: TableInfo, raw: Record<string, unknown>, columns?: ReadonlyArray<string>): Row => rowDecoder(info, columns)(raw)
 
   const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement, unindexed = false): string =>
     info.scope === "global" || scope.allAccounts === true
@@ -337,7 +347,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         query.orderBy.length > 0 ? ` ORDER BY ${orderOf(query.orderBy)}` : ""
       }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
       const result = yield* runOrFail(text, stmt.params)
-      return result.rows.map((raw) => decodeRow(info, raw, columns))
+      return result.rows.map(rowDecoder(info, columns))
     })
 
   // --- sequences and the change feed ---------------------------------------------------------------

@@ -8,7 +8,7 @@
  * exported for the conformance suite and for services.
  * @module
  */
-import { Effect, Schema } from "effect"
+import { Effect, Schema, SchemaAST } from "effect"
 import { decodeCursor, encodeCursor, fingerprint } from "./cursor.ts"
 import { AlreadyExists, Conflict, NotFound, StorageError, ValidationError, VersionConflict } from "./errors.ts"
 import { uuidv7 } from "./ids.ts"
@@ -120,6 +120,29 @@ export interface ModelCodec<M extends AnyModel> {
  */
 const READ_OPTIONS = { disableChecks: true } as const
 
+/** Reads one stored field back: plain strings, numbers and booleans by their type alone, others through their schema. */
+interface FieldReader {
+  readonly optional: boolean
+  readonly read: (value: unknown) => unknown
+}
+
+const fieldReader = (field: Schema.Top): FieldReader => {
+  const ast = field.ast
+  const optional = SchemaAST.isOptional(ast)
+  const plain = ast.encoding === undefined ? (SchemaAST.isString(ast) ? "string" : SchemaAST.isNumber(ast) ? "number" : SchemaAST.isBoolean(ast) ? "boolean" : undefined) : undefined
+  if (plain !== undefined) {
+    return {
+      optional,
+      read: (value) => {
+        if (typeof value !== plain) throw new Error(`expected a ${plain}, got ${typeof value}`)
+        return value
+      }
+    }
+  }
+  const decode = Schema.decodeUnknownSync(field as unknown as Schema.Codec<unknown, unknown>)
+  return { optional, read: (value) => decode(value, READ_OPTIONS) }
+}
+
 const codecs = new WeakMap<AnyModel, ModelCodec<AnyModel>>()
 
 /** The codec of a model (built once per model). */
@@ -156,13 +179,23 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
       const key = select.join("\u0000")
       let decode = partials.get(key)
       if (decode === undefined) {
-        const picked: Record<string, Schema.Top> = {}
+        const readers: Array<readonly [string, FieldReader]> = []
         for (const name of select) {
           const field = fields[name]
-          if (field !== undefined) picked[name] = field
+          if (field !== undefined) readers.push([name, fieldReader(field)])
         }
-        const decoder = Schema.decodeUnknownSync(Schema.Struct(picked) as unknown as Schema.Codec<Partial<RecordOf<M>>, unknown>)
-        decode = (row) => decoder(row, READ_OPTIONS)
+        decode = (row) => {
+          const out: Record<string, unknown> = {}
+          for (const [name, read] of readers) {
+            const value = row[name]
+            if (value === undefined) {
+              if (!read.optional) throw new Error(`${name} is missing`)
+              continue
+            }
+            out[name] = read.read(value)
+          }
+          return out as Partial<RecordOf<M>>
+        }
         partials.set(key, decode)
       }
       const run = decode
@@ -560,7 +593,9 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
     model: AnyModel,
     accountId: string,
     options: ListOptions,
-    extraWhere: ReadonlyArray<Condition> = []
+    extraWhere: ReadonlyArray<Condition> = [],
+    /** A unique field that orders the listing on its own when the caller asks for no order. */
+    naturalOrder?: string
   ): ValidationError | { readonly query: StoreQuery; readonly fingerprint: string; readonly limit: number } => {
     const where = compileWhere(model, options.where ?? [])
     if (where instanceof ValidationError) return where
@@ -573,7 +608,8 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
       }
       if (order.field !== "id") orderBy.push({ field: order.field, direction: order.direction ?? "asc" })
     }
-    orderBy.push({ field: "id", direction: options.orderBy?.find((o) => o.field === "id")?.direction ?? "asc" })
+    if (options.orderBy === undefined && naturalOrder !== undefined) orderBy.push({ field: naturalOrder, direction: "asc" })
+    else orderBy.push({ field: "id", direction: options.orderBy?.find((o) => o.field === "id")?.direction ?? "asc" })
     const limit = options.limit ?? DEFAULT_LIMIT
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
       return ValidationError.at(["limit"], `expected an integer from 1 to ${MAX_LIMIT}`)
@@ -655,7 +691,9 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
         { field: "path", op: "startsWith", value: prefix },
         ...(options.maxDepth === undefined ? [] : [{ field: "depth", op: "lte", value: options.maxDepth } as const])
       ]
-      const plan = planList(model, accountId, options, [...extraWhere, ...pathConditions])
+      // Without an asked order, a subtree comes in path order (parents before their children), which
+      // the ordered path index gives without sorting; a path is unique, so it is a total order.
+      const plan = planList(model, accountId, options, [...extraWhere, ...pathConditions], model.hierarchy?.path)
       if (plan instanceof ValidationError) return yield* plan
       // The fingerprint covers the subtree; the adapter gets the prefix and depth as arguments.
       const query: StoreQuery & { maxDepth?: number } = {
