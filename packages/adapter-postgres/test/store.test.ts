@@ -1,7 +1,7 @@
 import { PostgresStore } from "@iaso/adapter-postgres"
-import { Accounts, CORE_MIGRATIONS, Iaso, StorageError, Store, Unsupported } from "@iaso/core"
+import { Accounts, CORE_MIGRATIONS, DataSourceModel, Iaso, Repos, StorageError, Store, Unsupported } from "@iaso/core"
 import { postgresDialect } from "@iaso/sql"
-import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { Cause, Effect, Exit, Layer, ManagedRuntime, Ref } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
@@ -129,6 +129,60 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
       expect(postgresDialect.classify(error)).toMatchObject({ _tag: "StorageError", reason: "unavailable", retryable: true })
     } finally {
       await client.end().catch(() => undefined)
+    }
+  })
+  it("with two writers committing concurrently, a reader following the change feed never skips a change", async () => {
+    const name = `${schema}_feed`
+    await admin.query(`CREATE SCHEMA ${name}`)
+    const pool = poolIn(name)
+    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+    try {
+      const { account } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Feed" })))
+      const perWriter = 25
+      const seen = await app.runPromise(
+        Effect.gen(function* () {
+          const repos = yield* Repos
+          const done = yield* Ref.make(0)
+          // Each write holds its transaction open a little, so the two writers' transactions overlap.
+          const writer = (label: string) =>
+            Effect.forEach(
+              Array.from({ length: perWriter }, (_, i) => i),
+              (i) =>
+                repos.driver.transaction(
+                  Effect.gen(function* () {
+                    yield* repos.insert(DataSourceModel, account.id, { name: `${label} ${i}`, readOnly: false, treeConfigStatusFields: [], public: false })
+                    yield* Effect.sleep(`${(i * 7) % 5} millis`)
+                  })
+                ),
+              { discard: true }
+            ).pipe(Effect.ensuring(Ref.update(done, (n) => n + 1)))
+          const reader = Effect.gen(function* () {
+            const collected: Array<number> = []
+            let cursor: string | undefined
+            while (true) {
+              const finished = (yield* Ref.get(done)) === 2
+              const page = yield* repos.changesSince(account.id, cursor, 1000)
+              for (const change of page.changes) if (change.model === "DataSource") collected.push(change.seq)
+              cursor = page.cursor
+              if (finished && page.changes.length === 0) return collected
+              yield* Effect.sleep("1 millis")
+            }
+          })
+          const [, , collected] = yield* Effect.all([writer("a"), writer("b"), reader], { concurrency: "unbounded" })
+          return collected
+        })
+      )
+      const all = await app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.changesSince(account.id, undefined, 10_000)))
+      const final = all.changes.filter((change) => change.model === "DataSource" && change.seq > 0).map((change) => change.seq)
+      // Sources created by setup are in the final feed too; the reader started after them.
+      const written = final.slice(-2 * perWriter)
+      expect(written).toHaveLength(2 * perWriter)
+      expect(seen.filter((seq) => written.includes(seq))).toEqual(written)
+      expect([...seen].sort((x, y) => x - y)).toEqual(seen)
+    } finally {
+      await app.dispose()
+      await pool.end()
+      await admin.query(`DROP SCHEMA ${name} CASCADE`)
     }
   })
 })
