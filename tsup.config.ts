@@ -3,7 +3,7 @@ import { defineConfig } from "tsup"
 /** One build for every package: ESM + .d.ts into each package's dist/. */
 const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<string, string> }> = [
   { dir: "packages/core", entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" } },
-  { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts" } },
+  { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },
   { dir: "packages/sql", entry: { index: "src/index.ts" } },
   { dir: "packages/adapter-sqlite", entry: { index: "src/index.ts" } },
   { dir: "packages/adapter-postgres", entry: { index: "src/index.ts" } }
@@ -20,6 +20,6 @@ export default defineConfig(
     target: "es2022",
     platform: "neutral",
     tsconfig: `${dir}/tsconfig.json`,
-    external: [/^effect/, /^@effect\//, /^vitest/, /^@iaso\//, /^@types\//, /^better-sqlite3$/, /^kysely/, /^pg$/, /^@electric-sql\//]
+    external: [/^effect/, /^@effect\//, /^vitest/, /^@iaso\//, /^@types\//, /^better-sqlite3$/, /^kysely/, /^pg$/, /^@electric-sql\//, /^sql\.js$/]
   }))
 )

@@ -29,6 +29,10 @@ export default defineConfig({
         // Pre-bundle every effect entry the suite imports, so Vite never re-optimises mid-run
         // (a reload in the middle of the suite would load a second copy of effect).
         optimizeDeps: { include: ["effect", "effect/Arbitrary", "effect/testing"] },
+        // Browser tests read IASO's fixture files from ../shared (the project root stays allowed).
+        server: { fs: { allow: [".", "../shared"] } },
+        // Under CI a browser test must fail, not skip, when ../shared is absent.
+        define: { __IASO_CI__: JSON.stringify(process.env["CI"] ?? "") },
         test: {
           name: "browser",
           include: ["packages/*/test/**/*.browser.test.ts"],

@@ -10,12 +10,13 @@ import { Actor, DateOnly, Groups, type OrgUnitId, OrgUnits, Sources } from "@ias
 import { exportGeoPackage, importGeoPackage } from "@iaso/geopackage"
 import { failureTag, makeHarness, type UnitView, validationFailure } from "./harness.ts"
 import { readSharedBytes, sharedAvailable, skipMessage } from "./shared-files.ts"
+import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"
 
 const DIR = "fixtures/iaso/iaso/tests/fixtures/gpkg"
 const SMALL_SAMPLE = "fixtures/iaso/setuper/data/small_sample.gpkg"
 const available = sharedAvailable(`${DIR}/minimal.gpkg`) && sharedAvailable(SMALL_SAMPLE)
 
-const h = makeHarness()
+const h = makeHarness(BetterSqlite3Gpkg.layer)
 afterAll(() => h.dispose())
 
 const round6 = (position: Position): Array<number> => position.map((value) => Math.round(value * 1e6) / 1e6)

@@ -1,6 +1,6 @@
 /**
- * One memory store per test file (with an in-memory BlobStore and the better-sqlite3 GeoPackage
- * driver); each test isolates itself in a fresh account with a data source of its main project.
+ * One memory store per test file (with an in-memory BlobStore and the GeoPackage driver given:
+ * better-sqlite3 in Node, sql.js in the browser); each test isolates itself in a fresh account with a data source of its main project.
  */
 import type { MultiPolygon, Position } from "geojson"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
@@ -27,14 +27,13 @@ import {
   ValidationError
 } from "@iaso/core"
 import { type GpkgDriver } from "@iaso/geopackage"
-import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"
 
 /** The services a test program may use. */
 export type TestServices = IasoServices | BlobStore | GpkgDriver
 
 /** Builds the test runtime (call once per file, dispose in `afterAll`). */
-export const makeHarness = () => {
-  const runtime = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, BlobStore.memory(), BetterSqlite3Gpkg.layer).pipe(Layer.provide(MemoryStore.layer())))
+export const makeHarness = (driver: Layer.Layer<GpkgDriver>) => {
+  const runtime = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, BlobStore.memory(), driver).pipe(Layer.provide(MemoryStore.layer())))
 
   const run = <A, E>(actor: Actor, effect: Effect.Effect<A, E, TestServices | CurrentActor>): Promise<A> =>
     runtime.runPromise(Effect.provideService(effect, CurrentActor, actor))

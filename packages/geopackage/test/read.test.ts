@@ -20,8 +20,9 @@ import {
 import { createBetterSqlite3 } from "@iaso/geopackage/node"
 import { failureTag, makeHarness, validationFailure } from "./harness.ts"
 import { readSharedBytes, sharedAvailable, skipMessage } from "./shared-files.ts"
+import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"
 
-const h = makeHarness()
+const h = makeHarness(BetterSqlite3Gpkg.layer)
 afterAll(() => h.dispose())
 
 interface TestLayer {
