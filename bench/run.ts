@@ -11,12 +11,14 @@
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import { Accounts, Actor, CurrentActor, Iaso, MemoryStore, type OrgUnit, OrgUnitModel, OrgUnits, Repos, type Store } from "@iaso/core"
+import { PGlite } from "@electric-sql/pglite"
 import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
+import { ingestBench } from "./ingest.ts"
 import { generatePyramid, type GeneratedUnit, type PyramidSize } from "./pyramid.ts"
 
 const args = process.argv.slice(2)
@@ -105,6 +107,54 @@ interface Target {
   readonly baseline?: () => Promise<Baseline>
 }
 
+/** The few things the PostgreSQL baselines need from a client (pg or PGlite). */
+interface SqlClient {
+  readonly query: (text: string, values?: ReadonlyArray<unknown>) => Promise<{ readonly rows: number; readonly changed: number }>
+}
+
+/**
+ * The raw PostgreSQL baseline (pg or PGlite): `unnest` inserts of 10,000 rows a statement in one
+ * transaction into a second copy of the SDK's DDL, the subtree query on the SDK's own table, and
+ * the path rewrite of a move in the copy.
+ */
+const postgresBaseline = (
+  inRawTransaction: <A>(work: (client: SqlClient) => Promise<A>) => Promise<A>,
+  sdkTables: SqlClient,
+  close: () => Promise<void>
+): Baseline => ({
+  insert: (rowsToInsert) =>
+    inRawTransaction(async (client) => {
+      for (let i = 0; i < rowsToInsert.length; i += 10_000) {
+        const chunk = rowsToInsert.slice(i, i + 10_000)
+        const column = <K extends keyof (typeof chunk)[number]>(key: K) => chunk.map((row) => row[key])
+        await client.query(
+          `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", _seq)
+           SELECT id, a, 1, 0, 0, n, false, 'VALID', v, p, pa, d, '{}'::jsonb, '', l::jsonb, k, 0 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[]) AS t(id, a, n, v, p, pa, d, l, k)`,
+          [column("id"), column("accountId"), column("name"), column("versionId"), column("parentId"), column("path"), column("depth"), column("location"), column("nameKey")]
+        )
+      }
+    }),
+  descendants: async (prefix) => (await sdkTables.query(`SELECT id, name FROM "OrgUnit" WHERE path >= $1 AND path < $2 AND path <> $1`, [prefix, `${prefix.slice(0, -1)}0`])).rows,
+  move: (from, to) =>
+    inRawTransaction(
+      async (client) =>
+        (
+          await client.query(`UPDATE "OrgUnit" SET path = $1 || substr(path, $2::int), depth = depth + $3::int, version = version + 1 WHERE path >= $4 AND path < $5`, [
+            to,
+            from.length + 1,
+            to.split("/").length - from.split("/").length,
+            from,
+            `${from.slice(0, -1)}0`
+          ])
+        ).changed
+    ),
+  close
+})
+
+const stores = option("--stores")
+const only = stores === undefined ? undefined : new Set(stores.split(","))
+/** The SDK's PGlite, opened only when PGlite is measured (it holds a few hundred MB). */
+const sdkLite = only === undefined || only.has("pglite") ? await PGlite.create() : undefined
 const sqliteFile = join(dir, "sdk.sqlite")
 const targets: Array<Target> = [
   { name: "memory", store: () => MemoryStore.layer() },
@@ -144,7 +194,31 @@ const targets: Array<Target> = [
   },
   {
     name: "pglite",
-    store: () => PostgresStore.layer({ pglite: {} })
+    store: () => PostgresStore.layer({ pglite: sdkLite ?? {} }),
+    baseline: async () => {
+      if (sdkLite === undefined) throw new Error("PGlite was not opened")
+      const rawLite = await PGlite.create()
+      const creating = ManagedRuntime.make(PostgresStore.layer({ pglite: rawLite }))
+      await creating.runPromise(Effect.void)
+      await creating.dispose()
+      const client = (lite: PGlite): SqlClient => ({
+        query: async (text, values) => {
+          const result = await lite.query(text, values === undefined ? [] : [...values])
+          return { rows: result.rows.length, changed: result.affectedRows ?? 0 }
+        }
+      })
+      return postgresBaseline(
+        (work) => rawLite.transaction((tx) => work({ query: async (text, values) => {
+          const result = await tx.query(text, values === undefined ? [] : [...values])
+          return { rows: result.rows.length, changed: result.affectedRows ?? 0 }
+        } })),
+        client(sdkLite),
+        async () => {
+          await rawLite.close()
+          await sdkLite.close()
+        }
+      )
+    }
   }
 ]
 if (databaseUrl !== "") {
@@ -153,6 +227,12 @@ if (databaseUrl !== "") {
   await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
   await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}_raw`)
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema}` })
+  const clientOf = (queryable: pg.Pool | pg.PoolClient): SqlClient => ({
+    query: async (text, values) => {
+      const result = await queryable.query({ text, values: values === undefined ? [] : [...values] })
+      return { rows: result.rows.length, changed: result.rowCount ?? 0 }
+    }
+  })
   targets.push({
     name: "postgres",
     store: () => PostgresStore.layer({ pool }),
@@ -161,50 +241,31 @@ if (databaseUrl !== "") {
       const creating = ManagedRuntime.make(PostgresStore.layer({ pool: rawPool }))
       await creating.runPromise(Effect.void)
       await creating.dispose()
-      return {
-        insert: async (rowsToInsert) => {
-          const client = await rawPool.connect()
+      return postgresBaseline(
+        async (work) => {
+          const connection = await rawPool.connect()
           try {
-            await client.query("BEGIN")
-            for (let i = 0; i < rowsToInsert.length; i += 10_000) {
-              const chunk = rowsToInsert.slice(i, i + 10_000)
-              const column = <K extends keyof (typeof chunk)[number]>(key: K) => chunk.map((row) => row[key])
-              await client.query(
-                `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", _seq)
-                 SELECT id, a, 1, 0, 0, n, false, 'VALID', v, p, pa, d, '{}'::jsonb, '', l::jsonb, k, 0 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[]) AS t(id, a, n, v, p, pa, d, l, k)`,
-                [column("id"), column("accountId"), column("name"), column("versionId"), column("parentId"), column("path"), column("depth"), column("location"), column("nameKey")]
-              )
-            }
-            await client.query("COMMIT")
+            await connection.query("BEGIN")
+            const value = await work(clientOf(connection))
+            await connection.query("COMMIT")
+            return value
           } finally {
-            client.release()
+            connection.release()
           }
         },
-        descendants: async (prefix) => {
-          const result = await pool.query({ text: `SELECT id, name FROM "OrgUnit" WHERE path >= $1 AND path < $2 AND path <> $1`, values: [prefix, `${prefix.slice(0, -1)}0`] })
-          return result.rows.length
-        },
-        move: async (from, to) => {
-          const result = await rawPool.query({
-            text: `UPDATE "OrgUnit" SET path = $1 || substr(path, $2::int), depth = depth + $3::int, version = version + 1 WHERE path >= $4 AND path < $5`,
-            values: [to, from.length + 1, to.split("/").length - from.split("/").length, from, `${from.slice(0, -1)}0`]
-          })
-          return result.rowCount ?? 0
-        },
-        close: async () => {
+        clientOf(pool),
+        async () => {
           await rawPool.end()
           await pool.end()
           await admin.query(`DROP SCHEMA ${schema} CASCADE`)
           await admin.query(`DROP SCHEMA ${schema}_raw CASCADE`)
           await admin.end()
         }
-      }
+      )
     }
   })
 }
 
-const stores = option("--stores")
-const only = stores === undefined ? undefined : new Set(stores.split(","))
 for (const target of targets.filter((t) => only === undefined || only.has(t.name.split(" ")[0] ?? t.name))) {
   const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(target.store())))
   const run = <A, E>(effect: Effect.Effect<A, E, Repos | Accounts | OrgUnits>) => app.runPromise(effect)
@@ -281,6 +342,9 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
   await baseline?.close()
   await app.dispose()
 }
+
+// Submission ingestion (bench/ingest.ts): 10k generated submissions, 1k under --smoke.
+rows.push(...(await ingestBench({ count: smoke ? 1000 : 10_000, only, databaseUrl })))
 
 clearInterval(rssTimer)
 rmSync(dir, { recursive: true, force: true })

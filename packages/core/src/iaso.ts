@@ -10,22 +10,27 @@ import { Versions } from "./registry/versions-service.ts"
 import { OrgUnitTypes } from "./registry/org-unit-types-service.ts"
 import { OrgUnits } from "./registry/org-units.ts"
 import { Sources } from "./registry/sources-service.ts"
+import { Forms } from "./forms/forms-service.ts"
+import { FormVersions } from "./forms/form-versions-service.ts"
 import { Accounts, Records, Repos } from "./services.ts"
+import { BlobStore } from "./shared/blob.ts"
+import { NotFound, StorageError } from "./shared/errors.ts"
+import { Instances } from "./submissions/instances.ts"
 import type { AnyModel, RecordOf } from "./shared/model.ts"
 import type { BulkResult, ChangesPage, CreateInput, FieldCondition, ListOptions, ResultPage, Patch, WriteOptions } from "./shared/repository.ts"
-import type { Store } from "./shared/store.ts"
+import { Store } from "./shared/store.ts"
 import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
 /** Every service of the SDK, given a store layer. */
 export const Iaso = {
-  /** Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`, `Versions`, `Matching`, `Repos`) over the provided `Store`. */
-  layer: Layer.mergeAll(Accounts.layer, Records.layer, Sources.layer, OrgUnitTypes.layer, OrgUnits.layer, Groups.layer, Versions.layer, Matching.layer).pipe(
+  /** Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`, `Versions`, `Matching`, `Instances`, `Forms`, `FormVersions`, `Repos`) over the provided `Store`. */
+  layer: Layer.mergeAll(Accounts.layer, Records.layer, Sources.layer, OrgUnitTypes.layer, OrgUnits.layer, Groups.layer, Versions.layer, Matching.layer, Instances.layer, Forms.layer, FormVersions.layer).pipe(
     Layer.provideMerge(Repos.layer)
   )
 }
 
 /** The services provided by {@link Iaso.layer}. */
-export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Versions | Matching | Repos
+export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Versions | Matching | Instances | Forms | FormVersions | Repos
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -60,6 +65,9 @@ export interface IasoAs {
   readonly groups: Promised<Groups["Service"]>
   readonly versions: Promised<Versions["Service"]>
   readonly matching: Promised<Matching["Service"]>
+  readonly instances: Promised<Instances["Service"]>
+  readonly forms: Promised<Forms["Service"]>
+  readonly formVersions: Promised<FormVersions["Service"]>
 }
 
 /** The Promise facade. */
@@ -74,14 +82,45 @@ export interface IasoClient {
 }
 
 /**
+ * The {@link BlobStore} `createIaso` uses when it is given none: in memory over a store that does
+ * not persist; over a persistent store, one that refuses to keep bytes (they would be lost when the
+ * process ends while the records pointing at them stay), so ingesting a submission fails with a
+ * `StorageError` until a persistent blob store is given.
+ */
+const defaultBlobs: Layer.Layer<BlobStore, never, Store> = Layer.unwrap(
+  Effect.map(Effect.service(Store), (driver) =>
+    driver.capabilities.persistent
+      ? Layer.succeed(
+          BlobStore,
+          BlobStore.of({
+            put: () =>
+              Effect.fail(
+                new StorageError({
+                  reason: "unavailable",
+                  retryable: false,
+                  message: "no blob store: give createIaso a `blobs` layer (e.g. FileBlobStore.layer from @iaso/core/node) to keep submission files beside a persistent store"
+                })
+              ),
+            get: (key) => Effect.fail(NotFound.of("Blob", key)),
+            has: () => Effect.succeed(false),
+            remove: () => Effect.void
+          })
+        )
+      : BlobStore.memory()
+  )
+)
+
+/**
  * The SDK as async functions over a store layer (`MemoryStore.layer()`, `SqliteStore.layer(...)`...).
  * A failed call rejects with the SDK's typed error (`NotFound`, `Forbidden`, `ValidationError`...).
+ * `blobs` keeps file bytes (submission XML and attachments); without it, bytes are kept in memory
+ * over a store that does not persist, and refused over one that does.
  */
-export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }): IasoClient => {
-  const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provide(options.store)))
-  const run = <A>(effect: Effect.Effect<A, unknown, IasoServices | CurrentActor>, actor?: Actor): Promise<A> =>
+export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer<Store, E>; readonly blobs?: Layer.Layer<BlobStore, EB> }): IasoClient => {
+  const runtime = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, options.blobs ?? defaultBlobs).pipe(Layer.provide(options.store)))
+  const run = <A>(effect: Effect.Effect<A, unknown, IasoServices | BlobStore | CurrentActor>, actor?: Actor): Promise<A> =>
     runtime
-      .runPromiseExit(actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices>) : Effect.provideService(effect, CurrentActor, actor))
+      .runPromiseExit(actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore>) : Effect.provideService(effect, CurrentActor, actor))
       .then((exit) => {
         if (Exit.isSuccess(exit)) return exit.value
         const failure = Cause.findErrorOption(exit.cause)
@@ -95,7 +134,7 @@ export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }
         run(
           Effect.flatMap(tag, (service) => {
             const member = service[key] as unknown
-            return (typeof member === "function" ? member(...args) : member) as Effect.Effect<unknown, unknown, CurrentActor>
+            return (typeof member === "function" ? member(...args) : member) as Effect.Effect<unknown, unknown, CurrentActor | BlobStore>
           }),
           actor
         )
@@ -110,6 +149,9 @@ export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }
   const groupKeys = ["create", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
   const versionKeys = ["copy", "diff", "diffCsv"] as const
   const matchingKeys = ["run", "validate"] as const
+  const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const
+  const formVersionKeys = ["create", "preview", "update", "get", "find", "list", "latest"] as const
+  const instanceKeys = ["ingest", "get", "files", "list", "status", "countsByStatus", "softDelete", "restore", "lock", "unlock", "locks", "canModify"] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
@@ -121,7 +163,10 @@ export const createIaso = <E>(options: { readonly store: Layer.Layer<Store, E> }
       orgUnits: wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as IasoAs["orgUnits"],
       groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"],
       versions: wrap(Effect.service(Versions), actor, versionKeys) as unknown as IasoAs["versions"],
-      matching: wrap(Effect.service(Matching), actor, matchingKeys) as unknown as IasoAs["matching"]
+      matching: wrap(Effect.service(Matching), actor, matchingKeys) as unknown as IasoAs["matching"],
+      forms: wrap(Effect.service(Forms), actor, formKeys) as unknown as IasoAs["forms"],
+      formVersions: wrap(Effect.service(FormVersions), actor, formVersionKeys) as unknown as IasoAs["formVersions"],
+      instances: wrap(Effect.service(Instances), actor, instanceKeys) as unknown as IasoAs["instances"]
     }),
     dispose,
     [Symbol.asyncDispose]: dispose

@@ -1437,6 +1437,29 @@ const m0002: Migration = {
   ]
 }
 
+/** 0003: submission ingestion (an instance's current ODK instance id and period-window flag, per-account counters). */
+const m0003: Migration = {
+  id: "0003_submission_ingestion",
+  steps: [
+    { op: "addColumn", model: "Instance", column: { name: "currentUuid", kind: "text", nullable: true } },
+    { op: "addColumn", model: "Instance", column: { name: "periodOutsideWindow", kind: "boolean", nullable: true } },
+    { op: "createIndex", model: "Instance", index: { name: "instance_current_uuid_unique", fields: ["accountId", "currentUuid"], unique: true } },
+    {
+      op: "createModel", model: "AccountSequence", scope: "account",
+      columns: [
+        { name: "id", kind: "text", nullable: false },
+        { name: "accountId", kind: "text", nullable: false },
+        { name: "version", kind: "integer", nullable: false },
+        { name: "createdAt", kind: "integer", nullable: false },
+        { name: "updatedAt", kind: "integer", nullable: false },
+        { name: "name", kind: "text", nullable: false },
+        { name: "value", kind: "integer", nullable: false },
+      ]
+    },
+    { op: "createIndex", model: "AccountSequence", index: { name: "account_sequence_name_unique", fields: ["accountId", "name"], unique: true } }
+  ]
+}
+
 /** 0004: the org-unit path index covers what subtree listings return (ids and names). */
 const m0004: Migration = {
   id: "0004_org_unit_path_covering",
@@ -1447,4 +1470,4 @@ const m0004: Migration = {
 }
 
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0004]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004]

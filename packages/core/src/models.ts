@@ -23,6 +23,7 @@ import { FormVersionModel } from "./forms/form-version.ts"
 import { MappingModel, MappingVersionModel } from "./forms/mapping.ts"
 import { EntityTypeModel, EntityModel } from "./entities/entity.ts"
 import { InstanceModel, InstanceFileModel, InstanceLockModel } from "./submissions/instance.ts"
+import { AccountSequenceModel } from "./submissions/sequence.ts"
 import { ExportRequestModel, ExportStatusModel, ExportLogModel, ExportStatusExportLogModel } from "./submissions/export.ts"
 import { WorkflowModel, WorkflowVersionModel, WorkflowFollowupModel, WorkflowFollowupFormModel, WorkflowChangeModel } from "./entities/workflow.ts"
 import { StorageDeviceModel, StorageLogEntryModel, StorageLogEntryInstanceModel } from "./storage/storage.ts"
@@ -134,7 +135,8 @@ export const MODELS = {
   BulkCreateUserCsvFileDefaultProject: BulkCreateUserCsvFileDefaultProjectModel,
   BulkCreateUserCsvFileDefaultUserRole: BulkCreateUserCsvFileDefaultUserRoleModel,
   BulkCreateUserCsvFileDefaultOrgUnit: BulkCreateUserCsvFileDefaultOrgUnitModel,
-  BulkCreateUserCsvFileDefaultTeam: BulkCreateUserCsvFileDefaultTeamModel
+  BulkCreateUserCsvFileDefaultTeam: BulkCreateUserCsvFileDefaultTeamModel,
+  AccountSequence: AccountSequenceModel
 } as const satisfies Record<string, AnyModel>
 
 /** The name of a declared model. */

@@ -219,7 +219,9 @@ const instanceFull = {
   lastExportSuccessAt: 1718910000000,
   deleted: false,
   toExport: true,
-  generalValidationStatus: "PENDING"
+  generalValidationStatus: "PENDING",
+  currentUuid: "3a9e4f0b-8c1d-4e2f-9a7b-6c5d4e3f2a1b",
+  periodOutsideWindow: true
 } as const
 
 const exportRequestFull = {
@@ -349,7 +351,9 @@ const cases: ReadonlyArray<ModelCase> = [
       "sourceUpdatedAt",
       "createdById",
       "lastModifiedById",
-      "lastExportSuccessAt"
+      "lastExportSuccessAt",
+      "currentUuid",
+      "periodOutsideWindow"
     ],
     bad: [
       {
@@ -682,7 +686,7 @@ describe("declarations: columns, indexes, references, access", () => {
     expect(byName["instance_file_name"]?.fields).toEqual(["accountId", "fileName"])
     expect(byName["instance_project"]?.fields).toEqual(["projectId"])
     expect(byName["instance_period"]?.fields).toEqual(["accountId", "period"])
-    expect(InstanceModel.indexes.filter((index) => index.unique === true).map((index) => index.name)).toEqual(["instance_uuid_unique"])
+    expect(InstanceModel.indexes.filter((index) => index.unique === true).map((index) => index.name)).toEqual(["instance_uuid_unique", "instance_current_uuid_unique"])
   })
 
   it("Instance: IASO's on-delete rules", () => {

@@ -129,7 +129,18 @@ export const InstanceModel = defineModel({
     deleted: Schema.Boolean,
     /** Export to DHIS2 right after an Enketo edit. */
     toExport: Schema.Boolean,
-    generalValidationStatus: GeneralValidationStatus
+    generalValidationStatus: GeneralValidationStatus,
+    /**
+     * The submission's current ODK instance id (`meta/instanceID` without `uuid:`): the `uuid` at
+     * first, then the id of the latest edit (an edit names the id it replaces in `meta/deprecatedID`).
+     * Not in IASO, which keeps it only inside `json.instanceID`.
+     */
+    currentUuid: Schema.optionalKey(Text),
+    /**
+     * Set (`true`) when the period was outside the form's allowed window on the day the device
+     * created the submission: it is stored anyway, and flagged. Absent when inside or not judged.
+     */
+    periodOutsideWindow: Schema.optionalKey(Schema.Boolean)
   },
   indexes: [
     { name: "instance_uuid_unique", fields: ["accountId", "uuid"], unique: true },
@@ -146,7 +157,8 @@ export const InstanceModel = defineModel({
     { name: "instance_created_at", fields: ["accountId", "createdAt"] },
     { name: "instance_updated_at", fields: ["accountId", "updatedAt"] },
     { name: "instance_source_created_at", fields: ["accountId", "sourceCreatedAt"] },
-    { name: "instance_source_updated_at", fields: ["accountId", "sourceUpdatedAt"] }
+    { name: "instance_source_updated_at", fields: ["accountId", "sourceUpdatedAt"] },
+    { name: "instance_current_uuid_unique", fields: ["accountId", "currentUuid"], unique: true }
   ],
   references: [
     { field: "formId", target: "Form", onDelete: "restrict" },

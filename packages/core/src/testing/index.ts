@@ -17,11 +17,13 @@ import { ALL_MODELS } from "../models.ts"
 import type { TextOrder } from "../shared/engine.ts"
 import { Store } from "../shared/store.ts"
 import { domainScenarios } from "./domain.ts"
+import { formScenarios } from "./forms.ts"
 import { genericScenarios } from "./generic.ts"
 import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
 import { parityScenarios } from "./parity.ts"
 import { pyramidScenarios } from "./pyramid.ts"
 import { registryScenarios } from "./registry.ts"
+import { submissionScenarios } from "./submissions.ts"
 import { versionScenarios } from "./versions.ts"
 
 export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
@@ -60,6 +62,8 @@ export const runConformance = (options: ConformanceOptions): void => {
     registryScenarios(h)
     pyramidScenarios(h)
     versionScenarios(h)
+    submissionScenarios(h)
+    formScenarios(h)
     parityScenarios(h, options)
   })
 }

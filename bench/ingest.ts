@@ -1,0 +1,235 @@
+/**
+ * Submission ingestion: N generated ODK submissions (10k; 1k under --smoke) ingested one by one
+ * through `Instances.ingest` (XML parse and flatten, form version lookup, device get-or-create,
+ * correlation counter, the submission, its audit entry, one transaction each) per store, beside
+ * the XML parser alone (`parseSubmission` + `flattenSubmission` with the version's filter) on the
+ * same documents. The ratio is parser time / ingest time: the share of ingestion the XML takes.
+ *
+ * Run alone: `node bench/ingest.ts [--smoke] [--stores memory,sqlite]`; `npm run bench` runs it too.
+ */
+import { PostgresStore } from "@iaso/adapter-postgres"
+import { SqliteStore } from "@iaso/adapter-sqlite"
+import {
+  Accounts,
+  Actor,
+  BlobStore,
+  CurrentActor,
+  type FormId,
+  FormModel,
+  FormVersionModel,
+  flattenSubmission,
+  Iaso,
+  Instances,
+  MemoryStore,
+  type OrgUnitId,
+  OrgUnits,
+  parseSubmission,
+  Repos,
+  type Store,
+  submissionFilter,
+  uuidv7
+} from "@iaso/core"
+import { Effect, Layer, ManagedRuntime, Result } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import pg from "pg"
+
+/** A small deterministic PRNG (mulberry32). */
+const prng = (seed: number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const VERSION = "2024050101"
+
+/** The form version's survey: groups, a repeat, a geopoint, the device id (pyxform's shape). */
+const DESCRIPTOR = {
+  name: "data",
+  type: "survey",
+  id_string: "household_visit",
+  version: VERSION,
+  children: [
+    { name: "deviceid", type: "deviceid" },
+    { name: "start", type: "start" },
+    { name: "end", type: "end" },
+    {
+      name: "household",
+      type: "group",
+      children: [
+        { name: "head_name", type: "text" },
+        { name: "head_age", type: "integer" },
+        { name: "phone", type: "text" },
+        { name: "size", type: "integer" },
+        { name: "water_source", type: "select one" },
+        { name: "bednets", type: "integer" },
+        { name: "gps", type: "geopoint" }
+      ]
+    },
+    { name: "members", type: "repeat", children: [{ name: "member_name", type: "text" }, { name: "member_age", type: "integer" }, { name: "sex", type: "select one" }] },
+    {
+      name: "visit",
+      type: "group",
+      children: Array.from({ length: 16 }, (_, i) => ({ name: `q${i + 1}`, type: "select one" }))
+    },
+    { name: "comment", type: "text" },
+    { name: "meta", type: "group", children: [{ name: "instanceID", type: "calculate" }] }
+  ]
+}
+
+const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;")
+
+/** `count` submissions of the household form, seeded: about 1.6 kB each. */
+export const generateSubmissions = (count: number, seed = 20261124): ReadonlyArray<{ readonly id: string; readonly xml: string }> => {
+  const random = prng(seed)
+  const pick = <T>(items: ReadonlyArray<T>): T => items[Math.floor(random() * items.length)] as T
+  const names = ["Aminata", "Mohamed", "Fatmata", "Ibrahim", "Mariama", "Abdul", "Isatu", "Alhaji", "Kadiatu", "Sorie"]
+  const hex = () => Math.floor(random() * 0x10000).toString(16).padStart(4, "0")
+  const out: Array<{ id: string; xml: string }> = []
+  for (let n = 0; n < count; n++) {
+    const id = `${hex()}${hex()}-${hex()}-4${hex().slice(1)}-8${hex().slice(1)}-${hex()}${hex()}${hex()}`
+    const members = Array.from({ length: 1 + Math.floor(random() * 4) }, () => `<members><member_name>${pick(names)}</member_name><member_age>${Math.floor(random() * 80)}</member_age><sex>${pick(["m", "f"])}</sex></members>`).join("")
+    const visit = Array.from({ length: 16 }, (_, i) => `<q${i + 1}>${pick(["yes", "no", "dk"])}</q${i + 1}>`).join("")
+    const lat = (7 + random() * 3).toFixed(6)
+    const lon = (-13 + random() * 2).toFixed(6)
+    out.push({
+      id,
+      xml:
+        `<?xml version='1.0' ?><data id="household_visit" version="${VERSION}" xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms">` +
+        `<deviceid>35854408${String(Math.floor(random() * 100)).padStart(7, "0")}</deviceid><start>2024-05-0${1 + (n % 9)}T08:00:00.000Z</start><end>2024-05-0${1 + (n % 9)}T08:20:00.000Z</end>` +
+        `<household><head_name>${escape(pick(names))} ${n}</head_name><head_age>${20 + Math.floor(random() * 60)}</head_age><phone>0${Math.floor(random() * 1e8)}</phone><size>${1 + Math.floor(random() * 12)}</size>` +
+        `<water_source>${pick(["well", "tap", "river"])}</water_source><bednets>${Math.floor(random() * 5)}</bednets><gps>${lat} ${lon} ${(random() * 300).toFixed(1)} ${(random() * 30).toFixed(3)}</gps></household>` +
+        `${members}<visit>${visit}</visit><comment>${n % 7 === 0 ? "" : "Visit done, 🏠 ok"}</comment><meta><instanceID>uuid:${id}</instanceID></meta></data>`
+    })
+  }
+  return out
+}
+
+interface Target {
+  readonly name: string
+  readonly store: () => Layer.Layer<Store, unknown>
+  readonly close?: () => Promise<void>
+}
+
+const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 0)} ms`
+
+/**
+ * Runs the ingestion bench on each store (PostgreSQL when `databaseUrl` is set; `only` filters by
+ * store name) and returns its table rows.
+ */
+export const ingestBench = async (options: {
+  readonly count: number
+  readonly only?: ReadonlySet<string> | undefined
+  readonly databaseUrl: string
+}): Promise<ReadonlyArray<Record<string, string>>> => {
+  const rows: Array<Record<string, string>> = []
+  let peakRss = 0
+  const sampleRss = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss)
+  }
+  const timer = setInterval(sampleRss, 50)
+  const documents = generateSubmissions(options.count)
+  const bytes = documents.map((document) => new TextEncoder().encode(document.xml))
+
+  // The XML parser alone, on the same documents, with the version's filter.
+  const filter = submissionFilter(DESCRIPTOR)
+  let leaves = 0
+  const parseStart = performance.now()
+  for (const document of bytes) {
+    const parsed = parseSubmission(document)
+    if (Result.isFailure(parsed)) throw new Error(parsed.failure.message)
+    leaves += Object.keys(flattenSubmission(parsed.success, filter)).length
+  }
+  const parseTime = performance.now() - parseStart
+  sampleRss()
+
+  const dir = mkdtempSync(join(tmpdir(), "iaso-bench-ingest-"))
+  const targets: Array<Target> = [
+    { name: "memory", store: () => MemoryStore.layer() },
+    { name: "sqlite (file)", store: () => SqliteStore.layer({ filename: join(dir, "ingest.sqlite") }) },
+    { name: "pglite", store: () => PostgresStore.layer({ pglite: {} }) }
+  ]
+  if (options.databaseUrl !== "") {
+    const schema = `iaso_bench_ingest_${process.pid}`
+    const admin = new pg.Pool({ connectionString: options.databaseUrl, max: 1 })
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4, options: `-c search_path=${schema}` })
+    targets.push({
+      name: "postgres",
+      store: () => PostgresStore.layer({ pool }),
+      close: async () => {
+        await pool.end()
+        await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+        await admin.end()
+      }
+    })
+  }
+  try {
+    for (const target of targets.filter((t) => options.only === undefined || options.only.has(t.name.split(" ")[0] ?? t.name))) {
+      const app = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, BlobStore.memory()).pipe(Layer.provideMerge(target.store())))
+      const { accountId, formId, orgUnitId } = await app.runPromise(
+        Effect.gen(function* () {
+          const { account, version } = yield* (yield* Accounts).setup({ name: `bench ingest ${target.name} ${uuidv7()}` })
+          const repos = yield* Repos
+          const form = yield* repos.insert(FormModel, account.id, {
+            name: "Household visit",
+            uuid: uuidv7(),
+            correlatable: true,
+            singlePerPeriod: false,
+            derived: false,
+            changeRequestMode: "CR_MODE_NONE",
+            locationField: "gps"
+          })
+          const file = yield* (yield* BlobStore).put(new TextEncoder().encode("<h:html/>"), { mediaType: "text/xml" })
+          yield* repos.insert(FormVersionModel, account.id, { formId: form.id, file, md5: "", versionId: VERSION, formDescriptor: DESCRIPTOR as never })
+          const unit = yield* (yield* OrgUnits).create({ name: "Facility", versionId: version.id }).pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
+          return { accountId: account.id, formId: form.id as FormId, orgUnitId: unit.id as OrgUnitId }
+        })
+      )
+      const actor = Actor.system(accountId)
+      const createdAt = new Date("2024-05-10T12:00:00Z")
+      const start = performance.now()
+      await app.runPromise(
+        Effect.forEach(
+          bytes,
+          (xml) => Effect.flatMap(Effect.service(Instances), (instances) => instances.ingest({ xml, formId, orgUnitId, createdAt })),
+          { discard: true }
+        ).pipe(Effect.provideService(CurrentActor, actor))
+      )
+      const ingestTime = performance.now() - start
+      sampleRss()
+      rows.push({
+        work: `ingest ${documents.length} submissions one by one (XML parse + store), vs parse + flatten alone`,
+        adapter: target.name,
+        sdk: `${ms(ingestTime)} (${Math.round((documents.length / ingestTime) * 1000)}/s)`,
+        raw: `${ms(parseTime)} (${Math.round((documents.length / parseTime) * 1000)}/s)`,
+        ratio: (parseTime / ingestTime).toFixed(2),
+        "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
+      })
+      await app.dispose()
+    }
+  } finally {
+    for (const target of targets) await target.close?.()
+    clearInterval(timer)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  if (leaves === 0) throw new Error("the generated submissions flattened to nothing")
+  return rows
+}
+
+if (process.argv[1] !== undefined && process.argv[1].endsWith("ingest.ts")) {
+  const args = process.argv.slice(2)
+  const stores = args.includes("--stores") ? args[args.indexOf("--stores") + 1] : undefined
+  const rows = await ingestBench({
+    count: args.includes("--smoke") ? 1000 : 10_000,
+    only: stores === undefined ? undefined : new Set(stores.split(",")),
+    databaseUrl: process.env["DATABASE_URL"] ?? ""
+  })
+  console.table(rows)
+}

@@ -1,0 +1,443 @@
+/**
+ * Submission scenarios: ingestion (answers, files, device, correlation id, audit, one unit of
+ * work), idempotent re-sends and conflicts, edits kept in the audit trail, periods and their
+ * window, soft deletion and restoration, duplicates and counts by status, locks, attachments
+ * whose bytes precede their metadata, malformed XML storing nothing, and org-unit access.
+ * @module
+ */
+import { Context, Effect, Exit, Layer } from "effect"
+import { describe, expect } from "vitest"
+import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { DeviceModel, DeviceProjectModel } from "../devices/devices.ts"
+import { type Form, FormModel } from "../forms/form.ts"
+import type { OrgUnit } from "../registry/org-unit.ts"
+import { OrgUnits } from "../registry/org-units.ts"
+import { Repos } from "../services.ts"
+import { BlobStore } from "../shared/blob.ts"
+import type { FormId, InstanceId, OrgUnitId, ProjectId, UserId } from "../shared/entity-ids.ts"
+import { StorageError } from "../shared/errors.ts"
+import { uuidv7 } from "../shared/ids.ts"
+import type { AnyModel, Row } from "../shared/model.ts"
+import { type Instance, InstanceFileModel, InstanceLockModel, InstanceModel } from "../submissions/instance.ts"
+import { type IngestResult, Instances, type SubmissionInput } from "../submissions/instances.ts"
+import { AccountSequenceModel } from "../submissions/sequence.ts"
+import { Actor, type CurrentActor } from "../tenancy/actor.ts"
+import type { Permission } from "../tenancy/permissions.ts"
+import { UserModel } from "../tenancy/users.ts"
+import { exitError, exitTag, type FreshAccount, type Harness, type SuiteServices } from "./harness.ts"
+import { scenario } from "./scenario.ts"
+
+type R = SuiteServices | Instances | BlobStore | CurrentActor
+
+/** A memory blob store, built once per scenario and shared by its calls. */
+const memoryBlobs = (): Promise<BlobStore["Service"]> =>
+  Effect.runPromise(Effect.scoped(Effect.map(Layer.build(BlobStore.memory()), (context) => Context.get(context, BlobStore))))
+
+const run = <A, E>(harness: Harness, actor: Actor, blobs: BlobStore["Service"], effect: Effect.Effect<A, E, R>): Promise<Exit.Exit<A, E>> =>
+  harness.exitAs(actor, effect.pipe(Effect.provide(Instances.layer), Effect.provideService(BlobStore, blobs)))
+
+const ok = async <A, E>(exit: Promise<Exit.Exit<A, E>>): Promise<A> => {
+  const done = await exit
+  if (Exit.isSuccess(done)) return done.value
+  throw new Error(`expected success, got ${exitTag(done)}: ${String((exitError(done) as { message?: unknown } | undefined)?.message ?? "")}`)
+}
+
+const I = Effect.service(Instances)
+
+/** A submission XML: answers as leaves (a `/` in a key makes a group), ODK meta, the form version. */
+const submissionXml = (input: {
+  readonly id: string
+  readonly version?: string
+  readonly answers?: Readonly<Record<string, string>>
+  readonly deprecated?: string
+  readonly pretty?: boolean
+}): string => {
+  const gap = input.pretty === true ? "\n  " : ""
+  const leaves = Object.entries(input.answers ?? {})
+    .map(([key, value]) => {
+      const parts = key.split("/")
+      const leaf = parts.pop() ?? key
+      const inner = `<${leaf}>${value}</${leaf}>`
+      return parts.reduceRight((acc, group) => `<${group}>${acc}</${group}>`, inner)
+    })
+    .join(gap)
+  const meta = `<meta><instanceID>uuid:${input.id}</instanceID>${input.deprecated === undefined ? "" : `<deprecatedID>uuid:${input.deprecated}</deprecatedID>`}</meta>`
+  return `<?xml version='1.0' ?><data id="household_survey"${input.version === undefined ? "" : ` version="${input.version}"`}>${gap}${leaves}${gap}${meta}</data>`
+}
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+const CREATED = new Date("2024-05-15T08:30:00Z")
+
+/** An account with root > district > facility, a second district, a form and a user per access level. */
+const world = async (harness: Harness, formFields: Partial<Form> = {}) => {
+  const account = await harness.freshAccount()
+  const units = await harness.as(
+    account.system,
+    Effect.gen(function* () {
+      const service = yield* OrgUnits
+      const versionId = account.versionId as OrgUnit["versionId"]
+      const root = yield* service.create({ name: "Country", versionId })
+      const district = yield* service.create({ name: "District", versionId, parentId: root.id })
+      const facility = yield* service.create({ name: "Facility", versionId, parentId: district.id })
+      const elsewhere = yield* service.create({ name: "Other district", versionId, parentId: root.id })
+      return { root, district, facility, elsewhere }
+    })
+  )
+  const repos = await harness.repos()
+  const form = await harness.run(
+    repos.insert(FormModel, account.accountId, {
+      name: "Household survey",
+      uuid: uuidv7(),
+      correlatable: false,
+      singlePerPeriod: false,
+      derived: false,
+      changeRequestMode: "CR_MODE_NONE",
+      ...formFields
+    })
+  )
+  const user = async (name: string, roots: ReadonlyArray<OrgUnit>, permissions: ReadonlyArray<Permission> = ["iaso_submissions"]) => {
+    const record = await harness.run(
+      repos.insert(UserModel, account.accountId, { username: `${name}.${uuidv7()}`, firstName: name, lastName: "", email: "", isActive: true })
+    )
+    return Actor.user({ accountId: account.accountId, userId: record.id as UserId, permissions, orgUnitRoots: roots.map((unit) => unit.id as OrgUnitId) })
+  }
+  return { account, units, form, formId: form.id as FormId, user, blobs: await memoryBlobs() }
+}
+
+type World = Awaited<ReturnType<typeof world>>
+
+const ingest = (harness: Harness, w: World, actor: Actor, input: Omit<SubmissionInput, "formId" | "createdAt"> & Partial<Pick<SubmissionInput, "formId" | "createdAt">>) =>
+  run(harness, actor, w.blobs, Effect.flatMap(I, (instances) => instances.ingest({ formId: w.formId, createdAt: CREATED, ...input })))
+
+const snapshot = async (harness: Harness, account: FreshAccount, models: ReadonlyArray<AnyModel>) => {
+  const out: Record<string, ReadonlyArray<Row>> = {}
+  for (const model of models) out[model.name] = await harness.inspectAccount(model, account.accountId)
+  return out
+}
+
+const WRITTEN = [InstanceModel, InstanceFileModel, DeviceModel, DeviceProjectModel, AccountSequenceModel, AuditEntryModel, InstanceLockModel]
+
+const photo = (text: string) => ({ name: "photo.jpg", bytes: bytes(text), mediaType: "image/jpeg" })
+
+/** Registers the submission scenarios. */
+export const submissionScenarios = (h: () => Harness) => {
+  describe("submissions", () => {
+    scenario("ingesting stores the answers, files, device, location, correlation id and audit entries; bytes are in the blob store", async () => {
+      const harness = h()
+      const w = await world(harness, { locationField: "gps", deviceField: "imei_answer" })
+      const xml = submissionXml({
+        id: "5b0f1c1e-0000-4000-8000-000000000001",
+        answers: { name: "Aminata", "household/size": "007", imei_answer: "358544083104930", gps: "8.4841 -13.2299 52.5 4.126", photo: "photo.jpg" }
+      })
+      const first = await ok(ingest(harness, w, w.account.system, { xml: bytes(xml), orgUnitId: w.units.facility.id, projectId: w.account.projectId as ProjectId, attachments: [photo("jpeg bytes")], fileName: "household.xml" }))
+      expect(first.outcome).toBe("created")
+      const instance = first.instance
+      expect(instance).toMatchObject({
+        uuid: "5b0f1c1e-0000-4000-8000-000000000001",
+        currentUuid: "5b0f1c1e-0000-4000-8000-000000000001",
+        name: "Household survey",
+        fileName: "household.xml",
+        orgUnitId: w.units.facility.id,
+        accuracy: "4.13",
+        location: { type: "Point", coordinates: [-13.2299, 8.4841, 52.5] },
+        sourceCreatedAt: CREATED,
+        deleted: false,
+        generalValidationStatus: ""
+      })
+      expect(instance.json).toEqual({ name: "Aminata", size: "007", imei_answer: "358544083104930", gps: "8.4841 -13.2299 52.5 4.126", photo: "photo.jpg", instanceID: "uuid:5b0f1c1e-0000-4000-8000-000000000001" })
+      expect(instance.exportId).toMatch(/^[A-Za-z][A-Za-z0-9]{10}$/)
+      const correlation = instance.correlationId ?? ""
+      expect(correlation).toMatch(/^1\d{3}$/)
+      expect(BigInt(correlation.slice(0, -2)) % 97n).toBe(BigInt(correlation.slice(-2)))
+      expect(first.files.map((file) => [file.name, file.file?.mediaType, file.file?.size, file.deleted])).toEqual([["photo.jpg", "image/jpeg", 10, false]])
+      const photoRef = first.files[0]?.file
+      expect(new TextDecoder().decode(await Effect.runPromise(w.blobs.get(photoRef?.key ?? "")))).toBe("jpeg bytes")
+      expect(new TextDecoder().decode(await Effect.runPromise(w.blobs.get(instance.file?.key ?? "")))).toBe(xml)
+      const [device] = await harness.inspectAccount(DeviceModel, w.account.accountId)
+      expect(device?.["imei"]).toBe("358544083104930")
+      expect(instance.deviceId).toBe(device?.["id"])
+      expect((await harness.inspectAccount(DeviceProjectModel, w.account.accountId)).map((row) => row["projectId"])).toEqual([w.account.projectId])
+      const audit = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).filter((row) => row["source"] === "SYNC FORM UPLOAD")
+      expect(audit.map((row) => row["objectModel"]).sort()).toEqual(["Device", "Instance", "InstanceFile"])
+      // A second submission from the same device: the device is found, the counter moves on.
+      const second = await ok(
+        ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000002", answers: { imei_answer: "358544083104930" } }) })
+      )
+      expect(second.instance.deviceId).toBe(instance.deviceId)
+      expect(second.instance.correlationId).toMatch(/^2\d{3}$/)
+      expect(await harness.inspectAccount(DeviceModel, w.account.accountId)).toHaveLength(1)
+      expect((await harness.inspectAccount(AccountSequenceModel, w.account.accountId)).map((row) => [row["name"], row["value"]])).toEqual([["instance.correlation", 2]])
+    })
+
+    scenario("re-sending the same submission is a no-op; the same uuid with other answers or files is a Conflict and changes nothing", async () => {
+      const harness = h()
+      const w = await world(harness)
+      const id = "5b0f1c1e-0000-4000-8000-000000000010"
+      const answers = { name: "Fatmata", visits: "2" }
+      const created = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id, answers }), attachments: [photo("one")] }))
+      const before = await snapshot(harness, w.account, WRITTEN)
+      // Whitespace between elements does not change the answers: still the same submission.
+      const again = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id, answers, pretty: true }), attachments: [photo("one")] }))
+      expect(again.outcome).toBe("unchanged")
+      expect(again.instance).toEqual(created.instance)
+      expect(again.files).toEqual(created.files)
+      for (const input of [
+        { xml: submissionXml({ id, answers: { ...answers, visits: "3" } }), attachments: [photo("one")] },
+        { xml: submissionXml({ id, answers }), attachments: [photo("two")] },
+        { xml: submissionXml({ id, answers }) }
+      ]) {
+        const exit = await ingest(harness, w, w.account.system, input)
+        expect(exitTag(exit)).toBe("Conflict")
+        expect(exitError(exit)).toMatchObject({ model: "Instance", id: created.instance.id })
+      }
+      expect(await snapshot(harness, w.account, WRITTEN)).toEqual(before)
+      // Two devices racing with one new submission: one creates it, the other gets it back.
+      const raced = { formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000011", answers }) }
+      const both = await ok(run(harness, w.account.system, w.blobs, Effect.flatMap(I, (i) => Effect.all([i.ingest(raced), i.ingest(raced)], { concurrency: 2 }))))
+      expect(both.map((result) => result.outcome).sort()).toEqual(["created", "unchanged"])
+      expect(both[0]?.instance.id).toBe(both[1]?.instance.id)
+      expect((await harness.inspectAccount(InstanceModel, w.account.accountId)).filter((row) => row["uuid"] === "5b0f1c1e-0000-4000-8000-000000000011")).toHaveLength(1)
+    })
+
+    scenario("an edit keeps the submission's identity and files its previous content in the audit trail; stale edits conflict, old versions re-sent are no-ops", async () => {
+      const harness = h()
+      const w = await world(harness)
+      const clerk = await w.user("clerk", [])
+      const [v1, v2, v3, stale] = ["5b0f1c1e-0000-4000-8000-000000000021", "5b0f1c1e-0000-4000-8000-000000000022", "5b0f1c1e-0000-4000-8000-000000000023", "5b0f1c1e-0000-4000-8000-000000000024"]
+      const original = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id: v1, answers: { weight: "3.2", photo: "photo.jpg" } }), attachments: [photo("first photo")] }))
+      const edit = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id: v2, deprecated: v1, answers: { weight: "3.4", photo: "photo.jpg" } }), attachments: [photo("second photo")] }))
+      expect(edit.outcome).toBe("edited")
+      expect(edit.instance).toMatchObject({ id: original.instance.id, uuid: v1, currentUuid: v2, version: 2, correlationId: original.instance.correlationId, lastModifiedById: clerk.userId })
+      expect(edit.instance.json).toMatchObject({ weight: "3.4", instanceID: `uuid:${v2}`, deprecatedID: `uuid:${v1}` })
+      // The replaced photo is soft-deleted, the new one added.
+      const files = await harness.inspectAccount(InstanceFileModel, w.account.accountId)
+      expect(files.map((row) => [row["deleted"], (row["file"] as { size?: number } | undefined)?.size]).sort()).toEqual([
+        [false, 12],
+        [true, 11]
+      ])
+      expect(edit.files.map((file) => file.file?.size)).toEqual([12])
+      const third = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id: v3, deprecated: v2, answers: { weight: "3.5", photo: "photo.jpg" } }), attachments: [photo("second photo")] }))
+      expect(third.instance).toMatchObject({ uuid: v1, currentUuid: v3, version: 3 })
+      expect(third.files.map((file) => file.file?.size)).toEqual([12])
+      const audit = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).filter((row) => row["objectModel"] === "Instance")
+      const history = audit.map((row) => (row["before"] as { json?: { weight?: string } } | undefined)?.json?.weight).filter((weight) => weight !== undefined).sort()
+      expect(history).toEqual(["3.2", "3.4"])
+      const settled = await snapshot(harness, w.account, WRITTEN)
+      // Earlier versions re-sent: no-ops answering the current submission.
+      for (const [id, deprecated, weight, attached] of [
+        [v1, undefined, "3.2", "first photo"],
+        [v2, v1, "3.4", "second photo"]
+      ] as const) {
+        const resent = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id, ...(deprecated === undefined ? {} : { deprecated }), answers: { weight, photo: "photo.jpg" } }), attachments: [photo(attached)] }))
+        expect(resent.outcome).toBe("unchanged")
+        expect(resent.instance.currentUuid).toBe(v3)
+      }
+      // An edit of a version that was already replaced, or an old version with other answers: conflicts.
+      expect(exitTag(await ingest(harness, w, clerk, { xml: submissionXml({ id: stale, deprecated: v1, answers: { weight: "9" } }) }))).toBe("Conflict")
+      expect(exitTag(await ingest(harness, w, clerk, { xml: submissionXml({ id: v2, deprecated: v1, answers: { weight: "9" } }) }))).toBe("Conflict")
+      expect(await snapshot(harness, w.account, WRITTEN)).toEqual(settled)
+    })
+
+    scenario("malformed or truncated XML, an unknown form, a wrong period type or a missing instance id store nothing", async () => {
+      const harness = h()
+      const w = await world(harness, { periodType: "MONTH" })
+      const before = await snapshot(harness, w.account, WRITTEN)
+      const good = submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000031", answers: { a: "1" } })
+      const cases: ReadonlyArray<[Partial<SubmissionInput>, string]> = [
+        [{ xml: good.slice(0, good.length - 10) }, "ValidationError"],
+        [{ xml: good.replace("<a>1</a>", "<a>1</b>") }, "ValidationError"],
+        [{ xml: `${good}<data/>` }, "ValidationError"],
+        [{ xml: good, formId: uuidv7() as FormId }, "NotFound"],
+        [{ xml: good, projectId: uuidv7() as ProjectId }, "NotFound"],
+        [{ xml: good, orgUnitId: uuidv7() as OrgUnitId }, "NotFound"],
+        [{ xml: good, period: "2024Q2" }, "ValidationError"],
+        [{ xml: good, period: "202413" }, "ValidationError"],
+        [{ xml: "<data><a>1</a></data>" }, "ValidationError"],
+        [{ xml: good, createdAt: new Date(Number.NaN) }, "ValidationError"],
+        [{ xml: good, attachments: [photo("a"), photo("b")] }, "ValidationError"]
+      ]
+      for (const [input, tag] of cases) {
+        const exit = await ingest(harness, w, w.account.system, { xml: good, ...input })
+        expect(exitTag(exit), JSON.stringify(input.period ?? input.formId ?? String(input.xml).slice(-30))).toBe(tag)
+      }
+      const wrongType = await ingest(harness, w, w.account.system, { xml: good, period: "2024Q2" })
+      expect((exitError(wrongType) as { message: string }).message).toContain("Wrong period type, expecting: MONTH. Received type: QUARTER")
+      expect(await snapshot(harness, w.account, WRITTEN)).toEqual(before)
+    })
+
+    scenario("a failure after the bytes are stored leaves no metadata: device, counter, submission and files roll back together", async () => {
+      const harness = h()
+      const w = await world(harness)
+      const before = await snapshot(harness, w.account, WRITTEN)
+      // The name is checked when the submission is written: after the device and the counter.
+      const exit = await ingest(harness, w, w.account.system, {
+        xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000041", answers: { deviceid: "imei-1" } }),
+        attachments: [photo("kept bytes")],
+        projectId: w.account.projectId as ProjectId,
+        name: "nul \u0000 in the name"
+      })
+      expect(exitTag(exit)).toBe("ValidationError")
+      expect(await snapshot(harness, w.account, WRITTEN)).toEqual(before)
+      // The bytes were written first (content-addressed, left for garbage collection).
+      const ref = await Effect.runPromise(w.blobs.put(bytes("kept bytes"), { mediaType: "image/jpeg" }))
+      expect(await Effect.runPromise(w.blobs.has(ref.key))).toBe(true)
+      // A blob store that fails: nothing is stored either.
+      const failing = BlobStore.of({
+        put: () => Effect.fail(new StorageError({ reason: "unavailable", retryable: true, message: "disk full" })),
+        get: (key) => w.blobs.get(key),
+        has: () => Effect.succeed(false),
+        remove: () => Effect.void
+      })
+      const refused = await run(
+        harness,
+        w.account.system,
+        failing,
+        Effect.flatMap(I, (instances) => instances.ingest({ formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000042" }) }))
+      )
+      expect(exitTag(refused)).toBe("StorageError")
+      expect(await snapshot(harness, w.account, WRITTEN)).toEqual(before)
+    })
+
+    scenario("periods: stored in canonical form; outside the allowed window judged from the device's creation day, stored and flagged", async () => {
+      const harness = h()
+      const w = await world(harness, { periodType: "WEEK", periodsBeforeAllowed: 1, periodsAfterAllowed: 0 })
+      // 2024-05-15 is in ISO week 2024W20: 2024W19 and 2024W20 are allowed.
+      const results: Array<[string | undefined, boolean | undefined]> = []
+      for (const [n, period] of [[1, "2024W20"], [2, "2024W019"], [3, "2024W18"], [4, "2024W21"]] as const) {
+        const exit = await ingest(harness, w, w.account.system, { xml: submissionXml({ id: `5b0f1c1e-0000-4000-8000-00000000005${n}` }), period })
+        if (Exit.isSuccess(exit)) results.push([exit.value.instance.period, exit.value.instance.periodOutsideWindow])
+        else results.push([`${exitTag(exit)} ${period}`, undefined])
+      }
+      expect(results).toEqual([
+        ["2024W20", undefined],
+        ["ValidationError 2024W019", undefined],
+        ["2024W18", true],
+        ["2024W21", true]
+      ])
+      const weekOne = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000055" }), period: "2025W01", createdAt: new Date("2024-12-31T12:00:00Z") }))
+      expect([weekOne.instance.period, weekOne.instance.periodOutsideWindow]).toEqual(["2025W1", undefined])
+    })
+
+    scenario("single-per-period duplicates are DUPLICATED (over EXPORTED) until one is soft-deleted; counts by status per period and form", async () => {
+      const harness = h()
+      const w = await world(harness, { periodType: "MONTH", singlePerPeriod: true })
+      const repos = await harness.repos()
+      const quarterly = await harness.run(
+        repos.insert(FormModel, w.account.accountId, { name: "Quarterly", uuid: uuidv7(), correlatable: false, singlePerPeriod: false, derived: false, changeRequestMode: "CR_MODE_NONE", periodType: "QUARTER" })
+      )
+      let n = 0
+      const add = async (period: string, unit: OrgUnit, formId: FormId = w.formId) => {
+        n += 1
+        const id = `5b0f1c1e-0000-4000-8000-0000000006${String(n).padStart(2, "0")}`
+        return (await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id }), formId, period, orgUnitId: unit.id }))).instance
+      }
+      const january = await add("202001", w.units.facility)
+      const feb1 = await add("202002", w.units.facility)
+      const feb2 = await add("202002", w.units.facility)
+      const febElsewhere = await add("202002", w.units.elsewhere)
+      const march = await add("202003", w.units.facility)
+      const q1 = await add("2020Q1", w.units.facility, quarterly.id as FormId)
+      const q1again = await add("2020Q1", w.units.facility, quarterly.id as FormId)
+      for (const exported of [march, feb2]) await harness.run(repos.update(InstanceModel, w.account.accountId, exported.id, { lastExportSuccessAt: new Date("2020-04-01T00:00:00Z") }))
+      const reader = await w.user("reader", [], ["iaso_submissions"])
+      const statuses = async () => {
+        const page = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list({ limit: 100 }))))
+        return Object.fromEntries(page.items.map((item) => [item.instance.id, item.status]))
+      }
+      expect(await statuses()).toEqual({
+        [january.id]: "READY",
+        [feb1.id]: "DUPLICATED",
+        [feb2.id]: "DUPLICATED",
+        [febElsewhere.id]: "READY",
+        [march.id]: "EXPORTED",
+        [q1.id]: "READY",
+        [q1again.id]: "READY"
+      })
+      expect(await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.countsByStatus())))).toEqual([
+        { period: "202001", formId: w.formId, total: 1, duplicated: 0, exported: 0, ready: 1 },
+        { period: "202002", formId: w.formId, total: 3, duplicated: 2, exported: 0, ready: 1 },
+        { period: "202003", formId: w.formId, total: 1, duplicated: 0, exported: 1, ready: 0 },
+        { period: "2020Q1", formId: quarterly.id, total: 2, duplicated: 0, exported: 0, ready: 2 }
+      ])
+      const deleted = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.softDelete(feb1.id as InstanceId))))
+      expect([deleted.deleted, deleted.lastModifiedById]).toEqual([true, reader.userId])
+      expect(await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.status(feb2.id as InstanceId))))).toBe("EXPORTED")
+      expect((await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list({ period: "202002" }))))).items.map((item) => item.instance.id).sort()).toEqual([feb2.id, febElsewhere.id].sort())
+      expect((await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list({ period: "202002", includeDeleted: true }))))).items).toHaveLength(3)
+      const restored = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.restore(feb1.id as InstanceId))))
+      expect(restored.deleted).toBe(false)
+      expect(await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.status(feb2.id as InstanceId))))).toBe("DUPLICATED")
+      const audit = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).filter((row) => row["objectId"] === feb1.id && row["source"] === "INSTANCE_API")
+      expect(audit.map((row) => [(row["before"] as Instance | undefined)?.deleted, (row["after"] as Instance | undefined)?.deleted])).toEqual([
+        [false, true],
+        [true, false]
+      ])
+      const nobody = await w.user("nobody", [], [])
+      expect(exitTag(await run(harness, nobody, w.blobs, Effect.flatMap(I, (i) => i.softDelete(feb1.id as InstanceId))))).toBe("Forbidden")
+      expect(exitTag(await run(harness, nobody, w.blobs, Effect.flatMap(I, (i) => i.list())))).toBe("Forbidden")
+    })
+
+    scenario("locks: a lock from an org unit blocks the users below it, not those above; only users who may modify unlock, once", async () => {
+      const harness = h()
+      const w = await world(harness)
+      const top = await w.user("top", [w.units.root])
+      const middle = await w.user("middle", [w.units.district])
+      const low = await w.user("low", [w.units.facility])
+      const instance = (await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000071" }), orgUnitId: w.units.facility.id }))).instance
+      const id = instance.id as InstanceId
+      const may = async (actor: Actor) => ok(run(harness, actor, w.blobs, Effect.flatMap(I, (i) => i.canModify(id))))
+      expect([await may(top), await may(middle), await may(low)]).toEqual([true, true, true])
+      const middleLock = await ok(run(harness, middle, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))
+      expect(middleLock).toMatchObject({ instanceId: id, lockedById: middle.userId, topOrgUnitId: w.units.district.id })
+      expect([await may(top), await may(middle), await may(low)]).toEqual([true, true, false])
+      expect(exitTag(await run(harness, low, w.blobs, Effect.flatMap(I, (i) => i.softDelete(id))))).toBe("Forbidden")
+      expect(exitTag(await run(harness, low, w.blobs, Effect.flatMap(I, (i) => i.unlock(middleLock.id))))).toBe("Forbidden")
+      const topLock = await ok(run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))
+      expect(topLock.topOrgUnitId).toBe(w.units.root.id)
+      expect([await may(top), await may(middle), await may(low)]).toEqual([true, false, false])
+      expect(exitTag(await run(harness, middle, w.blobs, Effect.flatMap(I, (i) => i.unlock(topLock.id))))).toBe("Forbidden")
+      const released = await ok(run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.unlock(topLock.id))))
+      expect(released.unlockedById).toBe(top.userId)
+      const again = await run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.unlock(topLock.id)))
+      expect(exitTag(again)).toBe("ValidationError")
+      expect((exitError(again) as { message: string }).message).toContain("Lock already unlocked")
+      expect([await may(top), await may(middle), await may(low)]).toEqual([true, true, false])
+      // An edit by a blocked user is refused; an unrestricted user's lock starts at the root.
+      const edit = await ingest(harness, w, low, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000072", deprecated: "5b0f1c1e-0000-4000-8000-000000000071" }) })
+      expect(exitTag(edit)).toBe("Forbidden")
+      const admin = await w.user("admin", [])
+      expect((await ok(run(harness, admin, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))).topOrgUnitId).toBe(w.units.root.id)
+      const locks = await ok(run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.locks(id))))
+      expect(locks).toHaveLength(3)
+      expect(exitTag(await run(harness, w.account.system, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))).toBe("Forbidden")
+    })
+
+    scenario("access: a restricted actor submits and sees only under its org units; another account's submission is not found", async () => {
+      const harness = h()
+      const w = await world(harness)
+      const fieldWorker = await w.user("field", [w.units.district], [])
+      const reader = await w.user("reader", [w.units.district])
+      const inside = await ok(ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000081" }), orgUnitId: w.units.facility.id }))
+      expect(inside.instance.createdById).toBe(fieldWorker.userId)
+      const before = await snapshot(harness, w.account, WRITTEN)
+      const outside = await ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000082" }), orgUnitId: w.units.elsewhere.id })
+      expect(exitTag(outside)).toBe("Forbidden")
+      const noUnit = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000083" }) }))
+      const elsewhere = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000084" }), orgUnitId: w.units.elsewhere.id }))
+      expect(exitTag(await ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000084" }), orgUnitId: w.units.facility.id }))).toBe("Forbidden")
+      const listed = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list())))
+      expect(listed.items.map((item) => item.instance.id)).toEqual([inside.instance.id])
+      for (const hidden of [noUnit.instance.id, elsewhere.instance.id]) {
+        expect(exitTag(await run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.get(hidden as InstanceId))))).toBe("NotFound")
+      }
+      expect(exitTag(await run(harness, fieldWorker, w.blobs, Effect.flatMap(I, (i) => i.get(inside.instance.id as InstanceId))))).toBe("Forbidden")
+      const other = await harness.freshAccount()
+      expect(exitTag(await run(harness, other.system, w.blobs, Effect.flatMap(I, (i) => i.get(inside.instance.id as InstanceId))))).toBe("NotFound")
+      expect(exitTag(await run(harness, other.system, w.blobs, Effect.flatMap(I, (i) => i.ingest({ formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: uuidv7() }) }))))).toBe("NotFound")
+      const after = await snapshot(harness, w.account, [InstanceFileModel, DeviceModel])
+      expect(after).toEqual({ InstanceFile: before["InstanceFile"], Device: before["Device"] })
+      const ingested: IngestResult = inside
+      expect(ingested.files).toEqual([])
+    })
+  })
+}
