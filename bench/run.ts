@@ -6,7 +6,7 @@
  *   npm run bench              # 50k pyramid, every store (PostgreSQL when DATABASE_URL is set)
  *   npm run bench -- --smoke   # 1k pyramid (CI)
  *   npm run bench -- --size 1M
- *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres)
+ *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { SqliteStore } from "@iaso/adapter-sqlite"
@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
+import { indexedDbBench } from "./indexeddb.ts"
 import { ingestBench } from "./ingest.ts"
 import { generatePyramid, type GeneratedUnit, type PyramidSize } from "./pyramid.ts"
 
@@ -345,6 +346,9 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
 
 // Submission ingestion (bench/ingest.ts): 10k generated submissions, 1k under --smoke.
 rows.push(...(await ingestBench({ count: smoke ? 1000 : 10_000, only, databaseUrl })))
+
+// IndexedDB in headless Chromium (bench/indexeddb.ts): the same pyramid, the SDK beside raw idb and Dexie.
+if (only === undefined || only.has("indexeddb")) rows.push(...(await indexedDbBench({ size, repeats })))
 
 clearInterval(rssTimer)
 rmSync(dir, { recursive: true, force: true })

@@ -18,8 +18,9 @@ const root = fileURLToPath(new URL("../../../", import.meta.url))
 
 /** The entry points that must bundle for the browser. One row per entry. */
 const entryPoints: ReadonlyArray<{ readonly name: string; readonly entry: string }> = [
-  { name: "@iaso/core", entry: "packages/core/src/index.ts" }
-  // { name: "@iaso/indexeddb", entry: "packages/indexeddb/src/index.ts" },
+  { name: "@iaso/core", entry: "packages/core/src/index.ts" },
+  { name: "@iaso/adapter-indexeddb", entry: "packages/adapter-indexeddb/src/index.ts" },
+  { name: "@iaso/geopackage/sqljs", entry: "packages/geopackage/src/sqljs.ts" }
 ]
 
 const builtins = new Set(builtinModules.filter((name) => !name.startsWith("_")))

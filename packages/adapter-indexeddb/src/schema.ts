@@ -1,0 +1,298 @@
+/**
+ * How the models' declarations become IndexedDB object stores and indexes, and how the
+ * dialect-neutral migration steps are applied inside an `upgradeneeded` transaction.
+ *
+ * Layout of the database:
+ * - one object store per model, named after the model, holding {@link StoredRecord}s keyed by
+ *   `r.id` (ids are unique store-wide, like the SQL primary key);
+ * - account models have an `@account` index on `[r.accountId, r.id]` (an account's rows in id
+ *   order), and every declared index becomes `i:<name>` on `[r.accountId, ...fields]` (global
+ *   models: `[...fields]`), so every query of one account is a key range;
+ * - every unique index also becomes `u:<name>`, a unique index on the computed key `u.<name>`
+ *   (see {@link uniqueKeyOf}): absent when the row is outside a partial index or a key field is
+ *   absent, so IndexedDB itself refuses a second row with the same key;
+ * - the change feed: every record carries the sequence of its last write (`s`), and an `@seq`
+ *   index on `[r.accountId, s, r.version]` lists an account's live records in sequence order
+ *   (each once, at its last change); deleted records leave a tombstone in `_tombstones` (keyed by
+ *   model and id, with an `account_seq` index on `[k, seq]`, `k` being the account id or `""` for
+ *   the global catalogues), removed when the id is written again;
+ * - `_meta` holds the migrations ledger and the change-sequence counter.
+ * @module
+ */
+import { type Column, type IndexDecl, type Migration, type MigrationStep, type Row, uniqueKeyOf } from "@iaso/core"
+import { promised } from "./idb.ts"
+
+/** The store of the ledger and the sequence counter (out-of-line keys). */
+export const META = "_meta"
+/** The tombstones of deleted records (the live records' changes are in each store's {@link SEQ_INDEX}). */
+export const TOMBSTONES = "_tombstones"
+/** The tombstones' index on `[k, seq]`. */
+export const TOMBSTONES_BY_ACCOUNT = "account_seq"
+/** Key of the migrations ledger in {@link META}. */
+export const LEDGER_KEY = "ledger"
+/** Key of the change-sequence counter in {@link META}. */
+export const SEQ_KEY = "seq"
+/** The index of an account's rows in id order. */
+export const ACCOUNT_INDEX = "@account"
+/**
+ * The change feed of a model's live records: `[r.accountId, s, r.version]` (global models:
+ * `[s, r.version]`), so each record is in the feed once, at its last change, read with key cursors.
+ */
+export const SEQ_INDEX = "@seq"
+
+/** What one model's object store holds per record. */
+export interface StoredRecord {
+  /** The stored row (the encoded record and its derived columns). */
+  readonly r: Row
+  /** The change sequence of the record's last write. */
+  readonly s: number
+  /** The computed unique keys, by unique index (absent: not constrained). */
+  readonly u?: { readonly [index: string]: string }
+  /** Nullable indexed fields as index keys: the value, or {@link ABSENT} when absent. */
+  readonly k?: { readonly [field: string]: string | number }
+}
+
+/**
+ * The index key of an absent value of a nullable indexed field. IndexedDB leaves a record out of
+ * an index when a key field is missing; this number sorts before every number and string, where
+ * the reference semantics put absent values, so every row is in every index.
+ */
+export const ABSENT = -Infinity
+
+/** The tombstone of a deleted record (one per record id, removed when the id is written again). */
+export interface StoredTombstone {
+  readonly model: string
+  readonly id: string
+  readonly accountId: string | null
+  readonly seq: number
+  readonly version: number
+  /** The account id, or `""` for a global catalogue (a valid key, unlike `null`). */
+  readonly k: string
+}
+
+/** A declared, non-unique ordered index as the planner sees it. */
+export interface IndexInfo {
+  readonly name: string
+  /** The IndexedDB index name. */
+  readonly idbName: string
+  /** The fields after the account prefix (account models) or all of them (global models). */
+  readonly fields: ReadonlyArray<string>
+  /** Whether every field is a key type (text or number) and a valid key path segment. */
+  readonly usable: boolean
+}
+
+/** A unique index and where its computed key lives. */
+export interface UniqueInfo {
+  readonly name: string
+  readonly decl: IndexDecl
+  /** The property of `StoredRecord.u` holding the key. */
+  readonly prop: string
+  /** The IndexedDB index name. */
+  readonly idbName: string
+}
+
+/** One model's store as the driver sees it. */
+export interface TableInfo {
+  readonly name: string
+  readonly scope: "account" | "global"
+  readonly columns: ReadonlyMap<string, Column>
+  readonly indexes: ReadonlyArray<IndexInfo>
+  readonly uniques: ReadonlyArray<UniqueInfo>
+  /** Nullable fields of usable indexes: indexed through `StoredRecord.k`. */
+  readonly keyed: ReadonlySet<string>
+  readonly hierarchy?: { readonly path: string; readonly depth: string }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+/** The IndexedDB name of a declared index. */
+export const indexName = (name: string): string => `i:${name}`
+/** The IndexedDB name of a unique index's computed key index. */
+export const uniqueIndexName = (name: string): string => `u:${name}`
+/** The `u` property of a unique index (a valid key path segment whatever the index's name). */
+export const uniqueProp = (name: string): string => (IDENTIFIER.test(name) ? name : `x${[...name].map((c) => c.codePointAt(0)?.toString(16) ?? "").join("_")}`)
+
+/** The fields of a declared index after the account prefix that every account key starts with. */
+const fieldsAfterAccount = (scope: "account" | "global", fields: ReadonlyArray<string>): ReadonlyArray<string> =>
+  scope === "account" && fields[0] === "accountId" ? fields.slice(1) : fields
+
+/** The key path of a declared index (nullable fields through their key-safe copy in `k`). */
+export const indexKeyPath = (table: TableInfo, fields: ReadonlyArray<string>): Array<string> => [
+  ...(table.scope === "account" ? ["r.accountId"] : []),
+  ...fieldsAfterAccount(table.scope, fields).map((field) => (table.keyed.has(field) ? `k.${field}` : `r.${field}`))
+]
+
+const keyKinds = new Set(["text", "integer", "real"])
+
+const indexInfo = (scope: "account" | "global", columns: ReadonlyMap<string, Column>, decl: IndexDecl): IndexInfo => {
+  const fields = fieldsAfterAccount(scope, decl.fields)
+  return {
+    name: decl.name,
+    idbName: indexName(decl.name),
+    fields,
+    usable: decl.fields.every((field) => IDENTIFIER.test(field) && keyKinds.has(columns.get(field)?.kind ?? "json"))
+  }
+}
+
+/** Applies one step to the driver's description of the stores. */
+export const learn = (tables: Map<string, TableInfo>, step: MigrationStep): void => {
+  const current = tables.get(step.model)
+  switch (step.op) {
+    case "createModel":
+      tables.set(step.model, {
+        name: step.model,
+        scope: step.scope,
+        columns: new Map(step.columns.map((column) => [column.name, column])),
+        indexes: [],
+        uniques: [],
+        keyed: new Set(),
+        ...(step.hierarchy === undefined ? {} : { hierarchy: { path: step.hierarchy.path, depth: step.hierarchy.depth } })
+      })
+      return
+    case "addColumn":
+      if (current !== undefined) tables.set(step.model, { ...current, columns: new Map([...current.columns, [step.column.name, step.column]]) })
+      return
+    case "createIndex": {
+      if (current === undefined) return
+      const others = current.indexes.filter((index) => index.name !== step.index.name)
+      const uniques = current.uniques.filter((unique) => unique.name !== step.index.name)
+      const info = indexInfo(current.scope, current.columns, step.index)
+      const keyed = new Set(current.keyed)
+      if (info.usable) for (const field of info.fields) if (current.columns.get(field)?.nullable === true) keyed.add(field)
+      tables.set(step.model, {
+        ...current,
+        keyed,
+        indexes: info.usable ? [...others, info] : others,
+        uniques:
+          step.index.unique === true
+            ? [...uniques, { name: step.index.name, decl: step.index, prop: uniqueProp(step.index.name), idbName: uniqueIndexName(step.index.name) }]
+            : uniques
+      })
+      return
+    }
+    case "dropIndex":
+      if (current !== undefined) {
+        tables.set(step.model, {
+          ...current,
+          indexes: current.indexes.filter((index) => index.name !== step.name),
+          uniques: current.uniques.filter((unique) => unique.name !== step.name)
+        })
+      }
+      return
+  }
+}
+
+/** The stores the given (applied) migrations describe. */
+export const tablesOf = (migrations: ReadonlyArray<Migration>): Map<string, TableInfo> => {
+  const tables = new Map<string, TableInfo>()
+  for (const migration of migrations) for (const step of migration.steps) learn(tables, step)
+  return tables
+}
+
+/** The key-safe copies of a row's nullable indexed fields. */
+export const keyedValues = (table: TableInfo, row: Row): { [field: string]: string | number } => {
+  const out: { [field: string]: string | number } = {}
+  for (const field of table.keyed) {
+    const value = row[field]
+    out[field] = typeof value === "string" || (typeof value === "number" && !Number.isNaN(value)) ? value : ABSENT
+  }
+  return out
+}
+
+/** The stored form of a row. */
+export const recordOf = (table: TableInfo, row: Row, seq: number): StoredRecord => {
+  const record: { r: Row; s: number; u?: { [index: string]: string }; k?: { [field: string]: string | number } } = { r: row, s: seq }
+  if (table.uniques.length > 0) record.u = uniqueKeys(table, row)
+  if (table.keyed.size > 0) record.k = keyedValues(table, row)
+  return record
+}
+
+/** The computed unique keys of a row. */
+export const uniqueKeys = (table: TableInfo, row: Row): { [index: string]: string } => {
+  const out: { [index: string]: string } = {}
+  for (const unique of table.uniques) {
+    const key = uniqueKeyOf(row, unique.decl)
+    if (key !== null) out[unique.prop] = key
+  }
+  return out
+}
+
+/**
+ * Applies the pending migrations inside the `versionchange` transaction of an upgrade: creates
+ * stores and indexes from the steps and records each migration in the ledger. Any failure is
+ * thrown (the caller aborts the upgrade, so nothing of it stays).
+ */
+export const upgrade = async (
+  db: IDBDatabase,
+  tx: IDBTransaction,
+  oldVersion: number,
+  migrations: ReadonlyArray<Migration>
+): Promise<ReadonlyArray<string>> => {
+  if (oldVersion === 0 || !db.objectStoreNames.contains(META)) {
+    db.createObjectStore(META)
+    const tombstones = db.createObjectStore(TOMBSTONES, { keyPath: ["model", "id"] })
+    tombstones.createIndex(TOMBSTONES_BY_ACCOUNT, ["k", "seq"])
+  }
+  const meta = tx.objectStore(META)
+  const stored = await promised(meta.get(LEDGER_KEY))
+  const ledger: Array<string> = Array.isArray(stored) ? stored.map(String) : []
+  const tables = new Map<string, TableInfo>()
+  for (const migration of migrations) if (ledger.includes(migration.id)) for (const step of migration.steps) learn(tables, step)
+  const applied: Array<string> = []
+  for (const migration of migrations) {
+    if (ledger.includes(migration.id)) continue
+    for (const step of migration.steps) await applyStep(db, tx, tables, step)
+    ledger.push(migration.id)
+    applied.push(migration.id)
+  }
+  await promised(meta.put(ledger, LEDGER_KEY))
+  return applied
+}
+
+const applyStep = async (db: IDBDatabase, tx: IDBTransaction, tables: Map<string, TableInfo>, step: MigrationStep): Promise<void> => {
+  switch (step.op) {
+    case "createModel": {
+      if (db.objectStoreNames.contains(step.model)) db.deleteObjectStore(step.model)
+      const store = db.createObjectStore(step.model, { keyPath: "r.id" })
+      if (step.scope === "account") store.createIndex(ACCOUNT_INDEX, ["r.accountId", "r.id"])
+      store.createIndex(SEQ_INDEX, step.scope === "account" ? ["r.accountId", "s", "r.version"] : ["s", "r.version"])
+      learn(tables, step)
+      return
+    }
+    case "addColumn":
+      learn(tables, step)
+      return
+    case "createIndex": {
+      const store = tx.objectStore(step.model)
+      for (const name of [indexName(step.index.name), uniqueIndexName(step.index.name)]) if (store.indexNames.contains(name)) store.deleteIndex(name)
+      learn(tables, step)
+      const table = tables.get(step.model)
+      if (table === undefined) throw new Error(`createIndex ${step.index.name}: no model ${step.model}`)
+      // Recompute the index keys (`k`, `u`) of existing rows before the indexes exist: a
+      // duplicate unique key then fails the index creation, which aborts the whole upgrade.
+      await new Promise<void>((resolve, reject) => {
+        const request = store.openCursor()
+        request.onerror = () => reject(request.error)
+        request.onsuccess = () => {
+          const cursor = request.result
+          if (cursor === null) return resolve()
+          const record = cursor.value as StoredRecord
+          cursor.update(recordOf(table, record.r, record.s))
+          cursor.continue()
+        }
+      })
+      if (table.indexes.some((index) => index.name === step.index.name)) {
+        store.createIndex(indexName(step.index.name), indexKeyPath(table, step.index.fields))
+      }
+      const unique = table.uniques.find((u) => u.name === step.index.name)
+      if (unique !== undefined) store.createIndex(unique.idbName, `u.${unique.prop}`, { unique: true })
+      return
+    }
+    case "dropIndex": {
+      const store = tx.objectStore(step.model)
+      for (const name of [indexName(step.name), uniqueIndexName(step.name)]) if (store.indexNames.contains(name)) store.deleteIndex(name)
+      learn(tables, step)
+      return
+    }
+  }
+}
