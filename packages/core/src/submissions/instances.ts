@@ -787,10 +787,14 @@ const makeInstances = (repos: Repositories) => {
     })
 
   const ingest = (input: SubmissionInput): Effect.Effect<IngestResult, IngestError, CurrentActor | BlobStore> =>
-    // Two writers of the same new submission: the loser's insert meets the unique uuid; its
-    // second run finds the stored submission (a re-send or a conflict).
+    // Two writers of the same new submission: the loser's insert meets the unique uuid, or, on a
+    // store with concurrent writers, the per-account counter the winner advanced; its next run
+    // finds the stored submission (a re-send or a conflict).
     ingestOnce(input).pipe(
-      Effect.catchTag("AlreadyStored", () => ingestOnce(input)),
+      Effect.retry({
+        times: 2,
+        while: (error) => error._tag === "AlreadyStored" || (error._tag === "StorageError" && error.retryable && error.reason === "serialization")
+      }),
       Effect.catchTag("AlreadyStored", () =>
         Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: "the submission was stored concurrently twice: run the ingestion again" }))
       )
