@@ -120,6 +120,45 @@ export interface ModelCodec<M extends AnyModel> {
  */
 const READ_OPTIONS = { disableChecks: true } as const
 
+const identities = new WeakMap<SchemaAST.AST, boolean>()
+
+/** Whether encoding a value of this schema changes nothing: no transformation anywhere in it. */
+const encodesToItself = (ast: SchemaAST.AST): boolean => {
+  const known = identities.get(ast)
+  if (known !== undefined) return known
+  let result: boolean
+  if (ast.encoding !== undefined) result = false
+  else {
+    switch (ast._tag) {
+      case "String":
+      case "Number":
+      case "Boolean":
+      case "Literal":
+      case "Null":
+      case "Enum":
+      case "TemplateLiteral":
+        result = true
+        break
+      case "Objects":
+        result =
+          ast.encodingChecks === undefined &&
+          ast.propertySignatures.every((property) => encodesToItself(property.type)) &&
+          ast.indexSignatures.every((index) => encodesToItself(index.parameter) && encodesToItself(index.type))
+        break
+      case "Arrays":
+        result = ast.elements.every(encodesToItself) && ast.rest.every(encodesToItself)
+        break
+      case "Union":
+        result = ast.types.every(encodesToItself)
+        break
+      default:
+        result = false
+    }
+  }
+  identities.set(ast, result)
+  return result
+}
+
 /** Reads one stored field back: plain strings, numbers and booleans by their type alone, others through their schema. */
 interface FieldReader {
   readonly optional: boolean
@@ -156,6 +195,22 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
   const fieldEncoders = new Map<string, (value: unknown) => unknown>()
   for (const [name, field] of Object.entries(fields)) {
     fieldEncoders.set(name, Schema.encodeUnknownSync(field as Schema.Codec<unknown, unknown>))
+  }
+  // Encoding a validated record field by field: fields whose schema transforms nothing are copied.
+  const fieldWriters: ReadonlyArray<readonly [string, ((value: unknown) => unknown) | undefined]> = Object.entries(fields).map(([name, field]) => {
+    if (encodesToItself(field.ast)) return [name, undefined] as const
+    const encode = Schema.encodeUnknownSync(field as Schema.Codec<unknown, unknown>)
+    return [name, (value: unknown) => encode(value, READ_OPTIONS)] as const
+  })
+  const encodeValid = (valid: object): Row => {
+    const source = valid as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const [name, write] of fieldWriters) {
+      if (!(name in source)) continue
+      const value = source[name]
+      out[name] = value === undefined || write === undefined ? value : write(value)
+    }
+    return out
   }
   const partials = new Map<string, (row: Row) => Partial<RecordOf<M>>>()
   const derivedNames = new Set(model.derived.map((d) => d.name))
@@ -224,7 +279,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
         return ValidationError.at([], `${model.name}: invalid record`)
       }
       // Already validated: encoding only transforms (checks would run a second time for nothing).
-      const encoded = encodeSync(valid, { disableChecks: true })
+      const encoded = encodeValid(valid)
       if (model.derived.length === 0) return { row: encoded, value: valid }
       const row: Record<string, unknown> = { ...encoded }
       for (const derived of model.derived) {
