@@ -25,5 +25,6 @@ if (url === undefined || url === "") {
     await admin.query(`DROP SCHEMA ${schema} CASCADE`)
     await admin.end()
   })
-  runConformance({ name: "postgres", store: PostgresStore.layer({ pool }) })
+  // With the deferred foreign keys: every scenario also proves core never leaves a dangling reference.
+  runConformance({ name: "postgres", store: PostgresStore.layer({ pool, foreignKeys: true }) })
 }

@@ -1,5 +1,5 @@
 import { PostgresStore } from "@iaso/adapter-postgres"
-import { Accounts, CORE_MIGRATIONS, DataSourceModel, Iaso, Repos, StorageError, Store, Unsupported } from "@iaso/core"
+import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, Iaso, Repos, StorageError, Store, Unsupported } from "@iaso/core"
 import { postgresDialect } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Ref } from "effect"
 import pg from "pg"
@@ -179,6 +179,41 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
       expect(written).toHaveLength(2 * perWriter)
       expect(seen.filter((seq) => written.includes(seq))).toEqual(written)
       expect([...seen].sort((x, y) => x - y)).toEqual(seen)
+    } finally {
+      await app.dispose()
+      await pool.end()
+      await admin.query(`DROP SCHEMA ${name} CASCADE`)
+    }
+  })
+  it("with foreignKeys, every reference between models is a deferred foreign key: a dangling write through the pool fails at commit", async () => {
+    const name = `${schema}_fk`
+    await admin.query(`CREATE SCHEMA ${name}`)
+    const pool = poolIn(name)
+    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, foreignKeys: true }))))
+    try {
+      const { account } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Keys" })))
+      const keys = await pool.query(
+        "SELECT conname, condeferrable, condeferred FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+      )
+      const references = ALL_MODELS.reduce((n, model) => n + model.references.length, 0)
+      expect(keys.rows).toHaveLength(references)
+      expect(keys.rows.every((row: { condeferrable: boolean; condeferred: boolean }) => row.condeferrable && row.condeferred)).toBe(true)
+      // Opening again adds nothing twice.
+      const again = ManagedRuntime.make(PostgresStore.layer({ pool, foreignKeys: true }))
+      await again.runPromise(Effect.void)
+      await again.dispose()
+      expect((await pool.query("SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace")).rows[0]).toEqual({ n: references })
+      const client = await pool.connect()
+      try {
+        await client.query("BEGIN")
+        // Accepted inside the transaction (deferred), refused at commit.
+        await client.query(`UPDATE "DataSource" SET "defaultVersionId" = 'no-such-version' WHERE "accountId" = $1`, [account.id])
+        const error = await rejection(client.query("COMMIT"))
+        expect((error as { code?: string }).code).toBe("23503")
+        expect(postgresDialect.classify(error)).toMatchObject({ _tag: "StorageError", reason: "constraint", retryable: false })
+      } finally {
+        client.release()
+      }
     } finally {
       await app.dispose()
       await pool.end()
