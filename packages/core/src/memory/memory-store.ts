@@ -8,12 +8,17 @@
  * into the one below in one synchronous step, rolling back drops it. Transactions (and writes
  * outside one) are serialised by a mutex, so a unit of work never sees another's partial writes;
  * reads outside a transaction see committed data only.
+ *
+ * The committed data is indexed (see `indexes.ts`): partitioned by account, with equality indexes
+ * on the columns of the declared indexes and an ordered index on the hierarchy path. A read
+ * inside a transaction takes the committed candidates of those indexes, minus the rows its layers
+ * shadow, plus the layers' rows; then it applies the whole query with `engine.ts` as a scan would.
  * @module
  */
 import { Context, Effect, Layer, Semaphore } from "effect"
 import { StorageError, Unsupported } from "../shared/errors.ts"
-import { compareRows, matchesAll, project, runQuery, uniqueKeyOf } from "../shared/engine.ts"
-import type { IndexDecl, ModelMeta, Row } from "../shared/model.ts"
+import { compareRows, matchesAll, matchesCondition, project, runQuery, uniqueKeyOf } from "../shared/engine.ts"
+import type { IndexDecl, Row } from "../shared/model.ts"
 import type { Condition, StoreQuery } from "../shared/query.ts"
 import {
   type Change,
@@ -27,25 +32,25 @@ import {
   type WriteOp,
   type WriteOutcome
 } from "../shared/store.ts"
-
-interface Entry {
-  readonly row: Row
-  readonly seq: number
-}
+import { type Entry, IndexedTable } from "./indexes.ts"
 
 interface Table {
   readonly name: string
   readonly scope: "account" | "global"
   readonly hierarchy: { readonly path: string; readonly depth: string } | undefined
   indexes: Array<IndexDecl>
-  readonly rows: Map<string, Entry>
+  /** The committed rows and their indexes. */
+  readonly data: IndexedTable
   /** index name -> unique key -> id */
   readonly uniques: Map<string, Map<string, string>>
 }
 
 interface Committed {
   readonly tables: Map<string, Table>
+  /** The latest change of each record, by {@link changeKey}. */
   readonly changes: Map<string, Change>
+  /** The same changes partitioned by account (`null`: global catalogues). */
+  readonly changesByAccount: Map<string | null, Map<string, Change>>
   seq: number
   readonly ledger: Array<string>
 }
@@ -86,7 +91,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
   Effect.gen(function* () {
     const identity = {}
     const mutex = yield* Semaphore.make(1)
-    const committed: Committed = { tables: new Map(), changes: new Map(), seq: 0, ledger: [] }
+    const committed: Committed = { tables: new Map(), changes: new Map(), changesByAccount: new Map(), seq: 0, ledger: [] }
 
     const table = (model: string): Effect.Effect<Table, StorageError> => {
       const found = committed.tables.get(model)
@@ -101,7 +106,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         const rows = l.rows.get(t.name)
         if (rows !== undefined && rows.has(id)) return rows.get(id) ?? undefined
       }
-      return t.rows.get(id)
+      return t.data.rows.get(id)
     }
 
     const lookupUnique = (t: Table, index: string, key: string, layer: TxLayer | undefined): string | undefined => {
@@ -112,41 +117,47 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       return t.uniques.get(index)?.get(key)
     }
 
+    const inScope = (t: Table, scope: StoreScope, row: Row): boolean =>
+      t.scope === "global" || scope.allAccounts === true || row["accountId"] === scope.accountId
+
     /**
-     * Every visible entry of a table (layers applied), without copying the table: committed rows
-     * not shadowed by a layer, then each id's entry from the topmost layer that has it.
+     * The visible rows of a scope that may satisfy `where` (a superset of those that do, each
+     * once), and the conditions they still have to be tested against: the committed candidates
+     * of the table's indexes not shadowed by a layer, then each id's row from the topmost layer
+     * that has it. A condition the index answered exactly is tested here on the layers' rows
+     * only, and left out of the returned conditions.
      */
-    function* visibleEntries(t: Table, layer: TxLayer | undefined): Generator<Entry> {
-      if (layer === undefined) {
-        yield* t.rows.values()
-        return
-      }
+    const candidates = (
+      t: Table,
+      scope: StoreScope,
+      layer: TxLayer | undefined,
+      where: ReadonlyArray<Condition>
+    ): { readonly rows: ReadonlyArray<Row>; readonly where: ReadonlyArray<Condition> } => {
+      const selection = t.data.select(scope, where)
+      const answered = selection.answered
+      const residual = answered === undefined ? where : where.filter((condition) => condition !== answered)
       const layers: Array<Map<string, Entry | null>> = []
       for (let l: TxLayer | undefined = layer; l !== undefined; l = l.below) {
         const rows = l.rows.get(t.name)
         if (rows !== undefined && rows.size > 0) layers.push(rows)
       }
+      const out: Array<Row> = []
       if (layers.length === 0) {
-        yield* t.rows.values()
-        return
+        for (const entry of selection.entries) out.push(entry.row)
+        return { rows: out, where: residual }
       }
       const shadowed = (id: string) => layers.some((rows) => rows.has(id))
-      for (const [id, entry] of t.rows) if (!shadowed(id)) yield entry
+      for (const entry of selection.entries) if (!shadowed(entry.id)) out.push(entry.row)
       const done = new Set<string>()
       for (const rows of layers) {
         for (const [id, entry] of rows) {
           if (done.has(id)) continue
           done.add(id)
-          if (entry !== null) yield entry
+          if (entry === null || !inScope(t, scope, entry.row)) continue
+          if (answered === undefined || matchesCondition(entry.row, answered)) out.push(entry.row)
         }
       }
-    }
-
-    const inScope = (t: Table, scope: StoreScope, row: Row): boolean =>
-      t.scope === "global" || scope.allAccounts === true || row["accountId"] === scope.accountId
-
-    function* scopedRows(t: Table, scope: StoreScope, layer: TxLayer | undefined): Generator<Row> {
-      for (const entry of visibleEntries(t, layer)) if (inScope(t, scope, entry.row)) yield entry.row
+      return { rows: out, where: residual }
     }
 
     // --- writes into a layer ---------------------------------------------------------------------
@@ -187,7 +198,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         if (before !== null) keys.set(before, null)
         if (after !== null) keys.set(after, id)
       }
-      layerRows(layer, t.name).set(id, next === null ? null : { row: next, seq })
+      layerRows(layer, t.name).set(id, next === null ? null : { id, row: next, seq })
       const version = next === null ? Number(previous?.["version"] ?? 0) : Number(next["version"])
       layer.changes.set(changeKey(t.name, id), { seq, model: t.name, id, accountId, deleted: next === null, version })
       return seq
@@ -255,10 +266,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       for (const [model, rows] of layer.rows) {
         const t = committed.tables.get(model)
         if (t === undefined) continue
-        for (const [id, entry] of rows) {
-          if (entry === null) t.rows.delete(id)
-          else t.rows.set(id, entry)
-        }
+        for (const [id, entry] of rows) t.data.set(id, entry)
       }
       for (const [model, byIndex] of layer.uniques) {
         const t = committed.tables.get(model)
@@ -276,7 +284,17 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           }
         }
       }
-      for (const [key, change] of layer.changes) committed.changes.set(key, change)
+      for (const [key, change] of layer.changes) {
+        const previous = committed.changes.get(key)
+        if (previous !== undefined && previous.accountId !== change.accountId) committed.changesByAccount.get(previous.accountId)?.delete(key)
+        committed.changes.set(key, change)
+        let byAccount = committed.changesByAccount.get(change.accountId)
+        if (byAccount === undefined) {
+          byAccount = new Map()
+          committed.changesByAccount.set(change.accountId, byAccount)
+        }
+        byAccount.set(key, change)
+      }
       committed.seq = layer.seq
     }
 
@@ -309,6 +327,12 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       )
 
     // --- migrations ------------------------------------------------------------------------------
+    /** Sets a table's declared indexes and derives its memory indexes from them. */
+    const declare = (t: Table, indexes: Array<IndexDecl>): void => {
+      t.indexes = indexes
+      t.data.declare(indexes)
+    }
+
     const applyStep = (step: MigrationStep): Effect.Effect<void, StorageError> => {
       switch (step.op) {
         case "createModel":
@@ -318,7 +342,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
               scope: step.scope,
               hierarchy: step.hierarchy,
               indexes: [],
-              rows: new Map(),
+              data: new IndexedTable(step.scope, step.hierarchy?.path),
               uniques: new Map()
             })
           })
@@ -326,10 +350,10 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           return Effect.asVoid(table(step.model))
         case "createIndex":
           return Effect.flatMap(table(step.model), (t) => {
-            t.indexes = [...t.indexes.filter((index) => index.name !== step.index.name), step.index]
+            declare(t, [...t.indexes.filter((index) => index.name !== step.index.name), step.index])
             if (step.index.unique !== true) return Effect.void
             const keys = new Map<string, string>()
-            for (const entry of t.rows.values()) {
+            for (const entry of t.data.rows.values()) {
               const key = uniqueKeyOf(entry.row, step.index)
               if (key === null) continue
               if (keys.has(key)) {
@@ -337,14 +361,14 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
                   new StorageError({ reason: "constraint", retryable: false, message: `cannot create unique index ${step.index.name}: duplicate ${key}` })
                 )
               }
-              keys.set(key, String(entry.row["id"]))
+              keys.set(key, entry.id)
             }
             t.uniques.set(step.index.name, keys)
             return Effect.void
           })
         case "dropIndex":
           return Effect.map(table(step.model), (t) => {
-            t.indexes = t.indexes.filter((index) => index.name !== step.name)
+            declare(t, t.indexes.filter((index) => index.name !== step.name))
             t.uniques.delete(step.name)
           })
       }
@@ -390,14 +414,16 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         Effect.gen(function* () {
           const t = yield* table(model.name)
           const layer = yield* currentLayer
-          return runQuery(scopedRows(t, scope, layer), query)
+          const found = candidates(t, scope, layer, query.where)
+          return runQuery(found.rows, { ...query, where: found.where })
         }),
       count: (model, scope, where: ReadonlyArray<Condition>) =>
         Effect.gen(function* () {
           const t = yield* table(model.name)
           const layer = yield* currentLayer
           let n = 0
-          for (const row of scopedRows(t, scope, layer)) if (matchesAll(row, where)) n++
+          const found = candidates(t, scope, layer, where)
+          for (const row of found.rows) if (matchesAll(row, found.where)) n++
           return n
         }),
       subtree: (model, scope, prefix, query) =>
@@ -410,7 +436,8 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           const where: Array<Condition> = [...query.where, { field: t.hierarchy.path, op: "startsWith", value: prefix }]
           if (query.maxDepth !== undefined) where.push({ field: t.hierarchy.depth, op: "lte", value: query.maxDepth })
           const storeQuery: StoreQuery = { ...query, where }
-          return runQuery(scopedRows(t, scope, layer), storeQuery)
+          const found = candidates(t, scope, layer, where)
+          return runQuery(found.rows, { ...storeQuery, where: found.where })
         }),
       rewritePrefix: (model, scope, rewrite) =>
         Effect.flatMap(table(model.name), (t) => {
@@ -420,7 +447,8 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           }
           return writing((layer) => {
             const targets: Array<Row> = []
-            for (const row of scopedRows(t, scope, layer)) {
+            const subtree: ReadonlyArray<Condition> = [{ field: hierarchy.path, op: "startsWith", value: rewrite.from }]
+            for (const row of candidates(t, scope, layer, subtree).rows) {
               const path = row[hierarchy.path]
               if (typeof path === "string" && path.startsWith(rewrite.from) && path !== rewrite.from) targets.push(row)
             }
@@ -444,14 +472,19 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       changesSince: (accountId, after, limit) =>
         Effect.gen(function* () {
           const layer = yield* currentLayer
-          const merged = new Map(committed.changes)
+          // The layers' changes (the topmost wins) shadow the committed ones of the same records.
+          const layered = new Map<string, Change>()
           const stack: Array<TxLayer> = []
           for (let l = layer; l !== undefined; l = l.below) stack.unshift(l)
-          for (const l of stack) for (const [key, change] of l.changes) merged.set(key, change)
+          for (const l of stack) for (const [key, change] of l.changes) layered.set(key, change)
           const out: Array<Change> = []
-          for (const change of merged.values()) {
-            if (change.seq > after && (change.accountId === accountId || change.accountId === null)) out.push(change)
+          const wanted = (change: Change) => change.seq > after && (change.accountId === accountId || change.accountId === null)
+          for (const partition of [accountId, null] as const) {
+            for (const [key, change] of committed.changesByAccount.get(partition) ?? []) {
+              if (!layered.has(key) && wanted(change)) out.push(change)
+            }
           }
+          for (const change of layered.values()) if (wanted(change)) out.push(change)
           out.sort((a, b) => a.seq - b.seq)
           return out.slice(0, limit)
         }),
@@ -459,7 +492,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       inspect: (model) =>
         Effect.map(table(model.name), (t) => {
           const rows: Array<InspectedRow> = []
-          for (const entry of t.rows.values()) rows.push({ row: structuredClone(entry.row), seq: entry.seq })
+          for (const entry of t.data.rows.values()) rows.push({ row: structuredClone(entry.row), seq: entry.seq })
           rows.sort((a, b) => compareRows(a.row, b.row, [{ field: "id", direction: "asc" }]))
           return rows
         })
