@@ -124,12 +124,16 @@ export class OrgUnits extends Context.Service<
     readonly get: (id: OrgUnitId) => Effect.Effect<OrgUnit, NotFound | Forbidden | StorageError, CurrentActor>
     /** Direct children, a page. */
     readonly children: (id: OrgUnitId, options?: ListOptions) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
-    /** Strict descendants (optionally down to `maxDepth` levels below), a page. */
+    /**
+     * Strict descendants (optionally down to `levels` levels below), a page. Without `orderBy` they
+     * come in path order (each unit before its own descendants), straight from the ordered path
+     * index; the selected fields then include `path`, which the cursor needs.
+     */
     readonly descendants: (
       id: OrgUnitId,
       options?: ListOptions & { readonly levels?: number }
     ) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
-    /** The unit and its descendants, a page. */
+    /** The unit and its descendants, a page (in path order unless `orderBy` says otherwise). */
     readonly hierarchy: (
       id: OrgUnitId,
       options?: ListOptions & { readonly levels?: number }
