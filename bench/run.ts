@@ -6,6 +6,7 @@
  *   npm run bench              # 50k pyramid, every store (PostgreSQL when DATABASE_URL is set)
  *   npm run bench -- --smoke   # 1k pyramid (CI)
  *   npm run bench -- --size 1M
+ *   npm run bench -- --no-ingest                # the pyramid figures only (no submission ingestion)
  *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
@@ -345,7 +346,7 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
 }
 
 // Submission ingestion (bench/ingest.ts): 10k generated submissions, 1k under --smoke.
-rows.push(...(await ingestBench({ count: smoke ? 1000 : 10_000, only, databaseUrl })))
+if (!args.includes("--no-ingest")) rows.push(...(await ingestBench({ count: smoke ? 1000 : 10_000, only, databaseUrl })))
 
 // IndexedDB in headless Chromium (bench/indexeddb.ts): the same pyramid, the SDK beside raw idb and Dexie.
 if (only === undefined || only.has("indexeddb")) rows.push(...(await indexedDbBench({ size, repeats })))

@@ -310,8 +310,17 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     return [scopeCondition(info, scope, stmt, selective), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
   }
 
-  const orderOf = (orderBy: ReadonlyArray<OrderBy>): string =>
-    orderBy.map((o) => `${quote(o.field)} ${o.direction === "asc" ? "ASC NULLS FIRST" : "DESC NULLS LAST"}`).join(", ")
+  /**
+   * ORDER BY with NULLs before any value ascending: the NULLS clause only for nullable columns,
+   * so that an ordered index (PostgreSQL's btrees keep NULLs last) still gives the order without a sort.
+   */
+  const orderOf = (info: TableInfo, orderBy: ReadonlyArray<OrderBy>): string =>
+    orderBy
+      .map((o) => {
+        const nullable = info.columns.find((c) => c.name === o.field)?.nullable !== false
+        return `${quote(o.field)} ${o.direction === "asc" ? (nullable ? "ASC NULLS FIRST" : "ASC") : nullable ? "DESC NULLS LAST" : "DESC"}`
+      })
+      .join(", ")
 
   /**
    * Rows strictly after a keyset position (absent values are the smallest). Parameters are added
@@ -344,7 +353,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       let where = whereOf(info, scope, [...query.where, ...extra], stmt)
       if (query.after !== undefined) where += ` AND ${keysetOf(info, query.orderBy, query.after, stmt)}`
       const text = `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${where}${
-        query.orderBy.length > 0 ? ` ORDER BY ${orderOf(query.orderBy)}` : ""
+        query.orderBy.length > 0 ? ` ORDER BY ${orderOf(info, query.orderBy)}` : ""
       }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
       const result = yield* runOrFail(text, stmt.params)
       return result.rows.map(rowDecoder(info, columns))
