@@ -89,6 +89,11 @@ const storedRows = (accountId: string, versionId: string) =>
     code: "",
     location: unit.location === undefined ? null : JSON.stringify({ type: "Point", coordinates: unit.location }),
     nameKey: unit.name.toLowerCase(),
+    // The bounding box the SDK derives from the location (a point's box is the point).
+    bboxWest: unit.location?.[0] ?? null,
+    bboxSouth: unit.location?.[1] ?? null,
+    bboxEast: unit.location?.[0] ?? null,
+    bboxNorth: unit.location?.[1] ?? null,
     seq: 0
   }))
 
@@ -130,9 +135,23 @@ const postgresBaseline = (
         const chunk = rowsToInsert.slice(i, i + 10_000)
         const column = <K extends keyof (typeof chunk)[number]>(key: K) => chunk.map((row) => row[key])
         await client.query(
-          `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", _seq)
-           SELECT id, a, 1, 0, 0, n, false, 'VALID', v, p, pa, d, '{}'::jsonb, '', l::jsonb, k, 0 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[]) AS t(id, a, n, v, p, pa, d, l, k)`,
-          [column("id"), column("accountId"), column("name"), column("versionId"), column("parentId"), column("path"), column("depth"), column("location"), column("nameKey")]
+          `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", "bboxWest", "bboxSouth", "bboxEast", "bboxNorth", _seq)
+           SELECT id, a, 1, 0, 0, n, false, 'VALID', v, p, pa, d, '{}'::jsonb, '', l::jsonb, k, w, s, e, nn, 0 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::float8[], $11::float8[], $12::float8[], $13::float8[]) AS t(id, a, n, v, p, pa, d, l, k, w, s, e, nn)`,
+          [
+            column("id"),
+            column("accountId"),
+            column("name"),
+            column("versionId"),
+            column("parentId"),
+            column("path"),
+            column("depth"),
+            column("location"),
+            column("nameKey"),
+            column("bboxWest"),
+            column("bboxSouth"),
+            column("bboxEast"),
+            column("bboxNorth")
+          ]
         )
       }
     }),
@@ -174,7 +193,7 @@ const targets: Array<Target> = [
       raw.pragma("synchronous = NORMAL")
       const sdk = new Database(sqliteFile, { readonly: true })
       const insert = raw.prepare(
-        `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", _seq) VALUES (@id, @accountId, @version, @createdAt, @updatedAt, @name, 0, @validationStatus, @versionId, @parentId, @path, @depth, @extraFields, @code, @location, @nameKey, @seq)`
+        `INSERT INTO "OrgUnit" (id, "accountId", version, "createdAt", "updatedAt", name, custom, "validationStatus", "versionId", "parentId", path, depth, "extraFields", code, location, "nameKey", "bboxWest", "bboxSouth", "bboxEast", "bboxNorth", _seq) VALUES (@id, @accountId, @version, @createdAt, @updatedAt, @name, 0, @validationStatus, @versionId, @parentId, @path, @depth, @extraFields, @code, @location, @nameKey, @bboxWest, @bboxSouth, @bboxEast, @bboxNorth, @seq)`
       )
       const select = sdk.prepare(`SELECT id, name FROM "OrgUnit" WHERE path >= ? AND path < ? AND path <> ?`)
       const rewrite = raw.prepare(`UPDATE "OrgUnit" SET path = ? || substr(path, ?), depth = depth + ?, version = version + 1 WHERE path >= ? AND path < ?`)

@@ -6,12 +6,12 @@
  * side that runs the same refinements directly.
  *
  * It only ever says "certainly valid": a record it does not accept (or a node kind it does not
- * know, such as a declaration like `Date`, a recursive or template-literal schema) goes through
+ * know, such as a declaration other than `Date`, or a template-literal schema) goes through
  * the full Schema validation, which gives the precise `ValidationError`. So it may be conservative,
  * never more lenient: every refinement attached to a node is run.
  * @module
  */
-import { SchemaAST } from "effect"
+import { Schema, SchemaAST } from "effect"
 
 /** A compiled predicate: `true` when the value is certainly valid. */
 export type FastCheck = (value: unknown) => boolean
@@ -34,9 +34,27 @@ const refinementsOf = (ast: SchemaAST.AST): ((value: unknown) => boolean) | unde
   }
 }
 
+/** The run function every `Schema.Date` declaration shares (refined ones included). */
+const DATE_RUN = (Schema.Date.ast as SchemaAST.Declaration).run
+
+/** Compiled tests, per node: recursive schemas meet their own node again through `Suspend`. */
+const compiled = new WeakMap<SchemaAST.AST, FastCheck | null>()
+
 /** The node's own test (without refinements), or `undefined` for node kinds not handled here. */
 const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => {
   switch (ast._tag) {
+    case "Declaration":
+      // Only `Date` (a valid one: an invalid Date takes the full path).
+      if (ast.run !== DATE_RUN || ast.typeParameters.length > 0) return undefined
+      return (value) => value instanceof Date && !Number.isNaN(value.getTime())
+    case "Suspend": {
+      // Resolved on first use, so a schema that contains itself compiles.
+      let resolved: FastCheck | null | undefined
+      return (value) => {
+        if (resolved === undefined) resolved = fastCheckOf(ast.thunk(), closed) ?? null
+        return resolved !== null && resolved(value)
+      }
+    }
     case "String":
       return (value) => typeof value === "string"
     case "Number":
@@ -57,14 +75,47 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
       return (value) => checks.some((check) => check(value))
     }
     case "Arrays": {
-      if (ast.elements.length > 0 || ast.rest.length !== 1) return undefined
-      const item = ast.rest[0]
-      const check = item === undefined ? undefined : fastCheckOf(item, closed)
-      if (check === undefined) return undefined
-      return (value) => Array.isArray(value) && value.every((element) => check(element))
+      // Leading elements (a tuple, trailing ones optional) then at most one rest type.
+      if (ast.rest.length > 1) return undefined
+      const elements: Array<readonly [FastCheck, boolean]> = []
+      for (const element of ast.elements) {
+        const check = fastCheckOf(element, closed)
+        if (check === undefined) return undefined
+        elements.push([check, SchemaAST.isOptional(element)])
+      }
+      const restType = ast.rest[0]
+      const rest = restType === undefined ? undefined : fastCheckOf(restType, closed)
+      if (restType !== undefined && rest === undefined) return undefined
+      const required = elements.filter(([, optional]) => !optional).length
+      return (value) => {
+        if (!Array.isArray(value) || value.length < required) return false
+        if (rest === undefined && value.length > elements.length) return false
+        for (let i = 0; i < value.length; i++) {
+          const element = elements[i]
+          const check = element === undefined ? rest : element[0]
+          if (check === undefined || !check(value[i])) return false
+        }
+        return true
+      }
     }
     case "Objects": {
-      if (ast.indexSignatures.length > 0) return undefined
+      if (ast.indexSignatures.length > 1) return undefined
+      // A string-keyed record (`Record<string, V>`): every own key's value is a V.
+      const index = ast.indexSignatures[0]
+      let indexCheck: FastCheck | undefined
+      if (index !== undefined) {
+        if (index.parameter._tag !== "String" || (index.parameter.checks?.length ?? 0) > 0 || ast.propertySignatures.length > 0) return undefined
+        indexCheck = fastCheckOf(index.type, closed)
+        if (indexCheck === undefined) return undefined
+      }
+      if (indexCheck !== undefined) {
+        const valueCheck = indexCheck
+        return (value) => {
+          if (typeof value !== "object" || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false
+          for (const key of Object.keys(value)) if (!valueCheck((value as Record<string, unknown>)[key])) return false
+          return Object.getOwnPropertySymbols(value).length === 0
+        }
+      }
       const properties: Array<readonly [PropertyKey, FastCheck, boolean]> = []
       for (const property of ast.propertySignatures) {
         const check = fastCheckOf(property.type, closed)
@@ -97,11 +148,16 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
  * make a struct "not certainly valid" (as `onExcessProperty: "error"` would reject them).
  */
 export const fastCheckOf = (ast: SchemaAST.AST, closed = true): FastCheck | undefined => {
-  if (ast.encoding !== undefined) return undefined
-  const shape = shapeOf(ast, closed)
-  if (shape === undefined) return undefined
-  const refinements = refinementsOf(ast)
-  return refinements === undefined ? shape : (value) => shape(value) && refinements(value)
+  const known = compiled.get(ast)
+  if (known !== undefined) return known ?? undefined
+  let result: FastCheck | undefined
+  if (ast.encoding === undefined) {
+    const shape = shapeOf(ast, closed)
+    const refinements = shape === undefined ? undefined : refinementsOf(ast)
+    result = shape === undefined ? undefined : refinements === undefined ? shape : (value) => shape(value) && refinements(value)
+  }
+  compiled.set(ast, result ?? null)
+  return result
 }
 
 /**
