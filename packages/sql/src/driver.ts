@@ -236,7 +236,14 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement, unindexed = false): string =>
     info.scope === "global" || scope.allAccounts === true
       ? "TRUE"
-      : `${unindexed && dialect.name === "sqlite" ? "+" : ""}${quote("accountId")} = ${stmt.param(scope.accountId)}`
+      : unindexed
+        ? // With an id or path condition at hand, the account test must not steer the planner to the
+          // account's index (a whole account's rows): SQLite's unary + and PostgreSQL's no-op
+          // concatenation keep that index out of the plan, even with stale statistics after an import.
+          dialect.name === "sqlite"
+          ? `+${quote("accountId")} = ${stmt.param(scope.accountId)}`
+          : `(${quote("accountId")} || '') = ${stmt.param(scope.accountId)}`
+        : `${quote("accountId")} = ${stmt.param(scope.accountId)}`
 
   // --- conditions, order, keyset -------------------------------------------------------------------
   /** How values appear in SQL: bound parameters (queries) or literals (partial index predicates). */
@@ -538,9 +545,9 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
                   return `${quote(c.name)} = ${c.kind === "json" ? dialect.jsonPlaceholder(p) : p}`
                 })
               sets.push(`${quote(SEQ)} = ${stmt.param(seq)}`)
-              text = `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt)} AND ${quote("version")} = ${stmt.param(op.expectedVersion)}`
+              text = `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)} AND ${quote("version")} = ${stmt.param(op.expectedVersion)}`
             } else {
-              text = `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt)}${
+              text = `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}${
                 op.expectedVersion === undefined ? "" : ` AND ${quote("version")} = ${stmt.param(op.expectedVersion)}`
               } RETURNING ${quote("version")}`
             }
@@ -550,7 +557,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
             } else if (op.kind === "update" ? Number(result.value.numAffectedRows ?? 0n) === 0 : result.value.rows.length === 0) {
               const probe = new Statement(dialect)
               const current = yield* runOrFail(
-                `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${probe.param(id)} AND ${scopeCondition(info, scope, probe)}`,
+                `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${probe.param(id)} AND ${scopeCondition(info, scope, probe, true)}`,
                 probe.params
               )
               const row = current.rows[0]
@@ -712,7 +719,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           Effect.gen(function* () {
             const path = quote(hierarchy.path)
             const countStmt = new Statement(dialect)
-            const range = `${scopeCondition(info, scope, countStmt)} AND ${prefixCondition(path, rewrite.from, parameters(countStmt))} AND ${path} <> ${countStmt.param(rewrite.from)}`
+            const range = `${scopeCondition(info, scope, countStmt, true)} AND ${prefixCondition(path, rewrite.from, parameters(countStmt))} AND ${path} <> ${countStmt.param(rewrite.from)}`
             const counted = yield* runOrFail(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${range}`, countStmt.params)
             const n = Number(counted.rows[0]?.["n"] ?? 0)
             if (n === 0) return 0
@@ -723,7 +730,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
             const delta = `CAST(${stmt.param(rewrite.depthDelta)} AS INTEGER)`
             const updatedAt = `CAST(${stmt.param(rewrite.updatedAt)} AS BIGINT)`
             const base = `CAST(${stmt.param(first - 1)} AS BIGINT)`
-            const innerRange = `${scopeCondition(info, scope, stmt)} AND ${prefixCondition(path, rewrite.from, parameters(stmt))} AND ${path} <> ${stmt.param(rewrite.from)}`
+            const innerRange = `${scopeCondition(info, scope, stmt, true)} AND ${prefixCondition(path, rewrite.from, parameters(stmt))} AND ${path} <> ${stmt.param(rewrite.from)}`
             const t = quote(info.name)
             yield* runOrFail(
               `UPDATE ${t} SET ${path} = ${to} || substr(${t}.${path}, ${fromLength} + 1), ${quote(hierarchy.depth)} = ${t}.${quote(hierarchy.depth)} + ${delta}, ` +
@@ -754,7 +761,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         if (ids.length === 0) return
         const stmt = new Statement(dialect)
         yield* runOrFail(
-          `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt)} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`,
+          `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, true)} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`,
           stmt.params
         )
       }),
