@@ -1,9 +1,11 @@
 /**
  * Submission ingestion: N generated ODK submissions (10k; 1k under --smoke) ingested one by one
  * through `Instances.ingest` (XML parse and flatten, form version lookup, device get-or-create,
- * correlation counter, the submission, its audit entry, one transaction each) per store, beside
- * the XML parser alone (`parseSubmission` + `flattenSubmission` with the version's filter) on the
- * same documents. The ratio is parser time / ingest time: the share of ingestion the XML takes.
+ * correlation counter, the submission, its audit entry, one transaction each) per store, then the
+ * same documents in a fresh account through `Instances.ingestMany` in calls of 500 (the reads
+ * made once per call, the new submissions written in one transaction per call), beside the XML
+ * parser alone (`parseSubmission` + `flattenSubmission` with the version's filter) on the same
+ * documents. The ratio is parser time / ingest time: the share of ingestion the XML takes.
  *
  * Run alone: `node bench/ingest.ts [--smoke] [--stores memory,sqlite]`; `npm run bench` runs it too.
  */
@@ -119,6 +121,9 @@ interface Target {
 
 const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 0)} ms`
 
+/** Uploads per `ingestMany` call (one chunk: one transaction). */
+const BATCH = 500
+
 /**
  * Runs the ingestion bench on each store (PostgreSQL when `databaseUrl` is set; `only` filters by
  * store name) and returns its table rows.
@@ -173,25 +178,28 @@ export const ingestBench = async (options: {
   try {
     for (const target of targets.filter((t) => options.only === undefined || options.only.has(t.name.split(" ")[0] ?? t.name))) {
       const app = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, BlobStore.memory()).pipe(Layer.provideMerge(target.store())))
-      const { accountId, formId, orgUnitId } = await app.runPromise(
-        Effect.gen(function* () {
-          const { account, version } = yield* (yield* Accounts).setup({ name: `bench ingest ${target.name} ${uuidv7()}` })
-          const repos = yield* Repos
-          const form = yield* repos.insert(FormModel, account.id, {
-            name: "Household visit",
-            uuid: uuidv7(),
-            correlatable: true,
-            singlePerPeriod: false,
-            derived: false,
-            changeRequestMode: "CR_MODE_NONE",
-            locationField: "gps"
+      /** A fresh account with the form, its version and an org unit. */
+      const setup = () =>
+        app.runPromise(
+          Effect.gen(function* () {
+            const { account, version } = yield* (yield* Accounts).setup({ name: `bench ingest ${target.name} ${uuidv7()}` })
+            const repos = yield* Repos
+            const form = yield* repos.insert(FormModel, account.id, {
+              name: "Household visit",
+              uuid: uuidv7(),
+              correlatable: true,
+              singlePerPeriod: false,
+              derived: false,
+              changeRequestMode: "CR_MODE_NONE",
+              locationField: "gps"
+            })
+            const file = yield* (yield* BlobStore).put(new TextEncoder().encode("<h:html/>"), { mediaType: "text/xml" })
+            yield* repos.insert(FormVersionModel, account.id, { formId: form.id, file, md5: "", versionId: VERSION, formDescriptor: DESCRIPTOR as never })
+            const unit = yield* (yield* OrgUnits).create({ name: "Facility", versionId: version.id }).pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
+            return { accountId: account.id, formId: form.id as FormId, orgUnitId: unit.id as OrgUnitId }
           })
-          const file = yield* (yield* BlobStore).put(new TextEncoder().encode("<h:html/>"), { mediaType: "text/xml" })
-          yield* repos.insert(FormVersionModel, account.id, { formId: form.id, file, md5: "", versionId: VERSION, formDescriptor: DESCRIPTOR as never })
-          const unit = yield* (yield* OrgUnits).create({ name: "Facility", versionId: version.id }).pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
-          return { accountId: account.id, formId: form.id as FormId, orgUnitId: unit.id as OrgUnitId }
-        })
-      )
+        )
+      const { accountId, formId, orgUnitId } = await setup()
       const actor = Actor.system(accountId)
       const createdAt = new Date("2024-05-10T12:00:00Z")
       const start = performance.now()
@@ -210,6 +218,32 @@ export const ingestBench = async (options: {
         sdk: `${ms(ingestTime)} (${Math.round((documents.length / ingestTime) * 1000)}/s)`,
         raw: `${ms(parseTime)} (${Math.round((documents.length / parseTime) * 1000)}/s)`,
         ratio: (parseTime / ingestTime).toFixed(2),
+        "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
+      })
+      // The same documents in a fresh account, through ingestMany in calls of BATCH.
+      const fresh = await setup()
+      const batchStart = performance.now()
+      let created = 0
+      for (let from = 0; from < bytes.length; from += BATCH) {
+        const items = await app.runPromise(
+          Effect.flatMap(Effect.service(Instances), (instances) =>
+            instances.ingestMany(bytes.slice(from, from + BATCH).map((xml) => ({ xml, formId: fresh.formId, orgUnitId: fresh.orgUnitId, createdAt })))
+          ).pipe(Effect.provideService(CurrentActor, Actor.system(fresh.accountId)))
+        )
+        for (const item of items) {
+          if (item._tag === "Failed") throw new Error(`ingestMany refused item ${from + item.index}: ${item.error.message}`)
+          if (item.value.outcome === "created") created += 1
+        }
+      }
+      const batchTime = performance.now() - batchStart
+      if (created !== documents.length) throw new Error(`ingestMany created ${created} of ${documents.length} submissions`)
+      sampleRss()
+      rows.push({
+        work: `ingest ${documents.length} submissions with ingestMany, ${BATCH} a call (XML parse + store), vs parse + flatten alone`,
+        adapter: target.name,
+        sdk: `${ms(batchTime)} (${Math.round((documents.length / batchTime) * 1000)}/s)`,
+        raw: `${ms(parseTime)} (${Math.round((documents.length / parseTime) * 1000)}/s)`,
+        ratio: (parseTime / batchTime).toFixed(2),
         "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
       })
       await app.dispose()

@@ -151,7 +151,7 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const matchingKeys = ["run", "validate"] as const
   const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const
   const formVersionKeys = ["create", "preview", "update", "get", "find", "list", "latest"] as const
-  const instanceKeys = ["ingest", "get", "files", "list", "status", "countsByStatus", "softDelete", "restore", "lock", "unlock", "locks", "canModify"] as const
+  const instanceKeys = ["ingest", "ingestMany", "get", "files", "list", "status", "countsByStatus", "softDelete", "restore", "lock", "unlock", "locks", "canModify"] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],

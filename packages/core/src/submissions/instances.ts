@@ -13,6 +13,10 @@
  * cares collects them by comparing its blob keys with the `file` references of `Instance` and
  * `InstanceFile` records.
  *
+ * {@link Instances.ingestMany} ingests many uploads with the outcomes ingesting them one by one
+ * gives, reading what the checks need once per batch and writing a batch's new submissions in one
+ * transaction.
+ *
  * Differences from IASO, on purpose:
  * - The submission's identity is its ODK instance id: re-sending the same content is a no-op
  *   answering the stored submission; the same id with other content is a `Conflict` (IASO skips
@@ -47,10 +51,10 @@ import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { DeviceModel, DeviceProjectModel, type Device } from "../devices/devices.ts"
 import type { DescriptorNode } from "../forms/descriptor.ts"
 import { type Form, FormModel } from "../forms/form.ts"
-import { FormVersionModel } from "../forms/form-version.ts"
+import { type FormVersion, FormVersionModel } from "../forms/form-version.ts"
 import { isPeriodAllowed, parsePeriod } from "../forms/periods.ts"
 import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "../registry/org-unit.ts"
-import { audit, Repos } from "../services.ts"
+import { audit, publicEncoding, Repos } from "../services.ts"
 import { type BlobRef, BlobStore, sha256Hex } from "../shared/blob.ts"
 import { accuracyOf, type DecimalString } from "../shared/decimal.ts"
 import type { DeviceId, FormId, FormVersionId, InstanceId, InstanceLockId, OrgUnitId, ProjectId } from "../shared/entity-ids.ts"
@@ -58,7 +62,18 @@ import { Conflict, Forbidden, NotFound, StorageError, ValidationError } from "..
 import type { GeoPoint } from "../shared/geometry.ts"
 import type { JsonObject, JsonValue } from "../shared/json.ts"
 import type { Condition } from "../shared/query.ts"
-import { allPages, type FieldCondition, type ListOptions, type Repositories, type ResultPage, type WriteError } from "../shared/repository.ts"
+import type { AnyModel } from "../shared/model.ts"
+import {
+  allPages,
+  type BulkResult,
+  codecOf,
+  type FieldCondition,
+  type ListOptions,
+  type Repositories,
+  type ResultPage,
+  type WriteError
+} from "../shared/repository.ts"
+import { compareCodePoints } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
@@ -74,7 +89,7 @@ import {
   SUBMISSION_PERMISSIONS
 } from "./instance.ts"
 import { flattenSubmission, parseSubmission, stripUuidPrefix, type SubmissionDocument, type SubmissionFilter, submissionFilter } from "./odk-xml.ts"
-import { nextSequenceValue } from "./sequence.ts"
+import { nextSequenceValue, reserveSequenceValues } from "./sequence.ts"
 
 /** Audit source of ingestion (IASO's source for the form upload). */
 export const INGEST_SOURCE = "SYNC FORM UPLOAD"
@@ -141,6 +156,14 @@ export interface IngestResult {
   readonly files: ReadonlyArray<InstanceFile>
 }
 
+/**
+ * One upload's outcome in {@link Instances.ingestMany} (the shape of a bulk write's items): its
+ * result, or the error `ingest` would have failed with. `index` is its position in the inputs.
+ */
+export type IngestItem =
+  | { readonly _tag: "Ok"; readonly index: number; readonly value: IngestResult }
+  | { readonly _tag: "Failed"; readonly index: number; readonly error: IngestError }
+
 /** Filters of {@link Instances.list} and {@link Instances.countsByStatus}. */
 export interface InstanceSearch {
   readonly formId?: FormId
@@ -184,6 +207,25 @@ export class Instances extends Context.Service<
      * transaction, after the bytes are in the {@link BlobStore}.
      */
     readonly ingest: (input: SubmissionInput) => Effect.Effect<IngestResult, IngestError, CurrentActor | BlobStore>
+    /**
+     * Ingests many uploads, with the result each would have had from {@link ingest} called on
+     * the items one after another, in order (a later item sees what an earlier one stored: a
+     * re-send of it is `unchanged`, an edit of it `edited`), in fewer store round trips. Items are
+     * taken in chunks of {@link INGEST_BATCH}; in a chunk, the reads are made once (forms,
+     * versions, projects, org units, the stored submissions the instance ids name), and the new
+     * submissions are written together in one transaction: their devices (found or created, with
+     * their project links), one advance of the correlation counter, the submissions, their files
+     * and their audit entries. Their bytes go to the {@link BlobStore} before that transaction.
+     *
+     * An item that fails its checks fails alone (its item is `Failed` with the error `ingest`
+     * gives) and stores nothing. Edits of stored submissions, and items naming an instance id an
+     * earlier item of the chunk named, are ingested alone (each in its own transaction) after the
+     * chunk's new submissions. When the chunk's transaction fails (a write refused, a concurrent
+     * writer), it stores nothing and its items are ingested alone, one by one, in order, so
+     * each still gets the outcome `ingest` gives it. Correlation counter values follow the order
+     * in which submissions are written. The whole never fails: every item has its outcome.
+     */
+    readonly ingestMany: (inputs: ReadonlyArray<SubmissionInput>) => Effect.Effect<ReadonlyArray<IngestItem>, never, CurrentActor | BlobStore>
     /** One submission the actor may see (restricted actors: under their org units). */
     readonly get: (id: InstanceId) => Effect.Effect<Instance, InstanceReadError, CurrentActor>
     /** A submission's files (not deleted). */
@@ -295,12 +337,23 @@ const utcDay = (date: Date): string => date.toISOString().slice(0, 10)
 
 const isValidDate = (date: unknown): date is Date => date instanceof Date && Number.isFinite(date.getTime())
 
-/** A bounded cache of the filters of form versions (keyed by version record id and record version). */
+/**
+ * The filters of form versions, compiled once: a small LRU keyed by the version record's id,
+ * creation time and record version. A form version's descriptor never changes (only its start and
+ * end periods do), and any change gives the record a new version, so a changed record is never
+ * answered from the cache; the creation time tells a record deleted and created again with the
+ * same id apart.
+ */
 const filters = new Map<string, SubmissionFilter>()
-const filterOf = (id: string, recordVersion: number, descriptor: DescriptorNode): SubmissionFilter => {
-  const key = `${id}:${recordVersion}`
+const filterOf = (id: string, createdAt: Date | undefined, recordVersion: number, descriptor: DescriptorNode): SubmissionFilter => {
+  const key = `${id}:${createdAt?.getTime() ?? ""}:${recordVersion}`
   const cached = filters.get(key)
-  if (cached !== undefined) return cached
+  if (cached !== undefined) {
+    // Most recently used last.
+    filters.delete(key)
+    filters.set(key, cached)
+    return cached
+  }
   const filter = submissionFilter(descriptor)
   if (filters.size >= 256) {
     const oldest = filters.keys().next()
@@ -315,10 +368,72 @@ const filterOf = (id: string, recordVersion: number, descriptor: DescriptorNode)
 // -----------------------------------------------------------------------------
 
 type Decision =
-  | { readonly kind: "unchanged"; readonly instance: Instance }
+  | { readonly kind: "unchanged"; readonly instance: Instance; readonly files?: ReadonlyArray<InstanceFile> }
   | { readonly kind: "conflict"; readonly error: Conflict }
   | { readonly kind: "new" }
   | { readonly kind: "edit"; readonly target: Instance }
+
+/** A location and its accuracy, from the form's location field or the metadata sent beside the XML. */
+type Place = { readonly location: GeoPoint; readonly accuracy?: DecimalString }
+
+/** A form version as ingestion uses it: its id and the filter of its descriptor. */
+interface VersionEntry {
+  readonly id: FormVersionId
+  readonly filter: SubmissionFilter | undefined
+}
+
+/**
+ * The reads the checks of an upload need: straight from the store for one upload, answered from
+ * reads made once for the whole batch by {@link Instances.ingestMany}.
+ */
+interface Lookups {
+  readonly form: (id: FormId) => Effect.Effect<Form, NotFound | StorageError>
+  readonly version: (form: Form, versionId: string) => Effect.Effect<VersionEntry | undefined, StorageError>
+  readonly project: (id: ProjectId) => Effect.Effect<unknown, NotFound | StorageError>
+  readonly paths: Effect.Effect<ReadonlyArray<string> | undefined, StorageError>
+  readonly unit: (id: OrgUnitId) => Effect.Effect<OrgUnit, NotFound | StorageError>
+  /** The org units these reads have read so far, by id (not read again to check access to a stored submission). */
+  readonly units: ReadonlyMap<string, OrgUnit>
+}
+
+/** An upload that passed its checks: everything its writes need. */
+interface Prepared {
+  readonly input: SubmissionInput
+  readonly form: Form
+  readonly version: VersionEntry | undefined
+  readonly json: JsonObject
+  readonly incomingId: string
+  readonly deprecatedId: string | undefined
+  readonly period: { readonly value?: string; readonly outside: boolean }
+  /** The paths of the actor's org-unit roots (`undefined`: unrestricted). */
+  readonly paths: ReadonlyArray<string> | undefined
+  /** Org units read by the checks, by id. */
+  readonly units: ReadonlyMap<string, OrgUnit>
+  readonly place: Place | undefined
+  readonly imei: string | undefined
+  readonly attachments: ReadonlyArray<SubmissionAttachment>
+  readonly hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>
+}
+
+/** The stored bytes of an upload: its XML and each attachment, in order. */
+interface StoredBytes {
+  readonly xml: BlobRef
+  readonly files: ReadonlyArray<BlobRef>
+}
+
+/** A change to record in the audit trail. */
+interface AuditChange {
+  readonly model: AnyModel
+  readonly id: string
+  readonly before?: unknown
+  readonly after?: unknown
+}
+
+/** Values of one `in` condition (well under every adapter's bound-parameter limit). */
+const IN_CHUNK = 500
+
+/** Uploads {@link Instances.ingestMany} writes in one transaction at most. */
+export const INGEST_BATCH = 500
 
 /** Maps the write errors a service does not expect to defects, and races to retryable storage errors. */
 const narrowWrite = <A>(effect: Effect.Effect<A, WriteError | StorageError>): Effect.Effect<A, ValidationError | StorageError> =>
@@ -350,12 +465,15 @@ const makeInstances = (repos: Repositories) => {
 
   const reaches = (paths: ReadonlyArray<string> | undefined, unit: OrgUnit): boolean => paths === undefined || paths.some((path) => unit.path.startsWith(path))
 
-  /** Whether the actor sees a submission: unrestricted actors see all; restricted ones those under their org units. */
-  const sees = (actor: Actor, paths: ReadonlyArray<string> | undefined, instance: Instance) =>
+  /**
+   * Whether the actor sees a submission: unrestricted actors see all; restricted ones those under
+   * their org units. `known`: org units the caller has just read (not read again).
+   */
+  const sees = (actor: Actor, paths: ReadonlyArray<string> | undefined, instance: Instance, known?: ReadonlyMap<string, OrgUnit>) =>
     Effect.gen(function* () {
       if (paths === undefined) return true
       if (instance.orgUnitId === undefined) return false
-      const [unit] = yield* repos.getMany(OrgUnitModel, actor.accountId, [instance.orgUnitId])
+      const [unit] = known?.has(instance.orgUnitId) === true ? [known.get(instance.orgUnitId)] : yield* repos.getMany(OrgUnitModel, actor.accountId, [instance.orgUnitId])
       return unit !== undefined && reaches(paths, unit)
     })
 
@@ -407,15 +525,46 @@ const makeInstances = (repos: Repositories) => {
   // Lookups
   // ---------------------------------------------------------------------------
 
-  const findBy = (accountId: string, field: "currentUuid" | "uuid", value: string) =>
-    Effect.map(
-      orDieValidation(repos.list(InstanceModel, accountId, { where: [{ field, op: "eq", value }], limit: 1 })),
-      (page) => page.items[0] as Instance | undefined
-    )
+  /** Stored submissions whose `field` is one of `values` (a unique field: one submission per value at most), by that value. */
+  const instancesWhere = (accountId: string, field: "currentUuid" | "uuid", values: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      const found = new Map<string, Instance>()
+      for (let start = 0; start < values.length; start += IN_CHUNK) {
+        const chunk = values.slice(start, start + IN_CHUNK)
+        // One value (a single upload): an equality, the cheapest lookup on every store.
+        const condition: FieldCondition = chunk.length === 1 ? { field, op: "eq", value: chunk[0] } : { field, op: "in", value: chunk }
+        const page = yield* orDieValidation(repos.list(InstanceModel, accountId, { where: [condition], limit: chunk.length }))
+        for (const item of page.items) {
+          const instance = item as Instance
+          const key = instance[field]
+          if (key !== undefined) found.set(key, instance)
+        }
+      }
+      return found
+    })
 
-  /** The submission whose current instance id, else whose first uuid, is `id`. */
-  const findByInstanceId = (accountId: string, id: string) =>
-    Effect.flatMap(findBy(accountId, "currentUuid", id), (found) => (found !== undefined ? Effect.succeed(found) : findBy(accountId, "uuid", id)))
+  /**
+   * The stored submissions named by instance ids: an id names the submission whose current
+   * instance id it is, else the one whose first uuid it is. Two queries at most (`in` lists), the
+   * second left out when `enough` is found by the first.
+   */
+  const instancesByIds = (accountId: string, ids: ReadonlyArray<string>, enough?: string) =>
+    Effect.gen(function* () {
+      const wanted = [...new Set(ids)]
+      const byCurrent = yield* instancesWhere(accountId, "currentUuid", wanted)
+      const byUuid =
+        enough !== undefined && byCurrent.has(enough)
+          ? new Map<string, Instance>()
+          : yield* instancesWhere(
+              accountId,
+              "uuid",
+              wanted.filter((id) => !byCurrent.has(id))
+            )
+      return (id: string): Instance | undefined => byCurrent.get(id) ?? byUuid.get(id)
+    })
+
+  /** Whether an instance id can be compared with stored ones (text without U+0000). */
+  const comparableId = (id: string): boolean => !(codecOf(InstanceModel).encodeValue("uuid", id) instanceof ValidationError)
 
   const currentId = (instance: Instance): string | undefined => instance.currentUuid ?? instance.uuid
 
@@ -439,14 +588,13 @@ const makeInstances = (repos: Repositories) => {
       .sort()
       .join("\u0001")
 
-  /** Whether the submission's stored content (answers and files) is the incoming one. */
+  /** The submission's files when its stored content (answers and files) is the incoming one, else `undefined`. */
   const sameContent = (accountId: string, instance: Instance, json: JsonObject, hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>) =>
     Effect.gen(function* () {
-      if (canonical(instance.json) !== canonical(json)) return false
+      if (canonical(instance.json) !== canonical(json)) return undefined
       const files = yield* liveFiles(accountId, instance.id)
-      return (
-        fileSignature(files.map((file) => ({ name: file.name ?? "", sha256: file.file?.sha256 ?? "" }))) === fileSignature(hashes)
-      )
+      const same = fileSignature(files.map((file) => ({ name: file.name ?? "", sha256: file.file?.sha256 ?? "" }))) === fileSignature(hashes)
+      return same ? files : undefined
     })
 
   /** Whether an earlier version of the submission (kept in its audit entries) had this instance id and these answers. */
@@ -477,34 +625,29 @@ const makeInstances = (repos: Repositories) => {
       return false
     })
 
-  /** What to do with an incoming submission, given what is stored. */
-  const decide = (
-    actor: Actor,
-    paths: ReadonlyArray<string> | undefined,
-    formId: string,
-    incomingId: string,
-    deprecatedId: string | undefined,
-    json: JsonObject,
-    hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>
-  ): Effect.Effect<Decision, Forbidden | StorageError> =>
+  /** What to do with an incoming submission, given what is stored (`find` answers the stored submission an instance id names). */
+  const decide = (actor: Actor, upload: Prepared, find: (id: string) => Instance | undefined): Effect.Effect<Decision, Forbidden | StorageError> =>
     Effect.gen(function* () {
+      const { paths, incomingId, deprecatedId, json, hashes } = upload
+      const formId = upload.form.id
       const hidden = (instance: Instance) => new Forbidden({ message: `the submission ${instance.uuid ?? instance.id} is outside your org units` })
-      const existing = yield* findByInstanceId(actor.accountId, incomingId)
+      const existing = find(incomingId)
       if (existing !== undefined) {
-        if (!(yield* sees(actor, paths, existing))) return yield* hidden(existing)
+        if (!(yield* sees(actor, paths, existing, upload.units))) return yield* hidden(existing)
         const conflict = (why: string): Decision => ({ kind: "conflict", error: new Conflict({ model: "Instance", id: existing.id, message: `submission uuid:${incomingId}: ${why}` }) })
         if (existing.formId !== formId) return conflict("already stored for another form")
         if (currentId(existing) === incomingId) {
-          return (yield* sameContent(actor.accountId, existing, json, hashes)) ? { kind: "unchanged", instance: existing } : conflict("already stored with other content")
+          const files = yield* sameContent(actor.accountId, existing, json, hashes)
+          return files !== undefined ? { kind: "unchanged", instance: existing, files } : conflict("already stored with other content")
         }
         return (yield* inHistory(actor.accountId, existing, incomingId, json))
           ? { kind: "unchanged", instance: existing }
           : conflict(`already stored, and since replaced by the edit uuid:${currentId(existing) ?? ""}`)
       }
       if (deprecatedId !== undefined) {
-        const target = yield* findByInstanceId(actor.accountId, deprecatedId)
+        const target = find(deprecatedId)
         if (target !== undefined) {
-          if (!(yield* sees(actor, paths, target))) return yield* hidden(target)
+          if (!(yield* sees(actor, paths, target, upload.units))) return yield* hidden(target)
           if (currentId(target) === deprecatedId) return { kind: "edit", target }
           // An intermediate edit re-sent (its id is neither the first nor the current one).
           if (yield* inHistory(actor.accountId, target, incomingId, json)) return { kind: "unchanged", instance: target }
@@ -519,6 +662,27 @@ const makeInstances = (repos: Repositories) => {
         }
       }
       return { kind: "new" }
+    })
+
+  /**
+   * What a decision answers without writing: the result of a re-send, the error of a conflict or
+   * of a caller's uuid that is not the submission's; `undefined` when the submission is written.
+   */
+  const settle = (
+    accountId: string,
+    upload: Prepared,
+    decision: Decision
+  ): Effect.Effect<IngestResult | undefined, Conflict | ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      if (decision.kind === "unchanged") {
+        return { outcome: "unchanged", instance: decision.instance, files: decision.files ?? (yield* liveFiles(accountId, decision.instance.id)) } as const
+      }
+      if (decision.kind === "conflict") return yield* decision.error
+      const { input, incomingId } = upload
+      if (input.uuid !== undefined && input.uuid !== incomingId && (decision.kind !== "edit" || decision.target.uuid !== input.uuid)) {
+        return yield* ValidationError.at(["uuid"], `the uuid ${input.uuid} differs from the submission's instance id uuid:${incomingId}`)
+      }
+      return undefined
     })
 
   // ---------------------------------------------------------------------------
@@ -539,28 +703,71 @@ const makeInstances = (repos: Repositories) => {
     return undefined
   }
 
-  /** The form version the document names, with its filter, if the form has it. */
-  const versionOf = (accountId: string, form: Form, document: SubmissionDocument) =>
-    Effect.gen(function* () {
-      const versionId = document.version
-      if (versionId === undefined || versionId.trim() === "") return undefined
-      const page = yield* orDieValidation(
-        repos.list(FormVersionModel, accountId, {
-          where: [
-            { field: "formId", op: "eq", value: form.id },
-            { field: "versionId", op: "eq", value: versionId }
-          ],
-          limit: 1
-        })
-      )
-      const version = page.items[0]
-      if (version === undefined || version.id === undefined) return undefined
-      const descriptor = version.formDescriptor as DescriptorNode | undefined
-      return {
-        id: version.id as FormVersionId,
-        filter: descriptor === undefined ? undefined : filterOf(version.id, version.version ?? 0, descriptor)
-      }
-    })
+  /** The input checked and its XML parsed: no store involved. */
+  const parseInput = (input: SubmissionInput): ValidationError | SubmissionDocument => {
+    const inputError = checkInput(input)
+    if (inputError !== undefined) return inputError
+    const parsed = parseSubmission(input.xml)
+    return Result.isFailure(parsed) ? parsed.failure : parsed.success
+  }
+
+  /** A form version as ingestion uses it: its id and the (cached) filter of its descriptor. */
+  const versionEntry = (version: Partial<FormVersion>): VersionEntry | undefined => {
+    if (version.id === undefined) return undefined
+    const descriptor = version.formDescriptor as DescriptorNode | undefined
+    return {
+      id: version.id,
+      filter: descriptor === undefined ? undefined : filterOf(version.id, version.createdAt, version.version ?? 0, descriptor)
+    }
+  }
+
+  /**
+   * The reads of one upload, straight from the store; for a restricted actor, its roots and the
+   * upload's org unit in one read.
+   */
+  const directLookups = (actor: Actor, input: SubmissionInput): Lookups => {
+    const units = new Map<string, OrgUnit>()
+    const asked = new Set<string>()
+    const paths: Effect.Effect<ReadonlyArray<string> | undefined, StorageError> =
+      actor.orgUnitRoots.length === 0
+        ? Effect.succeed(undefined)
+        : Effect.map(
+            repos.getMany(OrgUnitModel, actor.accountId, [...new Set([...actor.orgUnitRoots, ...(input.orgUnitId === undefined ? [] : [input.orgUnitId])])]),
+            (found) => {
+              for (const unit of found) units.set(unit.id, unit)
+              for (const id of actor.orgUnitRoots) asked.add(id)
+              if (input.orgUnitId !== undefined) asked.add(input.orgUnitId)
+              return actor.orgUnitRoots.flatMap((id) => {
+                const root = units.get(id)
+                return root === undefined ? [] : [root.path]
+              })
+            }
+          )
+    return {
+      form: (id) => repos.get(FormModel, actor.accountId, id),
+      version: (form, versionId) =>
+        Effect.map(
+          orDieValidation(
+            repos.list(FormVersionModel, actor.accountId, {
+              where: [
+                { field: "formId", op: "eq", value: form.id },
+                { field: "versionId", op: "eq", value: versionId }
+              ],
+              limit: 1
+            })
+          ),
+          (page) => (page.items[0] === undefined ? undefined : versionEntry(page.items[0]))
+        ),
+      project: (id) => repos.get(ProjectModel, actor.accountId, id),
+      paths,
+      unit: (id) => {
+        const unit = units.get(id)
+        if (unit !== undefined) return Effect.succeed(unit)
+        return asked.has(id) ? Effect.fail(NotFound.of(OrgUnitModel.name, id)) : repos.get(OrgUnitModel, actor.accountId, id)
+      },
+      units
+    }
+  }
 
   /** The period to store and whether it is outside the form's window. */
   const periodOf = (form: Form, period: string | undefined, createdAt: Date): ValidationError | { readonly value?: string; readonly outside: boolean } => {
@@ -576,41 +783,12 @@ const makeInstances = (repos: Repositories) => {
     return { value: parsed.success.value, outside: Result.isSuccess(allowed) && !allowed.success }
   }
 
-  /** The device of an IMEI, found or created (with its project link), inside the caller's transaction. */
-  const deviceFor = (actor: Actor, imei: string, projectId: ProjectId | undefined) =>
+  /** Every check of an upload, in order, with the reads it needs: what its writes use, or why it is refused. */
+  const prepare = (input: SubmissionInput, document: SubmissionDocument, lookups: Lookups): Effect.Effect<Prepared, IngestError> =>
     Effect.gen(function* () {
-      const page = yield* orDieValidation(
-        repos.list(DeviceModel, actor.accountId, {
-          where: [{ field: "imei", op: "eq", value: imei }],
-          orderBy: [{ field: "createdAt", direction: "asc" }],
-          limit: 1
-        })
-      )
-      let device = page.items[0] as Device | undefined
-      if (device === undefined) {
-        device = yield* narrowWrite(repos.insert(DeviceModel, actor.accountId, { imei, testDevice: false }))
-        yield* audit(repos, actor, INGEST_SOURCE, DeviceModel, [{ id: device.id, after: device }])
-      }
-      if (projectId !== undefined) {
-        const links = yield* repos.count(DeviceProjectModel, actor.accountId, [
-          { field: "deviceId", op: "eq", value: device.id },
-          { field: "projectId", op: "eq", value: projectId }
-        ])
-        if (links === 0) yield* narrowWrite(repos.insert(DeviceProjectModel, actor.accountId, { deviceId: device.id, projectId }))
-      }
-      return device.id as DeviceId
-    }).pipe(orDieValidation)
-
-  const ingestOnce = (input: SubmissionInput): Effect.Effect<IngestResult, IngestError | AlreadyStored, CurrentActor | BlobStore> =>
-    Effect.gen(function* () {
-      const actor = yield* CurrentActor
-      const inputError = checkInput(input)
-      if (inputError !== undefined) return yield* inputError
-      const parsed = parseSubmission(input.xml)
-      if (Result.isFailure(parsed)) return yield* parsed.failure
-      const document = parsed.success
-      const form = yield* repos.get(FormModel, actor.accountId, input.formId)
-      const version = yield* versionOf(actor.accountId, form, document)
+      const form = yield* lookups.form(input.formId)
+      const versionId = document.version
+      const version = versionId === undefined || versionId.trim() === "" ? undefined : yield* lookups.version(form, versionId)
       const json = flattenSubmission(document, version?.filter)
       const fromXml = document.instanceId === undefined ? undefined : stripUuidPrefix(document.instanceId.trim())
       const incomingId = fromXml !== undefined && fromXml !== "" ? fromXml : input.uuid
@@ -621,16 +799,15 @@ const makeInstances = (repos: Repositories) => {
       const deprecatedId = deprecated === "" ? undefined : deprecated
       const period = periodOf(form, input.period, input.createdAt)
       if (period instanceof ValidationError) return yield* period
-      if (input.projectId !== undefined) yield* repos.get(ProjectModel, actor.accountId, input.projectId)
-      const paths = yield* rootPaths(actor)
+      if (input.projectId !== undefined) yield* lookups.project(input.projectId)
+      const paths = yield* lookups.paths
       if (input.orgUnitId !== undefined) {
-        const unit = yield* repos.get(OrgUnitModel, actor.accountId, input.orgUnitId)
+        const unit = yield* lookups.unit(input.orgUnitId)
         if (!reaches(paths, unit)) return yield* new Forbidden({ message: `the org unit ${unit.name} is outside your org units` })
       }
       // Location: the form's location field, else the metadata sent beside the XML.
       const answer = form.locationField === undefined ? undefined : json[form.locationField]
-      let place: { readonly location: GeoPoint; readonly accuracy?: DecimalString } | undefined =
-        typeof answer === "string" && answer.trim() !== "" ? geopointOf(answer) : undefined
+      let place: Place | undefined = typeof answer === "string" && answer.trim() !== "" ? geopointOf(answer) : undefined
       if (place === undefined && input.location !== undefined) {
         const { latitude, longitude, altitude, accuracy } = input.location
         if (!(Math.abs(latitude) <= 90) || !(Math.abs(longitude) <= 180) || (altitude !== undefined && !Number.isFinite(altitude))) {
@@ -648,142 +825,308 @@ const makeInstances = (repos: Repositories) => {
       const hashes = yield* Effect.forEach(attachments, (attachment) =>
         Effect.map(sha256Hex(attachment.bytes), (sha256) => ({ name: attachment.name, sha256 }))
       )
+      return { input, form, version, json, incomingId, deprecatedId, period, paths, units: lookups.units, place, imei, attachments, hashes }
+    })
 
+  /** The bytes first (the XML, then each attachment): a committed submission never points at missing bytes. */
+  const storeBytes = (upload: Prepared): Effect.Effect<StoredBytes, StorageError, BlobStore> =>
+    Effect.gen(function* () {
+      const blobs = yield* BlobStore
+      const { input, incomingId, attachments } = upload
+      const xmlBytes = typeof input.xml === "string" ? new TextEncoder().encode(input.xml) : input.xml
+      const xml = yield* blobs.put(xmlBytes, { mediaType: "application/xml", fileName: input.fileName ?? `${incomingId}.xml` })
+      const files = yield* Effect.forEach(attachments, (attachment) => blobs.put(attachment.bytes, { mediaType: attachment.mediaType, fileName: attachment.name }))
+      return { xml, files }
+    })
+
+  /** The first failed item of a bulk write, as a failure. */
+  const allWritten = <T>(result: BulkResult<T>): Effect.Effect<ReadonlyArray<T>, WriteError> => {
+    const values: Array<T> = []
+    for (const item of result.items) {
+      if (item._tag === "Failed") return Effect.fail(item.error)
+      values.push(item.value)
+    }
+    return Effect.succeed(values)
+  }
+
+  /**
+   * Audit entries for changes of several models in one write, inside the caller's transaction (a
+   * refused entry fails the unit of work as {@link audit} does).
+   */
+  const auditAll = (actor: Actor, source: string, changes: ReadonlyArray<AuditChange>): Effect.Effect<void, StorageError> => {
+    if (changes.length === 0) return Effect.void
+    const entries = changes.map((change) => ({
+      objectModel: change.model.name,
+      objectId: change.id,
+      source,
+      ...(actor.userId === undefined ? {} : { userId: actor.userId }),
+      ...(change.before === undefined ? {} : { before: publicEncoding(change.model, change.before) }),
+      ...(change.after === undefined ? {} : { after: publicEncoding(change.model, change.after) })
+    }))
+    return Effect.flatMap(repos.insertMany(AuditEntryModel, actor.accountId, entries), allWritten).pipe(
+      Effect.asVoid,
+      Effect.catch((error) =>
+        error._tag === "StorageError"
+          ? Effect.fail(error)
+          : Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `audit entry refused: ${error.message}` }))
+      )
+    )
+  }
+
+  /**
+   * The devices of IMEIs (the oldest device of an IMEI, else a new one) with their project links,
+   * inside the caller's transaction: one read of the devices, one of the links, one write of each
+   * kind at most. Devices created are in `created` (for the audit trail), in order of first need.
+   */
+  const devicesFor = (actor: Actor, wanted: ReadonlyArray<{ readonly imei: string; readonly projectId: ProjectId | undefined }>) =>
+    Effect.gen(function* () {
+      const ids = new Map<string, DeviceId>()
+      const created: Array<Device> = []
+      const imeis = [...new Set(wanted.map((entry) => entry.imei))]
+      if (imeis.length === 0) return { ids, created }
+      for (let start = 0; start < imeis.length; start += IN_CHUNK) {
+        const chunk = imeis.slice(start, start + IN_CHUNK)
+        const order = { orderBy: [{ field: "createdAt", direction: "asc" }] } as const
+        // One IMEI: its oldest device is the first row. Several: every device of those IMEIs, oldest first.
+        const found =
+          chunk.length === 1
+            ? (yield* repos.list(DeviceModel, actor.accountId, { where: [{ field: "imei", op: "eq", value: chunk[0] }], ...order, limit: 1 })).items
+            : yield* allPages((cursor) =>
+                repos.list(DeviceModel, actor.accountId, {
+                  where: [{ field: "imei", op: "in", value: chunk }],
+                  ...order,
+                  limit: 1000,
+                  ...(cursor === undefined ? {} : { cursor })
+                })
+              )
+        for (const device of found) if (device.imei !== undefined && device.id !== undefined && !ids.has(device.imei)) ids.set(device.imei, device.id)
+      }
+      const missing = imeis.filter((imei) => !ids.has(imei))
+      if (missing.length > 0) {
+        const inserted = yield* narrowWrite(
+          Effect.flatMap(
+            repos.insertMany(
+              DeviceModel,
+              actor.accountId,
+              missing.map((imei) => ({ imei, testDevice: false }))
+            ),
+            allWritten
+          )
+        )
+        for (const device of inserted) {
+          created.push(device)
+          if (device.imei !== undefined) ids.set(device.imei, device.id)
+        }
+      }
+      // Project links: the (device, project) pairs not linked yet.
+      const pairs = new Map<string, { readonly deviceId: DeviceId; readonly projectId: ProjectId }>()
+      for (const entry of wanted) {
+        const deviceId = ids.get(entry.imei)
+        if (entry.projectId !== undefined && deviceId !== undefined) pairs.set(`${deviceId}\u0000${entry.projectId}`, { deviceId, projectId: entry.projectId })
+      }
+      if (pairs.size > 0) {
+        const linked = new Set<string>()
+        const list = [...pairs.values()]
+        if (list.length === 1 && list[0] !== undefined) {
+          // One pair: whether a link exists (one row at most).
+          const { deviceId, projectId } = list[0]
+          const page = yield* repos.list(DeviceProjectModel, actor.accountId, {
+            where: [
+              { field: "deviceId", op: "eq", value: deviceId },
+              { field: "projectId", op: "eq", value: projectId }
+            ],
+            select: ["deviceId", "projectId"],
+            limit: 1
+          })
+          if (page.items.length > 0) linked.add(`${deviceId}\u0000${projectId}`)
+        } else {
+          const deviceIds = [...new Set(list.map((pair) => pair.deviceId))]
+          const projectIds = [...new Set(list.map((pair) => pair.projectId))]
+          for (let start = 0; start < deviceIds.length; start += IN_CHUNK) {
+            const links = yield* allPages((cursor) =>
+              repos.list(DeviceProjectModel, actor.accountId, {
+                where: [
+                  { field: "deviceId", op: "in", value: deviceIds.slice(start, start + IN_CHUNK) },
+                  { field: "projectId", op: "in", value: projectIds }
+                ],
+                select: ["deviceId", "projectId"],
+                limit: 1000,
+                ...(cursor === undefined ? {} : { cursor })
+              })
+            )
+            for (const link of links) linked.add(`${link.deviceId ?? ""}\u0000${link.projectId ?? ""}`)
+          }
+        }
+        const unlinked = [...pairs.entries()].filter(([key]) => !linked.has(key)).map(([, pair]) => pair)
+        if (unlinked.length > 0) yield* narrowWrite(Effect.flatMap(repos.insertMany(DeviceProjectModel, actor.accountId, unlinked), allWritten))
+      }
+      return { ids, created }
+    }).pipe(orDieValidation)
+
+  /** The record of a new submission (the counter value given; the random digit, then the export id, drawn here). */
+  const newInstance = (actor: Actor, upload: Prepared, bytes: StoredBytes, sequence: number, deviceId: DeviceId | undefined) =>
+    Effect.gen(function* () {
+      const { input, form, json, version, place, period, incomingId } = upload
+      const userId = actor.userId
+      const field = form.correlationField === undefined ? undefined : json[form.correlationField]
+      const digit = yield* Random.nextIntBetween(0, 10, { halfOpen: true })
+      return {
+        uuid: incomingId,
+        currentUuid: incomingId,
+        exportId: yield* randomExportId,
+        correlationId: correlationIdOf(sequence, typeof field === "string" ? field : undefined, digit),
+        name: input.name ?? form.name,
+        file: bytes.xml,
+        ...(input.fileName === undefined ? {} : { fileName: input.fileName }),
+        json,
+        formId: form.id,
+        ...(version === undefined ? {} : { formVersionId: version.id }),
+        ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
+        ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
+        ...(place === undefined ? {} : { location: place.location }),
+        ...(place?.accuracy === undefined ? {} : { accuracy: place.accuracy }),
+        ...(deviceId === undefined ? {} : { deviceId }),
+        ...(period.value === undefined ? {} : { period: period.value }),
+        ...(period.outside ? { periodOutsideWindow: true } : {}),
+        sourceCreatedAt: input.createdAt,
+        ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
+        ...(userId === undefined ? {} : { createdById: userId, lastModifiedById: userId }),
+        deleted: false,
+        toExport: false,
+        generalValidationStatus: ""
+      }
+    })
+
+  /** A new submission's writes, inside the caller's transaction. */
+  const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes) =>
+    Effect.gen(function* () {
+      const { input, imei, attachments } = upload
+      const devices = yield* devicesFor(actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
+      const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
+      const record = yield* newInstance(actor, upload, bytes, sequence, imei === undefined ? undefined : devices.ids.get(imei))
+      const instance = yield* repos.insert(InstanceModel, actor.accountId, record).pipe(
+        Effect.catchTags({
+          AlreadyExists: (error) =>
+            error.constraint === "instance_uuid_unique" || error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error),
+          VersionConflict: (error) => Effect.die(error),
+          Conflict: (error) => Effect.die(error)
+        })
+      )
+      const files =
+        attachments.length === 0
+          ? []
+          : yield* narrowWrite(
+              Effect.flatMap(
+                repos.insertMany(
+                  InstanceFileModel,
+                  actor.accountId,
+                  attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+                ),
+                allWritten
+              )
+            )
+      yield* auditAll(actor, INGEST_SOURCE, [
+        ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        { model: InstanceModel, id: instance.id, after: instance },
+        ...files.map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+      ])
+      return { outcome: "created", instance, files } as const
+    })
+
+  /** An edit's writes, inside the caller's transaction: the submission keeps its identity; the replaced content stays in the audit entry. */
+  const writeEdit = (actor: Actor, upload: Prepared, bytes: StoredBytes, target: Instance) =>
+    Effect.gen(function* () {
+      const { input, imei, json, version, place, period, incomingId, attachments, hashes, paths } = upload
+      const devices = yield* devicesFor(actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
+      const deviceId = imei === undefined ? undefined : devices.ids.get(imei)
+      const userId = actor.userId
+      yield* requireModify(actor, paths, target)
+      const patch: Record<string, unknown> = {
+        json,
+        formVersionId: version === undefined ? null : version.id,
+        file: bytes.xml,
+        currentUuid: incomingId,
+        ...(input.fileName === undefined ? {} : { fileName: input.fileName }),
+        ...(input.name === undefined ? {} : { name: input.name }),
+        ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
+        ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
+        ...(place === undefined ? {} : { location: place.location, accuracy: place.accuracy ?? null }),
+        ...(deviceId === undefined ? {} : { deviceId }),
+        ...(period.value === undefined ? {} : { period: period.value, periodOutsideWindow: period.outside ? true : null }),
+        ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
+        ...(userId === undefined ? {} : { lastModifiedById: userId })
+      }
+      const after = yield* repos.update(InstanceModel, actor.accountId, target.id, patch, { expectedVersion: target.version }).pipe(
+        Effect.catchTags({
+          AlreadyExists: (error) => (error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error)),
+          VersionConflict: (error) => Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run the ingestion again` })),
+          NotFound: (error) => Effect.die(error),
+          Conflict: (error) => Effect.die(error)
+        })
+      )
+      // Files: incoming ones are added (unless already there); stored ones neither re-sent
+      // nor named by an answer any more are soft-deleted (IASO's Enketo rule).
+      const stored = yield* liveFiles(actor.accountId, target.id)
+      const incoming = new Map(attachments.map((attachment, index) => [attachment.name, { ref: bytes.files[index] as BlobRef, sha256: hashes[index]?.sha256 ?? "" }]))
+      const answers = new Set(Object.values(json).filter((value): value is string => typeof value === "string"))
+      const kept = new Set<string>()
+      const keptFiles: Array<InstanceFile> = []
+      const dropped: Array<InstanceFile> = []
+      for (const file of stored) {
+        const name = file.name ?? ""
+        const replacement = incoming.get(name)
+        if (replacement !== undefined ? replacement.sha256 === file.file?.sha256 : answers.has(name)) {
+          kept.add(name)
+          keptFiles.push(file)
+        } else dropped.push(file)
+      }
+      const deleted = yield* Effect.forEach(dropped, (file) =>
+        narrowWrite(repos.update(InstanceFileModel, actor.accountId, file.id, { deleted: true }, { expectedVersion: file.version }))
+      )
+      const added = attachments.filter((attachment) => !kept.has(attachment.name))
+      const addedFiles =
+        added.length === 0
+          ? []
+          : yield* narrowWrite(
+              Effect.flatMap(
+                repos.insertMany(
+                  InstanceFileModel,
+                  actor.accountId,
+                  added.map((attachment) => ({ instanceId: target.id, name: attachment.name, file: incoming.get(attachment.name)?.ref, deleted: false }))
+                ),
+                allWritten
+              )
+            )
+      yield* auditAll(actor, INGEST_SOURCE, [
+        ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        { model: InstanceModel, id: target.id, before: target, after },
+        ...dropped.map((file, index) => ({ model: InstanceFileModel, id: file.id, before: file, after: deleted[index] })),
+        ...addedFiles.map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+      ])
+      // The submission's live files now: the kept ones and the added ones, in id order (as listed).
+      const files = [...keptFiles, ...addedFiles].sort((a, b) => compareCodePoints(a.id, b.id))
+      return { outcome: "edited", instance: after, files } as const
+    })
+
+  const ingestOnce = (input: SubmissionInput): Effect.Effect<IngestResult, IngestError | AlreadyStored, CurrentActor | BlobStore> =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      const document = parseInput(input)
+      if (document instanceof ValidationError) return yield* document
+      const upload = yield* prepare(input, document, directLookups(actor, input))
+      const { incomingId, deprecatedId } = upload
+      const find = yield* instancesByIds(actor.accountId, deprecatedId === undefined ? [incomingId] : [incomingId, deprecatedId], incomingId)
       // Decided before writing anything: re-sends and conflicts store no bytes. The writes below
       // cannot act on a stale decision: a concurrent new submission with the same id meets the
       // unique uuid / current uuid (the ingestion then runs again), a concurrent change of an
       // edited submission meets the optimistic version check.
-      const decision = yield* decide(actor, paths, form.id, incomingId, deprecatedId, json, hashes)
-      if (decision.kind === "unchanged") return { outcome: "unchanged", instance: decision.instance, files: yield* liveFiles(actor.accountId, decision.instance.id) } as const
-      if (decision.kind === "conflict") return yield* decision.error
-      if (input.uuid !== undefined && input.uuid !== incomingId && (decision.kind !== "edit" || decision.target.uuid !== input.uuid)) {
-        return yield* ValidationError.at(["uuid"], `the uuid ${input.uuid} differs from the submission's instance id uuid:${incomingId}`)
-      }
-
-      // The bytes first: a committed submission never points at missing bytes.
-      const blobs = yield* BlobStore
-      const xmlBytes = typeof input.xml === "string" ? new TextEncoder().encode(input.xml) : input.xml
-      const xmlRef = yield* blobs.put(xmlBytes, { mediaType: "application/xml", fileName: input.fileName ?? `${incomingId}.xml` })
-      const refs = yield* Effect.forEach(attachments, (attachment) => blobs.put(attachment.bytes, { mediaType: attachment.mediaType, fileName: attachment.name }))
-
-      return yield* repos.driver.transaction(
-        Effect.gen(function* () {
-          const deviceId = imei === undefined ? undefined : yield* deviceFor(actor, imei, input.projectId)
-          const userId = actor.userId
-          if (decision.kind === "new") {
-            const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
-            const field = form.correlationField === undefined ? undefined : json[form.correlationField]
-            const digit = yield* Random.nextIntBetween(0, 10, { halfOpen: true })
-            const instance = yield* repos
-              .insert(InstanceModel, actor.accountId, {
-                uuid: incomingId,
-                currentUuid: incomingId,
-                exportId: yield* randomExportId,
-                correlationId: correlationIdOf(sequence, typeof field === "string" ? field : undefined, digit),
-                name: input.name ?? form.name,
-                file: xmlRef,
-                ...(input.fileName === undefined ? {} : { fileName: input.fileName }),
-                json,
-                formId: form.id,
-                ...(version === undefined ? {} : { formVersionId: version.id }),
-                ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
-                ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
-                ...(place === undefined ? {} : { location: place.location }),
-                ...(place?.accuracy === undefined ? {} : { accuracy: place.accuracy }),
-                ...(deviceId === undefined ? {} : { deviceId }),
-                ...(period.value === undefined ? {} : { period: period.value }),
-                ...(period.outside ? { periodOutsideWindow: true } : {}),
-                sourceCreatedAt: input.createdAt,
-                ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
-                ...(userId === undefined ? {} : { createdById: userId, lastModifiedById: userId }),
-                deleted: false,
-                toExport: false,
-                generalValidationStatus: ""
-              })
-              .pipe(
-                Effect.catchTags({
-                  AlreadyExists: (error) =>
-                    error.constraint === "instance_uuid_unique" || error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error),
-                  VersionConflict: (error) => Effect.die(error),
-                  Conflict: (error) => Effect.die(error)
-                })
-              )
-            const files =
-              attachments.length === 0
-                ? undefined
-                : yield* narrowWrite(
-                    repos.insertMany(
-                      InstanceFileModel,
-                      actor.accountId,
-                      attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: refs[index], deleted: false })),
-                      { atomic: true }
-                    )
-                  )
-            const created = files === undefined ? [] : files.items.flatMap((item) => (item._tag === "Ok" ? [item.value] : []))
-            yield* audit(repos, actor, INGEST_SOURCE, InstanceModel, [{ id: instance.id, after: instance }])
-            yield* audit(repos, actor, INGEST_SOURCE, InstanceFileModel, created.map((file) => ({ id: file.id, after: file })))
-            return { outcome: "created", instance, files: created } as const
-          }
-          // An edit: the submission keeps its identity; the replaced content stays in the audit entry.
-          const target = decision.target
-          yield* requireModify(actor, paths, target)
-          const patch: Record<string, unknown> = {
-            json,
-            formVersionId: version === undefined ? null : version.id,
-            file: xmlRef,
-            currentUuid: incomingId,
-            ...(input.fileName === undefined ? {} : { fileName: input.fileName }),
-            ...(input.name === undefined ? {} : { name: input.name }),
-            ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
-            ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
-            ...(place === undefined ? {} : { location: place.location, accuracy: place.accuracy ?? null }),
-            ...(deviceId === undefined ? {} : { deviceId }),
-            ...(period.value === undefined ? {} : { period: period.value, periodOutsideWindow: period.outside ? true : null }),
-            ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
-            ...(userId === undefined ? {} : { lastModifiedById: userId })
-          }
-          const after = yield* repos.update(InstanceModel, actor.accountId, target.id, patch, { expectedVersion: target.version }).pipe(
-            Effect.catchTags({
-              AlreadyExists: (error) => (error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error)),
-              VersionConflict: (error) => Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run the ingestion again` })),
-              NotFound: (error) => Effect.die(error),
-              Conflict: (error) => Effect.die(error)
-            })
-          )
-          // Files: incoming ones are added (unless already there); stored ones neither re-sent
-          // nor named by an answer any more are soft-deleted (IASO's Enketo rule).
-          const stored = yield* liveFiles(actor.accountId, target.id)
-          const incoming = new Map(attachments.map((attachment, index) => [attachment.name, { ref: refs[index] as BlobRef, sha256: hashes[index]?.sha256 ?? "" }]))
-          const answers = new Set(Object.values(json).filter((value): value is string => typeof value === "string"))
-          const kept = new Set<string>()
-          const dropped: Array<InstanceFile> = []
-          for (const file of stored) {
-            const name = file.name ?? ""
-            const replacement = incoming.get(name)
-            if (replacement !== undefined ? replacement.sha256 === file.file?.sha256 : answers.has(name)) kept.add(name)
-            else dropped.push(file)
-          }
-          const deleted = yield* Effect.forEach(dropped, (file) =>
-            narrowWrite(repos.update(InstanceFileModel, actor.accountId, file.id, { deleted: true }, { expectedVersion: file.version }))
-          )
-          const added = attachments.filter((attachment) => !kept.has(attachment.name))
-          const inserted = yield* narrowWrite(
-            repos.insertMany(
-              InstanceFileModel,
-              actor.accountId,
-              added.map((attachment) => ({ instanceId: target.id, name: attachment.name, file: incoming.get(attachment.name)?.ref, deleted: false })),
-              { atomic: true }
-            )
-          )
-          const addedFiles = inserted.items.flatMap((item) => (item._tag === "Ok" ? [item.value] : []))
-          yield* audit(repos, actor, INGEST_SOURCE, InstanceModel, [{ id: target.id, before: target, after }])
-          yield* audit(repos, actor, INGEST_SOURCE, InstanceFileModel, [
-            ...dropped.map((file, index) => ({ id: file.id, before: file, after: deleted[index] })),
-            ...addedFiles.map((file) => ({ id: file.id, after: file }))
-          ])
-          return { outcome: "edited", instance: after, files: yield* liveFiles(actor.accountId, target.id) } as const
-        })
-      )
+      const decision = yield* decide(actor, upload, find)
+      const settled = yield* settle(actor.accountId, upload, decision)
+      if (settled !== undefined) return settled
+      const bytes = yield* storeBytes(upload)
+      const write: Effect.Effect<IngestResult, IngestError | AlreadyStored> =
+        decision.kind === "edit" ? writeEdit(actor, upload, bytes, decision.target) : writeNew(actor, upload, bytes)
+      return yield* repos.driver.transaction(write)
     })
 
   const ingest = (input: SubmissionInput): Effect.Effect<IngestResult, IngestError, CurrentActor | BlobStore> =>
@@ -799,6 +1142,237 @@ const makeInstances = (repos: Repositories) => {
         Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: "the submission was stored concurrently twice: run the ingestion again" }))
       )
     )
+
+  // ---------------------------------------------------------------------------
+  // Batches
+  // ---------------------------------------------------------------------------
+
+  /** One item's result as a bulk item. */
+  const itemOf = (index: number, result: Result.Result<IngestResult, IngestError>): IngestItem =>
+    Result.isSuccess(result) ? { _tag: "Ok", index, value: result.success } : { _tag: "Failed", index, error: result.failure }
+
+  /** Items ingested one by one, in order, each in its own transaction. */
+  const oneByOne = (inputs: ReadonlyArray<SubmissionInput>, indexes: ReadonlyArray<number>, offset: number, results: Array<IngestItem | undefined>) =>
+    Effect.forEach(
+      indexes,
+      (index) =>
+        Effect.map(Effect.result(ingest(inputs[index] as SubmissionInput)), (result) => {
+          results[offset + index] = itemOf(offset + index, result)
+        }),
+      { discard: true }
+    )
+
+  /** The reads of a batch's uploads, made once for the batch: forms, versions, projects, org units, the actor's roots. */
+  const batchLookups = (actor: Actor, inputs: ReadonlyArray<SubmissionInput>, documents: ReadonlyArray<SubmissionDocument | ValidationError>) =>
+    Effect.gen(function* () {
+      const parsed = inputs.filter((_, index) => !(documents[index] instanceof ValidationError))
+      const distinct = <T extends string>(values: ReadonlyArray<T | undefined>): Array<T> => [...new Set(values.filter((value): value is T => value !== undefined))]
+      /** Records of these ids (no store call for none). */
+      const getAll = <M extends AnyModel>(model: M, ids: ReadonlyArray<string>) => (ids.length === 0 ? Effect.succeed([]) : repos.getMany(model, actor.accountId, ids))
+      const forms = new Map((yield* getAll(FormModel, distinct(parsed.map((input) => input.formId)))).map((form) => [form.id as string, form]))
+      // Versions: every (form, version) pair the documents name, in one listing per chunk of forms.
+      const wanted = new Map<string, Set<string>>()
+      inputs.forEach((input, index) => {
+        const document = documents[index]
+        const versionId = document instanceof ValidationError ? undefined : document?.version
+        if (versionId === undefined || versionId.trim() === "" || !forms.has(input.formId)) return
+        const set = wanted.get(input.formId) ?? new Set<string>()
+        set.add(versionId)
+        wanted.set(input.formId, set)
+      })
+      const versions = new Map<string, VersionEntry>()
+      const formIds = [...wanted.keys()]
+      const versionIds = distinct([...wanted.values()].flatMap((set) => [...set]))
+      for (let start = 0; start < formIds.length; start += IN_CHUNK) {
+        for (let from = 0; from < versionIds.length; from += IN_CHUNK) {
+          const rows = yield* orDieValidation(
+            allPages((cursor) =>
+              repos.list(FormVersionModel, actor.accountId, {
+                where: [
+                  { field: "formId", op: "in", value: formIds.slice(start, start + IN_CHUNK) },
+                  { field: "versionId", op: "in", value: versionIds.slice(from, from + IN_CHUNK) }
+                ],
+                limit: 1000,
+                ...(cursor === undefined ? {} : { cursor })
+              })
+            )
+          )
+          for (const row of rows) {
+            const entry = versionEntry(row)
+            if (entry !== undefined && row.formId !== undefined && row.versionId !== undefined) versions.set(`${row.formId}\u0000${row.versionId}`, entry)
+          }
+        }
+      }
+      const projects = new Set((yield* getAll(ProjectModel, distinct(parsed.map((input) => input.projectId)))).map((project) => project.id as string))
+      // The actor's roots and the uploads' org units in one read.
+      const units = new Map(
+        (yield* getAll(OrgUnitModel, distinct([...actor.orgUnitRoots, ...parsed.map((input) => input.orgUnitId)]))).map((unit) => [unit.id as string, unit])
+      )
+      const paths =
+        actor.orgUnitRoots.length === 0
+          ? undefined
+          : actor.orgUnitRoots.flatMap((id) => {
+              const root = units.get(id)
+              return root === undefined ? [] : [root.path]
+            })
+      const lookups: Lookups = {
+        form: (id) => {
+          const form = forms.get(id)
+          return form === undefined ? Effect.fail(NotFound.of(FormModel.name, id)) : Effect.succeed(form)
+        },
+        version: (form, versionId) => Effect.succeed(versions.get(`${form.id}\u0000${versionId}`)),
+        project: (id) => (projects.has(id) ? Effect.void : Effect.fail(NotFound.of(ProjectModel.name, id))),
+        paths: Effect.succeed(paths),
+        unit: (id) => {
+          const unit = units.get(id)
+          return unit === undefined ? Effect.fail(NotFound.of(OrgUnitModel.name, id)) : Effect.succeed(unit)
+        },
+        units
+      }
+      return lookups
+    })
+
+  /** The writes of a batch's new submissions, inside one transaction; any refused write fails it all. */
+  const writeNewBatch = (actor: Actor, uploads: ReadonlyArray<{ readonly upload: Prepared; readonly bytes: StoredBytes }>) =>
+    Effect.gen(function* () {
+      const devices = yield* devicesFor(
+        actor,
+        uploads.flatMap(({ upload }) => (upload.imei === undefined ? [] : [{ imei: upload.imei, projectId: upload.input.projectId }]))
+      )
+      const first = yield* reserveSequenceValues(repos, actor.accountId, CORRELATION_SEQUENCE, uploads.length)
+      const records: Array<unknown> = []
+      for (const [k, { upload, bytes }] of uploads.entries()) {
+        records.push(yield* newInstance(actor, upload, bytes, first + k, upload.imei === undefined ? undefined : devices.ids.get(upload.imei)))
+      }
+      const instances = yield* Effect.flatMap(repos.insertMany(InstanceModel, actor.accountId, records), allWritten)
+      const fileInputs: Array<{ readonly instanceId: InstanceId; readonly name: string; readonly file: BlobRef | undefined; readonly deleted: false }> = []
+      uploads.forEach(({ upload, bytes }, k) => {
+        const instance = instances[k] as Instance
+        upload.attachments.forEach((attachment, index) => fileInputs.push({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+      })
+      const files = fileInputs.length === 0 ? [] : yield* Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, fileInputs), allWritten)
+      const filesOf: Array<Array<InstanceFile>> = uploads.map(() => [])
+      let position = 0
+      uploads.forEach(({ upload }, k) => {
+        for (let n = 0; n < upload.attachments.length; n++) {
+          const file = files[position]
+          position += 1
+          if (file !== undefined) filesOf[k]?.push(file)
+        }
+      })
+      yield* auditAll(actor, INGEST_SOURCE, [
+        ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        ...instances.flatMap((instance, k) => [
+          { model: InstanceModel, id: instance.id, after: instance },
+          ...(filesOf[k] ?? []).map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+        ])
+      ])
+      return instances.map((instance, k): IngestResult => ({ outcome: "created", instance, files: filesOf[k] ?? [] }))
+    })
+
+  /** One chunk of {@link Instances.ingestMany}: results go to `results[offset + index]`. */
+  const ingestChunk = (inputs: ReadonlyArray<SubmissionInput>, offset: number, results: Array<IngestItem | undefined>) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      const all = inputs.map((_, index) => index)
+      const documents = inputs.map(parseInput)
+      const planned = yield* Effect.result(
+        Effect.gen(function* () {
+          const lookups = yield* batchLookups(actor, inputs, documents)
+          const uploads: Array<Prepared | undefined> = []
+          for (const [index, input] of inputs.entries()) {
+            const document = documents[index] as SubmissionDocument | ValidationError
+            if (document instanceof ValidationError) {
+              results[offset + index] = { _tag: "Failed", index: offset + index, error: document }
+              uploads.push(undefined)
+              continue
+            }
+            const prepared = yield* Effect.result(prepare(input, document, lookups))
+            if (Result.isSuccess(prepared)) uploads.push(prepared.success)
+            else {
+              results[offset + index] = { _tag: "Failed", index: offset + index, error: prepared.failure }
+              uploads.push(undefined)
+            }
+          }
+          const ids = uploads.flatMap((upload) =>
+            upload === undefined ? [] : [upload.incomingId, ...(upload.deprecatedId === undefined ? [] : [upload.deprecatedId])].filter(comparableId)
+          )
+          const find = yield* instancesByIds(actor.accountId, ids)
+          return { uploads, find }
+        })
+      )
+      // The batch's reads failed: every item on its own.
+      if (Result.isFailure(planned)) return yield* oneByOne(inputs, all, offset, results)
+      const { uploads, find } = planned.success
+      // In order: an item naming an instance id an earlier item named (or a submission an earlier
+      // item found) depends on that item's outcome, so it runs alone after the batch, as do edits.
+      const claimed = new Set<string>()
+      const later: Array<number> = []
+      const fresh: Array<{ readonly index: number; readonly upload: Prepared }> = []
+      for (const [index, upload] of uploads.entries()) {
+        if (upload === undefined) continue
+        const named = [upload.incomingId, ...(upload.deprecatedId === undefined ? [] : [upload.deprecatedId])]
+        const keys = [...named]
+        for (const id of named) {
+          const found = comparableId(id) ? find(id) : undefined
+          if (found?.uuid !== undefined) keys.push(found.uuid)
+          if (found?.currentUuid !== undefined) keys.push(found.currentUuid)
+        }
+        const depends = keys.some((key) => claimed.has(key)) || !named.every(comparableId)
+        for (const key of keys) claimed.add(key)
+        if (depends) {
+          later.push(index)
+          continue
+        }
+        const decided = yield* Effect.result(
+          Effect.flatMap(decide(actor, upload, find), (decision) => Effect.map(settle(actor.accountId, upload, decision), (settled) => ({ decision, settled })))
+        )
+        if (Result.isFailure(decided)) results[offset + index] = { _tag: "Failed", index: offset + index, error: decided.failure }
+        else if (decided.success.settled !== undefined) results[offset + index] = { _tag: "Ok", index: offset + index, value: decided.success.settled }
+        else if (decided.success.decision.kind === "edit") later.push(index)
+        else fresh.push({ index, upload })
+      }
+      // The new submissions: bytes first, then one transaction for all of them.
+      const written: Array<{ readonly index: number; readonly upload: Prepared; readonly bytes: StoredBytes }> = []
+      for (const { index, upload } of fresh) {
+        const bytes = yield* Effect.result(storeBytes(upload))
+        if (Result.isSuccess(bytes)) written.push({ index, upload, bytes: bytes.success })
+        else results[offset + index] = { _tag: "Failed", index: offset + index, error: bytes.failure }
+      }
+      if (written.length > 0) {
+        const stored = yield* Effect.result(repos.driver.transaction(writeNewBatch(actor, written)))
+        if (Result.isSuccess(stored)) {
+          stored.success.forEach((value, k) => {
+            const index = offset + (written[k]?.index ?? 0)
+            results[index] = { _tag: "Ok", index, value }
+          })
+        } else {
+          // A write was refused (or a concurrent writer got in): the batch rolled back; each of its
+          // items on its own gives its own outcome.
+          yield* oneByOne(
+            inputs,
+            written.map((entry) => entry.index),
+            offset,
+            results
+          )
+        }
+      }
+      yield* oneByOne(inputs, later, offset, results)
+    })
+
+  const ingestMany = (inputs: ReadonlyArray<SubmissionInput>): Effect.Effect<ReadonlyArray<IngestItem>, never, CurrentActor | BlobStore> =>
+    Effect.gen(function* () {
+      const results: Array<IngestItem | undefined> = new Array(inputs.length)
+      for (let start = 0; start < inputs.length; start += INGEST_BATCH) {
+        yield* ingestChunk(inputs.slice(start, start + INGEST_BATCH), start, results)
+      }
+      const items: Array<IngestItem> = []
+      for (const item of results) {
+        if (item === undefined) return yield* Effect.die(new Error("ingestMany: an item was left without an outcome"))
+        items.push(item)
+      }
+      return items
+    })
 
   // ---------------------------------------------------------------------------
   // Reads and statuses
@@ -1020,6 +1594,7 @@ const makeInstances = (repos: Repositories) => {
 
   return {
     ingest,
+    ingestMany,
     get: (id: InstanceId) => Effect.map(readOne(id), ({ instance }) => instance),
     files: (id: InstanceId) => Effect.flatMap(readOne(id), ({ actor, instance }) => liveFiles(actor.accountId, instance.id)),
     list,

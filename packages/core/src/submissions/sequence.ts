@@ -8,9 +8,10 @@
  */
 import { Effect, Schema } from "effect"
 import { entityId } from "../shared/ids.ts"
-import { StorageError } from "../shared/errors.ts"
+import { StorageError, ValidationError } from "../shared/errors.ts"
 import { defineModel } from "../shared/model.ts"
-import type { Repositories } from "../shared/repository.ts"
+import { codecOf, type Repositories, scopeOf } from "../shared/repository.ts"
+import { now } from "../shared/time.ts"
 import { NonBlankTextMax } from "../shared/text.ts"
 
 /** Id of an {@link AccountSequence}. */
@@ -44,13 +45,23 @@ const raced = (name: string) =>
  * of work that uses the value, so a rollback gives the value back.
  */
 export const nextSequenceValue = (repos: Repositories, accountId: string, name: string): Effect.Effect<number, StorageError> =>
+  reserveSequenceValues(repos, accountId, name, 1)
+
+/**
+ * Advances the account's counter `name` by `count` (at least 1) in one write and answers the first
+ * of the `count` values handed out (they follow each other: `first`, `first + 1`...). Call it
+ * inside the unit of work that uses the values, so a rollback gives them back. Two round trips:
+ * the counter is read, then written with an optimistic version check (no second read).
+ */
+export const reserveSequenceValues = (repos: Repositories, accountId: string, name: string, count: number): Effect.Effect<number, StorageError> =>
   Effect.gen(function* () {
+    if (!Number.isSafeInteger(count) || count < 1) return yield* Effect.die(new RangeError(`reserveSequenceValues: count must be a positive integer, got ${count}`))
     const page = yield* repos
       .list(AccountSequenceModel, accountId, { where: [{ field: "name", op: "eq", value: name }], limit: 1 })
       .pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
     const current = page.items[0]
     if (current === undefined || current.id === undefined || current.value === undefined || current.version === undefined) {
-      yield* repos.insert(AccountSequenceModel, accountId, { name, value: 1 }).pipe(
+      yield* repos.insert(AccountSequenceModel, accountId, { name, value: count }).pipe(
         Effect.catchTags({
           AlreadyExists: () => Effect.fail(raced(name)),
           NotFound: (error) => Effect.die(error),
@@ -61,15 +72,15 @@ export const nextSequenceValue = (repos: Repositories, accountId: string, name: 
       )
       return 1
     }
-    const value = current.value + 1
-    yield* repos.update(AccountSequenceModel, accountId, current.id, { value }, { expectedVersion: current.version }).pipe(
-      Effect.catchTags({
-        VersionConflict: () => Effect.fail(raced(name)),
-        NotFound: () => Effect.fail(raced(name)),
-        AlreadyExists: (error) => Effect.die(error),
-        ValidationError: (error) => Effect.die(error),
-        Conflict: (error) => Effect.die(error)
-      })
-    )
-    return value
+    const first = current.value + 1
+    // The record just read, advanced and written with the version check `repos.update` makes
+    // (a counter has no references to check): a concurrent writer's advance is a stale version.
+    const row = codecOf(AccountSequenceModel).toRow({ ...current, value: current.value + count, version: current.version + 1, updatedAt: yield* now })
+    if (row instanceof ValidationError) return yield* Effect.die(row)
+    const [outcome] = yield* repos.driver.write(AccountSequenceModel, scopeOf(AccountSequenceModel, accountId), [
+      { kind: "update", row, expectedVersion: current.version }
+    ])
+    if (outcome === undefined || outcome._tag === "Missing" || outcome._tag === "StaleVersion") return yield* raced(name)
+    if (outcome._tag === "Duplicate") return yield* Effect.die(new Error(`the counter ${name} met a unique constraint (${outcome.constraint})`))
+    return first
   })

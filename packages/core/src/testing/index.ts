@@ -23,6 +23,7 @@ import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts
 import { parityScenarios } from "./parity.ts"
 import { pyramidScenarios } from "./pyramid.ts"
 import { registryScenarios } from "./registry.ts"
+import { submissionBatchScenarios } from "./submission-batches.ts"
 import { submissionScenarios } from "./submissions.ts"
 import { versionScenarios } from "./versions.ts"
 
@@ -63,6 +64,7 @@ export const runConformance = (options: ConformanceOptions): void => {
     pyramidScenarios(h)
     versionScenarios(h)
     submissionScenarios(h)
+    submissionBatchScenarios(h)
     formScenarios(h)
     parityScenarios(h, options)
   })
