@@ -2,5 +2,9 @@ import "fake-indexeddb/auto"
 import { IndexedDbStore } from "@iaso/adapter-indexeddb"
 import { runConformance } from "@iaso/core/testing"
 import { IDBFactory } from "fake-indexeddb"
+import { fileFixtureLoader } from "@iaso/core/node"
+import { fileURLToPath } from "node:url"
 
-runConformance({ name: "indexeddb (fake)", store: IndexedDbStore.layer({ name: "conformance", indexedDB: new IDBFactory() }) })
+const fixtures = fileFixtureLoader(fileURLToPath(new URL("../../../../shared/fixtures", import.meta.url)), { required: (process.env["CI"] ?? "") !== "" })
+
+runConformance({ name: "indexeddb (fake)", fixtures, store: IndexedDbStore.layer({ name: "conformance", indexedDB: new IDBFactory() }) })

@@ -2,8 +2,12 @@ import { PostgresStore } from "@iaso/adapter-postgres"
 import { runConformance } from "@iaso/core/testing"
 import pg from "pg"
 import { afterAll, beforeAll, describe, it } from "vitest"
+import { fileFixtureLoader } from "@iaso/core/node"
+import { fileURLToPath } from "node:url"
 
-runConformance({ name: "pglite", store: PostgresStore.layer({ pglite: {} }) })
+const fixtures = fileFixtureLoader(fileURLToPath(new URL("../../../../shared/fixtures", import.meta.url)), { required: (process.env["CI"] ?? "") !== "" })
+
+runConformance({ name: "pglite", fixtures, store: PostgresStore.layer({ pglite: {} }) })
 
 const url = process.env["DATABASE_URL"]
 const inCi = process.env["CI"] !== undefined && process.env["CI"] !== ""
@@ -26,5 +30,5 @@ if (url === undefined || url === "") {
     await admin.end()
   })
   // With the deferred foreign keys: every scenario also proves core never leaves a dangling reference.
-  runConformance({ name: "postgres", store: PostgresStore.layer({ pool, foreignKeys: true }) })
+  runConformance({ name: "postgres", fixtures, store: PostgresStore.layer({ pool, foreignKeys: true }) })
 }

@@ -16,6 +16,7 @@ import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { type BlobRef, BlobStore, sha256Hex } from "./shared/blob.ts"
 import { NotFound, StorageError } from "./shared/errors.ts"
+import type { FixtureLoader } from "./testing/harness.ts"
 
 const KEY = /^sha256\/([0-9a-f]{64})$/
 
@@ -110,3 +111,20 @@ export const FileBlobStore = {
       })
     )
 }
+
+/**
+ * The conformance suite's fixture loader on the file system: `read(path)` gives the bytes of
+ * `directory/path`, or `undefined` when the file does not exist. `required` (e.g. under CI) makes
+ * the suite fail instead of skipping a scenario whose file is missing.
+ */
+export const fileFixtureLoader = (directory: string, options: { readonly required?: boolean } = {}): FixtureLoader => ({
+  read: async (path) => {
+    try {
+      return new Uint8Array(await readFile(join(directory, path)))
+    } catch (error) {
+      if ((error as { readonly code?: unknown }).code === "ENOENT") return undefined
+      throw error
+    }
+  },
+  required: options.required ?? false
+})

@@ -1,4 +1,9 @@
 import { MemoryStore } from "@iaso/core"
-import { runConformance } from "@iaso/core/testing"
+import { browserFixtureLoader, runConformance } from "@iaso/core/testing"
+import { commands } from "vitest/browser"
 
-runConformance({ name: "memory (chromium)", store: MemoryStore.layer() })
+/** Set by vitest.config.ts from the CI environment variable. */
+declare const __IASO_CI__: string
+const fixtures = browserFixtureLoader(commands.readFile, { required: __IASO_CI__ !== "" })
+
+runConformance({ name: "memory (chromium)", fixtures, store: MemoryStore.layer() })

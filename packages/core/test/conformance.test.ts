@@ -1,4 +1,8 @@
 import { MemoryStore } from "@iaso/core"
 import { runConformance } from "@iaso/core/testing"
+import { fileFixtureLoader } from "@iaso/core/node"
+import { fileURLToPath } from "node:url"
 
-runConformance({ name: "memory", store: MemoryStore.layer() })
+const fixtures = fileFixtureLoader(fileURLToPath(new URL("../../../../shared/fixtures", import.meta.url)), { required: (process.env["CI"] ?? "") !== "" })
+
+runConformance({ name: "memory", fixtures, store: MemoryStore.layer() })

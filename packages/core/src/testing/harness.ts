@@ -18,6 +18,8 @@ import type { Permission } from "../tenancy/permissions.ts"
 export interface FixtureLoader {
   /** The bytes of a file under `../shared/fixtures/` (path relative to it), or `undefined` when absent. */
   readonly read: (path: string) => Promise<Uint8Array | undefined>
+  /** A missing file fails the scenario instead of skipping it (set under CI). */
+  readonly required?: boolean
 }
 
 /** What an adapter's test gives the suite. */

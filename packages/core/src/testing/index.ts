@@ -17,6 +17,7 @@ import { ALL_MODELS } from "../models.ts"
 import type { TextOrder } from "../shared/engine.ts"
 import { Store } from "../shared/store.ts"
 import { domainScenarios } from "./domain.ts"
+import { fixtureScenarios } from "./fixtures.ts"
 import { formScenarios } from "./forms.ts"
 import { genericScenarios } from "./generic.ts"
 import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
@@ -27,7 +28,29 @@ import { submissionBatchScenarios } from "./submission-batches.ts"
 import { submissionScenarios } from "./submissions.ts"
 import { versionScenarios } from "./versions.ts"
 
+import type { FixtureLoader } from "./harness.ts"
 export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
+
+/**
+ * The fixture loader of a browser test: `readFile` is the test runner's file access (vitest's
+ * `commands.readFile`, paths relative to the project root, base64 for bytes); files live under
+ * `../shared/fixtures`. A missing file is `undefined` (a failure when `required`).
+ */
+export const browserFixtureLoader = (
+  readFile: (path: string, encoding: "base64") => Promise<string>,
+  options: { readonly required?: boolean; readonly root?: string } = {}
+): FixtureLoader => ({
+  read: async (path) => {
+    try {
+      const base64 = await readFile(`${options.root ?? "../shared/fixtures"}/${path}`, "base64")
+      return Uint8Array.from(atob(base64), (char) => char.charCodeAt(0))
+    } catch (error) {
+      if (/ENOENT|no such file/i.test(String(error))) return undefined
+      throw error
+    }
+  },
+  required: options.required ?? false
+})
 export { encoded, exitError, exitTag, makeHarness } from "./harness.ts"
 export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
 
@@ -66,6 +89,7 @@ export const runConformance = (options: ConformanceOptions): void => {
     submissionScenarios(h)
     submissionBatchScenarios(h)
     formScenarios(h)
+    fixtureScenarios(h, options.fixtures)
     parityScenarios(h, options)
   })
 }
