@@ -9,6 +9,9 @@
  *
  * Run alone: `node bench/ingest.ts [--smoke] [--stores memory,sqlite]`; `npm run bench` runs it too.
  */
+import "fake-indexeddb/auto"
+import { IDBFactory } from "fake-indexeddb"
+import { IndexedDbStore } from "@iaso/adapter-indexeddb"
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import {
@@ -158,7 +161,9 @@ export const ingestBench = async (options: {
   const targets: Array<Target> = [
     { name: "memory", store: () => MemoryStore.layer() },
     { name: "sqlite (file)", store: () => SqliteStore.layer({ filename: join(dir, "ingest.sqlite") }) },
-    { name: "pglite", store: () => PostgresStore.layer({ pglite: {} }) }
+    { name: "pglite", store: () => PostgresStore.layer({ pglite: {} }) },
+    // IndexedDB in Node (fake-indexeddb: an in-memory implementation, far slower than a browser's).
+    { name: "indexeddb (fake)", store: () => IndexedDbStore.layer({ name: `ingest-${process.pid}`, indexedDB: new IDBFactory() }) }
   ]
   if (options.databaseUrl !== "") {
     const schema = `iaso_bench_ingest_${process.pid}`
