@@ -41,7 +41,7 @@ const DATE_RUN = (Schema.Date.ast as SchemaAST.Declaration).run
 const compiled = new WeakMap<SchemaAST.AST, FastCheck | null>()
 
 /** The node's own test (without refinements), or `undefined` for node kinds not handled here. */
-const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => {
+const shapeOf = (ast: SchemaAST.AST): FastCheck | undefined => {
   switch (ast._tag) {
     case "Declaration":
       // Only `Date` (a valid one: an invalid Date takes the full path).
@@ -51,7 +51,7 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
       // Resolved on first use, so a schema that contains itself compiles.
       let resolved: FastCheck | null | undefined
       return (value) => {
-        if (resolved === undefined) resolved = fastCheckOf(ast.thunk(), closed) ?? null
+        if (resolved === undefined) resolved = fastCheckOf(ast.thunk()) ?? null
         return resolved !== null && resolved(value)
       }
     }
@@ -69,7 +69,7 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
       return (value) => value === literal
     }
     case "Union": {
-      const members = ast.types.map((member) => fastCheckOf(member, closed))
+      const members = ast.types.map((member) => fastCheckOf(member))
       if (members.some((member) => member === undefined)) return undefined
       const checks = members as ReadonlyArray<FastCheck>
       return (value) => checks.some((check) => check(value))
@@ -79,12 +79,12 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
       if (ast.rest.length > 1) return undefined
       const elements: Array<readonly [FastCheck, boolean]> = []
       for (const element of ast.elements) {
-        const check = fastCheckOf(element, closed)
+        const check = fastCheckOf(element)
         if (check === undefined) return undefined
         elements.push([check, SchemaAST.isOptional(element)])
       }
       const restType = ast.rest[0]
-      const rest = restType === undefined ? undefined : fastCheckOf(restType, closed)
+      const rest = restType === undefined ? undefined : fastCheckOf(restType)
       if (restType !== undefined && rest === undefined) return undefined
       const required = elements.filter(([, optional]) => !optional).length
       return (value) => {
@@ -105,7 +105,7 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
       let indexCheck: FastCheck | undefined
       if (index !== undefined) {
         if (index.parameter._tag !== "String" || (index.parameter.checks?.length ?? 0) > 0 || ast.propertySignatures.length > 0) return undefined
-        indexCheck = fastCheckOf(index.type, closed)
+        indexCheck = fastCheckOf(index.type)
         if (indexCheck === undefined) return undefined
       }
       if (indexCheck !== undefined) {
@@ -116,26 +116,7 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
           return Object.getOwnPropertySymbols(value).length === 0
         }
       }
-      const properties: Array<readonly [PropertyKey, FastCheck, boolean]> = []
-      for (const property of ast.propertySignatures) {
-        const check = fastCheckOf(property.type, closed)
-        if (check === undefined) return undefined
-        properties.push([property.name, check, SchemaAST.isOptional(property.type)])
-      }
-      const names = new Set(properties.map(([name]) => name))
-      return (value) => {
-        if (typeof value !== "object" || value === null || Array.isArray(value)) return false
-        const record = value as Record<PropertyKey, unknown>
-        for (const [name, check, optional] of properties) {
-          if (!Object.hasOwn(record, name)) {
-            if (optional) continue
-            return false
-          }
-          if (!check(record[name])) return false
-        }
-        if (closed) for (const key of Object.keys(record)) if (!names.has(key)) return false
-        return true
-      }
+      return structCheck(ast, (property) => fastCheckOf(property.type))
     }
     default:
       return undefined
@@ -143,16 +124,44 @@ const shapeOf = (ast: SchemaAST.AST, closed: boolean): FastCheck | undefined => 
 }
 
 /**
- * Compiles the fast acceptance test of a schema's type-side AST (pass `Schema.toType(schema).ast`),
- * or `undefined` when the schema has a node kind it does not handle. `closed`: excess properties
- * make a struct "not certainly valid" (as `onExcessProperty: "error"` would reject them).
+ * The test of a struct's own properties: each by `propertyCheck` (`undefined` when one has none);
+ * a missing required key or any excess key makes the value "not certainly valid" (as
+ * `onExcessProperty: "error"` would reject it).
  */
-export const fastCheckOf = (ast: SchemaAST.AST, closed = true): FastCheck | undefined => {
+const structCheck = (ast: SchemaAST.Objects, propertyCheck: (property: SchemaAST.PropertySignature) => FastCheck | undefined): FastCheck | undefined => {
+  const properties: Array<readonly [PropertyKey, FastCheck, boolean]> = []
+  for (const property of ast.propertySignatures) {
+    const check = propertyCheck(property)
+    if (check === undefined) return undefined
+    properties.push([property.name, check, SchemaAST.isOptional(property.type)])
+  }
+  const names = new Set<PropertyKey>(properties.map(([name]) => name))
+  return (value) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return false
+    const record = value as Record<PropertyKey, unknown>
+    for (const [name, check, optional] of properties) {
+      if (!Object.hasOwn(record, name)) {
+        if (optional) continue
+        return false
+      }
+      if (!check(record[name])) return false
+    }
+    for (const key of Object.keys(record)) if (!names.has(key)) return false
+    return true
+  }
+}
+
+/**
+ * Compiles the fast acceptance test of a schema's type-side AST (pass `Schema.toType(schema).ast`),
+ * or `undefined` when the schema has a node kind it does not handle. Structs are closed: excess
+ * properties make a value "not certainly valid".
+ */
+export const fastCheckOf = (ast: SchemaAST.AST): FastCheck | undefined => {
   const known = compiled.get(ast)
   if (known !== undefined) return known ?? undefined
   let result: FastCheck | undefined
   if (ast.encoding === undefined) {
-    const shape = shapeOf(ast, closed)
+    const shape = shapeOf(ast)
     const refinements = shape === undefined ? undefined : refinementsOf(ast)
     result = shape === undefined ? undefined : refinements === undefined ? shape : (value) => shape(value) && refinements(value)
   }
@@ -168,23 +177,8 @@ export const fastCheckOf = (ast: SchemaAST.AST, closed = true): FastCheck | unde
  */
 export const fastRecordCheckOf = (ast: SchemaAST.AST, fallback: (name: string) => FastCheck): FastCheck | undefined => {
   if (ast._tag !== "Objects" || ast.indexSignatures.length > 0 || ast.encoding !== undefined) return undefined
-  const properties = ast.propertySignatures.map((property) => {
-    const name = String(property.name)
-    return [name, fastCheckOf(property.type) ?? fallback(name), SchemaAST.isOptional(property.type)] as const
-  })
-  const names = new Set(properties.map(([name]) => name))
+  const struct = structCheck(ast, (property) => fastCheckOf(property.type) ?? fallback(String(property.name)))
+  if (struct === undefined) return undefined
   const refinements = refinementsOf(ast)
-  return (value) => {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return false
-    const record = value as Record<string, unknown>
-    for (const [name, check, optional] of properties) {
-      if (!Object.hasOwn(record, name)) {
-        if (optional) continue
-        return false
-      }
-      if (!check(record[name])) return false
-    }
-    for (const key of Object.keys(record)) if (!names.has(key)) return false
-    return refinements === undefined || refinements(value)
-  }
+  return refinements === undefined ? struct : (value) => struct(value) && refinements(value)
 }

@@ -206,16 +206,15 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
     const guard = Schema.is(Schema.toType(field))
     return (value) => guard(value)
   })
-  const encodeSync = Schema.encodeSync(model.schema as unknown as Schema.Codec<RecordOf<M>, Row>)
   const fields = model.schema.fields as Record<string, Schema.Top>
-  const fieldEncoders = new Map<string, (value: unknown) => unknown>()
+  const fieldEncoders = new Map<string, (value: unknown, options?: SchemaAST.ParseOptions) => unknown>()
   for (const [name, field] of Object.entries(fields)) {
     fieldEncoders.set(name, Schema.encodeUnknownSync(field as Schema.Codec<unknown, unknown>))
   }
   // Encoding a validated record field by field: fields whose schema transforms nothing are copied.
   const fieldWriters: ReadonlyArray<readonly [string, ((value: unknown) => unknown) | undefined]> = Object.entries(fields).map(([name, field]) => {
-    if (encodesToItself(field.ast)) return [name, undefined] as const
-    const encode = Schema.encodeUnknownSync(field as Schema.Codec<unknown, unknown>)
+    const encode = fieldEncoders.get(name)
+    if (encodesToItself(field.ast) || encode === undefined) return [name, undefined] as const
     return [name, (value: unknown) => encode(value, READ_OPTIONS)] as const
   })
   const fieldNames = Object.keys(fields)
