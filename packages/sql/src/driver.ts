@@ -155,6 +155,19 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   }
 
   // --- transactions ------------------------------------------------------------------------------
+  /** Ends a top-level transaction: commits after success (rolling back when the commit fails), rolls back after a failure. */
+  const finish = <A, E>(exit: Exit.Exit<A, E>, commit: Effect.Effect<unknown, StorageError>, rollback: Effect.Effect<unknown, StorageError>) =>
+    Effect.gen(function* () {
+      if (Exit.isSuccess(exit)) {
+        const committed = yield* Effect.exit(commit)
+        if (Exit.isSuccess(committed)) return exit.value
+        yield* Effect.ignore(rollback)
+        return yield* Effect.failCause(committed.cause)
+      }
+      yield* Effect.ignore(rollback)
+      return yield* exit
+    })
+
   let savepoints = 0
   const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
     Effect.uninterruptibleMask((restore) =>
@@ -183,14 +196,11 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
             const next = new Map(txs)
             next.set(identity, { trx: undefined, depth: 1 })
             const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
-            if (Exit.isSuccess(exit)) {
-              const committed = yield* Effect.exit(Effect.try({ try: () => native.execute("COMMIT", []), catch: fail }))
-              if (Exit.isSuccess(committed)) return exit.value
-              yield* Effect.ignore(Effect.try({ try: () => native.execute("ROLLBACK", []), catch: fail }))
-              return yield* Effect.failCause(committed.cause)
-            }
-            yield* Effect.ignore(Effect.try({ try: () => native.execute("ROLLBACK", []), catch: fail }))
-            return yield* exit
+            return yield* finish(
+              exit,
+              Effect.try({ try: () => native.execute("COMMIT", []), catch: fail }),
+              Effect.try({ try: () => native.execute("ROLLBACK", []), catch: fail })
+            )
           })
           return yield* Effect.ensuring(body, nativeLock.release(1))
         }
@@ -198,14 +208,11 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         const next = new Map(txs)
         next.set(identity, { trx, depth: 1 })
         const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
-        if (Exit.isSuccess(exit)) {
-          const committed = yield* Effect.exit(Effect.tryPromise({ try: () => trx.commit().execute(), catch: fail }))
-          if (Exit.isSuccess(committed)) return exit.value
-          yield* Effect.ignore(Effect.tryPromise({ try: () => trx.rollback().execute(), catch: fail }))
-          return yield* Effect.failCause(committed.cause)
-        }
-        yield* Effect.ignore(Effect.tryPromise({ try: () => trx.rollback().execute(), catch: fail }))
-        return yield* exit
+        return yield* finish(
+          exit,
+          Effect.tryPromise({ try: () => trx.commit().execute(), catch: fail }),
+          Effect.tryPromise({ try: () => trx.rollback().execute(), catch: fail })
+        )
       })
     )
 
