@@ -477,6 +477,24 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
         return query.select === undefined ? limited : limited.map((row) => project(row, query.select))
       })
 
+    /** The rows with these ids in scope (the unit of work's own writes first), in no particular order. */
+    const rowsById = (t: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>) =>
+      Effect.gen(function* () {
+        const layer = yield* currentLayer
+        const out: Array<Row> = []
+        const missing: Array<string> = []
+        for (const id of new Set(ids)) {
+          const entry = lookupEntry(layer, t.name, id)
+          if (entry === undefined) missing.push(id)
+          else if (entry.rec !== null && inScope(t, scope, entry.rec.r)) out.push(entry.rec.r)
+        }
+        if (missing.length > 0) {
+          const found = yield* io(`reading ${t.name}`, () => reader.records(t.name, missing))
+          for (const record of found) if (inScope(t, scope, record.r)) out.push(record.r)
+        }
+        return out
+      })
+
     const countRows = (t: TableInfo, scope: StoreScope, where: ReadonlyArray<Condition>) =>
       Effect.gen(function* () {
         const layer = yield* currentLayer
@@ -784,35 +802,28 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
     const driver: IndexedDbDriver = {
       capabilities: indexedDbCapabilities,
       migrate,
-      getMany: (model: ModelMeta, scope, ids) =>
-        Effect.gen(function* () {
-          const t = yield* table(model.name)
-          const layer = yield* currentLayer
-          const out: Array<Row> = []
-          const missing: Array<string> = []
-          for (const id of new Set(ids)) {
-            const entry = lookupEntry(layer, t.name, id)
-            if (entry === undefined) missing.push(id)
-            else if (entry.rec !== null && inScope(t, scope, entry.rec.r)) out.push(entry.rec.r)
-          }
-          if (missing.length > 0) {
-            const found = yield* io(`reading ${t.name}`, () => reader.records(t.name, missing))
-            for (const record of found) if (inScope(t, scope, record.r)) out.push(record.r)
-          }
-          return out
-        }),
+      getMany: (model: ModelMeta, scope, ids) => Effect.flatMap(table(model.name), (t) => rowsById(t, scope, ids)),
       write: (model, scope, ops) =>
         Effect.flatMap(table(model.name), (t) => (ops.length === 0 ? Effect.succeed([]) : writing((layer) => applyOps(t, scope, layer, ops)))),
       query: (model, scope, query) => Effect.flatMap(table(model.name), (t) => readRows(t, scope, query)),
       count: (model, scope, where) => Effect.flatMap(table(model.name), (t) => countRows(t, scope, where)),
-      subtree: (model, scope, prefix, query) =>
-        Effect.flatMap(table(model.name), (t) => {
+      subtree: (model, scope, start, query) =>
+        Effect.gen(function* () {
+          const t = yield* table(model.name)
           const hierarchy = t.hierarchy
-          if (hierarchy === undefined) return Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` }))
+          if (hierarchy === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
+          // A root given by id is read first (a key lookup), then its range: two reads, each
+          // consistent; inside a unit of work both see its writes.
+          let prefix: string
+          if ("rootId" in start) {
+            const [root] = yield* rowsById(t, scope, [start.rootId])
+            if (root === undefined) return []
+            prefix = String(root[hierarchy.path])
+          } else prefix = start.prefix
           const where: Array<Condition> = [...query.where, { field: hierarchy.path, op: "startsWith", value: prefix }]
           if (query.maxDepth !== undefined) where.push({ field: hierarchy.depth, op: "lte", value: query.maxDepth })
           const { maxDepth: _maxDepth, ...rest } = query
-          return readRows(t, scope, { ...rest, where })
+          return yield* readRows(t, scope, { ...rest, where })
         }),
       rewritePrefix: (model, scope, rewrite) =>
         Effect.flatMap(table(model.name), (t) => {

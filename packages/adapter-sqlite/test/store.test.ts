@@ -1,5 +1,5 @@
 import { SqliteStore } from "@iaso/adapter-sqlite"
-import { Accounts, CORE_MIGRATIONS, Iaso, StorageError, Store, Unsupported } from "@iaso/core"
+import { Accounts, Actor, CORE_MIGRATIONS, CurrentActor, Iaso, type OrgUnit, OrgUnitModel, OrgUnits, Repos, StorageError, Store, Unsupported } from "@iaso/core"
 import Database from "better-sqlite3"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -49,6 +49,67 @@ describe("SQLite store: migrations", () => {
     expect(error).toBeInstanceOf(Unsupported)
     expect((error as Unsupported).message).toContain("0002_whole_model")
     expect(ledger(file)).toEqual(CORE_MIGRATIONS.map((m) => m.id))
+  })
+})
+
+describe("SQLite store: subtree listings", () => {
+  it("an order column wanted on the cursor row only is read for that row alone, and pages still follow each other", async () => {
+    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: join(dir, "subtree.sqlite") }))))
+    try {
+      const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Subtree" })))
+      const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, "0")}`
+      const unit = (n: number, parent?: number) => ({
+        id: id(n),
+        name: `Unit ${n}`,
+        versionId: version.id,
+        validationStatus: "VALID" as const,
+        custom: false,
+        extraFields: {},
+        code: "",
+        path: parent === undefined ? `${id(n)}/` : `${id(parent)}/${id(n)}/`,
+        depth: parent === undefined ? 1 : 2,
+        ...(parent === undefined ? {} : { parentId: id(parent) })
+      })
+      await app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.insertMany(OrgUnitModel, account.id, [unit(0), ...[1, 2, 3, 4, 5].map((n) => unit(n, 0))] as never, { atomic: true })))
+      const rows = await app.runPromise(
+        Effect.flatMap(Effect.service(Repos), (repos) =>
+          repos.driver.subtree(OrgUnitModel, { accountId: account.id }, { rootId: id(0) }, {
+            where: [],
+            orderBy: [{ field: "path", direction: "asc" }],
+            select: ["id", "name", "path"],
+            onlyAt: { columns: ["path"], at: 2 }
+          })
+        )
+      )
+      expect(rows).toEqual([
+        { id: id(0), name: "Unit 0" },
+        { id: id(1), name: "Unit 1" },
+        { id: id(2), name: "Unit 2", path: `${id(0)}/${id(2)}/` },
+        { id: id(3), name: "Unit 3" },
+        { id: id(4), name: "Unit 4" },
+        { id: id(5), name: "Unit 5" }
+      ])
+      const pages: Array<ReadonlyArray<unknown>> = []
+      let cursor: string | undefined
+      do {
+        const page = await app.runPromise(
+          Effect.flatMap(Effect.service(OrgUnits), (units) => units.descendants(id(0) as OrgUnit["id"], { select: ["name"], limit: 2, ...(cursor === undefined ? {} : { cursor }) })).pipe(
+            Effect.provideService(CurrentActor, Actor.system(account.id))
+          )
+        )
+        pages.push(page.items)
+        cursor = page.cursor
+      } while (cursor !== undefined)
+      expect(pages).toEqual([
+        [{ id: id(1), name: "Unit 1" }, { id: id(2), name: "Unit 2" }],
+        [{ id: id(3), name: "Unit 3" }, { id: id(4), name: "Unit 4" }],
+        [{ id: id(5), name: "Unit 5" }]
+      ])
+      // The snapshot of those reads was closed: a write transaction starts at once.
+      await app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.insert(OrgUnitModel, account.id, unit(6, 0) as never)))
+    } finally {
+      await app.dispose()
+    }
   })
 })
 

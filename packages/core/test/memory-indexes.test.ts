@@ -460,7 +460,7 @@ const checkReads = (s: Setting, queries: number) =>
       } else {
         const prefix = prefixFor(s.random, sample)
         const maxDepth = chance(s.random, 0.3) ? 1 + Math.floor(s.random() * 4) : undefined
-        const got = yield* s.driver.subtree(model, scope, prefix, { ...query, ...(maxDepth === undefined ? {} : { maxDepth }) })
+        const got = yield* s.driver.subtree(model, scope, { prefix }, { ...query, ...(maxDepth === undefined ? {} : { maxDepth }) })
         const where: Array<Condition> = [...query.where, { field: "path", op: "startsWith", value: prefix }]
         if (maxDepth !== undefined) where.push({ field: "depth", op: "lte", value: maxDepth })
         expect(got, JSON.stringify({ prefix, maxDepth, query, scope })).toEqual(runQuery(rows, { ...query, where }))

@@ -426,13 +426,19 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           for (const row of found.rows) if (matchesAll(row, found.where)) n++
           return n
         }),
-      subtree: (model, scope, prefix, query) =>
+      subtree: (model, scope, start, query) =>
         Effect.gen(function* () {
           const t = yield* table(model.name)
           if (t.hierarchy === undefined) {
             return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
           }
           const layer = yield* currentLayer
+          let prefix: string
+          if ("rootId" in start) {
+            const root = lookup(t, start.rootId, layer)
+            if (root === undefined || !inScope(t, scope, root.row)) return []
+            prefix = String(root.row[t.hierarchy.path])
+          } else prefix = start.prefix
           const where: Array<Condition> = [...query.where, { field: t.hierarchy.path, op: "startsWith", value: prefix }]
           if (query.maxDepth !== undefined) where.push({ field: t.hierarchy.depth, op: "lte", value: query.maxDepth })
           const storeQuery: StoreQuery = { ...query, where }

@@ -309,10 +309,17 @@ const makeOrgUnits = (repos: Repositories) => {
     Effect.gen(function* () {
       const actor = yield* CurrentActor
       yield* readable(actor)
-      const unit = yield* load(actor, id)
-      const extra = yield* access(actor)
       const { levels, ...list } = options
       if (levels !== undefined && (!Number.isInteger(levels) || levels < 0)) return yield* ValidationError.at(["levels"], "expected a whole number of levels")
+      const extra = yield* access(actor)
+      if (levels === undefined && list.where === undefined && list.orderBy === undefined) {
+        // In path order: the unit and its subtree in one read (on a first page the unit is its
+        // first row, absent when it is missing or outside the actor's org units).
+        const page = yield* repos.subtreeFrom(OrgUnitModel, actor.accountId, id, list, extra, includeSelf)
+        if (page === undefined) return yield* NotFound.of("OrgUnit", id)
+        return page
+      }
+      const unit = yield* load(actor, id)
       const self: ReadonlyArray<Condition> = includeSelf ? [] : [{ field: "id", op: "ne", value: unit.id }]
       return yield* repos.subtree(
         OrgUnitModel,

@@ -61,6 +61,12 @@ export interface StoreQuery {
   readonly limit?: number
   /** Columns to return (always including `id` and the order columns); all columns when absent. */
   readonly select?: ReadonlyArray<string>
+  /**
+   * Columns of `select` the caller needs only on the row at index `at` of the result (the last
+   * row of a page, where its cursor is taken from): an adapter may leave them out of every other
+   * row, but must then read them in the same snapshot as the rest.
+   */
+  readonly onlyAt?: { readonly columns: ReadonlyArray<string>; readonly at: number }
 }
 
 /** The upper bound of the key range of all strings starting with `prefix` (exclusive). */

@@ -104,7 +104,14 @@ export interface ModelCodec<M extends AnyModel> {
   readonly model: M
   readonly decodeRow: (row: Row) => Effect.Effect<RecordOf<M>, StorageError>
   readonly decodeRows: (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<RecordOf<M>>, StorageError>
-  readonly decodePartial: (select: ReadonlyArray<string>) => (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
+  /**
+   * Decodes rows holding the `select` fields (and, on some rows, the `dropped` ones, which items
+   * leave out). Rows whose fields all read as themselves are checked and returned as they are.
+   */
+  readonly decodePartial: (
+    select: ReadonlyArray<string>,
+    dropped?: ReadonlyArray<string>
+  ) => (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
   /** Validates a domain record (the Type side) and encodes it to a stored row with its derived columns. */
   readonly toRow: (record: unknown) => ValidationError | Row
   /** Like `toRow`, also returning the validated record (what decoding the row gives back). */
@@ -172,6 +179,8 @@ const encodesToItself = (ast: SchemaAST.AST): boolean => {
 /** Reads one stored field back: plain strings, numbers and booleans by their type alone, others through their schema. */
 interface FieldReader {
   readonly optional: boolean
+  /** The stored value is the domain value: `read` only checks its type. */
+  readonly plain: boolean
   readonly read: (value: unknown) => unknown
 }
 
@@ -182,6 +191,7 @@ const fieldReader = (field: Schema.Top): FieldReader => {
   if (plain !== undefined) {
     return {
       optional,
+      plain: true,
       read: (value) => {
         if (typeof value !== plain) throw new Error(`expected a ${plain}, got ${typeof value}`)
         return value
@@ -189,7 +199,7 @@ const fieldReader = (field: Schema.Top): FieldReader => {
     }
   }
   const decode = Schema.decodeUnknownSync(field as unknown as Schema.Codec<unknown, unknown>)
-  return { optional, read: (value) => decode(value, READ_OPTIONS) }
+  return { optional, plain: false, read: (value) => decode(value, READ_OPTIONS) }
 }
 
 const codecs = new WeakMap<AnyModel, ModelCodec<AnyModel>>()
@@ -254,8 +264,8 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
         try: () => rows.map((row) => decodeSync(row, READ_OPTIONS)),
         catch: (error) => corrupt(model.name, error)
       }),
-    decodePartial: (select) => {
-      const key = select.join("\u0000")
+    decodePartial: (select, dropped = []) => {
+      const key = `${select.join("\u0000")}\u0001${dropped.join("\u0000")}`
       let decode = partials.get(key)
       if (decode === undefined) {
         const readers: Array<readonly [string, FieldReader]> = []
@@ -263,7 +273,8 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
           const field = fields[name]
           if (field !== undefined) readers.push([name, fieldReader(field)])
         }
-        decode = (row) => {
+        const plain = readers.every(([, reader]) => reader.plain)
+        const copy = (row: Row) => {
           const out: Record<string, unknown> = {}
           for (const [name, read] of readers) {
             const value = row[name]
@@ -275,6 +286,20 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
           }
           return out as Partial<RecordOf<M>>
         }
+        // A store row holds only the selected columns (and maybe dropped ones): without dropped
+        // columns and with every field plain, the row is the item once its fields are checked.
+        decode = !plain
+          ? copy
+          : (row) => {
+              for (const name of dropped) if (row[name] !== undefined) return copy(row)
+              for (const [name, read] of readers) {
+                const value = row[name]
+                if (value === undefined) {
+                  if (!read.optional) throw new Error(`${name} is missing`)
+                } else read.read(value)
+              }
+              return row as Partial<RecordOf<M>>
+            }
         partials.set(key, decode)
       }
       const run = decode
@@ -705,18 +730,23 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
       after = decoded
     }
     let select: Array<string> | undefined
+    let orderOnly: Array<string> = []
     if (options.select !== undefined) {
       for (const field of options.select) {
         if (!(field in (model.schema.fields as Record<string, unknown>))) return ValidationError.at(["select", field], `${model.name} has no field ${field}`)
       }
-      select = [...new Set(["id", ...options.select, ...orderBy.map((o) => o.field)])]
+      const wanted = new Set(["id", ...options.select])
+      orderOnly = orderBy.map((o) => o.field).filter((field) => !wanted.has(field))
+      select = [...new Set([...wanted, ...orderOnly])]
     }
     const query: StoreQuery = {
       where: allWhere,
       orderBy,
       limit: limit + 1,
       ...(after === undefined ? {} : { after }),
-      ...(select === undefined ? {} : { select })
+      ...(select === undefined ? {} : { select }),
+      // Order fields nobody asked for are needed on the page's last row only (its cursor).
+      ...(orderOnly.length === 0 ? {} : { onlyAt: { columns: orderOnly, at: limit - 1 } })
     }
     return { query, fingerprint: print, limit }
   }
@@ -740,10 +770,10 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
     })
   }
 
-  const decoderFor = <M extends AnyModel>(model: M, options: ListOptions) =>
+  const decoderFor = <M extends AnyModel>(model: M, options: ListOptions, query: StoreQuery) =>
     options.select === undefined
       ? (rows: ReadonlyArray<Row>) => codecOf(model).decodeRows(rows) as Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
-      : codecOf(model).decodePartial(["id", ...options.select])
+      : codecOf(model).decodePartial(["id", ...options.select], query.onlyAt?.columns)
 
   /** Lists records (a page). With `select`, items hold only the selected fields and `id`. */
   const list = <M extends AnyModel>(
@@ -756,7 +786,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
       const plan = planList(model, accountId, options, extraWhere)
       if (plan instanceof ValidationError) return yield* plan
       const rows = yield* driver.query(model, scopeOf(model, accountId), plan.query)
-      return yield* pageOf(rows, plan, decoderFor(model, options))
+      return yield* pageOf(rows, plan, decoderFor(model, options, plan.query))
     })
 
   /** Lists a subtree of a hierarchical model: rows whose path starts with `prefix` (a page). */
@@ -782,8 +812,50 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
         where: plan.query.where.filter((condition) => !pathConditions.includes(condition)),
         ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth })
       }
-      const rows = yield* driver.subtree(model, scopeOf(model, accountId), prefix, query)
-      return yield* pageOf(rows, plan, decoderFor(model, options))
+      const rows = yield* driver.subtree(model, scopeOf(model, accountId), { prefix }, query)
+      return yield* pageOf(rows, plan, decoderFor(model, options, plan.query))
+    })
+
+  /**
+   * A page of the subtree under the row `rootId` (the root itself with `includeRoot`), in path
+   * order, in ONE store read: the store reads the root's path with its range. `undefined` when a
+   * first page finds no root (missing, or failing `extraWhere`: for org units, the actor's access
+   * conditions); a later page of a root deleted meanwhile is empty. Options take no `where` or
+   * `orderBy` (they could filter the root out of the read or order it elsewhere).
+   */
+  const subtreeFrom = <M extends AnyModel>(
+    model: M,
+    accountId: string,
+    rootId: string,
+    options: Omit<ListOptions, "where" | "orderBy">,
+    extraWhere: ReadonlyArray<Condition>,
+    includeRoot: boolean
+  ): Effect.Effect<ResultPage<Partial<RecordOf<M>>> | undefined, ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      const pathField = model.hierarchy?.path
+      if (pathField === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
+      // Cursors are bound to the root's id (a marker condition the store never sees), not its path.
+      const marker: Condition = { field: "subtreeOf", op: "eq", value: `${includeRoot ? "+" : "-"}${rootId}` }
+      const plan = planList(model, accountId, options, [...extraWhere, marker], pathField)
+      if (plan instanceof ValidationError) return yield* plan
+      const where = plan.query.where.filter((condition) => condition !== marker)
+      if (plan.query.after !== undefined) {
+        // Past the first page: the keyset position is after the root already.
+        const rows = yield* driver.subtree(model, scopeOf(model, accountId), { rootId }, { ...plan.query, where })
+        return yield* pageOf(rows, plan, decoderFor(model, options, plan.query))
+      }
+      // The root comes first (its path is the smallest of its subtree): read one row more, and
+      // take the cursor's position one row further, when the root is left out of the page.
+      const shift = includeRoot ? 0 : 1
+      const query: StoreQuery = {
+        ...plan.query,
+        where,
+        limit: plan.limit + 1 + shift,
+        ...(plan.query.onlyAt === undefined ? {} : { onlyAt: { ...plan.query.onlyAt, at: plan.query.onlyAt.at + shift } })
+      }
+      const rows = yield* driver.subtree(model, scopeOf(model, accountId), { rootId }, query)
+      if (rows[0]?.["id"] !== rootId) return undefined
+      return yield* pageOf(includeRoot ? rows : rows.slice(1), plan, decoderFor(model, options, plan.query))
     })
 
   /** Counts records matching conditions. */
@@ -831,6 +903,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
     remove,
     list,
     subtree,
+    subtreeFrom,
     count,
     changesSince,
     planList,

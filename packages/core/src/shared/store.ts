@@ -46,6 +46,14 @@ export interface InspectedRow {
   readonly seq: number
 }
 
+/**
+ * Where a subtree starts: a path prefix, or the row with `rootId`, whose own path (always ending
+ * with the path separator `/`) the store reads in the same statement or read transaction as the
+ * subtree. With `rootId`, the rows are the root (when it exists in the scope and matches the
+ * query's conditions) and its descendants; a missing root gives no rows.
+ */
+export type SubtreeStart = { readonly prefix: string } | { readonly rootId: string }
+
 /** Rewriting the materialised path of every strict descendant of a unit (a move). */
 export interface PrefixRewrite {
   /** The moved unit's old path; rows whose path starts with it (the unit itself excepted) are rewritten. */
@@ -119,13 +127,14 @@ export interface StoreDriver {
   /** Number of rows matching the conditions. */
   readonly count: (model: ModelMeta, scope: StoreScope, where: ReadonlyArray<Condition>) => Effect.Effect<number, StorageError>
   /**
-   * Rows of a hierarchical model whose path starts with `prefix` (a subtree), optionally limited
-   * to `maxDepth`, with further conditions; answered with a range scan on the ordered path index.
+   * Rows of a hierarchical model whose path starts with a prefix (a subtree, see
+   * {@link SubtreeStart}), optionally limited to `maxDepth`, with further conditions; answered with
+   * a range scan on the ordered path index.
    */
   readonly subtree: (
     model: ModelMeta,
     scope: StoreScope,
-    prefix: string,
+    start: SubtreeStart,
     query: StoreQuery & { readonly maxDepth?: number }
   ) => Effect.Effect<ReadonlyArray<Row>, StorageError>
   /** Rewrites the path prefix of a subtree (see {@link PrefixRewrite}); each rewritten row gets a new version and sequence. */

@@ -460,6 +460,54 @@ export const domainScenarios = (h: () => Harness) => {
       const spatial = await harness.as(b.system, Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel, [{ field: "bboxWest", op: "isNull" }])))
       expect(spatial).toBe(0)
     })
+
+    scenario("descendants and hierarchy read the unit with its subtree; pages continue by cursor; leaves, missing and hidden units", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const other = await harness.freshAccount()
+      const { root, a, b, a1, a11 } = await pyramid(harness, account)
+      const units = Effect.service(OrgUnits)
+      const byPath = [a, a1, a11, b].sort((x, y) => (x.path < y.path ? -1 : 1)).map((unit) => unit.name)
+      // Pages of two, each following the previous page's cursor.
+      const pages = async (read: (cursor: string | undefined) => Effect.Effect<{ items: ReadonlyArray<Partial<OrgUnit>>; cursor?: string }, unknown, OrgUnits | CurrentActor>) => {
+        const out: Array<Array<string | undefined>> = []
+        let cursor: string | undefined
+        do {
+          const page = await harness.as(account.system, read(cursor))
+          out.push(page.items.map((unit) => unit.name))
+          cursor = page.cursor
+        } while (cursor !== undefined)
+        return out
+      }
+      const page = (cursor: string | undefined) => ({ limit: 2, ...(cursor === undefined ? {} : { cursor }) })
+      expect(await pages((cursor) => Effect.flatMap(units, (u) => u.descendants(root.id, page(cursor))))).toEqual([byPath.slice(0, 2), byPath.slice(2)])
+      expect(await pages((cursor) => Effect.flatMap(units, (u) => u.hierarchy(root.id, page(cursor))))).toEqual([["Root", byPath[0]], byPath.slice(1, 3), byPath.slice(3)])
+      const selected = await harness.as(account.system, Effect.flatMap(units, (u) => u.descendants(a.id, { select: ["name"] })))
+      expect(selected).toEqual({ items: [{ id: a1.id, name: "A1" }, { id: a11.id, name: "A11" }] })
+      const leaf = await harness.as(account.system, Effect.flatMap(units, (u) => u.descendants(a11.id)))
+      expect(leaf).toEqual({ items: [] })
+      expect((await harness.as(account.system, Effect.flatMap(units, (u) => u.hierarchy(a11.id)))).items.map((unit) => unit.name)).toEqual(["A11"])
+      const restricted = account.withPermissions(["iaso_org_units"], { orgUnitRoots: [a1.id] })
+      expect((await harness.as(restricted, Effect.flatMap(units, (u) => u.hierarchy(a1.id)))).items.map((unit) => unit.name)).toEqual(["A1", "A11"])
+      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.descendants(a.id))))).toBe("NotFound")
+      expect(exitTag(await harness.exitAs(account.system, Effect.flatMap(units, (u) => u.descendants("00000000-0000-7000-8000-000000000000" as OrgUnit["id"]))))).toBe("NotFound")
+      expect(exitTag(await harness.exitAs(other.system, Effect.flatMap(units, (u) => u.hierarchy(a.id))))).toBe("NotFound")
+      // The store port: a subtree given by its root's id starts with the root, in path order.
+      const repos = await harness.repos()
+      const ordered = [{ field: "path", direction: "asc" as const }]
+      const rows = await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: a.id }, { where: [], orderBy: ordered }))
+      expect(rows.map((row) => row["name"])).toEqual(["A", "A1", "A11"])
+      const shallow = await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: root.id }, { where: [], orderBy: ordered, maxDepth: 2, select: ["id", "name", "path"] }))
+      expect(shallow).toEqual([root, a, b].sort((x, y) => (x.path < y.path ? -1 : 1)).map((unit) => ({ id: unit.id, name: unit.name, path: unit.path })))
+      // Columns wanted on one row only (a page's cursor row) are there on that row at least.
+      const cursorRow = await harness.run(
+        repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: a.id }, { where: [], orderBy: ordered, select: ["id", "name", "path"], onlyAt: { columns: ["path"], at: 1 } })
+      )
+      expect(cursorRow.map((row) => [row["id"], row["name"]])).toEqual([[a.id, "A"], [a1.id, "A1"], [a11.id, "A11"]])
+      expect(cursorRow[1]?.["path"]).toBe(a1.path)
+      expect(await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: other.accountId }, { rootId: a.id }, { where: [], orderBy: ordered }))).toEqual([])
+      expect(await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: b.id }, { where: [{ field: "name", op: "ne", value: "B" }], orderBy: ordered }))).toEqual([])
+    })
   })
 
   describe("fidelity", () => {
