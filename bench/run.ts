@@ -321,14 +321,19 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
   const rawTimes: Array<number> = []
   let sdkCount = 0
   let rawCount = 0
-  for (let i = 0; i < repeats; i++) {
-    const [page, t] = await timed(() =>
-      run(
-        Effect.flatMap(Effect.service(OrgUnits), (u) => u.descendants(district.id as OrgUnit["id"], { select: ["name"], limit: 10_000 })).pipe(
-          Effect.provideService(CurrentActor, Actor.system(account.id))
-        )
+  const descendantsSdk = () =>
+    run(
+      Effect.flatMap(Effect.service(OrgUnits), (u) => u.descendants(district.id as OrgUnit["id"], { select: ["name"], limit: 10_000 })).pipe(
+        Effect.provideService(CurrentActor, Actor.system(account.id))
       )
     )
+  // Both sides get the same untimed warm-up rounds (compiled code, statement caches, buffers).
+  for (let i = 0; i < 5; i++) {
+    await descendantsSdk()
+    await baseline?.descendants(district.path)
+  }
+  for (let i = 0; i < repeats; i++) {
+    const [page, t] = await timed(descendantsSdk)
     sdkTimes.push(t)
     sdkCount = page.items.length
     if (baseline !== undefined) {

@@ -1,6 +1,6 @@
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, Iaso, Repos, StorageError, Store, Unsupported } from "@iaso/core"
-import { postgresDialect } from "@iaso/sql"
+import { postgresDialect, SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Ref } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -48,7 +48,7 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
       expect(found._tag).toBe("Some")
       await current.dispose()
       const ledger = await pool.query("SELECT id FROM _iaso_migrations ORDER BY id")
-      expect(ledger.rows.map((row: { id: string }) => row.id)).toEqual(CORE_MIGRATIONS.map((m) => m.id))
+      expect(ledger.rows.map((row: { id: string }) => row.id)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
       const refused = ManagedRuntime.make(PostgresStore.layer({ pool, migrations: CORE_MIGRATIONS.slice(0, 1) }))
       const exit = await refused.runPromiseExit(Effect.service(Store))
       await refused.dispose()

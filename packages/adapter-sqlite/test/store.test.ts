@@ -1,6 +1,7 @@
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import { Accounts, Actor, CORE_MIGRATIONS, CurrentActor, Iaso, type OrgUnit, OrgUnitModel, OrgUnits, Repos, StorageError, Store, Unsupported } from "@iaso/core"
 import Database from "better-sqlite3"
+import { SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -27,14 +28,59 @@ describe("SQLite store: migrations", () => {
     const older = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, migrations: CORE_MIGRATIONS.slice(0, 1) }))))
     const { account } = await older.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Older" })))
     await older.dispose()
-    expect(ledger(file)).toEqual(["0001_tenancy_registry"])
+    expect(ledger(file)).toEqual(["0001_tenancy_registry", ...SQL_INTERNAL_MIGRATIONS])
     const current = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
     const found = await current.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName("Older")))
     expect(found._tag === "Some" ? found.value.id : undefined).toBe(account.id)
     const tables = await current.runPromise(Effect.flatMap(Effect.service(Store), (store) => store.migrate(CORE_MIGRATIONS)))
     expect(tables).toEqual([])
     await current.dispose()
-    expect(ledger(file)).toEqual(CORE_MIGRATIONS.map((m) => m.id))
+    expect(ledger(file)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
+  })
+
+  it("a database whose change feed was a table of entries moves it onto the rows: live entries go, tombstones stay, the feed reads the same", async () => {
+    const file = join(dir, "feed.sqlite")
+    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
+    const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Feed" })))
+    const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, "0")}`
+    const unit = (n: number) => ({ id: id(n), name: `Unit ${n}`, versionId: version.id, validationStatus: "VALID" as const, custom: false, extraFields: {}, code: "", path: `${id(n)}/`, depth: 1 })
+    await app.runPromise(
+      Effect.flatMap(Effect.service(Repos), (repos) =>
+        Effect.gen(function* () {
+          yield* repos.insertMany(OrgUnitModel, account.id, [unit(1), unit(2), unit(3)] as never, { atomic: true })
+          yield* repos.remove(OrgUnitModel, account.id, id(2))
+        })
+      )
+    )
+    const feed = () => app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.changesSince(account.id, undefined, 10_000)))
+    const before = await feed()
+    expect(before.changes.filter((c) => c.model === "OrgUnit").map((c) => [c.id, c.deleted])).toEqual([[id(1), false], [id(3), false], [id(2), true]])
+    await app.dispose()
+    // As the SDK before the move left it: every change an entry, no sequence index on global tables, no ledger line.
+    const raw = new Database(file)
+    const globals = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_seq' ESCAPE '\\' AND name NOT LIKE '%account_seq'").all() as Array<{ name: string }>).map((row) => row.name)
+    expect(globals.length).toBeGreaterThan(0)
+    for (const name of globals) raw.exec(`DROP INDEX "${name}"`)
+    for (const table of (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'").all() as Array<{ name: string }>).map((row) => row.name)) {
+      const account = (raw.prepare(`SELECT COUNT(*) AS n FROM pragma_table_info('${table}') WHERE name = 'accountId'`).get() as { n: number }).n > 0 ? '"accountId"' : "NULL"
+      raw.exec(`INSERT INTO _iaso_changes (model, id, "accountId", seq, deleted, version) SELECT '${table}', id, ${account}, _seq, 0, version FROM "${table}"`)
+    }
+    raw.prepare("DELETE FROM _iaso_migrations WHERE id = ?").run(SQL_INTERNAL_MIGRATIONS[0])
+    expect((raw.prepare("SELECT COUNT(*) AS n FROM _iaso_changes WHERE deleted = 0").get() as { n: number }).n).toBeGreaterThan(3)
+    raw.close()
+    const reopened = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
+    const after = await reopened.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.changesSince(account.id, undefined, 10_000)))
+    await reopened.dispose()
+    expect(after.changes).toEqual(before.changes)
+    const check = new Database(file, { readonly: true })
+    try {
+      expect(check.prepare("SELECT model, id, deleted FROM _iaso_changes").all()).toEqual([{ model: "OrgUnit", id: id(2), deleted: 1 }])
+      const restored = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_seq' ESCAPE '\\' AND name NOT LIKE '%account_seq'").all() as Array<{ name: string }>).map((row) => row.name)
+      expect(restored.sort()).toEqual([...globals].sort())
+    } finally {
+      check.close()
+    }
+    expect(ledger(file)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
   })
 
   it("a database migrated by a newer SDK is refused with a typed error, and left as it was", async () => {
@@ -48,7 +94,7 @@ describe("SQLite store: migrations", () => {
     const error = failureOf(exit)
     expect(error).toBeInstanceOf(Unsupported)
     expect((error as Unsupported).message).toContain("0002_whole_model")
-    expect(ledger(file)).toEqual(CORE_MIGRATIONS.map((m) => m.id))
+    expect(ledger(file)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
   })
 })
 

@@ -36,12 +36,21 @@ const LEDGER = "_iaso_migrations"
 const CHANGES = "_iaso_changes"
 const COUNTER = "_iaso_counter"
 const SEQ = "_seq"
+/** The driver's own migration that moved the change feed onto the rows' sequences. */
+const FEED_ON_ROWS = "sql_0001_change_feed_on_rows"
+/**
+ * The SQL driver's own migrations, recorded in the ledger after the core's (so an older SDK, which
+ * does not know them, refuses the database instead of misreading it).
+ */
+export const SQL_INTERNAL_MIGRATIONS: ReadonlyArray<string> = [FEED_ON_ROWS]
 /** Rows per `unnest` insert statement. */
 const UNNEST_BATCH = 5000
 /** Statistics are refreshed after commits that grew a table by at least this many rows... */
 const ANALYZE_MIN_ROWS = 1000
 /** ...and by at least this share of its size. */
 const ANALYZE_SHARE = 0.1
+/** The statistics target of those refreshes (PostgreSQL samples 300 rows per unit). */
+const ANALYZE_TARGET = 10
 
 /** A Kysely instance of any schema (the SQL is built here, not typed by Kysely). */
 // biome-ignore lint: dynamic schema
@@ -233,7 +242,10 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
    * share (at least 1,000 rows and a tenth of the table), as autovacuum would a minute later: an
    * import followed at once by queries would otherwise be planned on the empty table's estimates
    * (a subtree query sorted a bitmap scan instead of walking the ordered path index: 2.1 ms
-   * against 0.6 ms for 1,250 rows). Best effort: the commit has succeeded whatever happens here.
+   * against 0.6 ms for 1,250 rows). A quick sample (statistics target 10: 3,000 rows, about
+   * 25 ms where the default target took 370 ms on 50k org units) gives the planner the table's
+   * size and the spread of its keys; autovacuum's own analyses replace it as the table changes.
+   * Best effort: the commit has succeeded whatever happens here.
    */
   const refreshStatistics = (inserted: ReadonlyMap<string, number>): Effect.Effect<void> =>
     dialect.name !== "postgres"
@@ -247,7 +259,12 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
               if (entry.inserted < ANALYZE_MIN_ROWS) continue
               if (entry.size === undefined) entry.size = yield* estimatedRows(name)
               if (entry.inserted < entry.size * ANALYZE_SHARE) continue
-              yield* runOrFail(`ANALYZE ${quote(name)}`)
+              yield* transaction(
+                Effect.gen(function* () {
+                  yield* runOrFail(`SET LOCAL default_statistics_target = ${ANALYZE_TARGET}`)
+                  yield* runOrFail(`ANALYZE ${quote(name)}`)
+                })
+              )
               entry.size = yield* estimatedRows(name)
               entry.inserted = 0
             }
@@ -494,52 +511,35 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       return last - n + 1
     })
 
-  const recordChanges = (changes: ReadonlyArray<Change>) =>
+  /**
+   * The change feed is the rows themselves (each carries the sequence of its last write, indexed
+   * with its account) plus a tombstone per deleted row in the changes table. Records tombstones.
+   */
+  const recordTombstones = (changes: ReadonlyArray<Change>) =>
     Effect.gen(function* () {
+      if (changes.length === 0) return
       const upsert = `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, ${quote("accountId")} = excluded.${quote("accountId")}`
-      if (native !== undefined) {
-        yield* Effect.mapError(
-          runEach(
-            `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) VALUES (?, ?, ?, ?, ?, ?) ${upsert}`,
-            changes.map((c) => [c.model, c.id, c.accountId, c.seq, dialect.encode("boolean", c.deleted), c.version])
-          ),
-          fail
-        )
-        return
-      }
-      if (dialect.unnestType !== undefined) {
-        for (let i = 0; i < changes.length; i += UNNEST_BATCH) {
-          const slice = changes.slice(i, i + UNNEST_BATCH)
-          const stmt = new Statement(dialect)
-          const arrays = [
-            `${stmt.param(slice.map((c) => c.model))}::text[]`,
-            `${stmt.param(slice.map((c) => c.id))}::text[]`,
-            `${stmt.param(slice.map((c) => c.accountId))}::text[]`,
-            `${stmt.param(slice.map((c) => c.seq))}::bigint[]`,
-            `${stmt.param(slice.map((c) => c.deleted))}::boolean[]`,
-            `${stmt.param(slice.map((c) => c.version))}::bigint[]`
-          ]
-          yield* runOrFail(
-            `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) SELECT * FROM unnest(${arrays.join(", ")}) ${upsert}`,
-            stmt.params
-          )
-        }
-        return
-      }
+      const columns = `(model, id, ${quote("accountId")}, seq, deleted, version)`
       const perRow = 6
       const batch = Math.max(1, Math.floor(dialect.maxParameters / perRow))
       for (let i = 0; i < changes.length; i += batch) {
         const stmt = new Statement(dialect)
         const values = changes
           .slice(i, i + batch)
-          .map((c) => `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", c.deleted))}, ${stmt.param(c.version)})`)
-        yield* runOrFail(
-          `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) VALUES ${values.join(", ")} ` +
-            `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, ${quote("accountId")} = excluded.${quote("accountId")}`,
-          stmt.params
-        )
+          .map((c) => `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`)
+        yield* runOrFail(`INSERT INTO ${quote(CHANGES)} ${columns} VALUES ${values.join(", ")} ${upsert}`, stmt.params)
       }
     })
+
+  /** An id written again loses its tombstone: the feed then shows the row once, alive. */
+  const clearTombstones = (info: TableInfo, ids: ReadonlyArray<string>) => {
+    if (ids.length === 0) return Effect.void
+    const stmt = new Statement(dialect)
+    return runOrFail(
+      `DELETE FROM ${quote(CHANGES)} WHERE model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`,
+      stmt.params
+    )
+  }
 
   // --- writes --------------------------------------------------------------------------------------
   const duplicateName = (info: TableInfo, classified: Classified): string => {
@@ -633,11 +633,12 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
               const run = ops.slice(i, j) as ReadonlyArray<Extract<WriteOp, { kind: "insert" }>>
               const rows = run.map((o) => o.row)
               const bulk = yield* attempt(info, insertRows(info, rows, firstSeq + i))
+              const written: Array<string> = []
               if (bulk._tag === "Done") {
                 yield* noteInserted(info.name, rows.length)
                 rows.forEach((row, k) => {
                   outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
-                  changes.push({ seq: firstSeq + i + k, model: info.name, id: String(row["id"]), accountId, deleted: false, version: Number(row["version"]) })
+                  written.push(String(row["id"]))
                 })
               } else {
                 for (let k = 0; k < rows.length; k++) {
@@ -645,10 +646,11 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
                   const one = yield* attempt(info, insertRows(info, [row], firstSeq + i + k))
                   if (one._tag === "Done") {
                     outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
-                    changes.push({ seq: firstSeq + i + k, model: info.name, id: String(row["id"]), accountId, deleted: false, version: Number(row["version"]) })
+                    written.push(String(row["id"]))
                   } else outcomes[i + k] = { _tag: "Duplicate", constraint: one.constraint }
                 }
               }
+              yield* clearTombstones(info, written)
               i = j
               continue
             }
@@ -683,12 +685,11 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
               outcomes[i] = row === undefined ? { _tag: "Missing" } : { _tag: "StaleVersion", actual: Number(row["version"]) }
             } else {
               outcomes[i] = { _tag: "Written", seq }
-              const version = op.kind === "update" ? Number(op.row["version"]) : Number(result.value.rows[0]?.["version"] ?? 0)
-              changes.push({ seq, model: info.name, id, accountId, deleted: op.kind === "delete", version })
+              if (op.kind === "delete") changes.push({ seq, model: info.name, id, accountId, deleted: true, version: Number(result.value.rows[0]?.["version"] ?? 0) })
             }
             i += 1
           }
-          yield* recordChanges(changes)
+          yield* recordTombstones(changes)
           return outcomes
         })
       )
@@ -698,6 +699,12 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   const partialWhere = (info: { readonly kinds: ReadonlyMap<string, ColumnKind> }, where: ReadonlyArray<Condition>): string =>
     where.map((condition) => compileCondition(info.kinds, condition, literals)).join(" AND ")
 
+  /** The index of a table's change sequence (with its account): the change feed reads it. */
+  const seqIndexOf = (model: string, scope: "account" | "global", ifNotExists: "" | "IF NOT EXISTS ") =>
+    scope === "account"
+      ? `CREATE INDEX ${ifNotExists}${quote(`${model}_account_seq`)} ON ${quote(model)} (${quote("accountId")}, ${quote(SEQ)})`
+      : `CREATE INDEX ${ifNotExists}${quote(`${model}_seq`)} ON ${quote(model)} (${quote(SEQ)})`
+
   const ddlOf = (step: MigrationStep): ReadonlyArray<string> => {
     switch (step.op) {
       case "createModel": {
@@ -706,7 +713,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         )
         columns.push(`${quote(SEQ)} BIGINT NOT NULL`)
         const statements = [`CREATE TABLE ${quote(step.model)} (${columns.join(", ")})`]
-        if (step.scope === "account") statements.push(`CREATE INDEX ${quote(`${step.model}_account_seq`)} ON ${quote(step.model)} (${quote("accountId")}, ${quote(SEQ)})`)
+        statements.push(seqIndexOf(step.model, step.scope, ""))
         return statements
       }
       case "addColumn":
@@ -773,7 +780,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       yield* transaction(Effect.forEach(bootstrap, (text) => runOrFail(text), { discard: true }))
       const ledger = yield* runOrFail(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`)
       const applied = new Set(ledger.rows.map((row) => String(row["id"])))
-      const known = new Set(migrations.map((m) => m.id))
+      const known = new Set([...migrations.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
       const unknown = [...applied].filter((id) => !known.has(id))
       if (unknown.length > 0) {
         return yield* new Unsupported({ message: `this database was migrated by a newer version of the SDK (unknown migrations: ${unknown.join(", ")})` })
@@ -797,6 +804,19 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           })
         )
         done.push(migration.id)
+      }
+      // The driver's own: the change feed read from the rows (live entries of the changes table
+      // dropped, global tables given a sequence index; account tables always had one).
+      if (!applied.has(FEED_ON_ROWS)) {
+        yield* transaction(
+          Effect.gen(function* () {
+            const stmt = new Statement(dialect)
+            yield* runOrFail(`DELETE FROM ${quote(CHANGES)} WHERE deleted = ${stmt.param(dialect.encode("boolean", false))}`, stmt.params)
+            for (const info of tables.values()) if (info.scope === "global") yield* runOrFail(seqIndexOf(info.name, "global", "IF NOT EXISTS "))
+            const ledger = new Statement(dialect)
+            yield* runOrFail(`INSERT INTO ${quote(LEDGER)} (id, applied_at) VALUES (${ledger.param(FEED_ON_ROWS)}, ${ledger.param(Date.now())})`, ledger.params)
+          })
+        )
       }
       return done
     })
@@ -869,15 +889,6 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
                 `FROM (SELECT ${quote("id")} AS rid, ROW_NUMBER() OVER (ORDER BY ${quote("id")}) AS rn FROM ${t} WHERE ${innerRange}) AS ranked WHERE ${t}.${quote("id")} = ranked.rid`,
               stmt.params
             )
-            const changes = new Statement(dialect)
-            const accountExpr = info.scope === "global" ? "NULL" : quote("accountId")
-            yield* runOrFail(
-              `INSERT INTO ${quote(CHANGES)} (model, id, ${quote("accountId")}, seq, deleted, version) ` +
-                `SELECT ${changes.param(info.name)}, ${quote("id")}, ${accountExpr}, ${quote(SEQ)}, ${dialect.name === "sqlite" ? "0" : "FALSE"}, ${quote("version")} FROM ${t} ` +
-                `WHERE ${quote(SEQ)} >= ${changes.param(first)} AND ${quote(SEQ)} < ${changes.param(first + n)} ` +
-                `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version`,
-              changes.params
-            )
             return n
           })
         )
@@ -899,10 +910,18 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     changesSince: (accountId, after, limit) =>
       Effect.gen(function* () {
         const stmt = new Statement(dialect)
-        const result = yield* runOrFail(
-          `SELECT model, id, ${quote("accountId")}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${quote("accountId")} = ${stmt.param(accountId)} OR ${quote("accountId")} IS NULL) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${Math.max(0, Math.floor(limit))}`,
-          stmt.params
+        const n = Math.max(0, Math.floor(limit))
+        const no = dialect.name === "sqlite" ? "0" : "FALSE"
+        // Each table's rows after the position (its sequence index), and the tombstones; merged.
+        const parts = [...tables.values()].map((info) => {
+          const account = info.scope === "global" ? "CAST(NULL AS TEXT)" : quote("accountId")
+          const where = info.scope === "global" ? "" : `${quote("accountId")} = ${stmt.param(accountId)} AND `
+          return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${quote(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
+        })
+        parts.push(
+          `SELECT * FROM (SELECT model, id, ${quote("accountId")}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${quote("accountId")} = ${stmt.param(accountId)} OR ${quote("accountId")} IS NULL) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
         )
+        const result = yield* runOrFail(`SELECT * FROM (${parts.join(" UNION ALL ")}) AS feed ORDER BY seq LIMIT ${n}`, stmt.params)
         return result.rows.map((row) => ({
           seq: Number(row["seq"]),
           model: String(row["model"]),

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import pg from "pg"
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { SQL_INTERNAL_MIGRATIONS } from "../src/index.ts"
 
 const child = fileURLToPath(new URL("./crash-child.ts", import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), "iaso-crash-"))
@@ -59,7 +60,7 @@ describe("SQLite store: a process killed in the middle of a large import leaves 
       try {
         expect(db.pragma("integrity_check", { simple: true })).toBe("ok")
         const ledger = (db.prepare("SELECT id FROM _iaso_migrations ORDER BY id").all() as Array<{ id: string }>).map((row) => row.id)
-        expect(ledger).toEqual(CORE_MIGRATIONS.map((m) => m.id))
+        expect(ledger).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
       } finally {
         db.close()
       }
@@ -91,7 +92,7 @@ describe.skipIf(url === "")(`PostgreSQL store: a process killed in the middle of
       expect([0, 20_000]).toContain(count)
       if (committed) expect(count).toBe(20_000)
       const ledger = await pool.query("SELECT id FROM _iaso_migrations ORDER BY id")
-      expect(ledger.rows.map((row: { id: string }) => row.id)).toEqual(CORE_MIGRATIONS.map((m) => m.id))
+      expect(ledger.rows.map((row: { id: string }) => row.id)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
     })
   }
 })

@@ -330,13 +330,15 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
         return ValidationError.at([], `${model.name}: invalid record`)
       }
       // Already validated: encoding only transforms (checks would run a second time for nothing).
-      const encoded = encodeValid(valid)
-      if (model.derived.length === 0) return { row: encoded, value: valid }
-      const row: Record<string, unknown> = { ...encoded }
-      for (const derived of model.derived) {
-        const value = derived.compute(encoded)
-        if (value !== null) row[derived.name] = value
-      }
+      const row = encodeValid(valid) as Record<string, unknown>
+      if (model.derived.length === 0) return { row, value: valid }
+      // The encoded row is a fresh object: derived columns are computed from its stored fields
+      // first, then added to it.
+      const values = model.derived.map((derived) => derived.compute(row))
+      model.derived.forEach((derived, i) => {
+        const value = values[i]
+        if (value !== null && value !== undefined) row[derived.name] = value
+      })
       return { row, value: valid }
     },
     encodeValue: (field, value) => {
