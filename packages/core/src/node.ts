@@ -1,4 +1,3 @@
-/// <reference types="node" />
 /**
  * `@iaso/core/node`: what core offers that needs Node.js. Kept out of the main entry, which must
  * bundle for browsers.
