@@ -34,6 +34,7 @@ import {
   compareRows,
   type Condition,
   type InspectedRow,
+  getOrInsert,
   isAfter,
   matchesAll,
   type Migration,
@@ -228,28 +229,14 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
       return out
     }
 
-    const layerRows = (layer: TxLayer, model: string): Map<string, Entry> => {
-      let rows = layer.rows.get(model)
-      if (rows === undefined) {
-        rows = new Map()
-        layer.rows.set(model, rows)
-      }
-      return rows
-    }
+    const layerRows = (layer: TxLayer, model: string): Map<string, Entry> => getOrInsert(layer.rows, model, () => new Map())
 
-    const layerUniques = (layer: TxLayer, model: string, index: string): Map<string, string | null> => {
-      let byIndex = layer.uniques.get(model)
-      if (byIndex === undefined) {
-        byIndex = new Map()
-        layer.uniques.set(model, byIndex)
-      }
-      let keys = byIndex.get(index)
-      if (keys === undefined) {
-        keys = new Map()
-        byIndex.set(index, keys)
-      }
-      return keys
-    }
+    const layerUniques = (layer: TxLayer, model: string, index: string): Map<string, string | null> =>
+      getOrInsert(
+        getOrInsert(layer.uniques, model, () => new Map()),
+        index,
+        () => new Map()
+      )
 
     /** Puts a row (or deletes it when `next` is null) into the overlay, with its unique keys and change. */
     const put = (

@@ -2,46 +2,31 @@
  * The DHIS2 pyramid import on the memory store, against IASO's own DHIS2 fixtures
  * (`iaso/tests/fixtures/dhis2/`, read from ../shared) and a few hand-made payloads.
  */
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
 import type { MultiPolygon, Position } from "geojson"
-import { afterAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import {
-  allPages,
-  Accounts,
   Actor,
-  type AnyModel,
-  CurrentActor,
   Forbidden,
   GroupModel,
   GroupSetGroupModel,
   GroupSetModel,
-  Iaso,
-  type IasoServices,
-  MemoryStore,
   NotFound,
   OrgUnitGroupMembershipModel,
   OrgUnitModel,
   OrgUnitTypeModel,
-  type RecordOf,
-  Records,
   SourceVersionModel,
-  Sources,
   ValidationError
 } from "../src/index.ts"
 import { dhis2FallbackTypeName, type Dhis2Payload, importDhis2Pyramid, parseDhis2Pyramid } from "../src/registry/dhis2-import.ts"
+import { importTestRuntime } from "./import-runtime.ts"
 import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
 
 const DIR = "fixtures/iaso/iaso/tests/fixtures/dhis2"
 const available = sharedAvailable(`${DIR}/orgunits.json`)
 const fixture = (name: string): unknown => JSON.parse(readShared(`${DIR}/${name}`))
 
-const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provide(MemoryStore.layer())))
-afterAll(() => runtime.dispose())
-
-const run = <A, E>(actor: Actor, effect: Effect.Effect<A, E, IasoServices | CurrentActor>): Promise<A> =>
-  runtime.runPromise(Effect.provideService(effect, CurrentActor, actor))
-const exitOf = <A, E>(actor: Actor, effect: Effect.Effect<A, E, IasoServices | CurrentActor>): Promise<Exit.Exit<A, unknown>> =>
-  runtime.runPromiseExit(Effect.provideService(effect, CurrentActor, actor))
+const { run, exitOf, freshSource: sourceNamed, all, counts: countsOf } = importTestRuntime("DHIS2 import")
 const failure = <A>(exit: Exit.Exit<A, unknown>): ValidationError => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const error = Cause.findErrorOption(exit.cause)
@@ -49,33 +34,11 @@ const failure = <A>(exit: Exit.Exit<A, unknown>): ValidationError => {
   return error.value
 }
 
-let accounts = 0
-/** A new account, and a data source of its main project named `sourceName` (no version yet). */
-const freshSource = async (sourceName = "Sierra Leone") => {
-  accounts += 1
-  const setup = await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `DHIS2 import ${accounts}` })))
-  const actor = Actor.system(setup.account.id)
-  const source = await run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: sourceName, projectIds: [setup.project.id] })))
-  return { actor, source }
-}
-
-/** Every record of a model the actor can read (all pages). */
-const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<RecordOf<M>>>> =>
-  run(
-    actor,
-    Effect.flatMap(Effect.service(Records), (records) =>
-      allPages((cursor) => records.list(model, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
-    )
-  )
+/** A new account, and a data source of its main project (no version yet). */
+const freshSource = (sourceName = "Sierra Leone") => sourceNamed(sourceName)
 
 /** Row counts of what an import writes, to check that a failed one wrote nothing. */
-const counts = async (actor: Actor) => [
-  (await all(actor, OrgUnitModel)).length,
-  (await all(actor, OrgUnitTypeModel)).length,
-  (await all(actor, GroupModel)).length,
-  (await all(actor, GroupSetModel)).length,
-  (await all(actor, SourceVersionModel)).length
-]
+const counts = (actor: Actor) => countsOf(actor, [OrgUnitModel, OrgUnitTypeModel, GroupModel, GroupSetModel, SourceVersionModel])
 
 interface StoredUnit {
   readonly name: string | undefined

@@ -3,38 +3,28 @@
  * same pyramid, bad collections give ValidationErrors at the features' paths, and nothing is
  * stored when an import fails.
  */
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
+import { Cause, Effect, Exit, Option } from "effect"
+import { describe, expect, it } from "vitest"
 import {
-  allPages,
-  Accounts,
   Actor,
-  type AnyModel,
   CurrentActor,
   Forbidden,
   GroupModel,
-  Iaso,
   type IasoServices,
   importPyramid,
-  MemoryStore,
   OrgUnitGroupMembershipModel,
   OrgUnitModel,
   OrgUnits,
   OrgUnitTypeModel,
   type PyramidInput,
   type RecordOf,
-  Records,
   SourceVersionModel,
-  Sources,
   ValidationError
 } from "../src/index.ts"
+import { importTestRuntime } from "./import-runtime.ts"
 import { exportGeoJsonPyramid, importGeoJsonPyramid, parseGeoJsonPyramid, type PyramidFeatureCollection } from "../src/registry/geojson.ts"
 
-const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provide(MemoryStore.layer())))
-afterAll(() => runtime.dispose())
-
-const run = <A, E>(actor: Actor, effect: Effect.Effect<A, E, IasoServices | CurrentActor>): Promise<A> =>
-  runtime.runPromise(Effect.provideService(effect, CurrentActor, actor))
+const { runtime, run, freshSource, all, counts: countsOf } = importTestRuntime("GeoJSON")
 const failure = async <A, E>(actor: Actor, effect: Effect.Effect<A, E, IasoServices | CurrentActor>): Promise<unknown> => {
   const exit = await runtime.runPromiseExit(Effect.provideService(effect, CurrentActor, actor))
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
@@ -48,30 +38,9 @@ const validationError = async <A, E>(actor: Actor, effect: Effect.Effect<A, E, I
   return error
 }
 
-let accounts = 0
-const freshAccount = async () => {
-  accounts += 1
-  const setup = await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `GeoJSON ${accounts}` })))
-  const actor = Actor.system(setup.account.id)
-  const source = await run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: "Cameroon", projectIds: [setup.project.id] })))
-  return { actor, source, setup }
-}
+const freshAccount = () => freshSource("Cameroon")
 
-const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<RecordOf<M>>>> =>
-  run(
-    actor,
-    Effect.flatMap(Effect.service(Records), (records) =>
-      allPages((cursor) => records.list(model, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
-    )
-  )
-
-const counts = async (actor: Actor) => [
-  (await all(actor, OrgUnitModel)).length,
-  (await all(actor, OrgUnitTypeModel)).length,
-  (await all(actor, GroupModel)).length,
-  (await all(actor, OrgUnitGroupMembershipModel)).length,
-  (await all(actor, SourceVersionModel)).length
-]
+const counts = (actor: Actor) => countsOf(actor, [OrgUnitModel, OrgUnitTypeModel, GroupModel, OrgUnitGroupMembershipModel, SourceVersionModel])
 
 /** The stored pyramid of a version, by ref, independent of ids. */
 const pyramid = async (actor: Actor, versionId: string) => {

@@ -17,7 +17,7 @@
  */
 import { Context, Effect, Layer, Semaphore } from "effect"
 import { StorageError, Unsupported } from "../shared/errors.ts"
-import { compareRows, matchesAll, matchesCondition, project, runQuery, uniqueKeyOf } from "../shared/engine.ts"
+import { compareRows, getOrInsert, matchesAll, matchesCondition, project, runQuery, uniqueKeyOf } from "../shared/engine.ts"
 import type { IndexDecl, Row } from "../shared/model.ts"
 import type { Condition, StoreQuery } from "../shared/query.ts"
 import {
@@ -161,28 +161,14 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
     }
 
     // --- writes into a layer ---------------------------------------------------------------------
-    const layerRows = (layer: TxLayer, model: string): Map<string, Entry | null> => {
-      let rows = layer.rows.get(model)
-      if (rows === undefined) {
-        rows = new Map()
-        layer.rows.set(model, rows)
-      }
-      return rows
-    }
+    const layerRows = (layer: TxLayer, model: string): Map<string, Entry | null> => getOrInsert(layer.rows, model, () => new Map())
 
-    const layerUniques = (layer: TxLayer, model: string, index: string): Map<string, string | null> => {
-      let byIndex = layer.uniques.get(model)
-      if (byIndex === undefined) {
-        byIndex = new Map()
-        layer.uniques.set(model, byIndex)
-      }
-      let keys = byIndex.get(index)
-      if (keys === undefined) {
-        keys = new Map()
-        byIndex.set(index, keys)
-      }
-      return keys
-    }
+    const layerUniques = (layer: TxLayer, model: string, index: string): Map<string, string | null> =>
+      getOrInsert(
+        getOrInsert(layer.uniques, model, () => new Map()),
+        index,
+        () => new Map()
+      )
 
     const uniqueIndexes = (t: Table): ReadonlyArray<IndexDecl> => t.indexes.filter((index) => index.unique === true)
 

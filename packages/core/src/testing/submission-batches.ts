@@ -5,14 +5,12 @@
  * gets its own outcome; batches larger than one chunk; two batches racing with one submission.
  * @module
  */
-import { Context, Effect, Exit, Layer } from "effect"
+import { Effect, Exit } from "effect"
 import { describe, expect } from "vitest"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { DeviceModel, DeviceProjectModel } from "../devices/devices.ts"
 import { FormModel } from "../forms/form.ts"
 import { FormVersionModel } from "../forms/form-version.ts"
-import type { OrgUnit } from "../registry/org-unit.ts"
-import { OrgUnits } from "../registry/org-units.ts"
 import { BlobStore } from "../shared/blob.ts"
 import type { FormId, OrgUnitId, ProjectId, UserId } from "../shared/entity-ids.ts"
 import { uuidv7 } from "../shared/ids.ts"
@@ -23,6 +21,7 @@ import { Actor, type CurrentActor } from "../tenancy/actor.ts"
 import { UserModel } from "../tenancy/users.ts"
 import { exitError, exitTag, type Harness, type SuiteServices } from "./harness.ts"
 import { scenario } from "./scenario.ts"
+import { memoryBlobs, submissionUnits } from "./submissions.ts"
 
 type R = SuiteServices | Instances | BlobStore | CurrentActor
 
@@ -60,24 +59,10 @@ const DESCRIPTOR = {
   ]
 }
 
-const memoryBlobs = (): Promise<BlobStore["Service"]> =>
-  Effect.runPromise(Effect.scoped(Effect.map(Layer.build(BlobStore.memory()), (context) => Context.get(context, BlobStore))))
-
 /** An account with root > district > facility and another district, a form with a version and another form, a field worker of the district. */
 const world = async (harness: Harness) => {
   const account = await harness.freshAccount()
-  const units = await harness.as(
-    account.system,
-    Effect.gen(function* () {
-      const service = yield* OrgUnits
-      const versionId = account.versionId as OrgUnit["versionId"]
-      const root = yield* service.create({ name: "Country", versionId })
-      const district = yield* service.create({ name: "District", versionId, parentId: root.id })
-      const facility = yield* service.create({ name: "Facility", versionId, parentId: district.id })
-      const elsewhere = yield* service.create({ name: "Other district", versionId, parentId: root.id })
-      return { root, district, facility, elsewhere }
-    })
-  )
+  const units = await submissionUnits(harness, account)
   const repos = await harness.repos()
   const blobs = await memoryBlobs()
   const formOf = (name: string) =>

@@ -30,7 +30,23 @@ import { scenario } from "./scenario.ts"
 type R = SuiteServices | Instances | BlobStore | CurrentActor
 
 /** A memory blob store, built once per scenario and shared by its calls. */
-const memoryBlobs = (): Promise<BlobStore["Service"]> =>
+/** The units submissions are made on: Country > District > Facility, and another district. */
+export const submissionUnits = (harness: Harness, account: FreshAccount) =>
+  harness.as(
+    account.system,
+    Effect.gen(function* () {
+      const service = yield* OrgUnits
+      const versionId = account.versionId as OrgUnit["versionId"]
+      const root = yield* service.create({ name: "Country", versionId })
+      const district = yield* service.create({ name: "District", versionId, parentId: root.id })
+      const facility = yield* service.create({ name: "Facility", versionId, parentId: district.id })
+      const elsewhere = yield* service.create({ name: "Other district", versionId, parentId: root.id })
+      return { root, district, facility, elsewhere }
+    })
+  )
+
+/** A blob store in memory, for the attachments of a scenario. */
+export const memoryBlobs = (): Promise<BlobStore["Service"]> =>
   Effect.runPromise(Effect.scoped(Effect.map(Layer.build(BlobStore.memory()), (context) => Context.get(context, BlobStore))))
 
 const run = <A, E>(harness: Harness, actor: Actor, blobs: BlobStore["Service"], effect: Effect.Effect<A, E, R>): Promise<Exit.Exit<A, E>> =>
@@ -71,18 +87,7 @@ const CREATED = new Date("2024-05-15T08:30:00Z")
 /** An account with root > district > facility, a second district, a form and a user per access level. */
 const world = async (harness: Harness, formFields: Partial<Form> = {}) => {
   const account = await harness.freshAccount()
-  const units = await harness.as(
-    account.system,
-    Effect.gen(function* () {
-      const service = yield* OrgUnits
-      const versionId = account.versionId as OrgUnit["versionId"]
-      const root = yield* service.create({ name: "Country", versionId })
-      const district = yield* service.create({ name: "District", versionId, parentId: root.id })
-      const facility = yield* service.create({ name: "Facility", versionId, parentId: district.id })
-      const elsewhere = yield* service.create({ name: "Other district", versionId, parentId: root.id })
-      return { root, district, facility, elsewhere }
-    })
-  )
+  const units = await submissionUnits(harness, account)
   const repos = await harness.repos()
   const form = await harness.run(
     repos.insert(FormModel, account.accountId, {
