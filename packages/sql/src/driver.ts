@@ -45,6 +45,8 @@ const FEED_ON_ROWS = "sql_0001_change_feed_on_rows"
 export const SQL_INTERNAL_MIGRATIONS: ReadonlyArray<string> = [FEED_ON_ROWS]
 /** Rows per `unnest` insert statement. */
 const UNNEST_BATCH = 5000
+/** Change sequences a transaction reserves at once (one counter update for its next writes). */
+const SEQ_BLOCK = 32
 /** Statistics are refreshed after commits that grew a table by at least this many rows... */
 const ANALYZE_MIN_ROWS = 1000
 /** ...and by at least this share of its size. */
@@ -62,6 +64,9 @@ interface TxState {
   depth: number
   /** Rows inserted per table by this transaction (statistics upkeep after commit). */
   readonly inserted: Map<string, number>
+  /** Change sequences this transaction reserved and has not used yet: [next, end). */
+  seqNext: number
+  seqEnd: number
 }
 
 /** What a statement returned: its rows, and for writes the number of rows they touched. */
@@ -201,6 +206,8 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           }
           yield* Effect.ignore(run(`ROLLBACK TO SAVEPOINT ${name}`))
           yield* Effect.ignore(run(`RELEASE SAVEPOINT ${name}`))
+          // Sequences reserved inside the savepoint went back to the counter: none may be used.
+          current.seqNext = current.seqEnd
           return yield* exit
         }
         if (native !== undefined) {
@@ -209,7 +216,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           const body = Effect.gen(function* () {
             yield* Effect.try({ try: () => native.execute("BEGIN", []), catch: fail })
             const next = new Map(txs)
-            next.set(identity, { trx: undefined, depth: 1, inserted: new Map() })
+            next.set(identity, { trx: undefined, depth: 1, inserted: new Map(), seqNext: 0, seqEnd: 0 })
             const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
             return yield* finish(
               exit,
@@ -220,7 +227,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           return yield* Effect.ensuring(body, nativeLock.release(1))
         }
         const trx = yield* Effect.tryPromise({ try: () => db.startTransaction().execute(), catch: fail })
-        const state: TxState = { trx, depth: 1, inserted: new Map() }
+        const state: TxState = { trx, depth: 1, inserted: new Map(), seqNext: 0, seqEnd: 0 }
         const next = new Map(txs)
         next.set(identity, state)
         const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
@@ -505,10 +512,25 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   /** Reserves `n` change sequences; returns the first. Locks the counter row until commit (commit order). */
   const reserveSeqs = (n: number) =>
     Effect.gen(function* () {
+      // A transaction reserves a block at its first write and takes later sequences from it: it
+      // holds the counter row until it ends, so they still follow commit order (unused ones are
+      // gaps, which the feed's cursors do not mind).
+      const state = (yield* Effect.service(CurrentTx)).get(identity)
+      if (state !== undefined && state.seqEnd - state.seqNext >= n) {
+        const first = state.seqNext
+        state.seqNext += n
+        return first
+      }
+      const block = state === undefined ? n : Math.max(n, SEQ_BLOCK)
       const stmt = new Statement(dialect)
-      const result = yield* runOrFail(`UPDATE ${quote(COUNTER)} SET value = value + ${stmt.param(n)} WHERE name = 'seq' RETURNING value`, stmt.params)
+      const result = yield* runOrFail(`UPDATE ${quote(COUNTER)} SET value = value + ${stmt.param(block)} WHERE name = 'seq' RETURNING value`, stmt.params)
       const last = Number(result.rows[0]?.["value"])
-      return last - n + 1
+      const first = last - block + 1
+      if (state !== undefined) {
+        state.seqNext = first + n
+        state.seqEnd = last + 1
+      }
+      return first
     })
 
   /**
@@ -633,24 +655,25 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
               const run = ops.slice(i, j) as ReadonlyArray<Extract<WriteOp, { kind: "insert" }>>
               const rows = run.map((o) => o.row)
               const bulk = yield* attempt(info, insertRows(info, rows, firstSeq + i))
-              const written: Array<string> = []
+              // Ids written again lose their tombstones (ids the SDK has just made never had one).
+              const reused: Array<string> = []
               if (bulk._tag === "Done") {
                 yield* noteInserted(info.name, rows.length)
-                rows.forEach((row, k) => {
+                run.forEach((op, k) => {
                   outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
-                  written.push(String(row["id"]))
+                  if (op.fresh !== true) reused.push(String(op.row["id"]))
                 })
               } else {
-                for (let k = 0; k < rows.length; k++) {
-                  const row = rows[k] as Row
-                  const one = yield* attempt(info, insertRows(info, [row], firstSeq + i + k))
+                for (let k = 0; k < run.length; k++) {
+                  const op = run[k] as Extract<WriteOp, { kind: "insert" }>
+                  const one = yield* attempt(info, insertRows(info, [op.row], firstSeq + i + k))
                   if (one._tag === "Done") {
                     outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
-                    written.push(String(row["id"]))
+                    if (op.fresh !== true) reused.push(String(op.row["id"]))
                   } else outcomes[i + k] = { _tag: "Duplicate", constraint: one.constraint }
                 }
               }
-              yield* clearTombstones(info, written)
+              yield* clearTombstones(info, reused)
               i = j
               continue
             }

@@ -517,6 +517,8 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
       const at = yield* now
       const items: Array<BulkItem<RecordOf<M>>> = []
       const rows: Array<{ index: number; row: Row; value: RecordOf<M> }> = []
+      /** Inputs whose id is made here. */
+      const made = new Set<number>()
       inputs.forEach((input, index) => {
         if (typeof input !== "object" || input === null) {
           items[index] = { _tag: "Failed", index, error: ValidationError.at([], "expected an object") }
@@ -527,7 +529,9 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
           items[index] = { _tag: "Failed", index, error: ValidationError.at([system[0] ?? ""], "is set by the SDK") }
           return
         }
-        const candidate: Record<string, unknown> = { ...input, id: (input as { id?: unknown }).id ?? uuidv7(at.getTime()), version: 1, createdAt: at, updatedAt: at }
+        const given = (input as { id?: unknown }).id
+        const candidate: Record<string, unknown> = { ...input, id: given ?? uuidv7(at.getTime()), version: 1, createdAt: at, updatedAt: at }
+        if (given === undefined) made.add(index)
         if (model.scope === "account") candidate["accountId"] = accountId
         const encoded = codec.toRowAndValue(candidate)
         if (encoded instanceof ValidationError) items[index] = { _tag: "Failed", index, error: encoded }
@@ -546,7 +550,7 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
         if (failure !== undefined) items[entry.index] = { _tag: "Failed", index: entry.index, error: failure }
         else writable.push(entry)
       })
-      const ops: Array<WriteOp> = writable.map(({ row }) => ({ kind: "insert", row }))
+      const ops: Array<WriteOp> = writable.map(({ index, row }) => (made.has(index) ? { kind: "insert", row, fresh: true } : { kind: "insert", row }))
       const outcomes = ops.length === 0 ? [] : yield* driver.write(model, scopeOf(model, accountId), ops)
       writable.forEach((entry, position) => {
         const outcome = outcomes[position]

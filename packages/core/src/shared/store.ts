@@ -19,7 +19,12 @@ export interface StoreScope {
 
 /** One write. Rows carry their full stored form, version included (core computes versions). */
 export type WriteOp =
-  | { readonly kind: "insert"; readonly row: Row }
+  | {
+      readonly kind: "insert"
+      readonly row: Row
+      /** The id was made by the SDK for this write (no row, live or deleted, ever had it). */
+      readonly fresh?: boolean
+    }
   | { readonly kind: "update"; readonly row: Row; readonly expectedVersion: number }
   | { readonly kind: "delete"; readonly id: string; readonly expectedVersion?: number }
 

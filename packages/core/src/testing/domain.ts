@@ -5,6 +5,7 @@
  */
 import { Deferred, Effect, Fiber, Option, Redacted, Schema } from "effect"
 import { describe, expect } from "vitest"
+import { drainChanges } from "./generic.ts"
 import { scenario } from "./scenario.ts"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { CORE_MIGRATIONS } from "../migrations.ts"
@@ -616,6 +617,30 @@ export const domainScenarios = (h: () => Harness) => {
   })
 
   describe("store", () => {
+    scenario("change sequences stay unique and in commit order around a rolled-back nested unit of work", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const repos = await harness.repos()
+      const cursor = await drainChanges(harness, account.accountId)
+      const versionId = account.versionId as OrgUnit["versionId"]
+      const create = (name: string) => Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name, versionId }))
+      const undone = Effect.ignore(repos.driver.transaction(Effect.andThen(create("Undone"), Effect.fail("undo" as const))))
+      // A unit of work that reserved sequences before its nested one failed, and one whose first write was inside it.
+      const [a, c] = await harness.as(account.system, repos.driver.transaction(Effect.gen(function* () {
+        const a = yield* create("A")
+        yield* undone
+        return [a, yield* create("C")] as const
+      })))
+      const d = await harness.as(account.system, repos.driver.transaction(Effect.andThen(undone, create("D"))))
+      const e = await harness.as(account.system, create("E"))
+      const page = await harness.run(repos.changesSince(account.accountId, cursor))
+      const names = new Map([a, c, d, e].map((unit) => [unit.id as string, unit.name]))
+      expect(page.changes.filter((change) => change.model === "OrgUnit").map((change) => names.get(change.id) ?? "?")).toEqual(["A", "C", "D", "E"])
+      const seqs = page.changes.map((change) => change.seq)
+      expect(new Set(seqs).size).toBe(seqs.length)
+      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs)
+    })
+
     scenario("fills in every capability", async () => {
       const harness = h()
       const driver = await harness.driver()
