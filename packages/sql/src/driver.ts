@@ -461,7 +461,8 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       // On the native connection, columns wanted on one row only are read for that row alone.
       const onlyAt = native !== undefined && query.select !== undefined ? query.onlyAt : undefined
       const selected = query.select ?? info.columns.map((c) => c.name)
-      const columns = onlyAt === undefined ? selected : selected.filter((c) => !onlyAt.columns.includes(c))
+      // (`id` always stays: the one row is looked up by it.)
+      const columns = onlyAt === undefined ? selected : selected.filter((c) => c === "id" || !onlyAt.columns.includes(c))
       let where = whereOf(info, scope, [...query.where, ...extra], stmt, range !== undefined)
       if (range !== undefined) where += ` AND ${range(stmt)}`
       if (query.after !== undefined) where += ` AND ${keysetOf(info, query.orderBy, query.after, stmt)}`
