@@ -297,18 +297,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     const names = columns ?? info.columns.map((c) => c.name)
     const kinds = names.map((name) => info.kinds.get(name) ?? "text")
     const decode = dialect.decode
-    // Text arrives as strings from both drivers: a row of text columns without NULLs is already in
-    // the stored form, and is passed on as the driver built it (subtree listings of ids and names).
-    if (kinds.every((kind) => kind === "text")) {
-      return (raw) => {
-        for (let i = 0; i < names.length; i++) {
-          const value = raw[names[i] as string]
-          if (value === null || value === undefined) return withoutNulls(raw)
-        }
-        return raw
-      }
-    }
-    return (raw) => {
+    const copy = (raw: Record<string, unknown>): Row => {
       const out: Record<string, unknown> = {}
       for (let i = 0; i < names.length; i++) {
         const name = names[i] as string
@@ -319,12 +308,16 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       }
       return out
     }
-  }
-  /** A copy of a row of text columns without its NULL columns. */
-  const withoutNulls = (raw: Record<string, unknown>): Row => {
-    const out: Record<string, unknown> = {}
-    for (const [name, value] of Object.entries(raw)) if (value !== null && value !== undefined) out[name] = value
-    return out
+    // Text arrives as strings from both drivers: a row of text columns without NULLs is already in
+    // the stored form, and is passed on as the driver built it (subtree listings of ids and names).
+    if (!kinds.every((kind) => kind === "text")) return copy
+    return (raw) => {
+      for (let i = 0; i < names.length; i++) {
+        const value = raw[names[i] as string]
+        if (value === null || value === undefined) return copy(raw)
+      }
+      return raw
+    }
   }
   const decodeRow = (info: TableInfo, raw: Record<string, unknown>, columns?: ReadonlyArray<string>): Row => rowDecoder(info, columns)(raw)
 
@@ -469,16 +462,17 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       const text = `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${where}${
         query.orderBy.length > 0 ? ` ORDER BY ${orderOf(info, query.orderBy)}` : ""
       }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
-      if (onlyAt === undefined || native === undefined) {
+      const connection = onlyAt === undefined ? undefined : native
+      if (onlyAt === undefined || connection === undefined) {
         const result = yield* runOrFail(text, stmt.params)
         return result.rows.map(rowDecoder(info, columns))
       }
       const lookup = new Statement(dialect)
       const lookupText = `SELECT ${onlyAt.columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ? AND ${scopeCondition(info, scope, lookup, true)}`
-      const [raw, one] = yield* nativeSnapshot(() => {
-        const rows = native.execute(text, stmt.params).rows
+      const [raw, one] = yield* nativeSnapshot(connection, () => {
+        const rows = connection.execute(text, stmt.params).rows
         const target = rows[onlyAt.at]
-        return [rows, target === undefined ? undefined : native.execute(lookupText, [target["id"], ...lookup.params]).rows[0]] as const
+        return [rows, target === undefined ? undefined : connection.execute(lookupText, [target["id"], ...lookup.params]).rows[0]] as const
       })
       const rows = raw.map(rowDecoder(info, columns))
       const at = rows[onlyAt.at]
@@ -490,18 +484,17 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
    * Runs synchronous statements on the native connection in one read snapshot: inside the
    * current transaction, or in a transaction of their own holding the connection.
    */
-  const nativeSnapshot = <A>(f: () => A): Effect.Effect<A, StorageError> =>
+  const nativeSnapshot = <A>(connection: NativeConnection, f: () => A): Effect.Effect<A, StorageError> =>
     Effect.flatMap(Effect.service(CurrentTx), (txs) => {
-      if (native === undefined) return Effect.die(new Error("no native connection"))
       if (txs.has(identity)) return Effect.try({ try: f, catch: fail })
       return nativeLock.withPermits(1)(
         Effect.try({
           try: () => {
-            native.execute("BEGIN", [])
+            connection.execute("BEGIN", [])
             try {
               return f()
             } finally {
-              native.execute("COMMIT", [])
+              connection.execute("COMMIT", [])
             }
           },
           catch: fail
@@ -869,9 +862,8 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         const info = yield* table(model.name)
         const hierarchy = info.hierarchy
         if (hierarchy === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
-        const extra: Array<Condition> = "prefix" in start ? [{ field: hierarchy.path, op: "startsWith", value: start.prefix }] : []
-        if (query.maxDepth !== undefined) extra.push({ field: hierarchy.depth, op: "lte", value: query.maxDepth })
-        if ("prefix" in start) return yield* select(info, scope, query, extra)
+        const extra: ReadonlyArray<Condition> = query.maxDepth === undefined ? [] : [{ field: hierarchy.depth, op: "lte", value: query.maxDepth }]
+        if ("prefix" in start) return yield* select(info, scope, query, [{ field: hierarchy.path, op: "startsWith", value: start.prefix }, ...extra])
         // The root's path read in the same statement: two scalar subqueries (evaluated once) bound
         // the ordered path index's range, [path, path with its final "/" raised to "0").
         const path = quote(hierarchy.path)

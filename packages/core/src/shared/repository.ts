@@ -845,14 +845,11 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
       const plan = planList(model, accountId, options, [...extraWhere, marker], pathField)
       if (plan instanceof ValidationError) return yield* plan
       const where = plan.query.where.filter((condition) => condition !== marker)
-      if (plan.query.after !== undefined) {
-        // Past the first page: the keyset position is after the root already.
-        const rows = yield* driver.subtree(model, scopeOf(model, accountId), { rootId }, { ...plan.query, where })
-        return yield* pageOf(rows, plan, decoderFor(model, options, plan.query))
-      }
-      // The root comes first (its path is the smallest of its subtree): read one row more, and
-      // take the cursor's position one row further, when the root is left out of the page.
-      const shift = includeRoot ? 0 : 1
+      // On a first page the root comes first (its path is the smallest of its subtree): it is how a
+      // missing or hidden root shows, and when it is left out of the page, one more row is read
+      // and the cursor's position is one row further. Past it, the keyset is after the root.
+      const first = plan.query.after === undefined
+      const shift = first && !includeRoot ? 1 : 0
       const query: StoreQuery = {
         ...plan.query,
         where,
@@ -860,8 +857,8 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
         ...(plan.query.onlyAt === undefined ? {} : { onlyAt: { ...plan.query.onlyAt, at: plan.query.onlyAt.at + shift } })
       }
       const rows = yield* driver.subtree(model, scopeOf(model, accountId), { rootId }, query)
-      if (rows[0]?.["id"] !== rootId) return undefined
-      return yield* pageOf(includeRoot ? rows : rows.slice(1), plan, decoderFor(model, options, plan.query))
+      if (first && rows[0]?.["id"] !== rootId) return undefined
+      return yield* pageOf(shift === 1 ? rows.slice(1) : rows, plan, decoderFor(model, options, plan.query))
     })
 
   /** Counts records matching conditions. */

@@ -849,6 +849,10 @@ const makeInstances = (repos: Repositories) => {
     return Effect.succeed(values)
   }
 
+  /** Stores the file records of a submission's attachments (all of them or none). */
+  const insertFiles = (actor: Actor, files: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
+    files.length === 0 ? Effect.succeed([]) : narrowWrite(Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, files), allWritten))
+
   /**
    * Audit entries for changes of several models in one write, inside the caller's transaction (a
    * refused entry fails the unit of work as {@link audit} does).
@@ -1012,19 +1016,10 @@ const makeInstances = (repos: Repositories) => {
           Conflict: (error) => Effect.die(error)
         })
       )
-      const files =
-        attachments.length === 0
-          ? []
-          : yield* narrowWrite(
-              Effect.flatMap(
-                repos.insertMany(
-                  InstanceFileModel,
-                  actor.accountId,
-                  attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
-                ),
-                allWritten
-              )
-            )
+      const files = yield* insertFiles(
+        actor,
+        attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+      )
       yield* auditAll(actor, INGEST_SOURCE, [
         ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
         { model: InstanceModel, id: instance.id, after: instance },
@@ -1084,19 +1079,10 @@ const makeInstances = (repos: Repositories) => {
         narrowWrite(repos.update(InstanceFileModel, actor.accountId, file.id, { deleted: true }, { expectedVersion: file.version }))
       )
       const added = attachments.filter((attachment) => !kept.has(attachment.name))
-      const addedFiles =
-        added.length === 0
-          ? []
-          : yield* narrowWrite(
-              Effect.flatMap(
-                repos.insertMany(
-                  InstanceFileModel,
-                  actor.accountId,
-                  added.map((attachment) => ({ instanceId: target.id, name: attachment.name, file: incoming.get(attachment.name)?.ref, deleted: false }))
-                ),
-                allWritten
-              )
-            )
+      const addedFiles = yield* insertFiles(
+        actor,
+        added.map((attachment) => ({ instanceId: target.id, name: attachment.name, file: incoming.get(attachment.name)?.ref, deleted: false }))
+      )
       yield* auditAll(actor, INGEST_SOURCE, [
         ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
         { model: InstanceModel, id: target.id, before: target, after },
