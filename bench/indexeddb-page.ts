@@ -8,11 +8,11 @@
  * path index. Every write uses relaxed durability (the SDK through its layer option).
  */
 import { IndexedDbStore } from "@iaso/adapter-indexeddb"
-import { Accounts, Actor, CurrentActor, Iaso, type OrgUnit, OrgUnitModel, OrgUnits, Repos } from "@iaso/core"
+import { Accounts, Actor, CurrentActor, Iaso, type OrgUnit, OrgUnits } from "@iaso/core"
 import { Dexie } from "dexie"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { openDB } from "idb"
-import { type GeneratedUnit, generatePyramid, type PyramidSize } from "./pyramid.ts"
+import { type GeneratedUnit, generatePyramid, importRecordOf, importUnits, type PyramidSize } from "./pyramid.ts"
 
 /** What the page asks for: the pyramid, the repeats of the read, and the import's unit of work. */
 export interface IndexedDbOptions {
@@ -83,20 +83,6 @@ const run = async (options: IndexedDbOptions): Promise<IndexedDbFigures> => {
   const stamp = Date.now()
   const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(IndexedDbStore.layer({ name: `bench-sdk-${stamp}`, durability: "relaxed" }))))
   const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${stamp}` })))
-  const recordOf = (unit: GeneratedUnit) => ({
-    id: unit.id,
-    name: unit.name,
-    versionId: version.id,
-    validationStatus: "VALID" as const,
-    custom: false,
-    extraFields: {},
-    code: "",
-    path: unit.path,
-    depth: unit.depth,
-    ...(unit.parentId === undefined ? {} : { parentId: unit.parentId }),
-    ...(unit.location === undefined ? {} : { location: { type: "Point" as const, coordinates: [unit.location[0], unit.location[1]] as [number, number] } })
-  })
-
   // The SDK's import path, in units of work of `chunk` units (the pyramid is generated chunk by
   // chunk, so that a large one is never held whole in the page; generating is not timed).
   const chunk = options.chunk ?? Number.POSITIVE_INFINITY
@@ -106,21 +92,10 @@ const run = async (options: IndexedDbOptions): Promise<IndexedDbFigures> => {
   let district: GeneratedUnit | undefined
   const regions: Array<GeneratedUnit> = []
   const importChunk = async (units: ReadonlyArray<GeneratedUnit>) => {
-    const records = units.map(recordOf)
+    const records = units.map((unit) => importRecordOf(unit, version.id))
     sampleHeap()
     const start = performance.now()
-    await app.runPromise(
-      Effect.gen(function* () {
-        const repos = yield* Repos
-        yield* repos.driver.transaction(
-          Effect.forEach(
-            Array.from({ length: Math.ceil(records.length / 5000) }, (_, i) => records.slice(i * 5000, (i + 1) * 5000)),
-            (batch) => repos.insertMany(OrgUnitModel, account.id, batch, { atomic: true }),
-            { discard: true }
-          )
-        )
-      })
-    )
+    await app.runPromise(importUnits(account.id, records))
     importSdk += performance.now() - start
     transactions += 1
     sampleHeap()

@@ -3,6 +3,11 @@
  * facilities with points. Sizes: `1k`, `50k`, `1M` (in the 1M pyramid a district has about 2,500
  * descendants).
  */
+import { OrgUnitModel, Repos } from "@iaso/core"
+import { Effect } from "effect"
+// The core's seeded generator (it imports no test runner).
+import { prng } from "../packages/core/src/testing/random.ts"
+
 export interface GeneratedUnit {
   readonly id: string
   readonly parentId: string | undefined
@@ -19,18 +24,6 @@ const SHAPES = {
 } as const
 
 export type PyramidSize = keyof typeof SHAPES
-
-/** A small deterministic PRNG (mulberry32). */
-const prng = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** UUIDv7-shaped ids, increasing, made from the seed (same seed, same ids). */
 const ids = (random: () => number) => {
@@ -76,3 +69,31 @@ export function* generatePyramid(size: PyramidSize, seed = 42): Generator<Genera
     }
   }
 }
+
+/** The import record of a generated unit in a version (what the SDK's import path writes). */
+export const importRecordOf = (unit: GeneratedUnit, versionId: string) => ({
+  id: unit.id,
+  name: unit.name,
+  versionId,
+  validationStatus: "VALID" as const,
+  custom: false,
+  extraFields: {},
+  code: "",
+  path: unit.path,
+  depth: unit.depth,
+  ...(unit.parentId === undefined ? {} : { parentId: unit.parentId }),
+  ...(unit.location === undefined ? {} : { location: { type: "Point" as const, coordinates: [unit.location[0], unit.location[1]] as [number, number] } })
+})
+
+/** The SDK's import path: import records in batches of 5,000, all in one unit of work. */
+export const importUnits = (accountId: string, records: ReadonlyArray<ReturnType<typeof importRecordOf>>) =>
+  Effect.gen(function* () {
+    const repos = yield* Repos
+    yield* repos.driver.transaction(
+      Effect.forEach(
+        Array.from({ length: Math.ceil(records.length / 5000) }, (_, i) => records.slice(i * 5000, (i + 1) * 5000)),
+        (batch) => repos.insertMany(OrgUnitModel, accountId, batch, { atomic: true }),
+        { discard: true }
+      )
+    )
+  })

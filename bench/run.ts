@@ -11,7 +11,7 @@
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { SqliteStore } from "@iaso/adapter-sqlite"
-import { Accounts, Actor, CurrentActor, Iaso, MemoryStore, type OrgUnit, OrgUnitModel, OrgUnits, Repos, type Store } from "@iaso/core"
+import { Accounts, Actor, CurrentActor, Iaso, MemoryStore, type OrgUnit, OrgUnits, type Repos, type Store } from "@iaso/core"
 import { PGlite } from "@electric-sql/pglite"
 import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
@@ -21,7 +21,7 @@ import { join } from "node:path"
 import pg from "pg"
 import { indexedDbBench } from "./indexeddb.ts"
 import { ingestBench } from "./ingest.ts"
-import { generatePyramid, type GeneratedUnit, type PyramidSize } from "./pyramid.ts"
+import { generatePyramid, type GeneratedUnit, importRecordOf, importUnits, type PyramidSize } from "./pyramid.ts"
 
 const args = process.argv.slice(2)
 const smoke = args.includes("--smoke")
@@ -55,20 +55,7 @@ if (district === undefined) throw new Error("no district")
 const dir = mkdtempSync(join(tmpdir(), "iaso-bench-"))
 
 /** The import records of the pyramid, for one version. */
-const recordsOf = (versionId: string) =>
-  units.map((unit) => ({
-    id: unit.id,
-    name: unit.name,
-    versionId,
-    validationStatus: "VALID" as const,
-    custom: false,
-    extraFields: {},
-    code: "",
-    path: unit.path,
-    depth: unit.depth,
-    ...(unit.parentId === undefined ? {} : { parentId: unit.parentId }),
-    ...(unit.location === undefined ? {} : { location: { type: "Point" as const, coordinates: [unit.location[0], unit.location[1]] as [number, number] } })
-  }))
+const recordsOf = (versionId: string) => units.map((unit) => importRecordOf(unit, versionId))
 
 /** The stored rows (the SDK's columns) of the pyramid, for raw baselines. */
 const storedRows = (accountId: string, versionId: string) =>
@@ -292,20 +279,7 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
   const run = <A, E>(effect: Effect.Effect<A, E, Repos | Accounts | OrgUnits>) => app.runPromise(effect)
   const { account, version } = await run(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${target.name} ${Date.now()}` })))
   const records = recordsOf(version.id)
-  const [, importSdk] = await timed(() =>
-    run(
-      Effect.gen(function* () {
-        const repos = yield* Repos
-        yield* repos.driver.transaction(
-          Effect.forEach(
-            Array.from({ length: Math.ceil(records.length / 5000) }, (_, i) => records.slice(i * 5000, (i + 1) * 5000)),
-            (batch) => repos.insertMany(OrgUnitModel, account.id, batch, { atomic: true }),
-            { discard: true }
-          )
-        )
-      })
-    )
-  )
+  const [, importSdk] = await timed(() => run(importUnits(account.id, records)))
   const baseline = target.baseline === undefined ? undefined : await target.baseline()
   let importRaw: number | undefined
   if (baseline !== undefined) [, importRaw] = await timed(() => baseline.insert(storedRows(account.id, version.id)))

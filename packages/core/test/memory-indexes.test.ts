@@ -12,18 +12,8 @@ import { makeMemoryDriver, type Migration, type ModelMeta, type Row, type StoreD
 import { matchesAll, runQuery } from "../src/shared/engine.ts"
 import type { Condition, OrderBy, Scalar, StoreQuery } from "../src/shared/query.ts"
 import { IndexedTable, PathIndex, planIndexes, Postings } from "../src/memory/indexes.ts"
+import { prng } from "../src/testing/random.ts"
 
-/** A small deterministic PRNG (mulberry32). */
-const prng = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Random = ReturnType<typeof prng>
 const pick = <A>(random: Random, values: ReadonlyArray<A>): A => {

@@ -16,18 +16,8 @@ import type { CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { exitTag, type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
 import { scenario } from "./scenario.ts"
+import { prng } from "./random.ts"
 
-/** A small deterministic PRNG (mulberry32). */
-const prng = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const idFrom = (random: () => number, n: number): string => {
   const hex = (digits: number) =>
