@@ -1,4 +1,4 @@
-import { Actor, BlobStore, createIaso, type FormId, FormModel, MemoryStore, NotFound, uuidv7 } from "@iaso/core"
+import { Actor, BlobStore, createIaso, type FormId, MemoryStore, NotFound, uuidv7 } from "@iaso/core"
 import { FileBlobStore } from "@iaso/core/node"
 import { Effect, Exit } from "effect"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
@@ -93,9 +93,9 @@ describe("FileBlobStore", () => {
     const root = join(dir, "store-5")
     const iaso = createIaso({ store: MemoryStore.layer(), blobs: FileBlobStore.layer({ directory: root }) })
     try {
-      const { account } = await iaso.accounts.setup({ name: `blobs ${uuidv7()}` })
+      const { account, project } = await iaso.accounts.setup({ name: `blobs ${uuidv7()}` })
       const admin = iaso.as(Actor.system(account.id))
-      const form = await admin.records.create(FormModel, { name: "F", uuid: uuidv7(), correlatable: false, singlePerPeriod: false, derived: false, changeRequestMode: "CR_MODE_NONE" })
+      const form = await admin.forms.create({ name: "F", projectIds: [project.id] })
       const xml = `<data><photo>p.jpg</photo><meta><instanceID>uuid:${uuidv7()}</instanceID></meta></data>`
       const result = await admin.instances.ingest({ xml, formId: form.id as FormId, createdAt: new Date("2024-01-01T00:00:00Z"), attachments: [{ name: "p.jpg", bytes: hello(), mediaType: "image/jpeg" }] })
       const xmlFile = join(root, "sha256", result.instance.file?.sha256.slice(0, 2) ?? "", result.instance.file?.sha256 ?? "")

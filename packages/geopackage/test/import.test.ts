@@ -6,7 +6,7 @@
 import { readdirSync } from "node:fs"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { GroupModel, OrgUnitModel, OrgUnitTypeModel, Records, Sources } from "@iaso/core"
+import { GroupModel, Groups, OrgUnitModel, OrgUnitTypeModel, Sources } from "@iaso/core"
 import { importGeoPackage } from "@iaso/geopackage"
 import { AS, BF_TYPES, checkFixture, DIR, DS, expectPyramid, FIXTURES, FOSA, INTERNAL_REFS } from "./gpkg-fixtures.ts"
 import { makeHarness, positionCount } from "./harness.ts"
@@ -44,7 +44,7 @@ describe.skipIf(!available)(`importing IASO's GeoPackage fixtures ${available ? 
   it("minimal_simplified_group.gpkg imports when group_not_in_gpkg already exists in the target version", async () => {
     const { actor, source } = await h.freshSource("existing group")
     const version = await h.run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(source.id, { number: 0 })))
-    await h.run(actor, Effect.flatMap(Effect.service(Records), (r) => r.create(GroupModel, { name: "Not in the file", sourceRef: "group_not_in_gpkg", versionId: version.id, blockOfCountries: false })))
+    await h.run(actor, Effect.flatMap(Effect.service(Groups), (g) => g.create({ name: "Not in the file", sourceRef: "group_not_in_gpkg", versionId: version.id })))
     const result = await h.run(actor, importGeoPackage(readSharedBytes(`${DIR}/minimal_simplified_group.gpkg`), { dataSourceId: source.id, versionNumber: 0 }))
     expect(result.version.id).toBe(version.id)
     const pyramid = await h.pyramidOf(actor, version.id)

@@ -84,7 +84,9 @@ export const EntityModel = defineModel({
     { field: "attributesId", target: "Instance", onDelete: "restrict" },
     { field: "mergedToId", target: "Entity", onDelete: "restrict" }
   ],
-  access: { read: ["iaso_entities"], write: ["iaso_entities"] }
+  access: { read: ["iaso_entities"], write: ["iaso_entities"] },
+  // Until entities have their service: an entity is where its registration submission is.
+  rowScope: { kind: "parent", field: "attributesId", target: "Instance" }
 })
 /** An entity record. */
 export const Entity = EntityModel.schema

@@ -53,7 +53,9 @@ export const FormVersionModel = defineModel({
     { field: "updatedById", target: "User", onDelete: "setNull" }
   ],
   access: { read: [], write: ["iaso_forms"] },
-  computed: ["md5", "possibleFields"]
+  computed: ["md5", "possibleFields"],
+  immutable: ["formId", "versionId"],
+  managedBy: "FormVersions"
 })
 /** A form version record. */
 export const FormVersion = FormVersionModel.schema

@@ -23,7 +23,8 @@
  * @module
  */
 import { Context, Effect, Layer, Result } from "effect"
-import { audit, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import { BlobStore, sha256Hex } from "../shared/blob.ts"
 import type { FormId, FormVersionId } from "../shared/entity-ids.ts"
 import { Conflict, NotFound, type StorageError, ValidationError } from "../shared/errors.ts"

@@ -99,7 +99,9 @@ export const FormModel = defineModel({
     { name: "form_uuid_unique", fields: ["uuid"], unique: true }
   ],
   access: formAccess,
-  computed: ["formId", "possibleFields"]
+  computed: ["formId", "possibleFields"],
+  immutable: ["formId"],
+  managedBy: "Forms"
 })
 /** A form record. */
 export const Form = FormModel.schema
@@ -110,7 +112,8 @@ export const ProjectFormModel = defineLink({
   name: "ProjectForm",
   left: { field: "projectId", target: "Project", id: ProjectId },
   right: { field: "formId", target: "Form", id: FormId },
-  access: formAccess
+  access: formAccess,
+  managedBy: "Forms"
 })
 /** A project-form link record. */
 export const ProjectForm = ProjectFormModel.schema
@@ -121,7 +124,8 @@ export const FormOrgUnitTypeModel = defineLink({
   name: "FormOrgUnitType",
   left: { field: "formId", target: "Form", id: FormId },
   right: { field: "orgUnitTypeId", target: "OrgUnitType", id: OrgUnitTypeId },
-  access: formAccess
+  access: formAccess,
+  managedBy: "Forms"
 })
 /** A form-org-unit-type link record. */
 export const FormOrgUnitType = FormOrgUnitTypeModel.schema
@@ -132,7 +136,8 @@ export const FormOrgUnitGroupModel = defineLink({
   name: "FormOrgUnitGroup",
   left: { field: "formId", target: "Form", id: FormId },
   right: { field: "groupId", target: "Group", id: GroupId },
-  access: formAccess
+  access: formAccess,
+  managedBy: "Forms"
 })
 /** A form-org-unit-group link record. */
 export const FormOrgUnitGroup = FormOrgUnitGroupModel.schema

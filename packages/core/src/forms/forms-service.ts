@@ -15,7 +15,8 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
-import { audit, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { FormId, GroupId, OrgUnitTypeId, ProjectId } from "../shared/entity-ids.ts"
 import { Conflict, type Forbidden, type NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import type { JsonValue } from "../shared/json.ts"

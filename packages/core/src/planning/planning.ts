@@ -54,7 +54,8 @@ export const PlanningModel = defineModel({
     { field: "orgUnitId", target: "OrgUnit", onDelete: "restrict" },
     { field: "createdById", target: "User", onDelete: "setNull" }
   ],
-  access: planningAccess
+  access: planningAccess,
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
 })
 /** A planning record. */
 export const Planning = PlanningModel.schema
@@ -118,7 +119,8 @@ export const AssignmentModel = defineModel({
     { field: "teamId", target: "Team", onDelete: "setNull" },
     { field: "createdById", target: "User", onDelete: "setNull" }
   ],
-  access: { read: [], write: ["iaso_planning_write"] }
+  access: { read: [], write: ["iaso_planning_write"] },
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
 })
 /** An assignment record. */
 export const Assignment = AssignmentModel.schema

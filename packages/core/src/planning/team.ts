@@ -63,7 +63,9 @@ export const TeamModel = defineModel({
     { field: "createdById", target: "User", onDelete: "restrict" }
   ],
   access: teamAccess,
-  computed: ["path"]
+  computed: ["path"],
+  // Its path is computed from its parent's: no generic write can keep it right.
+  managedBy: "a Teams service (to come with field operations; until then teams are not writable)"
 })
 /** A team record. */
 export const Team = TeamModel.schema

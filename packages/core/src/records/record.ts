@@ -54,7 +54,8 @@ export const DataRecordModel = defineModel({
     { field: "orgUnitId", target: "OrgUnit", onDelete: "cascade" },
     { field: "recordTypeId", target: "RecordType", onDelete: "cascade" }
   ],
-  access: recordAccess
+  access: recordAccess,
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
 })
 /** IASO's `Record`. */
 export const DataRecord = DataRecordModel.schema

@@ -39,7 +39,7 @@
  */
 import type { MultiPolygon, Point, Polygon } from "geojson"
 import { Effect, Result, Schema } from "effect"
-import { Repos, type ServiceWriteError } from "../services.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId } from "../shared/entity-ids.ts"
 import { ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"

@@ -29,7 +29,8 @@
  */
 import type { Feature, FeatureCollection, MultiPolygon, Point } from "geojson"
 import { Effect, Result, Schema } from "effect"
-import { Records, Repos, type ServiceWriteError } from "../services.ts"
+import { Records } from "../kernel/records.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId, SourceVersionId } from "../shared/entity-ids.ts"
 import { type Forbidden, type NotFound, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"

@@ -6,7 +6,9 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
-import { audit, orgUnitAccessConditions, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { makeRowAccess } from "../kernel/row-access.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { GroupId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
 import { AlreadyExists, Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
 import type { Repositories } from "../shared/repository.ts"
@@ -67,18 +69,15 @@ export class Groups extends Context.Service<
     Groups,
     Effect.gen(function* () {
       const repos = yield* Repos
+      const rowAccess = makeRowAccess(repos)
 
       const checkMembers = (actor: Actor, group: Group, orgUnitIds: ReadonlyArray<OrgUnitId>) =>
         Effect.gen(function* () {
           const unique = [...new Set(orgUnitIds)]
-          const units = yield* repos.getMany(OrgUnitModel, actor.accountId, unique)
-          const access = yield* orgUnitAccessConditions(repos, actor)
-          const prefixes = access.flatMap((condition) => (condition.op === "startsWithAny" ? condition.value : []))
+          const units = yield* rowAccess.keepVisible(actor, OrgUnitModel, yield* repos.getMany(OrgUnitModel, actor.accountId, unique))
           for (const id of unique) {
             const unit = units.find((u) => u.id === id)
-            if (unit === undefined || (access.length > 0 && !prefixes.some((prefix) => unit.path.startsWith(prefix)))) {
-              return yield* NotFound.of("OrgUnit", id)
-            }
+            if (unit === undefined) return yield* NotFound.of("OrgUnit", id)
             if (unit.versionId !== group.versionId) {
               return yield* ValidationError.at(["orgUnitIds"], `org unit ${id} is not in the group's version`)
             }

@@ -29,7 +29,9 @@ export const GroupModel = defineModel({
   derived: [{ name: "nameKey", kind: "text", compute: (row) => foldKey(String(row["name"] ?? "")) }],
   indexes: [{ name: "group_version_source_ref", fields: ["versionId", "sourceRef"] }],
   references: [{ field: "versionId", target: "SourceVersion", onDelete: "cascade" }],
-  access: groupAccess
+  access: groupAccess,
+  immutable: ["versionId"],
+  managedBy: "Groups"
 })
 export const Group = GroupModel.schema
 export type Group = typeof Group.Type
@@ -51,7 +53,9 @@ export const GroupSetModel = defineModel({
   },
   indexes: [{ name: "group_set_version_source_ref", fields: ["versionId", "sourceRef"] }],
   references: [{ field: "versionId", target: "SourceVersion", onDelete: "cascade" }],
-  access: { read: ["iaso_org_units", "iaso_org_units_read"], write: ["iaso_org_units"] }
+  access: { read: ["iaso_org_units", "iaso_org_units_read"], write: ["iaso_org_units"] },
+  immutable: ["versionId"],
+  managedBy: "Groups"
 })
 export const GroupSet = GroupSetModel.schema
 export type GroupSet = typeof GroupSet.Type
@@ -61,7 +65,8 @@ export const OrgUnitGroupMembershipModel = defineLink({
   name: "OrgUnitGroupMembership",
   left: { field: "groupId", target: "Group", id: GroupId },
   right: { field: "orgUnitId", target: "OrgUnit", id: OrgUnitId },
-  access: groupAccess
+  access: groupAccess,
+  managedBy: "Groups"
 })
 export const OrgUnitGroupMembership = OrgUnitGroupMembershipModel.schema
 export type OrgUnitGroupMembership = typeof OrgUnitGroupMembership.Type
@@ -71,7 +76,8 @@ export const GroupSetGroupModel = defineLink({
   name: "GroupSetGroup",
   left: { field: "groupSetId", target: "GroupSet", id: GroupSetId },
   right: { field: "groupId", target: "Group", id: GroupId },
-  access: { read: ["iaso_org_units", "iaso_org_units_read"], write: ["iaso_org_units"] }
+  access: { read: ["iaso_org_units", "iaso_org_units_read"], write: ["iaso_org_units"] },
+  managedBy: "Groups"
 })
 export const GroupSetGroup = GroupSetGroupModel.schema
 export type GroupSetGroup = typeof GroupSetGroup.Type

@@ -30,7 +30,8 @@
  */
 import type { MultiPolygon, Point } from "geojson"
 import { Context, Effect, Layer } from "effect"
-import { audit, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { AlgorithmRunId, LinkId, MatchingAlgorithmId, OrgUnitId, OrgUnitTypeId, SourceVersionId } from "../shared/entity-ids.ts"
 import { centroid, haversineMeters } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"

@@ -135,7 +135,8 @@ export const LinkModel = defineModel({
     { field: "validatorId", target: "User", onDelete: "cascade" },
     { field: "algorithmRunId", target: "AlgorithmRun", onDelete: "cascade" }
   ],
-  access: linksAccess
+  access: linksAccess,
+  rowScope: { kind: "orgUnit", fields: ["sourceId", "destinationId"] }
 })
 /** A Link record (two matched org units). */
 export const Link = LinkModel.schema

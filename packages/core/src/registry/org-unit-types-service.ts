@@ -5,7 +5,8 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
-import { audit, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { OrgUnitTypeId, ProjectId } from "../shared/entity-ids.ts"
 import { Conflict, NotFound, ValidationError } from "../shared/errors.ts"
 import type { Repositories } from "../shared/repository.ts"

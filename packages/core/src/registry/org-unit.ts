@@ -109,6 +109,8 @@ export const OrgUnitModel = defineModel({
   ],
   access: { read: ORG_UNIT_READ, write: ["iaso_org_units"] },
   computed: ["path", "depth"],
+  immutable: ["versionId"],
+  rowScope: { kind: "tree" },
   managedBy: "OrgUnits"
 })
 export const OrgUnit = OrgUnitModel.schema

@@ -5,7 +5,9 @@
  * @module
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import { audit, orgUnitAccessConditions, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { makeRowAccess } from "../kernel/row-access.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { GroupId, OrgUnitId, OrgUnitTypeId, SourceVersionId } from "../shared/entity-ids.ts"
 import { Forbidden, NotFound, type StorageError, ValidationError, VersionConflict } from "../shared/errors.ts"
 import { type BoundingBox, centroid, GeoMultiPolygonInput, haversineMeters, pointInMultiPolygon, simplifyMultiPolygon } from "../shared/geometry.ts"
@@ -163,9 +165,7 @@ export class OrgUnits extends Context.Service<
 }
 
 const visible = (repos: Repositories, actor: Actor, unit: OrgUnit): Effect.Effect<boolean, StorageError> =>
-  Effect.map(orgUnitAccessConditions(repos, actor), (conditions) =>
-    conditions.every((condition) => condition.op !== "startsWithAny" || condition.value.some((prefix) => unit.path.startsWith(prefix)))
-  )
+  Effect.map(makeRowAccess(repos).visible(actor, OrgUnitModel, [unit]), ([seen]) => seen === true)
 
 const makeOrgUnits = (repos: Repositories) => {
   /** A unit the actor may see, else NotFound. */
@@ -303,7 +303,8 @@ const makeOrgUnits = (repos: Repositories) => {
       )
     })
 
-  const access = (actor: Actor): Effect.Effect<ReadonlyArray<Condition>, StorageError> => orgUnitAccessConditions(repos, actor)
+  const rowAccess = makeRowAccess(repos)
+  const access = (actor: Actor): Effect.Effect<ReadonlyArray<Condition>, StorageError> => rowAccess.listConditions(actor, OrgUnitModel)
 
   const below = (id: OrgUnitId, options: ListOptions & { readonly levels?: number }, includeSelf: boolean) =>
     Effect.gen(function* () {

@@ -5,7 +5,8 @@
  * @module
  */
 import { Context, Effect, Layer, Redacted } from "effect"
-import { audit, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId, ProjectId, SourceVersionId } from "../shared/entity-ids.ts"
 import { NotFound, ValidationError } from "../shared/errors.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"

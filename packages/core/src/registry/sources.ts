@@ -83,7 +83,8 @@ export const SourceVersionModel = defineModel({
   },
   indexes: [{ name: "source_version_number_unique", fields: ["dataSourceId", "number"], unique: true }],
   references: [{ field: "dataSourceId", target: "DataSource", onDelete: "cascade" }],
-  access: { read: SOURCE_READ, write: ["iaso_write_sources", "iaso_sources"] }
+  access: { read: SOURCE_READ, write: ["iaso_write_sources", "iaso_sources"] },
+  immutable: ["dataSourceId", "number"]
 })
 export const SourceVersion = SourceVersionModel.schema
 export type SourceVersion = typeof SourceVersion.Type

@@ -26,7 +26,8 @@
  */
 import type { MultiPolygon, Point } from "geojson"
 import { Context, Effect, Layer } from "effect"
-import { audit, Repos, type ServiceWriteError } from "../services.ts"
+import { audit } from "../kernel/audit.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId, GroupId, GroupSetId, OrgUnitId, OrgUnitTypeId, SourceVersionId } from "../shared/entity-ids.ts"
 import { Forbidden, type NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import { centroid, haversineMeters } from "../shared/geometry.ts"

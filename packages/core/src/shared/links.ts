@@ -5,7 +5,7 @@
  */
 import type { Schema } from "effect"
 import { LinkRecordId } from "./entity-ids.ts"
-import { type AccessDecl, defineModel } from "./model.ts"
+import { type AccessDecl, defineModel, type RowScopeDecl } from "./model.ts"
 
 /** One end of a link. */
 export interface LinkEnd<F extends string, S extends Schema.Top> {
@@ -14,7 +14,11 @@ export interface LinkEnd<F extends string, S extends Schema.Top> {
   readonly id: S
 }
 
-/** Declares a link record model between two models of the same account. */
+/**
+ * Declares a link record model between two models of the same account. A link with an org-unit
+ * end is row-scoped by it (an actor restricted to org units sees the links of its units only)
+ * unless `rowScope` says otherwise; `managedBy` names the service that owns its writes.
+ */
 export const defineLink = <
   const Name extends string,
   const LF extends string,
@@ -28,10 +32,14 @@ export const defineLink = <
   readonly right: LinkEnd<RF, RS>
   readonly extra?: Extra
   readonly access: AccessDecl
+  readonly rowScope?: RowScopeDecl
+  readonly managedBy?: string
 }) => {
   const fields = { [decl.left.field]: decl.left.id, [decl.right.field]: decl.right.id, ...(decl.extra ?? {}) } as {
     readonly [K in LF]: LS
   } & { readonly [K in RF]: RS } & Extra
+  const orgUnitEnds = [decl.left, decl.right].filter((end) => end.target === "OrgUnit").map((end) => end.field)
+  const rowScope: RowScopeDecl | undefined = decl.rowScope ?? (orgUnitEnds.length === 0 ? undefined : { kind: "orgUnit", fields: orgUnitEnds })
   const snake = decl.name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
   return defineModel({
     name: decl.name,
@@ -46,6 +54,8 @@ export const defineLink = <
       { field: decl.left.field, target: decl.left.target, onDelete: "cascade" },
       { field: decl.right.field, target: decl.right.target, onDelete: "cascade" }
     ],
-    access: decl.access
+    access: decl.access,
+    ...(rowScope === undefined ? {} : { rowScope }),
+    ...(decl.managedBy === undefined ? {} : { managedBy: decl.managedBy })
   })
 }

@@ -71,6 +71,24 @@ export interface AccessDecl {
   readonly write: ReadonlyArray<string>
 }
 
+/**
+ * How a model's rows sit in the org-unit tree, so the actor's org-unit roots restrict them on
+ * every path (reads, writes, the change feed, the audit trail):
+ * - `tree`: the row is an org unit: visible when its own path is under one of the roots;
+ * - `orgUnit`: the rows name org units in `fields`: visible when every one of them is present and
+ *   under a root (a row naming none is visible to unrestricted actors only);
+ * - `parent`: the row belongs to a record of `target` named by `field` (a submission's file
+ *   through its submission): visible when that record is;
+ * - `audited`: an audit entry: visible when the actor may read the audited record (its model's
+ *   read permission, and that record's own row scope).
+ * Models without a row scope are not restricted by org units.
+ */
+export type RowScopeDecl =
+  | { readonly kind: "tree" }
+  | { readonly kind: "orgUnit"; readonly fields: ReadonlyArray<string> }
+  | { readonly kind: "parent"; readonly field: string; readonly target: string }
+  | { readonly kind: "audited" }
+
 /** The columns every record has. */
 export const SYSTEM_FIELDS = ["id", "accountId", "version", "createdAt", "updatedAt"] as const
 
@@ -111,6 +129,10 @@ export interface Model<
   readonly secret: ReadonlyArray<string>
   /** Fields that services compute and callers may not set (e.g. an org unit's path and depth). */
   readonly computed: ReadonlyArray<string>
+  /** Fields set when a record is created and never changed afterwards, by any path (a form's `formId`). */
+  readonly immutable: ReadonlyArray<string>
+  /** How rows sit in the org-unit tree (see {@link RowScopeDecl}); absent: not restricted by org units. */
+  readonly rowScope?: RowScopeDecl
   /** The service that owns writes of this model, when writes need its rules (generic writes are then refused). */
   readonly managedBy?: string
 }
@@ -196,6 +218,8 @@ export const defineModel = <
   readonly access: AccessDecl
   readonly secret?: ReadonlyArray<keyof Fields & string>
   readonly computed?: ReadonlyArray<keyof Fields & string>
+  readonly immutable?: ReadonlyArray<keyof Fields & string>
+  readonly rowScope?: RowScopeDecl
   readonly managedBy?: string
 }): Model<Name, Id, S, Fields> => {
   const base = (
@@ -227,6 +251,8 @@ export const defineModel = <
     access: decl.access,
     secret,
     computed: decl.computed ?? [],
+    immutable: decl.immutable ?? [],
+    ...(decl.rowScope === undefined ? {} : { rowScope: decl.rowScope }),
     ...(decl.hierarchy === undefined ? {} : { hierarchy: decl.hierarchy }),
     ...(decl.managedBy === undefined ? {} : { managedBy: decl.managedBy })
   }

@@ -602,6 +602,9 @@ export const makeRepositories = (driver: StoreDriver, models: ReadonlyArray<AnyM
       }
       const system = Object.keys(patch).filter((key) => SYSTEM.has(key))
       if (system.length > 0) return yield* ValidationError.at([system[0] ?? ""], "is set by the SDK")
+      // An immutable field, once it holds a value, keeps it (a form's id, given by its first version).
+      const frozen = model.immutable.find((field) => field in patch && current[field] !== undefined && (patch[field] ?? undefined) !== current[field])
+      if (frozen !== undefined) return yield* ValidationError.at([frozen], `${model.name}.${frozen} never changes once set`)
       const next: Record<string, unknown> = { ...current }
       for (const [key, value] of Object.entries(patch)) {
         if (value === null || value === undefined) delete next[key]

@@ -71,7 +71,8 @@ export const StorageDeviceModel = defineModel({
     { field: "orgUnitId", target: "OrgUnit", onDelete: "setNull" },
     { field: "entityId", target: "Entity", onDelete: "setNull" }
   ],
-  access: storageAccess
+  access: storageAccess,
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
 })
 /** A storage device record. */
 export const StorageDevice = StorageDeviceModel.schema
@@ -111,7 +112,8 @@ export const StorageLogEntryModel = defineModel({
     { field: "orgUnitId", target: "OrgUnit", onDelete: "setNull" },
     { field: "entityId", target: "Entity", onDelete: "setNull" }
   ],
-  access: storageAccess
+  access: storageAccess,
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
 })
 /** A storage log entry record. */
 export const StorageLogEntry = StorageLogEntryModel.schema
@@ -122,7 +124,8 @@ export const StorageLogEntryInstanceModel = defineLink({
   name: "StorageLogEntryInstance",
   left: { field: "storageLogEntryId", target: "StorageLogEntry", id: StorageLogEntryId },
   right: { field: "instanceId", target: "Instance", id: InstanceId },
-  access: storageAccess
+  access: storageAccess,
+  rowScope: { kind: "parent", field: "instanceId", target: "Instance" }
 })
 /** A log entry/submission link record. */
 export const StorageLogEntryInstance = StorageLogEntryInstanceModel.schema

@@ -86,7 +86,8 @@ export const ExportStatusModel = defineModel({
     { field: "instanceId", target: "Instance", onDelete: "cascade" },
     { field: "mappingVersionId", target: "MappingVersion", onDelete: "cascade" }
   ],
-  access: exportAccess
+  access: exportAccess,
+  rowScope: { kind: "parent", field: "instanceId", target: "Instance" }
 })
 /** An export status record. */
 export const ExportStatus = ExportStatusModel.schema

@@ -171,7 +171,9 @@ export const InstanceModel = defineModel({
     { field: "createdById", target: "User", onDelete: "restrict" },
     { field: "lastModifiedById", target: "User", onDelete: "restrict" }
   ],
-  access: submissionAccess
+  access: submissionAccess,
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] },
+  managedBy: "Instances"
 })
 /** A submission record. */
 export const Instance = InstanceModel.schema
@@ -192,7 +194,9 @@ export const InstanceFileModel = defineModel({
   },
   indexes: [{ name: "instance_file_instance", fields: ["instanceId"] }],
   references: [{ field: "instanceId", target: "Instance", onDelete: "restrict" }],
-  access: submissionAccess
+  access: submissionAccess,
+  rowScope: { kind: "parent", field: "instanceId", target: "Instance" },
+  managedBy: "Instances"
 })
 /** A submission attachment record. */
 export const InstanceFile = InstanceFileModel.schema
@@ -222,7 +226,9 @@ export const InstanceLockModel = defineModel({
     { field: "unlockedById", target: "User", onDelete: "restrict" },
     { field: "topOrgUnitId", target: "OrgUnit", onDelete: "restrict" }
   ],
-  access: submissionAccess
+  access: submissionAccess,
+  rowScope: { kind: "parent", field: "instanceId", target: "Instance" },
+  managedBy: "Instances"
 })
 /** A submission lock record. */
 export const InstanceLock = InstanceLockModel.schema

@@ -347,7 +347,8 @@ const patchFrom = (model: AnyModel, sample: Input): Input => {
   const references = new Set(model.references.map((r) => r.field))
   const patch: Input = {}
   for (const [key, value] of Object.entries(sample)) {
-    if (key === "id" || references.has(key)) continue
+    // Immutable fields keep their first value on every path (a scenario of their own checks it).
+    if (key === "id" || references.has(key) || model.immutable.includes(key)) continue
     patch[key] = value
   }
   return patch

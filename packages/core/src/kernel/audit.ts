@@ -1,0 +1,47 @@
+/**
+ * The audit trail: every service that changes a record writes who changed it, from where, and its
+ * public encoding before and after, in the same transaction as the change.
+ * @module
+ */
+import { Effect } from "effect"
+import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { StorageError, ValidationError } from "../shared/errors.ts"
+import type { AnyModel } from "../shared/model.ts"
+import { codecOf, type Repositories } from "../shared/repository.ts"
+import type { Actor } from "../tenancy/actor.ts"
+
+/** The public encoding of a record (secrets removed), as audit entries keep it. */
+export const publicEncoding = (model: AnyModel, record: unknown): Record<string, unknown> => {
+  const row = codecOf(model).toRow(record)
+  if (row instanceof ValidationError) return {}
+  const out: Record<string, unknown> = {}
+  const fields = model.schema.fields as Record<string, unknown>
+  for (const [key, value] of Object.entries(row)) if (key in fields && !model.secret.includes(key)) out[key] = value
+  return out
+}
+
+/** Records audit entries for changes made by the current actor. */
+export const audit = (
+  repos: Repositories,
+  actor: Actor,
+  source: string,
+  model: AnyModel,
+  changes: ReadonlyArray<{ readonly id: string; readonly before?: unknown; readonly after?: unknown }>
+): Effect.Effect<void, StorageError> => {
+  if (changes.length === 0 || model === AuditEntryModel) return Effect.void
+  const entries = changes.map((change) => ({
+    objectModel: model.name,
+    objectId: change.id,
+    source,
+    ...(actor.userId === undefined ? {} : { userId: actor.userId }),
+    ...(change.before === undefined ? {} : { before: publicEncoding(model, change.before) }),
+    ...(change.after === undefined ? {} : { after: publicEncoding(model, change.after) })
+  }))
+  return Effect.flatMap(repos.insertMany(AuditEntryModel, actor.accountId, entries, { atomic: true }), () => Effect.void).pipe(
+    Effect.catch((error) =>
+      error._tag === "StorageError"
+        ? Effect.fail(error)
+        : Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `audit entry refused: ${error.message}` }))
+    )
+  )
+}

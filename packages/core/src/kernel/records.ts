@@ -1,0 +1,204 @@
+/**
+ * {@link Records}: generic reads and writes of any model for the current actor, under the same
+ * rules as the domain services: the model's read and write permissions, its row scope (the
+ * actor's org-unit roots, see `row-access.ts`), its owning service (`managedBy` models are refused
+ * here), its computed fields (never given by a caller) and its immutable fields (refused by the
+ * repositories on every path). Every write is audited.
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
+import type { AnyModel, RecordOf } from "../shared/model.ts"
+import { type BulkResult, type ChangesPage, type CreateInput, type FieldCondition, type ListOptions, type Patch, type ResultPage, scopeOf, type WriteOptions } from "../shared/repository.ts"
+import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
+import { audit } from "./audit.ts"
+import { Repos, type ServiceWriteError } from "./repos.ts"
+import { makeRowAccess, mayRead } from "./row-access.ts"
+import { guardGenericWrite, refuseComputed } from "./write-policy.ts"
+
+/** Generic, permission-checked access to any model, for the current actor's account. */
+export class Records extends Context.Service<
+  Records,
+  {
+    /** One record, `NotFound` when absent or in another account (or outside the actor's org units). */
+    readonly get: <M extends AnyModel>(model: M, id: string) => Effect.Effect<RecordOf<M>, NotFound | Forbidden | StorageError, CurrentActor>
+    /** A page of records. */
+    readonly list: <M extends AnyModel>(
+      model: M,
+      options?: ListOptions
+    ) => Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | Forbidden | StorageError, CurrentActor>
+    /** How many records match. */
+    readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Effect.Effect<number, ValidationError | Forbidden | StorageError, CurrentActor>
+    /** Creates a record. */
+    readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Effect.Effect<RecordOf<M>, ServiceWriteError, CurrentActor>
+    /** Creates many records: per-item results, or all or nothing with `atomic`. */
+    readonly createMany: <M extends AnyModel>(
+      model: M,
+      inputs: ReadonlyArray<CreateInput<M>>,
+      options?: WriteOptions
+    ) => Effect.Effect<BulkResult<RecordOf<M>>, ServiceWriteError, CurrentActor>
+    /** Changes a record; `expectedVersion` makes it fail with `VersionConflict` if it changed since read. */
+    readonly update: <M extends AnyModel>(
+      model: M,
+      id: string,
+      patch: Patch<M>,
+      options?: { readonly expectedVersion?: number }
+    ) => Effect.Effect<RecordOf<M>, ServiceWriteError, CurrentActor>
+    /** Deletes a record and applies IASO's on-delete rules to what references it. */
+    readonly remove: (model: AnyModel, id: string, options?: { readonly expectedVersion?: number }) => Effect.Effect<void, ServiceWriteError, CurrentActor>
+    /** What changed in the account (and the global catalogues) after a cursor. */
+    readonly changesSince: (cursor?: string, limit?: number) => Effect.Effect<ChangesPage, ValidationError | StorageError, CurrentActor>
+    /** Runs a unit of work in one transaction: all of its writes or none. */
+    readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
+  }
+>()("@iaso/core/Records") {
+  static readonly layer = Layer.effect(
+    Records,
+    Effect.gen(function* () {
+      const repos = yield* Repos
+      const access = makeRowAccess(repos)
+      const readGuard = (model: AnyModel) =>
+        Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.as(requireAny(actor, model.access.read, `reading ${model.name}`), actor))
+      /** Input of a write as the record it makes (patches applied), for the row-scope check. */
+      const merged = (before: object, patch: object): Record<string, unknown> => {
+        const next: Record<string, unknown> = { ...before }
+        for (const [key, value] of Object.entries(patch)) {
+          if (value === null || value === undefined) delete next[key]
+          else next[key] = value
+        }
+        return next
+      }
+      /** Every input of a creation checked before anything is written. */
+      const checkInputs = (model: AnyModel, actor: Actor, inputs: ReadonlyArray<object>) =>
+        Effect.forEach(
+          inputs,
+          (input): Effect.Effect<void, ValidationError | NotFound | Forbidden | StorageError> => {
+            const computed = refuseComputed(model, input)
+            return computed !== undefined ? Effect.fail(computed) : access.requireWritable(actor, model, input as Record<string, unknown>)
+          },
+          { discard: true }
+        )
+      return Records.of({
+        get: (model, id) =>
+          Effect.gen(function* () {
+            const actor = yield* readGuard(model)
+            const record = yield* repos.get(model, actor.accountId, id)
+            yield* access.requireVisible(actor, model, record as Record<string, unknown>)
+            return record
+          }),
+        list: (model, options = {}) =>
+          Effect.gen(function* () {
+            const actor = yield* readGuard(model)
+            const extra = yield* access.listConditions(actor, model, options.where ?? [])
+            const page = yield* repos.list(model, actor.accountId, options, extra)
+            if (model.rowScope?.kind !== "audited" || actor.orgUnitRoots.length === 0) return page
+            // Audit entries of deleted records are judged on their snapshot, read whole.
+            const ids = page.items.flatMap((item) => (item.id === undefined ? [] : [String(item.id)]))
+            const kept = new Set((yield* access.keepVisible(actor, model, yield* repos.getMany(model, actor.accountId, ids))).map((entry) => String(entry.id)))
+            return { ...page, items: page.items.filter((item) => kept.has(String(item.id))) }
+          }),
+        count: (model, where = []) =>
+          Effect.gen(function* () {
+            const actor = yield* readGuard(model)
+            return yield* repos.count(model, actor.accountId, where, yield* access.listConditions(actor, model, where))
+          }),
+        create: (model, input) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* guardGenericWrite(model, actor, "creating")
+            yield* checkInputs(model, actor, [input])
+            return yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const created = yield* repos.insert(model, actor.accountId, input)
+                yield* audit(repos, actor, "RECORDS", model, [{ id: String((created as { id: string }).id), after: created }])
+                return created
+              })
+            )
+          }),
+        createMany: (model, inputs, options) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* guardGenericWrite(model, actor, "creating")
+            yield* checkInputs(model, actor, inputs)
+            return yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const result = yield* repos.insertMany(model, actor.accountId, inputs, options)
+                yield* audit(
+                  repos,
+                  actor,
+                  "RECORDS",
+                  model,
+                  result.items.flatMap((item) => (item._tag === "Ok" ? [{ id: String((item.value as { id: string }).id), after: item.value }] : []))
+                )
+                return result
+              })
+            )
+          }),
+        update: (model, id, patch, options) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* guardGenericWrite(model, actor, "changing")
+            const computed = refuseComputed(model, patch)
+            if (computed !== undefined) return yield* computed
+            return yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const before = yield* repos.get(model, actor.accountId, id)
+                yield* access.requireVisible(actor, model, before as Record<string, unknown>)
+                yield* access.requireWritable(actor, model, merged(before as object, patch))
+                const after = yield* repos.update(model, actor.accountId, id, patch as Record<string, unknown>, options)
+                yield* audit(repos, actor, "RECORDS", model, [{ id, before, after }])
+                return after
+              })
+            )
+          }),
+        remove: (model, id, options) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* guardGenericWrite(model, actor, "deleting")
+            yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const before = yield* repos.get(model, actor.accountId, id)
+                yield* access.requireVisible(actor, model, before as Record<string, unknown>)
+                yield* repos.remove(model, actor.accountId, id, options)
+                yield* audit(repos, actor, "RECORDS", model, [{ id, before }])
+              })
+            )
+          }),
+        changesSince: (cursor, limit) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            const page = yield* repos.changesSince(actor.accountId, cursor, limit)
+            return { ...page, changes: yield* visibleChanges(actor, page.changes) }
+          }),
+        transaction: (effect) => repos.driver.transaction(effect)
+      })
+
+      /**
+       * The changes of a feed page the actor may see: of models it may read, and of rows within its
+       * reach (a restricted actor does not see the tombstones of row-scoped models: a deleted row's
+       * place in the tree is gone with it).
+       */
+      function visibleChanges(actor: Actor, changes: ChangesPage["changes"]): Effect.Effect<ChangesPage["changes"], StorageError> {
+        return Effect.gen(function* () {
+          const restricted = actor.orgUnitRoots.length > 0
+          const hidden = new Set<number>()
+          const byModel = new Map<AnyModel, Array<number>>()
+          changes.forEach((change, index) => {
+            const model = repos.models.get(change.model)
+            if (model === undefined || !mayRead(actor, model)) hidden.add(index)
+            else if (model.rowScope !== undefined && (restricted || model.rowScope.kind === "audited")) {
+              if (change.deleted) hidden.add(index)
+              else byModel.set(model, [...(byModel.get(model) ?? []), index])
+            }
+          })
+          for (const [model, indexes] of byModel) {
+            const rows = yield* repos.driver.getMany(model, scopeOf(model, actor.accountId), indexes.map((index) => changes[index]?.id ?? ""))
+            const kept = new Set((yield* access.keepVisible(actor, model, rows)).map((row) => String(row["id"])))
+            for (const index of indexes) if (!kept.has(changes[index]?.id ?? "")) hidden.add(index)
+          }
+          return changes.filter((_, index) => !hidden.has(index))
+        })
+      }
+    })
+  )
+}

@@ -1,0 +1,278 @@
+/**
+ * Row access: the actor's org-unit roots applied to a model from its declared row scope
+ * ({@link RowScopeDecl}), the same way for every caller (the generic `Records` service and every
+ * domain service). A row outside the actor's roots is answered as a row of another account is:
+ * absent (`NotFound`, left out of listings, counts and the change feed).
+ * @module
+ */
+import { Effect } from "effect"
+import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { OrgUnitModel } from "../registry/org-unit.ts"
+import { Forbidden, NotFound, type StorageError } from "../shared/errors.ts"
+import type { AnyModel } from "../shared/model.ts"
+import type { Condition } from "../shared/query.ts"
+import { allPages, type FieldCondition, type Repositories, scopeOf } from "../shared/repository.ts"
+import type { Actor } from "../tenancy/actor.ts"
+import type { Permission } from "../tenancy/permissions.ts"
+
+/** A record in stored or domain form: row scopes read only id and text fields by name. */
+type Fields = Readonly<Record<string, unknown>>
+
+/** Whether the actor holds one of `permissions` (an empty list: any actor of the account). */
+export const mayRead = (actor: Actor, model: AnyModel): boolean =>
+  model.access.read.length === 0 || model.access.read.some((permission) => actor.permissions.has(permission as Permission))
+
+const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
+
+/** The values a listing's conditions pin a field to (`eq` or `in`), or `undefined` when it does not. */
+const pinned = (where: ReadonlyArray<FieldCondition>, field: string): ReadonlyArray<string> | undefined => {
+  let values: ReadonlyArray<string> | undefined
+  for (const condition of where) {
+    if (condition.field !== field) continue
+    const these =
+      condition.op === "eq" ? [condition.value] : condition.op === "in" ? condition.value : undefined
+    if (these === undefined) continue
+    const strings = these.filter((value): value is string => typeof value === "string")
+    values = values === undefined ? strings : values.filter((value) => strings.includes(value))
+  }
+  return values
+}
+
+/** The row-scope rules over a store's repositories. */
+export const makeRowAccess = (repos: Repositories) => {
+  /** The paths of the actor's org-unit roots; `undefined` for an actor without roots (sees every unit). */
+  const rootPaths = (actor: Actor): Effect.Effect<ReadonlyArray<string> | undefined, StorageError> =>
+    actor.orgUnitRoots.length === 0
+      ? Effect.succeed(undefined)
+      : Effect.map(repos.driver.getMany(OrgUnitModel, scopeOf(OrgUnitModel, actor.accountId), actor.orgUnitRoots), (rows) =>
+          rows.flatMap((row) => (typeof row["path"] === "string" ? [row["path"]] : []))
+        )
+
+  const under = (paths: ReadonlyArray<string>, path: unknown): boolean => typeof path === "string" && paths.some((prefix) => path.startsWith(prefix))
+
+  /** The ids of every org unit under the roots (one subtree read per root, ids only). */
+  const unitIdsUnder = (actor: Actor, paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, StorageError> =>
+    Effect.map(
+      Effect.forEach(paths, (path) =>
+        allPages((cursor) =>
+          repos.subtree(OrgUnitModel, actor.accountId, path, { select: ["id"], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
+        ).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+      ),
+      (pages) => [...new Set(pages.flat().flatMap((unit) => (unit.id === undefined ? [] : [String(unit.id)])))]
+    )
+
+  /** Which of `records` of `model` the actor sees (same order), given its root paths. */
+  const visibleWith = (
+    actor: Actor,
+    paths: ReadonlyArray<string> | undefined,
+    model: AnyModel,
+    records: ReadonlyArray<Fields>
+  ): Effect.Effect<ReadonlyArray<boolean>, StorageError> =>
+    Effect.gen(function* () {
+      const scope = model.rowScope
+      if (scope === undefined) return records.map(() => true)
+      if (scope.kind === "audited") return yield* auditedVisible(actor, paths, records)
+      if (paths === undefined) return records.map(() => true)
+      switch (scope.kind) {
+        case "tree": {
+          const field = model.hierarchy?.path ?? "path"
+          return records.map((record) => under(paths, record[field]))
+        }
+        case "orgUnit": {
+          const ids = [...new Set(records.flatMap((record) => scope.fields.flatMap((field) => text(record[field]) ?? [])))]
+          const units = ids.length === 0 ? [] : yield* repos.driver.getMany(OrgUnitModel, scopeOf(OrgUnitModel, actor.accountId), ids)
+          const reachable = new Set(units.filter((unit) => under(paths, unit["path"])).map((unit) => String(unit["id"])))
+          return records.map((record) =>
+            scope.fields.every((field) => {
+              const id = text(record[field])
+              return id !== undefined && reachable.has(id)
+            })
+          )
+        }
+        case "parent": {
+          const target = repos.models.get(scope.target)
+          if (target === undefined) return records.map(() => false)
+          const ids = [...new Set(records.flatMap((record) => text(record[scope.field]) ?? []))]
+          const parents = ids.length === 0 ? [] : yield* repos.driver.getMany(target, scopeOf(target, actor.accountId), ids)
+          const seen = yield* visibleWith(actor, paths, target, parents)
+          const reachable = new Set(parents.filter((_, index) => seen[index] === true).map((parent) => String(parent["id"])))
+          return records.map((record) => {
+            const id = text(record[scope.field])
+            return id !== undefined && reachable.has(id)
+          })
+        }
+      }
+    })
+
+  /**
+   * Audit entries: the actor must be allowed to read the audited model and, when restricted, to see
+   * the audited record: its current row, or, once deleted, the entry's own snapshot of it.
+   */
+  const auditedVisible = (
+    actor: Actor,
+    paths: ReadonlyArray<string> | undefined,
+    entries: ReadonlyArray<Fields>
+  ): Effect.Effect<ReadonlyArray<boolean>, StorageError> =>
+    Effect.gen(function* () {
+      const out = entries.map((entry) => {
+        const model = repos.models.get(String(entry["objectModel"]))
+        return model !== undefined && model !== AuditEntryModel && mayRead(actor, model)
+      })
+      if (paths === undefined) return out
+      const byModel = new Map<AnyModel, Array<number>>()
+      entries.forEach((entry, index) => {
+        const model = repos.models.get(String(entry["objectModel"]))
+        if (out[index] !== true || model === undefined || model.rowScope === undefined) return
+        const list = byModel.get(model) ?? []
+        list.push(index)
+        byModel.set(model, list)
+      })
+      for (const [model, indexes] of byModel) {
+        const ids = indexes.map((index) => String(entries[index]?.["objectId"]))
+        const rows = yield* repos.driver.getMany(model, scopeOf(model, actor.accountId), [...new Set(ids)])
+        const current = new Map(rows.map((row) => [String(row["id"]), row]))
+        const records: Array<Fields> = indexes.map((index, position) => {
+          const entry = entries[index]
+          const snapshot = entry?.["after"] ?? entry?.["before"]
+          return current.get(ids[position] ?? "") ?? (typeof snapshot === "object" && snapshot !== null ? (snapshot as Fields) : {})
+        })
+        const seen = yield* visibleWith(actor, paths, model, records)
+        indexes.forEach((index, position) => {
+          out[index] = seen[position] === true
+        })
+      }
+      return out
+    })
+
+  /** Which of `records` of `model` the actor sees (same order). */
+  const visible = (actor: Actor, model: AnyModel, records: ReadonlyArray<Fields>): Effect.Effect<ReadonlyArray<boolean>, StorageError> =>
+    model.rowScope === undefined || records.length === 0
+      ? Effect.succeed(records.map(() => true))
+      : Effect.flatMap(rootPaths(actor), (paths) => visibleWith(actor, paths, model, records))
+
+  /** The records of `model` the actor sees, in order. */
+  const keepVisible = <T extends Fields>(actor: Actor, model: AnyModel, records: ReadonlyArray<T>): Effect.Effect<ReadonlyArray<T>, StorageError> =>
+    Effect.map(visible(actor, model, records), (seen) => records.filter((_, index) => seen[index] === true))
+
+  /** `NotFound` (as for another account's record) unless the actor sees this record of `model`. */
+  const requireVisible = (actor: Actor, model: AnyModel, record: Fields): Effect.Effect<void, NotFound | StorageError> =>
+    Effect.flatMap(visible(actor, model, [record]), ([seen]) => (seen === true ? Effect.void : Effect.fail(NotFound.of(model.name, String(record["id"])))))
+
+  /**
+   * A record about to be written must stay where the actor sees it. Refused as a reference to an
+   * unknown record would be: `NotFound` of the org unit (or parent record) out of reach; a record
+   * naming no org unit at all is `Forbidden` for an actor restricted to org units.
+   */
+  const requireWritable = (actor: Actor, model: AnyModel, record: Fields): Effect.Effect<void, NotFound | Forbidden | StorageError> =>
+    Effect.gen(function* () {
+      const scope = model.rowScope
+      if (scope === undefined || scope.kind === "audited") return
+      const paths = yield* rootPaths(actor)
+      if (paths === undefined || (yield* visibleWith(actor, paths, model, [record]))[0] === true) return
+      if (scope.kind === "tree") return yield* NotFound.of(model.name, String(record["id"]))
+      const target = scope.kind === "orgUnit" ? OrgUnitModel : repos.models.get(scope.target)
+      const fields = scope.kind === "orgUnit" ? scope.fields : [scope.field]
+      if (target !== undefined) {
+        for (const field of fields) {
+          const id = text(record[field])
+          if (id === undefined) return yield* new Forbidden({ message: `an actor restricted to org units writes ${model.name} records with a ${field} it can reach` })
+          const rows = yield* repos.driver.getMany(target, scopeOf(target, actor.accountId), [id])
+          const [seen] = yield* visibleWith(actor, paths, target, rows)
+          if (seen !== true) return yield* NotFound.of(target.name, id)
+        }
+      }
+      return yield* NotFound.of(model.name, String(record["id"]))
+    })
+
+  /**
+   * The conditions that keep a listing or count of `model` within the actor's reach. `where` is the
+   * caller's own conditions: a parent-scoped listing pinned to parents (`instanceId eq/in`) checks
+   * only those; an audit-trail listing of a row-scoped model needs its records named by `objectId`.
+   */
+  const listConditions = (actor: Actor, model: AnyModel, where: ReadonlyArray<FieldCondition> = []): Effect.Effect<ReadonlyArray<Condition>, StorageError> =>
+    Effect.gen(function* () {
+      const scope = model.rowScope
+      if (scope === undefined) return []
+      const paths = yield* rootPaths(actor)
+      return yield* conditionsWith(actor, paths, model, where)
+    })
+
+  const conditionsWith = (
+    actor: Actor,
+    paths: ReadonlyArray<string> | undefined,
+    model: AnyModel,
+    where: ReadonlyArray<FieldCondition>
+  ): Effect.Effect<ReadonlyArray<Condition>, StorageError> =>
+    Effect.gen(function* () {
+      const scope = model.rowScope
+      if (scope === undefined) return []
+      if (scope.kind === "audited") return yield* auditedConditions(actor, paths, where)
+      if (paths === undefined) return []
+      switch (scope.kind) {
+        case "tree":
+          return [{ field: model.hierarchy?.path ?? "path", op: "startsWithAny", value: paths }]
+        case "orgUnit": {
+          const ids = yield* unitIdsUnder(actor, paths)
+          return scope.fields.map((field): Condition => ({ field, op: "in", value: ids }))
+        }
+        case "parent": {
+          const target = repos.models.get(scope.target)
+          if (target === undefined) return [{ field: "id", op: "in", value: [] }]
+          const named = pinned(where, scope.field)
+          if (named !== undefined) {
+            const rows = named.length === 0 ? [] : yield* repos.driver.getMany(target, scopeOf(target, actor.accountId), named)
+            const seen = yield* visibleWith(actor, paths, target, rows)
+            return [{ field: scope.field, op: "in", value: rows.filter((_, index) => seen[index] === true).map((row) => String(row["id"])) }]
+          }
+          const reach = yield* conditionsWith(actor, paths, target, [])
+          const parents = yield* allPages((cursor) =>
+            repos.list(target, actor.accountId, { select: ["id"], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, reach)
+          ).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+          return [{ field: scope.field, op: "in", value: parents.map((parent) => String(parent.id)) }]
+        }
+      }
+    })
+
+  const auditedConditions = (
+    actor: Actor,
+    paths: ReadonlyArray<string> | undefined,
+    where: ReadonlyArray<FieldCondition>
+  ): Effect.Effect<ReadonlyArray<Condition>, StorageError> =>
+    Effect.gen(function* () {
+      const readable = [...repos.models.values()].filter((model) => model !== AuditEntryModel && mayRead(actor, model))
+      if (paths === undefined) return [{ field: "objectModel", op: "in", value: readable.map((model) => model.name) }]
+      const models = pinned(where, "objectModel")
+      const ids = pinned(where, "objectId")
+      const scoped = readable.filter((model) => model.rowScope !== undefined && (models === undefined || models.includes(model.name)))
+      const unscoped = readable.filter((model) => model.rowScope === undefined).map((model) => model.name)
+      // Without named records, entries of row-scoped models are left out (they are listed by record).
+      if (ids === undefined) return [{ field: "objectModel", op: "in", value: unscoped }]
+      // Named records of row-scoped models count when seen; an id found in none of them is of an
+      // unscoped model or a deleted record (whose entries are judged on their snapshot when read).
+      const found = new Set<string>()
+      const seenIds = new Set<string>()
+      for (const model of scoped) {
+        const rows = ids.length === 0 ? [] : yield* repos.driver.getMany(model, scopeOf(model, actor.accountId), ids)
+        const seen = yield* visibleWith(actor, paths, model, rows)
+        rows.forEach((row, index) => {
+          found.add(String(row["id"]))
+          if (seen[index] === true) seenIds.add(String(row["id"]))
+        })
+      }
+      return [
+        { field: "objectModel", op: "in", value: [...unscoped, ...scoped.map((model) => model.name)] },
+        { field: "objectId", op: "in", value: ids.filter((id) => seenIds.has(id) || !found.has(id)) }
+      ]
+    })
+
+  /** `Forbidden` for an actor restricted to org units: the operation spans a whole source version. */
+  const requireUnrestricted = (actor: Actor, action: string): Effect.Effect<void, Forbidden> =>
+    actor.orgUnitRoots.length === 0
+      ? Effect.void
+      : Effect.fail(new Forbidden({ message: `${action} spans a whole source version: an actor restricted to org units may not do it` }))
+
+  return { rootPaths, visible, keepVisible, requireVisible, requireWritable, listConditions, requireUnrestricted }
+}
+
+/** The row-scope rules of a store (see {@link makeRowAccess}). */
+export type RowAccess = ReturnType<typeof makeRowAccess>
