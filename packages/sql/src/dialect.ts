@@ -30,6 +30,16 @@ export interface SqlDialect {
   readonly distinctFrom: (a: string, b: string) => string
   /** Substring test (`b` occurs in `a`). */
   readonly contains: (a: string, b: string) => string
+  /** A boolean as a SQL literal (partial index predicates, constant columns). */
+  readonly booleanLiteral: (value: Scalar) => string
+  /**
+   * A column the planner cannot use an index for: with an id or path condition at hand, the
+   * account test must not steer the planner to the account's index (a whole account's rows), even
+   * with stale statistics after an import.
+   */
+  readonly unindexed: (column: string) => string
+  /** The parenthesised key columns of an index and the columns it covers (read from the index alone). */
+  readonly indexColumns: (fields: ReadonlyArray<string>, include: ReadonlyArray<string>) => string
   /** Whether `SELECT ... FOR UPDATE` exists (PostgreSQL). */
   readonly rowLocks: boolean
   /** Largest number of bind parameters in one statement. */
@@ -39,8 +49,18 @@ export interface SqlDialect {
    * column, whatever the number of rows), or `undefined` where the dialect has no `unnest`.
    */
   readonly unnestType: ((kind: ColumnKind) => string) | undefined
+  /** The planner statistics the driver refreshes after large inserts, or `undefined` where there are none to refresh. */
+  readonly statistics: PlannerStatistics | undefined
   /** Classifies a driver error. */
   readonly classify: (error: unknown) => Classified
+}
+
+/** How a dialect's planner statistics are read and refreshed. */
+export interface PlannerStatistics {
+  /** The planner's estimate of a table's rows, as column `reltuples`; one parameter, the quoted table name. */
+  readonly estimatedRows: string
+  /** The statements (run in one transaction) that refresh a table's statistics with a sample of this target. */
+  readonly refresh: (table: string, target: number) => ReadonlyArray<string>
 }
 
 /** Quotes an identifier (both dialects use double quotes). */
@@ -92,9 +112,15 @@ export const sqliteDialect: SqlDialect = {
   listParam: (values, kind) => JSON.stringify(kind === "boolean" ? values.map((v) => (v === true ? 1 : 0)) : values),
   distinctFrom: (a, b) => `${a} IS NOT ${b}`,
   contains: (a, b) => `instr(${a}, ${b}) > 0`,
+  booleanLiteral: (value) => (value === true ? "1" : "0"),
+  // The unary + makes the expression unindexable.
+  unindexed: (column) => `+${column}`,
+  // Covered columns as trailing key columns: the same effect for reads.
+  indexColumns: (fields, include) => `(${[...fields, ...include].map(quote).join(", ")})`,
   rowLocks: false,
   maxParameters: 32_000,
   unnestType: undefined,
+  statistics: undefined,
   classify: (error) => {
     const code = codeOf(error)
     const message = messageOf(error)
@@ -152,9 +178,17 @@ export const postgresDialect: SqlDialect = {
   listParam: (values) => [...values],
   distinctFrom: (a, b) => `${a} IS DISTINCT FROM ${b}`,
   contains: (a, b) => `strpos(${a}, ${b}) > 0`,
+  booleanLiteral: literal,
+  // A no-op concatenation makes the expression unindexable.
+  unindexed: (column) => `(${column} || '')`,
+  indexColumns: (fields, include) => `(${fields.map(quote).join(", ")})${include.length > 0 ? ` INCLUDE (${include.map(quote).join(", ")})` : ""}`,
   rowLocks: true,
   maxParameters: 60_000,
   unnestType: (kind) => (kind === "integer" ? "bigint[]" : kind === "real" ? "double precision[]" : kind === "boolean" ? "boolean[]" : "text[]"),
+  statistics: {
+    estimatedRows: `SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)`,
+    refresh: (table, target) => [`SET LOCAL default_statistics_target = ${target}`, `ANALYZE ${quote(table)}`]
+  },
   classify: (error) => {
     const code = codeOf(error)
     const message = messageOf(error)

@@ -254,8 +254,9 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
    * size and the spread of its keys; autovacuum's own analyses replace it as the table changes.
    * Best effort: the commit has succeeded whatever happens here.
    */
+  const statistics = dialect.statistics
   const refreshStatistics = (inserted: ReadonlyMap<string, number>): Effect.Effect<void> =>
-    dialect.name !== "postgres"
+    statistics === undefined
       ? Effect.void
       : Effect.ignore(
           Effect.gen(function* () {
@@ -266,12 +267,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
               if (entry.inserted < ANALYZE_MIN_ROWS) continue
               if (entry.size === undefined) entry.size = yield* estimatedRows(name)
               if (entry.inserted < entry.size * ANALYZE_SHARE) continue
-              yield* transaction(
-                Effect.gen(function* () {
-                  yield* runOrFail(`SET LOCAL default_statistics_target = ${ANALYZE_TARGET}`)
-                  yield* runOrFail(`ANALYZE ${quote(name)}`)
-                })
-              )
+              yield* transaction(Effect.forEach(statistics.refresh(name, ANALYZE_TARGET), (text) => runOrFail(text), { discard: true }))
               entry.size = yield* estimatedRows(name)
               entry.inserted = 0
             }
@@ -279,7 +275,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         )
   /** The planner's estimate of a table's rows (0 when it was never analysed). */
   const estimatedRows = (name: string) =>
-    Effect.map(runOrFail(`SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)`, [quote(name)]), (result) => Math.max(0, Number(result.rows[0]?.["reltuples"] ?? 0)))
+    Effect.map(runOrFail(statistics?.estimatedRows ?? "", [quote(name)]), (result) => Math.max(0, Number(result.rows[0]?.["reltuples"] ?? 0)))
   /** Counts rows a transaction inserted into a table. */
   const noteInserted = (name: string, n: number) =>
     Effect.map(Effect.service(CurrentTx), (txs) => {
@@ -324,14 +320,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement, unindexed = false): string =>
     info.scope === "global" || scope.allAccounts === true
       ? "TRUE"
-      : unindexed
-        ? // With an id or path condition at hand, the account test must not steer the planner to the
-          // account's index (a whole account's rows): SQLite's unary + and PostgreSQL's no-op
-          // concatenation keep that index out of the plan, even with stale statistics after an import.
-          dialect.name === "sqlite"
-          ? `+${quote("accountId")} = ${stmt.param(scope.accountId)}`
-          : `(${quote("accountId")} || '') = ${stmt.param(scope.accountId)}`
-        : `${quote("accountId")} = ${stmt.param(scope.accountId)}`
+      : `${unindexed ? dialect.unindexed(quote("accountId")) : quote("accountId")} = ${stmt.param(scope.accountId)}`
 
   // --- conditions, order, keyset -------------------------------------------------------------------
   /** How values appear in SQL: bound parameters (queries) or literals (partial index predicates). */
@@ -346,7 +335,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   })
 
   const literals: Renderer = {
-    value: (value, kind) => (kind === "boolean" && dialect.name === "sqlite" ? (value === true ? "1" : "0") : literal(value)),
+    value: (value, kind) => (kind === "boolean" ? dialect.booleanLiteral(value) : literal(value)),
     inList: (column, values, kind) => `${column} IN (${values.map((v) => literals.value(v, kind)).join(", ")})`
   }
 
@@ -738,13 +727,8 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       case "createIndex": {
         const info = tables.get(step.model)
         const where = step.index.where === undefined || step.index.where.length === 0 || info === undefined ? "" : ` WHERE ${partialWhere(info, step.index.where)}`
-        const include = step.index.include ?? []
-        // PostgreSQL carries covered columns with INCLUDE; SQLite as trailing key columns (same effect for reads).
-        const keys = dialect.name === "sqlite" ? [...step.index.fields, ...include] : step.index.fields
-        const covering = dialect.name === "postgres" && include.length > 0 ? ` INCLUDE (${include.map(quote).join(", ")})` : ""
-        return [
-          `CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} (${keys.map(quote).join(", ")})${covering}${where}`
-        ]
+        const columns = dialect.indexColumns(step.index.fields, step.index.include ?? [])
+        return [`CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} ${columns}${where}`]
       }
       case "dropIndex":
         return [`DROP INDEX ${quote(step.name)}`]
@@ -786,9 +770,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     `CREATE TABLE IF NOT EXISTS ${quote(LEDGER)} (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS ${quote(COUNTER)} (name TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
     `INSERT INTO ${quote(COUNTER)} (name, value) VALUES ('seq', 0) ON CONFLICT (name) DO NOTHING`,
-    `CREATE TABLE IF NOT EXISTS ${quote(CHANGES)} (model TEXT NOT NULL, id TEXT NOT NULL, ${quote("accountId")} TEXT, seq BIGINT NOT NULL, deleted ${
-      dialect.name === "sqlite" ? "INTEGER" : "BOOLEAN"
-    } NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (model, id))`,
+    `CREATE TABLE IF NOT EXISTS ${quote(CHANGES)} (model TEXT NOT NULL, id TEXT NOT NULL, ${quote("accountId")} TEXT, seq BIGINT NOT NULL, deleted ${dialect.columnType({ name: "deleted", kind: "boolean", nullable: false })} NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (model, id))`,
     `CREATE INDEX IF NOT EXISTS ${quote(`${CHANGES}_account_seq`)} ON ${quote(CHANGES)} (${quote("accountId")}, seq)`
   ]
 
@@ -927,7 +909,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       Effect.gen(function* () {
         const stmt = new Statement(dialect)
         const n = Math.max(0, Math.floor(limit))
-        const no = dialect.name === "sqlite" ? "0" : "FALSE"
+        const no = dialect.booleanLiteral(false)
         // Each table's rows after the position (its sequence index), and the tombstones; merged.
         const parts = [...tables.values()].map((info) => {
           const account = info.scope === "global" ? "CAST(NULL AS TEXT)" : quote("accountId")
