@@ -16,7 +16,7 @@ import {
   importPyramid,
   type PyramidImportResult,
   type Repos,
-  requireAny,
+  requirePyramidImport,
   type ServiceWriteError,
   sha256Hex
 } from "@iaso/core"
@@ -61,7 +61,7 @@ export const importGeoPackage = (
 ): Effect.Effect<GeoPackageImportResult, ServiceWriteError, GpkgDriver | BlobStore | Repos | CurrentActor> =>
   Effect.gen(function* () {
     const actor = yield* CurrentActor
-    yield* requireAny(actor, ["iaso_sources"], "importing a GeoPackage")
+    yield* requirePyramidImport(actor, "importing a GeoPackage")
     const { input, layers } = yield* parseGeoPackage(bytes)
     const blobs = yield* BlobStore
     const key = `sha256/${yield* sha256Hex(bytes)}`

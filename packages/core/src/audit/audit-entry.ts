@@ -30,6 +30,8 @@ export const AuditEntryModel = defineModel({
   indexes: [{ name: "audit_entry_object", fields: ["objectModel", "objectId"] }],
   references: [{ field: "userId", target: "User", onDelete: "setNull" }],
   access: { read: ["iaso_users", "iaso_org_units", "iaso_forms", "iaso_submissions"], write: [] },
+  // Readable by an actor who may read the audited record (its model's permission, its row scope).
+  rowScope: { kind: "audited" },
   managedBy: "services (audit entries are written by the service that changes a record)"
 })
 export const AuditEntry = AuditEntryModel.schema

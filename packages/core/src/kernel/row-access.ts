@@ -38,6 +38,15 @@ const pinned = (where: ReadonlyArray<FieldCondition>, field: string): ReadonlyAr
   return values
 }
 
+/**
+ * `Forbidden` for an actor restricted to org units: for work that spans a whole source version
+ * (pyramid imports, version copies and comparisons, matching), which no org-unit root can bound.
+ */
+export const requireUnrestricted = (actor: Actor, action: string): Effect.Effect<void, Forbidden> =>
+  actor.orgUnitRoots.length === 0
+    ? Effect.void
+    : Effect.fail(new Forbidden({ message: `${action} spans a whole source version: an actor restricted to org units may not do it` }))
+
 /** The row-scope rules over a store's repositories. */
 export const makeRowAccess = (repos: Repositories) => {
   /** The paths of the actor's org-unit roots; `undefined` for an actor without roots (sees every unit). */
@@ -265,13 +274,7 @@ export const makeRowAccess = (repos: Repositories) => {
       ]
     })
 
-  /** `Forbidden` for an actor restricted to org units: the operation spans a whole source version. */
-  const requireUnrestricted = (actor: Actor, action: string): Effect.Effect<void, Forbidden> =>
-    actor.orgUnitRoots.length === 0
-      ? Effect.void
-      : Effect.fail(new Forbidden({ message: `${action} spans a whole source version: an actor restricted to org units may not do it` }))
-
-  return { rootPaths, visible, keepVisible, requireVisible, requireWritable, listConditions, requireUnrestricted }
+  return { rootPaths, visible, keepVisible, requireVisible, requireWritable, listConditions }
 }
 
 /** The row-scope rules of a store (see {@link makeRowAccess}). */

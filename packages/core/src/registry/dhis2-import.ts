@@ -48,7 +48,7 @@ import { isCalendarDate } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { GroupModel, GroupSetModel } from "./groups.ts"
 import { OrgUnitModel } from "./org-unit.ts"
-import { importPyramid, normaliseRef, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
+import { importPyramid, normaliseRef, requirePyramidImport, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
 import { DataSourceModel, SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 
@@ -519,7 +519,7 @@ export const importDhis2Pyramid = (
   Effect.gen(function* () {
     const repos = yield* Repos
     const actor = yield* CurrentActor
-    yield* requireAny(actor, ["iaso_sources"], "importing a DHIS2 pyramid")
+    yield* requirePyramidImport(actor, "importing a DHIS2 pyramid")
     const source = yield* repos.get(DataSourceModel, actor.accountId, options.dataSourceId)
     const parsed = yield* parseDhis2Pyramid(payload, { sourceName: source.name })
     const common = {

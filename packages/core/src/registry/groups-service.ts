@@ -11,7 +11,7 @@ import { makeRowAccess } from "../kernel/row-access.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { GroupId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
 import { AlreadyExists, Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
-import type { Repositories } from "../shared/repository.ts"
+import { allPages, type FieldCondition, type Repositories } from "../shared/repository.ts"
 import { AccountModel } from "../tenancy/account.ts"
 import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
 import { type Group, type GroupBelonging, GroupModel, type GroupSet, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
@@ -86,16 +86,20 @@ export class Groups extends Context.Service<
           return unique
         })
 
-      const existingMembers = (accountId: string, groupId: string) =>
-        Effect.map(
-          repos.list(OrgUnitGroupMembershipModel, accountId, { where: [{ field: "groupId", op: "eq", value: groupId }], limit: 10_000 }),
-          (page) => page.items
-        )
+      /** The group's memberships the actor sees (all of them for an actor without org-unit roots). */
+      const existingMembers = (actor: Actor, groupId: string) =>
+        Effect.gen(function* () {
+          const where: ReadonlyArray<FieldCondition> = [{ field: "groupId", op: "eq", value: groupId }]
+          const reach = yield* rowAccess.listConditions(actor, OrgUnitGroupMembershipModel, where)
+          return yield* allPages((cursor) =>
+            repos.list(OrgUnitGroupMembershipModel, actor.accountId, { where, limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, reach)
+          )
+        })
 
       const addMembers = (actor: Actor, group: Group, orgUnitIds: ReadonlyArray<OrgUnitId>) =>
         Effect.gen(function* () {
           const ids = yield* checkMembers(actor, group, orgUnitIds)
-          const present = new Set((yield* existingMembers(actor.accountId, group.id)).map((m) => m.orgUnitId))
+          const present = new Set((yield* existingMembers(actor, group.id)).map((m) => m.orgUnitId))
           const fresh = ids.filter((id) => !present.has(id))
           if (fresh.length === 0) return
           yield* repos.insertMany(OrgUnitGroupMembershipModel, actor.accountId, fresh.map((orgUnitId) => ({ groupId: group.id, orgUnitId })), { atomic: true })
@@ -159,8 +163,8 @@ export class Groups extends Context.Service<
               Effect.gen(function* () {
                 const group = yield* loadGroup(actor, groupId)
                 yield* writable(repos, actor, group.versionId)
-                const ids = new Set<string>(orgUnitIds)
-                for (const membership of yield* existingMembers(actor.accountId, groupId)) {
+                const ids = new Set<string>(yield* checkMembers(actor, group, orgUnitIds))
+                for (const membership of yield* existingMembers(actor, groupId)) {
                   if (ids.has(String(membership.orgUnitId))) yield* repos.remove(OrgUnitGroupMembershipModel, actor.accountId, String(membership.id))
                 }
               })
@@ -171,12 +175,14 @@ export class Groups extends Context.Service<
             const actor = yield* CurrentActor
             yield* requireAny(actor, GroupModel.access.read, "reading groups")
             yield* loadGroup(actor, groupId)
-            return (yield* existingMembers(actor.accountId, groupId)).map((m) => m.orgUnitId as OrgUnitId)
+            return (yield* existingMembers(actor, groupId)).map((m) => m.orgUnitId as OrgUnitId)
           }),
         groupsOf: (orgUnitId) =>
           Effect.gen(function* () {
             const actor = yield* CurrentActor
             yield* requireAny(actor, GroupModel.access.read, "reading groups")
+            const [unit] = yield* rowAccess.keepVisible(actor, OrgUnitModel, yield* repos.getMany(OrgUnitModel, actor.accountId, [orgUnitId]))
+            if (unit === undefined) return yield* NotFound.of("OrgUnit", orgUnitId)
             const links = yield* repos.list(OrgUnitGroupMembershipModel, actor.accountId, { where: [{ field: "orgUnitId", op: "eq", value: orgUnitId }], limit: 10_000 })
             return yield* repos.getMany(GroupModel, actor.accountId, links.items.map((link) => String(link.groupId)))
           }),

@@ -40,6 +40,7 @@ import { allPages, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints, foldKey } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
+import { requireUnrestricted } from "../kernel/row-access.ts"
 import { type AlgorithmRun, AlgorithmRunModel, type Link, LinkModel, type MatchingAlgorithm, MatchingAlgorithmModel } from "./matching.ts"
 import { OrgUnitModel } from "./org-unit.ts"
 import { SourceVersionModel } from "./sources.ts"
@@ -468,6 +469,7 @@ const runMatching = (repos: Repositories, input: MatchingRunInput): Effect.Effec
   Effect.gen(function* () {
     const actor = yield* CurrentActor
     yield* requireAny(actor, ["iaso_links"], "running a matching algorithm")
+    yield* requireUnrestricted(actor, "running a matching algorithm")
     const accountId = actor.accountId
     return yield* repos.driver.transaction(
       Effect.gen(function* () {

@@ -24,7 +24,8 @@ import { uuidv7 } from "../shared/ids.ts"
 import { allPages } from "../shared/repository.ts"
 import { isCalendarDate, now } from "../shared/time.ts"
 import { AccountModel } from "../tenancy/account.ts"
-import { CurrentActor, requireAny } from "../tenancy/actor.ts"
+import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
+import { requireUnrestricted } from "../kernel/row-access.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { type Group, GroupModel, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
 import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
@@ -122,6 +123,10 @@ const BATCH = 2000
  * Imports a pyramid into a version of a data source, all or nothing (needs `iaso_sources`; the
  * data source must not be read-only and must have at least one project).
  */
+/** Who may import a pyramid: `iaso_sources`, and no org-unit roots (an import writes a whole version). */
+export const requirePyramidImport = (actor: Actor, action: string): Effect.Effect<void, Forbidden> =>
+  Effect.andThen(requireAny(actor, ["iaso_sources"], action), requireUnrestricted(actor, action))
+
 export const importPyramid = (
   input: PyramidInput,
   options: PyramidImportOptions
@@ -129,7 +134,7 @@ export const importPyramid = (
   Effect.gen(function* () {
     const repos = yield* Repos
     const actor = yield* CurrentActor
-    yield* requireAny(actor, ["iaso_sources"], "importing a pyramid")
+    yield* requirePyramidImport(actor, "importing a pyramid")
     const accountId = actor.accountId
     const messages = options.messages ?? GPKG_MESSAGES
     const status = options.validationStatus ?? "NEW"

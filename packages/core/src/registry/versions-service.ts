@@ -36,6 +36,7 @@ import { allPages, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
+import { requireUnrestricted } from "../kernel/row-access.ts"
 import { type Group, GroupModel, type GroupSet, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
 import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
 import { OrgUnitTypeModel } from "./org-unit-type.ts"
@@ -494,6 +495,7 @@ const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effec
   Effect.gen(function* () {
     const actor = yield* CurrentActor
     yield* requireAny(actor, ["iaso_sources"], "copying a source version")
+    yield* requireUnrestricted(actor, "copying a source version")
     const accountId = actor.accountId
     return yield* repos.driver.transaction(
       Effect.gen(function* () {
@@ -651,6 +653,7 @@ const makeDiff = (repos: Repositories) => {
     Effect.gen(function* () {
       const actor = yield* CurrentActor
       yield* requireAny(actor, ["iaso_sources"], "comparing source versions")
+      yield* requireUnrestricted(actor, "comparing source versions")
       const accountId = actor.accountId
       const version = yield* repos.get(SourceVersionModel, accountId, input.versionId)
       const reference = yield* repos.get(SourceVersionModel, accountId, input.referenceVersionId)

@@ -14,18 +14,20 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect } from "vitest"
 import { ALL_MODELS } from "../models.ts"
+import { OrgUnitModel } from "../registry/org-unit.ts"
 import type { TextOrder } from "../shared/engine.ts"
 import { Store } from "../shared/store.ts"
-import { domainScenarios } from "./domain.ts"
+import { domainScenarios, rollbackScenarios, storeScenarios } from "./domain.ts"
 import { fixtureScenarios } from "./fixtures.ts"
 import { formScenarios } from "./forms.ts"
-import { genericScenarios } from "./generic.ts"
+import { modelScenarios, roundTripScenario } from "./generic.ts"
 import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
 import { parityScenarios } from "./parity.ts"
 import { pyramidScenarios } from "./pyramid.ts"
 import { registryScenarios } from "./registry.ts"
 import { submissionBatchScenarios } from "./submission-batches.ts"
 import { submissionScenarios } from "./submissions.ts"
+import { accessScenarios } from "./access.ts"
 import { versionScenarios } from "./versions.ts"
 
 import type { FixtureLoader } from "./harness.ts"
@@ -54,8 +56,11 @@ export const browserFixtureLoader = (
 export { encoded, exitError, exitTag, makeHarness } from "./harness.ts"
 export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
 
-/** Registers the whole conformance suite for one store. */
-export const runConformance = (options: ConformanceOptions): void => {
+/**
+ * Registers scenarios on one store under `label`: the store is built before them and disposed
+ * after, and how many ran is printed.
+ */
+const registerSuite = (label: string, options: ConformanceOptions, scenarios: (h: () => Harness, textOrder: () => TextOrder) => void): void => {
   let current: { readonly harness: Harness; readonly dispose: () => Promise<void> } | undefined
   let textOrder: TextOrder = "codepoint"
   const ran = new Set<string>()
@@ -64,7 +69,7 @@ export const runConformance = (options: ConformanceOptions): void => {
     ran.add(expect.getState().currentTestName ?? "")
     return current.harness
   }
-  describe(`conformance: ${options.name}`, () => {
+  describe(`${label}: ${options.name}`, () => {
     let started = 0
     beforeAll(async () => {
       started = Date.now()
@@ -74,22 +79,37 @@ export const runConformance = (options: ConformanceOptions): void => {
     })
     afterAll(async () => {
       const seconds = ((Date.now() - started) / 1000).toFixed(1)
-      console.log(`conformance[${options.name}]: ${ran.size} scenarios ran in ${seconds} s, seed ${options.seed ?? 20261124}`)
+      console.log(`${label}[${options.name}]: ${ran.size} scenarios ran in ${seconds} s, seed ${options.seed ?? 20261124}`)
       await current?.dispose()
     })
-    describe("every model", () => {
-      for (const model of ALL_MODELS) {
-        describe(model.name, () => genericScenarios(h, model, () => textOrder))
-      }
-    })
+    scenarios(h, () => textOrder)
+  })
+}
+
+/**
+ * Registers the smoke run of a store whose whole suite runs in another configuration (SQLite
+ * `:memory:` beside a file): it opens and migrates, writes and reads back, and rolls back failed
+ * units of work, nested ones included.
+ */
+export const runConformanceSmoke = (options: ConformanceOptions): void =>
+  registerSuite("conformance smoke", options, (h) => {
+    describe("store", () => storeScenarios(h))
+    describe("units of work", () => rollbackScenarios(h))
+    describe("every model", () => describe(OrgUnitModel.name, () => roundTripScenario(h, OrgUnitModel)))
+  })
+
+/** Registers the whole conformance suite for one store. */
+export const runConformance = (options: ConformanceOptions): void =>
+  registerSuite("conformance", options, (h, textOrder) => {
+    describe("every model", () => modelScenarios(h, ALL_MODELS, textOrder))
     domainScenarios(h)
     registryScenarios(h)
     pyramidScenarios(h)
     versionScenarios(h)
     submissionScenarios(h)
+    accessScenarios(h)
     submissionBatchScenarios(h)
     formScenarios(h)
     fixtureScenarios(h, options.fixtures)
     parityScenarios(h, options)
   })
-}
