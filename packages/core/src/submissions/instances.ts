@@ -56,6 +56,7 @@ import { isPeriodAllowed, parsePeriod } from "../forms/periods.ts"
 import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "../registry/org-unit.ts"
 import { audit, publicEncoding } from "../kernel/audit.ts"
 import { Repos } from "../kernel/repos.ts"
+import { makeRowAccess } from "../kernel/row-access.ts"
 import { type BlobRef, BlobStore, sha256Hex } from "../shared/blob.ts"
 import { accuracyOf, type DecimalString } from "../shared/decimal.ts"
 import type { DeviceId, FormId, FormVersionId, InstanceId, InstanceLockId, OrgUnitId, ProjectId } from "../shared/entity-ids.ts"
@@ -454,6 +455,7 @@ const orDieValidation = <A, E>(effect: Effect.Effect<A, E | ValidationError>): E
   >
 
 const makeInstances = (repos: Repositories) => {
+  const rowAccess = makeRowAccess(repos)
   // ---------------------------------------------------------------------------
   // Access
   // ---------------------------------------------------------------------------
@@ -1400,21 +1402,6 @@ const makeInstances = (repos: Repositories) => {
     return instance.lastExportSuccessAt !== undefined ? "EXPORTED" : "READY"
   }
 
-  /** The conditions restricting submissions to the actor's org units (ids of every unit under its roots). */
-  const visibleUnits = (actor: Actor) =>
-    Effect.gen(function* () {
-      if (actor.orgUnitRoots.length === 0) return undefined
-      const roots = yield* repos.getMany(OrgUnitModel, actor.accountId, actor.orgUnitRoots)
-      const ids: Array<string> = []
-      for (const root of roots) {
-        const units = yield* orDieValidation(
-          allPages((cursor) => repos.subtree(OrgUnitModel, actor.accountId, root.path, { select: ["id"], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
-        )
-        for (const unit of units) if (unit.id !== undefined) ids.push(unit.id)
-      }
-      return ids
-    })
-
   const searchConditions = (actor: Actor, search: InstanceSearch) =>
     Effect.gen(function* () {
       const where: Array<FieldCondition> = []
@@ -1422,8 +1409,8 @@ const makeInstances = (repos: Repositories) => {
       if (search.orgUnitId !== undefined) where.push({ field: "orgUnitId", op: "eq", value: search.orgUnitId })
       if (search.period !== undefined) where.push({ field: "period", op: "eq", value: search.period })
       if (search.includeDeleted !== true) where.push({ field: "deleted", op: "eq", value: false })
-      const units = yield* visibleUnits(actor)
-      const extra: ReadonlyArray<Condition> = units === undefined ? [] : [{ field: "orgUnitId", op: "in", value: units }]
+      // The declared row scope: submissions on units under the actor's roots.
+      const extra: ReadonlyArray<Condition> = yield* rowAccess.listConditions(actor, InstanceModel, where)
       return { where, extra }
     })
 
