@@ -31,6 +31,14 @@ export interface GroupCreate {
   readonly orgUnitIds?: ReadonlyArray<OrgUnitId>
 }
 
+/** What a caller may change on a group (`null` clears an optional field); its version never changes. */
+export interface GroupPatch {
+  readonly name?: string
+  readonly sourceRef?: string | null
+  readonly domain?: string | null
+  readonly blockOfCountries?: boolean
+}
+
 /** What a caller gives to create a group set. */
 export interface GroupSetCreate {
   readonly name: string
@@ -53,6 +61,10 @@ export class Groups extends Context.Service<
   {
     /** Creates a group, with its first members (needs `iaso_org_units`). */
     readonly create: (input: GroupCreate) => Effect.Effect<Group, ServiceWriteError, CurrentActor>
+    /** Changes a group's name, source ref (unique in its version), domain or flag (needs `iaso_org_units`). */
+    readonly update: (groupId: GroupId, patch: GroupPatch, options?: { readonly expectedVersion?: number }) => Effect.Effect<Group, ServiceWriteError, CurrentActor>
+    /** Deletes a group and its memberships (needs `iaso_org_units`; the group's source must be writable). */
+    readonly remove: (groupId: GroupId) => Effect.Effect<void, ServiceWriteError, CurrentActor>
     /** Adds org units to a group: each must be visible to the actor and in the group's version. */
     readonly addMembers: (groupId: GroupId, orgUnitIds: ReadonlyArray<OrgUnitId>) => Effect.Effect<void, ServiceWriteError, CurrentActor>
     /** Removes org units from a group. */
@@ -107,6 +119,22 @@ export class Groups extends Context.Service<
 
       const loadGroup = (actor: Actor, groupId: GroupId) => repos.get(GroupModel, actor.accountId, groupId)
 
+      /** A source ref names one group of a version (`except`: the group being changed). */
+      const refuseRefClash = (actor: Actor, versionId: string, sourceRef: string, except?: string) =>
+        Effect.gen(function* () {
+          const clash = yield* repos.list(GroupModel, actor.accountId, {
+            where: [
+              { field: "versionId", op: "eq", value: versionId },
+              { field: "sourceRef", op: "eq", value: sourceRef }
+            ],
+            select: ["id"],
+            limit: 2
+          })
+          if (clash.items.some((group) => group.id !== except)) {
+            return yield* new AlreadyExists({ model: "Group", constraint: "group_version_source_ref", message: `a group of this version already has the source ref ${sourceRef}` })
+          }
+        })
+
       return Groups.of({
         create: (input) =>
           Effect.gen(function* () {
@@ -121,15 +149,7 @@ export class Groups extends Context.Service<
                   versionId = account.defaultVersionId
                 }
                 yield* writable(repos, actor, versionId)
-                if (input.sourceRef !== undefined) {
-                  const clash = yield* repos.count(GroupModel, actor.accountId, [
-                    { field: "versionId", op: "eq", value: versionId },
-                    { field: "sourceRef", op: "eq", value: input.sourceRef }
-                  ])
-                  if (clash > 0) {
-                    return yield* new AlreadyExists({ model: "Group", constraint: "group_version_source_ref", message: `a group of this version already has the source ref ${input.sourceRef}` })
-                  }
-                }
+                if (input.sourceRef !== undefined) yield* refuseRefClash(actor, versionId, input.sourceRef)
                 const group = yield* repos.insert(GroupModel, actor.accountId, {
                   name: input.name,
                   versionId,
@@ -140,6 +160,39 @@ export class Groups extends Context.Service<
                 yield* addMembers(actor, group, input.orgUnitIds ?? [])
                 yield* audit(repos, actor, SOURCE, GroupModel, [{ id: group.id, after: group }])
                 return group
+              })
+            )
+          }),
+        update: (groupId, patch, options) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, ["iaso_org_units"], "changing groups")
+            return yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const before = yield* loadGroup(actor, groupId)
+                yield* writable(repos, actor, before.versionId)
+                if (typeof patch.sourceRef === "string") yield* refuseRefClash(actor, before.versionId, patch.sourceRef, before.id)
+                const after = yield* repos.update(GroupModel, actor.accountId, groupId, patch as Readonly<Record<string, unknown>>, options)
+                yield* audit(repos, actor, SOURCE, GroupModel, [{ id: groupId, before, after }])
+                return after
+              })
+            )
+          }),
+        remove: (groupId) =>
+          Effect.gen(function* () {
+            const actor = yield* CurrentActor
+            yield* requireAny(actor, ["iaso_org_units"], "deleting groups")
+            yield* repos.driver.transaction(
+              Effect.gen(function* () {
+                const before = yield* loadGroup(actor, groupId)
+                yield* writable(repos, actor, before.versionId)
+                // Deleting a group deletes its memberships: all of them must be within the actor's reach.
+                const all = yield* repos.count(OrgUnitGroupMembershipModel, actor.accountId, [{ field: "groupId", op: "eq", value: groupId }])
+                if ((yield* existingMembers(actor, groupId)).length !== all) {
+                  return yield* new Forbidden({ message: "the group has members outside your org units: it cannot be deleted by you" })
+                }
+                yield* repos.remove(GroupModel, actor.accountId, groupId)
+                yield* audit(repos, actor, SOURCE, GroupModel, [{ id: groupId, before }])
               })
             )
           }),

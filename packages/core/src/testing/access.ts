@@ -265,6 +265,18 @@ export const accessScenarios = (h: () => Harness) => {
       expect(exitTag(removed)).toBe("NotFound")
       expect(await snapshot(harness, w.account, [OrgUnitGroupMembershipModel, GroupModel])).toEqual(before)
       expect((await harness.as(w.restricted, Effect.flatMap(G, (g) => g.groupsOf(w.units.facility.id as OrgUnitId)))).map((group) => group.id)).toEqual([w.group.id])
+      // The group itself is written through Groups: renamed, its source ref unique in its version.
+      const other = await harness.as(w.account.system, Effect.flatMap(G, (g) => g.create({ name: "Other", sourceRef: "g-2" })))
+      const renamed = await harness.as(w.restricted, Effect.flatMap(G, (g) => g.update(w.group.id, { name: "Screening sites 2026", sourceRef: "g-1" })))
+      expect([renamed.name, renamed.sourceRef, renamed.version]).toEqual(["Screening sites 2026", "g-1", 2])
+      expect(exitTag(await harness.exitAs(w.restricted, Effect.flatMap(G, (g) => g.update(w.group.id, { sourceRef: "g-2" }))))).toBe("AlreadyExists")
+      // Deleting it would delete a membership out of the restricted actor's reach.
+      const refused = await harness.exitAs(w.restricted, Effect.flatMap(G, (g) => g.remove(w.group.id)))
+      expect(exitTag(refused)).toBe("Forbidden")
+      expect(messageOf(refused)).toBe("the group has members outside your org units: it cannot be deleted by you")
+      await harness.as(w.account.system, Effect.flatMap(G, (g) => g.remove(w.group.id)))
+      expect((await harness.inspectAccount(GroupModel, w.account.accountId)).map((row) => row["id"])).toEqual([other.id])
+      expect(await harness.inspectAccount(OrgUnitGroupMembershipModel, w.account.accountId)).toEqual([])
     })
 
     scenario("work spanning a whole source version is Forbidden to a restricted actor and writes nothing", async () => {
