@@ -10,7 +10,10 @@ import { Effect, Exit } from "effect"
 import { describe, expect } from "vitest"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { FormModel } from "../forms/form.ts"
+import { Forms } from "../forms/forms-service.ts"
+import { FormVersions } from "../forms/form-versions-service.ts"
 import { Records } from "../kernel/records.ts"
+import { Accounts } from "../tenancy/accounts-service.ts"
 import { Repos } from "../kernel/repos.ts"
 import { ALL_MODELS } from "../models.ts"
 import { importDhis2Pyramid } from "../registry/dhis2-import.ts"
@@ -20,17 +23,18 @@ import { GroupModel, OrgUnitGroupMembershipModel } from "../registry/groups.ts"
 import { Matching } from "../registry/matching-service.ts"
 import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
 import { OrgUnits } from "../registry/org-units.ts"
-import { SourceVersionModel } from "../registry/sources.ts"
+import { DataSourceModel, SourceVersionModel } from "../registry/sources.ts"
+import { Sources } from "../registry/sources-service.ts"
 import { Versions } from "../registry/versions-service.ts"
 import { BlobStore } from "../shared/blob.ts"
-import type { DataSourceId, FormId, GroupId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
+import type { DataSourceId, FormId, GroupId, InstanceId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel } from "../shared/model.ts"
 import { InstanceFileModel, InstanceModel } from "../submissions/instance.ts"
 import { Instances } from "../submissions/instances.ts"
 import type { Actor, CurrentActor } from "../tenancy/actor.ts"
 import { makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
-import { exitError, exitTag, type FreshAccount, type Harness } from "./harness.ts"
+import { exitError, exitTag, type FreshAccount, type Harness, type SuiteServices } from "./harness.ts"
 import { scenario } from "./scenario.ts"
 import { memoryBlobs, submissionUnits } from "./submissions.ts"
 
@@ -127,6 +131,66 @@ const scopedRecord = (harness: Harness, w: World, model: AnyModel, unit: OrgUnit
 
 /** Every row-scoped model a generic write may touch (managed ones are refused before any scope check). */
 const GENERIC_SCOPED = ALL_MODELS.filter((model) => model.rowScope !== undefined && model.rowScope.kind !== "audited" && model.managedBy === undefined)
+
+/** A service verb called with one id of some kind. */
+interface Verb {
+  readonly name: string
+  readonly kind: "unit" | "form" | "instance" | "group" | "version" | "source"
+  readonly call: (id: string) => Effect.Effect<unknown, unknown, SuiteServices | CurrentActor>
+}
+
+/** Every service verb that takes an id, to be called with ids the actor must not reach. */
+const serviceVerbs = (): ReadonlyArray<Verb> => {
+  const U = Effect.service(OrgUnits)
+  const F = Effect.service(Forms)
+  const V = Effect.service(FormVersions)
+  const I = Effect.service(Instances)
+  const G = Effect.service(Groups)
+  const S = Effect.service(Sources)
+  const unit = (id: string) => id as OrgUnitId
+  const verb = (name: string, kind: Verb["kind"], call: Verb["call"]): Verb => ({ name, kind, call })
+  return [
+    verb("OrgUnits.get", "unit", (id) => Effect.flatMap(U, (u) => u.get(unit(id)))),
+    verb("OrgUnits.update", "unit", (id) => Effect.flatMap(U, (u) => u.update(unit(id), { name: "Renamed" }))),
+    verb("OrgUnits.move", "unit", (id) => Effect.flatMap(U, (u) => u.move(unit(id), null))),
+    verb("OrgUnits.children", "unit", (id) => Effect.flatMap(U, (u) => u.children(unit(id)))),
+    verb("OrgUnits.descendants", "unit", (id) => Effect.flatMap(U, (u) => u.descendants(unit(id)))),
+    verb("OrgUnits.hierarchy", "unit", (id) => Effect.flatMap(U, (u) => u.hierarchy(unit(id)))),
+    verb("OrgUnits.ancestors", "unit", (id) => Effect.flatMap(U, (u) => u.ancestors(unit(id)))),
+    verb("Groups.groupsOf", "unit", (id) => Effect.flatMap(G, (g) => g.groupsOf(unit(id)))),
+    verb("Groups.members", "group", (id) => Effect.flatMap(G, (g) => g.members(id as GroupId))),
+    verb("Groups.addMembers", "group", (id) => Effect.flatMap(G, (g) => g.addMembers(id as GroupId, []))),
+    verb("Groups.removeMembers", "group", (id) => Effect.flatMap(G, (g) => g.removeMembers(id as GroupId, []))),
+    verb("Groups.update", "group", (id) => Effect.flatMap(G, (g) => g.update(id as GroupId, { name: "Renamed" }))),
+    verb("Groups.remove", "group", (id) => Effect.flatMap(G, (g) => g.remove(id as GroupId))),
+    verb("Forms.get", "form", (id) => Effect.flatMap(F, (f) => f.get(id as FormId))),
+    verb("Forms.update", "form", (id) => Effect.flatMap(F, (f) => f.update(id as FormId, { name: "Renamed" }))),
+    verb("Forms.remove", "form", (id) => Effect.flatMap(F, (f) => f.remove(id as FormId))),
+    verb("Forms.restore", "form", (id) => Effect.flatMap(F, (f) => f.restore(id as FormId))),
+    verb("Forms.links", "form", (id) => Effect.flatMap(F, (f) => f.links(id as FormId))),
+    verb("FormVersions.list", "form", (id) => Effect.flatMap(V, (v) => v.list(id as FormId))),
+    verb("FormVersions.latest", "form", (id) => Effect.flatMap(V, (v) => v.latest(id as FormId))),
+    verb("FormVersions.find", "form", (id) => Effect.flatMap(V, (v) => v.find(id as FormId, "1"))),
+    verb("Instances.get", "instance", (id) => Effect.flatMap(I, (i) => i.get(id as InstanceId))),
+    verb("Instances.files", "instance", (id) => Effect.flatMap(I, (i) => i.files(id as InstanceId))),
+    verb("Instances.status", "instance", (id) => Effect.flatMap(I, (i) => i.status(id as InstanceId))),
+    verb("Instances.softDelete", "instance", (id) => Effect.flatMap(I, (i) => i.softDelete(id as InstanceId))),
+    verb("Instances.restore", "instance", (id) => Effect.flatMap(I, (i) => i.restore(id as InstanceId))),
+    verb("Instances.lock", "instance", (id) => Effect.flatMap(I, (i) => i.lock(id as InstanceId))),
+    verb("Instances.locks", "instance", (id) => Effect.flatMap(I, (i) => i.locks(id as InstanceId))),
+    verb("Instances.canModify", "instance", (id) => Effect.flatMap(I, (i) => i.canModify(id as InstanceId))),
+    verb("Sources.versions", "source", (id) => Effect.flatMap(S, (s) => s.versions(id as DataSourceId))),
+    verb("Sources.createVersion", "source", (id) => Effect.flatMap(S, (s) => s.createVersion(id as DataSourceId, { number: 99 }))),
+    verb("Accounts.setDefaultVersion", "version", (id) => Effect.flatMap(Effect.service(Accounts), (a) => a.setDefaultVersion(id as SourceVersionId))),
+    verb("Versions.diff", "version", (id) => Effect.flatMap(Effect.service(Versions), (v) => v.diff({ versionId: id as SourceVersionId, referenceVersionId: id as SourceVersionId }))),
+    verb("Versions.copy", "version", (id) => Effect.flatMap(Effect.service(Versions), (v) => v.copy({ sourceVersionId: id as SourceVersionId }))),
+    verb("Records.get", "unit", (id) => Effect.flatMap(R, (r) => r.get(OrgUnitModel, id))),
+    verb("Records.list by id", "instance", (id) => Effect.flatMap(R, (r) => r.list(InstanceModel, { where: [{ field: "id", op: "eq", value: id }] }))),
+    verb("Records.count by id", "group", (id) => Effect.flatMap(R, (r) => r.count(GroupModel, [{ field: "id", op: "eq", value: id }]))),
+    verb("Records.update", "source", (id) => Effect.flatMap(R, (r) => r.update(DataSourceModel, id, { description: "x" }))),
+    verb("Records.remove", "version", (id) => Effect.flatMap(R, (r) => r.remove(SourceVersionModel, id)))
+  ]
+}
 
 /** Registers the access scenarios. */
 export const accessScenarios = (h: () => Harness) => {
@@ -336,28 +400,36 @@ export const accessScenarios = (h: () => Harness) => {
       }
     })
 
-    scenario("another account's ids answer exactly as random ids do, on reads and writes of every path", async () => {
+    scenario("another account's ids, and ids out of a restricted actor's roots, answer exactly as random ids do, on every service verb", async () => {
       const harness = h()
       const w = await world(harness)
       const other = await harness.freshAccount()
-      const foreign = [w.seen.instance.id, w.units.facility.id, w.group.id, w.form.id]
-      const models = [InstanceModel, OrgUnitModel, GroupModel, FormModel]
-      for (const [index, model] of models.entries()) {
-        const outcome = async (id: string) => [
-          exitTag(await harness.exitAs(other.system, Effect.flatMap(R, (r) => r.get(model, id)))),
-          (await harness.as(other.system, Effect.flatMap(R, (r) => r.list(model, { where: [{ field: "id", op: "eq", value: id }] })))).items.length,
-          await harness.as(other.system, Effect.flatMap(R, (r) => r.count(model, [{ field: "id", op: "eq", value: id }])))
-        ]
-        expect(await outcome(foreign[index] ?? ""), model.name).toEqual(await outcome(uuidv7()))
+      const outcome = async (actor: Actor, verb: Verb, id: string) => {
+        const exit = await harness.exitAs(actor, verb.call(id))
+        const value = Exit.isSuccess(exit) ? JSON.stringify(exit.value) : messageOf(exit)
+        return `${exitTag(exit)} ${value.split(id).join("<id>")}`
       }
-      const G = Effect.service(Groups)
-      const groupVerbs = async (groupId: string, unitId: string) => [
-        exitTag(await harness.exitAs(other.system, Effect.flatMap(G, (g) => g.members(groupId as GroupId)))),
-        exitTag(await harness.exitAs(other.system, Effect.flatMap(G, (g) => g.groupsOf(unitId as OrgUnitId)))),
-        exitTag(await harness.exitAs(other.system, Effect.flatMap(G, (g) => g.addMembers(groupId as GroupId, [])))),
-        exitTag(await harness.exitAs(other.system, Effect.flatMap(Effect.service(Versions), (v) => v.diff({ versionId: w.account.versionId as SourceVersionId, referenceVersionId: w.account.versionId as SourceVersionId }))))
-      ]
-      expect(await groupVerbs(w.group.id, w.units.facility.id)).toEqual(await groupVerbs(uuidv7(), uuidv7()))
+      const ids: Record<Verb["kind"], string> = {
+        unit: w.units.facility.id,
+        form: w.form.id,
+        instance: w.seen.instance.id,
+        group: w.group.id,
+        version: w.account.versionId,
+        source: w.account.dataSourceId
+      }
+      const verbs = serviceVerbs()
+      for (const verb of verbs) {
+        const foreign = await outcome(other.system, verb, ids[verb.kind])
+        expect(foreign, `${verb.name} with another account's id`).toBe(await outcome(other.system, verb, uuidv7()))
+      }
+      // Out of the restricted actor's roots: its hidden unit and the submission on it.
+      const hiddenIds: Partial<Record<Verb["kind"], string>> = { unit: w.hidden.id, instance: w.unseen.instance.id }
+      for (const verb of verbs) {
+        const hiddenId = hiddenIds[verb.kind]
+        if (hiddenId === undefined) continue
+        expect(await outcome(w.restricted, verb, hiddenId), `${verb.name} out of reach`).toBe(await outcome(w.restricted, verb, uuidv7()))
+      }
+      expect(await harness.inspectAccount(OrgUnitModel, w.account.accountId)).toHaveLength(5)
     })
   })
 }
