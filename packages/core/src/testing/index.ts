@@ -95,7 +95,9 @@ export const runConformanceSmoke = (options: ConformanceOptions): void =>
   registerSuite("conformance smoke", options, (h) => {
     describe("store", () => storeScenarios(h))
     describe("units of work", () => rollbackScenarios(h))
-    describe("every model", () => describe(OrgUnitModel.name, () => roundTripScenario(h, OrgUnitModel)))
+    describe("every model", () => {
+      describe(OrgUnitModel.name, () => roundTripScenario(h, OrgUnitModel))
+    })
   })
 
 /** Registers the whole conformance suite for one store. */
