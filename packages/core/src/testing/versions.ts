@@ -10,7 +10,7 @@ import { describe, expect } from "vitest"
 import { Groups } from "../registry/groups-service.ts"
 import { GroupModel, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "../registry/groups.ts"
 import { AlgorithmRunModel, LinkModel, MatchingAlgorithmModel } from "../registry/matching.ts"
-import { jaroWinkler, Matching, type MatchingAlgorithmName, matchingName, MATCHING_CATALOGUE, matchPyramids, type MatchUnit } from "../registry/matching-service.ts"
+import { Matching, type MatchingAlgorithmName, MATCHING_CATALOGUE } from "../registry/matching-service.ts"
 import type { OrgUnit } from "../registry/org-unit.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
 import { OrgUnitTypes } from "../registry/org-unit-types-service.ts"
@@ -261,25 +261,6 @@ export const versionScenarios = (h: () => Harness) => {
       const wrongVersion = await exitAsActor(harness, reader, Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id, topOrgUnitId: built.right.alpha.id })))
       expect(exitTag(wrongVersion)).toBe("ValidationError")
       expect((exitError(wrongVersion) as { message: string }).message).toContain("not in versionId")
-    })
-
-    scenario("matching names: Jaro-Winkler on known pairs; folded keys drop accents and health-area phrases", async () => {
-      expect(jaroWinkler("MARTHA", "MARHTA").toFixed(4)).toBe("0.9611")
-      expect(jaroWinkler("DIXON", "DICKSONX").toFixed(4)).toBe("0.8133")
-      expect(jaroWinkler("JELLYFISH", "SMELLYFISH").toFixed(4)).toBe("0.8963")
-      expect(jaroWinkler("same", "same")).toBe(1)
-      expect(jaroWinkler("abc", "xyz")).toBe(0)
-      expect(matchingName("  Centre de Santé  TIKONKO ")).toBe("tikonko")
-      expect(matchingName("Aire de santé de Kénéma")).toBe("de kenema")
-      expect(matchingName("Poste de Sante Jembe")).toBe("jembe")
-      // Aliases are names too; types must agree when both units have one.
-      const unit = (id: string, name: string, extra: Partial<MatchUnit> = {}): MatchUnit => ({ id: id as MatchUnit["id"], name, depth: 1, ...extra })
-      const pairs = matchPyramids(
-        [unit("d1", "Ngelehun", { aliases: ["Old Ngelehun Clinic"] }), unit("d2", "Pujehun", { orgUnitTypeId: "t1" as never })],
-        [unit("s1", "Old Ngelehun Clinic"), unit("s2", "Pujehun", { orgUnitTypeId: "t2" as never })],
-        "name-and-parent"
-      )
-      expect(pairs.map((p) => [p.destinationId, p.sourceId, p.score])).toEqual([["d1", "s1", 100]])
     })
 
     scenario("matching: each algorithm links exactly the expected units with the expected scores, and records its run", async () => {
