@@ -1,0 +1,337 @@
+/**
+ * Reading through the repositories: record lookups, listings with stable keyset cursors, subtrees
+ * of hierarchical models, counts and the change feed, for one model in one account's scope.
+ * @module
+ */
+import { Effect } from "effect"
+import { decodeCursor, encodeCursor, fingerprint } from "./cursor.ts"
+import { NotFound, StorageError, ValidationError } from "./errors.ts"
+import type { AnyModel, RecordOf, Row } from "./model.ts"
+import type { Condition, Direction, OrderBy, Scalar, StoreQuery } from "./query.ts"
+import { codecOf } from "./record-codec.ts"
+import type { StoreDriver, StoreScope } from "./store.ts"
+
+/** A page of results and the cursor of the next page (absent on the last page). */
+export interface ResultPage<T> {
+  readonly items: ReadonlyArray<T>
+  readonly cursor?: string
+}
+
+/** A condition on a field (domain values; dates as `Date`) or on a derived column (stored values). */
+export type FieldCondition =
+  | { readonly field: string; readonly op: "eq" | "ne" | "lt" | "lte" | "gt" | "gte"; readonly value: unknown }
+  | { readonly field: string; readonly op: "in" | "notIn"; readonly value: ReadonlyArray<unknown> }
+  | { readonly field: string; readonly op: "isNull" | "isNotNull" }
+  | { readonly field: string; readonly op: "startsWith" | "contains"; readonly value: string }
+  | { readonly field: string; readonly op: "startsWithAny"; readonly value: ReadonlyArray<string> }
+
+/** How to list records. */
+export interface ListOptions {
+  readonly where?: ReadonlyArray<FieldCondition>
+  readonly orderBy?: ReadonlyArray<{ readonly field: string; readonly direction?: Direction }>
+  /** Page size: 1 to 10 000 (default 100). */
+  readonly limit?: number
+  /** The cursor of the previous page. */
+  readonly cursor?: string
+  /** Only these fields (plus `id`): listings of ids and names without decoding polygons. */
+  readonly select?: ReadonlyArray<string>
+}
+
+/** A change feed page. */
+export interface ChangesPage {
+  readonly changes: ReadonlyArray<{
+    readonly model: string
+    readonly id: string
+    readonly deleted: boolean
+    readonly version: number
+    readonly seq: number
+  }>
+  /** Pass it back to get what changed after this page. */
+  readonly cursor: string
+}
+
+const DEFAULT_LIMIT = 100
+const MAX_LIMIT = 10_000
+
+/** The store scope of a model for an account. */
+export const scopeOf = (model: AnyModel, accountId: string): StoreScope => ({ accountId: model.scope === "global" ? null : accountId })
+
+/** Converts typed conditions into stored-form conditions. */
+export const compileWhere = (
+  model: AnyModel,
+  where: ReadonlyArray<FieldCondition>
+): ValidationError | ReadonlyArray<Condition> => {
+  const codec = codecOf(model)
+  const out: Array<Condition> = []
+  for (const condition of where) {
+    if (!codec.columnNames.has(condition.field)) {
+      return ValidationError.at(["where", condition.field], `${model.name} has no field ${condition.field}`)
+    }
+    switch (condition.op) {
+      case "isNull":
+      case "isNotNull":
+        out.push({ field: condition.field, op: condition.op })
+        break
+      case "startsWith":
+      case "contains":
+        if (typeof condition.value !== "string" || !condition.value.isWellFormed()) {
+          return ValidationError.at(["where", condition.field], "expected well-formed text")
+        }
+        out.push({ field: condition.field, op: condition.op, value: condition.value })
+        break
+      case "startsWithAny":
+        if (!condition.value.every((prefix) => typeof prefix === "string" && prefix.isWellFormed())) {
+          return ValidationError.at(["where", condition.field], "expected well-formed text prefixes")
+        }
+        out.push({ field: condition.field, op: condition.op, value: condition.value })
+        break
+      case "in":
+      case "notIn": {
+        const values: Array<Scalar> = []
+        for (const value of condition.value) {
+          const encoded = codec.encodeValue(condition.field, value)
+          if (encoded instanceof ValidationError) return encoded
+          values.push(encoded)
+        }
+        out.push({ field: condition.field, op: condition.op, value: values })
+        break
+      }
+      default: {
+        const encoded = codec.encodeValue(condition.field, condition.value)
+        if (encoded instanceof ValidationError) return encoded
+        out.push({ field: condition.field, op: condition.op, value: encoded })
+      }
+    }
+  }
+  return out
+}
+
+/** The read operations of the repositories over a store. */
+export const makeReads = (driver: StoreDriver) => {
+  const getMany = <M extends AnyModel>(model: M, accountId: string, ids: ReadonlyArray<string>) =>
+    Effect.flatMap(driver.getMany(model, scopeOf(model, accountId), ids), (rows) => codecOf(model).decodeRows(rows))
+
+  const get = <M extends AnyModel>(model: M, accountId: string, id: string): Effect.Effect<RecordOf<M>, NotFound | StorageError> =>
+    Effect.flatMap(driver.getMany(model, scopeOf(model, accountId), [id]), (rows): Effect.Effect<RecordOf<M>, NotFound | StorageError> => {
+      const row = rows[0]
+      return row === undefined ? Effect.fail(NotFound.of(model.name, id)) : codecOf(model).decodeRow(row)
+    })
+
+  const queryFingerprint = (model: AnyModel, accountId: string, where: ReadonlyArray<Condition>, orderBy: ReadonlyArray<OrderBy>) =>
+    fingerprint(JSON.stringify([model.name, accountId, where, orderBy]))
+
+  /** Builds the store query of a listing: conditions, total order, keyset position, limit. */
+  const planList = (
+    model: AnyModel,
+    accountId: string,
+    options: ListOptions,
+    extraWhere: ReadonlyArray<Condition> = [],
+    /** A unique field that orders the listing on its own when the caller asks for no order. */
+    naturalOrder?: string
+  ): ValidationError | { readonly query: StoreQuery; readonly fingerprint: string; readonly limit: number } => {
+    const where = compileWhere(model, options.where ?? [])
+    if (where instanceof ValidationError) return where
+    const codec = codecOf(model)
+    const orderBy: Array<OrderBy> = []
+    for (const order of options.orderBy ?? []) {
+      if (!codec.columnNames.has(order.field)) return ValidationError.at(["orderBy", order.field], `${model.name} has no field ${order.field}`)
+      if (model.columns.find((c) => c.name === order.field)?.kind === "json") {
+        return ValidationError.at(["orderBy", order.field], `${order.field} is a JSON field: it cannot be ordered by`)
+      }
+      if (order.field !== "id") orderBy.push({ field: order.field, direction: order.direction ?? "asc" })
+    }
+    if (options.orderBy === undefined && naturalOrder !== undefined) orderBy.push({ field: naturalOrder, direction: "asc" })
+    else orderBy.push({ field: "id", direction: options.orderBy?.find((o) => o.field === "id")?.direction ?? "asc" })
+    const limit = options.limit ?? DEFAULT_LIMIT
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      return ValidationError.at(["limit"], `expected an integer from 1 to ${MAX_LIMIT}`)
+    }
+    const allWhere = [...where, ...extraWhere]
+    const print = queryFingerprint(model, accountId, allWhere, orderBy)
+    let after: ReadonlyArray<Scalar | null> | undefined
+    if (options.cursor !== undefined) {
+      const decoded = decodeCursor(options.cursor, print)
+      if (decoded instanceof ValidationError) return decoded
+      if (decoded.length !== orderBy.length) return ValidationError.at(["cursor"], "not a cursor of this query")
+      after = decoded
+    }
+    let select: Array<string> | undefined
+    let orderOnly: Array<string> = []
+    if (options.select !== undefined) {
+      for (const field of options.select) {
+        if (!(field in (model.schema.fields as Record<string, unknown>))) return ValidationError.at(["select", field], `${model.name} has no field ${field}`)
+      }
+      const wanted = new Set(["id", ...options.select])
+      orderOnly = orderBy.map((o) => o.field).filter((field) => !wanted.has(field))
+      select = [...new Set([...wanted, ...orderOnly])]
+    }
+    const query: StoreQuery = {
+      where: allWhere,
+      orderBy,
+      limit: limit + 1,
+      ...(after === undefined ? {} : { after }),
+      ...(select === undefined ? {} : { select }),
+      // Order fields nobody asked for are needed on the page's last row only (its cursor).
+      ...(orderOnly.length === 0 ? {} : { onlyAt: { columns: orderOnly, at: limit - 1 } })
+    }
+    return { query, fingerprint: print, limit }
+  }
+
+  /** Turns the rows of a planned listing (one more than the limit) into a page. */
+  const pageOf = <T>(
+    rows: ReadonlyArray<Row>,
+    plan: { readonly query: StoreQuery; readonly fingerprint: string; readonly limit: number },
+    decode: (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<T>, StorageError>
+  ): Effect.Effect<ResultPage<T>, StorageError> => {
+    const more = rows.length > plan.limit
+    const pageRows = more ? rows.slice(0, plan.limit) : rows
+    const last = pageRows[pageRows.length - 1]
+    return Effect.map(decode(pageRows), (items) => {
+      if (!more || last === undefined) return { items }
+      const after = plan.query.orderBy.map((o) => {
+        const value = last[o.field]
+        return value === undefined ? null : (value as Scalar | null)
+      })
+      return { items, cursor: encodeCursor(plan.fingerprint, after) }
+    })
+  }
+
+  const decoderFor = <M extends AnyModel>(model: M, options: ListOptions, query: StoreQuery) =>
+    options.select === undefined
+      ? (rows: ReadonlyArray<Row>) => codecOf(model).decodeRows(rows) as Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
+      : codecOf(model).decodePartial(["id", ...options.select], query.onlyAt?.columns)
+
+  /** Lists records (a page). With `select`, items hold only the selected fields and `id`. */
+  const list = <M extends AnyModel>(
+    model: M,
+    accountId: string,
+    options: ListOptions = {},
+    extraWhere: ReadonlyArray<Condition> = []
+  ): Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      const plan = planList(model, accountId, options, extraWhere)
+      if (plan instanceof ValidationError) return yield* plan
+      const rows = yield* driver.query(model, scopeOf(model, accountId), plan.query)
+      return yield* pageOf(rows, plan, decoderFor(model, options, plan.query))
+    })
+
+  /** Lists a subtree of a hierarchical model: rows whose path starts with `prefix` (a page). */
+  const subtree = <M extends AnyModel>(
+    model: M,
+    accountId: string,
+    prefix: string,
+    options: ListOptions & { readonly maxDepth?: number } = {},
+    extraWhere: ReadonlyArray<Condition> = []
+  ): Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      const pathConditions: ReadonlyArray<Condition> = [
+        { field: "path", op: "startsWith", value: prefix },
+        ...(options.maxDepth === undefined ? [] : [{ field: "depth", op: "lte", value: options.maxDepth } as const])
+      ]
+      // Without an asked order, a subtree comes in path order (parents before their children), which
+      // the ordered path index gives without sorting; a path is unique, so it is a total order.
+      const plan = planList(model, accountId, options, [...extraWhere, ...pathConditions], model.hierarchy?.path)
+      if (plan instanceof ValidationError) return yield* plan
+      // The fingerprint covers the subtree; the adapter gets the prefix and depth as arguments.
+      const query: StoreQuery & { maxDepth?: number } = {
+        ...plan.query,
+        where: plan.query.where.filter((condition) => !pathConditions.includes(condition)),
+        ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth })
+      }
+      const rows = yield* driver.subtree(model, scopeOf(model, accountId), { prefix }, query)
+      return yield* pageOf(rows, plan, decoderFor(model, options, plan.query))
+    })
+
+  /**
+   * A page of the subtree under the row `rootId` (the root itself with `includeRoot`), in path
+   * order, in ONE store read: the store reads the root's path with its range. `undefined` when a
+   * first page finds no root (missing, or failing `extraWhere`: for org units, the actor's access
+   * conditions); a later page of a root deleted meanwhile is empty. Options take no `where` or
+   * `orderBy` (they could filter the root out of the read or order it elsewhere).
+   */
+  const subtreeFrom = <M extends AnyModel>(
+    model: M,
+    accountId: string,
+    rootId: string,
+    options: Omit<ListOptions, "where" | "orderBy">,
+    extraWhere: ReadonlyArray<Condition>,
+    includeRoot: boolean
+  ): Effect.Effect<ResultPage<Partial<RecordOf<M>>> | undefined, ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      const pathField = model.hierarchy?.path
+      if (pathField === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
+      // Cursors are bound to the root's id (a marker condition the store never sees), not its path.
+      const marker: Condition = { field: "subtreeOf", op: "eq", value: `${includeRoot ? "+" : "-"}${rootId}` }
+      const plan = planList(model, accountId, options, [...extraWhere, marker], pathField)
+      if (plan instanceof ValidationError) return yield* plan
+      const where = plan.query.where.filter((condition) => condition !== marker)
+      // On a first page the root comes first (its path is the smallest of its subtree): it is how a
+      // missing or hidden root shows, and when it is left out of the page, one more row is read
+      // and the cursor's position is one row further. Past it, the keyset is after the root.
+      const first = plan.query.after === undefined
+      const shift = first && !includeRoot ? 1 : 0
+      const query: StoreQuery = {
+        ...plan.query,
+        where,
+        limit: plan.limit + 1 + shift,
+        ...(plan.query.onlyAt === undefined ? {} : { onlyAt: { ...plan.query.onlyAt, at: plan.query.onlyAt.at + shift } })
+      }
+      const rows = yield* driver.subtree(model, scopeOf(model, accountId), { rootId }, query)
+      if (first && rows[0]?.["id"] !== rootId) return undefined
+      return yield* pageOf(shift === 1 ? rows.slice(1) : rows, plan, decoderFor(model, options, plan.query))
+    })
+
+  /** Counts records matching conditions. */
+  const count = (
+    model: AnyModel,
+    accountId: string,
+    where: ReadonlyArray<FieldCondition> = [],
+    extraWhere: ReadonlyArray<Condition> = []
+  ): Effect.Effect<number, ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      const compiled = compileWhere(model, where)
+      if (compiled instanceof ValidationError) return yield* compiled
+      return yield* driver.count(model, scopeOf(model, accountId), [...compiled, ...extraWhere])
+    })
+
+  /** What changed in an account (and the global catalogues) after a cursor. */
+  const changesSince = (accountId: string, cursor: string | undefined, limit = 1000): Effect.Effect<ChangesPage, ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      const print = fingerprint(`changes:${accountId}`)
+      let after = 0
+      if (cursor !== undefined) {
+        const decoded = decodeCursor(cursor, print)
+        if (decoded instanceof ValidationError) return yield* decoded
+        const [seq] = decoded
+        if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) return yield* ValidationError.at(["cursor"], "not a change cursor")
+        after = seq
+      }
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return yield* ValidationError.at(["limit"], `expected an integer from 1 to ${MAX_LIMIT}`)
+      const changes = yield* driver.changesSince(accountId, after, limit)
+      const last = changes[changes.length - 1]
+      return {
+        changes: changes.map(({ model, id, deleted, version, seq }) => ({ model, id, deleted, version, seq })),
+        cursor: encodeCursor(print, [last === undefined ? after : last.seq])
+      }
+    })
+  return { get, getMany, list, subtree, subtreeFrom, count, changesSince, planList, pageOf }
+}
+
+/**
+ * Every item of a paged listing: calls `load` with each page's cursor (none for the first) until
+ * the last page. For work that must see a whole set; stream page by page where memory matters.
+ */
+export const allPages = <T, E, R>(
+  load: (cursor: string | undefined) => Effect.Effect<ResultPage<T>, E, R>
+): Effect.Effect<ReadonlyArray<T>, E, R> =>
+  Effect.gen(function* () {
+    const out: Array<T> = []
+    let cursor: string | undefined
+    do {
+      const page = yield* load(cursor)
+      for (const item of page.items) out.push(item)
+      cursor = page.cursor
+    } while (cursor !== undefined)
+    return out
+  })
+

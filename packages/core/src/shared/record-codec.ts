@@ -1,0 +1,282 @@
+/**
+ * The record codec of a model: validating and encoding domain records to stored rows (with their
+ * derived columns), decoding stored rows back, partial decoding for selected fields.
+ * @module
+ */
+import { Effect, Schema, SchemaAST } from "effect"
+import { fastRecordCheckOf } from "./fast-check.ts"
+import { StorageError, ValidationError } from "./errors.ts"
+import type { AnyModel, RecordOf, Row } from "./model.ts"
+import type { Scalar } from "./query.ts"
+
+const corrupt = (model: string, error: unknown) =>
+  new StorageError({
+    reason: "corrupt",
+    retryable: false,
+    message: `a stored ${model} does not decode: ${Schema.isSchemaError(error) ? error.message : String(error)}`
+  })
+
+/** Everything core knows about one model at run time: codecs and column sets. */
+export interface ModelCodec<M extends AnyModel> {
+  readonly model: M
+  readonly decodeRow: (row: Row) => Effect.Effect<RecordOf<M>, StorageError>
+  readonly decodeRows: (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<RecordOf<M>>, StorageError>
+  /**
+   * Decodes rows holding the `select` fields (and, on some rows, the `dropped` ones, which items
+   * leave out). Rows whose fields all read as themselves are checked and returned as they are.
+   */
+  readonly decodePartial: (
+    select: ReadonlyArray<string>,
+    dropped?: ReadonlyArray<string>
+  ) => (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
+  /** Validates a domain record (the Type side) and encodes it to a stored row with its derived columns. */
+  readonly toRow: (record: unknown) => ValidationError | Row
+  /** Like `toRow`, also returning the validated record (what decoding the row gives back). */
+  readonly toRowAndValue: (record: unknown) => ValidationError | { readonly row: Row; readonly value: RecordOf<M> }
+  /** Encodes one field's domain value for a condition. */
+  readonly encodeValue: (field: string, value: unknown) => ValidationError | Scalar
+  readonly columnNames: ReadonlySet<string>
+}
+
+/**
+ * Decoding stored rows: every row was validated field by field when it was written, so reading it
+ * back checks its shape and types (a damaged row is still a `corrupt` StorageError) and applies the
+ * transformations, without running the refinements (patterns, ranges) a second time.
+ */
+const READ_OPTIONS = { disableChecks: true } as const
+
+/** A deep copy of plain data (arrays and plain objects; other values as they are). */
+const copyPlain = (value: unknown): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (Array.isArray(value)) return value.map(copyPlain)
+  const out: Record<string, unknown> = {}
+  for (const [key, inner] of Object.entries(value)) out[key] = copyPlain(inner)
+  return out
+}
+
+const identities = new WeakMap<SchemaAST.AST, boolean>()
+
+/** Whether encoding a value of this schema changes nothing: no transformation anywhere in it. */
+const encodesToItself = (ast: SchemaAST.AST): boolean => {
+  const known = identities.get(ast)
+  if (known !== undefined) return known
+  let result: boolean
+  if (ast.encoding !== undefined) result = false
+  else {
+    switch (ast._tag) {
+      case "String":
+      case "Number":
+      case "Boolean":
+      case "Literal":
+      case "Null":
+      case "Enum":
+      case "TemplateLiteral":
+        result = true
+        break
+      case "Objects":
+        result =
+          ast.encodingChecks === undefined &&
+          ast.propertySignatures.every((property) => encodesToItself(property.type)) &&
+          ast.indexSignatures.every((index) => encodesToItself(index.parameter) && encodesToItself(index.type))
+        break
+      case "Arrays":
+        result = ast.elements.every(encodesToItself) && ast.rest.every(encodesToItself)
+        break
+      case "Union":
+        result = ast.types.every(encodesToItself)
+        break
+      default:
+        result = false
+    }
+  }
+  identities.set(ast, result)
+  return result
+}
+
+/** Reads one stored field back: plain strings, numbers and booleans by their type alone, others through their schema. */
+interface FieldReader {
+  readonly optional: boolean
+  /** The stored value is the domain value: `read` only checks its type. */
+  readonly plain: boolean
+  readonly read: (value: unknown) => unknown
+}
+
+const fieldReader = (field: Schema.Top): FieldReader => {
+  const ast = field.ast
+  const optional = SchemaAST.isOptional(ast)
+  const plain = ast.encoding === undefined ? (SchemaAST.isString(ast) ? "string" : SchemaAST.isNumber(ast) ? "number" : SchemaAST.isBoolean(ast) ? "boolean" : undefined) : undefined
+  if (plain !== undefined) {
+    return {
+      optional,
+      plain: true,
+      read: (value) => {
+        if (typeof value !== plain) throw new Error(`expected a ${plain}, got ${typeof value}`)
+        return value
+      }
+    }
+  }
+  const decode = Schema.decodeUnknownSync(field as unknown as Schema.Codec<unknown, unknown>)
+  return { optional, plain: false, read: (value) => decode(value, READ_OPTIONS) }
+}
+
+const codecs = new WeakMap<AnyModel, ModelCodec<AnyModel>>()
+
+/** The codec of a model (built once per model). */
+export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
+  const cached = codecs.get(model)
+  if (cached !== undefined) return cached as unknown as ModelCodec<M>
+  const decodeSync = Schema.decodeUnknownSync(model.schema as unknown as Schema.Codec<RecordOf<M>, unknown>)
+  const validateType = Schema.decodeUnknownSync(Schema.toType(model.schema) as unknown as Schema.Codec<RecordOf<M>, unknown>)
+  const certainlyValid = fastRecordCheckOf(Schema.toType(model.schema).ast, (name) => {
+    const field = (model.schema.fields as Record<string, Schema.Top>)[name]
+    if (field === undefined) return () => false
+    const guard = Schema.is(Schema.toType(field))
+    return (value) => guard(value)
+  })
+  const fields = model.schema.fields as Record<string, Schema.Top>
+  const fieldEncoders = new Map<string, (value: unknown, options?: SchemaAST.ParseOptions) => unknown>()
+  for (const [name, field] of Object.entries(fields)) {
+    fieldEncoders.set(name, Schema.encodeUnknownSync(field as Schema.Codec<unknown, unknown>))
+  }
+  // Encoding a validated record field by field: fields whose schema transforms nothing are copied.
+  const fieldWriters: ReadonlyArray<readonly [string, ((value: unknown) => unknown) | undefined]> = Object.entries(fields).map(([name, field]) => {
+    const encode = fieldEncoders.get(name)
+    if (encodesToItself(field.ast) || encode === undefined) return [name, undefined] as const
+    return [name, (value: unknown) => encode(value, READ_OPTIONS)] as const
+  })
+  const fieldNames = Object.keys(fields)
+  /** A copy of an accepted record with its keys in the schema's order (what validation returns). */
+  const inSchemaOrder = (record: unknown): RecordOf<M> => {
+    const source = record as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const name of fieldNames) if (Object.hasOwn(source, name)) out[name] = source[name]
+    return out as RecordOf<M>
+  }
+  const encodeValid = (valid: object): Row => {
+    const source = valid as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const [name, write] of fieldWriters) {
+      if (!(name in source)) continue
+      const value = source[name]
+      // A stored row never shares an array or object with the caller's input.
+      out[name] = value === undefined ? value : write === undefined ? copyPlain(value) : write(value)
+    }
+    return out
+  }
+  const partials = new Map<string, (row: Row) => Partial<RecordOf<M>>>()
+  const derivedNames = new Set(model.derived.map((d) => d.name))
+  const columnNames = new Set(model.columns.map((c) => c.name))
+  const jsonColumns = new Set(model.columns.filter((c) => c.kind === "json").map((c) => c.name))
+
+  const codec: ModelCodec<M> = {
+    model,
+    columnNames,
+    decodeRow: (row) =>
+      Effect.try({
+        try: () => decodeSync(row, READ_OPTIONS),
+        catch: (error) => corrupt(model.name, error)
+      }),
+    decodeRows: (rows) =>
+      Effect.try({
+        try: () => rows.map((row) => decodeSync(row, READ_OPTIONS)),
+        catch: (error) => corrupt(model.name, error)
+      }),
+    decodePartial: (select, dropped = []) => {
+      const key = `${select.join("\u0000")}\u0001${dropped.join("\u0000")}`
+      let decode = partials.get(key)
+      if (decode === undefined) {
+        const readers: Array<readonly [string, FieldReader]> = []
+        for (const name of select) {
+          const field = fields[name]
+          if (field !== undefined) readers.push([name, fieldReader(field)])
+        }
+        const plain = readers.every(([, reader]) => reader.plain)
+        const copy = (row: Row) => {
+          const out: Record<string, unknown> = {}
+          for (const [name, read] of readers) {
+            const value = row[name]
+            if (value === undefined) {
+              if (!read.optional) throw new Error(`${name} is missing`)
+              continue
+            }
+            out[name] = read.read(value)
+          }
+          return out as Partial<RecordOf<M>>
+        }
+        // A store row holds only the selected columns (and maybe dropped ones): without dropped
+        // columns and with every field plain, the row is the item once its fields are checked.
+        decode = !plain
+          ? copy
+          : (row) => {
+              for (const name of dropped) if (row[name] !== undefined) return copy(row)
+              for (const [name, read] of readers) {
+                const value = row[name]
+                if (value === undefined) {
+                  if (!read.optional) throw new Error(`${name} is missing`)
+                } else read.read(value)
+              }
+              return row as Partial<RecordOf<M>>
+            }
+        partials.set(key, decode)
+      }
+      const run = decode
+      return (rows) =>
+        Effect.try({
+          try: () => rows.map((row) => run(row)),
+          catch: (error) => corrupt(model.name, error)
+        })
+    },
+    toRow: (record) => {
+      const result = codec.toRowAndValue(record)
+      return result instanceof ValidationError ? result : result.row
+    },
+    toRowAndValue: (record) => {
+      let valid: RecordOf<M>
+      try {
+        // The compiled acceptance test runs the schema's refinements directly; a record it does
+        // not certainly accept takes Schema's validation, which stops at the first issue; only a
+        // failing record is checked again for all of its issues.
+        valid = certainlyValid !== undefined && certainlyValid(record) ? inSchemaOrder(record) : validateType(record, { onExcessProperty: "error" })
+      } catch {
+        try {
+          validateType(record, { errors: "all", onExcessProperty: "error" })
+        } catch (error) {
+          if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error)
+          return ValidationError.at([], String(error))
+        }
+        return ValidationError.at([], `${model.name}: invalid record`)
+      }
+      // Already validated: encoding only transforms (checks would run a second time for nothing).
+      const row = encodeValid(valid) as Record<string, unknown>
+      if (model.derived.length === 0) return { row, value: valid }
+      // The encoded row is a fresh object: derived columns are computed from its stored fields
+      // first, then added to it.
+      const values = model.derived.map((derived) => derived.compute(row))
+      model.derived.forEach((derived, i) => {
+        const value = values[i]
+        if (value !== null && value !== undefined) row[derived.name] = value
+      })
+      return { row, value: valid }
+    },
+    encodeValue: (field, value) => {
+      if (derivedNames.has(field)) {
+        return typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+          ? value
+          : ValidationError.at(["where", field], "expected a string, number or boolean")
+      }
+      const encoder = fieldEncoders.get(field)
+      if (encoder === undefined) return ValidationError.at(["where", field], `${model.name} has no field ${field}`)
+      if (jsonColumns.has(field)) return ValidationError.at(["where", field], `${field} is a JSON field: it cannot be compared`)
+      try {
+        const encoded = encoder(value)
+        if (typeof encoded === "string" || typeof encoded === "number" || typeof encoded === "boolean") return encoded
+        return ValidationError.at(["where", field], "expected a scalar value")
+      } catch (error) {
+        if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error, ["where", field])
+        return ValidationError.at(["where", field], String(error))
+      }
+    }
+  }
+  codecs.set(model, codec as unknown as ModelCodec<AnyModel>)
+  return codec
+}
