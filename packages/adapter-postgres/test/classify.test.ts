@@ -32,65 +32,39 @@ describe("PostgreSQL errors are classified (fake driver errors)", () => {
     expect(postgresDialect.classify(pgError("23505", message))).toEqual({ _tag: "Duplicate", constraint: undefined, columns: [] })
   })
 
-  it("a serialization failure or a deadlock is a retryable serialization error", () => {
-    expect(storage(pgError("40001", "could not serialize access due to read/write dependencies among transactions"))).toEqual({
-      reason: "serialization",
-      retryable: true,
-      message: "the transaction conflicted with another one (serialization failure): could not serialize access due to read/write dependencies among transactions"
+  const conflicted = "the transaction conflicted with another one"
+  const lost = "the PostgreSQL connection was lost: "
+  /** SQLSTATE code, the driver's message, then the StorageError's reason, retry rule and message (the driver's when absent). */
+  const cases: ReadonlyArray<readonly [string, string, StorageError["reason"], boolean, string?]> = [
+    ["40001", "could not serialize access due to concurrent update", "serialization", true, `${conflicted} (serialization failure): could not serialize access due to concurrent update`],
+    ["40P01", "deadlock detected", "serialization", true, `${conflicted} (deadlock): deadlock detected`],
+    ["57014", "canceling statement due to statement timeout", "timeout", true],
+    ["08006", "connection failure", "unavailable", true, `${lost}connection failure`],
+    ["08001", "could not connect to server", "unavailable", true, `${lost}could not connect to server`],
+    ["08P01", "protocol violation", "unavailable", true, `${lost}protocol violation`],
+    ["57P01", "terminating connection due to administrator command", "unavailable", true, `${lost}terminating connection due to administrator command`],
+    ["57P02", "terminating connection due to crash of another server process", "unavailable", true, `${lost}terminating connection due to crash of another server process`],
+    ["57P03", "the database system is starting up", "unavailable", true, `${lost}the database system is starting up`],
+    ["23503", 'insert or update on table "OrgUnit" violates foreign key constraint "OrgUnit_parentId_fkey"', "constraint", false],
+    ["23502", 'null value in column "name" of relation "OrgUnit" violates not-null constraint', "constraint", false],
+    ["23514", 'new row for relation "OrgUnit" violates check constraint "depth_check"', "constraint", false],
+    ["XX001", "invalid page in block 7 of relation base/16384/16385", "corrupt", false],
+    ["XX002", 'index "OrgUnit_pkey" contains unexpected zero page', "corrupt", false],
+    ["42P01", 'relation "OrgUnit" does not exist', "unknown", false]
+  ]
+  for (const [code, message, reason, retryable, stored] of cases) {
+    it(`${code} (${message}) is ${reason}, ${retryable ? "retryable" : "not retryable"}`, () => {
+      expect(storage(pgError(code, message))).toEqual({ reason, retryable, message: stored ?? message })
     })
-    expect(storage(pgError("40P01", "deadlock detected"))).toEqual({
-      reason: "serialization",
-      retryable: true,
-      message: "the transaction conflicted with another one (deadlock): deadlock detected"
-    })
-  })
+  }
 
-  it("a cancelled statement (statement timeout) is a retryable timeout", () => {
-    expect(storage(pgError("57014", "canceling statement due to statement timeout"))).toEqual({
-      reason: "timeout",
-      retryable: true,
-      message: "canceling statement due to statement timeout"
-    })
-  })
-
-  it("a lost connection (SQLSTATE class 08, an administrator's shutdown or termination, pg's own messages) is unavailable and retryable", () => {
-    const lost = (message: string) => ({ reason: "unavailable", retryable: true, message: `the PostgreSQL connection was lost: ${message}` })
-    for (const [code, message] of [
-      ["08006", "connection failure"],
-      ["08001", "could not connect to server"],
-      ["08P01", "protocol violation"],
-      ["57P01", "terminating connection due to administrator command"],
-      ["57P02", "terminating connection due to crash of another server process"],
-      ["57P03", "the database system is starting up"]
-    ] as const) {
-      expect(storage(pgError(code, message)), code).toEqual(lost(message))
-    }
+  it("pg's own messages of a lost connection (no SQLSTATE) are unavailable and retryable", () => {
     for (const message of ["Connection terminated unexpectedly", "Client has encountered a connection error and is not queryable", "connect ECONNREFUSED 127.0.0.1:5432", "read ECONNRESET"]) {
-      expect(storage(new Error(message)), message).toEqual(lost(message))
+      expect(storage(new Error(message)), message).toEqual({ reason: "unavailable", retryable: true, message: `${lost}${message}` })
     }
   })
 
-  it("other integrity violations (foreign key, not null, check) are constraint errors, not retryable", () => {
-    for (const [code, message] of [
-      ["23503", 'insert or update on table "OrgUnit" violates foreign key constraint "OrgUnit_parentId_fkey"'],
-      ["23502", 'null value in column "name" of relation "OrgUnit" violates not-null constraint'],
-      ["23514", 'new row for relation "OrgUnit" violates check constraint "depth_check"']
-    ] as const) {
-      expect(storage(pgError(code, message)), code).toEqual({ reason: "constraint", retryable: false, message })
-    }
-  })
-
-  it("data or index corruption is corrupt, not retryable", () => {
-    expect(storage(pgError("XX001", "invalid page in block 7 of relation base/16384/16385"))).toEqual({
-      reason: "corrupt",
-      retryable: false,
-      message: "invalid page in block 7 of relation base/16384/16385"
-    })
-    expect(storage(pgError("XX002", 'index "OrgUnit_pkey" contains unexpected zero page')).reason).toBe("corrupt")
-  })
-
-  it("anything else is unknown, not retryable: another SQLSTATE, an error without code, a thrown string", () => {
-    expect(storage(pgError("42P01", 'relation "OrgUnit" does not exist'))).toEqual({ reason: "unknown", retryable: false, message: 'relation "OrgUnit" does not exist' })
+  it("an error without code or a thrown value is unknown, not retryable", () => {
     expect(storage(new Error("syntax error"))).toEqual({ reason: "unknown", retryable: false, message: "syntax error" })
     expect(storage("boom")).toEqual({ reason: "unknown", retryable: false, message: "boom" })
   })

@@ -39,56 +39,37 @@ describe("SQLite errors are classified (fake driver errors)", () => {
     })
   })
 
-  it("a busy or locked database is unavailable and retryable", () => {
-    for (const code of ["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_TIMEOUT", "SQLITE_LOCKED", "SQLITE_LOCKED_SHAREDCACHE"]) {
-      expect(storage(sqliteError(code, "database is locked")), code).toEqual({
-        reason: "unavailable",
-        retryable: true,
-        message: "the SQLite database is locked by another connection: database is locked"
-      })
-    }
-  })
-
-  it("a damaged file or one that is not a database is corrupt, not retryable", () => {
-    expect(storage(sqliteError("SQLITE_CORRUPT", "database disk image is malformed"))).toEqual({
-      reason: "corrupt",
-      retryable: false,
-      message: "the SQLite file is damaged or not a database: database disk image is malformed"
+  const locked = "the SQLite database is locked by another connection: database is locked"
+  const damaged = "the SQLite file is damaged or not a database: "
+  /** Code, the driver's message, then the StorageError's reason, retry rule and message (the driver's when absent). */
+  const cases: ReadonlyArray<readonly [string, string, StorageError["reason"], boolean, string?]> = [
+    ["SQLITE_BUSY", "database is locked", "unavailable", true, locked],
+    ["SQLITE_BUSY_SNAPSHOT", "database is locked", "unavailable", true, locked],
+    ["SQLITE_BUSY_TIMEOUT", "database is locked", "unavailable", true, locked],
+    ["SQLITE_LOCKED", "database is locked", "unavailable", true, locked],
+    ["SQLITE_LOCKED_SHAREDCACHE", "database is locked", "unavailable", true, locked],
+    ["SQLITE_CORRUPT", "database disk image is malformed", "corrupt", false, `${damaged}database disk image is malformed`],
+    ["SQLITE_CORRUPT_INDEX", "database disk image is malformed", "corrupt", false, `${damaged}database disk image is malformed`],
+    ["SQLITE_NOTADB", "file is not a database", "corrupt", false, `${damaged}file is not a database`],
+    ["SQLITE_CONSTRAINT_FOREIGNKEY", "FOREIGN KEY constraint failed", "constraint", false],
+    ["SQLITE_CONSTRAINT_NOTNULL", "NOT NULL constraint failed: OrgUnit.name", "constraint", false],
+    ["SQLITE_CONSTRAINT_CHECK", "CHECK constraint failed: depth >= 0", "constraint", false],
+    ["SQLITE_CONSTRAINT", "constraint failed", "constraint", false],
+    ["SQLITE_FULL", "database or disk is full", "unavailable", false],
+    ["SQLITE_IOERR", "disk I/O error", "unavailable", false],
+    ["SQLITE_IOERR_WRITE", "disk I/O error", "unavailable", false],
+    ["SQLITE_CANTOPEN", "unable to open database file", "unavailable", false],
+    ["SQLITE_READONLY", "attempt to write a readonly database", "unavailable", false],
+    ["SQLITE_READONLY_DBMOVED", "attempt to write a readonly database", "unavailable", false],
+    ["SQLITE_ERROR", "no such table: OrgUnit", "unknown", false]
+  ]
+  for (const [code, message, reason, retryable, stored] of cases) {
+    it(`${code} (${message}) is ${reason}, ${retryable ? "retryable" : "not retryable"}`, () => {
+      expect(storage(sqliteError(code, message))).toEqual({ reason, retryable, message: stored ?? message })
     })
-    expect(storage(sqliteError("SQLITE_CORRUPT_INDEX", "database disk image is malformed")).reason).toBe("corrupt")
-    expect(storage(sqliteError("SQLITE_NOTADB", "file is not a database"))).toEqual({
-      reason: "corrupt",
-      retryable: false,
-      message: "the SQLite file is damaged or not a database: file is not a database"
-    })
-  })
+  }
 
-  it("other constraints (foreign key, not null, check) are constraint errors, not retryable", () => {
-    for (const [code, message] of [
-      ["SQLITE_CONSTRAINT_FOREIGNKEY", "FOREIGN KEY constraint failed"],
-      ["SQLITE_CONSTRAINT_NOTNULL", "NOT NULL constraint failed: OrgUnit.name"],
-      ["SQLITE_CONSTRAINT_CHECK", "CHECK constraint failed: depth >= 0"],
-      ["SQLITE_CONSTRAINT", "constraint failed"]
-    ] as const) {
-      expect(storage(sqliteError(code, message)), code).toEqual({ reason: "constraint", retryable: false, message })
-    }
-  })
-
-  it("a full disk, an I/O error, a file that cannot be opened or a read-only one is unavailable, not retryable", () => {
-    for (const [code, message] of [
-      ["SQLITE_FULL", "database or disk is full"],
-      ["SQLITE_IOERR", "disk I/O error"],
-      ["SQLITE_IOERR_WRITE", "disk I/O error"],
-      ["SQLITE_CANTOPEN", "unable to open database file"],
-      ["SQLITE_READONLY", "attempt to write a readonly database"],
-      ["SQLITE_READONLY_DBMOVED", "attempt to write a readonly database"]
-    ] as const) {
-      expect(storage(sqliteError(code, message)), code).toEqual({ reason: "unavailable", retryable: false, message })
-    }
-  })
-
-  it("anything else is unknown, not retryable: another code, an error without code, a thrown string", () => {
-    expect(storage(sqliteError("SQLITE_ERROR", "no such table: OrgUnit"))).toEqual({ reason: "unknown", retryable: false, message: "no such table: OrgUnit" })
+  it("an error without code or a thrown value is unknown, not retryable", () => {
     expect(storage(new Error("statement is closed"))).toEqual({ reason: "unknown", retryable: false, message: "statement is closed" })
     expect(storage("boom")).toEqual({ reason: "unknown", retryable: false, message: "boom" })
     expect(storage(null)).toEqual({ reason: "unknown", retryable: false, message: "null" })

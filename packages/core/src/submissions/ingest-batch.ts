@@ -1,0 +1,275 @@
+/**
+ * The ingestion of many uploads ({@link Instances.ingestMany}): the outcomes ingesting them one by
+ * one gives, with the reads the checks need made once per chunk and a chunk's new submissions
+ * written in one transaction; edits, items that depend on an earlier item, and the items of a
+ * chunk whose transaction fails are ingested one by one.
+ * @module
+ */
+import { Effect, Result } from "effect"
+import { DeviceModel } from "../devices/devices.ts"
+import { FormModel } from "../forms/form.ts"
+import { FormVersionModel } from "../forms/form-version.ts"
+import { OrgUnitModel } from "../registry/org-unit.ts"
+import type { BlobRef, BlobStore } from "../shared/blob.ts"
+import type { InstanceId } from "../shared/entity-ids.ts"
+import { NotFound, ValidationError } from "../shared/errors.ts"
+import type { AnyModel } from "../shared/model.ts"
+import { allPages, type Repositories } from "../shared/repository.ts"
+import { type Actor, CurrentActor } from "../tenancy/actor.ts"
+import { ProjectModel } from "../tenancy/project.ts"
+import { comparableId, type Ingest } from "./ingest.ts"
+import { type Lookups, parseInput, type Prepared, prepare, type VersionEntry, versionEntry } from "./ingest-checks.ts"
+import { CORRELATION_SEQUENCE, type IngestError, type IngestResult, INGEST_SOURCE, type SubmissionInput } from "./ingest-types.ts"
+import { type IngestWrites, newInstance, type StoredBytes, storeBytes } from "./ingest-writes.ts"
+import { type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance.ts"
+import type { SubmissionDocument } from "./odk-xml.ts"
+import { reserveSequenceValues } from "./sequence.ts"
+import { allWritten, IN_CHUNK, orDieValidation } from "./submission-access.ts"
+import { devicesFor } from "./submission-devices.ts"
+
+/** Uploads {@link Instances.ingestMany} writes in one transaction at most. */
+export const INGEST_BATCH = 500
+
+/**
+ * One upload's outcome in {@link Instances.ingestMany} (the shape of a bulk write's items): its
+ * result, or the error `ingest` would have failed with. `index` is its position in the inputs.
+ */
+export type IngestItem =
+  | { readonly _tag: "Ok"; readonly index: number; readonly value: IngestResult }
+  | { readonly _tag: "Failed"; readonly index: number; readonly error: IngestError }
+
+/** One item's result as a bulk item. */
+const itemOf = (index: number, result: Result.Result<IngestResult, IngestError>): IngestItem =>
+  Result.isSuccess(result) ? { _tag: "Ok", index, value: result.success } : { _tag: "Failed", index, error: result.failure }
+
+/** The ingestion of many uploads, over the ingestion of one. */
+export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: IngestWrites) => {
+  const { decide, ingest, instancesByIds, settle } = one
+  const { auditAll } = writes
+
+  /** Items ingested one by one, in order, each in its own transaction. */
+  const oneByOne = (inputs: ReadonlyArray<SubmissionInput>, indexes: ReadonlyArray<number>, offset: number, results: Array<IngestItem | undefined>) =>
+    Effect.forEach(
+      indexes,
+      (index) =>
+        Effect.map(Effect.result(ingest(inputs[index] as SubmissionInput)), (result) => {
+          results[offset + index] = itemOf(offset + index, result)
+        }),
+      { discard: true }
+    )
+
+  /** The reads of a batch's uploads, made once for the batch: forms, versions, projects, org units, the actor's roots. */
+  const batchLookups = (actor: Actor, inputs: ReadonlyArray<SubmissionInput>, documents: ReadonlyArray<SubmissionDocument | ValidationError>) =>
+    Effect.gen(function* () {
+      const parsed = inputs.filter((_, index) => !(documents[index] instanceof ValidationError))
+      const distinct = <T extends string>(values: ReadonlyArray<T | undefined>): Array<T> => [...new Set(values.filter((value): value is T => value !== undefined))]
+      /** Records of these ids (no store call for none). */
+      const getAll = <M extends AnyModel>(model: M, ids: ReadonlyArray<string>) => (ids.length === 0 ? Effect.succeed([]) : repos.getMany(model, actor.accountId, ids))
+      const forms = new Map((yield* getAll(FormModel, distinct(parsed.map((input) => input.formId)))).map((form) => [form.id as string, form]))
+      // Versions: every (form, version) pair the documents name, in one listing per chunk of forms.
+      const wanted = new Map<string, Set<string>>()
+      inputs.forEach((input, index) => {
+        const document = documents[index]
+        const versionId = document instanceof ValidationError ? undefined : document?.version
+        if (versionId === undefined || versionId.trim() === "" || !forms.has(input.formId)) return
+        const set = wanted.get(input.formId) ?? new Set<string>()
+        set.add(versionId)
+        wanted.set(input.formId, set)
+      })
+      const versions = new Map<string, VersionEntry>()
+      const formIds = [...wanted.keys()]
+      const versionIds = distinct([...wanted.values()].flatMap((set) => [...set]))
+      for (let start = 0; start < formIds.length; start += IN_CHUNK) {
+        for (let from = 0; from < versionIds.length; from += IN_CHUNK) {
+          const rows = yield* orDieValidation(
+            allPages((cursor) =>
+              repos.list(FormVersionModel, actor.accountId, {
+                where: [
+                  { field: "formId", op: "in", value: formIds.slice(start, start + IN_CHUNK) },
+                  { field: "versionId", op: "in", value: versionIds.slice(from, from + IN_CHUNK) }
+                ],
+                limit: 1000,
+                ...(cursor === undefined ? {} : { cursor })
+              })
+            )
+          )
+          for (const row of rows) {
+            const entry = versionEntry(row)
+            if (entry !== undefined && row.formId !== undefined && row.versionId !== undefined) versions.set(`${row.formId}\u0000${row.versionId}`, entry)
+          }
+        }
+      }
+      const projects = new Set((yield* getAll(ProjectModel, distinct(parsed.map((input) => input.projectId)))).map((project) => project.id as string))
+      // The actor's roots and the uploads' org units in one read.
+      const units = new Map(
+        (yield* getAll(OrgUnitModel, distinct([...actor.orgUnitRoots, ...parsed.map((input) => input.orgUnitId)]))).map((unit) => [unit.id as string, unit])
+      )
+      const paths =
+        actor.orgUnitRoots.length === 0
+          ? undefined
+          : actor.orgUnitRoots.flatMap((id) => {
+              const root = units.get(id)
+              return root === undefined ? [] : [root.path]
+            })
+      const lookups: Lookups = {
+        form: (id) => {
+          const form = forms.get(id)
+          return form === undefined ? Effect.fail(NotFound.of(FormModel.name, id)) : Effect.succeed(form)
+        },
+        version: (form, versionId) => Effect.succeed(versions.get(`${form.id}\u0000${versionId}`)),
+        project: (id) => (projects.has(id) ? Effect.void : Effect.fail(NotFound.of(ProjectModel.name, id))),
+        paths: Effect.succeed(paths),
+        unit: (id) => {
+          const unit = units.get(id)
+          return unit === undefined ? Effect.fail(NotFound.of(OrgUnitModel.name, id)) : Effect.succeed(unit)
+        },
+        units
+      }
+      return lookups
+    })
+
+  /** The writes of a batch's new submissions, inside one transaction; any refused write fails it all. */
+  const writeNewBatch = (actor: Actor, uploads: ReadonlyArray<{ readonly upload: Prepared; readonly bytes: StoredBytes }>) =>
+    Effect.gen(function* () {
+      const devices = yield* devicesFor(
+        repos,
+        actor,
+        uploads.flatMap(({ upload }) => (upload.imei === undefined ? [] : [{ imei: upload.imei, projectId: upload.input.projectId }]))
+      )
+      const first = yield* reserveSequenceValues(repos, actor.accountId, CORRELATION_SEQUENCE, uploads.length)
+      const records: Array<unknown> = []
+      for (const [k, { upload, bytes }] of uploads.entries()) {
+        records.push(yield* newInstance(actor, upload, bytes, first + k, upload.imei === undefined ? undefined : devices.ids.get(upload.imei)))
+      }
+      const instances = yield* Effect.flatMap(repos.insertMany(InstanceModel, actor.accountId, records), allWritten)
+      const fileInputs: Array<{ readonly instanceId: InstanceId; readonly name: string; readonly file: BlobRef | undefined; readonly deleted: false }> = []
+      uploads.forEach(({ upload, bytes }, k) => {
+        const instance = instances[k] as Instance
+        upload.attachments.forEach((attachment, index) => fileInputs.push({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+      })
+      const files = fileInputs.length === 0 ? [] : yield* Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, fileInputs), allWritten)
+      const filesOf: Array<Array<InstanceFile>> = uploads.map(() => [])
+      let position = 0
+      uploads.forEach(({ upload }, k) => {
+        for (let n = 0; n < upload.attachments.length; n++) {
+          const file = files[position]
+          position += 1
+          if (file !== undefined) filesOf[k]?.push(file)
+        }
+      })
+      yield* auditAll(actor, INGEST_SOURCE, [
+        ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        ...instances.flatMap((instance, k) => [
+          { model: InstanceModel, id: instance.id, after: instance },
+          ...(filesOf[k] ?? []).map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+        ])
+      ])
+      return instances.map((instance, k): IngestResult => ({ outcome: "created", instance, files: filesOf[k] ?? [] }))
+    })
+
+  /** One chunk of {@link Instances.ingestMany}: results go to `results[offset + index]`. */
+  const ingestChunk = (inputs: ReadonlyArray<SubmissionInput>, offset: number, results: Array<IngestItem | undefined>) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      const all = inputs.map((_, index) => index)
+      const documents = inputs.map(parseInput)
+      const planned = yield* Effect.result(
+        Effect.gen(function* () {
+          const lookups = yield* batchLookups(actor, inputs, documents)
+          const uploads: Array<Prepared | undefined> = []
+          for (const [index, input] of inputs.entries()) {
+            const document = documents[index] as SubmissionDocument | ValidationError
+            if (document instanceof ValidationError) {
+              results[offset + index] = { _tag: "Failed", index: offset + index, error: document }
+              uploads.push(undefined)
+              continue
+            }
+            const prepared = yield* Effect.result(prepare(input, document, lookups))
+            if (Result.isSuccess(prepared)) uploads.push(prepared.success)
+            else {
+              results[offset + index] = { _tag: "Failed", index: offset + index, error: prepared.failure }
+              uploads.push(undefined)
+            }
+          }
+          const ids = uploads.flatMap((upload) =>
+            upload === undefined ? [] : [upload.incomingId, ...(upload.deprecatedId === undefined ? [] : [upload.deprecatedId])].filter(comparableId)
+          )
+          const find = yield* instancesByIds(actor.accountId, ids)
+          return { uploads, find }
+        })
+      )
+      // The batch's reads failed: every item on its own.
+      if (Result.isFailure(planned)) return yield* oneByOne(inputs, all, offset, results)
+      const { uploads, find } = planned.success
+      // In order: an item naming an instance id an earlier item named (or a submission an earlier
+      // item found) depends on that item's outcome, so it runs alone after the batch, as do edits.
+      const claimed = new Set<string>()
+      const later: Array<number> = []
+      const fresh: Array<{ readonly index: number; readonly upload: Prepared }> = []
+      for (const [index, upload] of uploads.entries()) {
+        if (upload === undefined) continue
+        const named = [upload.incomingId, ...(upload.deprecatedId === undefined ? [] : [upload.deprecatedId])]
+        const keys = [...named]
+        for (const id of named) {
+          const found = comparableId(id) ? find(id) : undefined
+          if (found?.uuid !== undefined) keys.push(found.uuid)
+          if (found?.currentUuid !== undefined) keys.push(found.currentUuid)
+        }
+        const depends = keys.some((key) => claimed.has(key)) || !named.every(comparableId)
+        for (const key of keys) claimed.add(key)
+        if (depends) {
+          later.push(index)
+          continue
+        }
+        const decided = yield* Effect.result(
+          Effect.flatMap(decide(actor, upload, find), (decision) => Effect.map(settle(actor.accountId, upload, decision), (settled) => ({ decision, settled })))
+        )
+        if (Result.isFailure(decided)) results[offset + index] = { _tag: "Failed", index: offset + index, error: decided.failure }
+        else if (decided.success.settled !== undefined) results[offset + index] = { _tag: "Ok", index: offset + index, value: decided.success.settled }
+        else if (decided.success.decision.kind === "edit") later.push(index)
+        else fresh.push({ index, upload })
+      }
+      // The new submissions: bytes first, then one transaction for all of them.
+      const written: Array<{ readonly index: number; readonly upload: Prepared; readonly bytes: StoredBytes }> = []
+      for (const { index, upload } of fresh) {
+        const bytes = yield* Effect.result(storeBytes(upload))
+        if (Result.isSuccess(bytes)) written.push({ index, upload, bytes: bytes.success })
+        else results[offset + index] = { _tag: "Failed", index: offset + index, error: bytes.failure }
+      }
+      if (written.length > 0) {
+        const stored = yield* Effect.result(repos.driver.transaction(writeNewBatch(actor, written)))
+        if (Result.isSuccess(stored)) {
+          stored.success.forEach((value, k) => {
+            const index = offset + (written[k]?.index ?? 0)
+            results[index] = { _tag: "Ok", index, value }
+          })
+        } else {
+          // A write was refused (or a concurrent writer got in): the batch rolled back; each of its
+          // items on its own gives its own outcome.
+          yield* oneByOne(
+            inputs,
+            written.map((entry) => entry.index),
+            offset,
+            results
+          )
+        }
+      }
+      yield* oneByOne(inputs, later, offset, results)
+    })
+
+  const ingestMany = (inputs: ReadonlyArray<SubmissionInput>): Effect.Effect<ReadonlyArray<IngestItem>, never, CurrentActor | BlobStore> =>
+    Effect.gen(function* () {
+      const results: Array<IngestItem | undefined> = new Array(inputs.length)
+      for (let start = 0; start < inputs.length; start += INGEST_BATCH) {
+        yield* ingestChunk(inputs.slice(start, start + INGEST_BATCH), start, results)
+      }
+      const items: Array<IngestItem> = []
+      for (const item of results) {
+        if (item === undefined) return yield* Effect.die(new Error("ingestMany: an item was left without an outcome"))
+        items.push(item)
+      }
+      return items
+    })
+
+  return { ingestMany }
+}

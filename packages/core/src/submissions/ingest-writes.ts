@@ -1,0 +1,245 @@
+/**
+ * The writes of an ingestion: the bytes in the {@link BlobStore} first, then, inside the caller's
+ * transaction, the record of a new submission (its correlation and export ids drawn here) or the
+ * changes of an edit (the files kept, added and dropped), with their devices and audit entries.
+ * @module
+ */
+import { Data, Effect, Random, Schema } from "effect"
+import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { DeviceModel } from "../devices/devices.ts"
+import { publicEncoding } from "../kernel/audit.ts"
+import { type BlobRef, BlobStore } from "../shared/blob.ts"
+import type { DeviceId } from "../shared/entity-ids.ts"
+import { StorageError } from "../shared/errors.ts"
+import type { AnyModel } from "../shared/model.ts"
+import type { Repositories } from "../shared/repository.ts"
+import { compareCodePoints } from "../shared/text.ts"
+import type { Actor } from "../tenancy/actor.ts"
+import type { Prepared } from "./ingest-checks.ts"
+import { CORRELATION_SEQUENCE, INGEST_SOURCE } from "./ingest-types.ts"
+import { BigIntDigits, type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance.ts"
+import { nextSequenceValue } from "./sequence.ts"
+import { allWritten, narrowWrite, type SubmissionAccess } from "./submission-access.ts"
+import { devicesFor } from "./submission-devices.ts"
+
+/**
+ * IASO's correlation id: the identifier (here the counter value, then the correlation field's
+ * digits, left-padded with zeros to 3 characters), one random digit, and two check digits (the
+ * identifier with its random digit, modulo 97). Check: `BigInt(id.slice(0, -2)) % 97n` equals the
+ * last two digits.
+ */
+export const correlationIdOf = (sequence: number, fieldValue: string | undefined, digit: number): string => {
+  let identifier = String(sequence)
+  if (fieldValue !== undefined && /^\d+$/.test(fieldValue)) identifier = (identifier + fieldValue).padStart(3, "0")
+  const value = BigInt(identifier + String(digit))
+  const id = `${value.toString()}${String(value % 97n).padStart(2, "0")}`
+  if (isBigIntDigits(id)) return id
+  // Too long for 64 bits with the field value: the counter alone.
+  const plain = BigInt(String(sequence) + String(digit))
+  return `${plain.toString()}${String(plain % 97n).padStart(2, "0")}`
+}
+
+const isBigIntDigits = Schema.is(BigIntDigits)
+
+const EXPORT_ID_FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+const EXPORT_ID_REST = `${EXPORT_ID_FIRST}0123456789`
+
+/** A DHIS2-style uid (a letter then 10 letters or digits) from Effect's `Random`. */
+const randomExportId: Effect.Effect<string> = Effect.gen(function* () {
+  let id = EXPORT_ID_FIRST.charAt(yield* Random.nextIntBetween(0, EXPORT_ID_FIRST.length, { halfOpen: true }))
+  for (let i = 0; i < 10; i++) id += EXPORT_ID_REST.charAt(yield* Random.nextIntBetween(0, EXPORT_ID_REST.length, { halfOpen: true }))
+  return id
+})
+
+/** The stored bytes of an upload: its XML and each attachment, in order. */
+export interface StoredBytes {
+  readonly xml: BlobRef
+  readonly files: ReadonlyArray<BlobRef>
+}
+
+/** A change to record in the audit trail. */
+export interface AuditChange {
+  readonly model: AnyModel
+  readonly id: string
+  readonly before?: unknown
+  readonly after?: unknown
+}
+
+/** Internal: the insert of a new submission met a concurrent writer's (the ingestion runs again). */
+export class AlreadyStored extends Data.TaggedError("AlreadyStored")<{}> {}
+
+/** The bytes first (the XML, then each attachment): a committed submission never points at missing bytes. */
+export const storeBytes = (upload: Prepared): Effect.Effect<StoredBytes, StorageError, BlobStore> =>
+  Effect.gen(function* () {
+    const blobs = yield* BlobStore
+    const { input, incomingId, attachments } = upload
+    const xmlBytes = typeof input.xml === "string" ? new TextEncoder().encode(input.xml) : input.xml
+    const xml = yield* blobs.put(xmlBytes, { mediaType: "application/xml", fileName: input.fileName ?? `${incomingId}.xml` })
+    const files = yield* Effect.forEach(attachments, (attachment) => blobs.put(attachment.bytes, { mediaType: attachment.mediaType, fileName: attachment.name }))
+    return { xml, files }
+  })
+
+/** The record of a new submission (the counter value given; the random digit, then the export id, drawn here). */
+export const newInstance = (actor: Actor, upload: Prepared, bytes: StoredBytes, sequence: number, deviceId: DeviceId | undefined) =>
+  Effect.gen(function* () {
+    const { input, form, json, version, place, period, incomingId } = upload
+    const userId = actor.userId
+    const field = form.correlationField === undefined ? undefined : json[form.correlationField]
+    const digit = yield* Random.nextIntBetween(0, 10, { halfOpen: true })
+    return {
+      uuid: incomingId,
+      currentUuid: incomingId,
+      exportId: yield* randomExportId,
+      correlationId: correlationIdOf(sequence, typeof field === "string" ? field : undefined, digit),
+      name: input.name ?? form.name,
+      file: bytes.xml,
+      ...(input.fileName === undefined ? {} : { fileName: input.fileName }),
+      json,
+      formId: form.id,
+      ...(version === undefined ? {} : { formVersionId: version.id }),
+      ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
+      ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
+      ...(place === undefined ? {} : { location: place.location }),
+      ...(place?.accuracy === undefined ? {} : { accuracy: place.accuracy }),
+      ...(deviceId === undefined ? {} : { deviceId }),
+      ...(period.value === undefined ? {} : { period: period.value }),
+      ...(period.outside ? { periodOutsideWindow: true } : {}),
+      sourceCreatedAt: input.createdAt,
+      ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
+      ...(userId === undefined ? {} : { createdById: userId, lastModifiedById: userId }),
+      deleted: false,
+      toExport: false,
+      generalValidationStatus: ""
+    }
+  })
+
+/** The writes of an ingestion that go through the store, inside the caller's transaction. */
+export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) => {
+  const { liveFiles, requireModify } = access
+
+  /** Stores the file records of a submission's attachments (all of them or none). */
+  const insertFiles = (actor: Actor, files: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
+    files.length === 0 ? Effect.succeed([]) : narrowWrite(Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, files), allWritten))
+
+  /**
+   * Audit entries for changes of several models in one write, inside the caller's transaction (a
+   * refused entry fails the unit of work as {@link audit} does).
+   */
+  const auditAll = (actor: Actor, source: string, changes: ReadonlyArray<AuditChange>): Effect.Effect<void, StorageError> => {
+    if (changes.length === 0) return Effect.void
+    const entries = changes.map((change) => ({
+      objectModel: change.model.name,
+      objectId: change.id,
+      source,
+      ...(actor.userId === undefined ? {} : { userId: actor.userId }),
+      ...(change.before === undefined ? {} : { before: publicEncoding(change.model, change.before) }),
+      ...(change.after === undefined ? {} : { after: publicEncoding(change.model, change.after) })
+    }))
+    return Effect.flatMap(repos.insertMany(AuditEntryModel, actor.accountId, entries), allWritten).pipe(
+      Effect.asVoid,
+      Effect.catch((error) =>
+        error._tag === "StorageError"
+          ? Effect.fail(error)
+          : Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `audit entry refused: ${error.message}` }))
+      )
+    )
+  }
+
+  /** A new submission's writes, inside the caller's transaction. */
+  const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes) =>
+    Effect.gen(function* () {
+      const { input, imei, attachments } = upload
+      const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
+      const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
+      const record = yield* newInstance(actor, upload, bytes, sequence, imei === undefined ? undefined : devices.ids.get(imei))
+      const instance = yield* repos.insert(InstanceModel, actor.accountId, record).pipe(
+        Effect.catchTags({
+          AlreadyExists: (error) =>
+            error.constraint === "instance_uuid_unique" || error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error),
+          VersionConflict: (error) => Effect.die(error),
+          Conflict: (error) => Effect.die(error)
+        })
+      )
+      const files = yield* insertFiles(
+        actor,
+        attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+      )
+      yield* auditAll(actor, INGEST_SOURCE, [
+        ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        { model: InstanceModel, id: instance.id, after: instance },
+        ...files.map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+      ])
+      return { outcome: "created", instance, files } as const
+    })
+
+  /** An edit's writes, inside the caller's transaction: the submission keeps its identity; the replaced content stays in the audit entry. */
+  const writeEdit = (actor: Actor, upload: Prepared, bytes: StoredBytes, target: Instance) =>
+    Effect.gen(function* () {
+      const { input, imei, json, version, place, period, incomingId, attachments, hashes, paths } = upload
+      const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
+      const deviceId = imei === undefined ? undefined : devices.ids.get(imei)
+      const userId = actor.userId
+      yield* requireModify(actor, paths, target)
+      const patch: Record<string, unknown> = {
+        json,
+        formVersionId: version === undefined ? null : version.id,
+        file: bytes.xml,
+        currentUuid: incomingId,
+        ...(input.fileName === undefined ? {} : { fileName: input.fileName }),
+        ...(input.name === undefined ? {} : { name: input.name }),
+        ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
+        ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
+        ...(place === undefined ? {} : { location: place.location, accuracy: place.accuracy ?? null }),
+        ...(deviceId === undefined ? {} : { deviceId }),
+        ...(period.value === undefined ? {} : { period: period.value, periodOutsideWindow: period.outside ? true : null }),
+        ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
+        ...(userId === undefined ? {} : { lastModifiedById: userId })
+      }
+      const after = yield* repos.update(InstanceModel, actor.accountId, target.id, patch, { expectedVersion: target.version }).pipe(
+        Effect.catchTags({
+          AlreadyExists: (error) => (error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error)),
+          VersionConflict: (error) => Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run the ingestion again` })),
+          NotFound: (error) => Effect.die(error),
+          Conflict: (error) => Effect.die(error)
+        })
+      )
+      // Files: incoming ones are added (unless already there); stored ones neither re-sent
+      // nor named by an answer any more are soft-deleted (IASO's Enketo rule).
+      const stored = yield* liveFiles(actor.accountId, target.id)
+      const incoming = new Map(attachments.map((attachment, index) => [attachment.name, { ref: bytes.files[index] as BlobRef, sha256: hashes[index]?.sha256 ?? "" }]))
+      const answers = new Set(Object.values(json).filter((value): value is string => typeof value === "string"))
+      const kept = new Set<string>()
+      const keptFiles: Array<InstanceFile> = []
+      const dropped: Array<InstanceFile> = []
+      for (const file of stored) {
+        const name = file.name ?? ""
+        const replacement = incoming.get(name)
+        if (replacement !== undefined ? replacement.sha256 === file.file?.sha256 : answers.has(name)) {
+          kept.add(name)
+          keptFiles.push(file)
+        } else dropped.push(file)
+      }
+      const deleted = yield* Effect.forEach(dropped, (file) =>
+        narrowWrite(repos.update(InstanceFileModel, actor.accountId, file.id, { deleted: true }, { expectedVersion: file.version }))
+      )
+      const added = attachments.filter((attachment) => !kept.has(attachment.name))
+      const addedFiles = yield* insertFiles(
+        actor,
+        added.map((attachment) => ({ instanceId: target.id, name: attachment.name, file: incoming.get(attachment.name)?.ref, deleted: false }))
+      )
+      yield* auditAll(actor, INGEST_SOURCE, [
+        ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        { model: InstanceModel, id: target.id, before: target, after },
+        ...dropped.map((file, index) => ({ model: InstanceFileModel, id: file.id, before: file, after: deleted[index] })),
+        ...addedFiles.map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+      ])
+      // The submission's live files now: the kept ones and the added ones, in id order (as listed).
+      const files = [...keptFiles, ...addedFiles].sort((a, b) => compareCodePoints(a.id, b.id))
+      return { outcome: "edited", instance: after, files } as const
+    })
+
+  return { auditAll, writeNew, writeEdit }
+}
+
+/** What {@link makeIngestWrites} gives. */
+export type IngestWrites = ReturnType<typeof makeIngestWrites>

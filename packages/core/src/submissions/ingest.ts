@@ -1,0 +1,284 @@
+/**
+ * The ingestion of one upload (see the module documentation of `instances.ts`): its checks, the
+ * decision against what is stored (a new submission, an edit of a stored one, a re-send answered
+ * with the stored one, or a conflict), then its bytes and its writes in one transaction, run again
+ * when a concurrent writer got in first.
+ * @module
+ */
+import { Effect } from "effect"
+import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { FormModel } from "../forms/form.ts"
+import { FormVersionModel } from "../forms/form-version.ts"
+import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
+import type { BlobStore } from "../shared/blob.ts"
+import { Conflict, Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
+import type { JsonObject, JsonValue } from "../shared/json.ts"
+import { allPages, codecOf, type FieldCondition, type Repositories } from "../shared/repository.ts"
+import { type Actor, CurrentActor } from "../tenancy/actor.ts"
+import { ProjectModel } from "../tenancy/project.ts"
+import { type Lookups, parseInput, type Prepared, prepare, versionEntry } from "./ingest-checks.ts"
+import type { IngestError, IngestResult, SubmissionInput } from "./ingest-types.ts"
+import { type AlreadyStored, type IngestWrites, storeBytes } from "./ingest-writes.ts"
+import { type Instance, type InstanceFile, InstanceModel } from "./instance.ts"
+import { stripUuidPrefix } from "./odk-xml.ts"
+import { IN_CHUNK, orDieValidation, type SubmissionAccess } from "./submission-access.ts"
+
+/** JSON with object keys sorted, for comparing contents whatever the key order. */
+const canonical = (value: JsonValue | undefined): string => {
+  if (value === undefined) return "undefined"
+  if (value === null || typeof value !== "object") return JSON.stringify(value)
+  if (Array.isArray(value)) return `[${value.map((item) => canonical(item as JsonValue)).join(",")}]`
+  const record = value as { readonly [key: string]: JsonValue }
+  return `{${Object.keys(record)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`)
+    .join(",")}}`
+}
+
+/** What to do with an upload, given what is stored. */
+export type Decision =
+  | { readonly kind: "unchanged"; readonly instance: Instance; readonly files?: ReadonlyArray<InstanceFile> }
+  | { readonly kind: "conflict"; readonly error: Conflict }
+  | { readonly kind: "new" }
+  | { readonly kind: "edit"; readonly target: Instance }
+
+/** Whether an instance id can be compared with stored ones (text without U+0000). */
+export const comparableId = (id: string): boolean => !(codecOf(InstanceModel).encodeValue("uuid", id) instanceof ValidationError)
+
+/** The instance id a stored submission answers to now (its first uuid until an edit). */
+const currentId = (instance: Instance): string | undefined => instance.currentUuid ?? instance.uuid
+
+const fileSignature = (files: ReadonlyArray<{ readonly name: string; readonly sha256: string }>): string =>
+  files
+    .map((file) => `${file.name}\u0000${file.sha256}`)
+    .sort()
+    .join("\u0001")
+
+/** The ingestion of one upload, and the decision a batch shares with it. */
+export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes: IngestWrites) => {
+  const { liveFiles, sees } = access
+  const { writeEdit, writeNew } = writes
+
+  /** Stored submissions whose `field` is one of `values` (a unique field: one submission per value at most), by that value. */
+  const instancesWhere = (accountId: string, field: "currentUuid" | "uuid", values: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      const found = new Map<string, Instance>()
+      for (let start = 0; start < values.length; start += IN_CHUNK) {
+        const chunk = values.slice(start, start + IN_CHUNK)
+        // One value (a single upload): an equality, the cheapest lookup on every store.
+        const condition: FieldCondition = chunk.length === 1 ? { field, op: "eq", value: chunk[0] } : { field, op: "in", value: chunk }
+        const page = yield* orDieValidation(repos.list(InstanceModel, accountId, { where: [condition], limit: chunk.length }))
+        for (const item of page.items) {
+          const instance = item as Instance
+          const key = instance[field]
+          if (key !== undefined) found.set(key, instance)
+        }
+      }
+      return found
+    })
+
+  /**
+   * The stored submissions named by instance ids: an id names the submission whose current
+   * instance id it is, else the one whose first uuid it is. Two queries at most (`in` lists), the
+   * second left out when `enough` is found by the first.
+   */
+  const instancesByIds = (accountId: string, ids: ReadonlyArray<string>, enough?: string) =>
+    Effect.gen(function* () {
+      const wanted = [...new Set(ids)]
+      const byCurrent = yield* instancesWhere(accountId, "currentUuid", wanted)
+      const byUuid =
+        enough !== undefined && byCurrent.has(enough)
+          ? new Map<string, Instance>()
+          : yield* instancesWhere(
+              accountId,
+              "uuid",
+              wanted.filter((id) => !byCurrent.has(id))
+            )
+      return (id: string): Instance | undefined => byCurrent.get(id) ?? byUuid.get(id)
+    })
+
+  /** The submission's files when its stored content (answers and files) is the incoming one, else `undefined`. */
+  const sameContent = (accountId: string, instance: Instance, json: JsonObject, hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>) =>
+    Effect.gen(function* () {
+      if (canonical(instance.json) !== canonical(json)) return undefined
+      const files = yield* liveFiles(accountId, instance.id)
+      const same = fileSignature(files.map((file) => ({ name: file.name ?? "", sha256: file.file?.sha256 ?? "" }))) === fileSignature(hashes)
+      return same ? files : undefined
+    })
+
+  /** Whether an earlier version of the submission (kept in its audit entries) had this instance id and these answers. */
+  const inHistory = (accountId: string, instance: Instance, instanceId: string, json: JsonObject) =>
+    Effect.gen(function* () {
+      const entries = yield* orDieValidation(
+        allPages((cursor) =>
+          repos.list(AuditEntryModel, accountId, {
+            where: [
+              { field: "objectModel", op: "eq", value: "Instance" },
+              { field: "objectId", op: "eq", value: instance.id }
+            ],
+            limit: 1000,
+            ...(cursor === undefined ? {} : { cursor })
+          })
+        )
+      )
+      const wanted = canonical(json)
+      for (const entry of entries) {
+        for (const side of [entry.before, entry.after]) {
+          if (typeof side !== "object" || side === null || Array.isArray(side)) continue
+          const answers = (side as { readonly json?: JsonValue }).json
+          if (typeof answers !== "object" || answers === null || Array.isArray(answers)) continue
+          const recorded = (answers as { readonly instanceID?: JsonValue }).instanceID
+          if (typeof recorded === "string" && stripUuidPrefix(recorded.trim()) === instanceId && canonical(answers) === wanted) return true
+        }
+      }
+      return false
+    })
+
+  /** What to do with an incoming submission, given what is stored (`find` answers the stored submission an instance id names). */
+  const decide = (actor: Actor, upload: Prepared, find: (id: string) => Instance | undefined): Effect.Effect<Decision, Forbidden | StorageError> =>
+    Effect.gen(function* () {
+      const { paths, incomingId, deprecatedId, json, hashes } = upload
+      const formId = upload.form.id
+      const hidden = (instance: Instance) => new Forbidden({ message: `the submission ${instance.uuid ?? instance.id} is outside your org units` })
+      const existing = find(incomingId)
+      if (existing !== undefined) {
+        if (!(yield* sees(actor, paths, existing, upload.units))) return yield* hidden(existing)
+        const conflict = (why: string): Decision => ({ kind: "conflict", error: new Conflict({ model: "Instance", id: existing.id, message: `submission uuid:${incomingId}: ${why}` }) })
+        if (existing.formId !== formId) return conflict("already stored for another form")
+        if (currentId(existing) === incomingId) {
+          const files = yield* sameContent(actor.accountId, existing, json, hashes)
+          return files !== undefined ? { kind: "unchanged", instance: existing, files } : conflict("already stored with other content")
+        }
+        return (yield* inHistory(actor.accountId, existing, incomingId, json))
+          ? { kind: "unchanged", instance: existing }
+          : conflict(`already stored, and since replaced by the edit uuid:${currentId(existing) ?? ""}`)
+      }
+      if (deprecatedId !== undefined) {
+        const target = find(deprecatedId)
+        if (target !== undefined) {
+          if (!(yield* sees(actor, paths, target, upload.units))) return yield* hidden(target)
+          if (currentId(target) === deprecatedId) return { kind: "edit", target }
+          // An intermediate edit re-sent (its id is neither the first nor the current one).
+          if (yield* inHistory(actor.accountId, target, incomingId, json)) return { kind: "unchanged", instance: target }
+          return {
+            kind: "conflict",
+            error: new Conflict({
+              model: "Instance",
+              id: target.id,
+              message: `the edit uuid:${incomingId} replaces uuid:${deprecatedId}, which an edit already replaced (current uuid:${currentId(target) ?? ""})`
+            })
+          }
+        }
+      }
+      return { kind: "new" }
+    })
+
+  /**
+   * What a decision answers without writing: the result of a re-send, the error of a conflict or
+   * of a caller's uuid that is not the submission's; `undefined` when the submission is written.
+   */
+  const settle = (
+    accountId: string,
+    upload: Prepared,
+    decision: Decision
+  ): Effect.Effect<IngestResult | undefined, Conflict | ValidationError | StorageError> =>
+    Effect.gen(function* () {
+      if (decision.kind === "unchanged") {
+        return { outcome: "unchanged", instance: decision.instance, files: decision.files ?? (yield* liveFiles(accountId, decision.instance.id)) } as const
+      }
+      if (decision.kind === "conflict") return yield* decision.error
+      const { input, incomingId } = upload
+      if (input.uuid !== undefined && input.uuid !== incomingId && (decision.kind !== "edit" || decision.target.uuid !== input.uuid)) {
+        return yield* ValidationError.at(["uuid"], `the uuid ${input.uuid} differs from the submission's instance id uuid:${incomingId}`)
+      }
+      return undefined
+    })
+
+  /**
+   * The reads of one upload, straight from the store; for a restricted actor, its roots and the
+   * upload's org unit in one read.
+   */
+  const directLookups = (actor: Actor, input: SubmissionInput): Lookups => {
+    const units = new Map<string, OrgUnit>()
+    const asked = new Set<string>()
+    const paths: Effect.Effect<ReadonlyArray<string> | undefined, StorageError> =
+      actor.orgUnitRoots.length === 0
+        ? Effect.succeed(undefined)
+        : Effect.map(
+            repos.getMany(OrgUnitModel, actor.accountId, [...new Set([...actor.orgUnitRoots, ...(input.orgUnitId === undefined ? [] : [input.orgUnitId])])]),
+            (found) => {
+              for (const unit of found) units.set(unit.id, unit)
+              for (const id of actor.orgUnitRoots) asked.add(id)
+              if (input.orgUnitId !== undefined) asked.add(input.orgUnitId)
+              return actor.orgUnitRoots.flatMap((id) => {
+                const root = units.get(id)
+                return root === undefined ? [] : [root.path]
+              })
+            }
+          )
+    return {
+      form: (id) => repos.get(FormModel, actor.accountId, id),
+      version: (form, versionId) =>
+        Effect.map(
+          orDieValidation(
+            repos.list(FormVersionModel, actor.accountId, {
+              where: [
+                { field: "formId", op: "eq", value: form.id },
+                { field: "versionId", op: "eq", value: versionId }
+              ],
+              limit: 1
+            })
+          ),
+          (page) => (page.items[0] === undefined ? undefined : versionEntry(page.items[0]))
+        ),
+      project: (id) => repos.get(ProjectModel, actor.accountId, id),
+      paths,
+      unit: (id) => {
+        const unit = units.get(id)
+        if (unit !== undefined) return Effect.succeed(unit)
+        return asked.has(id) ? Effect.fail(NotFound.of(OrgUnitModel.name, id)) : repos.get(OrgUnitModel, actor.accountId, id)
+      },
+      units
+    }
+  }
+
+  const ingestOnce = (input: SubmissionInput): Effect.Effect<IngestResult, IngestError | AlreadyStored, CurrentActor | BlobStore> =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      const document = parseInput(input)
+      if (document instanceof ValidationError) return yield* document
+      const upload = yield* prepare(input, document, directLookups(actor, input))
+      const { incomingId, deprecatedId } = upload
+      const find = yield* instancesByIds(actor.accountId, deprecatedId === undefined ? [incomingId] : [incomingId, deprecatedId], incomingId)
+      // Decided before writing anything: re-sends and conflicts store no bytes. The writes below
+      // cannot act on a stale decision: a concurrent new submission with the same id meets the
+      // unique uuid / current uuid (the ingestion then runs again), a concurrent change of an
+      // edited submission meets the optimistic version check.
+      const decision = yield* decide(actor, upload, find)
+      const settled = yield* settle(actor.accountId, upload, decision)
+      if (settled !== undefined) return settled
+      const bytes = yield* storeBytes(upload)
+      const write: Effect.Effect<IngestResult, IngestError | AlreadyStored> =
+        decision.kind === "edit" ? writeEdit(actor, upload, bytes, decision.target) : writeNew(actor, upload, bytes)
+      return yield* repos.driver.transaction(write)
+    })
+
+  const ingest = (input: SubmissionInput): Effect.Effect<IngestResult, IngestError, CurrentActor | BlobStore> =>
+    // Two writers of the same new submission: the loser's insert meets the unique uuid, or, on a
+    // store with concurrent writers, the per-account counter the winner advanced; its next run
+    // finds the stored submission (a re-send or a conflict).
+    ingestOnce(input).pipe(
+      Effect.retry({
+        times: 2,
+        while: (error) => error._tag === "AlreadyStored" || (error._tag === "StorageError" && error.retryable && error.reason === "serialization")
+      }),
+      Effect.catchTag("AlreadyStored", () =>
+        Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: "the submission was stored concurrently twice: run the ingestion again" }))
+      )
+    )
+
+  return { instancesByIds, decide, settle, ingest }
+}
+
+/** What {@link makeIngest} gives. */
+export type Ingest = ReturnType<typeof makeIngest>

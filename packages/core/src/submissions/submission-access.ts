@@ -1,0 +1,145 @@
+/**
+ * What the submission verbs and the ingestion share: IASO's access rules on submissions (which
+ * submissions an actor sees, which it may change: `can_user_modify`), a submission's live files,
+ * and the helpers that narrow the store's write errors.
+ * @module
+ */
+import { Effect } from "effect"
+import { Forbidden, NotFound, StorageError, type ValidationError } from "../shared/errors.ts"
+import type { InstanceId } from "../shared/entity-ids.ts"
+import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
+import { allPages, type BulkResult, type Repositories, type WriteError } from "../shared/repository.ts"
+import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
+import { type Instance, type InstanceFile, InstanceFileModel, InstanceLockModel, InstanceModel, SUBMISSION_PERMISSIONS } from "./instance.ts"
+
+/** Audit source of deletions, restorations and locks (IASO's instance API). */
+export const INSTANCE_API_SOURCE = "INSTANCE_API"
+
+/** Values of one `in` condition (well under every adapter's bound-parameter limit). */
+export const IN_CHUNK = 500
+
+/** Maps the write errors a service does not expect to defects, and races to retryable storage errors. */
+export const narrowWrite = <A>(effect: Effect.Effect<A, WriteError | StorageError>): Effect.Effect<A, ValidationError | StorageError> =>
+  effect.pipe(
+    Effect.catchTags({
+      VersionConflict: (error) => Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run the unit of work again` })),
+      NotFound: (error) => Effect.die(error),
+      AlreadyExists: (error) => Effect.die(error),
+      Conflict: (error) => Effect.die(error)
+    })
+  )
+
+/** A `ValidationError` of a read the service builds itself (never the caller's input) as a defect. */
+export const orDieValidation = <A, E>(effect: Effect.Effect<A, E | ValidationError>): Effect.Effect<A, Exclude<E, ValidationError>> =>
+  Effect.catchIf(effect, (error): error is ValidationError => (error as { _tag?: unknown })._tag === "ValidationError", (error) => Effect.die(error)) as Effect.Effect<
+    A,
+    Exclude<E, ValidationError>
+  >
+
+/** The first failed item of a bulk write, as a failure. */
+export const allWritten = <T>(result: BulkResult<T>): Effect.Effect<ReadonlyArray<T>, WriteError> => {
+  const values: Array<T> = []
+  for (const item of result.items) {
+    if (item._tag === "Failed") return Effect.fail(item.error)
+    values.push(item.value)
+  }
+  return Effect.succeed(values)
+}
+
+/** Whether an org unit is under one of these paths (`undefined`: unrestricted, every unit). */
+export const reaches = (paths: ReadonlyArray<string> | undefined, unit: OrgUnit): boolean => paths === undefined || paths.some((path) => unit.path.startsWith(path))
+
+/** Reads of stored submissions need one of {@link SUBMISSION_PERMISSIONS}, as do changes to them. */
+export const readable = (actor: Actor) => requireAny(actor, SUBMISSION_PERMISSIONS, "reading submissions")
+export const writable = (actor: Actor) => requireAny(actor, SUBMISSION_PERMISSIONS, "changing submissions")
+
+/** The access rules and reads over the store that the submission verbs and the ingestion share. */
+export const makeSubmissionAccess = (repos: Repositories) => {
+  /** The paths of the actor's org-unit roots, or `undefined` for an unrestricted actor. */
+  const rootPaths = (actor: Actor): Effect.Effect<ReadonlyArray<string> | undefined, StorageError> =>
+    actor.orgUnitRoots.length === 0
+      ? Effect.succeed(undefined)
+      : Effect.map(repos.getMany(OrgUnitModel, actor.accountId, actor.orgUnitRoots), (roots) => roots.map((root) => root.path))
+
+  /**
+   * Whether the actor sees a submission: unrestricted actors see all; restricted ones those under
+   * their org units. `known`: org units the caller has just read (not read again).
+   */
+  const sees = (actor: Actor, paths: ReadonlyArray<string> | undefined, instance: Instance, known?: ReadonlyMap<string, OrgUnit>) =>
+    Effect.gen(function* () {
+      if (paths === undefined) return true
+      if (instance.orgUnitId === undefined) return false
+      const [unit] = known?.has(instance.orgUnitId) === true ? [known.get(instance.orgUnitId)] : yield* repos.getMany(OrgUnitModel, actor.accountId, [instance.orgUnitId])
+      return unit !== undefined && reaches(paths, unit)
+    })
+
+  /** A submission the actor may see, else NotFound. */
+  const load = (actor: Actor, paths: ReadonlyArray<string> | undefined, id: string) =>
+    Effect.gen(function* () {
+      const instance = yield* repos.get(InstanceModel, actor.accountId, id)
+      if (!(yield* sees(actor, paths, instance))) return yield* NotFound.of("Instance", id)
+      return instance
+    })
+
+  const activeLocks = (actor: Actor, instanceId: string) =>
+    orDieValidation(
+      allPages((cursor) =>
+        repos.list(InstanceLockModel, actor.accountId, {
+          where: [
+            { field: "instanceId", op: "eq", value: instanceId },
+            { field: "unlockedById", op: "isNull" }
+          ],
+          limit: 1000,
+          ...(cursor === undefined ? {} : { cursor })
+        })
+      )
+    )
+
+  /** IASO's `can_user_modify`: no active lock, or the shallowest active lock's org unit is reachable. */
+  const mayModify = (actor: Actor, paths: ReadonlyArray<string> | undefined, instance: Instance) =>
+    Effect.gen(function* () {
+      const locks = yield* activeLocks(actor, instance.id)
+      if (locks.length === 0 || paths === undefined) return true
+      const units = yield* repos.getMany(
+        OrgUnitModel,
+        actor.accountId,
+        locks.map((lock) => String(lock.topOrgUnitId))
+      )
+      const shallowest = [...units].sort((a, b) => a.depth - b.depth)[0]
+      return shallowest !== undefined && reaches(paths, shallowest)
+    })
+
+  const requireModify = (actor: Actor, paths: ReadonlyArray<string> | undefined, instance: Instance) =>
+    Effect.flatMap(mayModify(actor, paths, instance), (ok) =>
+      ok ? Effect.void : Effect.fail(new Forbidden({ message: `the submission ${instance.id} is locked from an org unit you cannot reach` }))
+    )
+
+  /** A submission's files (not deleted), in id order. */
+  const liveFiles = (accountId: string, instanceId: string) =>
+    orDieValidation(
+      allPages((cursor) =>
+        repos.list(InstanceFileModel, accountId, {
+          where: [
+            { field: "instanceId", op: "eq", value: instanceId },
+            { field: "deleted", op: "eq", value: false }
+          ],
+          limit: 1000,
+          ...(cursor === undefined ? {} : { cursor })
+        })
+      )
+    ) as Effect.Effect<ReadonlyArray<InstanceFile>, StorageError>
+
+  /** A submission the actor may read, with the actor and the paths of its org-unit roots. */
+  const readOne = (id: InstanceId) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      yield* readable(actor)
+      const paths = yield* rootPaths(actor)
+      return { actor, paths, instance: yield* load(actor, paths, id) }
+    })
+
+  return { rootPaths, sees, load, mayModify, requireModify, liveFiles, readOne }
+}
+
+/** What {@link makeSubmissionAccess} gives. */
+export type SubmissionAccess = ReturnType<typeof makeSubmissionAccess>
