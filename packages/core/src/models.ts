@@ -22,7 +22,7 @@ import { FormModel, ProjectFormModel, FormOrgUnitTypeModel, FormOrgUnitGroupMode
 import { FormVersionModel } from "./forms/form-version.ts"
 import { MappingModel, MappingVersionModel } from "./forms/mapping.ts"
 import { EntityTypeModel, EntityModel } from "./entities/entity.ts"
-import { InstanceModel, InstanceFileModel, InstanceLockModel } from "./submissions/instance.ts"
+import { InstanceModel, InstanceFileModel, InstanceLockModel } from "./submissions/instance-model.ts"
 import { AccountSequenceModel } from "./submissions/sequence.ts"
 import { ExportRequestModel, ExportStatusModel, ExportLogModel, ExportStatusExportLogModel } from "./submissions/export.ts"
 import { WorkflowModel, WorkflowVersionModel, WorkflowFollowupModel, WorkflowFollowupFormModel, WorkflowChangeModel } from "./entities/workflow.ts"

@@ -38,7 +38,7 @@ import {
   InstanceLockModel,
   InstanceModel,
   SUBMISSION_PERMISSIONS
-} from "../src/submissions/instance.ts"
+} from "../src/submissions/instance-model.ts"
 import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
 import { codecOf, decodeFailure, decodeRecord, encodeRecord, type Encoded } from "./schema-helpers.ts"
 

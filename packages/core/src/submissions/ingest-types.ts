@@ -3,7 +3,7 @@
  * what it answers, with the names it records in the store.
  * @module
  */
-import type { Instance, InstanceFile } from "./instance.ts"
+import type { Instance, InstanceFile } from "./instance-model.ts"
 import type { FormId, OrgUnitId, ProjectId } from "../shared/entity-ids.ts"
 import type { Conflict, Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 

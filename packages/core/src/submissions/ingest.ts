@@ -19,7 +19,7 @@ import { ProjectModel } from "../tenancy/project.ts"
 import { type Lookups, parseInput, type Prepared, prepare, versionEntry } from "./ingest-checks.ts"
 import type { IngestError, IngestResult, SubmissionInput } from "./ingest-types.ts"
 import { type AlreadyStored, type IngestWrites, storeBytes } from "./ingest-writes.ts"
-import { type Instance, type InstanceFile, InstanceModel } from "./instance.ts"
+import { type Instance, type InstanceFile, InstanceModel } from "./instance-model.ts"
 import { stripUuidPrefix } from "./odk-xml.ts"
 import { IN_CHUNK, orDieValidation, type SubmissionAccess } from "./submission-access.ts"
 

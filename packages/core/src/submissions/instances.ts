@@ -65,7 +65,7 @@ import { INGEST_BATCH, type IngestItem, makeIngestBatch } from "./ingest-batch.t
 import { geopointOf } from "./ingest-checks.ts"
 import { CORRELATION_SEQUENCE, type IngestError, type IngestResult, INGEST_SOURCE, type SubmissionAttachment, type SubmissionInput, type SubmissionLocation } from "./ingest-types.ts"
 import { correlationIdOf, makeIngestWrites } from "./ingest-writes.ts"
-import type { Instance, InstanceFile, InstanceLock, InstanceStatus } from "./instance.ts"
+import type { Instance, InstanceFile, InstanceLock, InstanceStatus } from "./instance-model.ts"
 import { INSTANCE_API_SOURCE, makeSubmissionAccess } from "./submission-access.ts"
 import { makeSubmissionDeletion } from "./submission-deletion.ts"
 import { type InstanceSearch, type InstanceWithStatus, makeSubmissionListing, type StatusCounts } from "./submission-listing.ts"

@@ -10,7 +10,7 @@ import type { InstanceId } from "../shared/entity-ids.ts"
 import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
 import { allPages, type BulkResult, type Repositories, type WriteError } from "../shared/repository.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
-import { type Instance, type InstanceFile, InstanceFileModel, InstanceLockModel, InstanceModel, SUBMISSION_PERMISSIONS } from "./instance.ts"
+import { type Instance, type InstanceFile, InstanceFileModel, InstanceLockModel, InstanceModel, SUBMISSION_PERMISSIONS } from "./instance-model.ts"
 
 /** Audit source of deletions, restorations and locks (IASO's instance API). */
 export const INSTANCE_API_SOURCE = "INSTANCE_API"

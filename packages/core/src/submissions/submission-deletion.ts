@@ -7,7 +7,7 @@ import { audit } from "../kernel/audit.ts"
 import type { InstanceId } from "../shared/entity-ids.ts"
 import type { Repositories } from "../shared/repository.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
-import { InstanceModel } from "./instance.ts"
+import { InstanceModel } from "./instance-model.ts"
 import { INSTANCE_API_SOURCE, narrowWrite, type SubmissionAccess, writable } from "./submission-access.ts"
 
 /** Soft-deleting and restoring submissions. */

@@ -10,7 +10,7 @@ import type { FormId, InstanceId, OrgUnitId } from "../shared/entity-ids.ts"
 import type { Condition } from "../shared/query.ts"
 import { allPages, type FieldCondition, type ListOptions, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
-import { type Instance, InstanceModel, type InstanceStatus } from "./instance.ts"
+import { type Instance, InstanceModel, type InstanceStatus } from "./instance-model.ts"
 import { orDieValidation, readable, type SubmissionAccess } from "./submission-access.ts"
 
 /** Filters of {@link Instances.list} and {@link Instances.countsByStatus}. */

@@ -12,7 +12,7 @@ import { Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
 import { allPages, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
-import { type InstanceLock, InstanceLockModel } from "./instance.ts"
+import { type InstanceLock, InstanceLockModel } from "./instance-model.ts"
 import { INSTANCE_API_SOURCE, narrowWrite, orDieValidation, type SubmissionAccess, writable } from "./submission-access.ts"
 
 /** Taking, releasing and listing the locks of submissions. */

@@ -18,7 +18,7 @@ import type { FormId, InstanceId, OrgUnitId, ProjectId, UserId } from "../shared
 import { StorageError } from "../shared/errors.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel, Row } from "../shared/model.ts"
-import { type Instance, InstanceFileModel, InstanceLockModel, InstanceModel } from "../submissions/instance.ts"
+import { type Instance, InstanceFileModel, InstanceLockModel, InstanceModel } from "../submissions/instance-model.ts"
 import { type IngestResult, Instances, type SubmissionInput } from "../submissions/instances.ts"
 import { AccountSequenceModel } from "../submissions/sequence.ts"
 import { Actor, type CurrentActor } from "../tenancy/actor.ts"
