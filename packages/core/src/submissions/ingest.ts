@@ -1,5 +1,5 @@
 /**
- * The ingestion of one upload (see the module documentation of `instances.ts`): its checks, the
+ * The ingestion of one upload (see the module documentation of `instances-service.ts`): its checks, the
  * decision against what is stored (a new submission, an edit of a stored one, a re-send answered
  * with the stored one, or a conflict), then its bytes and its writes in one transaction, run again
  * when a concurrent writer got in first.

@@ -31,7 +31,7 @@ import type { DataSourceId, FormId, GroupId, InstanceId, OrgUnitId, SourceVersio
 import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel } from "../shared/model.ts"
 import { InstanceFileModel, InstanceModel } from "../submissions/instance-model.ts"
-import { Instances } from "../submissions/instances.ts"
+import { Instances } from "../submissions/instances-service.ts"
 import type { Actor, CurrentActor } from "../tenancy/actor.ts"
 import { makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
 import { exitError, exitTag, type FreshAccount, type Harness, type SuiteServices } from "./harness.ts"
