@@ -14,7 +14,7 @@ import { Matching, type MatchingAlgorithmName, MATCHING_CATALOGUE } from "../reg
 import type { OrgUnit } from "../registry/org-unit.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
 import { OrgUnitTypes } from "../registry/org-unit-types-service.ts"
-import { OrgUnits } from "../registry/org-units.ts"
+import { OrgUnits } from "../registry/org-units-service.ts"
 import { Sources } from "../registry/sources-service.ts"
 import type { SourceVersion } from "../registry/sources.ts"
 import { Versions } from "../registry/versions-service.ts"
