@@ -12,7 +12,8 @@
 import type { Geometry } from "geojson"
 import { Effect } from "effect"
 import {
-  allPages,
+  findIn,
+  listAll,
   type AnyModel,
   type CurrentActor,
   type Forbidden,
@@ -58,12 +59,8 @@ export const EXPORT_COLUMNS: ReadonlyArray<GpkgColumn> = [
 export const exportRef = (record: { readonly id: string; readonly sourceRef?: string | undefined }): string =>
   record.sourceRef !== undefined && record.sourceRef !== "" ? record.sourceRef : `iaso:${record.id}`
 
-const PAGE = 10_000
-const CHUNK = 500
-
 /** Every record of a listing, page after page. */
-const listAll = <M extends AnyModel>(records: Records["Service"], model: M, options: ListOptions) =>
-  allPages((cursor) => records.list(model, { ...options, limit: PAGE, ...(cursor === undefined ? {} : { cursor }) }))
+const all = <M extends AnyModel>(records: Records["Service"], model: M, options: ListOptions) => listAll((page) => records.list(model, page), options)
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -79,16 +76,15 @@ export const exportGeoPackage = (
     yield* records.get(SourceVersionModel, versionId)
     const inVersion: ListOptions = { where: [{ field: "versionId", op: "eq", value: versionId }] }
     // Listings without `select` return whole records.
-    const units = (yield* listAll(records, OrgUnitModel, inVersion)) as ReadonlyArray<OrgUnit>
-    const types = (yield* listAll(records, OrgUnitTypeModel, {})) as ReadonlyArray<OrgUnitType>
-    const groups = (yield* listAll(records, GroupModel, inVersion)) as ReadonlyArray<Group>
+    const units = (yield* all(records, OrgUnitModel, inVersion)) as ReadonlyArray<OrgUnit>
+    const types = (yield* all(records, OrgUnitTypeModel, {})) as ReadonlyArray<OrgUnitType>
+    const groups = (yield* all(records, GroupModel, inVersion)) as ReadonlyArray<Group>
 
     const groupsById = new Map(groups.map((group) => [group.id as string, group]))
     const groupsOfUnit = new Map<string, Array<Group>>()
     const groupIds = [...groupsById.keys()]
-    for (let i = 0; i < groupIds.length; i += CHUNK) {
-      const links = yield* listAll(records, OrgUnitGroupMembershipModel, { where: [{ field: "groupId", op: "in", value: groupIds.slice(i, i + CHUNK) }] })
-      for (const link of links) {
+    {
+      for (const link of yield* findIn((page) => records.list(OrgUnitGroupMembershipModel, page), "groupId", groupIds)) {
         const group = groupsById.get(String(link.groupId))
         if (group === undefined || link.orgUnitId === undefined) continue
         const list = groupsOfUnit.get(String(link.orgUnitId)) ?? []

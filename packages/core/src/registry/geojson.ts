@@ -35,7 +35,7 @@ import type { DataSourceId, SourceVersionId } from "../shared/entity-ids.ts"
 import { type Forbidden, type NotFound, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
 import type { AnyModel, RecordOf } from "../shared/model.ts"
-import { allPages, type FieldCondition } from "../shared/repository.ts"
+import { type FieldCondition, findIn, listAll } from "../shared/repository.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
@@ -95,8 +95,6 @@ const refOf = (record: { readonly id?: string; readonly sourceRef?: string }): s
 // Export
 // -----------------------------------------------------------------------------
 
-const CHUNK = 500
-
 /**
  * Exports a version's org units as a FeatureCollection, parents before children (by path), with
  * the version's groups. Reads through `Records`: the actor needs read access to the version, its
@@ -107,27 +105,15 @@ export const exportGeoJsonPyramid = (
 ): Effect.Effect<PyramidFeatureCollection, NotFound | Forbidden | ValidationError | StorageError, Records | CurrentActor> =>
   Effect.gen(function* () {
     const records = yield* Records
-    const listAll = <M extends AnyModel>(model: M, where: ReadonlyArray<FieldCondition>, orderBy?: string) =>
-      allPages((cursor) =>
-        records.list(model, {
-          where,
-          limit: 10_000,
-          ...(orderBy === undefined ? {} : { orderBy: [{ field: orderBy }] }),
-          ...(cursor === undefined ? {} : { cursor })
-        })
-      )
-    const byIds = <M extends AnyModel>(model: M, field: string, ids: ReadonlyArray<string>) =>
-      Effect.gen(function* () {
-        const out: Array<Partial<RecordOf<M>>> = []
-        for (let i = 0; i < ids.length; i += CHUNK) out.push(...(yield* listAll(model, [{ field, op: "in", value: ids.slice(i, i + CHUNK) }])))
-        return out
-      })
+    const all = <M extends AnyModel>(model: M, where: ReadonlyArray<FieldCondition>, orderBy: string) =>
+      listAll((options) => records.list(model, options), { where, orderBy: [{ field: orderBy }] })
+    const byIds = <M extends AnyModel>(model: M, field: string, ids: ReadonlyArray<string>) => findIn((options) => records.list(model, options), field, ids)
 
     const version = yield* records.get(SourceVersionModel, versionId)
-    const units = yield* listAll(OrgUnitModel, [{ field: "versionId", op: "eq", value: version.id }], "path")
+    const units = yield* all(OrgUnitModel, [{ field: "versionId", op: "eq", value: version.id }], "path")
     const typeIds = [...new Set(units.flatMap((unit) => (unit.orgUnitTypeId === undefined ? [] : [String(unit.orgUnitTypeId)])))]
     const types = new Map((yield* byIds(OrgUnitTypeModel, "id", typeIds)).map((type) => [String(type.id), type]))
-    const groups = yield* listAll(GroupModel, [{ field: "versionId", op: "eq", value: version.id }], "name")
+    const groups = yield* all(GroupModel, [{ field: "versionId", op: "eq", value: version.id }], "name")
     const groupRefs = new Map(groups.map((group) => [String(group.id), refOf(group)]))
     const memberships = yield* byIds(OrgUnitGroupMembershipModel, "groupId", [...groupRefs.keys()])
     const groupsOf = new Map<string, Array<string>>()

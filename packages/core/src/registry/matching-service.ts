@@ -36,7 +36,7 @@ import type { AlgorithmRunId, LinkId, MatchingAlgorithmId, OrgUnitId, OrgUnitTyp
 import { centroid, haversineMeters } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { JsonValue } from "../shared/json.ts"
-import { allPages, type Repositories } from "../shared/repository.ts"
+import { listAll, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints, foldKey } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -384,7 +384,6 @@ export interface MatchingRunResult {
 }
 
 const BATCH = 2000
-const PAGE = 10_000
 
 
 /** The run's `result`: links per level (the destination unit's depth) and per phase, and what stayed unlinked. */
@@ -487,9 +486,7 @@ const runMatching = (repos: Repositories, input: MatchingRunInput): Effect.Effec
         if (input.algorithm === "distance" || input.algorithm === "all") select.push("location", "simplifiedGeom")
         const load = (versionId: string) =>
           Effect.map(
-            allPages((cursor) =>
-              repos.list(OrgUnitModel, accountId, { where: [{ field: "versionId", op: "eq", value: versionId }], select, limit: PAGE, ...(cursor === undefined ? {} : { cursor }) })
-            ),
+            listAll((options) => repos.list(OrgUnitModel, accountId, options), { where: [{ field: "versionId", op: "eq", value: versionId }], select }),
             (items) => items as unknown as ReadonlyArray<MatchUnit>
           )
         const destinationUnits = yield* load(destination.id)

@@ -335,3 +335,42 @@ export const allPages = <T, E, R>(
     return out
   })
 
+/** Page size of the listings that must read a whole set (the largest page a listing takes). */
+export const PAGE_SIZE = MAX_LIMIT
+
+/** Values per `in` condition when a set of ids is looked up in chunks. */
+export const IN_CHUNK = 500
+
+/** `items` in consecutive slices of at most `size`. */
+export const chunksOf = <T>(items: ReadonlyArray<T>, size: number): ReadonlyArray<ReadonlyArray<T>> => {
+  const out: Array<ReadonlyArray<T>> = []
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size))
+  return out
+}
+
+/**
+ * Every item of a listing, read in pages of {@link PAGE_SIZE}: `list` is one page of any listing
+ * (a repository's, `Records`', a service's) for the given options.
+ */
+export const listAll = <T, E, R>(
+  list: (options: ListOptions) => Effect.Effect<ResultPage<T>, E, R>,
+  options: Omit<ListOptions, "limit" | "cursor"> = {}
+): Effect.Effect<ReadonlyArray<T>, E, R> =>
+  allPages((cursor) => list({ ...options, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }))
+
+/**
+ * Every item whose `field` is one of `values`, looked up in chunks of {@link IN_CHUNK} values (each
+ * chunk listed whole), with the options' other conditions.
+ */
+export const findIn = <T, E, R>(
+  list: (options: ListOptions) => Effect.Effect<ResultPage<T>, E, R>,
+  field: string,
+  values: ReadonlyArray<unknown>,
+  options: Omit<ListOptions, "limit" | "cursor"> = {}
+): Effect.Effect<ReadonlyArray<T>, E, R> =>
+  Effect.map(
+    Effect.forEach(chunksOf([...new Set(values)], IN_CHUNK), (chunk) =>
+      listAll(list, { ...options, where: [...(options.where ?? []), { field, op: "in", value: chunk }] })
+    ),
+    (pages) => pages.flat()
+  )
