@@ -8,7 +8,7 @@ import { ALL_MODELS } from "@iaso/core"
 import { sampleRecords } from "@iaso/core/testing"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { fastRecordCheckOf } from "../src/shared/fast-check.ts"
+import { fastRecordCheckOf } from "../src/shared/fast-acceptance.ts"
 
 const SEED = 20261124
 

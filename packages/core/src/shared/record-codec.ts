@@ -4,7 +4,7 @@
  * @module
  */
 import { Effect, Schema, SchemaAST } from "effect"
-import { fastRecordCheckOf } from "./fast-check.ts"
+import { fastRecordCheckOf } from "./fast-acceptance.ts"
 import { StorageError, ValidationError } from "./errors.ts"
 import type { AnyModel, RecordOf, Row } from "./model.ts"
 import type { Scalar } from "./query.ts"
