@@ -148,7 +148,7 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const orgUnitKeys = ["create", "update", "move", "get", "children", "descendants", "hierarchy", "ancestors", "search", "nearest", "countsPerLevel"] as const
   const sourceKeys = ["createDataSource", "createVersion", "setDefaultVersion", "versions"] as const
   const typeKeys = ["create", "setSubUnitTypes", "hierarchy", "remove"] as const
-  const groupKeys = ["create", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
+  const groupKeys = ["create", "update", "remove", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
   const versionKeys = ["copy", "diff", "diffCsv"] as const
   const matchingKeys = ["run", "validate"] as const
   const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const

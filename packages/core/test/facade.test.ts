@@ -1,6 +1,19 @@
+import { Effect } from "effect"
 import {
+  Accounts,
   Actor,
   createIaso,
+  Forms,
+  FormVersions,
+  Groups,
+  Iaso,
+  Instances,
+  Matching,
+  OrgUnits,
+  OrgUnitTypes,
+  Records,
+  Sources,
+  Versions,
   Forbidden,
   MemoryStore,
   NotFound,
@@ -20,6 +33,26 @@ const iaso = createIaso({ store: MemoryStore.layer() })
 afterAll(() => iaso.dispose())
 
 describe("the Promise facade", () => {
+  it("offers every verb of every service as an async function", async () => {
+    const { account } = await iaso.accounts.setup({ name: "Promise Verbs" })
+    const facade = iaso.as(Actor.system(account.id))
+    const services = { accounts: Accounts, records: Records, sources: Sources, orgUnitTypes: OrgUnitTypes, orgUnits: OrgUnits, groups: Groups, versions: Versions, matching: Matching, forms: Forms, formVersions: FormVersions, instances: Instances }
+    const verbs = await Effect.runPromise(
+      Effect.gen(function* () {
+        const out: Record<string, ReadonlyArray<string>> = {}
+        for (const [name, tag] of Object.entries(services)) out[name] = Object.keys(yield* tag).sort()
+        return out
+      }).pipe(Effect.provide(Iaso.layer), Effect.provide(MemoryStore.layer()))
+    )
+    // Host-app account operations live on iaso.accounts; a transaction takes an Effect.
+    const hostOnly: Record<string, ReadonlyArray<string>> = { accounts: ["create", "findByName", "setup"], records: ["transaction"] }
+    for (const [name, keys] of Object.entries(verbs)) {
+      const offered = Object.keys(facade[name as keyof typeof facade]).sort()
+      expect(offered, name).toEqual(keys.filter((key) => !(hostOnly[name] ?? []).includes(key)))
+      for (const key of offered) expect(typeof (facade[name as keyof typeof facade] as Record<string, unknown>)[key], `${name}.${key}`).toBe("function")
+    }
+  })
+
   it("sets up an account and builds a pyramid with async functions", async () => {
     const { account, version } = await iaso.accounts.setup({ name: "Promise Health" })
     const admin = iaso.as(Actor.system(account.id))
