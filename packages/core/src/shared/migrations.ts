@@ -28,34 +28,42 @@ export const createModelSteps = (model: AnyModel): ReadonlyArray<MigrationStep> 
   ...model.indexes.map((index): MigrationStep => ({ op: "createIndex", model: model.name, index }))
 ]
 
+/**
+ * A model's schema after one more step: `createModel` starts it afresh (no indexes yet),
+ * `addColumn` appends a column, `createIndex` adds an index (replacing one of the same name, the
+ * new one last), `dropIndex` removes one. `schema` is the model's schema before the step
+ * (undefined: not created); the result is undefined when the step changes a model that was never
+ * created (adapters ignore or refuse such a step). Every adapter describes its tables from these
+ * schemas, so they agree on the columns and indexes migrations build.
+ */
+export const foldStep = (schema: ModelSchema | undefined, step: MigrationStep): ModelSchema | undefined => {
+  if (step.op === "createModel") {
+    return {
+      model: step.model,
+      scope: step.scope,
+      columns: step.columns,
+      indexes: [],
+      ...(step.hierarchy === undefined ? {} : { hierarchy: step.hierarchy })
+    }
+  }
+  if (schema === undefined) return undefined
+  switch (step.op) {
+    case "addColumn":
+      return { ...schema, columns: [...schema.columns, step.column] }
+    case "createIndex":
+      return { ...schema, indexes: [...schema.indexes.filter((index) => index.name !== step.index.name), step.index] }
+    case "dropIndex":
+      return { ...schema, indexes: schema.indexes.filter((index) => index.name !== step.name) }
+  }
+}
+
 /** The schema a list of migrations builds, by model name (in creation order). */
 export const foldMigrations = (migrations: ReadonlyArray<Migration>): ReadonlyMap<string, ModelSchema> => {
   const schemas = new Map<string, ModelSchema>()
   for (const migration of migrations) {
     for (const step of migration.steps) {
-      const current = schemas.get(step.model)
-      switch (step.op) {
-        case "createModel":
-          schemas.set(step.model, {
-            model: step.model,
-            scope: step.scope,
-            columns: step.columns,
-            indexes: [],
-            ...(step.hierarchy === undefined ? {} : { hierarchy: step.hierarchy })
-          })
-          break
-        case "addColumn":
-          if (current !== undefined) schemas.set(step.model, { ...current, columns: [...current.columns, step.column] })
-          break
-        case "createIndex":
-          if (current !== undefined) schemas.set(step.model, { ...current, indexes: [...current.indexes, step.index] })
-          break
-        case "dropIndex":
-          if (current !== undefined) {
-            schemas.set(step.model, { ...current, indexes: current.indexes.filter((index) => index.name !== step.name) })
-          }
-          break
-      }
+      const schema = foldStep(schemas.get(step.model), step)
+      if (schema !== undefined) schemas.set(step.model, schema)
     }
   }
   return schemas
