@@ -4,8 +4,10 @@
  * on the SDK.
  *
  * Committed data lives in per-model tables. A transaction writes into a layer of its own over the
- * committed data (nested transactions stack layers, like savepoints); committing folds the layer
- * into the one below in one synchronous step, rolling back drops it. Transactions (and writes
+ * committed data (nested transactions stack layers, like savepoints): the overlay of
+ * `../overlay/` decides each write's outcome and keeps the layers; committing folds the outermost
+ * layer into the tables in one synchronous step, rolling back drops it. A savepoint's layer counts
+ * sequences of its own, so a rolled-back savepoint gives them back. Transactions (and writes
  * outside one) are serialised by a mutex, so a unit of work never sees another's partial writes;
  * reads outside a transaction see committed data only.
  *
@@ -15,39 +17,34 @@
  * shadow, plus the layers' rows; then it applies the whole query with `engine.ts` as a scan would.
  * @module
  */
-import { Context, Effect, Layer, Semaphore } from "effect"
+import { Effect, Semaphore } from "effect"
+import { find, inScope, layeredChanges, mergeChanges, newLayer, type OverlayLayer, type SeqCounter, touched } from "../overlay/layers.ts"
+import { unitsOfWork } from "../overlay/units.ts"
+import { applyWrite, type CommittedData, type OverlayEntries, type OverlayModel, rewritePaths, type UniqueIndex, uniqueIndexes } from "../overlay/writes.ts"
 import { StorageError, Unsupported } from "../shared/errors.ts"
-import { compareRows, getOrInsert, matchesAll, matchesCondition, project, runQuery, uniqueKeyOf } from "../shared/engine.ts"
-import type { IndexDecl, Row } from "../shared/model.ts"
+import { compareRows, matchesAll, matchesCondition, project, runQuery, uniqueKeyOf } from "../shared/engine.ts"
+import { foldStep, type ModelSchema } from "../shared/migrations.ts"
+import type { Row } from "../shared/model.ts"
 import type { Condition, StoreQuery } from "../shared/query.ts"
-import {
-  type Change,
-  type InspectedRow,
-  type Migration,
-  type MigrationStep,
-  Store,
-  type StoreCapabilities,
-  type StoreDriver,
-  type StoreScope,
-  type WriteOp,
-  type WriteOutcome
-} from "../shared/store.ts"
+import type { Change, InspectedRow, Migration, MigrationStep, StoreCapabilities, StoreDriver, StoreScope } from "../shared/store.ts"
 import { type Entry, IndexedTable } from "./indexes.ts"
 
-interface Table {
-  readonly name: string
-  readonly scope: "account" | "global"
+interface Table extends OverlayModel {
   readonly hierarchy: { readonly path: string; readonly depth: string } | undefined
-  indexes: Array<IndexDecl>
+  /** The model as its migrations built it. */
+  schema: ModelSchema
+  uniques: ReadonlyArray<UniqueIndex>
   /** The committed rows and their indexes. */
   readonly data: IndexedTable
   /** index name -> unique key -> id */
-  readonly uniques: Map<string, Map<string, string>>
+  readonly keys: Map<string, Map<string, string>>
+  /** What the committed data answers the overlay. */
+  readonly committed: CommittedData
 }
 
 interface Committed {
   readonly tables: Map<string, Table>
-  /** The latest change of each record, by {@link changeKey}. */
+  /** The latest change of each record, by model and id (the overlay's `changeKey`). */
   readonly changes: Map<string, Change>
   /** The same changes partitioned by account (`null`: global catalogues). */
   readonly changesByAccount: Map<string | null, Map<string, Change>>
@@ -55,13 +52,13 @@ interface Committed {
   readonly ledger: Array<string>
 }
 
-/** A transaction's writes over what is below it (`null` = deleted / key freed). */
-interface TxLayer {
-  readonly below: TxLayer | undefined
-  readonly rows: Map<string, Map<string, Entry | null>>
-  readonly uniques: Map<string, Map<string, Map<string, string | null>>>
-  readonly changes: Map<string, Change>
-  seq: number
+/** A transaction's writes over what is below it (a `null` entry: deleted). */
+type TxLayer = OverlayLayer<Entry | null>
+
+/** A layer keeps a record as the memory store commits it: the row with its id and sequence. */
+const entries: OverlayEntries<Entry | null> = {
+  rowOf: (entry) => (entry === null ? null : entry.row),
+  make: (id, seq, row) => (row === null ? null : { id, row, seq })
 }
 
 const capabilities: StoreCapabilities = {
@@ -76,20 +73,13 @@ const capabilities: StoreCapabilities = {
   nodeOnly: false
 }
 
-/** The current transaction layer of each memory store in this fiber. */
-const CurrentLayers = Context.Reference<ReadonlyMap<object, TxLayer>>("@iaso/core/memory/CurrentLayers", {
-  defaultValue: () => new Map()
-})
-
-const changeKey = (model: string, id: string): string => `${model}\u0000${id}`
-
 const missingTable = (model: string) =>
   new StorageError({ reason: "corrupt", retryable: false, message: `the memory store has no table for ${model}: was it migrated?` })
 
 /** Makes a memory store driver (not yet migrated). */
 export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
   Effect.gen(function* () {
-    const identity = {}
+    const units = unitsOfWork<Entry | null, SeqCounter>((below) => ({ seq: below.seq }))
     const mutex = yield* Semaphore.make(1)
     const committed: Committed = { tables: new Map(), changes: new Map(), changesByAccount: new Map(), seq: 0, ledger: [] }
 
@@ -98,27 +88,13 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       return found === undefined ? Effect.fail(missingTable(model)) : Effect.succeed(found)
     }
 
-    const currentLayer = Effect.map(Effect.service(CurrentLayers), (layers) => layers.get(identity))
+    const currentLayer = units.current
 
     // --- reads through layers -------------------------------------------------------------------
     const lookup = (t: Table, id: string, layer: TxLayer | undefined): Entry | undefined => {
-      for (let l = layer; l !== undefined; l = l.below) {
-        const rows = l.rows.get(t.name)
-        if (rows !== undefined && rows.has(id)) return rows.get(id) ?? undefined
-      }
-      return t.data.rows.get(id)
+      const entry = find(layer, t.name, id)
+      return entry === undefined ? t.data.rows.get(id) : (entry ?? undefined)
     }
-
-    const lookupUnique = (t: Table, index: string, key: string, layer: TxLayer | undefined): string | undefined => {
-      for (let l = layer; l !== undefined; l = l.below) {
-        const keys = l.uniques.get(t.name)?.get(index)
-        if (keys !== undefined && keys.has(key)) return keys.get(key) ?? undefined
-      }
-      return t.uniques.get(index)?.get(key)
-    }
-
-    const inScope = (t: Table, scope: StoreScope, row: Row): boolean =>
-      t.scope === "global" || scope.allAccounts === true || row["accountId"] === scope.accountId
 
     /**
      * The visible rows of a scope that may satisfy `where` (a superset of those that do, each
@@ -136,119 +112,23 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       const selection = t.data.select(scope, where)
       const answered = selection.answered
       const residual = answered === undefined ? where : where.filter((condition) => condition !== answered)
-      const layers: Array<Map<string, Entry | null>> = []
-      for (let l: TxLayer | undefined = layer; l !== undefined; l = l.below) {
-        const rows = l.rows.get(t.name)
-        if (rows !== undefined && rows.size > 0) layers.push(rows)
-      }
+      const layered = touched(layer, t.name)
       const out: Array<Row> = []
-      if (layers.length === 0) {
+      if (layered.size === 0) {
         for (const entry of selection.entries) out.push(entry.row)
         return { rows: out, where: residual }
       }
-      const shadowed = (id: string) => layers.some((rows) => rows.has(id))
-      for (const entry of selection.entries) if (!shadowed(entry.id)) out.push(entry.row)
-      const done = new Set<string>()
-      for (const rows of layers) {
-        for (const [id, entry] of rows) {
-          if (done.has(id)) continue
-          done.add(id)
-          if (entry === null || !inScope(t, scope, entry.row)) continue
-          if (answered === undefined || matchesCondition(entry.row, answered)) out.push(entry.row)
-        }
+      for (const entry of selection.entries) if (!layered.has(entry.id)) out.push(entry.row)
+      for (const entry of layered.values()) {
+        if (entry === null || !inScope(t.scope, scope, entry.row)) continue
+        if (answered === undefined || matchesCondition(entry.row, answered)) out.push(entry.row)
       }
       return { rows: out, where: residual }
     }
 
-    // --- writes into a layer ---------------------------------------------------------------------
-    const layerRows = (layer: TxLayer, model: string): Map<string, Entry | null> => getOrInsert(layer.rows, model, () => new Map())
-
-    const layerUniques = (layer: TxLayer, model: string, index: string): Map<string, string | null> =>
-      getOrInsert(
-        getOrInsert(layer.uniques, model, () => new Map()),
-        index,
-        () => new Map()
-      )
-
-    const uniqueIndexes = (t: Table): ReadonlyArray<IndexDecl> => t.indexes.filter((index) => index.unique === true)
-
-    /** Puts a row (or deletes it when `next` is null) into a layer, maintaining unique keys and the change feed. */
-    const put = (t: Table, layer: TxLayer, id: string, previous: Row | undefined, next: Row | null, accountId: string | null): number => {
-      layer.seq += 1
-      const seq = layer.seq
-      for (const index of uniqueIndexes(t)) {
-        const before = previous === undefined ? null : uniqueKeyOf(previous, index)
-        const after = next === null ? null : uniqueKeyOf(next, index)
-        if (before === after) continue
-        const keys = layerUniques(layer, t.name, index.name)
-        if (before !== null) keys.set(before, null)
-        if (after !== null) keys.set(after, id)
-      }
-      layerRows(layer, t.name).set(id, next === null ? null : { id, row: next, seq })
-      const version = next === null ? Number(previous?.["version"] ?? 0) : Number(next["version"])
-      layer.changes.set(changeKey(t.name, id), { seq, model: t.name, id, accountId, deleted: next === null, version })
-      return seq
-    }
-
-    const duplicateOf = (t: Table, row: Row, id: string, layer: TxLayer): string | undefined => {
-      for (const index of uniqueIndexes(t)) {
-        const key = uniqueKeyOf(row, index)
-        if (key === null) continue
-        const holder = lookupUnique(t, index.name, key, layer)
-        if (holder !== undefined && holder !== id) return index.name
-      }
-      return undefined
-    }
-
-    const applyOp = (t: Table, scope: StoreScope, layer: TxLayer, op: WriteOp): WriteOutcome => {
-      const accountId = t.scope === "global" ? null : scope.accountId
-      if (op.kind === "insert") {
-        const id = String(op.row["id"])
-        if (lookup(t, id, layer) !== undefined) return { _tag: "Duplicate", constraint: "id" }
-        const duplicate = duplicateOf(t, op.row, id, layer)
-        if (duplicate !== undefined) return { _tag: "Duplicate", constraint: duplicate }
-        return { _tag: "Written", seq: put(t, layer, id, undefined, op.row, accountId) }
-      }
-      const id = op.kind === "delete" ? op.id : String(op.row["id"])
-      const existing = lookup(t, id, layer)
-      if (existing === undefined || !inScope(t, scope, existing.row)) return { _tag: "Missing" }
-      const actual = Number(existing.row["version"])
-      if (op.kind === "update" || op.expectedVersion !== undefined) {
-        const expected = op.kind === "update" ? op.expectedVersion : (op.expectedVersion ?? actual)
-        if (expected !== actual) return { _tag: "StaleVersion", actual }
-      }
-      if (op.kind === "delete") return { _tag: "Written", seq: put(t, layer, id, existing.row, null, accountId) }
-      const duplicate = duplicateOf(t, op.row, id, layer)
-      if (duplicate !== undefined) return { _tag: "Duplicate", constraint: duplicate }
-      return { _tag: "Written", seq: put(t, layer, id, existing.row, op.row, accountId) }
-    }
-
     // --- transactions ----------------------------------------------------------------------------
-    const newLayer = (below: TxLayer | undefined): TxLayer => ({
-      below,
-      rows: new Map(),
-      uniques: new Map(),
-      changes: new Map(),
-      seq: below === undefined ? committed.seq : below.seq
-    })
-
-    /** Folds a layer into the one below it, or into the committed tables. */
-    const fold = (layer: TxLayer): void => {
-      const below = layer.below
-      if (below !== undefined) {
-        for (const [model, rows] of layer.rows) {
-          const target = layerRows(below, model)
-          for (const [id, entry] of rows) target.set(id, entry)
-        }
-        for (const [model, byIndex] of layer.uniques)
-          for (const [index, keys] of byIndex) {
-            const target = layerUniques(below, model, index)
-            for (const [key, id] of keys) target.set(key, id)
-          }
-        for (const [key, change] of layer.changes) below.changes.set(key, change)
-        below.seq = layer.seq
-        return
-      }
+    /** Commits an outermost layer: folds it into the committed tables and change feed. */
+    const commit = (layer: TxLayer): void => {
       for (const [model, rows] of layer.rows) {
         const t = committed.tables.get(model)
         if (t === undefined) continue
@@ -258,10 +138,10 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         const t = committed.tables.get(model)
         if (t === undefined) continue
         for (const [index, keys] of byIndex) {
-          let target = t.uniques.get(index)
+          let target = t.keys.get(index)
           if (target === undefined) {
             target = new Map()
-            t.uniques.set(index, target)
+            t.keys.set(index, target)
           }
           for (const [key, id] of keys) {
             // The layer holds each key's final state: freed (null) or taken by an id.
@@ -281,84 +161,83 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         }
         byAccount.set(key, change)
       }
-      committed.seq = layer.seq
+      committed.seq = layer.counter.seq
     }
 
-    const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
-      Effect.gen(function* () {
-        const layers = yield* Effect.service(CurrentLayers)
-        const below = layers.get(identity)
-        const run = Effect.suspend(() => {
-          const layer = newLayer(below)
-          const next = new Map(layers)
-          next.set(identity, layer)
-          return effect.pipe(
-            Effect.provideService(CurrentLayers, next),
+    const transaction = units.transaction((effect) =>
+      mutex.withPermits(1)(
+        Effect.suspend(() => {
+          const layer: TxLayer = newLayer(undefined, { seq: committed.seq })
+          return units.within(layer, effect).pipe(
             Effect.onExit((exit) =>
               Effect.sync(() => {
-                if (exit._tag === "Success") fold(layer)
+                if (exit._tag === "Success") commit(layer)
               })
             )
           )
         })
-        return yield* below === undefined ? mutex.withPermits(1)(run) : run
-      })
+      )
+    )
 
     /** Runs a write against the current layer, or in a transaction of its own outside one. */
-    const writing = <A>(f: (layer: TxLayer) => A): Effect.Effect<A, StorageError> =>
-      Effect.flatMap(currentLayer, (layer) =>
-        layer !== undefined
-          ? Effect.sync(() => f(layer))
-          : transaction(Effect.flatMap(currentLayer, (inner) => (inner === undefined ? Effect.die("no layer") : Effect.sync(() => f(inner)))))
-      )
+    const writing = <A>(f: (layer: TxLayer) => A): Effect.Effect<A, StorageError> => units.writing(transaction, (layer) => Effect.sync(() => f(layer)))
 
     // --- migrations ------------------------------------------------------------------------------
-    /** Sets a table's declared indexes and derives its memory indexes from them. */
-    const declare = (t: Table, indexes: Array<IndexDecl>): void => {
-      t.indexes = indexes
-      t.data.declare(indexes)
-    }
-
-    const applyStep = (step: MigrationStep): Effect.Effect<void, StorageError> => {
-      switch (step.op) {
-        case "createModel":
-          return Effect.sync(() => {
-            committed.tables.set(step.model, {
-              name: step.model,
-              scope: step.scope,
-              hierarchy: step.hierarchy,
-              indexes: [],
-              data: new IndexedTable(step.scope, step.hierarchy?.path),
-              uniques: new Map()
-            })
-          })
-        case "addColumn":
-          return Effect.asVoid(table(step.model))
-        case "createIndex":
-          return Effect.flatMap(table(step.model), (t) => {
-            declare(t, [...t.indexes.filter((index) => index.name !== step.index.name), step.index])
-            if (step.index.unique !== true) return Effect.void
-            const keys = new Map<string, string>()
-            for (const entry of t.data.rows.values()) {
-              const key = uniqueKeyOf(entry.row, step.index)
-              if (key === null) continue
-              if (keys.has(key)) {
-                return Effect.fail(
-                  new StorageError({ reason: "constraint", retryable: false, message: `cannot create unique index ${step.index.name}: duplicate ${key}` })
-                )
-              }
-              keys.set(key, entry.id)
-            }
-            t.uniques.set(step.index.name, keys)
-            return Effect.void
-          })
-        case "dropIndex":
-          return Effect.map(table(step.model), (t) => {
-            declare(t, t.indexes.filter((index) => index.name !== step.name))
-            t.uniques.delete(step.name)
-          })
+    const newTable = (schema: ModelSchema): Table => {
+      const data = new IndexedTable(schema.scope, schema.hierarchy?.path)
+      const keys = new Map<string, Map<string, string>>()
+      return {
+        name: schema.model,
+        scope: schema.scope,
+        hierarchy: schema.hierarchy,
+        schema,
+        uniques: [],
+        data,
+        keys,
+        committed: { exists: (id) => data.rows.has(id), row: (id) => data.rows.get(id)?.row, holder: (index, key) => keys.get(index)?.get(key) }
       }
     }
+
+    /** Sets a table's schema and derives its unique indexes and memory indexes from its declared indexes. */
+    const declare = (t: Table, schema: ModelSchema): void => {
+      t.schema = schema
+      t.uniques = uniqueIndexes(schema.indexes)
+      t.data.declare(schema.indexes)
+    }
+
+    const applyStep = (step: MigrationStep): Effect.Effect<void, StorageError> =>
+      Effect.suspend(() => {
+        const t = committed.tables.get(step.model)
+        const schema = foldStep(t?.schema, step)
+        if (schema === undefined) return Effect.fail(missingTable(step.model))
+        if (step.op === "createModel" || t === undefined) {
+          committed.tables.set(step.model, newTable(schema))
+          return Effect.void
+        }
+        if (step.op === "addColumn") {
+          t.schema = schema
+          return Effect.void
+        }
+        declare(t, schema)
+        if (step.op === "dropIndex") {
+          t.keys.delete(step.name)
+          return Effect.void
+        }
+        if (step.index.unique !== true) return Effect.void
+        const keys = new Map<string, string>()
+        for (const entry of t.data.rows.values()) {
+          const key = uniqueKeyOf(entry.row, step.index)
+          if (key === null) continue
+          if (keys.has(key)) {
+            return Effect.fail(
+              new StorageError({ reason: "constraint", retryable: false, message: `cannot create unique index ${step.index.name}: duplicate ${key}` })
+            )
+          }
+          keys.set(key, entry.id)
+        }
+        t.keys.set(step.index.name, keys)
+        return Effect.void
+      })
 
     const migrate = (migrations: ReadonlyArray<Migration>) =>
       Effect.gen(function* () {
@@ -390,12 +269,12 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           const out: Array<Row> = []
           for (const id of new Set(ids)) {
             const entry = lookup(t, id, layer)
-            if (entry !== undefined && inScope(t, scope, entry.row)) out.push(entry.row)
+            if (entry !== undefined && inScope(t.scope, scope, entry.row)) out.push(entry.row)
           }
           return out
         }),
       write: (model, scope, ops) =>
-        Effect.flatMap(table(model.name), (t) => writing((layer) => ops.map((op) => applyOp(t, scope, layer, op)))),
+        Effect.flatMap(table(model.name), (t) => writing((layer) => ops.map((op) => applyWrite(layer, t, entries, t.committed, scope, op)))),
       query: (model, scope, query) =>
         Effect.gen(function* () {
           const t = yield* table(model.name)
@@ -422,7 +301,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           let prefix: string
           if ("rootId" in start) {
             const root = lookup(t, start.rootId, layer)
-            if (root === undefined || !inScope(t, scope, root.row)) return []
+            if (root === undefined || !inScope(t.scope, scope, root.row)) return []
             prefix = String(root.row[t.hierarchy.path])
           } else prefix = start.prefix
           const where: Array<Condition> = [...query.where, { field: t.hierarchy.path, op: "startsWith", value: prefix }]
@@ -444,41 +323,15 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
               const path = row[hierarchy.path]
               if (typeof path === "string" && path.startsWith(rewrite.from) && path !== rewrite.from) targets.push(row)
             }
-            const accountId = t.scope === "global" ? null : scope.accountId
-            for (const row of targets) {
-              const path = String(row[hierarchy.path])
-              const next: Row = {
-                ...row,
-                [hierarchy.path]: rewrite.to + path.slice(rewrite.from.length),
-                [hierarchy.depth]: Number(row[hierarchy.depth]) + rewrite.depthDelta,
-                version: Number(row["version"]) + 1,
-                updatedAt: rewrite.updatedAt
-              }
-              put(t, layer, String(row["id"]), row, next, accountId)
-            }
-            return targets.length
+            return rewritePaths(layer, t, entries, scope, hierarchy, targets, rewrite)
           })
         }),
       // Memory transactions are serialised by the mutex: holding it is the lock.
       lockSubtrees: (model) => Effect.asVoid(table(model.name)),
       changesSince: (accountId, after, limit) =>
-        Effect.gen(function* () {
-          const layer = yield* currentLayer
-          // The layers' changes (the topmost wins) shadow the committed ones of the same records.
-          const layered = new Map<string, Change>()
-          const stack: Array<TxLayer> = []
-          for (let l = layer; l !== undefined; l = l.below) stack.unshift(l)
-          for (const l of stack) for (const [key, change] of l.changes) layered.set(key, change)
-          const out: Array<Change> = []
-          const wanted = (change: Change) => change.seq > after && (change.accountId === accountId || change.accountId === null)
-          for (const partition of [accountId, null] as const) {
-            for (const [key, change] of committed.changesByAccount.get(partition) ?? []) {
-              if (!layered.has(key) && wanted(change)) out.push(change)
-            }
-          }
-          for (const change of layered.values()) if (wanted(change)) out.push(change)
-          out.sort((a, b) => a.seq - b.seq)
-          return out.slice(0, limit)
+        Effect.map(currentLayer, (layer) => {
+          const partitions = [accountId, null].map((partition) => committed.changesByAccount.get(partition)?.values() ?? [])
+          return mergeChanges(partitions, layeredChanges(layer), accountId, after, limit)
         }),
       transaction,
       inspect: (model) =>
