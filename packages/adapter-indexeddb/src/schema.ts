@@ -19,7 +19,7 @@
  * - `_meta` holds the migrations ledger and the change-sequence counter.
  * @module
  */
-import { type Column, type IndexDecl, type Migration, type MigrationStep, type Row, uniqueKeyOf } from "@iaso/core"
+import { type Column, foldStep, type IndexDecl, type Migration, type MigrationStep, type ModelSchema, type Row, uniqueKeyOf } from "@iaso/core"
 import { promised } from "./idb.ts"
 
 /** The store of the ledger and the sequence counter (out-of-line keys). */
@@ -95,6 +95,8 @@ export interface UniqueInfo {
 export interface TableInfo {
   readonly name: string
   readonly scope: "account" | "global"
+  /** The model as its migrations built it (see `foldStep`); the rest is derived from it. */
+  readonly schema: ModelSchema
   readonly columns: ReadonlyMap<string, Column>
   readonly indexes: ReadonlyArray<IndexInfo>
   readonly uniques: ReadonlyArray<UniqueInfo>
@@ -134,52 +136,39 @@ const indexInfo = (scope: "account" | "global", columns: ReadonlyMap<string, Col
   }
 }
 
-/** Applies one step to the driver's description of the stores. */
+/**
+ * Applies one step to the driver's description of the stores: the model's schema after the step
+ * (core's `foldStep`), and what IndexedDB derives from it. Whether a declared index gets an
+ * IndexedDB index is decided when it is created, from the columns then (an index keeps that
+ * description until it is dropped or created again); a nullable field of such an index is indexed
+ * through `k` from then on.
+ */
 export const learn = (tables: Map<string, TableInfo>, step: MigrationStep): void => {
-  const current = tables.get(step.model)
-  switch (step.op) {
-    case "createModel":
-      tables.set(step.model, {
-        name: step.model,
-        scope: step.scope,
-        columns: new Map(step.columns.map((column) => [column.name, column])),
-        indexes: [],
-        uniques: [],
-        keyed: new Set(),
-        ...(step.hierarchy === undefined ? {} : { hierarchy: { path: step.hierarchy.path, depth: step.hierarchy.depth } })
-      })
-      return
-    case "addColumn":
-      if (current !== undefined) tables.set(step.model, { ...current, columns: new Map([...current.columns, [step.column.name, step.column]]) })
-      return
-    case "createIndex": {
-      if (current === undefined) return
-      const others = current.indexes.filter((index) => index.name !== step.index.name)
-      const uniques = current.uniques.filter((unique) => unique.name !== step.index.name)
-      const info = indexInfo(current.scope, current.columns, step.index)
-      const keyed = new Set(current.keyed)
-      if (info.usable) for (const field of info.fields) if (current.columns.get(field)?.nullable === true) keyed.add(field)
-      tables.set(step.model, {
-        ...current,
-        keyed,
-        indexes: info.usable ? [...others, info] : others,
-        uniques:
-          step.index.unique === true
-            ? [...uniques, { name: step.index.name, decl: step.index, prop: uniqueProp(step.index.name), idbName: uniqueIndexName(step.index.name) }]
-            : uniques
-      })
-      return
-    }
-    case "dropIndex":
-      if (current !== undefined) {
-        tables.set(step.model, {
-          ...current,
-          indexes: current.indexes.filter((index) => index.name !== step.name),
-          uniques: current.uniques.filter((unique) => unique.name !== step.name)
-        })
-      }
-      return
+  const current = step.op === "createModel" ? undefined : tables.get(step.model)
+  const schema = foldStep(current?.schema, step)
+  if (schema === undefined) return
+  const columns = current !== undefined && step.op !== "addColumn" ? current.columns : new Map(schema.columns.map((column) => [column.name, column]))
+  const keyed = new Set(current?.keyed)
+  const indexes: Array<IndexInfo> = []
+  for (const decl of schema.indexes) {
+    const created = step.op === "createIndex" && decl === step.index
+    const info = created ? indexInfo(schema.scope, columns, decl) : current?.indexes.find((index) => index.name === decl.name)
+    if (info === undefined || !info.usable) continue
+    indexes.push(info)
+    if (created) for (const field of info.fields) if (columns.get(field)?.nullable === true) keyed.add(field)
   }
+  tables.set(step.model, {
+    name: schema.model,
+    scope: schema.scope,
+    schema,
+    columns,
+    indexes,
+    uniques: schema.indexes
+      .filter((decl) => decl.unique === true)
+      .map((decl) => ({ name: decl.name, decl, prop: uniqueProp(decl.name), idbName: uniqueIndexName(decl.name) })),
+    keyed,
+    ...(schema.hierarchy === undefined ? {} : { hierarchy: { path: schema.hierarchy.path, depth: schema.hierarchy.depth } })
+  })
 }
 
 /** The stores the given (applied) migrations describe. */

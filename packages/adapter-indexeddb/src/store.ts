@@ -4,8 +4,10 @@
  * IndexedDB commits a transaction as soon as it has no pending request when the event loop turns,
  * and an Effect may yield at any point, so a unit of work cannot keep an IndexedDB transaction
  * open. Instead, `transaction(effect)` gathers the unit of work's writes in an in-memory overlay
- * (nested transactions stack overlays, like savepoints), and reads inside it see the committed
- * data merged with the overlay. When the effect succeeds, every write of the overlay is put in ONE
+ * (`@iaso/core/overlay`: nested transactions stack layers, like savepoints, and the overlay
+ * decides each write's outcome), and reads inside it see the committed data merged with the
+ * overlay. The layers of a unit of work share one sequence counter, so sequences are never reused
+ * within it. When the effect succeeds, every write of the overlay is put in ONE
  * `readwrite` IndexedDB transaction, issued in request batches without awaiting anything else;
  * IndexedDB applies all of it or, on any failure, none. A failed, defective or interrupted unit of
  * work simply drops its overlay: nothing of it ever reached the database.
@@ -34,7 +36,6 @@ import {
   compareRows,
   type Condition,
   type InspectedRow,
-  getOrInsert,
   isAfter,
   matchesAll,
   type Migration,
@@ -48,10 +49,26 @@ import {
   type StoreScope,
   uniqueKeyOf,
   Unsupported,
-  type WriteOp,
-  type WriteOutcome
+  type WriteOp
 } from "@iaso/core"
-import { Context, Effect, Exit, Semaphore } from "effect"
+import {
+  applyWrite,
+  changeKey,
+  type CommittedData,
+  find,
+  holderOf,
+  inScope,
+  layeredChanges,
+  mergeChanges,
+  newLayer,
+  type OverlayEntries,
+  type OverlayLayer,
+  rewritePaths,
+  type SeqCounter,
+  touched,
+  unitsOfWork
+} from "@iaso/core/overlay"
+import { Effect, Exit, Semaphore } from "effect"
 import { committed, environment, type IdbEnvironment, openDatabase, promised, storageError } from "./idb.ts"
 import { explainRead, getMany, makeReader, type QueryPlan, type ReadQuery, type ReadScope } from "./plan.ts"
 import {
@@ -106,7 +123,7 @@ export const indexedDbCapabilities: StoreCapabilities = {
   nodeOnly: false
 }
 
-/** One record's state in an overlay. */
+/** One record's state in a layer of the overlay. */
 interface Entry {
   /** The record as the unit of work leaves it; `null` when deleted. */
   readonly rec: StoredRecord | null
@@ -118,22 +135,42 @@ interface Entry {
   readonly tombstoned: boolean
 }
 
-/** The change sequences of one top-level unit of work. */
-interface Unit {
+/** The change sequences of one top-level unit of work (the counter all its layers share). */
+interface Unit extends SeqCounter {
   /** The committed counter when the unit of work first wrote (`undefined`: it has not written). */
   base: number | undefined
-  seq: number
 }
 
 /** A unit of work's writes over what is below it. */
-interface TxLayer {
-  readonly below: TxLayer | undefined
-  readonly unit: Unit
-  readonly rows: Map<string, Map<string, Entry>>
-  /** model -> unique index -> key -> holder id (`null`: freed) */
-  readonly uniques: Map<string, Map<string, Map<string, string | null>>>
-  readonly changes: Map<string, Change>
-}
+type TxLayer = OverlayLayer<Entry, Unit>
+
+/**
+ * How a layer keeps a record of `t`: its stored form, and what the commit must do about the
+ * committed record and tombstone of its id (`tombstones`: ids of inserts with a committed
+ * tombstone).
+ */
+const entriesOf = (t: TableInfo, tombstones: ReadonlySet<string>): OverlayEntries<Entry> => ({
+  rowOf: (entry) => (entry.rec === null ? null : entry.rec.r),
+  make: (id, seq, next, previous, before, moved, keys) => {
+    // The unit of work's first write of a record tells whether it is committed: it replaces a row.
+    const fresh = before === undefined ? previous === undefined : before.fresh
+    const tombstoned = before === undefined ? previous === undefined && tombstones.has(id) : before.tombstoned
+    let rec: StoredRecord | null = null
+    if (next !== null) {
+      const u: { [index: string]: string } = {}
+      t.uniques.forEach((unique, i) => {
+        const key = keys[i]
+        if (key !== null && key !== undefined) u[unique.prop] = key
+      })
+      if (t.uniques.length === 0 && t.keyed.size === 0) rec = { r: next, s: seq }
+      else if (t.keyed.size === 0) rec = { r: next, s: seq, u }
+      else rec = t.uniques.length === 0 ? { r: next, s: seq, k: keyedValues(t, next) } : { r: next, s: seq, u, k: keyedValues(t, next) }
+    }
+    return { rec, fresh, keysMoved: (before?.keysMoved ?? false) || (moved && !fresh), tombstoned }
+  }
+})
+
+const NO_TOMBSTONES: ReadonlySet<string> = new Set()
 
 /** What a write needs from committed storage that the overlay cannot answer. */
 interface Fetched {
@@ -145,11 +182,6 @@ interface Fetched {
   readonly holders: ReadonlyMap<string, ReadonlyMap<string, string>>
   readonly seq: number | undefined
 }
-
-/** The current overlay of each IndexedDB store in this fiber. */
-const CurrentTx = Context.Reference<ReadonlyMap<object, TxLayer>>("@iaso/adapter-indexeddb/CurrentTx", { defaultValue: () => new Map() })
-
-const changeKey = (model: string, id: string): string => `${model}\u0000${id}`
 
 /** The store port on IndexedDB, plus `explain` and `close`. */
 export interface IndexedDbDriver extends StoreDriver {
@@ -165,7 +197,7 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
     const found = environment(options.indexedDB)
     if (found instanceof StorageError) return yield* found
     const env: IdbEnvironment = found
-    const identity = {}
+    const units = unitsOfWork<Entry, Unit>((below) => below)
     const mutex = yield* Semaphore.make(1)
     const durability: IDBTransactionOptions = options.durability === undefined ? {} : { durability: options.durability }
     let connection: { readonly db: IDBDatabase; closed: string | undefined } | undefined
@@ -191,129 +223,10 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
         : Effect.succeed(info)
     }
 
-    const currentLayer = Effect.map(Effect.service(CurrentTx), (layers) => layers.get(identity))
+    const currentLayer = units.current
 
     const readScope = (t: TableInfo, scope: StoreScope): ReadScope =>
       t.scope === "global" || scope.allAccounts === true ? { _tag: "All" } : { _tag: "Account", accountId: scope.accountId ?? "" }
-
-    const inScope = (t: TableInfo, scope: StoreScope, row: Row): boolean =>
-      t.scope === "global" || scope.allAccounts === true || row["accountId"] === scope.accountId
-
-    // --- the overlay -----------------------------------------------------------------------------
-    const lookupEntry = (layer: TxLayer | undefined, model: string, id: string): Entry | undefined => {
-      for (let l = layer; l !== undefined; l = l.below) {
-        const entry = l.rows.get(model)?.get(id)
-        if (entry !== undefined) return entry
-      }
-      return undefined
-    }
-
-    const lookupUnique = (layer: TxLayer, model: string, index: string, key: string): string | null | undefined => {
-      for (let l: TxLayer | undefined = layer; l !== undefined; l = l.below) {
-        const keys = l.uniques.get(model)?.get(index)
-        if (keys !== undefined && keys.has(key)) return keys.get(key) ?? null
-      }
-      return undefined
-    }
-
-    /** Every record the overlay holds for a model, each at its topmost state. */
-    const touched = (layer: TxLayer | undefined, model: string): Map<string, Entry> => {
-      const stack: Array<Map<string, Entry>> = []
-      for (let l = layer; l !== undefined; l = l.below) {
-        const rows = l.rows.get(model)
-        if (rows !== undefined && rows.size > 0) stack.push(rows)
-      }
-      if (stack.length === 1) return stack[0] ?? new Map()
-      const out = new Map<string, Entry>()
-      for (let i = stack.length - 1; i >= 0; i--) for (const [id, entry] of stack[i] ?? []) out.set(id, entry)
-      return out
-    }
-
-    const layerRows = (layer: TxLayer, model: string): Map<string, Entry> => getOrInsert(layer.rows, model, () => new Map())
-
-    const layerUniques = (layer: TxLayer, model: string, index: string): Map<string, string | null> =>
-      getOrInsert(
-        getOrInsert(layer.uniques, model, () => new Map()),
-        index,
-        () => new Map()
-      )
-
-    /** Puts a row (or deletes it when `next` is null) into the overlay, with its unique keys and change. */
-    const put = (
-      t: TableInfo,
-      layer: TxLayer,
-      id: string,
-      previous: Row | undefined,
-      next: Row | null,
-      accountId: string | null,
-      committedExists: boolean,
-      committedTombstone = false
-    ): number => {
-      layer.unit.seq += 1
-      const seq = layer.unit.seq
-      const before = lookupEntry(layer, t.name, id)
-      const fresh = before === undefined ? !committedExists : before.fresh
-      const tombstoned = before === undefined ? committedTombstone : before.tombstoned
-      let moved = false
-      const u: { [index: string]: string } = {}
-      for (const unique of t.uniques) {
-        const was = previous === undefined ? null : uniqueKeyOf(previous, unique.decl)
-        const now = next === null ? null : uniqueKeyOf(next, unique.decl)
-        if (now !== null) u[unique.prop] = now
-        if (was === now) continue
-        moved = true
-        const keys = layerUniques(layer, t.name, unique.name)
-        if (was !== null) keys.set(was, null)
-        if (now !== null) keys.set(now, id)
-      }
-      let rec: StoredRecord | null = null
-      if (next !== null) {
-        if (t.uniques.length === 0 && t.keyed.size === 0) rec = { r: next, s: seq }
-        else if (t.keyed.size === 0) rec = { r: next, s: seq, u }
-        else rec = t.uniques.length === 0 ? { r: next, s: seq, k: keyedValues(t, next) } : { r: next, s: seq, u, k: keyedValues(t, next) }
-      }
-      layerRows(layer, t.name).set(id, { rec, fresh, keysMoved: (before?.keysMoved ?? false) || (moved && !fresh), tombstoned })
-      const version = next === null ? Number(previous?.["version"] ?? 0) : Number(next["version"])
-      layer.changes.set(changeKey(t.name, id), { seq, model: t.name, id, accountId, deleted: next === null, version })
-      return seq
-    }
-
-    const duplicateOf = (t: TableInfo, row: Row, id: string, layer: TxLayer, fetched: Fetched): string | undefined => {
-      for (const unique of t.uniques) {
-        const key = uniqueKeyOf(row, unique.decl)
-        if (key === null) continue
-        const inOverlay = lookupUnique(layer, t.name, unique.name, key)
-        const holder = inOverlay === undefined ? fetched.holders.get(unique.name)?.get(key) : inOverlay
-        if (holder !== undefined && holder !== null && holder !== id) return unique.name
-      }
-      return undefined
-    }
-
-    const applyOp = (t: TableInfo, scope: StoreScope, layer: TxLayer, op: WriteOp, fetched: Fetched): WriteOutcome => {
-      const accountId = t.scope === "global" ? null : scope.accountId
-      if (op.kind === "insert") {
-        const id = String(op.row["id"])
-        const entry = lookupEntry(layer, t.name, id)
-        const exists = entry !== undefined ? entry.rec !== null : fetched.exists.has(id) || fetched.records.has(id)
-        if (exists) return { _tag: "Duplicate", constraint: "id" }
-        const duplicate = duplicateOf(t, op.row, id, layer, fetched)
-        if (duplicate !== undefined) return { _tag: "Duplicate", constraint: duplicate }
-        return { _tag: "Written", seq: put(t, layer, id, undefined, op.row, accountId, false, fetched.tombstones.has(id)) }
-      }
-      const id = op.kind === "delete" ? op.id : String(op.row["id"])
-      const entry = lookupEntry(layer, t.name, id)
-      const existing = entry !== undefined ? entry.rec : (fetched.records.get(id) ?? null)
-      if (existing === null || !inScope(t, scope, existing.r)) return { _tag: "Missing" }
-      const actual = Number(existing.r["version"])
-      if (op.kind === "update" || op.expectedVersion !== undefined) {
-        const expected = op.kind === "update" ? op.expectedVersion : (op.expectedVersion ?? actual)
-        if (expected !== actual) return { _tag: "StaleVersion", actual }
-      }
-      if (op.kind === "delete") return { _tag: "Written", seq: put(t, layer, id, existing.r, null, accountId, true) }
-      const duplicate = duplicateOf(t, op.row, id, layer, fetched)
-      if (duplicate !== undefined) return { _tag: "Duplicate", constraint: duplicate }
-      return { _tag: "Written", seq: put(t, layer, id, existing.r, op.row, accountId, true) }
-    }
 
     /** Reads, in one read-only transaction, what the writes of `ops` need from committed storage. */
     const prefetch = async (
@@ -401,11 +314,11 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
         const keys = new Map<UniqueInfo, Set<string>>()
         for (const op of ops) {
           const id = op.kind === "delete" ? op.id : String(op.row["id"])
-          if (lookupEntry(layer, t.name, id) === undefined) (op.kind === "insert" ? existIds : recordIds).add(id)
+          if (find(layer, t.name, id) === undefined) (op.kind === "insert" ? existIds : recordIds).add(id)
           if (op.kind === "delete") continue
           for (const unique of t.uniques) {
             const key = uniqueKeyOf(op.row, unique.decl)
-            if (key === null || lookupUnique(layer, t.name, unique.name, key) !== undefined) continue
+            if (key === null || holderOf(layer, t.name, unique.name, key) !== undefined) continue
             let wanted = keys.get(unique)
             if (wanted === undefined) {
               wanted = new Set()
@@ -415,10 +328,16 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
           }
         }
         for (const id of recordIds) existIds.delete(id)
-        const loadSeq = layer.unit.base === undefined
+        const loadSeq = layer.counter.base === undefined
         const fetched = yield* io(`reading ${t.name} before writing it`, () => prefetch(t, [...recordIds], [...existIds], keys, loadSeq))
-        if (loadSeq) startUnit(layer.unit, fetched.seq ?? 0)
-        return ops.map((op) => applyOp(t, scope, layer, op, fetched))
+        if (loadSeq) startUnit(layer.counter, fetched.seq ?? 0)
+        const entries = entriesOf(t, fetched.tombstones)
+        const stored: CommittedData = {
+          exists: (id) => fetched.exists.has(id) || fetched.records.has(id),
+          row: (id) => fetched.records.get(id)?.r,
+          holder: (index, key) => fetched.holders.get(index)?.get(key)
+        }
+        return ops.map((op) => applyWrite(layer, t, entries, stored, scope, op))
       })
 
     const startUnit = (unit: Unit, seq: number): void => {
@@ -429,14 +348,14 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
 
     /** Makes sure the unit of work knows the committed change counter. */
     const ensureSeq = (layer: TxLayer): Effect.Effect<void, StorageError> =>
-      layer.unit.base !== undefined
+      layer.counter.base !== undefined
         ? Effect.void
         : Effect.map(
             io("reading the change counter", async () => {
               const value = await promised(database().transaction([META], "readonly").objectStore(META).get(SEQ_KEY))
               return typeof value === "number" ? value : 0
             }),
-            (seq) => startUnit(layer.unit, seq)
+            (seq) => startUnit(layer.counter, seq)
           )
 
     // --- reads through the overlay -----------------------------------------------------------------
@@ -455,7 +374,7 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
         const merged: Array<Row> = rows.filter((row) => !overlay.has(String(row["id"])))
         for (const entry of overlay.values()) {
           const row = entry.rec?.r
-          if (row === undefined || !inScope(t, scope, row) || !matchesAll(row, query.where, "utf16")) continue
+          if (row === undefined || !inScope(t.scope, scope, row) || !matchesAll(row, query.where, "utf16")) continue
           if (query.after !== undefined && !isAfter(row, query.orderBy, query.after, "utf16")) continue
           merged.push(row)
         }
@@ -471,13 +390,13 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
         const out: Array<Row> = []
         const missing: Array<string> = []
         for (const id of new Set(ids)) {
-          const entry = lookupEntry(layer, t.name, id)
+          const entry = find(layer, t.name, id)
           if (entry === undefined) missing.push(id)
-          else if (entry.rec !== null && inScope(t, scope, entry.rec.r)) out.push(entry.rec.r)
+          else if (entry.rec !== null && inScope(t.scope, scope, entry.rec.r)) out.push(entry.rec.r)
         }
         if (missing.length > 0) {
           const found = yield* io(`reading ${t.name}`, () => reader.records(t.name, missing))
-          for (const record of found) if (inScope(t, scope, record.r)) out.push(record.r)
+          for (const record of found) if (inScope(t.scope, scope, record.r)) out.push(record.r)
         }
         return out
       })
@@ -491,10 +410,10 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
         const replaced = [...overlay].filter(([, entry]) => !entry.fresh).map(([id]) => id)
         const before = yield* io(`reading ${t.name}`, () => reader.records(t.name, replaced))
         let n = base
-        for (const record of before) if (inScope(t, scope, record.r) && matchesAll(record.r, where, "utf16")) n--
+        for (const record of before) if (inScope(t.scope, scope, record.r) && matchesAll(record.r, where, "utf16")) n--
         for (const entry of overlay.values()) {
           const row = entry.rec?.r
-          if (row !== undefined && inScope(t, scope, row) && matchesAll(row, where, "utf16")) n++
+          if (row !== undefined && inScope(t.scope, scope, row) && matchesAll(row, where, "utf16")) n++
         }
         return n
       })
@@ -531,31 +450,9 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
             )
       )
 
-    const newLayer = (below: TxLayer | undefined): TxLayer => ({
-      below,
-      unit: below === undefined ? { base: undefined, seq: 0 } : below.unit,
-      rows: new Map(),
-      uniques: new Map(),
-      changes: new Map()
-    })
-
-    /** Folds a nested layer into the one below it (a released savepoint). */
-    const fold = (layer: TxLayer, below: TxLayer): void => {
-      for (const [model, rows] of layer.rows) {
-        const target = layerRows(below, model)
-        for (const [id, entry] of rows) target.set(id, entry)
-      }
-      for (const [model, byIndex] of layer.uniques)
-        for (const [index, keys] of byIndex) {
-          const target = layerUniques(below, model, index)
-          for (const [key, id] of keys) target.set(key, id)
-        }
-      for (const [key, change] of layer.changes) below.changes.set(key, change)
-    }
-
     /** Writes a top-level overlay in one readwrite IndexedDB transaction. */
     const commitLayer = async (layer: TxLayer): Promise<void> => {
-      const base = layer.unit.base
+      const base = layer.counter.base
       if (base === undefined || layer.rows.size === 0) return
       const db = database()
       const models = [...layer.rows.keys()]
@@ -605,7 +502,7 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
             } else if (entry.tombstoned) await issue(tombstones.delete([model, id]))
           }
         }
-        meta.put(layer.unit.seq, SEQ_KEY)
+        meta.put(layer.counter.seq, SEQ_KEY)
       } catch (error) {
         // A request failed (the transaction is aborting with its error) or one could not be
         // issued (a value that cannot be cloned...): abort, reporting the first cause.
@@ -620,46 +517,22 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
       await done
     }
 
-    const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
-      Effect.flatMap(Effect.service(CurrentTx), (layers) => {
-        const below = layers.get(identity)
-        if (below !== undefined) {
-          return Effect.suspend(() => {
-            const layer = newLayer(below)
-            const next = new Map(layers)
-            next.set(identity, layer)
-            return effect.pipe(
-              Effect.provideService(CurrentTx, next),
-              Effect.onExit((exit) =>
-                Effect.sync(() => {
-                  if (Exit.isSuccess(exit)) fold(layer, below)
-                })
-              )
-            )
+    const transaction = units.transaction((effect) =>
+      asWriter(
+        Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function* () {
+            const layer: TxLayer = newLayer(undefined, { base: undefined, seq: 0 })
+            const exit = yield* Effect.exit(restore(units.within(layer, effect)))
+            if (Exit.isFailure(exit)) return yield* exit
+            yield* io("committing a unit of work", () => commitLayer(layer))
+            return exit.value
           })
-        }
-        return asWriter(
-          Effect.uninterruptibleMask((restore) =>
-            Effect.gen(function* () {
-              const layer = newLayer(undefined)
-              const next = new Map(layers)
-              next.set(identity, layer)
-              const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
-              if (Exit.isFailure(exit)) return yield* exit
-              yield* io("committing a unit of work", () => commitLayer(layer))
-              return exit.value
-            })
-          )
         )
-      })
+      )
+    )
 
     /** Runs a write in the current unit of work, or in a unit of work of its own outside one. */
-    const writing = <A>(f: (layer: TxLayer) => Effect.Effect<A, StorageError>): Effect.Effect<A, StorageError> =>
-      Effect.flatMap(currentLayer, (layer) =>
-        layer !== undefined
-          ? f(layer)
-          : transaction(Effect.flatMap(currentLayer, (inner) => (inner === undefined ? Effect.die("the IndexedDB store has no unit of work") : f(inner))))
-      )
+    const writing = <A>(f: (layer: TxLayer) => Effect.Effect<A, StorageError>): Effect.Effect<A, StorageError> => units.writing(transaction, f)
 
     // --- migrations ----------------------------------------------------------------------------------
     const readLedger = async (db: IDBDatabase): Promise<ReadonlyArray<string>> => {
@@ -826,19 +699,7 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
                 ],
                 orderBy: [{ field: "id", direction: "asc" }]
               })
-              const accountId = t.scope === "global" ? null : scope.accountId
-              for (const row of rows) {
-                const path = String(row[hierarchy.path])
-                const next: Row = {
-                  ...row,
-                  [hierarchy.path]: rewrite.to + path.slice(rewrite.from.length),
-                  [hierarchy.depth]: Number(row[hierarchy.depth]) + rewrite.depthDelta,
-                  version: Number(row["version"]) + 1,
-                  updatedAt: rewrite.updatedAt
-                }
-                put(t, layer, String(row["id"]), row, next, accountId, true)
-              }
-              return rows.length
+              return rewritePaths(layer, t, entriesOf(t, NO_TOMBSTONES), scope, hierarchy, rows, rewrite)
             })
           )
         }),
@@ -848,19 +709,10 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
       lockSubtrees: (model) => Effect.asVoid(table(model.name)),
       changesSince: (accountId, after, limit) =>
         Effect.gen(function* () {
-          const layer = yield* currentLayer
-          const overlay = new Map<string, Change>()
-          const stack: Array<TxLayer> = []
-          for (let l = layer; l !== undefined; l = l.below) stack.unshift(l)
-          for (const l of stack) for (const [key, change] of l.changes) overlay.set(key, change)
-          const stored = yield* io("reading the change feed", () => readChanges(accountId, after, limit + overlay.size))
-          if (overlay.size === 0) return stored
-          const merged = stored.filter((change) => !overlay.has(changeKey(change.model, change.id)))
-          for (const change of overlay.values()) {
-            if (change.seq > after && (change.accountId === accountId || change.accountId === null)) merged.push(change)
-          }
-          merged.sort((a, b) => a.seq - b.seq)
-          return merged.slice(0, limit)
+          const layered = layeredChanges(yield* currentLayer)
+          const stored = yield* io("reading the change feed", () => readChanges(accountId, after, limit + layered.size))
+          if (layered.size === 0) return stored
+          return mergeChanges([stored], layered, accountId, after, limit)
         }),
       transaction,
       inspect: (model) =>

@@ -127,15 +127,3 @@ export const uniqueKeyOf = (row: Row, index: IndexDecl): string | null => {
   }
   return JSON.stringify(parts)
 }
-
-/**
- * The value of `map` at `key`, made with `make` and stored first when absent (the per-model and
- * per-index maps of a unit of work's layers, in the memory and IndexedDB stores).
- */
-export const getOrInsert = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
-  const found = map.get(key)
-  if (found !== undefined) return found
-  const made = make()
-  map.set(key, made)
-  return made
-}
