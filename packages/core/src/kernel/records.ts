@@ -9,7 +9,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { AnyModel, RecordOf } from "../shared/model.ts"
-import { type BulkResult, type ChangesPage, type CreateInput, type FieldCondition, type ListOptions, type Patch, type ResultPage, scopeOf, type WriteOptions } from "../shared/repository.ts"
+import { type BulkResult, type ChangesPage, type CreateInput, type FieldCondition, type Listed, type ListOptions, type Patch, type ResultPage, scopeOf, type WriteOptions } from "../shared/repository.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { audit } from "./audit.ts"
 import { Repos, type ServiceWriteError } from "./repos.ts"
@@ -23,10 +23,10 @@ export class Records extends Context.Service<
     /** One record, `NotFound` when absent or in another account (or outside the actor's org units). */
     readonly get: <M extends AnyModel>(model: M, id: string) => Effect.Effect<RecordOf<M>, NotFound | Forbidden | StorageError, CurrentActor>
     /** A page of records. */
-    readonly list: <M extends AnyModel>(
+    readonly list: <M extends AnyModel, const O extends ListOptions = {}>(
       model: M,
-      options?: ListOptions
-    ) => Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | Forbidden | StorageError, CurrentActor>
+      options?: O
+    ) => Effect.Effect<ResultPage<Listed<M, O>>, ValidationError | Forbidden | StorageError, CurrentActor>
     /** How many records match. */
     readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Effect.Effect<number, ValidationError | Forbidden | StorageError, CurrentActor>
     /** Creates a record. */
@@ -86,14 +86,14 @@ export class Records extends Context.Service<
             yield* access.requireVisible(actor, model, record as Record<string, unknown>)
             return record
           }),
-        list: (model, options = {}) =>
+        list: (model, options) =>
           Effect.gen(function* () {
             const actor = yield* readGuard(model)
-            const extra = yield* access.listConditions(actor, model, options.where ?? [])
+            const extra = yield* access.listConditions(actor, model, options?.where ?? [])
             const page = yield* repos.list(model, actor.accountId, options, extra)
             if (model.rowScope?.kind !== "audited" || actor.orgUnitRoots.length === 0) return page
             // Audit entries of deleted records are judged on their snapshot, read whole.
-            const ids = page.items.flatMap((item) => (item.id === undefined ? [] : [String(item.id)]))
+            const ids = page.items.map((item) => String(item.id))
             const kept = new Set((yield* access.keepVisible(actor, model, yield* repos.getMany(model, actor.accountId, ids))).map((entry) => String(entry.id)))
             return { ...page, items: page.items.filter((item) => kept.has(String(item.id))) }
           }),

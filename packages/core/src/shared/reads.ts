@@ -37,6 +37,19 @@ export interface ListOptions {
   readonly select?: ReadonlyArray<string>
 }
 
+/**
+ * The items of a listing of `M` with options `O`: whole records without `select`; with a literal
+ * `select`, the selected fields and `id` (`Pick`); with a `select` known only as strings, every
+ * field optional but `id`.
+ */
+export type Listed<M extends AnyModel, O extends ListOptions> = "select" extends keyof O
+  ? [O["select"]] extends [ReadonlyArray<infer K>]
+    ? string extends K
+      ? Partial<RecordOf<M>> & Pick<RecordOf<M>, "id">
+      : Pick<RecordOf<M>, (K & keyof RecordOf<M>) | "id">
+    : Partial<RecordOf<M>> & Pick<RecordOf<M>, "id">
+  : RecordOf<M>
+
 /** A change feed page. */
 export interface ChangesPage {
   readonly changes: ReadonlyArray<{
@@ -201,18 +214,20 @@ export const makeReads = (driver: StoreDriver) => {
       ? (rows: ReadonlyArray<Row>) => codecOf(model).decodeRows(rows) as Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
       : codecOf(model).decodePartial(["id", ...options.select], query.onlyAt?.columns)
 
-  /** Lists records (a page). With `select`, items hold only the selected fields and `id`. */
-  const list = <M extends AnyModel>(
+  /** Lists records (a page): whole records, or with `select` the selected fields and `id` (see {@link Listed}). */
+  const list = <M extends AnyModel, const O extends ListOptions = {}>(
     model: M,
     accountId: string,
-    options: ListOptions = {},
+    options?: O,
     extraWhere: ReadonlyArray<Condition> = []
-  ): Effect.Effect<ResultPage<Partial<RecordOf<M>>>, ValidationError | StorageError> =>
+  ): Effect.Effect<ResultPage<Listed<M, O>>, ValidationError | StorageError> =>
     Effect.gen(function* () {
-      const plan = planList(model, accountId, options, extraWhere)
+      const given: ListOptions = options ?? {}
+      const plan = planList(model, accountId, given, extraWhere)
       if (plan instanceof ValidationError) return yield* plan
       const rows = yield* driver.query(model, scopeOf(model, accountId), plan.query)
-      return yield* pageOf(rows, plan, decoderFor(model, options, plan.query))
+      // Whole records without `select`; the selected fields and `id` with it (what Listed says).
+      return (yield* pageOf(rows, plan, decoderFor(model, given, plan.query))) as ResultPage<Listed<M, O>>
     })
 
   /** Lists a subtree of a hierarchical model: rows whose path starts with `prefix` (a page). */
