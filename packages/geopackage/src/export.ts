@@ -19,18 +19,16 @@ import {
   type Forbidden,
   type Group,
   GroupModel,
-  type ListOptions,
   type NotFound,
-  type OrgUnit,
   OrgUnitGroupMembershipModel,
   OrgUnitModel,
-  type OrgUnitType,
   OrgUnitTypeModel,
   Records,
   type SourceVersionId,
   SourceVersionModel,
   StorageError,
-  type ValidationError
+  type ValidationError,
+  type WholeSetOptions
 } from "@iaso/core"
 import { GpkgDriver, type SqlValue } from "./database.ts"
 import { type GpkgColumn, initGeoPackage, writeAttributeTable, writeFeatureLayer, type GpkgFeatureLayer } from "./write.ts"
@@ -59,8 +57,8 @@ export const EXPORT_COLUMNS: ReadonlyArray<GpkgColumn> = [
 export const exportRef = (record: { readonly id: string; readonly sourceRef?: string | undefined }): string =>
   record.sourceRef !== undefined && record.sourceRef !== "" ? record.sourceRef : `iaso:${record.id}`
 
-/** Every record of a listing, page after page. */
-const all = <M extends AnyModel>(records: Records["Service"], model: M, options: ListOptions) => listAll((page) => records.list(model, page), options)
+/** Every record of a listing, page after page (whole records: the options select no fields). */
+const all = <M extends AnyModel, const O extends WholeSetOptions>(records: Records["Service"], model: M, options: O) => listAll((page) => records.list(model, page), options)
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -74,11 +72,10 @@ export const exportGeoPackage = (
   Effect.gen(function* () {
     const records = yield* Records
     yield* records.get(SourceVersionModel, versionId)
-    const inVersion: ListOptions = { where: [{ field: "versionId", op: "eq", value: versionId }] }
-    // Listings without `select` return whole records.
-    const units = (yield* all(records, OrgUnitModel, inVersion)) as ReadonlyArray<OrgUnit>
-    const types = (yield* all(records, OrgUnitTypeModel, {})) as ReadonlyArray<OrgUnitType>
-    const groups = (yield* all(records, GroupModel, inVersion)) as ReadonlyArray<Group>
+    const inVersion = { where: [{ field: "versionId", op: "eq", value: versionId }] } as const
+    const units = yield* all(records, OrgUnitModel, inVersion)
+    const types = yield* all(records, OrgUnitTypeModel, {})
+    const groups = yield* all(records, GroupModel, inVersion)
 
     const groupsById = new Map(groups.map((group) => [group.id as string, group]))
     const groupsOfUnit = new Map<string, Array<Group>>()

@@ -363,29 +363,42 @@ export const chunksOf = <T>(items: ReadonlyArray<T>, size: number): ReadonlyArra
   return out
 }
 
-/**
- * Every item of a listing, read in pages of {@link PAGE_SIZE}: `list` is one page of any listing
- * (a repository's, `Records`', a service's) for the given options.
- */
-export const listAll = <T, E, R>(
-  list: (options: ListOptions) => Effect.Effect<ResultPage<T>, E, R>,
-  options: Omit<ListOptions, "limit" | "cursor"> = {}
-): Effect.Effect<ReadonlyArray<T>, E, R> =>
-  allPages((cursor) => list({ ...options, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }))
+/** The options of a whole-set read: a listing's, without the page size and cursor it sets itself. */
+export type WholeSetOptions = Omit<ListOptions, "limit" | "cursor">
 
 /**
- * Every item whose `field` is one of `values`, looked up in chunks of {@link IN_CHUNK} values (each
- * chunk listed whole), with the options' other conditions.
+ * The options a whole-set read gives each page's listing: the caller's `O` (so the listing's items
+ * are typed by them, see {@link Listed}), with the page size and the cursor.
  */
-export const findIn = <T, E, R>(
-  list: (options: ListOptions) => Effect.Effect<ResultPage<T>, E, R>,
+export type PageOptions<O extends WholeSetOptions> = O & { readonly limit: number; readonly cursor?: string }
+
+/**
+ * Every item of a listing, read in pages of {@link PAGE_SIZE}: `list` is one page of any listing
+ * (a repository's, `Records`', a service's) for the given options. The items are typed by the
+ * options as the listing types them: whole records without `select`, with a literal `select` the
+ * selected fields and `id`.
+ */
+export const listAll = <T, E, R, const O extends WholeSetOptions = {}>(
+  list: (options: PageOptions<O>) => Effect.Effect<ResultPage<T>, E, R>,
+  options?: O
+): Effect.Effect<ReadonlyArray<T>, E, R> =>
+  allPages((cursor) => list({ ...(options as O), limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }))
+
+/**
+ * Every item whose `field` is one of `values`, looked up in chunks of {@link IN_CHUNK} distinct
+ * values (each chunk listed whole, chunk after chunk, in the order of the values' first
+ * appearance), with the options' other conditions and order.
+ */
+export const findIn = <T, E, R, const O extends WholeSetOptions = {}>(
+  list: (options: PageOptions<O>) => Effect.Effect<ResultPage<T>, E, R>,
   field: string,
   values: ReadonlyArray<unknown>,
-  options: Omit<ListOptions, "limit" | "cursor"> = {}
+  options?: O
 ): Effect.Effect<ReadonlyArray<T>, E, R> =>
   Effect.map(
     Effect.forEach(chunksOf([...new Set(values)], IN_CHUNK), (chunk) =>
-      listAll(list, { ...options, where: [...(options.where ?? []), { field, op: "in", value: chunk }] })
+      // `O` types the items by its `select` alone, which the added `in` condition leaves as it is.
+      listAll(list, { ...options, where: [...(options?.where ?? []), { field, op: "in", value: chunk }] } as unknown as O)
     ),
     (pages) => pages.flat()
   )

@@ -15,7 +15,23 @@ import type { StoreDriver } from "./store.ts"
 import { makeWrites } from "./writes.ts"
 
 export { codecOf, type ModelCodec } from "./record-codec.ts"
-export { allPages, type ChangesPage, chunksOf, compileWhere, type FieldCondition, findIn, IN_CHUNK, listAll, type Listed, type ListOptions, PAGE_SIZE, type ResultPage, scopeOf } from "./reads.ts"
+export {
+  allPages,
+  type ChangesPage,
+  chunksOf,
+  compileWhere,
+  type FieldCondition,
+  findIn,
+  IN_CHUNK,
+  listAll,
+  type Listed,
+  type ListOptions,
+  PAGE_SIZE,
+  type PageOptions,
+  type ResultPage,
+  scopeOf,
+  type WholeSetOptions
+} from "./reads.ts"
 export { type BulkItem, type BulkResult, type CreateInput, type Patch, reverseReferences, type WriteError, type WriteOptions } from "./writes.ts"
 
 /**
