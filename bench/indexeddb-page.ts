@@ -8,7 +8,8 @@
  * path index. Every write uses relaxed durability (the SDK through its layer option).
  */
 import { IndexedDbStore } from "@iaso/adapter-indexeddb"
-import { Accounts, Actor, CurrentActor, Iaso, type OrgUnit, OrgUnits } from "@iaso/core"
+import { Accounts, Actor, CurrentActor, type OrgUnit, OrgUnits } from "@iaso/core"
+import { IasoWithRepos } from "@iaso/core/kernel"
 import { Dexie } from "dexie"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { openDB } from "idb"
@@ -81,7 +82,7 @@ const indexesOf = (name: string, store: string) =>
 
 const run = async (options: IndexedDbOptions): Promise<IndexedDbFigures> => {
   const stamp = Date.now()
-  const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(IndexedDbStore.layer({ name: `bench-sdk-${stamp}`, durability: "relaxed" }))))
+  const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(IndexedDbStore.layer({ name: `bench-sdk-${stamp}`, durability: "relaxed" }))))
   const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${stamp}` })))
   // The SDK's import path, in units of work of `chunk` units (the pyramid is generated chunk by
   // chunk, so that a large one is never held whole in the page; generating is not timed).

@@ -23,17 +23,16 @@ import {
   FormModel,
   FormVersionModel,
   flattenSubmission,
-  Iaso,
   Instances,
   MemoryStore,
   type OrgUnitId,
   OrgUnits,
   parseSubmission,
-  Repos,
   type Store,
   submissionFilter,
   uuidv7
 } from "@iaso/core"
+import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { Effect, Layer, ManagedRuntime, Result } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -172,7 +171,7 @@ export const ingestBench = async (options: {
   }
   try {
     for (const target of targets.filter((t) => options.only === undefined || options.only.has(t.name.split(" ")[0] ?? t.name))) {
-      const app = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, BlobStore.memory()).pipe(Layer.provideMerge(target.store())))
+      const app = ManagedRuntime.make(Layer.mergeAll(IasoWithRepos.layer, BlobStore.memory()).pipe(Layer.provideMerge(target.store())))
       /** A fresh account with the form, its version and an org unit. */
       const setup = () =>
         app.runPromise(

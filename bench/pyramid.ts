@@ -3,7 +3,8 @@
  * facilities with points. Sizes: `1k`, `50k`, `1M` (in the 1M pyramid a district has about 2,500
  * descendants).
  */
-import { OrgUnitModel, Repos } from "@iaso/core"
+import { OrgUnitModel } from "@iaso/core"
+import { Repos } from "@iaso/core/kernel"
 import { Effect } from "effect"
 // The core's seeded generator (it imports no test runner).
 import { prng } from "../packages/core/src/testing/random.ts"

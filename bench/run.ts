@@ -11,7 +11,8 @@
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { SqliteStore } from "@iaso/adapter-sqlite"
-import { Accounts, Actor, CurrentActor, Iaso, MemoryStore, type OrgUnit, OrgUnits, type Repos, type Store } from "@iaso/core"
+import { Accounts, Actor, CurrentActor, MemoryStore, type OrgUnit, OrgUnits, type Store } from "@iaso/core"
+import { IasoWithRepos, type Repos } from "@iaso/core/kernel"
 import { PGlite } from "@electric-sql/pglite"
 import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
@@ -275,7 +276,7 @@ if (databaseUrl !== "") {
 }
 
 for (const target of targets.filter((t) => only === undefined || only.has(t.name.split(" ")[0] ?? t.name))) {
-  const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(target.store())))
+  const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(target.store())))
   const run = <A, E>(effect: Effect.Effect<A, E, Repos | Accounts | OrgUnits>) => app.runPromise(effect)
   const { account, version } = await run(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${target.name} ${Date.now()}` })))
   const records = recordsOf(version.id)

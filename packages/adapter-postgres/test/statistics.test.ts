@@ -1,6 +1,7 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PostgresStore } from "@iaso/adapter-postgres"
-import { Accounts, Actor, CurrentActor, Iaso, type OrgUnit, OrgUnitModel, OrgUnits, Repos } from "@iaso/core"
+import { Accounts, Actor, CurrentActor, type OrgUnit, OrgUnitModel, OrgUnits } from "@iaso/core"
+import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
@@ -53,7 +54,7 @@ const districts = (versionId: string, rootId: string, from: number, n: number) =
 describe.each(targets)("planner statistics on $name", (target) => {
   it("a commit that grows a table by at least 1,000 rows and a tenth refreshes the planner's row estimate at once; smaller commits do not; listings read the new rows", async () => {
     const { layer, query, close } = await target.open()
-    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(layer)))
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(layer)))
     try {
       const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Statistics" })))
       // Only this test's commits may refresh the statistics (no autovacuum run in between).

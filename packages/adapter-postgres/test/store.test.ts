@@ -1,5 +1,6 @@
 import { PostgresStore } from "@iaso/adapter-postgres"
-import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, Iaso, Repos, StorageError, Store, Unsupported } from "@iaso/core"
+import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, StorageError, Store, Unsupported } from "@iaso/core"
+import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { postgresDialect, SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Ref } from "effect"
 import pg from "pg"
@@ -40,10 +41,10 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
     await admin.query(`CREATE SCHEMA ${name}`)
     const pool = poolIn(name)
     try {
-      const older = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, migrations: CORE_MIGRATIONS.slice(0, 1) }))))
+      const older = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, migrations: CORE_MIGRATIONS.slice(0, 1) }))))
       await older.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Older" })))
       await older.dispose()
-      const current = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+      const current = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
       const found = await current.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName("Older")))
       expect(found._tag).toBe("Some")
       await current.dispose()
@@ -64,7 +65,7 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
     await admin.query(`CREATE SCHEMA ${name}`)
     const pool = poolIn(name)
     try {
-      const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+      const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
       await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.create({ name: "Twice" })))
       const exit = await runtime.runPromiseExit(Effect.flatMap(Effect.service(Accounts), (a) => a.create({ name: "Twice" })))
       await runtime.dispose()
@@ -135,7 +136,7 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
     const name = `${schema}_feed`
     await admin.query(`CREATE SCHEMA ${name}`)
     const pool = poolIn(name)
-    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
     try {
       const { account } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Feed" })))
       const perWriter = 25
@@ -189,7 +190,7 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
     const name = `${schema}_fk`
     await admin.query(`CREATE SCHEMA ${name}`)
     const pool = poolIn(name)
-    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, foreignKeys: true }))))
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, foreignKeys: true }))))
     try {
       const { account } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Keys" })))
       const keys = await pool.query(

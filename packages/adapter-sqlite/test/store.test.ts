@@ -1,5 +1,6 @@
 import { SqliteStore } from "@iaso/adapter-sqlite"
-import { Accounts, Actor, CORE_MIGRATIONS, CurrentActor, Iaso, type OrgUnit, OrgUnitModel, OrgUnits, Repos, StorageError, Store, Unsupported } from "@iaso/core"
+import { Accounts, Actor, CORE_MIGRATIONS, CurrentActor, type OrgUnit, OrgUnitModel, OrgUnits, StorageError, Store, Unsupported } from "@iaso/core"
+import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import Database from "better-sqlite3"
 import { SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
@@ -25,11 +26,11 @@ const ledger = (file: string): ReadonlyArray<string> => {
 describe("SQLite store: migrations", () => {
   it("opening a database created by an older migration list upgrades it and keeps its data", async () => {
     const file = join(dir, "older.sqlite")
-    const older = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, migrations: CORE_MIGRATIONS.slice(0, 1) }))))
+    const older = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, migrations: CORE_MIGRATIONS.slice(0, 1) }))))
     const { account } = await older.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Older" })))
     await older.dispose()
     expect(ledger(file)).toEqual(["0001_tenancy_registry", ...SQL_INTERNAL_MIGRATIONS])
-    const current = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
+    const current = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
     const found = await current.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName("Older")))
     expect(found._tag === "Some" ? found.value.id : undefined).toBe(account.id)
     const tables = await current.runPromise(Effect.flatMap(Effect.service(Store), (store) => store.migrate(CORE_MIGRATIONS)))
@@ -40,7 +41,7 @@ describe("SQLite store: migrations", () => {
 
   it("a database whose change feed was a table of entries moves it onto the rows: live entries go, tombstones stay, the feed reads the same", async () => {
     const file = join(dir, "feed.sqlite")
-    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
     const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Feed" })))
     const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, "0")}`
     const unit = (n: number) => ({ id: id(n), name: `Unit ${n}`, versionId: version.id, validationStatus: "VALID" as const, custom: false, extraFields: {}, code: "", path: `${id(n)}/`, depth: 1 })
@@ -68,7 +69,7 @@ describe("SQLite store: migrations", () => {
     raw.prepare("DELETE FROM _iaso_migrations WHERE id = ?").run(SQL_INTERNAL_MIGRATIONS[0])
     expect((raw.prepare("SELECT COUNT(*) AS n FROM _iaso_changes WHERE deleted = 0").get() as { n: number }).n).toBeGreaterThan(3)
     raw.close()
-    const reopened = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
+    const reopened = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
     const after = await reopened.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.changesSince(account.id, undefined, 10_000)))
     await reopened.dispose()
     expect(after.changes).toEqual(before.changes)
@@ -100,7 +101,7 @@ describe("SQLite store: migrations", () => {
 
 describe("SQLite store: subtree listings", () => {
   it("an order column wanted on the cursor row only is read for that row alone, and pages still follow each other", async () => {
-    const app = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: join(dir, "subtree.sqlite") }))))
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: join(dir, "subtree.sqlite") }))))
     try {
       const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Subtree" })))
       const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, "0")}`
@@ -162,7 +163,7 @@ describe("SQLite store: subtree listings", () => {
 describe("SQLite store: driver errors are classified", () => {
   it("a file locked by another connection's write transaction is an unavailable, retryable StorageError", async () => {
     const file = join(dir, "locked.sqlite")
-    const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, busyTimeoutMs: 50 }))))
+    const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, busyTimeoutMs: 50 }))))
     await runtime.runPromise(Effect.service(Store))
     const other = new Database(file)
     other.pragma("busy_timeout = 0")
@@ -195,7 +196,7 @@ describe("SQLite store: driver errors are classified", () => {
   })
 
   it("a duplicate key is AlreadyExists naming the unique index", async () => {
-    const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: ":memory:" }))))
+    const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: ":memory:" }))))
     await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.create({ name: "Twice" })))
     const exit = await runtime.runPromiseExit(Effect.flatMap(Effect.service(Accounts), (a) => a.create({ name: "Twice" })))
     await runtime.dispose()

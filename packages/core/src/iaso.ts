@@ -9,6 +9,7 @@ import { Matching } from "./registry/matching-service.ts"
 import { Versions } from "./registry/versions-service.ts"
 import { OrgUnitTypes } from "./registry/org-unit-types-service.ts"
 import { OrgUnits } from "./registry/org-units-service.ts"
+import { PyramidImports } from "./registry/pyramid-imports-service.ts"
 import { Sources } from "./registry/sources-service.ts"
 import { Forms } from "./forms/forms-service.ts"
 import { FormVersions } from "./forms/form-versions-service.ts"
@@ -25,14 +26,29 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
 /** Every service of the SDK, given a store layer. */
 export const Iaso = {
-  /** Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`, `Versions`, `Matching`, `Instances`, `Forms`, `FormVersions`, `Repos`) over the provided `Store`. */
-  layer: Layer.mergeAll(Accounts.layer, Records.layer, Sources.layer, OrgUnitTypes.layer, OrgUnits.layer, Groups.layer, Versions.layer, Matching.layer, Instances.layer, Forms.layer, FormVersions.layer).pipe(
-    Layer.provideMerge(Repos.layer)
-  )
+  /**
+   * Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`,
+   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `Forms`, `FormVersions`) over the provided
+   * `Store`. The repositories they share stay inside: every read and write goes through a service's rules.
+   */
+  layer: Layer.mergeAll(
+    Accounts.layer,
+    Records.layer,
+    Sources.layer,
+    OrgUnitTypes.layer,
+    OrgUnits.layer,
+    Groups.layer,
+    Versions.layer,
+    Matching.layer,
+    PyramidImports.layer,
+    Instances.layer,
+    Forms.layer,
+    FormVersions.layer
+  ).pipe(Layer.provide(Repos.layer))
 }
 
 /** The services provided by {@link Iaso.layer}. */
-export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Versions | Matching | Instances | Forms | FormVersions | Repos
+export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Versions | Matching | PyramidImports | Instances | Forms | FormVersions
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -67,6 +83,7 @@ export interface IasoAs {
   readonly groups: Promised<Groups["Service"]>
   readonly versions: Promised<Versions["Service"]>
   readonly matching: Promised<Matching["Service"]>
+  readonly pyramidImports: Promised<PyramidImports["Service"]>
   readonly instances: Promised<Instances["Service"]>
   readonly forms: Promised<Forms["Service"]>
   readonly formVersions: Promised<FormVersions["Service"]>
@@ -151,6 +168,7 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const groupKeys = ["create", "update", "remove", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
   const versionKeys = ["copy", "diff", "diffCsv"] as const
   const matchingKeys = ["run", "validate"] as const
+  const importKeys = ["pyramid", "geoJson", "dhis2"] as const
   const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const
   const formVersionKeys = ["create", "preview", "update", "get", "find", "list", "latest"] as const
   const instanceKeys = ["ingest", "ingestMany", "get", "files", "list", "status", "countsByStatus", "softDelete", "restore", "lock", "unlock", "locks", "canModify"] as const
@@ -166,6 +184,7 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
       groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"],
       versions: wrap(Effect.service(Versions), actor, versionKeys) as unknown as IasoAs["versions"],
       matching: wrap(Effect.service(Matching), actor, matchingKeys) as unknown as IasoAs["matching"],
+      pyramidImports: wrap(Effect.service(PyramidImports), actor, importKeys) as unknown as IasoAs["pyramidImports"],
       forms: wrap(Effect.service(Forms), actor, formKeys) as unknown as IasoAs["forms"],
       formVersions: wrap(Effect.service(FormVersions), actor, formVersionKeys) as unknown as IasoAs["formVersions"],
       instances: wrap(Effect.service(Instances), actor, instanceKeys) as unknown as IasoAs["instances"]

@@ -18,7 +18,8 @@ import {
   SourceVersionModel,
   ValidationError
 } from "../src/index.ts"
-import { dhis2FallbackTypeName, type Dhis2Payload, importDhis2Pyramid, parseDhis2Pyramid } from "../src/registry/dhis2-import.ts"
+import { dhis2FallbackTypeName, type Dhis2Payload, parseDhis2Pyramid } from "../src/registry/dhis2-import.ts"
+import { importDhis2Pyramid } from "../src/registry/pyramid-imports-service.ts"
 import { importTestRuntime } from "./import-runtime.ts"
 import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
 

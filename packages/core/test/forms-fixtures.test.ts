@@ -25,9 +25,9 @@ import {
   type FormVersionUpload,
   MemoryStore,
   questionsByName,
-  Repos,
   ValidationError
 } from "../src/index.ts"
+import { Repos } from "../src/kernel/index.ts"
 import { sharedAvailable, sharedPath, skipMessage } from "./shared-files.ts"
 
 const DIR = "fixtures/iaso/iaso/tests/fixtures"

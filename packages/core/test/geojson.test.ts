@@ -22,7 +22,8 @@ import {
   ValidationError
 } from "../src/index.ts"
 import { importTestRuntime } from "./import-runtime.ts"
-import { exportGeoJsonPyramid, importGeoJsonPyramid, parseGeoJsonPyramid, type PyramidFeatureCollection } from "../src/registry/geojson.ts"
+import { exportGeoJsonPyramid, parseGeoJsonPyramid, type PyramidFeatureCollection } from "../src/registry/geojson.ts"
+import { importGeoJsonPyramid } from "../src/registry/pyramid-imports-service.ts"
 
 const { runtime, run, freshSource, all, counts: countsOf } = importTestRuntime("GeoJSON")
 const failure = async <A, E>(actor: Actor, effect: Effect.Effect<A, E, IasoServices | CurrentActor>): Promise<unknown> => {

@@ -13,14 +13,13 @@ import {
   type FormId,
   FormModel,
   FormVersionModel,
-  Iaso,
   type IngestResult,
   Instances,
   MemoryStore,
   readXlsForm,
-  Repos,
   uuidv7
 } from "@iaso/core"
+import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { Effect, Exit, Layer, ManagedRuntime, Random, Result } from "effect"
 import { readFileSync } from "node:fs"
 import { afterAll, describe, expect, it } from "vitest"
@@ -31,7 +30,7 @@ const available = sharedAvailable(`${DIR}/hydroponics_test_upload.xml`)
 /** A fixture's bytes: a name in IASO's tests/fixtures, or a path under ../shared. */
 const bytesOf = (file: string): Uint8Array => new Uint8Array(readFileSync(sharedPath(file.startsWith("fixtures/") ? file : `${DIR}/${file}`)))
 
-const runtime = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, BlobStore.memory()).pipe(Layer.provideMerge(MemoryStore.layer())))
+const runtime = ManagedRuntime.make(Layer.mergeAll(IasoWithRepos.layer, BlobStore.memory()).pipe(Layer.provideMerge(MemoryStore.layer())))
 afterAll(() => runtime.dispose())
 
 /** What a row sets up: the form's fields, a version read from an XLSForm, files ingested first. */

@@ -45,7 +45,7 @@ import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
 const DIR = "fixtures/iaso/iaso/tests/fixtures/pyramid_diff_csv"
 const available = sharedAvailable(`${DIR}/diff_happy_path.csv`)
 
-const runtime = ManagedRuntime.make(Versions.layer.pipe(Layer.provideMerge(Iaso.layer), Layer.provide(MemoryStore.layer())))
+const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provide(MemoryStore.layer())))
 afterAll(() => runtime.dispose())
 
 type Services = IasoServices | Versions

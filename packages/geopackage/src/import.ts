@@ -15,7 +15,7 @@ import {
   type DataSourceId,
   importPyramid,
   type PyramidImportResult,
-  type Repos,
+  type PyramidImports,
   requirePyramidImport,
   type ServiceWriteError,
   sha256Hex
@@ -58,7 +58,7 @@ export interface GeoPackageImportResult extends PyramidImportResult {
 export const importGeoPackage = (
   bytes: Uint8Array,
   options: GeoPackageImportOptions
-): Effect.Effect<GeoPackageImportResult, ServiceWriteError, GpkgDriver | BlobStore | Repos | CurrentActor> =>
+): Effect.Effect<GeoPackageImportResult, ServiceWriteError, GpkgDriver | BlobStore | PyramidImports | CurrentActor> =>
   Effect.gen(function* () {
     const actor = yield* CurrentActor
     yield* requirePyramidImport(actor, "importing a GeoPackage")

@@ -3,7 +3,8 @@
  * reporting progress over IPC after every chunk, until the parent kills it with SIGKILL.
  *   node crash-child.ts sqlite <file> | postgres <url> <schema>
  */
-import { Accounts, Actor, CurrentActor, Iaso, OrgUnitModel, Repos, type Store } from "@iaso/core"
+import { Accounts, Actor, CurrentActor, OrgUnitModel, type Store } from "@iaso/core"
+import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { Effect, type Layer } from "effect"
 
 const [kind, target, schema] = process.argv.slice(2)
@@ -43,4 +44,4 @@ const program = Effect.gen(function* () {
 }).pipe(Effect.provideService(CurrentActor, Actor.system("00000000-0000-7000-8000-000000000000" as never)))
 
 const layer = await storeLayer()
-await Effect.runPromise(program.pipe(Effect.provide(Iaso.layer), Effect.provide(layer)))
+await Effect.runPromise(program.pipe(Effect.provide(IasoWithRepos.layer), Effect.provide(layer)))

@@ -1,5 +1,6 @@
 import { SqliteStore } from "@iaso/adapter-sqlite"
-import { CORE_MIGRATIONS, Iaso, OrgUnitModel, Repos } from "@iaso/core"
+import { CORE_MIGRATIONS, OrgUnitModel } from "@iaso/core"
+import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { fork } from "node:child_process"
@@ -49,7 +50,7 @@ describe("SQLite store: a process killed in the middle of a large import leaves 
       const file = join(dir, `crash-${killAt}.sqlite`)
       const { accountId, lastReported, committed } = await crash(["sqlite", file], killAt)
       expect(lastReported).toBeGreaterThanOrEqual(Math.min(killAt, 20_000))
-      const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
+      const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
       const count = await runtime.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(OrgUnitModel, accountId, [])))
       await runtime.dispose()
       // The kill may land before or after the commit (the child's "committed" message can be lost
@@ -84,7 +85,7 @@ describe.skipIf(url === "")(`PostgreSQL store: a process killed in the middle of
     it(`SIGKILL after ${killAt} of 20 000 rows: reopening shows 0 or all of them and the ledger is intact`, async () => {
       const { accountId, lastReported, committed } = await crash(["postgres", url, schema], killAt)
       expect(lastReported).toBeGreaterThanOrEqual(Math.min(killAt, 20_000))
-      const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+      const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
       const count = await runtime.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(OrgUnitModel, accountId, [])))
       await runtime.dispose()
       // The kill may land before or after the commit (the child's "committed" message can be lost

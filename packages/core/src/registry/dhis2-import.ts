@@ -48,7 +48,7 @@ import { isCalendarDate } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { GroupModel, GroupSetModel } from "./groups.ts"
 import { OrgUnitModel } from "./org-unit.ts"
-import { importPyramid, normaliseRef, requirePyramidImport, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
+import { normaliseRef, runPyramidImport, requirePyramidImport, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
 import { DataSourceModel, SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 
@@ -72,7 +72,7 @@ export interface Dhis2Payload {
   readonly groupSets?: unknown
 }
 
-/** Options of {@link importDhis2Pyramid}. */
+/** Options of `importDhis2Pyramid`. */
 export interface Dhis2ImportOptions {
   readonly dataSourceId: DataSourceId
   /** Target version number; absent: the next one (0 for a source without versions). */
@@ -505,14 +505,8 @@ const refsInVersion = <M extends typeof OrgUnitModel | typeof GroupModel | typeo
     return refs
   })
 
-/**
- * Imports a DHIS2 pyramid into a version of a data source, all or nothing (needs `iaso_sources`;
- * the source must not be read-only and must have a project). Without `update`, the target version
- * must have no units. Fails with a `ValidationError` for a malformed payload (issues at their
- * place in the payload) and for units whose parent is neither in the payload nor in the version
- * (all of them, at `[..., "parent", "id"]`).
- */
-export const importDhis2Pyramid = (
+/** The DHIS2 import over the repositories (`Repos`): what `importDhis2Pyramid` runs through the `PyramidImports` service. */
+export const runDhis2Import = (
   payload: Dhis2Payload,
   options: Dhis2ImportOptions
 ): Effect.Effect<Dhis2ImportResult, ServiceWriteError, Repos | CurrentActor> =>
@@ -530,7 +524,7 @@ export const importDhis2Pyramid = (
       ...(options.validationStatus === undefined ? {} : { validationStatus: options.validationStatus })
     }
     const run = (input: PyramidInput, unitPaths: ReadonlyArray<Path>, versionNumber: number | undefined, requireEmptyVersion: boolean) =>
-      importPyramid(input, { ...common, requireEmptyVersion, ...(versionNumber === undefined ? {} : { versionNumber }) }).pipe(
+      runPyramidImport(input, { ...common, requireEmptyVersion, ...(versionNumber === undefined ? {} : { versionNumber }) }).pipe(
         Effect.mapError((error) => (error._tag === "ValidationError" ? toPayloadPaths(error, unitPaths) : error))
       )
 

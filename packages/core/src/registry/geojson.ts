@@ -42,7 +42,7 @@ import type { CurrentActor } from "../tenancy/actor.ts"
 import { GroupModel, OrgUnitGroupMembershipModel } from "./groups.ts"
 import { OrgUnitModel } from "./org-unit.ts"
 import { OrgUnitTypeModel } from "./org-unit-type.ts"
-import { importPyramid, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
+import { runPyramidImport, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
 import { SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 
@@ -279,7 +279,7 @@ export const parseGeoJsonPyramid = (collection: unknown): Effect.Effect<PyramidI
     return Effect.succeed({ groups: [...groups].map(([ref, name]) => ({ ref, name })), units })
   })
 
-/** Options of {@link importGeoJsonPyramid}. */
+/** Options of `importGeoJsonPyramid`. */
 export interface GeoJsonImportOptions {
   readonly dataSourceId: DataSourceId
   /** Target version number; absent: the next one (0 for a source without versions). */
@@ -312,18 +312,13 @@ const toFeaturePaths = (error: ValidationError): ValidationError => {
   return new ValidationError({ message: error.message, issues })
 }
 
-/**
- * Imports a FeatureCollection (as exported by {@link exportGeoJsonPyramid}) into a version of a
- * data source, all or nothing, with the GeoPackage import's rules (needs `iaso_sources`; units and
- * groups with a ref the version has are updated). Problems are `ValidationError`s at the
- * collection's paths: `["features", i, "properties", "parent_ref"]` for an unknown parent.
- */
-export const importGeoJsonPyramid = (
+/** The GeoJSON import over the repositories (`Repos`): what `importGeoJsonPyramid` runs through the `PyramidImports` service. */
+export const runGeoJsonImport = (
   collection: unknown,
   options: GeoJsonImportOptions
 ): Effect.Effect<PyramidImportResult, ServiceWriteError, Repos | CurrentActor> =>
   Effect.flatMap(parseGeoJsonPyramid(collection), (input) =>
-    importPyramid(input, {
+    runPyramidImport(input, {
       dataSourceId: options.dataSourceId,
       source: GEOJSON_IMPORT_SOURCE,
       messages: GEOJSON_MESSAGES,

@@ -119,15 +119,15 @@ const decodePoint = Schema.decodeUnknownSync(GeoPoint)
 const BATCH = 2000
 
 
-/**
- * Imports a pyramid into a version of a data source, all or nothing (needs `iaso_sources`; the
- * data source must not be read-only and must have at least one project).
- */
 /** Who may import a pyramid: `iaso_sources`, and no org-unit roots (an import writes a whole version). */
 export const requirePyramidImport = (actor: Actor, action: string): Effect.Effect<void, Forbidden> =>
   Effect.andThen(requireAny(actor, ["iaso_sources"], action), requireUnrestricted(actor, action))
 
-export const importPyramid = (
+/**
+ * The import engine over the repositories (`Repos`): what `importPyramid` runs through the
+ * `PyramidImports` service (apps never need the repositories).
+ */
+export const runPyramidImport = (
   input: PyramidInput,
   options: PyramidImportOptions
 ): Effect.Effect<PyramidImportResult, ServiceWriteError, Repos | CurrentActor> =>

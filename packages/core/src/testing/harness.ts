@@ -38,7 +38,7 @@ export interface ConformanceOptions {
 }
 
 /** The services the suite runs against. */
-export type SuiteServices = IasoServices | Store
+export type SuiteServices = IasoServices | Repos | Store
 
 /** The running harness shared by every scenario of a file. */
 export interface Harness {
@@ -79,7 +79,8 @@ const runTag = Math.random().toString(36).slice(2, 8)
 
 /** Builds the harness (call in `beforeAll`) and its disposer. */
 export const makeHarness = (options: ConformanceOptions): { readonly harness: Harness; readonly dispose: () => Promise<void> } => {
-  const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(options.store)))
+  // The suite reads and writes beside the services through the repositories (the store port's contract).
+  const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(Repos.layer), Layer.provideMerge(options.store)))
   const run = <A, E>(effect: Effect.Effect<A, E, SuiteServices>): Promise<A> =>
     runtime.runPromiseExit(effect).then((exit) => {
       if (Exit.isSuccess(exit)) return exit.value

@@ -1,0 +1,61 @@
+/**
+ * {@link PyramidImports}: importing a whole pyramid into a version of a data source, from IASO's
+ * parsed form, a GeoJSON FeatureCollection or a DHIS2 payload, all or nothing. Every import needs
+ * `iaso_sources` and an actor without org-unit roots (it writes a whole version); the data source
+ * must not be read-only and must have at least one project. The free functions
+ * ({@link importPyramid}, {@link importGeoJsonPyramid}, {@link importDhis2Pyramid}) call the service.
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import type { CurrentActor } from "../tenancy/actor.ts"
+import { type Dhis2ImportOptions, type Dhis2ImportResult, type Dhis2Payload, runDhis2Import } from "./dhis2-import.ts"
+import { type GeoJsonImportOptions, runGeoJsonImport } from "./geojson.ts"
+import { type PyramidImportOptions, type PyramidImportResult, type PyramidInput, runPyramidImport } from "./pyramid-import.ts"
+
+/** The pyramid imports service. */
+export class PyramidImports extends Context.Service<
+  PyramidImports,
+  {
+    /** Imports a parsed pyramid (what the GeoPackage, GeoJSON and DHIS2 readers produce). */
+    readonly pyramid: (input: PyramidInput, options: PyramidImportOptions) => Effect.Effect<PyramidImportResult, ServiceWriteError, CurrentActor>
+    /**
+     * Imports a FeatureCollection (as `exportGeoJsonPyramid` writes it), with the GeoPackage
+     * import's rules: units and groups with a ref the version has are updated. Problems are
+     * `ValidationError`s at the collection's paths (`["features", i, "properties", "parent_ref"]`).
+     */
+    readonly geoJson: (collection: unknown, options: GeoJsonImportOptions) => Effect.Effect<PyramidImportResult, ServiceWriteError, CurrentActor>
+    /**
+     * Imports a DHIS2 pyramid. Without `update`, the target version must have no units. Fails with
+     * a `ValidationError` for a malformed payload (issues at their place in the payload) and for
+     * units whose parent is neither in the payload nor in the version (at `[..., "parent", "id"]`).
+     */
+    readonly dhis2: (payload: Dhis2Payload, options: Dhis2ImportOptions) => Effect.Effect<Dhis2ImportResult, ServiceWriteError, CurrentActor>
+  }
+>()("@iaso/core/PyramidImports") {
+  static readonly layer = Layer.effect(
+    PyramidImports,
+    Effect.map(Effect.service(Repos), (repos) =>
+      PyramidImports.of({
+        pyramid: (input, options) => Effect.provideService(runPyramidImport(input, options), Repos, repos),
+        geoJson: (collection, options) => Effect.provideService(runGeoJsonImport(collection, options), Repos, repos),
+        dhis2: (payload, options) => Effect.provideService(runDhis2Import(payload, options), Repos, repos)
+      })
+    )
+  )
+}
+
+/** Imports a parsed pyramid through {@link PyramidImports}. */
+export const importPyramid = (input: PyramidInput, options: PyramidImportOptions): Effect.Effect<PyramidImportResult, ServiceWriteError, PyramidImports | CurrentActor> =>
+  Effect.flatMap(Effect.service(PyramidImports), (imports) => imports.pyramid(input, options))
+
+/** Imports a GeoJSON FeatureCollection through {@link PyramidImports} (see its `geoJson`). */
+export const importGeoJsonPyramid = (
+  collection: unknown,
+  options: GeoJsonImportOptions
+): Effect.Effect<PyramidImportResult, ServiceWriteError, PyramidImports | CurrentActor> =>
+  Effect.flatMap(Effect.service(PyramidImports), (imports) => imports.geoJson(collection, options))
+
+/** Imports a DHIS2 pyramid through {@link PyramidImports} (see its `dhis2`). */
+export const importDhis2Pyramid = (payload: Dhis2Payload, options: Dhis2ImportOptions): Effect.Effect<Dhis2ImportResult, ServiceWriteError, PyramidImports | CurrentActor> =>
+  Effect.flatMap(Effect.service(PyramidImports), (imports) => imports.dhis2(payload, options))
