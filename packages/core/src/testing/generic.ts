@@ -1,8 +1,9 @@
 /**
- * Generic scenarios, run for every declared model through the repositories (the store port's
- * contract): round-trips field by field through `inspect`, versions, tombstones, the change feed,
- * every filter operator, order and paging, selected fields, bulk writes, conditional uniqueness,
- * tenant isolation.
+ * Generic scenarios, run through the repositories (the store port's contract) on every declared
+ * model but the link records, of which one stands for all: round-trips field by field through
+ * `inspect`, versions, tombstones, the change feed, every filter operator, order and paging,
+ * selected fields, bulk writes, conditional uniqueness, tenant isolation. Every model, links
+ * included, also gets a round trip of its own.
  * @module
  */
 import { Effect, Schema } from "effect"

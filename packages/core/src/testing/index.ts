@@ -3,6 +3,7 @@
  * calls {@link runConformance} in one line; the suite builds the store once, isolates each
  * scenario in a fresh account, checks behaviour through the public API and what really landed in
  * storage through the port's `inspect` hook, and prints how many scenarios ran.
+ * {@link runConformanceSmoke} runs a handful of them on a second configuration of an adapter.
  *
  * ```ts
  * import { MemoryStore } from "@iaso/core"
