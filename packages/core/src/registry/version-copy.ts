@@ -7,16 +7,16 @@ import { Effect } from "effect"
 import { audit } from "../kernel/audit.ts"
 import type { ServiceWriteError } from "../kernel/repos.ts"
 import { requireUnrestricted } from "../kernel/row-access.ts"
-import type { DataSourceId, GroupId, GroupSetId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
+import type { DataSourceId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
 import { Forbidden, ValidationError } from "../shared/errors.ts"
 import { uuidv7 } from "../shared/ids.ts"
-import { allPages, chunksOf, type Repositories } from "../shared/repository.ts"
+import type { AnyModel } from "../shared/model.ts"
+import { chunksOf, findIn, listAll, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
-import { type Group, GroupModel, type GroupSet, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
-import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
+import { GroupModel, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
+import { OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
 import { DataSourceModel, type SourceVersion, SourceVersionModel } from "./sources.ts"
-import { CHUNK, PAGE, withCursor } from "./version-paging.ts"
 
 /** Audit source of a copy (IASO's task name). */
 const SOURCE = "COPY_VERSION"
@@ -64,17 +64,11 @@ const copyable = (record: object): Record<string, unknown> => {
 const deleteUnits = (repos: Repositories, accountId: string, versionId: string) =>
   Effect.gen(function* () {
     const inVersion = { field: "versionId", op: "eq", value: versionId } as const
-    const roots = yield* allPages((cursor) =>
-      repos.list(OrgUnitModel, accountId, { where: [inVersion, { field: "parentId", op: "isNull" }], select: ["path"], limit: PAGE, ...withCursor(cursor) })
-    )
-    for (const root of roots) if (root.id !== undefined) yield* repos.remove(OrgUnitModel, accountId, root.id)
+    const roots = yield* listAll((page) => repos.list(OrgUnitModel, accountId, page), { where: [inVersion, { field: "parentId", op: "isNull" }], select: ["path"] })
+    for (const root of roots) yield* repos.remove(OrgUnitModel, accountId, root.id)
     // Units whose parent is outside the version (never written by core) are not under any root.
-    const strays = yield* allPages((cursor) =>
-      repos.list(OrgUnitModel, accountId, { where: [inVersion], orderBy: [{ field: "path" }], select: ["path"], limit: PAGE, ...withCursor(cursor) })
-    )
-    for (const stray of strays) {
-      if (stray.id !== undefined) yield* repos.remove(OrgUnitModel, accountId, stray.id).pipe(Effect.catchTag("NotFound", () => Effect.void))
-    }
+    const strays = yield* listAll((page) => repos.list(OrgUnitModel, accountId, page), { where: [inVersion], orderBy: [{ field: "path" }], select: ["path"] })
+    for (const stray of strays) yield* repos.remove(OrgUnitModel, accountId, stray.id).pipe(Effect.catchTag("NotFound", () => Effect.void))
   })
 
 export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effect<VersionCopyResult, ServiceWriteError, CurrentActor> =>
@@ -94,21 +88,17 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
         const destinationSource = yield* repos.get(DataSourceModel, accountId, destinationSourceId)
         // IASO's task does not look at read_only; every other writer of org units refuses it.
         if (destinationSource.readOnly) return yield* new Forbidden({ message: `the data source ${destinationSource.name} is read-only` })
-        const versions = yield* allPages((cursor) =>
-          repos.list(SourceVersionModel, accountId, {
-            where: [{ field: "dataSourceId", op: "eq", value: destinationSourceId }],
-            orderBy: [{ field: "number" }],
-            limit: PAGE,
-            ...withCursor(cursor)
-          })
-        )
+        const versions = yield* listAll((page) => repos.list(SourceVersionModel, accountId, page), {
+          where: [{ field: "dataSourceId", op: "eq", value: destinationSourceId }],
+          orderBy: [{ field: "number" }]
+        })
         // IASO's task fails when the destination source has no version; starting at 1 is what its API does.
         const number = input.destinationNumber ?? (versions[versions.length - 1]?.number ?? 0) + 1
         if (!Number.isInteger(number) || number < 0) return yield* ValidationError.at(["destinationNumber"], "expected a whole number from 0")
         if (destinationSourceId === from.dataSourceId && number === from.number) {
           return yield* ValidationError.at(["destinationNumber"], "Cannot copy a version to the same version")
         }
-        const existing = versions.find((v) => v.number === number) as SourceVersion | undefined
+        const existing = versions.find((v) => v.number === number)
         let version: SourceVersion
         let deletedOrgUnits = 0
         if (existing === undefined) {
@@ -125,35 +115,31 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
         const inFrom = { field: "versionId", op: "eq", value: from.id } as const
 
         // 2. Group sets, then groups, then the groups' set links re-pointed at the new sets.
-        const sets = (yield* allPages((cursor) => repos.list(GroupSetModel, accountId, { where: [inFrom], limit: PAGE, ...withCursor(cursor) }))) as ReadonlyArray<GroupSet>
-        const setIds = new Map<string, GroupSetId>()
-        const setRows = sets.map((set) => {
-          const id = newId() as GroupSetId
-          setIds.set(set.id, id)
-          return { ...copyable(set), id, versionId: version.id }
-        })
-        for (const batch of chunksOf(setRows, BATCH)) yield* repos.insertMany(GroupSetModel, accountId, batch, { atomic: true })
-        const groups = (yield* allPages((cursor) => repos.list(GroupModel, accountId, { where: [inFrom], limit: PAGE, ...withCursor(cursor) }))) as ReadonlyArray<Group>
-        const groupIds = new Map<string, GroupId>()
-        const groupRows = groups.map((group) => {
-          const id = newId() as GroupId
-          groupIds.set(group.id, id)
-          return { ...copyable(group), id, versionId: version.id }
-        })
-        for (const batch of chunksOf(groupRows, BATCH)) yield* repos.insertMany(GroupModel, accountId, batch, { atomic: true })
-        let groupSetLinks = 0
-        for (const chunk of chunksOf([...setIds.keys()], CHUNK)) {
-          const links = yield* allPages((cursor) =>
-            repos.list(GroupSetGroupModel, accountId, { where: [{ field: "groupSetId", op: "in", value: chunk }], limit: PAGE, ...withCursor(cursor) })
-          )
-          const rows = links.flatMap((link) => {
-            const groupSetId = setIds.get(String(link.groupSetId))
-            const groupId = groupIds.get(String(link.groupId))
-            return groupSetId === undefined || groupId === undefined ? [] : [{ groupSetId, groupId }]
+        /** Inserts `rows` in batches of {@link BATCH}, each all or nothing. */
+        const insertAll = (model: AnyModel, rows: ReadonlyArray<unknown>) =>
+          Effect.forEach(chunksOf(rows, BATCH), (batch) => repos.insertMany(model, accountId, batch, { atomic: true }), { discard: true })
+        /** Every record of the copied version in `model`, copied into the destination under a new id; the new id of each old one. */
+        const copyRecords = (model: typeof GroupSetModel | typeof GroupModel) =>
+          Effect.gen(function* () {
+            const records = yield* listAll((page) => repos.list(model, accountId, page), { where: [inFrom] })
+            const ids = new Map<string, string>()
+            const rows = records.map((record) => {
+              const id = newId()
+              ids.set(record.id, id)
+              return { ...copyable(record), id, versionId: version.id }
+            })
+            yield* insertAll(model, rows)
+            return ids
           })
-          for (const batch of chunksOf(rows, BATCH)) yield* repos.insertMany(GroupSetGroupModel, accountId, batch, { atomic: true })
-          groupSetLinks += rows.length
-        }
+        const setIds = yield* copyRecords(GroupSetModel)
+        const groupIds = yield* copyRecords(GroupModel)
+        const setLinks = yield* findIn((page) => repos.list(GroupSetGroupModel, accountId, page), "groupSetId", [...setIds.keys()])
+        const setLinkRows = setLinks.flatMap((link) => {
+          const groupSetId = setIds.get(link.groupSetId)
+          const groupId = groupIds.get(link.groupId)
+          return groupSetId === undefined || groupId === undefined ? [] : [{ groupSetId, groupId }]
+        })
+        yield* insertAll(GroupSetGroupModel, setLinkRows)
 
         // 3. Units, page by page in path order (a parent always comes before its children), so each
         //    new parent id and path is known when its children are written.
@@ -161,8 +147,9 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
         let orgUnits = 0
         let cursor: string | undefined
         do {
-          const page = yield* repos.list(OrgUnitModel, accountId, { where: [inFrom], orderBy: [{ field: "path" }], limit: BATCH, ...withCursor(cursor) })
-          const rows = (page.items as ReadonlyArray<OrgUnit>).map((unit) => {
+          // Page by page (not read whole): whole units with their geometries, written as they come.
+          const page = yield* repos.list(OrgUnitModel, accountId, { where: [inFrom], orderBy: [{ field: "path" }], limit: BATCH, ...(cursor === undefined ? {} : { cursor }) })
+          const rows = page.items.map((unit) => {
             const id = newId() as OrgUnitId
             const parent = unit.parentId === undefined ? undefined : placed.get(unit.parentId)
             const path = `${parent?.path ?? ""}${id}${PATH_SEPARATOR}`
@@ -179,35 +166,23 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
         } while (cursor !== undefined)
 
         // 4. Memberships re-added to the new groups.
-        let groupMemberships = 0
-        for (const chunk of chunksOf([...groupIds.keys()], CHUNK)) {
-          let membershipCursor: string | undefined
-          do {
-            const page = yield* repos.list(OrgUnitGroupMembershipModel, accountId, {
-              where: [{ field: "groupId", op: "in", value: chunk }],
-              limit: PAGE,
-              ...withCursor(membershipCursor)
-            })
-            const rows = page.items.flatMap((link) => {
-              const groupId = groupIds.get(String(link.groupId))
-              const unit = placed.get(String(link.orgUnitId))
-              return groupId === undefined || unit === undefined ? [] : [{ groupId, orgUnitId: unit.id }]
-            })
-            for (const batch of chunksOf(rows, BATCH)) yield* repos.insertMany(OrgUnitGroupMembershipModel, accountId, batch, { atomic: true })
-            groupMemberships += rows.length
-            membershipCursor = page.cursor
-          } while (membershipCursor !== undefined)
-        }
+        const memberships = yield* findIn((page) => repos.list(OrgUnitGroupMembershipModel, accountId, page), "groupId", [...groupIds.keys()])
+        const membershipRows = memberships.flatMap((link) => {
+          const groupId = groupIds.get(link.groupId)
+          const unit = placed.get(link.orgUnitId)
+          return groupId === undefined || unit === undefined ? [] : [{ groupId, orgUnitId: unit.id }]
+        })
+        yield* insertAll(OrgUnitGroupMembershipModel, membershipRows)
 
         return {
           version,
           versionCreated: existing === undefined,
           deletedOrgUnits,
           orgUnits,
-          groups: groupRows.length,
-          groupSets: setRows.length,
-          groupMemberships,
-          groupSetLinks
+          groups: groupIds.size,
+          groupSets: setIds.size,
+          groupMemberships: membershipRows.length,
+          groupSetLinks: setLinkRows.length
         }
       })
     )

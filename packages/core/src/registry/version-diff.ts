@@ -4,16 +4,16 @@
  * requested field compared.
  * @module
  */
-import type { MultiPolygon, Point } from "geojson"
 import { Effect } from "effect"
 import { requireUnrestricted } from "../kernel/row-access.ts"
-import type { GroupId, OrgUnitId, OrgUnitTypeId } from "../shared/entity-ids.ts"
+import type { OrgUnitTypeId } from "../shared/entity-ids.ts"
 import { type Forbidden, type NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
-import { allPages, chunksOf, type Repositories } from "../shared/repository.ts"
+import type { RecordOf } from "../shared/model.ts"
+import { chunksOf, findIn, IN_CHUNK, listAll, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints } from "../shared/text.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { type Group, GroupModel, OrgUnitGroupMembershipModel } from "./groups.ts"
-import { OrgUnitModel } from "./org-unit.ts"
+import { type OrgUnit, OrgUnitModel } from "./org-unit.ts"
 import { OrgUnitTypeModel } from "./org-unit-type.ts"
 import { SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
@@ -29,24 +29,14 @@ import {
   type VersionDiffInput
 } from "./version-diff-types.ts"
 import { centroidDistanceKm, isGeometry, isGroupList, sameGeometry, sameGroups, sameScalar, sameText, truthy } from "./version-diff-values.ts"
-import { CHUNK, PAGE, withCursor } from "./version-paging.ts"
 
-/** The unit fields a diff reads (geometries only when compared). */
-interface LoadedUnit {
-  readonly id: OrgUnitId
-  readonly name: string
-  readonly path: string
-  readonly parentId?: OrgUnitId
-  readonly sourceRef?: string
-  readonly orgUnitTypeId?: OrgUnitTypeId
-  readonly validationStatus?: ValidationStatus
-  readonly openingDate?: string
-  readonly closedDate?: string
-  readonly code?: string
-  readonly location?: Point
-  readonly geom?: MultiPolygon
-  readonly simplifiedGeom?: MultiPolygon
-}
+/** The unit fields a diff reads. */
+const UNIT_FIELDS = ["name", "path", "parentId", "sourceRef", "orgUnitTypeId", "validationStatus", "openingDate", "closedDate", "code"] as const
+/** The unit fields a diff reads when it compares geometries (optional fields: absent when not read). */
+const GEOMETRY_FIELDS = ["location", "geom", "simplifiedGeom"] as const
+
+/** A unit as a diff reads it. */
+type LoadedUnit = Pick<OrgUnit, "id" | (typeof UNIT_FIELDS)[number] | (typeof GEOMETRY_FIELDS)[number]>
 
 /** How one field is read from a unit and compared. */
 interface FieldKind {
@@ -80,19 +70,20 @@ const DEFAULT_STATUSES: ReadonlyArray<OrgUnitDiffStatus> = ["new", "modified", "
 
 /** The diff of two versions, over the store. */
 export const makeDiff = (repos: Repositories) => {
-  const checkTop = (actor: Actor, unitId: OrgUnitId | undefined, versionId: string, path: "topOrgUnitId" | "referenceTopOrgUnitId", versionField: string) =>
+  /** The unit or group a filter names (none when `id` is absent), which must be in the version `versionId`. */
+  const inVersion = <M extends typeof OrgUnitModel | typeof GroupModel>(
+    actor: Actor,
+    model: M,
+    id: string | undefined,
+    versionId: string,
+    path: keyof VersionDiffInput,
+    versionField: keyof VersionDiffInput
+  ) =>
     Effect.gen(function* () {
-      if (unitId === undefined) return undefined
-      const unit = yield* repos.get(OrgUnitModel, actor.accountId, unitId)
-      if (unit.versionId !== versionId) return yield* ValidationError.at([path], `not in ${versionField}`)
-      return unit
-    })
-  const checkGroup = (actor: Actor, groupId: GroupId | undefined, versionId: string, path: "groupId" | "referenceGroupId", versionField: string) =>
-    Effect.gen(function* () {
-      if (groupId === undefined) return undefined
-      const group = yield* repos.get(GroupModel, actor.accountId, groupId)
-      if (group.versionId !== versionId) return yield* ValidationError.at([path], `not in ${versionField}`)
-      return group
+      if (id === undefined) return undefined
+      const record: RecordOf<M> = yield* repos.get(model, actor.accountId, id)
+      if (record.versionId !== versionId) return yield* ValidationError.at([path], `not in ${versionField}`)
+      return record
     })
 
   return (input: VersionDiffInput): Effect.Effect<VersionDiff, NotFound | Forbidden | ValidationError | StorageError, CurrentActor> =>
@@ -103,10 +94,10 @@ export const makeDiff = (repos: Repositories) => {
       const accountId = actor.accountId
       const version = yield* repos.get(SourceVersionModel, accountId, input.versionId)
       const reference = yield* repos.get(SourceVersionModel, accountId, input.referenceVersionId)
-      const top = yield* checkTop(actor, input.topOrgUnitId, version.id, "topOrgUnitId", "versionId")
-      const referenceTop = yield* checkTop(actor, input.referenceTopOrgUnitId, reference.id, "referenceTopOrgUnitId", "referenceVersionId")
-      const group = yield* checkGroup(actor, input.groupId, version.id, "groupId", "versionId")
-      const referenceGroup = yield* checkGroup(actor, input.referenceGroupId, reference.id, "referenceGroupId", "referenceVersionId")
+      const top = yield* inVersion(actor, OrgUnitModel, input.topOrgUnitId, version.id, "topOrgUnitId", "versionId")
+      const referenceTop = yield* inVersion(actor, OrgUnitModel, input.referenceTopOrgUnitId, reference.id, "referenceTopOrgUnitId", "referenceVersionId")
+      const group = yield* inVersion(actor, GroupModel, input.groupId, version.id, "groupId", "versionId")
+      const referenceGroup = yield* inVersion(actor, GroupModel, input.referenceGroupId, reference.id, "referenceGroupId", "referenceVersionId")
       const requested = [...new Set(input.fields ?? DIFF_FIELDS)]
       for (const [index, field] of requested.entries()) {
         if (!(DIFF_FIELDS as ReadonlyArray<string>).includes(field)) return yield* ValidationError.at(["fields", index], `unknown field ${String(field)}`)
@@ -115,13 +106,9 @@ export const makeDiff = (repos: Repositories) => {
       const statuses = new Set(input.statuses ?? DEFAULT_STATUSES)
 
       // The units of both versions: all of them (parents and ancestors are looked up by id), then the filters.
-      const select = ["name", "path", "parentId", "sourceRef", "orgUnitTypeId", "validationStatus", "openingDate", "closedDate", "code"]
-      if (requested.includes("geometry")) select.push("location", "geom", "simplifiedGeom")
-      const load = (versionId: string) =>
-        Effect.map(
-          allPages((cursor) => repos.list(OrgUnitModel, accountId, { where: [{ field: "versionId", op: "eq", value: versionId }], select, limit: PAGE, ...withCursor(cursor) })),
-          (items) => items as unknown as ReadonlyArray<LoadedUnit>
-        )
+      const select = requested.includes("geometry") ? [...UNIT_FIELDS, ...GEOMETRY_FIELDS] : UNIT_FIELDS
+      const load = (versionId: string): Effect.Effect<ReadonlyArray<LoadedUnit>, ValidationError | StorageError> =>
+        listAll((page) => repos.list(OrgUnitModel, accountId, page), { where: [{ field: "versionId", op: "eq", value: versionId }], select })
       const units = yield* load(version.id)
       const referenceUnits = version.id === reference.id ? units : yield* load(reference.id)
 
@@ -130,24 +117,17 @@ export const makeDiff = (repos: Repositories) => {
       const membersOf = new Map<string, Set<string>>()
       if (withGroups || group !== undefined || referenceGroup !== undefined) {
         const versionIds = [...new Set([version.id, reference.id])]
-        const groups = (yield* allPages((cursor) =>
-          repos.list(GroupModel, accountId, { where: [{ field: "versionId", op: "in", value: versionIds }], limit: PAGE, ...withCursor(cursor) })
-        )) as ReadonlyArray<Group>
+        const groups = yield* listAll((page) => repos.list(GroupModel, accountId, page), { where: [{ field: "versionId", op: "in", value: versionIds }] })
         const byId = new Map(groups.map((g) => [g.id as string, g]))
-        for (const chunk of chunksOf([...byId.keys()], CHUNK)) {
-          const links = yield* allPages((cursor) =>
-            repos.list(OrgUnitGroupMembershipModel, accountId, { where: [{ field: "groupId", op: "in", value: chunk }], limit: PAGE, ...withCursor(cursor) })
-          )
-          for (const link of links) {
-            const found = byId.get(String(link.groupId))
-            if (found === undefined) continue
-            const list = groupsOfUnit.get(String(link.orgUnitId)) ?? []
-            list.push(found)
-            groupsOfUnit.set(String(link.orgUnitId), list)
-            const members = membersOf.get(found.id) ?? new Set<string>()
-            members.add(String(link.orgUnitId))
-            membersOf.set(found.id, members)
-          }
+        for (const link of yield* findIn((page) => repos.list(OrgUnitGroupMembershipModel, accountId, page), "groupId", [...byId.keys()])) {
+          const found = byId.get(link.groupId)
+          if (found === undefined) continue
+          const list = groupsOfUnit.get(link.orgUnitId) ?? []
+          list.push(found)
+          groupsOfUnit.set(link.orgUnitId, list)
+          const members = membersOf.get(found.id) ?? new Set<string>()
+          members.add(link.orgUnitId)
+          membersOf.set(found.id, members)
         }
       }
 
@@ -227,7 +207,7 @@ export const makeDiff = (repos: Repositories) => {
 
       const typeIds = [...new Set([...compared.kept, ...referenced.kept].flatMap((unit) => (unit.orgUnitTypeId === undefined ? [] : [unit.orgUnitTypeId])))]
       const typeNames = new Map<string, string>()
-      for (const chunk of chunksOf(typeIds, CHUNK)) for (const type of yield* repos.getMany(OrgUnitTypeModel, accountId, chunk)) typeNames.set(type.id, type.name)
+      for (const chunk of chunksOf(typeIds, IN_CHUNK)) for (const type of yield* repos.getMany(OrgUnitTypeModel, accountId, chunk)) typeNames.set(type.id, type.name)
       const describe = (pyramid: Pyramid, unit: LoadedUnit): DiffedOrgUnit => {
         const typeName = unit.orgUnitTypeId === undefined ? undefined : typeNames.get(unit.orgUnitTypeId)
         return {

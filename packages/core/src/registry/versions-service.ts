@@ -25,8 +25,8 @@
  *
  * The work is spread by job: `version-copy.ts`, `version-diff.ts` (with the diff's types in
  * `version-diff-types.ts` and its value comparisons in `version-diff-values.ts`),
- * `version-diff-csv.ts`, and `version-paging.ts` (the paging the copy and the diff share). This
- * module declares the service and wires them.
+ * and `version-diff-csv.ts`; both read whole sets with the repositories' `listAll` and `findIn`.
+ * This module declares the service and wires them.
  * @module
  */
 import { Context, Effect, Layer } from "effect"
