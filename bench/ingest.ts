@@ -77,7 +77,7 @@ const DESCRIPTOR = {
   ]
 }
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;")
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;")
 
 /** `count` submissions of the household form, seeded: about 1.6 kB each. */
 export const generateSubmissions = (count: number, seed = 20261124): ReadonlyArray<{ readonly id: string; readonly xml: string }> => {
@@ -97,7 +97,7 @@ export const generateSubmissions = (count: number, seed = 20261124): ReadonlyArr
       xml:
         `<?xml version='1.0' ?><data id="household_visit" version="${VERSION}" xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms">` +
         `<deviceid>35854408${String(Math.floor(random() * 100)).padStart(7, "0")}</deviceid><start>2024-05-0${1 + (n % 9)}T08:00:00.000Z</start><end>2024-05-0${1 + (n % 9)}T08:20:00.000Z</end>` +
-        `<household><head_name>${escape(pick(names))} ${n}</head_name><head_age>${20 + Math.floor(random() * 60)}</head_age><phone>0${Math.floor(random() * 1e8)}</phone><size>${1 + Math.floor(random() * 12)}</size>` +
+        `<household><head_name>${escapeXml(pick(names))} ${n}</head_name><head_age>${20 + Math.floor(random() * 60)}</head_age><phone>0${Math.floor(random() * 1e8)}</phone><size>${1 + Math.floor(random() * 12)}</size>` +
         `<water_source>${pick(["well", "tap", "river"])}</water_source><bednets>${Math.floor(random() * 5)}</bednets><gps>${lat} ${lon} ${(random() * 300).toFixed(1)} ${(random() * 30).toFixed(3)}</gps></household>` +
         `${members}<visit>${visit}</visit><comment>${n % 7 === 0 ? "" : "Visit done, 🏠 ok"}</comment><meta><instanceID>uuid:${id}</instanceID></meta></data>`
     })
@@ -251,7 +251,7 @@ export const ingestBench = async (options: {
   return rows
 }
 
-if (process.argv[1] !== undefined && process.argv[1].endsWith("ingest.ts")) {
+if (process.argv[1]?.endsWith("ingest.ts")) {
   const args = process.argv.slice(2)
   const stores = args.includes("--stores") ? args[args.indexOf("--stores") + 1] : undefined
   const rows = await ingestBench({

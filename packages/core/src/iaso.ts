@@ -20,7 +20,7 @@ import { BlobStore } from "./shared/blob.ts"
 import { NotFound, StorageError } from "./shared/errors.ts"
 import { Instances } from "./submissions/instances-service.ts"
 import type { AnyModel, RecordOf } from "./shared/model.ts"
-import type { BulkResult, ChangesPage, CreateInput, FieldCondition, Listed, ListOptions, ResultPage, Patch, WriteOptions } from "./shared/repository.ts"
+import type { BulkResult, ChangesPage, CreateInput, FieldCondition, Listed, ListOptions, NoListOptions, ResultPage, Patch, WriteOptions } from "./shared/repository.ts"
 import { Store } from "./shared/store.ts"
 import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
@@ -64,7 +64,7 @@ type Promised<S> = {
 /** {@link Records} as async functions (generic over the model, like the Effect service). */
 export interface RecordsAsync {
   readonly get: <M extends AnyModel>(model: M, id: string) => Promise<RecordOf<M>>
-  readonly list: <M extends AnyModel, const O extends ListOptions = {}>(model: M, options?: O) => Promise<ResultPage<Listed<M, O>>>
+  readonly list: <M extends AnyModel, const O extends ListOptions = NoListOptions>(model: M, options?: O) => Promise<ResultPage<Listed<M, O>>>
   readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Promise<number>
   readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Promise<RecordOf<M>>
   readonly createMany: <M extends AnyModel>(model: M, inputs: ReadonlyArray<CreateInput<M>>, options?: WriteOptions) => Promise<BulkResult<RecordOf<M>>>

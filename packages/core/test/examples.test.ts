@@ -34,7 +34,7 @@ describe("examples and the README's snippets run and print what they promise", (
 
   it("promise.ts uses the Promise facade and catches a typed NotFound", async () => {
     const out = await example("promise.ts")
-    expect(out).toBe("2: Bo\n3: Bo Government Hospital\nprojects: Main Project\n" + out.split("\n")[3] + "\n")
+    expect(out).toBe(`2: Bo\n3: Bo Government Hospital\nprojects: Main Project\n${out.split("\n")[3]}\n`)
     expect(out.split("\n")[3]).toMatch(/^not found: OrgUnit [0-9a-f-]{36} not found$/)
   })
 

@@ -80,14 +80,12 @@ export const exportGeoPackage = (
     const groupsById = new Map(groups.map((group) => [group.id as string, group]))
     const groupsOfUnit = new Map<string, Array<Group>>()
     const groupIds = [...groupsById.keys()]
-    {
-      for (const link of yield* findIn((page) => records.list(OrgUnitGroupMembershipModel, page), "groupId", groupIds)) {
-        const group = groupsById.get(String(link.groupId))
-        if (group === undefined || link.orgUnitId === undefined) continue
-        const list = groupsOfUnit.get(String(link.orgUnitId)) ?? []
-        list.push(group)
-        groupsOfUnit.set(String(link.orgUnitId), list)
-      }
+    for (const link of yield* findIn((page) => records.list(OrgUnitGroupMembershipModel, page), "groupId", groupIds)) {
+      const group = groupsById.get(String(link.groupId))
+      if (group === undefined || link.orgUnitId === undefined) continue
+      const list = groupsOfUnit.get(String(link.orgUnitId)) ?? []
+      list.push(group)
+      groupsOfUnit.set(String(link.orgUnitId), list)
     }
 
     const typesById = new Map(types.map((type) => [type.id as string, type]))

@@ -26,7 +26,7 @@ import {
   type SourceVersionId,
   ValidationError
 } from "@iaso/core"
-import { type GpkgDriver } from "@iaso/geopackage"
+import type { GpkgDriver } from "@iaso/geopackage"
 
 /** The services a test program may use. */
 export type TestServices = IasoServices | BlobStore | GpkgDriver

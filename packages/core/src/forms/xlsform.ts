@@ -135,7 +135,7 @@ const SELECT_TYPES: ReadonlyArray<readonly [RegExp, string]> = [
 ]
 
 /** A valid XML element name (no namespace prefix), as pyxform requires of names. */
-const NAME_PATTERN = /^[\p{L}_][\p{L}\p{N}_.\-]*$/u
+const NAME_PATTERN = /^[\p{L}_][\p{L}\p{N}_.-]*$/u
 
 type QuestionType =
   | { readonly kind: "begin"; readonly container: "group" | "repeat" }

@@ -9,7 +9,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { AnyModel, RecordOf } from "../shared/model.ts"
-import { type BulkResult, type ChangesPage, type CreateInput, type FieldCondition, type Listed, type ListOptions, type Patch, type ResultPage, scopeOf, type WriteOptions } from "../shared/repository.ts"
+import { type BulkResult, type ChangesPage, type CreateInput, type FieldCondition, type Listed, type ListOptions, type NoListOptions, type Patch, type ResultPage, scopeOf, type WriteOptions } from "../shared/repository.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { audit } from "./audit.ts"
 import { Repos, type ServiceWriteError } from "./repos.ts"
@@ -23,7 +23,7 @@ export class Records extends Context.Service<
     /** One record, `NotFound` when absent or in another account (or outside the actor's org units). */
     readonly get: <M extends AnyModel>(model: M, id: string) => Effect.Effect<RecordOf<M>, NotFound | Forbidden | StorageError, CurrentActor>
     /** A page of records. */
-    readonly list: <M extends AnyModel, const O extends ListOptions = {}>(
+    readonly list: <M extends AnyModel, const O extends ListOptions = NoListOptions>(
       model: M,
       options?: O
     ) => Effect.Effect<ResultPage<Listed<M, O>>, ValidationError | Forbidden | StorageError, CurrentActor>

@@ -471,7 +471,7 @@ class Partition {
         else {
           const values = lookupValues(condition)
           // Only text paths are indexed; an `eq`/`in` with another type is left to a scan.
-          if (values !== undefined && values.every((value) => typeof value === "string")) {
+          if (values?.every((value) => typeof value === "string")) {
             prefixes = values.map(String)
             exact = true
           }

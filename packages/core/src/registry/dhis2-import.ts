@@ -45,7 +45,7 @@ import { ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
-import { CurrentActor, requireAny } from "../tenancy/actor.ts"
+import { CurrentActor, } from "../tenancy/actor.ts"
 import { GroupModel, GroupSetModel } from "./groups.ts"
 import { OrgUnitModel } from "./org-unit.ts"
 import { normaliseRef, runPyramidImport, requirePyramidImport, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
@@ -204,7 +204,7 @@ const decodePages = <T>(value: unknown, field: string, key: string, item: Schema
   const decodeList = (input: unknown, prefix: Path) => {
     const result = Schema.decodeUnknownResult(items)(input, { errors: "all" })
     if (Result.isFailure(result)) issues.push(...ValidationError.fromSchemaError(result.failure, prefix).issues)
-    else result.success.forEach((decoded, index) => out.push({ value: decoded, path: [...prefix, index] }))
+    else for (const [index, decoded] of result.success.entries()) out.push({ value: decoded, path: [...prefix, index] })
   }
   const decodePage = (input: unknown, prefix: Path) => {
     // The page schema only checks that the key is there and is a list: the items are decoded by decodeList.
@@ -214,7 +214,7 @@ const decodePages = <T>(value: unknown, field: string, key: string, item: Schema
   }
   // A list is a list of pages as soon as one element looks like a page (the others then fail as pages).
   if (Array.isArray(value) && value.some((element) => isRecord(element) && Array.isArray(element[key]))) {
-    value.forEach((element, index) => decodePage(element, [field, index]))
+    for (const [index, element] of value.entries()) decodePage(element, [field, index])
   } else if (Array.isArray(value)) {
     decodeList(value, [field])
   } else if (isRecord(value)) {

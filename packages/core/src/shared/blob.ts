@@ -5,7 +5,7 @@
  * @module
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import { NotFound, StorageError } from "./errors.ts"
+import { NotFound, type StorageError } from "./errors.ts"
 import { Text } from "./text.ts"
 
 /** A reference to stored bytes. */

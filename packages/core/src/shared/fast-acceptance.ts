@@ -52,7 +52,7 @@ const shapeOf = (ast: SchemaAST.AST): FastCheck | undefined => {
       let resolved: FastCheck | null | undefined
       return (value) => {
         if (resolved === undefined) resolved = fastCheckOf(ast.thunk()) ?? null
-        return resolved !== null && resolved(value)
+        return resolved === null ? false : resolved(value)
       }
     }
     case "String":

@@ -11,7 +11,7 @@
  * as PostGIS/GEOS do on SRID 4326 geometries; they do not handle shapes crossing the antimeridian.
  * @module
  */
-import { Schema, SchemaAST, SchemaGetter, SchemaParser, SchemaTransformation } from "effect"
+import { Schema, type SchemaAST, SchemaGetter, SchemaParser, SchemaTransformation } from "effect"
 import type { MultiPolygon, Point, Position } from "geojson"
 
 // -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ export const defineLink = <
   LS extends Schema.Top,
   const RF extends string,
   RS extends Schema.Top,
-  const Extra extends Schema.Struct.Fields = {}
+  const Extra extends Schema.Struct.Fields = Record<never, never>
 >(decl: {
   readonly name: Name
   readonly left: LinkEnd<LF, LS>

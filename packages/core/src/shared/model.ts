@@ -138,7 +138,7 @@ export interface Model<
 }
 
 /** Any model. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a model of any fields must accept every declared model (Fields is invariant through Schema.Struct)
 export type AnyModel = Model<string, Schema.Top, "account" | "global", any>
 
 /** The domain record type of a model. */

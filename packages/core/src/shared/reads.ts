@@ -37,6 +37,9 @@ export interface ListOptions {
   readonly select?: ReadonlyArray<string>
 }
 
+/** The options of a listing given none (a listing of whole records). */
+export type NoListOptions = Record<never, never>
+
 /**
  * The items of a listing of `M` with options `O`: whole records without `select`; with a literal
  * `select`, the selected fields and `id` (`Pick`); with a `select` known only as strings, every
@@ -215,7 +218,7 @@ export const makeReads = (driver: StoreDriver) => {
       : codecOf(model).decodePartial(["id", ...options.select], query.onlyAt?.columns)
 
   /** Lists records (a page): whole records, or with `select` the selected fields and `id` (see {@link Listed}). */
-  const list = <M extends AnyModel, const O extends ListOptions = {}>(
+  const list = <M extends AnyModel, const O extends ListOptions = NoListOptions>(
     model: M,
     accountId: string,
     options?: O,
@@ -378,7 +381,7 @@ export type PageOptions<O extends WholeSetOptions> = O & { readonly limit: numbe
  * options as the listing types them: whole records without `select`, with a literal `select` the
  * selected fields and `id`.
  */
-export const listAll = <T, E, R, const O extends WholeSetOptions = {}>(
+export const listAll = <T, E, R, const O extends WholeSetOptions = NoListOptions>(
   list: (options: PageOptions<O>) => Effect.Effect<ResultPage<T>, E, R>,
   options?: O
 ): Effect.Effect<ReadonlyArray<T>, E, R> =>
@@ -389,7 +392,7 @@ export const listAll = <T, E, R, const O extends WholeSetOptions = {}>(
  * values (each chunk listed whole, chunk after chunk, in the order of the values' first
  * appearance), with the options' other conditions and order.
  */
-export const findIn = <T, E, R, const O extends WholeSetOptions = {}>(
+export const findIn = <T, E, R, const O extends WholeSetOptions = NoListOptions>(
   list: (options: PageOptions<O>) => Effect.Effect<ResultPage<T>, E, R>,
   field: string,
   values: ReadonlyArray<unknown>,

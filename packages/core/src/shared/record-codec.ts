@@ -236,7 +236,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
         // The compiled acceptance test runs the schema's refinements directly; a record it does
         // not certainly accept takes Schema's validation, which stops at the first issue; only a
         // failing record is checked again for all of its issues.
-        valid = certainlyValid !== undefined && certainlyValid(record) ? inSchemaOrder(record) : validateType(record, { onExcessProperty: "error" })
+        valid = certainlyValid?.(record) ? inSchemaOrder(record) : validateType(record, { onExcessProperty: "error" })
       } catch {
         try {
           validateType(record, { errors: "all", onExcessProperty: "error" })

@@ -26,6 +26,7 @@ export {
   listAll,
   type Listed,
   type ListOptions,
+  type NoListOptions,
   PAGE_SIZE,
   type PageOptions,
   type ResultPage,

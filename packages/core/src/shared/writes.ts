@@ -123,7 +123,6 @@ export const makeWrites = (
     })
 
   const runBulk = <T>(
-    model: AnyModel,
     atomic: boolean,
     body: Effect.Effect<ReadonlyArray<BulkItem<T>>, StorageError>
   ): Effect.Effect<BulkResult<T>, WriteError | StorageError> => {
@@ -194,7 +193,7 @@ export const makeWrites = (
       })
       return items
     })
-    return runBulk(model, options.atomic === true, body)
+    return runBulk(options.atomic === true, body)
   }
 
   const insert = <M extends AnyModel>(model: M, accountId: string, input: unknown) =>

@@ -372,8 +372,9 @@ export const accessScenarios = (h: () => Harness) => {
       expect(GENERIC_SCOPED.length).toBeGreaterThan(5)
       let seed = 9_100
       for (const model of GENERIC_SCOPED) {
-        const inside = await scopedRecord(harness, w, model, w.units.facility, (seed += 11))
-        const outside = await scopedRecord(harness, w, model, w.hidden, (seed += 11))
+        seed += 22
+        const inside = await scopedRecord(harness, w, model, w.units.facility, seed)
+        const outside = await scopedRecord(harness, w, model, w.hidden, seed + 11)
         const as = <A, E>(effect: Effect.Effect<A, E, Records | CurrentActor>) => harness.exitAs(w.restricted, effect)
         const listed = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.list(model, { limit: 1000 })))
         expect(listed.items.map(idOf), model.name).toEqual([idOf(inside)])

@@ -42,7 +42,7 @@ const withServices = <A, E>(effect: Effect.Effect<A, E, R>, blobs: BlobStore["Se
 const F = Effect.service(Forms)
 const V = Effect.service(FormVersions)
 
-const escape = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+const escapeXml = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
 /** A question of a test XForm: a text, an integer, or a note (read-only text). */
 interface Question {
@@ -56,10 +56,10 @@ export const smallXForm = (formId: string, version: string, questions: ReadonlyA
   const binds = questions
     .map((q) => `<bind nodeset="/data/${q.name}" type="${q.kind === "integer" ? "int" : "string"}"${q.kind === "note" ? ' readonly="true()"' : ""}/>`)
     .join("")
-  const body = questions.map((q) => `<input ref="/data/${q.name}"><label>${escape(q.label)}</label></input>`).join("")
+  const body = questions.map((q) => `<input ref="/data/${q.name}"><label>${escapeXml(q.label)}</label></input>`).join("")
   return (
     `<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa">` +
-    `<h:head><h:title>${escape(formId)}</h:title><model><instance><data id="${escape(formId)}" version="${escape(version)}">` +
+    `<h:head><h:title>${escapeXml(formId)}</h:title><model><instance><data id="${escapeXml(formId)}" version="${escapeXml(version)}">` +
     questions.map((q) => `<${q.name}/>`).join("") +
     `<meta><instanceID/></meta></data></instance>${binds}` +
     `<bind jr:preload="uid" nodeset="/data/meta/instanceID" readonly="true()" type="string"/></model></h:head><h:body>${body}</h:body></h:html>`
@@ -76,7 +76,7 @@ export const smallXlsForm = (formId: string, version: string, questions: Readonl
   const sheet = (rows: ReadonlyArray<ReadonlyArray<string>>) =>
     strToU8(
       `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows
-        .map((row, r) => `<row r="${r + 1}">${row.map((cell, c) => `<c r="${String.fromCharCode(65 + c)}${r + 1}" t="inlineStr"><is><t>${escape(cell)}</t></is></c>`).join("")}</row>`)
+        .map((row, r) => `<row r="${r + 1}">${row.map((cell, c) => `<c r="${String.fromCharCode(65 + c)}${r + 1}" t="inlineStr"><is><t>${escapeXml(cell)}</t></is></c>`).join("")}</row>`)
         .join("")}</sheetData></worksheet>`
     )
   return zipSync({

@@ -74,7 +74,7 @@ const sqlText = "'); DROP TABLE org_unit; -- \" OR 1=1 /* */ %_ LIKE '%'"
 
 /** Boundary text candidates, longest first (a field takes the first its schema accepts). */
 const textCandidates = (index: number): ReadonlyArray<string> => {
-  const long = (n: number) => (emojiText + " ").repeat(Math.ceil(n / emojiText.length)).slice(0, n).replace(/[\uD800-\uDBFF]$/, "x")
+  const long = (n: number) => (`${emojiText} `).repeat(Math.ceil(n / emojiText.length)).slice(0, n).replace(/[\uD800-\uDBFF]$/, "x")
   const variants = [
     [long(4000), long(1000), long(255), long(200), long(150), long(100), long(10), "🏥"],
     [sqlText, sqlText.slice(0, 100), "'; --", "%"],

@@ -84,7 +84,7 @@ export const pyramidScenarios = (h: () => Harness) => {
       expect([ds?.["code"], as?.["code"], fosa?.["code"]]).toEqual(["", "", "ES0025"])
       expect([ds?.["openingDate"], ds?.["closedDate"]]).toEqual(["2020-01-01", "2021-12-31"])
       expect(fosa?.["location"]).toEqual({ type: "Point", coordinates: [13.9993, 5.1795, 0] })
-      expect((ds?.["geom"] as { type: string }).type).toBe("MultiPolygon")
+      expect((ds?.["geom"] as { type: string } | undefined)?.type).toBe("MultiPolygon")
       expect(ds?.["simplifiedGeom"]).toBeDefined()
       expect([ds?.["validationStatus"], fosa?.["validationStatus"]]).toEqual(["VALID", "VALID"])
       const types = (await harness.inspectAccount(OrgUnitTypeModel, account.accountId)).map((t) => [t["name"], t["depth"]]).sort()
