@@ -19,7 +19,7 @@ export * from "./shared/links.ts"
 export * from "./shared/query.ts"
 export * from "./shared/store.ts"
 export * from "./shared/engine.ts"
-export * from "./shared/migrations.ts"
+export * from "./shared/schema-folding.ts"
 export * from "./shared/repository.ts"
 export { fingerprint } from "./shared/cursor.ts"
 
@@ -85,7 +85,7 @@ export * from "./users/bulk-create-user-csv-file.ts"
 
 // models, migrations, services, stores
 export * from "./models.ts"
-export * from "./migrations.ts"
+export * from "./core-migrations.ts"
 export type { ServiceWriteError } from "./kernel/repos.ts"
 export * from "./kernel/audit.ts"
 export * from "./kernel/row-access.ts"

@@ -3,7 +3,7 @@
  * @module
  */
 import { Effect, Layer } from "effect"
-import { CORE_MIGRATIONS } from "../migrations.ts"
+import { CORE_MIGRATIONS } from "../core-migrations.ts"
 import type { StorageError, Unsupported } from "../shared/errors.ts"
 import { type Migration, Store } from "../shared/store.ts"
 import { makeMemoryDriver } from "./memory-store.ts"
