@@ -7,6 +7,7 @@
  */
 import { Effect, Result } from "effect"
 import { DeviceModel } from "../devices/devices.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { FormModel } from "../forms/form.ts"
 import { FormVersionModel } from "../forms/form-version.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
@@ -14,7 +15,7 @@ import type { BlobRef, BlobStore } from "../shared/blob.ts"
 import type { InstanceId } from "../shared/entity-ids.ts"
 import { NotFound, ValidationError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
-import { allPages, type Repositories } from "../shared/repository.ts"
+import { chunksOf, findIn, IN_CHUNK, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { comparableId, type Ingest } from "./ingest.ts"
@@ -24,7 +25,7 @@ import { type IngestWrites, newInstance, type StoredBytes, storeBytes } from "./
 import { type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance-model.ts"
 import type { SubmissionDocument } from "./odk-xml.ts"
 import { reserveSequenceValues } from "./sequence.ts"
-import { allWritten, IN_CHUNK, orDieValidation } from "./submission-access.ts"
+import { allWritten } from "./submission-access.ts"
 import { devicesFor } from "./submission-devices.ts"
 
 /** Uploads {@link Instances.ingestMany} writes in one transaction at most. */
@@ -79,25 +80,13 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
       const versions = new Map<string, VersionEntry>()
       const formIds = [...wanted.keys()]
       const versionIds = distinct([...wanted.values()].flatMap((set) => [...set]))
-      for (let start = 0; start < formIds.length; start += IN_CHUNK) {
-        for (let from = 0; from < versionIds.length; from += IN_CHUNK) {
-          const rows = yield* orDieValidation(
-            allPages((cursor) =>
-              repos.list(FormVersionModel, actor.accountId, {
-                where: [
-                  { field: "formId", op: "in", value: formIds.slice(start, start + IN_CHUNK) },
-                  { field: "versionId", op: "in", value: versionIds.slice(from, from + IN_CHUNK) }
-                ],
-                limit: 1000,
-                ...(cursor === undefined ? {} : { cursor })
-              })
-            )
-          )
-          for (const row of rows) {
-            const entry = versionEntry(row)
-            if (entry !== undefined && row.formId !== undefined && row.versionId !== undefined) versions.set(`${row.formId}\u0000${row.versionId}`, entry)
-          }
-        }
+      // Each chunk of forms with each chunk of version ids.
+      const rows = yield* Effect.forEach(chunksOf(formIds, IN_CHUNK), (chunk) =>
+        findIn((page) => repos.list(FormVersionModel, actor.accountId, page), "versionId", versionIds, { where: [{ field: "formId", op: "in", value: chunk }] })
+      ).pipe(orDieOnInvalidListing(FormVersionModel))
+      for (const row of rows.flat()) {
+        const entry = versionEntry(row)
+        if (entry !== undefined) versions.set(`${row.formId}\u0000${row.versionId}`, entry)
       }
       const projects = new Set((yield* getAll(ProjectModel, distinct(parsed.map((input) => input.projectId)))).map((project) => project.id as string))
       // The actor's roots and the uploads' org units in one read.

@@ -8,9 +8,10 @@ import { Data, Effect, Random, Schema } from "effect"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { DeviceModel } from "../devices/devices.ts"
 import { publicEncoding } from "../kernel/audit.ts"
+import { narrowErrors, versionConflictAsRetryable } from "../kernel/expect.ts"
 import { type BlobRef, BlobStore } from "../shared/blob.ts"
 import type { DeviceId } from "../shared/entity-ids.ts"
-import { StorageError } from "../shared/errors.ts"
+import { type AlreadyExists, StorageError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
 import type { Repositories } from "../shared/repository.ts"
 import { compareCodePoints } from "../shared/text.ts"
@@ -67,6 +68,13 @@ export interface AuditChange {
 
 /** Internal: the insert of a new submission met a concurrent writer's (the ingestion runs again). */
 export class AlreadyStored extends Data.TaggedError("AlreadyStored")<{}> {}
+
+/**
+ * A submission's insert or update that met one of the unique keys `uuids` (its uuid, its current
+ * uuid): a concurrent writer stored the same submission first, and the ingestion runs again.
+ */
+const storedConcurrently = (uuids: ReadonlyArray<string>) => (error: AlreadyExists) =>
+  Effect.fail<AlreadyStored | AlreadyExists>(uuids.includes(error.constraint) ? new AlreadyStored() : error)
 
 /** The bytes first (the XML, then each attachment): a committed submission never points at missing bytes. */
 export const storeBytes = (upload: Prepared): Effect.Effect<StoredBytes, StorageError, BlobStore> =>
@@ -152,13 +160,10 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
       const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
       const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
       const record = yield* newInstance(actor, upload, bytes, sequence, imei === undefined ? undefined : devices.ids.get(imei))
-      const instance = yield* repos.insert(InstanceModel, actor.accountId, record).pipe(
-        Effect.catchTags({
-          AlreadyExists: (error) =>
-            error.constraint === "instance_uuid_unique" || error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error),
-          VersionConflict: (error) => Effect.die(error),
-          Conflict: (error) => Effect.die(error)
-        })
+      const instance = yield* narrowErrors(
+        repos.insert(InstanceModel, actor.accountId, record).pipe(Effect.catchTag("AlreadyExists", storedConcurrently(["instance_uuid_unique", "instance_current_uuid_unique"]))),
+        ["AlreadyExists", "VersionConflict", "Conflict"],
+        "the insert of a new submission met another unique key than its uuids, a version or an on-delete rule"
       )
       const files = yield* insertFiles(
         actor,
@@ -195,13 +200,12 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
         ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
         ...(userId === undefined ? {} : { lastModifiedById: userId })
       }
-      const after = yield* repos.update(InstanceModel, actor.accountId, target.id, patch, { expectedVersion: target.version }).pipe(
-        Effect.catchTags({
-          AlreadyExists: (error) => (error.constraint === "instance_current_uuid_unique" ? Effect.fail(new AlreadyStored()) : Effect.die(error)),
-          VersionConflict: (error) => Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run the ingestion again` })),
-          NotFound: (error) => Effect.die(error),
-          Conflict: (error) => Effect.die(error)
-        })
+      const after = yield* narrowErrors(
+        versionConflictAsRetryable(repos.update(InstanceModel, actor.accountId, target.id, patch, { expectedVersion: target.version }), "the ingestion").pipe(
+          Effect.catchTag("AlreadyExists", storedConcurrently(["instance_current_uuid_unique"]))
+        ),
+        ["AlreadyExists", "NotFound", "Conflict"],
+        "the edit of a submission just read met another unique key than its current uuid, a missing record or an on-delete rule"
       )
       // Files: incoming ones are added (unless already there); stored ones neither re-sent
       // nor named by an answer any more are soft-deleted (IASO's Enketo rule).

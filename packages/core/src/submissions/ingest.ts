@@ -7,13 +7,14 @@
  */
 import { Effect } from "effect"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { FormModel } from "../forms/form.ts"
 import { FormVersionModel } from "../forms/form-version.ts"
 import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
 import type { BlobStore } from "../shared/blob.ts"
 import { Conflict, Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { JsonObject, JsonValue } from "../shared/json.ts"
-import { allPages, codecOf, type FieldCondition, type Repositories } from "../shared/repository.ts"
+import { codecOf, findIn, listAll, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { type Lookups, parseInput, type Prepared, prepare, versionEntry } from "./ingest-checks.ts"
@@ -21,7 +22,7 @@ import type { IngestError, IngestResult, SubmissionInput } from "./ingest-types.
 import { type AlreadyStored, type IngestWrites, storeBytes } from "./ingest-writes.ts"
 import { type Instance, type InstanceFile, InstanceModel } from "./instance-model.ts"
 import { stripUuidPrefix } from "./odk-xml.ts"
-import { IN_CHUNK, orDieValidation, type SubmissionAccess } from "./submission-access.ts"
+import type { SubmissionAccess } from "./submission-access.ts"
 
 /** JSON with object keys sorted, for comparing contents whatever the key order. */
 const canonical = (value: JsonValue | undefined): string => {
@@ -61,21 +62,20 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
 
   /** Stored submissions whose `field` is one of `values` (a unique field: one submission per value at most), by that value. */
   const instancesWhere = (accountId: string, field: "currentUuid" | "uuid", values: ReadonlyArray<string>) =>
-    Effect.gen(function* () {
-      const found = new Map<string, Instance>()
-      for (let start = 0; start < values.length; start += IN_CHUNK) {
-        const chunk = values.slice(start, start + IN_CHUNK)
-        // One value (a single upload): an equality, the cheapest lookup on every store.
-        const condition: FieldCondition = chunk.length === 1 ? { field, op: "eq", value: chunk[0] } : { field, op: "in", value: chunk }
-        const page = yield* orDieValidation(repos.list(InstanceModel, accountId, { where: [condition], limit: chunk.length }))
-        for (const item of page.items) {
-          const instance = item as Instance
+    Effect.map(
+      values.length === 1
+        ? // One value (a single upload): an equality, the cheapest lookup on every store.
+          Effect.map(repos.list(InstanceModel, accountId, { where: [{ field, op: "eq", value: values[0] }], limit: 1 }), (page) => page.items)
+        : findIn((page) => repos.list(InstanceModel, accountId, page), field, values),
+      (instances) => {
+        const found = new Map<string, Instance>()
+        for (const instance of instances) {
           const key = instance[field]
           if (key !== undefined) found.set(key, instance)
         }
+        return found
       }
-      return found
-    })
+    ).pipe(orDieOnInvalidListing(InstanceModel))
 
   /**
    * The stored submissions named by instance ids: an id names the submission whose current
@@ -109,18 +109,12 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
   /** Whether an earlier version of the submission (kept in its audit entries) had this instance id and these answers. */
   const inHistory = (accountId: string, instance: Instance, instanceId: string, json: JsonObject) =>
     Effect.gen(function* () {
-      const entries = yield* orDieValidation(
-        allPages((cursor) =>
-          repos.list(AuditEntryModel, accountId, {
-            where: [
-              { field: "objectModel", op: "eq", value: "Instance" },
-              { field: "objectId", op: "eq", value: instance.id }
-            ],
-            limit: 1000,
-            ...(cursor === undefined ? {} : { cursor })
-          })
-        )
-      )
+      const entries = yield* listAll((page) => repos.list(AuditEntryModel, accountId, page), {
+        where: [
+          { field: "objectModel", op: "eq", value: "Instance" },
+          { field: "objectId", op: "eq", value: instance.id }
+        ]
+      }).pipe(orDieOnInvalidListing(AuditEntryModel))
       const wanted = canonical(json)
       for (const entry of entries) {
         for (const side of [entry.before, entry.after]) {
@@ -219,18 +213,18 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
     return {
       form: (id) => repos.get(FormModel, actor.accountId, id),
       version: (form, versionId) =>
-        Effect.map(
-          orDieValidation(
-            repos.list(FormVersionModel, actor.accountId, {
-              where: [
-                { field: "formId", op: "eq", value: form.id },
-                { field: "versionId", op: "eq", value: versionId }
-              ],
-              limit: 1
-            })
+        repos
+          .list(FormVersionModel, actor.accountId, {
+            where: [
+              { field: "formId", op: "eq", value: form.id },
+              { field: "versionId", op: "eq", value: versionId }
+            ],
+            limit: 1
+          })
+          .pipe(
+            Effect.map((page) => (page.items[0] === undefined ? undefined : versionEntry(page.items[0]))),
+            orDieOnInvalidListing(FormVersionModel)
           ),
-          (page) => (page.items[0] === undefined ? undefined : versionEntry(page.items[0]))
-        ),
       project: (id) => repos.get(ProjectModel, actor.accountId, id),
       paths,
       unit: (id) => {

@@ -7,6 +7,7 @@
  * @module
  */
 import { Effect, Schema } from "effect"
+import { narrowErrors, orDieOnInvalidListing } from "../kernel/expect.ts"
 import { entityId } from "../shared/ids.ts"
 import { StorageError, ValidationError } from "../shared/errors.ts"
 import { defineModel } from "../shared/model.ts"
@@ -58,17 +59,13 @@ export const reserveSequenceValues = (repos: Repositories, accountId: string, na
     if (!Number.isSafeInteger(count) || count < 1) return yield* Effect.die(new RangeError(`reserveSequenceValues: count must be a positive integer, got ${count}`))
     const page = yield* repos
       .list(AccountSequenceModel, accountId, { where: [{ field: "name", op: "eq", value: name }], limit: 1 })
-      .pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+      .pipe(orDieOnInvalidListing(AccountSequenceModel))
     const current = page.items[0]
-    if (current === undefined || current.id === undefined || current.value === undefined || current.version === undefined) {
-      yield* repos.insert(AccountSequenceModel, accountId, { name, value: count }).pipe(
-        Effect.catchTags({
-          AlreadyExists: () => Effect.fail(raced(name)),
-          NotFound: (error) => Effect.die(error),
-          VersionConflict: (error) => Effect.die(error),
-          ValidationError: (error) => Effect.die(error),
-          Conflict: (error) => Effect.die(error)
-        })
+    if (current === undefined) {
+      yield* narrowErrors(
+        repos.insert(AccountSequenceModel, accountId, { name, value: count }).pipe(Effect.catchTag("AlreadyExists", () => Effect.fail(raced(name)))),
+        ["NotFound", "VersionConflict", "ValidationError", "Conflict"],
+        `the new counter ${name}, which references nothing, was refused`
       )
       return 1
     }

@@ -1,40 +1,31 @@
 /**
  * What the submission verbs and the ingestion share: IASO's access rules on submissions (which
  * submissions an actor sees, which it may change: `can_user_modify`), a submission's live files,
- * and the helpers that narrow the store's write errors.
+ * and how their writes narrow the store's write errors.
  * @module
  */
 import { Effect } from "effect"
-import { Forbidden, NotFound, StorageError, type ValidationError } from "../shared/errors.ts"
+import { narrowErrors, orDieOnInvalidListing, versionConflictAsRetryable } from "../kernel/expect.ts"
+import { Forbidden, NotFound, type StorageError, type ValidationError } from "../shared/errors.ts"
 import type { InstanceId } from "../shared/entity-ids.ts"
 import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
-import { allPages, type BulkResult, type Repositories, type WriteError } from "../shared/repository.ts"
+import { type BulkResult, listAll, type Repositories, type WriteError } from "../shared/repository.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { type Instance, type InstanceFile, InstanceFileModel, InstanceLockModel, InstanceModel, SUBMISSION_PERMISSIONS } from "./instance-model.ts"
 
 /** Audit source of deletions, restorations and locks (IASO's instance API). */
 export const INSTANCE_API_SOURCE = "INSTANCE_API"
 
-/** Values of one `in` condition (well under every adapter's bound-parameter limit). */
-export const IN_CHUNK = 500
-
-/** Maps the write errors a service does not expect to defects, and races to retryable storage errors. */
+/**
+ * A write of the submission verbs: a concurrent writer's change (a stale version) is a retryable
+ * storage error; a missing record, a taken unique key or a refused delete are defects.
+ */
 export const narrowWrite = <A>(effect: Effect.Effect<A, WriteError | StorageError>): Effect.Effect<A, ValidationError | StorageError> =>
-  effect.pipe(
-    Effect.catchTags({
-      VersionConflict: (error) => Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run the unit of work again` })),
-      NotFound: (error) => Effect.die(error),
-      AlreadyExists: (error) => Effect.die(error),
-      Conflict: (error) => Effect.die(error)
-    })
+  narrowErrors(
+    versionConflictAsRetryable(effect),
+    ["NotFound", "AlreadyExists", "Conflict"],
+    "a submission write of records just read, or of new records whose references were checked, was refused"
   )
-
-/** A `ValidationError` of a read the service builds itself (never the caller's input) as a defect. */
-export const orDieValidation = <A, E>(effect: Effect.Effect<A, E | ValidationError>): Effect.Effect<A, Exclude<E, ValidationError>> =>
-  Effect.catchIf(effect, (error): error is ValidationError => (error as { _tag?: unknown })._tag === "ValidationError", (error) => Effect.die(error)) as Effect.Effect<
-    A,
-    Exclude<E, ValidationError>
-  >
 
 /** The first failed item of a bulk write, as a failure. */
 export const allWritten = <T>(result: BulkResult<T>): Effect.Effect<ReadonlyArray<T>, WriteError> => {
@@ -82,18 +73,12 @@ export const makeSubmissionAccess = (repos: Repositories) => {
     })
 
   const activeLocks = (actor: Actor, instanceId: string) =>
-    orDieValidation(
-      allPages((cursor) =>
-        repos.list(InstanceLockModel, actor.accountId, {
-          where: [
-            { field: "instanceId", op: "eq", value: instanceId },
-            { field: "unlockedById", op: "isNull" }
-          ],
-          limit: 1000,
-          ...(cursor === undefined ? {} : { cursor })
-        })
-      )
-    )
+    listAll((page) => repos.list(InstanceLockModel, actor.accountId, page), {
+      where: [
+        { field: "instanceId", op: "eq", value: instanceId },
+        { field: "unlockedById", op: "isNull" }
+      ]
+    }).pipe(orDieOnInvalidListing(InstanceLockModel))
 
   /** IASO's `can_user_modify`: no active lock, or the shallowest active lock's org unit is reachable. */
   const mayModify = (actor: Actor, paths: ReadonlyArray<string> | undefined, instance: Instance) =>
@@ -115,19 +100,13 @@ export const makeSubmissionAccess = (repos: Repositories) => {
     )
 
   /** A submission's files (not deleted), in id order. */
-  const liveFiles = (accountId: string, instanceId: string) =>
-    orDieValidation(
-      allPages((cursor) =>
-        repos.list(InstanceFileModel, accountId, {
-          where: [
-            { field: "instanceId", op: "eq", value: instanceId },
-            { field: "deleted", op: "eq", value: false }
-          ],
-          limit: 1000,
-          ...(cursor === undefined ? {} : { cursor })
-        })
-      )
-    ) as Effect.Effect<ReadonlyArray<InstanceFile>, StorageError>
+  const liveFiles = (accountId: string, instanceId: string): Effect.Effect<ReadonlyArray<InstanceFile>, StorageError> =>
+    listAll((page) => repos.list(InstanceFileModel, accountId, page), {
+      where: [
+        { field: "instanceId", op: "eq", value: instanceId },
+        { field: "deleted", op: "eq", value: false }
+      ]
+    }).pipe(orDieOnInvalidListing(InstanceFileModel))
 
   /** A submission the actor may read, with the actor and the paths of its org-unit roots. */
   const readOne = (id: InstanceId) =>

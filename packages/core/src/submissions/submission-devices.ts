@@ -5,10 +5,11 @@
  */
 import { Effect } from "effect"
 import { type Device, DeviceModel, DeviceProjectModel } from "../devices/devices.ts"
+import { narrowErrors, orDieOnInvalidListing } from "../kernel/expect.ts"
 import type { DeviceId, ProjectId } from "../shared/entity-ids.ts"
-import { allPages, type Repositories } from "../shared/repository.ts"
+import { findIn, type Repositories } from "../shared/repository.ts"
 import type { Actor } from "../tenancy/actor.ts"
-import { allWritten, IN_CHUNK, narrowWrite, orDieValidation } from "./submission-access.ts"
+import { allWritten, narrowWrite } from "./submission-access.ts"
 
 /**
  * The devices of IMEIs (the oldest device of an IMEI, else a new one) with their project links,
@@ -25,23 +26,14 @@ export const devicesFor = (
     const created: Array<Device> = []
     const imeis = [...new Set(wanted.map((entry) => entry.imei))]
     if (imeis.length === 0) return { ids, created }
-    for (let start = 0; start < imeis.length; start += IN_CHUNK) {
-      const chunk = imeis.slice(start, start + IN_CHUNK)
-      const order = { orderBy: [{ field: "createdAt", direction: "asc" }] } as const
-      // One IMEI: its oldest device is the first row. Several: every device of those IMEIs, oldest first.
-      const found =
-        chunk.length === 1
-          ? (yield* repos.list(DeviceModel, actor.accountId, { where: [{ field: "imei", op: "eq", value: chunk[0] }], ...order, limit: 1 })).items
-          : yield* allPages((cursor) =>
-              repos.list(DeviceModel, actor.accountId, {
-                where: [{ field: "imei", op: "in", value: chunk }],
-                ...order,
-                limit: 1000,
-                ...(cursor === undefined ? {} : { cursor })
-              })
-            )
-      for (const device of found) if (device.imei !== undefined && device.id !== undefined && !ids.has(device.imei)) ids.set(device.imei, device.id)
-    }
+    const order = { orderBy: [{ field: "createdAt", direction: "asc" }] } as const
+    // One IMEI: its oldest device is the first row. Several: every device of those IMEIs, oldest first.
+    const found = yield* (
+      imeis.length === 1
+        ? Effect.map(repos.list(DeviceModel, actor.accountId, { where: [{ field: "imei", op: "eq", value: imeis[0] }], ...order, limit: 1 }), (page) => page.items)
+        : findIn((page) => repos.list(DeviceModel, actor.accountId, page), "imei", imeis, order)
+    ).pipe(orDieOnInvalidListing(DeviceModel))
+    for (const device of found) if (device.imei !== undefined && !ids.has(device.imei)) ids.set(device.imei, device.id)
     const missing = imeis.filter((imei) => !ids.has(imei))
     if (missing.length > 0) {
       const inserted = yield* narrowWrite(
@@ -71,35 +63,28 @@ export const devicesFor = (
       if (list.length === 1 && list[0] !== undefined) {
         // One pair: whether a link exists (one row at most).
         const { deviceId, projectId } = list[0]
-        const page = yield* repos.list(DeviceProjectModel, actor.accountId, {
-          where: [
-            { field: "deviceId", op: "eq", value: deviceId },
-            { field: "projectId", op: "eq", value: projectId }
-          ],
-          select: ["deviceId", "projectId"],
-          limit: 1
-        })
+        const page = yield* repos
+          .list(DeviceProjectModel, actor.accountId, {
+            where: [
+              { field: "deviceId", op: "eq", value: deviceId },
+              { field: "projectId", op: "eq", value: projectId }
+            ],
+            select: ["deviceId", "projectId"],
+            limit: 1
+          })
+          .pipe(orDieOnInvalidListing(DeviceProjectModel))
         if (page.items.length > 0) linked.add(`${deviceId}\u0000${projectId}`)
       } else {
         const deviceIds = [...new Set(list.map((pair) => pair.deviceId))]
         const projectIds = [...new Set(list.map((pair) => pair.projectId))]
-        for (let start = 0; start < deviceIds.length; start += IN_CHUNK) {
-          const links = yield* allPages((cursor) =>
-            repos.list(DeviceProjectModel, actor.accountId, {
-              where: [
-                { field: "deviceId", op: "in", value: deviceIds.slice(start, start + IN_CHUNK) },
-                { field: "projectId", op: "in", value: projectIds }
-              ],
-              select: ["deviceId", "projectId"],
-              limit: 1000,
-              ...(cursor === undefined ? {} : { cursor })
-            })
-          )
-          for (const link of links) linked.add(`${link.deviceId ?? ""}\u0000${link.projectId ?? ""}`)
-        }
+        const links = yield* findIn((page) => repos.list(DeviceProjectModel, actor.accountId, page), "deviceId", deviceIds, {
+          where: [{ field: "projectId", op: "in", value: projectIds }],
+          select: ["deviceId", "projectId"]
+        }).pipe(orDieOnInvalidListing(DeviceProjectModel))
+        for (const link of links) linked.add(`${link.deviceId}\u0000${link.projectId ?? ""}`)
       }
       const unlinked = [...pairs.entries()].filter(([key]) => !linked.has(key)).map(([, pair]) => pair)
       if (unlinked.length > 0) yield* narrowWrite(Effect.flatMap(repos.insertMany(DeviceProjectModel, actor.accountId, unlinked), allWritten))
     }
     return { ids, created }
-  }).pipe(orDieValidation)
+  }).pipe((effect) => narrowErrors(effect, ["ValidationError"], "a device or a device's project link, from an IMEI and ids the upload's checks accepted, was refused"))

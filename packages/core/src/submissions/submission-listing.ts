@@ -5,13 +5,14 @@
  */
 import { Effect } from "effect"
 import { type Form, FormModel } from "../forms/form.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { makeRowAccess } from "../kernel/row-access.ts"
 import type { FormId, InstanceId, OrgUnitId } from "../shared/entity-ids.ts"
 import type { Condition } from "../shared/query.ts"
-import { allPages, type FieldCondition, type ListOptions, type Repositories } from "../shared/repository.ts"
+import { type FieldCondition, listAll, type ListOptions, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { type Instance, InstanceModel, type InstanceStatus } from "./instance-model.ts"
-import { orDieValidation, readable, type SubmissionAccess } from "./submission-access.ts"
+import { readable, type SubmissionAccess } from "./submission-access.ts"
 
 /** Filters of {@link Instances.list} and {@link Instances.countsByStatus}. */
 export interface InstanceSearch {
@@ -74,7 +75,7 @@ export const makeSubmissionListing = (repos: Repositories, access: SubmissionAcc
           { field: "deleted", op: "eq", value: false },
           instance.orgUnitId === undefined ? { field: "orgUnitId", op: "isNull" } : { field: "orgUnitId", op: "eq", value: instance.orgUnitId }
         ]
-        counts.set(key, yield* orDieValidation(repos.count(InstanceModel, accountId, where)))
+        counts.set(key, yield* repos.count(InstanceModel, accountId, where).pipe(orDieOnInvalidListing(InstanceModel)))
       }
       return counts
     })
@@ -103,7 +104,7 @@ export const makeSubmissionListing = (repos: Repositories, access: SubmissionAcc
         ...(includeDeleted === undefined ? {} : { includeDeleted })
       })
       const page = yield* repos.list(InstanceModel, actor.accountId, { ...options, where }, extra)
-      const instances = page.items as ReadonlyArray<Instance>
+      const instances = page.items
       const forms = yield* formsOf(
         actor.accountId,
         instances.flatMap((instance) => (instance.formId === undefined ? [] : [instance.formId]))
@@ -118,14 +119,10 @@ export const makeSubmissionListing = (repos: Repositories, access: SubmissionAcc
       const actor = yield* CurrentActor
       yield* readable(actor)
       const { where, extra } = yield* searchConditions(actor, search)
-      const rows = yield* allPages((cursor) =>
-        repos.list(
-          InstanceModel,
-          actor.accountId,
-          { where, select: ["formId", "period", "orgUnitId", "lastExportSuccessAt"], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) },
-          extra
-        )
-      )
+      const rows = yield* listAll((page) => repos.list(InstanceModel, actor.accountId, page, extra), {
+        where,
+        select: ["formId", "period", "orgUnitId", "lastExportSuccessAt"]
+      })
       const forms = yield* formsOf(
         actor.accountId,
         rows.flatMap((row) => (row.formId === undefined ? [] : [row.formId]))

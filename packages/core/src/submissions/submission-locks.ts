@@ -6,14 +6,15 @@
  */
 import { Effect } from "effect"
 import { audit } from "../kernel/audit.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { OrgUnitModel, PATH_SEPARATOR } from "../registry/org-unit.ts"
 import type { InstanceId, InstanceLockId, OrgUnitId } from "../shared/entity-ids.ts"
 import { Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
-import { allPages, type Repositories } from "../shared/repository.ts"
+import { listAll, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
-import { type InstanceLock, InstanceLockModel } from "./instance-model.ts"
-import { INSTANCE_API_SOURCE, narrowWrite, orDieValidation, type SubmissionAccess, writable } from "./submission-access.ts"
+import { InstanceLockModel } from "./instance-model.ts"
+import { INSTANCE_API_SOURCE, narrowWrite, type SubmissionAccess, writable } from "./submission-access.ts"
 
 /** Taking, releasing and listing the locks of submissions. */
 export const makeSubmissionLocks = (repos: Repositories, access: SubmissionAccess) => {
@@ -76,17 +77,10 @@ export const makeSubmissionLocks = (repos: Repositories, access: SubmissionAcces
   const locks = (id: InstanceId) =>
     Effect.gen(function* () {
       const { actor, instance } = yield* readOne(id)
-      const all = yield* orDieValidation(
-        allPages((cursor) =>
-          repos.list(InstanceLockModel, actor.accountId, {
-            where: [{ field: "instanceId", op: "eq", value: instance.id }],
-            orderBy: [{ field: "lockedAt", direction: "desc" }],
-            limit: 1000,
-            ...(cursor === undefined ? {} : { cursor })
-          })
-        )
-      )
-      return all as ReadonlyArray<InstanceLock>
+      return yield* listAll((page) => repos.list(InstanceLockModel, actor.accountId, page), {
+        where: [{ field: "instanceId", op: "eq", value: instance.id }],
+        orderBy: [{ field: "lockedAt", direction: "desc" }]
+      }).pipe(orDieOnInvalidListing(InstanceLockModel))
     })
 
   const canModify = (id: InstanceId) => Effect.flatMap(readOne(id), ({ actor, paths, instance }) => mayModify(actor, paths, instance))
