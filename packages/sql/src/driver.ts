@@ -1,23 +1,16 @@
 /**
  * The one SQL implementation of the store port, on Kysely, shared by the SQLite and PostgreSQL
- * adapters. Every operator, order, keyset position and limit is pushed into SQL; unique keys are
- * enforced by (partial) unique indexes; the change sequence is a counter row updated inside the
- * writing transaction, so sequences follow commit order.
+ * adapters. The SQL comes from the statement compiler (`compile-*.ts`, `change-feed.ts`,
+ * `ddl.ts`); unique keys are enforced by (partial) unique indexes; the change sequence is a
+ * counter row updated inside the writing transaction, so sequences follow commit order.
  * @module
  */
 import {
   type Change,
-  type Column,
-  type ColumnKind,
-  type Condition,
   type InspectedRow,
   type Migration,
-  type MigrationStep,
   type ModelMeta,
-  type OrderBy,
-  prefixUpperBound,
   type Row,
-  type Scalar,
   StorageError,
   type StoreCapabilities,
   type StoreDriver,
@@ -29,13 +22,28 @@ import {
 } from "@iaso/core"
 import { Context, Effect, Exit, Semaphore } from "effect"
 import { CompiledQuery, type Kysely } from "kysely"
-import { type Classified, literal, quote, type SqlDialect } from "./dialect.ts"
+import { changeOfRow, compileChangesSince, compileClearTombstones, compileDropLiveEntries, compileTombstones } from "./change-feed.ts"
+import { type Compiled, plain, Statement } from "./compile-conditions.ts"
+import {
+  compileCount,
+  compileGetMany,
+  compileInspect,
+  compileLockRows,
+  compileRewriteCount,
+  compileRewritePrefix,
+  compileRowLookup,
+  compileSelect,
+  compileSubtree,
+  type CompiledSelect
+} from "./compile-query.ts"
+import { compileDelete, compileInsert, compileInsertEach, compileReserveSeqs, compileUpdate, compileVersionProbe, insertBatch } from "./compile-write.ts"
+import { bootstrapDdl, seqIndexDdl, stepDdl } from "./ddl.ts"
+import { type Classified, quote, type SqlDialect } from "./dialect.ts"
+import { rowDecoder } from "./rows.ts"
+import { LEDGER, learnStep, SEQ, type TableInfo } from "./tables.ts"
 
-/** Internal tables. */
-const LEDGER = "_iaso_migrations"
-const CHANGES = "_iaso_changes"
-const COUNTER = "_iaso_counter"
-const SEQ = "_seq"
+export { codePointUpperBound } from "./compile-conditions.ts"
+
 /** The driver's own migration that moved the change feed onto the rows' sequences. */
 const FEED_ON_ROWS = "sql_0001_change_feed_on_rows"
 /**
@@ -43,8 +51,6 @@ const FEED_ON_ROWS = "sql_0001_change_feed_on_rows"
  * does not know them, refuses the database instead of misreading it).
  */
 export const SQL_INTERNAL_MIGRATIONS: ReadonlyArray<string> = [FEED_ON_ROWS]
-/** Rows per `unnest` insert statement. */
-const UNNEST_BATCH = 5000
 /** Change sequences a transaction reserves at once (one counter update for its next writes). */
 const SEQ_BLOCK = 32
 /** Statistics are refreshed after commits that grew a table by at least this many rows... */
@@ -61,7 +67,6 @@ export type AnyKysely = Kysely<any>
 interface TxState {
   /** The Kysely transaction, or `undefined` on a native connection (statements go to it directly). */
   readonly trx: AnyKysely | undefined
-  depth: number
   /** Rows inserted per table by this transaction (statistics upkeep after commit). */
   readonly inserted: Map<string, number>
   /** Change sequences this transaction reserved and has not used yet: [next, end). */
@@ -96,30 +101,7 @@ export interface SqlDriverOptions {
   readonly native?: NativeConnection
 }
 
-interface TableInfo {
-  readonly name: string
-  readonly scope: "account" | "global"
-  readonly columns: ReadonlyArray<Column>
-  readonly kinds: ReadonlyMap<string, ColumnKind>
-  readonly uniques: ReadonlyArray<{ readonly name: string; readonly fields: ReadonlyArray<string> }>
-  readonly hierarchy?: { readonly path: string; readonly depth: string }
-}
-
-const kindsOf = (columns: ReadonlyArray<Column>) => new Map(columns.map((c) => [c.name, c.kind]))
-
-/** A statement with its parameters, built with the dialect's placeholders. */
-class Statement {
-  readonly params: Array<unknown> = []
-  private readonly dialect: SqlDialect
-  constructor(dialect: SqlDialect) {
-    this.dialect = dialect
-  }
-  /** Adds a parameter and returns its placeholder. */
-  param(value: unknown): string {
-    this.params.push(value)
-    return this.dialect.placeholder(this.params.length)
-  }
-}
+type Insert = Extract<WriteOp, { kind: "insert" }>
 
 /** Makes the SQL store driver over a Kysely instance. */
 export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
@@ -127,6 +109,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   /** Held for the whole of a transaction on a native connection; statements outside one take it briefly. */
   const nativeLock = Semaphore.makeUnsafe(1)
   const identity = {}
+  const current = Effect.map(Effect.service(CurrentTx), (txs) => txs.get(identity))
   const tables = new Map<string, TableInfo>()
 
   const fail = (error: unknown): StorageError => {
@@ -136,17 +119,16 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       : new StorageError({ reason: "constraint", retryable: false, message: `unique constraint refused the write (${classified.constraint ?? classified.columns.join(", ")})`, cause: error })
   }
 
+  /** Runs synchronous work on the native connection: at once inside a transaction, else holding the connection. */
+  const onNative = <A>(state: TxState | undefined, work: Effect.Effect<A, unknown>) => (state === undefined ? nativeLock.withPermits(1)(work) : work)
+
   /** Runs one statement on the current transaction (or the pool). */
-  const run = (text: string, params: ReadonlyArray<unknown> = []): Effect.Effect<StatementResult, unknown> =>
-    Effect.flatMap(Effect.service(CurrentTx), (txs) => {
-      const current = txs.get(identity)
-      if (native !== undefined) {
-        const statement = Effect.try({ try: () => native.execute(text, params), catch: (error) => error })
-        return current === undefined ? nativeLock.withPermits(1)(statement) : statement
-      }
-      const exec = current?.trx ?? db
+  const run = (statement: Compiled): Effect.Effect<StatementResult, unknown> =>
+    Effect.flatMap(current, (state) => {
+      if (native !== undefined) return onNative(state, Effect.try({ try: () => native.execute(statement.text, statement.params), catch: (error) => error }))
+      const exec = state?.trx ?? db
       return Effect.tryPromise({
-        try: () => exec.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...params])),
+        try: () => exec.executeQuery<Record<string, unknown>>(CompiledQuery.raw(statement.text, [...statement.params])),
         catch: (error) => error
       })
     })
@@ -154,18 +136,20 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   /** Runs one statement once per parameter list (a native connection runs its prepared statement in a loop). */
   const runEach = (text: string, paramLists: ReadonlyArray<ReadonlyArray<unknown>>): Effect.Effect<void, unknown> =>
     native === undefined
-      ? Effect.forEach(paramLists, (params) => run(text, params), { discard: true })
-      : Effect.flatMap(Effect.service(CurrentTx), (txs) => {
-          const statement = Effect.try({
-            try: () => {
-              for (const params of paramLists) native.execute(text, params)
-            },
-            catch: (error) => error
-          })
-          return txs.has(identity) ? statement : nativeLock.withPermits(1)(statement)
-        })
+      ? Effect.forEach(paramLists, (params) => run({ text, params }), { discard: true })
+      : Effect.flatMap(current, (state) =>
+          onNative(
+            state,
+            Effect.try({
+              try: () => {
+                for (const params of paramLists) native.execute(text, params)
+              },
+              catch: (error) => error
+            })
+          )
+        )
 
-  const runOrFail = (text: string, params: ReadonlyArray<unknown> = []) => Effect.mapError(run(text, params), fail)
+  const runOrFail = (statement: Compiled) => Effect.mapError(run(statement), fail)
 
   const table = (name: string): Effect.Effect<TableInfo, StorageError> => {
     const found = tables.get(name)
@@ -173,6 +157,8 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       ? Effect.fail(new StorageError({ reason: "corrupt", retryable: false, message: `no table for ${name}: was the store migrated?` }))
       : Effect.succeed(found)
   }
+  const hierarchyOf = (info: TableInfo) =>
+    info.hierarchy === undefined ? Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `${info.name} is not hierarchical` })) : Effect.succeed(info.hierarchy)
 
   // --- transactions ------------------------------------------------------------------------------
   /** Ends a top-level transaction: commits after success (rolling back when the commit fails), rolls back after a failure. */
@@ -189,25 +175,35 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     })
 
   let savepoints = 0
+  /**
+   * Runs `effect` in a new savepoint, released after a success; after a failure, `undo` runs the
+   * rollback to it and its release.
+   */
+  const inSavepoint = <A, E, R>(effect: Effect.Effect<A, E, R>, undo: (text: string) => Effect.Effect<unknown, StorageError>) =>
+    Effect.gen(function* () {
+      savepoints += 1
+      const name = `sp_${savepoints}`
+      yield* runOrFail(plain(`SAVEPOINT ${name}`))
+      const exit = yield* Effect.exit(effect)
+      if (Exit.isSuccess(exit)) yield* runOrFail(plain(`RELEASE SAVEPOINT ${name}`))
+      else {
+        yield* undo(`ROLLBACK TO SAVEPOINT ${name}`)
+        yield* undo(`RELEASE SAVEPOINT ${name}`)
+      }
+      return exit
+    })
+
   const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function* () {
         const txs = yield* Effect.service(CurrentTx)
-        const current = txs.get(identity)
-        if (current !== undefined) {
+        const state = txs.get(identity)
+        if (state !== undefined) {
           // Nested: a savepoint of the enclosing transaction.
-          savepoints += 1
-          const name = `sp_${savepoints}`
-          yield* runOrFail(`SAVEPOINT ${name}`)
-          const exit = yield* Effect.exit(restore(effect))
-          if (Exit.isSuccess(exit)) {
-            yield* runOrFail(`RELEASE SAVEPOINT ${name}`)
-            return exit.value
-          }
-          yield* Effect.ignore(run(`ROLLBACK TO SAVEPOINT ${name}`))
-          yield* Effect.ignore(run(`RELEASE SAVEPOINT ${name}`))
+          const exit = yield* inSavepoint(restore(effect), (text) => Effect.ignore(run(plain(text))))
+          if (Exit.isSuccess(exit)) return exit.value
           // Sequences reserved inside the savepoint went back to the counter: none may be used.
-          current.seqNext = current.seqEnd
+          state.seqNext = state.seqEnd
           return yield* exit
         }
         if (native !== undefined) {
@@ -216,7 +212,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           const body = Effect.gen(function* () {
             yield* Effect.try({ try: () => native.execute("BEGIN", []), catch: fail })
             const next = new Map(txs)
-            next.set(identity, { trx: undefined, depth: 1, inserted: new Map(), seqNext: 0, seqEnd: 0 })
+            next.set(identity, { trx: undefined, inserted: new Map(), seqNext: 0, seqEnd: 0 })
             const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
             return yield* finish(
               exit,
@@ -227,245 +223,88 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           return yield* Effect.ensuring(body, nativeLock.release(1))
         }
         const trx = yield* Effect.tryPromise({ try: () => db.startTransaction().execute(), catch: fail })
-        const state: TxState = { trx, depth: 1, inserted: new Map(), seqNext: 0, seqEnd: 0 }
+        const top: TxState = { trx, inserted: new Map(), seqNext: 0, seqEnd: 0 }
         const next = new Map(txs)
-        next.set(identity, state)
+        next.set(identity, top)
         const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
         const value = yield* finish(
           exit,
           Effect.tryPromise({ try: () => trx.commit().execute(), catch: fail }),
           Effect.tryPromise({ try: () => trx.rollback().execute(), catch: fail })
         )
-        if (state.inserted.size > 0) yield* refreshStatistics(state.inserted)
+        if (top.inserted.size > 0) yield* refreshStatistics(top.inserted)
         return value
       })
     )
 
+  /** Runs `effect` in the current transaction, or in a new one. */
+  const inTransaction = <A, E>(effect: Effect.Effect<A, E>) => Effect.flatMap(current, (state) => (state !== undefined ? effect : transaction(effect)))
+
   // --- planner statistics ---------------------------------------------------------------------------
   /** Rows inserted per table since this driver last analysed it, and the table's size then. */
   const sinceAnalyze = new Map<string, { inserted: number; size: number | undefined }>()
-  /**
-   * After a commit, refreshes PostgreSQL's planner statistics of the tables it grew by a large
-   * share (at least 1,000 rows and a tenth of the table), as autovacuum would a minute later: an
-   * import followed at once by queries would otherwise be planned on the empty table's estimates
-   * (a subtree query sorted a bitmap scan instead of walking the ordered path index: 2.1 ms
-   * against 0.6 ms for 1,250 rows). A quick sample (statistics target 10: 3,000 rows, about
-   * 25 ms where the default target took 370 ms on 50k org units) gives the planner the table's
-   * size and the spread of its keys; autovacuum's own analyses replace it as the table changes.
-   * Best effort: the commit has succeeded whatever happens here.
-   */
   const statistics = dialect.statistics
-  const refreshStatistics = (inserted: ReadonlyMap<string, number>): Effect.Effect<void> =>
-    statistics === undefined
-      ? Effect.void
-      : Effect.ignore(
-          Effect.gen(function* () {
-            for (const [name, n] of inserted) {
-              const entry = sinceAnalyze.get(name) ?? { inserted: 0, size: undefined }
-              sinceAnalyze.set(name, entry)
-              entry.inserted += n
-              if (entry.inserted < ANALYZE_MIN_ROWS) continue
-              if (entry.size === undefined) entry.size = yield* estimatedRows(name)
-              if (entry.inserted < entry.size * ANALYZE_SHARE) continue
-              yield* transaction(Effect.forEach(statistics.refresh(name, ANALYZE_TARGET), (text) => runOrFail(text), { discard: true }))
-              entry.size = yield* estimatedRows(name)
-              entry.inserted = 0
-            }
-          })
-        )
-  /** The planner's estimate of a table's rows (0 when it was never analysed). */
-  const estimatedRows = (name: string) =>
-    Effect.map(runOrFail(statistics?.estimatedRows ?? "", [quote(name)]), (result) => Math.max(0, Number(result.rows[0]?.["reltuples"] ?? 0)))
+  /**
+   * After a commit, refreshes the planner statistics of the tables it grew by a large share (at
+   * least 1,000 rows and a tenth of the table), as autovacuum would a minute later: an import
+   * followed at once by queries would otherwise be planned on the empty table's estimates (a
+   * subtree query sorted a bitmap scan instead of walking the ordered path index: 2.1 ms against
+   * 0.6 ms for 1,250 rows). A quick sample (statistics target 10: 3,000 rows, about 25 ms where
+   * the default target took 370 ms on 50k org units) gives the planner the table's size and the
+   * spread of its keys; autovacuum's own analyses replace it as the table changes. Best effort:
+   * the commit has succeeded whatever happens here.
+   */
+  const refreshStatistics = (inserted: ReadonlyMap<string, number>): Effect.Effect<void> => {
+    if (statistics === undefined) return Effect.void
+    /** The planner's estimate of a table's rows (0 when it was never analysed). */
+    const estimatedRows = (name: string) =>
+      Effect.map(runOrFail({ text: statistics.estimatedRows, params: [quote(name)] }), (result) => Math.max(0, Number(result.rows[0]?.["reltuples"] ?? 0)))
+    return Effect.ignore(
+      Effect.gen(function* () {
+        for (const [name, n] of inserted) {
+          const entry = sinceAnalyze.get(name) ?? { inserted: 0, size: undefined }
+          sinceAnalyze.set(name, entry)
+          entry.inserted += n
+          if (entry.inserted < ANALYZE_MIN_ROWS) continue
+          if (entry.size === undefined) entry.size = yield* estimatedRows(name)
+          if (entry.inserted < entry.size * ANALYZE_SHARE) continue
+          yield* transaction(Effect.forEach(statistics.refresh(name, ANALYZE_TARGET), (text) => runOrFail(plain(text)), { discard: true }))
+          entry.size = yield* estimatedRows(name)
+          entry.inserted = 0
+        }
+      })
+    )
+  }
   /** Counts rows a transaction inserted into a table. */
   const noteInserted = (name: string, n: number) =>
-    Effect.map(Effect.service(CurrentTx), (txs) => {
-      const inserted = txs.get(identity)?.inserted
+    Effect.map(current, (state) => {
+      const inserted = state?.inserted
       if (inserted !== undefined) inserted.set(name, (inserted.get(name) ?? 0) + n)
     })
 
-  /** Runs `f` in the current transaction, or in a new one. */
-  const inTransaction = <A, E>(effect: Effect.Effect<A, E>) =>
-    Effect.flatMap(Effect.service(CurrentTx), (txs) => (txs.has(identity) ? effect : transaction(effect)))
-
-  // --- rows ----------------------------------------------------------------------------------------
-  /** A decoder of result rows for these columns, their kinds looked up once. */
-  const rowDecoder = (info: TableInfo, columns?: ReadonlyArray<string>): ((raw: Record<string, unknown>) => Row) => {
-    const names = columns ?? info.columns.map((c) => c.name)
-    const kinds = names.map((name) => info.kinds.get(name) ?? "text")
-    const decode = dialect.decode
-    const copy = (raw: Record<string, unknown>): Row => {
-      const out: Record<string, unknown> = {}
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i] as string
-        const value = raw[name]
-        if (value === null || value === undefined) continue
-        const decoded = decode(kinds[i] as ColumnKind, value)
-        if (decoded !== undefined) out[name] = decoded
-      }
-      return out
-    }
-    // Text arrives as strings from both drivers: a row of text columns without NULLs is already in
-    // the stored form, and is passed on as the driver built it (subtree listings of ids and names).
-    if (!kinds.every((kind) => kind === "text")) return copy
-    return (raw) => {
-      for (let i = 0; i < names.length; i++) {
-        const value = raw[names[i] as string]
-        if (value === null || value === undefined) return copy(raw)
-      }
-      return raw
-    }
-  }
-  const decodeRow = (info: TableInfo, raw: Record<string, unknown>, columns?: ReadonlyArray<string>): Row => rowDecoder(info, columns)(raw)
-
-  const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement, unindexed = false): string =>
-    info.scope === "global" || scope.allAccounts === true
-      ? "TRUE"
-      : `${unindexed ? dialect.unindexed(quote("accountId")) : quote("accountId")} = ${stmt.param(scope.accountId)}`
-
-  // --- conditions, order, keyset -------------------------------------------------------------------
-  /** How values appear in SQL: bound parameters (queries) or literals (partial index predicates). */
-  interface Renderer {
-    readonly value: (value: Scalar, kind: ColumnKind) => string
-    readonly inList: (column: string, values: ReadonlyArray<Scalar>, kind: ColumnKind) => string
-  }
-
-  const parameters = (stmt: Statement): Renderer => ({
-    value: (value, kind) => stmt.param(dialect.encode(kind, value)),
-    inList: (column, values, kind) => dialect.inList(column, stmt.param(dialect.listParam(values, kind)), kind)
-  })
-
-  const literals: Renderer = {
-    value: (value, kind) => (kind === "boolean" ? dialect.booleanLiteral(value) : literal(value)),
-    inList: (column, values, kind) => `${column} IN (${values.map((v) => literals.value(v, kind)).join(", ")})`
-  }
-
-  /** One condition in SQL, the same for queries and partial index predicates. */
-  const compileCondition = (kinds: ReadonlyMap<string, ColumnKind>, condition: Condition, render: Renderer): string => {
-    const column = quote(condition.field)
-    const kind = kinds.get(condition.field) ?? "text"
-    switch (condition.op) {
-      case "isNull":
-        return `${column} IS NULL`
-      case "isNotNull":
-        return `${column} IS NOT NULL`
-      case "eq":
-        return `${column} = ${render.value(condition.value, kind)}`
-      case "ne":
-        return dialect.distinctFrom(column, render.value(condition.value, kind))
-      case "lt":
-        return `${column} < ${render.value(condition.value, kind)}`
-      case "lte":
-        return `${column} <= ${render.value(condition.value, kind)}`
-      case "gt":
-        return `${column} > ${render.value(condition.value, kind)}`
-      case "gte":
-        return `${column} >= ${render.value(condition.value, kind)}`
-      case "in":
-        return condition.value.length === 0 ? "FALSE" : render.inList(column, condition.value, kind)
-      case "notIn":
-        return condition.value.length === 0 ? "TRUE" : `(${column} IS NULL OR NOT (${render.inList(column, condition.value, kind)}))`
-      case "startsWith":
-        return prefixCondition(column, condition.value, render)
-      case "startsWithAny":
-        return condition.value.length === 0 ? "FALSE" : `(${condition.value.map((prefix) => prefixCondition(column, prefix, render)).join(" OR ")})`
-      case "contains":
-        return dialect.contains(column, render.value(condition.value, "text"))
-    }
-  }
-
-  /** A prefix test as a range on the ordered index: [prefix, next) in code-point order. */
-  const prefixCondition = (column: string, prefix: string, render: Renderer): string => {
-    if (prefix === "") return `${column} IS NOT NULL`
-    const upper = codePointUpperBound(prefix)
-    return upper === undefined
-      ? `${column} >= ${render.value(prefix, "text")}`
-      : `(${column} >= ${render.value(prefix, "text")} AND ${column} < ${render.value(upper, "text")})`
-  }
-
+  // --- reads ---------------------------------------------------------------------------------------
   /**
-   * The WHERE clause of a scoped query. Lookups by id and subtrees (a prefix of the hierarchy path)
-   * must use the primary key and the path index; SQLite, without statistics, would rather use the
-   * account index, so the account test is made unindexable there (`+"accountId"`).
+   * Runs a listing compiled with the columns it leaves out. On the native connection, columns
+   * wanted on one row only are read for that row alone, in the same read snapshot.
    */
-  const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement, ranged = false): string => {
-    const selective = ranged || conditions.some(
-      (c) => (c.field === "id" && (c.op === "eq" || c.op === "in")) || (c.op === "startsWith" && c.field === info.hierarchy?.path)
-    )
-    return [scopeCondition(info, scope, stmt, selective), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
-  }
-
-  /**
-   * ORDER BY with NULLs before any value ascending: the NULLS clause only for nullable columns,
-   * so that an ordered index (PostgreSQL's btrees keep NULLs last) still gives the order without a sort.
-   */
-  const orderOf = (info: TableInfo, orderBy: ReadonlyArray<OrderBy>): string =>
-    orderBy
-      .map((o) => {
-        const nullable = info.columns.find((c) => c.name === o.field)?.nullable !== false
-        return `${quote(o.field)} ${o.direction === "asc" ? (nullable ? "ASC NULLS FIRST" : "ASC") : nullable ? "DESC NULLS LAST" : "DESC"}`
-      })
-      .join(", ")
-
-  /**
-   * Rows strictly after a keyset position (absent values are the smallest). Parameters are added
-   * in the order they appear in the text (SQLite's `?` placeholders are positional).
-   */
-  const keysetOf = (info: TableInfo, orderBy: ReadonlyArray<OrderBy>, after: ReadonlyArray<Scalar | null>, stmt: Statement, i = 0): string => {
-    const order = orderBy[i]
-    if (order === undefined) return "FALSE"
-    const column = quote(order.field)
-    const kind = info.kinds.get(order.field) ?? "text"
-    const value = after[i] ?? null
-    const rest = () => (i + 1 < orderBy.length ? keysetOf(info, orderBy, after, stmt, i + 1) : "FALSE")
-    const p = () => stmt.param(dialect.encode(kind, value))
-    if (order.direction === "asc") {
-      if (value === null) return `(${column} IS NOT NULL OR (${column} IS NULL AND ${rest()}))`
-      const greater = `${column} > ${p()}`
-      const equal = `${column} = ${p()}`
-      return `(${greater} OR (${equal} AND ${rest()}))`
-    }
-    if (value === null) return `(${column} IS NULL AND ${rest()})`
-    const less = `${column} < ${p()}`
-    const equal = `${column} = ${p()}`
-    return `(${less} OR ${column} IS NULL OR (${equal} AND ${rest()}))`
-  }
-
-  const select = (
-    info: TableInfo,
-    scope: StoreScope,
-    query: StoreQuery,
-    extra: ReadonlyArray<Condition> = [],
-    /** A further SQL condition on an indexed range (its parameters added as it is written). */
-    range?: (stmt: Statement) => string
-  ) =>
+  const list = (info: TableInfo, scope: StoreScope, query: StoreQuery, compile: (leaveOut: ReadonlyArray<string> | undefined) => CompiledSelect) =>
     Effect.gen(function* () {
-      const stmt = new Statement(dialect)
-      // On the native connection, columns wanted on one row only are read for that row alone.
       const onlyAt = native !== undefined && query.select !== undefined ? query.onlyAt : undefined
-      const selected = query.select ?? info.columns.map((c) => c.name)
-      // (`id` always stays: the one row is looked up by it.)
-      const columns = onlyAt === undefined ? selected : selected.filter((c) => c === "id" || !onlyAt.columns.includes(c))
-      let where = whereOf(info, scope, [...query.where, ...extra], stmt, range !== undefined)
-      if (range !== undefined) where += ` AND ${range(stmt)}`
-      if (query.after !== undefined) where += ` AND ${keysetOf(info, query.orderBy, query.after, stmt)}`
-      const text = `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${where}${
-        query.orderBy.length > 0 ? ` ORDER BY ${orderOf(info, query.orderBy)}` : ""
-      }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
-      const connection = onlyAt === undefined ? undefined : native
-      if (onlyAt === undefined || connection === undefined) {
-        const result = yield* runOrFail(text, stmt.params)
-        return result.rows.map(rowDecoder(info, columns))
+      const { text, params, columns } = compile(onlyAt?.columns)
+      if (onlyAt === undefined || native === undefined) {
+        const result = yield* runOrFail({ text, params })
+        return result.rows.map(rowDecoder(dialect, info, columns))
       }
-      const lookup = new Statement(dialect)
-      const lookupText = `SELECT ${onlyAt.columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ? AND ${scopeCondition(info, scope, lookup, true)}`
-      const [raw, one] = yield* nativeSnapshot(connection, () => {
-        const rows = connection.execute(text, stmt.params).rows
+      const [raw, one] = yield* nativeSnapshot(native, () => {
+        const rows = native.execute(text, params).rows
         const target = rows[onlyAt.at]
-        return [rows, target === undefined ? undefined : connection.execute(lookupText, [target["id"], ...lookup.params]).rows[0]] as const
+        if (target === undefined) return [rows, undefined] as const
+        const lookup = compileRowLookup(dialect, info, scope, target["id"], onlyAt.columns)
+        return [rows, native.execute(lookup.text, lookup.params).rows[0]] as const
       })
-      const rows = raw.map(rowDecoder(info, columns))
+      const rows = raw.map(rowDecoder(dialect, info, columns))
       const at = rows[onlyAt.at]
-      if (at !== undefined && one !== undefined) rows[onlyAt.at] = { ...at, ...rowDecoder(info, onlyAt.columns)(one) }
+      if (at !== undefined && one !== undefined) rows[onlyAt.at] = { ...at, ...rowDecoder(dialect, info, onlyAt.columns)(one) }
       return rows
     })
 
@@ -474,8 +313,8 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
    * current transaction, or in a transaction of their own holding the connection.
    */
   const nativeSnapshot = <A>(connection: NativeConnection, f: () => A): Effect.Effect<A, StorageError> =>
-    Effect.flatMap(Effect.service(CurrentTx), (txs) => {
-      if (txs.has(identity)) return Effect.try({ try: f, catch: fail })
+    Effect.flatMap(current, (state) => {
+      if (state !== undefined) return Effect.try({ try: f, catch: fail })
       return nativeLock.withPermits(1)(
         Effect.try({
           try: () => {
@@ -491,22 +330,21 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       )
     })
 
-  // --- sequences and the change feed ---------------------------------------------------------------
+  // --- sequences -------------------------------------------------------------------------------------
   /** Reserves `n` change sequences; returns the first. Locks the counter row until commit (commit order). */
   const reserveSeqs = (n: number) =>
     Effect.gen(function* () {
       // A transaction reserves a block at its first write and takes later sequences from it: it
       // holds the counter row until it ends, so they still follow commit order (unused ones are
       // gaps, which the feed's cursors do not mind).
-      const state = (yield* Effect.service(CurrentTx)).get(identity)
+      const state = yield* current
       if (state !== undefined && state.seqEnd - state.seqNext >= n) {
         const first = state.seqNext
         state.seqNext += n
         return first
       }
       const block = state === undefined ? n : Math.max(n, SEQ_BLOCK)
-      const stmt = new Statement(dialect)
-      const result = yield* runOrFail(`UPDATE ${quote(COUNTER)} SET value = value + ${stmt.param(block)} WHERE name = 'seq' RETURNING value`, stmt.params)
+      const result = yield* runOrFail(compileReserveSeqs(dialect, block))
       const last = Number(result.rows[0]?.["value"])
       const first = last - block + 1
       if (state !== undefined) {
@@ -516,104 +354,76 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       return first
     })
 
-  /**
-   * The change feed is the rows themselves (each carries the sequence of its last write, indexed
-   * with its account) plus a tombstone per deleted row in the changes table. Records tombstones.
-   */
-  const recordTombstones = (changes: ReadonlyArray<Change>) =>
-    Effect.gen(function* () {
-      if (changes.length === 0) return
-      const upsert = `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, ${quote("accountId")} = excluded.${quote("accountId")}`
-      const columns = `(model, id, ${quote("accountId")}, seq, deleted, version)`
-      const perRow = 6
-      const batch = Math.max(1, Math.floor(dialect.maxParameters / perRow))
-      for (let i = 0; i < changes.length; i += batch) {
-        const stmt = new Statement(dialect)
-        const values = changes
-          .slice(i, i + batch)
-          .map((c) => `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`)
-        yield* runOrFail(`INSERT INTO ${quote(CHANGES)} ${columns} VALUES ${values.join(", ")} ${upsert}`, stmt.params)
-      }
-    })
-
-  /** An id written again loses its tombstone: the feed then shows the row once, alive. */
-  const clearTombstones = (info: TableInfo, ids: ReadonlyArray<string>) => {
-    if (ids.length === 0) return Effect.void
-    const stmt = new Statement(dialect)
-    return runOrFail(
-      `DELETE FROM ${quote(CHANGES)} WHERE model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`,
-      stmt.params
-    )
-  }
-
   // --- writes --------------------------------------------------------------------------------------
-  const duplicateName = (info: TableInfo, classified: Classified): string => {
-    if (classified instanceof StorageError) return "unknown"
-    if (classified.constraint !== undefined) return classified.constraint
-    const columns = classified.columns.join(",")
+  /** The name of the unique key that refused a write: the constraint's, or the unique index on the refused columns. */
+  const duplicateName = (info: TableInfo, duplicate: Exclude<Classified, StorageError>): string => {
+    if (duplicate.constraint !== undefined) return duplicate.constraint
+    const columns = duplicate.columns.join(",")
     if (columns === "id") return "id"
     return info.uniques.find((u) => u.fields.join(",") === columns)?.name ?? (columns === "" ? "unknown" : columns)
   }
 
   /** Runs `effect` in a savepoint; a unique violation rolls back to it and is returned as a value. */
-  const attempt = <A>(info: TableInfo, effect: Effect.Effect<A, unknown>) =>
+  const attempt = <A>(effect: Effect.Effect<A, unknown>) =>
     Effect.gen(function* () {
-      savepoints += 1
-      const name = `sp_${savepoints}`
-      yield* runOrFail(`SAVEPOINT ${name}`)
-      const exit = yield* Effect.exit(effect)
-      if (Exit.isSuccess(exit)) {
-        yield* runOrFail(`RELEASE SAVEPOINT ${name}`)
-        return { _tag: "Done" as const, value: exit.value }
-      }
-      yield* runOrFail(`ROLLBACK TO SAVEPOINT ${name}`)
-      yield* runOrFail(`RELEASE SAVEPOINT ${name}`)
+      const exit = yield* inSavepoint(effect, (text) => runOrFail(plain(text)))
+      if (Exit.isSuccess(exit)) return { _tag: "Done" as const, value: exit.value }
       const error = exit.cause.reasons.find((r) => r._tag === "Fail")
       const cause = error?._tag === "Fail" ? error.error : undefined
       const classified = dialect.classify(cause)
       if (classified instanceof StorageError) return yield* Effect.fail(classified)
-      return { _tag: "Duplicate" as const, constraint: duplicateName(info, classified) }
+      return { _tag: "Duplicate" as const, duplicate: classified }
     })
 
+  /** Inserts rows: on a native connection a prepared single-row statement run once per row (SQLite's fastest insert path). */
   const insertRows = (info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number): Effect.Effect<unknown, unknown> => {
-    const columns = [...info.columns.map((c) => c.name), SEQ]
-    if (native !== undefined) {
-      // A prepared single-row statement run once per row: SQLite's fastest insert path.
-      const text = `INSERT INTO ${quote(info.name)} (${columns.map(quote).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`
-      return runEach(
-        text,
-        rows.map((row, i) => {
-          const params: Array<unknown> = info.columns.map((c) => dialect.encode(c.kind, row[c.name]))
-          params.push(firstSeq + i)
-          return params
-        })
-      )
-    }
-    const unnestType = dialect.unnestType
-    if (unnestType !== undefined) {
-      // One array parameter per column: the statement's text is the same whatever the number of rows.
-      const stmt = new Statement(dialect)
-      const arrays = info.columns.map((c) => `${stmt.param(rows.map((row) => dialect.encode(c.kind, row[c.name])))}::${unnestType(c.kind)}`)
-      arrays.push(`${stmt.param(rows.map((_, i) => firstSeq + i))}::bigint[]`)
-      const names = columns.map((_, i) => `c${i}`)
-      const selected = info.columns.map((c, i) => (c.kind === "json" ? `c${i}::jsonb` : `c${i}`))
-      selected.push(`c${info.columns.length}`)
-      return run(
-        `INSERT INTO ${quote(info.name)} (${columns.map(quote).join(", ")}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`,
-        stmt.params
-      )
-    }
-    const stmt = new Statement(dialect)
-    const values = rows.map((row, i) => {
-      const placeholders = info.columns.map((c) => {
-        const p = stmt.param(dialect.encode(c.kind, row[c.name]))
-        return c.kind === "json" ? dialect.jsonPlaceholder(p) : p
-      })
-      placeholders.push(stmt.param(firstSeq + i))
-      return `(${placeholders.join(", ")})`
-    })
-    return run(`INSERT INTO ${quote(info.name)} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")}`, stmt.params)
+    if (native === undefined) return run(compileInsert(dialect, info, rows, firstSeq))
+    const each = compileInsertEach(dialect, info, rows, firstSeq)
+    return runEach(each.text, each.paramLists)
   }
+
+  /** A run of inserts: one multi-row statement; on a unique violation, row by row. */
+  const insertRun = (info: TableInfo, run: ReadonlyArray<Insert>, firstSeq: number, outcomes: Array<WriteOutcome>, at: number) =>
+    Effect.gen(function* () {
+      const rows = run.map((o) => o.row)
+      const bulk = yield* attempt(insertRows(info, rows, firstSeq + at))
+      // Ids written again lose their tombstones (ids the SDK has just made never had one).
+      const reused: Array<string> = []
+      if (bulk._tag === "Done") {
+        yield* noteInserted(info.name, rows.length)
+        run.forEach((op, k) => {
+          outcomes[at + k] = { _tag: "Written", seq: firstSeq + at + k }
+          if (op.fresh !== true) reused.push(String(op.row["id"]))
+        })
+      } else {
+        for (let k = 0; k < run.length; k++) {
+          const op = run[k] as Insert
+          const one = yield* attempt(insertRows(info, [op.row], firstSeq + at + k))
+          if (one._tag === "Done") {
+            outcomes[at + k] = { _tag: "Written", seq: firstSeq + at + k }
+            if (op.fresh !== true) reused.push(String(op.row["id"]))
+          } else outcomes[at + k] = { _tag: "Duplicate", constraint: duplicateName(info, one.duplicate) }
+        }
+      }
+      if (reused.length > 0) yield* runOrFail(compileClearTombstones(dialect, info, reused))
+    })
+
+  /** An update or a delete; a deletion's tombstone is added to `changes`. */
+  const change = (info: TableInfo, scope: StoreScope, op: Exclude<WriteOp, Insert>, seq: number, changes: Array<Change>) =>
+    Effect.gen(function* () {
+      const id = op.kind === "delete" ? op.id : String(op.row["id"])
+      const statement = op.kind === "update" ? compileUpdate(dialect, info, scope, op.row, op.expectedVersion, seq) : compileDelete(dialect, info, scope, id, op.expectedVersion)
+      const result = yield* attempt(run(statement))
+      if (result._tag === "Duplicate") return { _tag: "Duplicate", constraint: duplicateName(info, result.duplicate) } as const
+      if (op.kind === "update" ? Number(result.value.numAffectedRows ?? 0n) === 0 : result.value.rows.length === 0) {
+        const current = yield* runOrFail(compileVersionProbe(dialect, info, scope, id))
+        const row = current.rows[0]
+        return row === undefined ? ({ _tag: "Missing" } as const) : ({ _tag: "StaleVersion", actual: Number(row["version"]) } as const)
+      }
+      const accountId = info.scope === "global" ? null : scope.accountId
+      if (op.kind === "delete") changes.push({ seq, model: info.name, id, accountId, deleted: true, version: Number(result.value.rows[0]?.["version"] ?? 0) })
+      return { _tag: "Written", seq } as const
+    })
 
   const write = (model: ModelMeta, scope: StoreScope, ops: ReadonlyArray<WriteOp>): Effect.Effect<ReadonlyArray<WriteOutcome>, StorageError> =>
     Effect.gen(function* () {
@@ -621,163 +431,41 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       if (ops.length === 0) return []
       return yield* inTransaction(
         Effect.gen(function* () {
-          const accountId = info.scope === "global" ? null : scope.accountId
           const firstSeq = yield* reserveSeqs(ops.length)
           const outcomes: Array<WriteOutcome> = new Array(ops.length)
           const changes: Array<Change> = []
-          const perRow = info.columns.length + 1
-          const batch = dialect.unnestType !== undefined ? UNNEST_BATCH : Math.max(1, Math.min(1000, Math.floor(dialect.maxParameters / perRow)))
+          const batch = insertBatch(dialect, info)
           let i = 0
           while (i < ops.length) {
             const op = ops[i]
             if (op === undefined) break
             if (op.kind === "insert") {
-              // A run of inserts: one multi-row statement; on a unique violation, row by row.
               let j = i
               while (j < ops.length && j - i < batch && ops[j]?.kind === "insert") j++
-              const run = ops.slice(i, j) as ReadonlyArray<Extract<WriteOp, { kind: "insert" }>>
-              const rows = run.map((o) => o.row)
-              const bulk = yield* attempt(info, insertRows(info, rows, firstSeq + i))
-              // Ids written again lose their tombstones (ids the SDK has just made never had one).
-              const reused: Array<string> = []
-              if (bulk._tag === "Done") {
-                yield* noteInserted(info.name, rows.length)
-                run.forEach((op, k) => {
-                  outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
-                  if (op.fresh !== true) reused.push(String(op.row["id"]))
-                })
-              } else {
-                for (let k = 0; k < run.length; k++) {
-                  const op = run[k] as Extract<WriteOp, { kind: "insert" }>
-                  const one = yield* attempt(info, insertRows(info, [op.row], firstSeq + i + k))
-                  if (one._tag === "Done") {
-                    outcomes[i + k] = { _tag: "Written", seq: firstSeq + i + k }
-                    if (op.fresh !== true) reused.push(String(op.row["id"]))
-                  } else outcomes[i + k] = { _tag: "Duplicate", constraint: one.constraint }
-                }
-              }
-              yield* clearTombstones(info, reused)
+              yield* insertRun(info, ops.slice(i, j) as ReadonlyArray<Insert>, firstSeq, outcomes, i)
               i = j
               continue
             }
-            const seq = firstSeq + i
-            const id = op.kind === "delete" ? op.id : String(op.row["id"])
-            const stmt = new Statement(dialect)
-            let text: string
-            if (op.kind === "update") {
-              const sets = info.columns
-                .filter((c) => c.name !== "id")
-                .map((c) => {
-                  const p = stmt.param(dialect.encode(c.kind, op.row[c.name]))
-                  return `${quote(c.name)} = ${c.kind === "json" ? dialect.jsonPlaceholder(p) : p}`
-                })
-              sets.push(`${quote(SEQ)} = ${stmt.param(seq)}`)
-              text = `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)} AND ${quote("version")} = ${stmt.param(op.expectedVersion)}`
-            } else {
-              text = `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}${
-                op.expectedVersion === undefined ? "" : ` AND ${quote("version")} = ${stmt.param(op.expectedVersion)}`
-              } RETURNING ${quote("version")}`
-            }
-            const result = yield* attempt(info, run(text, stmt.params))
-            if (result._tag === "Duplicate") {
-              outcomes[i] = { _tag: "Duplicate", constraint: result.constraint }
-            } else if (op.kind === "update" ? Number(result.value.numAffectedRows ?? 0n) === 0 : result.value.rows.length === 0) {
-              const probe = new Statement(dialect)
-              const current = yield* runOrFail(
-                `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${probe.param(id)} AND ${scopeCondition(info, scope, probe, true)}`,
-                probe.params
-              )
-              const row = current.rows[0]
-              outcomes[i] = row === undefined ? { _tag: "Missing" } : { _tag: "StaleVersion", actual: Number(row["version"]) }
-            } else {
-              outcomes[i] = { _tag: "Written", seq }
-              if (op.kind === "delete") changes.push({ seq, model: info.name, id, accountId, deleted: true, version: Number(result.value.rows[0]?.["version"] ?? 0) })
-            }
+            outcomes[i] = yield* change(info, scope, op, firstSeq + i, changes)
             i += 1
           }
-          yield* recordTombstones(changes)
+          for (const statement of compileTombstones(dialect, changes)) yield* runOrFail(statement)
           return outcomes
         })
       )
     })
 
   // --- migrations ----------------------------------------------------------------------------------
-  const partialWhere = (info: { readonly kinds: ReadonlyMap<string, ColumnKind> }, where: ReadonlyArray<Condition>): string =>
-    where.map((condition) => compileCondition(info.kinds, condition, literals)).join(" AND ")
-
-  /** The index of a table's change sequence (with its account): the change feed reads it. */
-  const seqIndexOf = (model: string, scope: "account" | "global", ifNotExists: "" | "IF NOT EXISTS ") =>
-    scope === "account"
-      ? `CREATE INDEX ${ifNotExists}${quote(`${model}_account_seq`)} ON ${quote(model)} (${quote("accountId")}, ${quote(SEQ)})`
-      : `CREATE INDEX ${ifNotExists}${quote(`${model}_seq`)} ON ${quote(model)} (${quote(SEQ)})`
-
-  const ddlOf = (step: MigrationStep): ReadonlyArray<string> => {
-    switch (step.op) {
-      case "createModel": {
-        const columns = step.columns.map(
-          (c) => `${quote(c.name)} ${dialect.columnType(c)}${c.nullable ? "" : " NOT NULL"}${c.name === "id" ? " PRIMARY KEY" : ""}`
-        )
-        columns.push(`${quote(SEQ)} BIGINT NOT NULL`)
-        const statements = [`CREATE TABLE ${quote(step.model)} (${columns.join(", ")})`]
-        statements.push(seqIndexOf(step.model, step.scope, ""))
-        return statements
-      }
-      case "addColumn":
-        return [`ALTER TABLE ${quote(step.model)} ADD COLUMN ${quote(step.column.name)} ${dialect.columnType(step.column)}`]
-      case "createIndex": {
-        const info = tables.get(step.model)
-        const where = step.index.where === undefined || step.index.where.length === 0 || info === undefined ? "" : ` WHERE ${partialWhere(info, step.index.where)}`
-        const columns = dialect.indexColumns(step.index.fields, step.index.include ?? [])
-        return [`CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} ${columns}${where}`]
-      }
-      case "dropIndex":
-        return [`DROP INDEX ${quote(step.name)}`]
-    }
+  /** Records an applied migration in the ledger. */
+  const ledgerEntry = (id: string): Compiled => {
+    const stmt = new Statement(dialect)
+    return stmt.done(`INSERT INTO ${quote(LEDGER)} (id, applied_at) VALUES (${stmt.param(id)}, ${stmt.param(Date.now())})`)
   }
-
-  /** Applies a step to the in-memory description of the tables. */
-  const learn = (step: MigrationStep): void => {
-    const current = tables.get(step.model)
-    switch (step.op) {
-      case "createModel":
-        tables.set(step.model, {
-          name: step.model,
-          scope: step.scope,
-          columns: step.columns,
-          kinds: kindsOf(step.columns),
-          uniques: [],
-          ...(step.hierarchy === undefined ? {} : { hierarchy: { path: step.hierarchy.path, depth: step.hierarchy.depth } })
-        })
-        return
-      case "addColumn":
-        if (current !== undefined) {
-          const columns = [...current.columns, step.column]
-          tables.set(step.model, { ...current, columns, kinds: kindsOf(columns) })
-        }
-        return
-      case "createIndex":
-        if (current !== undefined && step.index.unique === true) {
-          tables.set(step.model, { ...current, uniques: [...current.uniques, { name: step.index.name, fields: step.index.fields }] })
-        }
-        return
-      case "dropIndex":
-        if (current !== undefined) tables.set(step.model, { ...current, uniques: current.uniques.filter((u) => u.name !== step.name) })
-        return
-    }
-  }
-
-  const bootstrap = [
-    `CREATE TABLE IF NOT EXISTS ${quote(LEDGER)} (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS ${quote(COUNTER)} (name TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
-    `INSERT INTO ${quote(COUNTER)} (name, value) VALUES ('seq', 0) ON CONFLICT (name) DO NOTHING`,
-    `CREATE TABLE IF NOT EXISTS ${quote(CHANGES)} (model TEXT NOT NULL, id TEXT NOT NULL, ${quote("accountId")} TEXT, seq BIGINT NOT NULL, deleted ${dialect.columnType({ name: "deleted", kind: "boolean", nullable: false })} NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (model, id))`,
-    `CREATE INDEX IF NOT EXISTS ${quote(`${CHANGES}_account_seq`)} ON ${quote(CHANGES)} (${quote("accountId")}, seq)`
-  ]
 
   const migrate = (migrations: ReadonlyArray<Migration>) =>
     Effect.gen(function* () {
-      yield* transaction(Effect.forEach(bootstrap, (text) => runOrFail(text), { discard: true }))
-      const ledger = yield* runOrFail(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`)
+      yield* transaction(Effect.forEach(bootstrapDdl(dialect), (text) => runOrFail(plain(text)), { discard: true }))
+      const ledger = yield* runOrFail(plain(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`))
       const applied = new Set(ledger.rows.map((row) => String(row["id"])))
       const known = new Set([...migrations.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
       const unknown = [...applied].filter((id) => !known.has(id))
@@ -788,18 +476,17 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       const done: Array<string> = []
       for (const migration of migrations) {
         if (applied.has(migration.id)) {
-          for (const step of migration.steps) learn(step)
+          for (const step of migration.steps) learnStep(tables, step)
           continue
         }
         yield* transaction(
           Effect.gen(function* () {
             for (const step of migration.steps) {
-              if (step.op !== "createIndex") learn(step)
-              for (const text of ddlOf(step)) yield* runOrFail(text)
-              if (step.op === "createIndex") learn(step)
+              if (step.op !== "createIndex") learnStep(tables, step)
+              for (const text of stepDdl(dialect, step, tables.get(step.model))) yield* runOrFail(plain(text))
+              if (step.op === "createIndex") learnStep(tables, step)
             }
-            const stmt = new Statement(dialect)
-            yield* runOrFail(`INSERT INTO ${quote(LEDGER)} (id, applied_at) VALUES (${stmt.param(migration.id)}, ${stmt.param(Date.now())})`, stmt.params)
+            yield* runOrFail(ledgerEntry(migration.id))
           })
         )
         done.push(migration.id)
@@ -809,11 +496,9 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       if (!applied.has(FEED_ON_ROWS)) {
         yield* transaction(
           Effect.gen(function* () {
-            const stmt = new Statement(dialect)
-            yield* runOrFail(`DELETE FROM ${quote(CHANGES)} WHERE deleted = ${stmt.param(dialect.encode("boolean", false))}`, stmt.params)
-            for (const info of tables.values()) if (info.scope === "global") yield* runOrFail(seqIndexOf(info.name, "global", "IF NOT EXISTS "))
-            const ledger = new Statement(dialect)
-            yield* runOrFail(`INSERT INTO ${quote(LEDGER)} (id, applied_at) VALUES (${ledger.param(FEED_ON_ROWS)}, ${ledger.param(Date.now())})`, ledger.params)
+            yield* runOrFail(compileDropLiveEntries(dialect))
+            for (const info of tables.values()) if (info.scope === "global") yield* runOrFail(plain(seqIndexDdl(info.name, "global", "IF NOT EXISTS ")))
+            yield* runOrFail(ledgerEntry(FEED_ON_ROWS))
           })
         )
       }
@@ -828,65 +513,35 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       Effect.gen(function* () {
         const info = yield* table(model.name)
         if (ids.length === 0) return []
-        return yield* select(info, scope, { where: [{ field: "id", op: "in", value: [...new Set(ids)] }], orderBy: [] })
+        const result = yield* runOrFail(compileGetMany(dialect, info, scope, ids))
+        return result.rows.map(rowDecoder(dialect, info))
       }),
     write,
-    query: (model, scope, query) => Effect.flatMap(table(model.name), (info) => select(info, scope, query)),
+    query: (model, scope, query) =>
+      Effect.flatMap(table(model.name), (info) => list(info, scope, query, (leaveOut) => compileSelect(dialect, info, scope, query, { leaveOut }))),
     count: (model, scope, where) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)
-        const stmt = new Statement(dialect)
-        const result = yield* runOrFail(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${whereOf(info, scope, where, stmt)}`, stmt.params)
+        const result = yield* runOrFail(compileCount(dialect, info, scope, where))
         return Number(result.rows[0]?.["n"] ?? 0)
       }),
     subtree: (model, scope, start, query) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)
-        const hierarchy = info.hierarchy
-        if (hierarchy === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
-        const extra: ReadonlyArray<Condition> = query.maxDepth === undefined ? [] : [{ field: hierarchy.depth, op: "lte", value: query.maxDepth }]
-        if ("prefix" in start) return yield* select(info, scope, query, [{ field: hierarchy.path, op: "startsWith", value: start.prefix }, ...extra])
-        // The root's path read in the same statement: two scalar subqueries (evaluated once) bound
-        // the ordered path index's range, [path, path with its final "/" raised to "0").
-        const path = quote(hierarchy.path)
-        const rootPath = (stmt: Statement, expression: string) =>
-          `(SELECT ${expression} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(start.rootId)} AND ${scopeCondition(info, scope, stmt, true)})`
-        return yield* select(
-          info,
-          scope,
-          query,
-          extra,
-          (stmt) => `${path} >= ${rootPath(stmt, path)} AND ${path} < ${rootPath(stmt, `substr(${path}, 1, length(${path}) - 1) || '0'`)}`
-        )
+        const hierarchy = yield* hierarchyOf(info)
+        return yield* list(info, scope, query, (leaveOut) => compileSubtree(dialect, info, scope, hierarchy, start, query, leaveOut))
       }),
     rewritePrefix: (model, scope, rewrite) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)
-        const hierarchy = info.hierarchy
-        if (hierarchy === undefined) return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` })
+        const hierarchy = yield* hierarchyOf(info)
         return yield* inTransaction(
           Effect.gen(function* () {
-            const path = quote(hierarchy.path)
-            const countStmt = new Statement(dialect)
-            const range = `${scopeCondition(info, scope, countStmt, true)} AND ${prefixCondition(path, rewrite.from, parameters(countStmt))} AND ${path} <> ${countStmt.param(rewrite.from)}`
-            const counted = yield* runOrFail(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${range}`, countStmt.params)
+            const counted = yield* runOrFail(compileRewriteCount(dialect, info, scope, hierarchy, rewrite.from))
             const n = Number(counted.rows[0]?.["n"] ?? 0)
             if (n === 0) return 0
             const first = yield* reserveSeqs(n)
-            const stmt = new Statement(dialect)
-            const to = stmt.param(rewrite.to)
-            const fromLength = `CAST(${stmt.param([...rewrite.from].length)} AS INTEGER)`
-            const delta = `CAST(${stmt.param(rewrite.depthDelta)} AS INTEGER)`
-            const updatedAt = `CAST(${stmt.param(rewrite.updatedAt)} AS BIGINT)`
-            const base = `CAST(${stmt.param(first - 1)} AS BIGINT)`
-            const innerRange = `${scopeCondition(info, scope, stmt, true)} AND ${prefixCondition(path, rewrite.from, parameters(stmt))} AND ${path} <> ${stmt.param(rewrite.from)}`
-            const t = quote(info.name)
-            yield* runOrFail(
-              `UPDATE ${t} SET ${path} = ${to} || substr(${t}.${path}, ${fromLength} + 1), ${quote(hierarchy.depth)} = ${t}.${quote(hierarchy.depth)} + ${delta}, ` +
-                `${quote("version")} = ${t}.${quote("version")} + 1, ${quote("updatedAt")} = ${updatedAt}, ${quote(SEQ)} = ${base} + ranked.rn ` +
-                `FROM (SELECT ${quote("id")} AS rid, ROW_NUMBER() OVER (ORDER BY ${quote("id")}) AS rn FROM ${t} WHERE ${innerRange}) AS ranked WHERE ${t}.${quote("id")} = ranked.rid`,
-              stmt.params
-            )
+            yield* runOrFail(compileRewritePrefix(dialect, info, scope, hierarchy, rewrite, first))
             return n
           })
         )
@@ -899,56 +554,20 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         // moves that could form a cycle always share one of these rows, so they serialise.
         const ids = [...new Set(paths.flatMap((path) => path.split("/").filter((id) => id.length > 0)))].sort()
         if (ids.length === 0) return
-        const stmt = new Statement(dialect)
-        yield* runOrFail(
-          `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, true)} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`,
-          stmt.params
-        )
+        yield* runOrFail(compileLockRows(dialect, info, scope, ids))
       }),
     changesSince: (accountId, after, limit) =>
       Effect.gen(function* () {
-        const stmt = new Statement(dialect)
-        const n = Math.max(0, Math.floor(limit))
-        const no = dialect.booleanLiteral(false)
-        // Each table's rows after the position (its sequence index), and the tombstones; merged.
-        const parts = [...tables.values()].map((info) => {
-          const account = info.scope === "global" ? "CAST(NULL AS TEXT)" : quote("accountId")
-          const where = info.scope === "global" ? "" : `${quote("accountId")} = ${stmt.param(accountId)} AND `
-          return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${quote(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
-        })
-        parts.push(
-          `SELECT * FROM (SELECT model, id, ${quote("accountId")}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${quote("accountId")} = ${stmt.param(accountId)} OR ${quote("accountId")} IS NULL) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
-        )
-        const result = yield* runOrFail(`SELECT * FROM (${parts.join(" UNION ALL ")}) AS feed ORDER BY seq LIMIT ${n}`, stmt.params)
-        return result.rows.map((row) => ({
-          seq: Number(row["seq"]),
-          model: String(row["model"]),
-          id: String(row["id"]),
-          accountId: row["accountId"] === null || row["accountId"] === undefined ? null : String(row["accountId"]),
-          deleted: row["deleted"] === true || row["deleted"] === 1,
-          version: Number(row["version"])
-        }))
+        const result = yield* runOrFail(compileChangesSince(dialect, tables.values(), accountId, after, limit))
+        return result.rows.map(changeOfRow)
       }),
     transaction,
     inspect: (model) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)
-        const result = yield* runOrFail(`SELECT * FROM ${quote(info.name)} ORDER BY ${quote("id")}`)
-        return result.rows.map((raw): InspectedRow => ({ row: decodeRow(info, raw), seq: Number(raw[SEQ]) }))
+        const result = yield* runOrFail(compileInspect(info))
+        const decode = rowDecoder(dialect, info)
+        return result.rows.map((raw): InspectedRow => ({ row: decode(raw), seq: Number(raw[SEQ]) }))
       })
   }
 }
-
-/** The first string after every string starting with `prefix`, in code-point order (`undefined`: none). */
-export const codePointUpperBound = (prefix: string): string | undefined => {
-  const points = [...prefix].map((c) => c.codePointAt(0) ?? 0)
-  while (points.length > 0) {
-    const last = points.pop() ?? 0
-    let next = last + 1
-    if (next === 0xd800) next = 0xe000
-    if (next <= 0x10ffff) return String.fromCodePoint(...points, next)
-  }
-  return undefined
-}
-
-export { prefixUpperBound }

@@ -1,0 +1,67 @@
+/**
+ * The change feed's statements. The feed is the rows themselves (each carries the sequence of its
+ * last write, indexed with its account) plus a tombstone per deleted row in the changes table:
+ * `changesSince` merges each table's rows after the position with the tombstones in one statement.
+ * Pure: no database is needed to compile.
+ * @module
+ */
+import type { Change } from "@iaso/core"
+import { type Compiled, Statement } from "./compile-conditions.ts"
+import { literal, quote, type SqlDialect } from "./dialect.ts"
+import { CHANGES, SEQ, type TableInfo } from "./tables.ts"
+
+/** Changes after sequence `after` for an account (and the global tables), in sequence order, at most `limit`. */
+export const compileChangesSince = (dialect: SqlDialect, tables: Iterable<TableInfo>, accountId: string, after: number, limit: number): Compiled => {
+  const stmt = new Statement(dialect)
+  const n = Math.max(0, Math.floor(limit))
+  const no = dialect.booleanLiteral(false)
+  // Each table's rows after the position (its sequence index), and the tombstones; merged.
+  const parts = [...tables].map((info) => {
+    const account = info.scope === "global" ? "CAST(NULL AS TEXT)" : quote("accountId")
+    const where = info.scope === "global" ? "" : `${quote("accountId")} = ${stmt.param(accountId)} AND `
+    return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${quote(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
+  })
+  parts.push(
+    `SELECT * FROM (SELECT model, id, ${quote("accountId")}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${quote("accountId")} = ${stmt.param(accountId)} OR ${quote("accountId")} IS NULL) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
+  )
+  return stmt.done(`SELECT * FROM (${parts.join(" UNION ALL ")}) AS feed ORDER BY seq LIMIT ${n}`)
+}
+
+/** A row of the feed as a change. */
+export const changeOfRow = (row: Record<string, unknown>): Change => ({
+  seq: Number(row["seq"]),
+  model: String(row["model"]),
+  id: String(row["id"]),
+  accountId: row["accountId"] === null || row["accountId"] === undefined ? null : String(row["accountId"]),
+  deleted: row["deleted"] === true || row["deleted"] === 1,
+  version: Number(row["version"])
+})
+
+/** Records the tombstones of deleted rows (as many statements as the dialect's parameter limit needs). */
+export const compileTombstones = (dialect: SqlDialect, changes: ReadonlyArray<Change>): ReadonlyArray<Compiled> => {
+  const upsert = `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, ${quote("accountId")} = excluded.${quote("accountId")}`
+  const columns = `(model, id, ${quote("accountId")}, seq, deleted, version)`
+  const perRow = 6
+  const batch = Math.max(1, Math.floor(dialect.maxParameters / perRow))
+  const statements: Array<Compiled> = []
+  for (let i = 0; i < changes.length; i += batch) {
+    const stmt = new Statement(dialect)
+    const values = changes
+      .slice(i, i + batch)
+      .map((c) => `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`)
+    statements.push(stmt.done(`INSERT INTO ${quote(CHANGES)} ${columns} VALUES ${values.join(", ")} ${upsert}`))
+  }
+  return statements
+}
+
+/** An id written again loses its tombstone: the feed then shows the row once, alive. */
+export const compileClearTombstones = (dialect: SqlDialect, info: TableInfo, ids: ReadonlyArray<string>): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`DELETE FROM ${quote(CHANGES)} WHERE model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`)
+}
+
+/** Drops the live entries an older database kept in the changes table (the feed now reads them from the rows). */
+export const compileDropLiveEntries = (dialect: SqlDialect): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`DELETE FROM ${quote(CHANGES)} WHERE deleted = ${stmt.param(dialect.encode("boolean", false))}`)
+}

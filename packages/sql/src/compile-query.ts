@@ -1,0 +1,168 @@
+/**
+ * The statement compiler's reads: listings (conditions, order, keyset position, limit, selected
+ * columns), counts, subtrees (by path prefix, or from a root's id), row locks, the path rewrite of
+ * a move, and the raw read of a table. Every operator, order, keyset position and limit is pushed
+ * into SQL. Pure: no database is needed to compile.
+ * @module
+ */
+import type { Condition, OrderBy, PrefixRewrite, Scalar, StoreQuery, StoreScope, SubtreeStart } from "@iaso/core"
+import { type Compiled, compileCondition, parameters, prefixCondition, scopeCondition, Statement } from "./compile-conditions.ts"
+import { quote, type SqlDialect } from "./dialect.ts"
+import { SEQ, type TableInfo } from "./tables.ts"
+
+/** A hierarchical table's path and depth columns. */
+export type Hierarchy = NonNullable<TableInfo["hierarchy"]>
+
+/**
+ * The WHERE clause of a scoped query. Lookups by id and subtrees (a prefix of the hierarchy path,
+ * or a `ranged` path condition) must use the primary key and the path index; SQLite, without
+ * statistics, would rather use the account index, so the account test is made unindexable there.
+ */
+const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement, ranged = false): string => {
+  const selective = ranged || conditions.some(
+    (c) => (c.field === "id" && (c.op === "eq" || c.op === "in")) || (c.op === "startsWith" && c.field === info.hierarchy?.path)
+  )
+  return [scopeCondition(info, scope, stmt, selective), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
+}
+
+/**
+ * ORDER BY with NULLs before any value ascending: the NULLS clause only for nullable columns,
+ * so that an ordered index (PostgreSQL's btrees keep NULLs last) still gives the order without a sort.
+ */
+const orderOf = (info: TableInfo, orderBy: ReadonlyArray<OrderBy>): string =>
+  orderBy
+    .map((o) => {
+      const nullable = info.columns.find((c) => c.name === o.field)?.nullable !== false
+      return `${quote(o.field)} ${o.direction === "asc" ? (nullable ? "ASC NULLS FIRST" : "ASC") : nullable ? "DESC NULLS LAST" : "DESC"}`
+    })
+    .join(", ")
+
+/** Rows strictly after a keyset position (absent values are the smallest). */
+const keysetOf = (info: TableInfo, orderBy: ReadonlyArray<OrderBy>, after: ReadonlyArray<Scalar | null>, stmt: Statement, i = 0): string => {
+  const order = orderBy[i]
+  if (order === undefined) return "FALSE"
+  const column = quote(order.field)
+  const kind = info.kinds.get(order.field) ?? "text"
+  const value = after[i] ?? null
+  const rest = () => (i + 1 < orderBy.length ? keysetOf(info, orderBy, after, stmt, i + 1) : "FALSE")
+  const p = () => stmt.param(stmt.dialect.encode(kind, value))
+  if (order.direction === "asc") {
+    if (value === null) return `(${column} IS NOT NULL OR (${column} IS NULL AND ${rest()}))`
+    const greater = `${column} > ${p()}`
+    const equal = `${column} = ${p()}`
+    return `(${greater} OR (${equal} AND ${rest()}))`
+  }
+  if (value === null) return `(${column} IS NULL AND ${rest()})`
+  const less = `${column} < ${p()}`
+  const equal = `${column} = ${p()}`
+  return `(${less} OR ${column} IS NULL OR (${equal} AND ${rest()}))`
+}
+
+/** A compiled listing, with the columns it reads. */
+export interface CompiledSelect extends Compiled {
+  readonly columns: ReadonlyArray<string>
+}
+
+/** Options of {@link compileSelect}. */
+export interface SelectOptions {
+  /** Further conditions. */
+  readonly extra?: ReadonlyArray<Condition> | undefined
+  /** A further SQL condition on an indexed range (its parameters added as it is written). */
+  readonly range?: ((stmt: Statement) => string) | undefined
+  /** Selected columns left out (read for one row apart); `id` always stays, as the row is looked up by it. */
+  readonly leaveOut?: ReadonlyArray<string> | undefined
+}
+
+/** A listing: the query's conditions, keyset position, order, limit and selected columns. */
+export const compileSelect = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, query: StoreQuery, options: SelectOptions = {}): CompiledSelect => {
+  const { extra = [], range, leaveOut } = options
+  const stmt = new Statement(dialect)
+  const selected = query.select ?? info.columns.map((c) => c.name)
+  const columns = leaveOut === undefined ? selected : selected.filter((c) => c === "id" || !leaveOut.includes(c))
+  let where = whereOf(info, scope, [...query.where, ...extra], stmt, range !== undefined)
+  if (range !== undefined) where += ` AND ${range(stmt)}`
+  if (query.after !== undefined) where += ` AND ${keysetOf(info, query.orderBy, query.after, stmt)}`
+  const text = `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${where}${
+    query.orderBy.length > 0 ? ` ORDER BY ${orderOf(info, query.orderBy)}` : ""
+  }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
+  return { ...stmt.done(text), columns }
+}
+
+/** Rows with these ids (each once). */
+export const compileGetMany = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>): CompiledSelect =>
+  compileSelect(dialect, info, scope, { where: [{ field: "id", op: "in", value: [...new Set(ids)] }], orderBy: [] })
+
+/** The number of rows matching the conditions. */
+export const compileCount = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, where: ReadonlyArray<Condition>): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${whereOf(info, scope, where, stmt)}`)
+}
+
+/** A subtree: rows whose path starts with a prefix, or the root's own path read in the same statement. */
+export const compileSubtree = (
+  dialect: SqlDialect,
+  info: TableInfo,
+  scope: StoreScope,
+  hierarchy: Hierarchy,
+  start: SubtreeStart,
+  query: StoreQuery & { readonly maxDepth?: number },
+  leaveOut?: ReadonlyArray<string>
+): CompiledSelect => {
+  const extra: ReadonlyArray<Condition> = query.maxDepth === undefined ? [] : [{ field: hierarchy.depth, op: "lte", value: query.maxDepth }]
+  if ("prefix" in start) return compileSelect(dialect, info, scope, query, { extra: [{ field: hierarchy.path, op: "startsWith", value: start.prefix }, ...extra], leaveOut })
+  // The root's path read in the same statement: two scalar subqueries (evaluated once) bound
+  // the ordered path index's range, [path, path with its final "/" raised to "0").
+  const path = quote(hierarchy.path)
+  const rootPath = (stmt: Statement, expression: string) =>
+    `(SELECT ${expression} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(start.rootId)} AND ${scopeCondition(info, scope, stmt, true)})`
+  return compileSelect(dialect, info, scope, query, {
+    extra,
+    range: (stmt) => `${path} >= ${rootPath(stmt, path)} AND ${path} < ${rootPath(stmt, `substr(${path}, 1, length(${path}) - 1) || '0'`)}`,
+    leaveOut
+  })
+}
+
+/** Some columns of one row, by id (the columns a listing left out for that row). */
+export const compileRowLookup = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: unknown, columns: ReadonlyArray<string>): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`)
+}
+
+/** Locks the rows with these ids until the transaction ends, in id order (where the dialect has row locks). */
+export const compileLockRows = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(
+    `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, true)} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`
+  )
+}
+
+/** The strict descendants of the path `from` (the unit at `from` excepted). */
+const descendantsOf = (info: TableInfo, scope: StoreScope, path: string, from: string, stmt: Statement): string =>
+  `${scopeCondition(info, scope, stmt, true)} AND ${prefixCondition(path, from, parameters(stmt))} AND ${path} <> ${stmt.param(from)}`
+
+/** The number of rows a path rewrite changes. */
+export const compileRewriteCount = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, hierarchy: Hierarchy, from: string): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${descendantsOf(info, scope, quote(hierarchy.path), from, stmt)}`)
+}
+
+/** A path rewrite: every strict descendant gets the new prefix, depth, version and its sequence from `first` on, in id order. */
+export const compileRewritePrefix = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, hierarchy: Hierarchy, rewrite: PrefixRewrite, first: number): Compiled => {
+  const stmt = new Statement(dialect)
+  const path = quote(hierarchy.path)
+  const to = stmt.param(rewrite.to)
+  const fromLength = `CAST(${stmt.param([...rewrite.from].length)} AS INTEGER)`
+  const delta = `CAST(${stmt.param(rewrite.depthDelta)} AS INTEGER)`
+  const updatedAt = `CAST(${stmt.param(rewrite.updatedAt)} AS BIGINT)`
+  const base = `CAST(${stmt.param(first - 1)} AS BIGINT)`
+  const innerRange = descendantsOf(info, scope, path, rewrite.from, stmt)
+  const t = quote(info.name)
+  return stmt.done(
+    `UPDATE ${t} SET ${path} = ${to} || substr(${t}.${path}, ${fromLength} + 1), ${quote(hierarchy.depth)} = ${t}.${quote(hierarchy.depth)} + ${delta}, ` +
+      `${quote("version")} = ${t}.${quote("version")} + 1, ${quote("updatedAt")} = ${updatedAt}, ${quote(SEQ)} = ${base} + ranked.rn ` +
+      `FROM (SELECT ${quote("id")} AS rid, ROW_NUMBER() OVER (ORDER BY ${quote("id")}) AS rn FROM ${t} WHERE ${innerRange}) AS ranked WHERE ${t}.${quote("id")} = ranked.rid`
+  )
+}
+
+/** Every row of a table, all accounts, by id (the test oracle; with the sequence column). */
+export const compileInspect = (info: TableInfo): Compiled => ({ text: `SELECT * FROM ${quote(info.name)} ORDER BY ${quote("id")}`, params: [] })

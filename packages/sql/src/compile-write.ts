@@ -1,0 +1,101 @@
+/**
+ * The statement compiler's writes: inserts (a multi-row statement, `unnest` arrays where the
+ * dialect has them, or one prepared row at a time), updates and deletes guarded by the expected
+ * version, the version probe that explains a write that touched nothing, and the reservation of
+ * change sequences. Every write on an account model is scoped by its account. Pure: no database
+ * is needed to compile.
+ * @module
+ */
+import type { Row, StoreScope } from "@iaso/core"
+import { type Compiled, scopeCondition, Statement } from "./compile-conditions.ts"
+import { quote, type SqlDialect } from "./dialect.ts"
+import { COUNTER, SEQ, type TableInfo } from "./tables.ts"
+
+/** Rows per `unnest` insert statement. */
+const UNNEST_BATCH = 5000
+
+/** The most rows one insert statement takes (within the dialect's parameter limit). */
+export const insertBatch = (dialect: SqlDialect, info: TableInfo): number =>
+  dialect.unnestType !== undefined ? UNNEST_BATCH : Math.max(1, Math.min(1000, Math.floor(dialect.maxParameters / (info.columns.length + 1))))
+
+/** The columns an insert writes: the model's and the sequence. */
+const insertColumns = (info: TableInfo): string => [...info.columns.map((c) => c.name), SEQ].map(quote).join(", ")
+
+/** Rows in one statement, their sequences from `firstSeq` on. */
+export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number): Compiled => {
+  const stmt = new Statement(dialect)
+  const unnestType = dialect.unnestType
+  if (unnestType !== undefined) {
+    // One array parameter per column: the statement's text is the same whatever the number of rows.
+    const arrays = info.columns.map((c) => `${stmt.param(rows.map((row) => dialect.encode(c.kind, row[c.name])))}::${unnestType(c.kind)}`)
+    arrays.push(`${stmt.param(rows.map((_, i) => firstSeq + i))}::bigint[]`)
+    const names = [...info.columns, SEQ].map((_, i) => `c${i}`)
+    const selected = info.columns.map((c, i) => (c.kind === "json" ? `c${i}::jsonb` : `c${i}`))
+    selected.push(`c${info.columns.length}`)
+    return stmt.done(`INSERT INTO ${quote(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`)
+  }
+  const values = rows.map((row, i) => {
+    const placeholders = info.columns.map((c) => {
+      const p = stmt.param(dialect.encode(c.kind, row[c.name]))
+      return c.kind === "json" ? dialect.jsonPlaceholder(p) : p
+    })
+    placeholders.push(stmt.param(firstSeq + i))
+    return `(${placeholders.join(", ")})`
+  })
+  return stmt.done(`INSERT INTO ${quote(info.name)} (${insertColumns(info)}) VALUES ${values.join(", ")}`)
+}
+
+/** Rows one at a time through one single-row statement (a prepared statement run once per row). */
+export const compileInsertEach = (
+  dialect: SqlDialect,
+  info: TableInfo,
+  rows: ReadonlyArray<Row>,
+  firstSeq: number
+): { readonly text: string; readonly paramLists: ReadonlyArray<ReadonlyArray<unknown>> } => {
+  const placeholders = [...info.columns, SEQ].map((_, i) => dialect.placeholder(i + 1))
+  return {
+    text: `INSERT INTO ${quote(info.name)} (${insertColumns(info)}) VALUES (${placeholders.join(", ")})`,
+    paramLists: rows.map((row, i) => {
+      const params: Array<unknown> = info.columns.map((c) => dialect.encode(c.kind, row[c.name]))
+      params.push(firstSeq + i)
+      return params
+    })
+  }
+}
+
+/** Replaces a row (all of its columns but the id) if it still has the expected version. */
+export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, row: Row, expectedVersion: number, seq: number): Compiled => {
+  const stmt = new Statement(dialect)
+  const sets = info.columns
+    .filter((c) => c.name !== "id")
+    .map((c) => {
+      const p = stmt.param(dialect.encode(c.kind, row[c.name]))
+      return `${quote(c.name)} = ${c.kind === "json" ? dialect.jsonPlaceholder(p) : p}`
+    })
+  sets.push(`${quote(SEQ)} = ${stmt.param(seq)}`)
+  return stmt.done(
+    `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(String(row["id"]))} AND ${scopeCondition(info, scope, stmt, true)} AND ${quote("version")} = ${stmt.param(expectedVersion)}`
+  )
+}
+
+/** Deletes a row (if it has the expected version, when one is given), returning its version. */
+export const compileDelete = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: string, expectedVersion: number | undefined): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(
+    `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}${
+      expectedVersion === undefined ? "" : ` AND ${quote("version")} = ${stmt.param(expectedVersion)}`
+    } RETURNING ${quote("version")}`
+  )
+}
+
+/** A row's current version (why an update or delete touched nothing: the row is missing, or newer). */
+export const compileVersionProbe = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: string): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`)
+}
+
+/** Takes `block` change sequences from the counter, returning the last (locks the counter row until commit). */
+export const compileReserveSeqs = (dialect: SqlDialect, block: number): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`UPDATE ${quote(COUNTER)} SET value = value + ${stmt.param(block)} WHERE name = 'seq' RETURNING value`)
+}
