@@ -24,12 +24,13 @@
  */
 import { Context, Effect, Layer, Result } from "effect"
 import { audit } from "../kernel/audit.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import { BlobStore, sha256Hex } from "../shared/blob.ts"
 import type { FormId, FormVersionId } from "../shared/entity-ids.ts"
 import { Conflict, NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import type { Json, JsonObject } from "../shared/json.ts"
-import { allPages, type Repositories } from "../shared/repository.ts"
+import { listAll, type Repositories } from "../shared/repository.ts"
 import { foldKey } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -249,17 +250,10 @@ const makeFormVersions = (repos: Repositories) => {
     })
 
   const versionsOf = (actor: Actor, formId: string) =>
-    allPages((cursor) =>
-      repos.list(FormVersionModel, actor.accountId, {
-        where: [{ field: "formId", op: "eq", value: formId }],
-        orderBy: [{ field: "createdAt" }],
-        limit: 10_000,
-        ...(cursor === undefined ? {} : { cursor })
-      })
-    ).pipe(
-      Effect.map((versions) => versions as ReadonlyArray<FormVersion>),
-      Effect.catchTag("ValidationError", (e) => Effect.die(e))
-    )
+    listAll((page) => repos.list(FormVersionModel, actor.accountId, page), {
+      where: [{ field: "formId", op: "eq", value: formId }],
+      orderBy: [{ field: "createdAt" }]
+    }).pipe(orDieOnInvalidListing(FormVersionModel))
 
   /** Applies the rules that need the form and its versions; gives the version id and the previous version. */
   const plan = (actor: Actor, upload: FormVersionUpload, read: ReadUpload) =>
@@ -407,8 +401,8 @@ const makeFormVersions = (repos: Repositories) => {
             ],
             limit: 1
           })
-          .pipe(Effect.catchTag("ValidationError", (e) => Effect.die(e)))
-        const found = page.items[0] as FormVersion | undefined
+          .pipe(orDieOnInvalidListing(FormVersionModel))
+        const found = page.items[0]
         if (found === undefined) return yield* NotFound.of("FormVersion", `${formId}/${versionId}`)
         return found
       }),

@@ -16,12 +16,14 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { audit } from "../kernel/audit.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { FormId, GroupId, OrgUnitTypeId, ProjectId } from "../shared/entity-ids.ts"
 import { Conflict, type Forbidden, type NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import type { JsonValue } from "../shared/json.ts"
 import type { Condition } from "../shared/query.ts"
-import { allPages, type ListOptions, type Repositories, type ResultPage } from "../shared/repository.ts"
+import type { RecordOf } from "../shared/model.ts"
+import { findIn, listAll, type ListOptions, type Repositories, type ResultPage } from "../shared/repository.ts"
 import { foldKey } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -172,39 +174,34 @@ export const checkPeriodSettings = (settings: {
   return issues.length === 0 ? undefined : validationIssues(issues)
 }
 
-const linkIds = <M extends typeof ProjectFormModel | typeof FormOrgUnitTypeModel | typeof FormOrgUnitGroupModel>(
+/** The link models of a form: its projects, org-unit types and groups. */
+type FormLinkModel = typeof ProjectFormModel | typeof FormOrgUnitTypeModel | typeof FormOrgUnitGroupModel
+
+/** Every link of a form in one link model. */
+const linksOf = <M extends FormLinkModel>(repos: Repositories, model: M, accountId: string, formId: string) =>
+  listAll((page) => repos.list(model, accountId, page), { where: [{ field: "formId", op: "eq", value: formId }] }).pipe(orDieOnInvalidListing(model))
+
+/** The ids a form's links in one link model point at (`field`: the link's other end). */
+const linkIds = <M extends FormLinkModel, F extends keyof RecordOf<M> & string>(repos: Repositories, model: M, accountId: string, formId: string, field: F) =>
+  Effect.map(linksOf(repos, model, accountId, formId), (links) => links.map((link) => link[field]))
+
+/** Replaces the links of a form in one link model with `ids`. */
+const replaceLinks = <M extends FormLinkModel>(
   repos: Repositories,
   model: M,
   accountId: string,
   formId: string,
-  field: "projectId" | "orgUnitTypeId" | "groupId"
-) =>
-  Effect.map(
-    allPages((cursor) =>
-      repos.list(model, accountId, { where: [{ field: "formId", op: "eq", value: formId }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
-    ),
-    (links) => links.map((link) => String((link as Record<string, unknown>)[field]))
-  ).pipe(Effect.catchTag("ValidationError", (e) => Effect.die(e)))
-
-/** Replaces the links of a form in one link model with `ids`. */
-const replaceLinks = (
-  repos: Repositories,
-  model: typeof ProjectFormModel | typeof FormOrgUnitTypeModel | typeof FormOrgUnitGroupModel,
-  accountId: string,
-  formId: string,
-  field: "projectId" | "orgUnitTypeId" | "groupId",
+  field: keyof RecordOf<M> & string,
   ids: ReadonlyArray<string>
 ) =>
   Effect.gen(function* () {
-    const existing = yield* allPages((cursor) =>
-      repos.list(model, accountId, { where: [{ field: "formId", op: "eq", value: formId }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
-    )
+    const existing = yield* linksOf(repos, model, accountId, formId)
     const wanted = new Set(ids)
     const kept = new Set<string>()
-    for (const link of existing as ReadonlyArray<Record<string, unknown>>) {
+    for (const link of existing) {
       const target = String(link[field])
       if (wanted.has(target) && !kept.has(target)) kept.add(target)
-      else yield* repos.remove(model, accountId, String(link["id"]))
+      else yield* repos.remove(model, accountId, link.id)
     }
     const fresh = [...wanted].filter((id) => !kept.has(id)).map((id) => ({ formId, [field]: id }))
     if (fresh.length > 0) yield* repos.insertMany(model, accountId, fresh as never, { atomic: true })
@@ -221,14 +218,10 @@ export const formPossibleFieldsFromVersions = (
   extra: ReadonlyArray<DescriptorNode> = []
 ) =>
   Effect.gen(function* () {
-    const versions = yield* allPages((cursor) =>
-      repos.list(FormVersionModel, accountId, {
-        where: [{ field: "formId", op: "eq", value: formId }],
-        orderBy: [{ field: "createdAt" }],
-        limit: 10_000,
-        ...(cursor === undefined ? {} : { cursor })
-      })
-    )
+    const versions = yield* listAll((page) => repos.list(FormVersionModel, accountId, page), {
+      where: [{ field: "formId", op: "eq", value: formId }],
+      orderBy: [{ field: "createdAt" }]
+    })
     const descriptors = versions.flatMap((v) => (v.formDescriptor === undefined ? [] : [v.formDescriptor as unknown as DescriptorNode]))
     return formPossibleFields([...descriptors, ...extra])
   })
@@ -248,13 +241,7 @@ const makeForms = (repos: Repositories) => {
       const projects = yield* repos.getMany(ProjectModel, actor.accountId, projectIds)
       if (projects.length !== projectIds.length) return yield* ValidationError.at(["projectIds"], FormMessages.invalidProjectIds)
       if (orgUnitTypeIds !== undefined && orgUnitTypeIds.length > 0) {
-        const links = yield* allPages((cursor) =>
-          repos.list(OrgUnitTypeProjectModel, actor.accountId, {
-            where: [{ field: "projectId", op: "in", value: projectIds }],
-            limit: 10_000,
-            ...(cursor === undefined ? {} : { cursor })
-          })
-        )
+        const links = yield* findIn((page) => repos.list(OrgUnitTypeProjectModel, actor.accountId, page), "projectId", projectIds)
         const allowed = new Set(links.map((link) => String(link.orgUnitTypeId)))
         if (!orgUnitTypeIds.every((id) => allowed.has(id))) return yield* ValidationError.at(["orgUnitTypeIds"], FormMessages.invalidOrgUnitTypeIds)
       }
@@ -400,20 +387,12 @@ const makeForms = (repos: Repositories) => {
       if (search !== undefined) where.push({ field: "nameKey", op: "contains", value: foldKey(search) })
       const restrictTo = (ids: ReadonlyArray<string>) => where.push({ field: "id", op: "in", value: ids })
       if (projectIds !== undefined) {
-        const links = yield* allPages((cursor) =>
-          repos.list(ProjectFormModel, actor.accountId, { where: [{ field: "projectId", op: "in", value: projectIds }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
-        )
-        restrictTo([...new Set(links.map((link) => String(link.formId)))])
+        const links = yield* findIn((page) => repos.list(ProjectFormModel, actor.accountId, page), "projectId", projectIds)
+        restrictTo([...new Set(links.map((link) => link.formId))])
       }
       if (orgUnitTypeIds !== undefined) {
-        const links = yield* allPages((cursor) =>
-          repos.list(FormOrgUnitTypeModel, actor.accountId, {
-            where: [{ field: "orgUnitTypeId", op: "in", value: orgUnitTypeIds }],
-            limit: 10_000,
-            ...(cursor === undefined ? {} : { cursor })
-          })
-        )
-        restrictTo([...new Set(links.map((link) => String(link.formId)))])
+        const links = yield* findIn((page) => repos.list(FormOrgUnitTypeModel, actor.accountId, page), "orgUnitTypeId", orgUnitTypeIds)
+        restrictTo([...new Set(links.map((link) => link.formId))])
       }
       return yield* repos.list(FormModel, actor.accountId, { orderBy: [{ field: "name" }], ...listOptions }, where)
     })
@@ -430,9 +409,9 @@ const makeForms = (repos: Repositories) => {
         const actor = yield* CurrentActor
         yield* repos.get(FormModel, actor.accountId, id)
         return {
-          projectIds: (yield* linkIds(repos, ProjectFormModel, actor.accountId, id, "projectId")) as unknown as ReadonlyArray<ProjectId>,
-          orgUnitTypeIds: (yield* linkIds(repos, FormOrgUnitTypeModel, actor.accountId, id, "orgUnitTypeId")) as unknown as ReadonlyArray<OrgUnitTypeId>,
-          orgUnitGroupIds: (yield* linkIds(repos, FormOrgUnitGroupModel, actor.accountId, id, "groupId")) as unknown as ReadonlyArray<GroupId>
+          projectIds: yield* linkIds(repos, ProjectFormModel, actor.accountId, id, "projectId"),
+          orgUnitTypeIds: yield* linkIds(repos, FormOrgUnitTypeModel, actor.accountId, id, "orgUnitTypeId"),
+          orgUnitGroupIds: yield* linkIds(repos, FormOrgUnitGroupModel, actor.accountId, id, "groupId")
         }
       })
   }
