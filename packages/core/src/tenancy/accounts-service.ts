@@ -5,9 +5,10 @@
  */
 import { Context, Effect, Layer, Option } from "effect"
 import { audit } from "../kernel/audit.ts"
+import { narrowErrors, orDieOnInvalidListing } from "../kernel/expect.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import { DataSourceModel, ProjectDataSourceModel, SourceVersionModel, type DataSource, type SourceVersion } from "../registry/sources.ts"
-import type { AccountId, OrgUnitId, OrgUnitTypeId, SourceVersionId, UserId } from "../shared/entity-ids.ts"
+import type { AccountId, OrgUnitTypeId, SourceVersionId, UserId } from "../shared/entity-ids.ts"
 import { NotFound, type AlreadyExists, type StorageError, type ValidationError } from "../shared/errors.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel } from "../shared/model.ts"
@@ -82,16 +83,9 @@ export class Accounts extends Context.Service<
             enforcePasswordValidation: true
           })
         })
+      /** The writes of an account's creation: new records of the new account, referencing each other only. */
       const narrow = <A>(effect: Effect.Effect<A, ServiceWriteError>) =>
-        effect.pipe(
-          Effect.catchTags({
-            NotFound: (e) => Effect.die(e),
-            VersionConflict: (e) => Effect.die(e),
-            Conflict: (e) => Effect.die(e),
-            Forbidden: (e) => Effect.die(e),
-            Unsupported: (e) => Effect.die(e)
-          })
-        )
+        narrowErrors(effect, ["NotFound", "VersionConflict", "Conflict", "Forbidden", "Unsupported"], "the new records of a new account were refused")
       return Accounts.of({
         create: (input) => narrow(createAccount(input)),
         findByName: (name) =>
@@ -164,31 +158,33 @@ export class Accounts extends Context.Service<
             const current = yield* CurrentActor
             const accountId = current.accountId
             const user = yield* repos.get(UserModel, accountId, userId)
-            const profiles = yield* repos.list(ProfileModel, accountId, { where: [{ field: "userId", op: "eq", value: user.id }], limit: 1 })
+            const profiles = yield* repos
+              .list(ProfileModel, accountId, { where: [{ field: "userId", op: "eq", value: user.id }], limit: 1 })
+              .pipe(orDieOnInvalidListing(ProfileModel))
             const profile = profiles.items[0]
-            if (profile === undefined || profile.id === undefined) return yield* NotFound.of("Profile", userId)
+            if (profile === undefined) return yield* NotFound.of("Profile", userId)
             const profileId = profile.id
             const all = <M extends AnyModel>(model: M, field: string, value: string) =>
-              repos.list(model, accountId, { where: [{ field, op: "eq", value }], limit: 10_000 })
+              repos.list(model, accountId, { where: [{ field, op: "eq", value }], limit: 10_000 }).pipe(orDieOnInvalidListing(model))
             const roleLinks = yield* all(ProfileUserRoleModel, "profileId", profileId)
-            const roleIds = roleLinks.items.map((link) => String(link.userRoleId))
+            const roleIds = roleLinks.items.map((link) => link.userRoleId)
             const roles = yield* repos.getMany(UserRoleModel, accountId, roleIds)
             const roots = yield* all(ProfileOrgUnitModel, "profileId", profileId)
             const profileTypes = yield* all(ProfileEditableOrgUnitTypeModel, "profileId", profileId)
             const roleTypes = yield* Effect.forEach(roleIds, (roleId) => all(UserRoleEditableOrgUnitTypeModel, "userRoleId", roleId))
             const permissions = new Set<Permission>(roles.flatMap((role) => role.permissions))
             const types = new Set<OrgUnitTypeId>([
-              ...profileTypes.items.map((link) => link.orgUnitTypeId as OrgUnitTypeId),
-              ...roleTypes.flatMap((page) => page.items.map((link) => link.orgUnitTypeId as OrgUnitTypeId))
+              ...profileTypes.items.map((link) => link.orgUnitTypeId),
+              ...roleTypes.flatMap((page) => page.items.map((link) => link.orgUnitTypeId))
             ])
             return Actor.user({
               accountId,
               userId: user.id,
               permissions,
-              orgUnitRoots: roots.items.map((link) => link.orgUnitId as OrgUnitId),
+              orgUnitRoots: roots.items.map((link) => link.orgUnitId),
               editableOrgUnitTypeIds: [...types]
             })
-          }).pipe(Effect.catchTag("ValidationError", (e) => Effect.die(e)))
+          })
       })
     })
   )
