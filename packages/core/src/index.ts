@@ -20,6 +20,7 @@ export * from "./shared/query.ts"
 export * from "./shared/store.ts"
 export * from "./shared/engine.ts"
 export * from "./shared/schema-folding.ts"
+export * from "./shared/migration-runner.ts"
 export * from "./shared/repository.ts"
 export { fingerprint } from "./shared/cursor.ts"
 

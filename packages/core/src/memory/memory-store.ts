@@ -21,8 +21,9 @@ import { Effect, Semaphore } from "effect"
 import { find, inScope, layeredChanges, mergeChanges, newLayer, type OverlayLayer, type SeqCounter, touched } from "../overlay/layers.ts"
 import { unitsOfWork } from "../overlay/units.ts"
 import { applyWrite, type CommittedData, type OverlayEntries, type OverlayModel, rewritePaths, type UniqueIndex, uniqueIndexes } from "../overlay/writes.ts"
-import { StorageError, Unsupported } from "../shared/errors.ts"
+import { StorageError } from "../shared/errors.ts"
 import { compareRows, matchesAll, matchesCondition, project, runQuery, uniqueKeyOf } from "../shared/engine.ts"
+import { runMigrations } from "../shared/migration-runner.ts"
 import { foldStep, type ModelSchema } from "../shared/schema-folding.ts"
 import type { Row } from "../shared/model.ts"
 import type { Condition, StoreQuery } from "../shared/query.ts"
@@ -240,22 +241,18 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       })
 
     const migrate = (migrations: ReadonlyArray<Migration>) =>
-      Effect.gen(function* () {
-        const known = new Set(migrations.map((m) => m.id))
-        const unknown = committed.ledger.filter((id) => !known.has(id))
-        if (unknown.length > 0) {
-          return yield* new Unsupported({
-            message: `this store was migrated by a newer version of the SDK (unknown migrations: ${unknown.join(", ")})`
-          })
-        }
-        const applied: Array<string> = []
-        for (const migration of migrations) {
-          if (committed.ledger.includes(migration.id)) continue
-          yield* mutex.withPermits(1)(Effect.forEach(migration.steps, applyStep, { discard: true }))
-          committed.ledger.push(migration.id)
-          applied.push(migration.id)
-        }
-        return applied
+      runMigrations(migrations, {
+        applied: Effect.sync(() => committed.ledger),
+        applyStep,
+        applyAndRecord: (migration, steps) =>
+          mutex.withPermits(1)(
+            Effect.andThen(
+              steps,
+              Effect.sync(() => {
+                committed.ledger.push(migration.id)
+              })
+            )
+          )
       })
 
     // --- the port --------------------------------------------------------------------------------
