@@ -11,6 +11,7 @@
  * @module
  */
 import { StorageError } from "@iaso/core"
+import { Effect } from "effect"
 
 /** The result of a request, as a promise. Must be awaited while its transaction is active. */
 export const promised = <T>(request: IDBRequest<T>): Promise<T> =>
@@ -61,6 +62,10 @@ export const storageError = (error: unknown, doing: string): StorageError => {
       return new StorageError({ reason: "unknown", retryable: false, message, cause: error })
   }
 }
+
+/** Runs IndexedDB work (a promise that only awaits IndexedDB requests) as an Effect. */
+export const io = <A>(doing: string, work: () => Promise<A>): Effect.Effect<A, StorageError> =>
+  Effect.tryPromise({ try: work, catch: (error) => storageError(error, doing) })
 
 /** The IndexedDB environment the adapter runs in. */
 export interface IdbEnvironment {
