@@ -82,5 +82,6 @@ export const versionConflictAsRetryable = <A, E extends TaggedError, R>(
   Effect.catchIf(
     effect,
     (error): error is Extract<E, VersionConflict> => error._tag === "VersionConflict",
-    (error) => Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run ${rerun} again` }))
+    (error) =>
+      Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `${error.message}: changed concurrently, run ${rerun} again` }))
   ) as Effect.Effect<A, Without<E, "VersionConflict"> | StorageError, R>

@@ -40,6 +40,7 @@
 import type { MultiPolygon, Point, Polygon } from "geojson"
 import { Effect, Result, Schema } from "effect"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import { listAll } from "../shared/repository.ts"
 import type { DataSourceId } from "../shared/entity-ids.ts"
 import { ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
@@ -485,25 +486,12 @@ const toPayloadPaths = (error: ValidationError, unitPaths: ReadonlyArray<Path>):
   return changed ? new ValidationError({ message: error.message, issues }) : error
 }
 
-/** Every `sourceRef` of a model's records in a version (a few fields only, page by page). */
-const refsInVersion = <M extends typeof OrgUnitModel | typeof GroupModel | typeof GroupSetModel>(repos: Repos["Service"], accountId: string, model: M, versionId: string) =>
-  Effect.gen(function* () {
-    const refs = new Set<string>()
-    let cursor: string | undefined
-    do {
-      const page = yield* repos.list(model, accountId, {
-        where: [{ field: "versionId", op: "eq", value: versionId }],
-        select: ["sourceRef"],
-        limit: 10_000,
-        ...(cursor === undefined ? {} : { cursor })
-      })
-      for (const item of page.items as ReadonlyArray<{ readonly id?: string; readonly sourceRef?: string }>) {
-        refs.add(item.sourceRef !== undefined && item.sourceRef !== "" ? item.sourceRef : `iaso:${String(item.id)}`)
-      }
-      cursor = page.cursor
-    } while (cursor !== undefined)
-    return refs
-  })
+/** Every `sourceRef` of a model's records in a version (a few fields only). */
+const refsInVersion = (repos: Repos["Service"], accountId: string, model: typeof OrgUnitModel | typeof GroupModel | typeof GroupSetModel, versionId: string) =>
+  Effect.map(
+    listAll((page) => repos.list(model, accountId, page), { where: [{ field: "versionId", op: "eq", value: versionId }], select: ["sourceRef"] }),
+    (items) => new Set(items.map((item) => (item.sourceRef !== undefined && item.sourceRef !== "" ? item.sourceRef : `iaso:${item.id}`)))
+  )
 
 /** The DHIS2 import over the repositories (`Repos`): what `importDhis2Pyramid` runs through the `PyramidImports` service. */
 export const runDhis2Import = (

@@ -11,7 +11,7 @@ import { makeRowAccess } from "../kernel/row-access.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { GroupId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
 import { AlreadyExists, Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
-import { allPages, type FieldCondition, type Repositories } from "../shared/repository.ts"
+import { type FieldCondition, listAll, type Repositories } from "../shared/repository.ts"
 import { AccountModel } from "../tenancy/account.ts"
 import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
 import { type Group, type GroupBelonging, GroupModel, type GroupSet, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
@@ -103,9 +103,7 @@ export class Groups extends Context.Service<
         Effect.gen(function* () {
           const where: ReadonlyArray<FieldCondition> = [{ field: "groupId", op: "eq", value: groupId }]
           const reach = yield* rowAccess.listConditions(actor, OrgUnitGroupMembershipModel, where)
-          return yield* allPages((cursor) =>
-            repos.list(OrgUnitGroupMembershipModel, actor.accountId, { where, limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, reach)
-          )
+          return yield* listAll((page) => repos.list(OrgUnitGroupMembershipModel, actor.accountId, page, reach), { where })
         })
 
       const addMembers = (actor: Actor, group: Group, orgUnitIds: ReadonlyArray<OrgUnitId>) =>

@@ -36,7 +36,7 @@ import type { AlgorithmRunId, LinkId, MatchingAlgorithmId, OrgUnitId, OrgUnitTyp
 import { centroid, haversineMeters } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { JsonValue } from "../shared/json.ts"
-import { listAll, type Repositories } from "../shared/repository.ts"
+import { chunksOf, listAll, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints, foldKey } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -482,20 +482,18 @@ const runMatching = (repos: Repositories, input: MatchingRunInput): Effect.Effec
           version2Id: source.id,
           ...(actor.userId === undefined ? {} : { launcherId: actor.userId })
         })
-        const select = ["name", "aliases", "parentId", "depth", "orgUnitTypeId", "sourceRef"]
-        if (input.algorithm === "distance" || input.algorithm === "all") select.push("location", "simplifiedGeom")
+        const fields = ["name", "aliases", "parentId", "depth", "orgUnitTypeId", "sourceRef"] as const
+        // The geometries (optional fields, absent when not read) only for the algorithms that measure distances.
+        const select = input.algorithm === "distance" || input.algorithm === "all" ? ([...fields, "location", "simplifiedGeom"] as const) : fields
         const load = (versionId: string) =>
-          Effect.map(
-            listAll((options) => repos.list(OrgUnitModel, accountId, options), { where: [{ field: "versionId", op: "eq", value: versionId }], select }),
-            (items) => items as unknown as ReadonlyArray<MatchUnit>
-          )
+          listAll((page) => repos.list(OrgUnitModel, accountId, page), { where: [{ field: "versionId", op: "eq", value: versionId }], select })
         const destinationUnits = yield* load(destination.id)
         const sourceUnits = yield* load(source.id)
         const pairs = matchPyramids(destinationUnits, sourceUnits, input.algorithm)
         const at = yield* now
         const links: Array<Link> = []
-        for (let i = 0; i < pairs.length; i += BATCH) {
-          const rows = pairs.slice(i, i + BATCH).map((pair) => ({
+        for (const batch of chunksOf(pairs, BATCH)) {
+          const rows = batch.map((pair) => ({
             id: uuidv7(at.getTime()) as LinkId,
             destinationId: pair.destinationId,
             sourceId: pair.sourceId,

@@ -16,7 +16,7 @@ import { OrgUnitGroupMembershipModel } from "./groups.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { Condition } from "../shared/query.ts"
-import { allPages, type ListOptions, type ResultPage, type Repositories } from "../shared/repository.ts"
+import { listAll, type ListOptions, type ResultPage, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
 import { ORG_UNIT_READ } from "../tenancy/permissions.ts"
@@ -386,7 +386,7 @@ const makeOrgUnits = (repos: Repositories) => {
       // Exact containment is refined in core over the candidates the bounding boxes select.
       const { select, ...rest } = filters
       const page = yield* repos.list(OrgUnitModel, actor.accountId, rest, where)
-      const items = (page.items as ReadonlyArray<OrgUnit>).filter((unit) => {
+      const items = page.items.filter((unit) => {
         const shape = containing.catchment === true ? unit.catchment : unit.geom
         return shape !== undefined && pointInMultiPolygon(containing.lon, containing.lat, shape)
       })
@@ -421,9 +421,7 @@ const makeOrgUnits = (repos: Repositories) => {
                 { field: "bboxSouth", op: "lte", value: point.lat + radius },
                 { field: "bboxNorth", op: "gte", value: point.lat - radius }
               ]
-        const candidates = (yield* allPages((cursor) =>
-          repos.list(OrgUnitModel, actor.accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, [...base, ...box])
-        )) as ReadonlyArray<OrgUnit>
+        const candidates = yield* listAll((page) => repos.list(OrgUnitModel, actor.accountId, page, [...base, ...box]))
         const ranked = candidates
           .map((unit) => ({ unit, distanceMeters: distance(unit) }))
           .sort((a, b) => a.distanceMeters - b.distanceMeters || (a.unit.id < b.unit.id ? -1 : a.unit.id > b.unit.id ? 1 : 0))

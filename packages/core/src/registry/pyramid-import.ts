@@ -21,7 +21,7 @@ import type { DataSourceId, GroupId, OrgUnitId, OrgUnitTypeId } from "../shared/
 import { Forbidden, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint, simplifyMultiPolygon } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"
-import { allPages } from "../shared/repository.ts"
+import { chunksOf, findIn, listAll } from "../shared/repository.ts"
 import { isCalendarDate, now } from "../shared/time.ts"
 import { AccountModel } from "../tenancy/account.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -29,7 +29,7 @@ import { requireUnrestricted } from "../kernel/row-access.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { type Group, GroupModel, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
 import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
-import { type OrgUnitType, OrgUnitTypeModel, OrgUnitTypeProjectModel } from "./org-unit-type.ts"
+import { OrgUnitTypeModel, OrgUnitTypeProjectModel } from "./org-unit-type.ts"
 import { defaultShortName } from "./org-unit-types-service.ts"
 import { DataSourceModel, ProjectDataSourceModel, type SourceVersion, SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
@@ -174,11 +174,10 @@ export const runPyramidImport = (
         }
 
         // 2. Groups of the version, matched by reference.
-        const existingGroups = yield* allPages((cursor) =>
-          repos.list(GroupModel, accountId, { where: [{ field: "versionId", op: "eq", value: version.id }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
-        )
+        const inVersion = { where: [{ field: "versionId", op: "eq", value: version.id }] } as const
+        const existingGroups = yield* listAll((page) => repos.list(GroupModel, accountId, page), inVersion)
         const groupsByRef = new Map<string, Group>()
-        for (const group of existingGroups as ReadonlyArray<Group>) groupsByRef.set(refOf(group), group)
+        for (const group of existingGroups) groupsByRef.set(refOf(group), group)
         let groupsCreated = 0
         let groupsUpdated = 0
         for (const row of input.groups) {
@@ -198,9 +197,7 @@ export const runPyramidImport = (
         }
 
         // 3. Units of the version, matched by reference.
-        const existingUnits = (yield* allPages((cursor) =>
-          repos.list(OrgUnitModel, accountId, { where: [{ field: "versionId", op: "eq", value: version.id }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
-        )) as ReadonlyArray<OrgUnit>
+        const existingUnits = yield* listAll((page) => repos.list(OrgUnitModel, accountId, page), inVersion)
         if (options.requireEmptyVersion === true && existingUnits.length > 0) {
           return yield* ValidationError.at(["versionNumber"], `version ${version.number} already has ${existingUnits.length} org units`)
         }
@@ -208,8 +205,8 @@ export const runPyramidImport = (
         for (const unit of existingUnits) unitsByRef.set(refOf(unit), unit)
 
         // 4. Types by (name, depth): the source's first project first, then the account; created otherwise.
-        const accountTypes = (yield* allPages((cursor) => repos.list(OrgUnitTypeModel, accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))) as ReadonlyArray<OrgUnitType>
-        const typeLinks = yield* allPages((cursor) => repos.list(OrgUnitTypeProjectModel, accountId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
+        const accountTypes = yield* listAll((page) => repos.list(OrgUnitTypeModel, accountId, page))
+        const typeLinks = yield* listAll((page) => repos.list(OrgUnitTypeProjectModel, accountId, page))
         const typeProjects = new Map<string, Set<string>>()
         for (const link of typeLinks) {
           const set = typeProjects.get(String(link.orgUnitTypeId)) ?? new Set()
@@ -350,8 +347,8 @@ export const runPyramidImport = (
             if (after.geom !== undefined || after.location !== undefined) yield* audit(repos, actor, options.source, OrgUnitModel, [{ id: plan.id, before: plan.existing, after }])
           }
         }
-        for (let i = 0; i < inserts.length; i += BATCH) {
-          const result = yield* repos.insertMany(OrgUnitModel, accountId, inserts.slice(i, i + BATCH), { atomic: true })
+        for (const batch of chunksOf(inserts, BATCH)) {
+          const result = yield* repos.insertMany(OrgUnitModel, accountId, batch, { atomic: true })
           const withGeometry = result.items.flatMap((item) => (item._tag === "Ok" && (item.value.geom !== undefined || item.value.location !== undefined) ? [{ id: item.value.id, after: item.value }] : []))
           yield* audit(repos, actor, options.source, OrgUnitModel, withGeometry)
         }
@@ -369,22 +366,21 @@ export const runPyramidImport = (
         if (withGroups.length > 0) {
           const ids = new Set(withGroups.map((plan) => plan.id as string))
           const existingIds = new Set(existingUnits.map((unit) => unit.id as string))
-          const current = yield* allPages((cursor) =>
-            repos.list(OrgUnitGroupMembershipModel, accountId, { where: [{ field: "orgUnitId", op: "in", value: [...ids].filter((id) => existingIds.has(id)) }], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
+          const current = yield* findIn(
+            (page) => repos.list(OrgUnitGroupMembershipModel, accountId, page),
+            "orgUnitId",
+            [...ids].filter((id) => existingIds.has(id))
           )
           const wanted = new Map(withGroups.map((plan) => [plan.id as string, new Set(plan.groups)]))
           const kept = new Set<string>()
           for (const link of current) {
-            const groups = wanted.get(String(link.orgUnitId))
-            if (groups?.has(link.groupId as GroupId) === true) kept.add(`${String(link.orgUnitId)}\u0000${String(link.groupId)}`)
-            else yield* repos.remove(OrgUnitGroupMembershipModel, accountId, String(link.id))
+            if (wanted.get(link.orgUnitId)?.has(link.groupId) === true) kept.add(`${link.orgUnitId}\u0000${link.groupId}`)
+            else yield* repos.remove(OrgUnitGroupMembershipModel, accountId, link.id)
           }
           const fresh = withGroups.flatMap((plan) =>
             (plan.groups ?? []).filter((groupId) => !kept.has(`${plan.id}\u0000${groupId}`)).map((groupId) => ({ groupId, orgUnitId: plan.id }))
           )
-          for (let i = 0; i < fresh.length; i += BATCH) {
-            yield* repos.insertMany(OrgUnitGroupMembershipModel, accountId, fresh.slice(i, i + BATCH), { atomic: true })
-          }
+          for (const batch of chunksOf(fresh, BATCH)) yield* repos.insertMany(OrgUnitGroupMembershipModel, accountId, batch, { atomic: true })
         }
 
         // 9. Group sets.

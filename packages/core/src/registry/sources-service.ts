@@ -59,7 +59,7 @@ export class Sources extends Context.Service<
       const allVersions = (accountId: string, dataSourceId: string) =>
         Effect.map(
           repos.list(SourceVersionModel, accountId, { where: [{ field: "dataSourceId", op: "eq", value: dataSourceId }], orderBy: [{ field: "number" }], limit: 10_000 }),
-          (page) => page.items as ReadonlyArray<SourceVersion>
+          (page) => page.items
         )
       return Sources.of({
         createDataSource: (input) =>
