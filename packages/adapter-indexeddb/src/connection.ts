@@ -5,10 +5,11 @@
  * the browser closes it: the store's later calls fail as unavailable instead of blocking it.
  * @module
  */
-import { type Migration, StorageError, Unsupported } from "@iaso/core"
+import { type Migration, newerStore, StorageError, unknownMigrations, Unsupported } from "@iaso/core"
 import { Effect } from "effect"
-import { type IdbEnvironment, io, openDatabase, promised } from "./idb.ts"
-import { LEDGER_KEY, META, type TableInfo, tablesOf, upgrade } from "./schema.ts"
+import { type IdbEnvironment, io, openDatabase, promised, storageError } from "./idb.ts"
+import { LEDGER_KEY, META, type TableInfo, tablesOf } from "./schema.ts"
+import { upgrade } from "./upgrade.ts"
 import type { AsWriter } from "./writer-lock.ts"
 
 /** A store's database connection. */
@@ -54,14 +55,6 @@ export const makeConnection = (env: IdbEnvironment, name: string, asWriter: AsWr
     return Array.isArray(value) ? value.map(String) : []
   }
 
-  const newer = (ledger: ReadonlyArray<string>, migrations: ReadonlyArray<Migration>, version?: number) => {
-    const known = new Set(migrations.map((m) => m.id))
-    const unknown = ledger.filter((id) => !known.has(id))
-    return new Unsupported({
-      message: `this database was migrated by a newer version of the SDK (${version === undefined ? "" : `database version ${version}, this SDK knows ${migrations.length}; `}unknown migrations: ${unknown.length === 0 ? "none recorded" : unknown.join(", ")})`
-    })
-  }
-
   const watch = (db: IDBDatabase): void => {
     db.onversionchange = () => {
       // Another connection (another tab, a newer version of the app) upgrades or deletes the
@@ -76,15 +69,26 @@ export const makeConnection = (env: IdbEnvironment, name: string, asWriter: AsWr
     }
   }
 
+  /** The refusal of a database whose ledger holds migrations `migrations` does not know, if it does. */
+  const refuseNewer = (ledger: ReadonlyArray<string>, migrations: ReadonlyArray<Migration>): Unsupported | undefined => {
+    const unknown = unknownMigrations(ledger, migrations)
+    return unknown.length === 0 ? undefined : newerStore(unknown)
+  }
+
+  /**
+   * Opens the database at the version of `migrations` (their number); when it is older, the
+   * upgrade applies the pending migrations through core's runner (see `upgrade.ts`), which also
+   * refuses a database migrated by a newer SDK. A database at a newer version is refused too.
+   */
   const migrate = (migrations: ReadonlyArray<Migration>): Effect.Effect<ReadonlyArray<string>, StorageError | Unsupported> =>
     asWriter(
       Effect.gen(function* () {
-        const known = new Set(migrations.map((m) => m.id))
         const version = Math.max(1, migrations.length)
         if (connection !== undefined && connection.closed === undefined) {
           const open = connection.db
           const ledger = yield* io("reading the migrations ledger", () => readLedger(open))
-          if (ledger.some((id) => !known.has(id))) return yield* newer(ledger, migrations)
+          const refused = refuseNewer(ledger, migrations)
+          if (refused !== undefined) return yield* refused
           const pending = migrations.filter((m) => !ledger.includes(m.id))
           if (pending.length === 0) {
             tables = tablesOf(migrations)
@@ -100,9 +104,10 @@ export const makeConnection = (env: IdbEnvironment, name: string, asWriter: AsWr
           open.close()
           connection = undefined
         }
-        const opened = yield* io(`opening the database ${name}`, () =>
-          openDatabase(env, name, version, (db, tx, oldVersion) => upgrade(db, tx, oldVersion, migrations))
-        )
+        const opened = yield* Effect.tryPromise({
+          try: () => openDatabase(env, name, version, (db, tx, oldVersion) => upgrade(db, tx, oldVersion, migrations)),
+          catch: (error) => (error instanceof Unsupported ? error : storageError(error, `opening the database ${name}`))
+        })
         if (opened._tag === "Newer") {
           const ledger = yield* io("reading the migrations ledger", async () => {
             const current = await openDatabase(env, name, undefined, async () => [])
@@ -113,13 +118,14 @@ export const makeConnection = (env: IdbEnvironment, name: string, asWriter: AsWr
               current.db.close()
             }
           })
-          return yield* newer(ledger, migrations, opened.version)
+          return yield* newerStore(unknownMigrations(ledger, migrations))
         }
         const db = opened.db
         const ledger = yield* io("reading the migrations ledger", () => readLedger(db)).pipe(Effect.tapError(() => Effect.sync(() => db.close())))
-        if (ledger.some((id) => !known.has(id))) {
+        const refused = refuseNewer(ledger, migrations)
+        if (refused !== undefined) {
           db.close()
-          return yield* newer(ledger, migrations, db.version)
+          return yield* refused
         }
         watch(db)
         connection = { db, closed: undefined }

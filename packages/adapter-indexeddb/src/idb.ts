@@ -10,7 +10,7 @@
  * applied only where a result is awaited.
  * @module
  */
-import { StorageError } from "@iaso/core"
+import { StorageError, Unsupported } from "@iaso/core"
 import { Effect } from "effect"
 
 /** The result of a request, as a promise. Must be awaited while its transaction is active. */
@@ -89,6 +89,10 @@ export const environment = (factory: IDBFactory | undefined): IdbEnvironment | S
   return { factory: chosen, keyRange }
 }
 
+/** Why an upgrade failed: its refusal of a newer database as is, else a StorageError. */
+const upgradeFailure = (error: unknown, doing: string): StorageError | Unsupported =>
+  error instanceof Unsupported ? error : storageError(error, doing)
+
 /** What {@link openDatabase} answers. */
 export type Opened =
   | { readonly _tag: "Opened"; readonly db: IDBDatabase; readonly upgraded: ReadonlyArray<string> }
@@ -157,7 +161,7 @@ export const openDatabase = (
       }
       if (upgradeError !== undefined) {
         db.close()
-        reject(storageError(upgradeError, `migrating the database ${name}`))
+        reject(upgradeFailure(upgradeError, `migrating the database ${name}`))
         return
       }
       resolve({ _tag: "Opened", db, upgraded })
@@ -170,7 +174,7 @@ export const openDatabase = (
         resolve({ _tag: "Newer", version: version ?? 0 })
         return
       }
-      reject(storageError(upgradeError ?? error, `opening the database ${name}`))
+      reject(upgradeFailure(upgradeError ?? error, `opening the database ${name}`))
     }
   })
 

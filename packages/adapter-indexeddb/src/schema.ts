@@ -1,6 +1,6 @@
 /**
- * How the models' declarations become IndexedDB object stores and indexes, and how the
- * dialect-neutral migration steps are applied inside an `upgradeneeded` transaction.
+ * How the models' declarations become IndexedDB object stores and indexes (the migration steps
+ * are applied inside an `upgradeneeded` transaction by `upgrade.ts`).
  *
  * Layout of the database:
  * - one object store per model, named after the model, holding {@link StoredRecord}s keyed by
@@ -20,7 +20,6 @@
  * @module
  */
 import { type Column, foldStep, type IndexDecl, type Migration, type MigrationStep, type ModelSchema, type Row, uniqueKeyOf } from "@iaso/core"
-import { promised } from "./idb.ts"
 
 /** The store of the ledger and the sequence counter (out-of-line keys). */
 export const META = "_meta"
@@ -204,84 +203,4 @@ export const uniqueKeys = (table: TableInfo, row: Row): { [index: string]: strin
     if (key !== null) out[unique.prop] = key
   }
   return out
-}
-
-/**
- * Applies the pending migrations inside the `versionchange` transaction of an upgrade: creates
- * stores and indexes from the steps and records each migration in the ledger. Any failure is
- * thrown (the caller aborts the upgrade, so nothing of it stays).
- */
-export const upgrade = async (
-  db: IDBDatabase,
-  tx: IDBTransaction,
-  oldVersion: number,
-  migrations: ReadonlyArray<Migration>
-): Promise<ReadonlyArray<string>> => {
-  if (oldVersion === 0 || !db.objectStoreNames.contains(META)) {
-    db.createObjectStore(META)
-    const tombstones = db.createObjectStore(TOMBSTONES, { keyPath: ["model", "id"] })
-    tombstones.createIndex(TOMBSTONES_BY_ACCOUNT, ["k", "seq"])
-  }
-  const meta = tx.objectStore(META)
-  const stored = await promised(meta.get(LEDGER_KEY))
-  const ledger: Array<string> = Array.isArray(stored) ? stored.map(String) : []
-  const tables = new Map<string, TableInfo>()
-  for (const migration of migrations) if (ledger.includes(migration.id)) for (const step of migration.steps) learn(tables, step)
-  const applied: Array<string> = []
-  for (const migration of migrations) {
-    if (ledger.includes(migration.id)) continue
-    for (const step of migration.steps) await applyStep(db, tx, tables, step)
-    ledger.push(migration.id)
-    applied.push(migration.id)
-  }
-  await promised(meta.put(ledger, LEDGER_KEY))
-  return applied
-}
-
-const applyStep = async (db: IDBDatabase, tx: IDBTransaction, tables: Map<string, TableInfo>, step: MigrationStep): Promise<void> => {
-  switch (step.op) {
-    case "createModel": {
-      if (db.objectStoreNames.contains(step.model)) db.deleteObjectStore(step.model)
-      const store = db.createObjectStore(step.model, { keyPath: "r.id" })
-      if (step.scope === "account") store.createIndex(ACCOUNT_INDEX, ["r.accountId", "r.id"])
-      store.createIndex(SEQ_INDEX, step.scope === "account" ? ["r.accountId", "s", "r.version"] : ["s", "r.version"])
-      learn(tables, step)
-      return
-    }
-    case "addColumn":
-      learn(tables, step)
-      return
-    case "createIndex": {
-      const store = tx.objectStore(step.model)
-      for (const name of [indexName(step.index.name), uniqueIndexName(step.index.name)]) if (store.indexNames.contains(name)) store.deleteIndex(name)
-      learn(tables, step)
-      const table = tables.get(step.model)
-      if (table === undefined) throw new Error(`createIndex ${step.index.name}: no model ${step.model}`)
-      // Recompute the index keys (`k`, `u`) of existing rows before the indexes exist: a
-      // duplicate unique key then fails the index creation, which aborts the whole upgrade.
-      await new Promise<void>((resolve, reject) => {
-        const request = store.openCursor()
-        request.onerror = () => reject(request.error)
-        request.onsuccess = () => {
-          const cursor = request.result
-          if (cursor === null) return resolve()
-          const record = cursor.value as StoredRecord
-          cursor.update(recordOf(table, record.r, record.s))
-          cursor.continue()
-        }
-      })
-      if (table.indexes.some((index) => index.name === step.index.name)) {
-        store.createIndex(indexName(step.index.name), indexKeyPath(table, step.index.fields))
-      }
-      const unique = table.uniques.find((u) => u.name === step.index.name)
-      if (unique !== undefined) store.createIndex(unique.idbName, `u.${unique.prop}`, { unique: true })
-      return
-    }
-    case "dropIndex": {
-      const store = tx.objectStore(step.model)
-      for (const name of [indexName(step.name), uniqueIndexName(step.name)]) if (store.indexNames.contains(name)) store.deleteIndex(name)
-      learn(tables, step)
-      return
-    }
-  }
 }
