@@ -158,7 +158,7 @@ export const modelScenarios = (h: () => Harness, models: ReadonlyArray<AnyModel>
 export const roundTripScenario = (h: () => Harness, model: AnyModel) =>
   scenario(`${model.name}: a record with every field is created, read back, listed, updated (fields besides its references) and removed`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const seed = modelSeed(harness, model, 12)
     const samples = await harness.run(sampleRecords(model, 4, seed))
     const full = await Promise.all([0, 1].map((i) => withEveryField(harness, model, samples[i] ?? {}, samples, seed + i)))
@@ -197,7 +197,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: creates and reads back every field exactly (optional absent and present, boundary values), as stored`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const inputs = await prepareInputs(harness, account.accountId, model, await variedInputs(harness, model, seedOf(1)))
     const repos = await harness.repos()
     const created = await harness.run(Effect.forEach(inputs, (input) => repos.insert(model, account.accountId, input)))
@@ -218,7 +218,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: an update needs the current version and bumps it; a stale version is a VersionConflict`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const [first, second] = await prepareInputs(harness, account.accountId, model, await harness.run(sampleRecords(model, 2, seedOf(2))))
     const repos = await harness.repos()
     const created = await harness.run(repos.insert(model, account.accountId, withoutId(first)))
@@ -235,7 +235,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: a delete leaves a tombstone in the change feed and the record is gone`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const [input] = await prepareInputs(harness, account.accountId, model, await harness.run(sampleRecords(model, 1, seedOf(3))))
     const repos = await harness.repos()
     const created = await harness.run(repos.insert(model, account.accountId, withoutId(input)))
@@ -252,7 +252,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: the change feed lists each written record once, at its latest version, in commit order`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const inputs = await prepareInputs(harness, account.accountId, model, await harness.run(sampleRecords(model, 4, seedOf(4))))
     const repos = await harness.repos()
     const cursor = await drainChanges(harness, account.accountId)
@@ -274,7 +274,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: every filter operator on every column returns what the reference semantics select`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const inputs = await prepareInputs(harness, account.accountId, model, await variedInputs(harness, model, seedOf(5)))
     const repos = await harness.repos()
     const created = await harness.run(Effect.forEach(inputs, (input) => repos.insert(model, account.accountId, input)))
@@ -305,7 +305,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: ordering by each column with cursor paging returns every record once, in order`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const inputs = await prepareInputs(harness, account.accountId, model, await variedInputs(harness, model, seedOf(6)))
     const repos = await harness.repos()
     const created = await harness.run(Effect.forEach(inputs, (input) => repos.insert(model, account.accountId, input)))
@@ -342,7 +342,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: selected fields return only those fields and the id`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const inputs = await prepareInputs(harness, account.accountId, model, await harness.run(sampleRecords(model, 3, seedOf(7))))
     const repos = await harness.repos()
     const created = await harness.run(Effect.forEach(inputs, (input) => repos.insert(model, account.accountId, withoutId(input))))
@@ -358,7 +358,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
 
   scenario(`${model.name}: a bulk write reports each item's failure and writes the others; atomic writes none`, async () => {
     const harness = h()
-    const account = await harness.freshAccount()
+    const account = await harness.bareAccount()
     const inputs = await prepareInputs(harness, account.accountId, model, await harness.run(sampleRecords(model, 5, seedOf(8))))
     const repos = await harness.repos()
     const existing = await harness.run(repos.insert(model, account.accountId, withoutId(inputs[0])))
@@ -376,7 +376,7 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
   if (model.indexes.some((index) => index.unique === true)) {
     scenario(`${model.name}: storage refuses a second record with the same unique values (and allows those outside a partial index)`, async () => {
       const harness = h()
-      const account = await harness.freshAccount()
+      const account = await harness.bareAccount()
       const repos = await harness.repos()
       for (const index of model.indexes.filter((i) => i.unique === true)) {
         const keyFields = index.fields.filter((field) => field !== "accountId" && field !== "id")
@@ -407,8 +407,8 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
   if (model.scope === "account") {
     scenario(`${model.name}: another account cannot read, count, list, change, delete or reference it, nor use its cursors`, async () => {
       const harness = h()
-      const a = await harness.freshAccount()
-      const b = await harness.freshAccount()
+      const a = await harness.bareAccount()
+      const b = await harness.bareAccount()
       const repos = await harness.repos()
       const countInB = await harness.run(repos.count(model, b.accountId, []))
       const inputs = await prepareInputs(harness, a.accountId, model, await harness.run(sampleRecords(model, 3, seedOf(10))))

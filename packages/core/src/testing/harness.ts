@@ -51,6 +51,8 @@ export interface Harness {
   readonly exit: <A, E>(effect: Effect.Effect<A, E, SuiteServices>) => Promise<Exit.Exit<A, E>>
   /** A new account (with a data source, version 1 and a project), as IASO's setup makes it. */
   readonly freshAccount: () => Promise<FreshAccount>
+  /** A new account holding its own record only (what scenarios that create all they use need). */
+  readonly bareAccount: () => Promise<{ readonly accountId: AccountId }>
   readonly repos: () => Promise<Repositories>
   readonly driver: () => Promise<StoreDriver>
   /** Every stored row of a model (all accounts), sorted by id. */
@@ -76,6 +78,10 @@ export interface FreshAccount {
 
 let accountCounter = 0
 const runTag = Math.random().toString(36).slice(2, 8)
+const nextAccountName = (): string => {
+  accountCounter += 1
+  return `conformance ${runTag} ${accountCounter}`
+}
 
 /** Builds the harness (call in `beforeAll`) and its disposer. */
 export const makeHarness = (options: ConformanceOptions): { readonly harness: Harness; readonly dispose: () => Promise<void> } => {
@@ -100,9 +106,8 @@ export const makeHarness = (options: ConformanceOptions): { readonly harness: Ha
     freshAccount: () =>
       run(
         Effect.gen(function* () {
-          accountCounter += 1
           const accounts = yield* Accounts
-          const setup = yield* accounts.setup({ name: `conformance ${runTag} ${accountCounter}` })
+          const setup = yield* accounts.setup({ name: nextAccountName() })
           const accountId = setup.account.id
           const account: FreshAccount = {
             accountId,
@@ -116,6 +121,7 @@ export const makeHarness = (options: ConformanceOptions): { readonly harness: Ha
           return account
         })
       ),
+    bareAccount: () => run(Effect.map(Effect.flatMap(Effect.service(Accounts), (accounts) => accounts.create({ name: nextAccountName() })), (account) => ({ accountId: account.id }))),
     repos: () => run(Effect.service(Repos)),
     driver: () => run(Effect.service(Store)),
     inspect: (model) => run(Effect.flatMap(Effect.service(Store), (driver) => driver.inspect(model))),
