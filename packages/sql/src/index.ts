@@ -3,5 +3,8 @@
  * PostgreSQL adapters. Dialect differences live in a small capability record ({@link SqlDialect}).
  * @module
  */
-export { makeSqlDriver, codePointUpperBound, SQL_INTERNAL_MIGRATIONS, type SqlDriverOptions, type AnyKysely, type NativeConnection, type StatementResult } from "./driver.ts"
+export { makeSqlDriver, type SqlDriverOptions } from "./driver.ts"
+export { codePointUpperBound } from "./compile-conditions.ts"
+export { SQL_INTERNAL_MIGRATIONS } from "./migrations.ts"
+export type { AnyKysely, NativeConnection, StatementResult } from "./transactions.ts"
 export { postgresDialect, quote, literal, sqliteDialect, type Classified, type SqlDialect } from "./dialect.ts"

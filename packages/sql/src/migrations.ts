@@ -1,0 +1,77 @@
+/**
+ * Migrations: the ledger of applied migrations, each pending migration applied in a transaction
+ * and recorded, and the driver's own migrations recorded after the core's.
+ * @module
+ */
+import { type Migration, type StorageError, Unsupported } from "@iaso/core"
+import { Effect } from "effect"
+import { compileDropLiveEntries } from "./change-feed.ts"
+import { type Compiled, plain, Statement } from "./compile-conditions.ts"
+import { bootstrapDdl, seqIndexDdl, stepDdl } from "./ddl.ts"
+import { quote, type SqlDialect } from "./dialect.ts"
+import { LEDGER, learnStep, type TableInfo } from "./tables.ts"
+import type { Executor } from "./transactions.ts"
+
+/** The driver's own migration that moved the change feed onto the rows' sequences. */
+const FEED_ON_ROWS = "sql_0001_change_feed_on_rows"
+/**
+ * The SQL driver's own migrations, recorded in the ledger after the core's (so an older SDK, which
+ * does not know them, refuses the database instead of misreading it).
+ */
+export const SQL_INTERNAL_MIGRATIONS: ReadonlyArray<string> = [FEED_ON_ROWS]
+
+/** Records an applied migration in the ledger. */
+const compileLedgerEntry = (dialect: SqlDialect, id: string): Compiled => {
+  const stmt = new Statement(dialect)
+  return stmt.done(`INSERT INTO ${quote(LEDGER)} (id, applied_at) VALUES (${stmt.param(id)}, ${stmt.param(Date.now())})`)
+}
+
+/**
+ * The store's `migrate`: applies pending migrations in order, each in a transaction, and fills
+ * `tables` with what every migration (applied before or now) declares. Returns the ids it applied.
+ */
+export const makeMigrate =
+  (dialect: SqlDialect, executor: Executor, tables: Map<string, TableInfo>) =>
+  (migrations: ReadonlyArray<Migration>): Effect.Effect<ReadonlyArray<string>, StorageError | Unsupported> =>
+    Effect.gen(function* () {
+      const { runOrFail, transaction } = executor
+      yield* transaction(Effect.forEach(bootstrapDdl(dialect), (text) => runOrFail(plain(text)), { discard: true }))
+      const ledger = yield* runOrFail(plain(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`))
+      const applied = new Set(ledger.rows.map((row) => String(row["id"])))
+      const known = new Set([...migrations.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
+      const unknown = [...applied].filter((id) => !known.has(id))
+      if (unknown.length > 0) {
+        return yield* new Unsupported({ message: `this database was migrated by a newer version of the SDK (unknown migrations: ${unknown.join(", ")})` })
+      }
+      tables.clear()
+      const done: Array<string> = []
+      for (const migration of migrations) {
+        if (applied.has(migration.id)) {
+          for (const step of migration.steps) learnStep(tables, step)
+          continue
+        }
+        yield* transaction(
+          Effect.gen(function* () {
+            for (const step of migration.steps) {
+              if (step.op !== "createIndex") learnStep(tables, step)
+              for (const text of stepDdl(dialect, step, tables.get(step.model))) yield* runOrFail(plain(text))
+              if (step.op === "createIndex") learnStep(tables, step)
+            }
+            yield* runOrFail(compileLedgerEntry(dialect, migration.id))
+          })
+        )
+        done.push(migration.id)
+      }
+      // The driver's own: the change feed read from the rows (live entries of the changes table
+      // dropped, global tables given a sequence index; account tables always had one).
+      if (!applied.has(FEED_ON_ROWS)) {
+        yield* transaction(
+          Effect.gen(function* () {
+            yield* runOrFail(compileDropLiveEntries(dialect))
+            for (const info of tables.values()) if (info.scope === "global") yield* runOrFail(plain(seqIndexDdl(info.name, "global", "IF NOT EXISTS ")))
+            yield* runOrFail(compileLedgerEntry(dialect, FEED_ON_ROWS))
+          })
+        )
+      }
+      return done
+    })

@@ -1,0 +1,272 @@
+/**
+ * Running statements and transactions: statements go to the fiber's current transaction (or the
+ * pool); transactions nest as savepoints; a write that a unique key refuses rolls back to its own
+ * savepoint; a transaction reserves its change sequences in blocks; on a native synchronous
+ * connection (SQLite), statements skip Kysely and a transaction holds the connection throughout.
+ * @module
+ */
+import { StorageError } from "@iaso/core"
+import { Context, Effect, Exit, Semaphore } from "effect"
+import { CompiledQuery, type Kysely } from "kysely"
+import { type Compiled, plain } from "./compile-conditions.ts"
+import { compileReserveSeqs } from "./compile-write.ts"
+import type { Classified, SqlDialect } from "./dialect.ts"
+
+/** Change sequences a transaction reserves at once (one counter update for its next writes). */
+const SEQ_BLOCK = 32
+
+/** A Kysely instance of any schema (the SQL is built here, not typed by Kysely). */
+// biome-ignore lint: dynamic schema
+export type AnyKysely = Kysely<any>
+
+/** What a statement returned: its rows, and for writes the number of rows they touched. */
+export interface StatementResult {
+  readonly rows: ReadonlyArray<Record<string, unknown>>
+  readonly numAffectedRows?: bigint
+}
+
+/**
+ * A synchronous connection (better-sqlite3) the driver may run statements on directly, with
+ * prepared statements cached by their text, instead of going through Kysely's per-query
+ * preparation. Statements outside a transaction wait for any open transaction on the connection.
+ */
+export interface NativeConnection {
+  readonly execute: (text: string, params: ReadonlyArray<unknown>) => StatementResult
+}
+
+interface TxState {
+  /** The Kysely transaction, or `undefined` on a native connection (statements go to it directly). */
+  readonly trx: AnyKysely | undefined
+  /** Rows inserted per table by this transaction (statistics upkeep after commit). */
+  readonly inserted: Map<string, number>
+  /** Change sequences this transaction reserved and has not used yet: [next, end). */
+  seqNext: number
+  seqEnd: number
+}
+
+/** The current transaction of each SQL store in this fiber. */
+const CurrentTx = Context.Reference<ReadonlyMap<object, TxState>>("@iaso/sql/CurrentTx", { defaultValue: () => new Map() })
+
+/** A unique key's refusal, as the dialect classified it. */
+export type Duplicate = Exclude<Classified, StorageError>
+
+/** Statements and transactions of one store. */
+export interface Executor {
+  /** Runs one statement on the current transaction (or the pool); the driver's error as it came. */
+  readonly run: (statement: Compiled) => Effect.Effect<StatementResult, unknown>
+  /** Runs one statement once per parameter list (a native connection runs its prepared statement in a loop). */
+  readonly runEach: (text: string, paramLists: ReadonlyArray<ReadonlyArray<unknown>>) => Effect.Effect<void, unknown>
+  /** Runs one statement; a failure is a storage error. */
+  readonly runOrFail: (statement: Compiled) => Effect.Effect<StatementResult, StorageError>
+  /** Runs `effect` in a transaction (a savepoint when nested). */
+  readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
+  /** Runs `effect` in the current transaction, or in a new one. */
+  readonly inTransaction: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E | StorageError>
+  /** Runs `effect` in a savepoint; a unique violation rolls back to it and is returned as a value. */
+  readonly attempt: <A>(
+    effect: Effect.Effect<A, unknown>
+  ) => Effect.Effect<{ readonly _tag: "Done"; readonly value: A } | { readonly _tag: "Duplicate"; readonly duplicate: Duplicate }, StorageError>
+  /**
+   * Runs synchronous statements on the native connection in one read snapshot: inside the
+   * current transaction, or in a transaction of their own holding the connection.
+   */
+  readonly nativeSnapshot: <A>(connection: NativeConnection, f: () => A) => Effect.Effect<A, StorageError>
+  /** Reserves `n` change sequences; returns the first. Locks the counter row until commit (commit order). */
+  readonly reserveSeqs: (n: number) => Effect.Effect<number, StorageError>
+  /** Counts rows the current transaction inserted into a table. */
+  readonly noteInserted: (table: string, n: number) => Effect.Effect<void>
+}
+
+/** Options of {@link makeExecutor}. */
+export interface ExecutorOptions {
+  readonly db: AnyKysely
+  readonly dialect: SqlDialect
+  /** A native synchronous connection to run statements on (SQLite); Kysely's executor otherwise. */
+  readonly native: NativeConnection | undefined
+  /** Runs after a transaction on Kysely committed, with the rows it inserted per table (when it inserted any). */
+  readonly afterCommit: (inserted: ReadonlyMap<string, number>) => Effect.Effect<void>
+}
+
+/** Makes the executor of one store. */
+export const makeExecutor = (options: ExecutorOptions): Executor => {
+  const { db, dialect, native, afterCommit } = options
+  /** Held for the whole of a transaction on a native connection; statements outside one take it briefly. */
+  const nativeLock = Semaphore.makeUnsafe(1)
+  const identity = {}
+  const current = Effect.map(Effect.service(CurrentTx), (txs) => txs.get(identity))
+
+  /** A driver error as a storage error (a unique violation among them). */
+  const fail = (error: unknown): StorageError => {
+    const classified = dialect.classify(error)
+    return classified instanceof StorageError
+      ? classified
+      : new StorageError({ reason: "constraint", retryable: false, message: `unique constraint refused the write (${classified.constraint ?? classified.columns.join(", ")})`, cause: error })
+  }
+
+  /** Runs synchronous work on the native connection: at once inside a transaction, else holding the connection. */
+  const onNative = <A>(state: TxState | undefined, work: Effect.Effect<A, unknown>) => (state === undefined ? nativeLock.withPermits(1)(work) : work)
+
+  const run = (statement: Compiled): Effect.Effect<StatementResult, unknown> =>
+    Effect.flatMap(current, (state) => {
+      if (native !== undefined) return onNative(state, Effect.try({ try: () => native.execute(statement.text, statement.params), catch: (error) => error }))
+      const exec = state?.trx ?? db
+      return Effect.tryPromise({
+        try: () => exec.executeQuery<Record<string, unknown>>(CompiledQuery.raw(statement.text, [...statement.params])),
+        catch: (error) => error
+      })
+    })
+
+  const runEach = (text: string, paramLists: ReadonlyArray<ReadonlyArray<unknown>>): Effect.Effect<void, unknown> =>
+    native === undefined
+      ? Effect.forEach(paramLists, (params) => run({ text, params }), { discard: true })
+      : Effect.flatMap(current, (state) =>
+          onNative(
+            state,
+            Effect.try({
+              try: () => {
+                for (const params of paramLists) native.execute(text, params)
+              },
+              catch: (error) => error
+            })
+          )
+        )
+
+  const runOrFail = (statement: Compiled) => Effect.mapError(run(statement), fail)
+
+  /** Ends a top-level transaction: commits after success (rolling back when the commit fails), rolls back after a failure. */
+  const finish = <A, E>(exit: Exit.Exit<A, E>, commit: Effect.Effect<unknown, StorageError>, rollback: Effect.Effect<unknown, StorageError>) =>
+    Effect.gen(function* () {
+      if (Exit.isSuccess(exit)) {
+        const committed = yield* Effect.exit(commit)
+        if (Exit.isSuccess(committed)) return exit.value
+        yield* Effect.ignore(rollback)
+        return yield* Effect.failCause(committed.cause)
+      }
+      yield* Effect.ignore(rollback)
+      return yield* exit
+    })
+
+  let savepoints = 0
+  /**
+   * Runs `effect` in a new savepoint, released after a success; after a failure, `undo` runs the
+   * rollback to it and its release.
+   */
+  const inSavepoint = <A, E, R>(effect: Effect.Effect<A, E, R>, undo: (text: string) => Effect.Effect<unknown, StorageError>) =>
+    Effect.gen(function* () {
+      savepoints += 1
+      const name = `sp_${savepoints}`
+      yield* runOrFail(plain(`SAVEPOINT ${name}`))
+      const exit = yield* Effect.exit(effect)
+      if (Exit.isSuccess(exit)) yield* runOrFail(plain(`RELEASE SAVEPOINT ${name}`))
+      else {
+        yield* undo(`ROLLBACK TO SAVEPOINT ${name}`)
+        yield* undo(`RELEASE SAVEPOINT ${name}`)
+      }
+      return exit
+    })
+
+  const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        const txs = yield* Effect.service(CurrentTx)
+        const state = txs.get(identity)
+        if (state !== undefined) {
+          // Nested: a savepoint of the enclosing transaction.
+          const exit = yield* inSavepoint(restore(effect), (text) => Effect.ignore(run(plain(text))))
+          if (Exit.isSuccess(exit)) return exit.value
+          // Sequences reserved inside the savepoint went back to the counter: none may be used.
+          state.seqNext = state.seqEnd
+          return yield* exit
+        }
+        if (native !== undefined) {
+          // One connection: hold it for the whole transaction.
+          yield* restore(nativeLock.take(1))
+          const body = Effect.gen(function* () {
+            yield* Effect.try({ try: () => native.execute("BEGIN", []), catch: fail })
+            const next = new Map(txs)
+            next.set(identity, { trx: undefined, inserted: new Map(), seqNext: 0, seqEnd: 0 })
+            const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
+            return yield* finish(
+              exit,
+              Effect.try({ try: () => native.execute("COMMIT", []), catch: fail }),
+              Effect.try({ try: () => native.execute("ROLLBACK", []), catch: fail })
+            )
+          })
+          return yield* Effect.ensuring(body, nativeLock.release(1))
+        }
+        const trx = yield* Effect.tryPromise({ try: () => db.startTransaction().execute(), catch: fail })
+        const top: TxState = { trx, inserted: new Map(), seqNext: 0, seqEnd: 0 }
+        const next = new Map(txs)
+        next.set(identity, top)
+        const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
+        const value = yield* finish(
+          exit,
+          Effect.tryPromise({ try: () => trx.commit().execute(), catch: fail }),
+          Effect.tryPromise({ try: () => trx.rollback().execute(), catch: fail })
+        )
+        if (top.inserted.size > 0) yield* afterCommit(top.inserted)
+        return value
+      })
+    )
+
+  const inTransaction = <A, E>(effect: Effect.Effect<A, E>) => Effect.flatMap(current, (state) => (state !== undefined ? effect : transaction(effect)))
+
+  const attempt = <A>(effect: Effect.Effect<A, unknown>) =>
+    Effect.gen(function* () {
+      const exit = yield* inSavepoint(effect, (text) => runOrFail(plain(text)))
+      if (Exit.isSuccess(exit)) return { _tag: "Done" as const, value: exit.value }
+      const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+      const cause = error?._tag === "Fail" ? error.error : undefined
+      const classified = dialect.classify(cause)
+      if (classified instanceof StorageError) return yield* Effect.fail(classified)
+      return { _tag: "Duplicate" as const, duplicate: classified }
+    })
+
+  const nativeSnapshot = <A>(connection: NativeConnection, f: () => A): Effect.Effect<A, StorageError> =>
+    Effect.flatMap(current, (state) => {
+      if (state !== undefined) return Effect.try({ try: f, catch: fail })
+      return nativeLock.withPermits(1)(
+        Effect.try({
+          try: () => {
+            connection.execute("BEGIN", [])
+            try {
+              return f()
+            } finally {
+              connection.execute("COMMIT", [])
+            }
+          },
+          catch: fail
+        })
+      )
+    })
+
+  const reserveSeqs = (n: number) =>
+    Effect.gen(function* () {
+      // A transaction reserves a block at its first write and takes later sequences from it: it
+      // holds the counter row until it ends, so they still follow commit order (unused ones are
+      // gaps, which the feed's cursors do not mind).
+      const state = yield* current
+      if (state !== undefined && state.seqEnd - state.seqNext >= n) {
+        const first = state.seqNext
+        state.seqNext += n
+        return first
+      }
+      const block = state === undefined ? n : Math.max(n, SEQ_BLOCK)
+      const result = yield* runOrFail(compileReserveSeqs(dialect, block))
+      const last = Number(result.rows[0]?.["value"])
+      const first = last - block + 1
+      if (state !== undefined) {
+        state.seqNext = first + n
+        state.seqEnd = last + 1
+      }
+      return first
+    })
+
+  const noteInserted = (table: string, n: number) =>
+    Effect.map(current, (state) => {
+      const inserted = state?.inserted
+      if (inserted !== undefined) inserted.set(table, (inserted.get(table) ?? 0) + n)
+    })
+
+  return { run, runEach, runOrFail, transaction, inTransaction, attempt, nativeSnapshot, reserveSeqs, noteInserted }
+}
