@@ -134,7 +134,7 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
       const fileInputs: Array<{ readonly instanceId: InstanceId; readonly name: string; readonly file: BlobRef | undefined; readonly deleted: false }> = []
       uploads.forEach(({ upload, bytes }, k) => {
         const instance = instances[k] as Instance
-        upload.attachments.forEach((attachment, index) => fileInputs.push({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+        for (const [index, attachment] of upload.attachments.entries()) fileInputs.push({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false })
       })
       const files = fileInputs.length === 0 ? [] : yield* Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, fileInputs), allWritten)
       const filesOf: Array<Array<InstanceFile>> = uploads.map(() => [])

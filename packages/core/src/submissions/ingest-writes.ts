@@ -67,7 +67,7 @@ export interface AuditChange {
 }
 
 /** Internal: the insert of a new submission met a concurrent writer's (the ingestion runs again). */
-export class AlreadyStored extends Data.TaggedError("AlreadyStored")<{}> {}
+export class AlreadyStored extends Data.TaggedError("AlreadyStored")<Record<never, never>> {}
 
 /**
  * A submission's insert or update that met one of the unique keys `uuids` (its uuid, its current
