@@ -1,0 +1,538 @@
+/**
+ * Golden SQL: the statement compiler's text and parameters for representative store operations,
+ * in both dialects, exactly. A change to any of them is a change of what the stores run.
+ */
+import type { MigrationStep, StoreScope } from "@iaso/core"
+import { isDeepStrictEqual } from "node:util"
+import { describe, expect, it } from "vitest"
+import type { Compiled } from "../src/compile-conditions.ts"
+import { changeOfRow, compileChangesSince, compileClearTombstones, compileTombstones } from "../src/change-feed.ts"
+import { compileCount, compileGetMany, compileLockRows, compileRewriteCount, compileRewritePrefix, compileSelect, compileSubtree } from "../src/compile-query.ts"
+import { compileDelete, compileInsert, compileInsertEach, compileReserveSeqs, compileUpdate, compileVersionProbe } from "../src/compile-write.ts"
+import { stepDdl } from "../src/ddl.ts"
+import { postgresDialect, type SqlDialect, sqliteDialect } from "../src/dialect.ts"
+import { learnStep, type TableInfo } from "../src/tables.ts"
+
+/**
+ * A hierarchical account model with a column of every kind (the shape of the org units), and a
+ * global catalogue; declared here rather than taken from the SDK's models, so that these texts
+ * change when the compiler does, not when a model gains a field.
+ */
+const steps: ReadonlyArray<MigrationStep> = [
+  {
+    op: "createModel",
+    model: "Unit",
+    scope: "account",
+    columns: [
+      { name: "id", kind: "text", nullable: false },
+      { name: "accountId", kind: "text", nullable: false },
+      { name: "version", kind: "integer", nullable: false },
+      { name: "updatedAt", kind: "integer", nullable: false },
+      { name: "name", kind: "text", nullable: false },
+      { name: "code", kind: "text", nullable: true },
+      { name: "path", kind: "text", nullable: false },
+      { name: "depth", kind: "integer", nullable: false },
+      { name: "score", kind: "real", nullable: true },
+      { name: "open", kind: "boolean", nullable: false },
+      { name: "extra", kind: "json", nullable: true }
+    ],
+    hierarchy: { path: "path", depth: "depth", parent: "parentId" }
+  },
+  { op: "createIndex", model: "Unit", index: { name: "unit_code", fields: ["accountId", "code"], unique: true, where: [{ field: "open", op: "eq", value: true }] } },
+  { op: "createIndex", model: "Unit", index: { name: "unit_path", fields: ["accountId", "path"], include: ["name"] } },
+  {
+    op: "createModel",
+    model: "Kind",
+    scope: "global",
+    columns: [
+      { name: "id", kind: "text", nullable: false },
+      { name: "version", kind: "integer", nullable: false },
+      { name: "label", kind: "text", nullable: false }
+    ]
+  }
+]
+const tables = new Map<string, TableInfo>()
+for (const step of steps) learnStep(tables, step)
+const unit = tables.get("Unit") as TableInfo
+const hierarchy = { path: "path", depth: "depth" }
+const scope: StoreScope = { accountId: "acc1" }
+
+/** Something compiled for both dialects. */
+const both = <A>(compile: (dialect: SqlDialect) => A) => ({ sqlite: compile(sqliteDialect), postgres: compile(postgresDialect) })
+
+/** A statement's text in both dialects, and its parameters (once where both dialects bind the same). */
+const golden = (compile: (dialect: SqlDialect) => Compiled) => {
+  const { sqlite, postgres } = both(compile)
+  return {
+    sqlite: sqlite.text,
+    postgres: postgres.text,
+    ...(isDeepStrictEqual(sqlite.params, postgres.params) ? { params: sqlite.params } : { sqliteParams: sqlite.params, postgresParams: postgres.params })
+  }
+}
+
+const row = { id: "u2", accountId: "acc1", version: 2, updatedAt: 1700000000000, name: "Bo", path: "/u1/u2/", depth: 2, open: true, extra: { a: 1 } }
+
+describe("the statement compiler", () => {
+  it("a listing: conditions, keyset position, order, limit, selected columns", () => {
+    const query = {
+      where: [
+        { field: "open", op: "eq", value: true },
+        { field: "code", op: "in", value: ["a", "b"] },
+        { field: "score", op: "ne", value: 1.5 }
+      ],
+      orderBy: [
+        { field: "name", direction: "asc" },
+        { field: "code", direction: "desc" },
+        { field: "id", direction: "asc" }
+      ],
+      after: ["Bo", null, "u2"],
+      limit: 20,
+      select: ["id", "name", "code"]
+    } as const
+    expect(golden((d) => compileSelect(d, unit, scope, query))).toMatchInlineSnapshot(`
+      {
+        "postgres": "SELECT "id", "name", "code" FROM "Unit" WHERE "accountId" = $1 AND "open" = $2 AND "code" = ANY($3::text[]) AND "score" IS DISTINCT FROM $4 AND ("name" > $5 OR ("name" = $6 AND ("code" IS NULL AND ("id" > $7 OR ("id" = $8 AND FALSE))))) ORDER BY "name" ASC, "code" DESC NULLS LAST, "id" ASC LIMIT 20",
+        "postgresParams": [
+          "acc1",
+          true,
+          [
+            "a",
+            "b",
+          ],
+          1.5,
+          "Bo",
+          "Bo",
+          "u2",
+          "u2",
+        ],
+        "sqlite": "SELECT "id", "name", "code" FROM "Unit" WHERE "accountId" = ? AND "open" = ? AND "code" IN (SELECT value FROM json_each(?)) AND "score" IS NOT ? AND ("name" > ? OR ("name" = ? AND ("code" IS NULL AND ("id" > ? OR ("id" = ? AND FALSE))))) ORDER BY "name" ASC, "code" DESC NULLS LAST, "id" ASC LIMIT 20",
+        "sqliteParams": [
+          "acc1",
+          1,
+          "["a","b"]",
+          1.5,
+          "Bo",
+          "Bo",
+          "u2",
+          "u2",
+        ],
+      }
+    `)
+  })
+
+  it("rows by id, and a count", () => {
+    expect(golden((d) => compileGetMany(d, unit, scope, ["u1", "u2", "u1"]))).toMatchInlineSnapshot(`
+      {
+        "postgres": "SELECT "id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra" FROM "Unit" WHERE ("accountId" || '') = $1 AND "id" = ANY($2::text[])",
+        "postgresParams": [
+          "acc1",
+          [
+            "u1",
+            "u2",
+          ],
+        ],
+        "sqlite": "SELECT "id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra" FROM "Unit" WHERE +"accountId" = ? AND "id" IN (SELECT value FROM json_each(?))",
+        "sqliteParams": [
+          "acc1",
+          "["u1","u2"]",
+        ],
+      }
+    `)
+    expect(golden((d) => compileCount(d, unit, scope, [{ field: "name", op: "contains", value: "o" }, { field: "code", op: "isNull" }]))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "acc1",
+          "o",
+        ],
+        "postgres": "SELECT COUNT(*) AS n FROM "Unit" WHERE "accountId" = $1 AND strpos("name", $2) > 0 AND "code" IS NULL",
+        "sqlite": "SELECT COUNT(*) AS n FROM "Unit" WHERE "accountId" = ? AND instr("name", ?) > 0 AND "code" IS NULL",
+      }
+    `)
+  })
+
+  it("a subtree by path prefix, to a depth", () => {
+    const query = { where: [], orderBy: [{ field: "path", direction: "asc" }], limit: 100, select: ["id", "name"], maxDepth: 3 } as const
+    expect(golden((d) => compileSubtree(d, unit, scope, hierarchy, { prefix: "/u1/" }, query))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "acc1",
+          "/u1/",
+          "/u10",
+          3,
+        ],
+        "postgres": "SELECT "id", "name" FROM "Unit" WHERE ("accountId" || '') = $1 AND ("path" >= $2 AND "path" < $3) AND "depth" <= $4 ORDER BY "path" ASC LIMIT 100",
+        "sqlite": "SELECT "id", "name" FROM "Unit" WHERE +"accountId" = ? AND ("path" >= ? AND "path" < ?) AND "depth" <= ? ORDER BY "path" ASC LIMIT 100",
+      }
+    `)
+  })
+
+  it("a subtree from a root's id, a page after a position, with a column left out for one row", () => {
+    const query = { where: [{ field: "depth", op: "gte", value: 1 }], orderBy: [{ field: "path", direction: "asc" }], after: ["/u1/u2/"], limit: 2, select: ["id", "name", "path"] } as const
+    expect(golden((d) => compileSubtree(d, unit, scope, hierarchy, { rootId: "u1" }, query, ["path"]))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "acc1",
+          1,
+          "u1",
+          "acc1",
+          "u1",
+          "acc1",
+          "/u1/u2/",
+          "/u1/u2/",
+        ],
+        "postgres": "SELECT "id", "name" FROM "Unit" WHERE ("accountId" || '') = $1 AND "depth" >= $2 AND "path" >= (SELECT "path" FROM "Unit" WHERE "id" = $3 AND ("accountId" || '') = $4) AND "path" < (SELECT substr("path", 1, length("path") - 1) || '0' FROM "Unit" WHERE "id" = $5 AND ("accountId" || '') = $6) AND ("path" > $7 OR ("path" = $8 AND FALSE)) ORDER BY "path" ASC LIMIT 2",
+        "sqlite": "SELECT "id", "name" FROM "Unit" WHERE +"accountId" = ? AND "depth" >= ? AND "path" >= (SELECT "path" FROM "Unit" WHERE "id" = ? AND +"accountId" = ?) AND "path" < (SELECT substr("path", 1, length("path") - 1) || '0' FROM "Unit" WHERE "id" = ? AND +"accountId" = ?) AND ("path" > ? OR ("path" = ? AND FALSE)) ORDER BY "path" ASC LIMIT 2",
+      }
+    `)
+    // The path is read for one row apart; the id stays, as that row is looked up by it.
+    expect(compileSubtree(sqliteDialect, unit, scope, hierarchy, { rootId: "u1" }, query, ["path", "id"]).columns).toEqual(["id", "name"])
+  })
+
+  it("a move: the rows it rewrites, the rewrite and the row locks", () => {
+    const rewrite = { from: "/u1/u2/", to: "/u3/u2/", depthDelta: 0, updatedAt: 1700000000001 }
+    expect(golden((d) => compileRewriteCount(d, unit, scope, hierarchy, rewrite.from))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "acc1",
+          "/u1/u2/",
+          "/u1/u20",
+          "/u1/u2/",
+        ],
+        "postgres": "SELECT COUNT(*) AS n FROM "Unit" WHERE ("accountId" || '') = $1 AND ("path" >= $2 AND "path" < $3) AND "path" <> $4",
+        "sqlite": "SELECT COUNT(*) AS n FROM "Unit" WHERE +"accountId" = ? AND ("path" >= ? AND "path" < ?) AND "path" <> ?",
+      }
+    `)
+    expect(golden((d) => compileRewritePrefix(d, unit, scope, hierarchy, rewrite, 41))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "/u3/u2/",
+          7,
+          0,
+          1700000000001,
+          40,
+          "acc1",
+          "/u1/u2/",
+          "/u1/u20",
+          "/u1/u2/",
+        ],
+        "postgres": "UPDATE "Unit" SET "path" = $1 || substr("Unit"."path", CAST($2 AS INTEGER) + 1), "depth" = "Unit"."depth" + CAST($3 AS INTEGER), "version" = "Unit"."version" + 1, "updatedAt" = CAST($4 AS BIGINT), "_seq" = CAST($5 AS BIGINT) + ranked.rn FROM (SELECT "id" AS rid, ROW_NUMBER() OVER (ORDER BY "id") AS rn FROM "Unit" WHERE ("accountId" || '') = $6 AND ("path" >= $7 AND "path" < $8) AND "path" <> $9) AS ranked WHERE "Unit"."id" = ranked.rid",
+        "sqlite": "UPDATE "Unit" SET "path" = ? || substr("Unit"."path", CAST(? AS INTEGER) + 1), "depth" = "Unit"."depth" + CAST(? AS INTEGER), "version" = "Unit"."version" + 1, "updatedAt" = CAST(? AS BIGINT), "_seq" = CAST(? AS BIGINT) + ranked.rn FROM (SELECT "id" AS rid, ROW_NUMBER() OVER (ORDER BY "id") AS rn FROM "Unit" WHERE +"accountId" = ? AND ("path" >= ? AND "path" < ?) AND "path" <> ?) AS ranked WHERE "Unit"."id" = ranked.rid",
+      }
+    `)
+    // Row locks exist in PostgreSQL only (SQLite serialises its writers).
+    expect(compileLockRows(postgresDialect, unit, scope, ["u1", "u2"])).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "acc1",
+          [
+            "u1",
+            "u2",
+          ],
+        ],
+        "text": "SELECT "id" FROM "Unit" WHERE ("accountId" || '') = $1 AND "id" = ANY($2::text[]) ORDER BY "id" FOR UPDATE",
+      }
+    `)
+  })
+
+  it("inserts: one statement for many rows, and one prepared row at a time", () => {
+    const second = { ...row, id: "u3", path: "/u1/u3/", open: false, extra: undefined }
+    expect(golden((d) => compileInsert(d, unit, [row, second], 7))).toMatchInlineSnapshot(`
+      {
+        "postgres": "INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10::jsonb, c11 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::double precision[], $10::boolean[], $11::text[], $12::bigint[]) AS u(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11)",
+        "postgresParams": [
+          [
+            "u2",
+            "u3",
+          ],
+          [
+            "acc1",
+            "acc1",
+          ],
+          [
+            2,
+            2,
+          ],
+          [
+            1700000000000,
+            1700000000000,
+          ],
+          [
+            "Bo",
+            "Bo",
+          ],
+          [
+            null,
+            null,
+          ],
+          [
+            "/u1/u2/",
+            "/u1/u3/",
+          ],
+          [
+            2,
+            2,
+          ],
+          [
+            null,
+            null,
+          ],
+          [
+            true,
+            false,
+          ],
+          [
+            "{"a":1}",
+            null,
+          ],
+          [
+            7,
+            8,
+          ],
+        ],
+        "sqlite": "INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "sqliteParams": [
+          "u2",
+          "acc1",
+          2,
+          1700000000000,
+          "Bo",
+          null,
+          "/u1/u2/",
+          2,
+          null,
+          1,
+          "{"a":1}",
+          7,
+          "u3",
+          "acc1",
+          2,
+          1700000000000,
+          "Bo",
+          null,
+          "/u1/u3/",
+          2,
+          null,
+          0,
+          null,
+          8,
+        ],
+      }
+    `)
+    const each = compileInsertEach(sqliteDialect, unit, [row, second], 7)
+    expect(each.text).toMatchInlineSnapshot(`"INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"`)
+    expect(each.paramLists.flat()).toEqual(compileInsert(sqliteDialect, unit, [row, second], 7).params)
+  })
+
+  it("an update, deletes and the version probe", () => {
+    expect(golden((d) => compileUpdate(d, unit, scope, row, 1, 9))).toMatchInlineSnapshot(`
+      {
+        "postgres": "UPDATE "Unit" SET "accountId" = $1, "version" = $2, "updatedAt" = $3, "name" = $4, "code" = $5, "path" = $6, "depth" = $7, "score" = $8, "open" = $9, "extra" = $10::jsonb, "_seq" = $11 WHERE "id" = $12 AND ("accountId" || '') = $13 AND "version" = $14",
+        "postgresParams": [
+          "acc1",
+          2,
+          1700000000000,
+          "Bo",
+          null,
+          "/u1/u2/",
+          2,
+          null,
+          true,
+          "{"a":1}",
+          9,
+          "u2",
+          "acc1",
+          1,
+        ],
+        "sqlite": "UPDATE "Unit" SET "accountId" = ?, "version" = ?, "updatedAt" = ?, "name" = ?, "code" = ?, "path" = ?, "depth" = ?, "score" = ?, "open" = ?, "extra" = ?, "_seq" = ? WHERE "id" = ? AND +"accountId" = ? AND "version" = ?",
+        "sqliteParams": [
+          "acc1",
+          2,
+          1700000000000,
+          "Bo",
+          null,
+          "/u1/u2/",
+          2,
+          null,
+          1,
+          "{"a":1}",
+          9,
+          "u2",
+          "acc1",
+          1,
+        ],
+      }
+    `)
+    expect(golden((d) => compileDelete(d, unit, scope, "u2", 2))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "u2",
+          "acc1",
+          2,
+        ],
+        "postgres": "DELETE FROM "Unit" WHERE "id" = $1 AND ("accountId" || '') = $2 AND "version" = $3 RETURNING "version"",
+        "sqlite": "DELETE FROM "Unit" WHERE "id" = ? AND +"accountId" = ? AND "version" = ? RETURNING "version"",
+      }
+    `)
+    expect(golden((d) => compileDelete(d, unit, scope, "u2", undefined))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "u2",
+          "acc1",
+        ],
+        "postgres": "DELETE FROM "Unit" WHERE "id" = $1 AND ("accountId" || '') = $2 RETURNING "version"",
+        "sqlite": "DELETE FROM "Unit" WHERE "id" = ? AND +"accountId" = ? RETURNING "version"",
+      }
+    `)
+    expect(golden((d) => compileVersionProbe(d, unit, scope, "u2"))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "u2",
+          "acc1",
+        ],
+        "postgres": "SELECT "version" FROM "Unit" WHERE "id" = $1 AND ("accountId" || '') = $2",
+        "sqlite": "SELECT "version" FROM "Unit" WHERE "id" = ? AND +"accountId" = ?",
+      }
+    `)
+  })
+
+  it("a global model is not scoped; host-level reads see every account", () => {
+    const kind = tables.get("Kind") as TableInfo
+    expect(golden((d) => compileDelete(d, kind, { accountId: null }, "k1", 1))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "k1",
+          1,
+        ],
+        "postgres": "DELETE FROM "Kind" WHERE "id" = $1 AND TRUE AND "version" = $2 RETURNING "version"",
+        "sqlite": "DELETE FROM "Kind" WHERE "id" = ? AND TRUE AND "version" = ? RETURNING "version"",
+      }
+    `)
+    expect(golden((d) => compileCount(d, unit, { accountId: null, allAccounts: true }, [{ field: "code", op: "startsWith", value: "a" }]))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "a",
+          "b",
+        ],
+        "postgres": "SELECT COUNT(*) AS n FROM "Unit" WHERE TRUE AND ("code" >= $1 AND "code" < $2)",
+        "sqlite": "SELECT COUNT(*) AS n FROM "Unit" WHERE TRUE AND ("code" >= ? AND "code" < ?)",
+      }
+    `)
+  })
+
+  it("the change feed: changesSince over the rows and the tombstones, recording and clearing tombstones, sequences", () => {
+    expect(golden((d) => compileChangesSince(d, tables.values(), "acc1", 40, 500))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          "acc1",
+          40,
+          40,
+          "acc1",
+          40,
+        ],
+        "postgres": "SELECT * FROM (SELECT * FROM (SELECT 'Unit' AS model, "id" AS id, "accountId" AS "accountId", "_seq" AS seq, FALSE AS deleted, "version" AS version FROM "Unit" WHERE "accountId" = $1 AND "_seq" > $2 ORDER BY "_seq" LIMIT 500) AS "f_Unit" UNION ALL SELECT * FROM (SELECT 'Kind' AS model, "id" AS id, CAST(NULL AS TEXT) AS "accountId", "_seq" AS seq, FALSE AS deleted, "version" AS version FROM "Kind" WHERE "_seq" > $3 ORDER BY "_seq" LIMIT 500) AS "f_Kind" UNION ALL SELECT * FROM (SELECT model, id, "accountId", seq, deleted, version FROM "_iaso_changes" WHERE ("accountId" = $4 OR "accountId" IS NULL) AND seq > $5 ORDER BY seq LIMIT 500) AS "f_tombstones") AS feed ORDER BY seq LIMIT 500",
+        "sqlite": "SELECT * FROM (SELECT * FROM (SELECT 'Unit' AS model, "id" AS id, "accountId" AS "accountId", "_seq" AS seq, 0 AS deleted, "version" AS version FROM "Unit" WHERE "accountId" = ? AND "_seq" > ? ORDER BY "_seq" LIMIT 500) AS "f_Unit" UNION ALL SELECT * FROM (SELECT 'Kind' AS model, "id" AS id, CAST(NULL AS TEXT) AS "accountId", "_seq" AS seq, 0 AS deleted, "version" AS version FROM "Kind" WHERE "_seq" > ? ORDER BY "_seq" LIMIT 500) AS "f_Kind" UNION ALL SELECT * FROM (SELECT model, id, "accountId", seq, deleted, version FROM "_iaso_changes" WHERE ("accountId" = ? OR "accountId" IS NULL) AND seq > ? ORDER BY seq LIMIT 500) AS "f_tombstones") AS feed ORDER BY seq LIMIT 500",
+      }
+    `)
+    const change = { seq: 12, model: "Unit", id: "u2", accountId: "acc1", deleted: true, version: 3 }
+    expect(both((d) => compileTombstones(d, [change]).length)).toEqual({ sqlite: 1, postgres: 1 })
+    expect(golden((d) => compileTombstones(d, [change])[0] as Compiled)).toMatchInlineSnapshot(`
+      {
+        "postgres": "INSERT INTO "_iaso_changes" (model, id, "accountId", seq, deleted, version) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, "accountId" = excluded."accountId"",
+        "postgresParams": [
+          "Unit",
+          "u2",
+          "acc1",
+          12,
+          true,
+          3,
+        ],
+        "sqlite": "INSERT INTO "_iaso_changes" (model, id, "accountId", seq, deleted, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, "accountId" = excluded."accountId"",
+        "sqliteParams": [
+          "Unit",
+          "u2",
+          "acc1",
+          12,
+          1,
+          3,
+        ],
+      }
+    `)
+    expect(golden((d) => compileClearTombstones(d, unit, ["u2", "u3"]))).toMatchInlineSnapshot(`
+      {
+        "postgres": "DELETE FROM "_iaso_changes" WHERE model = $1 AND id = ANY($2::text[])",
+        "postgresParams": [
+          "Unit",
+          [
+            "u2",
+            "u3",
+          ],
+        ],
+        "sqlite": "DELETE FROM "_iaso_changes" WHERE model = ? AND id IN (SELECT value FROM json_each(?))",
+        "sqliteParams": [
+          "Unit",
+          "["u2","u3"]",
+        ],
+      }
+    `)
+    expect(golden((d) => compileReserveSeqs(d, 32))).toMatchInlineSnapshot(`
+      {
+        "params": [
+          32,
+        ],
+        "postgres": "UPDATE "_iaso_counter" SET value = value + $1 WHERE name = 'seq' RETURNING value",
+        "sqlite": "UPDATE "_iaso_counter" SET value = value + ? WHERE name = 'seq' RETURNING value",
+      }
+    `)
+    expect([changeOfRow({ seq: "12", model: "Unit", id: "u2", accountId: "acc1", deleted: 1, version: 3 }), changeOfRow({ seq: 13, model: "Kind", id: "k1", accountId: null, deleted: false, version: 1 })])
+      .toMatchInlineSnapshot(`
+        [
+          {
+            "accountId": "acc1",
+            "deleted": true,
+            "id": "u2",
+            "model": "Unit",
+            "seq": 12,
+            "version": 3,
+          },
+          {
+            "accountId": null,
+            "deleted": false,
+            "id": "k1",
+            "model": "Kind",
+            "seq": 13,
+            "version": 1,
+          },
+        ]
+      `)
+  })
+
+  it("DDL: a table with its sequence index, a partial unique index, a covering index", () => {
+    const ddl = (d: SqlDialect) => {
+      const known = new Map<string, TableInfo>()
+      return steps.flatMap((step) => {
+        if (step.op !== "createIndex") learnStep(known, step)
+        return stepDdl(d, step, known.get(step.model))
+      })
+    }
+    expect(both(ddl)).toMatchInlineSnapshot(`
+      {
+        "postgres": [
+          "CREATE TABLE "Unit" ("id" TEXT COLLATE "C" NOT NULL PRIMARY KEY, "accountId" TEXT COLLATE "C" NOT NULL, "version" BIGINT NOT NULL, "updatedAt" BIGINT NOT NULL, "name" TEXT COLLATE "C" NOT NULL, "code" TEXT COLLATE "C", "path" TEXT COLLATE "C" NOT NULL, "depth" BIGINT NOT NULL, "score" DOUBLE PRECISION, "open" BOOLEAN NOT NULL, "extra" JSONB, "_seq" BIGINT NOT NULL)",
+          "CREATE INDEX "Unit_account_seq" ON "Unit" ("accountId", "_seq")",
+          "CREATE UNIQUE INDEX "unit_code" ON "Unit" ("accountId", "code") WHERE "open" = TRUE",
+          "CREATE INDEX "unit_path" ON "Unit" ("accountId", "path") INCLUDE ("name")",
+          "CREATE TABLE "Kind" ("id" TEXT COLLATE "C" NOT NULL PRIMARY KEY, "version" BIGINT NOT NULL, "label" TEXT COLLATE "C" NOT NULL, "_seq" BIGINT NOT NULL)",
+          "CREATE INDEX "Kind_seq" ON "Kind" ("_seq")",
+        ],
+        "sqlite": [
+          "CREATE TABLE "Unit" ("id" TEXT NOT NULL PRIMARY KEY, "accountId" TEXT NOT NULL, "version" INTEGER NOT NULL, "updatedAt" INTEGER NOT NULL, "name" TEXT NOT NULL, "code" TEXT, "path" TEXT NOT NULL, "depth" INTEGER NOT NULL, "score" REAL, "open" INTEGER NOT NULL, "extra" TEXT, "_seq" BIGINT NOT NULL)",
+          "CREATE INDEX "Unit_account_seq" ON "Unit" ("accountId", "_seq")",
+          "CREATE UNIQUE INDEX "unit_code" ON "Unit" ("accountId", "code") WHERE "open" = 1",
+          "CREATE INDEX "unit_path" ON "Unit" ("accountId", "path", "name")",
+          "CREATE TABLE "Kind" ("id" TEXT NOT NULL PRIMARY KEY, "version" INTEGER NOT NULL, "label" TEXT NOT NULL, "_seq" BIGINT NOT NULL)",
+          "CREATE INDEX "Kind_seq" ON "Kind" ("_seq")",
+        ],
+      }
+    `)
+  })
+})
