@@ -11,7 +11,8 @@ import { OrgUnitModel } from "../registry/org-unit.ts"
 import { Forbidden, NotFound, type StorageError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
 import type { Condition } from "../shared/query.ts"
-import { allPages, type FieldCondition, type Repositories, scopeOf } from "../shared/repository.ts"
+import { type FieldCondition, listAll, type Repositories, scopeOf } from "../shared/repository.ts"
+import { orDieOnInvalidListing } from "./expect.ts"
 import type { Actor } from "../tenancy/actor.ts"
 import type { Permission } from "../tenancy/permissions.ts"
 
@@ -63,9 +64,7 @@ export const makeRowAccess = (repos: Repositories) => {
   const unitIdsUnder = (actor: Actor, paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, StorageError> =>
     Effect.map(
       Effect.forEach(paths, (path) =>
-        allPages((cursor) =>
-          repos.subtree(OrgUnitModel, actor.accountId, path, { select: ["id"], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })
-        ).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+        listAll((page) => repos.subtree(OrgUnitModel, actor.accountId, path, page), { select: ["id"] }).pipe(orDieOnInvalidListing(OrgUnitModel))
       ),
       (pages) => [...new Set(pages.flat().flatMap((unit) => (unit.id === undefined ? [] : [String(unit.id)])))]
     )
@@ -234,9 +233,7 @@ export const makeRowAccess = (repos: Repositories) => {
             return [{ field: scope.field, op: "in", value: rows.filter((_, index) => seen[index] === true).map((row) => String(row["id"])) }]
           }
           const reach = yield* conditionsWith(actor, paths, target, [])
-          const parents = yield* allPages((cursor) =>
-            repos.list(target, actor.accountId, { select: ["id"], limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }, reach)
-          ).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+          const parents = yield* listAll((page) => repos.list(target, actor.accountId, page, reach), { select: ["id"] }).pipe(orDieOnInvalidListing(target))
           return [{ field: scope.field, op: "in", value: parents.map((parent) => String(parent.id)) }]
         }
       }

@@ -524,13 +524,12 @@ export const runDhis2Import = (
     // Update mode: read what the version has and add the rest, in one transaction.
     return yield* repos.driver.transaction(
       Effect.gen(function* () {
-        const versions = yield* repos.list(SourceVersionModel, actor.accountId, {
+        const versions = yield* listAll((page) => repos.list(SourceVersionModel, actor.accountId, page), {
           where: [{ field: "dataSourceId", op: "eq", value: source.id }],
-          orderBy: [{ field: "number" }],
-          limit: 10_000
+          orderBy: [{ field: "number" }]
         })
-        const number = options.versionNumber ?? (versions.items.length === 0 ? 0 : (versions.items[versions.items.length - 1]?.number ?? 0) + 1)
-        const version = versions.items.find((v) => v.number === number)
+        const number = options.versionNumber ?? (versions.length === 0 ? 0 : (versions[versions.length - 1]?.number ?? 0) + 1)
+        const version = versions.find((v) => v.number === number)
         const none = new Set<string>()
         const unitRefs = version?.id === undefined ? none : yield* refsInVersion(repos, actor.accountId, OrgUnitModel, version.id)
         const groupRefs = version?.id === undefined ? none : yield* refsInVersion(repos, actor.accountId, GroupModel, version.id)

@@ -234,8 +234,8 @@ export class Groups extends Context.Service<
             yield* requireAny(actor, GroupModel.access.read, "reading groups")
             const [unit] = yield* rowAccess.keepVisible(actor, OrgUnitModel, yield* repos.getMany(OrgUnitModel, actor.accountId, [orgUnitId]))
             if (unit === undefined) return yield* NotFound.of("OrgUnit", orgUnitId)
-            const links = yield* repos.list(OrgUnitGroupMembershipModel, actor.accountId, { where: [{ field: "orgUnitId", op: "eq", value: orgUnitId }], limit: 10_000 })
-            return yield* repos.getMany(GroupModel, actor.accountId, links.items.map((link) => String(link.groupId)))
+            const links = yield* listAll((page) => repos.list(OrgUnitGroupMembershipModel, actor.accountId, page), { where: [{ field: "orgUnitId", op: "eq", value: orgUnitId }] })
+            return yield* repos.getMany(GroupModel, actor.accountId, links.map((link) => String(link.groupId)))
           }),
         createSet: (input) =>
           Effect.gen(function* () {

@@ -9,7 +9,7 @@ import { audit } from "../kernel/audit.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { OrgUnitTypeId, ProjectId } from "../shared/entity-ids.ts"
 import { Conflict, NotFound, ValidationError } from "../shared/errors.ts"
-import type { Repositories } from "../shared/repository.ts"
+import { listAll, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { OrgUnitModel } from "./org-unit.ts"
@@ -47,7 +47,7 @@ export interface OrgUnitTypeTree {
 export const defaultShortName = (name: string): string => name.split(" - ").pop()?.trim() ?? name
 
 const links = (repos: Repositories, accountId: string, field: "orgUnitTypeId" | "subTypeId", id: string) =>
-  Effect.map(repos.list(OrgUnitTypeSubTypeModel, accountId, { where: [{ field, op: "eq", value: id }], limit: 10_000 }), (page) => page.items)
+  listAll((page) => repos.list(OrgUnitTypeSubTypeModel, accountId, page), { where: [{ field, op: "eq", value: id }] })
 
 /** The ancestors of a type in the sub-type graph (the types that list it, transitively). */
 const ancestorsOf = (repos: Repositories, accountId: string, typeId: string) =>
@@ -100,9 +100,9 @@ export class OrgUnitTypes extends Context.Service<
           if (cyclic.length > 0) {
             return yield* ValidationError.at(["subUnitTypeIds"], `sub unit types cannot be ancestors of the type: ${cyclic.map((t) => t.name).join(", ")}`)
           }
-          const existing = yield* repos.list(model, actor.accountId, { where: [{ field: "orgUnitTypeId", op: "eq", value: typeId }], limit: 10_000 })
-          for (const link of existing.items) if (!unique.includes(String(link.subTypeId))) yield* repos.remove(model, actor.accountId, String(link.id))
-          const kept = new Set(existing.items.map((link) => String(link.subTypeId)))
+          const existing = yield* listAll((page) => repos.list(model, actor.accountId, page), { where: [{ field: "orgUnitTypeId", op: "eq", value: typeId }] })
+          for (const link of existing) if (!unique.includes(String(link.subTypeId))) yield* repos.remove(model, actor.accountId, String(link.id))
+          const kept = new Set(existing.map((link) => String(link.subTypeId)))
           const fresh = unique.filter((id) => !kept.has(id)).map((subTypeId) => ({ orgUnitTypeId: typeId, subTypeId }))
           if (fresh.length > 0) yield* repos.insertMany(model, actor.accountId, fresh as never, { atomic: true })
         })

@@ -370,8 +370,8 @@ const makeOrgUnits = (repos: Repositories) => {
       }
       if (filters.containing?.catchment === true) where.push({ field: "catchment", op: "isNotNull" })
       if (filters.groupId !== undefined) {
-        const members = yield* repos.list(OrgUnitGroupMembershipModel, actor.accountId, { where: [{ field: "groupId", op: "eq", value: filters.groupId }], limit: 10_000 })
-        where.push({ field: "id", op: "in", value: members.items.map((m) => String(m.orgUnitId)) })
+        const members = yield* listAll((page) => repos.list(OrgUnitGroupMembershipModel, actor.accountId, page), { where: [{ field: "groupId", op: "eq", value: filters.groupId }] })
+        where.push({ field: "id", op: "in", value: members.map((m) => String(m.orgUnitId)) })
       }
       return where
     })

@@ -144,14 +144,14 @@ export const runPyramidImport = (
         // 1. The data source, its projects, and the version.
         const source = yield* repos.get(DataSourceModel, accountId, options.dataSourceId)
         if (source.readOnly) return yield* new Forbidden({ message: "Source is marked read only" })
-        const projectLinks = yield* repos.list(ProjectDataSourceModel, accountId, { where: [{ field: "dataSourceId", op: "eq", value: source.id }], orderBy: [{ field: "createdAt" }], limit: 10_000 })
-        const projectIds = projectLinks.items.map((link) => String(link.projectId))
+        const projectLinks = yield* listAll((page) => repos.list(ProjectDataSourceModel, accountId, page), { where: [{ field: "dataSourceId", op: "eq", value: source.id }], orderBy: [{ field: "createdAt" }] })
+        const projectIds = projectLinks.map((link) => String(link.projectId))
         const firstProject = projectIds[0]
         if (firstProject === undefined) return yield* ValidationError.at(["dataSourceId"], "DataSource must have at least one project assigned")
         yield* repos.get(ProjectModel, accountId, firstProject)
-        const versions = yield* repos.list(SourceVersionModel, accountId, { where: [{ field: "dataSourceId", op: "eq", value: source.id }], orderBy: [{ field: "number" }], limit: 10_000 })
-        const number = options.versionNumber ?? (versions.items.length === 0 ? 0 : (versions.items[versions.items.length - 1]?.number ?? 0) + 1)
-        const existing = versions.items.find((v) => v.number === number) as SourceVersion | undefined
+        const versions = yield* listAll((page) => repos.list(SourceVersionModel, accountId, page), { where: [{ field: "dataSourceId", op: "eq", value: source.id }], orderBy: [{ field: "number" }] })
+        const number = options.versionNumber ?? (versions.length === 0 ? 0 : (versions[versions.length - 1]?.number ?? 0) + 1)
+        const existing = versions.find((v) => v.number === number)
         const version: SourceVersion =
           existing !== undefined
             ? yield* repos.update(SourceVersionModel, accountId, existing.id, {})
@@ -396,8 +396,8 @@ export const runPyramidImport = (
             found?.id === undefined
               ? yield* repos.insert(GroupSetModel, accountId, { name: set.name, sourceRef: ref, versionId: version.id, groupBelonging: set.groupBelonging ?? "SINGLE" })
               : yield* repos.update(GroupSetModel, accountId, found.id, { name: set.name, groupBelonging: set.groupBelonging ?? "SINGLE" })
-          const links = yield* repos.list(GroupSetGroupModel, accountId, { where: [{ field: "groupSetId", op: "eq", value: saved.id }], limit: 10_000 })
-          const have = new Set(links.items.map((link) => String(link.groupId)))
+          const links = yield* listAll((page) => repos.list(GroupSetGroupModel, accountId, page), { where: [{ field: "groupSetId", op: "eq", value: saved.id }] })
+          const have = new Set(links.map((link) => String(link.groupId)))
           const add = groupIds.filter((id) => !have.has(id)).map((groupId) => ({ groupSetId: saved.id, groupId }))
           if (add.length > 0) yield* repos.insertMany(GroupSetGroupModel, accountId, add, { atomic: true })
         }

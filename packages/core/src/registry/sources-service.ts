@@ -9,6 +9,7 @@ import { audit } from "../kernel/audit.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId, ProjectId, SourceVersionId } from "../shared/entity-ids.ts"
 import { NotFound, ValidationError } from "../shared/errors.ts"
+import { listAll } from "../shared/repository.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { SOURCE_READ } from "../tenancy/permissions.ts"
 import { DataSourceModel, ExternalCredentialsModel, ProjectDataSourceModel, SourceVersionModel, type DataSource, type SourceVersion } from "./sources.ts"
@@ -57,10 +58,7 @@ export class Sources extends Context.Service<
     Effect.gen(function* () {
       const repos = yield* Repos
       const allVersions = (accountId: string, dataSourceId: string) =>
-        Effect.map(
-          repos.list(SourceVersionModel, accountId, { where: [{ field: "dataSourceId", op: "eq", value: dataSourceId }], orderBy: [{ field: "number" }], limit: 10_000 }),
-          (page) => page.items
-        )
+        listAll((page) => repos.list(SourceVersionModel, accountId, page), { where: [{ field: "dataSourceId", op: "eq", value: dataSourceId }], orderBy: [{ field: "number" }] })
       return Sources.of({
         createDataSource: (input) =>
           Effect.gen(function* () {

@@ -12,7 +12,7 @@ import type { AccountId, OrgUnitTypeId, SourceVersionId, UserId } from "../share
 import { NotFound, type AlreadyExists, type StorageError, type ValidationError } from "../shared/errors.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel } from "../shared/model.ts"
-import { codecOf, type Patch } from "../shared/repository.ts"
+import { codecOf, listAll, type Patch } from "../shared/repository.ts"
 import { type Account, type AccountModule, AccountModel } from "./account.ts"
 import { Actor, CurrentActor, requireAny } from "./actor.ts"
 import type { Permission } from "./permissions.ts"
@@ -165,23 +165,23 @@ export class Accounts extends Context.Service<
             if (profile === undefined) return yield* NotFound.of("Profile", userId)
             const profileId = profile.id
             const all = <M extends AnyModel>(model: M, field: string, value: string) =>
-              repos.list(model, accountId, { where: [{ field, op: "eq", value }], limit: 10_000 }).pipe(orDieOnInvalidListing(model))
+              listAll((options) => repos.list(model, accountId, options), { where: [{ field, op: "eq", value }] }).pipe(orDieOnInvalidListing(model))
             const roleLinks = yield* all(ProfileUserRoleModel, "profileId", profileId)
-            const roleIds = roleLinks.items.map((link) => link.userRoleId)
+            const roleIds = roleLinks.map((link) => link.userRoleId)
             const roles = yield* repos.getMany(UserRoleModel, accountId, roleIds)
             const roots = yield* all(ProfileOrgUnitModel, "profileId", profileId)
             const profileTypes = yield* all(ProfileEditableOrgUnitTypeModel, "profileId", profileId)
             const roleTypes = yield* Effect.forEach(roleIds, (roleId) => all(UserRoleEditableOrgUnitTypeModel, "userRoleId", roleId))
             const permissions = new Set<Permission>(roles.flatMap((role) => role.permissions))
             const types = new Set<OrgUnitTypeId>([
-              ...profileTypes.items.map((link) => link.orgUnitTypeId),
-              ...roleTypes.flatMap((page) => page.items.map((link) => link.orgUnitTypeId))
+              ...profileTypes.map((link) => link.orgUnitTypeId),
+              ...roleTypes.flatMap((links) => links.map((link) => link.orgUnitTypeId))
             ])
             return Actor.user({
               accountId,
               userId: user.id,
               permissions,
-              orgUnitRoots: roots.items.map((link) => link.orgUnitId),
+              orgUnitRoots: roots.map((link) => link.orgUnitId),
               editableOrgUnitTypeIds: [...types]
             })
           })
