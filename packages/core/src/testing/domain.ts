@@ -531,6 +531,14 @@ export const domainScenarios = (h: () => Harness) => {
   describe("store", () => storeScenarios(h))
 }
 
+/** `body` as one unit of work, given the Records and OrgUnits services. */
+const unitOfWork = <A, E, R>(body: (records: Records["Service"], units: OrgUnits["Service"]) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const records = yield* Records
+    const units = yield* OrgUnits
+    return yield* records.transaction(body(records, units))
+  })
+
 /** Units of work that fail (a typed failure, a defect, an interruption) leave storage as before; one that succeeds keeps its writes; a nested one rolls back alone. */
 export const rollbackScenarios = (h: () => Harness) => {
   const failures: ReadonlyArray<readonly [string, Effect.Effect<never, Conflict>]> = [
@@ -548,19 +556,15 @@ export const rollbackScenarios = (h: () => Harness) => {
       const beforeAccount = await accountRows(harness, account, models)
       const exit = await harness.exitAs(
         account.system,
-        Effect.gen(function* () {
-          const records = yield* Records
-          const units = yield* OrgUnits
-          return yield* records.transaction(
-            Effect.gen(function* () {
-              yield* records.create(ProjectModel, { name: "Doomed", needsAuthentication: false, description: "" })
-              yield* units.move(a.id, b.id)
-              yield* units.update(root.id, { name: "Renamed" })
-              yield* units.create({ name: "New", versionId: account.versionId as OrgUnit["versionId"], parentId: b.id })
-              return yield* failure
-            })
-          )
-        })
+        unitOfWork((records, units) =>
+          Effect.gen(function* () {
+            yield* records.create(ProjectModel, { name: "Doomed", needsAuthentication: false, description: "" })
+            yield* units.move(a.id, b.id)
+            yield* units.update(root.id, { name: "Renamed" })
+            yield* units.create({ name: "New", versionId: account.versionId as OrgUnit["versionId"], parentId: b.id })
+            return yield* failure
+          })
+        )
       )
       expect(exitTag(exit)).toBe(label === "a typed failure" ? "Conflict" : label === "a defect" ? "Die" : "Interrupt")
       expect(await accountRows(harness, account, models)).toEqual(beforeAccount)
@@ -574,16 +578,12 @@ export const rollbackScenarios = (h: () => Harness) => {
     const { a, b } = await pyramid(harness, account)
     await harness.as(
       account.system,
-      Effect.gen(function* () {
-        const records = yield* Records
-        const units = yield* OrgUnits
-        yield* records.transaction(
-          Effect.gen(function* () {
-            yield* records.create(ProjectModel, { name: "Kept", needsAuthentication: false, description: "" })
-            yield* units.move(a.id, b.id)
-          })
-        )
-      })
+      unitOfWork((records, units) =>
+        Effect.gen(function* () {
+          yield* records.create(ProjectModel, { name: "Kept", needsAuthentication: false, description: "" })
+          yield* units.move(a.id, b.id)
+        })
+      )
     )
     const projects = await harness.inspectAccount(ProjectModel, account.accountId)
     expect(projects.map((row) => row["name"]).sort()).toEqual(["Kept", "Main Project"])
@@ -596,26 +596,22 @@ export const rollbackScenarios = (h: () => Harness) => {
     const { a, b } = await pyramid(harness, account)
     await harness.as(
       account.system,
-      Effect.gen(function* () {
-        const records = yield* Records
-        const units = yield* OrgUnits
-        yield* records.transaction(
-          Effect.gen(function* () {
-            yield* records.create(ProjectModel, { name: "Outer", needsAuthentication: false, description: "" })
-            const inner = yield* Effect.result(
-              records.transaction(
-                Effect.gen(function* () {
-                  yield* records.create(ProjectModel, { name: "Inner", needsAuthentication: false, description: "" })
-                  yield* units.move(a.id, b.id)
-                  return yield* Effect.fail(new Conflict({ model: "Test", id: "inner", message: "inner fails" }))
-                })
-              )
+      unitOfWork((records, units) =>
+        Effect.gen(function* () {
+          yield* records.create(ProjectModel, { name: "Outer", needsAuthentication: false, description: "" })
+          const inner = yield* Effect.result(
+            records.transaction(
+              Effect.gen(function* () {
+                yield* records.create(ProjectModel, { name: "Inner", needsAuthentication: false, description: "" })
+                yield* units.move(a.id, b.id)
+                return yield* Effect.fail(new Conflict({ model: "Test", id: "inner", message: "inner fails" }))
+              })
             )
-            expect(inner._tag).toBe("Failure")
-            yield* records.create(ProjectModel, { name: "After", needsAuthentication: false, description: "" })
-          })
-        )
-      })
+          )
+          expect(inner._tag).toBe("Failure")
+          yield* records.create(ProjectModel, { name: "After", needsAuthentication: false, description: "" })
+        })
+      )
     )
     const names = (await harness.inspectAccount(ProjectModel, account.accountId)).map((row) => row["name"]).sort()
     expect(names).toEqual(["After", "Main Project", "Outer"])
