@@ -3,7 +3,7 @@
  * and recorded, and the driver's own migrations recorded after the core's.
  * @module
  */
-import { type Migration, type StorageError, Unsupported } from "@iaso/core"
+import { type Migration, runMigrations, type StorageError, type Unsupported } from "@iaso/core"
 import { Effect } from "effect"
 import { compileDropLiveEntries } from "./change-feed.ts"
 import { type Compiled, plain, Statement } from "./compile-conditions.ts"
@@ -27,8 +27,9 @@ const compileLedgerEntry = (dialect: SqlDialect, id: string): Compiled => {
 }
 
 /**
- * The store's `migrate`: applies pending migrations in order, each in a transaction, and fills
- * `tables` with what every migration (applied before or now) declares. Returns the ids it applied.
+ * The store's `migrate`, through core's migration runner: applies pending migrations in order,
+ * each in a transaction with its ledger entry, and fills `tables` with what every migration
+ * (applied before or now) declares; then the driver's own migrations. Returns the ids it applied.
  */
 export const makeMigrate =
   (dialect: SqlDialect, executor: Executor, tables: Map<string, TableInfo>) =>
@@ -36,32 +37,25 @@ export const makeMigrate =
     Effect.gen(function* () {
       const { runOrFail, transaction } = executor
       yield* transaction(Effect.forEach(bootstrapDdl(dialect), (text) => runOrFail(plain(text)), { discard: true }))
-      const ledger = yield* runOrFail(plain(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`))
-      const applied = new Set(ledger.rows.map((row) => String(row["id"])))
-      const known = new Set([...migrations.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
-      const unknown = [...applied].filter((id) => !known.has(id))
-      if (unknown.length > 0) {
-        return yield* new Unsupported({ message: `this database was migrated by a newer version of the SDK (unknown migrations: ${unknown.join(", ")})` })
-      }
-      tables.clear()
-      const done: Array<string> = []
-      for (const migration of migrations) {
-        if (applied.has(migration.id)) {
+      let applied: ReadonlySet<string> = new Set()
+      const done = yield* runMigrations(migrations, {
+        applied: Effect.map(runOrFail(plain(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`)), (ledger) => {
+          applied = new Set(ledger.rows.map((row) => String(row["id"])))
+          return applied
+        }),
+        ownMigrations: SQL_INTERNAL_MIGRATIONS,
+        begin: () => tables.clear(),
+        replay: (migration) => {
           for (const step of migration.steps) learnStep(tables, step)
-          continue
-        }
-        yield* transaction(
+        },
+        applyStep: (step) =>
           Effect.gen(function* () {
-            for (const step of migration.steps) {
-              if (step.op !== "createIndex") learnStep(tables, step)
-              for (const text of stepDdl(dialect, step, tables.get(step.model))) yield* runOrFail(plain(text))
-              if (step.op === "createIndex") learnStep(tables, step)
-            }
-            yield* runOrFail(compileLedgerEntry(dialect, migration.id))
-          })
-        )
-        done.push(migration.id)
-      }
+            if (step.op !== "createIndex") learnStep(tables, step)
+            for (const text of stepDdl(dialect, step, tables.get(step.model))) yield* runOrFail(plain(text))
+            if (step.op === "createIndex") learnStep(tables, step)
+          }),
+        applyAndRecord: (migration, steps) => transaction(Effect.andThen(steps, runOrFail(compileLedgerEntry(dialect, migration.id))))
+      })
       // The driver's own: the change feed read from the rows (live entries of the changes table
       // dropped, global tables given a sequence index; account tables always had one).
       if (!applied.has(FEED_ON_ROWS)) {

@@ -3,7 +3,7 @@
  * indexes and hierarchy, learnt from the migration steps; and the names of its own tables.
  * @module
  */
-import type { Column, ColumnKind, MigrationStep } from "@iaso/core"
+import { type Column, type ColumnKind, foldStep, type MigrationStep, type ModelSchema } from "@iaso/core"
 
 /** The ledger of applied migrations. */
 export const LEDGER = "_iaso_migrations"
@@ -18,6 +18,8 @@ export const SEQ = "_seq"
 export interface TableInfo {
   readonly name: string
   readonly scope: "account" | "global"
+  /** The model as its migrations built it (see `foldStep`); the rest is derived from it. */
+  readonly schema: ModelSchema
   readonly columns: ReadonlyArray<Column>
   readonly kinds: ReadonlyMap<string, ColumnKind>
   readonly uniques: ReadonlyArray<{ readonly name: string; readonly fields: ReadonlyArray<string> }>
@@ -26,33 +28,23 @@ export interface TableInfo {
 
 const kindsOf = (columns: ReadonlyArray<Column>) => new Map(columns.map((c) => [c.name, c.kind]))
 
-/** Applies a migration step to the description of the tables. */
+/** A model's table as its schema describes it. */
+const tableOf = (schema: ModelSchema): TableInfo => ({
+  name: schema.model,
+  scope: schema.scope,
+  schema,
+  columns: schema.columns,
+  kinds: kindsOf(schema.columns),
+  uniques: schema.indexes.filter((index) => index.unique === true).map((index) => ({ name: index.name, fields: index.fields })),
+  ...(schema.hierarchy === undefined ? {} : { hierarchy: { path: schema.hierarchy.path, depth: schema.hierarchy.depth } })
+})
+
+/**
+ * Applies a migration step to the description of the tables: the model's schema after the step
+ * (core's `foldStep`), and what the driver derives from it. A step on a model never created is
+ * ignored.
+ */
 export const learnStep = (tables: Map<string, TableInfo>, step: MigrationStep): void => {
-  const current = tables.get(step.model)
-  switch (step.op) {
-    case "createModel":
-      tables.set(step.model, {
-        name: step.model,
-        scope: step.scope,
-        columns: step.columns,
-        kinds: kindsOf(step.columns),
-        uniques: [],
-        ...(step.hierarchy === undefined ? {} : { hierarchy: { path: step.hierarchy.path, depth: step.hierarchy.depth } })
-      })
-      return
-    case "addColumn":
-      if (current !== undefined) {
-        const columns = [...current.columns, step.column]
-        tables.set(step.model, { ...current, columns, kinds: kindsOf(columns) })
-      }
-      return
-    case "createIndex":
-      if (current !== undefined && step.index.unique === true) {
-        tables.set(step.model, { ...current, uniques: [...current.uniques, { name: step.index.name, fields: step.index.fields }] })
-      }
-      return
-    case "dropIndex":
-      if (current !== undefined) tables.set(step.model, { ...current, uniques: current.uniques.filter((u) => u.name !== step.name) })
-      return
-  }
+  const schema = foldStep(tables.get(step.model)?.schema, step)
+  if (schema !== undefined) tables.set(step.model, tableOf(schema))
 }

@@ -32,6 +32,11 @@ export interface MigrationHooks<E, R> {
    */
   readonly applyAndRecord: (migration: Migration, steps: Effect.Effect<void, E, R>) => Effect.Effect<void, E, R>
   /**
+   * Called once the store is known not to be newer, before any migration is replayed or applied
+   * (e.g. to forget the store's description of its tables, rebuilt by `replay` and `applyStep`).
+   */
+  readonly begin?: () => void
+  /**
    * Called, in order, for each migration the store had applied before (e.g. to rebuild the
    * store's description of its tables from every migration, applied before or now).
    */
@@ -76,6 +81,7 @@ export const runMigrations = <E, R>(
     const applied = new Set(yield* hooks.applied)
     const unknown = unknownMigrations(applied, migrations, hooks.ownMigrations)
     if (unknown.length > 0) return yield* newerStore(unknown)
+    hooks.begin?.()
     const done: Array<string> = []
     for (const migration of migrations) {
       if (applied.has(migration.id)) {
