@@ -5,7 +5,7 @@
  * recorded for deletions and cleared for ids written again.
  * @module
  */
-import { type Change, type ModelMeta, type Row, type StorageError, type StoreScope, type WriteOp, type WriteOutcome } from "@iaso/core"
+import type { Change, ModelMeta, Row, StorageError, StoreScope, WriteOp, WriteOutcome } from "@iaso/core"
 import { Effect } from "effect"
 import { compileClearTombstones, compileTombstones } from "./change-feed.ts"
 import { compileDelete, compileInsert, compileInsertEach, compileUpdate, compileVersionProbe, insertBatch } from "./compile-write.ts"

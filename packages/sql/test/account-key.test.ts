@@ -33,7 +33,7 @@ const accountModels = ALL_MODELS.filter((model) => model.scope === "account")
 const scope: StoreScope = { accountId: "acc1" }
 
 /** A value of each column's kind. */
-const valueOf = (column: Column): unknown => {
+const sampleValueOf = (column: Column): unknown => {
   switch (column.kind) {
     case "text":
       return "x"
@@ -50,7 +50,7 @@ const valueOf = (column: Column): unknown => {
 
 /** Every statement kind the driver runs on a model's table, with a label. */
 const statementsOf = (dialect: SqlDialect, info: TableInfo): ReadonlyArray<readonly [string, Compiled]> => {
-  const row: Row = Object.fromEntries(info.columns.map((c) => [c.name, valueOf(c)]))
+  const row: Row = Object.fromEntries(info.columns.map((c) => [c.name, sampleValueOf(c)]))
   const ordered: StoreQuery = { where: [], orderBy: [{ field: "id", direction: "asc" }], after: ["x"], limit: 10, select: ["id"] }
   const byId: StoreQuery = { where: [{ field: "id", op: "eq", value: "x" }], orderBy: [] }
   const each = compileInsertEach(dialect, info, [row], 1)
