@@ -2,7 +2,16 @@ import { defineConfig } from "tsup"
 
 /** One build for every package: ESM + .d.ts into each package's dist/. */
 const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<string, string> }> = [
-  { dir: "packages/core", entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts", "overlay/index": "src/overlay/index.ts", "kernel/index": "src/kernel/index.ts", node: "src/node.ts" } },
+  {
+    dir: "packages/core",
+    entry: {
+      index: "src/index.ts",
+      "testing/index": "src/testing/index.ts",
+      "overlay/index": "src/overlay/index.ts",
+      "kernel/index": "src/kernel/index.ts",
+      node: "src/node.ts"
+    }
+  },
   { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },
   { dir: "packages/sql", entry: { index: "src/index.ts" } },
   { dir: "packages/adapter-sqlite", entry: { index: "src/index.ts" } },

@@ -66,7 +66,9 @@ export const indexedDbBench = async (options: { readonly size: PyramidSize; read
       return
     }
     response.writeHead(200, { "content-type": "text/html; charset=utf-8" })
-    response.end(`<!doctype html><html><head><meta charset="utf-8"><title>iaso bench</title></head><body><script type="module" src="/bench.js"></script></body></html>`)
+    response.end(
+      `<!doctype html><html><head><meta charset="utf-8"><title>iaso bench</title></head><body><script type="module" src="/bench.js"></script></body></html>`
+    )
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   // A persistent profile in a temporary directory: IndexedDB on disk, as on a device, with the
@@ -90,8 +92,16 @@ export const indexedDbBench = async (options: { readonly size: PyramidSize; read
     return [
       row(`import ${figures.units} org units (${unit}), raw: idb puts of the same records`, figures.importSdk, figures.importRaw),
       row(`import ${figures.units} org units (${unit}), raw: Dexie 4 bulkPut`, figures.importSdk, figures.importDexie),
-      row(`descendants of one district (${figures.descendants} units, ids and names), median of ${options.repeats}, raw: key-range getAll`, figures.descendantsSdk, figures.descendantsRaw),
-      row(`move a subtree of ${figures.moved} units under another parent, raw: getAll + puts on the path range, one transaction`, figures.moveSdk, figures.moveRaw)
+      row(
+        `descendants of one district (${figures.descendants} units, ids and names), median of ${options.repeats}, raw: key-range getAll`,
+        figures.descendantsSdk,
+        figures.descendantsRaw
+      ),
+      row(
+        `move a subtree of ${figures.moved} units under another parent, raw: getAll + puts on the path range, one transaction`,
+        figures.moveSdk,
+        figures.moveRaw
+      )
     ]
   } finally {
     await browser.close()

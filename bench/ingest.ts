@@ -40,7 +40,6 @@ import { join } from "node:path"
 import pg from "pg"
 import { prng } from "../packages/core/src/testing/random.ts"
 
-
 const VERSION = "2024050101"
 
 /** The form version's survey: groups, a repeat, a geopoint, the device id (pyxform's shape). */
@@ -66,7 +65,15 @@ const DESCRIPTOR = {
         { name: "gps", type: "geopoint" }
       ]
     },
-    { name: "members", type: "repeat", children: [{ name: "member_name", type: "text" }, { name: "member_age", type: "integer" }, { name: "sex", type: "select one" }] },
+    {
+      name: "members",
+      type: "repeat",
+      children: [
+        { name: "member_name", type: "text" },
+        { name: "member_age", type: "integer" },
+        { name: "sex", type: "select one" }
+      ]
+    },
     {
       name: "visit",
       type: "group",
@@ -84,11 +91,17 @@ export const generateSubmissions = (count: number, seed = 20261124): ReadonlyArr
   const random = prng(seed)
   const pick = <T>(items: ReadonlyArray<T>): T => items[Math.floor(random() * items.length)] as T
   const names = ["Aminata", "Mohamed", "Fatmata", "Ibrahim", "Mariama", "Abdul", "Isatu", "Alhaji", "Kadiatu", "Sorie"]
-  const hex = () => Math.floor(random() * 0x10000).toString(16).padStart(4, "0")
+  const hex = () =>
+    Math.floor(random() * 0x10000)
+      .toString(16)
+      .padStart(4, "0")
   const out: Array<{ id: string; xml: string }> = []
   for (let n = 0; n < count; n++) {
     const id = `${hex()}${hex()}-${hex()}-4${hex().slice(1)}-8${hex().slice(1)}-${hex()}${hex()}${hex()}`
-    const members = Array.from({ length: 1 + Math.floor(random() * 4) }, () => `<members><member_name>${pick(names)}</member_name><member_age>${Math.floor(random() * 80)}</member_age><sex>${pick(["m", "f"])}</sex></members>`).join("")
+    const members = Array.from(
+      { length: 1 + Math.floor(random() * 4) },
+      () => `<members><member_name>${pick(names)}</member_name><member_age>${Math.floor(random() * 80)}</member_age><sex>${pick(["m", "f"])}</sex></members>`
+    ).join("")
     const visit = Array.from({ length: 16 }, (_, i) => `<q${i + 1}>${pick(["yes", "no", "dk"])}</q${i + 1}>`).join("")
     const lat = (7 + random() * 3).toFixed(6)
     const lon = (-13 + random() * 2).toFixed(6)
@@ -189,7 +202,9 @@ export const ingestBench = async (options: {
             })
             const file = yield* (yield* BlobStore).put(new TextEncoder().encode("<h:html/>"), { mediaType: "text/xml" })
             yield* repos.insert(FormVersionModel, account.id, { formId: form.id, file, md5: "", versionId: VERSION, formDescriptor: DESCRIPTOR as never })
-            const unit = yield* (yield* OrgUnits).create({ name: "Facility", versionId: version.id }).pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
+            const unit = yield* (yield* OrgUnits)
+              .create({ name: "Facility", versionId: version.id })
+              .pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
             return { accountId: account.id, formId: form.id as FormId, orgUnitId: unit.id as OrgUnitId }
           })
         )
@@ -198,11 +213,9 @@ export const ingestBench = async (options: {
       const createdAt = new Date("2024-05-10T12:00:00Z")
       const start = performance.now()
       await app.runPromise(
-        Effect.forEach(
-          bytes,
-          (xml) => Effect.flatMap(Effect.service(Instances), (instances) => instances.ingest({ xml, formId, orgUnitId, createdAt })),
-          { discard: true }
-        ).pipe(Effect.provideService(CurrentActor, actor))
+        Effect.forEach(bytes, (xml) => Effect.flatMap(Effect.service(Instances), (instances) => instances.ingest({ xml, formId, orgUnitId, createdAt })), {
+          discard: true
+        }).pipe(Effect.provideService(CurrentActor, actor))
       )
       const ingestTime = performance.now() - start
       sampleRss()

@@ -32,7 +32,10 @@ const ids = (random: () => number) => {
   const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("")
   return () => {
     n += 1
-    return `${(0x0190000000 + n).toString(16).padStart(12, "0").replace(/^(.{8})(.{4})$/, "$1-$2")}-7${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`
+    return `${(0x0190000000 + n)
+      .toString(16)
+      .padStart(12, "0")
+      .replace(/^(.{8})(.{4})$/, "$1-$2")}-7${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`
   }
 }
 

@@ -42,7 +42,14 @@ const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 0)} ms`
 const rows: Array<Record<string, string>> = []
 const report = (work: string, adapter: string, sdk: number, raw: number | undefined) => {
   sampleRss()
-  rows.push({ work, adapter, sdk: ms(sdk), raw: raw === undefined ? "-" : ms(raw), ratio: raw === undefined ? "-" : (raw / sdk).toFixed(2), "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB` })
+  rows.push({
+    work,
+    adapter,
+    sdk: ms(sdk),
+    raw: raw === undefined ? "-" : ms(raw),
+    ratio: raw === undefined ? "-" : (raw / sdk).toFixed(2),
+    "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
+  })
 }
 const timed = async <A>(f: () => Promise<A>): Promise<[A, number]> => {
   const start = performance.now()
@@ -143,18 +150,16 @@ const postgresBaseline = (
         )
       }
     }),
-  descendants: async (prefix) => (await sdkTables.query(`SELECT id, name FROM "OrgUnit" WHERE path >= $1 AND path < $2 AND path <> $1`, [prefix, `${prefix.slice(0, -1)}0`])).rows,
+  descendants: async (prefix) =>
+    (await sdkTables.query(`SELECT id, name FROM "OrgUnit" WHERE path >= $1 AND path < $2 AND path <> $1`, [prefix, `${prefix.slice(0, -1)}0`])).rows,
   move: (from, to) =>
     inRawTransaction(
       async (client) =>
         (
-          await client.query(`UPDATE "OrgUnit" SET path = $1 || substr(path, $2::int), depth = depth + $3::int, version = version + 1 WHERE path >= $4 AND path < $5`, [
-            to,
-            from.length + 1,
-            to.split("/").length - from.split("/").length,
-            from,
-            `${from.slice(0, -1)}0`
-          ])
+          await client.query(
+            `UPDATE "OrgUnit" SET path = $1 || substr(path, $2::int), depth = depth + $3::int, version = version + 1 WHERE path >= $4 AND path < $5`,
+            [to, from.length + 1, to.split("/").length - from.split("/").length, from, `${from.slice(0, -1)}0`]
+          )
         ).changed
     ),
   close
@@ -193,7 +198,9 @@ const targets: Array<Target> = [
         },
         descendants: async (prefix) => select.all(prefix, `${prefix.slice(0, -1)}0`, prefix).length,
         move: async (from, to) =>
-          raw.transaction(() => Number(rewrite.run(to, from.length + 1, to.split("/").length - from.split("/").length, from, `${from.slice(0, -1)}0`).changes))(),
+          raw.transaction(() =>
+            Number(rewrite.run(to, from.length + 1, to.split("/").length - from.split("/").length, from, `${from.slice(0, -1)}0`).changes)
+          )(),
         close: async () => {
           raw.close()
           sdk.close()
@@ -217,10 +224,15 @@ const targets: Array<Target> = [
         }
       })
       return postgresBaseline(
-        (work) => rawLite.transaction((tx) => work({ query: async (text, values) => {
-          const result = await tx.query(text, values === undefined ? [] : [...values])
-          return { rows: result.rows.length, changed: result.affectedRows ?? 0 }
-        } })),
+        (work) =>
+          rawLite.transaction((tx) =>
+            work({
+              query: async (text, values) => {
+                const result = await tx.query(text, values === undefined ? [] : [...values])
+                return { rows: result.rows.length, changed: result.affectedRows ?? 0 }
+              }
+            })
+          ),
         client(sdkLite),
         async () => {
           await rawLite.close()
@@ -317,8 +329,14 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
       rawCount = n
     }
   }
-  if (baseline !== undefined && sdkCount !== rawCount) throw new Error(`${target.name} descendants: the SDK returned ${sdkCount} units, the raw query ${rawCount}`)
-  report(`descendants of one district (${sdkCount} units, ids and names), median of ${repeats}`, target.name, median(sdkTimes), baseline === undefined ? undefined : median(rawTimes))
+  if (baseline !== undefined && sdkCount !== rawCount)
+    throw new Error(`${target.name} descendants: the SDK returned ${sdkCount} units, the raw query ${rawCount}`)
+  report(
+    `descendants of one district (${sdkCount} units, ids and names), median of ${repeats}`,
+    target.name,
+    median(sdkTimes),
+    baseline === undefined ? undefined : median(rawTimes)
+  )
   // Move a region (with all of its districts, areas and facilities) under another region.
   const regions = units.filter((unit) => unit.depth === 2)
   const moved = regions[0]

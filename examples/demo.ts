@@ -22,7 +22,13 @@ const PYRAMID: Node = {
     {
       name: "Southern",
       children: [
-        { name: "Bo", children: [{ name: "Bo Government Hospital", point: [-11.7386, 7.9647] }, { name: "Tikonko CHC", point: [-11.7167, 7.9] }] },
+        {
+          name: "Bo",
+          children: [
+            { name: "Bo Government Hospital", point: [-11.7386, 7.9647] },
+            { name: "Tikonko CHC", point: [-11.7167, 7.9] }
+          ]
+        },
         { name: "Pujehun", children: [{ name: "Pujehun Government Hospital", point: [-11.7208, 7.3569] }] }
       ]
     },

@@ -95,7 +95,8 @@ export const IndexedDbBlobStore = {
                   : Effect.succeed(bytes)
               }
             ),
-          has: (key) => run(`looking up the blob ${key}`, async (db) => (await promised(db.transaction([BLOBS], "readonly").objectStore(BLOBS).count(key))) > 0),
+          has: (key) =>
+            run(`looking up the blob ${key}`, async (db) => (await promised(db.transaction([BLOBS], "readonly").objectStore(BLOBS).count(key))) > 0),
           remove: (key) =>
             run(`removing the blob ${key}`, async (db) => {
               const tx = db.transaction([BLOBS], "readwrite")

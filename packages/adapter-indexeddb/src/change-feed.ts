@@ -39,8 +39,8 @@ export const readChanges = async (connection: Connection, accountId: string, aft
   )
   const index = tx.objectStore(TOMBSTONES).index(TOMBSTONES_BY_ACCOUNT)
   const dead = [accountId, ""].map((k) =>
-    (promised(index.getAll(connection.env.keyRange.bound([k, after], [k, Infinity], true, false), count)) as Promise<ReadonlyArray<StoredTombstone>>).then((tombstones) =>
-      tombstones.map(({ model, id, accountId: owner, seq, version }): Change => ({ seq, model, id, accountId: owner, deleted: true, version }))
+    (promised(index.getAll(connection.env.keyRange.bound([k, after], [k, Infinity], true, false), count)) as Promise<ReadonlyArray<StoredTombstone>>).then(
+      (tombstones) => tombstones.map(({ model, id, accountId: owner, seq, version }): Change => ({ seq, model, id, accountId: owner, deleted: true, version }))
     )
   )
   const pages = await Promise.all([...live, ...dead])

@@ -45,7 +45,9 @@ export const makeConnection = (env: IdbEnvironment, name: string, asWriter: AsWr
   const table = (model: string): Effect.Effect<TableInfo, StorageError> => {
     const info = tables.get(model)
     return info === undefined
-      ? Effect.fail(new StorageError({ reason: "corrupt", retryable: false, message: `the IndexedDB store has no object store for ${model}: was it migrated?` }))
+      ? Effect.fail(
+          new StorageError({ reason: "corrupt", retryable: false, message: `the IndexedDB store has no object store for ${model}: was it migrated?` })
+        )
       : Effect.succeed(info)
   }
 

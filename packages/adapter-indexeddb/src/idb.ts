@@ -27,8 +27,7 @@ export const committed = (tx: IDBTransaction, reason: () => unknown = () => unde
     tx.onabort = () => reject(reason() ?? tx.error ?? new DOMException("the transaction was aborted", "AbortError"))
   })
 
-const nameOf = (error: unknown): string =>
-  typeof error === "object" && error !== null && "name" in error && typeof error.name === "string" ? error.name : ""
+const nameOf = (error: unknown): string => (typeof error === "object" && error !== null && "name" in error && typeof error.name === "string" ? error.name : "")
 
 const messageOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" ? error.message : String(error)
@@ -83,15 +82,14 @@ export const environment = (factory: IDBFactory | undefined): IdbEnvironment | S
       reason: "unavailable",
       retryable: false,
       message:
-        "IndexedDB is not available here (no indexedDB/IDBKeyRange globals): in Node, import \"fake-indexeddb/auto\" (and pass `indexedDB: new IDBFactory()` for an isolated factory)"
+        'IndexedDB is not available here (no indexedDB/IDBKeyRange globals): in Node, import "fake-indexeddb/auto" (and pass `indexedDB: new IDBFactory()` for an isolated factory)'
     })
   }
   return { factory: chosen, keyRange }
 }
 
 /** Why an upgrade failed: its refusal of a newer database as is, else a StorageError. */
-const upgradeFailure = (error: unknown, doing: string): StorageError | Unsupported =>
-  error instanceof Unsupported ? error : storageError(error, doing)
+const upgradeFailure = (error: unknown, doing: string): StorageError | Unsupported => (error instanceof Unsupported ? error : storageError(error, doing))
 
 /** What {@link openDatabase} answers. */
 export type Opened =

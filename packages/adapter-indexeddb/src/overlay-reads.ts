@@ -20,7 +20,11 @@ export const readScope = (t: TableInfo, scope: StoreScope): ReadScope =>
 /** The reads of a store, through the overlay of the current unit of work. */
 export interface OverlayReads {
   /** The rows of a query, in its order, from its keyset position, up to its limit, projected on `select`. */
-  readonly readRows: (t: TableInfo, scope: StoreScope, query: ReadQuery & { readonly select?: ReadonlyArray<string> }) => Effect.Effect<ReadonlyArray<Row>, StorageError>
+  readonly readRows: (
+    t: TableInfo,
+    scope: StoreScope,
+    query: ReadQuery & { readonly select?: ReadonlyArray<string> }
+  ) => Effect.Effect<ReadonlyArray<Row>, StorageError>
   /** The rows with these ids in scope (the unit of work's own writes first), in no particular order. */
   readonly rowsById: (t: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Row>, StorageError>
   /** The number of rows in scope matching `where`. */

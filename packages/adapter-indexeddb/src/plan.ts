@@ -328,7 +328,10 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
     if (plan.index === null) {
       // Plain keys (ids) on the object store.
       if (range === undefined || (range.lower === undefined && range.upper === undefined)) return undefined
-      return bounded(range.lower === undefined ? undefined : [range.lower.value, range.lower.open], range.upper === undefined ? undefined : [range.upper.value, range.upper.open])
+      return bounded(
+        range.lower === undefined ? undefined : [range.lower.value, range.lower.open],
+        range.upper === undefined ? undefined : [range.upper.value, range.upper.open]
+      )
     }
     const p = [...prefix]
     if (range === undefined || (range.lower === undefined && range.upper === undefined)) {
@@ -336,9 +339,21 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
       return bounded([p, false], [[...p, []], true])
     }
     const lower: [IDBValidKey, boolean] | undefined =
-      range.lower === undefined ? (p.length === 0 ? undefined : [p, false]) : range.lower.open ? [[...p, range.lower.value, []], false] : [[...p, range.lower.value], false]
+      range.lower === undefined
+        ? p.length === 0
+          ? undefined
+          : [p, false]
+        : range.lower.open
+          ? [[...p, range.lower.value, []], false]
+          : [[...p, range.lower.value], false]
     const upper: [IDBValidKey, boolean] | undefined =
-      range.upper === undefined ? (p.length === 0 ? undefined : [[...p, []], true]) : range.upper.open ? [[...p, range.upper.value], true] : [[...p, range.upper.value, []], true]
+      range.upper === undefined
+        ? p.length === 0
+          ? undefined
+          : [[...p, []], true]
+        : range.upper.open
+          ? [[...p, range.upper.value], true]
+          : [[...p, range.upper.value, []], true]
     return bounded(lower, upper)
   }
 
@@ -356,7 +371,8 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
   /** Every (non-empty) key range of a plan. */
   const rangesOf = (plan: RangePlan, extra?: FieldRange): Array<IDBKeyRange | undefined> => {
     const out: Array<IDBKeyRange | undefined> = []
-    const fieldRanges: ReadonlyArray<FieldRange | undefined> = plan.ranges.length === 0 ? [extra] : plan.ranges.map((r) => (extra === undefined ? r : intersect(r, extra)))
+    const fieldRanges: ReadonlyArray<FieldRange | undefined> =
+      plan.ranges.length === 0 ? [extra] : plan.ranges.map((r) => (extra === undefined ? r : intersect(r, extra)))
     for (const prefix of plan.prefixes) {
       for (const range of fieldRanges) {
         const key = keyRange(plan, prefix, range)
@@ -376,10 +392,12 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
     return query.limit === undefined ? rows : rows.slice(0, query.limit)
   }
 
-  const accept = (table: TableInfo, scope: ReadScope, query: ReadQuery, checkScope: boolean) => (row: Row): boolean =>
-    (!checkScope || inScope(table, scope, row)) &&
-    matchesAll(row, query.where, "utf16") &&
-    (query.after === undefined || isAfter(row, query.orderBy, query.after, "utf16"))
+  const accept =
+    (table: TableInfo, scope: ReadScope, query: ReadQuery, checkScope: boolean) =>
+    (row: Row): boolean =>
+      (!checkScope || inScope(table, scope, row)) &&
+      matchesAll(row, query.where, "utf16") &&
+      (query.after === undefined || isAfter(row, query.orderBy, query.after, "utf16"))
 
   /** The group of a row in an ordered walk: the values of the order's fields before `id` (or the id). */
   const groupOf = (query: ReadQuery) => {
@@ -449,7 +467,8 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
       const afterValue = query.after?.[0] === null && firstOrder !== undefined && table.keyed.has(firstOrder.field) ? ABSENT : query.after?.[0]
       if (firstOrder !== undefined && afterValue !== undefined && afterValue !== null && (typeof afterValue === "string" || typeof afterValue === "number")) {
         if (plan.walk.length === 1 && plan.index !== null && plan.index !== ACCOUNT_INDEX && firstOrder.field === "id") position = afterValue
-        else if (firstOrder.field === plan.walk[0]) extra = direction === "next" ? { lower: { value: afterValue, open: false } } : { upper: { value: afterValue, open: false } }
+        else if (firstOrder.field === plan.walk[0])
+          extra = direction === "next" ? { lower: { value: afterValue, open: false } } : { upper: { value: afterValue, open: false } }
       }
       const ranges = rangesOf(plan, extra)
       if (ranges.length === 0) return []

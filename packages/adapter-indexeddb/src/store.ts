@@ -114,7 +114,9 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
       migrate: connection.migrate,
       getMany: (model: ModelMeta, scope, ids) => Effect.flatMap(connection.table(model.name), (t) => reads.rowsById(t, scope, ids)),
       write: (model, scope, ops) =>
-        Effect.flatMap(connection.table(model.name), (t) => (ops.length === 0 ? Effect.succeed([]) : units.writing((layer) => units.applyOps(t, scope, layer, ops)))),
+        Effect.flatMap(connection.table(model.name), (t) =>
+          ops.length === 0 ? Effect.succeed([]) : units.writing((layer) => units.applyOps(t, scope, layer, ops))
+        ),
       query: (model, scope, query) => Effect.flatMap(connection.table(model.name), (t) => reads.readRows(t, scope, query)),
       count: (model, scope, where) => Effect.flatMap(connection.table(model.name), (t) => reads.countRows(t, scope, where)),
       subtree: (model, scope, start, query) =>
@@ -138,7 +140,8 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
       rewritePrefix: (model, scope, rewrite) =>
         Effect.flatMap(connection.table(model.name), (t) => {
           const hierarchy = t.hierarchy
-          if (hierarchy === undefined) return Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` }))
+          if (hierarchy === undefined)
+            return Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `${model.name} is not hierarchical` }))
           return units.writing((layer) =>
             Effect.gen(function* () {
               yield* units.ensureSeq(layer)

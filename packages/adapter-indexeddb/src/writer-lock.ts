@@ -23,12 +23,15 @@ export const makeWriterLock = (name: string): Effect.Effect<AsWriter> =>
         let release: (() => void) | undefined
         signal.addEventListener("abort", () => release?.())
         manager
-          .request(lockName, { signal }, () =>
-            new Promise<void>((resolve) => {
-              release = resolve
-              if (signal.aborted) resolve()
-              else resume(Effect.succeed(() => resolve()))
-            })
+          .request(
+            lockName,
+            { signal },
+            () =>
+              new Promise<void>((resolve) => {
+                release = resolve
+                if (signal.aborted) resolve()
+                else resume(Effect.succeed(() => resolve()))
+              })
           )
           .catch((error: unknown) => {
             if (!signal.aborted) resume(Effect.fail(storageError(error, "taking the writer lock")))

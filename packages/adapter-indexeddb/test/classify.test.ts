@@ -72,23 +72,40 @@ describe("IndexedDB failures are classified (fake-indexeddb)", () => {
     const db = await open(new IDBFactory())
     try {
       const tx = db.transaction(["items"], "readwrite")
-      const done = committed(tx).then(() => undefined, (error: unknown) => error)
+      const done = committed(tx).then(
+        () => undefined,
+        (error: unknown) => error
+      )
       const store = tx.objectStore("items")
       store.add(1, "k")
-      const duplicate = await promised(store.add(2, "k")).then(() => undefined, (error: unknown) => error)
+      const duplicate = await promised(store.add(2, "k")).then(
+        () => undefined,
+        (error: unknown) => error
+      )
       expect((duplicate as DOMException).name).toBe("ConstraintError")
-      expect(classified(duplicate)).toEqual({ reason: "constraint", retryable: false, message: `IndexedDB failed while writing: ConstraintError: ${(duplicate as DOMException).message}` })
+      expect(classified(duplicate)).toEqual({
+        reason: "constraint",
+        retryable: false,
+        message: `IndexedDB failed while writing: ConstraintError: ${(duplicate as DOMException).message}`
+      })
       // The failed request aborts its transaction.
       const aborted = await done
       expect((aborted as DOMException).name).toBe("ConstraintError")
 
       const second = db.transaction(["items"], "readwrite")
-      const abort = committed(second).then(() => undefined, (error: unknown) => error)
+      const abort = committed(second).then(
+        () => undefined,
+        (error: unknown) => error
+      )
       second.objectStore("items").put(3, "j")
       second.abort()
       const error = await abort
       expect((error as DOMException).name).toBe("AbortError")
-      expect(classified(error)).toEqual({ reason: "serialization", retryable: true, message: `IndexedDB failed while writing: AbortError: ${(error as DOMException).message}` })
+      expect(classified(error)).toEqual({
+        reason: "serialization",
+        retryable: true,
+        message: `IndexedDB failed while writing: AbortError: ${(error as DOMException).message}`
+      })
     } finally {
       db.close()
     }

@@ -36,8 +36,11 @@ import { describe, expect, it } from "vitest"
 
 const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown => (Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined)
 
-const app = (factory: IDBFactory, name: string, extra: { readonly durability?: IDBTransactionDurability; readonly migrations?: ReadonlyArray<Migration> } = {}) =>
-  ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(IndexedDbStore.layer({ name, indexedDB: factory, ...extra }))))
+const app = (
+  factory: IDBFactory,
+  name: string,
+  extra: { readonly durability?: IDBTransactionDurability; readonly migrations?: ReadonlyArray<Migration> } = {}
+) => ManagedRuntime.make(Iaso.layer.pipe(Layer.provideMerge(IndexedDbStore.layer({ name, indexedDB: factory, ...extra }))))
 
 /** Opens a raw connection (another tab) at the current version. */
 const rawOpen = (factory: IDBFactory, name: string): Promise<IDBDatabase> =>
@@ -202,7 +205,8 @@ describe("IndexedDB store: persistence and migrations", () => {
 })
 
 describe("IndexedDB store: units of work", () => {
-  const project = (name: string) => Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name, needsAuthentication: false, description: "" }))
+  const project = (name: string) =>
+    Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name, needsAuthentication: false, description: "" }))
 
   it("a unit of work that fails after writes leaves nothing in the database (not one row, not one change, not the counter)", async () => {
     const factory = new IDBFactory()
@@ -320,7 +324,10 @@ describe("IndexedDB store: units of work", () => {
 
   it("two connections to one database (two tabs) serialise their writers: every write lands, sequences strictly increase", async () => {
     const factory = new IDBFactory()
-    const tabs = [await Effect.runPromise(makeIndexedDbDriver({ name: "tabs", indexedDB: factory })), await Effect.runPromise(makeIndexedDbDriver({ name: "tabs", indexedDB: factory }))] as const
+    const tabs = [
+      await Effect.runPromise(makeIndexedDbDriver({ name: "tabs", indexedDB: factory })),
+      await Effect.runPromise(makeIndexedDbDriver({ name: "tabs", indexedDB: factory }))
+    ] as const
     for (const tab of tabs) await Effect.runPromise(tab.migrate(CORE_MIGRATIONS))
     const meta = ProjectModel as unknown as ModelMeta
     const row = (id: string): Row => ({ id, accountId: "acc", version: 1, createdAt: 0, updatedAt: 0, name: id, needsAuthentication: false, description: "" })
@@ -475,23 +482,78 @@ const asc = (field: string): OrderBy => ({ field, direction: "asc" })
 const desc = (field: string): OrderBy => ({ field, direction: "desc" })
 
 /** Queries, each with the plan it must get (index source and whether it walks in order). */
-const queries = (prefix: string): ReadonlyArray<{ readonly where: ReadonlyArray<Condition>; readonly orderBy: ReadonlyArray<OrderBy>; readonly source: string; readonly ordered: boolean }> => [
+const queries = (
+  prefix: string
+): ReadonlyArray<{
+  readonly where: ReadonlyArray<Condition>
+  readonly orderBy: ReadonlyArray<OrderBy>
+  readonly source: string
+  readonly ordered: boolean
+}> => [
   { where: [], orderBy: [asc("id")], source: "@account", ordered: true },
   { where: [{ field: "group", op: "eq", value: "g1" }], orderBy: [asc("rank"), asc("id")], source: "i:thing_group_rank", ordered: true },
   { where: [{ field: "group", op: "eq", value: "g1" }], orderBy: [desc("rank"), asc("id")], source: "i:thing_group_rank", ordered: true },
   { where: [{ field: "group", op: "isNull" }], orderBy: [asc("rank"), desc("id")], source: "i:thing_group_rank", ordered: true },
   { where: [{ field: "group", op: "in", value: ["g1", "g2"] }], orderBy: [asc("id")], source: "i:thing_group_rank", ordered: false },
-  { where: [{ field: "group", op: "eq", value: "g2" }, { field: "rank", op: "gte", value: 3 }], orderBy: [desc("rank"), desc("id")], source: "i:thing_group_rank", ordered: true },
-  { where: [{ field: "group", op: "eq", value: "g2" }, { field: "rank", op: "lt", value: 5 }], orderBy: [asc("id")], source: "i:thing_group_rank", ordered: false },
-  { where: [{ field: "group", op: "eq", value: "g1" }, { field: "rank", op: "isNull" }], orderBy: [asc("id")], source: "i:thing_group_rank", ordered: true },
-  { where: [{ field: "group", op: "eq", value: "g1" }, { field: "rank", op: "eq", value: 2 }], orderBy: [desc("id")], source: "i:thing_group_rank", ordered: true },
+  {
+    where: [
+      { field: "group", op: "eq", value: "g2" },
+      { field: "rank", op: "gte", value: 3 }
+    ],
+    orderBy: [desc("rank"), desc("id")],
+    source: "i:thing_group_rank",
+    ordered: true
+  },
+  {
+    where: [
+      { field: "group", op: "eq", value: "g2" },
+      { field: "rank", op: "lt", value: 5 }
+    ],
+    orderBy: [asc("id")],
+    source: "i:thing_group_rank",
+    ordered: false
+  },
+  {
+    where: [
+      { field: "group", op: "eq", value: "g1" },
+      { field: "rank", op: "isNull" }
+    ],
+    orderBy: [asc("id")],
+    source: "i:thing_group_rank",
+    ordered: true
+  },
+  {
+    where: [
+      { field: "group", op: "eq", value: "g1" },
+      { field: "rank", op: "eq", value: 2 }
+    ],
+    orderBy: [desc("id")],
+    source: "i:thing_group_rank",
+    ordered: true
+  },
   { where: [{ field: "group", op: "ne", value: "g1" }], orderBy: [asc("group"), asc("id")], source: "i:thing_group_rank", ordered: true },
   { where: [{ field: "name", op: "startsWith", value: "b" }], orderBy: [asc("name"), asc("id")], source: "i:thing_name", ordered: true },
-  { where: [{ field: "name", op: "gt", value: "b" }, { field: "name", op: "lte", value: "é" }], orderBy: [desc("name"), asc("id")], source: "i:thing_name", ordered: true },
+  {
+    where: [
+      { field: "name", op: "gt", value: "b" },
+      { field: "name", op: "lte", value: "é" }
+    ],
+    orderBy: [desc("name"), asc("id")],
+    source: "i:thing_name",
+    ordered: true
+  },
   { where: [{ field: "name", op: "startsWithAny", value: ["a", "\uFFFF", "😀"] }], orderBy: [asc("id")], source: "i:thing_name", ordered: false },
   { where: [{ field: "score", op: "gte", value: 0.5 }], orderBy: [asc("score"), asc("id")], source: "i:thing_score", ordered: true },
   { where: [], orderBy: [desc("score"), asc("id")], source: "i:thing_score", ordered: true },
-  { where: [{ field: "path", op: "startsWith", value: prefix }, { field: "depth", op: "lte", value: 3 }], orderBy: [asc("id")], source: "i:thing_path", ordered: false },
+  {
+    where: [
+      { field: "path", op: "startsWith", value: prefix },
+      { field: "depth", op: "lte", value: 3 }
+    ],
+    orderBy: [asc("id")],
+    source: "i:thing_path",
+    ordered: false
+  },
   // No index on a boolean: with a limit, the name index walks in the query's order and filters.
   { where: [{ field: "flag", op: "eq", value: true }], orderBy: [asc("name"), asc("id")], source: "i:thing_name", ordered: true },
   { where: [{ field: "flag", op: "eq", value: true }], orderBy: [asc("createdAt"), asc("id")], source: "@account", ordered: false },
@@ -519,11 +581,21 @@ const expectAnswers = async (driver: IndexedDbDriver, accountId: string, rows: R
     const expected = runQuery(rows, { where: q.where, orderBy: q.orderBy }, "utf16").map((row) => row["id"])
     expect(expected.length, `${label}: the data exercises it`).toBeGreaterThan(0)
     const whole = await run(driver.query(THING, { accountId }, { where: q.where, orderBy: q.orderBy }))
-    expect(whole.map((row) => row["id"]), label).toEqual(expected)
-    for (const size of [1, 4, 9]) expect((await allPagesOf(driver, accountId, { where: q.where, orderBy: q.orderBy }, size, run)).map((row) => row["id"]), `${label} by ${size}`).toEqual(expected)
+    expect(
+      whole.map((row) => row["id"]),
+      label
+    ).toEqual(expected)
+    for (const size of [1, 4, 9])
+      expect(
+        (await allPagesOf(driver, accountId, { where: q.where, orderBy: q.orderBy }, size, run)).map((row) => row["id"]),
+        `${label} by ${size}`
+      ).toEqual(expected)
     expect(await run(driver.count(THING, { accountId }, q.where)), label).toBe(expected.length)
-    const selected = await run(driver.query(THING, { accountId }, { where: q.where, orderBy: q.orderBy, limit: 3, select: ["id", "name", ...q.orderBy.map((o) => o.field)] }))
-    for (const row of selected) expect(Object.keys(row).sort()).toEqual([...new Set(["id", "name", ...q.orderBy.map((o) => o.field)])].filter((f) => f in row).sort())
+    const selected = await run(
+      driver.query(THING, { accountId }, { where: q.where, orderBy: q.orderBy, limit: 3, select: ["id", "name", ...q.orderBy.map((o) => o.field)] })
+    )
+    for (const row of selected)
+      expect(Object.keys(row).sort()).toEqual([...new Set(["id", "name", ...q.orderBy.map((o) => o.field)])].filter((f) => f in row).sort())
   }
 }
 
@@ -533,8 +605,17 @@ describe("IndexedDB store: queries from indexes", () => {
     await Effect.runPromise(driver.migrate(THING_MIGRATIONS))
     const mine = things("acc-a", 160, 7)
     const theirs = things("acc-b", 40, 11)
-    for (const [accountId, rows] of [["acc-a", mine], ["acc-b", theirs]] as const) {
-      const outcomes = await Effect.runPromise(driver.write(THING, { accountId }, rows.map((row) => ({ kind: "insert", row }))))
+    for (const [accountId, rows] of [
+      ["acc-a", mine],
+      ["acc-b", theirs]
+    ] as const) {
+      const outcomes = await Effect.runPromise(
+        driver.write(
+          THING,
+          { accountId },
+          rows.map((row) => ({ kind: "insert", row }))
+        )
+      )
       expect(outcomes.filter((o) => o._tag !== "Written").map((o) => o._tag)).toEqual(outcomes.filter((o) => o._tag === "Duplicate").map(() => "Duplicate"))
     }
     const stored = (await Effect.runPromise(driver.inspect(THING))).map((r) => r.row).filter((row) => row["accountId"] === "acc-a")
@@ -549,12 +630,20 @@ describe("IndexedDB store: queries from indexes", () => {
       expect([plan.source, plan.ordered], JSON.stringify(q.where)).toEqual([q.source, q.ordered])
       expect(plan.ranges, JSON.stringify(q.where)).toBeGreaterThan(0)
     }
-    expect(await Effect.runPromise(driver.explain(THING, { accountId: "acc-a" }, { where: [{ field: "id", op: "in", value: ["x", "y"] }], orderBy: [asc("id")] }))).toEqual({
+    expect(
+      await Effect.runPromise(driver.explain(THING, { accountId: "acc-a" }, { where: [{ field: "id", op: "in", value: ["x", "y"] }], orderBy: [asc("id")] }))
+    ).toEqual({
       source: "primary key",
       ranges: 2,
       ordered: false
     })
-    expect((await Effect.runPromise(driver.explain(THING, { accountId: "acc-a" }, { where: [{ field: "group", op: "in", value: ["g1", "g2", "g3"] }], orderBy: [asc("id")] }))).ranges).toBe(3)
+    expect(
+      (
+        await Effect.runPromise(
+          driver.explain(THING, { accountId: "acc-a" }, { where: [{ field: "group", op: "in", value: ["g1", "g2", "g3"] }], orderBy: [asc("id")] })
+        )
+      ).ranges
+    ).toBe(3)
     await Effect.runPromise(driver.close)
   })
 
@@ -569,26 +658,41 @@ describe("IndexedDB store: queries from indexes", () => {
   it("inside a unit of work, queries see committed rows merged with its own inserts, updates and deletes, and so after its commit", async () => {
     const { driver, stored } = await setup("overlay")
     const extra = things("acc-a", 190, 23).slice(160)
-    const changed = stored.slice(0, 60).filter((_, i) => i % 3 === 0).map((row, i) => {
-      const next: Record<string, unknown> = { ...row, version: Number(row["version"]) + 1, name: NAMES[i % NAMES.length] ?? "", score: (i % 5) - 2 }
-      if (i % 2 === 0) delete next["group"]
-      else next["rank"] = i % 10
-      return next as Row
-    })
+    const changed = stored
+      .slice(0, 60)
+      .filter((_, i) => i % 3 === 0)
+      .map((row, i) => {
+        const next: Record<string, unknown> = { ...row, version: Number(row["version"]) + 1, name: NAMES[i % NAMES.length] ?? "", score: (i % 5) - 2 }
+        if (i % 2 === 0) delete next["group"]
+        else next["rank"] = i % 10
+        return next as Row
+      })
     const removed = stored.slice(60, 90).filter((_, i) => i % 2 === 0)
     const merged = new Map(stored.map((row) => [String(row["id"]), row]))
     await Effect.runPromise(
       driver.transaction(
         Effect.gen(function* () {
-          const inserted = yield* driver.write(THING, { accountId: "acc-a" }, extra.map((row) => ({ kind: "insert", row })))
+          const inserted = yield* driver.write(
+            THING,
+            { accountId: "acc-a" },
+            extra.map((row) => ({ kind: "insert", row }))
+          )
           extra.forEach((row, i) => {
             if (inserted[i]?._tag === "Written") merged.set(String(row["id"]), row)
           })
-          const updated = yield* driver.write(THING, { accountId: "acc-a" }, changed.map((row) => ({ kind: "update", row, expectedVersion: 1 })))
+          const updated = yield* driver.write(
+            THING,
+            { accountId: "acc-a" },
+            changed.map((row) => ({ kind: "update", row, expectedVersion: 1 }))
+          )
           changed.forEach((row, i) => {
             if (updated[i]?._tag === "Written") merged.set(String(row["id"]), row)
           })
-          yield* driver.write(THING, { accountId: "acc-a" }, removed.map((row) => ({ kind: "delete", id: String(row["id"]) })))
+          yield* driver.write(
+            THING,
+            { accountId: "acc-a" },
+            removed.map((row) => ({ kind: "delete", id: String(row["id"]) }))
+          )
           for (const row of removed) merged.delete(String(row["id"]))
           // Run the checks in this fiber's context: inside the unit of work.
           const context = yield* Effect.context<never>()

@@ -50,16 +50,23 @@ const constraintName = (model: string, field: string): string => {
 const ensureForeignKeys = (db: Kysely<Record<string, never>>, models: ReadonlyArray<AnyModel>) =>
   Effect.tryPromise({
     try: async () => {
-      const columns = await sql<{ table_name: string; column_name: string }>`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`.execute(db)
+      const columns = await sql<{
+        table_name: string
+        column_name: string
+      }>`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`.execute(db)
       const present = new Set(columns.rows.map((row) => `${row.table_name}.${row.column_name}`))
-      const constraints = await sql<{ conname: string }>`SELECT conname FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace`.execute(db)
+      const constraints = await sql<{
+        conname: string
+      }>`SELECT conname FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace`.execute(db)
       const existing = new Set(constraints.rows.map((row) => row.conname))
       for (const model of models) {
         for (const reference of model.references) {
           const name = constraintName(model.name, reference.field)
           if (existing.has(name) || !present.has(`${model.name}.${reference.field}`) || !present.has(`${reference.target}.id`)) continue
           try {
-            await sql`ALTER TABLE ${sql.id(model.name)} ADD CONSTRAINT ${sql.id(name)} FOREIGN KEY (${sql.id(reference.field)}) REFERENCES ${sql.id(reference.target)} (id) DEFERRABLE INITIALLY DEFERRED NOT VALID`.execute(db)
+            await sql`ALTER TABLE ${sql.id(model.name)} ADD CONSTRAINT ${sql.id(name)} FOREIGN KEY (${sql.id(reference.field)}) REFERENCES ${sql.id(reference.target)} (id) DEFERRABLE INITIALLY DEFERRED NOT VALID`.execute(
+              db
+            )
           } catch (error) {
             // Another process opening the same database added it first.
             if ((error as { readonly code?: unknown }).code !== "42710") throw error
@@ -88,7 +95,12 @@ export const postgresCapabilities = (name: "postgres" | "pglite", persistent: bo
 })
 
 const unavailable = (what: string) => (error: unknown) =>
-  new StorageError({ reason: "unavailable", retryable: true, message: `cannot open ${what}: ${error instanceof Error ? error.message : String(error)}`, cause: error })
+  new StorageError({
+    reason: "unavailable",
+    retryable: true,
+    message: `cannot open ${what}: ${error instanceof Error ? error.message : String(error)}`,
+    cause: error
+  })
 
 /** The PostgreSQL store. */
 export const PostgresStore = {

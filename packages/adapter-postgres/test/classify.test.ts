@@ -27,7 +27,11 @@ const storage = (error: unknown) => {
 describe("PostgreSQL errors are classified (fake driver errors)", () => {
   it("a unique violation is a duplicate naming its constraint (a primary key is the id)", () => {
     const message = 'duplicate key value violates unique constraint "org_unit_code_unique"'
-    expect(postgresDialect.classify(pgError("23505", message, { constraint: "org_unit_code_unique" }))).toEqual({ _tag: "Duplicate", constraint: "org_unit_code_unique", columns: [] })
+    expect(postgresDialect.classify(pgError("23505", message, { constraint: "org_unit_code_unique" }))).toEqual({
+      _tag: "Duplicate",
+      constraint: "org_unit_code_unique",
+      columns: []
+    })
     expect(postgresDialect.classify(pgError("23505", message, { constraint: "OrgUnit_pkey" }))).toEqual({ _tag: "Duplicate", constraint: "id", columns: [] })
     expect(postgresDialect.classify(pgError("23505", message))).toEqual({ _tag: "Duplicate", constraint: undefined, columns: [] })
   })
@@ -36,14 +40,26 @@ describe("PostgreSQL errors are classified (fake driver errors)", () => {
   const lost = "the PostgreSQL connection was lost: "
   /** SQLSTATE code, the driver's message, then the StorageError's reason, retry rule and message (the driver's when absent). */
   const cases: ReadonlyArray<readonly [string, string, StorageError["reason"], boolean, string?]> = [
-    ["40001", "could not serialize access due to concurrent update", "serialization", true, `${conflicted} (serialization failure): could not serialize access due to concurrent update`],
+    [
+      "40001",
+      "could not serialize access due to concurrent update",
+      "serialization",
+      true,
+      `${conflicted} (serialization failure): could not serialize access due to concurrent update`
+    ],
     ["40P01", "deadlock detected", "serialization", true, `${conflicted} (deadlock): deadlock detected`],
     ["57014", "canceling statement due to statement timeout", "timeout", true],
     ["08006", "connection failure", "unavailable", true, `${lost}connection failure`],
     ["08001", "could not connect to server", "unavailable", true, `${lost}could not connect to server`],
     ["08P01", "protocol violation", "unavailable", true, `${lost}protocol violation`],
     ["57P01", "terminating connection due to administrator command", "unavailable", true, `${lost}terminating connection due to administrator command`],
-    ["57P02", "terminating connection due to crash of another server process", "unavailable", true, `${lost}terminating connection due to crash of another server process`],
+    [
+      "57P02",
+      "terminating connection due to crash of another server process",
+      "unavailable",
+      true,
+      `${lost}terminating connection due to crash of another server process`
+    ],
     ["57P03", "the database system is starting up", "unavailable", true, `${lost}the database system is starting up`],
     ["23503", 'insert or update on table "OrgUnit" violates foreign key constraint "OrgUnit_parentId_fkey"', "constraint", false],
     ["23502", 'null value in column "name" of relation "OrgUnit" violates not-null constraint', "constraint", false],
@@ -59,7 +75,12 @@ describe("PostgreSQL errors are classified (fake driver errors)", () => {
   }
 
   it("pg's own messages of a lost connection (no SQLSTATE) are unavailable and retryable", () => {
-    for (const message of ["Connection terminated unexpectedly", "Client has encountered a connection error and is not queryable", "connect ECONNREFUSED 127.0.0.1:5432", "read ECONNRESET"]) {
+    for (const message of [
+      "Connection terminated unexpectedly",
+      "Client has encountered a connection error and is not queryable",
+      "connect ECONNREFUSED 127.0.0.1:5432",
+      "read ECONNRESET"
+    ]) {
       expect(storage(new Error(message)), message).toEqual({ reason: "unavailable", retryable: true, message: `${lost}${message}` })
     }
   })
@@ -86,6 +107,10 @@ describe("PostgreSQL errors are classified (a refused connection)", () => {
     const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
     expect(error).toBeInstanceOf(StorageError)
     const { reason, retryable, message } = error as StorageError
-    expect({ reason, retryable, message }).toEqual({ reason: "unavailable", retryable: true, message: "the PostgreSQL connection was lost: connect ECONNREFUSED 127.0.0.1:1" })
+    expect({ reason, retryable, message }).toEqual({
+      reason: "unavailable",
+      retryable: true,
+      message: "the PostgreSQL connection was lost: connect ECONNREFUSED 127.0.0.1:1"
+    })
   })
 })

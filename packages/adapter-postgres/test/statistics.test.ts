@@ -23,7 +23,11 @@ const targets: Array<Target> = [
     name: "PGlite",
     open: async () => {
       const lite = await PGlite.create()
-      return { layer: PostgresStore.layer({ pglite: lite }), query: async (text) => (await lite.query<Record<string, unknown>>(text)).rows, close: () => lite.close() }
+      return {
+        layer: PostgresStore.layer({ pglite: lite }),
+        query: async (text) => (await lite.query<Record<string, unknown>>(text)).rows,
+        close: () => lite.close()
+      }
     }
   }
 ]
@@ -48,7 +52,18 @@ if (url !== "") {
 const districts = (versionId: string, rootId: string, from: number, n: number) =>
   Array.from({ length: n }, (_, i) => {
     const id = `00000000-0000-7000-8000-${String(from + i + 1).padStart(12, "0")}`
-    return { id, name: `District ${from + i}`, versionId, validationStatus: "VALID" as const, custom: false, extraFields: {}, code: "", parentId: rootId, path: `${rootId}/${id}/`, depth: 2 }
+    return {
+      id,
+      name: `District ${from + i}`,
+      versionId,
+      validationStatus: "VALID" as const,
+      custom: false,
+      extraFields: {},
+      code: "",
+      parentId: rootId,
+      path: `${rootId}/${id}/`,
+      depth: 2
+    }
   })
 
 describe.each(targets)("planner statistics on $name", (target) => {
@@ -61,9 +76,25 @@ describe.each(targets)("planner statistics on $name", (target) => {
       await query(`ALTER TABLE "OrgUnit" SET (autovacuum_enabled = false)`)
       const rootId = "00000000-0000-7000-8000-000000000000"
       const insert = (records: ReadonlyArray<Record<string, unknown>>) =>
-        app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.driver.transaction(repos.insertMany(OrgUnitModel, account.id, records as never, { atomic: true }))))
+        app.runPromise(
+          Effect.flatMap(Effect.service(Repos), (repos) =>
+            repos.driver.transaction(repos.insertMany(OrgUnitModel, account.id, records as never, { atomic: true }))
+          )
+        )
       const estimate = async () => Number((await query(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('"OrgUnit"')`))[0]?.["reltuples"])
-      await insert([{ id: rootId, name: "Country", versionId: version.id, validationStatus: "VALID", custom: false, extraFields: {}, code: "", path: `${rootId}/`, depth: 1 }])
+      await insert([
+        {
+          id: rootId,
+          name: "Country",
+          versionId: version.id,
+          validationStatus: "VALID",
+          custom: false,
+          extraFields: {},
+          code: "",
+          path: `${rootId}/`,
+          depth: 1
+        }
+      ])
       expect(await estimate()).toBe(-1)
       await insert(districts(version.id, rootId, 0, 1_500))
       expect(await estimate()).toBe(1_501)

@@ -84,8 +84,14 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
       await b.query("BEGIN")
       await a.query(`UPDATE ${schema}.t SET v = v + 1 WHERE id = 1`)
       await b.query(`UPDATE ${schema}.t SET v = v + 1 WHERE id = 2`)
-      const first = a.query(`UPDATE ${schema}.t SET v = v + 1 WHERE id = 2`).then(() => undefined, (error: unknown) => error)
-      const second = b.query(`UPDATE ${schema}.t SET v = v + 1 WHERE id = 1`).then(() => undefined, (error: unknown) => error)
+      const first = a.query(`UPDATE ${schema}.t SET v = v + 1 WHERE id = 2`).then(
+        () => undefined,
+        (error: unknown) => error
+      )
+      const second = b.query(`UPDATE ${schema}.t SET v = v + 1 WHERE id = 1`).then(
+        () => undefined,
+        (error: unknown) => error
+      )
       const errors = (await Promise.all([first, second])).filter((error) => error !== undefined)
       expect(errors.length).toBe(1)
       const classified = postgresDialect.classify(errors[0])
@@ -203,7 +209,9 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
       const again = ManagedRuntime.make(PostgresStore.layer({ pool, foreignKeys: true }))
       await again.runPromise(Effect.void)
       await again.dispose()
-      expect((await pool.query("SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace")).rows[0]).toEqual({ n: references })
+      expect(
+        (await pool.query("SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace")).rows[0]
+      ).toEqual({ n: references })
       const client = await pool.connect()
       try {
         await client.query("BEGIN")

@@ -87,7 +87,12 @@ export const SqliteStore = {
               return db
             },
             catch: (error) =>
-              new StorageError({ reason: "unavailable", retryable: false, message: `cannot open the SQLite database ${options.filename}: ${String(error)}`, cause: error })
+              new StorageError({
+                reason: "unavailable",
+                retryable: false,
+                message: `cannot open the SQLite database ${options.filename}: ${String(error)}`,
+                cause: error
+              })
           }),
           (db) => Effect.sync(() => db.close())
         )

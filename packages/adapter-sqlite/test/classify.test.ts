@@ -132,7 +132,11 @@ describe("SQLite errors are classified (a real database)", () => {
       holder.exec("BEGIN IMMEDIATE")
       const error = thrown(() => writer.exec("INSERT INTO t VALUES (1)"))
       expect((error as { readonly code?: unknown }).code).toBe("SQLITE_BUSY")
-      expect(storage(error)).toEqual({ reason: "unavailable", retryable: true, message: "the SQLite database is locked by another connection: database is locked" })
+      expect(storage(error)).toEqual({
+        reason: "unavailable",
+        retryable: true,
+        message: "the SQLite database is locked by another connection: database is locked"
+      })
     } finally {
       holder.exec("ROLLBACK")
       holder.close()

@@ -26,7 +26,9 @@ const ledger = (file: string): ReadonlyArray<string> => {
 describe("SQLite store: migrations", () => {
   it("opening a database created by an older migration list upgrades it and keeps its data", async () => {
     const file = join(dir, "older.sqlite")
-    const older = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, migrations: CORE_MIGRATIONS.slice(0, 1) }))))
+    const older = ManagedRuntime.make(
+      IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, migrations: CORE_MIGRATIONS.slice(0, 1) })))
+    )
     const { account } = await older.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Older" })))
     await older.dispose()
     expect(ledger(file)).toEqual(["0001_tenancy_registry", ...SQL_INTERNAL_MIGRATIONS])
@@ -44,7 +46,17 @@ describe("SQLite store: migrations", () => {
     const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file }))))
     const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Feed" })))
     const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, "0")}`
-    const unit = (n: number) => ({ id: id(n), name: `Unit ${n}`, versionId: version.id, validationStatus: "VALID" as const, custom: false, extraFields: {}, code: "", path: `${id(n)}/`, depth: 1 })
+    const unit = (n: number) => ({
+      id: id(n),
+      name: `Unit ${n}`,
+      versionId: version.id,
+      validationStatus: "VALID" as const,
+      custom: false,
+      extraFields: {},
+      code: "",
+      path: `${id(n)}/`,
+      depth: 1
+    })
     await app.runPromise(
       Effect.flatMap(Effect.service(Repos), (repos) =>
         Effect.gen(function* () {
@@ -55,15 +67,28 @@ describe("SQLite store: migrations", () => {
     )
     const feed = () => app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.changesSince(account.id, undefined, 10_000)))
     const before = await feed()
-    expect(before.changes.filter((c) => c.model === "OrgUnit").map((c) => [c.id, c.deleted])).toEqual([[id(1), false], [id(3), false], [id(2), true]])
+    expect(before.changes.filter((c) => c.model === "OrgUnit").map((c) => [c.id, c.deleted])).toEqual([
+      [id(1), false],
+      [id(3), false],
+      [id(2), true]
+    ])
     await app.dispose()
     // As the SDK before the move left it: every change an entry, no sequence index on global tables, no ledger line.
     const raw = new Database(file)
-    const globals = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_seq' ESCAPE '\\' AND name NOT LIKE '%account_seq'").all() as Array<{ name: string }>).map((row) => row.name)
+    const globals = (
+      raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_seq' ESCAPE '\\' AND name NOT LIKE '%account_seq'").all() as Array<{
+        name: string
+      }>
+    ).map((row) => row.name)
     expect(globals.length).toBeGreaterThan(0)
     for (const name of globals) raw.exec(`DROP INDEX "${name}"`)
-    for (const table of (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'").all() as Array<{ name: string }>).map((row) => row.name)) {
-      const account = (raw.prepare(`SELECT COUNT(*) AS n FROM pragma_table_info('${table}') WHERE name = 'accountId'`).get() as { n: number }).n > 0 ? '"accountId"' : "NULL"
+    for (const table of (
+      raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'").all() as Array<{
+        name: string
+      }>
+    ).map((row) => row.name)) {
+      const account =
+        (raw.prepare(`SELECT COUNT(*) AS n FROM pragma_table_info('${table}') WHERE name = 'accountId'`).get() as { n: number }).n > 0 ? '"accountId"' : "NULL"
       raw.exec(`INSERT INTO _iaso_changes (model, id, "accountId", seq, deleted, version) SELECT '${table}', id, ${account}, _seq, 0, version FROM "${table}"`)
     }
     raw.prepare("DELETE FROM _iaso_migrations WHERE id = ?").run(SQL_INTERNAL_MIGRATIONS[0])
@@ -76,7 +101,11 @@ describe("SQLite store: migrations", () => {
     const check = new Database(file, { readonly: true })
     try {
       expect(check.prepare("SELECT model, id, deleted FROM _iaso_changes").all()).toEqual([{ model: "OrgUnit", id: id(2), deleted: 1 }])
-      const restored = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_seq' ESCAPE '\\' AND name NOT LIKE '%account_seq'").all() as Array<{ name: string }>).map((row) => row.name)
+      const restored = (
+        check
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_seq' ESCAPE '\\' AND name NOT LIKE '%account_seq'")
+          .all() as Array<{ name: string }>
+      ).map((row) => row.name)
       expect(restored.sort()).toEqual([...globals].sort())
     } finally {
       check.close()
@@ -117,15 +146,24 @@ describe("SQLite store: subtree listings", () => {
         depth: parent === undefined ? 1 : 2,
         ...(parent === undefined ? {} : { parentId: id(parent) })
       })
-      await app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.insertMany(OrgUnitModel, account.id, [unit(0), ...[1, 2, 3, 4, 5].map((n) => unit(n, 0))] as never, { atomic: true })))
+      await app.runPromise(
+        Effect.flatMap(Effect.service(Repos), (repos) =>
+          repos.insertMany(OrgUnitModel, account.id, [unit(0), ...[1, 2, 3, 4, 5].map((n) => unit(n, 0))] as never, { atomic: true })
+        )
+      )
       const rows = await app.runPromise(
         Effect.flatMap(Effect.service(Repos), (repos) =>
-          repos.driver.subtree(OrgUnitModel, { accountId: account.id }, { rootId: id(0) }, {
-            where: [],
-            orderBy: [{ field: "path", direction: "asc" }],
-            select: ["id", "name", "path"],
-            onlyAt: { columns: ["path"], at: 2 }
-          })
+          repos.driver.subtree(
+            OrgUnitModel,
+            { accountId: account.id },
+            { rootId: id(0) },
+            {
+              where: [],
+              orderBy: [{ field: "path", direction: "asc" }],
+              select: ["id", "name", "path"],
+              onlyAt: { columns: ["path"], at: 2 }
+            }
+          )
         )
       )
       expect(rows).toEqual([
@@ -140,16 +178,22 @@ describe("SQLite store: subtree listings", () => {
       let cursor: string | undefined
       do {
         const page = await app.runPromise(
-          Effect.flatMap(Effect.service(OrgUnits), (units) => units.descendants(id(0) as OrgUnit["id"], { select: ["name"], limit: 2, ...(cursor === undefined ? {} : { cursor }) })).pipe(
-            Effect.provideService(CurrentActor, Actor.system(account.id))
-          )
+          Effect.flatMap(Effect.service(OrgUnits), (units) =>
+            units.descendants(id(0) as OrgUnit["id"], { select: ["name"], limit: 2, ...(cursor === undefined ? {} : { cursor }) })
+          ).pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
         )
         pages.push(page.items)
         cursor = page.cursor
       } while (cursor !== undefined)
       expect(pages).toEqual([
-        [{ id: id(1), name: "Unit 1" }, { id: id(2), name: "Unit 2" }],
-        [{ id: id(3), name: "Unit 3" }, { id: id(4), name: "Unit 4" }],
+        [
+          { id: id(1), name: "Unit 1" },
+          { id: id(2), name: "Unit 2" }
+        ],
+        [
+          { id: id(3), name: "Unit 3" },
+          { id: id(4), name: "Unit 4" }
+        ],
         [{ id: id(5), name: "Unit 5" }]
       ])
       // The snapshot of those reads was closed: a write transaction starts at once.

@@ -20,7 +20,18 @@ import { BlobStore } from "./shared/blob.ts"
 import { NotFound, StorageError } from "./shared/errors.ts"
 import { Instances } from "./submissions/instances-service.ts"
 import type { AnyModel, RecordOf } from "./shared/model.ts"
-import type { BulkResult, ChangesPage, CreateInput, FieldCondition, Listed, ListOptions, NoListOptions, ResultPage, Patch, WriteOptions } from "./shared/repository.ts"
+import type {
+  BulkResult,
+  ChangesPage,
+  CreateInput,
+  FieldCondition,
+  Listed,
+  ListOptions,
+  NoListOptions,
+  ResultPage,
+  Patch,
+  WriteOptions
+} from "./shared/repository.ts"
 import { Store } from "./shared/store.ts"
 import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
@@ -48,7 +59,19 @@ export const Iaso = {
 }
 
 /** The services provided by {@link Iaso.layer}. */
-export type IasoServices = Accounts | Records | Sources | OrgUnitTypes | OrgUnits | Groups | Versions | Matching | PyramidImports | Instances | Forms | FormVersions
+export type IasoServices =
+  | Accounts
+  | Records
+  | Sources
+  | OrgUnitTypes
+  | OrgUnits
+  | Groups
+  | Versions
+  | Matching
+  | PyramidImports
+  | Instances
+  | Forms
+  | FormVersions
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -117,7 +140,8 @@ const defaultBlobs: Layer.Layer<BlobStore, never, Store> = Layer.unwrap(
                 new StorageError({
                   reason: "unavailable",
                   retryable: false,
-                  message: "no blob store: give createIaso a `blobs` layer (e.g. FileBlobStore.layer from @iaso/core/node) to keep submission files beside a persistent store"
+                  message:
+                    "no blob store: give createIaso a `blobs` layer (e.g. FileBlobStore.layer from @iaso/core/node) to keep submission files beside a persistent store"
                 })
               ),
             get: (key) => Effect.fail(NotFound.of("Blob", key)),
@@ -139,14 +163,20 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const runtime = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, options.blobs ?? defaultBlobs).pipe(Layer.provide(options.store)))
   const run = <A>(effect: Effect.Effect<A, unknown, IasoServices | BlobStore | CurrentActor>, actor?: Actor): Promise<A> =>
     runtime
-      .runPromiseExit(actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore>) : Effect.provideService(effect, CurrentActor, actor))
+      .runPromiseExit(
+        actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore>) : Effect.provideService(effect, CurrentActor, actor)
+      )
       .then((exit) => {
         if (Exit.isSuccess(exit)) return exit.value
         const failure = Cause.findErrorOption(exit.cause)
         if (failure._tag === "Some") throw failure.value
         throw Cause.squash(exit.cause)
       })
-  const wrap = <S extends object>(tag: { readonly asEffect?: unknown } & Effect.Effect<S, never, IasoServices>, actor: Actor | undefined, keys: ReadonlyArray<keyof S>) => {
+  const wrap = <S extends object>(
+    tag: { readonly asEffect?: unknown } & Effect.Effect<S, never, IasoServices>,
+    actor: Actor | undefined,
+    keys: ReadonlyArray<keyof S>
+  ) => {
     const out: Record<string, unknown> = {}
     for (const key of keys) {
       out[key as string] = (...args: ReadonlyArray<unknown>) =>
@@ -171,7 +201,21 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const importKeys = ["pyramid", "geoJson", "dhis2"] as const
   const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const
   const formVersionKeys = ["create", "preview", "update", "get", "find", "list", "latest"] as const
-  const instanceKeys = ["ingest", "ingestMany", "get", "files", "list", "status", "countsByStatus", "softDelete", "restore", "lock", "unlock", "locks", "canModify"] as const
+  const instanceKeys = [
+    "ingest",
+    "ingestMany",
+    "get",
+    "files",
+    "list",
+    "status",
+    "countsByStatus",
+    "softDelete",
+    "restore",
+    "lock",
+    "unlock",
+    "locks",
+    "canModify"
+  ] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],

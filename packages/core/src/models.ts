@@ -8,12 +8,7 @@ import { DataRecordModel, RecordTypeModel, RecordTypeProjectModel } from "./reco
 import { GroupModel, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./registry/groups.ts"
 import { ImportGPKGModel } from "./registry/import-gpkg.ts"
 import { OrgUnitModel } from "./registry/org-unit.ts"
-import {
-  OrgUnitTypeCreatableSubTypeModel,
-  OrgUnitTypeModel,
-  OrgUnitTypeProjectModel,
-  OrgUnitTypeSubTypeModel
-} from "./registry/org-unit-type.ts"
+import { OrgUnitTypeCreatableSubTypeModel, OrgUnitTypeModel, OrgUnitTypeProjectModel, OrgUnitTypeSubTypeModel } from "./registry/org-unit-type.ts"
 import { DataSourceModel, ExternalCredentialsModel, ProjectDataSourceModel, SourceVersionModel } from "./registry/sources.ts"
 import { DeviceModel, DeviceProjectModel, DeviceOwnershipModel, DevicePositionModel } from "./devices/devices.ts"
 import { TaskModel } from "./tasks/task.ts"
@@ -31,15 +26,16 @@ import { TeamModel, TeamUserModel } from "./planning/team.ts"
 import { PlanningModel, PlanningFormModel, PlanningTargetOrgUnitTypeModel, AssignmentModel } from "./planning/planning.ts"
 import { PageModel, PageUserModel, PageUserRoleModel } from "./pages/page.ts"
 import { CommentIasoModel } from "./comments/comment.ts"
-import { BulkCreateUserCsvFileModel, BulkCreateUserCsvFileDefaultProjectModel, BulkCreateUserCsvFileDefaultUserRoleModel, BulkCreateUserCsvFileDefaultOrgUnitModel, BulkCreateUserCsvFileDefaultTeamModel } from "./users/bulk-create-user-csv-file.ts"
+import {
+  BulkCreateUserCsvFileModel,
+  BulkCreateUserCsvFileDefaultProjectModel,
+  BulkCreateUserCsvFileDefaultUserRoleModel,
+  BulkCreateUserCsvFileDefaultOrgUnitModel,
+  BulkCreateUserCsvFileDefaultTeamModel
+} from "./users/bulk-create-user-csv-file.ts"
 import type { AnyModel } from "./shared/model.ts"
 import { AccountModel, AccountUserModel } from "./tenancy/account.ts"
-import {
-  AccountFeatureFlagGrantModel,
-  AccountFeatureFlagModel,
-  FeatureFlagModel,
-  ProjectFeatureFlagModel
-} from "./tenancy/feature-flags.ts"
+import { AccountFeatureFlagGrantModel, AccountFeatureFlagModel, FeatureFlagModel, ProjectFeatureFlagModel } from "./tenancy/feature-flags.ts"
 import { ProjectModel } from "./tenancy/project.ts"
 import {
   ProfileEditableOrgUnitTypeModel,

@@ -47,13 +47,14 @@ export const FileBlobStore = {
         const pathOf = (hex: string) => join(root, "sha256", hex.slice(0, 2), hex)
         const exists = (path: string) =>
           Effect.tryPromise({
-            try: () => stat(path).then(
-              () => true,
-              (cause: unknown) => {
-                if (isMissing(cause)) return false
-                throw cause
-              }
-            ),
+            try: () =>
+              stat(path).then(
+                () => true,
+                (cause: unknown) => {
+                  if (isMissing(cause)) return false
+                  throw cause
+                }
+              ),
             catch: (cause) => storageError(`reading ${path}`, cause)
           })
         return BlobStore.of({

@@ -26,13 +26,10 @@ const entryPoints: ReadonlyArray<{ readonly name: string; readonly entry: string
 const builtins = new Set(builtinModules.filter((name) => !name.startsWith("_")))
 
 /** Whether an import specifier names a Node builtin (`node:fs`, `fs`, `fs/promises`, `path`...). */
-const isNodeBuiltin = (specifier: string): boolean =>
-  specifier.startsWith("node:") || builtins.has(specifier) || builtins.has(specifier.split("/")[0] ?? "")
+const isNodeBuiltin = (specifier: string): boolean => specifier.startsWith("node:") || builtins.has(specifier) || builtins.has(specifier.split("/")[0] ?? "")
 
 const formatMessages = (messages: ReadonlyArray<Message>): string =>
-  messages
-    .map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text))
-    .join("\n")
+  messages.map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text)).join("\n")
 
 /** Bundles `entry` for the browser; never throws: a failed build comes back as its errors. */
 const bundle = async (entry: string) => {

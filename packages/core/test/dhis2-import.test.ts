@@ -64,7 +64,10 @@ const pyramid = async (actor: Actor, versionId: string) => {
         parent: u.parentId === undefined ? null : refs.get(u.parentId),
         type: u.orgUnitTypeId === undefined ? null : types.get(u.orgUnitTypeId),
         depth: u.depth,
-        groups: memberships.filter((m) => m.orgUnitId === u.id).map((m) => groups.get(m.groupId)).sort()
+        groups: memberships
+          .filter((m) => m.orgUnitId === u.id)
+          .map((m) => groups.get(m.groupId))
+          .sort()
       }
     ])
   )
@@ -73,10 +76,12 @@ const pyramid = async (actor: Actor, versionId: string) => {
 /** Planar area (square degrees) of a multipolygon, holes subtracted: the measure IASO's tests use. */
 const area = (mp: MultiPolygon): number => {
   const ring = (positions: ReadonlyArray<Position>) =>
-    Math.abs(positions.reduce((sum, p, i) => {
-      const q = positions[(i + 1) % positions.length] ?? p
-      return sum + (p[0] ?? 0) * (q[1] ?? 0) - (q[0] ?? 0) * (p[1] ?? 0)
-    }, 0)) / 2
+    Math.abs(
+      positions.reduce((sum, p, i) => {
+        const q = positions[(i + 1) % positions.length] ?? p
+        return sum + (p[0] ?? 0) * (q[1] ?? 0) - (q[0] ?? 0) * (p[1] ?? 0)
+      }, 0)
+    ) / 2
   return mp.coordinates.reduce((sum, polygon) => sum + polygon.reduce((s, r, i) => s + (i === 0 ? ring(r) : -ring(r)), 0), 0)
 }
 
@@ -85,7 +90,10 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
     const { actor, source } = await freshSource()
     const result = await run(
       actor,
-      importDhis2Pyramid({ organisationUnits: fixture("orgunits.json"), levels: fixture("organisationUnitLevels.json"), groupSets: fixture("groupsets.json") }, { dataSourceId: source.id })
+      importDhis2Pyramid(
+        { organisationUnits: fixture("orgunits.json"), levels: fixture("organisationUnitLevels.json"), groupSets: fixture("groupsets.json") },
+        { dataSourceId: source.id }
+      )
     )
     // Hand counts from the files:
     // - orgunits.json lists 4 organisationUnits (pager.total 4): Sierra Leone (level 1, no parent), Kenema (level 2,
@@ -97,7 +105,9 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
     //   District, Urban on Kenema; Country on Sierra Leone); groupsets.json lists 4 sets of 4 + 4 + 5 + 2 = 15 groups,
     //   3 of which (Public facilities oRVt7g429ZO, CHP uYxK4wmcPqA, Urban f25dqv3Y7Z0) are among the 6: 6 + 15 - 3 = 18,
     //   IASO's count too.
-    expect([result.version.number, result.created, result.updated, result.typesCreated, result.groupsCreated, result.duplicates, result.skipped]).toEqual([0, 4, 0, 4, 18, 0, 0])
+    expect([result.version.number, result.created, result.updated, result.typesCreated, result.groupsCreated, result.duplicates, result.skipped]).toEqual([
+      0, 4, 0, 4, 18, 0, 0
+    ])
     expect(result.warnings).toEqual([])
     const fallback = dhis2FallbackTypeName("Sierra Leone", 5)
     expect(fallback).toBe("Sierra Leone - Unknown level 5")
@@ -159,7 +169,8 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
     expect(error.issues).toEqual([
       {
         path: ["organisationUnits", 0, "organisationUnits", 0, "parent", "id"],
-        message: "Parent KXSqt7jv6DU not found for org unit LOpWauwwghf (Bambara Kaima CHP): it is neither among the imported DHIS2 org units nor in the target version"
+        message:
+          "Parent KXSqt7jv6DU not found for org unit LOpWauwwghf (Bambara Kaima CHP): it is neither among the imported DHIS2 org units nor in the target version"
       },
       {
         path: ["organisationUnits", 0, "organisationUnits", 1, "parent", "id"],
@@ -180,7 +191,10 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
   it("orgunits_page1.json + orgunits_page2.json work when their parents are present: in another page, or in the version (update mode)", async () => {
     const { actor, source } = await freshSource()
     const pages = [fixture("orgunits_page1.json"), fixture("orgunits_page2.json"), fixture("orgunits.json")]
-    const merged = await run(actor, importDhis2Pyramid({ organisationUnits: pages, levels: fixture("organisationUnitLevels.json") }, { dataSourceId: source.id, versionNumber: 1 }))
+    const merged = await run(
+      actor,
+      importDhis2Pyramid({ organisationUnits: pages, levels: fixture("organisationUnitLevels.json") }, { dataSourceId: source.id, versionNumber: 1 })
+    )
     // 2 + 2 + 4 units, 4 distinct ids: the first occurrence wins (page 1 for Bambara and Kenema).
     expect([merged.created, merged.duplicates]).toEqual([4, 4])
     // orgunits.json has other codes, dates and levels for Bambara and Kenema than the pages: reported, first kept.
@@ -189,7 +203,13 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
       ["organisationUnits", 2, "organisationUnits", 2]
     ])
     const stored = await pyramid(actor, merged.version.id)
-    expect(stored["LOpWauwwghf"]).toEqual({ name: "Bambara Kaima CHP", parent: "KXSqt7jv6DU", type: "Facility@4", depth: 4, groups: ["f25dqv3Y7Z0", "oRVt7g429ZO", "uYxK4wmcPqA"] })
+    expect(stored["LOpWauwwghf"]).toEqual({
+      name: "Bambara Kaima CHP",
+      parent: "KXSqt7jv6DU",
+      type: "Facility@4",
+      depth: 4,
+      groups: ["f25dqv3Y7Z0", "oRVt7g429ZO", "uYxK4wmcPqA"]
+    })
     const units = new Map((await all(actor, OrgUnitModel)).map((u) => [u.sourceRef, u]))
     expect([units.get("LOpWauwwghf")?.code, units.get("LOpWauwwghf")?.openingDate]).toEqual(["OU_222633", "1994-01-01"])
     expect(units.get("kJq2mPyFEHo")?.geom?.coordinates.map((polygon) => polygon.map((ring) => ring.length))).toEqual([[659]])
@@ -220,7 +240,10 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
   it("update mode reports only the units whose parent is missing from both the payload and the version", async () => {
     const { actor, source } = await freshSource()
     const partial = fixture("orgunits.json") as { organisationUnits: ReadonlyArray<{ id: string }> }
-    await run(actor, importDhis2Pyramid({ organisationUnits: partial.organisationUnits.filter((u) => u.id === "ImspTQPwCqd") }, { dataSourceId: source.id, versionNumber: 1 }))
+    await run(
+      actor,
+      importDhis2Pyramid({ organisationUnits: partial.organisationUnits.filter((u) => u.id === "ImspTQPwCqd") }, { dataSourceId: source.id, versionNumber: 1 })
+    )
     const before = await counts(actor)
     const pages = [fixture("orgunits_page1.json"), fixture("orgunits_page2.json")]
     const error = failure(await exitOf(actor, importDhis2Pyramid({ organisationUnits: pages }, { dataSourceId: source.id, versionNumber: 1, update: true })))
@@ -232,7 +255,13 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
 
   it("orgunits_strange_geom.json: polygons with holes and multipolygons are all read (IASO's areas)", async () => {
     const { actor, source } = await freshSource()
-    const result = await run(actor, importDhis2Pyramid({ organisationUnits: fixture("orgunits_strange_geom.json"), levels: fixture("organisationUnitLevels.json") }, { dataSourceId: source.id, validationStatus: "VALID" }))
+    const result = await run(
+      actor,
+      importDhis2Pyramid(
+        { organisationUnits: fixture("orgunits_strange_geom.json"), levels: fixture("organisationUnitLevels.json") },
+        { dataSourceId: source.id, validationStatus: "VALID" }
+      )
+    )
     // 4 units, all level 1 (National), no parents; unit c names 2 groups (District, Urban): IASO's test counts 4 units, 2 groups.
     expect([result.created, result.groupsCreated, result.typesCreated]).toEqual([4, 2, 1])
     expect(result.warnings).toEqual([])
@@ -260,14 +289,43 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
     const { actor, source } = await freshSource("Strange")
     const strange = fixture("orgunits_strange_geom.json") as { organisationUnits: ReadonlyArray<unknown> }
     const odd = [
-      { id: "line", name: "A line", level: 1, geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] } },
-      { id: "open", name: "Open ring", level: 1, geometry: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]] } },
+      {
+        id: "line",
+        name: "A line",
+        level: 1,
+        geometry: {
+          type: "LineString",
+          coordinates: [
+            [0, 0],
+            [1, 1]
+          ]
+        }
+      },
+      {
+        id: "open",
+        name: "Open ring",
+        level: 1,
+        geometry: {
+          type: "Polygon",
+          coordinates: [
+            [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+              [0, 1]
+            ]
+          ]
+        }
+      },
       { id: "far", name: "Out of range", level: 1, coordinates: "[200,95]" },
       { id: "text", name: "Not JSON", level: 1, coordinates: "POINT(1 2)" },
       { id: "fallback", name: "Bad geometry, good coordinates", level: 1, geometry: { type: "Point" }, coordinates: "[1.5,2.5]" },
       { id: "ring", name: "Bare ring", level: 1, coordinates: "[[0,0],[1,0],[1,1],[0,0]]" }
     ]
-    const result = await run(actor, importDhis2Pyramid({ organisationUnits: { organisationUnits: [...strange.organisationUnits, ...odd] } }, { dataSourceId: source.id }))
+    const result = await run(
+      actor,
+      importDhis2Pyramid({ organisationUnits: { organisationUnits: [...strange.organisationUnits, ...odd] } }, { dataSourceId: source.id })
+    )
     expect(result.created).toBe(10)
     expect(result.warnings.map((w) => [w.path.slice(-2), w.message.split(":")[0]])).toEqual([
       [[4, "geometry"], "line (A line)"],
@@ -288,9 +346,13 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
 
   it("organisationUnitGroups pages give the members of groups; group sets are linked from both sides", async () => {
     const { actor, source } = await freshSource()
-    const units = (fixture("orgunits.json") as { organisationUnits: ReadonlyArray<Record<string, unknown>> }).organisationUnits.map(({ organisationUnitGroups: _, ...unit }) => unit)
+    const units = (fixture("orgunits.json") as { organisationUnits: ReadonlyArray<Record<string, unknown>> }).organisationUnits.map(
+      ({ organisationUnitGroups: _, ...unit }) => unit
+    )
     // Three group pages of IASO's fixtures: Facility Ownership (4 groups), Location Rural/Urban (2), Facility Type (5).
-    const groups = ["organisationUnitGroups-Bpx0589u8y0.json", "organisationUnitGroups-Cbuj0VCyDjL.json", "organisationUnitGroups-J5jldMd8OHv.json"].map(fixture)
+    const groups = ["organisationUnitGroups-Bpx0589u8y0.json", "organisationUnitGroups-Cbuj0VCyDjL.json", "organisationUnitGroups-J5jldMd8OHv.json"].map(
+      fixture
+    )
     const result = await run(actor, importDhis2Pyramid({ organisationUnits: units, groups }, { dataSourceId: source.id }))
     expect([result.created, result.groupsCreated]).toEqual([4, 11])
     // Only 5 of the members listed by the groups are imported units (Bambara in Public facilities, Urban and CHP;
@@ -321,7 +383,13 @@ describe.skipIf(!available)(`DHIS2 import of IASO's fixtures ${available ? "" : 
   it("a group named differently by the groups resource and by a unit keeps the groups resource's name, with a warning", async () => {
     const { actor, source } = await freshSource()
     // IASO's organisationUnitGroups-RpbiCJpIYEj.json names RpbiCJpIYEj "Eastern Area"; orgunits.json calls it "Country".
-    const result = await run(actor, importDhis2Pyramid({ organisationUnits: fixture("orgunits.json"), groups: fixture("organisationUnitGroups-RpbiCJpIYEj.json") }, { dataSourceId: source.id }))
+    const result = await run(
+      actor,
+      importDhis2Pyramid(
+        { organisationUnits: fixture("orgunits.json"), groups: fixture("organisationUnitGroups-RpbiCJpIYEj.json") },
+        { dataSourceId: source.id }
+      )
+    )
     expect((await all(actor, GroupModel)).find((g) => g.sourceRef === "RpbiCJpIYEj")?.name).toBe("Eastern Area")
     expect(result.warnings.map((w) => w.message)).toContain("group RpbiCJpIYEj is also named Country: Eastern Area is kept")
   })
@@ -359,7 +427,10 @@ describe("DHIS2 payload decoding", () => {
       { path: ["organisationUnits", 1, "organisationUnits", 0, "name"], message: "Missing key" },
       { path: ["organisationUnits", 1, "organisationUnits", 0, "level"], message: "Expected a value greater than or equal to 1" },
       { path: ["organisationUnits", 1, "organisationUnits", 0, "parent", "id"], message: "must not be empty or blank" },
-      { path: ["organisationUnits", 1, "organisationUnits", 0, "openingDate"], message: 'Expected a DHIS2 date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss.sss), got "10/05/2023"' },
+      {
+        path: ["organisationUnits", 1, "organisationUnits", 0, "openingDate"],
+        message: 'Expected a DHIS2 date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss.sss), got "10/05/2023"'
+      },
       { path: ["levels", "organisationUnitLevels", 0, "level"], message: "Expected number" },
       { path: ["groups"], message: "Expected a DHIS2 organisationUnitGroups response page, a list of pages, or a list of organisationUnitGroups" }
     ])
@@ -382,8 +453,20 @@ describe("DHIS2 payload decoding", () => {
     if (Exit.isFailure(exit)) throw new Error(Cause.pretty(exit.cause))
     expect(exit.value.input.units).toEqual([
       { ref: "root", name: "Root", type: { name: "Country", depth: 1 }, parentRef: null, groupRefs: [], code: null, closedDate: "2024-02-29", subSource: "S" },
-      { ref: "leaf", name: "Leaf", type: { name: "S - Unknown level 2", depth: 2 }, parentRef: "root", groupRefs: [], code: "C1", openingDate: "2020-01-01", subSource: "S" }
+      {
+        ref: "leaf",
+        name: "Leaf",
+        type: { name: "S - Unknown level 2", depth: 2 },
+        parentRef: "root",
+        groupRefs: [],
+        code: "C1",
+        openingDate: "2020-01-01",
+        subSource: "S"
+      }
     ])
-    expect(exit.value.unitPaths).toEqual([["organisationUnits", 0], ["organisationUnits", 1]])
+    expect(exit.value.unitPaths).toEqual([
+      ["organisationUnits", 0],
+      ["organisationUnits", 1]
+    ])
   })
 })

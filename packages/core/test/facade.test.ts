@@ -37,7 +37,20 @@ describe("the Promise facade", () => {
   it("offers every verb of every service as an async function", async () => {
     const { account } = await iaso.accounts.setup({ name: "Promise Verbs" })
     const facade = iaso.as(Actor.system(account.id))
-    const services = { accounts: Accounts, records: Records, sources: Sources, orgUnitTypes: OrgUnitTypes, orgUnits: OrgUnits, groups: Groups, versions: Versions, matching: Matching, pyramidImports: PyramidImports, forms: Forms, formVersions: FormVersions, instances: Instances }
+    const services = {
+      accounts: Accounts,
+      records: Records,
+      sources: Sources,
+      orgUnitTypes: OrgUnitTypes,
+      orgUnits: OrgUnits,
+      groups: Groups,
+      versions: Versions,
+      matching: Matching,
+      pyramidImports: PyramidImports,
+      forms: Forms,
+      formVersions: FormVersions,
+      instances: Instances
+    }
     const verbs = await Effect.runPromise(
       Effect.gen(function* () {
         const out: Record<string, ReadonlyArray<string>> = {}

@@ -63,7 +63,13 @@ describe("the write path's fast acceptance test", () => {
       if (check === undefined) continue
       const now = new Date(Date.UTC(2026, 10, 24))
       const samples = await Effect.runPromise(sampleRecords(model, 6, SEED))
-      const system = { id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", version: 1, createdAt: now, updatedAt: now, ...(model.scope === "account" ? { accountId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c" } : {}) }
+      const system = {
+        id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        ...(model.scope === "account" ? { accountId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c" } : {})
+      }
       for (const sample of samples) {
         const record: Record<string, unknown> = { ...sample, ...system }
         const candidates: Array<Record<string, unknown>> = [record, { ...record, unexpected: 1 }]
@@ -83,7 +89,9 @@ describe("the write path's fast acceptance test", () => {
         if (check(record)) fastSamples += 1
       }
     }
-    console.log(`fast acceptance: ${accepted} of ${checked} candidates accepted, each confirmed by Schema; ${fastSamples} of ${validSamples} valid samples took the fast path`)
+    console.log(
+      `fast acceptance: ${accepted} of ${checked} candidates accepted, each confirmed by Schema; ${fastSamples} of ${validSamples} valid samples took the fast path`
+    )
     expect(fastSamples / validSamples).toBeGreaterThan(0.9)
   })
 })

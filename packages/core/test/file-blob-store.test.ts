@@ -50,7 +50,12 @@ describe("FileBlobStore", () => {
 
   it("reads back what another store instance on the same directory wrote; has, get, remove", async () => {
     const root = join(dir, "store-2")
-    await value(inStore(root, BlobStore.use((store) => store.put(hello(), { mediaType: "text/plain" }))))
+    await value(
+      inStore(
+        root,
+        BlobStore.use((store) => store.put(hello(), { mediaType: "text/plain" }))
+      )
+    )
     const [bytes, had, removed, hasAfter] = await value(
       inStore(
         root,
@@ -66,24 +71,53 @@ describe("FileBlobStore", () => {
     )
     expect(new TextDecoder().decode(bytes)).toBe("Hello")
     expect([had, removed, hasAfter]).toEqual([true, true, false])
-    const missing = await inStore(root, BlobStore.use((store) => store.get(`sha256/${HELLO_SHA256}`)))
+    const missing = await inStore(
+      root,
+      BlobStore.use((store) => store.get(`sha256/${HELLO_SHA256}`))
+    )
     expect(Exit.isFailure(missing) && missing.cause.reasons[0]?._tag === "Fail" ? missing.cause.reasons[0].error : undefined).toBeInstanceOf(NotFound)
   })
 
   it("never turns a key that is not a content address into a path", async () => {
     const root = join(dir, "store-3")
     for (const key of ["../../etc/passwd", "sha256/../../x", `sha256/${HELLO_SHA256.toUpperCase()}`, "sha256/abc"]) {
-      const exit = await inStore(root, BlobStore.use((store) => store.get(key)))
-      expect(Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error : undefined).toMatchObject({ _tag: "NotFound", model: "Blob", id: key })
-      expect(await value(inStore(root, BlobStore.use((store) => store.has(key))))).toBe(false)
-      await value(inStore(root, BlobStore.use((store) => store.remove(key))))
+      const exit = await inStore(
+        root,
+        BlobStore.use((store) => store.get(key))
+      )
+      expect(Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error : undefined).toMatchObject({
+        _tag: "NotFound",
+        model: "Blob",
+        id: key
+      })
+      expect(
+        await value(
+          inStore(
+            root,
+            BlobStore.use((store) => store.has(key))
+          )
+        )
+      ).toBe(false)
+      await value(
+        inStore(
+          root,
+          BlobStore.use((store) => store.remove(key))
+        )
+      )
     }
   })
 
   it("many concurrent puts of the same and different bytes leave one complete file each", async () => {
     const root = join(dir, "store-4")
     const payloads = Array.from({ length: 40 }, (_, i) => new TextEncoder().encode(`payload ${i % 8}`.repeat(1000)))
-    const refs = await value(inStore(root, Effect.flatMap(Effect.service(BlobStore), (store) => Effect.forEach(payloads, (bytes) => store.put(bytes, { mediaType: "text/plain" }), { concurrency: 40 }))))
+    const refs = await value(
+      inStore(
+        root,
+        Effect.flatMap(Effect.service(BlobStore), (store) =>
+          Effect.forEach(payloads, (bytes) => store.put(bytes, { mediaType: "text/plain" }), { concurrency: 40 })
+        )
+      )
+    )
     expect(new Set(refs.map((ref) => ref.key)).size).toBe(8)
     expect(files(root)).toHaveLength(8)
     for (const ref of refs) expect(readFileSync(join(root, "sha256", ref.sha256.slice(0, 2), ref.sha256)).byteLength).toBe(ref.size)
@@ -97,7 +131,12 @@ describe("FileBlobStore", () => {
       const admin = iaso.as(Actor.system(account.id))
       const form = await admin.forms.create({ name: "F", projectIds: [project.id] })
       const xml = `<data><photo>p.jpg</photo><meta><instanceID>uuid:${uuidv7()}</instanceID></meta></data>`
-      const result = await admin.instances.ingest({ xml, formId: form.id as FormId, createdAt: new Date("2024-01-01T00:00:00Z"), attachments: [{ name: "p.jpg", bytes: hello(), mediaType: "image/jpeg" }] })
+      const result = await admin.instances.ingest({
+        xml,
+        formId: form.id as FormId,
+        createdAt: new Date("2024-01-01T00:00:00Z"),
+        attachments: [{ name: "p.jpg", bytes: hello(), mediaType: "image/jpeg" }]
+      })
       const xmlFile = join(root, "sha256", result.instance.file?.sha256.slice(0, 2) ?? "", result.instance.file?.sha256 ?? "")
       expect(readFileSync(xmlFile, "utf8")).toBe(xml)
       expect(existsSync(join(root, "sha256", "18", HELLO_SHA256))).toBe(true)

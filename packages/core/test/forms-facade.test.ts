@@ -25,6 +25,8 @@ describe("forms through the Promise facade", () => {
     expect((await api.forms.list()).items.map((f) => f.name)).toEqual(["Visits"])
     const refused = await api.formVersions.create({ formId: form.id, xform: { content: smallXForm("visits", "1", []) } }).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(ValidationError)
-    expect((refused as ValidationError).issues).toEqual([{ path: ["xform"], message: "Invalid XForm: Parsed version should be greater than previous version." }])
+    expect((refused as ValidationError).issues).toEqual([
+      { path: ["xform"], message: "Invalid XForm: Parsed version should be greater than previous version." }
+    ])
   })
 })

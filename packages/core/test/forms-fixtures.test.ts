@@ -62,7 +62,11 @@ const world = async () => {
   accounts += 1
   const setup = await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `forms fixtures ${accounts}` })))
   const actor = Actor.system(setup.account.id)
-  const newForm = (name: string) => run(actor, Effect.flatMap(Effect.service(Forms), (forms) => forms.create({ name, projectIds: [setup.project.id] })))
+  const newForm = (name: string) =>
+    run(
+      actor,
+      Effect.flatMap(Effect.service(Forms), (forms) => forms.create({ name, projectIds: [setup.project.id] }))
+    )
   const form = await newForm("Household survey")
   return { actor, form, newForm }
 }
@@ -133,7 +137,11 @@ describe.skipIf(!available)(`IASO's XLSForm fixtures ${available ? "" : skipMess
       files: ["odk_form_valid_sample1_2020022401.xlsx", "odk_form_valid_sample2_2020022402.xlsx"],
       expected: { error: "Form id should stay constant across form versions." }
     },
-    { name: "no version, no previous version: today + 01", files: ["odk_form_valid_sample1_no_version.xlsx"], expected: { formId: "sample1", versionId: "2020022401" } },
+    {
+      name: "no version, no previous version: today + 01",
+      files: ["odk_form_valid_sample1_no_version.xlsx"],
+      expected: { formId: "sample1", versionId: "2020022401" }
+    },
     {
       name: "no version after 2020022401: today + 02",
       files: ["odk_form_valid_sample1_2020022401.xlsx", "odk_form_valid_sample1_no_version.xlsx"],
@@ -144,7 +152,11 @@ describe.skipIf(!available)(`IASO's XLSForm fixtures ${available ? "" : skipMess
       files: ["xform:2020022301", "odk_form_valid_sample1_no_version.xlsx"],
       expected: { formId: "sample1", versionId: "2020022401" }
     },
-    { name: "no version after 1: today + 01", files: ["xform:1", "odk_form_valid_sample1_no_version.xlsx"], expected: { formId: "sample1", versionId: "2020022401" } },
+    {
+      name: "no version after 1: today + 01",
+      files: ["xform:1", "odk_form_valid_sample1_no_version.xlsx"],
+      expected: { formId: "sample1", versionId: "2020022401" }
+    },
     {
       name: "no version after 2020022499: too many versions",
       files: ["xform:2020022499", "odk_form_valid_sample1_no_version.xlsx"],
@@ -196,7 +208,10 @@ describe.skipIf(!available)(`IASO's XLSForm fixtures ${available ? "" : skipMess
       expect(version.versionId).toBe(row.expected.versionId)
       const descriptor = descriptorOf(version)
       expect(descriptor).toMatchObject({ type: "survey", id_string: row.expected.formId, version: row.expected.versionId })
-      const stored = await run(actor, Effect.flatMap(Effect.service(Forms), (forms) => forms.get(form.id)))
+      const stored = await run(
+        actor,
+        Effect.flatMap(Effect.service(Forms), (forms) => forms.get(form.id))
+      )
       expect(stored.formId).toBe(row.expected.formId)
       if (row.expected.questions !== undefined) expect([...questionsByName(descriptor).keys()]).toEqual(row.expected.questions)
     })
@@ -281,7 +296,10 @@ describe.skipIf(!available)(`IASO's XLSForm fixtures ${available ? "" : skipMess
       addedQuestions: [{ name: "phone_number", label: "Phone", type: "text" }],
       modifiedQuestions: [{ name: "age", label: "Age", oldType: "integer", newType: "text" }]
     })
-    const versions = await run(actor, Effect.flatMap(Effect.service(FormVersions), (v) => v.list(form.id)))
+    const versions = await run(
+      actor,
+      Effect.flatMap(Effect.service(FormVersions), (v) => v.list(form.id))
+    )
     expect(versions.map((v) => v.versionId)).toEqual(["2020010101"])
   })
 })

@@ -46,7 +46,10 @@ const xlsx = (sheets: Readonly<Record<string, ReadonlyArray<ReadonlyArray<Cell>>
     ),
     "xl/_rels/workbook.xml.rels": strToU8(
       `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${names
-        .map((_, i) => `<Relationship Id="rId${i + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/s${i + 1}.xml"/>`)
+        .map(
+          (_, i) =>
+            `<Relationship Id="rId${i + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/s${i + 1}.xml"/>`
+        )
         .join("")}</Relationships>`
     )
   }
@@ -72,8 +75,11 @@ const xlsx = (sheets: Readonly<Record<string, ReadonlyArray<ReadonlyArray<Cell>>
   return zipSync(files)
 }
 
-const form = (survey: ReadonlyArray<ReadonlyArray<Cell>>, extra: Readonly<Record<string, ReadonlyArray<ReadonlyArray<Cell>>>> = {}, fileName = "my_form.xlsx") =>
-  readXlsForm(xlsx({ survey, ...extra }), fileName)
+const form = (
+  survey: ReadonlyArray<ReadonlyArray<Cell>>,
+  extra: Readonly<Record<string, ReadonlyArray<ReadonlyArray<Cell>>>> = {},
+  fileName = "my_form.xlsx"
+) => readXlsForm(xlsx({ survey, ...extra }), fileName)
 
 const failureOf = <A>(result: Result.Result<A, string>): string => {
   if (Result.isSuccess(result)) throw new Error("expected a failure")
@@ -218,7 +224,12 @@ describe("the XLSForm reader", () => {
         { name: "total", type: "calculate", bind: { calculate: "${size} * 2" } },
         { name: "device", type: "deviceid" },
         { name: "photo", type: "photo", label: "Photo" },
-        { name: "meta", type: "group", control: { bodyless: true }, children: [{ name: "instanceID", type: "calculate", bind: { readonly: "true()", "jr:preload": "uid" } }] }
+        {
+          name: "meta",
+          type: "group",
+          control: { bodyless: true },
+          children: [{ name: "instanceID", type: "calculate", bind: { readonly: "true()", "jr:preload": "uid" } }]
+        }
       ],
       choices: {
         yes_no: [
@@ -285,8 +296,17 @@ describe("the XLSForm reader", () => {
 
   it("refuses what pyxform refuses, with IASO's prefix", () => {
     const header = ["type", "name", "label"]
-    expect(failureOf(readXlsForm(xlsx({ Survey: [] }), "f.xlsx"))).toBe("Invalid XLS file: The survey sheet is either empty or missing important column headers.")
-    expect(failureOf(form([["name", "label"], ["q", "Q"]]))).toBe("Invalid XLS file: The survey sheet is either empty or missing important column headers.")
+    expect(failureOf(readXlsForm(xlsx({ Survey: [] }), "f.xlsx"))).toBe(
+      "Invalid XLS file: The survey sheet is either empty or missing important column headers."
+    )
+    expect(
+      failureOf(
+        form([
+          ["name", "label"],
+          ["q", "Q"]
+        ])
+      )
+    ).toBe("Invalid XLS file: The survey sheet is either empty or missing important column headers.")
     expect(failureOf(form([header]))).toBe("Invalid XLS file: The survey sheet is either empty or missing important column headers.")
     expect(failureOf(form([header, ["txt", "q", "Q"]]))).toBe("Invalid XLS file: [row : 2] Unknown question type 'txt'.")
     expect(failureOf(form([header, ["text", "my q", "Q"]]))).toMatch(/^Invalid XLS file: \[row : 2\] Invalid question name 'my q'\./)
@@ -362,7 +382,13 @@ describe("the XForm reader", () => {
             { name: "father", label: "Father" }
           ]
         },
-        { name: "kind", type: "select all that apply", label: "Kind", list_name: "kinds", children: [{ name: "a", label: { English: "Adult", French: "Adulte" } }] },
+        {
+          name: "kind",
+          type: "select all that apply",
+          label: "Kind",
+          list_name: "kinds",
+          children: [{ name: "a", label: { English: "Adult", French: "Adulte" } }]
+        },
         {
           name: "child",
           type: "repeat",
@@ -397,14 +423,17 @@ describe("the XForm reader", () => {
   })
 
   const RAPIDE = "fixtures/iaso/iaso/tests/fixtures/form_rapide_1666691000.xml"
-  it.skipIf(!sharedAvailable(RAPIDE))(`reads IASO's form_rapide_1666691000.xml as its XLSForm twin reads ${sharedAvailable(RAPIDE) ? "" : skipMessage(RAPIDE)}`, () => {
-    const parsed = successOf(readXForm(readFileSync(sharedPath(RAPIDE), "utf8")))
-    expect([parsed.formId, parsed.version, parsed.title]).toEqual(["Form-rapide", "1666691000", "Very quick form for test"])
-    expect([...fieldsByPath(parsed.descriptor).values()].map((q) => [q.path, q.type, q.label])).toEqual([
-      ["mon_champ", "text", { French: "Une valeur", English: "A value" }],
-      ["meta/instanceID", "calculate", undefined]
-    ])
-  })
+  it.skipIf(!sharedAvailable(RAPIDE))(
+    `reads IASO's form_rapide_1666691000.xml as its XLSForm twin reads ${sharedAvailable(RAPIDE) ? "" : skipMessage(RAPIDE)}`,
+    () => {
+      const parsed = successOf(readXForm(readFileSync(sharedPath(RAPIDE), "utf8")))
+      expect([parsed.formId, parsed.version, parsed.title]).toEqual(["Form-rapide", "1666691000", "Very quick form for test"])
+      expect([...fieldsByPath(parsed.descriptor).values()].map((q) => [q.path, q.type, q.label])).toEqual([
+        ["mon_champ", "text", { French: "Une valeur", English: "A value" }],
+        ["meta/instanceID", "calculate", undefined]
+      ])
+    }
+  )
 })
 
 describe("version ids", () => {
@@ -437,8 +466,23 @@ describe("version ids", () => {
 
 describe("possible fields of a form", () => {
   it("merge every version's questions by name: newer labels and types win, first-seen order kept, notes skipped", () => {
-    const v1 = { name: "data", type: "survey", children: [{ name: "a", type: "text", label: "A" }, { name: "n", type: "note", label: "N" }, { name: "b", type: "integer", label: "<p>B</p>" }] }
-    const v2 = { name: "data", type: "survey", children: [{ name: "c", type: "text" }, { name: "a", type: "decimal", label: "A2" }] }
+    const v1 = {
+      name: "data",
+      type: "survey",
+      children: [
+        { name: "a", type: "text", label: "A" },
+        { name: "n", type: "note", label: "N" },
+        { name: "b", type: "integer", label: "<p>B</p>" }
+      ]
+    }
+    const v2 = {
+      name: "data",
+      type: "survey",
+      children: [
+        { name: "c", type: "text" },
+        { name: "a", type: "decimal", label: "A2" }
+      ]
+    }
     expect(formPossibleFields([v1, v2])).toEqual([
       { name: "a", label: "A2", type: "decimal" },
       { name: "b", label: "B", type: "integer" },

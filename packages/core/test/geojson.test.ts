@@ -60,7 +60,10 @@ const pyramid = async (actor: Actor, versionId: string) => {
         parent: u.parentId === undefined ? null : refs.get(u.parentId),
         type: u.orgUnitTypeId === undefined ? null : types.get(u.orgUnitTypeId),
         depth: u.depth,
-        groups: memberships.filter((m) => m.orgUnitId === u.id).map((m) => groups.get(m.groupId)).sort(),
+        groups: memberships
+          .filter((m) => m.orgUnitId === u.id)
+          .map((m) => groups.get(m.groupId))
+          .sort(),
         code: u.code,
         dates: [u.openingDate ?? null, u.closedDate ?? null],
         geom: u.geom ?? null,
@@ -123,7 +126,10 @@ const seeded = async () => {
   const units = await all(context.actor, OrgUnitModel)
   const asId = units.find((u) => u.sourceRef === "as-1")?.id
   if (asId === undefined) throw new Error("as-1 not imported")
-  const noRef = await run(context.actor, Effect.flatMap(Effect.service(OrgUnits), (o) => o.create({ name: "Made by hand", versionId: result.version.id, parentId: asId })))
+  const noRef = await run(
+    context.actor,
+    Effect.flatMap(Effect.service(OrgUnits), (o) => o.create({ name: "Made by hand", versionId: result.version.id, parentId: asId }))
+  )
   return { ...context, version: result.version, asId, noRef }
 }
 
@@ -143,9 +149,31 @@ describe("GeoJSON export", () => {
     expect(byRef.get("fosa-1")).toEqual({
       type: "Feature",
       geometry: { type: "Point", coordinates: [13.9993, 5.1795, 512] },
-      properties: { ref: "fosa-1", name: "CSI de Garga-Sarali", parent_ref: "as-1", group_refs: "group_a, group_b", code: "ES0025", opening_date: null, closed_date: null, uuid: null, type: "FOSA", depth: 5 }
+      properties: {
+        ref: "fosa-1",
+        name: "CSI de Garga-Sarali",
+        parent_ref: "as-1",
+        group_refs: "group_a, group_b",
+        code: "ES0025",
+        opening_date: null,
+        closed_date: null,
+        uuid: null,
+        type: "FOSA",
+        depth: 5
+      }
     })
-    expect(byRef.get("ds-1")?.properties).toEqual({ ref: "ds-1", name: "District Betare Oya", parent_ref: null, group_refs: "", code: "", opening_date: "2020-01-01", closed_date: "2021-12-31", uuid: null, type: "DS", depth: 3 })
+    expect(byRef.get("ds-1")?.properties).toEqual({
+      ref: "ds-1",
+      name: "District Betare Oya",
+      parent_ref: null,
+      group_refs: "",
+      code: "",
+      opening_date: "2020-01-01",
+      closed_date: "2021-12-31",
+      uuid: null,
+      type: "DS",
+      depth: 3
+    })
     expect(byRef.get("ds-1")?.geometry).toEqual({ type: "MultiPolygon", coordinates: [[square(13, 5, 1.5), square(13.5, 5.5, 0.25).reverse()]] })
     expect(byRef.get("loose")?.properties).toMatchObject({ type: null, depth: null, code: "X-1", parent_ref: "ds-1" })
     expect(byRef.get("loose")?.geometry).toBeNull()
@@ -160,7 +188,10 @@ describe("GeoJSON export", () => {
     // the export's root keeps a reference to its (unexported) parent, by id
     expect(collection.features.map((f) => [f.properties.ref, f.properties.parent_ref])).toEqual([
       ["as-1", `iaso:${String(ds?.id)}`],
-      ...[["fosa-1", "as-1"], [`iaso:${noRef.id}`, "as-1"]].sort()
+      ...[
+        ["fosa-1", "as-1"],
+        [`iaso:${noRef.id}`, "as-1"]
+      ].sort()
     ])
     const nobody = Actor.user({ accountId: setup.account.id, permissions: ["iaso_forms"] })
     expect(await failure(nobody, exportGeoJsonPyramid(version.id))).toBeInstanceOf(Forbidden)
@@ -180,7 +211,12 @@ describe("GeoJSON import", () => {
     // the unit made without a ref comes back with `iaso:<its old id>` as its ref
     expect(after).toEqual(before)
     expect(before.units.map((u) => [u.ref, u.depth, u.type])).toEqual(
-      expect.arrayContaining([["ds-1", 1, "DS@3"], ["as-1", 2, "AS@4"], ["fosa-1", 3, "FOSA@5"], ["loose", 2, null]])
+      expect.arrayContaining([
+        ["ds-1", 1, "DS@3"],
+        ["as-1", 2, "AS@4"],
+        ["fosa-1", 3, "FOSA@5"],
+        ["loose", 2, null]
+      ])
     )
     // and exporting the copy gives the same collection
     const again: PyramidFeatureCollection = await run(actor, exportGeoJsonPyramid(result.version.id))
@@ -191,10 +227,17 @@ describe("GeoJSON import", () => {
     const { actor, source } = await freshAccount()
     const collection = {
       type: "FeatureCollection",
-      groups: [{ ref: "g1", name: "First" }, { ref: "unused", name: "Unused" }],
+      groups: [
+        { ref: "g1", name: "First" },
+        { ref: "unused", name: "Unused" }
+      ],
       features: [
         { type: "Feature", geometry: null, properties: { ref: "r", name: "Root", group_refs: "g1, g2,, " } },
-        { type: "Feature", geometry: { type: "Point", coordinates: [1, 2] }, properties: { ref: "c", name: "Child", parent_ref: "r", group_refs: ["g2"], type: "Leaf", depth: 2 } }
+        {
+          type: "Feature",
+          geometry: { type: "Point", coordinates: [1, 2] },
+          properties: { ref: "c", name: "Child", parent_ref: "r", group_refs: ["g2"], type: "Leaf", depth: 2 }
+        }
       ]
     }
     const result = await run(actor, importGeoJsonPyramid(collection, { dataSourceId: source.id }))
@@ -216,8 +259,32 @@ describe("GeoJSON import", () => {
         { type: "Feature", geometry: null, properties: { ref: "ok", name: "Fine" } },
         { type: "Feature", geometry: null, properties: { name: "No ref" } },
         { type: "Feature", geometry: null, properties: { ref: "  ", name: "Blank ref", opening_date: "01/02/2020" } },
-        { type: "Feature", geometry: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]] }, properties: { ref: "open", name: "Open ring", type: "DS" } },
-        { type: "Feature", geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] }, properties: { ref: 12, name: "" } },
+        {
+          type: "Feature",
+          geometry: {
+            type: "Polygon",
+            coordinates: [
+              [
+                [0, 0],
+                [1, 0],
+                [1, 1],
+                [0, 1]
+              ]
+            ]
+          },
+          properties: { ref: "open", name: "Open ring", type: "DS" }
+        },
+        {
+          type: "Feature",
+          geometry: {
+            type: "LineString",
+            coordinates: [
+              [0, 0],
+              [1, 1]
+            ]
+          },
+          properties: { ref: 12, name: "" }
+        },
         { type: "Feature", geometry: null, properties: null },
         "not a feature"
       ]
@@ -237,9 +304,20 @@ describe("GeoJSON import", () => {
     expect(error.issues[2]?.message).toBe('Expected a date written YYYY-MM-DD, got "01/02/2020"')
     expect(error.issues[3]?.message).toBe("a linear ring must be closed (first position equal to last)")
     expect(error.message).toContain('at ["features",1,"properties","ref"]')
-    const line = await validationError(actor, parseGeoJsonPyramid({ type: "FeatureCollection", features: [{ type: "Feature", geometry: { type: "LineString", coordinates: [] }, properties: { ref: "l", name: "Line" } }] }))
-    expect(line.issues).toEqual([{ path: ["features", 0, "geometry", "type"], message: 'Expected a Point, Polygon or MultiPolygon geometry, got "LineString"' }])
-    const text = await validationError(actor, parseGeoJsonPyramid({ type: "FeatureCollection", features: [{ type: "Feature", geometry: "POINT(1 2)", properties: { ref: "t", name: "Text" } }] }))
+    const line = await validationError(
+      actor,
+      parseGeoJsonPyramid({
+        type: "FeatureCollection",
+        features: [{ type: "Feature", geometry: { type: "LineString", coordinates: [] }, properties: { ref: "l", name: "Line" } }]
+      })
+    )
+    expect(line.issues).toEqual([
+      { path: ["features", 0, "geometry", "type"], message: 'Expected a Point, Polygon or MultiPolygon geometry, got "LineString"' }
+    ])
+    const text = await validationError(
+      actor,
+      parseGeoJsonPyramid({ type: "FeatureCollection", features: [{ type: "Feature", geometry: "POINT(1 2)", properties: { ref: "t", name: "Text" } }] })
+    )
     expect(text.issues).toEqual([{ path: ["features", 0, "geometry"], message: "Expected a GeoJSON geometry object or null" }])
     const notCollection = await validationError(actor, importGeoJsonPyramid({ type: "Feature", features: {} }, { dataSourceId: source.id }))
     expect(notCollection.issues.map((issue) => issue.path)).toEqual([["type"], ["features"]])
@@ -261,9 +339,15 @@ describe("GeoJSON import", () => {
     }
     const error = await validationError(actor, importGeoJsonPyramid(collection, { dataSourceId: source.id }))
     expect(error.issues).toEqual([
-      { path: ["features", 1, "properties", "parent_ref"], message: "parent_ref missing-1 of b (B) is neither a feature of the collection nor a unit of the target version" },
+      {
+        path: ["features", 1, "properties", "parent_ref"],
+        message: "parent_ref missing-1 of b (B) is neither a feature of the collection nor a unit of the target version"
+      },
       { path: ["features", 2, "properties", "ref"], message: "duplicate ref a" },
-      { path: ["features", 3, "properties", "parent_ref"], message: "parent_ref missing-2 of c (C) is neither a feature of the collection nor a unit of the target version" }
+      {
+        path: ["features", 3, "properties", "parent_ref"],
+        message: "parent_ref missing-2 of c (C) is neither a feature of the collection nor a unit of the target version"
+      }
     ])
     expect(await counts(actor)).toEqual(before)
   })

@@ -72,7 +72,13 @@ describe("geometry schemas", () => {
 
   it("decodes a Polygon input to the MultiPolygon with the same rings", () => {
     const shell = square(0, 0, 10)
-    const hole: Array<Position> = [[2, 2], [2, 4], [4, 4], [4, 2], [2, 2]]
+    const hole: Array<Position> = [
+      [2, 2],
+      [2, 4],
+      [4, 4],
+      [4, 2],
+      [2, 2]
+    ]
     const decoded: MultiPolygon = Schema.decodeUnknownSync(GeoMultiPolygonInput)({
       type: "Polygon",
       coordinates: [shell, hole],
@@ -89,45 +95,63 @@ describe("geometry schemas", () => {
   })
 
   it("fails on an out-of-range longitude with the rule and the path to the coordinate", () => {
-    const ring = [[0, 0], [1, 0], [181, 1], [0, 0]]
+    const ring = [
+      [0, 0],
+      [1, 0],
+      [181, 1],
+      [0, 0]
+    ]
     expect(decodeFailure(GeoMultiPolygonInput, { type: "Polygon", coordinates: [ring] })).toBe(
-      "longitude must be within [-180, 180]\n  at [\"coordinates\"][0][2][0]"
+      'longitude must be within [-180, 180]\n  at ["coordinates"][0][2][0]'
     )
     expect(decodeFailure(GeoMultiPolygon, { type: "MultiPolygon", coordinates: [[square(0, 0, 1)], [ring]] })).toBe(
-      "longitude must be within [-180, 180]\n  at [\"coordinates\"][1][0][2][0]"
+      'longitude must be within [-180, 180]\n  at ["coordinates"][1][0][2][0]'
     )
   })
 
   it("fails on an out-of-range latitude with the rule and the path", () => {
-    expect(decodeFailure(GeoPoint, { type: "Point", coordinates: [10, -90.5] })).toBe(
-      "latitude must be within [-90, 90]\n  at [\"coordinates\"][1]"
-    )
+    expect(decodeFailure(GeoPoint, { type: "Point", coordinates: [10, -90.5] })).toBe('latitude must be within [-90, 90]\n  at ["coordinates"][1]')
   })
 
   it("fails on an unclosed ring", () => {
-    const open = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    const open = [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+      [0, 1]
+    ]
     expect(decodeFailure(GeoPolygon, { type: "Polygon", coordinates: [square(0, 0, 5), open] })).toBe(
-      "a linear ring must be closed (first position equal to last)\n  at [\"coordinates\"][1]"
+      'a linear ring must be closed (first position equal to last)\n  at ["coordinates"][1]'
     )
     // closing compares every coordinate, altitude included
-    expect(decodeFailure(GeoLinearRing, [[0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 0, 2]])).toContain(
-      "a linear ring must be closed"
-    )
+    expect(
+      decodeFailure(GeoLinearRing, [
+        [0, 0, 1],
+        [1, 0, 1],
+        [1, 1, 1],
+        [0, 0, 2]
+      ])
+    ).toContain("a linear ring must be closed")
   })
 
   it("fails on a ring of 3 positions", () => {
-    expect(decodeFailure(GeoPolygon, { type: "Polygon", coordinates: [[[0, 0], [1, 1], [0, 0]]] })).toBe(
-      "a linear ring needs at least 4 positions\n  at [\"coordinates\"][0]"
-    )
+    expect(
+      decodeFailure(GeoPolygon, {
+        type: "Polygon",
+        coordinates: [
+          [
+            [0, 0],
+            [1, 1],
+            [0, 0]
+          ]
+        ]
+      })
+    ).toBe('a linear ring needs at least 4 positions\n  at ["coordinates"][0]')
   })
 
   it("fails on a polygon without rings and a multipolygon without polygons", () => {
-    expect(decodeFailure(GeoPolygon, { type: "Polygon", coordinates: [] })).toBe(
-      "a polygon needs at least one ring\n  at [\"coordinates\"]"
-    )
-    expect(decodeFailure(GeoMultiPolygon, { type: "MultiPolygon", coordinates: [] })).toBe(
-      "a multipolygon needs at least one polygon\n  at [\"coordinates\"]"
-    )
+    expect(decodeFailure(GeoPolygon, { type: "Polygon", coordinates: [] })).toBe('a polygon needs at least one ring\n  at ["coordinates"]')
+    expect(decodeFailure(GeoMultiPolygon, { type: "MultiPolygon", coordinates: [] })).toBe('a multipolygon needs at least one polygon\n  at ["coordinates"]')
   })
 
   it("fails with a SchemaError (not another exception) on malformed input", () => {
@@ -137,7 +161,17 @@ describe("geometry schemas", () => {
   })
 
   it("derives JSON codecs, equivalence and JSON Schema through the rings' generator wrapper", () => {
-    const polygon = { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1, 3], [0, 0]]] }
+    const polygon = {
+      type: "Polygon",
+      coordinates: [
+        [
+          [0, 0],
+          [1, 0],
+          [1, 1, 3],
+          [0, 0]
+        ]
+      ]
+    }
     const mp = Schema.decodeUnknownSync(Schema.toCodecJson(GeoMultiPolygonInput))(polygon)
     expect(mp).toStrictEqual({ type: "MultiPolygon", coordinates: [polygon.coordinates] })
     expect(Schema.encodeSync(Schema.toCodecJson(GeoMultiPolygon))(mp)).toStrictEqual(mp)
@@ -156,8 +190,7 @@ describe("geometry schemas", () => {
 })
 
 describe("generated values (effect/Arbitrary)", () => {
-  const sample = <S extends Schema.Top>(schema: S, seed: number) =>
-    Effect.runPromise(Arbitrary.sampleEffect(Arbitrary.schema(schema), { count: 200, seed }))
+  const sample = <S extends Schema.Top>(schema: S, seed: number) => Effect.runPromise(Arbitrary.sampleEffect(Arbitrary.schema(schema), { count: 200, seed }))
 
   // effect/Arbitrary sometimes builds objects with a null prototype, hence toEqual rather than toStrictEqual
   it("200 generated Points all decode", async () => {
@@ -201,7 +234,17 @@ describe("generated values (effect/Arbitrary)", () => {
 
 describe("bounding boxes", () => {
   it("bounds a multipolygon with two polygons", () => {
-    const mp = multi([square(-3, 1, 2)], [[[4, -2], [6, -1], [5, 7.5], [4, -2]]])
+    const mp = multi(
+      [square(-3, 1, 2)],
+      [
+        [
+          [4, -2],
+          [6, -1],
+          [5, 7.5],
+          [4, -2]
+        ]
+      ]
+    )
     expect(boundingBox(mp)).toEqual([-3, -2, 6, 7.5])
   })
 
@@ -226,7 +269,19 @@ describe("bounding boxes", () => {
 })
 
 describe("pointInMultiPolygon", () => {
-  const withHole = multi([square(0, 0, 10), [[4, 4], [4, 6], [6, 6], [6, 4], [4, 4]]], [square(20, 20, 2)])
+  const withHole = multi(
+    [
+      square(0, 0, 10),
+      [
+        [4, 4],
+        [4, 6],
+        [6, 6],
+        [6, 4],
+        [4, 4]
+      ]
+    ],
+    [square(20, 20, 2)]
+  )
 
   it("is true inside the shell and outside the hole", () => {
     expect(pointInMultiPolygon(2, 2, withHole)).toBe(true)
@@ -255,7 +310,17 @@ describe("pointInMultiPolygon", () => {
   })
 
   it("handles non-convex rings whatever their orientation", () => {
-    const u: Array<Position> = [[0, 0], [3, 0], [3, 3], [2, 3], [2, 1], [1, 1], [1, 3], [0, 3], [0, 0]]
+    const u: Array<Position> = [
+      [0, 0],
+      [3, 0],
+      [3, 3],
+      [2, 3],
+      [2, 1],
+      [1, 1],
+      [1, 3],
+      [0, 3],
+      [0, 0]
+    ]
     for (const ring of [u, [...u].reverse()]) {
       expect(pointInMultiPolygon(0.5, 2, multi([ring]))).toBe(true)
       expect(pointInMultiPolygon(1.5, 2, multi([ring]))).toBe(false)
@@ -288,7 +353,18 @@ describe("centroid", () => {
   })
 
   it("falls back to the average of the vertices for a zero-area shape", () => {
-    expect(centroid(multi([[[0, 0], [2, 0], [4, 0], [0, 0]]]))).toEqual([2, 0])
+    expect(
+      centroid(
+        multi([
+          [
+            [0, 0],
+            [2, 0],
+            [4, 0],
+            [0, 0]
+          ]
+        ])
+      )
+    ).toEqual([2, 0])
   })
 })
 
@@ -321,15 +397,40 @@ describe("simplifyMultiPolygon", () => {
     const ring = denseSquare(25)
     expect(ring).toHaveLength(101)
     const simplified = simplifyMultiPolygon(multi([ring]), 0.001)
-    expect(simplified).toStrictEqual(multi([[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]))
+    expect(simplified).toStrictEqual(
+      multi([
+        [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+          [0, 0]
+        ]
+      ])
+    )
     // default tolerance: max(1, 1) * 0.001
     expect(simplifyMultiPolygon(multi([ring]))).toStrictEqual(simplified)
   })
 
   it("drops a start vertex lying on a straight edge and re-closes the ring", () => {
-    const ring: Array<Position> = [[0.5, 0], [1, 0], [1, 1], [0, 1], [0, 0], [0.5, 0]]
+    const ring: Array<Position> = [
+      [0.5, 0],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+      [0, 0],
+      [0.5, 0]
+    ]
     expect(simplifyMultiPolygon(multi([ring]), 0.01)).toStrictEqual(
-      multi([[[1, 0], [1, 1], [0, 1], [0, 0], [1, 0]]])
+      multi([
+        [
+          [1, 0],
+          [1, 1],
+          [0, 1],
+          [0, 0],
+          [1, 0]
+        ]
+      ])
     )
   })
 
@@ -339,20 +440,62 @@ describe("simplifyMultiPolygon", () => {
     expect(simplifyMultiPolygon(multi([tiny]), 1)).toStrictEqual(multi([tiny]))
     // a hole that would collapse is kept as it was while its shell is simplified
     const shell = denseSquare(10).map(([x = 0, y = 0]) => [x * 10, y * 10])
-    const hole: Array<Position> = [[5, 5], [5.001, 5], [5.001, 5.001], [5, 5]]
+    const hole: Array<Position> = [
+      [5, 5],
+      [5.001, 5],
+      [5.001, 5.001],
+      [5, 5]
+    ]
     const simplified = simplifyMultiPolygon(multi([shell, hole]), 0.5)
-    expect(simplified).toStrictEqual(multi([[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], hole]))
+    expect(simplified).toStrictEqual(
+      multi([
+        [
+          [0, 0],
+          [10, 0],
+          [10, 10],
+          [0, 10],
+          [0, 0]
+        ],
+        hole
+      ])
+    )
     // a polygon whose shell would collapse is kept as-is, holes included
-    const small = [square(0, 0, 0.01), [[0.004, 0.004], [0.004, 0.006], [0.006, 0.006], [0.006, 0.004], [0.004, 0.004]]]
+    const small = [
+      square(0, 0, 0.01),
+      [
+        [0.004, 0.004],
+        [0.004, 0.006],
+        [0.006, 0.006],
+        [0.006, 0.004],
+        [0.004, 0.004]
+      ]
+    ]
     expect(simplifyMultiPolygon(multi(small, [square(5, 5, 1)]), 0.05)).toStrictEqual(multi(small, [square(5, 5, 1)]))
   })
 
   it("keeps altitudes and does not mutate its input", () => {
-    const ring: Array<Position> = [[0, 0, 5], [0.5, 0, 6], [1, 0, 7], [1, 1, 8], [0, 1, 9], [0, 0, 5]]
+    const ring: Array<Position> = [
+      [0, 0, 5],
+      [0.5, 0, 6],
+      [1, 0, 7],
+      [1, 1, 8],
+      [0, 1, 9],
+      [0, 0, 5]
+    ]
     const input = multi([ring])
     const before = structuredClone(input)
     const simplified = simplifyMultiPolygon(input, 0.01)
-    expect(simplified).toStrictEqual(multi([[[0, 0, 5], [1, 0, 7], [1, 1, 8], [0, 1, 9], [0, 0, 5]]]))
+    expect(simplified).toStrictEqual(
+      multi([
+        [
+          [0, 0, 5],
+          [1, 0, 7],
+          [1, 1, 8],
+          [0, 1, 9],
+          [0, 0, 5]
+        ]
+      ])
+    )
     expect(input).toStrictEqual(before)
     expect(simplified.coordinates[0]?.[0]?.[0]).not.toBe(ring[0])
   })
@@ -365,9 +508,7 @@ describe("simplifyMultiPolygon", () => {
   })
 
   it("keeps decoded multipolygons valid for the schema (typed as GeoMultiPolygon)", async () => {
-    const multipolygons = await Effect.runPromise(
-      Arbitrary.sampleEffect(Arbitrary.schema(GeoMultiPolygon), { count: 100, seed: 23 })
-    )
+    const multipolygons = await Effect.runPromise(Arbitrary.sampleEffect(Arbitrary.schema(GeoMultiPolygon), { count: 100, seed: 23 }))
     for (const mp of multipolygons) {
       const simplified: GeoMultiPolygon = simplifyMultiPolygon(mp, 0.5)
       expect(Schema.decodeUnknownSync(GeoMultiPolygon)(simplified)).toEqual(simplified)
@@ -411,9 +552,7 @@ const parseEwktMultiPolygon = (text: string): unknown => {
   const json = match[1]
     .replace(/\(/g, "[")
     .replace(/\)/g, "]")
-    .replace(/-?[\d.]+(?:[eE][-+]?\d+)?(?:\s+-?[\d.]+(?:[eE][-+]?\d+)?)+/g, (position) =>
-      `[${position.trim().split(/\s+/).join(",")}]`
-    )
+    .replace(/-?[\d.]+(?:[eE][-+]?\d+)?(?:\s+-?[\d.]+(?:[eE][-+]?\d+)?)+/g, (position) => `[${position.trim().split(/\s+/).join(",")}]`)
   return { type: "MultiPolygon", coordinates: JSON.parse(json) }
 }
 

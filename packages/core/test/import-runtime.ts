@@ -22,7 +22,10 @@ export const importTestRuntime = (label: string) => {
     accounts += 1
     const setup = await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `${label} ${accounts}` })))
     const actor = Actor.system(setup.account.id)
-    const source = await run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: sourceName, projectIds: [setup.project.id] })))
+    const source = await run(
+      actor,
+      Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: sourceName, projectIds: [setup.project.id] }))
+    )
     return { actor, source, setup }
   }
 
@@ -30,7 +33,9 @@ export const importTestRuntime = (label: string) => {
   const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<RecordOf<M>>>> =>
     run(
       actor,
-      Effect.flatMap(Effect.service(Records), (records) => allPages((cursor) => records.list(model, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })))
+      Effect.flatMap(Effect.service(Records), (records) =>
+        allPages((cursor) => records.list(model, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) }))
+      )
     )
 
   /** How many records of each model the actor can read. */

@@ -242,19 +242,13 @@ describe("Instant", () => {
 })
 
 describe("Json", () => {
-  it.each([
-    true,
-    0,
-    -12.5,
-    "text",
-    [],
-    {},
-    [1, "a", null, false, [[]], { k: [null] }],
-    { a: { b: { c: [1, 2, { d: "é\u{1F600}" }] } }, n: null, t: true }
-  ])("accepts %j unchanged", (value) => {
-    expect(Schema.decodeUnknownSync(Json)(value)).toEqual(value)
-    expect(Schema.encodeSync(Json)(Schema.decodeUnknownSync(Json)(value))).toEqual(value)
-  })
+  it.each([true, 0, -12.5, "text", [], {}, [1, "a", null, false, [[]], { k: [null] }], { a: { b: { c: [1, 2, { d: "é\u{1F600}" }] } }, n: null, t: true }])(
+    "accepts %j unchanged",
+    (value) => {
+      expect(Schema.decodeUnknownSync(Json)(value)).toEqual(value)
+      expect(Schema.encodeSync(Json)(Schema.decodeUnknownSync(Json)(value))).toEqual(value)
+    }
+  )
 
   it("refuses a top-level null", () => {
     expect(decodeFailure(Json, null)).toContain("Expected boolean | number | string | array | object")

@@ -14,7 +14,6 @@ import type { Condition, OrderBy, Scalar, StoreQuery } from "../src/shared/query
 import { IndexedTable, PathIndex, planIndexes, Postings } from "../src/memory/indexes.ts"
 import { prng } from "../src/testing/random.ts"
 
-
 type Random = ReturnType<typeof prng>
 const pick = <A>(random: Random, values: ReadonlyArray<A>): A => {
   const value = values[Math.floor(random() * values.length)]
@@ -600,7 +599,10 @@ describe("the index structures", () => {
 
   it("plans an equality index for every declared column but id, the account partition and the path", () => {
     expect(planIndexes("account", "path", NODE.indexes)).toEqual({ fields: ["parentId", "kind", "rank", "flag"], path: "path" })
-    expect(planIndexes("global", undefined, [{ name: "pair", fields: ["accountId", "id", "code"] }])).toEqual({ fields: ["accountId", "code"], path: undefined })
+    expect(planIndexes("global", undefined, [{ name: "pair", fields: ["accountId", "id", "code"] }])).toEqual({
+      fields: ["accountId", "code"],
+      path: undefined
+    })
   })
 
   it("reads only the scope's partition, and only the candidates of the chosen index", () => {
@@ -616,9 +618,35 @@ describe("the index structures", () => {
     const ids = (scope: StoreScope, where: ReadonlyArray<Condition>) => [...table.select(scope, where).entries].map((entry) => entry.id).sort()
 
     expect(ids({ accountId: "acc-b" }, [])).toHaveLength(30)
-    expect(ids({ accountId: "acc-a" }, [{ field: "kind", op: "eq", value: "hospital" }])).toEqual(["a0", "a10", "a15", "a20", "a25", "a30", "a35", "a40", "a45", "a5"])
-    expect(ids({ accountId: "acc-a" }, [{ field: "path", op: "startsWith", value: "r/" }])).toEqual(["a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"])
-    expect(table.select({ accountId: "acc-a" }, [{ field: "path", op: "startsWith", value: "r/" }]).answered).toEqual({ field: "path", op: "startsWith", value: "r/" })
+    expect(ids({ accountId: "acc-a" }, [{ field: "kind", op: "eq", value: "hospital" }])).toEqual([
+      "a0",
+      "a10",
+      "a15",
+      "a20",
+      "a25",
+      "a30",
+      "a35",
+      "a40",
+      "a45",
+      "a5"
+    ])
+    expect(ids({ accountId: "acc-a" }, [{ field: "path", op: "startsWith", value: "r/" }])).toEqual([
+      "a0",
+      "a1",
+      "a2",
+      "a3",
+      "a4",
+      "a5",
+      "a6",
+      "a7",
+      "a8",
+      "a9"
+    ])
+    expect(table.select({ accountId: "acc-a" }, [{ field: "path", op: "startsWith", value: "r/" }]).answered).toEqual({
+      field: "path",
+      op: "startsWith",
+      value: "r/"
+    })
     expect(ids({ accountId: "acc-a" }, [{ field: "id", op: "in", value: ["a3", "b3", "zz"] }])).toEqual(["a3"])
     expect(ids({ accountId: "acc-unknown" }, [])).toEqual([])
     expect(ids({ accountId: null, allAccounts: true }, [{ field: "path", op: "startsWith", value: "r/b1" }])).toHaveLength(11)

@@ -19,16 +19,13 @@ describe("memory store in the browser", () => {
       const accounts = yield* Accounts
       const orgUnits = yield* OrgUnits
       const setup = yield* accounts.setup({ name: "Browser Health" })
-      const asSystem = <A, E>(effect: Effect.Effect<A, E, CurrentActor>) =>
-        Effect.provideService(effect, CurrentActor, Actor.system(setup.account.id))
+      const asSystem = <A, E>(effect: Effect.Effect<A, E, CurrentActor>) => Effect.provideService(effect, CurrentActor, Actor.system(setup.account.id))
       const root = yield* asSystem(orgUnits.create({ name: "Sierra Leone", versionId: setup.version.id }))
       const child = yield* asSystem(orgUnits.create({ name: "Southern", versionId: setup.version.id, parentId: root.id }))
       const descendants = yield* asSystem(orgUnits.descendants(root.id))
       return { setup, root, child, descendants }
     })
-    const { setup, root, child, descendants } = await Effect.runPromise(
-      program.pipe(Effect.provide(Iaso.layer), Effect.provide(MemoryStore.layer()))
-    )
+    const { setup, root, child, descendants } = await Effect.runPromise(program.pipe(Effect.provide(Iaso.layer), Effect.provide(MemoryStore.layer())))
     expect(setup.account.name).toBe("Browser Health")
     expect(root.parentId ?? null).toBeNull()
     expect(child.parentId).toBe(root.id)

@@ -42,7 +42,9 @@ describe("parseSubmission and flattenSubmission", () => {
 
   it("decodes character references (decimal, hex, surrogate halves merged) but not inside CDATA", () => {
     expect(
-      flat(`<data><e>&#55357;&#57313;Yellow</e><h>&#x1F7E1;</h><lt>&#60;&amp;&#38;&gt;</lt><q>&#34;&#39;</q><amp>&amp;#60;</amp><c><![CDATA[&#60; <raw> &amp;]]></c><accent>&#233;t&#xE9;</accent></data>`)
+      flat(
+        `<data><e>&#55357;&#57313;Yellow</e><h>&#x1F7E1;</h><lt>&#60;&amp;&#38;&gt;</lt><q>&#34;&#39;</q><amp>&amp;#60;</amp><c><![CDATA[&#60; <raw> &amp;]]></c><accent>&#233;t&#xE9;</accent></data>`
+      )
     ).toEqual({ e: "🟡Yellow", h: "🟡", lt: "<&&>", q: `"'`, amp: "&#60;", c: "&#60; <raw> &amp;", accent: "été" })
   })
 
@@ -55,7 +57,20 @@ describe("parseSubmission and flattenSubmission", () => {
       name: "data",
       type: "survey",
       children: [
-        { name: "household", type: "group", children: [{ name: "hh", type: "repeat", children: [{ name: "name", type: "text" }, { name: "kids", type: "repeat", children: [{ name: "age", type: "integer" }] }] }] },
+        {
+          name: "household",
+          type: "group",
+          children: [
+            {
+              name: "hh",
+              type: "repeat",
+              children: [
+                { name: "name", type: "text" },
+                { name: "kids", type: "repeat", children: [{ name: "age", type: "integer" }] }
+              ]
+            }
+          ]
+        },
         { name: "total", type: "integer" }
       ]
     }
@@ -75,7 +90,9 @@ describe("parseSubmission and flattenSubmission", () => {
   it("filtering keeps the version's question paths and formhub/meta, not group paths nor other paths", () => {
     const descriptor = { name: "data", type: "survey", children: [{ name: "g", type: "group", children: [{ name: "q", type: "text" }] }] }
     const json = flattenSubmission(
-      parse(`<data><g/><q>root level</q><g><q>in g</q></g><formhub><uuid>f</uuid></formhub><meta><instanceID>uuid:1</instanceID><other>x</other></meta></data>`),
+      parse(
+        `<data><g/><q>root level</q><g><q>in g</q></g><formhub><uuid>f</uuid></formhub><meta><instanceID>uuid:1</instanceID><other>x</other></meta></data>`
+      ),
       submissionFilter(descriptor)
     )
     expect(json).toEqual({ q: "in g", uuid: "f", instanceID: "uuid:1" })

@@ -232,7 +232,13 @@ describe("the allowed-period window of a form", () => {
   const window = (form: Parameters<typeof allowedPeriods>[0], today: string) => values(ok(allowedPeriods(form, today)))
 
   it("is the current period with the periods before and after it, in order", () => {
-    expect(window({ periodType: "MONTH", periodsBeforeAllowed: 3, periodsAfterAllowed: 1 }, "2024-01-15")).toEqual(["202310", "202311", "202312", "202401", "202402"])
+    expect(window({ periodType: "MONTH", periodsBeforeAllowed: 3, periodsAfterAllowed: 1 }, "2024-01-15")).toEqual([
+      "202310",
+      "202311",
+      "202312",
+      "202401",
+      "202402"
+    ])
     expect(window({ periodType: "WEEK", periodsBeforeAllowed: 1, periodsAfterAllowed: 1 }, "2021-01-01")).toEqual(["2020W52", "2020W53", "2021W1"])
     expect(window({ periodType: "QUARTER_NOV", periodsBeforeAllowed: 1, periodsAfterAllowed: 0 }, "2023-11-05")).toEqual(["2023NovQ4", "2024NovQ1"])
     expect(window({ periodType: "DAY", periodsBeforeAllowed: 2 }, "2024-03-01")).toEqual(["20240228", "20240229", "20240301"])

@@ -63,8 +63,7 @@ const optionalFields = (model: AnyModel): Array<string> =>
     .filter(([, field]) => SchemaAST.isOptional(field.ast))
     .map(([key]) => key)
 
-const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded =>
-  Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
+const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded => Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
 
 const snake = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
 
@@ -270,12 +269,32 @@ const cases: ReadonlyArray<ModelCase> = [
         message: literalsMessage(FORM_CHANGE_REQUEST_MODES)
       },
       { label: "upper-case uuid", patch: { uuid: ids.formUuid.toUpperCase() }, path: `["uuid"]`, message: UUID_MESSAGE },
-      { label: "101 label keys", patch: { labelKeys: Array.from({ length: 101 }, (_, i) => `q${i}`) }, path: `["labelKeys"]`, message: "Expected a value with a length of at most 100" },
-      { label: "label key of 256 characters", patch: { labelKeys: ["k".repeat(256)] }, path: `["labelKeys"][0]`, message: "Expected a value with a length of at most 255" },
-      { label: "negative periods before", patch: { periodsBeforeAllowed: -1 }, path: `["periodsBeforeAllowed"]`, message: "Expected a value between 0 and 2147483647" },
+      {
+        label: "101 label keys",
+        patch: { labelKeys: Array.from({ length: 101 }, (_, i) => `q${i}`) },
+        path: `["labelKeys"]`,
+        message: "Expected a value with a length of at most 100"
+      },
+      {
+        label: "label key of 256 characters",
+        patch: { labelKeys: ["k".repeat(256)] },
+        path: `["labelKeys"][0]`,
+        message: "Expected a value with a length of at most 255"
+      },
+      {
+        label: "negative periods before",
+        patch: { periodsBeforeAllowed: -1 },
+        path: `["periodsBeforeAllowed"]`,
+        message: "Expected a value between 0 and 2147483647"
+      },
       { label: "fractional periods after", patch: { periodsAfterAllowed: 1.5 }, path: `["periodsAfterAllowed"]`, message: "Expected an integer" },
       { label: "deletedAt as an ISO string", patch: { deletedAt: "2024-06-20T00:00:00Z" }, path: `["deletedAt"]`, message: "Expected number" },
-      { label: "null possible fields", patch: { possibleFields: null }, path: `["possibleFields"]`, message: "Expected boolean | number | string | array | object" },
+      {
+        label: "null possible fields",
+        patch: { possibleFields: null },
+        path: `["possibleFields"]`,
+        message: "Expected boolean | number | string | array | object"
+      },
       { label: "correlatable not a boolean", patch: { correlatable: "true" }, path: `["correlatable"]`, message: "Expected boolean" }
     ]
   },
@@ -291,7 +310,12 @@ const cases: ReadonlyArray<ModelCase> = [
     bad: [
       { label: "empty version id", patch: { versionId: "" }, path: `["versionId"]`, message: "must not be empty or blank" },
       { label: "upper-case md5", patch: { md5: "5D41402ABC4B2A76B9719D911017C592" }, path: `["md5"]`, message: "Expected 32 lower-case hex digits" },
-      { label: "file key not a content address", patch: { file: { ...blob("text/xml"), key: "forms/a.xml" } }, path: `["file"]["key"]`, message: "Expected a blob key sha256/<64 hex digits>" },
+      {
+        label: "file key not a content address",
+        patch: { file: { ...blob("text/xml"), key: "forms/a.xml" } },
+        path: `["file"]["key"]`,
+        message: "Expected a blob key sha256/<64 hex digits>"
+      },
       { label: "descriptor is an array", patch: { formDescriptor: [1] }, path: `["formDescriptor"]`, message: "Expected object" },
       { label: "NUL in start period", patch: { startPeriod: "2024\u0000" }, path: `["startPeriod"]`, message: "must not contain the NUL character (U+0000)" }
     ]
@@ -363,19 +387,49 @@ const cases: ReadonlyArray<ModelCase> = [
         message: literalsMessage(GENERAL_VALIDATION_STATUSES)
       },
       { label: "correlation id as a number", patch: { correlationId: 12345 }, path: `["correlationId"]`, message: "Expected string" },
-      { label: "correlation id with a leading zero", patch: { correlationId: "0123" }, path: `["correlationId"]`, message: "Expected an integer written in digits" },
-      { label: "correlation id above int64", patch: { correlationId: "9223372036854775808" }, path: `["correlationId"]`, message: "Expected an integer within the 64-bit range" },
-      { label: "correlation id of 20 digits", patch: { correlationId: "12345678901234567890" }, path: `["correlationId"]`, message: "Expected an integer written in digits" },
+      {
+        label: "correlation id with a leading zero",
+        patch: { correlationId: "0123" },
+        path: `["correlationId"]`,
+        message: "Expected an integer written in digits"
+      },
+      {
+        label: "correlation id above int64",
+        patch: { correlationId: "9223372036854775808" },
+        path: `["correlationId"]`,
+        message: "Expected an integer within the 64-bit range"
+      },
+      {
+        label: "correlation id of 20 digits",
+        patch: { correlationId: "12345678901234567890" },
+        path: `["correlationId"]`,
+        message: "Expected an integer written in digits"
+      },
       { label: "accuracy with 3 decimals", patch: { accuracy: "12.345" }, path: `["accuracy"]`, message: "Expected at most 2 digits after the decimal point" },
-      { label: "accuracy above decimal(7,2)", patch: { accuracy: "100000" }, path: `["accuracy"]`, message: "Expected at most 5 digits before the decimal point" },
+      {
+        label: "accuracy above decimal(7,2)",
+        patch: { accuracy: "100000" },
+        path: `["accuracy"]`,
+        message: "Expected at most 5 digits before the decimal point"
+      },
       { label: "negative accuracy", patch: { accuracy: "-0.5" }, path: `["accuracy"]`, message: "Expected a non-negative accuracy" },
       { label: "accuracy as a number", patch: { accuracy: 12.35 }, path: `["accuracy"]`, message: "Expected string" },
       { label: "export id of 10 characters", patch: { exportId: "aB3dE5fG7h" }, path: `["exportId"]`, message: "Expected a DHIS2 uid" },
       { label: "export id starting with a digit", patch: { exportId: "1B3dE5fG7hJ" }, path: `["exportId"]`, message: "Expected a DHIS2 uid" },
-      { label: "latitude 91", patch: { location: { type: "Point", coordinates: [-6.2667, 91, 0] } }, path: `["location"]["coordinates"][1]`, message: "latitude must be within [-90, 90]" },
+      {
+        label: "latitude 91",
+        patch: { location: { type: "Point", coordinates: [-6.2667, 91, 0] } },
+        path: `["location"]["coordinates"][1]`,
+        message: "latitude must be within [-90, 90]"
+      },
       { label: "json is an array", patch: { json: [] }, path: `["json"]`, message: "Expected object" },
       { label: "NUL in period", patch: { period: "2024\u0000Q1" }, path: `["period"]`, message: "must not contain the NUL character (U+0000)" },
-      { label: "sourceCreatedAt in year 10000", patch: { sourceCreatedAt: 253402300800000 }, path: `["sourceCreatedAt"]`, message: "Expected epoch milliseconds between years 1 and 9999" },
+      {
+        label: "sourceCreatedAt in year 10000",
+        patch: { sourceCreatedAt: 253402300800000 },
+        path: `["sourceCreatedAt"]`,
+        message: "Expected epoch milliseconds between years 1 and 9999"
+      },
       { label: "deleted missing", patch: { deleted: undefined }, path: `["deleted"]`, message: "Missing key" }
     ]
   },
@@ -384,7 +438,12 @@ const cases: ReadonlyArray<ModelCase> = [
     full: { ...accountBase, instanceId: ids.instance, name: "photo_facade", file: blob("image/jpeg", "1718900000456.jpg"), deleted: true },
     optional: ["instanceId", "name", "file"],
     bad: [
-      { label: "negative file size", patch: { file: { ...blob("image/jpeg"), size: -1 } }, path: `["file"]["size"]`, message: "Expected a value greater than or equal to 0" },
+      {
+        label: "negative file size",
+        patch: { file: { ...blob("image/jpeg"), size: -1 } },
+        path: `["file"]["size"]`,
+        message: "Expected a value greater than or equal to 0"
+      },
       { label: "instance id not a UUID", patch: { instanceId: "17" }, path: `["instanceId"]`, message: UUID_MESSAGE }
     ]
   },
@@ -413,7 +472,12 @@ const cases: ReadonlyArray<ModelCase> = [
       { label: "status just outside IASO's list", patch: { status: "CANCELLED" }, path: `["status"]`, message: literalsMessage(EXPORT_STATUS_TYPES) },
       { label: "lower-case status", patch: { status: "queued" }, path: `["status"]`, message: literalsMessage(EXPORT_STATUS_TYPES) },
       { label: "negative instance count", patch: { instanceCount: -1 }, path: `["instanceCount"]`, message: "Expected a value between 0 and 2147483647" },
-      { label: "exported count above int32", patch: { exportedCount: 2147483648 }, path: `["exportedCount"]`, message: "Expected a value between 0 and 2147483647" },
+      {
+        label: "exported count above int32",
+        patch: { exportedCount: 2147483648 },
+        path: `["exportedCount"]`,
+        message: "Expected a value between 0 and 2147483647"
+      },
       { label: "missing last error message", patch: { lastErrorMessage: undefined }, path: `["lastErrorMessage"]`, message: "Missing key" }
     ]
   },
@@ -624,20 +688,23 @@ describe("declarations: columns, indexes, references, access", () => {
     for (const column of c.model.columns.slice(0, fields.length)) expect(column.nullable, column.name).toBe(optional.has(column.name))
   })
 
-  it.each(named)("%s: indexes name existing columns and are prefixed by the model; references name fields, known models, nullable fields for setNull", (_name, c) => {
-    const columns = new Set(c.model.columns.map((column) => column.name))
-    for (const index of c.model.indexes) {
-      expect(index.name.startsWith(`${snake(c.model.name)}_`), index.name).toBe(true)
-      for (const field of index.fields) expect(columns.has(field), `${index.name}.${field}`).toBe(true)
-      for (const condition of index.where ?? []) expect(columns.has(condition.field), `${index.name} where ${condition.field}`).toBe(true)
+  it.each(named)(
+    "%s: indexes name existing columns and are prefixed by the model; references name fields, known models, nullable fields for setNull",
+    (_name, c) => {
+      const columns = new Set(c.model.columns.map((column) => column.name))
+      for (const index of c.model.indexes) {
+        expect(index.name.startsWith(`${snake(c.model.name)}_`), index.name).toBe(true)
+        for (const field of index.fields) expect(columns.has(field), `${index.name}.${field}`).toBe(true)
+        for (const condition of index.where ?? []) expect(columns.has(condition.field), `${index.name} where ${condition.field}`).toBe(true)
+      }
+      const optional = new Set(optionalFields(c.model))
+      for (const reference of c.model.references) {
+        expect(Object.keys(c.model.schema.fields)).toContain(reference.field)
+        expect(knownTargets.has(reference.target), reference.target).toBe(true)
+        if (reference.onDelete === "setNull") expect(optional.has(reference.field), reference.field).toBe(true)
+      }
     }
-    const optional = new Set(optionalFields(c.model))
-    for (const reference of c.model.references) {
-      expect(Object.keys(c.model.schema.fields)).toContain(reference.field)
-      expect(knownTargets.has(reference.target), reference.target).toBe(true)
-      if (reference.onDelete === "setNull") expect(optional.has(reference.field), reference.field).toBe(true)
-    }
-  })
+  )
 
   /** Fields ending in `Id` that are not references: IASO's ODK form id, version id, export and correlation ids. */
   const NOT_REFERENCES = new Set(["Form.formId", "FormVersion.versionId", "Instance.exportId", "Instance.correlationId"])
@@ -686,7 +753,10 @@ describe("declarations: columns, indexes, references, access", () => {
     expect(byName["instance_file_name"]?.fields).toEqual(["accountId", "fileName"])
     expect(byName["instance_project"]?.fields).toEqual(["projectId"])
     expect(byName["instance_period"]?.fields).toEqual(["accountId", "period"])
-    expect(InstanceModel.indexes.filter((index) => index.unique === true).map((index) => index.name)).toEqual(["instance_uuid_unique", "instance_current_uuid_unique"])
+    expect(InstanceModel.indexes.filter((index) => index.unique === true).map((index) => index.name)).toEqual([
+      "instance_uuid_unique",
+      "instance_current_uuid_unique"
+    ])
   })
 
   it("Instance: IASO's on-delete rules", () => {

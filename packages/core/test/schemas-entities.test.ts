@@ -41,8 +41,7 @@ import { codecOf, decodeFailure as schemaDecodeFailure, decodeRecord, encodeReco
 /** The SchemaError message of decoding a stored record of `model`. */
 const decodeFailure = (model: AnyModel, input: unknown): string => schemaDecodeFailure(codecOf(model), input)
 
-const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded =>
-  Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
+const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded => Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
 
 /** The optional fields of a model's schema (declared with `optionalKey`). */
 const optionalFields = (model: AnyModel): Array<string> =>
@@ -219,7 +218,12 @@ const cases: ReadonlyArray<ModelCase> = [
       { label: "negative order", patch: { order: -1 }, path: `["order"]`, message: "Expected a value between 0 and 2147483647" },
       { label: "fractional order", patch: { order: 1.5 }, path: `["order"]`, message: "Expected an integer" },
       { label: "null condition", patch: { condition: null }, path: `["condition"]`, message: "Expected boolean | number | string | array | object" },
-      { label: "NUL in a condition", patch: { condition: { var: "a\u0000" } }, path: `["condition"]["var"]`, message: "must not contain the NUL character (U+0000)" }
+      {
+        label: "NUL in a condition",
+        patch: { condition: { var: "a\u0000" } },
+        path: `["condition"]["var"]`,
+        message: "must not contain the NUL character (U+0000)"
+      }
     ]
   },
   link(WorkflowFollowupFormModel, "workflowFollowupId", ids.workflowFollowup, "formId", ids.form),
@@ -227,10 +231,7 @@ const cases: ReadonlyArray<ModelCase> = [
     model: WorkflowChangeModel,
     full: { ...base, formId: ids.form, mapping: { weight_today: "last_weight", height_today: "last_height" }, workflowVersionId: ids.workflowVersion },
     optional: [],
-    bad: [
-      { label: "mapping an array", patch: { mapping: ["a", "b"] }, path: `["mapping"]`, message: "Expected object" },
-      notUuid("workflowVersionId")
-    ]
+    bad: [{ label: "mapping an array", patch: { mapping: ["a", "b"] }, path: `["mapping"]`, message: "Expected object" }, notUuid("workflowVersionId")]
   },
   {
     model: StorageDeviceModel,
@@ -253,7 +254,12 @@ const cases: ReadonlyArray<ModelCase> = [
       outside("statusReason", "BROKEN", STORAGE_STATUS_REASONS),
       outside("statusReason", "", STORAGE_STATUS_REASONS),
       { label: "blank device id", patch: { customerChosenId: "" }, path: `["customerChosenId"]`, message: "must not be empty or blank" },
-      { label: "device id too long", patch: { customerChosenId: "x".repeat(256) }, path: `["customerChosenId"]`, message: "Expected a value with a length of at most 255" }
+      {
+        label: "device id too long",
+        patch: { customerChosenId: "x".repeat(256) },
+        path: `["customerChosenId"]`,
+        message: "Expected a value with a length of at most 255"
+      }
     ]
   },
   {
@@ -276,7 +282,12 @@ const cases: ReadonlyArray<ModelCase> = [
       outside("operationType", "WRITE", STORAGE_OPERATION_TYPES),
       outside("status", "LOST", STORAGE_STATUSES),
       outside("statusReason", "MISSING", STORAGE_STATUS_REASONS),
-      { label: "performedAt in year 10000", patch: { performedAt: 253402300800000 }, path: `["performedAt"]`, message: "Expected epoch milliseconds between years 1 and 9999" },
+      {
+        label: "performedAt in year 10000",
+        patch: { performedAt: 253402300800000 },
+        path: `["performedAt"]`,
+        message: "Expected epoch milliseconds between years 1 and 9999"
+      },
       { label: "missing performer", patch: { performedById: undefined }, path: `["performedById"]`, message: "Missing key" }
     ]
   },
@@ -329,7 +340,12 @@ const cases: ReadonlyArray<ModelCase> = [
       { label: "started on 2023-02-29", patch: { startedAt: "2023-02-29" }, path: `["startedAt"]`, message: "2023-02-29 is not a day of the calendar" },
       { label: "ended at a timestamp", patch: { endedAt: "2024-03-31T00:00:00Z" }, path: `["endedAt"]`, message: "Expected a date written YYYY-MM-DD" },
       { label: "repeated pipeline uuid", patch: { pipelineUuids: ["p", "p"] }, path: `["pipelineUuids"]`, message: "pipeline uuids must not repeat" },
-      { label: "pipeline uuid of 37 characters", patch: { pipelineUuids: ["p".repeat(37)] }, path: `["pipelineUuids"][0]`, message: "Expected a value with a length of at most 36" },
+      {
+        label: "pipeline uuid of 37 characters",
+        patch: { pipelineUuids: ["p".repeat(37)] },
+        path: `["pipelineUuids"][0]`,
+        message: "Expected a value with a length of at most 36"
+      },
       { label: "blank name", patch: { name: "\t" }, path: `["name"]`, message: "must not be empty or blank" }
     ]
   },
@@ -347,7 +363,10 @@ const cases: ReadonlyArray<ModelCase> = [
       deletedAt: DELETED_AT
     },
     optional: ["planningId", "orgUnitId", "userId", "teamId", "createdById", "deletedAt"],
-    bad: [notUuid("planningId"), { label: "deletedAt as an ISO string", patch: { deletedAt: "2024-07-01T08:30:00Z" }, path: `["deletedAt"]`, message: "Expected number" }]
+    bad: [
+      notUuid("planningId"),
+      { label: "deletedAt as an ISO string", patch: { deletedAt: "2024-07-01T08:30:00Z" }, path: `["deletedAt"]`, message: "Expected number" }
+    ]
   }
 ]
 
@@ -423,7 +442,7 @@ describe("round trips of hand-written stored records", () => {
     expect(planning.startedAt).toBe("2024-02-29")
   })
 
-  it("keeps a follow-up condition that is the literal true, or the string \"true\"", () => {
+  it('keeps a follow-up condition that is the literal true, or the string "true"', () => {
     const followup = cases.find((c) => c.model.name === "WorkflowFollowup")
     if (followup === undefined) throw new Error("no follow-up case")
     for (const condition of [true, "true", {}]) {
@@ -465,10 +484,10 @@ describe("bad inputs name the field path and the rule", () => {
 
   it.each(named)("%s: an id that is not a lower-case UUID, a missing account, version 0", (_name, c) => {
     expect(decodeFailure(c.model, patched(c, { id: String(c.full["id"]).toUpperCase() }))).toContain(
-      "Expected a lower-case UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n  at [\"id\"]"
+      'Expected a lower-case UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n  at ["id"]'
     )
-    expect(decodeFailure(c.model, patched(c, { accountId: undefined }))).toContain("Missing key\n  at [\"accountId\"]")
-    expect(decodeFailure(c.model, patched(c, { version: 0 }))).toContain("Expected a value greater than or equal to 1\n  at [\"version\"]")
+    expect(decodeFailure(c.model, patched(c, { accountId: undefined }))).toContain('Missing key\n  at ["accountId"]')
+    expect(decodeFailure(c.model, patched(c, { version: 0 }))).toContain('Expected a value greater than or equal to 1\n  at ["version"]')
   })
 
   it.each(named)("%s: U+0000 in a text field", (_name, c) => {
@@ -490,7 +509,10 @@ describe("bad inputs name the field path and the rule", () => {
     ]
     for (const [model, field] of enumerations) {
       const c = cases.find((row) => row.model.name === model)
-      expect(c?.bad.some((bad) => bad.path === `["${field}"]` && bad.message.startsWith("Expected \"")), `${model}.${field}`).toBe(true)
+      expect(
+        c?.bad.some((bad) => bad.path === `["${field}"]` && bad.message.startsWith('Expected "')),
+        `${model}.${field}`
+      ).toBe(true)
     }
   })
 })
@@ -701,7 +723,11 @@ describe.skipIf(!available)(`the diagram's entity blocks ${available ? "" : skip
   })
 
   it("every ER-table row names an attribute of the diagram", () => {
-    for (const [entity, attribute] of ER_ROWS) expect(blocks.get(entity)?.some((a) => a.name === attribute), `${entity}.${attribute}`).toBe(true)
+    for (const [entity, attribute] of ER_ROWS)
+      expect(
+        blocks.get(entity)?.some((a) => a.name === attribute),
+        `${entity}.${attribute}`
+      ).toBe(true)
   })
 
   it("reference targets are diagram entities or User", () => {

@@ -2,23 +2,10 @@ import { Effect, Redacted, Schema, SchemaAST } from "effect"
 import * as Arbitrary from "effect/Arbitrary"
 import { describe, expect, it } from "vitest"
 import { CommentIaso, CommentIasoModel, IpAddress } from "../src/comments/comment.ts"
-import {
-  DEVICE_TRANSPORTS,
-  DeviceModel,
-  DeviceOwnershipModel,
-  DevicePosition,
-  DevicePositionModel,
-  DeviceProjectModel
-} from "../src/devices/devices.ts"
+import { DEVICE_TRANSPORTS, DeviceModel, DeviceOwnershipModel, DevicePosition, DevicePositionModel, DeviceProjectModel } from "../src/devices/devices.ts"
 import { MODELS } from "../src/models.ts"
 import { PAGE_TYPES, PageModel, PageUserModel, PageUserRoleModel } from "../src/pages/page.ts"
-import {
-  AlgorithmRunModel,
-  LinkModel,
-  MatchingAlgorithm,
-  MatchingAlgorithmModel,
-  MatchingAlgorithmProjectModel
-} from "../src/registry/matching.ts"
+import { AlgorithmRunModel, LinkModel, MatchingAlgorithm, MatchingAlgorithmModel, MatchingAlgorithmProjectModel } from "../src/registry/matching.ts"
 import type { AnyModel } from "../src/shared/model.ts"
 import { ALIVE_TASK_STATUSES, Task, TASK_STATUSES, TaskModel } from "../src/tasks/task.ts"
 import {
@@ -36,8 +23,7 @@ import { codecOf, decodeFailure, decodeRecord, encodeRecord, type Encoded } from
 // -----------------------------------------------------------------------------
 
 /** `record` without the keys `keys`. */
-const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded =>
-  Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
+const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded => Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
 
 /** Replaces every Redacted value by `{ redacted: <its value> }`, so that `toEqual` compares the wrapped values. */
 const reveal = (value: unknown): unknown => {
@@ -174,7 +160,12 @@ const cases: ReadonlyArray<ModelCase> = [
         message: "latitude must be within [-90, 90]"
       },
       { label: "accuracy with 3 decimals", patch: { accuracy: "12.345" }, path: `["accuracy"]`, message: "Expected at most 2 digits after the decimal point" },
-      { label: "accuracy above decimal(7,2)", patch: { accuracy: "100000" }, path: `["accuracy"]`, message: "Expected at most 5 digits before the decimal point" },
+      {
+        label: "accuracy above decimal(7,2)",
+        patch: { accuracy: "100000" },
+        path: `["accuracy"]`,
+        message: "Expected at most 5 digits before the decimal point"
+      },
       { label: "accuracy as a number", patch: { accuracy: 12.5 }, path: `["accuracy"]`, message: "Expected string" }
     ]
   },
@@ -199,9 +190,19 @@ const cases: ReadonlyArray<ModelCase> = [
     },
     optional: ["startedAt", "endedAt", "createdById", "launcherId", "result", "params", "queueAnswer", "progressMessage"],
     bad: [
-      { label: "status DONE", patch: { status: "DONE" }, path: `["status"]`, message: `Expected "QUEUED" | "RUNNING" | "EXPORTED" | "ERRORED" | "SKIPPED" | "KILLED" | "SUCCESS"` },
+      {
+        label: "status DONE",
+        patch: { status: "DONE" },
+        path: `["status"]`,
+        message: `Expected "QUEUED" | "RUNNING" | "EXPORTED" | "ERRORED" | "SKIPPED" | "KILLED" | "SUCCESS"`
+      },
       { label: "lower-case status", patch: { status: "queued" }, path: `["status"]`, message: `Expected "QUEUED" | "RUNNING"` },
-      { label: "progress above int32", patch: { progressValue: 2147483648 }, path: `["progressValue"]`, message: "Expected a value between -2147483648 and 2147483647" },
+      {
+        label: "progress above int32",
+        patch: { progressValue: 2147483648 },
+        path: `["progressValue"]`,
+        message: "Expected a value between -2147483648 and 2147483647"
+      },
       { label: "params not an object", patch: { params: [1, 2] }, path: `["params"]`, message: "Expected object" },
       { label: "null result", patch: { result: null }, path: `["result"]`, message: "Expected boolean | number | string | array | object" }
     ]
@@ -212,7 +213,12 @@ const cases: ReadonlyArray<ModelCase> = [
     optional: [],
     bad: [
       { label: "NUL in description", patch: { description: "a\u0000" }, path: `["description"]`, message: "must not contain the NUL character (U+0000)" },
-      { label: "an accountId is ignored, a missing name is refused", patch: { name: undefined, accountId: ids.account }, path: `["name"]`, message: "Missing key" }
+      {
+        label: "an accountId is ignored, a missing name is refused",
+        patch: { name: undefined, accountId: ids.account },
+        path: `["name"]`,
+        message: "Missing key"
+      }
     ]
   },
   link(MatchingAlgorithmProjectModel, "matchingAlgorithmId", ids.algorithm, "projectId", ids.project),
@@ -283,12 +289,22 @@ const cases: ReadonlyArray<ModelCase> = [
     bad: [
       { label: "type HTML", patch: { type: "HTML" }, path: `["type"]`, message: `Expected "RAW" | "TEXT" | "IFRAME" | "POWERBI" | "SUPERSET"` },
       { label: "lower-case type", patch: { type: "raw" }, path: `["type"]`, message: `Expected "RAW" | "TEXT"` },
-      { label: "slug with a space", patch: { slug: "suivi polio" }, path: `["slug"]`, message: "Expected a slug: ASCII letters, digits, - or _ (at least one)" },
+      {
+        label: "slug with a space",
+        patch: { slug: "suivi polio" },
+        path: `["slug"]`,
+        message: "Expected a slug: ASCII letters, digits, - or _ (at least one)"
+      },
       { label: "slug with an accent", patch: { slug: "ségou" }, path: `["slug"]`, message: "Expected a slug" },
       { label: "empty slug", patch: { slug: "" }, path: `["slug"]`, message: "Expected a slug" },
       { label: "slug too long", patch: { slug: "s".repeat(1001) }, path: `["slug"]`, message: "Expected a value with a length of at most 1000" },
       { label: "blank name", patch: { name: " " }, path: `["name"]`, message: "must not be empty or blank" },
-      { label: "language too long", patch: { powerbiLanguage: "x".repeat(21) }, path: `["powerbiLanguage"]`, message: "Expected a value with a length of at most 20" }
+      {
+        label: "language too long",
+        patch: { powerbiLanguage: "x".repeat(21) },
+        path: `["powerbiLanguage"]`,
+        message: "Expected a value with a length of at most 20"
+      }
     ]
   },
   link(PageUserModel, "pageId", ids.page, "userId", ids.user),
@@ -335,9 +351,24 @@ const cases: ReadonlyArray<ModelCase> = [
     optional: ["createdById"],
     minimalPatch: { file: { key: `sha256/${SHA}`, size: 2048, sha256: SHA, mediaType: "text/csv" } },
     bad: [
-      { label: "unknown permission", patch: { defaultPermissions: ["iaso_root"] }, path: `["defaultPermissions"][0]`, message: `Expected "iaso_account_management"` },
-      { label: "language too long", patch: { defaultProfileLanguage: "francais-ch" }, path: `["defaultProfileLanguage"]`, message: "Expected a value with a length of at most 10" },
-      { label: "file without a hash", patch: { file: { key: `sha256/${SHA}`, size: 1, mediaType: "text/csv" } }, path: `["file"]["sha256"]`, message: "Missing key" }
+      {
+        label: "unknown permission",
+        patch: { defaultPermissions: ["iaso_root"] },
+        path: `["defaultPermissions"][0]`,
+        message: `Expected "iaso_account_management"`
+      },
+      {
+        label: "language too long",
+        patch: { defaultProfileLanguage: "francais-ch" },
+        path: `["defaultProfileLanguage"]`,
+        message: "Expected a value with a length of at most 10"
+      },
+      {
+        label: "file without a hash",
+        patch: { file: { key: `sha256/${SHA}`, size: 1, mediaType: "text/csv" } },
+        path: `["file"]["sha256"]`,
+        message: "Missing key"
+      }
     ]
   },
   link(BulkCreateUserCsvFileDefaultProjectModel, "bulkCreateUserCsvFileId", ids.bulkFile, "projectId", ids.project),
@@ -441,7 +472,17 @@ describe("round trips of hand-written stored records", () => {
   })
 
   it("accepts IPv4 and IPv6 addresses in their usual forms", () => {
-    for (const ip of ["127.0.0.1", "0.0.0.0", "255.255.255.255", "::1", "::", "fe80::1", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "::ffff:192.0.2.128", "2001:DB8::1"]) {
+    for (const ip of [
+      "127.0.0.1",
+      "0.0.0.0",
+      "255.255.255.255",
+      "::1",
+      "::",
+      "fe80::1",
+      "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+      "::ffff:192.0.2.128",
+      "2001:DB8::1"
+    ]) {
       expect(Schema.decodeUnknownSync(IpAddress)(ip)).toBe(ip)
     }
     for (const ip of ["1.2.3", "01.2.3.4x", "1.2.3.4.5", ":::", "12345::1", "g::1", "", " 1.2.3.4"]) {
@@ -474,9 +515,9 @@ describe("bad inputs name the field path and the rule", () => {
   })
 
   it.each(named)("%s: version 0 and a createdAt in year 10000", (_name, c) => {
-    expect(decodeFailure(codecOf(c.model), patched(c, { version: 0 }))).toContain("Expected a value greater than or equal to 1\n  at [\"version\"]")
+    expect(decodeFailure(codecOf(c.model), patched(c, { version: 0 }))).toContain('Expected a value greater than or equal to 1\n  at ["version"]')
     expect(decodeFailure(codecOf(c.model), patched(c, { createdAt: 253402300800000 }))).toContain(
-      "Expected epoch milliseconds between years 1 and 9999\n  at [\"createdAt\"]"
+      'Expected epoch milliseconds between years 1 and 9999\n  at ["createdAt"]'
     )
   })
 
@@ -527,9 +568,7 @@ describe("declarations: scope, columns, indexes, references, access", () => {
     const columns = new Set(c.model.columns.map((column) => column.name))
     for (const index of c.model.indexes) for (const field of index.fields) expect(columns.has(field), `${index.name}.${field}`).toBe(true)
     const optional = new Set(optionalFields(c.model))
-    const idFields = Object.keys(c.model.schema.fields).filter(
-      (key) => key.endsWith("Id") && key !== "accountId" && !EXTERNAL_ID_FIELDS.includes(key)
-    )
+    const idFields = Object.keys(c.model.schema.fields).filter((key) => key.endsWith("Id") && key !== "accountId" && !EXTERNAL_ID_FIELDS.includes(key))
     expect(c.model.references.map((r) => r.field).sort()).toEqual(idFields.sort())
     for (const reference of c.model.references) {
       expect(KNOWN_TARGETS.has(reference.target), reference.target).toBe(true)
@@ -661,7 +700,7 @@ describe.skipIf(!available)(`the ER diagram's entity blocks ${available ? "" : s
     for (const attribute of attributes ?? []) {
       const field = ["ForeignKey", "OneToOneField"].includes(attribute.type) ? `${camel(attribute.name)}Id` : camel(attribute.name)
       const rows = ER_ROWS.filter(([e, a]) => e === entity && a === attribute.name).length
-      if (fields.has(field) === (rows > 0) || rows > 1) problems.push(`${attribute.name} (field ${field}: ${fields.has(field)}, rows: ${rows})`)
+      if (fields.has(field) === rows > 0 || rows > 1) problems.push(`${attribute.name} (field ${field}: ${fields.has(field)}, rows: ${rows})`)
     }
     expect(problems).toEqual([])
   })

@@ -25,8 +25,7 @@ import { codecOf, decodeFailure, decodeRecord, encodePublic, encodeRecord, type 
 // -----------------------------------------------------------------------------
 
 /** `record` without the keys `keys`. */
-const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded =>
-  Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
+const omit = (record: Encoded, keys: ReadonlyArray<string>): Encoded => Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
 
 /** Replaces every Redacted value by `{ redacted: <its value> }`, so that `toEqual` compares the wrapped values. */
 const reveal = (value: unknown): unknown => {
@@ -144,7 +143,16 @@ const orgUnitFull = {
   simplifiedGeom: { type: "MultiPolygon", coordinates: [[square(-6.5, 13, 0.5)]] },
   catchment: {
     type: "MultiPolygon",
-    coordinates: [[[[-7, 12, 300], [-6, 12, 310.5], [-6, 14, 320], [-7, 12, 300]]]]
+    coordinates: [
+      [
+        [
+          [-7, 12, 300],
+          [-6, 12, 310.5],
+          [-6, 14, 320],
+          [-7, 12, 300]
+        ]
+      ]
+    ]
   },
   geomRef: 17,
   gpsSource: "GPS",
@@ -241,7 +249,12 @@ const cases: ReadonlyArray<ModelCase> = [
     full: { ...accountBase, projectId: ids.project, featureFlagId: ids.featureFlag, configuration: { timeout: 60, enabled: [true] } },
     optional: ["configuration"],
     bad: [
-      { label: "null configuration", patch: { configuration: null }, path: `["configuration"]`, message: "Expected boolean | number | string | array | object" },
+      {
+        label: "null configuration",
+        patch: { configuration: null },
+        path: `["configuration"]`,
+        message: "Expected boolean | number | string | array | object"
+      },
       { label: "projectId upper case", patch: { projectId: ids.project.toUpperCase() }, path: `["projectId"]`, message: "Expected a lower-case UUID" }
     ]
   },
@@ -314,7 +327,12 @@ const cases: ReadonlyArray<ModelCase> = [
     optional: ["description", "credentialsId", "defaultVersionId"],
     bad: [
       { label: "repeated status", patch: { treeConfigStatusFields: ["NEW", "NEW"] }, path: `["treeConfigStatusFields"]`, message: "statuses must not repeat" },
-      { label: "CLOSED status", patch: { treeConfigStatusFields: ["CLOSED"] }, path: `["treeConfigStatusFields"][0]`, message: `Expected "NEW" | "VALID" | "REJECTED"` }
+      {
+        label: "CLOSED status",
+        patch: { treeConfigStatusFields: ["CLOSED"] },
+        path: `["treeConfigStatusFields"][0]`,
+        message: `Expected "NEW" | "VALID" | "REJECTED"`
+      }
     ]
   },
   link(MODELS.ProjectDataSource, "projectId", ids.project, "dataSourceId", ids.dataSource, "dataSourceId"),
@@ -363,15 +381,44 @@ const cases: ReadonlyArray<ModelCase> = [
     minimalPatch: { parentId: undefined, path: `${ids.orgUnit}/`, depth: 1, extraFields: {} },
     bad: [
       // IASO's PATCH accepts CLOSED, but it is not a choice of the model
-      { label: "CLOSED validation status", patch: { validationStatus: "CLOSED" }, path: `["validationStatus"]`, message: `Expected "NEW" | "VALID" | "REJECTED"` },
+      {
+        label: "CLOSED validation status",
+        patch: { validationStatus: "CLOSED" },
+        path: `["validationStatus"]`,
+        message: `Expected "NEW" | "VALID" | "REJECTED"`
+      },
       { label: "NUL in name", patch: { name: "Ségou\u0000" }, path: `["name"]`, message: "must not contain the NUL character (U+0000)" },
-      { label: "latitude 91", patch: { location: { type: "Point", coordinates: [-6.2667, 91] } }, path: `["location"]["coordinates"][1]`, message: "latitude must be within [-90, 90]" },
-      { label: "longitude 181", patch: { location: { type: "Point", coordinates: [181, 13] } }, path: `["location"]["coordinates"][0]`, message: "longitude must be within [-180, 180]" },
+      {
+        label: "latitude 91",
+        patch: { location: { type: "Point", coordinates: [-6.2667, 91] } },
+        path: `["location"]["coordinates"][1]`,
+        message: "latitude must be within [-90, 90]"
+      },
+      {
+        label: "longitude 181",
+        patch: { location: { type: "Point", coordinates: [181, 13] } },
+        path: `["location"]["coordinates"][0]`,
+        message: "longitude must be within [-180, 180]"
+      },
       { label: "opening date 2021-02-29", patch: { openingDate: "2021-02-29" }, path: `["openingDate"]`, message: "2021-02-29 is not a day of the calendar" },
       { label: "closed date 2024-2-01", patch: { closedDate: "2024-2-01" }, path: `["closedDate"]`, message: "Expected a date written YYYY-MM-DD" },
       {
         label: "open ring in geom",
-        patch: { geom: { type: "MultiPolygon", coordinates: [[[[0, 0], [1, 0], [1, 1], [0, 1]]]] } },
+        patch: {
+          geom: {
+            type: "MultiPolygon",
+            coordinates: [
+              [
+                [
+                  [0, 0],
+                  [1, 0],
+                  [1, 1],
+                  [0, 1]
+                ]
+              ]
+            ]
+          }
+        },
         path: `["geom"]["coordinates"][0][0]`,
         message: "a linear ring must be closed (first position equal to last)"
       },
@@ -383,7 +430,12 @@ const cases: ReadonlyArray<ModelCase> = [
       },
       { label: "depth 0", patch: { depth: 0 }, path: `["depth"]`, message: "Expected a value greater than or equal to 1" },
       { label: "path without trailing slash", patch: { path: ids.orgUnit }, path: `["path"]`, message: "Expected a materialised path: ids each followed by /" },
-      { label: "sourceCreatedAt in year 10000", patch: { sourceCreatedAt: 253402300800000 }, path: `["sourceCreatedAt"]`, message: "Expected epoch milliseconds between years 1 and 9999" }
+      {
+        label: "sourceCreatedAt in year 10000",
+        patch: { sourceCreatedAt: 253402300800000 },
+        path: `["sourceCreatedAt"]`,
+        message: "Expected epoch milliseconds between years 1 and 9999"
+      }
     ]
   },
   {
@@ -418,9 +470,24 @@ const cases: ReadonlyArray<ModelCase> = [
     optional: ["versionNumber", "description"],
     minimalPatch: { file: { key: `sha256/${SHA}`, size: 5, sha256: SHA, mediaType: "application/geopackage+sqlite3" } },
     bad: [
-      { label: "file key not a content address", patch: { file: { key: "md5/abc", size: 5, sha256: SHA, mediaType: "x" } }, path: `["file"]["key"]`, message: "Expected a blob key sha256/<64 hex digits>" },
-      { label: "negative file size", patch: { file: { key: `sha256/${SHA}`, size: -1, sha256: SHA, mediaType: "x" } }, path: `["file"]["size"]`, message: "Expected a value greater than or equal to 0" },
-      { label: "description too long", patch: { description: "d".repeat(201) }, path: `["description"]`, message: "Expected a value with a length of at most 200" }
+      {
+        label: "file key not a content address",
+        patch: { file: { key: "md5/abc", size: 5, sha256: SHA, mediaType: "x" } },
+        path: `["file"]["key"]`,
+        message: "Expected a blob key sha256/<64 hex digits>"
+      },
+      {
+        label: "negative file size",
+        patch: { file: { key: `sha256/${SHA}`, size: -1, sha256: SHA, mediaType: "x" } },
+        path: `["file"]["size"]`,
+        message: "Expected a value greater than or equal to 0"
+      },
+      {
+        label: "description too long",
+        patch: { description: "d".repeat(201) },
+        path: `["description"]`,
+        message: "Expected a value with a length of at most 200"
+      }
     ]
   },
   {
@@ -442,9 +509,19 @@ const cases: ReadonlyArray<ModelCase> = [
     optional: ["versionId", "orgUnitId", "recordTypeId"],
     bad: [
       { label: "exponent notation", patch: { value: "1e5" }, path: `["value"]`, message: "Expected a decimal number written like -12.50 (no exponent)" },
-      { label: "18 digits before the point", patch: { value: "123456789012345678.5" }, path: `["value"]`, message: "Expected at most 9 digits before the decimal point" },
+      {
+        label: "18 digits before the point",
+        patch: { value: "123456789012345678.5" },
+        path: `["value"]`,
+        message: "Expected at most 9 digits before the decimal point"
+      },
       { label: "10 digits before the point", patch: { value: "1234567890" }, path: `["value"]`, message: "Expected at most 9 digits before the decimal point" },
-      { label: "11 digits after the point", patch: { value: "0.12345678901" }, path: `["value"]`, message: "Expected at most 10 digits after the decimal point" },
+      {
+        label: "11 digits after the point",
+        patch: { value: "0.12345678901" },
+        path: `["value"]`,
+        message: "Expected at most 10 digits after the decimal point"
+      },
       { label: "a number, not a string", patch: { value: 12.5 }, path: `["value"]`, message: "Expected string" }
     ]
   },
@@ -569,20 +646,18 @@ describe("bad inputs name the field path and the rule", () => {
     const upper = String(c.full["id"]).toUpperCase()
     for (const id of [upper, "not-a-uuid", "018f3a1e7b2c7d4e8f10000000000002", "018f3a1e-7b2c-7d4e-cf10-000000000002"]) {
       const message = decodeFailure(codecOf(c.model), patched(c, { id }))
-      expect(message).toContain("Expected a lower-case UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n  at [\"id\"]")
+      expect(message).toContain('Expected a lower-case UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n  at ["id"]')
     }
   })
 
   it.each(named)("%s: a createdAt in year 10000", (_name, c) => {
     const message = decodeFailure(codecOf(c.model), patched(c, { createdAt: 253402300800000 }))
-    expect(message).toContain("Expected epoch milliseconds between years 1 and 9999\n  at [\"createdAt\"]")
+    expect(message).toContain('Expected epoch milliseconds between years 1 and 9999\n  at ["createdAt"]')
   })
 
   it.each(named)("%s: version 0, a fractional updatedAt, a missing required field", (_name, c) => {
-    expect(decodeFailure(codecOf(c.model), patched(c, { version: 0 }))).toContain(
-      "Expected a value greater than or equal to 1\n  at [\"version\"]"
-    )
-    expect(decodeFailure(codecOf(c.model), patched(c, { updatedAt: 1.5 }))).toContain("Expected an integer\n  at [\"updatedAt\"]")
+    expect(decodeFailure(codecOf(c.model), patched(c, { version: 0 }))).toContain('Expected a value greater than or equal to 1\n  at ["version"]')
+    expect(decodeFailure(codecOf(c.model), patched(c, { updatedAt: 1.5 }))).toContain('Expected an integer\n  at ["updatedAt"]')
     const required = Object.keys(c.full).filter((key) => !c.optional.includes(key))
     const last = required[required.length - 1] ?? "id"
     expect(decodeFailure(codecOf(c.model), patched(c, { [last]: undefined }))).toContain(`Missing key\n  at ["${last}"]`)
@@ -597,10 +672,7 @@ describe("bad inputs name the field path and the rule", () => {
 
   it("collects every issue with errors: all", () => {
     try {
-      Schema.decodeUnknownSync(OrgUnit)(
-        { ...orgUnitFull, validationStatus: "CLOSED", name: "\u0000", openingDate: "2021-02-29" },
-        { errors: "all" }
-      )
+      Schema.decodeUnknownSync(OrgUnit)({ ...orgUnitFull, validationStatus: "CLOSED", name: "\u0000", openingDate: "2021-02-29" }, { errors: "all" })
       expect.unreachable()
     } catch (error) {
       expect(Schema.isSchemaError(error)).toBe(true)
@@ -615,7 +687,7 @@ describe("bad inputs name the field path and the rule", () => {
     const record = { ...accountBase, value: "0" }
     expect(decodeFailure(DataRecord, { ...record, value: "1e5" })).toContain("no exponent")
     expect(decodeFailure(DataRecord, { ...record, value: "123456789012345678.5" })).toContain(
-      "Expected at most 9 digits before the decimal point\n  at [\"value\"]"
+      'Expected at most 9 digits before the decimal point\n  at ["value"]'
     )
     expect(Schema.decodeUnknownSync(DataRecord)({ ...record, value: "-123456789.0123456789" }).value).toBe("-123456789.0123456789")
   })
@@ -781,9 +853,7 @@ describe("generated domain records survive encode then decode", () => {
   })
 
   it("Redacted values compare by their wrapped value after the round trip", async () => {
-    const samples = await Effect.runPromise(
-      Arbitrary.sampleEffect(Arbitrary.schema(Schema.toType(ExternalCredentials)), { count: 50, seed: 7 })
-    )
+    const samples = await Effect.runPromise(Arbitrary.sampleEffect(Arbitrary.schema(Schema.toType(ExternalCredentials)), { count: 50, seed: 7 }))
     for (const original of samples) {
       const decoded = Schema.decodeUnknownSync(ExternalCredentials)(Schema.encodeSync(ExternalCredentials)(original))
       expect(Redacted.value(decoded.password)).toBe(Redacted.value(original.password))

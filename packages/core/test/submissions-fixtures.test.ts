@@ -181,7 +181,11 @@ describe.skipIf(!available)(`IASO's submission fixtures ${available ? "" : skipM
     expect(result.instance.formVersionId).toBeUndefined()
     expect(result.instance.location).toEqual(HYDROPONICS_LOCATION)
     expect(result.instance.accuracy).toBe("49.31")
-    expect(result.instance.file).toMatchObject({ mediaType: "application/xml", fileName: "7ff9b3b4-9404-4702-bbe4-efe2407aef02.xml", size: bytesOf("hydroponics_test_upload.xml").byteLength })
+    expect(result.instance.file).toMatchObject({
+      mediaType: "application/xml",
+      fileName: "7ff9b3b4-9404-4702-bbe4-efe2407aef02.xml",
+      size: bytesOf("hydroponics_test_upload.xml").byteLength
+    })
   })
 
   it("hydroponics_test_upload_with_encoding.xml: UTF-8 text kept (MAÏGA)", async () => {
@@ -266,7 +270,8 @@ describe.skipIf(!available)(`IASO's submission fixtures ${available ? "" : skipM
     expect(json["pmns_qlte_cs_rdc_14_total_max"]).toBe("26")
     expect(json["pmns_qlte_cs_rdc_14_total_point"]).toBe("26")
     // Not questions of the version: score14.1, the whole grp14.3.x/4/5/7/8 and synthesis14 blocks, the injected script.
-    for (const key of ["score14.1", "pmns_qlte_cs_rdc_14.3.1", "pmns_qlte_cs_rdc_14.4.1", "pmns_qlte_cs_rdc_14_score", "script"]) expect(json).not.toHaveProperty(key)
+    for (const key of ["score14.1", "pmns_qlte_cs_rdc_14.3.1", "pmns_qlte_cs_rdc_14.4.1", "pmns_qlte_cs_rdc_14_score", "script"])
+      expect(json).not.toHaveProperty(key)
     expect(json["pmns_qlte_cs_rdc_14.2.3"]).toBe("2.5")
     expect(json["deprecatedID"]).toBe("uuid:ef038d4e-6366-4297-92b4-4fe818082c8f")
     expect(json["editUserID"]).toBe("717")
@@ -312,7 +317,14 @@ describe.skipIf(!available)(`IASO's submission fixtures ${available ? "" : skipM
 
   it("xml_submission_file_Ck2rvmg.xml: nested groups, BAD CHAR: ÏGA kept", async () => {
     const { result } = await ingested({}, bytesOf("xml_submission_file_Ck2rvmg.xml"))
-    expect(result.instance.json).toMatchObject({ "id-client": "BAD CHAR: ÏGA", utilisateur: "2", acv: "1", contact: "0748644316", geopoint: "", _version: "2023021601" })
+    expect(result.instance.json).toMatchObject({
+      "id-client": "BAD CHAR: ÏGA",
+      utilisateur: "2",
+      acv: "1",
+      contact: "0748644316",
+      geopoint: "",
+      _version: "2023021601"
+    })
     expect(result.instance.uuid).toBe("9f5efef7-045e-4660-b0ba-ac4d532ef4fb")
   })
 
@@ -351,7 +363,13 @@ describe.skipIf(!available)(`IASO's submission fixtures ${available ? "" : skipM
   it("iaso/fixtures/instance_form_1_1.xml: a pretty-printed QOC submission", async () => {
     const { result } = await ingested({}, bytesOf("fixtures/iaso/iaso/fixtures/instance_form_1_1.xml"))
     expect(result.instance.uuid).toBe("df8b4f5d-6b26-4fc5-a39a-6d923f740ecb")
-    expect(result.instance.json).toMatchObject({ deviceid: "354450115013285", phonenumber: "", "QOC_HD_FA_NG_6.1_max": "10", "QOC_HD_FA_NG_6.4.2": "1", _version: "2020060801" })
+    expect(result.instance.json).toMatchObject({
+      deviceid: "354450115013285",
+      phonenumber: "",
+      "QOC_HD_FA_NG_6.1_max": "10",
+      "QOC_HD_FA_NG_6.4.2": "1",
+      _version: "2020060801"
+    })
   })
 
   it("iaso/fixtures/instance_form_2_1.xml", async () => {

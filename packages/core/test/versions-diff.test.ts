@@ -52,7 +52,17 @@ type Services = IasoServices | Versions
 const run = <A, E>(actor: Actor, effect: Effect.Effect<A, E, Services | CurrentActor>): Promise<A> =>
   runtime.runPromise(Effect.provideService(effect, CurrentActor, actor))
 
-const TRIANGLE = { type: "Polygon" as const, coordinates: [[[0, 0], [0, 1], [1, 1], [0, 0]] as Array<[number, number]>] }
+const TRIANGLE = {
+  type: "Polygon" as const,
+  coordinates: [
+    [
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [0, 0]
+    ] as Array<[number, number]>
+  ]
+}
 
 let accounts = 0
 
@@ -81,9 +91,37 @@ const angola = async () => {
       const pyramid = (versionId: OrgUnit["versionId"], code: string) =>
         Effect.gen(function* () {
           const dates = { openingDate: "2022-11-28", closedDate: "2025-11-28" } as unknown as Pick<OrgUnit, "openingDate" | "closedDate">
-          const angolaUnit = yield* units.create({ name: "Angola", versionId, sourceRef: "id-1", validationStatus: "VALID", orgUnitTypeId: country.id, geom: TRIANGLE, code, ...dates })
-          const huila = yield* units.create({ name: "Huila", versionId, parentId: angolaUnit.id, sourceRef: "id-2", validationStatus: "VALID", orgUnitTypeId: region.id, geom: TRIANGLE, code: "region", ...dates })
-          yield* units.create({ name: "Cuvango", versionId, parentId: huila.id, sourceRef: "id-3", validationStatus: "VALID", orgUnitTypeId: district.id, geom: TRIANGLE, ...dates })
+          const angolaUnit = yield* units.create({
+            name: "Angola",
+            versionId,
+            sourceRef: "id-1",
+            validationStatus: "VALID",
+            orgUnitTypeId: country.id,
+            geom: TRIANGLE,
+            code,
+            ...dates
+          })
+          const huila = yield* units.create({
+            name: "Huila",
+            versionId,
+            parentId: angolaUnit.id,
+            sourceRef: "id-2",
+            validationStatus: "VALID",
+            orgUnitTypeId: region.id,
+            geom: TRIANGLE,
+            code: "region",
+            ...dates
+          })
+          yield* units.create({
+            name: "Cuvango",
+            versionId,
+            parentId: huila.id,
+            sourceRef: "id-3",
+            validationStatus: "VALID",
+            orgUnitTypeId: district.id,
+            geom: TRIANGLE,
+            ...dates
+          })
           return { country: angolaUnit, region: huila }
         })
       const updated = yield* pyramid(toUpdate.id, "angola-to-update")

@@ -1,6 +1,17 @@
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { Accounts, Actor, CurrentActor, type GroupId, GroupModel, MemoryStore, OrgUnitGroupMembershipModel, OrgUnitModel, OrgUnits, uuidv7 } from "../src/index.ts"
+import {
+  Accounts,
+  Actor,
+  CurrentActor,
+  type GroupId,
+  GroupModel,
+  MemoryStore,
+  OrgUnitGroupMembershipModel,
+  OrgUnitModel,
+  OrgUnits,
+  uuidv7
+} from "../src/index.ts"
 import { IasoWithRepos, Repos } from "../src/kernel/index.ts"
 
 const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provide(MemoryStore.layer())))
@@ -20,11 +31,27 @@ describe("whole sets past one page", () => {
         // The units are written as an import writes them: paths given, in one insert.
         const units = Array.from({ length: MEMBERS }, (_, index) => {
           const id = uuidv7()
-          return { id, name: `Facility ${index}`, versionId: version.id, parentId: root.id, path: `${root.path}${id}/`, depth: 1, validationStatus: "VALID" as const, custom: false, extraFields: {}, code: "" }
+          return {
+            id,
+            name: `Facility ${index}`,
+            versionId: version.id,
+            parentId: root.id,
+            path: `${root.path}${id}/`,
+            depth: 1,
+            validationStatus: "VALID" as const,
+            custom: false,
+            extraFields: {},
+            code: ""
+          }
         })
         yield* repos.insertMany(OrgUnitModel, account.id, units, { atomic: true })
         const group = yield* repos.insert(GroupModel, account.id, { name: "Every facility", versionId: version.id, blockOfCountries: false })
-        yield* repos.insertMany(OrgUnitGroupMembershipModel, account.id, units.map((unit) => ({ groupId: group.id, orgUnitId: unit.id })), { atomic: true })
+        yield* repos.insertMany(
+          OrgUnitGroupMembershipModel,
+          account.id,
+          units.map((unit) => ({ groupId: group.id, orgUnitId: unit.id })),
+          { atomic: true }
+        )
         return group.id as GroupId
       })
     )

@@ -58,7 +58,8 @@ export const exportRef = (record: { readonly id: string; readonly sourceRef?: st
   record.sourceRef !== undefined && record.sourceRef !== "" ? record.sourceRef : `iaso:${record.id}`
 
 /** Every record of a listing, page after page (whole records: the options select no fields). */
-const all = <M extends AnyModel, const O extends WholeSetOptions>(records: Records["Service"], model: M, options: O) => listAll((page) => records.list(model, page), options)
+const all = <M extends AnyModel, const O extends WholeSetOptions>(records: Records["Service"], model: M, options: O) =>
+  listAll((page) => records.list(model, page), options)
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 

@@ -54,7 +54,7 @@ export const decodeGpkgHeader = (bytes: Uint8Array): Result.Result<GpkgGeometryH
 
 const readHeader = (bytes: Uint8Array): GpkgGeometryHeader => {
   if (bytes.byteLength < 8) throw new BadBlob(`a GeoPackage geometry needs at least 8 bytes, got ${bytes.byteLength}`)
-  if (bytes[0] !== 0x47 || bytes[1] !== 0x50) throw new BadBlob("not a GeoPackage geometry: the blob does not start with \"GP\"")
+  if (bytes[0] !== 0x47 || bytes[1] !== 0x50) throw new BadBlob('not a GeoPackage geometry: the blob does not start with "GP"')
   const version = bytes[2] ?? 0
   const flags = bytes[3] ?? 0
   if ((flags & 0b0010_0000) !== 0) throw new BadBlob("extended GeoPackage geometries (non-standard types) are not supported")
@@ -210,7 +210,10 @@ const readGeometry = (r: Reader, depth: number): Geometry => {
     case 4:
       return { type: "MultiPoint", coordinates: readMembers<Point>(r, kind, depth, 1, "points").map((p) => p.coordinates) } satisfies MultiPoint
     case 5:
-      return { type: "MultiLineString", coordinates: readMembers<LineString>(r, kind, depth, 2, "line strings").map((l) => l.coordinates) } satisfies MultiLineString
+      return {
+        type: "MultiLineString",
+        coordinates: readMembers<LineString>(r, kind, depth, 2, "line strings").map((l) => l.coordinates)
+      } satisfies MultiLineString
     case 6:
       return { type: "MultiPolygon", coordinates: readMembers<Polygon>(r, kind, depth, 3, "polygons").map((p) => p.coordinates) } satisfies MultiPolygon
     default:

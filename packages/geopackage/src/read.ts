@@ -165,15 +165,22 @@ export const readPyramid = (db: GpkgDatabase): Effect.Effect<GeoPackagePyramid, 
         if (typeof name !== "string") issues.push({ path: [table, id, "name"], message: name.message })
         if (typeof ref !== "string" || typeof name !== "string") continue
         const unit: { -readonly [K in keyof PyramidUnit]: PyramidUnit[K] } = { ref, name, type }
-        for (const [column, key] of [["parent_ref", "parentRef"], ["code", "code"], ["opening_date", "openingDate"], ["closed_date", "closedDate"]] as const) {
+        for (const [column, key] of [
+          ["parent_ref", "parentRef"],
+          ["code", "code"],
+          ["opening_date", "openingDate"],
+          ["closed_date", "closedDate"]
+        ] as const) {
           if (!columns.has(column)) continue
           const value = optionalText(row[column] ?? null)
-          if (value !== null && typeof value === "object") issues.push({ path: [table, id, column], message: `Column '${column}' must be a string, got <class 'bytes'>` })
+          if (value !== null && typeof value === "object")
+            issues.push({ path: [table, id, column], message: `Column '${column}' must be a string, got <class 'bytes'>` })
           else unit[key] = value
         }
         if (columns.has("group_refs")) {
           const value = optionalText(row["group_refs"] ?? null)
-          if (value !== null && typeof value === "object") issues.push({ path: [table, id, "group_refs"], message: "Column 'group_refs' must be a string, got <class 'bytes'>" })
+          if (value !== null && typeof value === "object")
+            issues.push({ path: [table, id, "group_refs"], message: "Column 'group_refs' must be a string, got <class 'bytes'>" })
           else unit.groupRefs = value === null || value === "" ? null : value.split(",").map((part) => part.trim())
         }
         if (geometryColumn !== undefined) {

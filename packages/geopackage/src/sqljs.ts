@@ -89,7 +89,8 @@ export const SqlJsGpkg = {
       create: () =>
         Effect.try({
           try: () => fromSqlJs(new SQL.Database()),
-          catch: (error) => new StorageError({ reason: "unavailable", retryable: false, message: `cannot create an SQLite database: ${String(error)}`, cause: error })
+          catch: (error) =>
+            new StorageError({ reason: "unavailable", retryable: false, message: `cannot create an SQLite database: ${String(error)}`, cause: error })
         })
     }),
   /** Provides {@link GpkgDriver} with sql.js. */

@@ -121,12 +121,17 @@ export const writeFeatureLayer = (db: GpkgDatabase, layer: GpkgFeatureLayer): vo
   }
   const table = quoteIdentifier(layer.name)
   const columns = layer.columns.map(columnDefinition)
-  db.exec(`CREATE TABLE ${table} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, ${quoteIdentifier(GEOMETRY_COLUMN)} ${geometryType}${columns.map((c) => `, ${c}`).join("")})`)
+  db.exec(
+    `CREATE TABLE ${table} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, ${quoteIdentifier(GEOMETRY_COLUMN)} ${geometryType}${columns.map((c) => `, ${c}`).join("")})`
+  )
   const bounded = minX !== Infinity
-  db.run("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'features', ?, '', ?, ?, ?, ?, ?, 4326)", [
-    [layer.name, layer.name, now(), bounded ? minX : null, bounded ? minY : null, bounded ? maxX : null, bounded ? maxY : null]
+  db.run(
+    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'features', ?, '', ?, ?, ?, ?, ?, 4326)",
+    [[layer.name, layer.name, now(), bounded ? minX : null, bounded ? minY : null, bounded ? maxX : null, bounded ? maxY : null]]
+  )
+  db.run("INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) VALUES (?, ?, ?, 4326, ?, 0)", [
+    [layer.name, GEOMETRY_COLUMN, geometryType, z]
   ])
-  db.run("INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) VALUES (?, ?, ?, 4326, ?, 0)", [[layer.name, GEOMETRY_COLUMN, geometryType, z]])
   const names = [GEOMETRY_COLUMN, ...layer.columns.map((column) => column.name)].map(quoteIdentifier)
   db.run(
     `INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`,
@@ -138,8 +143,12 @@ export const writeFeatureLayer = (db: GpkgDatabase, layer: GpkgFeatureLayer): vo
 export const writeAttributeTable = (db: GpkgDatabase, attributes: GpkgAttributeTable): void => {
   const table = quoteIdentifier(attributes.name)
   const columns = attributes.columns.map(columnDefinition)
-  db.exec(`CREATE TABLE ${table} (fid INTEGER NOT NULL CONSTRAINT ${quoteIdentifier(`${attributes.name}_pk`)} PRIMARY KEY AUTOINCREMENT${columns.map((c) => `, ${c}`).join("")})`)
-  db.run("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) VALUES (?, 'attributes', ?, '', ?)", [[attributes.name, attributes.name, now()]])
+  db.exec(
+    `CREATE TABLE ${table} (fid INTEGER NOT NULL CONSTRAINT ${quoteIdentifier(`${attributes.name}_pk`)} PRIMARY KEY AUTOINCREMENT${columns.map((c) => `, ${c}`).join("")})`
+  )
+  db.run("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) VALUES (?, 'attributes', ?, '', ?)", [
+    [attributes.name, attributes.name, now()]
+  ])
   const names = attributes.columns.map((column) => quoteIdentifier(column.name))
   db.run(`INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`, attributes.rows)
 }

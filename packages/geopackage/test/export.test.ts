@@ -95,7 +95,10 @@ describe.skipIf(!available)(`GeoPackage export ${available ? "" : skipMessage(DI
         { srs_id: 4326, organization: "EPSG", organization_coordsys_id: 4326 }
       ])
       const counts = Object.fromEntries(
-        (contents as ReadonlyArray<{ table_name: string }>).map((row) => [row.table_name, (db.prepare(`SELECT count(*) AS n FROM "${row.table_name}"`).get() as { n: number }).n])
+        (contents as ReadonlyArray<{ table_name: string }>).map((row) => [
+          row.table_name,
+          (db.prepare(`SELECT count(*) AS n FROM "${row.table_name}"`).get() as { n: number }).n
+        ])
       )
       expect(counts).toEqual({
         groups: 4,
@@ -105,8 +108,24 @@ describe.skipIf(!available)(`GeoPackage export ${available ? "" : skipMessage(DI
         "level-4-Health area/Aire de santé - AREA": 45,
         "level-5-Health facility/Formation sanitaire - HF": 83
       })
-      const layerColumns = (db.prepare(`SELECT name FROM pragma_table_info('level-5-Health facility/Formation sanitaire - HF')`).all() as ReadonlyArray<{ name: string }>).map((c) => c.name)
-      expect(layerColumns).toEqual(["fid", "geom", "id", "name", "ref", "code", "parent", "parent_ref", "group_refs", "group_names", "uuid", "opening_date", "closed_date"])
+      const layerColumns = (
+        db.prepare(`SELECT name FROM pragma_table_info('level-5-Health facility/Formation sanitaire - HF')`).all() as ReadonlyArray<{ name: string }>
+      ).map((c) => c.name)
+      expect(layerColumns).toEqual([
+        "fid",
+        "geom",
+        "id",
+        "name",
+        "ref",
+        "code",
+        "parent",
+        "parent_ref",
+        "group_refs",
+        "group_names",
+        "uuid",
+        "opening_date",
+        "closed_date"
+      ])
       for (const row of contents as ReadonlyArray<{ table_name: string; data_type: string }>) {
         if (row.data_type !== "features") continue
         for (const { geom } of db.prepare(`SELECT geom FROM "${row.table_name}"`).all() as ReadonlyArray<{ geom: Buffer }>) {
@@ -114,7 +133,11 @@ describe.skipIf(!available)(`GeoPackage export ${available ? "" : skipMessage(DI
           expect(geom.readInt32LE(4), row.table_name).toBe(4326)
         }
       }
-      const siby = db.prepare(`SELECT name, ref, code, parent, parent_ref, group_refs, group_names FROM "level-5-Health facility/Formation sanitaire - HF" WHERE ref = 'cHgCAuoQnhs'`).get()
+      const siby = db
+        .prepare(
+          `SELECT name, ref, code, parent, parent_ref, group_refs, group_names FROM "level-5-Health facility/Formation sanitaire - HF" WHERE ref = 'cHgCAuoQnhs'`
+        )
+        .get()
       expect(siby).toEqual({
         name: "CSPS Siby (Siby)",
         ref: "cHgCAuoQnhs",
@@ -142,7 +165,14 @@ describe.skipIf(!available)(`GeoPackage export ${available ? "" : skipMessage(DI
     const db = openIndependently(await h.run(actor, exportGeoPackage(imported.version.id)))
     try {
       expect(db.prepare(`SELECT name, code, parent, parent_ref, group_refs, group_names FROM "level-5-FOSA"`).all()).toEqual([
-        { name: "CSI de Garga-Sarali", code: "ES0025", parent: "AS Tongo Gadima (AS)", parent_ref: "cc5421f2-2003-4f01-be4f-5f64463ab456", group_refs: "group_a, group_b", group_names: "Group A, Group B" }
+        {
+          name: "CSI de Garga-Sarali",
+          code: "ES0025",
+          parent: "AS Tongo Gadima (AS)",
+          parent_ref: "cc5421f2-2003-4f01-be4f-5f64463ab456",
+          group_refs: "group_a, group_b",
+          group_names: "Group A, Group B"
+        }
       ])
       expect(db.prepare(`SELECT name, parent, parent_ref, opening_date, closed_date FROM "level-3-DS"`).all()).toEqual([
         { name: "District Betare Oya", parent: null, parent_ref: null, opening_date: "2020-01-01", closed_date: "2021-12-31" }
@@ -156,12 +186,15 @@ describe.skipIf(!available)(`GeoPackage export ${available ? "" : skipMessage(DI
 describe("GeoPackage export without fixtures", () => {
   it("units without type or reference go to level-999-Unknown with ref iaso:<id>, and come back with a created type Unknown", async () => {
     const { actor, source } = await h.freshSource("untyped")
-    const version = await h.run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(source.id)))
+    const version = await h.run(
+      actor,
+      Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(source.id))
+    )
     const units = await h.run(
       actor,
       Effect.gen(function* () {
         const orgUnits = yield* OrgUnits
-        const root = yield* orgUnits.create({ name: "Root \"quoted\" 🌍", versionId: version.id, location: { type: "Point", coordinates: [-11.7386, 7.9647] } })
+        const root = yield* orgUnits.create({ name: 'Root "quoted" 🌍', versionId: version.id, location: { type: "Point", coordinates: [-11.7386, 7.9647] } })
         const child = yield* orgUnits.create({ name: "Child", versionId: version.id, parentId: root.id, openingDate: DateOnly.make("1970-01-01") })
         const groups = yield* Groups
         yield* groups.create({ name: "No ref", versionId: version.id, orgUnitIds: [child.id] })
@@ -171,11 +204,14 @@ describe("GeoPackage export without fixtures", () => {
     const bytes = await h.run(actor, exportGeoPackage(version.id))
     const db = openIndependently(bytes)
     try {
-      expect(db.prepare("SELECT table_name FROM gpkg_contents ORDER BY table_name").all()).toEqual([{ table_name: "groups" }, { table_name: "level-999-Unknown" }])
+      expect(db.prepare("SELECT table_name FROM gpkg_contents ORDER BY table_name").all()).toEqual([
+        { table_name: "groups" },
+        { table_name: "level-999-Unknown" }
+      ])
       const rows = db.prepare(`SELECT name, ref, parent, parent_ref, group_names FROM "level-999-Unknown" ORDER BY name`).all()
       expect(rows).toEqual([
         { name: "Child", ref: `iaso:${units.child.id}`, parent: null, parent_ref: `iaso:${units.root.id}`, group_names: "No ref" },
-        { name: "Root \"quoted\" 🌍", ref: `iaso:${units.root.id}`, parent: null, parent_ref: null, group_names: null }
+        { name: 'Root "quoted" 🌍', ref: `iaso:${units.root.id}`, parent: null, parent_ref: null, group_names: null }
       ])
     } finally {
       db.close()
@@ -183,14 +219,22 @@ describe("GeoPackage export without fixtures", () => {
     const reimported = await h.run(actor, importGeoPackage(bytes, { dataSourceId: source.id }))
     expect([reimported.created, reimported.typesCreated, reimported.groupsCreated]).toEqual([2, 1, 1])
     const pyramid = await h.pyramidOf(actor, reimported.version.id)
-    expect(pyramid.get(`iaso:${units.child.id}`)).toMatchObject({ name: "Child", type: ["Unknown", 999], parentRef: `iaso:${units.root.id}`, openingDate: DateOnly.make("1970-01-01") })
+    expect(pyramid.get(`iaso:${units.child.id}`)).toMatchObject({
+      name: "Child",
+      type: ["Unknown", 999],
+      parentRef: `iaso:${units.root.id}`,
+      openingDate: DateOnly.make("1970-01-01")
+    })
     expect(pyramid.get(`iaso:${units.root.id}`)?.location).toEqual([-11.7386, 7.9647, 0])
     expect(pyramid.get(`iaso:${units.child.id}`)?.groups.length).toBe(1)
   })
 
   it("reads go through Records: an actor restricted to a subtree exports only it, its root without parent; others get Forbidden or NotFound", async () => {
     const { actor, source, setup } = await h.freshSource("access")
-    const version = await h.run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(source.id)))
+    const version = await h.run(
+      actor,
+      Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(source.id))
+    )
     const ids = await h.run(
       actor,
       Effect.gen(function* () {

@@ -24,7 +24,14 @@ const bytesOf = (...parts: ReadonlyArray<readonly [string, number]>): Uint8Array
   return out
 }
 
-const gp = (flags: number, srs: number, little = true) => [["u8", 0x47], ["u8", 0x50], ["u8", 0], ["u8", flags], [little ? "i32le" : "i32be", srs]] as const
+const gp = (flags: number, srs: number, little = true) =>
+  [
+    ["u8", 0x47],
+    ["u8", 0x50],
+    ["u8", 0],
+    ["u8", flags],
+    [little ? "i32le" : "i32be", srs]
+  ] as const
 
 const ok = <A>(result: Result.Result<A, string>): A => {
   if (Result.isFailure(result)) throw new Error(result.failure)
@@ -40,8 +47,20 @@ describe("GeoPackage geometry header", () => {
   })
 
   it("reads big-endian headers and WKB, and each envelope kind", () => {
-    const wkbBE = [["u8", 0], ["u32be", 1001], ["f64be", 1], ["f64be", 2], ["f64be", 3]] as const
-    for (const [kind, doubles] of [[0, 0], [1, 4], [2, 6], [3, 6], [4, 8]] as const) {
+    const wkbBE = [
+      ["u8", 0],
+      ["u32be", 1001],
+      ["f64be", 1],
+      ["f64be", 2],
+      ["f64be", 3]
+    ] as const
+    for (const [kind, doubles] of [
+      [0, 0],
+      [1, 4],
+      [2, 6],
+      [3, 6],
+      [4, 8]
+    ] as const) {
       const envelope = Array.from({ length: doubles }, (_, i) => ["f64be", i] as const)
       const blob = bytesOf(...gp(kind << 1, 4326, false), ...envelope, ...wkbBE)
       const decoded = ok(decodeGpkgGeometry(blob))
@@ -75,12 +94,86 @@ describe("GeoPackage geometry header", () => {
 const SAMPLES: ReadonlyArray<Geometry> = [
   { type: "Point", coordinates: [-11.7386, 7.9647] },
   { type: "Point", coordinates: [13.9993, 5.1795, 0] },
-  { type: "LineString", coordinates: [[0, 0], [1, 1], [2, 0]] },
-  { type: "Polygon", coordinates: [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [2, 1], [2, 2], [1, 1]]] },
-  { type: "MultiPoint", coordinates: [[1, 2], [3, 4]] },
-  { type: "MultiLineString", coordinates: [[[0, 0], [1, 1]], [[2, 2], [3, 3]]] },
-  { type: "MultiPolygon", coordinates: [[[[0, 0, 5], [1, 0, 5], [1, 1, 5], [0, 0, 5]]], [[[10, 10, 1], [11, 10, 1], [11, 11, 1], [10, 10, 1]]]] },
-  { type: "GeometryCollection", geometries: [{ type: "Point", coordinates: [1, 2] }, { type: "LineString", coordinates: [[0, 0], [1, 1]] }] }
+  {
+    type: "LineString",
+    coordinates: [
+      [0, 0],
+      [1, 1],
+      [2, 0]
+    ]
+  },
+  {
+    type: "Polygon",
+    coordinates: [
+      [
+        [0, 0],
+        [4, 0],
+        [4, 4],
+        [0, 4],
+        [0, 0]
+      ],
+      [
+        [1, 1],
+        [2, 1],
+        [2, 2],
+        [1, 1]
+      ]
+    ]
+  },
+  {
+    type: "MultiPoint",
+    coordinates: [
+      [1, 2],
+      [3, 4]
+    ]
+  },
+  {
+    type: "MultiLineString",
+    coordinates: [
+      [
+        [0, 0],
+        [1, 1]
+      ],
+      [
+        [2, 2],
+        [3, 3]
+      ]
+    ]
+  },
+  {
+    type: "MultiPolygon",
+    coordinates: [
+      [
+        [
+          [0, 0, 5],
+          [1, 0, 5],
+          [1, 1, 5],
+          [0, 0, 5]
+        ]
+      ],
+      [
+        [
+          [10, 10, 1],
+          [11, 10, 1],
+          [11, 11, 1],
+          [10, 10, 1]
+        ]
+      ]
+    ]
+  },
+  {
+    type: "GeometryCollection",
+    geometries: [
+      { type: "Point", coordinates: [1, 2] },
+      {
+        type: "LineString",
+        coordinates: [
+          [0, 0],
+          [1, 1]
+        ]
+      }
+    ]
+  }
 ]
 
 describe("GeoPackage geometry encoding", () => {
@@ -94,7 +187,19 @@ describe("GeoPackage geometry encoding", () => {
   })
 
   it("writes an XY envelope except for points, and ISO Z type codes", () => {
-    const polygon = encodeGpkgGeometry({ type: "MultiPolygon", coordinates: [[[[1, 2], [3, 2], [3, 5], [1, 2]]]] })
+    const polygon = encodeGpkgGeometry({
+      type: "MultiPolygon",
+      coordinates: [
+        [
+          [
+            [1, 2],
+            [3, 2],
+            [3, 5],
+            [1, 2]
+          ]
+        ]
+      ]
+    })
     const header = ok(decodeGpkgHeader(polygon))
     expect(header.envelope).toEqual([1, 3, 2, 5])
     const point = encodeGpkgGeometry({ type: "Point", coordinates: [1, 2, 3] })
@@ -112,7 +217,7 @@ const random = (seed: number) => () => {
 describe("GeoPackage geometry decoding is total", () => {
   it.each([
     ["too short", new Uint8Array([0x47, 0x50, 0]), "at least 8 bytes"],
-    ["no magic", bytesOf(["u8", 0], ["u8", 0], ["u8", 0], ["u8", 1], ["i32le", 4326]), "does not start with \"GP\""],
+    ["no magic", bytesOf(["u8", 0], ["u8", 0], ["u8", 0], ["u8", 1], ["i32le", 4326]), 'does not start with "GP"'],
     ["extended type", bytesOf(...gp(0b0010_0001, 4326)), "extended"],
     ["bad envelope indicator", bytesOf(...gp(0b0000_1011, 4326)), "invalid envelope indicator"],
     ["truncated WKB", bytesOf(...gp(1, 4326), ["u8", 1], ["u32le", 1], ["f64le", 1]), "truncated"],

@@ -18,10 +18,31 @@ export const DS = "cdd3e94c-3c2a-4ab1-8900-be97f82347de"
 export const AS = "cc5421f2-2003-4f01-be4f-5f64463ab456"
 export const FOSA = "3c24c6ca-3012-4d38-abe8-6d620fe1deb8"
 const BASE_GROUPS = { group_a: "Group A", group_b: "Group B" }
-const BASE_TYPES = [["AS", 4], ["DS", 3], ["FOSA", 5]]
-const ds: Partial<UnitView> = { name: "District Betare Oya", type: ["DS", 3], parentRef: null, groups: [], code: "", openingDate: "2020-01-01", closedDate: "2021-12-31", location: null }
+const BASE_TYPES = [
+  ["AS", 4],
+  ["DS", 3],
+  ["FOSA", 5]
+]
+const ds: Partial<UnitView> = {
+  name: "District Betare Oya",
+  type: ["DS", 3],
+  parentRef: null,
+  groups: [],
+  code: "",
+  openingDate: "2020-01-01",
+  closedDate: "2021-12-31",
+  location: null
+}
 const as: Partial<UnitView> = { name: "AS Tongo Gadima", type: ["AS", 4], parentRef: DS, groups: [], code: "", location: null }
-const fosa: Partial<UnitView> = { name: "CSI de Garga-Sarali", type: ["FOSA", 5], parentRef: AS, groups: ["group_a", "group_b"], code: "ES0025", location: [13.9993, 5.1795, 0], geom: null }
+const fosa: Partial<UnitView> = {
+  name: "CSI de Garga-Sarali",
+  type: ["FOSA", 5],
+  parentRef: AS,
+  groups: ["group_a", "group_b"],
+  code: "ES0025",
+  location: [13.9993, 5.1795, 0],
+  geom: null
+}
 const BASE: Expected = { units: { [DS]: ds, [AS]: as, [FOSA]: fosa }, groups: BASE_GROUPS, types: BASE_TYPES }
 
 // minimal_simplified: only name/ref/parent_ref/group_refs columns, plus an AS without parent nor geometry.
@@ -111,33 +132,38 @@ export const expectPyramid = (pyramid: ReadonlyMap<string, UnitView>, expected: 
 
 /** Imports one fixture file into a fresh account and checks the row's outcome (or that nothing was stored). */
 export const checkFixture = async (h: Harness, file: string, outcome: Outcome) => {
-    const bytes = readSharedBytes(`${DIR}/${file}`)
-    const { actor, source } = await h.freshSource(file)
-    const before = await footprint(h, actor)
-    const exit = await h.exitOf(actor, importGeoPackage(bytes, { dataSourceId: source.id, defaultValid: true, fileName: file }))
-    if ("fails" in outcome) {
-      const error = validationFailure(exit)
-      expect(error._tag).toBe("ValidationError")
-      expect(error.message).toBe(outcome.fails)
-      expect(error.issues.map((issue) => issue.message)).toEqual([outcome.fails])
-      expect(await footprint(h, actor)).toEqual(before)
-      expect(await h.hasBlob(actor, await sha256Key(bytes))).toBe(false)
-      return
-    }
-    expect(exit._tag).toBe("Success")
-    if (exit._tag !== "Success") return
-    const result = exit.value
-    expect([result.version.number, result.created, result.updated, result.groupsCreated]).toEqual([0, Object.keys(outcome.imports.units).length, 0, Object.keys(outcome.imports.groups).length])
-    const pyramid = await h.pyramidOf(actor, result.version.id)
-    expectPyramid(pyramid, outcome.imports)
-    for (const unit of pyramid.values()) expect(unit.validationStatus).toBe("VALID")
-    const groups = (await h.all(actor, GroupModel)).map((g) => [g.sourceRef, g.name])
-    expect(Object.fromEntries(groups)).toEqual(outcome.imports.groups)
-    const types = (await h.all(actor, OrgUnitTypeModel)).map((t) => [t.name, t.depth]).sort()
-    expect(types).toEqual(outcome.imports.types)
-    // The file is kept and its import recorded.
-    expect(result.file).toMatchObject({ key: await sha256Key(bytes), size: bytes.byteLength, mediaType: GPKG_MEDIA_TYPE, fileName: file })
-    expect(await h.hasBlob(actor, result.file.key)).toBe(true)
-    const imports = await h.all(actor, ImportGPKGModel)
-    expect(imports.map((record) => [record.file?.key, record.dataSourceId, record.defaultValid])).toEqual([[result.file.key, source.id, true]])
+  const bytes = readSharedBytes(`${DIR}/${file}`)
+  const { actor, source } = await h.freshSource(file)
+  const before = await footprint(h, actor)
+  const exit = await h.exitOf(actor, importGeoPackage(bytes, { dataSourceId: source.id, defaultValid: true, fileName: file }))
+  if ("fails" in outcome) {
+    const error = validationFailure(exit)
+    expect(error._tag).toBe("ValidationError")
+    expect(error.message).toBe(outcome.fails)
+    expect(error.issues.map((issue) => issue.message)).toEqual([outcome.fails])
+    expect(await footprint(h, actor)).toEqual(before)
+    expect(await h.hasBlob(actor, await sha256Key(bytes))).toBe(false)
+    return
+  }
+  expect(exit._tag).toBe("Success")
+  if (exit._tag !== "Success") return
+  const result = exit.value
+  expect([result.version.number, result.created, result.updated, result.groupsCreated]).toEqual([
+    0,
+    Object.keys(outcome.imports.units).length,
+    0,
+    Object.keys(outcome.imports.groups).length
+  ])
+  const pyramid = await h.pyramidOf(actor, result.version.id)
+  expectPyramid(pyramid, outcome.imports)
+  for (const unit of pyramid.values()) expect(unit.validationStatus).toBe("VALID")
+  const groups = (await h.all(actor, GroupModel)).map((g) => [g.sourceRef, g.name])
+  expect(Object.fromEntries(groups)).toEqual(outcome.imports.groups)
+  const types = (await h.all(actor, OrgUnitTypeModel)).map((t) => [t.name, t.depth]).sort()
+  expect(types).toEqual(outcome.imports.types)
+  // The file is kept and its import recorded.
+  expect(result.file).toMatchObject({ key: await sha256Key(bytes), size: bytes.byteLength, mediaType: GPKG_MEDIA_TYPE, fileName: file })
+  expect(await h.hasBlob(actor, result.file.key)).toBe(true)
+  const imports = await h.all(actor, ImportGPKGModel)
+  expect(imports.map((record) => [record.file?.key, record.dataSourceId, record.defaultValid])).toEqual([[result.file.key, source.id, true]])
 }

@@ -46,7 +46,10 @@ export const makeHarness = (driver: Layer.Layer<GpkgDriver>) => {
     accounts += 1
     const setup = await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `GPKG ${label} ${accounts}` })))
     const actor = Actor.system(setup.account.id)
-    const source = await run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: "GeoPackages", projectIds: [setup.project.id] })))
+    const source = await run(
+      actor,
+      Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: "GeoPackages", projectIds: [setup.project.id] }))
+    )
     return { actor, source, setup }
   }
 
@@ -68,7 +71,11 @@ export const makeHarness = (driver: Layer.Layer<GpkgDriver>) => {
     )
 
   /** Whether the blob store holds a key. */
-  const hasBlob = (actor: Actor, key: string) => run(actor, Effect.flatMap(Effect.service(BlobStore), (blobs) => blobs.has(key)))
+  const hasBlob = (actor: Actor, key: string) =>
+    run(
+      actor,
+      Effect.flatMap(Effect.service(BlobStore), (blobs) => blobs.has(key))
+    )
 
   /** The units of a version, by reference, in a form tests compare. */
   const pyramidOf = async (actor: Actor, versionId: SourceVersionId): Promise<Map<string, UnitView>> => {
@@ -77,15 +84,18 @@ export const makeHarness = (driver: Layer.Layer<GpkgDriver>) => {
     const groups = new Map(((await all(actor, GroupModel)) as ReadonlyArray<Group>).map((group) => [group.id as string, group]))
     const memberships = await all(actor, OrgUnitGroupMembershipModel)
     const byId = new Map(units.map((unit) => [unit.id as string, unit]))
-    const refOf = (record: { readonly id: string; readonly sourceRef?: string }) => (record.sourceRef === undefined || record.sourceRef === "" ? `iaso:${record.id}` : record.sourceRef)
+    const refOf = (record: { readonly id: string; readonly sourceRef?: string }) =>
+      record.sourceRef === undefined || record.sourceRef === "" ? `iaso:${record.id}` : record.sourceRef
     const out = new Map<string, UnitView>()
     for (const unit of units) {
       const type = unit.orgUnitTypeId === undefined ? undefined : types.get(unit.orgUnitTypeId)
       const parent = unit.parentId === undefined ? undefined : byId.get(unit.parentId)
-      const unitGroups = memberships.filter((m) => m.orgUnitId === unit.id).flatMap((m) => {
-        const group = groups.get(String(m.groupId))
-        return group === undefined ? [] : [refOf(group)]
-      })
+      const unitGroups = memberships
+        .filter((m) => m.orgUnitId === unit.id)
+        .flatMap((m) => {
+          const group = groups.get(String(m.groupId))
+          return group === undefined ? [] : [refOf(group)]
+        })
       out.set(refOf(unit), {
         name: unit.name,
         type: type === undefined ? null : [type.name, type.depth ?? null],

@@ -21,7 +21,11 @@ afterAll(() => h.dispose())
 
 describe.skipIf(!available)(`importing IASO's GeoPackage fixtures ${available ? "" : skipMessage(DIR)}`, () => {
   it("has a row for every fixture file", () => {
-    expect(readdirSync(sharedPath(DIR)).filter((f) => f.endsWith(".gpkg")).sort()).toEqual(FIXTURES.map(([file]) => file).sort())
+    expect(
+      readdirSync(sharedPath(DIR))
+        .filter((f) => f.endsWith(".gpkg"))
+        .sort()
+    ).toEqual(FIXTURES.map(([file]) => file).sort())
   })
 
   it.each(FIXTURES)("%s", (file, outcome) => checkFixture(h, file, outcome))
@@ -43,8 +47,14 @@ describe.skipIf(!available)(`importing IASO's GeoPackage fixtures ${available ? 
 
   it("minimal_simplified_group.gpkg imports when group_not_in_gpkg already exists in the target version", async () => {
     const { actor, source } = await h.freshSource("existing group")
-    const version = await h.run(actor, Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(source.id, { number: 0 })))
-    await h.run(actor, Effect.flatMap(Effect.service(Groups), (g) => g.create({ name: "Not in the file", sourceRef: "group_not_in_gpkg", versionId: version.id })))
+    const version = await h.run(
+      actor,
+      Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(source.id, { number: 0 }))
+    )
+    await h.run(
+      actor,
+      Effect.flatMap(Effect.service(Groups), (g) => g.create({ name: "Not in the file", sourceRef: "group_not_in_gpkg", versionId: version.id }))
+    )
     const result = await h.run(actor, importGeoPackage(readSharedBytes(`${DIR}/minimal_simplified_group.gpkg`), { dataSourceId: source.id, versionNumber: 0 }))
     expect(result.version.id).toBe(version.id)
     const pyramid = await h.pyramidOf(actor, version.id)
@@ -62,11 +72,15 @@ describe.skipIf(!available)(`importing IASO's GeoPackage fixtures ${available ? 
 
     const second = await h.run(actor, importGeoPackage(bytes, { dataSourceId: source.id }))
     expect(second.version.number).toBe(first.version.number + 1)
-    expect([(await h.all(actor, OrgUnitModel)).length, (await h.all(actor, GroupModel)).length, (await h.all(actor, OrgUnitTypeModel)).length]).toEqual([14, 6, 5])
+    expect([(await h.all(actor, OrgUnitModel)).length, (await h.all(actor, GroupModel)).length, (await h.all(actor, OrgUnitTypeModel)).length]).toEqual([
+      14, 6, 5
+    ])
 
     const again = await h.run(actor, importGeoPackage(bytes, { dataSourceId: source.id, versionNumber: first.version.number }))
     expect([again.created, again.updated]).toEqual([0, 7])
-    expect([(await h.all(actor, OrgUnitModel)).length, (await h.all(actor, GroupModel)).length, (await h.all(actor, OrgUnitTypeModel)).length]).toEqual([14, 6, 5])
+    expect([(await h.all(actor, OrgUnitModel)).length, (await h.all(actor, GroupModel)).length, (await h.all(actor, OrgUnitTypeModel)).length]).toEqual([
+      14, 6, 5
+    ])
     const refs = (await h.all(actor, OrgUnitModel)).map((unit) => unit.sourceRef ?? "")
     expect(refs.filter((ref) => ref.includes("iaso#"))).toEqual([])
     expect((await h.all(actor, GroupModel)).filter((g) => (g.sourceRef ?? "").includes("iaso#"))).toEqual([])

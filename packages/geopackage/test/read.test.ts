@@ -47,7 +47,14 @@ const gpkg = (layers: ReadonlyArray<TestLayer>, groups: ReadonlyArray<readonly [
             })
           }
           if (groups !== null) {
-            writeAttributeTable(db, { name: "groups", columns: [{ name: "ref", type: "TEXT" }, { name: "name", type: "TEXT" }], rows: groups.map(([ref, name]) => [ref, name]) })
+            writeAttributeTable(db, {
+              name: "groups",
+              columns: [
+                { name: "ref", type: "TEXT" },
+                { name: "name", type: "TEXT" }
+              ],
+              rows: groups.map(([ref, name]) => [ref, name])
+            })
           }
           return db.serialize()
         }),
@@ -83,12 +90,28 @@ describe("reading features", () => {
           columns: ["ref", "name", "parent_ref", "group_refs", "code", "opening_date", "closed_date"],
           rows: [
             { values: [" r1 ", " Region 1 ", "c", " g1 ,g2,, ", " X1 ", "2020-01-01", null], geometry: { type: "Point", coordinates: [1, 2] } },
-            { values: ["r2", "Region 2", null, null, null, "", null], geometry: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] } },
+            {
+              values: ["r2", "Region 2", null, null, null, "", null],
+              geometry: {
+                type: "Polygon",
+                coordinates: [
+                  [
+                    [0, 0],
+                    [1, 0],
+                    [1, 1],
+                    [0, 0]
+                  ]
+                ]
+              }
+            },
             { values: ["r3", "Region 3", " ", "", "", null, null] }
           ]
         }
       ],
-      [["g1", "G 1"], ["g2", "G 2"]]
+      [
+        ["g1", "G 1"],
+        ["g2", "G 2"]
+      ]
     )
     const exit = await parse(bytes)
     if (!Exit.isSuccess(exit)) throw new Error(String(exit.cause))
@@ -97,7 +120,10 @@ describe("reading features", () => {
       ["level-1-Country", { name: "Country", depth: 1 }, 1, "geom"],
       ["level-2-Region - with dash", { name: "Region - with dash", depth: 2 }, 3, "geom"]
     ])
-    expect(input.groups).toEqual([{ ref: "g1", name: "G 1" }, { ref: "g2", name: "G 2" }])
+    expect(input.groups).toEqual([
+      { ref: "g1", name: "G 1" },
+      { ref: "g2", name: "G 2" }
+    ])
     expect(input.units).toEqual([
       { ref: "c", name: "Country", type: { name: "Country", depth: 1 } },
       {
@@ -120,9 +146,28 @@ describe("reading features", () => {
         code: null,
         openingDate: "",
         closedDate: null,
-        geometry: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] }
+        geometry: {
+          type: "Polygon",
+          coordinates: [
+            [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+              [0, 0]
+            ]
+          ]
+        }
       },
-      { ref: "r3", name: "Region 3", type: { name: "Region - with dash", depth: 2 }, parentRef: " ", groupRefs: null, code: "", openingDate: null, closedDate: null }
+      {
+        ref: "r3",
+        name: "Region 3",
+        type: { name: "Region - with dash", depth: 2 },
+        parentRef: " ",
+        groupRefs: null,
+        code: "",
+        openingDate: null,
+        closedDate: null
+      }
     ])
   })
 
@@ -131,7 +176,22 @@ describe("reading features", () => {
       { name: "level-1-A", columns: ["ref", "name", "parent_ref"], rows: [{ values: [null, " ", null] }, { values: ["ok", "Ok", null] }] },
       { name: "level-2-B", columns: ["name"], rows: [{ values: ["B"] }] },
       { name: "level-x-C", columns: ["ref", "name"], rows: [] },
-      { name: "level-3-D", columns: ["ref", "name"], rows: [{ values: ["d", "D"], geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] } }] }
+      {
+        name: "level-3-D",
+        columns: ["ref", "name"],
+        rows: [
+          {
+            values: ["d", "D"],
+            geometry: {
+              type: "LineString",
+              coordinates: [
+                [0, 0],
+                [1, 1]
+              ]
+            }
+          }
+        ]
+      }
     ])
     const error = validationFailure(await parse(bytes))
     expect(error.issues).toEqual([
@@ -147,12 +207,29 @@ describe("reading features", () => {
   it("a number in a required column is refused as Python would print its type", async () => {
     const db = await Effect.runPromise(createBetterSqlite3())
     initGeoPackage(db)
-    writeFeatureLayer(db, { name: "level-1-A", columns: [{ name: "ref", type: "INTEGER" }, { name: "name", type: "REAL" }], rows: [{ geometry: null, values: [42, 1.5] }] })
-    writeAttributeTable(db, { name: "groups", columns: [{ name: "ref", type: "TEXT" }, { name: "name", type: "TEXT" }], rows: [] })
+    writeFeatureLayer(db, {
+      name: "level-1-A",
+      columns: [
+        { name: "ref", type: "INTEGER" },
+        { name: "name", type: "REAL" }
+      ],
+      rows: [{ geometry: null, values: [42, 1.5] }]
+    })
+    writeAttributeTable(db, {
+      name: "groups",
+      columns: [
+        { name: "ref", type: "TEXT" },
+        { name: "name", type: "TEXT" }
+      ],
+      rows: []
+    })
     const bytes = db.serialize()
     db.close()
     const error = validationFailure(await parse(bytes))
-    expect(error.issues.map((issue) => issue.message)).toEqual(["Column 'ref' must be a string, got <class 'int'>", "Column 'name' must be a string, got <class 'float'>"])
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      "Column 'ref' must be a string, got <class 'int'>",
+      "Column 'name' must be a string, got <class 'float'>"
+    ])
   })
 
   it("the groups table is mandatory", async () => {

@@ -27,7 +27,9 @@ describe.skipIf(!available)(`GeoPackage through sql.js ${available ? "" : skipMe
     const bytes = await h.run(actor, exportGeoPackage(first.version.id))
     const db = new Database(Buffer.from(bytes))
     try {
-      const layers = db.prepare("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name").all() as ReadonlyArray<{ table_name: string }>
+      const layers = db.prepare("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name").all() as ReadonlyArray<{
+        table_name: string
+      }>
       expect(layers.map((layer) => layer.table_name)).toEqual([
         "level-1-Country/Pays - COUN",
         "level-2-Region/Région - REG",

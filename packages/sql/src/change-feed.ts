@@ -48,7 +48,10 @@ export const compileTombstones = (dialect: SqlDialect, changes: ReadonlyArray<Ch
     const stmt = new Statement(dialect)
     const values = changes
       .slice(i, i + batch)
-      .map((c) => `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`)
+      .map(
+        (c) =>
+          `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`
+      )
     statements.push(stmt.done(`INSERT INTO ${quote(CHANGES)} ${columns} VALUES ${values.join(", ")} ${upsert}`))
   }
   return statements
@@ -57,7 +60,9 @@ export const compileTombstones = (dialect: SqlDialect, changes: ReadonlyArray<Ch
 /** An id written again loses its tombstone: the feed then shows the row once, alive. */
 export const compileClearTombstones = (dialect: SqlDialect, info: TableInfo, ids: ReadonlyArray<string>): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`DELETE FROM ${quote(CHANGES)} WHERE model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`)
+  return stmt.done(
+    `DELETE FROM ${quote(CHANGES)} WHERE model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`
+  )
 }
 
 /** Drops the live entries an older database kept in the changes table (the feed now reads them from the rows). */

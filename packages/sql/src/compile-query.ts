@@ -19,9 +19,8 @@ export type Hierarchy = NonNullable<TableInfo["hierarchy"]>
  * statistics, would rather use the account index, so the account test is made unindexable there.
  */
 const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement, ranged = false): string => {
-  const selective = ranged || conditions.some(
-    (c) => (c.field === "id" && (c.op === "eq" || c.op === "in")) || (c.op === "startsWith" && c.field === info.hierarchy?.path)
-  )
+  const selective =
+    ranged || conditions.some((c) => (c.field === "id" && (c.op === "eq" || c.op === "in")) || (c.op === "startsWith" && c.field === info.hierarchy?.path))
   return [scopeCondition(info, scope, stmt, selective), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
 }
 
@@ -109,7 +108,8 @@ export const compileSubtree = (
   leaveOut?: ReadonlyArray<string>
 ): CompiledSelect => {
   const extra: ReadonlyArray<Condition> = query.maxDepth === undefined ? [] : [{ field: hierarchy.depth, op: "lte", value: query.maxDepth }]
-  if ("prefix" in start) return compileSelect(dialect, info, scope, query, { extra: [{ field: hierarchy.path, op: "startsWith", value: start.prefix }, ...extra], leaveOut })
+  if ("prefix" in start)
+    return compileSelect(dialect, info, scope, query, { extra: [{ field: hierarchy.path, op: "startsWith", value: start.prefix }, ...extra], leaveOut })
   // The root's path read in the same statement: two scalar subqueries (evaluated once) bound
   // the ordered path index's range, [path, path with its final "/" raised to "0").
   const path = quote(hierarchy.path)
@@ -125,7 +125,9 @@ export const compileSubtree = (
 /** Some columns of one row, by id (the columns a listing left out for that row). */
 export const compileRowLookup = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: unknown, columns: ReadonlyArray<string>): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`)
+  return stmt.done(
+    `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`
+  )
 }
 
 /** Locks the rows with these ids until the transaction ends, in id order (where the dialect has row locks). */
@@ -147,7 +149,14 @@ export const compileRewriteCount = (dialect: SqlDialect, info: TableInfo, scope:
 }
 
 /** A path rewrite: every strict descendant gets the new prefix, depth, version and its sequence from `first` on, in id order. */
-export const compileRewritePrefix = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, hierarchy: Hierarchy, rewrite: PrefixRewrite, first: number): Compiled => {
+export const compileRewritePrefix = (
+  dialect: SqlDialect,
+  info: TableInfo,
+  scope: StoreScope,
+  hierarchy: Hierarchy,
+  rewrite: PrefixRewrite,
+  first: number
+): Compiled => {
   const stmt = new Statement(dialect)
   const path = quote(hierarchy.path)
   const to = stmt.param(rewrite.to)

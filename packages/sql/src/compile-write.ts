@@ -32,7 +32,9 @@ export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: Readon
     const names = [...info.columns, SEQ].map((_, i) => `c${i}`)
     const selected = info.columns.map((c, i) => (c.kind === "json" ? `c${i}::jsonb` : `c${i}`))
     selected.push(`c${info.columns.length}`)
-    return stmt.done(`INSERT INTO ${quote(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`)
+    return stmt.done(
+      `INSERT INTO ${quote(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`
+    )
   }
   const values = rows.map((row, i) => {
     const placeholders = info.columns.map((c) => {
@@ -91,7 +93,9 @@ export const compileDelete = (dialect: SqlDialect, info: TableInfo, scope: Store
 /** A row's current version (why an update or delete touched nothing: the row is missing, or newer). */
 export const compileVersionProbe = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: string): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`)
+  return stmt.done(
+    `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`
+  )
 }
 
 /** Takes `block` change sequences from the counter, returning the last (locks the counter row until commit). */

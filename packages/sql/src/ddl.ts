@@ -39,7 +39,9 @@ export const stepDdl = (dialect: SqlDialect, step: MigrationStep, info: TableInf
     case "createIndex": {
       const predicate = step.index.where ?? []
       const where =
-        predicate.length === 0 || info === undefined ? "" : ` WHERE ${predicate.map((condition) => compileCondition(info.kinds, condition, literals(dialect))).join(" AND ")}`
+        predicate.length === 0 || info === undefined
+          ? ""
+          : ` WHERE ${predicate.map((condition) => compileCondition(info.kinds, condition, literals(dialect))).join(" AND ")}`
       const columns = dialect.indexColumns(step.index.fields, step.index.include ?? [])
       return [`CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} ${columns}${where}`]
     }

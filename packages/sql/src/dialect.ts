@@ -129,7 +129,12 @@ export const sqliteDialect: SqlDialect = {
       return { _tag: "Duplicate", constraint: code === "SQLITE_CONSTRAINT_PRIMARYKEY" ? "id" : undefined, columns }
     }
     if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
-      return new StorageError({ reason: "unavailable", retryable: true, message: `the SQLite database is locked by another connection: ${message}`, cause: error })
+      return new StorageError({
+        reason: "unavailable",
+        retryable: true,
+        message: `the SQLite database is locked by another connection: ${message}`,
+        cause: error
+      })
     }
     if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
       return new StorageError({ reason: "corrupt", retryable: false, message: `the SQLite file is damaged or not a database: ${message}`, cause: error })
@@ -198,10 +203,21 @@ export const postgresDialect: SqlDialect = {
       return { _tag: "Duplicate", constraint: name?.endsWith("_pkey") === true ? "id" : name, columns: [] }
     }
     if (code === "40001" || code === "40P01") {
-      return new StorageError({ reason: "serialization", retryable: true, message: `the transaction conflicted with another one (${code === "40P01" ? "deadlock" : "serialization failure"}): ${message}`, cause: error })
+      return new StorageError({
+        reason: "serialization",
+        retryable: true,
+        message: `the transaction conflicted with another one (${code === "40P01" ? "deadlock" : "serialization failure"}): ${message}`,
+        cause: error
+      })
     }
     if (code === "57014") return new StorageError({ reason: "timeout", retryable: true, message, cause: error })
-    if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || /terminat|Connection terminated|connection error|not queryable|ECONNREFUSED|ECONNRESET/i.test(message)) {
+    if (
+      code.startsWith("08") ||
+      code === "57P01" ||
+      code === "57P02" ||
+      code === "57P03" ||
+      /terminat|Connection terminated|connection error|not queryable|ECONNREFUSED|ECONNRESET/i.test(message)
+    ) {
       return new StorageError({ reason: "unavailable", retryable: true, message: `the PostgreSQL connection was lost: ${message}`, cause: error })
     }
     if (code.startsWith("23")) return new StorageError({ reason: "constraint", retryable: false, message, cause: error })

@@ -9,7 +9,18 @@
 import { type InspectedRow, StorageError, type StoreCapabilities, type StoreDriver, type StoreQuery, type StoreScope } from "@iaso/core"
 import { Effect } from "effect"
 import { changeOfRow, compileChangesSince } from "./change-feed.ts"
-import { compileCount, compileGetMany, compileInspect, compileLockRows, compileRewriteCount, compileRewritePrefix, compileRowLookup, compileSelect, compileSubtree, type CompiledSelect } from "./compile-query.ts"
+import {
+  compileCount,
+  compileGetMany,
+  compileInspect,
+  compileLockRows,
+  compileRewriteCount,
+  compileRewritePrefix,
+  compileRowLookup,
+  compileSelect,
+  compileSubtree,
+  type CompiledSelect
+} from "./compile-query.ts"
 import type { SqlDialect } from "./dialect.ts"
 import { makeMigrate } from "./migrations.ts"
 import { makeStatisticsRefresh } from "./planner-statistics.ts"
@@ -42,7 +53,9 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       : Effect.succeed(found)
   }
   const hierarchyOf = (info: TableInfo) =>
-    info.hierarchy === undefined ? Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `${info.name} is not hierarchical` })) : Effect.succeed(info.hierarchy)
+    info.hierarchy === undefined
+      ? Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `${info.name} is not hierarchical` }))
+      : Effect.succeed(info.hierarchy)
 
   /**
    * Runs a listing compiled with the columns it leaves out. On the native connection, columns

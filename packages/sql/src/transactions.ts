@@ -100,7 +100,12 @@ export const makeExecutor = (options: ExecutorOptions): Executor => {
     const classified = dialect.classify(error)
     return classified instanceof StorageError
       ? classified
-      : new StorageError({ reason: "constraint", retryable: false, message: `unique constraint refused the write (${classified.constraint ?? classified.columns.join(", ")})`, cause: error })
+      : new StorageError({
+          reason: "constraint",
+          retryable: false,
+          message: `unique constraint refused the write (${classified.constraint ?? classified.columns.join(", ")})`,
+          cause: error
+        })
   }
 
   /** Runs synchronous work on the native connection: at once inside a transaction, else holding the connection. */

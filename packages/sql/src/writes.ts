@@ -69,7 +69,10 @@ export const makeWrite = (
   const change = (info: TableInfo, scope: StoreScope, op: Exclude<WriteOp, Insert>, seq: number, changes: Array<Change>) =>
     Effect.gen(function* () {
       const id = op.kind === "delete" ? op.id : String(op.row["id"])
-      const statement = op.kind === "update" ? compileUpdate(dialect, info, scope, op.row, op.expectedVersion, seq) : compileDelete(dialect, info, scope, id, op.expectedVersion)
+      const statement =
+        op.kind === "update"
+          ? compileUpdate(dialect, info, scope, op.row, op.expectedVersion, seq)
+          : compileDelete(dialect, info, scope, id, op.expectedVersion)
       const result = yield* attempt(run(statement))
       if (result._tag === "Duplicate") return { _tag: "Duplicate", constraint: duplicateName(info, result.duplicate) } as const
       if (op.kind === "update" ? Number(result.value.numAffectedRows ?? 0n) === 0 : result.value.rows.length === 0) {

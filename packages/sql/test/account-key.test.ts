@@ -66,7 +66,9 @@ const statementsOf = (dialect: SqlDialect, info: TableInfo): ReadonlyArray<reado
     ["delete", compileDelete(dialect, info, scope, "x", 1)],
     ["delete, any version", compileDelete(dialect, info, scope, "x", undefined)],
     ["version probe", compileVersionProbe(dialect, info, scope, "x")],
-    ...stepDdl(dialect, { op: "createModel", model: info.name, scope: info.scope, columns: info.columns }, info).map((text) => ["create table", { text, params: [] }] as const)
+    ...stepDdl(dialect, { op: "createModel", model: info.name, scope: info.scope, columns: info.columns }, info).map(
+      (text) => ["create table", { text, params: [] }] as const
+    )
   ]
   if (dialect.rowLocks) statements.push(["lock rows", compileLockRows(dialect, info, scope, ["x", "y"])])
   const hierarchy = info.hierarchy

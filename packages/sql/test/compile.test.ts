@@ -7,7 +7,15 @@ import { isDeepStrictEqual } from "node:util"
 import { describe, expect, it } from "vitest"
 import type { Compiled } from "../src/compile-conditions.ts"
 import { changeOfRow, compileChangesSince, compileClearTombstones, compileTombstones } from "../src/change-feed.ts"
-import { compileCount, compileGetMany, compileLockRows, compileRewriteCount, compileRewritePrefix, compileSelect, compileSubtree } from "../src/compile-query.ts"
+import {
+  compileCount,
+  compileGetMany,
+  compileLockRows,
+  compileRewriteCount,
+  compileRewritePrefix,
+  compileSelect,
+  compileSubtree
+} from "../src/compile-query.ts"
 import { compileDelete, compileInsert, compileInsertEach, compileReserveSeqs, compileUpdate, compileVersionProbe } from "../src/compile-write.ts"
 import { stepDdl } from "../src/ddl.ts"
 import { postgresDialect, type SqlDialect, sqliteDialect } from "../src/dialect.ts"
@@ -38,7 +46,11 @@ const steps: ReadonlyArray<MigrationStep> = [
     ],
     hierarchy: { path: "path", depth: "depth", parent: "parentId" }
   },
-  { op: "createIndex", model: "Unit", index: { name: "unit_code", fields: ["accountId", "code"], unique: true, where: [{ field: "open", op: "eq", value: true }] } },
+  {
+    op: "createIndex",
+    model: "Unit",
+    index: { name: "unit_code", fields: ["accountId", "code"], unique: true, where: [{ field: "open", op: "eq", value: true }] }
+  },
   { op: "createIndex", model: "Unit", index: { name: "unit_path", fields: ["accountId", "path"], include: ["name"] } },
   {
     op: "createModel",
@@ -138,7 +150,14 @@ describe("the statement compiler", () => {
         ],
       }
     `)
-    expect(golden((d) => compileCount(d, unit, scope, [{ field: "name", op: "contains", value: "o" }, { field: "code", op: "isNull" }]))).toMatchInlineSnapshot(`
+    expect(
+      golden((d) =>
+        compileCount(d, unit, scope, [
+          { field: "name", op: "contains", value: "o" },
+          { field: "code", op: "isNull" }
+        ])
+      )
+    ).toMatchInlineSnapshot(`
       {
         "params": [
           "acc1",
@@ -167,7 +186,13 @@ describe("the statement compiler", () => {
   })
 
   it("a subtree from a root's id, a page after a position, with a column left out for one row", () => {
-    const query = { where: [{ field: "depth", op: "gte", value: 1 }], orderBy: [{ field: "path", direction: "asc" }], after: ["/u1/u2/"], limit: 2, select: ["id", "name", "path"] } as const
+    const query = {
+      where: [{ field: "depth", op: "gte", value: 1 }],
+      orderBy: [{ field: "path", direction: "asc" }],
+      after: ["/u1/u2/"],
+      limit: 2,
+      select: ["id", "name", "path"]
+    } as const
     expect(golden((d) => compileSubtree(d, unit, scope, hierarchy, { rootId: "u1" }, query, ["path"]))).toMatchInlineSnapshot(`
       {
         "params": [
@@ -319,7 +344,9 @@ describe("the statement compiler", () => {
       }
     `)
     const each = compileInsertEach(sqliteDialect, unit, [row, second], 7)
-    expect(each.text).toMatchInlineSnapshot(`"INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"`)
+    expect(each.text).toMatchInlineSnapshot(
+      `"INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"`
+    )
     expect(each.paramLists.flat()).toEqual(compileInsert(sqliteDialect, unit, [row, second], 7).params)
   })
 
@@ -407,7 +434,9 @@ describe("the statement compiler", () => {
         "sqlite": "DELETE FROM "Kind" WHERE "id" = ? AND TRUE AND "version" = ? RETURNING "version"",
       }
     `)
-    expect(golden((d) => compileCount(d, unit, { accountId: null, allAccounts: true }, [{ field: "code", op: "startsWith", value: "a" }]))).toMatchInlineSnapshot(`
+    expect(
+      golden((d) => compileCount(d, unit, { accountId: null, allAccounts: true }, [{ field: "code", op: "startsWith", value: "a" }]))
+    ).toMatchInlineSnapshot(`
       {
         "params": [
           "a",
@@ -483,8 +512,10 @@ describe("the statement compiler", () => {
         "sqlite": "UPDATE "_iaso_counter" SET value = value + ? WHERE name = 'seq' RETURNING value",
       }
     `)
-    expect([changeOfRow({ seq: "12", model: "Unit", id: "u2", accountId: "acc1", deleted: 1, version: 3 }), changeOfRow({ seq: 13, model: "Kind", id: "k1", accountId: null, deleted: false, version: 1 })])
-      .toMatchInlineSnapshot(`
+    expect([
+      changeOfRow({ seq: "12", model: "Unit", id: "u2", accountId: "acc1", deleted: 1, version: 3 }),
+      changeOfRow({ seq: 13, model: "Kind", id: "k1", accountId: null, deleted: false, version: 1 })
+    ]).toMatchInlineSnapshot(`
         [
           {
             "accountId": "acc1",

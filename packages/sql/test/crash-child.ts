@@ -33,7 +33,17 @@ const program = Effect.gen(function* () {
         const units = Array.from({ length: CHUNK }, (_, i) => {
           const n = chunk * CHUNK + i
           const id = `01900000-${(n >> 16).toString(16).padStart(4, "0")}-7000-8000-${n.toString(16).padStart(12, "0")}`
-          return { id, name: `Unit ${n}`, versionId: version.id, validationStatus: "VALID" as const, custom: false, extraFields: {}, code: "", path: `${id}/`, depth: 1 }
+          return {
+            id,
+            name: `Unit ${n}`,
+            versionId: version.id,
+            validationStatus: "VALID" as const,
+            custom: false,
+            extraFields: {},
+            code: "",
+            path: `${id}/`,
+            depth: 1
+          }
         })
         yield* repos.insertMany(OrgUnitModel, account.id, units, { atomic: true })
         send({ inserted: (chunk + 1) * CHUNK })

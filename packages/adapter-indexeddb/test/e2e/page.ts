@@ -21,7 +21,14 @@ const attachment = (): Uint8Array => {
 /** What both sessions report, to be compared exactly. */
 export interface Seen {
   readonly accountId: string
-  readonly units: ReadonlyArray<{ readonly id: string; readonly name: string; readonly path: string; readonly depth: number; readonly code?: string; readonly location?: unknown }>
+  readonly units: ReadonlyArray<{
+    readonly id: string
+    readonly name: string
+    readonly path: string
+    readonly depth: number
+    readonly code?: string
+    readonly location?: unknown
+  }>
   readonly blob: { readonly key: string; readonly size: number; readonly sha256: string }
   readonly bytes: { readonly length: number; readonly sum: number; readonly same: boolean }
 }

@@ -32,9 +32,7 @@ const IPV6 = [
 ].join("|")
 
 /** An IPv4 address (dotted quad) or an IPv6 address (any valid textual form, without a zone). */
-export const IpAddress = Schema.String.check(
-  Schema.isPattern(new RegExp(`^(?:${IPV4}|${IPV6})$`), { message: "Expected an IPv4 or IPv6 address" })
-)
+export const IpAddress = Schema.String.check(Schema.isPattern(new RegExp(`^(?:${IPV4}|${IPV6})$`), { message: "Expected an IPv4 or IPv6 address" }))
 
 /** The CommentIaso model declaration. */
 export const CommentIasoModel = defineModel({

@@ -144,8 +144,7 @@ const toPossibleFields = (questions: Iterable<DescribedQuestion>): ReadonlyArray
 }
 
 /** A version's `possibleFields`: its questions by path ({@link fieldsByPath}), notes skipped. */
-export const versionPossibleFields = (descriptor: DescriptorNode): ReadonlyArray<PossibleField> =>
-  toPossibleFields(fieldsByPath(descriptor).values())
+export const versionPossibleFields = (descriptor: DescriptorNode): ReadonlyArray<PossibleField> => toPossibleFields(fieldsByPath(descriptor).values())
 
 /**
  * A form's `possibleFields`: the questions by name of every version, oldest first, merged (a

@@ -174,7 +174,8 @@ const readUpload = (upload: FormVersionUpload): Effect.Effect<ReadUpload, Valida
   Effect.gen(function* () {
     const xform = upload.xform === undefined ? undefined : readXForm(upload.xform.content)
     if (xform !== undefined && Result.isFailure(xform)) return yield* ValidationError.at(["xform"], xform.failure)
-    const xformBytes = upload.xform === undefined ? undefined : typeof upload.xform.content === "string" ? encoder.encode(upload.xform.content) : upload.xform.content
+    const xformBytes =
+      upload.xform === undefined ? undefined : typeof upload.xform.content === "string" ? encoder.encode(upload.xform.content) : upload.xform.content
     if (upload.xlsForm !== undefined) {
       const { bytes, fileName } = upload.xlsForm
       const extension = /\.([^.\\/]+)$/.exec(fileName)?.[1]?.toLowerCase()
@@ -233,7 +234,8 @@ export const diffQuestions = (
   const modifiedQuestions: Array<ModifiedQuestion> = []
   for (const field of fresh.values()) {
     const previous = old.get(field.name)
-    if (previous !== undefined && previous.type !== field.type) modifiedQuestions.push({ name: field.name, label: field.label, oldType: previous.type, newType: field.type })
+    if (previous !== undefined && previous.type !== field.type)
+      modifiedQuestions.push({ name: field.name, label: field.label, oldType: previous.type, newType: field.type })
   }
   return { removedQuestions, addedQuestions, modifiedQuestions }
 }
@@ -334,7 +336,9 @@ const makeFormVersions = (repos: Repositories) => {
         )
       }).pipe(
         Effect.catchTag("AlreadyExists", (error) =>
-          Effect.fail(new Conflict({ model: "FormVersion", id: upload.formId, message: `a concurrent upload took this version id or form id: ${error.message}` }))
+          Effect.fail(
+            new Conflict({ model: "FormVersion", id: upload.formId, message: `a concurrent upload took this version id or form id: ${error.message}` })
+          )
         ),
         Effect.onError(() => Effect.forEach(newlyStored, (key) => Effect.ignore(blobs.remove(key)), { discard: true }))
       )
@@ -421,4 +425,3 @@ const makeFormVersions = (repos: Repositories) => {
       })
   }
 }
-

@@ -32,15 +32,7 @@ import { ProjectModel } from "../tenancy/project.ts"
 import { GroupModel } from "../registry/groups.ts"
 import { OrgUnitTypeProjectModel } from "../registry/org-unit-type.ts"
 import { type DescriptorNode, formPossibleFields } from "./descriptor.ts"
-import {
-  type Form,
-  type FormChangeRequestMode,
-  FormModel,
-  FormOrgUnitGroupModel,
-  FormOrgUnitTypeModel,
-  type PeriodType,
-  ProjectFormModel
-} from "./form.ts"
+import { type Form, type FormChangeRequestMode, FormModel, FormOrgUnitGroupModel, FormOrgUnitTypeModel, type PeriodType, ProjectFormModel } from "./form.ts"
 import { FormVersionModel } from "./form-version.ts"
 
 /** The audit source of form changes (IASO's `FORM_API`). */
@@ -163,7 +155,10 @@ export const checkPeriodSettings = (settings: {
   const before = settings.periodsBeforeAllowed ?? 0
   const after = settings.periodsAfterAllowed ?? 0
   const issues: Array<{ path: ReadonlyArray<string>; message: string }> = []
-  for (const [key, value] of [["periodsBeforeAllowed", before], ["periodsAfterAllowed", after]] as const) {
+  for (const [key, value] of [
+    ["periodsBeforeAllowed", before],
+    ["periodsAfterAllowed", after]
+  ] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 2147483647) issues.push({ path: [key], message: "expected a whole number from 0" })
   }
   if (issues.length > 0) return validationIssues(issues)
@@ -211,12 +206,7 @@ const replaceLinks = <M extends FormLinkModel>(
  * Recomputes a form's `possibleFields` from its versions' descriptors, oldest first (IASO's
  * `update_possible_fields`), with `extra` descriptors appended as the newest.
  */
-export const formPossibleFieldsFromVersions = (
-  repos: Repositories,
-  accountId: string,
-  formId: string,
-  extra: ReadonlyArray<DescriptorNode> = []
-) =>
+export const formPossibleFieldsFromVersions = (repos: Repositories, accountId: string, formId: string, extra: ReadonlyArray<DescriptorNode> = []) =>
   Effect.gen(function* () {
     const versions = yield* listAll((page) => repos.list(FormVersionModel, accountId, page), {
       where: [{ field: "formId", op: "eq", value: formId }],
@@ -315,7 +305,11 @@ const makeForms = (repos: Repositories) => {
         if (key in raw) {
           return yield* ValidationError.at(
             [key],
-            key === "deletedAt" ? "use remove and restore to delete or restore a form" : key === "uuid" ? "cannot be changed" : "is computed from the form's versions"
+            key === "deletedAt"
+              ? "use remove and restore to delete or restore a form"
+              : key === "uuid"
+                ? "cannot be changed"
+                : "is computed from the form's versions"
           )
         }
       }
@@ -333,7 +327,8 @@ const makeForms = (repos: Repositories) => {
             })
             if (periodError !== undefined) return yield* periodError
           }
-          const projectIds = patch.projectIds === undefined ? yield* linkIds(repos, ProjectFormModel, actor.accountId, id, "projectId") : [...new Set(patch.projectIds)]
+          const projectIds =
+            patch.projectIds === undefined ? yield* linkIds(repos, ProjectFormModel, actor.accountId, id, "projectId") : [...new Set(patch.projectIds)]
           const orgUnitTypeIds =
             patch.orgUnitTypeIds === undefined
               ? patch.projectIds === undefined
@@ -344,7 +339,10 @@ const makeForms = (repos: Repositories) => {
           yield* checkLinks(actor, projectIds, orgUnitTypeIds, orgUnitGroupIds)
           const fields: Record<string, unknown> = {}
           for (const key of FORM_FIELDS) if (patch[key] !== undefined) fields[key] = patch[key]
-          const after = Object.keys(fields).length === 0 && options.expectedVersion === undefined ? before : yield* repos.update(FormModel, actor.accountId, id, fields, options)
+          const after =
+            Object.keys(fields).length === 0 && options.expectedVersion === undefined
+              ? before
+              : yield* repos.update(FormModel, actor.accountId, id, fields, options)
           if (patch.projectIds !== undefined) yield* replaceLinks(repos, ProjectFormModel, actor.accountId, id, "projectId", projectIds)
           if (patch.orgUnitTypeIds !== undefined) yield* replaceLinks(repos, FormOrgUnitTypeModel, actor.accountId, id, "orgUnitTypeId", orgUnitTypeIds ?? [])
           if (orgUnitGroupIds !== undefined) yield* replaceLinks(repos, FormOrgUnitGroupModel, actor.accountId, id, "groupId", orgUnitGroupIds)

@@ -20,7 +20,6 @@ import { ValidationError } from "../shared/errors.ts"
 import { type DateOnly, isCalendarDate } from "../shared/time.ts"
 import { PERIOD_TYPES, type PeriodType } from "./form.ts"
 
-
 /**
  * One period. `index` counts the period inside its `year`, from 1: the day of the year (DAY), the
  * ISO week (WEEK, `year` being the ISO week-year), the month, the quarter (QUARTER and QUARTER_NOV),
@@ -237,11 +236,7 @@ export const parsePeriod = (text: string, path: ReadonlyArray<string | number> =
 }
 
 /** Parses a period string that must be of one type (see {@link parsePeriod}). */
-export const parsePeriodOfType = (
-  type: PeriodType,
-  text: string,
-  path: ReadonlyArray<string | number> = []
-): Result.Result<Period, ValidationError> =>
+export const parsePeriodOfType = (type: PeriodType, text: string, path: ReadonlyArray<string | number> = []): Result.Result<Period, ValidationError> =>
   Result.flatMap(parsePeriod(text, path), (period) =>
     period.type === type ? Result.succeed(period) : Result.fail(ValidationError.at(path, `'${text}' is a ${period.type} period, not a ${type} period`))
   )

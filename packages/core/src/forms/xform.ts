@@ -77,10 +77,7 @@ const readTranslations = (model: XmlElement): ReadonlyMap<string, ReadonlyMap<st
 }
 
 /** Reads `<label>`/`<hint>`: plain text, or its `jr:itext('id')` texts by language. */
-const readLabel = (
-  element: XmlElement | undefined,
-  translations: ReadonlyMap<string, ReadonlyMap<string, string>>
-): DescriptorLabel | undefined => {
+const readLabel = (element: XmlElement | undefined, translations: ReadonlyMap<string, ReadonlyMap<string, string>>): DescriptorLabel | undefined => {
   if (element === undefined) return undefined
   const ref = attribute(element, "ref")
   const itext = ref === undefined ? undefined : /^jr:itext\(\s*'([^']*)'\s*\)$/.exec(ref.trim())?.[1]
@@ -163,7 +160,8 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
   const data = primary === undefined ? undefined : elements(primary)[0]
   if (data === undefined) return Result.fail(`${PREFIX}no primary instance`)
   const formId = attribute(data, "id")
-  if (formId === undefined || formId.trim() === "") return Result.fail(`${PREFIX}the primary instance's root element <${data.name}> has no id attribute (the form id)`)
+  if (formId === undefined || formId.trim() === "")
+    return Result.fail(`${PREFIX}the primary instance's root element <${data.name}> has no id attribute (the form id)`)
   const versionAttribute = attribute(data, "version")?.trim()
   const version = versionAttribute === undefined || versionAttribute === "" ? undefined : versionAttribute
   const rootName = localName(data.name)
@@ -204,10 +202,11 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
       if (itextField !== undefined) {
         const id = item.get(itextField)
         const out: Record<string, string> = {}
-        if (id !== undefined) for (const [language, texts] of translations) {
-          const t = texts.get(id)
-          if (t !== undefined) out[language] = t
-        }
+        if (id !== undefined)
+          for (const [language, texts] of translations) {
+            const t = texts.get(id)
+            if (t !== undefined) out[language] = t
+          }
         label = Object.keys(out).length === 0 ? undefined : out
       } else {
         const text = item.get(labelRef ?? "label")

@@ -51,9 +51,9 @@ const cellText = (value: CellValue | undefined): string => {
 const COLUMN_ALIASES: Readonly<Record<string, string>> = {
   "list name": "list_name",
   "constraint message": "constraint_message",
-  "constraint_message": "constraint_message",
+  constraint_message: "constraint_message",
   "required message": "required_message",
-  "required_message": "required_message",
+  required_message: "required_message",
   "read only": "readonly",
   read_only: "readonly",
   "choice filter": "choice_filter",
@@ -367,7 +367,9 @@ export const readXlsForm = (bytes: Uint8Array, fileName: string): Result.Result<
     }
     if (name === undefined) return fail("Question or group with no name.")
     if (!NAME_PATTERN.test(name)) {
-      return fail(`Invalid question name '${name}'. Names must begin with a letter or an underscore and hold only letters, digits, hyphens, underscores and periods.`)
+      return fail(
+        `Invalid question name '${name}'. Names must begin with a letter or an underscore and hold only letters, digits, hyphens, underscores and periods.`
+      )
     }
     const key = name.toLowerCase()
     if (top.names.has(key)) return fail(`There is more than one survey element named '${name}' (case-insensitive) in the section named '${top.node.name}'.`)
@@ -421,12 +423,12 @@ export const readXlsForm = (bytes: Uint8Array, fileName: string): Result.Result<
   }
   if (stack.length > 1) {
     const open = stack[stack.length - 1]
-    return Result.fail(`${PREFIX}[row : ${open?.row ?? 0}] Unmatched 'begin ${open?.container ?? "group"}'. No matching 'end ${open?.container ?? "group"}' was found for the name '${open?.node.name ?? ""}'.`)
+    return Result.fail(
+      `${PREFIX}[row : ${open?.row ?? 0}] Unmatched 'begin ${open?.container ?? "group"}'. No matching 'end ${open?.container ?? "group"}' was found for the name '${open?.node.name ?? ""}'.`
+    )
   }
   if (questions === 0) return Result.fail(`${PREFIX}${EMPTY_SURVEY_MESSAGE}`)
-  const hasInstanceId = root.node.children.some(
-    (c) => c.name === "meta" && c.type === "group" && (c.children ?? []).some((m) => m.name === "instanceID")
-  )
+  const hasInstanceId = root.node.children.some((c) => c.name === "meta" && c.type === "group" && (c.children ?? []).some((m) => m.name === "instanceID"))
   if (!hasInstanceId) {
     root.node.children.push({
       name: "meta",

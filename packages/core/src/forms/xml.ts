@@ -78,20 +78,16 @@ export const localName = (name: string): string => {
 }
 
 /** The child elements of an element. */
-export const elements = (element: XmlElement): ReadonlyArray<XmlElement> =>
-  element.content.filter((c): c is XmlElement => typeof c !== "string")
+export const elements = (element: XmlElement): ReadonlyArray<XmlElement> => element.content.filter((c): c is XmlElement => typeof c !== "string")
 
 /** The first child element with this local name. */
-export const child = (element: XmlElement, name: string): XmlElement | undefined =>
-  elements(element).find((c) => localName(c.name) === name)
+export const child = (element: XmlElement, name: string): XmlElement | undefined => elements(element).find((c) => localName(c.name) === name)
 
 /** Every child element with this local name. */
-export const children = (element: XmlElement, name: string): ReadonlyArray<XmlElement> =>
-  elements(element).filter((c) => localName(c.name) === name)
+export const children = (element: XmlElement, name: string): ReadonlyArray<XmlElement> => elements(element).filter((c) => localName(c.name) === name)
 
 /** The text of an element and its descendants, concatenated. */
-export const textOf = (element: XmlElement): string =>
-  element.content.map((c) => (typeof c === "string" ? c : textOf(c))).join("")
+export const textOf = (element: XmlElement): string => element.content.map((c) => (typeof c === "string" ? c : textOf(c))).join("")
 
 /** An attribute by local name (`jr:count` found as `count` too), or `undefined`. */
 export const attribute = (element: XmlElement, name: string): string | undefined => {

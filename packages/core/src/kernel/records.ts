@@ -9,7 +9,19 @@
 import { Context, Effect, Layer } from "effect"
 import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { AnyModel, RecordOf } from "../shared/model.ts"
-import { type BulkResult, type ChangesPage, type CreateInput, type FieldCondition, type Listed, type ListOptions, type NoListOptions, type Patch, type ResultPage, scopeOf, type WriteOptions } from "../shared/repository.ts"
+import {
+  type BulkResult,
+  type ChangesPage,
+  type CreateInput,
+  type FieldCondition,
+  type Listed,
+  type ListOptions,
+  type NoListOptions,
+  type Patch,
+  type ResultPage,
+  scopeOf,
+  type WriteOptions
+} from "../shared/repository.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { audit } from "./audit.ts"
 import { Repos, type ServiceWriteError } from "./repos.ts"
@@ -192,7 +204,11 @@ export class Records extends Context.Service<
             }
           })
           for (const [model, indexes] of byModel) {
-            const rows = yield* repos.driver.getMany(model, scopeOf(model, actor.accountId), indexes.map((index) => changes[index]?.id ?? ""))
+            const rows = yield* repos.driver.getMany(
+              model,
+              scopeOf(model, actor.accountId),
+              indexes.map((index) => changes[index]?.id ?? "")
+            )
             const kept = new Set((yield* access.keepVisible(actor, model, rows)).map((row) => String(row["id"])))
             for (const index of indexes) if (!kept.has(changes[index]?.id ?? "")) hidden.add(index)
           }

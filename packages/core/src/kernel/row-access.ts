@@ -30,8 +30,7 @@ const pinned = (where: ReadonlyArray<FieldCondition>, field: string): ReadonlyAr
   let values: ReadonlyArray<string> | undefined
   for (const condition of where) {
     if (condition.field !== field) continue
-    const these =
-      condition.op === "eq" ? [condition.value] : condition.op === "in" ? condition.value : undefined
+    const these = condition.op === "eq" ? [condition.value] : condition.op === "in" ? condition.value : undefined
     if (these === undefined) continue
     const strings = these.filter((value): value is string => typeof value === "string")
     values = values === undefined ? strings : values.filter((value) => strings.includes(value))
@@ -183,7 +182,8 @@ export const makeRowAccess = (repos: Repositories) => {
       if (target !== undefined) {
         for (const field of fields) {
           const id = text(record[field])
-          if (id === undefined) return yield* new Forbidden({ message: `an actor restricted to org units writes ${model.name} records with a ${field} it can reach` })
+          if (id === undefined)
+            return yield* new Forbidden({ message: `an actor restricted to org units writes ${model.name} records with a ${field} it can reach` })
           const rows = yield* repos.driver.getMany(target, scopeOf(target, actor.accountId), [id])
           const [seen] = yield* visibleWith(actor, paths, target, rows)
           if (seen !== true) return yield* NotFound.of(target.name, id)

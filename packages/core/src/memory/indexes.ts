@@ -118,8 +118,7 @@ interface PathKey {
 }
 
 /** Orders keys by path, then id, by UTF-16 code unit (a prefix range is contiguous in that order). */
-const comparePathKeys = (a: PathKey, b: PathKey): number =>
-  a.path < b.path ? -1 : a.path > b.path ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+const comparePathKeys = (a: PathKey, b: PathKey): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 /** Chunks are split above this many keys, and merged with a neighbour when both fit in half of it. */
 const CHUNK = 512
@@ -300,11 +299,7 @@ export interface IndexPlan {
  * map), `accountId` in an account-scoped table (the partition) and the hierarchy path (its own
  * ordered index, built for every hierarchical model).
  */
-export const planIndexes = (
-  scope: "account" | "global",
-  path: string | undefined,
-  decls: ReadonlyArray<IndexDecl>
-): IndexPlan => {
+export const planIndexes = (scope: "account" | "global", path: string | undefined, decls: ReadonlyArray<IndexDecl>): IndexPlan => {
   const fields = new Set<string>()
   for (const decl of decls) {
     for (const field of decl.fields) {
@@ -477,7 +472,10 @@ class Partition {
           }
         }
         if (prefixes !== undefined) {
-          consider({ kind: "paths", prefixes, exact, condition }, prefixes.reduce((n, prefix) => n + paths.count(prefix, exact), 0))
+          consider(
+            { kind: "paths", prefixes, exact, condition },
+            prefixes.reduce((n, prefix) => n + paths.count(prefix, exact), 0)
+          )
         }
         continue
       }

@@ -22,9 +22,7 @@ export const TeamType = Schema.Literals(TEAM_TYPES)
 export type TeamType = typeof TeamType.Type
 
 /** A team's materialised path: the ids of its ancestors and its own, root first, each followed by `/`. */
-export const TeamPath = Schema.String.check(
-  Schema.isPattern(/^([0-9A-Za-z-]+\/)+$/, { message: "Expected a materialised path: ids each followed by /" })
-)
+export const TeamPath = Schema.String.check(Schema.isPattern(/^([0-9A-Za-z-]+\/)+$/, { message: "Expected a materialised path: ids each followed by /" }))
 export type TeamPath = typeof TeamPath.Type
 
 /** The Team model declaration. */

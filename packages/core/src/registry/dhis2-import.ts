@@ -46,10 +46,18 @@ import { ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
-import { CurrentActor, } from "../tenancy/actor.ts"
+import { CurrentActor } from "../tenancy/actor.ts"
 import { GroupModel, GroupSetModel } from "./groups.ts"
 import { OrgUnitModel } from "./org-unit.ts"
-import { normaliseRef, runPyramidImport, requirePyramidImport, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
+import {
+  normaliseRef,
+  runPyramidImport,
+  requirePyramidImport,
+  type PyramidImportResult,
+  type PyramidInput,
+  type PyramidMessages,
+  type PyramidUnit
+} from "./pyramid-import.ts"
 import { DataSourceModel, SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 
@@ -146,7 +154,9 @@ const datePart = (text: string): string | undefined => {
 }
 
 const Dhis2Date = Schema.String.check(
-  Schema.makeFilter((text: string) => datePart(text) !== undefined || `Expected a DHIS2 date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss.sss), got ${JSON.stringify(text)}`)
+  Schema.makeFilter(
+    (text: string) => datePart(text) !== undefined || `Expected a DHIS2 date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss.sss), got ${JSON.stringify(text)}`
+  )
 )
 
 const IdRef = Schema.Struct({ id: NonBlankText })
@@ -379,7 +389,10 @@ export const parseDhis2Pyramid = (payload: Dhis2Payload, context: { readonly sou
       const known = levelNames.get(level.value.level)
       if (known === undefined) levelNames.set(level.value.level, level.value.name.trim())
       else if (known !== level.value.name.trim()) {
-        warnings.push({ path: [...level.path, "name"], message: `level ${level.value.level} is named both ${known} and ${level.value.name.trim()}: ${known} is kept` })
+        warnings.push({
+          path: [...level.path, "name"],
+          message: `level ${level.value.level} is named both ${known} and ${level.value.name.trim()}: ${known} is kept`
+        })
       }
     }
 
@@ -394,10 +407,12 @@ export const parseDhis2Pyramid = (payload: Dhis2Payload, context: { readonly sou
     }
     for (const group of groups) nameGroup(group.value.id.trim(), group.value.name, [...group.path, "name"])
     for (const set of groupSets) {
-      for (const [index, g] of (set.value.organisationUnitGroups ?? []).entries()) nameGroup(g.id.trim(), g.name, [...set.path, "organisationUnitGroups", index, "name"])
+      for (const [index, g] of (set.value.organisationUnitGroups ?? []).entries())
+        nameGroup(g.id.trim(), g.name, [...set.path, "organisationUnitGroups", index, "name"])
     }
     for (const unit of byId.values()) {
-      for (const [index, g] of (unit.value.organisationUnitGroups ?? []).entries()) nameGroup(g.id.trim(), g.name, [...unit.path, "organisationUnitGroups", index, "name"])
+      for (const [index, g] of (unit.value.organisationUnitGroups ?? []).entries())
+        nameGroup(g.id.trim(), g.name, [...unit.path, "organisationUnitGroups", index, "name"])
     }
 
     // Memberships: the unit's own groups, then the members listed by each group.
@@ -494,10 +509,7 @@ const refsInVersion = (repos: Repos["Service"], accountId: string, model: typeof
   )
 
 /** The DHIS2 import over the repositories (`Repos`): what `importDhis2Pyramid` runs through the `PyramidImports` service. */
-export const runDhis2Import = (
-  payload: Dhis2Payload,
-  options: Dhis2ImportOptions
-): Effect.Effect<Dhis2ImportResult, ServiceWriteError, Repos | CurrentActor> =>
+export const runDhis2Import = (payload: Dhis2Payload, options: Dhis2ImportOptions): Effect.Effect<Dhis2ImportResult, ServiceWriteError, Repos | CurrentActor> =>
   Effect.gen(function* () {
     const repos = yield* Repos
     const actor = yield* CurrentActor

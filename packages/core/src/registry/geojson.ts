@@ -34,7 +34,7 @@ import type { Repos, ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId, SourceVersionId } from "../shared/entity-ids.ts"
 import { type Forbidden, type NotFound, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
-import type { AnyModel, } from "../shared/model.ts"
+import type { AnyModel } from "../shared/model.ts"
 import { type FieldCondition, findIn, listAll } from "../shared/repository.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
@@ -84,8 +84,10 @@ export const GEOJSON_IMPORT_SOURCE = "GEOJSON_IMPORT"
 
 /** The engine's error wording for GeoJSON imports. */
 export const GEOJSON_MESSAGES: PyramidMessages = {
-  unknownParent: (parentRef, unit) => `parent_ref ${parentRef} of ${unit.ref} (${unit.name}) is neither a feature of the collection nor a unit of the target version`,
-  unknownGroups: (groupRefs, unit) => `group_refs ${groupRefs.join(", ")} of ${unit.ref} (${unit.name}) are neither groups of the collection nor of the target version`
+  unknownParent: (parentRef, unit) =>
+    `parent_ref ${parentRef} of ${unit.ref} (${unit.name}) is neither a feature of the collection nor a unit of the target version`,
+  unknownGroups: (groupRefs, unit) =>
+    `group_refs ${groupRefs.join(", ")} of ${unit.ref} (${unit.name}) are neither groups of the collection nor of the target version`
 }
 
 const refOf = (record: { readonly id?: string; readonly sourceRef?: string }): string =>

@@ -62,7 +62,11 @@ export class Groups extends Context.Service<
     /** Creates a group, with its first members (needs `iaso_org_units`). */
     readonly create: (input: GroupCreate) => Effect.Effect<Group, ServiceWriteError, CurrentActor>
     /** Changes a group's name, source ref (unique in its version), domain or flag (needs `iaso_org_units`). */
-    readonly update: (groupId: GroupId, patch: GroupPatch, options?: { readonly expectedVersion?: number }) => Effect.Effect<Group, ServiceWriteError, CurrentActor>
+    readonly update: (
+      groupId: GroupId,
+      patch: GroupPatch,
+      options?: { readonly expectedVersion?: number }
+    ) => Effect.Effect<Group, ServiceWriteError, CurrentActor>
     /** Deletes a group and its memberships (needs `iaso_org_units`; the group's source must be writable). */
     readonly remove: (groupId: GroupId) => Effect.Effect<void, ServiceWriteError, CurrentActor>
     /** Adds org units to a group: each must be visible to the actor and in the group's version. */
@@ -112,7 +116,12 @@ export class Groups extends Context.Service<
           const present = new Set((yield* existingMembers(actor, group.id)).map((m) => m.orgUnitId))
           const fresh = ids.filter((id) => !present.has(id))
           if (fresh.length === 0) return
-          yield* repos.insertMany(OrgUnitGroupMembershipModel, actor.accountId, fresh.map((orgUnitId) => ({ groupId: group.id, orgUnitId })), { atomic: true })
+          yield* repos.insertMany(
+            OrgUnitGroupMembershipModel,
+            actor.accountId,
+            fresh.map((orgUnitId) => ({ groupId: group.id, orgUnitId })),
+            { atomic: true }
+          )
         })
 
       const loadGroup = (actor: Actor, groupId: GroupId) => repos.get(GroupModel, actor.accountId, groupId)
@@ -129,7 +138,11 @@ export class Groups extends Context.Service<
             limit: 2
           })
           if (clash.items.some((group) => group.id !== except)) {
-            return yield* new AlreadyExists({ model: "Group", constraint: "group_version_source_ref", message: `a group of this version already has the source ref ${sourceRef}` })
+            return yield* new AlreadyExists({
+              model: "Group",
+              constraint: "group_version_source_ref",
+              message: `a group of this version already has the source ref ${sourceRef}`
+            })
           }
         })
 
@@ -234,8 +247,14 @@ export class Groups extends Context.Service<
             yield* requireAny(actor, GroupModel.access.read, "reading groups")
             const [unit] = yield* rowAccess.keepVisible(actor, OrgUnitModel, yield* repos.getMany(OrgUnitModel, actor.accountId, [orgUnitId]))
             if (unit === undefined) return yield* NotFound.of("OrgUnit", orgUnitId)
-            const links = yield* listAll((page) => repos.list(OrgUnitGroupMembershipModel, actor.accountId, page), { where: [{ field: "orgUnitId", op: "eq", value: orgUnitId }] })
-            return yield* repos.getMany(GroupModel, actor.accountId, links.map((link) => String(link.groupId)))
+            const links = yield* listAll((page) => repos.list(OrgUnitGroupMembershipModel, actor.accountId, page), {
+              where: [{ field: "orgUnitId", op: "eq", value: orgUnitId }]
+            })
+            return yield* repos.getMany(
+              GroupModel,
+              actor.accountId,
+              links.map((link) => String(link.groupId))
+            )
           }),
         createSet: (input) =>
           Effect.gen(function* () {
@@ -256,7 +275,12 @@ export class Groups extends Context.Service<
                   groupBelonging: input.groupBelonging ?? "SINGLE",
                   ...(input.sourceRef === undefined ? {} : { sourceRef: input.sourceRef })
                 })
-                yield* repos.insertMany(GroupSetGroupModel, actor.accountId, ids.map((groupId) => ({ groupSetId: set.id, groupId })), { atomic: true })
+                yield* repos.insertMany(
+                  GroupSetGroupModel,
+                  actor.accountId,
+                  ids.map((groupId) => ({ groupSetId: set.id, groupId })),
+                  { atomic: true }
+                )
                 yield* audit(repos, actor, SOURCE, GroupSetModel, [{ id: set.id, after: set }])
                 return set
               })
@@ -266,4 +290,3 @@ export class Groups extends Context.Service<
     })
   )
 }
-

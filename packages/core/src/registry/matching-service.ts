@@ -385,7 +385,6 @@ export interface MatchingRunResult {
 
 const BATCH = 2000
 
-
 /** The run's `result`: links per level (the destination unit's depth) and per phase, and what stayed unlinked. */
 const summarise = (
   algorithm: MatchingAlgorithmName,

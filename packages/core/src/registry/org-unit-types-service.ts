@@ -90,7 +90,12 @@ export class OrgUnitTypes extends Context.Service<
       const repos = yield* Repos
       const write = (actor: Actor) => requireAny(actor, ["iaso_org_unit_types"], "changing org-unit types")
 
-      const setSubTypes = (actor: Actor, typeId: string, subIds: ReadonlyArray<string>, model: typeof OrgUnitTypeSubTypeModel | typeof OrgUnitTypeCreatableSubTypeModel) =>
+      const setSubTypes = (
+        actor: Actor,
+        typeId: string,
+        subIds: ReadonlyArray<string>,
+        model: typeof OrgUnitTypeSubTypeModel | typeof OrgUnitTypeCreatableSubTypeModel
+      ) =>
         Effect.gen(function* () {
           const unique = [...new Set(subIds)]
           const found = yield* repos.getMany(OrgUnitTypeModel, actor.accountId, unique)
@@ -132,7 +137,12 @@ export class OrgUnitTypes extends Context.Service<
                   ...(input.category === undefined ? {} : { category: input.category }),
                   ...(input.depth === undefined ? {} : { depth: input.depth })
                 })
-                yield* repos.insertMany(OrgUnitTypeProjectModel, actor.accountId, projectIds.map((projectId) => ({ orgUnitTypeId: type.id, projectId })), { atomic: true })
+                yield* repos.insertMany(
+                  OrgUnitTypeProjectModel,
+                  actor.accountId,
+                  projectIds.map((projectId) => ({ orgUnitTypeId: type.id, projectId })),
+                  { atomic: true }
+                )
                 yield* setSubTypes(actor, type.id, input.subUnitTypeIds ?? [], OrgUnitTypeSubTypeModel)
                 yield* setSubTypes(actor, type.id, input.creatableSubUnitTypeIds ?? [], OrgUnitTypeCreatableSubTypeModel)
                 yield* audit(repos, actor, SOURCE, OrgUnitTypeModel, [{ id: type.id, after: type }])

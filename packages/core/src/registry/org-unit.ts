@@ -22,9 +22,7 @@ export { ValidationStatus, VALIDATION_STATUSES } from "./validation-status.ts"
 export const PATH_SEPARATOR = "/"
 
 /** The materialised path: ids root first, each followed by `/`. */
-export const OrgUnitPath = Schema.String.check(
-  Schema.isPattern(/^([0-9A-Za-z-]+\/)+$/, { message: "Expected a materialised path: ids each followed by /" })
-)
+export const OrgUnitPath = Schema.String.check(Schema.isPattern(/^([0-9A-Za-z-]+\/)+$/, { message: "Expected a materialised path: ids each followed by /" }))
 
 const box = (row: Row): readonly [number, number, number, number] | undefined => {
   const geom = row["geom"] as MultiPolygon | undefined

@@ -34,7 +34,20 @@ const pick = <T extends object>(record: T, keys: ReadonlyArray<string>): Partial
 /** What a caller gives to create an org unit: the unit's fields, without path and depth (computed). */
 export type OrgUnitCreate = Omit<
   OrgUnit,
-  "id" | "accountId" | "version" | "createdAt" | "updatedAt" | "path" | "depth" | "custom" | "validationStatus" | "extraFields" | "code" | "geom" | "catchment" | "simplifiedGeom"
+  | "id"
+  | "accountId"
+  | "version"
+  | "createdAt"
+  | "updatedAt"
+  | "path"
+  | "depth"
+  | "custom"
+  | "validationStatus"
+  | "extraFields"
+  | "code"
+  | "geom"
+  | "catchment"
+  | "simplifiedGeom"
 > & {
   readonly id?: OrgUnitId
   readonly custom?: boolean
@@ -116,16 +129,27 @@ export class OrgUnits extends Context.Service<
     /** Creates an org unit under its parent (or as a root), computing its path and depth. */
     readonly create: (input: OrgUnitCreate) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
     /** Changes an org unit's own fields (not its place in the tree: see `move`). */
-    readonly update: (id: OrgUnitId, patch: OrgUnitPatch, options?: { readonly expectedVersion?: number }) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
+    readonly update: (
+      id: OrgUnitId,
+      patch: OrgUnitPatch,
+      options?: { readonly expectedVersion?: number }
+    ) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
     /**
      * Moves an org unit under another parent (or to the root with `null`), rewriting the paths of
      * its whole subtree in one transaction. Refused when it would create a cycle or cross versions.
      */
-    readonly move: (id: OrgUnitId, parentId: OrgUnitId | null, options?: { readonly expectedVersion?: number }) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
+    readonly move: (
+      id: OrgUnitId,
+      parentId: OrgUnitId | null,
+      options?: { readonly expectedVersion?: number }
+    ) => Effect.Effect<OrgUnit, ServiceWriteError, CurrentActor>
     /** One org unit visible to the actor. */
     readonly get: (id: OrgUnitId) => Effect.Effect<OrgUnit, NotFound | Forbidden | StorageError, CurrentActor>
     /** Direct children, a page. */
-    readonly children: (id: OrgUnitId, options?: ListOptions) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    readonly children: (
+      id: OrgUnitId,
+      options?: ListOptions
+    ) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /**
      * Strict descendants (optionally down to `levels` levels below), a page. Without `orderBy` they
      * come in path order (each unit before its own descendants), straight from the ordered path
@@ -143,7 +167,9 @@ export class OrgUnits extends Context.Service<
     /** Ancestors from the root down to the parent (those the actor may see). */
     readonly ancestors: (id: OrgUnitId) => Effect.Effect<ReadonlyArray<OrgUnit>, NotFound | Forbidden | StorageError, CurrentActor>
     /** Searches org units (see {@link OrgUnitSearch}), a page. */
-    readonly search: (filters: OrgUnitSearch) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    readonly search: (
+      filters: OrgUnitSearch
+    ) => Effect.Effect<ResultPage<Partial<OrgUnit>>, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /** The `limit` units nearest to a point (great-circle distance; ties by id), with the same filters as `search`. */
     readonly nearest: (
       point: { readonly lon: number; readonly lat: number },
@@ -188,9 +214,7 @@ const makeOrgUnits = (repos: Repositories) => {
     })
 
   const checkType = (actor: Actor, typeId: string | undefined) =>
-    mayEditType(actor, typeId)
-      ? Effect.void
-      : Effect.fail(new Forbidden({ message: "you may not edit org units of this type" }))
+    mayEditType(actor, typeId) ? Effect.void : Effect.fail(new Forbidden({ message: "you may not edit org units of this type" }))
 
   const create = (input: OrgUnitCreate) =>
     Effect.gen(function* () {
@@ -289,12 +313,16 @@ const makeOrgUnits = (repos: Repositories) => {
           const path = `${parent?.path ?? ""}${id}${PATH_SEPARATOR}`
           const depth = (parent?.depth ?? 0) + 1
           if (path !== unit.path) {
-            yield* repos.driver.rewritePrefix(OrgUnitModel, { accountId: actor.accountId }, {
-              from: unit.path,
-              to: path,
-              depthDelta: depth - unit.depth,
-              updatedAt: (yield* now).getTime()
-            })
+            yield* repos.driver.rewritePrefix(
+              OrgUnitModel,
+              { accountId: actor.accountId },
+              {
+                from: unit.path,
+                to: path,
+                depthDelta: depth - unit.depth,
+                updatedAt: (yield* now).getTime()
+              }
+            )
           }
           const after = yield* repos.update(OrgUnitModel, actor.accountId, id, { parentId, path, depth }, { expectedVersion: unit.version })
           yield* audit(repos, actor, SOURCE, OrgUnitModel, [{ id, before: unit, after }])
@@ -322,13 +350,10 @@ const makeOrgUnits = (repos: Repositories) => {
       }
       const unit = yield* load(actor, id)
       const self: ReadonlyArray<Condition> = includeSelf ? [] : [{ field: "id", op: "ne", value: unit.id }]
-      return yield* repos.subtree(
-        OrgUnitModel,
-        actor.accountId,
-        unit.path,
-        { ...list, ...(levels === undefined ? {} : { maxDepth: unit.depth + levels }) },
-        [...extra, ...self]
-      )
+      return yield* repos.subtree(OrgUnitModel, actor.accountId, unit.path, { ...list, ...(levels === undefined ? {} : { maxDepth: unit.depth + levels }) }, [
+        ...extra,
+        ...self
+      ])
     })
 
   /** The stored-form conditions of a search (memberships resolved to ids). */
@@ -370,7 +395,9 @@ const makeOrgUnits = (repos: Repositories) => {
       }
       if (filters.containing?.catchment === true) where.push({ field: "catchment", op: "isNotNull" })
       if (filters.groupId !== undefined) {
-        const members = yield* listAll((page) => repos.list(OrgUnitGroupMembershipModel, actor.accountId, page), { where: [{ field: "groupId", op: "eq", value: filters.groupId }] })
+        const members = yield* listAll((page) => repos.list(OrgUnitGroupMembershipModel, actor.accountId, page), {
+          where: [{ field: "groupId", op: "eq", value: filters.groupId }]
+        })
         where.push({ field: "id", op: "in", value: members.map((m) => String(m.orgUnitId)) })
       }
       return where
@@ -400,7 +427,8 @@ const makeOrgUnits = (repos: Repositories) => {
       yield* readable(actor)
       const limit = options.limit ?? 10
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return yield* ValidationError.at(["limit"], "expected an integer from 1 to 10000")
-      if (!(Math.abs(point.lon) <= 180 && Math.abs(point.lat) <= 90)) return yield* ValidationError.at(["point"], "longitude must be within [-180, 180] and latitude within [-90, 90]")
+      if (!(Math.abs(point.lon) <= 180 && Math.abs(point.lat) <= 90))
+        return yield* ValidationError.at(["point"], "longitude must be within [-180, 180] and latitude within [-90, 90]")
       const base = yield* searchConditions(actor, { ...options, hasGeometry: true })
       const distance = (unit: OrgUnit): number => {
         if (unit.location !== undefined) return haversineMeters(point.lon, point.lat, unit.location.coordinates[0], unit.location.coordinates[1])
@@ -471,10 +499,7 @@ const makeOrgUnits = (repos: Repositories) => {
         const actor = yield* CurrentActor
         yield* readable(actor)
         const unit = yield* load(actor, id)
-        return yield* repos.list(OrgUnitModel, actor.accountId, options, [
-          ...(yield* access(actor)),
-          { field: "parentId", op: "eq", value: unit.id }
-        ])
+        return yield* repos.list(OrgUnitModel, actor.accountId, options, [...(yield* access(actor)), { field: "parentId", op: "eq", value: unit.id }])
       }),
     descendants: (id: OrgUnitId, options: ListOptions & { readonly levels?: number } = {}) => below(id, options, false),
     hierarchy: (id: OrgUnitId, options: ListOptions & { readonly levels?: number } = {}) => below(id, options, true),

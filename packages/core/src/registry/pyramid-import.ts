@@ -118,7 +118,6 @@ const decodePoint = Schema.decodeUnknownSync(GeoPoint)
 
 const BATCH = 2000
 
-
 /** Who may import a pyramid: `iaso_sources`, and no org-unit roots (an import writes a whole version). */
 export const requirePyramidImport = (actor: Actor, action: string): Effect.Effect<void, Forbidden> =>
   Effect.andThen(requireAny(actor, ["iaso_sources"], action), requireUnrestricted(actor, action))
@@ -144,12 +143,18 @@ export const runPyramidImport = (
         // 1. The data source, its projects, and the version.
         const source = yield* repos.get(DataSourceModel, accountId, options.dataSourceId)
         if (source.readOnly) return yield* new Forbidden({ message: "Source is marked read only" })
-        const projectLinks = yield* listAll((page) => repos.list(ProjectDataSourceModel, accountId, page), { where: [{ field: "dataSourceId", op: "eq", value: source.id }], orderBy: [{ field: "createdAt" }] })
+        const projectLinks = yield* listAll((page) => repos.list(ProjectDataSourceModel, accountId, page), {
+          where: [{ field: "dataSourceId", op: "eq", value: source.id }],
+          orderBy: [{ field: "createdAt" }]
+        })
         const projectIds = projectLinks.map((link) => String(link.projectId))
         const firstProject = projectIds[0]
         if (firstProject === undefined) return yield* ValidationError.at(["dataSourceId"], "DataSource must have at least one project assigned")
         yield* repos.get(ProjectModel, accountId, firstProject)
-        const versions = yield* listAll((page) => repos.list(SourceVersionModel, accountId, page), { where: [{ field: "dataSourceId", op: "eq", value: source.id }], orderBy: [{ field: "number" }] })
+        const versions = yield* listAll((page) => repos.list(SourceVersionModel, accountId, page), {
+          where: [{ field: "dataSourceId", op: "eq", value: source.id }],
+          orderBy: [{ field: "number" }]
+        })
         const number = options.versionNumber ?? (versions.length === 0 ? 0 : (versions[versions.length - 1]?.number ?? 0) + 1)
         const existing = versions.find((v) => v.number === number)
         const version: SourceVersion =
@@ -189,7 +194,10 @@ export const runPyramidImport = (
             groupsCreated += 1
             yield* audit(repos, actor, options.source, GroupModel, [{ id: created.id, after: created }])
           } else {
-            const updated = yield* repos.update(GroupModel, accountId, found.id, { name: row.name, ...(found.sourceRef === undefined && !ref.startsWith("iaso:") ? { sourceRef: ref } : {}) })
+            const updated = yield* repos.update(GroupModel, accountId, found.id, {
+              name: row.name,
+              ...(found.sourceRef === undefined && !ref.startsWith("iaso:") ? { sourceRef: ref } : {})
+            })
             groupsByRef.set(ref, updated)
             groupsUpdated += 1
             yield* audit(repos, actor, options.source, GroupModel, [{ id: found.id, before: found, after: updated }])
@@ -229,7 +237,12 @@ export const runPyramidImport = (
             const linked = typeProjects.get(chosen.id) ?? new Set<string>()
             const missing = projectIds.filter((p) => !linked.has(p))
             if (missing.length > 0) {
-              yield* repos.insertMany(OrgUnitTypeProjectModel, accountId, missing.map((projectId) => ({ orgUnitTypeId: chosen.id, projectId })), { atomic: true })
+              yield* repos.insertMany(
+                OrgUnitTypeProjectModel,
+                accountId,
+                missing.map((projectId) => ({ orgUnitTypeId: chosen.id, projectId })),
+                { atomic: true }
+              )
               for (const p of missing) linked.add(p)
               typeProjects.set(chosen.id, linked)
             }
@@ -240,7 +253,15 @@ export const runPyramidImport = (
         // 5. Validate references and build every unit's fields (paths come after).
         const issues: Array<ValidationIssue> = []
         const inputRefs = new Set(input.units.map((unit) => normaliseRef(unit.ref)))
-        const plans: Array<{ readonly unit: PyramidUnit; readonly ref: string; readonly id: OrgUnitId; readonly existing: OrgUnit | undefined; readonly fields: Record<string, unknown>; readonly parentRef: string | undefined; readonly groups: ReadonlyArray<GroupId> | undefined }> = []
+        const plans: Array<{
+          readonly unit: PyramidUnit
+          readonly ref: string
+          readonly id: OrgUnitId
+          readonly existing: OrgUnit | undefined
+          readonly fields: Record<string, unknown>
+          readonly parentRef: string | undefined
+          readonly groups: ReadonlyArray<GroupId> | undefined
+        }> = []
         const seenRefs = new Set<string>()
         for (const [index, unit] of input.units.entries()) {
           const ref = normaliseRef(unit.ref)
@@ -275,7 +296,11 @@ export const runPyramidImport = (
             const value = unit[key]
             if (value === undefined) continue
             if (value === null || value.trim() === "") fields[key] = null
-            else if (!isCalendarDate(value.trim())) issues.push({ path: ["units", index, key], message: `Error parsing ${key === "openingDate" ? "opening_date" : "closed_date"} for ${unit.name}: ${value}` })
+            else if (!isCalendarDate(value.trim()))
+              issues.push({
+                path: ["units", index, key],
+                message: `Error parsing ${key === "openingDate" ? "opening_date" : "closed_date"} for ${unit.name}: ${value}`
+              })
             else fields[key] = value.trim()
           }
           const geometry = unit.geometry
@@ -344,12 +369,15 @@ export const runPyramidImport = (
             const patch: Record<string, unknown> = { ...plan.fields, path, depth, parentId: parentId ?? null }
             const after = yield* repos.update(OrgUnitModel, accountId, plan.id, patch)
             updated += 1
-            if (after.geom !== undefined || after.location !== undefined) yield* audit(repos, actor, options.source, OrgUnitModel, [{ id: plan.id, before: plan.existing, after }])
+            if (after.geom !== undefined || after.location !== undefined)
+              yield* audit(repos, actor, options.source, OrgUnitModel, [{ id: plan.id, before: plan.existing, after }])
           }
         }
         for (const batch of chunksOf(inserts, BATCH)) {
           const result = yield* repos.insertMany(OrgUnitModel, accountId, batch, { atomic: true })
-          const withGeometry = result.items.flatMap((item) => (item._tag === "Ok" && (item.value.geom !== undefined || item.value.location !== undefined) ? [{ id: item.value.id, after: item.value }] : []))
+          const withGeometry = result.items.flatMap((item) =>
+            item._tag === "Ok" && (item.value.geom !== undefined || item.value.location !== undefined) ? [{ id: item.value.id, after: item.value }] : []
+          )
           yield* audit(repos, actor, options.source, OrgUnitModel, withGeometry)
         }
         const planned = new Set(plans.map((plan) => plan.id))
@@ -390,13 +418,26 @@ export const runPyramidImport = (
             const group = groupsByRef.get(normaliseRef(r))
             return group === undefined ? [] : [group.id]
           })
-          const existingSets = yield* repos.list(GroupSetModel, accountId, { where: [{ field: "versionId", op: "eq", value: version.id }, { field: "sourceRef", op: "eq", value: ref }], limit: 1 })
+          const existingSets = yield* repos.list(GroupSetModel, accountId, {
+            where: [
+              { field: "versionId", op: "eq", value: version.id },
+              { field: "sourceRef", op: "eq", value: ref }
+            ],
+            limit: 1
+          })
           const found = existingSets.items[0]
           const saved =
             found?.id === undefined
-              ? yield* repos.insert(GroupSetModel, accountId, { name: set.name, sourceRef: ref, versionId: version.id, groupBelonging: set.groupBelonging ?? "SINGLE" })
+              ? yield* repos.insert(GroupSetModel, accountId, {
+                  name: set.name,
+                  sourceRef: ref,
+                  versionId: version.id,
+                  groupBelonging: set.groupBelonging ?? "SINGLE"
+                })
               : yield* repos.update(GroupSetModel, accountId, found.id, { name: set.name, groupBelonging: set.groupBelonging ?? "SINGLE" })
-          const links = yield* listAll((page) => repos.list(GroupSetGroupModel, accountId, page), { where: [{ field: "groupSetId", op: "eq", value: saved.id }] })
+          const links = yield* listAll((page) => repos.list(GroupSetGroupModel, accountId, page), {
+            where: [{ field: "groupSetId", op: "eq", value: saved.id }]
+          })
           const have = new Set(links.map((link) => String(link.groupId)))
           const add = groupIds.filter((id) => !have.has(id)).map((groupId) => ({ groupSetId: saved.id, groupId }))
           if (add.length > 0) yield* repos.insertMany(GroupSetGroupModel, accountId, add, { atomic: true })
@@ -406,4 +447,3 @@ export const runPyramidImport = (
       })
     )
   })
-

@@ -46,7 +46,10 @@ export class PyramidImports extends Context.Service<
 }
 
 /** Imports a parsed pyramid through {@link PyramidImports}. */
-export const importPyramid = (input: PyramidInput, options: PyramidImportOptions): Effect.Effect<PyramidImportResult, ServiceWriteError, PyramidImports | CurrentActor> =>
+export const importPyramid = (
+  input: PyramidInput,
+  options: PyramidImportOptions
+): Effect.Effect<PyramidImportResult, ServiceWriteError, PyramidImports | CurrentActor> =>
   Effect.flatMap(Effect.service(PyramidImports), (imports) => imports.pyramid(input, options))
 
 /** Imports a GeoJSON FeatureCollection through {@link PyramidImports} (see its `geoJson`). */
@@ -57,5 +60,8 @@ export const importGeoJsonPyramid = (
   Effect.flatMap(Effect.service(PyramidImports), (imports) => imports.geoJson(collection, options))
 
 /** Imports a DHIS2 pyramid through {@link PyramidImports} (see its `dhis2`). */
-export const importDhis2Pyramid = (payload: Dhis2Payload, options: Dhis2ImportOptions): Effect.Effect<Dhis2ImportResult, ServiceWriteError, PyramidImports | CurrentActor> =>
+export const importDhis2Pyramid = (
+  payload: Dhis2Payload,
+  options: Dhis2ImportOptions
+): Effect.Effect<Dhis2ImportResult, ServiceWriteError, PyramidImports | CurrentActor> =>
   Effect.flatMap(Effect.service(PyramidImports), (imports) => imports.dhis2(payload, options))

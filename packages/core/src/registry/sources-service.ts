@@ -31,7 +31,11 @@ export interface DataSourceCreate {
 }
 
 /** IASO's DHIS2 URL cleaning: drop the login page path and trailing slashes. */
-export const cleanDhis2Url = (url: string): string => url.trim().replace(/dhis-web-commons\/security\/login\.action$/, "").replace(/\/+$/, "")
+export const cleanDhis2Url = (url: string): string =>
+  url
+    .trim()
+    .replace(/dhis-web-commons\/security\/login\.action$/, "")
+    .replace(/\/+$/, "")
 
 /** The data sources service. */
 export class Sources extends Context.Service<
@@ -58,7 +62,10 @@ export class Sources extends Context.Service<
     Effect.gen(function* () {
       const repos = yield* Repos
       const allVersions = (accountId: string, dataSourceId: string) =>
-        listAll((page) => repos.list(SourceVersionModel, accountId, page), { where: [{ field: "dataSourceId", op: "eq", value: dataSourceId }], orderBy: [{ field: "number" }] })
+        listAll((page) => repos.list(SourceVersionModel, accountId, page), {
+          where: [{ field: "dataSourceId", op: "eq", value: dataSourceId }],
+          orderBy: [{ field: "number" }]
+        })
       return Sources.of({
         createDataSource: (input) =>
           Effect.gen(function* () {

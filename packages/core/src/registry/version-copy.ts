@@ -64,7 +64,10 @@ const copyable = (record: object): Record<string, unknown> => {
 const deleteUnits = (repos: Repositories, accountId: string, versionId: string) =>
   Effect.gen(function* () {
     const inVersion = { field: "versionId", op: "eq", value: versionId } as const
-    const roots = yield* listAll((page) => repos.list(OrgUnitModel, accountId, page), { where: [inVersion, { field: "parentId", op: "isNull" }], select: ["path"] })
+    const roots = yield* listAll((page) => repos.list(OrgUnitModel, accountId, page), {
+      where: [inVersion, { field: "parentId", op: "isNull" }],
+      select: ["path"]
+    })
     for (const root of roots) yield* repos.remove(OrgUnitModel, accountId, root.id)
     // Units whose parent is outside the version (never written by core) are not under any root.
     const strays = yield* listAll((page) => repos.list(OrgUnitModel, accountId, page), { where: [inVersion], orderBy: [{ field: "path" }], select: ["path"] })
@@ -148,7 +151,12 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
         let cursor: string | undefined
         do {
           // Page by page (not read whole): whole units with their geometries, written as they come.
-          const page = yield* repos.list(OrgUnitModel, accountId, { where: [inFrom], orderBy: [{ field: "path" }], limit: BATCH, ...(cursor === undefined ? {} : { cursor }) })
+          const page = yield* repos.list(OrgUnitModel, accountId, {
+            where: [inFrom],
+            orderBy: [{ field: "path" }],
+            limit: BATCH,
+            ...(cursor === undefined ? {} : { cursor })
+          })
           const rows = page.items.map((unit) => {
             const id = newId() as OrgUnitId
             const parent = unit.parentId === undefined ? undefined : placed.get(unit.parentId)

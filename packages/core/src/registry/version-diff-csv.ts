@@ -91,7 +91,10 @@ export const versionDiffCsv = (diff: VersionDiff): string => {
     const row: Array<string> = [
       unit?.sourceRef ?? "",
       entry.status,
-      entry.comparisons.filter((c) => c.status !== "same").map((c) => c.field).join(", "),
+      entry.comparisons
+        .filter((c) => c.status !== "same")
+        .map((c) => c.field)
+        .join(", "),
       unit?.typeName ?? ""
     ]
     for (const field of sorted) {

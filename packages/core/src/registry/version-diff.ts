@@ -170,10 +170,12 @@ export const makeDiff = (repos: Repositories) => {
         }
         for (const ref of [...byRef.keys()].sort(compareCodePoints)) fieldNames.push(`group:${ref}:${byRef.get(ref)?.name ?? ""}`)
       }
-      const parentRef = (pyramid: Pyramid) => (unit: LoadedUnit | undefined): DiffValue => {
-        if (unit?.parentId === undefined) return null
-        return pyramid.byId.get(unit.parentId)?.sourceRef ?? null
-      }
+      const parentRef =
+        (pyramid: Pyramid) =>
+        (unit: LoadedUnit | undefined): DiffValue => {
+          if (unit?.parentId === undefined) return null
+          return pyramid.byId.get(unit.parentId)?.sourceRef ?? null
+        }
       const kindsFor = (pyramid: Pyramid): ReadonlyArray<FieldKind> =>
         fieldNames.map((field): FieldKind => {
           switch (field) {
@@ -207,7 +209,8 @@ export const makeDiff = (repos: Repositories) => {
 
       const typeIds = [...new Set([...compared.kept, ...referenced.kept].flatMap((unit) => (unit.orgUnitTypeId === undefined ? [] : [unit.orgUnitTypeId])))]
       const typeNames = new Map<string, string>()
-      for (const chunk of chunksOf(typeIds, IN_CHUNK)) for (const type of yield* repos.getMany(OrgUnitTypeModel, accountId, chunk)) typeNames.set(type.id, type.name)
+      for (const chunk of chunksOf(typeIds, IN_CHUNK))
+        for (const type of yield* repos.getMany(OrgUnitTypeModel, accountId, chunk)) typeNames.set(type.id, type.name)
       const describe = (pyramid: Pyramid, unit: LoadedUnit): DiffedOrgUnit => {
         const typeName = unit.orgUnitTypeId === undefined ? undefined : typeNames.get(unit.orgUnitTypeId)
         return {
@@ -234,7 +237,13 @@ export const makeDiff = (repos: Repositories) => {
           if (!truthy(beforeValue) && truthy(afterValue)) status = "new"
           if (!same && beforeValue !== null && (afterValue === null || (isGroupList(afterValue) && afterValue.length === 0))) status = "not in origin - ignored"
           const distance =
-            field !== "geometry" ? undefined : same ? 0 : isGeometry(beforeValue) && isGeometry(afterValue) ? centroidDistanceKm(beforeValue, afterValue) : undefined
+            field !== "geometry"
+              ? undefined
+              : same
+                ? 0
+                : isGeometry(beforeValue) && isGeometry(afterValue)
+                  ? centroidDistanceKm(beforeValue, afterValue)
+                  : undefined
           return { field, status, before: beforeValue, after: afterValue, ...(distance === undefined ? {} : { distanceKm: distance }) }
         })
         const status: OrgUnitDiffStatus = before === undefined ? "new" : comparisons.every((c) => c.status === "same") ? "same" : "modified"

@@ -39,10 +39,7 @@ export class BlobStore extends Context.Service<
   BlobStore,
   {
     /** Stores bytes and returns their reference (idempotent: same bytes, same key). */
-    readonly put: (
-      bytes: Uint8Array,
-      options: { readonly mediaType: string; readonly fileName?: string }
-    ) => Effect.Effect<BlobRef, StorageError>
+    readonly put: (bytes: Uint8Array, options: { readonly mediaType: string; readonly fileName?: string }) => Effect.Effect<BlobRef, StorageError>
     /** The bytes of a stored blob. */
     readonly get: (key: string) => Effect.Effect<Uint8Array, NotFound | StorageError>
     /** Whether a blob is stored. */

@@ -77,12 +77,7 @@ export const compareRows = (a: Row, b: Row, orderBy: ReadonlyArray<OrderBy>, tex
 }
 
 /** Whether a row comes strictly after a keyset position in an order. */
-export const isAfter = (
-  row: Row,
-  orderBy: ReadonlyArray<OrderBy>,
-  after: ReadonlyArray<Scalar | null>,
-  textOrder: TextOrder = "codepoint"
-): boolean => {
+export const isAfter = (row: Row, orderBy: ReadonlyArray<OrderBy>, after: ReadonlyArray<Scalar | null>, textOrder: TextOrder = "codepoint"): boolean => {
   for (let i = 0; i < orderBy.length; i++) {
     const order = orderBy[i]
     if (order === undefined) break

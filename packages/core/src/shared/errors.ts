@@ -62,14 +62,12 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
   static fromSchemaError(error: Schema.SchemaError, prefix: ReadonlyArray<string | number> = []): ValidationError {
     const standard = SchemaIssue.makeFormatterStandardSchemaV1()(error.issue)
     const issues = standard.issues.map((issue) => ({
-      path: [...prefix, ...(issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p))].map(
-        (key) => (typeof key === "number" ? key : String(key))
+      path: [...prefix, ...(issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p))].map((key) =>
+        typeof key === "number" ? key : String(key)
       ),
       message: issue.message
     }))
-    const message = issues
-      .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.message}\n  at ${JSON.stringify(issue.path)}`))
-      .join("\n")
+    const message = issues.map((issue) => (issue.path.length === 0 ? issue.message : `${issue.message}\n  at ${JSON.stringify(issue.path)}`)).join("\n")
     return new ValidationError({ message, issues })
   }
 }
@@ -99,12 +97,4 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
 }) {}
 
 /** Every error the SDK answers with. */
-export type IasoError =
-  | NotFound
-  | AlreadyExists
-  | VersionConflict
-  | Conflict
-  | ValidationError
-  | Forbidden
-  | Unsupported
-  | StorageError
+export type IasoError = NotFound | AlreadyExists | VersionConflict | Conflict | ValidationError | Forbidden | Unsupported | StorageError

@@ -18,12 +18,8 @@ import type { MultiPolygon, Point, Position } from "geojson"
 // Schemas
 // -----------------------------------------------------------------------------
 
-const Longitude = Schema.Finite.check(
-  Schema.isBetween({ minimum: -180, maximum: 180 }, { message: "longitude must be within [-180, 180]" })
-)
-const Latitude = Schema.Finite.check(
-  Schema.isBetween({ minimum: -90, maximum: 90 }, { message: "latitude must be within [-90, 90]" })
-)
+const Longitude = Schema.Finite.check(Schema.isBetween({ minimum: -180, maximum: 180 }, { message: "longitude must be within [-180, 180]" }))
+const Latitude = Schema.Finite.check(Schema.isBetween({ minimum: -90, maximum: 90 }, { message: "latitude must be within [-90, 90]" }))
 
 /**
  * A GeoJSON position: `[lon, lat]` or `[lon, lat, alt]` of finite numbers, with the longitude within
@@ -34,23 +30,19 @@ export const GeoPosition = Schema.mutable(Schema.Tuple([Longitude, Latitude, Sch
   // Parsed as one tuple with an optional altitude (a union of two tuples would report every failure twice), then
   // typed as the 2D | 3D union, which is assignable to GeoJSON `Position` (`[number, number, number?]` is not,
   // under exactOptionalPropertyTypes). The guard always holds after the tuple parsed.
-  Schema.refine((position): position is [lon: number, lat: number] | [lon: number, lat: number, alt: number] =>
-    position.length === 2 || position.length === 3
-  ),
+  Schema.refine((position): position is [lon: number, lat: number] | [lon: number, lat: number, alt: number] => position.length === 2 || position.length === 3),
   Schema.annotate({ description: "[longitude, latitude] or [longitude, latitude, altitude] in WGS 84 degrees" })
 )
 /** A GeoJSON position: `[lon, lat]` or `[lon, lat, alt]` (assignable to GeoJSON `Position`). */
 export type GeoPosition = typeof GeoPosition.Type
 
 /** A GeoJSON `Point` geometry, 2D or 3D. An input `bbox` member is dropped. */
-export const GeoPoint = Schema.Struct({ type: Schema.Literal("Point"), coordinates: GeoPosition })
-  .annotate({ description: "GeoJSON Point (RFC 7946 §3.1.2)" })
+export const GeoPoint = Schema.Struct({ type: Schema.Literal("Point"), coordinates: GeoPosition }).annotate({ description: "GeoJSON Point (RFC 7946 §3.1.2)" })
 /** A GeoJSON `Point` geometry (assignable to GeoJSON `Point`). */
 export type GeoPoint = typeof GeoPoint.Type
 
 /** Exact equality of two positions, all coordinates included (`[1, 2]` differs from `[1, 2, 0]`). */
-const samePosition = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean =>
-  a.length === b.length && a.every((value, index) => value === b[index])
+const samePosition = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => a.length === b.length && a.every((value, index) => value === b[index])
 
 /**
  * Wraps `schema` in a transparent declaration whose only purpose is to tell `effect/Arbitrary` how to
@@ -164,34 +156,27 @@ export const GeoLinearRing = withGenerator(
 /** A GeoJSON linear ring: a closed array of at least 4 positions. */
 export type GeoLinearRing = typeof LinearRingBase.Type
 
-const PolygonRingsBase = Schema.mutable(Schema.Array(GeoLinearRing)).check(
-  Schema.isMinLength(1, { message: "a polygon needs at least one ring" })
-)
+const PolygonRingsBase = Schema.mutable(Schema.Array(GeoLinearRing)).check(Schema.isMinLength(1, { message: "a polygon needs at least one ring" }))
 
 /**
  * The `coordinates` of a Polygon: an exterior ring followed by its holes (at least one ring). Generated values are a
  * star-shaped shell, sometimes with one hole inside it, in 2D or 3D.
  */
-export const GeoPolygonRings = withGenerator(
-  PolygonRingsBase,
-  () => generatorLink<PolygonSeed, GeoPolygonRings>(PolygonSeed, polygonFromSeed),
-  "polygon rings"
-)
+export const GeoPolygonRings = withGenerator(PolygonRingsBase, () => generatorLink<PolygonSeed, GeoPolygonRings>(PolygonSeed, polygonFromSeed), "polygon rings")
 /** The `coordinates` of a Polygon: exterior ring then holes. */
 export type GeoPolygonRings = typeof PolygonRingsBase.Type
 
 /** A GeoJSON `Polygon` geometry with at least one ring. An input `bbox` member is dropped. */
-export const GeoPolygon = Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: GeoPolygonRings })
-  .annotate({ description: "GeoJSON Polygon (RFC 7946 §3.1.6)" })
+export const GeoPolygon = Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: GeoPolygonRings }).annotate({
+  description: "GeoJSON Polygon (RFC 7946 §3.1.6)"
+})
 /** A GeoJSON `Polygon` geometry (assignable to GeoJSON `Polygon`). */
 export type GeoPolygon = typeof GeoPolygon.Type
 
 /** A GeoJSON `MultiPolygon` geometry with at least one polygon. An input `bbox` member is dropped. */
 export const GeoMultiPolygon = Schema.Struct({
   type: Schema.Literal("MultiPolygon"),
-  coordinates: Schema.mutable(Schema.Array(GeoPolygonRings)).check(
-    Schema.isMinLength(1, { message: "a multipolygon needs at least one polygon" })
-  )
+  coordinates: Schema.mutable(Schema.Array(GeoPolygonRings)).check(Schema.isMinLength(1, { message: "a multipolygon needs at least one polygon" }))
 }).annotate({ description: "GeoJSON MultiPolygon (RFC 7946 §3.1.7)" })
 /** A GeoJSON `MultiPolygon` geometry (assignable to GeoJSON `MultiPolygon`). */
 export type GeoMultiPolygon = typeof GeoMultiPolygon.Type
@@ -249,12 +234,10 @@ export const boundingBox = (geometry: Point | MultiPolygon): BoundingBox => {
 }
 
 /** Whether two bounding boxes share at least one point (touching edges or corners count). */
-export const boxesIntersect = (a: BoundingBox, b: BoundingBox): boolean =>
-  a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
+export const boxesIntersect = (a: BoundingBox, b: BoundingBox): boolean => a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
 
 /** Whether the point `(lon, lat)` lies in the box, edges included. */
-export const boxContainsPoint = (box: BoundingBox, lon: number, lat: number): boolean =>
-  lon >= box[0] && lon <= box[2] && lat >= box[1] && lat <= box[3]
+export const boxContainsPoint = (box: BoundingBox, lon: number, lat: number): boolean => lon >= box[0] && lon <= box[2] && lat >= box[1] && lat <= box[3]
 
 // -----------------------------------------------------------------------------
 // Point in polygon, centroid, distance
@@ -277,11 +260,7 @@ const onSegment = (x: number, y: number, ax: number, ay: number, bx: number, by:
  * Tests one polygon (exterior ring + holes) with the even-odd rule: returns "boundary" when the point is on an
  * edge of any of its rings, otherwise whether a ray cast to +∞ longitude crosses its rings an odd number of times.
  */
-const locateInPolygon = (
-  lon: number,
-  lat: number,
-  rings: ReadonlyArray<ReadonlyArray<Position>>
-): boolean | "boundary" => {
+const locateInPolygon = (lon: number, lat: number, rings: ReadonlyArray<ReadonlyArray<Position>>): boolean | "boundary" => {
   let inside = false
   for (const ring of rings) {
     for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
@@ -381,8 +360,7 @@ export const haversineMeters = (lon1: number, lat1: number, lon2: number, lat2: 
   const phi2 = lat2 * toRadians
   const sinHalfDeltaPhi = Math.sin(((lat2 - lat1) * toRadians) / 2)
   const sinHalfDeltaLambda = Math.sin(((lon2 - lon1) * toRadians) / 2)
-  const h = sinHalfDeltaPhi * sinHalfDeltaPhi +
-    Math.cos(phi1) * Math.cos(phi2) * sinHalfDeltaLambda * sinHalfDeltaLambda
+  const h = sinHalfDeltaPhi * sinHalfDeltaPhi + Math.cos(phi1) * Math.cos(phi2) * sinHalfDeltaLambda * sinHalfDeltaLambda
   return 2 * EARTH_RADIUS_METERS * Math.asin(Math.min(1, Math.sqrt(h)))
 }
 
@@ -497,10 +475,7 @@ const douglasPeucker = (ring: ReadonlyArray<Position>, squaredTolerance: number)
   const second = kept[1]
   const beforeLast = kept[kept.length - 2]
   const closed = xs[0] === xs[last] && ys[0] === ys[last]
-  if (
-    closed && kept.length >= 5 && second !== undefined && beforeLast !== undefined &&
-    squaredDistance(0, beforeLast, second) <= squaredTolerance
-  ) {
+  if (closed && kept.length >= 5 && second !== undefined && beforeLast !== undefined && squaredDistance(0, beforeLast, second) <= squaredTolerance) {
     kept.shift()
     kept[kept.length - 1] = second // re-close the ring on its new start vertex
   }

@@ -9,9 +9,7 @@ import { Schema } from "effect"
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 /** A canonical (lower-case, RFC 9562 variant) UUID string. */
-export const Uuid = Schema.String.check(
-  Schema.isPattern(UUID_PATTERN, { message: "Expected a lower-case UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" })
-)
+export const Uuid = Schema.String.check(Schema.isPattern(UUID_PATTERN, { message: "Expected a lower-case UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" }))
 
 /** Builds the branded id schema of one entity, e.g. `const OrgUnitId = entityId("OrgUnitId")`. */
 export const entityId = <const B extends string>(brand: B) => Uuid.pipe(Schema.brand<B>(brand as never))

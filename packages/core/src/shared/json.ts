@@ -31,7 +31,10 @@ export const JsonValue: Schema.Codec<JsonValue> = Schema.Union([
   JsonNumber,
   Text,
   Schema.Array(Schema.suspend((): Schema.Codec<JsonValue> => JsonValue)),
-  Schema.Record(Schema.String, Schema.suspend((): Schema.Codec<JsonValue> => JsonValue)).check(keysHaveNoNul)
+  Schema.Record(
+    Schema.String,
+    Schema.suspend((): Schema.Codec<JsonValue> => JsonValue)
+  ).check(keysHaveNoNul)
 ])
 
 /** A JSON object. */

@@ -49,11 +49,7 @@ export interface MigrationHooks<E, R> {
 }
 
 /** The ids in `applied` that neither `migrations` nor `own` (the store's own migrations) know. */
-export const unknownMigrations = (
-  applied: Iterable<string>,
-  migrations: ReadonlyArray<Migration>,
-  own: ReadonlyArray<string> = []
-): ReadonlyArray<string> => {
+export const unknownMigrations = (applied: Iterable<string>, migrations: ReadonlyArray<Migration>, own: ReadonlyArray<string> = []): ReadonlyArray<string> => {
   const known = new Set([...migrations.map((migration) => migration.id), ...own])
   return [...applied].filter((id) => !known.has(id))
 }

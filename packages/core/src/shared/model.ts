@@ -105,7 +105,13 @@ export interface ModelMeta {
 }
 
 type BaseFields<Id extends Schema.Top, S extends "account" | "global"> = S extends "account"
-  ? { readonly id: Id; readonly accountId: typeof AccountId; readonly version: typeof RecordVersion; readonly createdAt: typeof Instant; readonly updatedAt: typeof Instant }
+  ? {
+      readonly id: Id
+      readonly accountId: typeof AccountId
+      readonly version: typeof RecordVersion
+      readonly createdAt: typeof Instant
+      readonly updatedAt: typeof Instant
+    }
   : { readonly id: Id; readonly version: typeof RecordVersion; readonly createdAt: typeof Instant; readonly updatedAt: typeof Instant }
 
 /** A declared model. `schema` is the entity's Effect Schema (domain record <-> stored record). */
@@ -159,10 +165,8 @@ const hasIntCheck = (checks: SchemaAST.Checks | undefined): boolean =>
   (checks ?? []).some((check) =>
     check._tag === "FilterGroup"
       ? hasIntCheck(check.checks)
-      : (check.annotations as { readonly arbitraryConstraint?: { readonly number?: unknown } } | undefined)?.arbitraryConstraint
-          ?.number === "integer" ||
-        (check.annotations as { readonly representation?: { readonly id?: unknown } } | undefined)?.representation?.id ===
-          "effect/schema/isInt"
+      : (check.annotations as { readonly arbitraryConstraint?: { readonly number?: unknown } } | undefined)?.arbitraryConstraint?.number === "integer" ||
+        (check.annotations as { readonly representation?: { readonly id?: unknown } } | undefined)?.representation?.id === "effect/schema/isInt"
   )
 
 const kindOfAst = (ast: SchemaAST.AST): { kind: ColumnKind; nullable: boolean } => {

@@ -23,21 +23,7 @@ export type Condition =
   | { readonly field: string; readonly op: "startsWithAny"; readonly value: ReadonlyArray<string> }
 
 /** Every operator of {@link Condition}. */
-export const OPERATORS = [
-  "eq",
-  "ne",
-  "lt",
-  "lte",
-  "gt",
-  "gte",
-  "in",
-  "notIn",
-  "isNull",
-  "isNotNull",
-  "startsWith",
-  "contains",
-  "startsWithAny"
-] as const
+export const OPERATORS = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "notIn", "isNull", "isNotNull", "startsWith", "contains", "startsWithAny"] as const
 export type Operator = (typeof OPERATORS)[number]
 
 /** Sort direction. Absent values sort first in ascending order, last in descending order. */

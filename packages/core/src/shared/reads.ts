@@ -73,10 +73,7 @@ const MAX_LIMIT = 10_000
 export const scopeOf = (model: AnyModel, accountId: string): StoreScope => ({ accountId: model.scope === "global" ? null : accountId })
 
 /** Converts typed conditions into stored-form conditions. */
-export const compileWhere = (
-  model: AnyModel,
-  where: ReadonlyArray<FieldCondition>
-): ValidationError | ReadonlyArray<Condition> => {
+export const compileWhere = (model: AnyModel, where: ReadonlyArray<FieldCondition>): ValidationError | ReadonlyArray<Condition> => {
   const codec = codecOf(model)
   const out: Array<Condition> = []
   for (const condition of where) {
@@ -339,9 +336,7 @@ export const makeReads = (driver: StoreDriver) => {
  * Every item of a paged listing: calls `load` with each page's cursor (none for the first) until
  * the last page. For work that must see a whole set; stream page by page where memory matters.
  */
-export const allPages = <T, E, R>(
-  load: (cursor: string | undefined) => Effect.Effect<ResultPage<T>, E, R>
-): Effect.Effect<ReadonlyArray<T>, E, R> =>
+export const allPages = <T, E, R>(load: (cursor: string | undefined) => Effect.Effect<ResultPage<T>, E, R>): Effect.Effect<ReadonlyArray<T>, E, R> =>
   Effect.gen(function* () {
     const out: Array<T> = []
     let cursor: string | undefined
@@ -384,8 +379,7 @@ export type PageOptions<O extends WholeSetOptions> = O & { readonly limit: numbe
 export const listAll = <T, E, R, const O extends WholeSetOptions = NoListOptions>(
   list: (options: PageOptions<O>) => Effect.Effect<ResultPage<T>, E, R>,
   options?: O
-): Effect.Effect<ReadonlyArray<T>, E, R> =>
-  allPages((cursor) => list({ ...(options as O), limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }))
+): Effect.Effect<ReadonlyArray<T>, E, R> => allPages((cursor) => list({ ...(options as O), limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }))
 
 /**
  * Every item whose `field` is one of `values`, looked up in chunks of {@link IN_CHUNK} distinct

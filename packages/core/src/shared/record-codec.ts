@@ -104,7 +104,16 @@ interface FieldReader {
 const fieldReader = (field: Schema.Top): FieldReader => {
   const ast = field.ast
   const optional = SchemaAST.isOptional(ast)
-  const plain = ast.encoding === undefined ? (SchemaAST.isString(ast) ? "string" : SchemaAST.isNumber(ast) ? "number" : SchemaAST.isBoolean(ast) ? "boolean" : undefined) : undefined
+  const plain =
+    ast.encoding === undefined
+      ? SchemaAST.isString(ast)
+        ? "string"
+        : SchemaAST.isNumber(ast)
+          ? "number"
+          : SchemaAST.isBoolean(ast)
+            ? "boolean"
+            : undefined
+      : undefined
   if (plain !== undefined) {
     return {
       optional,

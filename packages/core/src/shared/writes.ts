@@ -78,10 +78,7 @@ const writeError = (model: string, id: string, outcome: WriteOutcome, expected?:
       return new AlreadyExists({
         model,
         constraint: outcome.constraint,
-        message:
-          outcome.constraint === "id"
-            ? `${model} ${id} already exists`
-            : `another ${model} already has the same values for ${outcome.constraint}`
+        message: outcome.constraint === "id" ? `${model} ${id} already exists` : `another ${model} already has the same values for ${outcome.constraint}`
       })
   }
 }
@@ -307,13 +304,15 @@ export const makeWrites = (
           const outcomes = yield* driver.write(referrer.model, scope, ops)
           const failed = outcomes.find((o) => o._tag !== "Written")
           if (failed !== undefined) {
-            return yield* new StorageError({ reason: "serialization", retryable: true, message: `concurrent change while clearing ${referrer.model.name}.${referrer.field}` })
+            return yield* new StorageError({
+              reason: "serialization",
+              retryable: true,
+              message: `concurrent change while clearing ${referrer.model.name}.${referrer.field}`
+            })
           }
         }
       }
-      const ops: Array<WriteOp> = fresh.map((id) =>
-        expectedVersion === undefined ? { kind: "delete", id } : { kind: "delete", id, expectedVersion }
-      )
+      const ops: Array<WriteOp> = fresh.map((id) => (expectedVersion === undefined ? { kind: "delete", id } : { kind: "delete", id, expectedVersion }))
       const outcomes = yield* driver.write(model, scopeOf(model, accountId), ops)
       for (let i = 0; i < outcomes.length; i++) {
         const outcome = outcomes[i]

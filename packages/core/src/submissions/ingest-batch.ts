@@ -63,9 +63,12 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
   const batchLookups = (actor: Actor, inputs: ReadonlyArray<SubmissionInput>, documents: ReadonlyArray<SubmissionDocument | ValidationError>) =>
     Effect.gen(function* () {
       const parsed = inputs.filter((_, index) => !(documents[index] instanceof ValidationError))
-      const distinct = <T extends string>(values: ReadonlyArray<T | undefined>): Array<T> => [...new Set(values.filter((value): value is T => value !== undefined))]
+      const distinct = <T extends string>(values: ReadonlyArray<T | undefined>): Array<T> => [
+        ...new Set(values.filter((value): value is T => value !== undefined))
+      ]
       /** Records of these ids (no store call for none). */
-      const getAll = <M extends AnyModel>(model: M, ids: ReadonlyArray<string>) => (ids.length === 0 ? Effect.succeed([]) : repos.getMany(model, actor.accountId, ids))
+      const getAll = <M extends AnyModel>(model: M, ids: ReadonlyArray<string>) =>
+        ids.length === 0 ? Effect.succeed([]) : repos.getMany(model, actor.accountId, ids)
       const forms = new Map((yield* getAll(FormModel, distinct(parsed.map((input) => input.formId)))).map((form) => [form.id as string, form]))
       // Versions: every (form, version) pair the documents name, in one listing per chunk of forms.
       const wanted = new Map<string, Set<string>>()
@@ -134,7 +137,8 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
       const fileInputs: Array<{ readonly instanceId: InstanceId; readonly name: string; readonly file: BlobRef | undefined; readonly deleted: false }> = []
       uploads.forEach(({ upload, bytes }, k) => {
         const instance = instances[k] as Instance
-        for (const [index, attachment] of upload.attachments.entries()) fileInputs.push({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false })
+        for (const [index, attachment] of upload.attachments.entries())
+          fileInputs.push({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false })
       })
       const files = fileInputs.length === 0 ? [] : yield* Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, fileInputs), allWritten)
       const filesOf: Array<Array<InstanceFile>> = uploads.map(() => [])

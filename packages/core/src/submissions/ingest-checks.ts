@@ -125,7 +125,8 @@ const checkInput = (input: SubmissionInput): ValidationError | undefined => {
     if (names.has(attachment.name)) return ValidationError.at(["attachments", index, "name"], `two attachments are named ${attachment.name}`)
     names.add(attachment.name)
     if (!(attachment.bytes instanceof Uint8Array)) return ValidationError.at(["attachments", index, "bytes"], "expected bytes (a Uint8Array)")
-    if (typeof attachment.mediaType !== "string" || attachment.mediaType.trim() === "") return ValidationError.at(["attachments", index, "mediaType"], "expected a media type")
+    if (typeof attachment.mediaType !== "string" || attachment.mediaType.trim() === "")
+      return ValidationError.at(["attachments", index, "mediaType"], "expected a media type")
   }
   return undefined
 }
@@ -147,7 +148,6 @@ export const versionEntry = (version: Partial<FormVersion>): VersionEntry | unde
     filter: descriptor === undefined ? undefined : filterOf(version.id, version.createdAt, version.version ?? 0, descriptor)
   }
 }
-
 
 /** The period to store and whether it is outside the form's window. */
 const periodOf = (form: Form, period: string | undefined, createdAt: Date): ValidationError | { readonly value?: string; readonly outside: boolean } => {
@@ -194,7 +194,8 @@ export const prepare = (input: SubmissionInput, document: SubmissionDocument, lo
         return yield* ValidationError.at(["location"], "expected a latitude within [-90, 90], a longitude within [-180, 180] and a finite altitude")
       }
       const rounded = accuracy === undefined ? undefined : accuracyOf(accuracy)
-      if (accuracy !== undefined && rounded === undefined) return yield* ValidationError.at(["location", "accuracy"], "expected a non-negative number of metres")
+      if (accuracy !== undefined && rounded === undefined)
+        return yield* ValidationError.at(["location", "accuracy"], "expected a non-negative number of metres")
       const location: GeoPoint = { type: "Point", coordinates: [longitude, latitude, altitude ?? 0] }
       place = rounded === undefined ? { location } : { location, accuracy: rounded }
     }
@@ -202,8 +203,6 @@ export const prepare = (input: SubmissionInput, document: SubmissionDocument, lo
     const imeiText = input.device?.imei ?? (typeof deviceAnswer === "string" ? deviceAnswer : undefined)
     const imei = imeiText !== undefined && imeiText.trim() !== "" && imeiText.length <= 250 ? imeiText : undefined
     const attachments = input.attachments ?? []
-    const hashes = yield* Effect.forEach(attachments, (attachment) =>
-      Effect.map(sha256Hex(attachment.bytes), (sha256) => ({ name: attachment.name, sha256 }))
-    )
+    const hashes = yield* Effect.forEach(attachments, (attachment) => Effect.map(sha256Hex(attachment.bytes), (sha256) => ({ name: attachment.name, sha256 })))
     return { input, form, version, json, incomingId, deprecatedId, period, paths, units: lookups.units, place, imei, attachments, hashes }
   })

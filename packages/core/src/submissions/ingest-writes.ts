@@ -83,7 +83,9 @@ export const storeBytes = (upload: Prepared): Effect.Effect<StoredBytes, Storage
     const { input, incomingId, attachments } = upload
     const xmlBytes = typeof input.xml === "string" ? new TextEncoder().encode(input.xml) : input.xml
     const xml = yield* blobs.put(xmlBytes, { mediaType: "application/xml", fileName: input.fileName ?? `${incomingId}.xml` })
-    const files = yield* Effect.forEach(attachments, (attachment) => blobs.put(attachment.bytes, { mediaType: attachment.mediaType, fileName: attachment.name }))
+    const files = yield* Effect.forEach(attachments, (attachment) =>
+      blobs.put(attachment.bytes, { mediaType: attachment.mediaType, fileName: attachment.name })
+    )
     return { xml, files }
   })
 
@@ -161,7 +163,9 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
       const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
       const record = yield* newInstance(actor, upload, bytes, sequence, imei === undefined ? undefined : devices.ids.get(imei))
       const instance = yield* narrowErrors(
-        repos.insert(InstanceModel, actor.accountId, record).pipe(Effect.catchTag("AlreadyExists", storedConcurrently(["instance_uuid_unique", "instance_current_uuid_unique"]))),
+        repos
+          .insert(InstanceModel, actor.accountId, record)
+          .pipe(Effect.catchTag("AlreadyExists", storedConcurrently(["instance_uuid_unique", "instance_current_uuid_unique"]))),
         ["AlreadyExists", "VersionConflict", "Conflict"],
         "the insert of a new submission met another unique key than its uuids, a version or an on-delete rule"
       )
@@ -210,7 +214,9 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
       // Files: incoming ones are added (unless already there); stored ones neither re-sent
       // nor named by an answer any more are soft-deleted (IASO's Enketo rule).
       const stored = yield* liveFiles(actor.accountId, target.id)
-      const incoming = new Map(attachments.map((attachment, index) => [attachment.name, { ref: bytes.files[index] as BlobRef, sha256: hashes[index]?.sha256 ?? "" }]))
+      const incoming = new Map(
+        attachments.map((attachment, index) => [attachment.name, { ref: bytes.files[index] as BlobRef, sha256: hashes[index]?.sha256 ?? "" }])
+      )
       const answers = new Set(Object.values(json).filter((value): value is string => typeof value === "string"))
       const kept = new Set<string>()
       const keptFiles: Array<InstanceFile> = []

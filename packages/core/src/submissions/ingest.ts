@@ -137,7 +137,10 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
       const existing = find(incomingId)
       if (existing !== undefined) {
         if (!(yield* sees(actor, paths, existing, upload.units))) return yield* hidden(existing)
-        const conflict = (why: string): Decision => ({ kind: "conflict", error: new Conflict({ model: "Instance", id: existing.id, message: `submission uuid:${incomingId}: ${why}` }) })
+        const conflict = (why: string): Decision => ({
+          kind: "conflict",
+          error: new Conflict({ model: "Instance", id: existing.id, message: `submission uuid:${incomingId}: ${why}` })
+        })
         if (existing.formId !== formId) return conflict("already stored for another form")
         if (currentId(existing) === incomingId) {
           const files = yield* sameContent(actor.accountId, existing, json, hashes)
@@ -267,7 +270,9 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
         while: (error) => error._tag === "AlreadyStored" || (error._tag === "StorageError" && error.retryable && error.reason === "serialization")
       }),
       Effect.catchTag("AlreadyStored", () =>
-        Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: "the submission was stored concurrently twice: run the ingestion again" }))
+        Effect.fail(
+          new StorageError({ reason: "serialization", retryable: true, message: "the submission was stored concurrently twice: run the ingestion again" })
+        )
       )
     )
 

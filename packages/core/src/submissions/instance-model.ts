@@ -78,9 +78,7 @@ export const Dhis2Uid = Schema.String.check(
  * A submission's location accuracy in metres, `decimal(7, 2)`, never negative (IASO rounds half-up to
  * 2 places and caps at 99999: see `accuracyOf`).
  */
-export const InstanceAccuracy = decimalOf(7, 2).check(
-  Schema.makeFilter((text: string) => !text.startsWith("-") || "Expected a non-negative accuracy")
-)
+export const InstanceAccuracy = decimalOf(7, 2).check(Schema.makeFilter((text: string) => !text.startsWith("-") || "Expected a non-negative accuracy"))
 
 /** The Instance (submission) model declaration. */
 export const InstanceModel = defineModel({

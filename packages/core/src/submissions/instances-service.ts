@@ -63,7 +63,15 @@ import type { CurrentActor } from "../tenancy/actor.ts"
 import { makeIngest } from "./ingest.ts"
 import { INGEST_BATCH, type IngestItem, makeIngestBatch } from "./ingest-batch.ts"
 import { geopointOf } from "./ingest-checks.ts"
-import { CORRELATION_SEQUENCE, type IngestError, type IngestResult, INGEST_SOURCE, type SubmissionAttachment, type SubmissionInput, type SubmissionLocation } from "./ingest-types.ts"
+import {
+  CORRELATION_SEQUENCE,
+  type IngestError,
+  type IngestResult,
+  INGEST_SOURCE,
+  type SubmissionAttachment,
+  type SubmissionInput,
+  type SubmissionLocation
+} from "./ingest-types.ts"
 import { correlationIdOf, makeIngestWrites } from "./ingest-writes.ts"
 import type { Instance, InstanceFile, InstanceLock, InstanceStatus } from "./instance-model.ts"
 import { INSTANCE_API_SOURCE, makeSubmissionAccess } from "./submission-access.ts"
@@ -72,7 +80,17 @@ import { type InstanceSearch, type InstanceWithStatus, makeSubmissionListing, ty
 import { makeSubmissionLocks } from "./submission-locks.ts"
 
 export { CORRELATION_SEQUENCE, correlationIdOf, geopointOf, INGEST_BATCH, INGEST_SOURCE, INSTANCE_API_SOURCE }
-export type { IngestError, IngestItem, IngestResult, InstanceSearch, InstanceWithStatus, StatusCounts, SubmissionAttachment, SubmissionInput, SubmissionLocation }
+export type {
+  IngestError,
+  IngestItem,
+  IngestResult,
+  InstanceSearch,
+  InstanceWithStatus,
+  StatusCounts,
+  SubmissionAttachment,
+  SubmissionInput,
+  SubmissionLocation
+}
 
 /** Errors of a change to a stored submission. */
 export type InstanceWriteError = NotFound | Forbidden | ValidationError | StorageError

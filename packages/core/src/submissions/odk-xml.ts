@@ -254,7 +254,8 @@ export const parseSubmission = (input: string | Uint8Array): Result.Result<Submi
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   if (!text.isWellFormed()) return Result.fail(invalid("the submission holds a lone UTF-16 surrogate"))
-  if (FORBIDDEN_CONTROL.test(text)) return Result.fail(invalid("the submission holds a control character XML does not allow (U+0000 to U+001B other than tab and line breaks)"))
+  if (FORBIDDEN_CONTROL.test(text))
+    return Result.fail(invalid("the submission holds a control character XML does not allow (U+0000 to U+001B other than tab and line breaks)"))
   if (/<!DOCTYPE/i.test(text)) return Result.fail(invalid("a submission may not declare a DOCTYPE"))
   const cleaned = cleanUp(text)
   if (cleaned instanceof ValidationError) return Result.fail(cleaned)

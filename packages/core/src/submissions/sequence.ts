@@ -39,7 +39,11 @@ export const AccountSequence = AccountSequenceModel.schema
 export type AccountSequence = typeof AccountSequence.Type
 
 const raced = (name: string) =>
-  new StorageError({ reason: "serialization", retryable: true, message: `another writer advanced the counter ${name} at the same time: run the unit of work again` })
+  new StorageError({
+    reason: "serialization",
+    retryable: true,
+    message: `another writer advanced the counter ${name} at the same time: run the unit of work again`
+  })
 
 /**
  * The next value of the account's counter `name` (1 for a new counter). Call it inside the unit
@@ -56,7 +60,8 @@ export const nextSequenceValue = (repos: Repositories, accountId: string, name: 
  */
 export const reserveSequenceValues = (repos: Repositories, accountId: string, name: string, count: number): Effect.Effect<number, StorageError> =>
   Effect.gen(function* () {
-    if (!Number.isSafeInteger(count) || count < 1) return yield* Effect.die(new RangeError(`reserveSequenceValues: count must be a positive integer, got ${count}`))
+    if (!Number.isSafeInteger(count) || count < 1)
+      return yield* Effect.die(new RangeError(`reserveSequenceValues: count must be a positive integer, got ${count}`))
     const page = yield* repos
       .list(AccountSequenceModel, accountId, { where: [{ field: "name", op: "eq", value: name }], limit: 1 })
       .pipe(orDieOnInvalidListing(AccountSequenceModel))

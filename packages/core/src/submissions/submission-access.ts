@@ -38,7 +38,8 @@ export const allWritten = <T>(result: BulkResult<T>): Effect.Effect<ReadonlyArra
 }
 
 /** Whether an org unit is under one of these paths (`undefined`: unrestricted, every unit). */
-export const reaches = (paths: ReadonlyArray<string> | undefined, unit: OrgUnit): boolean => paths === undefined || paths.some((path) => unit.path.startsWith(path))
+export const reaches = (paths: ReadonlyArray<string> | undefined, unit: OrgUnit): boolean =>
+  paths === undefined || paths.some((path) => unit.path.startsWith(path))
 
 /** Reads of stored submissions need one of {@link SUBMISSION_PERMISSIONS}, as do changes to them. */
 export const readable = (actor: Actor) => requireAny(actor, SUBMISSION_PERMISSIONS, "reading submissions")
@@ -60,7 +61,8 @@ export const makeSubmissionAccess = (repos: Repositories) => {
     Effect.gen(function* () {
       if (paths === undefined) return true
       if (instance.orgUnitId === undefined) return false
-      const [unit] = known?.has(instance.orgUnitId) === true ? [known.get(instance.orgUnitId)] : yield* repos.getMany(OrgUnitModel, actor.accountId, [instance.orgUnitId])
+      const [unit] =
+        known?.has(instance.orgUnitId) === true ? [known.get(instance.orgUnitId)] : yield* repos.getMany(OrgUnitModel, actor.accountId, [instance.orgUnitId])
       return unit !== undefined && reaches(paths, unit)
     })
 

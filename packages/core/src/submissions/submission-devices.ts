@@ -16,11 +16,7 @@ import { allWritten, narrowWrite } from "./submission-access.ts"
  * inside the caller's transaction: one read of the devices, one of the links, one write of each
  * kind at most. Devices created are in `created` (for the audit trail), in order of first need.
  */
-export const devicesFor = (
-  repos: Repositories,
-  actor: Actor,
-  wanted: ReadonlyArray<{ readonly imei: string; readonly projectId: ProjectId | undefined }>
-) =>
+export const devicesFor = (repos: Repositories, actor: Actor, wanted: ReadonlyArray<{ readonly imei: string; readonly projectId: ProjectId | undefined }>) =>
   Effect.gen(function* () {
     const ids = new Map<string, DeviceId>()
     const created: Array<Device> = []
@@ -30,7 +26,10 @@ export const devicesFor = (
     // One IMEI: its oldest device is the first row. Several: every device of those IMEIs, oldest first.
     const found = yield* (
       imeis.length === 1
-        ? Effect.map(repos.list(DeviceModel, actor.accountId, { where: [{ field: "imei", op: "eq", value: imeis[0] }], ...order, limit: 1 }), (page) => page.items)
+        ? Effect.map(
+            repos.list(DeviceModel, actor.accountId, { where: [{ field: "imei", op: "eq", value: imeis[0] }], ...order, limit: 1 }),
+            (page) => page.items
+          )
         : findIn((page) => repos.list(DeviceModel, actor.accountId, page), "imei", imeis, order)
     ).pipe(orDieOnInvalidListing(DeviceModel))
     for (const device of found) if (device.imei !== undefined && !ids.has(device.imei)) ids.set(device.imei, device.id)
@@ -87,4 +86,6 @@ export const devicesFor = (
       if (unlinked.length > 0) yield* narrowWrite(Effect.flatMap(repos.insertMany(DeviceProjectModel, actor.accountId, unlinked), allWritten))
     }
     return { ids, created }
-  }).pipe((effect) => narrowErrors(effect, ["ValidationError"], "a device or a device's project link, from an IMEI and ids the upload's checks accepted, was refused"))
+  }).pipe((effect) =>
+    narrowErrors(effect, ["ValidationError"], "a device or a device's project link, from an IMEI and ids the upload's checks accepted, was refused")
+  )

@@ -38,13 +38,16 @@ export const makeSubmissionLocks = (repos: Repositories, access: SubmissionAcces
             top = unit.path.split(PATH_SEPARATOR)[0]
           } else {
             const roots = yield* repos.getMany(OrgUnitModel, actor.accountId, actor.orgUnitRoots)
-            top = roots
-              .filter((root) => unit.path.startsWith(root.path))
-              .sort((a, b) => a.depth - b.depth)[0]?.id
+            top = roots.filter((root) => unit.path.startsWith(root.path)).sort((a, b) => a.depth - b.depth)[0]?.id
           }
           if (top === undefined || top === "") return yield* NotFound.of("Instance", id)
           const created = yield* narrowWrite(
-            repos.insert(InstanceLockModel, actor.accountId, { instanceId: instance.id, lockedAt: yield* now, lockedById: userId, topOrgUnitId: top as OrgUnitId })
+            repos.insert(InstanceLockModel, actor.accountId, {
+              instanceId: instance.id,
+              lockedAt: yield* now,
+              lockedById: userId,
+              topOrgUnitId: top as OrgUnitId
+            })
           )
           yield* audit(repos, actor, INSTANCE_API_SOURCE, InstanceLockModel, [{ id: created.id, after: created }])
           return created

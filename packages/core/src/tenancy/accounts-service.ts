@@ -90,7 +90,11 @@ export class Accounts extends Context.Service<
         create: (input) => narrow(createAccount(input)),
         findByName: (name) =>
           Effect.flatMap(
-            repos.driver.query(AccountModel, { accountId: null, allAccounts: true }, { where: [{ field: "name", op: "eq", value: name }], orderBy: [{ field: "id", direction: "asc" }], limit: 1 }),
+            repos.driver.query(
+              AccountModel,
+              { accountId: null, allAccounts: true },
+              { where: [{ field: "name", op: "eq", value: name }], orderBy: [{ field: "id", direction: "asc" }], limit: 1 }
+            ),
             (rows) => {
               const row = rows[0]
               return row === undefined ? Effect.succeed(Option.none()) : Effect.map(codecOf(AccountModel).decodeRow(row), Option.some)
@@ -189,4 +193,3 @@ export class Accounts extends Context.Service<
     })
   )
 }
-

@@ -61,7 +61,9 @@ export const ProfileModel = defineModel({
     dhis2Id: Schema.optionalKey(NonBlankTextMax(128)),
     homePage: Schema.optionalKey(TextMax(512)),
     /** E.164 phone number. */
-    phoneNumber: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^\+[1-9]\d{6,14}$/, { message: "Expected an E.164 phone number (+ then 7 to 15 digits)" }))),
+    phoneNumber: Schema.optionalKey(
+      Schema.String.check(Schema.isPattern(/^\+[1-9]\d{6,14}$/, { message: "Expected an E.164 phone number (+ then 7 to 15 digits)" }))
+    ),
     color: Schema.optionalKey(HexColor)
   },
   indexes: [

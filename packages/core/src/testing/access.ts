@@ -86,7 +86,9 @@ const world = async (harness: Harness) => {
   const unseen = await submit(hidden.id, "Binta")
   const group = await harness.as(
     account.system,
-    Effect.flatMap(Effect.service(Groups), (groups) => groups.create({ name: "Screening sites", orgUnitIds: [units.facility.id as OrgUnitId, hidden.id as OrgUnitId] }))
+    Effect.flatMap(Effect.service(Groups), (groups) =>
+      groups.create({ name: "Screening sites", orgUnitIds: [units.facility.id as OrgUnitId, hidden.id as OrgUnitId] })
+    )
   )
   const restricted = account.withPermissions(
     ["iaso_org_units", "iaso_submissions", "iaso_forms", "iaso_sources", "iaso_links", "iaso_storages", "iaso_planning_write", "iaso_entities", "iaso_users"],
@@ -181,7 +183,9 @@ const serviceVerbs = (): ReadonlyArray<Verb> => {
     verb("Sources.versions", "source", (id) => Effect.flatMap(S, (s) => s.versions(id as DataSourceId))),
     verb("Sources.createVersion", "source", (id) => Effect.flatMap(S, (s) => s.createVersion(id as DataSourceId, { number: 99 }))),
     verb("Accounts.setDefaultVersion", "version", (id) => Effect.flatMap(Effect.service(Accounts), (a) => a.setDefaultVersion(id as SourceVersionId))),
-    verb("Versions.diff", "version", (id) => Effect.flatMap(Effect.service(Versions), (v) => v.diff({ versionId: id as SourceVersionId, referenceVersionId: id as SourceVersionId }))),
+    verb("Versions.diff", "version", (id) =>
+      Effect.flatMap(Effect.service(Versions), (v) => v.diff({ versionId: id as SourceVersionId, referenceVersionId: id as SourceVersionId }))
+    ),
     verb("Versions.copy", "version", (id) => Effect.flatMap(Effect.service(Versions), (v) => v.copy({ sourceVersionId: id as SourceVersionId }))),
     verb("Records.get", "unit", (id) => Effect.flatMap(R, (r) => r.get(OrgUnitModel, id))),
     verb("Records.list by id", "instance", (id) => Effect.flatMap(R, (r) => r.list(InstanceModel, { where: [{ field: "id", op: "eq", value: id }] }))),
@@ -198,16 +202,33 @@ export const accessScenarios = (h: () => Harness) => {
       const harness = h()
       const w = await world(harness)
       const as = <A, E>(effect: Effect.Effect<A, E, Records | CurrentActor>) => harness.exitAs(w.restricted, effect)
-      const listed = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.list(InstanceModel)))
+      const listed = await harness.as(
+        w.restricted,
+        Effect.flatMap(R, (r) => r.list(InstanceModel))
+      )
       expect(listed.items.map(idOf)).toEqual([w.seen.instance.id])
-      expect(await harness.as(w.restricted, Effect.flatMap(R, (r) => r.count(InstanceModel)))).toBe(1)
+      expect(
+        await harness.as(
+          w.restricted,
+          Effect.flatMap(R, (r) => r.count(InstanceModel))
+        )
+      ).toBe(1)
       expect(exitTag(await as(Effect.flatMap(R, (r) => r.get(InstanceModel, w.unseen.instance.id))))).toBe("NotFound")
-      const files = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.list(InstanceFileModel)))
+      const files = await harness.as(
+        w.restricted,
+        Effect.flatMap(R, (r) => r.list(InstanceFileModel))
+      )
       expect(files.items.map((file) => file.instanceId)).toEqual([w.seen.instance.id])
-      const pinned = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.list(InstanceFileModel, { where: [{ field: "instanceId", op: "eq", value: w.unseen.instance.id }] })))
+      const pinned = await harness.as(
+        w.restricted,
+        Effect.flatMap(R, (r) => r.list(InstanceFileModel, { where: [{ field: "instanceId", op: "eq", value: w.unseen.instance.id }] }))
+      )
       expect(pinned.items).toEqual([])
       expect(exitTag(await as(Effect.flatMap(R, (r) => r.get(InstanceFileModel, w.unseen.files[0]?.id ?? ""))))).toBe("NotFound")
-      const memberships = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.list(OrgUnitGroupMembershipModel)))
+      const memberships = await harness.as(
+        w.restricted,
+        Effect.flatMap(R, (r) => r.list(OrgUnitGroupMembershipModel))
+      )
       expect(memberships.items.map((m) => m.orgUnitId)).toEqual([w.units.facility.id])
       const hiddenMembership = (await harness.inspectAccount(OrgUnitGroupMembershipModel, w.account.accountId)).find((row) => row["orgUnitId"] === w.hidden.id)
       expect(exitTag(await as(Effect.flatMap(R, (r) => r.get(OrgUnitGroupMembershipModel, String(hiddenMembership?.["id"])))))).toBe("NotFound")
@@ -221,11 +242,32 @@ export const accessScenarios = (h: () => Harness) => {
       const w = await world(harness)
       const managed = ALL_MODELS.filter((model) => model.managedBy !== undefined)
       expect(managed.map((model) => model.name).sort()).toEqual(
-        ["Account", "AccountSequence", "AuditEntry", "Form", "FormOrgUnitGroup", "FormOrgUnitType", "FormVersion", "Group", "GroupSet", "GroupSetGroup", "Instance", "InstanceFile", "InstanceLock", "OrgUnit", "OrgUnitGroupMembership", "ProjectForm", "Team"].sort()
+        [
+          "Account",
+          "AccountSequence",
+          "AuditEntry",
+          "Form",
+          "FormOrgUnitGroup",
+          "FormOrgUnitType",
+          "FormVersion",
+          "Group",
+          "GroupSet",
+          "GroupSetGroup",
+          "Instance",
+          "InstanceFile",
+          "InstanceLock",
+          "OrgUnit",
+          "OrgUnitGroupMembership",
+          "ProjectForm",
+          "Team"
+        ].sort()
       )
       const before = await snapshot(harness, w.account, managed)
       for (const model of managed) {
-        const created = await harness.exitAs(w.account.system, Effect.flatMap(R, (r) => r.create(model, {} as never)))
+        const created = await harness.exitAs(
+          w.account.system,
+          Effect.flatMap(R, (r) => r.create(model, {} as never))
+        )
         expect(exitTag(created), model.name).toBe("Unsupported")
         expect(messageOf(created)).toBe(`${model.name} records are written through ${model.managedBy ?? ""}, not generic writes`)
       }
@@ -250,7 +292,10 @@ export const accessScenarios = (h: () => Harness) => {
       expect(ALL_MODELS.filter((model) => model.computed.length > 0 && model.managedBy === undefined).map((model) => model.name)).toEqual([])
       const repos = await harness.repos()
       const version = await harness.run(repos.get(SourceVersionModel, w.account.accountId, w.account.versionId))
-      const renumber = await harness.exitAs(w.account.system, Effect.flatMap(R, (r) => r.update(SourceVersionModel, version.id, { number: version.number + 7 })))
+      const renumber = await harness.exitAs(
+        w.account.system,
+        Effect.flatMap(R, (r) => r.update(SourceVersionModel, version.id, { number: version.number + 7 }))
+      )
       expect(exitTag(renumber)).toBe("ValidationError")
       expect(messageOf(renumber)).toContain("SourceVersion.number never changes once set")
       const otherSource = await harness.exit(repos.update(OrgUnitModel, w.account.accountId, w.units.facility.id, { versionId: uuidv7() }))
@@ -271,7 +316,10 @@ export const accessScenarios = (h: () => Harness) => {
         const changes: Array<{ readonly model: string; readonly id: string }> = []
         let cursor: string | undefined
         for (;;) {
-          const page = await harness.as(actor, Effect.flatMap(R, (r) => r.changesSince(cursor, 500)))
+          const page = await harness.as(
+            actor,
+            Effect.flatMap(R, (r) => r.changesSince(cursor, 500))
+          )
           changes.push(...page.changes)
           if (page.changes.length === 0 || page.cursor === cursor) break
           cursor = page.cursor
@@ -280,7 +328,8 @@ export const accessScenarios = (h: () => Harness) => {
       }
       const nobody = w.account.withPermissions([])
       const models = new Set((await feed(nobody)).map((change) => change.model))
-      for (const name of ["Instance", "InstanceFile", "OrgUnit", "AuditEntry", "OrgUnitGroupMembership", "Group", "Device", "User"]) expect(models.has(name), name).toBe(false)
+      for (const name of ["Instance", "InstanceFile", "OrgUnit", "AuditEntry", "OrgUnitGroupMembership", "Group", "Device", "User"])
+        expect(models.has(name), name).toBe(false)
       expect(models.has("Form")).toBe(true)
       const restricted = await feed(w.restricted)
       const ids = (model: string) => restricted.filter((change) => change.model === model).map((change) => change.id)
@@ -299,12 +348,27 @@ export const accessScenarios = (h: () => Harness) => {
       const harness = h()
       const w = await world(harness)
       const orgUnitsOnly = w.account.withPermissions(["iaso_org_units"])
-      const seenByOrgUnits = await harness.as(orgUnitsOnly, Effect.flatMap(R, (r) => r.list(AuditEntryModel, { limit: 1000 })))
+      const seenByOrgUnits = await harness.as(
+        orgUnitsOnly,
+        Effect.flatMap(R, (r) => r.list(AuditEntryModel, { limit: 1000 }))
+      )
       expect(seenByOrgUnits.items.length).toBeGreaterThan(0)
       expect(seenByOrgUnits.items.filter((entry) => entry.objectModel === "Instance")).toEqual([])
       const instanceEntry = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).find((entry) => entry["objectModel"] === "Instance")
-      expect(exitTag(await harness.exitAs(orgUnitsOnly, Effect.flatMap(R, (r) => r.get(AuditEntryModel, String(instanceEntry?.["id"])))))).toBe("NotFound")
-      expect(await harness.as(orgUnitsOnly, Effect.flatMap(R, (r) => r.count(AuditEntryModel, [{ field: "objectModel", op: "eq", value: "Instance" }])))).toBe(0)
+      expect(
+        exitTag(
+          await harness.exitAs(
+            orgUnitsOnly,
+            Effect.flatMap(R, (r) => r.get(AuditEntryModel, String(instanceEntry?.["id"])))
+          )
+        )
+      ).toBe("NotFound")
+      expect(
+        await harness.as(
+          orgUnitsOnly,
+          Effect.flatMap(R, (r) => r.count(AuditEntryModel, [{ field: "objectModel", op: "eq", value: "Instance" }]))
+        )
+      ).toBe(0)
       // A restricted actor reads the trail of the records it reaches, named by id.
       const named = await harness.as(
         w.restricted,
@@ -312,8 +376,18 @@ export const accessScenarios = (h: () => Harness) => {
       )
       expect(named.items.map((entry) => entry.objectId)).toEqual([w.seen.instance.id])
       const hiddenEntry = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).find((entry) => entry["objectId"] === w.unseen.instance.id)
-      expect(exitTag(await harness.exitAs(w.restricted, Effect.flatMap(R, (r) => r.get(AuditEntryModel, String(hiddenEntry?.["id"])))))).toBe("NotFound")
-      const unnamed = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.list(AuditEntryModel, { limit: 1000 })))
+      expect(
+        exitTag(
+          await harness.exitAs(
+            w.restricted,
+            Effect.flatMap(R, (r) => r.get(AuditEntryModel, String(hiddenEntry?.["id"])))
+          )
+        )
+      ).toBe("NotFound")
+      const unnamed = await harness.as(
+        w.restricted,
+        Effect.flatMap(R, (r) => r.list(AuditEntryModel, { limit: 1000 }))
+      )
       expect(unnamed.items.filter((entry) => ["Instance", "OrgUnit", "OrgUnitGroupMembership", "InstanceFile"].includes(String(entry.objectModel)))).toEqual([])
     })
 
@@ -321,23 +395,64 @@ export const accessScenarios = (h: () => Harness) => {
       const harness = h()
       const w = await world(harness)
       const G = Effect.service(Groups)
-      expect(await harness.as(w.restricted, Effect.flatMap(G, (g) => g.members(w.group.id)))).toEqual([w.units.facility.id])
-      expect(exitTag(await harness.exitAs(w.restricted, Effect.flatMap(G, (g) => g.groupsOf(w.hidden.id as OrgUnitId))))).toBe("NotFound")
+      expect(
+        await harness.as(
+          w.restricted,
+          Effect.flatMap(G, (g) => g.members(w.group.id))
+        )
+      ).toEqual([w.units.facility.id])
+      expect(
+        exitTag(
+          await harness.exitAs(
+            w.restricted,
+            Effect.flatMap(G, (g) => g.groupsOf(w.hidden.id as OrgUnitId))
+          )
+        )
+      ).toBe("NotFound")
       const before = await snapshot(harness, w.account, [OrgUnitGroupMembershipModel, GroupModel])
-      const removed = await harness.exitAs(w.restricted, Effect.flatMap(G, (g) => g.removeMembers(w.group.id, [w.hidden.id as OrgUnitId])))
+      const removed = await harness.exitAs(
+        w.restricted,
+        Effect.flatMap(G, (g) => g.removeMembers(w.group.id, [w.hidden.id as OrgUnitId]))
+      )
       expect(exitTag(removed)).toBe("NotFound")
       expect(await snapshot(harness, w.account, [OrgUnitGroupMembershipModel, GroupModel])).toEqual(before)
-      expect((await harness.as(w.restricted, Effect.flatMap(G, (g) => g.groupsOf(w.units.facility.id as OrgUnitId)))).map((group) => group.id)).toEqual([w.group.id])
+      expect(
+        (
+          await harness.as(
+            w.restricted,
+            Effect.flatMap(G, (g) => g.groupsOf(w.units.facility.id as OrgUnitId))
+          )
+        ).map((group) => group.id)
+      ).toEqual([w.group.id])
       // The group itself is written through Groups: renamed, its source ref unique in its version.
-      const other = await harness.as(w.account.system, Effect.flatMap(G, (g) => g.create({ name: "Other", sourceRef: "g-2" })))
-      const renamed = await harness.as(w.restricted, Effect.flatMap(G, (g) => g.update(w.group.id, { name: "Screening sites 2026", sourceRef: "g-1" })))
+      const other = await harness.as(
+        w.account.system,
+        Effect.flatMap(G, (g) => g.create({ name: "Other", sourceRef: "g-2" }))
+      )
+      const renamed = await harness.as(
+        w.restricted,
+        Effect.flatMap(G, (g) => g.update(w.group.id, { name: "Screening sites 2026", sourceRef: "g-1" }))
+      )
       expect([renamed.name, renamed.sourceRef, renamed.version]).toEqual(["Screening sites 2026", "g-1", 2])
-      expect(exitTag(await harness.exitAs(w.restricted, Effect.flatMap(G, (g) => g.update(w.group.id, { sourceRef: "g-2" }))))).toBe("AlreadyExists")
+      expect(
+        exitTag(
+          await harness.exitAs(
+            w.restricted,
+            Effect.flatMap(G, (g) => g.update(w.group.id, { sourceRef: "g-2" }))
+          )
+        )
+      ).toBe("AlreadyExists")
       // Deleting it would delete a membership out of the restricted actor's reach.
-      const refused = await harness.exitAs(w.restricted, Effect.flatMap(G, (g) => g.remove(w.group.id)))
+      const refused = await harness.exitAs(
+        w.restricted,
+        Effect.flatMap(G, (g) => g.remove(w.group.id))
+      )
       expect(exitTag(refused)).toBe("Forbidden")
       expect(messageOf(refused)).toBe("the group has members outside your org units: it cannot be deleted by you")
-      await harness.as(w.account.system, Effect.flatMap(G, (g) => g.remove(w.group.id)))
+      await harness.as(
+        w.account.system,
+        Effect.flatMap(G, (g) => g.remove(w.group.id))
+      )
       expect((await harness.inspectAccount(GroupModel, w.account.accountId)).map((row) => row["id"])).toEqual([other.id])
       expect(await harness.inspectAccount(OrgUnitGroupMembershipModel, w.account.accountId)).toEqual([])
     })
@@ -351,13 +466,36 @@ export const accessScenarios = (h: () => Harness) => {
       const feature = {
         type: "Feature",
         geometry: null,
-        properties: { ref: "d-1", name: "Renamed", parent_ref: null, group_refs: "", code: "", opening_date: null, closed_date: null, uuid: null, type: "DS", depth: 1 }
+        properties: {
+          ref: "d-1",
+          name: "Renamed",
+          parent_ref: null,
+          group_refs: "",
+          code: "",
+          opening_date: null,
+          closed_date: null,
+          uuid: null,
+          type: "DS",
+          depth: 1
+        }
       }
       const refused = [
-        await harness.exitAs(w.restricted, Effect.flatMap(Effect.service(Versions), (v) => v.diff({ versionId, referenceVersionId: versionId }))),
-        await harness.exitAs(w.restricted, Effect.flatMap(Effect.service(Versions), (v) => v.diffCsv({ versionId, referenceVersionId: versionId }))),
-        await harness.exitAs(w.restricted, Effect.flatMap(Effect.service(Versions), (v) => v.copy({ sourceVersionId: versionId }))),
-        await harness.exitAs(w.restricted, Effect.flatMap(Effect.service(Matching), (m) => m.run({ algorithm: "exact-ref", sourceVersionId: versionId, destinationVersionId: versionId }))),
+        await harness.exitAs(
+          w.restricted,
+          Effect.flatMap(Effect.service(Versions), (v) => v.diff({ versionId, referenceVersionId: versionId }))
+        ),
+        await harness.exitAs(
+          w.restricted,
+          Effect.flatMap(Effect.service(Versions), (v) => v.diffCsv({ versionId, referenceVersionId: versionId }))
+        ),
+        await harness.exitAs(
+          w.restricted,
+          Effect.flatMap(Effect.service(Versions), (v) => v.copy({ sourceVersionId: versionId }))
+        ),
+        await harness.exitAs(
+          w.restricted,
+          Effect.flatMap(Effect.service(Matching), (m) => m.run({ algorithm: "exact-ref", sourceVersionId: versionId, destinationVersionId: versionId }))
+        ),
         await harness.exitAs(w.restricted, importGeoJsonPyramid({ type: "FeatureCollection", features: [feature] }, { dataSourceId, versionNumber: 1 })),
         await harness.exitAs(w.restricted, importDhis2Pyramid({ organisationUnits: [] }, { dataSourceId }))
       ]
@@ -376,9 +514,18 @@ export const accessScenarios = (h: () => Harness) => {
         const inside = await scopedRecord(harness, w, model, w.units.facility, seed)
         const outside = await scopedRecord(harness, w, model, w.hidden, seed + 11)
         const as = <A, E>(effect: Effect.Effect<A, E, Records | CurrentActor>) => harness.exitAs(w.restricted, effect)
-        const listed = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.list(model, { limit: 1000 })))
+        const listed = await harness.as(
+          w.restricted,
+          Effect.flatMap(R, (r) => r.list(model, { limit: 1000 }))
+        )
         expect(listed.items.map(idOf), model.name).toEqual([idOf(inside)])
-        expect(await harness.as(w.restricted, Effect.flatMap(R, (r) => r.count(model))), model.name).toBe(1)
+        expect(
+          await harness.as(
+            w.restricted,
+            Effect.flatMap(R, (r) => r.count(model))
+          ),
+          model.name
+        ).toBe(1)
         expect(exitTag(await as(Effect.flatMap(R, (r) => r.get(model, idOf(outside))))), model.name).toBe("NotFound")
         expect(exitTag(await as(Effect.flatMap(R, (r) => r.get(model, idOf(inside))))), model.name).toBe("Success")
         const before = await harness.inspectAccount(model, w.account.accountId)
@@ -389,12 +536,17 @@ export const accessScenarios = (h: () => Harness) => {
         const field = scope?.kind === "orgUnit" ? scope.fields[0] : scope?.kind === "parent" ? scope.field : undefined
         if (field !== undefined) {
           const away = (outside as Record<string, unknown>)[field]
-          expect(exitTag(await as(Effect.flatMap(R, (r) => r.update(model, idOf(inside), { [field]: away } as never)))), `${model.name} moved out`).toBe("NotFound")
+          expect(exitTag(await as(Effect.flatMap(R, (r) => r.update(model, idOf(inside), { [field]: away } as never)))), `${model.name} moved out`).toBe(
+            "NotFound"
+          )
           const { id: _id, version: _v, createdAt: _c, updatedAt: _u, accountId: _a, ...copy } = outside as Record<string, unknown>
           expect(exitTag(await as(Effect.flatMap(R, (r) => r.create(model, copy as never)))), `${model.name} created out of reach`).toBe("NotFound")
         }
         expect(await harness.inspectAccount(model, w.account.accountId), model.name).toEqual(before)
-        const changes = await harness.as(w.restricted, Effect.flatMap(R, (r) => r.changesSince(undefined, 10_000)))
+        const changes = await harness.as(
+          w.restricted,
+          Effect.flatMap(R, (r) => r.changesSince(undefined, 10_000))
+        )
         const ids = new Set(changes.changes.filter((change) => change.model === model.name).map((change) => change.id))
         expect([ids.has(idOf(inside)), ids.has(idOf(outside))], model.name).toEqual([true, false])
       }

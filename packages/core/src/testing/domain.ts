@@ -26,7 +26,7 @@ import type { CurrentActor } from "../tenancy/actor.ts"
 import { exitError, exitTag } from "./harness.ts"
 
 const tricky = [
-  "O'Reilly \"quoted\" `tick` \\ back\\slash",
+  'O\'Reilly "quoted" `tick` \\ back\\slash',
   "'); DROP TABLE org_unit; -- /* */ %_",
   "Ségou 🏥 🇸🇱 e\u0301 \u{10FFFF} \uFFFF",
   "  leading and trailing spaces  ",
@@ -75,14 +75,26 @@ export const domainScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const nobody = account.withPermissions([])
       const before = await accountRows(harness, account, [ProjectModel, OrgUnitModel, AuditEntryModel])
-      const create = await harness.exitAs(nobody, Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name: "P", needsAuthentication: false, description: "" })))
+      const create = await harness.exitAs(
+        nobody,
+        Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name: "P", needsAuthentication: false, description: "" }))
+      )
       expect(exitTag(create)).toBe("Forbidden")
       expect(exitError(create)).toMatchObject({ permission: "iaso_projects" })
-      const unit = await harness.exitAs(nobody, Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "X", versionId: account.versionId as OrgUnit["versionId"] })))
+      const unit = await harness.exitAs(
+        nobody,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "X", versionId: account.versionId as OrgUnit["versionId"] }))
+      )
       expect(exitTag(unit)).toBe("Forbidden")
-      const read = await harness.exitAs(nobody, Effect.flatMap(Effect.service(Records), (r) => r.list(SourceVersionModel)))
+      const read = await harness.exitAs(
+        nobody,
+        Effect.flatMap(Effect.service(Records), (r) => r.list(SourceVersionModel))
+      )
       expect(exitTag(read)).toBe("Forbidden")
-      const count = await harness.exitAs(nobody, Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel)))
+      const count = await harness.exitAs(
+        nobody,
+        Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel))
+      )
       expect(exitTag(count)).toBe("Forbidden")
       expect(await accountRows(harness, account, [ProjectModel, OrgUnitModel, AuditEntryModel])).toEqual(before)
       const allowed = await harness.as(
@@ -101,9 +113,15 @@ export const domainScenarios = (h: () => Harness) => {
       expect(exitTag(await exitB(Effect.flatMap(records, (r) => r.get(ProjectModel, a.projectId))))).toBe("NotFound")
       expect(exitTag(await exitB(Effect.flatMap(records, (r) => r.update(ProjectModel, a.projectId, { name: "stolen" }))))).toBe("NotFound")
       expect(exitTag(await exitB(Effect.flatMap(records, (r) => r.remove(ProjectModel, a.projectId))))).toBe("NotFound")
-      const units = await harness.exitAs(b.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "X", versionId: a.versionId as OrgUnit["versionId"] })))
+      const units = await harness.exitAs(
+        b.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "X", versionId: a.versionId as OrgUnit["versionId"] }))
+      )
       expect(exitTag(units)).toBe("NotFound")
-      const project = await harness.as(a.system, Effect.flatMap(records, (r) => r.get(ProjectModel, a.projectId)))
+      const project = await harness.as(
+        a.system,
+        Effect.flatMap(records, (r) => r.get(ProjectModel, a.projectId))
+      )
       expect(project.name).toBe("Main Project")
     })
 
@@ -111,7 +129,10 @@ export const domainScenarios = (h: () => Harness) => {
       const harness = h()
       const account = await harness.freshAccount()
       const admin = account.withPermissions(["iaso_account_management", "iaso_write_sources", "iaso_sources"])
-      const flag = await harness.exitAs(admin, Effect.flatMap(Effect.service(Records), (r) => r.create(AccountFeatureFlagModel, { code: "NOT_ALLOWED", name: "x" })))
+      const flag = await harness.exitAs(
+        admin,
+        Effect.flatMap(Effect.service(Records), (r) => r.create(AccountFeatureFlagModel, { code: "NOT_ALLOWED", name: "x" }))
+      )
       expect(exitTag(flag)).toBe("Forbidden")
       const credentials = await harness.as(
         { ...admin, userId: undefined } as never,
@@ -127,20 +148,28 @@ export const domainScenarios = (h: () => Harness) => {
       expect(JSON.stringify(entry)).not.toContain("district")
       const [stored] = (await harness.inspectAccount(ExternalCredentialsModel, account.accountId)).filter((row) => row["id"] === credentials.id)
       expect(stored?.["password"]).toBe("district")
-      expect(JSON.stringify(Schema.encodeUnknownSync(ExternalCredentialsModel.publicSchema as Schema.Codec<unknown, unknown>)(credentials))).not.toContain("district")
+      expect(JSON.stringify(Schema.encodeUnknownSync(ExternalCredentialsModel.publicSchema as Schema.Codec<unknown, unknown>)(credentials))).not.toContain(
+        "district"
+      )
     })
 
     scenario("models whose writes have rules refuse generic writes with Unsupported", async () => {
       const harness = h()
       const account = await harness.freshAccount()
-      const exit = await harness.exitAs(account.system, Effect.flatMap(Effect.service(Records), (r) => r.update(OrgUnitModel, account.versionId, { name: "x" })))
+      const exit = await harness.exitAs(
+        account.system,
+        Effect.flatMap(Effect.service(Records), (r) => r.update(OrgUnitModel, account.versionId, { name: "x" }))
+      )
       expect(exitTag(exit)).toBe("Unsupported")
     })
 
     scenario("the host app finds an account by its name across accounts; an unknown name finds none", async () => {
       const harness = h()
       const account = await harness.freshAccount()
-      const current = await harness.as(account.system, Effect.flatMap(Effect.service(Accounts), (a) => a.current))
+      const current = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(Accounts), (a) => a.current)
+      )
       const found = await harness.run(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName(current.name)))
       expect(Option.getOrUndefined(found)?.id).toBe(account.accountId)
       const none = await harness.run(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName(`${current.name} (no such account)`)))
@@ -150,10 +179,16 @@ export const domainScenarios = (h: () => Harness) => {
     scenario("an account's setup creates its source, version 1, main project and default versions", async () => {
       const harness = h()
       const account = await harness.freshAccount()
-      const current = await harness.as(account.system, Effect.flatMap(Effect.service(Accounts), (a) => a.current))
+      const current = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(Accounts), (a) => a.current)
+      )
       expect(current.defaultVersionId).toBe(account.versionId)
       expect(current.modules).toEqual(["DEFAULT"])
-      const version = await harness.as(account.system, Effect.flatMap(Effect.service(Records), (r) => r.get(SourceVersionModel, account.versionId)))
+      const version = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(Records), (r) => r.get(SourceVersionModel, account.versionId))
+      )
       expect(version.number).toBe(1)
     })
   })
@@ -163,7 +198,10 @@ export const domainScenarios = (h: () => Harness) => {
       const harness = h()
       const account = await harness.freshAccount()
       const { root, a, b, a1, a11 } = await pyramid(harness, account)
-      const moved = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, b.id)))
+      const moved = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, b.id))
+      )
       expect(moved.path).toBe(`${root.id}/${b.id}/${a.id}/`)
       expect(moved.depth).toBe(3)
       expect(moved.parentId).toBe(b.id)
@@ -172,9 +210,15 @@ export const domainScenarios = (h: () => Harness) => {
       expect(rows.get(a11.id)?.["path"]).toBe(`${root.id}/${b.id}/${a.id}/${a1.id}/${a11.id}/`)
       expect([rows.get(a1.id)?.["depth"], rows.get(a11.id)?.["depth"]]).toEqual([4, 5])
       expect([rows.get(a1.id)?.["version"], rows.get(a11.id)?.["version"], rows.get(b.id)?.["version"]]).toEqual([2, 2, 1])
-      const below = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.descendants(b.id, { orderBy: [{ field: "depth" }] })))
+      const below = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.descendants(b.id, { orderBy: [{ field: "depth" }] }))
+      )
       expect(below.items.map((unit) => unit.name)).toEqual(["A", "A1", "A11"])
-      const ancestors = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.ancestors(a11.id)))
+      const ancestors = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.ancestors(a11.id))
+      )
       expect(ancestors.map((unit) => unit.name)).toEqual(["Root", "B", "A", "A1"])
       await expectConsistentPaths(harness, account)
     })
@@ -184,9 +228,15 @@ export const domainScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const { a, a11 } = await pyramid(harness, account)
       const before = await harness.inspectAccount(OrgUnitModel, account.accountId)
-      const cycle = await harness.exitAs(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, a11.id)))
+      const cycle = await harness.exitAs(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, a11.id))
+      )
       expect(exitTag(cycle)).toBe("ValidationError")
-      const self = await harness.exitAs(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, a.id)))
+      const self = await harness.exitAs(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, a.id))
+      )
       expect(exitTag(self)).toBe("ValidationError")
       const other = await harness.as(
         account.system,
@@ -196,7 +246,10 @@ export const domainScenarios = (h: () => Harness) => {
           return yield* Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "Elsewhere", versionId: version.id }))
         })
       )
-      const cross = await harness.exitAs(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, other.id)))
+      const cross = await harness.exitAs(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, other.id))
+      )
       expect(exitTag(cross)).toBe("ValidationError")
       expect(String((exitError(cross) as { message: string }).message)).toContain("Parent is not in the same version")
       const after = (await harness.inspectAccount(OrgUnitModel, account.accountId)).filter((row) => row["id"] !== other.id)
@@ -207,9 +260,15 @@ export const domainScenarios = (h: () => Harness) => {
       const harness = h()
       const account = await harness.freshAccount()
       const { root, a, b } = await pyramid(harness, account)
-      const toRoot = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, null)))
+      const toRoot = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, null))
+      )
       expect([toRoot.path, toRoot.depth, toRoot.parentId]).toEqual([`${a.id}/`, 1, undefined])
-      await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, root.id)))
+      await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(a.id, root.id))
+      )
       await expectConsistentPaths(harness, account)
       const both = await harness.exitAs(
         account.system,
@@ -234,23 +293,96 @@ export const domainScenarios = (h: () => Harness) => {
       const { root, a, b, a1 } = await pyramid(harness, account)
       const restricted = account.withPermissions(["iaso_org_units"], { orgUnitRoots: [a.id] })
       const units = Effect.service(OrgUnits)
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.get(b.id))))).toBe("NotFound")
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.get(root.id))))).toBe("NotFound")
-      expect((await harness.as(restricted, Effect.flatMap(units, (u) => u.get(a1.id)))).name).toBe("A1")
-      const listed = await harness.as(restricted, Effect.flatMap(Effect.service(Records), (r) => r.list(OrgUnitModel, { orderBy: [{ field: "name" }] })))
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(units, (u) => u.get(b.id))
+          )
+        )
+      ).toBe("NotFound")
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(units, (u) => u.get(root.id))
+          )
+        )
+      ).toBe("NotFound")
+      expect(
+        (
+          await harness.as(
+            restricted,
+            Effect.flatMap(units, (u) => u.get(a1.id))
+          )
+        ).name
+      ).toBe("A1")
+      const listed = await harness.as(
+        restricted,
+        Effect.flatMap(Effect.service(Records), (r) => r.list(OrgUnitModel, { orderBy: [{ field: "name" }] }))
+      )
       expect(listed.items.map((unit) => unit.name)).toEqual(["A", "A1", "A11"])
-      expect(await harness.as(restricted, Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel)))).toBe(3)
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(Effect.service(Records), (r) => r.get(OrgUnitModel, b.id))))).toBe("NotFound")
-      const children = await harness.as(restricted, Effect.flatMap(units, (u) => u.children(a.id)))
+      expect(
+        await harness.as(
+          restricted,
+          Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel))
+        )
+      ).toBe(3)
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(Effect.service(Records), (r) => r.get(OrgUnitModel, b.id))
+          )
+        )
+      ).toBe("NotFound")
+      const children = await harness.as(
+        restricted,
+        Effect.flatMap(units, (u) => u.children(a.id))
+      )
       expect(children.items.map((unit) => unit.name)).toEqual(["A1"])
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.descendants(root.id))))).toBe("NotFound")
-      const ancestors = await harness.as(restricted, Effect.flatMap(units, (u) => u.ancestors(a1.id)))
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(units, (u) => u.descendants(root.id))
+          )
+        )
+      ).toBe("NotFound")
+      const ancestors = await harness.as(
+        restricted,
+        Effect.flatMap(units, (u) => u.ancestors(a1.id))
+      )
       expect(ancestors.map((unit) => unit.name)).toEqual(["A"])
       const versionId = account.versionId as OrgUnit["versionId"]
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.create({ name: "Root 2", versionId }))))).toBe("Forbidden")
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.move(a1.id, null))))).toBe("Forbidden")
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.move(a1.id, b.id))))).toBe("NotFound")
-      const created = await harness.as(restricted, Effect.flatMap(units, (u) => u.create({ name: "A2", versionId, parentId: a.id })))
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(units, (u) => u.create({ name: "Root 2", versionId }))
+          )
+        )
+      ).toBe("Forbidden")
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(units, (u) => u.move(a1.id, null))
+          )
+        )
+      ).toBe("Forbidden")
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(units, (u) => u.move(a1.id, b.id))
+          )
+        )
+      ).toBe("NotFound")
+      const created = await harness.as(
+        restricted,
+        Effect.flatMap(units, (u) => u.create({ name: "A2", versionId, parentId: a.id }))
+      )
       expect(created.path).toBe(`${root.id}/${a.id}/${created.id}/`)
     })
 
@@ -259,7 +391,10 @@ export const domainScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const { a } = await pyramid(harness, account)
       const limited = account.withPermissions(["iaso_org_units"], { editableOrgUnitTypeIds: [account.projectId as never] })
-      const exit = await harness.exitAs(limited, Effect.flatMap(Effect.service(OrgUnits), (u) => u.update(a.id, { name: "renamed" })))
+      const exit = await harness.exitAs(
+        limited,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.update(a.id, { name: "renamed" }))
+      )
       expect(exitTag(exit)).toBe("Forbidden")
     })
 
@@ -268,14 +403,32 @@ export const domainScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const versionId = account.versionId as OrgUnit["versionId"]
       const units = Effect.service(OrgUnits)
-      await harness.as(account.system, Effect.flatMap(units, (u) => u.create({ name: "One", versionId, code: "ES0025", validationStatus: "VALID" })))
-      const clash = await harness.exitAs(account.system, Effect.flatMap(units, (u) => u.create({ name: "Two", versionId, code: "ES0025", validationStatus: "VALID" })))
+      await harness.as(
+        account.system,
+        Effect.flatMap(units, (u) => u.create({ name: "One", versionId, code: "ES0025", validationStatus: "VALID" }))
+      )
+      const clash = await harness.exitAs(
+        account.system,
+        Effect.flatMap(units, (u) => u.create({ name: "Two", versionId, code: "ES0025", validationStatus: "VALID" }))
+      )
       expect(exitTag(clash)).toBe("AlreadyExists")
-      const draft = await harness.as(account.system, Effect.flatMap(units, (u) => u.create({ name: "Three", versionId, code: "ES0025", validationStatus: "NEW" })))
-      const promote = await harness.exitAs(account.system, Effect.flatMap(units, (u) => u.update(draft.id, { validationStatus: "VALID" })))
+      const draft = await harness.as(
+        account.system,
+        Effect.flatMap(units, (u) => u.create({ name: "Three", versionId, code: "ES0025", validationStatus: "NEW" }))
+      )
+      const promote = await harness.exitAs(
+        account.system,
+        Effect.flatMap(units, (u) => u.update(draft.id, { validationStatus: "VALID" }))
+      )
       expect(exitTag(promote)).toBe("AlreadyExists")
-      await harness.as(account.system, Effect.flatMap(units, (u) => u.create({ name: "Blank 1", versionId, code: "", validationStatus: "VALID" })))
-      await harness.as(account.system, Effect.flatMap(units, (u) => u.create({ name: "Blank 2", versionId, code: "", validationStatus: "VALID" })))
+      await harness.as(
+        account.system,
+        Effect.flatMap(units, (u) => u.create({ name: "Blank 1", versionId, code: "", validationStatus: "VALID" }))
+      )
+      await harness.as(
+        account.system,
+        Effect.flatMap(units, (u) => u.create({ name: "Blank 2", versionId, code: "", validationStatus: "VALID" }))
+      )
     })
   })
 
@@ -287,7 +440,13 @@ export const domainScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const { root, a, b, a1, a11 } = await pyramid(harness, account)
       const repos = await harness.repos()
-      const [user] = await harness.run(repos.insertMany(UserModel, account.accountId, [{ username: `cascade-${a.id}`, firstName: "", lastName: "", email: "", isActive: true }], { atomic: true })).then((r) => r.items.map((i) => (i._tag === "Ok" ? i.value : undefined)))
+      const [user] = await harness
+        .run(
+          repos.insertMany(UserModel, account.accountId, [{ username: `cascade-${a.id}`, firstName: "", lastName: "", email: "", isActive: true }], {
+            atomic: true
+          })
+        )
+        .then((r) => r.items.map((i) => (i._tag === "Ok" ? i.value : undefined)))
       expect(user).toBeDefined()
       const userId = user?.id ?? ""
       const profile = await harness.run(repos.insert(ProfileModel, account.accountId, { userId }))
@@ -368,9 +527,15 @@ export const domainScenarios = (h: () => Harness) => {
       const repos = await harness.repos()
       const page = await harness.run(repos.subtree(OrgUnitModel, b.accountId, root.path))
       expect(page.items).toEqual([])
-      const search = await harness.as(b.system, Effect.flatMap(Effect.service(Records), (r) => r.list(OrgUnitModel, { where: [{ field: "nameKey", op: "contains", value: "a1" }] })))
+      const search = await harness.as(
+        b.system,
+        Effect.flatMap(Effect.service(Records), (r) => r.list(OrgUnitModel, { where: [{ field: "nameKey", op: "contains", value: "a1" }] }))
+      )
       expect(search.items).toEqual([])
-      const spatial = await harness.as(b.system, Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel, [{ field: "bboxWest", op: "isNull" }])))
+      const spatial = await harness.as(
+        b.system,
+        Effect.flatMap(Effect.service(Records), (r) => r.count(OrgUnitModel, [{ field: "bboxWest", op: "isNull" }]))
+      )
       expect(spatial).toBe(0)
     })
 
@@ -382,7 +547,9 @@ export const domainScenarios = (h: () => Harness) => {
       const units = Effect.service(OrgUnits)
       const byPath = [a, a1, a11, b].sort((x, y) => (x.path < y.path ? -1 : 1)).map((unit) => unit.name)
       // Pages of two, each following the previous page's cursor.
-      const pages = async (read: (cursor: string | undefined) => Effect.Effect<{ items: ReadonlyArray<Partial<OrgUnit>>; cursor?: string }, unknown, OrgUnits | CurrentActor>) => {
+      const pages = async (
+        read: (cursor: string | undefined) => Effect.Effect<{ items: ReadonlyArray<Partial<OrgUnit>>; cursor?: string }, unknown, OrgUnits | CurrentActor>
+      ) => {
         const out: Array<Array<string | undefined>> = []
         let cursor: string | undefined
         do {
@@ -394,32 +561,109 @@ export const domainScenarios = (h: () => Harness) => {
       }
       const page = (cursor: string | undefined) => ({ limit: 2, ...(cursor === undefined ? {} : { cursor }) })
       expect(await pages((cursor) => Effect.flatMap(units, (u) => u.descendants(root.id, page(cursor))))).toEqual([byPath.slice(0, 2), byPath.slice(2)])
-      expect(await pages((cursor) => Effect.flatMap(units, (u) => u.hierarchy(root.id, page(cursor))))).toEqual([["Root", byPath[0]], byPath.slice(1, 3), byPath.slice(3)])
-      const selected = await harness.as(account.system, Effect.flatMap(units, (u) => u.descendants(a.id, { select: ["name"] })))
-      expect(selected).toEqual({ items: [{ id: a1.id, name: "A1" }, { id: a11.id, name: "A11" }] })
-      const leaf = await harness.as(account.system, Effect.flatMap(units, (u) => u.descendants(a11.id)))
+      expect(await pages((cursor) => Effect.flatMap(units, (u) => u.hierarchy(root.id, page(cursor))))).toEqual([
+        ["Root", byPath[0]],
+        byPath.slice(1, 3),
+        byPath.slice(3)
+      ])
+      const selected = await harness.as(
+        account.system,
+        Effect.flatMap(units, (u) => u.descendants(a.id, { select: ["name"] }))
+      )
+      expect(selected).toEqual({
+        items: [
+          { id: a1.id, name: "A1" },
+          { id: a11.id, name: "A11" }
+        ]
+      })
+      const leaf = await harness.as(
+        account.system,
+        Effect.flatMap(units, (u) => u.descendants(a11.id))
+      )
       expect(leaf).toEqual({ items: [] })
-      expect((await harness.as(account.system, Effect.flatMap(units, (u) => u.hierarchy(a11.id)))).items.map((unit) => unit.name)).toEqual(["A11"])
+      expect(
+        (
+          await harness.as(
+            account.system,
+            Effect.flatMap(units, (u) => u.hierarchy(a11.id))
+          )
+        ).items.map((unit) => unit.name)
+      ).toEqual(["A11"])
       const restricted = account.withPermissions(["iaso_org_units"], { orgUnitRoots: [a1.id] })
-      expect((await harness.as(restricted, Effect.flatMap(units, (u) => u.hierarchy(a1.id)))).items.map((unit) => unit.name)).toEqual(["A1", "A11"])
-      expect(exitTag(await harness.exitAs(restricted, Effect.flatMap(units, (u) => u.descendants(a.id))))).toBe("NotFound")
-      expect(exitTag(await harness.exitAs(account.system, Effect.flatMap(units, (u) => u.descendants("00000000-0000-7000-8000-000000000000" as OrgUnit["id"]))))).toBe("NotFound")
-      expect(exitTag(await harness.exitAs(other.system, Effect.flatMap(units, (u) => u.hierarchy(a.id))))).toBe("NotFound")
+      expect(
+        (
+          await harness.as(
+            restricted,
+            Effect.flatMap(units, (u) => u.hierarchy(a1.id))
+          )
+        ).items.map((unit) => unit.name)
+      ).toEqual(["A1", "A11"])
+      expect(
+        exitTag(
+          await harness.exitAs(
+            restricted,
+            Effect.flatMap(units, (u) => u.descendants(a.id))
+          )
+        )
+      ).toBe("NotFound")
+      expect(
+        exitTag(
+          await harness.exitAs(
+            account.system,
+            Effect.flatMap(units, (u) => u.descendants("00000000-0000-7000-8000-000000000000" as OrgUnit["id"]))
+          )
+        )
+      ).toBe("NotFound")
+      expect(
+        exitTag(
+          await harness.exitAs(
+            other.system,
+            Effect.flatMap(units, (u) => u.hierarchy(a.id))
+          )
+        )
+      ).toBe("NotFound")
       // The store port: a subtree given by its root's id starts with the root, in path order.
       const repos = await harness.repos()
       const ordered = [{ field: "path", direction: "asc" as const }]
       const rows = await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: a.id }, { where: [], orderBy: ordered }))
       expect(rows.map((row) => row["name"])).toEqual(["A", "A1", "A11"])
-      const shallow = await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: root.id }, { where: [], orderBy: ordered, maxDepth: 2, select: ["id", "name", "path"] }))
+      const shallow = await harness.run(
+        repos.driver.subtree(
+          OrgUnitModel,
+          { accountId: account.accountId },
+          { rootId: root.id },
+          { where: [], orderBy: ordered, maxDepth: 2, select: ["id", "name", "path"] }
+        )
+      )
       expect(shallow).toEqual([root, a, b].sort((x, y) => (x.path < y.path ? -1 : 1)).map((unit) => ({ id: unit.id, name: unit.name, path: unit.path })))
       // Columns wanted on one row only (a page's cursor row) are there on that row at least.
       const cursorRow = await harness.run(
-        repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: a.id }, { where: [], orderBy: ordered, select: ["id", "name", "path"], onlyAt: { columns: ["path"], at: 1 } })
+        repos.driver.subtree(
+          OrgUnitModel,
+          { accountId: account.accountId },
+          { rootId: a.id },
+          { where: [], orderBy: ordered, select: ["id", "name", "path"], onlyAt: { columns: ["path"], at: 1 } }
+        )
       )
-      expect(cursorRow.map((row) => [row["id"], row["name"]])).toEqual([[a.id, "A"], [a1.id, "A1"], [a11.id, "A11"]])
+      expect(cursorRow.map((row) => [row["id"], row["name"]])).toEqual([
+        [a.id, "A"],
+        [a1.id, "A1"],
+        [a11.id, "A11"]
+      ])
       expect(cursorRow[1]?.["path"]).toBe(a1.path)
-      expect(await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: other.accountId }, { rootId: a.id }, { where: [], orderBy: ordered }))).toEqual([])
-      expect(await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: account.accountId }, { rootId: b.id }, { where: [{ field: "name", op: "ne", value: "B" }], orderBy: ordered }))).toEqual([])
+      expect(await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: other.accountId }, { rootId: a.id }, { where: [], orderBy: ordered }))).toEqual(
+        []
+      )
+      expect(
+        await harness.run(
+          repos.driver.subtree(
+            OrgUnitModel,
+            { accountId: account.accountId },
+            { rootId: b.id },
+            { where: [{ field: "name", op: "ne", value: "B" }], orderBy: ordered }
+          )
+        )
+      ).toEqual([])
     })
   })
 
@@ -429,13 +673,21 @@ export const domainScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const versionId = account.versionId as OrgUnit["versionId"]
       for (const name of tricky) {
-        const unit = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name, versionId, aliases: [name] })))
-        const read = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.get(unit.id)))
+        const unit = await harness.as(
+          account.system,
+          Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name, versionId, aliases: [name] }))
+        )
+        const read = await harness.as(
+          account.system,
+          Effect.flatMap(Effect.service(OrgUnits), (u) => u.get(unit.id))
+        )
         expect(read.name).toBe(name)
         expect(read.aliases).toEqual([name])
         const found = await harness.as(
           account.system,
-          Effect.flatMap(Effect.service(Records), (r) => r.list(OrgUnitModel, { where: [{ field: "nameKey", op: "contains", value: foldKey(name).slice(2, 9) }] }))
+          Effect.flatMap(Effect.service(Records), (r) =>
+            r.list(OrgUnitModel, { where: [{ field: "nameKey", op: "contains", value: foldKey(name).slice(2, 9) }] })
+          )
         )
         expect(found.items.map((item) => item.id)).toContain(unit.id)
       }
@@ -450,7 +702,10 @@ export const domainScenarios = (h: () => Harness) => {
       const harness = h()
       const account = await harness.freshAccount()
       const before = await harness.inspectAccount(ProjectModel, account.accountId)
-      const exit = await harness.exitAs(account.system, Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name: "bad\u0000name", needsAuthentication: false, description: "" })))
+      const exit = await harness.exitAs(
+        account.system,
+        Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name: "bad\u0000name", needsAuthentication: false, description: "" }))
+      )
       expect(exitTag(exit)).toBe("ValidationError")
       const error = exitError(exit) as { readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<unknown>; readonly message: string }> }
       expect(error.issues[0]?.path).toEqual(["name"])
@@ -462,9 +717,20 @@ export const domainScenarios = (h: () => Harness) => {
       const harness = h()
       const account = await harness.freshAccount()
       const versionId = account.versionId as OrgUnit["versionId"]
-      for (const at of [new Date(0), new Date(Date.UTC(2021, 0, 2, 3, 4, 5, 678)), new Date(Date.UTC(2038, 0, 19, 3, 14, 7, 999)), new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999))]) {
-        const unit = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "T", versionId, sourceCreatedAt: at })))
-        const read = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.get(unit.id)))
+      for (const at of [
+        new Date(0),
+        new Date(Date.UTC(2021, 0, 2, 3, 4, 5, 678)),
+        new Date(Date.UTC(2038, 0, 19, 3, 14, 7, 999)),
+        new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999))
+      ]) {
+        const unit = await harness.as(
+          account.system,
+          Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "T", versionId, sourceCreatedAt: at }))
+        )
+        const read = await harness.as(
+          account.system,
+          Effect.flatMap(Effect.service(OrgUnits), (u) => u.get(unit.id))
+        )
         expect(read.sourceCreatedAt?.getTime()).toBe(at.getTime())
         expect(read.createdAt.getTime() % 1).toBe(0)
         expect(read.createdAt.getTime()).toBe(unit.createdAt.getTime())
@@ -499,7 +765,10 @@ export const domainScenarios = (h: () => Harness) => {
           })
         )
       )
-      const read = await harness.as(account.system, Effect.flatMap(Effect.service(OrgUnits), (u) => u.get(unit.id)))
+      const read = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(OrgUnits), (u) => u.get(unit.id))
+      )
       expect(read.geom).toEqual({ type: "MultiPolygon", coordinates: [[outer, hole]] })
       expect(read.simplifiedGeom).toEqual({ type: "MultiPolygon", coordinates: [[outer, hole]] })
       expect(read.location).toEqual({ type: "Point", coordinates: [-11.7271, 7.9553, 152.25] })
@@ -521,7 +790,23 @@ export const domainScenarios = (h: () => Harness) => {
       expect(inBox.items.map((item) => item.id)).toEqual([unit.id])
       const bad = await harness.exitAs(
         account.system,
-        Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name: "Bad", versionId, geom: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0.5]]] } as never }))
+        Effect.flatMap(Effect.service(OrgUnits), (u) =>
+          u.create({
+            name: "Bad",
+            versionId,
+            geom: {
+              type: "Polygon",
+              coordinates: [
+                [
+                  [0, 0],
+                  [1, 0],
+                  [1, 1],
+                  [0, 0.5]
+                ]
+              ]
+            } as never
+          })
+        )
       )
       expect(exitTag(bad)).toBe("ValidationError")
       expect(String((exitError(bad) as { message: string }).message)).toContain("closed")
@@ -632,11 +917,16 @@ export const storeScenarios = (h: () => Harness) => {
     const create = (name: string) => Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name, versionId }))
     const undone = Effect.ignore(repos.driver.transaction(Effect.andThen(create("Undone"), Effect.fail("undo" as const))))
     // A unit of work that reserved sequences before its nested one failed, and one whose first write was inside it.
-    const [a, c] = await harness.as(account.system, repos.driver.transaction(Effect.gen(function* () {
-      const a = yield* create("A")
-      yield* undone
-      return [a, yield* create("C")] as const
-    })))
+    const [a, c] = await harness.as(
+      account.system,
+      repos.driver.transaction(
+        Effect.gen(function* () {
+          const a = yield* create("A")
+          yield* undone
+          return [a, yield* create("C")] as const
+        })
+      )
+    )
     const d = await harness.as(account.system, repos.driver.transaction(Effect.andThen(undone, create("D"))))
     const e = await harness.as(account.system, create("E"))
     const page = await harness.run(repos.changesSince(account.accountId, cursor))

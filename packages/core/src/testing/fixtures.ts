@@ -53,11 +53,19 @@ export const fixtureScenarios = (h: () => Harness, fixtures: FixtureLoader | und
           .filter((row) => row["versionId"] === result.version.id)
           .map((row) => [String(row["sourceRef"]), row])
       )
-      const types = new Map((await harness.inspectAccount(OrgUnitTypeModel, account.accountId)).map((row) => [String(row["id"]), `${String(row["name"])}@${String(row["depth"])}`]))
+      const types = new Map(
+        (await harness.inspectAccount(OrgUnitTypeModel, account.accountId)).map((row) => [String(row["id"]), `${String(row["name"])}@${String(row["depth"])}`])
+      )
       const byId = new Map([...units.values()].map((row) => [String(row["id"]), String(row["sourceRef"])]))
       expect(
         [...units.entries()]
-          .map(([ref, row]) => [ref, row["name"], row["parentId"] === undefined ? null : byId.get(String(row["parentId"])), types.get(String(row["orgUnitTypeId"])), row["depth"]])
+          .map(([ref, row]) => [
+            ref,
+            row["name"],
+            row["parentId"] === undefined ? null : byId.get(String(row["parentId"])),
+            types.get(String(row["orgUnitTypeId"])),
+            row["depth"]
+          ])
           .sort()
       ).toEqual([
         ["ImspTQPwCqd", "Sierra Leone", null, "National@1", 1],
@@ -68,7 +76,9 @@ export const fixtureScenarios = (h: () => Harness, fixtures: FixtureLoader | und
       // The legacy `coordinates` strings: a point, and polygons of 145 and 659 positions, stored exactly.
       expect(units.get("LOpWauwwghf")?.["location"]).toEqual({ type: "Point", coordinates: [-11.3596, 8.5317, 0] })
       const ringLengths = (ref: string) =>
-        (units.get(ref)?.["geom"] as { coordinates: ReadonlyArray<ReadonlyArray<ReadonlyArray<unknown>>> } | undefined)?.coordinates.map((polygon) => polygon.map((ring) => ring.length))
+        (units.get(ref)?.["geom"] as { coordinates: ReadonlyArray<ReadonlyArray<ReadonlyArray<unknown>>> } | undefined)?.coordinates.map((polygon) =>
+          polygon.map((ring) => ring.length)
+        )
       expect([ringLengths("KXSqt7jv6DU"), ringLengths("kJq2mPyFEHo")]).toEqual([[[145]], [[659]]])
       expect((await harness.inspectAccount(GroupModel, account.accountId)).filter((row) => row["versionId"] === result.version.id)).toHaveLength(18)
     })

@@ -40,7 +40,12 @@ const typeSchema = (model: AnyModel): Schema.Top => {
 export const sampleRecords = (model: AnyModel, count: number, seed: number, size?: number): Effect.Effect<ReadonlyArray<Input>> =>
   Effect.map(
     // A size above the field count lets the generator add optional keys to wide records (slower: only when asked).
-    Arbitrary.sampleEffect(Arbitrary.schema(typeSchema(model) as Schema.Codec<Record<string, unknown>>), { count, seed, maxDiscards: 20_000, ...(size === undefined ? {} : { size }) }),
+    Arbitrary.sampleEffect(Arbitrary.schema(typeSchema(model) as Schema.Codec<Record<string, unknown>>), {
+      count,
+      seed,
+      maxDiscards: 20_000,
+      ...(size === undefined ? {} : { size })
+    }),
     (records) =>
       records.map((record) => {
         const out: Input = {}
@@ -74,7 +79,11 @@ const sqlText = "'); DROP TABLE org_unit; -- \" OR 1=1 /* */ %_ LIKE '%'"
 
 /** Boundary text candidates, longest first (a field takes the first its schema accepts). */
 const textCandidates = (index: number): ReadonlyArray<string> => {
-  const long = (n: number) => (`${emojiText} `).repeat(Math.ceil(n / emojiText.length)).slice(0, n).replace(/[\uD800-\uDBFF]$/, "x")
+  const long = (n: number) =>
+    `${emojiText} `
+      .repeat(Math.ceil(n / emojiText.length))
+      .slice(0, n)
+      .replace(/[\uD800-\uDBFF]$/, "x")
   const variants = [
     [long(4000), long(1000), long(255), long(200), long(150), long(100), long(10), "🏥"],
     [sqlText, sqlText.slice(0, 100), "'; --", "%"],
@@ -91,7 +100,11 @@ export const BOUNDARY_DATES: ReadonlyArray<Date> = [
 ]
 
 const numberCandidates = (index: number): ReadonlyArray<number> =>
-  [[2147483647, 32767, 1, 0], [0, -1, 1.5], [-2147483648, 1e-7, 123456.789]][index % 3] ?? []
+  [
+    [2147483647, 32767, 1, 0],
+    [0, -1, 1.5],
+    [-2147483648, 1e-7, 123456.789]
+  ][index % 3] ?? []
 
 const geometryCandidates: ReadonlyArray<unknown> = [
   // a 3D point

@@ -81,7 +81,8 @@ const SYSTEM_COLUMNS = new Set(["id", "version", "createdAt", "updatedAt"])
  */
 const checkedColumns = (model: AnyModel, systemColumns: boolean) =>
   scalarColumns(model).filter(
-    (column) => systemColumns || !SYSTEM_COLUMNS.has(column.name) || model.indexes.some((index) => [...index.fields, ...(index.include ?? [])].includes(column.name))
+    (column) =>
+      systemColumns || !SYSTEM_COLUMNS.has(column.name) || model.indexes.some((index) => [...index.fields, ...(index.include ?? [])].includes(column.name))
   )
 
 /** The conditions worth testing on a column, built from a present value. */
@@ -167,7 +168,11 @@ export const roundTripScenario = (h: () => Harness, model: AnyModel) =>
     const readBack = async (expected: unknown) => {
       const id = idOf(expected)
       expect(encoded(model, await harness.run(repos.get(model, account.accountId, id)))).toEqual(encoded(model, expected))
-      expectStored(model, (await harness.inspectAccount(model, account.accountId)).find((row) => row["id"] === id), expected)
+      expectStored(
+        model,
+        (await harness.inspectAccount(model, account.accountId)).find((row) => row["id"] === id),
+        expected
+      )
       const page = await harness.run(repos.list(model, account.accountId, { where: [{ field: "id", op: "eq", value: id }] }))
       expect(page.items.map((item) => encoded(model, item))).toEqual([encoded(model, expected)])
       expect(await harness.run(repos.count(model, account.accountId, [{ field: "id", op: "eq", value: id }]))).toBe(1)
@@ -289,12 +294,22 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
       const record = created[rows.indexOf(holder)] as Record<string, unknown>
       const value = column.name in (model.schema.fields as object) ? record[column.name] : holder[column.name]
       const otherRow = withValue.find((row) => row !== holder)
-      const other = otherRow === undefined ? value : column.name in (model.schema.fields as object) ? (created[rows.indexOf(otherRow)] as Record<string, unknown>)[column.name] : otherRow[column.name]
+      const other =
+        otherRow === undefined
+          ? value
+          : column.name in (model.schema.fields as object)
+            ? (created[rows.indexOf(otherRow)] as Record<string, unknown>)[column.name]
+            : otherRow[column.name]
       for (const condition of conditionsFor(column.name, column.kind, value, other)) {
         const [compiled] = compile(model, condition)
-        const expected = runQuery(rows, { where: [compiled as Condition], orderBy: [{ field: "id", direction: "asc" }] }, textOrder()).map((row) => String(row["id"]))
+        const expected = runQuery(rows, { where: [compiled as Condition], orderBy: [{ field: "id", direction: "asc" }] }, textOrder()).map((row) =>
+          String(row["id"])
+        )
         const page = await harness.run(repos.list(model, account.accountId, { where: [mine, condition], limit: 10_000 }))
-        expect(page.items.map(idOf), `${model.name} where ${column.name} ${condition.op} ${JSON.stringify("value" in condition ? (condition as { readonly value: unknown }).value : null)}`).toEqual(expected)
+        expect(
+          page.items.map(idOf),
+          `${model.name} where ${column.name} ${condition.op} ${JSON.stringify("value" in condition ? (condition as { readonly value: unknown }).value : null)}`
+        ).toEqual(expected)
         const count = await harness.run(repos.count(model, account.accountId, [mine, condition]))
         expect(count).toBe(expected.length)
         checked.push(`${column.name}:${condition.op}`)
@@ -347,12 +362,18 @@ export const genericScenarios = (h: () => Harness, model: AnyModel, textOrder: (
     const repos = await harness.repos()
     const created = await harness.run(Effect.forEach(inputs, (input) => repos.insert(model, account.accountId, withoutId(input))))
     const field = Object.keys(model.schema.fields as object).find((name) => !["id", "accountId"].includes(name) && !isOptionalField(model, name)) ?? "version"
-    const page = await harness.run(repos.list(model, account.accountId, { where: [{ field: "id", op: "in", value: created.map(idOf) }], select: [field], limit: 100 }))
+    const page = await harness.run(
+      repos.list(model, account.accountId, { where: [{ field: "id", op: "in", value: created.map(idOf) }], select: [field], limit: 100 })
+    )
     expect(page.items.length).toBe(created.length)
     for (const item of page.items) {
       expect(Object.keys(item).sort()).toEqual([...new Set(["id", field])].sort())
       const original = created.find((record) => idOf(record) === idOf(item))
-      expect(encoded(model, original)[field]).toEqual(Schema.encodeUnknownSync((model.schema.fields as Record<string, Schema.Top>)[field] as Schema.Codec<unknown, unknown>)((item as Record<string, unknown>)[field]))
+      expect(encoded(model, original)[field]).toEqual(
+        Schema.encodeUnknownSync((model.schema.fields as Record<string, Schema.Top>)[field] as Schema.Codec<unknown, unknown>)(
+          (item as Record<string, unknown>)[field]
+        )
+      )
     }
   })
 
@@ -474,7 +495,8 @@ const satisfyIndex = (input: Input, where: ReadonlyArray<Condition>): Input => {
   const out: Input = { ...input }
   for (const condition of where) {
     if (condition.op === "eq") out[condition.field] = condition.value
-    if (condition.op === "ne" && (out[condition.field] === condition.value || out[condition.field] === undefined)) out[condition.field] = `v${String(condition.value)}x`
+    if (condition.op === "ne" && (out[condition.field] === condition.value || out[condition.field] === undefined))
+      out[condition.field] = `v${String(condition.value)}x`
     if (condition.op === "isNull") delete out[condition.field]
   }
   return out

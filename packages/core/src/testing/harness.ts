@@ -94,8 +94,7 @@ export const makeHarness = (options: ConformanceOptions): { readonly harness: Ha
       if (error._tag === "Some") throw error.value
       throw Cause.squash(exit.cause)
     })
-  const exit = <A, E>(effect: Effect.Effect<A, E, SuiteServices>): Promise<Exit.Exit<A, E>> =>
-    runtime.runPromiseExit(effect) as Promise<Exit.Exit<A, E>>
+  const exit = <A, E>(effect: Effect.Effect<A, E, SuiteServices>): Promise<Exit.Exit<A, E>> => runtime.runPromiseExit(effect) as Promise<Exit.Exit<A, E>>
   const harness: Harness = {
     name: options.name,
     seed: options.seed ?? 20261124,
@@ -115,20 +114,26 @@ export const makeHarness = (options: ConformanceOptions): { readonly harness: Ha
             versionId: setup.version.id,
             dataSourceId: setup.dataSource.id,
             projectId: setup.project.id,
-            withPermissions: (permissions, extra = {}) =>
-              Actor.user({ accountId, permissions, ...extra })
+            withPermissions: (permissions, extra = {}) => Actor.user({ accountId, permissions, ...extra })
           }
           return account
         })
       ),
-    bareAccount: () => run(Effect.map(Effect.flatMap(Effect.service(Accounts), (accounts) => accounts.create({ name: nextAccountName() })), (account) => ({ accountId: account.id }))),
+    bareAccount: () =>
+      run(
+        Effect.map(
+          Effect.flatMap(Effect.service(Accounts), (accounts) => accounts.create({ name: nextAccountName() })),
+          (account) => ({ accountId: account.id })
+        )
+      ),
     repos: () => run(Effect.service(Repos)),
     driver: () => run(Effect.service(Store)),
     inspect: (model) => run(Effect.flatMap(Effect.service(Store), (driver) => driver.inspect(model))),
     inspectAccount: (model, accountId) =>
       run(
-        Effect.map(Effect.flatMap(Effect.service(Store), (driver) => driver.inspect(model)), (rows) =>
-          rows.filter((r) => model.scope === "global" || r.row["accountId"] === accountId).map((r) => r.row)
+        Effect.map(
+          Effect.flatMap(Effect.service(Store), (driver) => driver.inspect(model)),
+          (rows) => rows.filter((r) => model.scope === "global" || r.row["accountId"] === accountId).map((r) => r.row)
         )
       ),
     as: (actor, effect) => run(Effect.provideService(effect, CurrentActor, actor)),

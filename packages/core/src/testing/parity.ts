@@ -18,10 +18,8 @@ import { exitTag, type ConformanceOptions, type Harness, makeHarness } from "./h
 import { scenario } from "./scenario.ts"
 import { prng } from "./random.ts"
 
-
 const idFrom = (random: () => number, n: number): string => {
-  const hex = (digits: number) =>
-    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("")
+  const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("")
   return `${n.toString(16).padStart(8, "0")}-${hex(4)}-7${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`
 }
 
@@ -79,7 +77,11 @@ const runOps = async (h: Harness, ops: ReadonlyArray<Op>): Promise<ReadonlyArray
     switch (op.kind) {
       case "create": {
         const parentId = op.parent === null ? undefined : (created[op.parent] as OrgUnitId | undefined)
-        const exit = await as(Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ id: op.id as OrgUnitId, name: op.name, versionId, ...(parentId === undefined ? {} : { parentId }) })))
+        const exit = await as(
+          Effect.flatMap(Effect.service(OrgUnits), (u) =>
+            u.create({ id: op.id as OrgUnitId, name: op.name, versionId, ...(parentId === undefined ? {} : { parentId }) })
+          )
+        )
         if (Exit.isSuccess(exit)) created.push(op.id)
         out.push(["create", Exit.isSuccess(exit) ? unitView(exit.value) : exitTag(exit)])
         break

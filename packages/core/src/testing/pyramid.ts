@@ -64,7 +64,10 @@ const MINIMAL: PyramidInput = {
 }
 
 const sourceWithProject = (h: Harness, account: FreshAccount, name: string) =>
-  h.as(account.system, Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name, projectIds: [account.projectId as never] })))
+  h.as(
+    account.system,
+    Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name, projectIds: [account.projectId as never] }))
+  )
 
 /** Registers the pyramid import scenarios. */
 export const pyramidScenarios = (h: () => Harness) => {
@@ -75,7 +78,9 @@ export const pyramidScenarios = (h: () => Harness) => {
       const source = await sourceWithProject(harness, account, "GPKG source")
       const result = await harness.as(account.system, importPyramid(MINIMAL, { dataSourceId: source.id, source: "GPKG_IMPORT", validationStatus: "VALID" }))
       expect([result.version.number, result.created, result.updated, result.groupsCreated, result.typesCreated]).toEqual([0, 3, 0, 2, 3])
-      const units = new Map((await harness.inspectAccount(OrgUnitModel, account.accountId)).filter((r) => r["versionId"] === result.version.id).map((r) => [r["sourceRef"], r]))
+      const units = new Map(
+        (await harness.inspectAccount(OrgUnitModel, account.accountId)).filter((r) => r["versionId"] === result.version.id).map((r) => [r["sourceRef"], r])
+      )
       const ds = units.get("cdd3e94c-3c2a-4ab1-8900-be97f82347de")
       const as = units.get("cc5421f2-2003-4f01-be4f-5f64463ab456")
       const fosa = units.get("3c24c6ca-3012-4d38-abe8-6d620fe1deb8")
@@ -88,10 +93,19 @@ export const pyramidScenarios = (h: () => Harness) => {
       expect(ds?.["simplifiedGeom"]).toBeDefined()
       expect([ds?.["validationStatus"], fosa?.["validationStatus"]]).toEqual(["VALID", "VALID"])
       const types = (await harness.inspectAccount(OrgUnitTypeModel, account.accountId)).map((t) => [t["name"], t["depth"]]).sort()
-      expect(types).toEqual([["AS", 4], ["DS", 3], ["FOSA", 5]])
+      expect(types).toEqual([
+        ["AS", 4],
+        ["DS", 3],
+        ["FOSA", 5]
+      ])
       const groups = new Map((await harness.inspectAccount(GroupModel, account.accountId)).map((g) => [g["id"], g["sourceRef"]]))
       const memberships = (await harness.inspectAccount(OrgUnitGroupMembershipModel, account.accountId)).map((m) => [m["orgUnitId"], groups.get(m["groupId"])])
-      expect(memberships.filter(([unit]) => unit === fosa?.["id"]).map(([, ref]) => ref).sort()).toEqual(["group_a", "group_b"])
+      expect(
+        memberships
+          .filter(([unit]) => unit === fosa?.["id"])
+          .map(([, ref]) => ref)
+          .sort()
+      ).toEqual(["group_a", "group_b"])
       const accountRow = (await harness.inspectAccount(AccountModel, account.accountId))[0]
       expect(accountRow?.["defaultVersionId"]).toBe(account.versionId)
     })
@@ -105,7 +119,10 @@ export const pyramidScenarios = (h: () => Harness) => {
         groups: [{ ref: "group_b", name: "Group B renamed" }],
         units: MINIMAL.units.map((unit) => (unit.ref.startsWith("3c24") ? { ...unit, name: " CSI renamed ", groupRefs: null } : unit))
       }
-      const second = await harness.as(account.system, importPyramid(changed, { dataSourceId: source.id, versionNumber: first.version.number, source: "GPKG_IMPORT" }))
+      const second = await harness.as(
+        account.system,
+        importPyramid(changed, { dataSourceId: source.id, versionNumber: first.version.number, source: "GPKG_IMPORT" })
+      )
       expect([second.created, second.updated, second.groupsCreated, second.groupsUpdated, second.typesCreated]).toEqual([0, 3, 0, 1, 0])
       const units = (await harness.inspectAccount(OrgUnitModel, account.accountId)).filter((r) => r["versionId"] === first.version.id)
       expect(units.length).toBe(3)
@@ -126,7 +143,14 @@ export const pyramidScenarios = (h: () => Harness) => {
           { ref: "b", name: "Beta", parentRef: "missing-2", groupRefs: ["group_not_in_gpkg"] }
         ]
       }
-      const exit = await harness.exitAs(account.system, importPyramid(bad, { dataSourceId: source.id, source: "GPKG_IMPORT", gpkgFile: { key: `sha256/${"0".repeat(64)}`, size: 0, sha256: "0".repeat(64), mediaType: "application/geopackage+sqlite3" } }))
+      const exit = await harness.exitAs(
+        account.system,
+        importPyramid(bad, {
+          dataSourceId: source.id,
+          source: "GPKG_IMPORT",
+          gpkgFile: { key: `sha256/${"0".repeat(64)}`, size: 0, sha256: "0".repeat(64), mediaType: "application/geopackage+sqlite3" }
+        })
+      )
       expect(exitTag(exit)).toBe("ValidationError")
       const messages = (exitError(exit) as { issues: ReadonlyArray<{ message: string }> }).issues.map((issue) => issue.message)
       expect(messages).toEqual([
@@ -141,7 +165,10 @@ export const pyramidScenarios = (h: () => Harness) => {
     scenario("a source without project is refused; legacy iaso# references are read as iaso:", async () => {
       const harness = h()
       const account = await harness.freshAccount()
-      const lonely = await harness.as(account.system, Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: "No project" })))
+      const lonely = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: "No project" }))
+      )
       const exit = await harness.exitAs(account.system, importPyramid(MINIMAL, { dataSourceId: lonely.id, source: "GPKG_IMPORT" }))
       expect(String((exitError(exit) as { message: string }).message)).toContain("DataSource must have at least one project assigned")
       const source = await sourceWithProject(harness, account, "Legacy refs")
@@ -153,7 +180,10 @@ export const pyramidScenarios = (h: () => Harness) => {
         ]
       }
       const result = await harness.as(account.system, importPyramid(legacy, { dataSourceId: source.id, source: "GPKG_IMPORT" }))
-      const refs = (await harness.inspectAccount(OrgUnitModel, account.accountId)).filter((r) => r["versionId"] === result.version.id).map((r) => r["sourceRef"]).sort()
+      const refs = (await harness.inspectAccount(OrgUnitModel, account.accountId))
+        .filter((r) => r["versionId"] === result.version.id)
+        .map((r) => r["sourceRef"])
+        .sort()
       expect(refs).toEqual(["iaso:6688", "iaso:6689"])
       expect((await harness.inspectAccount(GroupModel, account.accountId)).map((g) => g["sourceRef"])).toContain("iaso:49591")
     })

@@ -30,7 +30,12 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 const photo = (text: string, name = "photo.jpg") => ({ name, bytes: bytes(text), mediaType: "image/jpeg" })
 
 /** A submission XML: answers as leaves (a `/` in a key makes a group), ODK meta, the form version. */
-const xmlOf = (input: { readonly id?: string; readonly version?: string; readonly answers?: Readonly<Record<string, string>>; readonly deprecated?: string }): string => {
+const xmlOf = (input: {
+  readonly id?: string
+  readonly version?: string
+  readonly answers?: Readonly<Record<string, string>>
+  readonly deprecated?: string
+}): string => {
   const leaves = Object.entries(input.answers ?? {})
     .map(([key, value]) => {
       const parts = key.split("/")
@@ -53,7 +58,14 @@ const DESCRIPTOR = {
     { name: "imei", type: "deviceid" },
     { name: "gps", type: "geopoint" },
     { name: "hh", type: "integer" },
-    { name: "household", type: "group", children: [{ name: "head", type: "text" }, { name: "size", type: "integer" }] },
+    {
+      name: "household",
+      type: "group",
+      children: [
+        { name: "head", type: "text" },
+        { name: "size", type: "integer" }
+      ]
+    },
     { name: "members", type: "repeat", children: [{ name: "member", type: "text" }] },
     { name: "meta", type: "group", children: [{ name: "instanceID", type: "calculate" }] }
   ]
@@ -86,7 +98,9 @@ const world = async (harness: Harness) => {
   const other = await formOf("Other survey")
   const file = await Effect.runPromise(blobs.put(bytes("<h:html/>"), { mediaType: "text/xml" }))
   await harness.run(repos.insert(FormVersionModel, account.accountId, { formId: form.id, file, md5: "", versionId: "v1", formDescriptor: DESCRIPTOR }))
-  const user = await harness.run(repos.insert(UserModel, account.accountId, { username: `field.${uuidv7()}`, firstName: "Field", lastName: "", email: "", isActive: true }))
+  const user = await harness.run(
+    repos.insert(UserModel, account.accountId, { username: `field.${uuidv7()}`, firstName: "Field", lastName: "", email: "", isActive: true })
+  )
   const field = Actor.user({ accountId: account.accountId, userId: user.id as UserId, permissions: [], orgUnitRoots: [units.district.id as OrgUnitId] })
   return { account, units, formId: form.id as FormId, otherFormId: other.id as FormId, field, blobs }
 }
@@ -102,9 +116,22 @@ const ok = async <A, E>(exit: Promise<Exit.Exit<A, E>>): Promise<A> => {
   throw new Error(`expected success, got ${exitTag(done)}: ${String((exitError(done) as { message?: unknown } | undefined)?.message ?? "")}`)
 }
 
-const ingestOne = (harness: Harness, w: World, actor: Actor, input: SubmissionInput) => run(harness, w, actor, Effect.flatMap(Effect.service(Instances), (i) => i.ingest(input)))
+const ingestOne = (harness: Harness, w: World, actor: Actor, input: SubmissionInput) =>
+  run(
+    harness,
+    w,
+    actor,
+    Effect.flatMap(Effect.service(Instances), (i) => i.ingest(input))
+  )
 const ingestMany = (harness: Harness, w: World, actor: Actor, inputs: ReadonlyArray<SubmissionInput>) =>
-  ok(run(harness, w, actor, Effect.flatMap(Effect.service(Instances), (i) => i.ingestMany(inputs))))
+  ok(
+    run(
+      harness,
+      w,
+      actor,
+      Effect.flatMap(Effect.service(Instances), (i) => i.ingestMany(inputs))
+    )
+  )
 
 /** What a result says, without the record ids, times and random parts that differ between accounts. */
 const viewOf = (w: World, imeis: ReadonlyMap<string, string>) => {
@@ -186,7 +213,19 @@ export const submissionBatchScenarios = (h: () => Harness) => {
       const worlds = [await world(harness), await world(harness)] as const
       const inputsOf = (w: World): ReadonlyArray<SubmissionInput> => {
         const base = { formId: w.formId, createdAt: CREATED, orgUnitId: w.units.facility.id as OrgUnitId, period: "202405" }
-        const x1 = { id: ID(1), version: "v1", answers: { imei: "imei-1", hh: "42", "household/head": "Aminata", "household/size": "007", junk: "dropped", gps: "8.48 -13.23 52.5 4.126", "members/member": "Isatu" } }
+        const x1 = {
+          id: ID(1),
+          version: "v1",
+          answers: {
+            imei: "imei-1",
+            hh: "42",
+            "household/head": "Aminata",
+            "household/size": "007",
+            junk: "dropped",
+            gps: "8.48 -13.23 52.5 4.126",
+            "members/member": "Isatu"
+          }
+        }
         return [
           { ...base, xml: xmlOf(x1), attachments: [photo("first")], projectId: w.account.projectId as ProjectId, fileName: "x1.xml" },
           { ...base, xml: xmlOf({ id: ID(2), answers: { imei: "imei-1", hh: "7" } }), period: "202401" },
@@ -200,7 +239,12 @@ export const submissionBatchScenarios = (h: () => Harness) => {
           { ...base, xml: xmlOf({ id: ID(100), answers: { hh: "1" } }) },
           { ...base, xml: xmlOf({ id: ID(102), deprecated: ID(100), answers: { hh: "2" } }), name: "Edited name" },
           { ...base, xml: xmlOf({ id: ID(101), answers: { hh: "other" } }) },
-          { formId: w.formId, createdAt: CREATED, xml: xmlOf({ id: ID(7), answers: { imei: "imei-2" } }), location: { latitude: 8.1, longitude: -13.1, accuracy: 3.456 } },
+          {
+            formId: w.formId,
+            createdAt: CREATED,
+            xml: xmlOf({ id: ID(7), answers: { imei: "imei-2" } }),
+            location: { latitude: 8.1, longitude: -13.1, accuracy: 3.456 }
+          },
           { ...base, xml: xmlOf({ answers: { hh: "9" } }) },
           { ...base, xml: xmlOf({ id: ID(8) }), uuid: ID(9) },
           { ...base, xml: xmlOf({ id: ID(10) }), attachments: [photo("a"), photo("b")] },
@@ -210,8 +254,18 @@ export const submissionBatchScenarios = (h: () => Harness) => {
       }
       // Two submissions stored before, in both accounts, one by one.
       for (const w of worlds) {
-        for (const [n, hh] of [[100, "1"], [101, "1"]] as const) {
-          await ok(ingestOne(harness, w, w.field, { formId: w.formId, createdAt: CREATED, orgUnitId: w.units.facility.id as OrgUnitId, xml: xmlOf({ id: ID(n), answers: { hh } }) }))
+        for (const [n, hh] of [
+          [100, "1"],
+          [101, "1"]
+        ] as const) {
+          await ok(
+            ingestOne(harness, w, w.field, {
+              formId: w.formId,
+              createdAt: CREATED,
+              orgUnitId: w.units.facility.id as OrgUnitId,
+              xml: xmlOf({ id: ID(n), answers: { hh } })
+            })
+          )
         }
       }
       const [single, batch] = worlds
@@ -247,7 +301,9 @@ export const submissionBatchScenarios = (h: () => Harness) => {
       const fromSingle = oneByOne.map((exit) =>
         Exit.isSuccess(exit) ? singleStored.view.result(exit.value) : { error: exitTag(exit), message: (exitError(exit) as { message?: string }).message }
       )
-      const fromBatch = many.map((item: IngestItem) => (item._tag === "Ok" ? batchStored.view.result(item.value) : { error: item.error._tag, message: item.error.message }))
+      const fromBatch = many.map((item: IngestItem) =>
+        item._tag === "Ok" ? batchStored.view.result(item.value) : { error: item.error._tag, message: item.error.message }
+      )
       expect(fromBatch).toEqual(fromSingle)
       expect(batchStored.stored).toEqual(singleStored.stored)
       // Spot checks of what both stored.
@@ -255,7 +311,16 @@ export const submissionBatchScenarios = (h: () => Harness) => {
       expect(first?._tag === "Ok" ? batchStored.view.result(first.value) : first).toMatchObject({
         outcome: "created",
         instance: {
-          json: { imei: "imei-1", hh: "42", head: "Aminata", size: "007", gps: "8.48 -13.23 52.5 4.126", members: [{ member: "Isatu" }], instanceID: `uuid:${ID(1)}`, _version: "v1" },
+          json: {
+            imei: "imei-1",
+            hh: "42",
+            head: "Aminata",
+            size: "007",
+            gps: "8.48 -13.23 52.5 4.126",
+            members: [{ member: "Isatu" }],
+            instanceID: `uuid:${ID(1)}`,
+            _version: "v1"
+          },
           formVersion: true,
           device: "imei-1",
           project: true,
@@ -265,11 +330,9 @@ export const submissionBatchScenarios = (h: () => Harness) => {
         },
         files: [["photo.jpg", expect.stringMatching(/^[0-9a-f]{64}$/), false]]
       })
-      expect(many[1]?._tag === "Ok" ? [many[1].value.instance.period, many[1].value.instance.periodOutsideWindow, many[1].value.instance.deviceId] : []).toEqual([
-        "202401",
-        true,
-        first?._tag === "Ok" ? first.value.instance.deviceId : "none"
-      ])
+      expect(
+        many[1]?._tag === "Ok" ? [many[1].value.instance.period, many[1].value.instance.periodOutsideWindow, many[1].value.instance.deviceId] : []
+      ).toEqual(["202401", true, first?._tag === "Ok" ? first.value.instance.deviceId : "none"])
       expect(batchStored.stored.devices).toEqual(['"imei-1"', '"imei-2"', '"imei-3"'])
       expect(batchStored.stored.links).toEqual(['["imei-1",true]'])
       expect(batchStored.stored.counters).toEqual([["instance.correlation", 6]])
@@ -285,7 +348,11 @@ export const submissionBatchScenarios = (h: () => Harness) => {
         { ...base, xml: xmlOf({ id: ID(22), answers: { imei: "imei-10" } }), name: "nul \u0000 in the name" },
         { ...base, xml: xmlOf({ id: ID(23), answers: { imei: "imei-9", hh: "3" } }) }
       ])
-      expect(many.map((item) => (item._tag === "Ok" ? [item.index, item.value.outcome, item.value.instance.uuid, item.value.files.length] : [item.index, item.error._tag]))).toEqual([
+      expect(
+        many.map((item) =>
+          item._tag === "Ok" ? [item.index, item.value.outcome, item.value.instance.uuid, item.value.files.length] : [item.index, item.error._tag]
+        )
+      ).toEqual([
         [0, "created", ID(21), 1],
         [1, "ValidationError"],
         [2, "created", ID(23), 0]
@@ -295,7 +362,12 @@ export const submissionBatchScenarios = (h: () => Harness) => {
       expect(stored.stored.counters).toEqual([["instance.correlation", 2]])
       expect((await harness.inspectAccount(InstanceModel, w.account.accountId)).map((row) => row["uuid"]).sort()).toEqual([ID(21), ID(23)])
       const uploads = stored.stored.audit.map((entry) => JSON.parse(entry) as Array<unknown>).filter((entry) => entry[1] === "SYNC FORM UPLOAD")
-      expect(uploads.map((entry) => `${String(entry[0])} ${String(entry[2])}`).sort()).toEqual(["Device Device", `Instance ${ID(21)}`, `Instance ${ID(23)}`, "InstanceFile InstanceFile"])
+      expect(uploads.map((entry) => `${String(entry[0])} ${String(entry[2])}`).sort()).toEqual([
+        "Device Device",
+        `Instance ${ID(21)}`,
+        `Instance ${ID(23)}`,
+        "InstanceFile InstanceFile"
+      ])
       // An empty batch answers nothing and writes nothing.
       expect(await ingestMany(harness, w, w.field, [])).toEqual([])
       expect((await storedView(harness, w)).stored).toEqual(stored.stored)
@@ -305,7 +377,10 @@ export const submissionBatchScenarios = (h: () => Harness) => {
       const harness = h()
       const w = await world(harness)
       const base = { formId: w.formId, createdAt: CREATED, orgUnitId: w.units.facility.id as OrgUnitId }
-      const inputs: Array<SubmissionInput> = Array.from({ length: INGEST_BATCH }, (_, n) => ({ ...base, xml: xmlOf({ id: ID(1000 + n), answers: { hh: String(n) } }) }))
+      const inputs: Array<SubmissionInput> = Array.from({ length: INGEST_BATCH }, (_, n) => ({
+        ...base,
+        xml: xmlOf({ id: ID(1000 + n), answers: { hh: String(n) } })
+      }))
       inputs.push({ ...base, xml: xmlOf({ id: ID(1000), answers: { hh: "0" } }) })
       inputs.push({ ...base, xml: xmlOf({ id: ID(999), deprecated: ID(1001), answers: { hh: "edited" } }) })
       const many = await ingestMany(harness, w, w.field, inputs)
@@ -318,7 +393,11 @@ export const submissionBatchScenarios = (h: () => Harness) => {
       const resent = many[INGEST_BATCH]
       expect(resent?._tag === "Ok" ? resent.value.instance.id : undefined).toBe(created[0]?.id)
       const edited = many[INGEST_BATCH + 1]
-      expect(edited?._tag === "Ok" ? [edited.value.instance.id, edited.value.instance.currentUuid, edited.value.instance.version] : []).toEqual([created[1]?.id, ID(999), 2])
+      expect(edited?._tag === "Ok" ? [edited.value.instance.id, edited.value.instance.currentUuid, edited.value.instance.version] : []).toEqual([
+        created[1]?.id,
+        ID(999),
+        2
+      ])
       expect((await harness.inspectAccount(InstanceModel, w.account.accountId)).length).toBe(INGEST_BATCH)
       expect((await harness.inspectAccount(AccountSequenceModel, w.account.accountId)).map((row) => row["value"])).toEqual([INGEST_BATCH])
     })

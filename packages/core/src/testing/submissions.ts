@@ -110,8 +110,18 @@ const world = async (harness: Harness, formFields: Partial<Form> = {}) => {
 
 type World = Awaited<ReturnType<typeof world>>
 
-const ingest = (harness: Harness, w: World, actor: Actor, input: Omit<SubmissionInput, "formId" | "createdAt"> & Partial<Pick<SubmissionInput, "formId" | "createdAt">>) =>
-  run(harness, actor, w.blobs, Effect.flatMap(I, (instances) => instances.ingest({ formId: w.formId, createdAt: CREATED, ...input })))
+const ingest = (
+  harness: Harness,
+  w: World,
+  actor: Actor,
+  input: Omit<SubmissionInput, "formId" | "createdAt"> & Partial<Pick<SubmissionInput, "formId" | "createdAt">>
+) =>
+  run(
+    harness,
+    actor,
+    w.blobs,
+    Effect.flatMap(I, (instances) => instances.ingest({ formId: w.formId, createdAt: CREATED, ...input }))
+  )
 
 const snapshot = async (harness: Harness, account: FreshAccount, models: ReadonlyArray<AnyModel>) => {
   const out: Record<string, ReadonlyArray<Row>> = {}
@@ -133,7 +143,15 @@ export const submissionScenarios = (h: () => Harness) => {
         id: "5b0f1c1e-0000-4000-8000-000000000001",
         answers: { name: "Aminata", "household/size": "007", imei_answer: "358544083104930", gps: "8.4841 -13.2299 52.5 4.126", photo: "photo.jpg" }
       })
-      const first = await ok(ingest(harness, w, w.account.system, { xml: bytes(xml), orgUnitId: w.units.facility.id, projectId: w.account.projectId as ProjectId, attachments: [photo("jpeg bytes")], fileName: "household.xml" }))
+      const first = await ok(
+        ingest(harness, w, w.account.system, {
+          xml: bytes(xml),
+          orgUnitId: w.units.facility.id,
+          projectId: w.account.projectId as ProjectId,
+          attachments: [photo("jpeg bytes")],
+          fileName: "household.xml"
+        })
+      )
       expect(first.outcome).toBe("created")
       const instance = first.instance
       expect(instance).toMatchObject({
@@ -148,7 +166,14 @@ export const submissionScenarios = (h: () => Harness) => {
         deleted: false,
         generalValidationStatus: ""
       })
-      expect(instance.json).toEqual({ name: "Aminata", size: "007", imei_answer: "358544083104930", gps: "8.4841 -13.2299 52.5 4.126", photo: "photo.jpg", instanceID: "uuid:5b0f1c1e-0000-4000-8000-000000000001" })
+      expect(instance.json).toEqual({
+        name: "Aminata",
+        size: "007",
+        imei_answer: "358544083104930",
+        gps: "8.4841 -13.2299 52.5 4.126",
+        photo: "photo.jpg",
+        instanceID: "uuid:5b0f1c1e-0000-4000-8000-000000000001"
+      })
       expect(instance.exportId).toMatch(/^[A-Za-z][A-Za-z0-9]{10}$/)
       const correlation = instance.correlationId ?? ""
       expect(correlation).toMatch(/^1\d{3}$/)
@@ -165,12 +190,16 @@ export const submissionScenarios = (h: () => Harness) => {
       expect(audit.map((row) => row["objectModel"]).sort()).toEqual(["Device", "Instance", "InstanceFile"])
       // A second submission from the same device: the device is found, the counter moves on.
       const second = await ok(
-        ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000002", answers: { imei_answer: "358544083104930" } }) })
+        ingest(harness, w, w.account.system, {
+          xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000002", answers: { imei_answer: "358544083104930" } })
+        })
       )
       expect(second.instance.deviceId).toBe(instance.deviceId)
       expect(second.instance.correlationId).toMatch(/^2\d{3}$/)
       expect(await harness.inspectAccount(DeviceModel, w.account.accountId)).toHaveLength(1)
-      expect((await harness.inspectAccount(AccountSequenceModel, w.account.accountId)).map((row) => [row["name"], row["value"]])).toEqual([["instance.correlation", 2]])
+      expect((await harness.inspectAccount(AccountSequenceModel, w.account.accountId)).map((row) => [row["name"], row["value"]])).toEqual([
+        ["instance.correlation", 2]
+      ])
     })
 
     scenario("re-sending the same submission is a no-op; the same uuid with other answers or files is a Conflict and changes nothing", async () => {
@@ -197,50 +226,94 @@ export const submissionScenarios = (h: () => Harness) => {
       expect(await snapshot(harness, w.account, WRITTEN)).toEqual(before)
       // Two devices racing with one new submission: one creates it, the other gets it back.
       const raced = { formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000011", answers }) }
-      const both = await ok(run(harness, w.account.system, w.blobs, Effect.flatMap(I, (i) => Effect.all([i.ingest(raced), i.ingest(raced)], { concurrency: 2 }))))
+      const both = await ok(
+        run(
+          harness,
+          w.account.system,
+          w.blobs,
+          Effect.flatMap(I, (i) => Effect.all([i.ingest(raced), i.ingest(raced)], { concurrency: 2 }))
+        )
+      )
       expect(both.map((result) => result.outcome).sort()).toEqual(["created", "unchanged"])
       expect(both[0]?.instance.id).toBe(both[1]?.instance.id)
-      expect((await harness.inspectAccount(InstanceModel, w.account.accountId)).filter((row) => row["uuid"] === "5b0f1c1e-0000-4000-8000-000000000011")).toHaveLength(1)
+      expect(
+        (await harness.inspectAccount(InstanceModel, w.account.accountId)).filter((row) => row["uuid"] === "5b0f1c1e-0000-4000-8000-000000000011")
+      ).toHaveLength(1)
     })
 
-    scenario("an edit keeps the submission's identity and files its previous content in the audit trail; stale edits conflict, old versions re-sent are no-ops", async () => {
-      const harness = h()
-      const w = await world(harness)
-      const clerk = await w.user("clerk", [])
-      const [v1, v2, v3, stale] = ["5b0f1c1e-0000-4000-8000-000000000021", "5b0f1c1e-0000-4000-8000-000000000022", "5b0f1c1e-0000-4000-8000-000000000023", "5b0f1c1e-0000-4000-8000-000000000024"]
-      const original = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id: v1, answers: { weight: "3.2", photo: "photo.jpg" } }), attachments: [photo("first photo")] }))
-      const edit = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id: v2, deprecated: v1, answers: { weight: "3.4", photo: "photo.jpg" } }), attachments: [photo("second photo")] }))
-      expect(edit.outcome).toBe("edited")
-      expect(edit.instance).toMatchObject({ id: original.instance.id, uuid: v1, currentUuid: v2, version: 2, correlationId: original.instance.correlationId, lastModifiedById: clerk.userId })
-      expect(edit.instance.json).toMatchObject({ weight: "3.4", instanceID: `uuid:${v2}`, deprecatedID: `uuid:${v1}` })
-      // The replaced photo is soft-deleted, the new one added.
-      const files = await harness.inspectAccount(InstanceFileModel, w.account.accountId)
-      expect(files.map((row) => [row["deleted"], (row["file"] as { size?: number } | undefined)?.size]).sort()).toEqual([
-        [false, 12],
-        [true, 11]
-      ])
-      expect(edit.files.map((file) => file.file?.size)).toEqual([12])
-      const third = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id: v3, deprecated: v2, answers: { weight: "3.5", photo: "photo.jpg" } }), attachments: [photo("second photo")] }))
-      expect(third.instance).toMatchObject({ uuid: v1, currentUuid: v3, version: 3 })
-      expect(third.files.map((file) => file.file?.size)).toEqual([12])
-      const audit = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).filter((row) => row["objectModel"] === "Instance")
-      const history = audit.map((row) => (row["before"] as { json?: { weight?: string } } | undefined)?.json?.weight).filter((weight) => weight !== undefined).sort()
-      expect(history).toEqual(["3.2", "3.4"])
-      const settled = await snapshot(harness, w.account, WRITTEN)
-      // Earlier versions re-sent: no-ops answering the current submission.
-      for (const [id, deprecated, weight, attached] of [
-        [v1, undefined, "3.2", "first photo"],
-        [v2, v1, "3.4", "second photo"]
-      ] as const) {
-        const resent = await ok(ingest(harness, w, clerk, { xml: submissionXml({ id, ...(deprecated === undefined ? {} : { deprecated }), answers: { weight, photo: "photo.jpg" } }), attachments: [photo(attached)] }))
-        expect(resent.outcome).toBe("unchanged")
-        expect(resent.instance.currentUuid).toBe(v3)
+    scenario(
+      "an edit keeps the submission's identity and files its previous content in the audit trail; stale edits conflict, old versions re-sent are no-ops",
+      async () => {
+        const harness = h()
+        const w = await world(harness)
+        const clerk = await w.user("clerk", [])
+        const [v1, v2, v3, stale] = [
+          "5b0f1c1e-0000-4000-8000-000000000021",
+          "5b0f1c1e-0000-4000-8000-000000000022",
+          "5b0f1c1e-0000-4000-8000-000000000023",
+          "5b0f1c1e-0000-4000-8000-000000000024"
+        ]
+        const original = await ok(
+          ingest(harness, w, clerk, { xml: submissionXml({ id: v1, answers: { weight: "3.2", photo: "photo.jpg" } }), attachments: [photo("first photo")] })
+        )
+        const edit = await ok(
+          ingest(harness, w, clerk, {
+            xml: submissionXml({ id: v2, deprecated: v1, answers: { weight: "3.4", photo: "photo.jpg" } }),
+            attachments: [photo("second photo")]
+          })
+        )
+        expect(edit.outcome).toBe("edited")
+        expect(edit.instance).toMatchObject({
+          id: original.instance.id,
+          uuid: v1,
+          currentUuid: v2,
+          version: 2,
+          correlationId: original.instance.correlationId,
+          lastModifiedById: clerk.userId
+        })
+        expect(edit.instance.json).toMatchObject({ weight: "3.4", instanceID: `uuid:${v2}`, deprecatedID: `uuid:${v1}` })
+        // The replaced photo is soft-deleted, the new one added.
+        const files = await harness.inspectAccount(InstanceFileModel, w.account.accountId)
+        expect(files.map((row) => [row["deleted"], (row["file"] as { size?: number } | undefined)?.size]).sort()).toEqual([
+          [false, 12],
+          [true, 11]
+        ])
+        expect(edit.files.map((file) => file.file?.size)).toEqual([12])
+        const third = await ok(
+          ingest(harness, w, clerk, {
+            xml: submissionXml({ id: v3, deprecated: v2, answers: { weight: "3.5", photo: "photo.jpg" } }),
+            attachments: [photo("second photo")]
+          })
+        )
+        expect(third.instance).toMatchObject({ uuid: v1, currentUuid: v3, version: 3 })
+        expect(third.files.map((file) => file.file?.size)).toEqual([12])
+        const audit = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).filter((row) => row["objectModel"] === "Instance")
+        const history = audit
+          .map((row) => (row["before"] as { json?: { weight?: string } } | undefined)?.json?.weight)
+          .filter((weight) => weight !== undefined)
+          .sort()
+        expect(history).toEqual(["3.2", "3.4"])
+        const settled = await snapshot(harness, w.account, WRITTEN)
+        // Earlier versions re-sent: no-ops answering the current submission.
+        for (const [id, deprecated, weight, attached] of [
+          [v1, undefined, "3.2", "first photo"],
+          [v2, v1, "3.4", "second photo"]
+        ] as const) {
+          const resent = await ok(
+            ingest(harness, w, clerk, {
+              xml: submissionXml({ id, ...(deprecated === undefined ? {} : { deprecated }), answers: { weight, photo: "photo.jpg" } }),
+              attachments: [photo(attached)]
+            })
+          )
+          expect(resent.outcome).toBe("unchanged")
+          expect(resent.instance.currentUuid).toBe(v3)
+        }
+        // An edit of a version that was already replaced, or an old version with other answers: conflicts.
+        expect(exitTag(await ingest(harness, w, clerk, { xml: submissionXml({ id: stale, deprecated: v1, answers: { weight: "9" } }) }))).toBe("Conflict")
+        expect(exitTag(await ingest(harness, w, clerk, { xml: submissionXml({ id: v2, deprecated: v1, answers: { weight: "9" } }) }))).toBe("Conflict")
+        expect(await snapshot(harness, w.account, WRITTEN)).toEqual(settled)
       }
-      // An edit of a version that was already replaced, or an old version with other answers: conflicts.
-      expect(exitTag(await ingest(harness, w, clerk, { xml: submissionXml({ id: stale, deprecated: v1, answers: { weight: "9" } }) }))).toBe("Conflict")
-      expect(exitTag(await ingest(harness, w, clerk, { xml: submissionXml({ id: v2, deprecated: v1, answers: { weight: "9" } }) }))).toBe("Conflict")
-      expect(await snapshot(harness, w.account, WRITTEN)).toEqual(settled)
-    })
+    )
 
     scenario("malformed or truncated XML, an unknown form, a wrong period type or a missing instance id store nothing", async () => {
       const harness = h()
@@ -296,7 +369,9 @@ export const submissionScenarios = (h: () => Harness) => {
         harness,
         w.account.system,
         failing,
-        Effect.flatMap(I, (instances) => instances.ingest({ formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000042" }) }))
+        Effect.flatMap(I, (instances) =>
+          instances.ingest({ formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000042" }) })
+        )
       )
       expect(exitTag(refused)).toBe("StorageError")
       expect(await snapshot(harness, w.account, WRITTEN)).toEqual(before)
@@ -307,7 +382,12 @@ export const submissionScenarios = (h: () => Harness) => {
       const w = await world(harness, { periodType: "WEEK", periodsBeforeAllowed: 1, periodsAfterAllowed: 0 })
       // 2024-05-15 is in ISO week 2024W20: 2024W19 and 2024W20 are allowed.
       const results: Array<[string | undefined, boolean | undefined]> = []
-      for (const [n, period] of [[1, "2024W20"], [2, "2024W019"], [3, "2024W18"], [4, "2024W21"]] as const) {
+      for (const [n, period] of [
+        [1, "2024W20"],
+        [2, "2024W019"],
+        [3, "2024W18"],
+        [4, "2024W21"]
+      ] as const) {
         const exit = await ingest(harness, w, w.account.system, { xml: submissionXml({ id: `5b0f1c1e-0000-4000-8000-00000000005${n}` }), period })
         if (Exit.isSuccess(exit)) results.push([exit.value.instance.period, exit.value.instance.periodOutsideWindow])
         else results.push([`${exitTag(exit)} ${period}`, undefined])
@@ -318,7 +398,13 @@ export const submissionScenarios = (h: () => Harness) => {
         ["2024W18", true],
         ["2024W21", true]
       ])
-      const weekOne = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000055" }), period: "2025W01", createdAt: new Date("2024-12-31T12:00:00Z") }))
+      const weekOne = await ok(
+        ingest(harness, w, w.account.system, {
+          xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000055" }),
+          period: "2025W01",
+          createdAt: new Date("2024-12-31T12:00:00Z")
+        })
+      )
       expect([weekOne.instance.period, weekOne.instance.periodOutsideWindow]).toEqual(["2025W1", undefined])
     })
 
@@ -327,7 +413,15 @@ export const submissionScenarios = (h: () => Harness) => {
       const w = await world(harness, { periodType: "MONTH", singlePerPeriod: true })
       const repos = await harness.repos()
       const quarterly = await harness.run(
-        repos.insert(FormModel, w.account.accountId, { name: "Quarterly", uuid: uuidv7(), correlatable: false, singlePerPeriod: false, derived: false, changeRequestMode: "CR_MODE_NONE", periodType: "QUARTER" })
+        repos.insert(FormModel, w.account.accountId, {
+          name: "Quarterly",
+          uuid: uuidv7(),
+          correlatable: false,
+          singlePerPeriod: false,
+          derived: false,
+          changeRequestMode: "CR_MODE_NONE",
+          periodType: "QUARTER"
+        })
       )
       let n = 0
       const add = async (period: string, unit: OrgUnit, formId: FormId = w.formId) => {
@@ -342,10 +436,18 @@ export const submissionScenarios = (h: () => Harness) => {
       const march = await add("202003", w.units.facility)
       const q1 = await add("2020Q1", w.units.facility, quarterly.id as FormId)
       const q1again = await add("2020Q1", w.units.facility, quarterly.id as FormId)
-      for (const exported of [march, feb2]) await harness.run(repos.update(InstanceModel, w.account.accountId, exported.id, { lastExportSuccessAt: new Date("2020-04-01T00:00:00Z") }))
+      for (const exported of [march, feb2])
+        await harness.run(repos.update(InstanceModel, w.account.accountId, exported.id, { lastExportSuccessAt: new Date("2020-04-01T00:00:00Z") }))
       const reader = await w.user("reader", [], ["iaso_submissions"])
       const statuses = async () => {
-        const page = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list({ limit: 100 }))))
+        const page = await ok(
+          run(
+            harness,
+            reader,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.list({ limit: 100 }))
+          )
+        )
         return Object.fromEntries(page.items.map((item) => [item.instance.id, item.status]))
       }
       expect(await statuses()).toEqual({
@@ -357,28 +459,113 @@ export const submissionScenarios = (h: () => Harness) => {
         [q1.id]: "READY",
         [q1again.id]: "READY"
       })
-      expect(await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.countsByStatus())))).toEqual([
+      expect(
+        await ok(
+          run(
+            harness,
+            reader,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.countsByStatus())
+          )
+        )
+      ).toEqual([
         { period: "202001", formId: w.formId, total: 1, duplicated: 0, exported: 0, ready: 1 },
         { period: "202002", formId: w.formId, total: 3, duplicated: 2, exported: 0, ready: 1 },
         { period: "202003", formId: w.formId, total: 1, duplicated: 0, exported: 1, ready: 0 },
         { period: "2020Q1", formId: quarterly.id, total: 2, duplicated: 0, exported: 0, ready: 2 }
       ])
-      const deleted = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.softDelete(feb1.id as InstanceId))))
+      const deleted = await ok(
+        run(
+          harness,
+          reader,
+          w.blobs,
+          Effect.flatMap(I, (i) => i.softDelete(feb1.id as InstanceId))
+        )
+      )
       expect([deleted.deleted, deleted.lastModifiedById]).toEqual([true, reader.userId])
-      expect(await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.status(feb2.id as InstanceId))))).toBe("EXPORTED")
-      expect((await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list({ period: "202002" }))))).items.map((item) => item.instance.id).sort()).toEqual([feb2.id, febElsewhere.id].sort())
-      expect((await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list({ period: "202002", includeDeleted: true }))))).items).toHaveLength(3)
-      const restored = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.restore(feb1.id as InstanceId))))
+      expect(
+        await ok(
+          run(
+            harness,
+            reader,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.status(feb2.id as InstanceId))
+          )
+        )
+      ).toBe("EXPORTED")
+      expect(
+        (
+          await ok(
+            run(
+              harness,
+              reader,
+              w.blobs,
+              Effect.flatMap(I, (i) => i.list({ period: "202002" }))
+            )
+          )
+        ).items
+          .map((item) => item.instance.id)
+          .sort()
+      ).toEqual([feb2.id, febElsewhere.id].sort())
+      expect(
+        (
+          await ok(
+            run(
+              harness,
+              reader,
+              w.blobs,
+              Effect.flatMap(I, (i) => i.list({ period: "202002", includeDeleted: true }))
+            )
+          )
+        ).items
+      ).toHaveLength(3)
+      const restored = await ok(
+        run(
+          harness,
+          reader,
+          w.blobs,
+          Effect.flatMap(I, (i) => i.restore(feb1.id as InstanceId))
+        )
+      )
       expect(restored.deleted).toBe(false)
-      expect(await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.status(feb2.id as InstanceId))))).toBe("DUPLICATED")
-      const audit = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).filter((row) => row["objectId"] === feb1.id && row["source"] === "INSTANCE_API")
+      expect(
+        await ok(
+          run(
+            harness,
+            reader,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.status(feb2.id as InstanceId))
+          )
+        )
+      ).toBe("DUPLICATED")
+      const audit = (await harness.inspectAccount(AuditEntryModel, w.account.accountId)).filter(
+        (row) => row["objectId"] === feb1.id && row["source"] === "INSTANCE_API"
+      )
       expect(audit.map((row) => [(row["before"] as Instance | undefined)?.deleted, (row["after"] as Instance | undefined)?.deleted])).toEqual([
         [false, true],
         [true, false]
       ])
       const nobody = await w.user("nobody", [], [])
-      expect(exitTag(await run(harness, nobody, w.blobs, Effect.flatMap(I, (i) => i.softDelete(feb1.id as InstanceId))))).toBe("Forbidden")
-      expect(exitTag(await run(harness, nobody, w.blobs, Effect.flatMap(I, (i) => i.list())))).toBe("Forbidden")
+      expect(
+        exitTag(
+          await run(
+            harness,
+            nobody,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.softDelete(feb1.id as InstanceId))
+          )
+        )
+      ).toBe("Forbidden")
+      expect(
+        exitTag(
+          await run(
+            harness,
+            nobody,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.list())
+          )
+        )
+      ).toBe("Forbidden")
     })
 
     scenario("locks: a lock from an org unit blocks the users below it, not those above; only users who may modify unlock, once", async () => {
@@ -387,33 +574,125 @@ export const submissionScenarios = (h: () => Harness) => {
       const top = await w.user("top", [w.units.root])
       const middle = await w.user("middle", [w.units.district])
       const low = await w.user("low", [w.units.facility])
-      const instance = (await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000071" }), orgUnitId: w.units.facility.id }))).instance
+      const instance = (
+        await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000071" }), orgUnitId: w.units.facility.id }))
+      ).instance
       const id = instance.id as InstanceId
-      const may = async (actor: Actor) => ok(run(harness, actor, w.blobs, Effect.flatMap(I, (i) => i.canModify(id))))
+      const may = async (actor: Actor) =>
+        ok(
+          run(
+            harness,
+            actor,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.canModify(id))
+          )
+        )
       expect([await may(top), await may(middle), await may(low)]).toEqual([true, true, true])
-      const middleLock = await ok(run(harness, middle, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))
+      const middleLock = await ok(
+        run(
+          harness,
+          middle,
+          w.blobs,
+          Effect.flatMap(I, (i) => i.lock(id))
+        )
+      )
       expect(middleLock).toMatchObject({ instanceId: id, lockedById: middle.userId, topOrgUnitId: w.units.district.id })
       expect([await may(top), await may(middle), await may(low)]).toEqual([true, true, false])
-      expect(exitTag(await run(harness, low, w.blobs, Effect.flatMap(I, (i) => i.softDelete(id))))).toBe("Forbidden")
-      expect(exitTag(await run(harness, low, w.blobs, Effect.flatMap(I, (i) => i.unlock(middleLock.id))))).toBe("Forbidden")
-      const topLock = await ok(run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))
+      expect(
+        exitTag(
+          await run(
+            harness,
+            low,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.softDelete(id))
+          )
+        )
+      ).toBe("Forbidden")
+      expect(
+        exitTag(
+          await run(
+            harness,
+            low,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.unlock(middleLock.id))
+          )
+        )
+      ).toBe("Forbidden")
+      const topLock = await ok(
+        run(
+          harness,
+          top,
+          w.blobs,
+          Effect.flatMap(I, (i) => i.lock(id))
+        )
+      )
       expect(topLock.topOrgUnitId).toBe(w.units.root.id)
       expect([await may(top), await may(middle), await may(low)]).toEqual([true, false, false])
-      expect(exitTag(await run(harness, middle, w.blobs, Effect.flatMap(I, (i) => i.unlock(topLock.id))))).toBe("Forbidden")
-      const released = await ok(run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.unlock(topLock.id))))
+      expect(
+        exitTag(
+          await run(
+            harness,
+            middle,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.unlock(topLock.id))
+          )
+        )
+      ).toBe("Forbidden")
+      const released = await ok(
+        run(
+          harness,
+          top,
+          w.blobs,
+          Effect.flatMap(I, (i) => i.unlock(topLock.id))
+        )
+      )
       expect(released.unlockedById).toBe(top.userId)
-      const again = await run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.unlock(topLock.id)))
+      const again = await run(
+        harness,
+        top,
+        w.blobs,
+        Effect.flatMap(I, (i) => i.unlock(topLock.id))
+      )
       expect(exitTag(again)).toBe("ValidationError")
       expect((exitError(again) as { message: string }).message).toContain("Lock already unlocked")
       expect([await may(top), await may(middle), await may(low)]).toEqual([true, true, false])
       // An edit by a blocked user is refused; an unrestricted user's lock starts at the root.
-      const edit = await ingest(harness, w, low, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000072", deprecated: "5b0f1c1e-0000-4000-8000-000000000071" }) })
+      const edit = await ingest(harness, w, low, {
+        xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000072", deprecated: "5b0f1c1e-0000-4000-8000-000000000071" })
+      })
       expect(exitTag(edit)).toBe("Forbidden")
       const admin = await w.user("admin", [])
-      expect((await ok(run(harness, admin, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))).topOrgUnitId).toBe(w.units.root.id)
-      const locks = await ok(run(harness, top, w.blobs, Effect.flatMap(I, (i) => i.locks(id))))
+      expect(
+        (
+          await ok(
+            run(
+              harness,
+              admin,
+              w.blobs,
+              Effect.flatMap(I, (i) => i.lock(id))
+            )
+          )
+        ).topOrgUnitId
+      ).toBe(w.units.root.id)
+      const locks = await ok(
+        run(
+          harness,
+          top,
+          w.blobs,
+          Effect.flatMap(I, (i) => i.locks(id))
+        )
+      )
       expect(locks).toHaveLength(3)
-      expect(exitTag(await run(harness, w.account.system, w.blobs, Effect.flatMap(I, (i) => i.lock(id))))).toBe("Forbidden")
+      expect(
+        exitTag(
+          await run(
+            harness,
+            w.account.system,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.lock(id))
+          )
+        )
+      ).toBe("Forbidden")
     })
 
     scenario("access: a restricted actor submits and sees only under its org units; another account's submission is not found", async () => {
@@ -421,23 +700,75 @@ export const submissionScenarios = (h: () => Harness) => {
       const w = await world(harness)
       const fieldWorker = await w.user("field", [w.units.district], [])
       const reader = await w.user("reader", [w.units.district])
-      const inside = await ok(ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000081" }), orgUnitId: w.units.facility.id }))
+      const inside = await ok(
+        ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000081" }), orgUnitId: w.units.facility.id })
+      )
       expect(inside.instance.createdById).toBe(fieldWorker.userId)
       const before = await snapshot(harness, w.account, WRITTEN)
-      const outside = await ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000082" }), orgUnitId: w.units.elsewhere.id })
+      const outside = await ingest(harness, w, fieldWorker, {
+        xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000082" }),
+        orgUnitId: w.units.elsewhere.id
+      })
       expect(exitTag(outside)).toBe("Forbidden")
       const noUnit = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000083" }) }))
-      const elsewhere = await ok(ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000084" }), orgUnitId: w.units.elsewhere.id }))
-      expect(exitTag(await ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000084" }), orgUnitId: w.units.facility.id }))).toBe("Forbidden")
-      const listed = await ok(run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.list())))
+      const elsewhere = await ok(
+        ingest(harness, w, w.account.system, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000084" }), orgUnitId: w.units.elsewhere.id })
+      )
+      expect(
+        exitTag(await ingest(harness, w, fieldWorker, { xml: submissionXml({ id: "5b0f1c1e-0000-4000-8000-000000000084" }), orgUnitId: w.units.facility.id }))
+      ).toBe("Forbidden")
+      const listed = await ok(
+        run(
+          harness,
+          reader,
+          w.blobs,
+          Effect.flatMap(I, (i) => i.list())
+        )
+      )
       expect(listed.items.map((item) => item.instance.id)).toEqual([inside.instance.id])
       for (const hidden of [noUnit.instance.id, elsewhere.instance.id]) {
-        expect(exitTag(await run(harness, reader, w.blobs, Effect.flatMap(I, (i) => i.get(hidden as InstanceId))))).toBe("NotFound")
+        expect(
+          exitTag(
+            await run(
+              harness,
+              reader,
+              w.blobs,
+              Effect.flatMap(I, (i) => i.get(hidden as InstanceId))
+            )
+          )
+        ).toBe("NotFound")
       }
-      expect(exitTag(await run(harness, fieldWorker, w.blobs, Effect.flatMap(I, (i) => i.get(inside.instance.id as InstanceId))))).toBe("Forbidden")
+      expect(
+        exitTag(
+          await run(
+            harness,
+            fieldWorker,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.get(inside.instance.id as InstanceId))
+          )
+        )
+      ).toBe("Forbidden")
       const other = await harness.freshAccount()
-      expect(exitTag(await run(harness, other.system, w.blobs, Effect.flatMap(I, (i) => i.get(inside.instance.id as InstanceId))))).toBe("NotFound")
-      expect(exitTag(await run(harness, other.system, w.blobs, Effect.flatMap(I, (i) => i.ingest({ formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: uuidv7() }) }))))).toBe("NotFound")
+      expect(
+        exitTag(
+          await run(
+            harness,
+            other.system,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.get(inside.instance.id as InstanceId))
+          )
+        )
+      ).toBe("NotFound")
+      expect(
+        exitTag(
+          await run(
+            harness,
+            other.system,
+            w.blobs,
+            Effect.flatMap(I, (i) => i.ingest({ formId: w.formId, createdAt: CREATED, xml: submissionXml({ id: uuidv7() }) }))
+          )
+        )
+      ).toBe("NotFound")
       const after = await snapshot(harness, w.account, [InstanceFileModel, DeviceModel])
       expect(after).toEqual({ InstanceFile: before["InstanceFile"], Device: before["Device"] })
       const ingested: IngestResult = inside

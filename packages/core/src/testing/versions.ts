@@ -59,9 +59,28 @@ const pyramid = (harness: Harness, account: FreshAccount) =>
         orgUnitTypeId: country.id,
         validationStatus: "VALID",
         code: "SL-1",
-        geom: { type: "Polygon", coordinates: [[[-13.5, 6.9], [-10, 6.9], [-10, 10], [-13.5, 10], [-13.5, 6.9]]] }
+        geom: {
+          type: "Polygon",
+          coordinates: [
+            [
+              [-13.5, 6.9],
+              [-10, 6.9],
+              [-10, 10],
+              [-13.5, 10],
+              [-13.5, 6.9]
+            ]
+          ]
+        }
       })
-      const bo = yield* units.create({ name: "Bo", versionId, parentId: sl.id, sourceRef: "BO", orgUnitTypeId: district.id, validationStatus: "VALID", openingDate: day("2001-02-03") })
+      const bo = yield* units.create({
+        name: "Bo",
+        versionId,
+        parentId: sl.id,
+        sourceRef: "BO",
+        orgUnitTypeId: district.id,
+        validationStatus: "VALID",
+        openingDate: day("2001-02-03")
+      })
       const kenema = yield* units.create({ name: "Kénéma", versionId, parentId: sl.id, sourceRef: "KEN", orgUnitTypeId: district.id, aliases: ["Kenema"] })
       const hospital = yield* units.create({
         name: "Bo Government Hospital",
@@ -76,8 +95,18 @@ const pyramid = (harness: Harness, account: FreshAccount) =>
       const clinic = yield* units.create({ name: "Tikonko CHC", versionId, parentId: bo.id, orgUnitTypeId: facility.id, location: point(-11.7167, 7.9) })
       const groups = yield* Groups
       const hospitals = yield* groups.create({ name: "Hospitals", sourceRef: "HOSP", versionId: account.versionId as never, orgUnitIds: [hospital.id] })
-      const primary = yield* groups.create({ name: "Primary care", sourceRef: "PHC", versionId: account.versionId as never, orgUnitIds: [clinic.id, hospital.id] })
-      const set = yield* groups.createSet({ name: "Facility kinds", sourceRef: "KINDS", versionId: account.versionId as never, groupIds: [hospitals.id, primary.id] })
+      const primary = yield* groups.create({
+        name: "Primary care",
+        sourceRef: "PHC",
+        versionId: account.versionId as never,
+        orgUnitIds: [clinic.id, hospital.id]
+      })
+      const set = yield* groups.createSet({
+        name: "Facility kinds",
+        sourceRef: "KINDS",
+        versionId: account.versionId as never,
+        groupIds: [hospitals.id, primary.id]
+      })
       return { types: { country, district, facility }, sl, bo, kenema, hospital, clinic, hospitals, primary, set }
     })
   )
@@ -105,12 +134,22 @@ export const versionScenarios = (h: () => Harness) => {
       const account = await harness.freshAccount()
       const world = await pyramid(harness, account)
       const before = await harness.inspectAccount(OrgUnitModel, account.accountId)
-      const result = await asActor(harness, account.withPermissions(["iaso_sources"]), Effect.flatMap(V, (v) => v.copy({ sourceVersionId: account.versionId as never })))
+      const result = await asActor(
+        harness,
+        account.withPermissions(["iaso_sources"]),
+        Effect.flatMap(V, (v) => v.copy({ sourceVersionId: account.versionId as never }))
+      )
       expect(result.version.number).toBe(2)
       expect(result.version.dataSourceId).toBe(account.dataSourceId)
-      expect([result.versionCreated, result.deletedOrgUnits, result.orgUnits, result.groups, result.groupSets, result.groupMemberships, result.groupSetLinks]).toEqual([
-        true, 0, 5, 2, 1, 3, 2
-      ])
+      expect([
+        result.versionCreated,
+        result.deletedOrgUnits,
+        result.orgUnits,
+        result.groups,
+        result.groupSets,
+        result.groupMemberships,
+        result.groupSetLinks
+      ]).toEqual([true, 0, 5, 2, 1, 3, 2])
       const copied = await rowsOf(harness, OrgUnitModel, account, result.version.id)
       expect(copied.map((row) => row["name"]).sort()).toEqual(["Bo", "Bo Government Hospital", "Kénéma", "Sierra Leone", "Tikonko CHC"])
       const oldIds = new Set(before.map((row) => String(row["id"])))
@@ -132,7 +171,10 @@ export const versionScenarios = (h: () => Harness) => {
       expect(byName.get("Bo Government Hospital")?.["sourceRef"]).toBe("BGH")
       // Groups, the set (holding the NEW groups) and memberships (of the NEW units).
       const groups = await rowsOf(harness, GroupModel, account, result.version.id)
-      expect(groups.map((g) => [g["name"], g["sourceRef"]]).sort()).toEqual([["Hospitals", "HOSP"], ["Primary care", "PHC"]])
+      expect(groups.map((g) => [g["name"], g["sourceRef"]]).sort()).toEqual([
+        ["Hospitals", "HOSP"],
+        ["Primary care", "PHC"]
+      ])
       const newGroupIds = new Set(groups.map((g) => String(g["id"])))
       const [set] = await rowsOf(harness, GroupSetModel, account, result.version.id)
       expect(set?.["name"]).toBe("Facility kinds")
@@ -144,14 +186,30 @@ export const versionScenarios = (h: () => Harness) => {
         .filter((m) => newGroupIds.has(String(m["groupId"])))
         .map((m) => [groupNames.get(String(m["groupId"])), copiedIds.get(String(m["orgUnitId"]))])
         .sort()
-      expect(memberships).toEqual([["Hospitals", "Bo Government Hospital"], ["Primary care", "Bo Government Hospital"], ["Primary care", "Tikonko CHC"]])
+      expect(memberships).toEqual([
+        ["Hospitals", "Bo Government Hospital"],
+        ["Primary care", "Bo Government Hospital"],
+        ["Primary care", "Tikonko CHC"]
+      ])
       // The copied version is untouched.
       expect((await rowsOf(harness, OrgUnitModel, account, account.versionId)).map((row) => row["id"]).sort()).toEqual(before.map((row) => row["id"]).sort())
       void world
       // Into another data source of the account: the next number of that source.
-      const other = await asActor(harness, account.system, Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: "Copies" })))
-      await asActor(harness, account.system, Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(other.id, { number: 4 })))
-      const elsewhere = await asActor(harness, account.system, Effect.flatMap(V, (v) => v.copy({ sourceVersionId: account.versionId as never, destinationDataSourceId: other.id })))
+      const other = await asActor(
+        harness,
+        account.system,
+        Effect.flatMap(Effect.service(Sources), (s) => s.createDataSource({ name: "Copies" }))
+      )
+      await asActor(
+        harness,
+        account.system,
+        Effect.flatMap(Effect.service(Sources), (s) => s.createVersion(other.id, { number: 4 }))
+      )
+      const elsewhere = await asActor(
+        harness,
+        account.system,
+        Effect.flatMap(V, (v) => v.copy({ sourceVersionId: account.versionId as never, destinationDataSourceId: other.id }))
+      )
       expect([elsewhere.version.dataSourceId, elsewhere.version.number, elsewhere.orgUnits]).toEqual([other.id, 5, 5])
       expectPathsFromRoots(await rowsOf(harness, OrgUnitModel, account, elsewhere.version.id))
     })
@@ -224,14 +282,26 @@ export const versionScenarios = (h: () => Harness) => {
         })
       )
       const reader = account.withPermissions(["iaso_sources"])
-      const diff = await asActor(harness, reader, Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id })))
+      const diff = await asActor(
+        harness,
+        reader,
+        Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id }))
+      )
       expect(diff.fields).toEqual(["name", "parent", "geometry", "opening_date", "closed_date", "code", "group:grp:G"])
-      const summary = diff.diffs.map((d) => [d.after?.sourceRef ?? d.before?.sourceRef, d.status, d.comparisons.filter((c) => c.status !== "same").map((c) => `${c.field}=${c.status}`)])
+      const summary = diff.diffs.map((d) => [
+        d.after?.sourceRef ?? d.before?.sourceRef,
+        d.status,
+        d.comparisons.filter((c) => c.status !== "same").map((c) => `${c.field}=${c.status}`)
+      ])
       expect(summary).toEqual([
         ["a", "modified", ["group:grp:G=new"]],
         ["b", "modified", ["name=modified", "geometry=modified", "code=modified"]],
         ["d", "new", ["name=new", "parent=new"]],
-        ["g", "not in origin - ignored", ["name", "parent", "geometry", "opening_date", "closed_date", "code", "group:grp:G"].map((f) => `${f}=not in origin - ignored`)]
+        [
+          "g",
+          "not in origin - ignored",
+          ["name", "parent", "geometry", "opening_date", "closed_date", "code", "group:grp:G"].map((f) => `${f}=not in origin - ignored`)
+        ]
       ])
       const beta = diff.diffs[1]?.comparisons
       expect(beta?.find((c) => c.field === "name")).toMatchObject({ before: "Beta", after: "Beta renamed" })
@@ -240,25 +310,44 @@ export const versionScenarios = (h: () => Harness) => {
       expect(geometry?.distanceKm).toBeLessThan(1.12)
       expect(diff.diffs[2]?.comparisons.find((c) => c.field === "parent")).toMatchObject({ before: null, after: "a" })
       expect(diff.diffs[2]?.after?.ancestorNames).toEqual(["Alpha", "Country"])
-      const csv = await asActor(harness, reader, Effect.flatMap(V, (v) => v.diffCsv({ versionId: v1 as never, referenceVersionId: built.v2.id, fields: ["geometry"] })))
+      const csv = await asActor(
+        harness,
+        reader,
+        Effect.flatMap(V, (v) => v.diffCsv({ versionId: v1 as never, referenceVersionId: built.v2.id, fields: ["geometry"] }))
+      )
       const lines = csv.split("\r\n")
       expect(lines[0]).toBe(
         "externalId,diff status,modified fields,type,geometry,geometry before,geometry after,distance diff (KM),parent 1 name before,parent 1 name after,parent 2 name before,parent 2 name after,parent 3 name before,parent 3 name after,parent 4 name before,parent 4 name after,parent 5 name before,parent 5 name after"
       )
-      expect(lines[1]).toBe(`b,modified,geometry,,modified,SRID=4326;POINT Z (2 2 0),SRID=4326;POINT Z (2.01 2 0),${(geometry?.distanceKm ?? 0).toFixed(3)},Country,Country,,,,,,,,`)
+      expect(lines[1]).toBe(
+        `b,modified,geometry,,modified,SRID=4326;POINT Z (2 2 0),SRID=4326;POINT Z (2.01 2 0),${(geometry?.distanceKm ?? 0).toFixed(3)},Country,Country,,,,,,,,`
+      )
       expect(lines[2]).toBe("d,new,,,same,None,None,,,Alpha,,Country,,,,,,")
       expect(lines[3]).toBe("g,not in origin - ignored,geometry,,not in origin - ignored,None,None,,Country,,,,,,,,,")
       expect(lines.slice(4)).toEqual([""])
       // `same` pairs on request; subtrees.
-      const same = await asActor(harness, reader, Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id, statuses: ["same"] })))
+      const same = await asActor(
+        harness,
+        reader,
+        Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id, statuses: ["same"] }))
+      )
       expect(same.diffs.map((d) => d.after?.name)).toEqual(["Country"])
       const subtree = await asActor(
         harness,
         reader,
-        Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id, topOrgUnitId: built.left.alpha.id, referenceTopOrgUnitId: built.right.alpha.id }))
+        Effect.flatMap(V, (v) =>
+          v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id, topOrgUnitId: built.left.alpha.id, referenceTopOrgUnitId: built.right.alpha.id })
+        )
       )
-      expect(subtree.diffs.map((d) => [d.after?.name, d.status])).toEqual([["Alpha", "modified"], ["Delta", "new"]])
-      const wrongVersion = await exitAsActor(harness, reader, Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id, topOrgUnitId: built.right.alpha.id })))
+      expect(subtree.diffs.map((d) => [d.after?.name, d.status])).toEqual([
+        ["Alpha", "modified"],
+        ["Delta", "new"]
+      ])
+      const wrongVersion = await exitAsActor(
+        harness,
+        reader,
+        Effect.flatMap(V, (v) => v.diff({ versionId: v1 as never, referenceVersionId: built.v2.id, topOrgUnitId: built.right.alpha.id }))
+      )
       expect(exitTag(wrongVersion)).toBe("ValidationError")
       expect((exitError(wrongVersion) as { message: string }).message).toContain("not in versionId")
     })
@@ -283,14 +372,27 @@ export const versionScenarios = (h: () => Harness) => {
           const dSl = yield* units.create({ name: "Sierra Leone", versionId: d, sourceRef: "SL", orgUnitTypeId: country.id })
           const dBo = yield* units.create({ name: "Bo", versionId: d, parentId: dSl.id, sourceRef: "BO", orgUnitTypeId: district.id })
           const dKenema = yield* units.create({ name: "Kénéma", versionId: d, parentId: dSl.id, orgUnitTypeId: district.id })
-          const dTikonko = yield* units.create({ name: "Centre de Santé Tikonko", versionId: d, parentId: dBo.id, orgUnitTypeId: facility.id, location: point(-11.7167, 7.9) })
+          const dTikonko = yield* units.create({
+            name: "Centre de Santé Tikonko",
+            versionId: d,
+            parentId: dBo.id,
+            orgUnitTypeId: facility.id,
+            location: point(-11.7167, 7.9)
+          })
           const dJembe = yield* units.create({ name: "Jembe CHC", versionId: d, parentId: dBo.id, orgUnitTypeId: facility.id, location: point(-11.7, 7.95) })
           const dBumpe = yield* units.create({ name: "Bumpe Ngao", versionId: d, parentId: dBo.id, orgUnitTypeId: facility.id })
           // Source: a new extract with other names and a facility moved 300 m north.
           const sSl = yield* units.create({ name: "Sierra Leone", versionId: s, sourceRef: "SL", orgUnitTypeId: country.id })
           const sBo = yield* units.create({ name: "Bo", versionId: s, parentId: sSl.id, sourceRef: "BO", orgUnitTypeId: district.id })
           const sKenema = yield* units.create({ name: "KENEMA", versionId: s, parentId: sSl.id, sourceRef: "KEN-2", orgUnitTypeId: district.id })
-          const sTikonko = yield* units.create({ name: "Tikonko", versionId: s, parentId: sBo.id, sourceRef: "TIK", orgUnitTypeId: facility.id, location: point(-11.7167, 7.9) })
+          const sTikonko = yield* units.create({
+            name: "Tikonko",
+            versionId: s,
+            parentId: sBo.id,
+            sourceRef: "TIK",
+            orgUnitTypeId: facility.id,
+            location: point(-11.7167, 7.9)
+          })
           const sJembe = yield* units.create({
             name: "Jembe Community Health Post",
             versionId: s,
@@ -303,25 +405,60 @@ export const versionScenarios = (h: () => Harness) => {
           return {
             source,
             names: new Map<string, string>([
-              [dSl.id, "SL"], [dBo.id, "Bo"], [dKenema.id, "Kenema"], [dTikonko.id, "Tikonko"], [dJembe.id, "Jembe"], [dBumpe.id, "Bumpe"],
-              [sSl.id, "SL"], [sBo.id, "Bo"], [sKenema.id, "Kenema"], [sTikonko.id, "Tikonko"], [sJembe.id, "Jembe"], [sBumpe.id, "Bumpe"]
+              [dSl.id, "SL"],
+              [dBo.id, "Bo"],
+              [dKenema.id, "Kenema"],
+              [dTikonko.id, "Tikonko"],
+              [dJembe.id, "Jembe"],
+              [dBumpe.id, "Bumpe"],
+              [sSl.id, "SL"],
+              [sBo.id, "Bo"],
+              [sKenema.id, "Kenema"],
+              [sTikonko.id, "Tikonko"],
+              [sJembe.id, "Jembe"],
+              [sBumpe.id, "Bumpe"]
             ])
           }
         })
       )
       const linker = account.withPermissions(["iaso_links"])
       const runWith = (algorithm: MatchingAlgorithmName) =>
-        asActor(harness, linker, Effect.flatMap(M, (m) => m.run({ algorithm, sourceVersionId: built.source.id, destinationVersionId: account.versionId as never })))
+        asActor(
+          harness,
+          linker,
+          Effect.flatMap(M, (m) => m.run({ algorithm, sourceVersionId: built.source.id, destinationVersionId: account.versionId as never }))
+        )
       const described = (links: ReadonlyArray<{ readonly destinationId?: string; readonly sourceId?: string; readonly similarityScore?: number }>) =>
-        links.map((l) => [built.names.get(l.destinationId ?? ""), built.names.get(l.sourceId ?? ""), l.similarityScore]).sort((a, b) => String(a[0]).localeCompare(String(b[0])))
+        links
+          .map((l) => [built.names.get(l.destinationId ?? ""), built.names.get(l.sourceId ?? ""), l.similarityScore])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0])))
       const exact = await runWith("exact-ref")
-      expect(described(exact.links)).toEqual([["Bo", "Bo", 100], ["SL", "SL", 100]])
+      expect(described(exact.links)).toEqual([
+        ["Bo", "Bo", 100],
+        ["SL", "SL", 100]
+      ])
       const names = await runWith("name-and-parent")
-      expect(described(names.links)).toEqual([["Bo", "Bo", 100], ["Bumpe", "Bumpe", 96], ["Kenema", "Kenema", 100], ["SL", "SL", 100], ["Tikonko", "Tikonko", 100]])
+      expect(described(names.links)).toEqual([
+        ["Bo", "Bo", 100],
+        ["Bumpe", "Bumpe", 96],
+        ["Kenema", "Kenema", 100],
+        ["SL", "SL", 100],
+        ["Tikonko", "Tikonko", 100]
+      ])
       const distance = await runWith("distance")
-      expect(described(distance.links)).toEqual([["Jembe", "Jembe", 70], ["Tikonko", "Tikonko", 100]])
+      expect(described(distance.links)).toEqual([
+        ["Jembe", "Jembe", 70],
+        ["Tikonko", "Tikonko", 100]
+      ])
       const all = await runWith("all")
-      expect(described(all.links)).toEqual([["Bo", "Bo", 100], ["Bumpe", "Bumpe", 96], ["Jembe", "Jembe", 70], ["Kenema", "Kenema", 100], ["SL", "SL", 100], ["Tikonko", "Tikonko", 100]])
+      expect(described(all.links)).toEqual([
+        ["Bo", "Bo", 100],
+        ["Bumpe", "Bumpe", 96],
+        ["Jembe", "Jembe", 70],
+        ["Kenema", "Kenema", 100],
+        ["SL", "SL", 100],
+        ["Tikonko", "Tikonko", 100]
+      ])
       expect(all.run).toMatchObject({ finished: true, version1Id: account.versionId, version2Id: built.source.id })
       expect(all.run.endedAt).toBeInstanceOf(Date)
       expect(all.run.result).toEqual({
@@ -342,7 +479,9 @@ export const versionScenarios = (h: () => Harness) => {
       expect(links.length).toBe(2 + 5 + 2 + 6)
       for (const link of links) expect(link["validated"]).toBe(false)
       const again = await runWith("exact-ref")
-      const catalogue = (await harness.inspect(MatchingAlgorithmModel)).map((r) => r.row).filter((row) => String(row["name"]).startsWith("@iaso/core/matching/"))
+      const catalogue = (await harness.inspect(MatchingAlgorithmModel))
+        .map((r) => r.row)
+        .filter((row) => String(row["name"]).startsWith("@iaso/core/matching/"))
       expect(catalogue.filter((row) => row["name"] === MATCHING_CATALOGUE["exact-ref"].name).length).toBe(1)
       expect(again.run.algorithmId).toBe(exact.run.algorithmId)
     })
@@ -351,7 +490,11 @@ export const versionScenarios = (h: () => Harness) => {
       const harness = h()
       const account = await harness.freshAccount()
       await pyramid(harness, account)
-      const copy = await asActor(harness, account.system, Effect.flatMap(V, (v) => v.copy({ sourceVersionId: account.versionId as never })))
+      const copy = await asActor(
+        harness,
+        account.system,
+        Effect.flatMap(V, (v) => v.copy({ sourceVersionId: account.versionId as never }))
+      )
       const run = await asActor(
         harness,
         account.system,
@@ -359,14 +502,24 @@ export const versionScenarios = (h: () => Harness) => {
       )
       expect(run.links.length).toBe(4)
       const repos = await harness.repos()
-      const user = await harness.run(repos.insert(UserModel, account.accountId, { username: `validator-${run.run.id}`, firstName: "", lastName: "", email: "", isActive: true }))
+      const user = await harness.run(
+        repos.insert(UserModel, account.accountId, { username: `validator-${run.run.id}`, firstName: "", lastName: "", email: "", isActive: true })
+      )
       const validator = Actor.user({ accountId: account.accountId, userId: user.id, permissions: ["iaso_links"] })
       const link = run.links[0]
       if (link === undefined) throw new Error("no link")
-      const validated = await asActor(harness, validator, Effect.flatMap(M, (m) => m.validate(link.id, true)))
+      const validated = await asActor(
+        harness,
+        validator,
+        Effect.flatMap(M, (m) => m.validate(link.id, true))
+      )
       expect(validated).toMatchObject({ validated: true, validatorId: user.id })
       expect(validated.validationDate).toBeInstanceOf(Date)
-      const withdrawn = await asActor(harness, validator, Effect.flatMap(M, (m) => m.validate(link.id, false)))
+      const withdrawn = await asActor(
+        harness,
+        validator,
+        Effect.flatMap(M, (m) => m.validate(link.id, false))
+      )
       expect(withdrawn.validated).toBe(false)
       expect(withdrawn.validatorId).toBeUndefined()
       expect(withdrawn.validationDate?.getTime()).toBeGreaterThanOrEqual(validated.validationDate?.getTime() ?? Infinity)
@@ -380,8 +533,16 @@ export const versionScenarios = (h: () => Harness) => {
       const a = await harness.freshAccount()
       const b = await harness.freshAccount()
       await pyramid(harness, a)
-      const copy = await asActor(harness, a.system, Effect.flatMap(V, (v) => v.copy({ sourceVersionId: a.versionId as never })))
-      const run = await asActor(harness, a.system, Effect.flatMap(M, (m) => m.run({ algorithm: "all", sourceVersionId: copy.version.id, destinationVersionId: a.versionId as never })))
+      const copy = await asActor(
+        harness,
+        a.system,
+        Effect.flatMap(V, (v) => v.copy({ sourceVersionId: a.versionId as never }))
+      )
+      const run = await asActor(
+        harness,
+        a.system,
+        Effect.flatMap(M, (m) => m.run({ algorithm: "all", sourceVersionId: copy.version.id, destinationVersionId: a.versionId as never }))
+      )
       const link = run.links[0]
       if (link === undefined) throw new Error("no link")
       const snapshot = await harness.inspectAccount(OrgUnitModel, a.accountId)
