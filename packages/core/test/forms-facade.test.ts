@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest"
 import { Actor, createIaso, MemoryStore, ValidationError } from "../src/index.ts"
-import { smallXForm } from "../src/testing/forms.ts"
+import { smallXForm } from "../src/testing/form-world.ts"
 
 const iaso = createIaso({ store: MemoryStore.layer() })
 afterAll(() => iaso.dispose())

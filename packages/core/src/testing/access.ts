@@ -35,7 +35,7 @@ import type { Actor, CurrentActor } from "../tenancy/actor.ts"
 import { makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
 import { exitError, exitTag, type FreshAccount, type Harness, type SuiteServices } from "./harness.ts"
 import { scenario } from "./scenario.ts"
-import { memoryBlobs, submissionUnits } from "./submissions.ts"
+import { memoryBlobs, submissionUnits } from "./submission-world.ts"
 
 const R = Effect.service(Records)
 const idOf = (record: unknown): string => String((record as { readonly id: unknown }).id)

@@ -21,7 +21,7 @@ import { Actor, type CurrentActor } from "../tenancy/actor.ts"
 import { UserModel } from "../tenancy/users.ts"
 import { exitError, exitTag, type Harness, type SuiteServices } from "./harness.ts"
 import { scenario } from "./scenario.ts"
-import { memoryBlobs, submissionUnits } from "./submissions.ts"
+import { memoryBlobs, submissionUnits } from "./submission-world.ts"
 
 type R = SuiteServices | Instances | BlobStore | CurrentActor
 

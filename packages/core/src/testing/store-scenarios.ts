@@ -1,0 +1,174 @@
+/**
+ * Store scenarios: units of work that fail leave storage as before, nested ones roll back alone;
+ * change sequences, capabilities, migrations and the change feed's scope.
+ * @module
+ */
+import { Effect, Schema } from "effect"
+import { expect } from "vitest"
+import { drainChanges } from "./generic.ts"
+import { scenario } from "./scenario.ts"
+import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { CORE_MIGRATIONS } from "../core-migrations.ts"
+import { OrgUnitModel, type OrgUnit } from "../registry/org-unit.ts"
+import { OrgUnits } from "../registry/org-units-service.ts"
+import { Records } from "../kernel/records.ts"
+import { Conflict } from "../shared/errors.ts"
+import { AccountFeatureFlagModel } from "../tenancy/feature-flags.ts"
+import { ProjectModel } from "../tenancy/project.ts"
+import type { Harness } from "./harness.ts"
+import { exitError, exitTag } from "./harness.ts"
+import { accountRows, expectConsistentPaths, pyramid } from "./org-unit-fixtures.ts"
+
+/** `body` as one unit of work, given the Records and OrgUnits services. */
+const unitOfWork = <A, E, R>(body: (records: Records["Service"], units: OrgUnits["Service"]) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const records = yield* Records
+    const units = yield* OrgUnits
+    return yield* records.transaction(body(records, units))
+  })
+
+/** Units of work that fail (a typed failure, a defect, an interruption) leave storage as before; one that succeeds keeps its writes; a nested one rolls back alone. */
+export const rollbackScenarios = (h: () => Harness) => {
+  const failures: ReadonlyArray<readonly [string, Effect.Effect<never, Conflict>]> = [
+    ["a typed failure", Effect.fail(new Conflict({ model: "Test", id: "x", message: "refused" }))],
+    ["a defect", Effect.die(new Error("boom"))],
+    ["an interruption", Effect.interrupt]
+  ]
+  for (const [label, failure] of failures) {
+    scenario(`${label} after writes across two aggregates, a move included, leaves storage exactly as before`, async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const { root, a, b } = await pyramid(harness, account)
+      const models = [ProjectModel, OrgUnitModel, AuditEntryModel]
+      const before = await harness.inspect(OrgUnitModel)
+      const beforeAccount = await accountRows(harness, account, models)
+      const exit = await harness.exitAs(
+        account.system,
+        unitOfWork((records, units) =>
+          Effect.gen(function* () {
+            yield* records.create(ProjectModel, { name: "Doomed", needsAuthentication: false, description: "" })
+            yield* units.move(a.id, b.id)
+            yield* units.update(root.id, { name: "Renamed" })
+            yield* units.create({ name: "New", versionId: account.versionId as OrgUnit["versionId"], parentId: b.id })
+            return yield* failure
+          })
+        )
+      )
+      expect(exitTag(exit)).toBe(label === "a typed failure" ? "Conflict" : label === "a defect" ? "Die" : "Interrupt")
+      expect(await accountRows(harness, account, models)).toEqual(beforeAccount)
+      expect(await harness.inspect(OrgUnitModel)).toEqual(before)
+    })
+  }
+
+  scenario("a unit of work that succeeds keeps all of its writes", async () => {
+    const harness = h()
+    const account = await harness.freshAccount()
+    const { a, b } = await pyramid(harness, account)
+    await harness.as(
+      account.system,
+      unitOfWork((records, units) =>
+        Effect.gen(function* () {
+          yield* records.create(ProjectModel, { name: "Kept", needsAuthentication: false, description: "" })
+          yield* units.move(a.id, b.id)
+        })
+      )
+    )
+    const projects = await harness.inspectAccount(ProjectModel, account.accountId)
+    expect(projects.map((row) => row["name"]).sort()).toEqual(["Kept", "Main Project"])
+    await expectConsistentPaths(harness, account)
+  })
+
+  scenario("a nested unit of work that fails rolls back only its own writes", async () => {
+    const harness = h()
+    const account = await harness.freshAccount()
+    const { a, b } = await pyramid(harness, account)
+    await harness.as(
+      account.system,
+      unitOfWork((records, units) =>
+        Effect.gen(function* () {
+          yield* records.create(ProjectModel, { name: "Outer", needsAuthentication: false, description: "" })
+          const inner = yield* Effect.result(
+            records.transaction(
+              Effect.gen(function* () {
+                yield* records.create(ProjectModel, { name: "Inner", needsAuthentication: false, description: "" })
+                yield* units.move(a.id, b.id)
+                return yield* Effect.fail(new Conflict({ model: "Test", id: "inner", message: "inner fails" }))
+              })
+            )
+          )
+          expect(inner._tag).toBe("Failure")
+          yield* records.create(ProjectModel, { name: "After", needsAuthentication: false, description: "" })
+        })
+      )
+    )
+    const names = (await harness.inspectAccount(ProjectModel, account.accountId)).map((row) => row["name"]).sort()
+    expect(names).toEqual(["After", "Main Project", "Outer"])
+    const rows = new Map((await harness.inspectAccount(OrgUnitModel, account.accountId)).map((row) => [String(row["id"]), row]))
+    expect(rows.get(a.id)?.["parentId"]).not.toBe(b.id)
+    await expectConsistentPaths(harness, account)
+  })
+}
+
+/** The store itself: change sequences around a rollback, capabilities, migrations, the change feed's global catalogues. */
+export const storeScenarios = (h: () => Harness) => {
+  scenario("change sequences stay unique and in commit order around a rolled-back nested unit of work", async () => {
+    const harness = h()
+    const account = await harness.freshAccount()
+    const repos = await harness.repos()
+    const cursor = await drainChanges(harness, account.accountId)
+    const versionId = account.versionId as OrgUnit["versionId"]
+    const create = (name: string) => Effect.flatMap(Effect.service(OrgUnits), (u) => u.create({ name, versionId }))
+    const undone = Effect.ignore(repos.driver.transaction(Effect.andThen(create("Undone"), Effect.fail("undo" as const))))
+    // A unit of work that reserved sequences before its nested one failed, and one whose first write was inside it.
+    const [a, c] = await harness.as(
+      account.system,
+      repos.driver.transaction(
+        Effect.gen(function* () {
+          const a = yield* create("A")
+          yield* undone
+          return [a, yield* create("C")] as const
+        })
+      )
+    )
+    const d = await harness.as(account.system, repos.driver.transaction(Effect.andThen(undone, create("D"))))
+    const e = await harness.as(account.system, create("E"))
+    const page = await harness.run(repos.changesSince(account.accountId, cursor))
+    const names = new Map([a, c, d, e].map((unit) => [unit.id as string, unit.name]))
+    expect(page.changes.filter((change) => change.model === "OrgUnit").map((change) => names.get(change.id) ?? "?")).toEqual(["A", "C", "D", "E"])
+    const seqs = page.changes.map((change) => change.seq)
+    expect(new Set(seqs).size).toBe(seqs.length)
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs)
+  })
+
+  scenario("fills in every capability", async () => {
+    const harness = h()
+    const driver = await harness.driver()
+    const caps = driver.capabilities
+    expect(Object.keys(caps).sort()).toEqual(
+      ["awaitInsideTransaction", "concurrentWriters", "isolation", "maxBatchSize", "name", "nativeJson", "nodeOnly", "persistent", "textOrder"].sort()
+    )
+    for (const value of Object.values(caps)) expect(value).not.toBeUndefined()
+    expect(Schema.is(Schema.Literals(["serializable", "snapshot", "serialized-writers"]))(caps.isolation)).toBe(true)
+    expect(caps.maxBatchSize).toBeGreaterThan(0)
+  })
+
+  scenario("migrating again applies nothing; a store migrated by a newer SDK is refused", async () => {
+    const harness = h()
+    const driver = await harness.driver()
+    expect(await harness.run(driver.migrate(CORE_MIGRATIONS))).toEqual([])
+    const older = await harness.exit(driver.migrate(CORE_MIGRATIONS.slice(0, -1)))
+    expect(exitTag(older)).toBe("Unsupported")
+    expect(String((exitError(older) as { message: string }).message)).toContain("newer")
+  })
+
+  scenario("the change feed of an account includes the global catalogues and never another account's changes", async () => {
+    const harness = h()
+    const a = await harness.freshAccount()
+    const b = await harness.freshAccount()
+    const repos = await harness.repos()
+    const flag = await harness.run(repos.insert(AccountFeatureFlagModel, a.accountId, { code: `FLAG_${Math.random().toString(36).slice(2)}`, name: "Flag" }))
+    const changesB = await harness.run(repos.changesSince(b.accountId, undefined, 10_000))
+    expect(changesB.changes.some((change) => change.id === (flag as { id: string }).id)).toBe(true)
+    expect(changesB.changes.some((change) => change.id === a.projectId)).toBe(false)
+  })
+}
