@@ -14,6 +14,9 @@ const chromiumArgs = [
 
 export default defineConfig({
   test: {
+    // Two test files at a time on CI's two cores: the real-PostgreSQL and PGlite files mostly wait
+    // on the database, so another file's JavaScript runs meanwhile (npm test 247 s -> 185 s).
+    maxWorkers: 2,
     projects: [
       {
         test: {
