@@ -65,7 +65,7 @@ export const makeRowAccess = (repos: Repositories) => {
       Effect.forEach(paths, (path) =>
         listAll((page) => repos.subtree(OrgUnitModel, actor.accountId, path, page), { select: ["id"] }).pipe(orDieOnInvalidListing(OrgUnitModel))
       ),
-      (pages) => [...new Set(pages.flat().flatMap((unit) => (unit.id === undefined ? [] : [String(unit.id)])))]
+      (pages) => [...new Set(pages.flat().map((unit) => String(unit.id)))]
     )
 
   /** Which of `records` of `model` the actor sees (same order), given its root paths. */

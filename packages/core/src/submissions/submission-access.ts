@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect"
 import { narrowErrors, orDieOnInvalidListing, versionConflictAsRetryable } from "../kernel/expect.ts"
+import { makeRowAccess } from "../kernel/row-access.ts"
 import { Forbidden, NotFound, type StorageError, type ValidationError } from "../shared/errors.ts"
 import type { InstanceId } from "../shared/entity-ids.ts"
 import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
@@ -47,11 +48,8 @@ export const writable = (actor: Actor) => requireAny(actor, SUBMISSION_PERMISSIO
 
 /** The access rules and reads over the store that the submission verbs and the ingestion share. */
 export const makeSubmissionAccess = (repos: Repositories) => {
-  /** The paths of the actor's org-unit roots, or `undefined` for an unrestricted actor. */
-  const rootPaths = (actor: Actor): Effect.Effect<ReadonlyArray<string> | undefined, StorageError> =>
-    actor.orgUnitRoots.length === 0
-      ? Effect.succeed(undefined)
-      : Effect.map(repos.getMany(OrgUnitModel, actor.accountId, actor.orgUnitRoots), (roots) => roots.map((root) => root.path))
+  /** The paths of the actor's org-unit roots, or `undefined` for an unrestricted actor (the kernel's row access). */
+  const { rootPaths } = makeRowAccess(repos)
 
   /**
    * Whether the actor sees a submission: unrestricted actors see all; restricted ones those under
