@@ -10,6 +10,7 @@ import { Context, Effect, Layer } from "effect"
 import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { AnyModel, RecordOf } from "../shared/model.ts"
 import {
+  applyPatch,
   type BulkResult,
   type ChangesPage,
   type CreateInput,
@@ -71,15 +72,6 @@ export class Records extends Context.Service<
       const access = makeRowAccess(repos)
       const readGuard = (model: AnyModel) =>
         Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.as(requireAny(actor, model.access.read, `reading ${model.name}`), actor))
-      /** Input of a write as the record it makes (patches applied), for the row-scope check. */
-      const merged = (before: object, patch: object): Record<string, unknown> => {
-        const next: Record<string, unknown> = { ...before }
-        for (const [key, value] of Object.entries(patch)) {
-          if (value === null || value === undefined) delete next[key]
-          else next[key] = value
-        }
-        return next
-      }
       /** Every input of a creation checked before anything is written. */
       const checkInputs = (model: AnyModel, actor: Actor, inputs: ReadonlyArray<object>) =>
         Effect.forEach(
@@ -156,7 +148,7 @@ export class Records extends Context.Service<
               Effect.gen(function* () {
                 const before = yield* repos.get(model, actor.accountId, id)
                 yield* access.requireVisible(actor, model, before as Record<string, unknown>)
-                yield* access.requireWritable(actor, model, merged(before as object, patch))
+                yield* access.requireWritable(actor, model, applyPatch(before as object, patch))
                 const after = yield* repos.update(model, actor.accountId, id, patch as Record<string, unknown>, options)
                 yield* audit(repos, actor, "RECORDS", model, [{ id, before, after }])
                 return after

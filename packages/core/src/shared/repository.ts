@@ -33,7 +33,7 @@ export {
   scopeOf,
   type WholeSetOptions
 } from "./reads.ts"
-export { type BulkItem, type BulkResult, type CreateInput, type Patch, reverseReferences, type WriteError, type WriteOptions } from "./writes.ts"
+export { applyPatch, type BulkItem, type BulkResult, type CreateInput, type Patch, reverseReferences, type WriteError, type WriteOptions } from "./writes.ts"
 
 /**
  * The repositories of a store: generic operations on any declared model. `models` is the full list

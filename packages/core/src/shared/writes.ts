@@ -44,6 +44,16 @@ export interface WriteOptions {
   readonly atomic?: boolean
 }
 
+/** A record with a patch applied (see {@link Patch}): given fields replace, `null` (or `undefined`) clears. */
+export const applyPatch = (record: object, patch: object): Record<string, unknown> => {
+  const next: Record<string, unknown> = { ...record }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null || value === undefined) delete next[key]
+    else next[key] = value
+  }
+  return next
+}
+
 /** Fields the SDK sets on every record. */
 const SYSTEM = new Set(["id", "accountId", "version", "createdAt", "updatedAt"])
 
@@ -226,11 +236,7 @@ export const makeWrites = (
       // An immutable field, once it holds a value, keeps it (a form's id, given by its first version).
       const frozen = model.immutable.find((field) => field in patch && current[field] !== undefined && (patch[field] ?? undefined) !== current[field])
       if (frozen !== undefined) return yield* ValidationError.at([frozen], `${model.name}.${frozen} never changes once set`)
-      const next: Record<string, unknown> = { ...current }
-      for (const [key, value] of Object.entries(patch)) {
-        if (value === null || value === undefined) delete next[key]
-        else next[key] = value
-      }
+      const next = applyPatch(current, patch)
       next["version"] = version + 1
       next["updatedAt"] = yield* now
       const row = codec.toRow(next)
