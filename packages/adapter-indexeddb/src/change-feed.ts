@@ -1,12 +1,13 @@
 /**
  * The change feed read from committed data: the live records' changes are their sequences in
- * each model store's `@seq` index, deleted records' changes their tombstones.
+ * each model store's `@seq` index, deleted records' changes their tombstones (an account's, read
+ * by their `[k, seq]` index: another account's record of the same id is never one of them).
  * @module
  */
 import type { Change } from "@iaso/core"
 import type { Connection } from "./connection.ts"
 import { promised } from "./idb.ts"
-import { SEQ_INDEX, type StoredTombstone, TOMBSTONES, TOMBSTONES_BY_ACCOUNT } from "./schema.ts"
+import { idOfKey, SEQ_INDEX, type StoredTombstone, TOMBSTONES, TOMBSTONES_BY_ACCOUNT } from "./schema.ts"
 
 /**
  * The first `limit` changes after `after`: of every model store, the live records of the
@@ -32,7 +33,7 @@ export const readChanges = async (connection: Connection, accountId: string, aft
           if (cursor === null || out.length >= count) return resolve(out)
           const key = cursor.key as ReadonlyArray<number | string>
           const at = owner === null ? 0 : 1
-          out.push({ seq: Number(key[at]), model: t.name, id: String(cursor.primaryKey), accountId: owner, deleted: false, version: Number(key[at + 1]) })
+          out.push({ seq: Number(key[at]), model: t.name, id: idOfKey(cursor.primaryKey), accountId: owner, deleted: false, version: Number(key[at + 1]) })
           cursor.continue()
         }
       })

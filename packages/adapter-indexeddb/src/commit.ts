@@ -10,7 +10,7 @@ import { changeKey } from "@iaso/core/overlay"
 import type { Connection } from "./connection.ts"
 import { committed, promised } from "./idb.ts"
 import type { TxLayer } from "./overlay-entries.ts"
-import { META, SEQ_KEY, type StoredTombstone, TOMBSTONES } from "./schema.ts"
+import { META, SEQ_KEY, type StoredTombstone, TOMBSTONES, tombstoneKey } from "./schema.ts"
 
 /** Requests issued before the commit waits for the browser to catch up (a request batch). */
 export const BATCH = 5000
@@ -48,23 +48,28 @@ export const commitLayer = async (connection: Connection, layer: TxLayer, durabi
     // request of the same commit frees.
     for (const model of models) {
       const store = tx.objectStore(model)
-      for (const [id, entry] of layer.rows.get(model) ?? []) if (!entry.fresh && (entry.rec === null || entry.keysMoved)) await issue(store.delete(id))
+      for (const entry of layer.rows.get(model)?.values() ?? [])
+        if (!entry.fresh && (entry.rec === null || entry.keysMoved)) await issue(store.delete(entry.key))
     }
     for (const model of models) {
       const store = tx.objectStore(model)
       for (const entry of layer.rows.get(model)?.values() ?? []) if (entry.rec !== null) await issue(store.put(entry.rec))
     }
     // The live records' changes are their `s` (in the `@seq` index); deleted ones leave a
-    // tombstone, and an id written again loses its old one.
+    // tombstone, and a record written again loses its old one.
     const tombstones = tx.objectStore(TOMBSTONES)
     for (const model of models) {
-      for (const [id, entry] of layer.rows.get(model) ?? []) {
-        if (entry.rec === null) {
-          const change = layer.changes.get(changeKey(model, id))
+      for (const [key, entry] of layer.rows.get(model) ?? []) {
+        if (entry.rec === null || entry.tombstoned) {
+          const change = layer.changes.get(changeKey(model, key))
           if (change === undefined) continue
-          const tombstone: StoredTombstone = { model, id, accountId: change.accountId, seq: change.seq, version: change.version, k: change.accountId ?? "" }
-          await issue(tombstones.put(tombstone))
-        } else if (entry.tombstoned) await issue(tombstones.delete([model, id]))
+          const { id, accountId, seq, version } = change
+          if (entry.rec !== null) await issue(tombstones.delete(tombstoneKey(model, accountId, id)))
+          else {
+            const tombstone: StoredTombstone = { model, id, accountId, seq, version, k: accountId ?? "" }
+            await issue(tombstones.put(tombstone))
+          }
+        }
       }
     }
     meta.put(layer.counter.seq, SEQ_KEY)

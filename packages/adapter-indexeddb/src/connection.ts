@@ -107,7 +107,7 @@ export const makeConnection = (env: IdbEnvironment, name: string, asWriter: AsWr
           connection = undefined
         }
         const opened = yield* Effect.tryPromise({
-          try: () => openDatabase(env, name, version, (db, tx, oldVersion) => upgrade(db, tx, oldVersion, migrations)),
+          try: () => openDatabase(env, name, version, (db, tx, oldVersion) => upgrade(env.keyRange, db, tx, oldVersion, migrations)),
           catch: (error) => (error instanceof Unsupported ? error : storageError(error, `opening the database ${name}`))
         })
         if (opened._tag === "Newer") {

@@ -1,21 +1,24 @@
 /**
  * How the overlay of a unit of work (`@iaso/core/overlay`) keeps a record on IndexedDB: its stored
- * form, and what the commit must do about the committed record and tombstone of its id; and the
- * change counter a unit of work shares between its layers.
+ * form and key, and what the commit must do about the committed record and its tombstone; and the
+ * change counter a unit of work shares between its layers. The overlay names records by their
+ * record key (`recordKey`: account and id).
  * @module
  */
 import type { OverlayEntries, OverlayLayer, SeqCounter } from "@iaso/core/overlay"
-import { keyedValues, type StoredRecord, type TableInfo } from "./schema.ts"
+import { keyedValues, rowStoreKey, type StoredRecord, type TableInfo } from "./schema.ts"
 
 /** One record's state in a layer of the overlay. */
 export interface Entry {
   /** The record as the unit of work leaves it; `null` when deleted. */
   readonly rec: StoredRecord | null
-  /** No committed record has this id (nothing to delete or replace at commit). */
+  /** The record's key in its object store (see `storeKey`). */
+  readonly key: IDBValidKey
+  /** No committed record has this key (nothing to delete or replace at commit). */
   readonly fresh: boolean
   /** The committed record's unique keys changed (it is deleted before the puts at commit). */
   readonly keysMoved: boolean
-  /** A committed tombstone has this id (removed at commit when the id is written again). */
+  /** The record has a committed tombstone (removed at commit when the record is written again). */
   readonly tombstoned: boolean
 }
 
@@ -29,16 +32,20 @@ export interface Unit extends SeqCounter {
 export type TxLayer = OverlayLayer<Entry, Unit>
 
 /**
- * How a layer keeps a record of `t`: its stored form, and what the commit must do about the
- * committed record and tombstone of its id (`tombstones`: ids of inserts with a committed
+ * How a layer keeps a record of `t`: its stored form and key, and what the commit must do about
+ * the committed record and its tombstone (`tombstones`: record keys of inserts with a committed
  * tombstone).
  */
 export const entriesOf = (t: TableInfo, tombstones: ReadonlySet<string>): OverlayEntries<Entry> => ({
   rowOf: (entry) => (entry.rec === null ? null : entry.rec.r),
-  make: (id, seq, next, previous, before, moved, keys) => {
+  make: (recordKey, seq, next, previous, before, moved, keys) => {
     // The unit of work's first write of a record tells whether it is committed: it replaces a row.
     const fresh = before === undefined ? previous === undefined : before.fresh
-    const tombstoned = before === undefined ? previous === undefined && tombstones.has(id) : before.tombstoned
+    const tombstoned = before === undefined ? previous === undefined && tombstones.has(recordKey) : before.tombstoned
+    // A write has a row: the one it writes, or the one it deletes.
+    const row = next ?? previous
+    const key = before?.key ?? (row === undefined ? undefined : rowStoreKey(t, row))
+    if (key === undefined) throw new Error(`a write of ${t.name} ${recordKey} without a row`)
     let rec: StoredRecord | null = null
     if (next !== null) {
       const u: { [index: string]: string } = {}
@@ -50,7 +57,7 @@ export const entriesOf = (t: TableInfo, tombstones: ReadonlySet<string>): Overla
       else if (t.keyed.size === 0) rec = { r: next, s: seq, u }
       else rec = t.uniques.length === 0 ? { r: next, s: seq, k: keyedValues(t, next) } : { r: next, s: seq, u, k: keyedValues(t, next) }
     }
-    return { rec, fresh, keysMoved: (before?.keysMoved ?? false) || (moved && !fresh), tombstoned }
+    return { rec, key, fresh, keysMoved: (before?.keysMoved ?? false) || (moved && !fresh), tombstoned }
   }
 })
 

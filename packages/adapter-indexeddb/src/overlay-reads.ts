@@ -5,13 +5,13 @@
  * @module
  */
 import { compareRows, type Condition, isAfter, matchesAll, project, type Row, type StorageError, type StoreScope } from "@iaso/core"
-import { find, inScope, touched } from "@iaso/core/overlay"
+import { find, inScope, recordKey, rowKey, touched, writeAccount } from "@iaso/core/overlay"
 import { Effect } from "effect"
 import type { Connection } from "./connection.ts"
 import { io } from "./idb.ts"
 import type { TxLayer } from "./overlay-entries.ts"
 import { makeReader, type ReadQuery, type ReadScope } from "./plan.ts"
-import type { TableInfo } from "./schema.ts"
+import { storeKey, type TableInfo } from "./schema.ts"
 
 /** Which committed records of `t` a read in `scope` may see. */
 export const readScope = (t: TableInfo, scope: StoreScope): ReadScope =>
@@ -47,7 +47,7 @@ export const makeOverlayReads = (connection: Connection, currentLayer: Effect.Ef
       // Committed rows, with room for the ones the overlay replaces, merged with the overlay's.
       const widened: ReadQuery = query.limit === undefined ? query : { ...query, limit: query.limit + overlay.size }
       const rows = yield* io(`reading ${t.name}`, () => reader.rows(t, rscope, widened))
-      const merged: Array<Row> = rows.filter((row) => !overlay.has(String(row["id"])))
+      const merged: Array<Row> = rows.filter((row) => !overlay.has(rowKey(t.scope, row)))
       for (const entry of overlay.values()) {
         const row = entry.rec?.r
         if (row === undefined || !inScope(t.scope, scope, row) || !matchesAll(row, query.where, "utf16")) continue
@@ -59,15 +59,23 @@ export const makeOverlayReads = (connection: Connection, currentLayer: Effect.Ef
       return query.select === undefined ? limited : limited.map((row) => project(row, query.select))
     })
 
-  /** The rows with these ids in scope (the unit of work's own writes first), in no particular order. */
-  const rowsById = (t: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>) =>
-    Effect.gen(function* () {
+  /**
+   * The rows with these ids in scope (the unit of work's own writes first), in no particular
+   * order. Every account's rows (host-level reads) are a query: each account may hold the id.
+   */
+  const rowsById = (t: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Row>, StorageError> => {
+    // Ids are text: anything else (not a valid key) is simply not stored.
+    const wanted = [...new Set(ids)].filter((id) => typeof id === "string")
+    if (wanted.length === 0) return Effect.succeed([])
+    if (t.scope === "account" && scope.allAccounts === true) return readRows(t, scope, { where: [{ field: "id", op: "in", value: wanted }], orderBy: [] })
+    const accountId = writeAccount(t.scope, scope)
+    return Effect.gen(function* () {
       const layer = yield* currentLayer
       const out: Array<Row> = []
-      const missing: Array<string> = []
-      for (const id of new Set(ids)) {
-        const entry = find(layer, t.name, id)
-        if (entry === undefined) missing.push(id)
+      const missing: Array<IDBValidKey> = []
+      for (const id of wanted) {
+        const entry = find(layer, t.name, recordKey(accountId, id))
+        if (entry === undefined) missing.push(storeKey(t, accountId, id))
         else if (entry.rec !== null && inScope(t.scope, scope, entry.rec.r)) out.push(entry.rec.r)
       }
       if (missing.length > 0) {
@@ -76,6 +84,7 @@ export const makeOverlayReads = (connection: Connection, currentLayer: Effect.Ef
       }
       return out
     })
+  }
 
   const countRows = (t: TableInfo, scope: StoreScope, where: ReadonlyArray<Condition>) =>
     Effect.gen(function* () {
@@ -83,7 +92,7 @@ export const makeOverlayReads = (connection: Connection, currentLayer: Effect.Ef
       const overlay = touched(layer, t.name)
       const base = yield* io(`counting ${t.name}`, () => reader.count(t, readScope(t, scope), where))
       if (overlay.size === 0) return base
-      const replaced = [...overlay].filter(([, entry]) => !entry.fresh).map(([id]) => id)
+      const replaced = [...overlay.values()].filter((entry) => !entry.fresh).map((entry) => entry.key)
       const before = yield* io(`reading ${t.name}`, () => reader.records(t.name, replaced))
       let n = base
       for (const record of before) if (inScope(t.scope, scope, record.r) && matchesAll(record.r, where, "utf16")) n--

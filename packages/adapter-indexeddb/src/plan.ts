@@ -4,14 +4,16 @@
  * range), then refined with the reference semantics of `engine.ts` in UTF-16 order.
  *
  * A plan picks, in order of preference:
- * - the primary key, for `id eq` / `id in`;
+ * - the primary key, for `id eq` / `id in` (but for every account's rows of a store keyed by
+ *   account, where each account may hold the id);
  * - a declared index `[accountId, f1, f2, ...]`: equality (or a short `in` list, expanded into one
  *   key range per value) on a prefix of its fields, then a range on the next field (`lt`, `lte`,
  *   `gt`, `gte`, `startsWith`, `startsWithAny`), e.g. a subtree is `[accountId, prefix] ..
  *   [accountId, prefix')` on the path index; `isNull` on a nullable field is equality with its
  *   absent key (nullable fields are indexed through a key-safe copy, so every row is in every
  *   index);
- * - the `[accountId, id]` range of the account (ordered by id).
+ * - the `[accountId, id]` range of the account (ordered by id): the primary key of a store keyed by
+ *   account, else its `@account` index.
  * When the index walks in the query's order (its remaining fields are the order's fields, in one
  * direction), the read stops after the limit (completing the group of rows tied with the last
  * one), and a keyset position becomes a bound of the range; otherwise the candidate rows are read
@@ -20,7 +22,7 @@
  */
 import { compareRows, compareScalars, type Condition, isAfter, matchesAll, type OrderBy, type Row, type Scalar } from "@iaso/core"
 import { type IdbEnvironment, promised, utf16UpperBound } from "./idb.ts"
-import { ABSENT, ACCOUNT_INDEX, type StoredRecord, type TableInfo } from "./schema.ts"
+import { ABSENT, ACCOUNT_INDEX, type StoredRecord, storeKey, type TableInfo } from "./schema.ts"
 
 /** The reads of a query: conditions, order, keyset position, limit. */
 export interface ReadQuery {
@@ -47,8 +49,10 @@ interface FieldRange {
 /** A plan over an index (or the primary key order). */
 interface RangePlan {
   readonly _tag: "Range"
-  /** The index name; `null` for the object store itself (keys are plain ids). */
+  /** The index name; `null` for the object store itself. */
   readonly index: string | null
+  /** Whether the keys read are plain ids (a store keyed by id); else arrays, the prefix first. */
+  readonly plainKeys: boolean
   /** One key prefix per combination of `in` values (account id first for account models). */
   readonly prefixes: ReadonlyArray<ReadonlyArray<string | number>>
   /** Ranges on the first field after the prefix (several for `startsWithAny`); empty: none. */
@@ -61,10 +65,10 @@ interface RangePlan {
   readonly scoped: boolean
 }
 
-/** A plan of primary keys. */
+/** A plan of primary keys (see `storeKey`). */
 interface KeysPlan {
   readonly _tag: "Keys"
-  readonly ids: ReadonlyArray<string>
+  readonly keys: ReadonlyArray<IDBValidKey>
 }
 
 /** A plan of one computed unique key (host-level reads across accounts). */
@@ -178,12 +182,13 @@ const walkOrder = (walk: ReadonlyArray<string>, orderBy: ReadonlyArray<OrderBy>)
 /** Plans a read of one table. */
 export const planRead = (table: TableInfo, scope: ReadScope, query: ReadQuery): Plan => {
   const { where } = query
-  const byId = where.find((c) => c.field === "id" && (c.op === "eq" || c.op === "in"))
-  if (byId !== undefined) {
-    if (byId.op === "eq") return { _tag: "Keys", ids: typeof byId.value === "string" ? [byId.value] : [] }
-    if (byId.op === "in") return { _tag: "Keys", ids: [...new Set(byId.value.filter((v): v is string => typeof v === "string"))] }
-  }
   const accountId = table.scope === "account" && scope._tag === "Account" ? scope.accountId : undefined
+  const byId = table.keyedByAccount && accountId === undefined ? undefined : where.find((c) => c.field === "id" && (c.op === "eq" || c.op === "in"))
+  if (byId !== undefined) {
+    const key = (id: string) => storeKey(table, accountId ?? null, id)
+    if (byId.op === "eq") return { _tag: "Keys", keys: typeof byId.value === "string" ? [key(byId.value)] : [] }
+    if (byId.op === "in") return { _tag: "Keys", keys: [...new Set(byId.value.filter((v): v is string => typeof v === "string"))].map(key) }
+  }
   if (table.scope === "account" && accountId === undefined) {
     // Every account's rows (host-level reads): a non-partial unique index with every field equal.
     for (const unique of table.uniques) {
@@ -196,13 +201,23 @@ export const planRead = (table: TableInfo, scope: ReadScope, query: ReadQuery): 
       }
       if (values.length === unique.decl.fields.length) return { _tag: "Unique", index: unique.idbName, key: JSON.stringify(values) }
     }
-    return { _tag: "Range", index: null, prefixes: [[]], ranges: [], walk: ["id"], covered: where.length === 0, scoped: true }
+    // Every record, in the store's key order: by account first when it is keyed by account.
+    const walk = table.keyedByAccount ? ["accountId", "id"] : ["id"]
+    return { _tag: "Range", index: null, plainKeys: !table.keyedByAccount, prefixes: [[]], ranges: [], walk, covered: where.length === 0, scoped: true }
   }
   const base: ReadonlyArray<string> = accountId === undefined ? [] : [accountId]
-  const fallback: RangePlan =
-    accountId === undefined
-      ? { _tag: "Range", index: null, prefixes: [base], ranges: [], walk: ["id"], covered: where.length === 0, scoped: true }
-      : { _tag: "Range", index: ACCOUNT_INDEX, prefixes: [base], ranges: [], walk: ["id"], covered: where.length === 0, scoped: true }
+  // The account's rows: the store's own key range when it is keyed by account, else `@account`.
+  const index = accountId === undefined || table.keyedByAccount ? null : ACCOUNT_INDEX
+  const fallback: RangePlan = {
+    _tag: "Range",
+    index,
+    plainKeys: index === null && !table.keyedByAccount,
+    prefixes: [base],
+    ranges: [],
+    walk: ["id"],
+    covered: where.length === 0,
+    scoped: true
+  }
   const candidates: Array<Candidate> = [{ plan: fallback, score: query.limit !== undefined && walkOrder(["id"], query.orderBy) !== undefined ? 1 : 0 }]
   for (const index of table.indexes) {
     if (!index.usable) continue
@@ -246,7 +261,7 @@ export const planRead = (table: TableInfo, scope: ReadScope, query: ReadQuery): 
     const ordered = prefixes.length === 1 && onNext.ranges.length <= 1 && query.limit !== undefined && walkOrder([...rest, "id"], query.orderBy) !== undefined
     const score = k * 10 + (onNext.ranges.length > 0 ? 5 : 0) + (ordered ? 3 : 0) - prefixes.length * 0.01 - index.fields.length * 0.001
     candidates.push({
-      plan: { _tag: "Range", index: index.idbName, prefixes, ranges: onNext.ranges, walk: [...rest, "id"], covered, scoped: true },
+      plan: { _tag: "Range", index: index.idbName, plainKeys: false, prefixes, ranges: onNext.ranges, walk: [...rest, "id"], covered, scoped: true },
       score
     })
   }
@@ -263,7 +278,10 @@ export const planRead = (table: TableInfo, scope: ReadScope, query: ReadQuery): 
 
 /** How a query is answered: for tests and diagnostics (like SQL's EXPLAIN). */
 export interface QueryPlan {
-  /** `primary key`, `unique <index>`, an IndexedDB index name (`i:<declared index>`), or `@account` (the account's rows). */
+  /**
+   * `primary key` (by id, or the account's rows of a store keyed by account), `unique <index>`, an
+   * IndexedDB index name (`i:<declared index>`), or `@account` (the account's rows of a store keyed by id).
+   */
   readonly source: string
   /** Number of key ranges read (0: the whole source). */
   readonly ranges: number
@@ -276,7 +294,7 @@ export const explainRead = (table: TableInfo, scope: ReadScope, query: ReadQuery
   const plan = planRead(table, scope, query)
   switch (plan._tag) {
     case "Keys":
-      return { source: "primary key", ranges: plan.ids.length, ordered: false }
+      return { source: "primary key", ranges: plan.keys.length, ordered: false }
     case "Unique":
       return { source: `unique ${plan.index}`, ranges: 1, ordered: false }
     case "Range": {
@@ -296,8 +314,8 @@ export interface Reader {
   readonly rows: (table: TableInfo, scope: ReadScope, query: ReadQuery) => Promise<ReadonlyArray<Row>>
   /** Number of rows matching the conditions. */
   readonly count: (table: TableInfo, scope: ReadScope, where: ReadonlyArray<Condition>) => Promise<number>
-  /** Stored records by primary key (missing ones omitted). */
-  readonly records: (store: string, ids: ReadonlyArray<string>) => Promise<ReadonlyArray<StoredRecord>>
+  /** Stored records by primary key (valid keys: see `storeKey`; missing ones omitted). */
+  readonly records: (store: string, keys: ReadonlyArray<IDBValidKey>) => Promise<ReadonlyArray<StoredRecord>>
 }
 
 const inScope = (table: TableInfo, scope: ReadScope, row: Row): boolean =>
@@ -325,7 +343,7 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
 
   /** The key range of one prefix and field range; `null` when it is empty. */
   const keyRange = (plan: RangePlan, prefix: ReadonlyArray<string | number>, range: FieldRange | undefined): IDBKeyRange | undefined | null => {
-    if (plan.index === null) {
+    if (plan.plainKeys) {
       // Plain keys (ids) on the object store.
       if (range === undefined || (range.lower === undefined && range.upper === undefined)) return undefined
       return bounded(
@@ -466,7 +484,8 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
       const firstOrder = query.orderBy[0]
       const afterValue = query.after?.[0] === null && firstOrder !== undefined && table.keyed.has(firstOrder.field) ? ABSENT : query.after?.[0]
       if (firstOrder !== undefined && afterValue !== undefined && afterValue !== null && (typeof afterValue === "string" || typeof afterValue === "number")) {
-        if (plan.walk.length === 1 && plan.index !== null && plan.index !== ACCOUNT_INDEX && firstOrder.field === "id") position = afterValue
+        if (plan.walk.length === 1 && plan.index !== null && plan.index !== ACCOUNT_INDEX && firstOrder.field === "id")
+          position = table.keyedByAccount && scope._tag === "Account" ? [scope.accountId, afterValue] : afterValue
         else if (firstOrder.field === plan.walk[0])
           extra = direction === "next" ? { lower: { value: afterValue, open: false } } : { upper: { value: afterValue, open: false } }
       }
@@ -491,12 +510,10 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
     return sortAndLimit(rows, query)
   }
 
-  const records = async (store: string, wanted: ReadonlyArray<string>): Promise<ReadonlyArray<StoredRecord>> => {
-    // Ids are text: anything else (not a valid key) is simply not stored.
-    const ids = wanted.filter((id) => typeof id === "string")
-    if (ids.length === 0) return []
+  const records = async (store: string, keys: ReadonlyArray<IDBValidKey>): Promise<ReadonlyArray<StoredRecord>> => {
+    if (keys.length === 0) return []
     const tx = database().transaction([store], "readonly")
-    return (await getMany(tx.objectStore(store), ids)) as ReadonlyArray<StoredRecord>
+    return (await getMany(tx.objectStore(store), keys)) as ReadonlyArray<StoredRecord>
   }
 
   return {
@@ -506,7 +523,7 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
       const tx = database().transaction([table.name], "readonly")
       switch (plan._tag) {
         case "Keys": {
-          const found = (await getMany(tx.objectStore(table.name), plan.ids)) as ReadonlyArray<StoredRecord>
+          const found = (await getMany(tx.objectStore(table.name), plan.keys)) as ReadonlyArray<StoredRecord>
           const ok = accept(table, scope, query, true)
           return sortAndLimit(found.map((record) => record.r).filter(ok), query)
         }
@@ -532,7 +549,7 @@ export const makeReader = (env: IdbEnvironment, database: () => IDBDatabase): Re
         const tx = database().transaction([table.name], "readonly")
         switch (plan._tag) {
           case "Keys": {
-            const found = (await getMany(tx.objectStore(table.name), plan.ids)) as ReadonlyArray<StoredRecord>
+            const found = (await getMany(tx.objectStore(table.name), plan.keys)) as ReadonlyArray<StoredRecord>
             return found.map((record) => record.r).filter(accept(table, scope, query, true))
           }
           case "Unique": {

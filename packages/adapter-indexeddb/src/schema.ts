@@ -3,35 +3,44 @@
  * are applied inside an `upgradeneeded` transaction by `upgrade.ts`).
  *
  * Layout of the database:
- * - one object store per model, named after the model, holding {@link StoredRecord}s keyed by
- *   `r.id` (ids are unique store-wide, like the SQL primary key);
- * - account models have an `@account` index on `[r.accountId, r.id]` (an account's rows in id
- *   order), and every declared index becomes `i:<name>` on `[r.accountId, ...fields]` (global
- *   models: `[...fields]`), so every query of one account is a key range;
+ * - one object store per model, named after the model, holding {@link StoredRecord}s. An account
+ *   model keyed by account (`keyedByAccount`, every account model from migration 0005 on) is keyed
+ *   `[r.accountId, r.id]`, so two accounts may hold the same id and an account's rows are one key
+ *   range, in id order; a global catalogue (and an account model of the older layout) is keyed
+ *   `r.id` (ids unique store-wide, like the SQL primary key). {@link storeKey} gives a record's key;
+ * - account models of the older layout have an `@account` index on `[r.accountId, r.id]` (an
+ *   account's rows in id order: what the primary key of a store keyed by account gives), and every
+ *   declared index becomes `i:<name>` on `[r.accountId, ...fields]` (global models: `[...fields]`),
+ *   so every query of one account is a key range;
  * - every unique index also becomes `u:<name>`, a unique index on the computed key `u.<name>`
  *   (see {@link uniqueKeyOf}): absent when the row is outside a partial index or a key field is
  *   absent, so IndexedDB itself refuses a second row with the same key;
  * - the change feed: every record carries the sequence of its last write (`s`), and an `@seq`
  *   index on `[r.accountId, s, r.version]` lists an account's live records in sequence order
- *   (each once, at its last change); deleted records leave a tombstone in `_tombstones` (keyed by
- *   model and id, with an `account_seq` index on `[k, seq]`, `k` being the account id or `""` for
- *   the global catalogues), removed when the id is written again;
+ *   (each once, at its last change); deleted records leave a tombstone in `_tombstones`, keyed by
+ *   model, account and id (`[model, k, id]`, `k` being the account id or `""` for the global
+ *   catalogues; databases made before migration 0005 keyed them `[model, id]` and are rebuilt by
+ *   their next upgrade), with an `account_seq` index on `[k, seq]`; a tombstone is removed when its
+ *   record is written again;
  * - `_meta` holds the migrations ledger and the change-sequence counter.
  * @module
  */
 import { type Column, foldStep, type IndexDecl, type Migration, type MigrationStep, type ModelSchema, type Row, uniqueKeyOf } from "@iaso/core"
+import { recordKey } from "@iaso/core/overlay"
 
 /** The store of the ledger and the sequence counter (out-of-line keys). */
 export const META = "_meta"
 /** The tombstones of deleted records (the live records' changes are in each store's {@link SEQ_INDEX}). */
 export const TOMBSTONES = "_tombstones"
+/** The key path of the tombstones: model, account (`k`) and id (see {@link tombstoneKey}). */
+export const TOMBSTONE_KEY_PATH: ReadonlyArray<string> = ["model", "k", "id"]
 /** The tombstones' index on `[k, seq]`. */
 export const TOMBSTONES_BY_ACCOUNT = "account_seq"
 /** Key of the migrations ledger in {@link META}. */
 export const LEDGER_KEY = "ledger"
 /** Key of the change-sequence counter in {@link META}. */
 export const SEQ_KEY = "seq"
-/** The index of an account's rows in id order. */
+/** The index of an account's rows in id order (account models not keyed by account). */
 export const ACCOUNT_INDEX = "@account"
 /**
  * The change feed of a model's live records: `[r.accountId, s, r.version]` (global models:
@@ -58,7 +67,7 @@ export interface StoredRecord {
  */
 export const ABSENT = -Infinity
 
-/** The tombstone of a deleted record (one per record id, removed when the id is written again). */
+/** The tombstone of a deleted record (one per record, removed when the record is written again). */
 export interface StoredTombstone {
   readonly model: string
   readonly id: string
@@ -96,6 +105,8 @@ export interface TableInfo {
   readonly scope: "account" | "global"
   /** The model as its migrations built it (see `foldStep`); the rest is derived from it. */
   readonly schema: ModelSchema
+  /** Whether the store is keyed `[r.accountId, r.id]` (`schema.keyedByAccount`) rather than `r.id`: see {@link storeKey}. */
+  readonly keyedByAccount: boolean
   readonly columns: ReadonlyMap<string, Column>
   readonly indexes: ReadonlyArray<IndexInfo>
   readonly uniques: ReadonlyArray<UniqueInfo>
@@ -160,6 +171,7 @@ export const learn = (tables: Map<string, TableInfo>, step: MigrationStep): void
     name: schema.model,
     scope: schema.scope,
     schema,
+    keyedByAccount: schema.keyedByAccount === true,
     columns,
     indexes,
     uniques: schema.indexes
@@ -169,6 +181,61 @@ export const learn = (tables: Map<string, TableInfo>, step: MigrationStep): void
     ...(schema.hierarchy === undefined ? {} : { hierarchy: { path: schema.hierarchy.path, depth: schema.hierarchy.depth } })
   })
 }
+
+/** The key path of a model's object store: `[r.accountId, r.id]` when it is keyed by account, else `r.id`. */
+export const storeKeyPath = (table: TableInfo): string | Array<string> => (table.keyedByAccount ? ["r.accountId", "r.id"] : "r.id")
+
+/** An IndexedDB index of a model's object store. */
+export interface StoreIndex {
+  readonly name: string
+  readonly keyPath: string | Array<string>
+  readonly unique: boolean
+}
+
+/**
+ * Every IndexedDB index of a model's object store, as its description says (see the module): the
+ * `@account` index (account models not keyed by account), the `@seq` index, and for each declared
+ * index its `i:` index (when its fields are usable) and, when unique, its `u:` index.
+ */
+export const storeIndexes = (table: TableInfo): Array<StoreIndex> => {
+  const out: Array<StoreIndex> = []
+  if (table.scope === "account" && !table.keyedByAccount) out.push({ name: ACCOUNT_INDEX, keyPath: ["r.accountId", "r.id"], unique: false })
+  out.push({ name: SEQ_INDEX, keyPath: table.scope === "account" ? ["r.accountId", "s", "r.version"] : ["s", "r.version"], unique: false })
+  for (const decl of table.schema.indexes) {
+    if (table.indexes.some((index) => index.name === decl.name))
+      out.push({ name: indexName(decl.name), keyPath: indexKeyPath(table, decl.fields), unique: false })
+    const unique = table.uniques.find((u) => u.name === decl.name)
+    if (unique !== undefined) out.push({ name: unique.idbName, keyPath: `u.${unique.prop}`, unique: true })
+  }
+  return out
+}
+
+/**
+ * The IndexedDB key of a record of `table`: `[accountId, id]` in a store keyed by account, else
+ * its id.
+ * @param accountId - the record's account (`null`: a global catalogue's record).
+ */
+export const storeKey = (table: TableInfo, accountId: string | null, id: string): IDBValidKey => (table.keyedByAccount ? [accountId ?? "", id] : id)
+
+/** The IndexedDB key of a stored row of `table` (see {@link storeKey}). */
+export const rowStoreKey = (table: TableInfo, row: Row): IDBValidKey =>
+  storeKey(table, table.scope === "global" ? null : String(row["accountId"]), String(row["id"]))
+
+/** The id in a record's IndexedDB key (or a tombstone's): its last part (see {@link storeKey}). */
+export const idOfKey = (key: IDBValidKey): string => String(Array.isArray(key) ? key[key.length - 1] : key)
+
+/**
+ * The overlay's record key (`recordKey` of `@iaso/core/overlay`) of the record of `table` whose
+ * IndexedDB key is `key`, for a write of the account `accountId` (`null` for a global catalogue).
+ * A store keyed by id does not tell an account model's account; its ids are unique store-wide, so
+ * the record is named as the writer's: the overlay then refuses another account's record of the
+ * same id as the IndexedDB store would.
+ */
+export const recordKeyOf = (table: TableInfo, key: IDBValidKey, accountId: string | null): string =>
+  Array.isArray(key) ? recordKey(String(key[0]), String(key[1])) : recordKey(table.scope === "global" ? null : accountId, String(key))
+
+/** The key of a record's tombstone in {@link TOMBSTONES} (`accountId`: `null` for a global catalogue). */
+export const tombstoneKey = (model: string, accountId: string | null, id: string): IDBValidKey => [model, accountId ?? "", id]
 
 /** The stores the given (applied) migrations describe. */
 export const tablesOf = (migrations: ReadonlyArray<Migration>): Map<string, TableInfo> => {

@@ -7,23 +7,26 @@
  * @module
  */
 import { type StorageError, type StoreScope, uniqueKeyOf, type WriteOp, type WriteOutcome } from "@iaso/core"
-import { applyWrite, type CommittedData, find, holderOf, newLayer, type Transaction, unitsOfWork } from "@iaso/core/overlay"
+import { applyWrite, type CommittedData, find, holderOf, newLayer, recordKey, type Transaction, unitsOfWork, writeAccount } from "@iaso/core/overlay"
 import { Effect, Exit } from "effect"
 import { commitLayer } from "./commit.ts"
 import type { Connection } from "./connection.ts"
 import { io, promised } from "./idb.ts"
 import { type Entry, entriesOf, startUnit, type TxLayer, type Unit } from "./overlay-entries.ts"
 import { getMany } from "./plan.ts"
-import { META, SEQ_KEY, type StoredRecord, type TableInfo, TOMBSTONES, type UniqueInfo } from "./schema.ts"
+import { idOfKey, META, recordKeyOf, SEQ_KEY, type StoredRecord, storeKey, type TableInfo, TOMBSTONES, tombstoneKey, type UniqueInfo } from "./schema.ts"
 import type { AsWriter } from "./writer-lock.ts"
 
-/** What a write needs from committed storage that the overlay cannot answer. */
+/**
+ * What the writes of one account (or of a global catalogue) need from committed storage that the
+ * overlay cannot answer, by record key (`recordKey`: what the overlay asks `CommittedData` for).
+ */
 interface Fetched {
   readonly records: ReadonlyMap<string, StoredRecord>
   readonly exists: ReadonlySet<string>
-  /** Ids (of inserts) that have a committed tombstone. */
+  /** Record keys (of inserts) that have a committed tombstone. */
   readonly tombstones: ReadonlySet<string>
-  /** unique index -> key -> holder id */
+  /** unique index -> key -> holder's record key */
   readonly holders: ReadonlyMap<string, ReadonlyMap<string, string>>
   readonly seq: number | undefined
 }
@@ -46,9 +49,14 @@ export interface IdbUnitsOfWork {
 export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, durability: IDBTransactionOptions): IdbUnitsOfWork => {
   const units = unitsOfWork<Entry, Unit>((below) => below)
 
-  /** Reads, in one read-only transaction, what the writes of `ops` need from committed storage. */
+  /**
+   * Reads, in one read-only transaction, what the writes of `ops` need from committed storage:
+   * the records of `recordIds`, whether `existIds` have a record or a tombstone, the holders of
+   * unique keys; all of the account `accountId` (`null`: a global catalogue).
+   */
   const prefetch = async (
     t: TableInfo,
+    accountId: string | null,
     recordIds: ReadonlyArray<string>,
     existIds: ReadonlyArray<string>,
     keys: ReadonlyMap<UniqueInfo, ReadonlySet<string>>,
@@ -64,19 +72,19 @@ export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, dura
     const work: Array<Promise<unknown>> = []
     let seq: number | undefined
     if (loadSeq) work.push(promised(tx.objectStore(META).get(SEQ_KEY)).then((value) => (seq = typeof value === "number" ? value : 0)))
+    const named = (id: string) => recordKey(accountId, id)
     if (recordIds.length > 0) {
+      const wanted = recordIds.filter((id) => typeof id === "string").map((id) => storeKey(t, accountId, id))
       work.push(
-        getMany(
-          store,
-          recordIds.filter((id) => typeof id === "string")
-        ).then((found) => {
-          for (const record of found as ReadonlyArray<StoredRecord>) records.set(String(record.r["id"]), record)
+        getMany(store, wanted).then((found) => {
+          // In a store keyed by id, the record of an id may be another account's: the overlay then finds it out of scope.
+          for (const record of found as ReadonlyArray<StoredRecord>) records.set(named(String(record.r["id"])), record)
         })
       )
     }
     if (existIds.length > 0) {
-      work.push(existing(store, existIds, exists, (id) => id))
-      work.push(existing(tx.objectStore(TOMBSTONES), existIds, tombstones, (id) => [t.name, id]))
+      work.push(existing(store, existIds, exists, named, (id) => storeKey(t, accountId, id)))
+      work.push(existing(tx.objectStore(TOMBSTONES), existIds, tombstones, named, (id) => tombstoneKey(t.name, accountId, id)))
     }
     for (const [unique, wanted] of keys) {
       const index = store.index(unique.idbName)
@@ -86,7 +94,7 @@ export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, dura
         const request = index.getKey(key)
         work.push(
           promised(request).then((holder) => {
-            if (holder !== undefined) found.set(key, String(holder))
+            if (holder !== undefined) found.set(key, recordKeyOf(t, holder, accountId))
           })
         )
       }
@@ -96,11 +104,18 @@ export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, dura
   }
 
   /**
-   * Which of `ids` have a key in `store` (`keyOf` maps an id to its key): one `getAllKeys` over
-   * the range the ids span when it holds few keys (new time-ordered ids of a bulk insert), else
-   * one `count` per id.
+   * Which of `ids` have a key in `store` (`keyOf` maps an id to its key, the id last), added to
+   * `out` by `named(id)`: one `getAllKeys` over the range the ids span when it holds few keys (new
+   * time-ordered ids of a bulk insert), else one `count` per id. The keys of `ids` differ only by
+   * their id.
    */
-  const existing = async (store: IDBObjectStore, ids: ReadonlyArray<string>, out: Set<string>, keyOf: (id: string) => IDBValidKey): Promise<void> => {
+  const existing = async (
+    store: IDBObjectStore,
+    ids: ReadonlyArray<string>,
+    out: Set<string>,
+    named: (id: string) => string,
+    keyOf: (id: string) => IDBValidKey
+  ): Promise<void> => {
     const valid = ids.filter((id) => typeof id === "string")
     if (valid.length > 4) {
       const sorted = [...valid].sort()
@@ -110,8 +125,8 @@ export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, dura
       if (keys.length <= valid.length) {
         const wanted = new Set(valid)
         for (const key of keys) {
-          const id = String(Array.isArray(key) ? key[key.length - 1] : key)
-          if (wanted.has(id)) out.add(id)
+          const id = idOfKey(key)
+          if (wanted.has(id)) out.add(named(id))
         }
         return
       }
@@ -119,7 +134,7 @@ export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, dura
     await Promise.all(
       valid.map((id) =>
         promised(store.count(keyOf(id))).then((n) => {
-          if (n > 0) out.add(id)
+          if (n > 0) out.add(named(id))
         })
       )
     )
@@ -127,12 +142,13 @@ export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, dura
 
   const applyOps = (t: TableInfo, scope: StoreScope, layer: TxLayer, ops: ReadonlyArray<WriteOp>) =>
     Effect.gen(function* () {
+      const accountId = writeAccount(t.scope, scope)
       const recordIds = new Set<string>()
       const existIds = new Set<string>()
       const keys = new Map<UniqueInfo, Set<string>>()
       for (const op of ops) {
         const id = op.kind === "delete" ? op.id : String(op.row["id"])
-        if (find(layer, t.name, id) === undefined) (op.kind === "insert" ? existIds : recordIds).add(id)
+        if (find(layer, t.name, recordKey(accountId, id)) === undefined) (op.kind === "insert" ? existIds : recordIds).add(id)
         if (op.kind === "delete") continue
         for (const unique of t.uniques) {
           const key = uniqueKeyOf(op.row, unique.decl)
@@ -147,12 +163,12 @@ export const makeUnitsOfWork = (connection: Connection, asWriter: AsWriter, dura
       }
       for (const id of recordIds) existIds.delete(id)
       const loadSeq = layer.counter.base === undefined
-      const fetched = yield* io(`reading ${t.name} before writing it`, () => prefetch(t, [...recordIds], [...existIds], keys, loadSeq))
+      const fetched = yield* io(`reading ${t.name} before writing it`, () => prefetch(t, accountId, [...recordIds], [...existIds], keys, loadSeq))
       if (loadSeq) startUnit(layer.counter, fetched.seq ?? 0)
       const entries = entriesOf(t, fetched.tombstones)
       const stored: CommittedData = {
-        exists: (id) => fetched.exists.has(id) || fetched.records.has(id),
-        row: (id) => fetched.records.get(id)?.r,
+        exists: (key) => fetched.exists.has(key) || fetched.records.has(key),
+        row: (key) => fetched.records.get(key)?.r,
         holder: (index, key) => fetched.holders.get(index)?.get(key)
       }
       return ops.map((op) => applyWrite(layer, t, entries, stored, scope, op))

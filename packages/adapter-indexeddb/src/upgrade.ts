@@ -3,22 +3,26 @@
  * migration runner: the ledger read from `_meta`, each pending migration's steps turned into
  * object stores and indexes, and each migration recorded in the ledger. The whole upgrade is one
  * IndexedDB transaction: any failure aborts it, so none of its migrations stays.
+ *
+ * A store whose key changes (`keyByAccount`, and the tombstones of a database made before
+ * migration 0005) is rebuilt in place: renamed aside, made again under its name with its new key
+ * and every index, its records copied over in batches, and the old one deleted.
  * @module
  */
 import { type Migration, type MigrationStep, runMigrations, type StorageError, type Unsupported } from "@iaso/core"
 import { Effect, Scheduler } from "effect"
 import { io, promised } from "./idb.ts"
 import {
-  ACCOUNT_INDEX,
-  indexKeyPath,
   indexName,
   LEDGER_KEY,
   learn,
   META,
   recordOf,
-  SEQ_INDEX,
   type StoredRecord,
+  storeIndexes,
+  storeKeyPath,
   type TableInfo,
+  TOMBSTONE_KEY_PATH,
   TOMBSTONES,
   TOMBSTONES_BY_ACCOUNT,
   uniqueIndexName
@@ -29,14 +33,23 @@ import {
  * module); succeeds with the ids applied. Fails with `Unsupported` when the database was migrated
  * by a newer SDK, with a StorageError when a step fails (the caller aborts the upgrade).
  *
- * The runner's effect only ever waits for this transaction's requests, and never yields to the
- * scheduler (which would let the event loop turn, and IndexedDB commit the transaction half done).
+ * The upgrade (the tombstones' rebuild first, then the runner's effect) only ever waits for this
+ * transaction's requests, and never yields to the scheduler (which would let the event loop turn,
+ * and IndexedDB commit the transaction half done). `keyRange` is the environment's `IDBKeyRange`.
  */
-export const upgrade = (db: IDBDatabase, tx: IDBTransaction, oldVersion: number, migrations: ReadonlyArray<Migration>): Promise<ReadonlyArray<string>> => {
+export const upgrade = async (
+  keyRange: typeof IDBKeyRange,
+  db: IDBDatabase,
+  tx: IDBTransaction,
+  oldVersion: number,
+  migrations: ReadonlyArray<Migration>
+): Promise<ReadonlyArray<string>> => {
   if (oldVersion === 0 || !db.objectStoreNames.contains(META)) {
     db.createObjectStore(META)
-    const tombstones = db.createObjectStore(TOMBSTONES, { keyPath: ["model", "id"] })
-    tombstones.createIndex(TOMBSTONES_BY_ACCOUNT, ["k", "seq"])
+    createTombstones(db)
+  } else if (!sameKeyPath(tx.objectStore(TOMBSTONES).keyPath, TOMBSTONE_KEY_PATH)) {
+    // Tombstones keyed [model, id] (before migration 0005): keyed by account too from now on.
+    await rebuild(keyRange, db, tx, TOMBSTONES, () => createTombstones(db))
   }
   const meta = tx.objectStore(META)
   const doing = `opening the database ${db.name}`
@@ -51,7 +64,7 @@ export const upgrade = (db: IDBDatabase, tx: IDBTransaction, oldVersion: number,
     replay: (migration) => {
       for (const step of migration.steps) learn(tables, step)
     },
-    applyStep: (step) => io(doing, () => applyStep(db, tx, tables, step)),
+    applyStep: (step) => io(doing, () => applyStep(keyRange, db, tx, tables, step)),
     applyAndRecord: (migration, steps) =>
       Effect.andThen(
         steps,
@@ -64,14 +77,68 @@ export const upgrade = (db: IDBDatabase, tx: IDBTransaction, oldVersion: number,
   return Effect.runPromise(run.pipe(Effect.provideService(Scheduler.PreventSchedulerYield, true)))
 }
 
-const applyStep = async (db: IDBDatabase, tx: IDBTransaction, tables: Map<string, TableInfo>, step: MigrationStep): Promise<void> => {
+/** Makes the tombstones' store (keyed by model, account and id). */
+const createTombstones = (db: IDBDatabase): IDBObjectStore => {
+  const tombstones = db.createObjectStore(TOMBSTONES, { keyPath: [...TOMBSTONE_KEY_PATH] })
+  tombstones.createIndex(TOMBSTONES_BY_ACCOUNT, ["k", "seq"])
+  return tombstones
+}
+
+const sameKeyPath = (keyPath: string | ReadonlyArray<string> | null, expected: ReadonlyArray<string>): boolean =>
+  Array.isArray(keyPath) && keyPath.length === expected.length && expected.every((part, i) => keyPath[i] === part)
+
+/** Makes a model's object store with its key and every index its description lists (see `storeIndexes`). */
+const createStore = (db: IDBDatabase, table: TableInfo): IDBObjectStore => {
+  const store = db.createObjectStore(table.name, { keyPath: storeKeyPath(table) })
+  for (const index of storeIndexes(table)) store.createIndex(index.name, index.keyPath, { unique: index.unique })
+  return store
+}
+
+/** Records copied per request pair when a store is rebuilt. */
+const COPY_BATCH = 2000
+
+/**
+ * Rebuilds the store `name` with another key: renames it aside, makes the new one (`create`),
+ * copies every record over in batches of {@link COPY_BATCH} (in the old key order) and deletes the
+ * old store. Only this transaction's requests are awaited (see {@link upgrade}).
+ */
+const rebuild = async (keyRange: typeof IDBKeyRange, db: IDBDatabase, tx: IDBTransaction, name: string, create: () => IDBObjectStore): Promise<void> => {
+  const aside = `${name}@rebuilding`
+  tx.objectStore(name).name = aside
+  const old = tx.objectStore(aside)
+  const store = create()
+  let after: IDBValidKey | undefined
+  for (;;) {
+    const range = after === undefined ? undefined : keyRange.lowerBound(after, true)
+    const [keys, values] = await Promise.all([promised(old.getAllKeys(range, COPY_BATCH)), promised(old.getAll(range, COPY_BATCH))])
+    for (const value of values) store.put(value)
+    after = keys[keys.length - 1]
+    if (keys.length < COPY_BATCH) break
+  }
+  db.deleteObjectStore(aside)
+}
+
+const applyStep = async (
+  keyRange: typeof IDBKeyRange,
+  db: IDBDatabase,
+  tx: IDBTransaction,
+  tables: Map<string, TableInfo>,
+  step: MigrationStep
+): Promise<void> => {
   switch (step.op) {
     case "createModel": {
       if (db.objectStoreNames.contains(step.model)) db.deleteObjectStore(step.model)
-      const store = db.createObjectStore(step.model, { keyPath: "r.id" })
-      if (step.scope === "account") store.createIndex(ACCOUNT_INDEX, ["r.accountId", "r.id"])
-      store.createIndex(SEQ_INDEX, step.scope === "account" ? ["r.accountId", "s", "r.version"] : ["s", "r.version"])
       learn(tables, step)
+      createStore(db, describedTable(tables, step.model, step.op))
+      return
+    }
+    case "keyByAccount": {
+      const keyed = tables.get(step.model)?.keyedByAccount
+      learn(tables, step)
+      const table = describedTable(tables, step.model, step.op)
+      // A global catalogue stays keyed by id; a store keyed by account already has nothing to do.
+      if (keyed === true || !table.keyedByAccount) return
+      await rebuild(keyRange, db, tx, step.model, () => createStore(db, table))
       return
     }
     case "addColumn":
@@ -79,10 +146,10 @@ const applyStep = async (db: IDBDatabase, tx: IDBTransaction, tables: Map<string
       return
     case "createIndex": {
       const store = tx.objectStore(step.model)
-      for (const name of [indexName(step.index.name), uniqueIndexName(step.index.name)]) if (store.indexNames.contains(name)) store.deleteIndex(name)
+      const names = [indexName(step.index.name), uniqueIndexName(step.index.name)]
+      for (const name of names) if (store.indexNames.contains(name)) store.deleteIndex(name)
       learn(tables, step)
-      const table = tables.get(step.model)
-      if (table === undefined) throw new Error(`createIndex ${step.index.name}: no model ${step.model}`)
+      const table = describedTable(tables, step.model, step.op)
       // Recompute the index keys (`k`, `u`) of existing rows before the indexes exist: a
       // duplicate unique key then fails the index creation, which aborts the whole upgrade.
       await new Promise<void>((resolve, reject) => {
@@ -96,11 +163,7 @@ const applyStep = async (db: IDBDatabase, tx: IDBTransaction, tables: Map<string
           cursor.continue()
         }
       })
-      if (table.indexes.some((index) => index.name === step.index.name)) {
-        store.createIndex(indexName(step.index.name), indexKeyPath(table, step.index.fields))
-      }
-      const unique = table.uniques.find((u) => u.name === step.index.name)
-      if (unique !== undefined) store.createIndex(unique.idbName, `u.${unique.prop}`, { unique: true })
+      for (const index of storeIndexes(table)) if (names.includes(index.name)) store.createIndex(index.name, index.keyPath, { unique: index.unique })
       return
     }
     case "dropIndex": {
@@ -110,4 +173,11 @@ const applyStep = async (db: IDBDatabase, tx: IDBTransaction, tables: Map<string
       return
     }
   }
+}
+
+/** The description of a model a step just changed; a step on a model never created fails the upgrade. */
+const describedTable = (tables: ReadonlyMap<string, TableInfo>, model: string, op: MigrationStep["op"]): TableInfo => {
+  const table = tables.get(model)
+  if (table === undefined) throw new Error(`${op} ${model}: no model ${model}`)
+  return table
 }

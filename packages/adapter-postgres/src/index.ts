@@ -12,7 +12,18 @@
  * @module
  */
 import { PGlite } from "@electric-sql/pglite"
-import { ALL_MODELS, type AnyModel, CORE_MIGRATIONS, type Migration, StorageError, Store, type StoreCapabilities, type Unsupported } from "@iaso/core"
+import {
+  ALL_MODELS,
+  type AnyModel,
+  CORE_MIGRATIONS,
+  foldMigrations,
+  type Migration,
+  type ModelSchema,
+  StorageError,
+  Store,
+  type StoreCapabilities,
+  type Unsupported
+} from "@iaso/core"
 import { makeSqlDriver, postgresDialect } from "@iaso/sql"
 import { Effect, Layer } from "effect"
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely"
@@ -32,7 +43,9 @@ export type PostgresStoreOptions = (
    * checks and on-delete rules core applies anyway, against writes that bypass the SDK. Off by
    * default: deferred checks cost at commit (a 500k-row insert with one such key took 59% longer
    * on PostgreSQL 15 here, and an org unit has four). Added `NOT VALID`: rows already stored are not
-   * re-checked.
+   * re-checked. A reference to an account model's row is keyed by the account and the id (a row
+   * refers to a row of its own account); re-keying a table by account (migration 0005) drops the
+   * keys that referred to its id alone, and the next opening with this option adds them anew.
    */
   readonly foreignKeys?: boolean
 }
@@ -46,8 +59,27 @@ const constraintName = (model: string, field: string): string => {
   return `${name.slice(0, 54)}_${hash.toString(16).padStart(8, "0")}`
 }
 
-/** Adds the missing deferred foreign keys of `models` whose tables and columns exist. */
-const ensureForeignKeys = (db: Kysely<Record<string, never>>, models: ReadonlyArray<AnyModel>) =>
+/**
+ * The foreign key of a reference: to a table keyed by account and id, the referencing row's account
+ * and field (a row refers to a row of its own account); to a table keyed by id, the field alone.
+ * Undefined where no key can be declared (a global model referring to an account-keyed table).
+ */
+const foreignKeyOf = (
+  source: ModelSchema,
+  field: string,
+  target: ModelSchema
+): { readonly columns: ReadonlyArray<string>; readonly references: ReadonlyArray<string> } | undefined => {
+  if (target.keyedByAccount !== true) return { columns: [field], references: ["id"] }
+  return source.scope === "account" ? { columns: ["accountId", field], references: ["accountId", "id"] } : undefined
+}
+
+/**
+ * Adds the missing deferred foreign keys of `models` whose tables and columns exist, each on the
+ * key its target has in `schemas` (what the migrations built). A key present under its name has
+ * that form: re-keying a target by account dropped the keys on its id alone (and no key on the id
+ * alone can refer to a table keyed by account).
+ */
+const ensureForeignKeys = (db: Kysely<Record<string, never>>, models: ReadonlyArray<AnyModel>, schemas: ReadonlyMap<string, ModelSchema>) =>
   Effect.tryPromise({
     try: async () => {
       const columns = await sql<{
@@ -60,11 +92,15 @@ const ensureForeignKeys = (db: Kysely<Record<string, never>>, models: ReadonlyAr
       }>`SELECT conname FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace`.execute(db)
       const existing = new Set(constraints.rows.map((row) => row.conname))
       for (const model of models) {
+        const source = schemas.get(model.name)
         for (const reference of model.references) {
+          const target = schemas.get(reference.target)
+          const key = source === undefined || target === undefined ? undefined : foreignKeyOf(source, reference.field, target)
+          if (key === undefined || !present.has(`${model.name}.${reference.field}`) || !present.has(`${reference.target}.id`)) continue
           const name = constraintName(model.name, reference.field)
-          if (existing.has(name) || !present.has(`${model.name}.${reference.field}`) || !present.has(`${reference.target}.id`)) continue
+          if (existing.has(name)) continue
           try {
-            await sql`ALTER TABLE ${sql.id(model.name)} ADD CONSTRAINT ${sql.id(name)} FOREIGN KEY (${sql.id(reference.field)}) REFERENCES ${sql.id(reference.target)} (id) DEFERRABLE INITIALLY DEFERRED NOT VALID`.execute(
+            await sql`ALTER TABLE ${sql.id(model.name)} ADD CONSTRAINT ${sql.id(name)} FOREIGN KEY (${sql.join(key.columns.map((c) => sql.id(c)))}) REFERENCES ${sql.id(reference.target)} (${sql.join(key.references.map((c) => sql.id(c)))}) DEFERRABLE INITIALLY DEFERRED NOT VALID`.execute(
               db
             )
           } catch (error) {
@@ -136,8 +172,9 @@ export const PostgresStore = {
           capabilities = postgresCapabilities("postgres", true)
         }
         const driver = makeSqlDriver({ db, dialect: postgresDialect, capabilities })
-        yield* driver.migrate(options.migrations ?? CORE_MIGRATIONS)
-        if (options.foreignKeys === true) yield* ensureForeignKeys(db, ALL_MODELS)
+        const migrations = options.migrations ?? CORE_MIGRATIONS
+        yield* driver.migrate(migrations)
+        if (options.foreignKeys === true) yield* ensureForeignKeys(db, ALL_MODELS, foldMigrations(migrations))
         return driver
       })
     )

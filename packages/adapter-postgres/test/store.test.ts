@@ -1,6 +1,8 @@
+import { PGlite } from "@electric-sql/pglite"
 import { PostgresStore } from "@iaso/adapter-postgres"
-import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, StorageError, Store, Unsupported } from "@iaso/core"
+import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, type Migration, StorageError, Store, Unsupported } from "@iaso/core"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
+import { checkAfterAccountKeys, seedBeforeAccountKeys, upgradeUnitId } from "@iaso/core/testing"
 import { postgresDialect, SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Ref } from "effect"
 import pg from "pg"
@@ -21,6 +23,111 @@ const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
   }
   throw new Error("expected the query to fail")
 }
+
+/** A database to run the SDK on, and raw statements on it (outside the SDK). */
+interface Target {
+  readonly layer: (migrations: ReadonlyArray<Migration>) => ReturnType<typeof PostgresStore.layer>
+  readonly raw: (text: string, params?: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
+}
+
+/** What PostgreSQL keeps of a schema's tables: columns, constraints (keys, foreign keys) and indexes. */
+const schemaOf = async (target: Target) => ({
+  columns: await target.raw(
+    "SELECT table_name, column_name, ordinal_position, data_type, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 3"
+  ),
+  constraints: await target.raw(
+    "SELECT c.relname AS table, k.conname, k.contype, pg_get_constraintdef(k.oid) AS def FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE k.connamespace = current_schema()::regnamespace ORDER BY 1, 2"
+  ),
+  indexes: (
+    await target.raw(
+      "SELECT c.relname AS table, i.relname AS index, pg_get_indexdef(x.indexrelid) AS def FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid WHERE c.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"
+    )
+  ).map((row) => ({ table: row["table"], index: row["index"], def: String(row["def"]).replace(/ ON \S+\./, " ON ") }))
+})
+
+/** The deferred foreign keys of a schema, by how many columns they have. */
+const foreignKeyWidths = async (target: Target) =>
+  (
+    await target.raw(
+      "SELECT cardinality(conkey) AS n, count(*)::int AS keys, bool_and(condeferrable AND condeferred) AS deferred FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace GROUP BY 1 ORDER BY 1"
+    )
+  ).map((row) => ({ columns: Number(row["n"]), keys: row["keys"], deferred: row["deferred"] }))
+
+/**
+ * Opens `older` with migrations 0001-0004 and foreign keys, writes account A's rows (a deleted one,
+ * codes under a partial unique index, a global catalogue's deleted row), puts the tombstones in
+ * the layout of the SDK before account keys, then upgrades it; `fresh` is a database created today.
+ */
+const accountKeysUpgrade = async (older: Target, fresh: Target) => {
+  const runtimeOf = (migrations: ReadonlyArray<Migration>) => ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(older.layer(migrations))))
+  const references = ALL_MODELS.reduce((n, model) => n + model.references.length, 0)
+  const toGlobal = ALL_MODELS.reduce(
+    (n, model) => n + model.references.filter((r) => ALL_MODELS.find((target) => target.name === r.target)?.scope === "global").length,
+    0
+  )
+
+  const before = runtimeOf(CORE_MIGRATIONS.slice(0, 4))
+  const seeded = await seedBeforeAccountKeys(before)
+  await before.dispose()
+  // Keys by id alone: every foreign key has one column.
+  expect(await foreignKeyWidths(older)).toEqual([{ columns: 1, keys: references, deferred: true }])
+  // The tombstones as the SDK before account keys kept them: keyed by model and id, NULL for no account.
+  for (const text of [
+    `CREATE TABLE _iaso_changes_older (model TEXT NOT NULL, id TEXT NOT NULL, "accountId" TEXT, seq BIGINT NOT NULL, deleted BOOLEAN NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (model, id))`,
+    `INSERT INTO _iaso_changes_older SELECT model, id, NULLIF("accountId", ''), seq, deleted, version FROM _iaso_changes`,
+    "DROP TABLE _iaso_changes",
+    "ALTER TABLE _iaso_changes_older RENAME TO _iaso_changes",
+    `CREATE INDEX "_iaso_changes_account_seq" ON _iaso_changes ("accountId", seq)`
+  ])
+    await older.raw(text)
+  await older.raw("DELETE FROM _iaso_migrations WHERE id = $1", [SQL_INTERNAL_MIGRATIONS[1]])
+  expect(await older.raw(`SELECT model FROM _iaso_changes WHERE "accountId" IS NULL`)).toEqual([{ model: "AccountFeatureFlag" }])
+
+  const current = runtimeOf(CORE_MIGRATIONS)
+  try {
+    const b = await checkAfterAccountKeys(current, seeded)
+    // The foreign keys are on the new keys: a unit of A may not refer to B's version, which exists.
+    const refused = await rejection(
+      older.raw(`UPDATE "OrgUnit" SET "versionId" = $1 WHERE "accountId" = $2 AND id = $3`, [b.versionId, seeded.accountId, upgradeUnitId(1)])
+    )
+    expect((refused as { code?: string }).code).toBe("23503")
+  } finally {
+    await current.dispose()
+  }
+  expect((await older.raw("SELECT id FROM _iaso_migrations ORDER BY id")).map((row) => row["id"])).toEqual([
+    ...CORE_MIGRATIONS.map((m) => m.id),
+    ...SQL_INTERNAL_MIGRATIONS
+  ])
+  // References to account models have the account in their key; those to global catalogues do not.
+  expect(await foreignKeyWidths(older)).toEqual([
+    { columns: 1, keys: toGlobal, deferred: true },
+    { columns: 2, keys: references - toGlobal, deferred: true }
+  ])
+  // Tables, keys, foreign keys and indexes as a database created today has them.
+  const today = ManagedRuntime.make(fresh.layer(CORE_MIGRATIONS))
+  await today.runPromise(Effect.service(Store))
+  await today.dispose()
+  const upgraded = await schemaOf(older)
+  expect(upgraded.constraints).toContainEqual({ table: "OrgUnit", conname: "OrgUnit_pkey", contype: "p", def: 'PRIMARY KEY ("accountId", id)' })
+  expect(upgraded.indexes.map((index) => index["index"])).toContain("org_unit_code_per_version_valid_unique")
+  expect(upgraded).toEqual(await schemaOf(fresh))
+}
+
+describe("PostgreSQL store on PGlite: account keys", () => {
+  it("a database created before account keys (migrations 0001-0004) keeps its rows, indexes and feed after upgrading, and another account can then use the same id", async () => {
+    const [upgraded, created] = await Promise.all([PGlite.create(), PGlite.create()])
+    const targetOf = (lite: PGlite): Target => ({
+      layer: (migrations) => PostgresStore.layer({ pglite: lite, migrations, foreignKeys: true }),
+      raw: async (text, params) => (await lite.query<Record<string, unknown>>(text, params === undefined ? [] : [...params])).rows
+    })
+    try {
+      await accountKeysUpgrade(targetOf(upgraded), targetOf(created))
+    } finally {
+      await Promise.all([upgraded.close(), created.close()])
+    }
+    // Four openings of PGlite, each migrating every table: 10-25 s on a loaded two-core machine.
+  }, 180_000)
+})
 
 describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATABASE_URL to run it on a real server)" : ""}`, () => {
   const schema = `iaso_store_${process.pid}_${Date.now()}`
@@ -227,6 +334,24 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
       await app.dispose()
       await pool.end()
       await admin.query(`DROP SCHEMA ${name} CASCADE`)
+    }
+  })
+
+  it("a database created before account keys (migrations 0001-0004) keeps its rows, indexes and feed after upgrading, and another account can then use the same id", async () => {
+    const names = [`${schema}_k`, `${schema}_kf`]
+    for (const name of names) await admin.query(`CREATE SCHEMA ${name}`)
+    const pools = names.map(poolIn)
+    const targetOf = (pool: pg.Pool): Target => ({
+      layer: (migrations) => PostgresStore.layer({ pool, migrations, foreignKeys: true }),
+      raw: async (text, params) => (await pool.query(text, params === undefined ? [] : [...params])).rows
+    })
+    try {
+      const [upgraded, created] = pools.map(targetOf)
+      if (upgraded === undefined || created === undefined) throw new Error("two schemas expected")
+      await accountKeysUpgrade(upgraded, created)
+    } finally {
+      for (const pool of pools) await pool.end()
+      for (const name of names) await admin.query(`DROP SCHEMA ${name} CASCADE`)
     }
   })
 })

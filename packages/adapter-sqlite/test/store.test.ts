@@ -1,6 +1,7 @@
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import { Accounts, Actor, CORE_MIGRATIONS, CurrentActor, type OrgUnit, OrgUnitModel, OrgUnits, StorageError, Store, Unsupported } from "@iaso/core"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
+import { checkAfterAccountKeys, seedBeforeAccountKeys } from "@iaso/core/testing"
 import Database from "better-sqlite3"
 import { SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
@@ -73,7 +74,8 @@ describe("SQLite store: migrations", () => {
       [id(2), true]
     ])
     await app.dispose()
-    // As the SDK before the move left it: every change an entry, no sequence index on global tables, no ledger line.
+    // As the SDK before the move left it: every change an entry, no sequence index on global tables, no ledger line
+    // (global models' entries under today's '' account: the tombstones' layout is another migration's).
     const raw = new Database(file)
     const globals = (
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_seq' ESCAPE '\\' AND name NOT LIKE '%account_seq'").all() as Array<{
@@ -88,7 +90,7 @@ describe("SQLite store: migrations", () => {
       }>
     ).map((row) => row.name)) {
       const account =
-        (raw.prepare(`SELECT COUNT(*) AS n FROM pragma_table_info('${table}') WHERE name = 'accountId'`).get() as { n: number }).n > 0 ? '"accountId"' : "NULL"
+        (raw.prepare(`SELECT COUNT(*) AS n FROM pragma_table_info('${table}') WHERE name = 'accountId'`).get() as { n: number }).n > 0 ? '"accountId"' : "''"
       raw.exec(`INSERT INTO _iaso_changes (model, id, "accountId", seq, deleted, version) SELECT '${table}', id, ${account}, _seq, 0, version FROM "${table}"`)
     }
     raw.prepare("DELETE FROM _iaso_migrations WHERE id = ?").run(SQL_INTERNAL_MIGRATIONS[0])
@@ -125,6 +127,63 @@ describe("SQLite store: migrations", () => {
     expect(error).toBeInstanceOf(Unsupported)
     expect((error as Unsupported).message).toContain("0002_whole_model")
     expect(ledger(file)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
+  })
+})
+
+/** What SQLite keeps of a database's schema: every table and index with its SQL. */
+const schemaOf = (file: string): ReadonlyArray<unknown> => {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all()
+  } finally {
+    db.close()
+  }
+}
+
+describe("SQLite store: account keys", () => {
+  it("a database created before account keys (migrations 0001-0004) keeps its rows, indexes and feed after upgrading, and another account can then use the same id", async () => {
+    const file = join(dir, "account-keys.sqlite")
+    const runtimeOf = (migrations: typeof CORE_MIGRATIONS) =>
+      ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(SqliteStore.layer({ filename: file, migrations }))))
+
+    const older = runtimeOf(CORE_MIGRATIONS.slice(0, 4))
+    const seeded = await seedBeforeAccountKeys(older)
+    await older.dispose()
+    // The tombstones as the SDK before account keys kept them: keyed by model and id, NULL for no account.
+    const raw = new Database(file)
+    raw.exec(`CREATE TABLE _iaso_changes_older (model TEXT NOT NULL, id TEXT NOT NULL, "accountId" TEXT, seq BIGINT NOT NULL, deleted INTEGER NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (model, id));
+      INSERT INTO _iaso_changes_older SELECT model, id, NULLIF("accountId", ''), seq, deleted, version FROM _iaso_changes;
+      DROP TABLE _iaso_changes;
+      ALTER TABLE _iaso_changes_older RENAME TO _iaso_changes;
+      CREATE INDEX "_iaso_changes_account_seq" ON _iaso_changes ("accountId", seq);`)
+    raw.prepare("DELETE FROM _iaso_migrations WHERE id = ?").run(SQL_INTERNAL_MIGRATIONS[1])
+    expect(raw.prepare('SELECT model FROM _iaso_changes WHERE "accountId" IS NULL').all()).toEqual([{ model: "AccountFeatureFlag" }])
+    raw.close()
+
+    const current = runtimeOf(CORE_MIGRATIONS)
+    try {
+      await checkAfterAccountKeys(current, seeded)
+    } finally {
+      await current.dispose()
+    }
+    expect(ledger(file)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
+    // Tables, keys and indexes as a database created today has them.
+    const fresh = join(dir, "account-keys-fresh.sqlite")
+    const today = ManagedRuntime.make(SqliteStore.layer({ filename: fresh }))
+    await today.runPromise(Effect.service(Store))
+    await today.dispose()
+    const upgraded = schemaOf(file)
+    expect(upgraded).toContainEqual(
+      expect.objectContaining({ type: "table", name: "OrgUnit", sql: expect.stringContaining('CONSTRAINT "OrgUnit_pkey" PRIMARY KEY ("accountId", "id"))') })
+    )
+    expect(upgraded).toContainEqual(
+      expect.objectContaining({
+        type: "index",
+        name: "org_unit_code_per_version_valid_unique",
+        sql: expect.stringContaining(` WHERE "code" IS NOT '' AND "validationStatus" = 'VALID'`)
+      })
+    )
+    expect(upgraded).toEqual(schemaOf(fresh))
   })
 })
 

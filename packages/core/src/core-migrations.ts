@@ -4,7 +4,8 @@
  * test `migrations.test.ts` fails when these no longer build exactly the declared models.
  * @module
  */
-import type { Migration } from "./shared/store.ts"
+import type { IndexDecl } from "./shared/model.ts"
+import type { Migration, MigrationStep } from "./shared/store.ts"
 
 /** 0001: tenancy (accounts, projects, users, feature flags) and the registry slice. */
 const m0001: Migration = {
@@ -1469,5 +1470,78 @@ const m0004: Migration = {
   ]
 }
 
+/** Drops a unique index and creates it again as `index` (same name, other fields). */
+const reunique = (model: string, index: IndexDecl): ReadonlyArray<MigrationStep> => [
+  { op: "dropIndex", model, name: index.name },
+  { op: "createIndex", model, index }
+]
+
+/**
+ * 0005: every account model keyed by account and id, so two accounts may hold the same id (an id
+ * one account chose reveals nothing of another's records); the tables of 0001-0004 were keyed by
+ * id. The unique indexes over other records' ids (link pairs, a version's number in its source, a
+ * code in its version...) name the account first, so such keys are unique within an account;
+ * usernames, account names and project app ids stay unique store-wide.
+ */
+const m0005: Migration = {
+  id: "0005_account_keys",
+  steps: [
+    ...[
+      "Account", "AccountUser", "AccountFeatureFlagGrant", "Project", "ProjectFeatureFlag", "User", "UserRole", "Profile", "ExternalCredentials",
+      "DataSource", "ProjectDataSource", "SourceVersion", "OrgUnitType", "OrgUnitTypeProject", "OrgUnitTypeSubType", "OrgUnitTypeCreatableSubType",
+      "OrgUnit", "Group", "GroupSet", "OrgUnitGroupMembership", "GroupSetGroup", "ProfileOrgUnit", "ProfileUserRole", "ProfileProject",
+      "ProfileEditableOrgUnitType", "UserRoleEditableOrgUnitType", "ImportGPKG", "RecordType", "RecordTypeProject", "DataRecord", "AuditEntry",
+      "Device", "DeviceProject", "DeviceOwnership", "DevicePosition", "Task", "MatchingAlgorithmProject", "AlgorithmRun", "Link", "Form", "ProjectForm",
+      "FormOrgUnitType", "FormOrgUnitGroup", "OrgUnitTypeReferenceForm", "FormVersion", "Mapping", "MappingVersion", "EntityType", "Entity", "Instance",
+      "InstanceFile", "InstanceLock", "ExportRequest", "ExportStatus", "ExportLog", "ExportStatusExportLog", "Workflow", "WorkflowVersion",
+      "WorkflowFollowup", "WorkflowFollowupForm", "WorkflowChange", "StorageDevice", "StorageLogEntry", "StorageLogEntryInstance", "Team", "TeamUser",
+      "Planning", "PlanningForm", "PlanningTargetOrgUnitType", "Assignment", "Page", "PageUser", "PageUserRole", "CommentIaso", "BulkCreateUserCsvFile",
+      "BulkCreateUserCsvFileDefaultProject", "BulkCreateUserCsvFileDefaultUserRole", "BulkCreateUserCsvFileDefaultOrgUnit",
+      "BulkCreateUserCsvFileDefaultTeam", "AccountSequence"
+    ].map((model): MigrationStep => ({ op: "keyByAccount", model })),
+    ...reunique("ProjectFeatureFlag", { name: "project_feature_flag_pair_unique", fields: ["accountId", "projectId", "featureFlagId"], unique: true }),
+    ...reunique("Profile", { name: "profile_user_unique", fields: ["accountId", "userId"], unique: true }),
+    ...reunique("ProjectDataSource", { name: "project_data_source_pair_unique", fields: ["accountId", "projectId", "dataSourceId"], unique: true }),
+    ...reunique("SourceVersion", { name: "source_version_number_unique", fields: ["accountId", "dataSourceId", "number"], unique: true }),
+    ...reunique("OrgUnitTypeProject", { name: "org_unit_type_project_pair_unique", fields: ["accountId", "orgUnitTypeId", "projectId"], unique: true }),
+    ...reunique("OrgUnitTypeSubType", { name: "org_unit_type_sub_type_pair_unique", fields: ["accountId", "orgUnitTypeId", "subTypeId"], unique: true }),
+    ...reunique("OrgUnitTypeCreatableSubType", { name: "org_unit_type_creatable_sub_type_pair_unique", fields: ["accountId", "orgUnitTypeId", "subTypeId"], unique: true }),
+    ...reunique("OrgUnit", { name: "org_unit_code_per_version_valid_unique", fields: ["accountId", "versionId", "code"], unique: true, where: [{ field: "code", op: "ne", value: "" }, {  field: "validationStatus", op: "eq", value: "VALID" }] }),
+    ...reunique("OrgUnitGroupMembership", { name: "org_unit_group_membership_pair_unique", fields: ["accountId", "groupId", "orgUnitId"], unique: true }),
+    ...reunique("GroupSetGroup", { name: "group_set_group_pair_unique", fields: ["accountId", "groupSetId", "groupId"], unique: true }),
+    ...reunique("ProfileOrgUnit", { name: "profile_org_unit_pair_unique", fields: ["accountId", "profileId", "orgUnitId"], unique: true }),
+    ...reunique("ProfileUserRole", { name: "profile_user_role_pair_unique", fields: ["accountId", "profileId", "userRoleId"], unique: true }),
+    ...reunique("ProfileProject", { name: "profile_project_pair_unique", fields: ["accountId", "profileId", "projectId"], unique: true }),
+    ...reunique("ProfileEditableOrgUnitType", { name: "profile_editable_org_unit_type_pair_unique", fields: ["accountId", "profileId", "orgUnitTypeId"], unique: true }),
+    ...reunique("UserRoleEditableOrgUnitType", { name: "user_role_editable_org_unit_type_pair_unique", fields: ["accountId", "userRoleId", "orgUnitTypeId"], unique: true }),
+    ...reunique("RecordTypeProject", { name: "record_type_project_pair_unique", fields: ["accountId", "recordTypeId", "projectId"], unique: true }),
+    ...reunique("DeviceProject", { name: "device_project_pair_unique", fields: ["accountId", "deviceId", "projectId"], unique: true }),
+    ...reunique("MatchingAlgorithmProject", { name: "matching_algorithm_project_pair_unique", fields: ["accountId", "matchingAlgorithmId", "projectId"], unique: true }),
+    ...reunique("Form", { name: "form_uuid_unique", fields: ["accountId", "uuid"], unique: true }),
+    ...reunique("ProjectForm", { name: "project_form_pair_unique", fields: ["accountId", "projectId", "formId"], unique: true }),
+    ...reunique("FormOrgUnitType", { name: "form_org_unit_type_pair_unique", fields: ["accountId", "formId", "orgUnitTypeId"], unique: true }),
+    ...reunique("FormOrgUnitGroup", { name: "form_org_unit_group_pair_unique", fields: ["accountId", "formId", "groupId"], unique: true }),
+    ...reunique("OrgUnitTypeReferenceForm", { name: "org_unit_type_reference_form_pair_unique", fields: ["accountId", "orgUnitTypeId", "formId"], unique: true }),
+    ...reunique("FormVersion", { name: "form_version_version_id_unique", fields: ["accountId", "formId", "versionId"], unique: true }),
+    ...reunique("MappingVersion", { name: "mapping_version_name_unique", fields: ["accountId", "formVersionId", "name"], unique: true }),
+    ...reunique("Entity", { name: "entity_attributes_unique", fields: ["accountId", "attributesId"], unique: true }),
+    ...reunique("ExportStatusExportLog", { name: "export_status_export_log_pair_unique", fields: ["accountId", "exportStatusId", "exportLogId"], unique: true }),
+    ...reunique("Workflow", { name: "workflow_entity_type_unique", fields: ["accountId", "entityTypeId"], unique: true }),
+    ...reunique("WorkflowFollowupForm", { name: "workflow_followup_form_pair_unique", fields: ["accountId", "workflowFollowupId", "formId"], unique: true }),
+    ...reunique("StorageLogEntryInstance", { name: "storage_log_entry_instance_pair_unique", fields: ["accountId", "storageLogEntryId", "instanceId"], unique: true }),
+    ...reunique("Team", { name: "team_path_unique", fields: ["accountId", "path"], unique: true }),
+    ...reunique("TeamUser", { name: "team_user_pair_unique", fields: ["accountId", "teamId", "userId"], unique: true }),
+    ...reunique("PlanningForm", { name: "planning_form_pair_unique", fields: ["accountId", "planningId", "formId"], unique: true }),
+    ...reunique("PlanningTargetOrgUnitType", { name: "planning_target_org_unit_type_pair_unique", fields: ["accountId", "planningId", "orgUnitTypeId"], unique: true }),
+    ...reunique("Assignment", { name: "assignment_planning_org_unit_live_unique", fields: ["accountId", "planningId", "orgUnitId"], unique: true, where: [{ field: "deletedAt", op: "isNull" }] }),
+    ...reunique("PageUser", { name: "page_user_pair_unique", fields: ["accountId", "pageId", "userId"], unique: true }),
+    ...reunique("PageUserRole", { name: "page_user_role_pair_unique", fields: ["accountId", "pageId", "userRoleId"], unique: true }),
+    ...reunique("BulkCreateUserCsvFileDefaultProject", { name: "bulk_create_user_csv_file_default_project_pair_unique", fields: ["accountId", "bulkCreateUserCsvFileId", "projectId"], unique: true }),
+    ...reunique("BulkCreateUserCsvFileDefaultUserRole", { name: "bulk_create_user_csv_file_default_user_role_pair_unique", fields: ["accountId", "bulkCreateUserCsvFileId", "userRoleId"], unique: true }),
+    ...reunique("BulkCreateUserCsvFileDefaultOrgUnit", { name: "bulk_create_user_csv_file_default_org_unit_pair_unique", fields: ["accountId", "bulkCreateUserCsvFileId", "orgUnitId"], unique: true }),
+    ...reunique("BulkCreateUserCsvFileDefaultTeam", { name: "bulk_create_user_csv_file_default_team_pair_unique", fields: ["accountId", "bulkCreateUserCsvFileId", "teamId"], unique: true })
+  ]
+}
+
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005]

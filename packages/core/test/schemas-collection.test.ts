@@ -726,24 +726,24 @@ describe("declarations: columns, indexes, references, access", () => {
     for (const model of COLLECTION_MODELS) expect((MODELS as Record<string, unknown>)[model.name], model.name).toBe(model)
   })
 
-  it("Form: formId is unique per account among forms not deleted; uuid is unique", () => {
+  it("Form: formId is unique per account among forms not deleted; uuid is unique per account", () => {
     expect(FormModel.indexes).toContainEqual({
       name: "form_form_id_unique",
       fields: ["accountId", "formId"],
       unique: true,
       where: [{ field: "deletedAt", op: "isNull" }]
     })
-    expect(FormModel.indexes).toContainEqual({ name: "form_uuid_unique", fields: ["uuid"], unique: true })
+    expect(FormModel.indexes).toContainEqual({ name: "form_uuid_unique", fields: ["accountId", "uuid"], unique: true })
     expect(FormModel.derived.map((d) => d.compute({ name: "Consultation Prénatale" }))).toEqual(["consultation prenatale"])
   })
 
   it("FormVersion: version id unique per form, deleted with its form", () => {
-    expect(FormVersionModel.indexes).toContainEqual({ name: "form_version_version_id_unique", fields: ["formId", "versionId"], unique: true })
+    expect(FormVersionModel.indexes).toContainEqual({ name: "form_version_version_id_unique", fields: ["accountId", "formId", "versionId"], unique: true })
     expect(FormVersionModel.references).toContainEqual({ field: "formId", target: "Form", onDelete: "cascade" })
   })
 
   it("MappingVersion: name unique per form version", () => {
-    expect(MappingVersionModel.indexes).toContainEqual({ name: "mapping_version_name_unique", fields: ["formVersionId", "name"], unique: true })
+    expect(MappingVersionModel.indexes).toContainEqual({ name: "mapping_version_name_unique", fields: ["accountId", "formVersionId", "name"], unique: true })
   })
 
   it("Instance: uuid unique per account; the lookups of listings, duplicates and the two-step upload are indexed", () => {

@@ -587,13 +587,13 @@ describe("declarations: indexes, references, access", () => {
     expect(unique).toMatchObject({
       entity_type_name_unique: { fields: ["accountId", "name"], where: undefined },
       entity_uuid_live_unique: { fields: ["accountId", "uuid"], where: [{ field: "deletedAt", op: "isNull" }] },
-      entity_attributes_unique: { fields: ["attributesId"], where: undefined },
-      workflow_entity_type_unique: { fields: ["entityTypeId"], where: undefined },
+      entity_attributes_unique: { fields: ["accountId", "attributesId"], where: undefined },
+      workflow_entity_type_unique: { fields: ["accountId", "entityTypeId"], where: undefined },
       workflow_uuid_unique: { fields: ["accountId", "uuid"], where: undefined },
       workflow_version_uuid_unique: { fields: ["accountId", "uuid"], where: undefined },
       storage_device_customer_chosen_id_type_unique: { fields: ["accountId", "customerChosenId", "type"], where: undefined },
-      team_path_unique: { fields: ["path"], where: undefined },
-      assignment_planning_org_unit_live_unique: { fields: ["planningId", "orgUnitId"], where: [{ field: "deletedAt", op: "isNull" }] }
+      team_path_unique: { fields: ["accountId", "path"], where: undefined },
+      assignment_planning_org_unit_live_unique: { fields: ["accountId", "planningId", "orgUnitId"], where: [{ field: "deletedAt", op: "isNull" }] }
     })
   })
 

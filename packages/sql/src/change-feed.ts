@@ -1,14 +1,15 @@
 /**
  * The change feed's statements. The feed is the rows themselves (each carries the sequence of its
- * last write, indexed with its account) plus a tombstone per deleted row in the changes table:
- * `changesSince` merges each table's rows after the position with the tombstones in one statement.
- * Pure: no database is needed to compile.
+ * last write, indexed with its account) plus a tombstone per deleted row in the changes table,
+ * keyed by account, model and id (a global model's under {@link NO_ACCOUNT}): `changesSince`
+ * merges each table's rows after the position with the tombstones in one statement. Pure: no
+ * database is needed to compile.
  * @module
  */
-import type { Change } from "@iaso/core"
+import type { Change, StoreScope } from "@iaso/core"
 import { type Compiled, Statement } from "./compile-conditions.ts"
 import { literal, quote, type SqlDialect } from "./dialect.ts"
-import { CHANGES, SEQ, type TableInfo } from "./tables.ts"
+import { CHANGES, NO_ACCOUNT, SEQ, type TableInfo } from "./tables.ts"
 
 /** Changes after sequence `after` for an account (and the global tables), in sequence order, at most `limit`. */
 export const compileChangesSince = (dialect: SqlDialect, tables: Iterable<TableInfo>, accountId: string, after: number, limit: number): Compiled => {
@@ -21,8 +22,9 @@ export const compileChangesSince = (dialect: SqlDialect, tables: Iterable<TableI
     const where = info.scope === "global" ? "" : `${quote("accountId")} = ${stmt.param(accountId)} AND `
     return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${quote(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
   })
+  const account = quote("accountId")
   parts.push(
-    `SELECT * FROM (SELECT model, id, ${quote("accountId")}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${quote("accountId")} = ${stmt.param(accountId)} OR ${quote("accountId")} IS NULL) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
+    `SELECT * FROM (SELECT model, id, NULLIF(${account}, ${literal(NO_ACCOUNT)}) AS ${account}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${account} = ${stmt.param(accountId)} OR ${account} = ${literal(NO_ACCOUNT)}) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
   )
   return stmt.done(`SELECT * FROM (${parts.join(" UNION ALL ")}) AS feed ORDER BY seq LIMIT ${n}`)
 }
@@ -37,9 +39,12 @@ export const changeOfRow = (row: Record<string, unknown>): Change => ({
   version: Number(row["version"])
 })
 
+/** The account a tombstone is keyed by: the row's, or {@link NO_ACCOUNT} for a global model's. */
+const tombstoneAccount = (accountId: string | null): string => accountId ?? NO_ACCOUNT
+
 /** Records the tombstones of deleted rows (as many statements as the dialect's parameter limit needs). */
 export const compileTombstones = (dialect: SqlDialect, changes: ReadonlyArray<Change>): ReadonlyArray<Compiled> => {
-  const upsert = `ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, ${quote("accountId")} = excluded.${quote("accountId")}`
+  const upsert = `ON CONFLICT (${quote("accountId")}, model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version`
   const columns = `(model, id, ${quote("accountId")}, seq, deleted, version)`
   const perRow = 6
   const batch = Math.max(1, Math.floor(dialect.maxParameters / perRow))
@@ -50,18 +55,22 @@ export const compileTombstones = (dialect: SqlDialect, changes: ReadonlyArray<Ch
       .slice(i, i + batch)
       .map(
         (c) =>
-          `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(c.accountId)}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`
+          `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(tombstoneAccount(c.accountId))}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`
       )
     statements.push(stmt.done(`INSERT INTO ${quote(CHANGES)} ${columns} VALUES ${values.join(", ")} ${upsert}`))
   }
   return statements
 }
 
-/** An id written again loses its tombstone: the feed then shows the row once, alive. */
-export const compileClearTombstones = (dialect: SqlDialect, info: TableInfo, ids: ReadonlyArray<string>): Compiled => {
+/**
+ * An id written again loses its tombstone: the feed then shows the row once, alive. Only the
+ * writing account's (another account's row of the same id is another row).
+ */
+export const compileClearTombstones = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>): Compiled => {
   const stmt = new Statement(dialect)
+  const accountId = tombstoneAccount(info.scope === "global" ? null : scope.accountId)
   return stmt.done(
-    `DELETE FROM ${quote(CHANGES)} WHERE model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`
+    `DELETE FROM ${quote(CHANGES)} WHERE ${quote("accountId")} = ${stmt.param(accountId)} AND model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`
   )
 }
 

@@ -36,14 +36,22 @@ export class Statement {
 }
 
 /**
- * The account condition of a scoped statement (`TRUE` for global models and host-level reads).
- * `unindexed`: with an id or path condition at hand, the account test must not steer the planner
- * to the account's index (see {@link SqlDialect.unindexed}).
+ * The index a statement finds its rows through, which the account test must not take the planner
+ * away from: `key`, the primary key (rows by id); `path`, the hierarchy's path index.
  */
-export const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement, unindexed = false): string =>
-  info.scope === "global" || scope.allAccounts === true
-    ? "TRUE"
-    : `${unindexed ? stmt.dialect.unindexed(quote("accountId")) : quote("accountId")} = ${stmt.param(scope.accountId)}`
+export type Through = "key" | "path"
+
+/**
+ * The account condition of a scoped statement (`TRUE` for global models and host-level reads).
+ * With `through`, the account test must not steer the planner to the account's index (see
+ * {@link SqlDialect.unindexed}), unless it is part of the index the rows are found through: the
+ * primary key of a table keyed by account and id.
+ */
+export const scopeCondition = (info: TableInfo, scope: StoreScope, stmt: Statement, through?: Through): string => {
+  if (info.scope === "global" || scope.allAccounts === true) return "TRUE"
+  const indexed = through === undefined || (through === "key" && info.schema.keyedByAccount === true)
+  return `${indexed ? quote("accountId") : stmt.dialect.unindexed(quote("accountId"))} = ${stmt.param(scope.accountId)}`
+}
 
 /** How values appear in SQL: bound parameters (queries) or literals (partial index predicates). */
 export interface Renderer {

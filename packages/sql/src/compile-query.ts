@@ -6,7 +6,7 @@
  * @module
  */
 import type { Condition, OrderBy, PrefixRewrite, Scalar, StoreQuery, StoreScope, SubtreeStart } from "@iaso/core"
-import { type Compiled, compileCondition, parameters, prefixCondition, scopeCondition, Statement } from "./compile-conditions.ts"
+import { type Compiled, compileCondition, parameters, prefixCondition, scopeCondition, Statement, type Through } from "./compile-conditions.ts"
 import { quote, type SqlDialect } from "./dialect.ts"
 import { SEQ, type TableInfo } from "./tables.ts"
 
@@ -16,12 +16,14 @@ export type Hierarchy = NonNullable<TableInfo["hierarchy"]>
 /**
  * The WHERE clause of a scoped query. Lookups by id and subtrees (a prefix of the hierarchy path,
  * or a `ranged` path condition) must use the primary key and the path index; SQLite, without
- * statistics, would rather use the account index, so the account test is made unindexable there.
+ * statistics, would rather use the account index, so the account test is kept off it there (see
+ * {@link scopeCondition}).
  */
 const whereOf = (info: TableInfo, scope: StoreScope, conditions: ReadonlyArray<Condition>, stmt: Statement, ranged = false): string => {
-  const selective =
-    ranged || conditions.some((c) => (c.field === "id" && (c.op === "eq" || c.op === "in")) || (c.op === "startsWith" && c.field === info.hierarchy?.path))
-  return [scopeCondition(info, scope, stmt, selective), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
+  const byId = conditions.some((c) => c.field === "id" && (c.op === "eq" || c.op === "in"))
+  const byPath = ranged || conditions.some((c) => c.op === "startsWith" && c.field === info.hierarchy?.path)
+  const through: Through | undefined = byId ? "key" : byPath ? "path" : undefined
+  return [scopeCondition(info, scope, stmt, through), ...conditions.map((c) => compileCondition(info.kinds, c, parameters(stmt)))].join(" AND ")
 }
 
 /**
@@ -114,7 +116,7 @@ export const compileSubtree = (
   // the ordered path index's range, [path, path with its final "/" raised to "0").
   const path = quote(hierarchy.path)
   const rootPath = (stmt: Statement, expression: string) =>
-    `(SELECT ${expression} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(start.rootId)} AND ${scopeCondition(info, scope, stmt, true)})`
+    `(SELECT ${expression} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(start.rootId)} AND ${scopeCondition(info, scope, stmt, "key")})`
   return compileSelect(dialect, info, scope, query, {
     extra,
     range: (stmt) => `${path} >= ${rootPath(stmt, path)} AND ${path} < ${rootPath(stmt, `substr(${path}, 1, length(${path}) - 1) || '0'`)}`,
@@ -126,7 +128,7 @@ export const compileSubtree = (
 export const compileRowLookup = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: unknown, columns: ReadonlyArray<string>): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`
+    `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
   )
 }
 
@@ -134,13 +136,13 @@ export const compileRowLookup = (dialect: SqlDialect, info: TableInfo, scope: St
 export const compileLockRows = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, true)} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`
+    `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, "key")} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`
   )
 }
 
 /** The strict descendants of the path `from` (the unit at `from` excepted). */
 const descendantsOf = (info: TableInfo, scope: StoreScope, path: string, from: string, stmt: Statement): string =>
-  `${scopeCondition(info, scope, stmt, true)} AND ${prefixCondition(path, from, parameters(stmt))} AND ${path} <> ${stmt.param(from)}`
+  `${scopeCondition(info, scope, stmt, "path")} AND ${prefixCondition(path, from, parameters(stmt))} AND ${path} <> ${stmt.param(from)}`
 
 /** The number of rows a path rewrite changes. */
 export const compileRewriteCount = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, hierarchy: Hierarchy, from: string): Compiled => {
@@ -148,7 +150,11 @@ export const compileRewriteCount = (dialect: SqlDialect, info: TableInfo, scope:
   return stmt.done(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${descendantsOf(info, scope, quote(hierarchy.path), from, stmt)}`)
 }
 
-/** A path rewrite: every strict descendant gets the new prefix, depth, version and its sequence from `first` on, in id order. */
+/**
+ * A path rewrite: every strict descendant gets the new prefix, depth, version and its sequence from
+ * `first` on, in id order. The rows are matched by id within the account (another account may
+ * hold the same id).
+ */
 export const compileRewritePrefix = (
   dialect: SqlDialect,
   info: TableInfo,
@@ -169,9 +175,12 @@ export const compileRewritePrefix = (
   return stmt.done(
     `UPDATE ${t} SET ${path} = ${to} || substr(${t}.${path}, ${fromLength} + 1), ${quote(hierarchy.depth)} = ${t}.${quote(hierarchy.depth)} + ${delta}, ` +
       `${quote("version")} = ${t}.${quote("version")} + 1, ${quote("updatedAt")} = ${updatedAt}, ${quote(SEQ)} = ${base} + ranked.rn ` +
-      `FROM (SELECT ${quote("id")} AS rid, ROW_NUMBER() OVER (ORDER BY ${quote("id")}) AS rn FROM ${t} WHERE ${innerRange}) AS ranked WHERE ${t}.${quote("id")} = ranked.rid`
+      `FROM (SELECT ${quote("id")} AS rid, ROW_NUMBER() OVER (ORDER BY ${quote("id")}) AS rn FROM ${t} WHERE ${innerRange}) AS ranked WHERE ${t}.${quote("id")} = ranked.rid AND ${scopeCondition(info, scope, stmt, "key")}`
   )
 }
 
-/** Every row of a table, all accounts, by id (the test oracle; with the sequence column). */
-export const compileInspect = (info: TableInfo): Compiled => ({ text: `SELECT * FROM ${quote(info.name)} ORDER BY ${quote("id")}`, params: [] })
+/** Every row of a table, all accounts, by id then account (the test oracle; with the sequence column). */
+export const compileInspect = (info: TableInfo): Compiled => ({
+  text: `SELECT * FROM ${quote(info.name)} ORDER BY ${info.scope === "account" ? `${quote("id")}, ${quote("accountId")}` : quote("id")}`,
+  params: []
+})

@@ -76,7 +76,7 @@ export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: Store
     })
   sets.push(`${quote(SEQ)} = ${stmt.param(seq)}`)
   return stmt.done(
-    `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(String(row["id"]))} AND ${scopeCondition(info, scope, stmt, true)} AND ${quote("version")} = ${stmt.param(expectedVersion)}`
+    `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(String(row["id"]))} AND ${scopeCondition(info, scope, stmt, "key")} AND ${quote("version")} = ${stmt.param(expectedVersion)}`
   )
 }
 
@@ -84,7 +84,7 @@ export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: Store
 export const compileDelete = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: string, expectedVersion: number | undefined): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}${
+    `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}${
       expectedVersion === undefined ? "" : ` AND ${quote("version")} = ${stmt.param(expectedVersion)}`
     } RETURNING ${quote("version")}`
   )
@@ -94,7 +94,7 @@ export const compileDelete = (dialect: SqlDialect, info: TableInfo, scope: Store
 export const compileVersionProbe = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: string): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, true)}`
+    `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
   )
 }
 

@@ -1,7 +1,7 @@
 /**
  * The small capability record behind which SQLite and PostgreSQL differ: column types, parameter
- * placeholders and encodings, a few operators, and how driver errors are classified. Everything
- * else in `@iaso/sql` is shared.
+ * placeholders and encodings, a few operators, row locks, whether a primary key can be altered in
+ * place, and how driver errors are classified. Everything else in `@iaso/sql` is shared.
  * @module
  */
 import { StorageError } from "@iaso/core"
@@ -42,6 +42,12 @@ export interface SqlDialect {
   readonly indexColumns: (fields: ReadonlyArray<string>, include: ReadonlyArray<string>) => string
   /** Whether `SELECT ... FOR UPDATE` exists (PostgreSQL). */
   readonly rowLocks: boolean
+  /**
+   * Whether a table's primary key can be replaced in place (`ALTER TABLE ... DROP CONSTRAINT ...,
+   * ADD CONSTRAINT ... PRIMARY KEY`, PostgreSQL); where it cannot (SQLite), a table re-keyed by
+   * account is rebuilt.
+   */
+  readonly alterPrimaryKey: boolean
   /** Largest number of bind parameters in one statement. */
   readonly maxParameters: number
   /**
@@ -118,6 +124,7 @@ export const sqliteDialect: SqlDialect = {
   // Covered columns as trailing key columns: the same effect for reads.
   indexColumns: (fields, include) => `(${[...fields, ...include].map(quote).join(", ")})`,
   rowLocks: false,
+  alterPrimaryKey: false,
   maxParameters: 32_000,
   unnestType: undefined,
   statistics: undefined,
@@ -188,6 +195,7 @@ export const postgresDialect: SqlDialect = {
   unindexed: (column) => `(${column} || '')`,
   indexColumns: (fields, include) => `(${fields.map(quote).join(", ")})${include.length > 0 ? ` INCLUDE (${include.map(quote).join(", ")})` : ""}`,
   rowLocks: true,
+  alterPrimaryKey: true,
   maxParameters: 60_000,
   unnestType: (kind) => (kind === "integer" ? "bigint[]" : kind === "real" ? "double precision[]" : kind === "boolean" ? "boolean[]" : "text[]"),
   statistics: {

@@ -1,14 +1,17 @@
 /**
  * What the SQL driver knows of its tables: each model's columns and their kinds, its unique
- * indexes and hierarchy, learnt from the migration steps; and the names of its own tables.
+ * indexes, hierarchy and primary key, learnt from the migration steps; and the names of its own
+ * tables.
  * @module
  */
 import { type Column, type ColumnKind, foldStep, type MigrationStep, type ModelSchema } from "@iaso/core"
 
 /** The ledger of applied migrations. */
 export const LEDGER = "_iaso_migrations"
-/** The tombstones of deleted rows (the change feed's deletions). */
+/** The tombstones of deleted rows (the change feed's deletions), keyed by account, model and id. */
 export const CHANGES = "_iaso_changes"
+/** The account of a global model's tombstones (a key column cannot be NULL); read back as no account. */
+export const NO_ACCOUNT = ""
 /** The change sequence counter (one row, `seq`). */
 export const COUNTER = "_iaso_counter"
 /** The column holding the sequence of a row's last write. */

@@ -39,8 +39,8 @@ export const makeWrite = (
     return runEach(each.text, each.paramLists)
   }
 
-  /** A run of inserts: one multi-row statement; on a unique violation, row by row. Returns the ids that may have tombstones. */
-  const insertRun = (info: TableInfo, run: ReadonlyArray<Insert>, firstSeq: number, outcomes: Array<WriteOutcome>, at: number) =>
+  /** A run of inserts: one multi-row statement; on a unique violation, row by row. Clears the account's tombstones of the ids written again. */
+  const insertRun = (info: TableInfo, scope: StoreScope, run: ReadonlyArray<Insert>, firstSeq: number, outcomes: Array<WriteOutcome>, at: number) =>
     Effect.gen(function* () {
       const rows = run.map((o) => o.row)
       const bulk = yield* attempt(insertRows(info, rows, firstSeq + at))
@@ -62,7 +62,7 @@ export const makeWrite = (
           } else outcomes[at + k] = { _tag: "Duplicate", constraint: duplicateName(info, one.duplicate) }
         }
       }
-      if (reused.length > 0) yield* runOrFail(compileClearTombstones(dialect, info, reused))
+      if (reused.length > 0) yield* runOrFail(compileClearTombstones(dialect, info, scope, reused))
     })
 
   /** An update or a delete; a deletion's tombstone is added to `changes`. */
@@ -102,7 +102,7 @@ export const makeWrite = (
             if (op.kind === "insert") {
               let j = i
               while (j < ops.length && j - i < batch && ops[j]?.kind === "insert") j++
-              yield* insertRun(info, ops.slice(i, j) as ReadonlyArray<Insert>, firstSeq, outcomes, i)
+              yield* insertRun(info, scope, ops.slice(i, j) as ReadonlyArray<Insert>, firstSeq, outcomes, i)
               i = j
               continue
             }

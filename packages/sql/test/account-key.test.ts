@@ -3,13 +3,17 @@
  * distributed PostgreSQL (Citus) would shard on, so that each statement can be routed to one
  * shard. Compiled for every account-scoped model the SDK stores, in both dialects.
  *
+ * The tombstones of an account's rows are keyed by the account too, and cleared by it. Every
+ * account model's table is keyed by account and id after the core's migrations (so another
+ * account may hold the same id), and re-keying an older table puts the account in its key.
+ *
  * Not covered, by design: global models (catalogues, no account), `inspect` (the test oracle
- * reads every account's rows), host-level reads (`allAccounts`), and the driver's own tables
- * (sequence counter, tombstones, ledger).
+ * reads every account's rows), host-level reads (`allAccounts`), and the driver's other tables
+ * (sequence counter, ledger).
  */
 import { ALL_MODELS, type Column, CORE_MIGRATIONS, type Row, type StoreQuery, type StoreScope } from "@iaso/core"
 import { describe, expect, it } from "vitest"
-import { compileChangesSince } from "../src/change-feed.ts"
+import { compileChangesSince, compileClearTombstones, compileTombstones } from "../src/change-feed.ts"
 import type { Compiled } from "../src/compile-conditions.ts"
 import {
   compileCount,
@@ -28,6 +32,9 @@ import { learnStep, type TableInfo } from "../src/tables.ts"
 
 const tables = new Map<string, TableInfo>()
 for (const migration of CORE_MIGRATIONS) for (const step of migration.steps) learnStep(tables, step)
+/** The tables as migrations 0001-0004 built them, keyed by id (before `0005_account_keys`). */
+const keyedById = new Map<string, TableInfo>()
+for (const migration of CORE_MIGRATIONS.slice(0, 4)) for (const step of migration.steps) learnStep(keyedById, step)
 
 const accountModels = ALL_MODELS.filter((model) => model.scope === "account")
 const scope: StoreScope = { accountId: "acc1" }
@@ -66,9 +73,22 @@ const statementsOf = (dialect: SqlDialect, info: TableInfo): ReadonlyArray<reado
     ["delete", compileDelete(dialect, info, scope, "x", 1)],
     ["delete, any version", compileDelete(dialect, info, scope, "x", undefined)],
     ["version probe", compileVersionProbe(dialect, info, scope, "x")],
-    ...stepDdl(dialect, { op: "createModel", model: info.name, scope: info.scope, columns: info.columns }, info).map(
-      (text) => ["create table", { text, params: [] }] as const
-    )
+    ...stepDdl(
+      dialect,
+      {
+        op: "createModel",
+        model: info.name,
+        scope: info.scope,
+        columns: info.columns,
+        ...(info.schema.keyedByAccount === true ? { keyedByAccount: true } : {})
+      },
+      info
+    ).map((text) => ["create table", { text, params: [] }] as const),
+    [
+      "record tombstones",
+      compileTombstones(dialect, [{ seq: 1, model: info.name, id: "x", accountId: "acc1", deleted: true, version: 1 }])[0] ?? { text: "", params: [] }
+    ],
+    ["clear tombstones", compileClearTombstones(dialect, info, scope, ["x", "y"])]
   ]
   if (dialect.rowLocks) statements.push(["lock rows", compileLockRows(dialect, info, scope, ["x", "y"])])
   const hierarchy = info.hierarchy
@@ -107,6 +127,23 @@ describe.each([sqliteDialect, postgresDialect])("every statement on an account-o
     }
     expect(missing).toEqual([])
     expect(checked).toBeGreaterThanOrEqual(accountModels.length * 12)
+  })
+
+  it("every account model's table is keyed by account and id, and re-keying a table of migrations 0001-0004 puts the account in its key", () => {
+    const key = `PRIMARY KEY (${quote("accountId")}, ${quote("id")})`
+    const wrong: Array<string> = []
+    for (const model of accountModels) {
+      const info = tables.get(model.name)
+      const created =
+        info === undefined
+          ? []
+          : stepDdl(dialect, { op: "createModel", model: model.name, scope: "account", columns: info.columns, keyedByAccount: true }, info)
+      if (info?.schema.keyedByAccount !== true || !created.some((text) => text.includes(key)))
+        wrong.push(`${model.name}: not keyed by account after the core's migrations`)
+      const rekeyed = stepDdl(dialect, { op: "keyByAccount", model: model.name }, keyedById.get(model.name))
+      if (!rekeyed.some((text) => text.includes(key))) wrong.push(`${model.name}: ${rekeyed.join("; ")}`)
+    }
+    expect(wrong).toEqual([])
   })
 
   it("the change feed reads each account table by its account", () => {

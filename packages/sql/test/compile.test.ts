@@ -2,8 +2,6 @@
  * Golden SQL: the statement compiler's text and parameters for representative store operations,
  * in both dialects, exactly. A change to any of them is a change of what the stores run.
  */
-import type { MigrationStep, StoreScope } from "@iaso/core"
-import { isDeepStrictEqual } from "node:util"
 import { describe, expect, it } from "vitest"
 import type { Compiled } from "../src/compile-conditions.ts"
 import { changeOfRow, compileChangesSince, compileClearTombstones, compileTombstones } from "../src/change-feed.ts"
@@ -20,69 +18,7 @@ import { compileDelete, compileInsert, compileInsertEach, compileReserveSeqs, co
 import { stepDdl } from "../src/ddl.ts"
 import { postgresDialect, type SqlDialect, sqliteDialect } from "../src/dialect.ts"
 import { learnStep, type TableInfo } from "../src/tables.ts"
-
-/**
- * A hierarchical account model with a column of every kind (the shape of the org units), and a
- * global catalogue; declared here rather than taken from the SDK's models, so that these texts
- * change when the compiler does, not when a model gains a field.
- */
-const steps: ReadonlyArray<MigrationStep> = [
-  {
-    op: "createModel",
-    model: "Unit",
-    scope: "account",
-    columns: [
-      { name: "id", kind: "text", nullable: false },
-      { name: "accountId", kind: "text", nullable: false },
-      { name: "version", kind: "integer", nullable: false },
-      { name: "updatedAt", kind: "integer", nullable: false },
-      { name: "name", kind: "text", nullable: false },
-      { name: "code", kind: "text", nullable: true },
-      { name: "path", kind: "text", nullable: false },
-      { name: "depth", kind: "integer", nullable: false },
-      { name: "score", kind: "real", nullable: true },
-      { name: "open", kind: "boolean", nullable: false },
-      { name: "extra", kind: "json", nullable: true }
-    ],
-    hierarchy: { path: "path", depth: "depth", parent: "parentId" }
-  },
-  {
-    op: "createIndex",
-    model: "Unit",
-    index: { name: "unit_code", fields: ["accountId", "code"], unique: true, where: [{ field: "open", op: "eq", value: true }] }
-  },
-  { op: "createIndex", model: "Unit", index: { name: "unit_path", fields: ["accountId", "path"], include: ["name"] } },
-  {
-    op: "createModel",
-    model: "Kind",
-    scope: "global",
-    columns: [
-      { name: "id", kind: "text", nullable: false },
-      { name: "version", kind: "integer", nullable: false },
-      { name: "label", kind: "text", nullable: false }
-    ]
-  }
-]
-const tables = new Map<string, TableInfo>()
-for (const step of steps) learnStep(tables, step)
-const unit = tables.get("Unit") as TableInfo
-const hierarchy = { path: "path", depth: "depth" }
-const scope: StoreScope = { accountId: "acc1" }
-
-/** Something compiled for both dialects. */
-const both = <A>(compile: (dialect: SqlDialect) => A) => ({ sqlite: compile(sqliteDialect), postgres: compile(postgresDialect) })
-
-/** A statement's text in both dialects, and its parameters (once where both dialects bind the same). */
-const golden = (compile: (dialect: SqlDialect) => Compiled) => {
-  const { sqlite, postgres } = both(compile)
-  return {
-    sqlite: sqlite.text,
-    postgres: postgres.text,
-    ...(isDeepStrictEqual(sqlite.params, postgres.params) ? { params: sqlite.params } : { sqliteParams: sqlite.params, postgresParams: postgres.params })
-  }
-}
-
-const row = { id: "u2", accountId: "acc1", version: 2, updatedAt: 1700000000000, name: "Bo", path: "/u1/u2/", depth: 2, open: true, extra: { a: 1 } }
+import { both, golden, hierarchy, row, scope, steps, tables, unit } from "./golden.ts"
 
 describe("the statement compiler", () => {
   it("a listing: conditions, keyset position, order, limit, selected columns", () => {
@@ -239,9 +175,10 @@ describe("the statement compiler", () => {
           "/u1/u2/",
           "/u1/u20",
           "/u1/u2/",
+          "acc1",
         ],
-        "postgres": "UPDATE "Unit" SET "path" = $1 || substr("Unit"."path", CAST($2 AS INTEGER) + 1), "depth" = "Unit"."depth" + CAST($3 AS INTEGER), "version" = "Unit"."version" + 1, "updatedAt" = CAST($4 AS BIGINT), "_seq" = CAST($5 AS BIGINT) + ranked.rn FROM (SELECT "id" AS rid, ROW_NUMBER() OVER (ORDER BY "id") AS rn FROM "Unit" WHERE ("accountId" || '') = $6 AND ("path" >= $7 AND "path" < $8) AND "path" <> $9) AS ranked WHERE "Unit"."id" = ranked.rid",
-        "sqlite": "UPDATE "Unit" SET "path" = ? || substr("Unit"."path", CAST(? AS INTEGER) + 1), "depth" = "Unit"."depth" + CAST(? AS INTEGER), "version" = "Unit"."version" + 1, "updatedAt" = CAST(? AS BIGINT), "_seq" = CAST(? AS BIGINT) + ranked.rn FROM (SELECT "id" AS rid, ROW_NUMBER() OVER (ORDER BY "id") AS rn FROM "Unit" WHERE +"accountId" = ? AND ("path" >= ? AND "path" < ?) AND "path" <> ?) AS ranked WHERE "Unit"."id" = ranked.rid",
+        "postgres": "UPDATE "Unit" SET "path" = $1 || substr("Unit"."path", CAST($2 AS INTEGER) + 1), "depth" = "Unit"."depth" + CAST($3 AS INTEGER), "version" = "Unit"."version" + 1, "updatedAt" = CAST($4 AS BIGINT), "_seq" = CAST($5 AS BIGINT) + ranked.rn FROM (SELECT "id" AS rid, ROW_NUMBER() OVER (ORDER BY "id") AS rn FROM "Unit" WHERE ("accountId" || '') = $6 AND ("path" >= $7 AND "path" < $8) AND "path" <> $9) AS ranked WHERE "Unit"."id" = ranked.rid AND ("accountId" || '') = $10",
+        "sqlite": "UPDATE "Unit" SET "path" = ? || substr("Unit"."path", CAST(? AS INTEGER) + 1), "depth" = "Unit"."depth" + CAST(? AS INTEGER), "version" = "Unit"."version" + 1, "updatedAt" = CAST(? AS BIGINT), "_seq" = CAST(? AS BIGINT) + ranked.rn FROM (SELECT "id" AS rid, ROW_NUMBER() OVER (ORDER BY "id") AS rn FROM "Unit" WHERE +"accountId" = ? AND ("path" >= ? AND "path" < ?) AND "path" <> ?) AS ranked WHERE "Unit"."id" = ranked.rid AND +"accountId" = ?",
       }
     `)
     // Row locks exist in PostgreSQL only (SQLite serialises its writers).
@@ -458,15 +395,15 @@ describe("the statement compiler", () => {
           "acc1",
           40,
         ],
-        "postgres": "SELECT * FROM (SELECT * FROM (SELECT 'Unit' AS model, "id" AS id, "accountId" AS "accountId", "_seq" AS seq, FALSE AS deleted, "version" AS version FROM "Unit" WHERE "accountId" = $1 AND "_seq" > $2 ORDER BY "_seq" LIMIT 500) AS "f_Unit" UNION ALL SELECT * FROM (SELECT 'Kind' AS model, "id" AS id, CAST(NULL AS TEXT) AS "accountId", "_seq" AS seq, FALSE AS deleted, "version" AS version FROM "Kind" WHERE "_seq" > $3 ORDER BY "_seq" LIMIT 500) AS "f_Kind" UNION ALL SELECT * FROM (SELECT model, id, "accountId", seq, deleted, version FROM "_iaso_changes" WHERE ("accountId" = $4 OR "accountId" IS NULL) AND seq > $5 ORDER BY seq LIMIT 500) AS "f_tombstones") AS feed ORDER BY seq LIMIT 500",
-        "sqlite": "SELECT * FROM (SELECT * FROM (SELECT 'Unit' AS model, "id" AS id, "accountId" AS "accountId", "_seq" AS seq, 0 AS deleted, "version" AS version FROM "Unit" WHERE "accountId" = ? AND "_seq" > ? ORDER BY "_seq" LIMIT 500) AS "f_Unit" UNION ALL SELECT * FROM (SELECT 'Kind' AS model, "id" AS id, CAST(NULL AS TEXT) AS "accountId", "_seq" AS seq, 0 AS deleted, "version" AS version FROM "Kind" WHERE "_seq" > ? ORDER BY "_seq" LIMIT 500) AS "f_Kind" UNION ALL SELECT * FROM (SELECT model, id, "accountId", seq, deleted, version FROM "_iaso_changes" WHERE ("accountId" = ? OR "accountId" IS NULL) AND seq > ? ORDER BY seq LIMIT 500) AS "f_tombstones") AS feed ORDER BY seq LIMIT 500",
+        "postgres": "SELECT * FROM (SELECT * FROM (SELECT 'Unit' AS model, "id" AS id, "accountId" AS "accountId", "_seq" AS seq, FALSE AS deleted, "version" AS version FROM "Unit" WHERE "accountId" = $1 AND "_seq" > $2 ORDER BY "_seq" LIMIT 500) AS "f_Unit" UNION ALL SELECT * FROM (SELECT 'Kind' AS model, "id" AS id, CAST(NULL AS TEXT) AS "accountId", "_seq" AS seq, FALSE AS deleted, "version" AS version FROM "Kind" WHERE "_seq" > $3 ORDER BY "_seq" LIMIT 500) AS "f_Kind" UNION ALL SELECT * FROM (SELECT model, id, NULLIF("accountId", '') AS "accountId", seq, deleted, version FROM "_iaso_changes" WHERE ("accountId" = $4 OR "accountId" = '') AND seq > $5 ORDER BY seq LIMIT 500) AS "f_tombstones") AS feed ORDER BY seq LIMIT 500",
+        "sqlite": "SELECT * FROM (SELECT * FROM (SELECT 'Unit' AS model, "id" AS id, "accountId" AS "accountId", "_seq" AS seq, 0 AS deleted, "version" AS version FROM "Unit" WHERE "accountId" = ? AND "_seq" > ? ORDER BY "_seq" LIMIT 500) AS "f_Unit" UNION ALL SELECT * FROM (SELECT 'Kind' AS model, "id" AS id, CAST(NULL AS TEXT) AS "accountId", "_seq" AS seq, 0 AS deleted, "version" AS version FROM "Kind" WHERE "_seq" > ? ORDER BY "_seq" LIMIT 500) AS "f_Kind" UNION ALL SELECT * FROM (SELECT model, id, NULLIF("accountId", '') AS "accountId", seq, deleted, version FROM "_iaso_changes" WHERE ("accountId" = ? OR "accountId" = '') AND seq > ? ORDER BY seq LIMIT 500) AS "f_tombstones") AS feed ORDER BY seq LIMIT 500",
       }
     `)
     const change = { seq: 12, model: "Unit", id: "u2", accountId: "acc1", deleted: true, version: 3 }
     expect(both((d) => compileTombstones(d, [change]).length)).toEqual({ sqlite: 1, postgres: 1 })
     expect(golden((d) => compileTombstones(d, [change])[0] as Compiled)).toMatchInlineSnapshot(`
       {
-        "postgres": "INSERT INTO "_iaso_changes" (model, id, "accountId", seq, deleted, version) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, "accountId" = excluded."accountId"",
+        "postgres": "INSERT INTO "_iaso_changes" (model, id, "accountId", seq, deleted, version) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ("accountId", model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version",
         "postgresParams": [
           "Unit",
           "u2",
@@ -475,7 +412,7 @@ describe("the statement compiler", () => {
           true,
           3,
         ],
-        "sqlite": "INSERT INTO "_iaso_changes" (model, id, "accountId", seq, deleted, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version, "accountId" = excluded."accountId"",
+        "sqlite": "INSERT INTO "_iaso_changes" (model, id, "accountId", seq, deleted, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("accountId", model, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, version = excluded.version",
         "sqliteParams": [
           "Unit",
           "u2",
@@ -486,18 +423,40 @@ describe("the statement compiler", () => {
         ],
       }
     `)
-    expect(golden((d) => compileClearTombstones(d, unit, ["u2", "u3"]))).toMatchInlineSnapshot(`
+    // A global model's tombstone has no account: it is keyed under '' (read back as null).
+    expect(compileTombstones(postgresDialect, [{ ...change, model: "Kind", id: "k1", accountId: null }])[0]?.params).toEqual(["Kind", "k1", "", 12, true, 3])
+    expect(golden((d) => compileClearTombstones(d, tables.get("Kind") as TableInfo, { accountId: null }, ["k1"]))).toMatchInlineSnapshot(`
       {
-        "postgres": "DELETE FROM "_iaso_changes" WHERE model = $1 AND id = ANY($2::text[])",
+        "postgres": "DELETE FROM "_iaso_changes" WHERE "accountId" = $1 AND model = $2 AND id = ANY($3::text[])",
         "postgresParams": [
+          "",
+          "Kind",
+          [
+            "k1",
+          ],
+        ],
+        "sqlite": "DELETE FROM "_iaso_changes" WHERE "accountId" = ? AND model = ? AND id IN (SELECT value FROM json_each(?))",
+        "sqliteParams": [
+          "",
+          "Kind",
+          "["k1"]",
+        ],
+      }
+    `)
+    expect(golden((d) => compileClearTombstones(d, unit, scope, ["u2", "u3"]))).toMatchInlineSnapshot(`
+      {
+        "postgres": "DELETE FROM "_iaso_changes" WHERE "accountId" = $1 AND model = $2 AND id = ANY($3::text[])",
+        "postgresParams": [
+          "acc1",
           "Unit",
           [
             "u2",
             "u3",
           ],
         ],
-        "sqlite": "DELETE FROM "_iaso_changes" WHERE model = ? AND id IN (SELECT value FROM json_each(?))",
+        "sqlite": "DELETE FROM "_iaso_changes" WHERE "accountId" = ? AND model = ? AND id IN (SELECT value FROM json_each(?))",
         "sqliteParams": [
+          "acc1",
           "Unit",
           "["u2","u3"]",
         ],
@@ -539,28 +498,30 @@ describe("the statement compiler", () => {
 
   it("DDL: a table with its sequence index, a partial unique index, a covering index", () => {
     const ddl = (d: SqlDialect) => {
+      // As migrations apply them: each step compiled from its table before the step, then learnt.
       const known = new Map<string, TableInfo>()
       return steps.flatMap((step) => {
-        if (step.op !== "createIndex") learnStep(known, step)
-        return stepDdl(d, step, known.get(step.model))
+        const ddl = stepDdl(d, step, known.get(step.model))
+        learnStep(known, step)
+        return ddl
       })
     }
     expect(both(ddl)).toMatchInlineSnapshot(`
       {
         "postgres": [
-          "CREATE TABLE "Unit" ("id" TEXT COLLATE "C" NOT NULL PRIMARY KEY, "accountId" TEXT COLLATE "C" NOT NULL, "version" BIGINT NOT NULL, "updatedAt" BIGINT NOT NULL, "name" TEXT COLLATE "C" NOT NULL, "code" TEXT COLLATE "C", "path" TEXT COLLATE "C" NOT NULL, "depth" BIGINT NOT NULL, "score" DOUBLE PRECISION, "open" BOOLEAN NOT NULL, "extra" JSONB, "_seq" BIGINT NOT NULL)",
+          "CREATE TABLE "Unit" ("id" TEXT COLLATE "C" NOT NULL, "accountId" TEXT COLLATE "C" NOT NULL, "version" BIGINT NOT NULL, "updatedAt" BIGINT NOT NULL, "name" TEXT COLLATE "C" NOT NULL, "code" TEXT COLLATE "C", "path" TEXT COLLATE "C" NOT NULL, "depth" BIGINT NOT NULL, "score" DOUBLE PRECISION, "open" BOOLEAN NOT NULL, "extra" JSONB, "_seq" BIGINT NOT NULL, CONSTRAINT "Unit_pkey" PRIMARY KEY ("id"))",
           "CREATE INDEX "Unit_account_seq" ON "Unit" ("accountId", "_seq")",
           "CREATE UNIQUE INDEX "unit_code" ON "Unit" ("accountId", "code") WHERE "open" = TRUE",
           "CREATE INDEX "unit_path" ON "Unit" ("accountId", "path") INCLUDE ("name")",
-          "CREATE TABLE "Kind" ("id" TEXT COLLATE "C" NOT NULL PRIMARY KEY, "version" BIGINT NOT NULL, "label" TEXT COLLATE "C" NOT NULL, "_seq" BIGINT NOT NULL)",
+          "CREATE TABLE "Kind" ("id" TEXT COLLATE "C" NOT NULL, "version" BIGINT NOT NULL, "label" TEXT COLLATE "C" NOT NULL, "_seq" BIGINT NOT NULL, CONSTRAINT "Kind_pkey" PRIMARY KEY ("id"))",
           "CREATE INDEX "Kind_seq" ON "Kind" ("_seq")",
         ],
         "sqlite": [
-          "CREATE TABLE "Unit" ("id" TEXT NOT NULL PRIMARY KEY, "accountId" TEXT NOT NULL, "version" INTEGER NOT NULL, "updatedAt" INTEGER NOT NULL, "name" TEXT NOT NULL, "code" TEXT, "path" TEXT NOT NULL, "depth" INTEGER NOT NULL, "score" REAL, "open" INTEGER NOT NULL, "extra" TEXT, "_seq" BIGINT NOT NULL)",
+          "CREATE TABLE "Unit" ("id" TEXT NOT NULL, "accountId" TEXT NOT NULL, "version" INTEGER NOT NULL, "updatedAt" INTEGER NOT NULL, "name" TEXT NOT NULL, "code" TEXT, "path" TEXT NOT NULL, "depth" INTEGER NOT NULL, "score" REAL, "open" INTEGER NOT NULL, "extra" TEXT, "_seq" BIGINT NOT NULL, CONSTRAINT "Unit_pkey" PRIMARY KEY ("id"))",
           "CREATE INDEX "Unit_account_seq" ON "Unit" ("accountId", "_seq")",
           "CREATE UNIQUE INDEX "unit_code" ON "Unit" ("accountId", "code") WHERE "open" = 1",
           "CREATE INDEX "unit_path" ON "Unit" ("accountId", "path", "name")",
-          "CREATE TABLE "Kind" ("id" TEXT NOT NULL PRIMARY KEY, "version" INTEGER NOT NULL, "label" TEXT NOT NULL, "_seq" BIGINT NOT NULL)",
+          "CREATE TABLE "Kind" ("id" TEXT NOT NULL, "version" INTEGER NOT NULL, "label" TEXT NOT NULL, "_seq" BIGINT NOT NULL, CONSTRAINT "Kind_pkey" PRIMARY KEY ("id"))",
           "CREATE INDEX "Kind_seq" ON "Kind" ("_seq")",
         ],
       }

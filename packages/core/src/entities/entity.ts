@@ -75,7 +75,7 @@ export const EntityModel = defineModel({
   indexes: [
     // Unique among live entities: deleted duplicates (IASO's deduplication leaves them) may share a uuid.
     { name: "entity_uuid_live_unique", fields: ["accountId", "uuid"], unique: true, where: [{ field: "deletedAt", op: "isNull" }] },
-    { name: "entity_attributes_unique", fields: ["attributesId"], unique: true },
+    { name: "entity_attributes_unique", fields: ["accountId", "attributesId"], unique: true },
     { name: "entity_entity_type", fields: ["entityTypeId"] },
     { name: "entity_merged_to", fields: ["mergedToId"] }
   ],

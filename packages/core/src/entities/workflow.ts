@@ -31,7 +31,7 @@ export const WorkflowModel = defineModel({
     deletedAt: Schema.optionalKey(Instant)
   },
   indexes: [
-    { name: "workflow_entity_type_unique", fields: ["entityTypeId"], unique: true },
+    { name: "workflow_entity_type_unique", fields: ["accountId", "entityTypeId"], unique: true },
     { name: "workflow_uuid_unique", fields: ["accountId", "uuid"], unique: true }
   ],
   references: [{ field: "entityTypeId", target: "EntityType", onDelete: "cascade" }],

@@ -44,7 +44,7 @@ export const FormVersionModel = defineModel({
     updatedById: Schema.optionalKey(UserId)
   },
   indexes: [
-    { name: "form_version_version_id_unique", fields: ["formId", "versionId"], unique: true },
+    { name: "form_version_version_id_unique", fields: ["accountId", "formId", "versionId"], unique: true },
     { name: "form_version_form_created_at", fields: ["formId", "createdAt"] }
   ],
   references: [

@@ -22,7 +22,7 @@
  * - Mapping versions are not copied from the previous version (mappings are not implemented yet).
  * @module
  */
-import { Context, Effect, Layer, Result } from "effect"
+import { Context, Effect, Layer, Result, Schema } from "effect"
 import { audit } from "../kernel/audit.ts"
 import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
@@ -31,7 +31,7 @@ import type { FormId, FormVersionId } from "../shared/entity-ids.ts"
 import { Conflict, NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import type { Json, JsonObject } from "../shared/json.ts"
 import { listAll, type Repositories } from "../shared/repository.ts"
-import { foldKey } from "../shared/text.ts"
+import { foldKey, NonBlankText } from "../shared/text.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { type DescriptorLabel, type DescriptorNode, type FormDescriptor, type PossibleField, versionPossibleFields } from "./descriptor.ts"
@@ -42,6 +42,9 @@ import { md5Hex } from "./md5.ts"
 import { resolveVersionId, utcDayStamp } from "./version-id.ts"
 import { readXForm } from "./xform.ts"
 import { readXlsForm } from "./xlsform.ts"
+
+/** Whether a text can be a stored form version's `versionId`. */
+const isVersionId = Schema.is(NonBlankText)
 
 /** IASO's messages for version uploads. */
 export const FormVersionMessages = {
@@ -397,6 +400,8 @@ const makeFormVersions = (repos: Repositories) => {
       Effect.gen(function* () {
         const actor = yield* CurrentActor
         yield* liveForm(actor, formId)
+        // No stored version has a blank (or otherwise invalid) version id.
+        if (!isVersionId(versionId)) return yield* NotFound.of("FormVersion", `${formId}/${versionId}`)
         const page = yield* repos
           .list(FormVersionModel, actor.accountId, {
             where: [

@@ -96,7 +96,7 @@ export const FormModel = defineModel({
       unique: true,
       where: [{ field: "deletedAt", op: "isNull" }]
     },
-    { name: "form_uuid_unique", fields: ["uuid"], unique: true }
+    { name: "form_uuid_unique", fields: ["accountId", "uuid"], unique: true }
   ],
   access: formAccess,
   computed: ["formId", "possibleFields"],

@@ -71,7 +71,7 @@ export const MappingVersionModel = defineModel({
     mappingId: Schema.optionalKey(MappingId)
   },
   indexes: [
-    { name: "mapping_version_name_unique", fields: ["formVersionId", "name"], unique: true },
+    { name: "mapping_version_name_unique", fields: ["accountId", "formVersionId", "name"], unique: true },
     { name: "mapping_version_mapping", fields: ["mappingId"] }
   ],
   references: [

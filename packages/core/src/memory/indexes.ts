@@ -513,11 +513,12 @@ class Partition {
 }
 
 /**
- * The committed rows of one table with their indexes: every row by id, and the partitions
+ * The committed rows of one table with their indexes: every row by record key (`recordKey` of
+ * `../overlay/`: its account and id, as two accounts may hold the same id), and the partitions
  * (one per account for an account-scoped table, a single one for a global table).
  */
 export class IndexedTable {
-  /** Every committed row, by id (ids are unique across accounts). */
+  /** Every committed row, by record key. */
   readonly rows = new Map<string, Entry>()
   private readonly partitions = new Map<unknown, Partition>()
   private plan: IndexPlan
@@ -543,9 +544,9 @@ export class IndexedTable {
     return this.scope === "global" ? null : row["accountId"]
   }
 
-  /** Commits a row's final state (`null`: deleted), updating every index. */
-  set(id: string, entry: Entry | null): void {
-    const previous = this.rows.get(id)
+  /** Commits the final state of the row of record key `key` (`null`: deleted), updating every index. */
+  set(key: string, entry: Entry | null): void {
+    const previous = this.rows.get(key)
     const before = previous === undefined ? undefined : this.keyOf(previous.row)
     const after = entry === null ? undefined : this.keyOf(entry.row)
     // A row leaves its partition when deleted (or, defensively, when its account changed).
@@ -558,10 +559,10 @@ export class IndexedTable {
       }
     }
     if (entry === null) {
-      this.rows.delete(id)
+      this.rows.delete(key)
       return
     }
-    this.rows.set(id, entry)
+    this.rows.set(key, entry)
     let to = this.partitions.get(after)
     if (to === undefined) {
       to = new Partition(this.plan)

@@ -18,7 +18,19 @@
  * @module
  */
 import { Effect, Semaphore } from "effect"
-import { find, inScope, layeredChanges, mergeChanges, newLayer, type OverlayLayer, type SeqCounter, touched } from "../overlay/layers.ts"
+import {
+  find,
+  inScope,
+  layeredChanges,
+  mergeChanges,
+  newLayer,
+  type OverlayLayer,
+  recordKey,
+  rowKey,
+  type SeqCounter,
+  touched,
+  writeAccount
+} from "../overlay/layers.ts"
 import { unitsOfWork } from "../overlay/units.ts"
 import { applyWrite, type CommittedData, type OverlayEntries, type OverlayModel, rewritePaths, type UniqueIndex, uniqueIndexes } from "../overlay/writes.ts"
 import { StorageError } from "../shared/errors.ts"
@@ -37,7 +49,7 @@ interface Table extends OverlayModel {
   uniques: ReadonlyArray<UniqueIndex>
   /** The committed rows and their indexes. */
   readonly data: IndexedTable
-  /** index name -> unique key -> id */
+  /** index name -> unique key -> the holder's record key */
   readonly keys: Map<string, Map<string, string>>
   /** What the committed data answers the overlay. */
   readonly committed: CommittedData
@@ -45,7 +57,7 @@ interface Table extends OverlayModel {
 
 interface Committed {
   readonly tables: Map<string, Table>
-  /** The latest change of each record, by model and id (the overlay's `changeKey`). */
+  /** The latest change of each record, by model and record key (the overlay's `changeKey`). */
   readonly changes: Map<string, Change>
   /** The same changes partitioned by account (`null`: global catalogues). */
   readonly changesByAccount: Map<string | null, Map<string, Change>>
@@ -59,7 +71,7 @@ type TxLayer = OverlayLayer<Entry | null>
 /** A layer keeps a record as the memory store commits it: the row with its id and sequence. */
 const entries: OverlayEntries<Entry | null> = {
   rowOf: (entry) => (entry === null ? null : entry.row),
-  make: (id, seq, row) => (row === null ? null : { id, row, seq })
+  make: (_key, seq, row) => (row === null ? null : { id: String(row["id"]), row, seq })
 }
 
 const capabilities: StoreCapabilities = {
@@ -92,9 +104,11 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
     const currentLayer = units.current
 
     // --- reads through layers -------------------------------------------------------------------
-    const lookup = (t: Table, id: string, layer: TxLayer | undefined): Entry | undefined => {
-      const entry = find(layer, t.name, id)
-      return entry === undefined ? t.data.rows.get(id) : (entry ?? undefined)
+    /** The row of `id` in the scope's account (a global catalogue's), through the layers. */
+    const lookup = (t: Table, scope: StoreScope, id: string, layer: TxLayer | undefined): Entry | undefined => {
+      const key = recordKey(writeAccount(t.scope, scope), id)
+      const entry = find(layer, t.name, key)
+      return entry === undefined ? t.data.rows.get(key) : (entry ?? undefined)
     }
 
     /**
@@ -119,7 +133,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         for (const entry of selection.entries) out.push(entry.row)
         return { rows: out, where: residual }
       }
-      for (const entry of selection.entries) if (!layered.has(entry.id)) out.push(entry.row)
+      for (const entry of selection.entries) if (!layered.has(rowKey(t.scope, entry.row))) out.push(entry.row)
       for (const entry of layered.values()) {
         if (entry === null || !inScope(t.scope, scope, entry.row)) continue
         if (answered === undefined || matchesCondition(entry.row, answered)) out.push(entry.row)
@@ -133,7 +147,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       for (const [model, rows] of layer.rows) {
         const t = committed.tables.get(model)
         if (t === undefined) continue
-        for (const [id, entry] of rows) t.data.set(id, entry)
+        for (const [key, entry] of rows) t.data.set(key, entry)
       }
       for (const [model, byIndex] of layer.uniques) {
         const t = committed.tables.get(model)
@@ -144,10 +158,10 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
             target = new Map()
             t.keys.set(index, target)
           }
-          for (const [key, id] of keys) {
-            // The layer holds each key's final state: freed (null) or taken by an id.
-            if (id === null) target.delete(key)
-            else target.set(key, id)
+          for (const [key, holder] of keys) {
+            // The layer holds each key's final state: freed (null) or taken by a record.
+            if (holder === null) target.delete(key)
+            else target.set(key, holder)
           }
         }
       }
@@ -195,7 +209,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         uniques: [],
         data,
         keys,
-        committed: { exists: (id) => data.rows.has(id), row: (id) => data.rows.get(id)?.row, holder: (index, key) => keys.get(index)?.get(key) }
+        committed: { exists: (key) => data.rows.has(key), row: (key) => data.rows.get(key)?.row, holder: (index, key) => keys.get(index)?.get(key) }
       }
     }
 
@@ -215,7 +229,8 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           committed.tables.set(step.model, newTable(schema))
           return Effect.void
         }
-        if (step.op === "addColumn") {
+        // The memory store always keys rows by record key (account and id): re-keying only changes the schema.
+        if (step.op === "addColumn" || step.op === "keyByAccount") {
           t.schema = schema
           return Effect.void
         }
@@ -234,7 +249,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
               new StorageError({ reason: "constraint", retryable: false, message: `cannot create unique index ${step.index.name}: duplicate ${key}` })
             )
           }
-          keys.set(key, entry.id)
+          keys.set(key, rowKey(t.scope, entry.row))
         }
         t.keys.set(step.index.name, keys)
         return Effect.void
@@ -263,9 +278,14 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
         Effect.gen(function* () {
           const t = yield* table(model.name)
           const layer = yield* currentLayer
+          if (t.scope === "account" && scope.allAccounts === true) {
+            // Every account's rows of these ids (host-level reads): a lookup per account would not know the accounts.
+            const found = candidates(t, scope, layer, [{ field: "id", op: "in", value: [...new Set(ids)] }])
+            return found.rows.filter((row) => matchesAll(row, found.where))
+          }
           const out: Array<Row> = []
           for (const id of new Set(ids)) {
-            const entry = lookup(t, id, layer)
+            const entry = lookup(t, scope, id, layer)
             if (entry !== undefined && inScope(t.scope, scope, entry.row)) out.push(entry.row)
           }
           return out
@@ -297,7 +317,7 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           const layer = yield* currentLayer
           let prefix: string
           if ("rootId" in start) {
-            const root = lookup(t, start.rootId, layer)
+            const root = lookup(t, scope, start.rootId, layer)
             if (root === undefined || !inScope(t.scope, scope, root.row)) return []
             prefix = String(root.row[t.hierarchy.path])
           } else prefix = start.prefix

@@ -26,6 +26,7 @@
  */
 export {
   changeKey,
+  changeKeyOf,
   find,
   foldLayer,
   getOrInsert,
@@ -35,8 +36,11 @@ export {
   mergeChanges,
   newLayer,
   type OverlayLayer,
+  recordKey,
+  rowKey,
   type SeqCounter,
-  touched
+  touched,
+  writeAccount
 } from "./layers.ts"
 export { type Transaction, type UnitsOfWork, unitsOfWork } from "./units.ts"
 export {

@@ -28,9 +28,9 @@ export interface SeqCounter {
 export interface OverlayLayer<E, C extends SeqCounter = SeqCounter> {
   readonly below: OverlayLayer<E, C> | undefined
   readonly counter: C
-  /** model -> id -> the record as this layer leaves it */
+  /** model -> record key ({@link recordKey}) -> the record as this layer leaves it */
   readonly rows: Map<string, Map<string, E>>
-  /** model -> unique index -> key -> holder id (`null`: freed by this layer) */
+  /** model -> unique index -> key -> holder's record key (`null`: freed by this layer) */
   readonly uniques: Map<string, Map<string, Map<string, string | null>>>
   /** The latest change of each record this layer wrote, by {@link changeKey}. */
   readonly changes: Map<string, Change>
@@ -45,8 +45,25 @@ export const newLayer = <E, C extends SeqCounter>(below: OverlayLayer<E, C> | un
   changes: new Map()
 })
 
-/** The key of a record in {@link OverlayLayer.changes}. */
-export const changeKey = (model: string, id: string): string => `${model}\u0000${id}`
+/**
+ * The key of a record in the layers (and in a store's committed data): a global catalogue's id, or
+ * an account record's account and id, since two accounts may hold the same id.
+ * @param accountId - the record's account; `null` for a global catalogue (see {@link writeAccount}).
+ */
+export const recordKey = (accountId: string | null, id: string): string => (accountId === null ? id : `${accountId}\u0000${id}`)
+
+/** The account whose records a write of `scope` touches: `null` for a global catalogue. */
+export const writeAccount = (modelScope: "account" | "global", scope: StoreScope): string | null => (modelScope === "global" ? null : scope.accountId)
+
+/** The record key of a stored row of a model ({@link recordKey}). */
+export const rowKey = (modelScope: "account" | "global", row: Row): string =>
+  recordKey(modelScope === "global" ? null : String(row["accountId"]), String(row["id"]))
+
+/** The key of a record in {@link OverlayLayer.changes}: its model and record key ({@link recordKey}). */
+export const changeKey = (model: string, key: string): string => `${model}\u0000${key}`
+
+/** The key of a change's record in {@link OverlayLayer.changes}. */
+export const changeKeyOf = (change: Change): string => changeKey(change.model, recordKey(change.accountId, change.id))
 
 /**
  * The value of `map` at `key`, made with `make` and stored first when absent (the per-model and
@@ -75,17 +92,17 @@ export const layerKeys = <E>(layer: OverlayLayer<E>, model: string, index: strin
 export const inScope = (modelScope: "account" | "global", scope: StoreScope, row: Row): boolean =>
   modelScope === "global" || scope.allAccounts === true || row["accountId"] === scope.accountId
 
-/** The topmost entry of a record in the layers, or undefined when no layer wrote it. */
-export const find = <E>(layer: OverlayLayer<E> | undefined, model: string, id: string): E | undefined => {
+/** The topmost entry of a record (by {@link recordKey}) in the layers, or undefined when no layer wrote it. */
+export const find = <E>(layer: OverlayLayer<E> | undefined, model: string, key: string): E | undefined => {
   for (let l = layer; l !== undefined; l = l.below) {
-    const entry = l.rows.get(model)?.get(id)
+    const entry = l.rows.get(model)?.get(key)
     if (entry !== undefined) return entry
   }
   return undefined
 }
 
 /**
- * Who holds a unique key according to the layers: an id, `null` when a layer freed the key, or
+ * Who holds a unique key according to the layers: a record key, `null` when a layer freed the key, or
  * undefined when no layer touched it (the committed data tells).
  */
 export const holderOf = <E>(layer: OverlayLayer<E> | undefined, model: string, index: string, key: string): string | null | undefined => {
@@ -99,7 +116,7 @@ export const holderOf = <E>(layer: OverlayLayer<E> | undefined, model: string, i
 const NONE: ReadonlyMap<string, never> = new Map<string, never>()
 
 /**
- * Every record the layers hold for a model, each at its topmost state: the topmost layer's in its
+ * Every record the layers hold for a model (by record key), each at its topmost state: the topmost layer's in its
  * order, then the records only lower layers hold. When a single layer wrote the model, this is
  * that layer's own map: read it, never change it.
  */
@@ -114,7 +131,7 @@ export const touched = <E>(layer: OverlayLayer<E> | undefined, model: string): R
       continue
     }
     merged ??= new Map(top)
-    for (const [id, entry] of rows) if (!merged.has(id)) merged.set(id, entry)
+    for (const [key, entry] of rows) if (!merged.has(key)) merged.set(key, entry)
   }
   return merged ?? top ?? NONE
 }
@@ -126,7 +143,7 @@ export const touched = <E>(layer: OverlayLayer<E> | undefined, model: string): R
 export const foldLayer = <E, C extends SeqCounter>(layer: OverlayLayer<E, C>, below: OverlayLayer<E, C>): void => {
   for (const [model, rows] of layer.rows) {
     const target = layerRows(below, model)
-    for (const [id, entry] of rows) target.set(id, entry)
+    for (const [key, entry] of rows) target.set(key, entry)
   }
   for (const [model, byIndex] of layer.uniques) {
     for (const [index, keys] of byIndex) {
@@ -163,7 +180,7 @@ export const mergeChanges = (
   const out: Array<Change> = []
   for (const changes of committed) {
     for (const change of changes) {
-      if (wanted(change) && (layered.size === 0 || !layered.has(changeKey(change.model, change.id)))) out.push(change)
+      if (wanted(change) && (layered.size === 0 || !layered.has(changeKeyOf(change)))) out.push(change)
     }
   }
   for (const change of layered.values()) if (wanted(change)) out.push(change)

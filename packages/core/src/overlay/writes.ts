@@ -9,7 +9,7 @@
 import { uniqueKeyOf } from "../shared/engine.ts"
 import type { IndexDecl, Row } from "../shared/model.ts"
 import type { PrefixRewrite, StoreScope, WriteOp, WriteOutcome } from "../shared/store.ts"
-import { changeKey, find, holderOf, inScope, layerKeys, layerRows, type OverlayLayer } from "./layers.ts"
+import { changeKey, find, holderOf, inScope, layerKeys, layerRows, type OverlayLayer, recordKey, writeAccount } from "./layers.ts"
 
 /** A unique index of a model. */
 export interface UniqueIndex {
@@ -29,13 +29,16 @@ export interface OverlayModel {
 export const uniqueIndexes = (indexes: ReadonlyArray<IndexDecl>): Array<UniqueIndex> =>
   indexes.filter((index) => index.unique === true).map((decl) => ({ name: decl.name, decl }))
 
-/** What a store's committed data answers for the writes of one model (the layers answer first). */
+/**
+ * What a store's committed data answers for the writes of one model (the layers answer first).
+ * Records are named by their record key ({@link recordKey}: account and id).
+ */
 export interface CommittedData {
-  /** Whether a committed record has this id (in any account). */
-  readonly exists: (id: string) => boolean
-  /** The committed row with this id (in any account), if any. */
-  readonly row: (id: string) => Row | undefined
-  /** The committed holder of a unique key, if any. */
+  /** Whether a committed record has this record key. */
+  readonly exists: (key: string) => boolean
+  /** The committed row with this record key, if any. */
+  readonly row: (key: string) => Row | undefined
+  /** The record key of the committed holder of a unique key, if any. */
   readonly holder: (index: string, key: string) => string | undefined
 }
 
@@ -45,6 +48,7 @@ export interface OverlayEntries<E> {
   readonly rowOf: (entry: E) => Row | null
   /**
    * The entry a write leaves.
+   * @param key - the record's key ({@link recordKey}).
    * @param row - the row written; `null` for a delete.
    * @param previous - the row it replaces (undefined for an insert).
    * @param before - the record's entry in the layers before this write; undefined when this is
@@ -55,7 +59,7 @@ export interface OverlayEntries<E> {
    *   constrained; all `null` for a delete).
    */
   readonly make: (
-    id: string,
+    key: string,
     seq: number,
     row: Row | null,
     previous: Row | undefined,
@@ -72,6 +76,7 @@ const NO_KEYS: Array<string | null> = []
  * Puts a record's new state (`next`; `null` deletes it) into a layer with the next sequence: its
  * entry, its unique keys (the keys it leaves are freed) and its change. `before` is its entry in
  * the layers ({@link find}), `previous` the row it replaces. Checks nothing: see {@link applyWrite}.
+ * Returns the write's sequence.
  */
 export const put = <E>(
   layer: OverlayLayer<E>,
@@ -85,6 +90,8 @@ export const put = <E>(
 ): number => {
   layer.counter.seq += 1
   const seq = layer.counter.seq
+  const accountId = writeAccount(model.scope, scope)
+  const key = recordKey(accountId, id)
   const uniques = model.uniques
   const keys = uniques.length === 0 ? NO_KEYS : new Array<string | null>(uniques.length)
   let moved = false
@@ -98,30 +105,30 @@ export const put = <E>(
     moved = true
     const held = layerKeys(layer, model.name, unique.name)
     if (was !== null) held.set(was, null)
-    if (now !== null) held.set(now, id)
+    if (now !== null) held.set(now, key)
   }
-  layerRows(layer, model.name).set(id, entries.make(id, seq, next, previous, before, moved, keys))
+  layerRows(layer, model.name).set(key, entries.make(key, seq, next, previous, before, moved, keys))
   const version = next === null ? Number(previous?.["version"] ?? 0) : Number(next["version"])
-  const accountId = model.scope === "global" ? null : scope.accountId
-  layer.changes.set(changeKey(model.name, id), { seq, model: model.name, id, accountId, deleted: next === null, version })
+  layer.changes.set(changeKey(model.name, key), { seq, model: model.name, id, accountId, deleted: next === null, version })
   return seq
 }
 
-/** The first unique index in which another record holds the key `row` would take, if any. */
-const duplicateOf = <E>(layer: OverlayLayer<E>, model: OverlayModel, committed: CommittedData, row: Row, id: string): string | undefined => {
+/** The first unique index in which another record (than the one of record key `self`) holds the key `row` would take, if any. */
+const duplicateOf = <E>(layer: OverlayLayer<E>, model: OverlayModel, committed: CommittedData, row: Row, self: string): string | undefined => {
   for (const unique of model.uniques) {
     const key = uniqueKeyOf(row, unique.decl)
     if (key === null) continue
     const layered = holderOf(layer, model.name, unique.name, key)
     const holder = layered === undefined ? committed.holder(unique.name, key) : layered
-    if (holder !== undefined && holder !== null && holder !== id) return unique.name
+    if (holder !== undefined && holder !== null && holder !== self) return unique.name
   }
   return undefined
 }
 
 /**
  * Applies one write of the store port to a layer, with the port's outcome: an insert of an id
- * that exists (in any account) or of a unique key another record holds is a `Duplicate` (naming
+ * that exists in the account (another account's record of the same id is another record) or of
+ * a unique key another record holds is a `Duplicate` (naming
  * `id` or the index); an update or delete of a record missing from the scope is `Missing`, one
  * with another expected version `StaleVersion`; an update taking a held unique key `Duplicate`.
  * A failed write leaves nothing.
@@ -134,18 +141,21 @@ export const applyWrite = <E>(
   scope: StoreScope,
   op: WriteOp
 ): WriteOutcome => {
+  const accountId = writeAccount(model.scope, scope)
   if (op.kind === "insert") {
     const id = String(op.row["id"])
-    const before = find(layer, model.name, id)
-    const exists = before !== undefined ? entries.rowOf(before) !== null : committed.exists(id)
+    const key = recordKey(accountId, id)
+    const before = find(layer, model.name, key)
+    const exists = before !== undefined ? entries.rowOf(before) !== null : committed.exists(key)
     if (exists) return { _tag: "Duplicate", constraint: "id" }
-    const duplicate = duplicateOf(layer, model, committed, op.row, id)
+    const duplicate = duplicateOf(layer, model, committed, op.row, key)
     if (duplicate !== undefined) return { _tag: "Duplicate", constraint: duplicate }
     return { _tag: "Written", seq: put(layer, model, entries, scope, id, undefined, op.row, before) }
   }
   const id = op.kind === "delete" ? op.id : String(op.row["id"])
-  const before = find(layer, model.name, id)
-  const existing = before !== undefined ? entries.rowOf(before) : (committed.row(id) ?? null)
+  const key = recordKey(accountId, id)
+  const before = find(layer, model.name, key)
+  const existing = before !== undefined ? entries.rowOf(before) : (committed.row(key) ?? null)
   if (existing === null || !inScope(model.scope, scope, existing)) return { _tag: "Missing" }
   const actual = Number(existing["version"])
   if (op.kind === "update" || op.expectedVersion !== undefined) {
@@ -153,7 +163,7 @@ export const applyWrite = <E>(
     if (expected !== actual) return { _tag: "StaleVersion", actual }
   }
   if (op.kind === "delete") return { _tag: "Written", seq: put(layer, model, entries, scope, id, existing, null, before) }
-  const duplicate = duplicateOf(layer, model, committed, op.row, id)
+  const duplicate = duplicateOf(layer, model, committed, op.row, key)
   if (duplicate !== undefined) return { _tag: "Duplicate", constraint: duplicate }
   return { _tag: "Written", seq: put(layer, model, entries, scope, id, existing, op.row, before) }
 }
@@ -182,7 +192,7 @@ export const rewritePaths = <E>(
       version: Number(row["version"]) + 1,
       updatedAt: rewrite.updatedAt
     }
-    put(layer, model, entries, scope, id, row, next, find(layer, model.name, id))
+    put(layer, model, entries, scope, id, row, next, find(layer, model.name, recordKey(writeAccount(model.scope, scope), id)))
   }
   return rows.length
 }

@@ -103,7 +103,7 @@ export const AssignmentModel = defineModel({
   indexes: [
     {
       name: "assignment_planning_org_unit_live_unique",
-      fields: ["planningId", "orgUnitId"],
+      fields: ["accountId", "planningId", "orgUnitId"],
       unique: true,
       where: [{ field: "deletedAt", op: "isNull" }]
     },

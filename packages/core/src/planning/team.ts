@@ -49,7 +49,7 @@ export const TeamModel = defineModel({
     deletedAt: Schema.optionalKey(Instant)
   },
   indexes: [
-    { name: "team_path_unique", fields: ["path"], unique: true },
+    { name: "team_path_unique", fields: ["accountId", "path"], unique: true },
     { name: "team_parent", fields: ["parentId"] },
     { name: "team_project", fields: ["projectId"] },
     { name: "team_manager", fields: ["managerId"] }

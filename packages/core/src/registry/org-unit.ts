@@ -89,7 +89,7 @@ export const OrgUnitModel = defineModel({
     { name: "org_unit_bbox", fields: ["bboxWest", "bboxSouth"] },
     {
       name: "org_unit_code_per_version_valid_unique",
-      fields: ["versionId", "code"],
+      fields: ["accountId", "versionId", "code"],
       unique: true,
       where: [
         { field: "code", op: "ne", value: "" },

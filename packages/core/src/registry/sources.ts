@@ -81,7 +81,7 @@ export const SourceVersionModel = defineModel({
     number: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 2147483647 })),
     description: Schema.optionalKey(Text)
   },
-  indexes: [{ name: "source_version_number_unique", fields: ["dataSourceId", "number"], unique: true }],
+  indexes: [{ name: "source_version_number_unique", fields: ["accountId", "dataSourceId", "number"], unique: true }],
   references: [{ field: "dataSourceId", target: "DataSource", onDelete: "cascade" }],
   access: { read: SOURCE_READ, write: ["iaso_write_sources", "iaso_sources"] },
   immutable: ["dataSourceId", "number"]

@@ -47,7 +47,7 @@ export const defineLink = <
     scope: "account",
     fields,
     indexes: [
-      { name: `${snake}_pair_unique`, fields: [decl.left.field, decl.right.field], unique: true },
+      { name: `${snake}_pair_unique`, fields: ["accountId", decl.left.field, decl.right.field], unique: true },
       { name: `${snake}_by_${decl.right.field.toLowerCase()}`, fields: [decl.right.field, decl.left.field] }
     ],
     references: [

@@ -14,6 +14,8 @@ export interface ModelSchema {
   readonly columns: ReadonlyArray<Column>
   readonly indexes: ReadonlyArray<IndexDecl>
   readonly hierarchy?: { readonly path: string; readonly depth: string; readonly parent: string }
+  /** Rows keyed by (`accountId`, `id`) rather than by `id` alone (account models, from migration 0005 on). */
+  readonly keyedByAccount?: true
 }
 
 /** The steps that create a model as declared now (used to write a new migration). */
@@ -23,7 +25,8 @@ export const createModelSteps = (model: AnyModel): ReadonlyArray<MigrationStep> 
     model: model.name,
     scope: model.scope,
     columns: model.columns,
-    ...(model.hierarchy === undefined ? {} : { hierarchy: model.hierarchy })
+    ...(model.hierarchy === undefined ? {} : { hierarchy: model.hierarchy }),
+    ...(model.scope === "account" ? { keyedByAccount: true as const } : {})
   },
   ...model.indexes.map((index): MigrationStep => ({ op: "createIndex", model: model.name, index }))
 ]
@@ -31,7 +34,7 @@ export const createModelSteps = (model: AnyModel): ReadonlyArray<MigrationStep> 
 /**
  * A model's schema after one more step: `createModel` starts it afresh (no indexes yet),
  * `addColumn` appends a column, `createIndex` adds an index (replacing one of the same name, the
- * new one last), `dropIndex` removes one. `schema` is the model's schema before the step
+ * new one last), `dropIndex` removes one, `keyByAccount` keys an account model by account and id. `schema` is the model's schema before the step
  * (undefined: not created); the result is undefined when the step changes a model that was never
  * created (adapters ignore or refuse such a step). Every adapter describes its tables from these
  * schemas, so they agree on the columns and indexes migrations build.
@@ -43,7 +46,8 @@ export const foldStep = (schema: ModelSchema | undefined, step: MigrationStep): 
       scope: step.scope,
       columns: step.columns,
       indexes: [],
-      ...(step.hierarchy === undefined ? {} : { hierarchy: step.hierarchy })
+      ...(step.hierarchy === undefined ? {} : { hierarchy: step.hierarchy }),
+      ...(step.keyedByAccount === true && step.scope === "account" ? { keyedByAccount: true as const } : {})
     }
   }
   if (schema === undefined) return undefined
@@ -54,6 +58,8 @@ export const foldStep = (schema: ModelSchema | undefined, step: MigrationStep): 
       return { ...schema, indexes: [...schema.indexes.filter((index) => index.name !== step.index.name), step.index] }
     case "dropIndex":
       return { ...schema, indexes: schema.indexes.filter((index) => index.name !== step.name) }
+    case "keyByAccount":
+      return schema.scope === "account" ? { ...schema, keyedByAccount: true } : schema
   }
 }
 
@@ -72,5 +78,5 @@ export const foldMigrations = (migrations: ReadonlyArray<Migration>): ReadonlyMa
 /** The schema a model declares now (to compare with {@link foldMigrations}). */
 export const declaredSchema = (model: AnyModel): ModelSchema => {
   const { name, ...meta } = metaOf(model)
-  return { model: name, ...meta }
+  return { model: name, ...meta, ...(model.scope === "account" ? { keyedByAccount: true as const } : {}) }
 }

@@ -79,7 +79,14 @@ export type MigrationStep =
       readonly scope: "account" | "global"
       readonly columns: ReadonlyArray<Column>
       readonly hierarchy?: { readonly path: string; readonly depth: string; readonly parent: string }
+      /**
+       * The rows of an account model are keyed by account and id (`accountId`, `id`), so two
+       * accounts may hold the same id; absent, by id alone (the layout of migrations 0001-0004).
+       */
+      readonly keyedByAccount?: true
     }
+  /** Re-keys an account model's rows by account and id (see `keyedByAccount`), keeping every row and index. */
+  | { readonly op: "keyByAccount"; readonly model: string }
   | { readonly op: "addColumn"; readonly model: string; readonly column: Column }
   | { readonly op: "createIndex"; readonly model: string; readonly index: IndexDecl }
   | { readonly op: "dropIndex"; readonly model: string; readonly name: string }

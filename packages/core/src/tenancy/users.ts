@@ -67,7 +67,7 @@ export const ProfileModel = defineModel({
     color: Schema.optionalKey(HexColor)
   },
   indexes: [
-    { name: "profile_user_unique", fields: ["userId"], unique: true },
+    { name: "profile_user_unique", fields: ["accountId", "userId"], unique: true },
     { name: "profile_dhis2_id_unique", fields: ["accountId", "dhis2Id"], unique: true }
   ],
   references: [{ field: "userId", target: "User", onDelete: "cascade" }],

@@ -193,6 +193,17 @@ export const formScenarios = (h: () => Harness) => {
           )
         )
       ).toBe("NotFound")
+      // A version id no version can have is not found either (not a defect).
+      for (const blank of ["", "   "]) {
+        expect(
+          exitTag(
+            await exitAs(
+              editor,
+              Effect.flatMap(V, (v) => v.find(form.id, blank))
+            )
+          )
+        ).toBe("NotFound")
+      }
     })
 
     scenario(

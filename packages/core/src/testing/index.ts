@@ -30,6 +30,7 @@ import { registryScenarios } from "./registry.ts"
 import { submissionBatchScenarios } from "./submission-batches.ts"
 import { submissionScenarios } from "./submissions.ts"
 import { accessScenarios } from "./access.ts"
+import { accountKeyScenarios } from "./account-keys.ts"
 import { versionScenarios } from "./versions.ts"
 
 import type { FixtureLoader } from "./harness.ts"
@@ -56,6 +57,7 @@ export const browserFixtureLoader = (
   required: options.required ?? false
 })
 export { encoded, exitError, exitTag, makeHarness } from "./harness.ts"
+export { checkAfterAccountKeys, type SeededBeforeAccountKeys, seedBeforeAccountKeys, type UpgradeApp, upgradeUnitId } from "./account-key-upgrade.ts"
 export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
 
 /**
@@ -112,6 +114,7 @@ export const runConformance = (options: ConformanceOptions): void =>
     versionScenarios(h)
     submissionScenarios(h)
     accessScenarios(h)
+    accountKeyScenarios(h)
     submissionBatchScenarios(h)
     formScenarios(h)
     fixtureScenarios(h, options.fixtures)
