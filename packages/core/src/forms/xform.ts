@@ -6,10 +6,16 @@
  * types from the binds and body controls, labels from the body (resolving `jr:itext` translations
  * into `{ language: text }`), and select choices from `<item>`s or from the secondary instance an
  * `<itemset>` names.
+ *
+ * {@link readXForm} is total (a value or a message for any text or bytes) and bounded by
+ * {@link FormLimits}: the XML's size, depth and element count, the form's nesting and the
+ * descriptor's size; a translated label is looked up by its itext id, never by scanning every
+ * translation, and names read from the file are data (lookups go through `Map`s).
  * @module
  */
 import { Result } from "effect"
 import type { DescriptorLabel, DescriptorNode, FormDescriptor } from "./descriptor.ts"
+import { descriptorBudget, exceeded, FORM_LIMITS, type FormLimits, labelItems } from "./limits.ts"
 import { attribute, child, children, elements, localName, parseXml, textOf, type XmlElement } from "./xml.ts"
 
 /** What reading an XForm gives. */
@@ -25,34 +31,38 @@ export interface ParsedXForm {
 const PREFIX = "Invalid XForm: "
 
 /** XForm bind types and pyxform's question type for each. */
-const BIND_TYPES: Readonly<Record<string, string>> = {
-  string: "text",
-  int: "integer",
-  integer: "integer",
-  decimal: "decimal",
-  date: "date",
-  time: "time",
-  dateTime: "dateTime",
-  geopoint: "geopoint",
-  geotrace: "geotrace",
-  geoshape: "geoshape",
-  barcode: "barcode",
-  boolean: "acknowledge"
-}
+const BIND_TYPES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    string: "text",
+    int: "integer",
+    integer: "integer",
+    decimal: "decimal",
+    date: "date",
+    time: "time",
+    dateTime: "dateTime",
+    geopoint: "geopoint",
+    geotrace: "geotrace",
+    geoshape: "geoshape",
+    barcode: "barcode",
+    boolean: "acknowledge"
+  })
+)
 
 /** `jr:preload` / `jr:preloadParams` pairs and the metadata question type each is. */
-const PRELOADS: Readonly<Record<string, string>> = {
-  "timestamp start": "start",
-  "timestamp end": "end",
-  "date today": "today",
-  "property deviceid": "deviceid",
-  "property subscriberid": "subscriberid",
-  "property simserial": "simserial",
-  "property phonenumber": "phonenumber",
-  "property username": "username",
-  "property email": "email",
-  "uid ": "calculate"
-}
+const PRELOADS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    "timestamp start": "start",
+    "timestamp end": "end",
+    "date today": "today",
+    "property deviceid": "deviceid",
+    "property subscriberid": "subscriberid",
+    "property simserial": "simserial",
+    "property phonenumber": "phonenumber",
+    "property username": "username",
+    "property email": "email",
+    "uid ": "calculate"
+  })
+)
 
 const trimText = (text: string): string => text.trim().replace(/\s+/g, " ")
 
@@ -76,19 +86,25 @@ const readTranslations = (model: XmlElement): ReadonlyMap<string, ReadonlyMap<st
   return out
 }
 
+/** Every itext id's texts as a label (language -> text, in translation order), built once. */
+const itextLabels = (translations: ReadonlyMap<string, ReadonlyMap<string, string>>): ReadonlyMap<string, DescriptorLabel> => {
+  const byId = new Map<string, Map<string, string>>()
+  for (const [language, texts] of translations) {
+    for (const [id, text] of texts) {
+      const label = byId.get(id) ?? new Map<string, string>()
+      label.set(language, text)
+      byId.set(id, label)
+    }
+  }
+  return new Map([...byId].map(([id, label]) => [id, Object.fromEntries(label)] as const))
+}
+
 /** Reads `<label>`/`<hint>`: plain text, or its `jr:itext('id')` texts by language. */
-const readLabel = (element: XmlElement | undefined, translations: ReadonlyMap<string, ReadonlyMap<string, string>>): DescriptorLabel | undefined => {
+const readLabel = (element: XmlElement | undefined, itexts: ReadonlyMap<string, DescriptorLabel>): DescriptorLabel | undefined => {
   if (element === undefined) return undefined
   const ref = attribute(element, "ref")
   const itext = ref === undefined ? undefined : /^jr:itext\(\s*'([^']*)'\s*\)$/.exec(ref.trim())?.[1]
-  if (itext !== undefined) {
-    const out: Record<string, string> = {}
-    for (const [language, texts] of translations) {
-      const text = texts.get(itext)
-      if (text !== undefined) out[language] = text
-    }
-    return Object.keys(out).length === 0 ? undefined : out
-  }
+  if (itext !== undefined) return itexts.get(itext)
   const text = trimText(textOf(element))
   return text === "" ? undefined : text
 }
@@ -134,6 +150,28 @@ const readSecondary = (instance: XmlElement): ReadonlyArray<ReadonlyMap<string, 
   return elements(root).map((item) => new Map(elements(item).map((field) => [localName(field.name), trimText(textOf(field))] as const)))
 }
 
+/** A choice of a select question. */
+const choice = (name: string, label: DescriptorLabel | undefined): DescriptorNode => (label === undefined ? { name } : { name, label })
+
+/**
+ * The label of every body group by the path it binds (a path bound twice: the last group's), for
+ * repeats' labels, read in one walk of the body.
+ */
+const readGroupLabels = (body: XmlElement | undefined, rootName: string): ReadonlyMap<string, XmlElement> => {
+  const out = new Map<string, XmlElement>()
+  const search = (element: XmlElement, context: string): void => {
+    for (const group of children(element, "group")) {
+      const ref = attribute(group, "ref")
+      const path = ref === undefined ? context : relativePath(ref, rootName, context)
+      const label = child(group, "label")
+      if (label !== undefined) out.set(path, label)
+      search(group, path)
+    }
+  }
+  if (body !== undefined) search(body, "")
+  return out
+}
+
 type MutableNode = {
   name: string
   type: string
@@ -145,16 +183,40 @@ type MutableNode = {
   children?: Array<DescriptorNode>
 }
 
-/** Reads an XForm (XML text or UTF-8 bytes) into a form descriptor. Fails with `Invalid XForm: ...`. */
-export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm, string> => {
-  const text = typeof input === "string" ? input : new TextDecoder("utf-8").decode(input)
-  const parsed = parseXml(text.replace(/^\uFEFF/, ""))
-  if ("error" in parsed) return Result.fail(`${PREFIX}not well-formed XML (${parsed.error})`)
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+/**
+ * Reads an XForm (XML text or UTF-8 bytes) into a form descriptor, within `limits` (default
+ * {@link FORM_LIMITS}). Fails with `Invalid XForm: ...`, a limit exceeded included (its message
+ * names the limit); never throws.
+ */
+export const readXForm = (input: string | Uint8Array, limits: FormLimits = FORM_LIMITS): Result.Result<ParsedXForm, string> => {
+  try {
+    return readDocument(input, limits)
+  } catch (error) {
+    // Every known failure is a value below; this keeps the reader total for what was not foreseen.
+    return Result.fail(`${PREFIX}could not be read (${error instanceof Error ? error.message : String(error)})`)
+  }
+}
+
+const readDocument = (input: string | Uint8Array, limits: FormLimits): Result.Result<ParsedXForm, string> => {
+  if (typeof input !== "string" && input.length > limits.maxUploadBytes) {
+    return Result.fail(`${PREFIX}${exceeded(`the file is ${input.length} bytes`, limits, "maxUploadBytes", "bytes an upload may have")}`)
+  }
+  let text: string
+  try {
+    text = typeof input === "string" ? input : utf8.decode(input)
+  } catch {
+    return Result.fail(`${PREFIX}not UTF-8 text`)
+  }
+  const parsed = parseXml(text.replace(/^\uFEFF/, ""), limits)
+  if ("error" in parsed) return Result.fail(parsed.overLimit ? `${PREFIX}${parsed.error}` : `${PREFIX}not well-formed XML (${parsed.error})`)
   if (localName(parsed.name) !== "html") return Result.fail(`${PREFIX}the root element is <${parsed.name}>, not <h:html>`)
   const head = child(parsed, "head")
   const model = head === undefined ? undefined : child(head, "model")
   if (head === undefined || model === undefined) return Result.fail(`${PREFIX}no <h:head><model> element`)
-  const title = trimText(textOf(child(head, "title") ?? { name: "title", attributes: {}, content: [] }))
+  const titleElement = child(head, "title")
+  const title = titleElement === undefined ? "" : trimText(textOf(titleElement))
   const instances = children(model, "instance")
   const primary = instances.find((i) => attribute(i, "id") === undefined) ?? instances[0]
   const data = primary === undefined ? undefined : elements(primary)[0]
@@ -165,7 +227,7 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
   const versionAttribute = attribute(data, "version")?.trim()
   const version = versionAttribute === undefined || versionAttribute === "" ? undefined : versionAttribute
   const rootName = localName(data.name)
-  const translations = readTranslations(model)
+  const itexts = itextLabels(readTranslations(model))
   const secondary = new Map<string, ReadonlyArray<ReadonlyMap<string, string>>>()
   for (const instance of instances) {
     const id = attribute(instance, "id")
@@ -176,51 +238,68 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
     const nodeset = attribute(bind, "nodeset")
     if (nodeset !== undefined) binds.set(relativePath(nodeset, rootName, ""), bind)
   }
-  const controls = readControls(child(parsed, "body"), rootName)
+  const body = child(parsed, "body")
+  const controls = readControls(body, rootName)
+  const groupLabels = readGroupLabels(body, rootName)
+  const budget = descriptorBudget(limits)
+  /** The first limit the walk below exceeded; once set, the walk stops. */
+  let overLimit: string | undefined
+  /** Counts items added to the descriptor; `false` once `maxDescriptorItems` is exceeded. */
+  const spend = (items: number): boolean => {
+    overLimit ??= budget.spend(items)
+    return overLimit === undefined
+  }
 
+  /** An itemset's choices (and their labels' texts), built once per list, value and label reference: selects share them. */
+  const itemsets = new Map<string, { readonly choices: ReadonlyArray<DescriptorNode>; readonly texts: number }>()
+  const itemsetChoices = (listName: string, valueField: string, labelRef: string | undefined) => {
+    const key = JSON.stringify([listName, valueField, labelRef ?? null])
+    const known = itemsets.get(key)
+    if (known !== undefined) return known
+    const itextField = labelRef === undefined ? undefined : /^jr:itext\(\s*([\w.-]+)\s*\)$/.exec(labelRef.trim())?.[1]
+    const choices = (secondary.get(listName) ?? []).map((item) => {
+      let label: DescriptorLabel | undefined
+      if (itextField !== undefined) {
+        const id = item.get(itextField)
+        label = id === undefined ? undefined : itexts.get(id)
+      } else {
+        const text = item.get(labelRef ?? "label")
+        label = text === undefined || text === "" ? undefined : text
+      }
+      return choice(item.get(valueField) ?? "", label)
+    })
+    const built = { choices, texts: choices.reduce((sum, c) => sum + labelItems(c.label), 0) }
+    itemsets.set(key, built)
+    return built
+  }
+
+  /** A select's choices, counted against `maxDescriptorItems` before they are built or shared. */
   const choicesOf = (control: XmlElement): { readonly listName?: string; readonly choices: ReadonlyArray<DescriptorNode> } => {
     const items = children(control, "item")
     if (items.length > 0) {
-      return {
-        choices: items.map((item) => {
-          const label = readLabel(child(item, "label"), translations)
-          return { name: trimText(textOf(child(item, "value") ?? item)), ...(label === undefined ? {} : { label }) }
-        })
+      const choices: Array<DescriptorNode> = []
+      for (const item of items) {
+        const label = readLabel(child(item, "label"), itexts)
+        if (!spend(1 + labelItems(label))) break
+        choices.push(choice(trimText(textOf(child(item, "value") ?? item)), label))
       }
+      return { choices }
     }
     const itemset = child(control, "itemset")
     const nodeset = itemset === undefined ? undefined : attribute(itemset, "nodeset")
     const listName = nodeset === undefined ? undefined : /instance\(\s*'([^']*)'\s*\)/.exec(nodeset)?.[1]
     if (itemset === undefined || listName === undefined) return { choices: [] }
+    if (!spend(secondary.get(listName)?.length ?? 0)) return { listName, choices: [] }
     const valueField = attribute(child(itemset, "value") ?? itemset, "ref") ?? "name"
     const labelElement = child(itemset, "label")
-    const labelRef = labelElement === undefined ? undefined : attribute(labelElement, "ref")
-    const itextField = labelRef === undefined ? undefined : /^jr:itext\(\s*([\w.-]+)\s*\)$/.exec(labelRef.trim())?.[1]
-    const choices = (secondary.get(listName) ?? []).map((item) => {
-      const name = item.get(valueField) ?? ""
-      let label: DescriptorLabel | undefined
-      if (itextField !== undefined) {
-        const id = item.get(itextField)
-        const out: Record<string, string> = {}
-        if (id !== undefined)
-          for (const [language, texts] of translations) {
-            const t = texts.get(id)
-            if (t !== undefined) out[language] = t
-          }
-        label = Object.keys(out).length === 0 ? undefined : out
-      } else {
-        const text = item.get(labelRef ?? "label")
-        label = text === undefined || text === "" ? undefined : text
-      }
-      return { name, ...(label === undefined ? {} : { label }) }
-    })
-    return { listName, choices }
+    const { choices, texts } = itemsetChoices(listName, valueField, labelElement === undefined ? undefined : attribute(labelElement, "ref"))
+    return spend(texts) ? { listName, choices } : { listName, choices: [] }
   }
 
   const leafType = (bind: XmlElement | undefined, control: Control | undefined): string => {
     const preload = bind === undefined ? undefined : attribute(bind, "preload")
     if (preload !== undefined) {
-      const type = PRELOADS[`${preload} ${bind === undefined ? "" : (attribute(bind, "preloadParams") ?? "")}`]
+      const type = PRELOADS.get(`${preload} ${bind === undefined ? "" : (attribute(bind, "preloadParams") ?? "")}`)
       if (type !== undefined) return type
     }
     if (bind !== undefined && attribute(bind, "calculate") !== undefined) return "calculate"
@@ -245,34 +324,48 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
           if (bind !== undefined && attribute(bind, "readonly") === "true()" && (bindType === undefined || bindType === "string")) return "note"
       }
     }
-    return bindType === undefined ? "text" : (BIND_TYPES[localName(bindType)] ?? localName(bindType))
+    return bindType === undefined ? "text" : (BIND_TYPES.get(localName(bindType)) ?? localName(bindType))
   }
 
   const bindEntries = (bind: XmlElement | undefined): Record<string, string> | undefined => {
     if (bind === undefined) return undefined
-    const out: Record<string, string> = {}
-    for (const [key, value] of Object.entries(bind.attributes)) if (key !== "nodeset" && key !== "type") out[key] = value
-    return Object.keys(out).length === 0 ? undefined : out
+    const entries = Object.entries(bind.attributes).filter(([key]) => key !== "nodeset" && key !== "type")
+    return entries.length === 0 ? undefined : Object.fromEntries(entries)
   }
 
-  const walk = (element: XmlElement, prefix: string): Array<DescriptorNode> => {
+  /** The questions under an instance element, `depth` groups and repeats deep. */
+  const walk = (element: XmlElement, prefix: string, depth: number): Array<DescriptorNode> => {
     const out: Array<DescriptorNode> = []
+    if (depth > limits.maxFormDepth) {
+      overLimit ??= exceeded(`the primary instance nests groups and repeats ${depth} deep`, limits, "maxFormDepth", "levels a form may nest")
+      return out
+    }
+    const nodes = elements(element)
+    const templated = new Set(nodes.filter((n) => attribute(n, "template") !== undefined).map((n) => localName(n.name)))
     const seen = new Set<string>()
-    for (const node of elements(element)) {
+    for (const node of nodes) {
+      if (overLimit !== undefined) break
       const name = localName(node.name)
       if (seen.has(name)) continue
       seen.add(name)
       const path = prefix === "" ? name : `${prefix}/${name}`
       const bind = binds.get(path)
       const control = controls.get(path)
-      const isRepeat = control?.kind === "repeat" || elements(element).some((n) => localName(n.name) === name && attribute(n, "template") !== undefined)
+      const isRepeat = control?.kind === "repeat" || templated.has(name)
       const hasChildren = elements(node).length > 0
       const result: MutableNode = { name, type: "" }
-      const labelSource = control === undefined ? undefined : control.kind === "repeat" ? groupLabelOf(path) : child(control.element, "label")
-      const label = readLabel(labelSource, translations)
+      // A repeat's label is the label of the group around it (pyxform writes `<group ref><label/><repeat nodeset>`).
+      const labelSource =
+        control === undefined
+          ? undefined
+          : control.kind === "repeat"
+            ? (child(control.element, "label") ?? groupLabels.get(path))
+            : child(control.element, "label")
+      const label = readLabel(labelSource, itexts)
       if (label !== undefined) result.label = label
-      const hint = control === undefined ? undefined : readLabel(child(control.element, "hint"), translations)
+      const hint = control === undefined ? undefined : readLabel(child(control.element, "hint"), itexts)
       if (hint !== undefined) result.hint = hint
+      if (!spend(1 + labelItems(label) + labelItems(hint))) break
       const bound = bindEntries(bind)
       if (isRepeat || hasChildren) {
         result.type = isRepeat ? "repeat" : "group"
@@ -280,7 +373,7 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
         const appearance = control === undefined ? undefined : attribute(control.element, "appearance")
         if (appearance !== undefined) result.control = { appearance }
         else if (control === undefined && !isRepeat) result.control = { bodyless: true }
-        result.children = walk(node, path)
+        result.children = walk(node, path, depth + 1)
       } else {
         result.type = leafType(bind, control)
         if (bound !== undefined) result.bind = bound
@@ -297,30 +390,8 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
     return out
   }
 
-  /** A repeat's label is the label of the group around it (pyxform writes `<group ref><label/><repeat nodeset>`). */
-  const groupLabelOf = (path: string): XmlElement | undefined => {
-    const repeat = controls.get(path)
-    const inner = repeat === undefined ? undefined : child(repeat.element, "label")
-    if (inner !== undefined) return inner
-    let found: XmlElement | undefined
-    const search = (element: XmlElement, context: string): void => {
-      for (const c of elements(element)) {
-        const kind = localName(c.name)
-        if (kind !== "group") continue
-        const ref = attribute(c, "ref")
-        const groupPath = ref === undefined ? context : relativePath(ref, rootName, context)
-        if (groupPath === path) {
-          const label = child(c, "label")
-          if (label !== undefined) found = label
-        }
-        search(c, groupPath)
-      }
-    }
-    const body = child(parsed, "body")
-    if (body !== undefined) search(body, "")
-    return found
-  }
-
+  const questions = walk(data, "", 0)
+  if (overLimit !== undefined) return Result.fail(`${PREFIX}${overLimit}`)
   const descriptor: FormDescriptor = {
     name: rootName,
     type: "survey",
@@ -329,7 +400,7 @@ export const readXForm = (input: string | Uint8Array): Result.Result<ParsedXForm
     sms_keyword: formId,
     default_language: "default",
     ...(version === undefined ? {} : { version }),
-    children: walk(data, "")
+    children: questions
   }
   return Result.succeed({ descriptor, formId, version, title })
 }

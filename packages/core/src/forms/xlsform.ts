@@ -11,10 +11,16 @@
  * IASO runs before pyxform (duplicate names across groups, unknown `${}` references...) is not
  * reproduced; structural errors pyxform raises (unknown type, unmatched begin/end, a select
  * without its list, an invalid or duplicated name in one group) are.
+ *
+ * Reading is bounded by {@link FormLimits}: the workbook's (see `readXlsx`), then the nesting of
+ * groups and repeats (`maxFormDepth`) and the descriptor's size (`maxDescriptorItems`: a list's
+ * choices count once per question that lists it). Names from the file (types, columns, list
+ * names, languages) are looked up and stored as plain data.
  * @module
  */
 import { Result } from "effect"
 import type { DescriptorLabel, DescriptorNode, FormDescriptor } from "./descriptor.ts"
+import { descriptorBudget, exceeded, FORM_LIMITS, type FormLimits, labelItems } from "./limits.ts"
 import { type CellValue, readXlsx, type Sheet } from "./xlsx.ts"
 
 /** What reading an XLSForm gives. */
@@ -47,8 +53,14 @@ const cellText = (value: CellValue | undefined): string => {
   return value.trim().replace(/ {2,}/g, " ")
 }
 
+/**
+ * A lookup table of fixed names: a `Map`, so a name read from a file (`constructor`,
+ * `__proto__`) is looked up as data, never found on `Object.prototype`.
+ */
+const table = (entries: Readonly<Record<string, string>>): ReadonlyMap<string, string> => new Map(Object.entries(entries))
+
 /** Header spellings pyxform accepts for one column, by lower-case spelling. */
-const COLUMN_ALIASES: Readonly<Record<string, string>> = {
+const COLUMN_ALIASES = table({
   "list name": "list_name",
   "constraint message": "constraint_message",
   constraint_message: "constraint_message",
@@ -64,10 +76,10 @@ const COLUMN_ALIASES: Readonly<Record<string, string>> = {
   "form id": "form_id",
   "form title": "form_title",
   "default language": "default_language"
-}
+})
 
 /** Columns that become `bind` entries, by column name. */
-const BIND_COLUMNS: Readonly<Record<string, string>> = {
+const BIND_COLUMNS = table({
   required: "required",
   relevant: "relevant",
   constraint: "constraint",
@@ -75,16 +87,16 @@ const BIND_COLUMNS: Readonly<Record<string, string>> = {
   readonly: "readonly",
   constraint_message: "jr:constraintMsg",
   required_message: "jr:requiredMsg"
-}
+})
 
 /** Columns that become `control` entries. */
-const CONTROL_COLUMNS: Readonly<Record<string, string>> = {
+const CONTROL_COLUMNS = table({
   appearance: "appearance",
   repeat_count: "jr:count"
-}
+})
 
 /** Simple question types, by lower-case spelling, and pyxform's name for each. */
-const SIMPLE_TYPES: Readonly<Record<string, string>> = {
+const SIMPLE_TYPES = table({
   text: "text",
   string: "text",
   integer: "integer",
@@ -125,7 +137,7 @@ const SIMPLE_TYPES: Readonly<Record<string, string>> = {
   audit: "audit",
   "xml-external": "xml-external",
   "csv-external": "csv-external"
-}
+})
 
 /** Select types by their lower-case first word(s), and pyxform's name. */
 const SELECT_TYPES: ReadonlyArray<readonly [RegExp, string]> = [
@@ -149,7 +161,7 @@ const parseType = (raw: string): QuestionType | undefined => {
   if (container !== null) {
     return { kind: container[1] === "begin" ? "begin" : "end", container: container[2] === "repeat" ? "repeat" : "group" }
   }
-  const simple = SIMPLE_TYPES[text]
+  const simple = SIMPLE_TYPES.get(text)
   if (simple !== undefined) return { kind: "simple", type: simple }
   // `select_one list`, `select one from list`, `select_multiple list or_other`: keep the list name's case.
   const original = raw.trim().replace(/\s+/g, " ")
@@ -186,7 +198,7 @@ const readColumns = (header: ReadonlyArray<CellValue>): ReadonlyArray<Column> =>
     const split = rest.indexOf("::")
     const baseText = (split === -1 ? rest : rest.slice(0, split)).trim().toLowerCase()
     const language = split === -1 ? undefined : rest.slice(split + 2).trim()
-    const base = COLUMN_ALIASES[baseText] ?? baseText
+    const base = COLUMN_ALIASES.get(baseText) ?? baseText
     columns.push({ index, base, ...(language === undefined || language === "" ? {} : { language }), ...(section === undefined ? {} : { section }) })
   })
   return columns
@@ -220,6 +232,7 @@ interface RowValues {
 /** Columns whose values may be given per language. */
 const TRANSLATABLE = new Set(["label", "hint", "guidance_hint", "constraint_message", "required_message", "image", "audio", "video", "big-image"])
 
+/** A row's values by column (`columns` are in sheet order, so the row's end ends the loop). */
 const rowValues = (columns: ReadonlyArray<Column>, row: ReadonlyArray<CellValue>): RowValues => {
   const plain = new Map<string, string>()
   const translated = new Map<string, Map<string, string>>()
@@ -227,6 +240,7 @@ const rowValues = (columns: ReadonlyArray<Column>, row: ReadonlyArray<CellValue>
   const control = new Map<string, string>()
   const media = new Map<string, Map<string, string>>()
   for (const column of columns) {
+    if (column.index >= row.length) break
     const value = cellText(row[column.index])
     if (value === "") continue
     if (column.section === "bind") bind.set(column.base, value)
@@ -249,9 +263,7 @@ const labelOf = (byLanguage: ReadonlyMap<string, string> | undefined, defaultLan
   if (byLanguage === undefined || byLanguage.size === 0) return undefined
   const only = byLanguage.get("")
   if (byLanguage.size === 1 && only !== undefined) return only
-  const out: Record<string, string> = {}
-  for (const [language, text] of byLanguage) out[language === "" ? defaultLanguage : language] = text
-  return out
+  return Object.fromEntries([...byLanguage].map(([language, text]) => [language === "" ? defaultLanguage : language, text]))
 }
 
 const BOOLEAN_BINDS = new Set(["required", "readonly"])
@@ -315,11 +327,12 @@ interface Frame {
 
 /**
  * Reads an XLSForm workbook (`.xlsx` bytes) into a form descriptor. `fileName` gives the form id
- * when the settings sheet has none (pyxform uses the file name without extension). Fails with
- * IASO's message (`Invalid XLS file: ...`).
+ * when the settings sheet has none (pyxform uses the file name without extension). The workbook
+ * is read within `limits` (default {@link FORM_LIMITS}). Fails with IASO's message
+ * (`Invalid XLS file: ...`), a limit exceeded included (its message names the limit); never throws.
  */
-export const readXlsForm = (bytes: Uint8Array, fileName: string): Result.Result<ParsedXlsForm, string> => {
-  const workbook = readXlsx(bytes)
+export const readXlsForm = (bytes: Uint8Array, fileName: string, limits: FormLimits = FORM_LIMITS): Result.Result<ParsedXlsForm, string> => {
+  const workbook = readXlsx(bytes, limits)
   if (Result.isFailure(workbook)) return Result.fail(`${PREFIX}${workbook.failure}`)
   const sheets = workbook.success.sheets
   const settings = readSettings(sheetNamed(sheets, "settings"))
@@ -344,6 +357,9 @@ export const readXlsForm = (bytes: Uint8Array, fileName: string): Result.Result<
     names: new Set()
   }
   const stack: Array<Frame> = [root]
+  const budget = descriptorBudget(limits)
+  /** A list's items in the descriptor (its choices and their labels' texts), counted once per list. */
+  const listItems = new Map<string, number>()
   let questions = 0
   for (let i = headerIndex + 1; i < survey.rows.length; i++) {
     const rowNumber = i + 1
@@ -380,30 +396,32 @@ export const readXlsForm = (bytes: Uint8Array, fileName: string): Result.Result<
     if (label !== undefined) node.label = label
     const hint = labelOf(values.translated.get("hint"), defaultLanguage)
     if (hint !== undefined) node.hint = hint
-    const bind: Record<string, string> = {}
+    const overItems = budget.spend(1 + labelItems(label) + labelItems(hint))
+    if (overItems !== undefined) return fail(overItems)
+    const bind = new Map<string, string>()
     for (const [column, value] of values.plain) {
-      const bindKey = BIND_COLUMNS[column]
-      if (bindKey !== undefined) bind[bindKey] = bindValue(column, value)
+      const bindKey = BIND_COLUMNS.get(column)
+      if (bindKey !== undefined) bind.set(bindKey, bindValue(column, value))
     }
-    for (const [column, value] of values.bind) bind[BIND_COLUMNS[column] ?? column] = bindValue(column, value)
+    for (const [column, value] of values.bind) bind.set(BIND_COLUMNS.get(column) ?? column, bindValue(column, value))
     for (const column of ["constraint_message", "required_message"] as const) {
       const text = labelOf(values.translated.get(column), defaultLanguage)
-      if (typeof text === "string") bind[BIND_COLUMNS[column] ?? column] = text
+      if (typeof text === "string") bind.set(BIND_COLUMNS.get(column) ?? column, text)
     }
-    if (Object.keys(bind).length > 0) node.bind = bind
-    const control: Record<string, unknown> = {}
+    if (bind.size > 0) node.bind = Object.fromEntries(bind)
+    const control = new Map<string, string>()
     for (const [column, value] of values.plain) {
-      const controlKey = CONTROL_COLUMNS[column]
-      if (controlKey !== undefined) control[controlKey] = value
+      const controlKey = CONTROL_COLUMNS.get(column)
+      if (controlKey !== undefined) control.set(controlKey, value)
     }
-    for (const [column, value] of values.control) control[CONTROL_COLUMNS[column] ?? column] = value
-    if (Object.keys(control).length > 0) node.control = control
-    const media: Record<string, DescriptorLabel> = {}
+    for (const [column, value] of values.control) control.set(CONTROL_COLUMNS.get(column) ?? column, value)
+    if (control.size > 0) node.control = Object.fromEntries(control)
+    const media = new Map<string, DescriptorLabel>()
     for (const kind of ["image", "audio", "video", "big-image"] as const) {
       const value = labelOf(values.translated.get(kind) ?? values.media.get(kind), defaultLanguage)
-      if (value !== undefined) media[kind] = value
+      if (value !== undefined) media.set(kind, value)
     }
-    if (Object.keys(media).length > 0) node.media = media
+    if (media.size > 0) node.media = Object.fromEntries(media)
     for (const column of ["default", "choice_filter", "parameters", "trigger"] as const) {
       const value = values.plain.get(column)
       if (value !== undefined) node[column] = value
@@ -411,11 +429,18 @@ export const readXlsForm = (bytes: Uint8Array, fileName: string): Result.Result<
     if (type.kind === "select") {
       const list = choices.success.get(type.listName)
       if (list === undefined) return fail(`List name not in choices sheet: ${type.listName}`)
+      const items = listItems.get(type.listName) ?? list.reduce((sum, choice) => sum + 1 + labelItems(choice.label), 0)
+      listItems.set(type.listName, items)
+      const overChoices = budget.spend(items)
+      if (overChoices !== undefined) return fail(overChoices)
       node.list_name = type.listName
       node.children = [...list]
     }
     if (node.type === "calculate" && node.bind?.["calculate"] === undefined) return fail("Missing calculation.")
     if (type.kind === "begin") {
+      if (stack.length > limits.maxFormDepth) {
+        return fail(exceeded(`groups and repeats nest ${stack.length} deep here`, limits, "maxFormDepth", "levels a form may nest"))
+      }
       const frame: Frame = { node: { ...node, children: [] }, container: type.container, row: rowNumber, names: new Set() }
       top.node.children.push(frame.node)
       stack.push(frame)
@@ -438,8 +463,7 @@ export const readXlsForm = (bytes: Uint8Array, fileName: string): Result.Result<
     })
   }
   const version = settings.get("version")
-  const allChoices: Record<string, ReadonlyArray<DescriptorNode>> = {}
-  for (const [listName, list] of choices.success) allChoices[listName] = list
+  const allChoices: Record<string, ReadonlyArray<DescriptorNode>> = Object.fromEntries(choices.success)
   const descriptor: FormDescriptor = {
     name: root.node.name,
     type: "survey",
