@@ -101,7 +101,7 @@ export const compileCondition = (kinds: ReadonlyMap<string, ColumnKind>, conditi
     case "startsWith":
       return prefixCondition(column, condition.value, render)
     case "startsWithAny":
-      return condition.value.length === 0 ? "FALSE" : `(${condition.value.map((prefix) => prefixCondition(column, prefix, render)).join(" OR ")})`
+      return anyPrefixCondition(column, condition.value, render)
     case "contains":
       return render.dialect.contains(column, render.value(condition.value, "text"))
   }
@@ -114,6 +114,41 @@ export const prefixCondition = (column: string, prefix: string, render: Renderer
   return upper === undefined
     ? `${column} >= ${render.value(prefix, "text")}`
     : `(${column} >= ${render.value(prefix, "text")} AND ${column} < ${render.value(upper, "text")})`
+}
+
+/**
+ * Most prefixes a `startsWithAny` tests as one range each (an `OR` of ranges, which ordered
+ * indexes answer). Past it, the terms of an `OR` would soon pass SQLite's expression depth (1,000)
+ * and the parameters a statement binds (two a range): see {@link anyPrefixCondition}.
+ */
+export const MAX_PREFIX_RANGES = 64
+
+/**
+ * Whether the column starts with one of `prefixes`. Up to {@link MAX_PREFIX_RANGES} prefixes, one
+ * range each; more (an actor with a thousand org-unit roots), one test per prefix length, whatever
+ * their number: the column's first `n` characters in the list of the prefixes of `n` characters,
+ * the list ONE parameter (`substr` and `length` count code points in both dialects, as the prefixes
+ * are measured here), the tests joined by a balanced `OR`, as deep as the log of their number.
+ */
+export const anyPrefixCondition = (column: string, prefixes: ReadonlyArray<string>, render: Renderer): string => {
+  if (prefixes.length === 0) return "FALSE"
+  if (prefixes.length <= MAX_PREFIX_RANGES) return `(${prefixes.map((prefix) => prefixCondition(column, prefix, render)).join(" OR ")})`
+  const byLength = new Map<number, Array<string>>()
+  for (const prefix of new Set(prefixes)) {
+    const length = [...prefix].length
+    const list = byLength.get(length)
+    if (list === undefined) byLength.set(length, [prefix])
+    else list.push(prefix)
+  }
+  const tests = [...byLength].map(([length, list]) => render.inList(`substr(${column}, 1, ${length})`, list, "text"))
+  return balancedOr(tests)
+}
+
+/** `terms` joined by `OR` as a balanced tree (nested as deep as the log of their number). */
+const balancedOr = (terms: ReadonlyArray<string>): string => {
+  if (terms.length <= 2) return `(${terms.join(" OR ")})`
+  const half = Math.ceil(terms.length / 2)
+  return `(${balancedOr(terms.slice(0, half))} OR ${balancedOr(terms.slice(half))})`
 }
 
 /** The first string after every string starting with `prefix`, in code-point order (`undefined`: none). */

@@ -3,7 +3,7 @@
  * in both dialects, exactly. A change to any of them is a change of what the stores run.
  */
 import { describe, expect, it } from "vitest"
-import type { Compiled } from "../src/compile-conditions.ts"
+import { type Compiled, MAX_PREFIX_RANGES } from "../src/compile-conditions.ts"
 import { changeOfRow, compileChangesSince, compileClearTombstones, compileTombstones } from "../src/change-feed.ts"
 import {
   compileCount,
@@ -383,6 +383,21 @@ describe("the statement compiler", () => {
         "sqlite": "SELECT COUNT(*) AS n FROM "Unit" WHERE TRUE AND ("code" >= ? AND "code" < ?)",
       }
     `)
+  })
+
+  it("startsWithAny: one range a prefix up to MAX_PREFIX_RANGES; past it, one list a prefix length in code points, in a balanced OR", () => {
+    const ranges = Array.from({ length: MAX_PREFIX_RANGES }, (_, i) => `${String(i).padStart(2, "0")}/`)
+    const few = both((d) => compileCount(d, unit, scope, [{ field: "path", op: "startsWithAny", value: ranges }]))
+    expect([few.sqlite.text.split(" OR ").length, few.sqlite.params.length]).toEqual([MAX_PREFIX_RANGES, 1 + 2 * MAX_PREFIX_RANGES])
+    const many = [...ranges, "r", "🏥/", "r"]
+    expect(golden((d) => compileCount(d, unit, scope, [{ field: "path", op: "startsWithAny", value: many }]))).toEqual({
+      sqlite:
+        'SELECT COUNT(*) AS n FROM "Unit" WHERE "accountId" = ? AND ((substr("path", 1, 3) IN (SELECT value FROM json_each(?)) OR substr("path", 1, 1) IN (SELECT value FROM json_each(?))) OR (substr("path", 1, 2) IN (SELECT value FROM json_each(?))))',
+      postgres:
+        'SELECT COUNT(*) AS n FROM "Unit" WHERE "accountId" = $1 AND ((substr("path", 1, 3) = ANY($2::text[]) OR substr("path", 1, 1) = ANY($3::text[])) OR (substr("path", 1, 2) = ANY($4::text[])))',
+      sqliteParams: ["acc1", JSON.stringify(ranges), '["r"]', '["🏥/"]'],
+      postgresParams: ["acc1", ranges, ["r"], ["🏥/"]]
+    })
   })
 
   it("the change feed: changesSince over the rows and the tombstones, recording and clearing tombstones, sequences", () => {

@@ -4,7 +4,7 @@
  */
 import { Schema } from "effect"
 import { AuditEntryId, UserId } from "../shared/entity-ids.ts"
-import { Json } from "../shared/json.ts"
+import { RecordJson } from "../shared/json.ts"
 import { defineModel } from "../shared/model.ts"
 import { NonBlankTextMax, Text } from "../shared/text.ts"
 
@@ -23,9 +23,9 @@ export const AuditEntryModel = defineModel({
     /** The actor's user, absent for system actors. */
     userId: Schema.optionalKey(UserId),
     /** Encoded record before the change (absent on creation). */
-    before: Schema.optionalKey(Json),
+    before: Schema.optionalKey(RecordJson),
     /** Encoded record after the change (absent on deletion). */
-    after: Schema.optionalKey(Json)
+    after: Schema.optionalKey(RecordJson)
   },
   indexes: [{ name: "audit_entry_object", fields: ["objectModel", "objectId"] }],
   references: [{ field: "userId", target: "User", onDelete: "setNull" }],

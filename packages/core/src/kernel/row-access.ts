@@ -10,7 +10,7 @@ import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
 import { Forbidden, NotFound, type StorageError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
-import type { Condition } from "../shared/query.ts"
+import { type Condition, disjointPrefixes } from "../shared/query.ts"
 import { type FieldCondition, listAll, type Repositories, scopeOf } from "../shared/repository.ts"
 import { orDieOnInvalidListing } from "./expect.ts"
 import type { Actor } from "../tenancy/actor.ts"
@@ -25,12 +25,17 @@ export const mayRead = (actor: Actor, model: AnyModel): boolean =>
 
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
 
-/** The values a listing's conditions pin a field to (`eq` or `in`), or `undefined` when it does not. */
+/**
+ * The values a listing's conditions pin a field to (`eq` or `in`), or `undefined` when it does not.
+ * Read before the listing checks its conditions: a malformed one pins nothing (and is refused then).
+ */
 const pinned = (where: ReadonlyArray<FieldCondition>, field: string): ReadonlyArray<string> | undefined => {
   let values: ReadonlyArray<string> | undefined
-  for (const condition of where) {
-    if (condition.field !== field) continue
-    const these = condition.op === "eq" ? [condition.value] : condition.op === "in" ? condition.value : undefined
+  const conditions: ReadonlyArray<FieldCondition | null> = Array.isArray(where) ? where : []
+  for (const condition of conditions) {
+    if (typeof condition !== "object" || condition === null || condition.field !== field) continue
+    const these: ReadonlyArray<unknown> | undefined =
+      condition.op === "eq" ? [condition.value] : condition.op === "in" && Array.isArray(condition.value) ? condition.value : undefined
     if (these === undefined) continue
     const strings = these.filter((value): value is string => typeof value === "string")
     values = values === undefined ? strings : values.filter((value) => strings.includes(value))
@@ -49,12 +54,16 @@ export const requireUnrestricted = (actor: Actor, action: string): Effect.Effect
 
 /** The row-scope rules over a store's repositories. */
 export const makeRowAccess = (repos: Repositories) => {
-  /** The paths of the actor's org-unit roots; `undefined` for an actor without roots (sees every unit). */
+  /**
+   * The paths of the actor's org-unit roots, without the roots under another of them (they add no
+   * unit: fewer subtrees to read and prefixes to test); `undefined` for an actor without roots
+   * (sees every unit).
+   */
   const rootPaths = (actor: Actor): Effect.Effect<ReadonlyArray<string> | undefined, StorageError> =>
     actor.orgUnitRoots.length === 0
       ? Effect.succeed(undefined)
       : Effect.map(repos.driver.getMany(OrgUnitModel, scopeOf(OrgUnitModel, actor.accountId), actor.orgUnitRoots), (rows) =>
-          rows.flatMap((row) => (typeof row["path"] === "string" ? [row["path"]] : []))
+          disjointPrefixes(rows.flatMap((row) => (typeof row["path"] === "string" ? [row["path"]] : [])))
         )
 
   const under = (paths: ReadonlyArray<string>, path: unknown): boolean => typeof path === "string" && paths.some((prefix) => path.startsWith(prefix))

@@ -24,7 +24,7 @@
  * @module
  */
 import type { IndexDecl, Row } from "../shared/model.ts"
-import type { Condition, Scalar } from "../shared/query.ts"
+import { type Condition, disjointPrefixes, type Scalar } from "../shared/query.ts"
 import type { StoreScope } from "../shared/store.ts"
 
 /** A committed (or layered) row with its id and its change sequence. */
@@ -335,17 +335,6 @@ const lookupValues = (condition: Condition): ReadonlyArray<Scalar> | undefined =
   if (values === undefined) return undefined
   for (const value of values) if (typeof value === "number" && Number.isNaN(value)) return undefined
   return [...new Set(values)]
-}
-
-/** Prefixes of which none starts with another (the ranges are then disjoint), deduplicated. */
-const disjointPrefixes = (prefixes: ReadonlyArray<string>): ReadonlyArray<string> => {
-  const sorted = [...new Set(prefixes)].sort()
-  const out: Array<string> = []
-  for (const prefix of sorted) {
-    const last = out[out.length - 1]
-    if (last === undefined || !prefix.startsWith(last)) out.push(prefix)
-  }
-  return out
 }
 
 /** One account's rows of a table (or all rows of a global table), with their indexes. */

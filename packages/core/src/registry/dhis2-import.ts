@@ -4,8 +4,9 @@
  * them over as parsed JSON. Four resources are read: `organisationUnits` (any number of pages,
  * merged and deduplicated by DHIS2 id), `organisationUnitLevels` (the level names that become
  * org-unit types), `organisationUnitGroups` (groups, with their member ids) and
- * `organisationUnitGroupSets`. Every response is decoded with Effect Schema: a malformed one fails
- * with a `ValidationError` whose issues name the place in the payload, e.g.
+ * `organisationUnitGroupSets`. Every response is first bounded (its nesting by `MAX_JSON_DEPTH`;
+ * the org units of all pages by the option `maxUnits`), then decoded with Effect Schema: a
+ * malformed one fails with a `ValidationError` whose issues name the place in the payload, e.g.
  * `["organisationUnits", 1, "organisationUnits", 3, "openingDate"]` for the fourth unit of the
  * second page. Geometry is read leniently: a shape that cannot be read is dropped and reported in
  * the result's `warnings`, the unit itself is still imported.
@@ -37,16 +38,17 @@
  *   a group "Imported on <date>", which is not done here.
  * @module
  */
-import type { MultiPolygon, Point, Polygon } from "geojson"
 import { Effect, Result, Schema } from "effect"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import { listAll } from "../shared/repository.ts"
 import type { DataSourceId } from "../shared/entity-ids.ts"
 import { ValidationError, type ValidationIssue } from "../shared/errors.ts"
-import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
+import { admitJson } from "../shared/json.ts"
+import { checkImportUnits } from "../shared/limits.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
+import { isRecord, readGeometry } from "./dhis2-geometry.ts"
 import { GroupModel, GroupSetModel } from "./groups.ts"
 import { OrgUnitModel } from "./org-unit.ts"
 import {
@@ -95,6 +97,12 @@ export interface Dhis2ImportOptions {
    * a target version that has units is refused.
    */
   readonly update?: boolean
+  /**
+   * The most `organisationUnits` items the payload may hold over all of its pages, duplicates
+   * included (default `DEFAULT_MAX_IMPORT_UNITS`, 100,000): more is a `ValidationError` at
+   * `["organisationUnits"]`, before any item is decoded.
+   */
+  readonly maxUnits?: number
 }
 
 /** Something of the payload that was not imported, and why (the import itself went on). */
@@ -196,8 +204,6 @@ const Dhis2GroupSet = Schema.Struct({
   organisationUnitGroups: Schema.optionalKey(Schema.NullOr(Schema.Array(NamedRef)))
 })
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
-
 /** One decoded item and where it was in the payload. */
 interface Located<T> {
   readonly value: T
@@ -206,32 +212,51 @@ interface Located<T> {
 
 /**
  * Decodes one resource of the payload: a response page (an object with the `key` array), a list
- * of such pages, or a bare list of items. Issues carry the item's place in the payload.
+ * of such pages, or a bare list of items. Issues carry the item's place in the payload. With
+ * `maxItems`, the items of every page are counted against it (see `checkImportUnits`) before
+ * any is decoded.
  */
-const decodePages = <T>(value: unknown, field: string, key: string, item: Schema.Decoder<T>): ValidationError | ReadonlyArray<Located<T>> => {
+const decodePages = <T>(
+  value: unknown,
+  field: string,
+  key: string,
+  item: Schema.Decoder<T>,
+  maxItems?: { readonly max: number | undefined }
+): ValidationError | ReadonlyArray<Located<T>> => {
   const items = Schema.Array(item)
-  const out: Array<Located<T>> = []
-  const issues: Array<ValidationIssue> = []
-  const decodeList = (input: unknown, prefix: Path) => {
-    const result = Schema.decodeUnknownResult(items)(input, { errors: "all" })
-    if (Result.isFailure(result)) issues.push(...ValidationError.fromSchemaError(result.failure, prefix).issues)
-    else for (const [index, decoded] of result.success.entries()) out.push({ value: decoded, path: [...prefix, index] })
-  }
-  const decodePage = (input: unknown, prefix: Path) => {
-    // The page schema only checks that the key is there and is a list: the items are decoded by decodeList.
+  // The lists of items (or the issues of a page that is not one), in the payload's order.
+  const lists: Array<{ readonly input: ReadonlyArray<unknown>; readonly prefix: Path } | { readonly issues: ReadonlyArray<ValidationIssue> }> = []
+  const page = (input: unknown, prefix: Path) => {
+    // The page schema only checks that the key is there and is a list: the items are decoded below.
     const shape = Schema.decodeUnknownResult(Schema.Struct({ [key]: Schema.Array(Schema.Unknown) }))(input, { errors: "all" })
-    if (Result.isFailure(shape)) issues.push(...ValidationError.fromSchemaError(shape.failure, prefix).issues)
-    else decodeList(shape.success[key], [...prefix, key])
+    if (Result.isFailure(shape)) lists.push({ issues: ValidationError.fromSchemaError(shape.failure, prefix).issues })
+    else lists.push({ input: shape.success[key] ?? [], prefix: [...prefix, key] })
   }
   // A list is a list of pages as soon as one element looks like a page (the others then fail as pages).
   if (Array.isArray(value) && value.some((element) => isRecord(element) && Array.isArray(element[key]))) {
-    for (const [index, element] of value.entries()) decodePage(element, [field, index])
+    for (const [index, element] of value.entries()) page(element, [field, index])
   } else if (Array.isArray(value)) {
-    decodeList(value, [field])
+    lists.push({ input: value, prefix: [field] })
   } else if (isRecord(value)) {
-    decodePage(value, [field])
+    page(value, [field])
   } else {
-    issues.push({ path: [field], message: `Expected a DHIS2 ${key} response page, a list of pages, or a list of ${key}` })
+    lists.push({ issues: [{ path: [field], message: `Expected a DHIS2 ${key} response page, a list of pages, or a list of ${key}` }] })
+  }
+  if (maxItems !== undefined) {
+    const count = lists.reduce((sum, list) => sum + ("input" in list ? list.input.length : 0), 0)
+    const tooMany = checkImportUnits([field], count, key, maxItems.max)
+    if (tooMany !== undefined) return tooMany
+  }
+  const out: Array<Located<T>> = []
+  const issues: Array<ValidationIssue> = []
+  for (const list of lists) {
+    if (!("input" in list)) {
+      issues.push(...list.issues)
+      continue
+    }
+    const result = Schema.decodeUnknownResult(items)(list.input, { errors: "all" })
+    if (Result.isFailure(result)) issues.push(...ValidationError.fromSchemaError(result.failure, list.prefix).issues)
+    else for (const [index, decoded] of result.success.entries()) out.push({ value: decoded, path: [...list.prefix, index] })
   }
   if (issues.length > 0) return new ValidationError({ message: formatIssues(issues), issues })
   return out
@@ -239,97 +264,6 @@ const decodePages = <T>(value: unknown, field: string, key: string, item: Schema
 
 const formatIssues = (issues: ReadonlyArray<ValidationIssue>): string =>
   issues.map((issue) => (issue.path.length === 0 ? issue.message : `${issue.message}\n  at ${JSON.stringify(issue.path)}`)).join("\n")
-
-// -----------------------------------------------------------------------------
-// Geometry
-// -----------------------------------------------------------------------------
-
-type Shape = Point | Polygon | MultiPolygon
-
-/** How deeply arrays nest along the first elements: `[1,2]` is 1, a polygon's coordinates 3. */
-const nesting = (value: unknown): number => {
-  let depth = 0
-  let current = value
-  while (Array.isArray(current)) {
-    depth += 1
-    current = current[0]
-  }
-  return typeof current === "number" ? depth : -1
-}
-
-const decodePoint = Schema.decodeUnknownResult(GeoPoint)
-const decodeShape = Schema.decodeUnknownResult(GeoMultiPolygonInput)
-
-/** Decodes a GeoJSON-like `{ type, coordinates }`: a shape, or why it cannot be read. */
-const shapeOf = (type: unknown, coordinates: unknown): Shape | string => {
-  if (type === "Point") {
-    // DHIS2 has no altitude: only longitude and latitude are kept (the engine stores altitude 0).
-    const position = Array.isArray(coordinates) ? coordinates.slice(0, 2) : coordinates
-    const result = decodePoint({ type, coordinates: position })
-    return Result.isSuccess(result) ? result.success : result.failure.message
-  }
-  if (type === "Polygon" || type === "MultiPolygon") {
-    const result = decodeShape({ type, coordinates })
-    return Result.isSuccess(result) ? result.success : result.failure.message
-  }
-  return `unsupported geometry type ${JSON.stringify(type)} (expected Point, Polygon or MultiPolygon)`
-}
-
-/** A `geometry` member (DHIS2 ≥ 2.32): a GeoJSON geometry object, or its JSON text. */
-const readGeometryObject = (raw: unknown): Shape | string | undefined => {
-  let value = raw
-  if (typeof value === "string") {
-    if (value.trim() === "") return undefined
-    try {
-      value = JSON.parse(value)
-    } catch {
-      return "the geometry text is not JSON"
-    }
-  }
-  if (value === null || value === undefined) return undefined
-  if (!isRecord(value)) return "expected a GeoJSON geometry object"
-  return shapeOf(value["type"], value["coordinates"])
-}
-
-/** A legacy `coordinates` string (DHIS2 < 2.32), read by its nesting. */
-const readCoordinates = (raw: unknown): Shape | string | undefined => {
-  let value = raw
-  if (typeof value === "string") {
-    if (value.trim() === "") return undefined
-    try {
-      value = JSON.parse(value)
-    } catch {
-      return "the coordinates text is not JSON"
-    }
-  }
-  if (value === null || value === undefined) return undefined
-  switch (nesting(value)) {
-    case 1:
-      return shapeOf("Point", value)
-    case 3:
-      return shapeOf("Polygon", value)
-    case 4:
-      return shapeOf("MultiPolygon", value)
-    default:
-      return "unreadable coordinates: expected [lon,lat], polygon rings [[[lon,lat],…]] or polygons [[[[lon,lat],…]]]"
-  }
-}
-
-/**
- * The unit's shape: its `geometry` when readable, else its legacy `coordinates`. Each unreadable
- * one is reported as a warning; the unit is imported without it.
- */
-const readGeometry = (unit: Dhis2OrgUnit, path: Path, warnings: Array<Dhis2Warning>): Shape | undefined => {
-  const fromGeometry = readGeometryObject(unit.geometry)
-  if (typeof fromGeometry === "string") warnings.push({ path: [...path, "geometry"], message: `${unit.id} (${unit.name}): geometry dropped: ${fromGeometry}` })
-  else if (fromGeometry !== undefined) return fromGeometry
-  const fromCoordinates = readCoordinates(unit.coordinates)
-  if (typeof fromCoordinates === "string") {
-    warnings.push({ path: [...path, "coordinates"], message: `${unit.id} (${unit.name}): coordinates dropped: ${fromCoordinates}` })
-    return undefined
-  }
-  return fromCoordinates
-}
 
 // -----------------------------------------------------------------------------
 // Parsing
@@ -344,13 +278,26 @@ const levelFromPath = (path: string | null | undefined): number | undefined => {
 /**
  * Parses DHIS2 API responses into the engine's input (pure: nothing is read or written). Fails
  * with a `ValidationError` naming every malformed item; unreadable shapes, conflicting duplicates
- * and memberships of units absent from the payload are `warnings`.
+ * and memberships of units absent from the payload are `warnings`. Before any decoding, each
+ * member's nesting is bounded (`MAX_JSON_DEPTH`, see `admitJson`) and the org units of every page
+ * counted against `maxUnits` (default `DEFAULT_MAX_IMPORT_UNITS`).
  */
-export const parseDhis2Pyramid = (payload: Dhis2Payload, context: { readonly sourceName: string }): Effect.Effect<Dhis2ParsedPyramid, ValidationError> =>
+export const parseDhis2Pyramid = (
+  raw: Dhis2Payload,
+  context: { readonly sourceName: string; readonly maxUnits?: number }
+): Effect.Effect<Dhis2ParsedPyramid, ValidationError> =>
   Effect.suspend(() => {
-    if (!isRecord(payload) || !("organisationUnits" in payload) || payload.organisationUnits === undefined) {
+    if (!isRecord(raw) || !("organisationUnits" in raw) || raw.organisationUnits === undefined) {
       return Effect.fail(ValidationError.at(["organisationUnits"], "the DHIS2 organisationUnits response is required"))
     }
+    const payload: Dhis2Payload = {
+      organisationUnits: admitJson(raw.organisationUnits, ["organisationUnits"]),
+      levels: admitJson(raw.levels, ["levels"]),
+      groups: admitJson(raw.groups, ["groups"]),
+      groupSets: admitJson(raw.groupSets, ["groupSets"])
+    }
+    const refused = Object.values(payload).find((member) => member instanceof ValidationError)
+    if (refused instanceof ValidationError) return Effect.fail(refused)
     const issues: Array<ValidationIssue> = []
     const collect = <T>(result: ValidationError | ReadonlyArray<Located<T>>): ReadonlyArray<Located<T>> => {
       if (result instanceof ValidationError) {
@@ -359,7 +306,7 @@ export const parseDhis2Pyramid = (payload: Dhis2Payload, context: { readonly sou
       }
       return result
     }
-    const units = collect(decodePages(payload.organisationUnits, "organisationUnits", "organisationUnits", Dhis2OrgUnit))
+    const units = collect(decodePages(payload.organisationUnits, "organisationUnits", "organisationUnits", Dhis2OrgUnit, { max: context.maxUnits }))
     const levels = payload.levels === undefined ? [] : collect(decodePages(payload.levels, "levels", "organisationUnitLevels", Dhis2Level))
     const groups = payload.groups === undefined ? [] : collect(decodePages(payload.groups, "groups", "organisationUnitGroups", Dhis2Group))
     const groupSets = payload.groupSets === undefined ? [] : collect(decodePages(payload.groupSets, "groupSets", "organisationUnitGroupSets", Dhis2GroupSet))
@@ -515,7 +462,10 @@ export const runDhis2Import = (payload: Dhis2Payload, options: Dhis2ImportOption
     const actor = yield* CurrentActor
     yield* requirePyramidImport(actor, "importing a DHIS2 pyramid")
     const source = yield* repos.get(DataSourceModel, actor.accountId, options.dataSourceId)
-    const parsed = yield* parseDhis2Pyramid(payload, { sourceName: source.name })
+    const parsed = yield* parseDhis2Pyramid(payload, {
+      sourceName: source.name,
+      ...(options.maxUnits === undefined ? {} : { maxUnits: options.maxUnits })
+    })
     const common = {
       dataSourceId: options.dataSourceId,
       source: DHIS2_IMPORT_SOURCE,

@@ -6,7 +6,8 @@
  * foreign member of the collection, `[{ ref, name }]`, like the GeoPackage's `groups` table.
  *
  * Export reads through the `Records` service, so the actor's permissions and org-unit roots apply:
- * a restricted actor exports its subtrees only. Import decodes the collection (every problem
+ * a restricted actor exports its subtrees only. Import first bounds the collection (its nesting by
+ * `MAX_JSON_DEPTH`, its features by the option `maxUnits`), then decodes it (every problem
  * reported at once, at paths like `["features", 3, "properties", "ref"]`) and hands the pyramid to
  * the shared engine (`importPyramid`), all or nothing.
  *
@@ -34,6 +35,8 @@ import type { Repos, ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId, SourceVersionId } from "../shared/entity-ids.ts"
 import { type Forbidden, type NotFound, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
+import { admitJson } from "../shared/json.ts"
+import { checkImportUnits } from "../shared/limits.ts"
 import type { AnyModel } from "../shared/model.ts"
 import { type FieldCondition, findIn, listAll } from "../shared/repository.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
@@ -245,11 +248,18 @@ const unitOf = (properties: Properties, geometry: Point | MultiPolygon | undefin
 
 /**
  * Decodes a FeatureCollection into the engine's input (pure). Fails with a `ValidationError`
- * listing every problem at its place, e.g. `["features", 2, "properties", "ref"]`.
+ * listing every problem at its place, e.g. `["features", 2, "properties", "ref"]`. Before any
+ * decoding, the collection's nesting is bounded (`MAX_JSON_DEPTH`, see `admitJson`) and its
+ * features counted against `maxUnits` (default `DEFAULT_MAX_IMPORT_UNITS`).
  */
-export const parseGeoJsonPyramid = (collection: unknown): Effect.Effect<PyramidInput, ValidationError> =>
+export const parseGeoJsonPyramid = (collection: unknown, limits: { readonly maxUnits?: number } = {}): Effect.Effect<PyramidInput, ValidationError> =>
   Effect.suspend(() => {
-    const shell = Schema.decodeUnknownResult(CollectionShape)(collection, { errors: "all" })
+    const admitted = admitJson(collection)
+    if (admitted instanceof ValidationError) return Effect.fail(admitted)
+    const features = typeof admitted === "object" && admitted !== null && "features" in admitted ? admitted.features : undefined
+    const tooMany = checkImportUnits(["features"], Array.isArray(features) ? features.length : 0, "features", limits.maxUnits)
+    if (tooMany !== undefined) return Effect.fail(tooMany)
+    const shell = Schema.decodeUnknownResult(CollectionShape)(admitted, { errors: "all" })
     if (Result.isFailure(shell)) return Effect.fail(ValidationError.fromSchemaError(shell.failure))
     const issues: Array<ValidationIssue> = []
     const units: Array<PyramidUnit> = []
@@ -291,6 +301,8 @@ export interface GeoJsonImportOptions {
   readonly validationStatus?: ValidationStatus
   /** Refuse a target version that already has units (default: units with the same ref are updated, as the GeoPackage import does). */
   readonly requireEmptyVersion?: boolean
+  /** The most features the collection may hold (default `DEFAULT_MAX_IMPORT_UNITS`, 100,000): more is a `ValidationError` at `["features"]`. */
+  readonly maxUnits?: number
 }
 
 /** Where each field of an engine unit came from in a feature. */
@@ -319,7 +331,7 @@ export const runGeoJsonImport = (
   collection: unknown,
   options: GeoJsonImportOptions
 ): Effect.Effect<PyramidImportResult, ServiceWriteError, Repos | CurrentActor> =>
-  Effect.flatMap(parseGeoJsonPyramid(collection), (input) =>
+  Effect.flatMap(parseGeoJsonPyramid(collection, options.maxUnits === undefined ? {} : { maxUnits: options.maxUnits }), (input) =>
     runPyramidImport(input, {
       dataSourceId: options.dataSourceId,
       source: GEOJSON_IMPORT_SOURCE,

@@ -8,10 +8,31 @@
 import { Schema, SchemaAST } from "effect"
 import { AccountId } from "./ids.ts"
 import type { Condition, Scalar } from "./query.ts"
+import { textProblem } from "./text.ts"
 import { Instant } from "./time.ts"
 
 /** How a column is stored. `integer` columns hold safe integers (epoch milliseconds included). */
 export type ColumnKind = "text" | "integer" | "real" | "boolean" | "json"
+
+/**
+ * Why `value` is not a value every store compares exactly in a column of `kind`, or `undefined`
+ * when it is: text without U+0000 and well-formed, a safe integer, a finite number, a boolean. A
+ * JSON column is compared with nothing. The rule of condition values and cursor positions.
+ */
+export const kindProblem = (kind: ColumnKind, value: unknown): string | undefined => {
+  switch (kind) {
+    case "text":
+      return typeof value === "string" ? textProblem(value) : "expected text"
+    case "integer":
+      return Number.isSafeInteger(value) ? undefined : "expected an integer"
+    case "real":
+      return typeof value === "number" && Number.isFinite(value) ? undefined : "expected a finite number"
+    case "boolean":
+      return typeof value === "boolean" ? undefined : "expected a boolean"
+    case "json":
+      return "a JSON field is compared with nothing"
+  }
+}
 
 /** A stored column. */
 export interface Column {

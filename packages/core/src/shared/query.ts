@@ -1,6 +1,7 @@
 /**
  * The closed query description adapters receive: conditions (all must hold), order, keyset
- * position, limit and selected columns. Values are in stored form (what the model encodes to).
+ * position, limit and selected columns. Values are in stored form (what the model encodes to),
+ * checked by core against the columns' kinds before an adapter sees them (`conditions.ts`).
  * Adapters push every part down to their backend; core only refines exact geometry tests.
  * @module
  */
@@ -62,4 +63,19 @@ export const prefixUpperBound = (prefix: string): string => {
   if (prefix.length === 0) return "\u{10FFFF}"
   const last = prefix.charCodeAt(prefix.length - 1)
   return prefix.slice(0, -1) + String.fromCharCode(last + 1)
+}
+
+/**
+ * The prefixes a `startsWithAny` needs: without duplicates and without any that starts with
+ * another one of them (the longer one adds no string), sorted by UTF-16 code unit. The same
+ * strings start with one of them as with one of `prefixes`.
+ */
+export const disjointPrefixes = (prefixes: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const sorted = [...new Set(prefixes)].sort()
+  const out: Array<string> = []
+  for (const prefix of sorted) {
+    const last = out[out.length - 1]
+    if (last === undefined || !prefix.startsWith(last)) out.push(prefix)
+  }
+  return out
 }

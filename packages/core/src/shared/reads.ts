@@ -1,9 +1,12 @@
 /**
  * Reading through the repositories: record lookups, listings with stable keyset cursors, subtrees
- * of hierarchical models, counts and the change feed, for one model in one account's scope.
+ * of hierarchical models, counts and the change feed, for one model in one account's scope. A
+ * listing's conditions and its cursor's position are checked first (`conditions.ts`): a store is
+ * never asked what it would answer differently from another.
  * @module
  */
 import { Effect } from "effect"
+import { compileWhere, type FieldCondition, fitsOrder } from "./conditions.ts"
 import { decodeCursor, encodeCursor, fingerprint } from "./cursor.ts"
 import { NotFound, StorageError, ValidationError } from "./errors.ts"
 import type { AnyModel, RecordOf, Row } from "./model.ts"
@@ -17,13 +20,7 @@ export interface ResultPage<T> {
   readonly cursor?: string
 }
 
-/** A condition on a field (domain values; dates as `Date`) or on a derived column (stored values). */
-export type FieldCondition =
-  | { readonly field: string; readonly op: "eq" | "ne" | "lt" | "lte" | "gt" | "gte"; readonly value: unknown }
-  | { readonly field: string; readonly op: "in" | "notIn"; readonly value: ReadonlyArray<unknown> }
-  | { readonly field: string; readonly op: "isNull" | "isNotNull" }
-  | { readonly field: string; readonly op: "startsWith" | "contains"; readonly value: string }
-  | { readonly field: string; readonly op: "startsWithAny"; readonly value: ReadonlyArray<string> }
+export { compileWhere, type FieldCondition } from "./conditions.ts"
 
 /** How to list records. */
 export interface ListOptions {
@@ -72,53 +69,6 @@ const MAX_LIMIT = 10_000
 /** The store scope of a model for an account. */
 export const scopeOf = (model: AnyModel, accountId: string): StoreScope => ({ accountId: model.scope === "global" ? null : accountId })
 
-/** Converts typed conditions into stored-form conditions. */
-export const compileWhere = (model: AnyModel, where: ReadonlyArray<FieldCondition>): ValidationError | ReadonlyArray<Condition> => {
-  const codec = codecOf(model)
-  const out: Array<Condition> = []
-  for (const condition of where) {
-    if (!codec.columnNames.has(condition.field)) {
-      return ValidationError.at(["where", condition.field], `${model.name} has no field ${condition.field}`)
-    }
-    switch (condition.op) {
-      case "isNull":
-      case "isNotNull":
-        out.push({ field: condition.field, op: condition.op })
-        break
-      case "startsWith":
-      case "contains":
-        if (typeof condition.value !== "string" || !condition.value.isWellFormed()) {
-          return ValidationError.at(["where", condition.field], "expected well-formed text")
-        }
-        out.push({ field: condition.field, op: condition.op, value: condition.value })
-        break
-      case "startsWithAny":
-        if (!condition.value.every((prefix) => typeof prefix === "string" && prefix.isWellFormed())) {
-          return ValidationError.at(["where", condition.field], "expected well-formed text prefixes")
-        }
-        out.push({ field: condition.field, op: condition.op, value: condition.value })
-        break
-      case "in":
-      case "notIn": {
-        const values: Array<Scalar> = []
-        for (const value of condition.value) {
-          const encoded = codec.encodeValue(condition.field, value)
-          if (encoded instanceof ValidationError) return encoded
-          values.push(encoded)
-        }
-        out.push({ field: condition.field, op: condition.op, value: values })
-        break
-      }
-      default: {
-        const encoded = codec.encodeValue(condition.field, condition.value)
-        if (encoded instanceof ValidationError) return encoded
-        out.push({ field: condition.field, op: condition.op, value: encoded })
-      }
-    }
-  }
-  return out
-}
-
 /** The read operations of the repositories over a store. */
 export const makeReads = (driver: StoreDriver) => {
   const getMany = <M extends AnyModel>(model: M, accountId: string, ids: ReadonlyArray<string>) =>
@@ -146,8 +96,12 @@ export const makeReads = (driver: StoreDriver) => {
     if (where instanceof ValidationError) return where
     const codec = codecOf(model)
     const orderBy: Array<OrderBy> = []
+    if (options.orderBy !== undefined && !Array.isArray(options.orderBy)) return ValidationError.at(["orderBy"], "expected a list of { field, direction }")
     for (const order of options.orderBy ?? []) {
       if (!codec.columnNames.has(order.field)) return ValidationError.at(["orderBy", order.field], `${model.name} has no field ${order.field}`)
+      if (order.direction !== undefined && order.direction !== "asc" && order.direction !== "desc") {
+        return ValidationError.at(["orderBy", order.field], `unknown direction ${JSON.stringify(order.direction)}: expected asc or desc`)
+      }
       if (model.columns.find((c) => c.name === order.field)?.kind === "json") {
         return ValidationError.at(["orderBy", order.field], `${order.field} is a JSON field: it cannot be ordered by`)
       }
@@ -165,7 +119,7 @@ export const makeReads = (driver: StoreDriver) => {
     if (options.cursor !== undefined) {
       const decoded = decodeCursor(options.cursor, print)
       if (decoded instanceof ValidationError) return decoded
-      if (decoded.length !== orderBy.length) return ValidationError.at(["cursor"], "not a cursor of this query")
+      if (!fitsOrder(model, orderBy, decoded)) return ValidationError.at(["cursor"], "not a cursor of this query")
       after = decoded
     }
     let select: Array<string> | undefined

@@ -6,7 +6,8 @@
 import { Effect, Schema, SchemaAST } from "effect"
 import { fastRecordCheckOf } from "./fast-acceptance.ts"
 import { StorageError, ValidationError } from "./errors.ts"
-import type { AnyModel, RecordOf, Row } from "./model.ts"
+import { admitJson, nestingLimitOf } from "./json.ts"
+import { type AnyModel, kindProblem, type RecordOf, type Row } from "./model.ts"
 import type { Scalar } from "./query.ts"
 
 const corrupt = (model: string, error: unknown) =>
@@ -29,11 +30,19 @@ export interface ModelCodec<M extends AnyModel> {
     select: ReadonlyArray<string>,
     dropped?: ReadonlyArray<string>
   ) => (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<Partial<RecordOf<M>>>, StorageError>
-  /** Validates a domain record (the Type side) and encodes it to a stored row with its derived columns. */
+  /**
+   * Validates a domain record (the Type side) and encodes it to a stored row with its derived
+   * columns. Each field is first admitted (see `admitJson`): nesting past `MAX_JSON_DEPTH` is a
+   * `ValidationError`, and -0 is stored, and answered, as 0.
+   */
   readonly toRow: (record: unknown) => ValidationError | Row
   /** Like `toRow`, also returning the validated record (what decoding the row gives back). */
   readonly toRowAndValue: (record: unknown) => ValidationError | { readonly row: Row; readonly value: RecordOf<M> }
-  /** Encodes one field's domain value for a condition. */
+  /**
+   * Encodes one field's domain value (a derived column's stored value) for a condition: a
+   * `ValidationError` at `["where", field]` unless it is a value every store compares exactly in
+   * the column (see `kindProblem`).
+   */
   readonly encodeValue: (field: string, value: unknown) => ValidationError | Scalar
   readonly columnNames: ReadonlySet<string>
 }
@@ -52,6 +61,24 @@ const copyPlain = (value: unknown): unknown => {
   const out: Record<string, unknown> = {}
   for (const [key, inner] of Object.entries(value)) out[key] = copyPlain(inner)
   return out
+}
+
+/**
+ * A record as a caller gave it, each field admitted by {@link admitJson} (its nesting bounded by
+ * `limits`, -0 made 0) before validation reads it recursively; a copy when a field changed.
+ */
+const admitFields = (record: unknown, limits: ReadonlyMap<string, number>): unknown => {
+  if (typeof record !== "object" || record === null) return record
+  let out: Record<string, unknown> | undefined
+  for (const [key, value] of Object.entries(record)) {
+    const admitted = admitJson(value, [key], limits.get(key))
+    if (admitted instanceof ValidationError) return admitted
+    if (!Object.is(admitted, value)) {
+      out ??= { ...record }
+      out[key] = admitted
+    }
+  }
+  return out ?? record
 }
 
 const identities = new WeakMap<SchemaAST.AST, boolean>()
@@ -154,6 +181,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
     return [name, (value: unknown) => encode(value, READ_OPTIONS)] as const
   })
   const fieldNames = Object.keys(fields)
+  const nestingLimits = new Map(Object.entries(fields).map(([name, field]) => [name, nestingLimitOf(field)]))
   /** A copy of an accepted record with its keys in the schema's order (what validation returns). */
   const inSchemaOrder = (record: unknown): RecordOf<M> => {
     const source = record as Record<string, unknown>
@@ -173,9 +201,8 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
     return out
   }
   const partials = new Map<string, (row: Row) => Partial<RecordOf<M>>>()
-  const derivedNames = new Set(model.derived.map((d) => d.name))
   const columnNames = new Set(model.columns.map((c) => c.name))
-  const jsonColumns = new Set(model.columns.filter((c) => c.kind === "json").map((c) => c.name))
+  const columnKinds = new Map(model.columns.map((c) => [c.name, c.kind]))
 
   const codec: ModelCodec<M> = {
     model,
@@ -239,7 +266,9 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
       const result = codec.toRowAndValue(record)
       return result instanceof ValidationError ? result : result.row
     },
-    toRowAndValue: (record) => {
+    toRowAndValue: (input) => {
+      const record = admitFields(input, nestingLimits)
+      if (record instanceof ValidationError) return record
       let valid: RecordOf<M>
       try {
         // The compiled acceptance test runs the schema's refinements directly; a record it does
@@ -268,22 +297,22 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
       return { row, value: valid }
     },
     encodeValue: (field, value) => {
-      if (derivedNames.has(field)) {
-        return typeof value === "string" || typeof value === "number" || typeof value === "boolean"
-          ? value
-          : ValidationError.at(["where", field], "expected a string, number or boolean")
-      }
+      const kind = columnKinds.get(field)
+      if (kind === undefined) return ValidationError.at(["where", field], `${model.name} has no field ${field}`)
+      if (kind === "json") return ValidationError.at(["where", field], `${field} is a JSON field: it cannot be compared`)
+      // A field's value is validated and encoded by its schema; a derived column's is stored as given.
       const encoder = fieldEncoders.get(field)
-      if (encoder === undefined) return ValidationError.at(["where", field], `${model.name} has no field ${field}`)
-      if (jsonColumns.has(field)) return ValidationError.at(["where", field], `${field} is a JSON field: it cannot be compared`)
-      try {
-        const encoded = encoder(value)
-        if (typeof encoded === "string" || typeof encoded === "number" || typeof encoded === "boolean") return encoded
-        return ValidationError.at(["where", field], "expected a scalar value")
-      } catch (error) {
-        if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error, ["where", field])
-        return ValidationError.at(["where", field], String(error))
+      let encoded: unknown = value
+      if (encoder !== undefined) {
+        try {
+          encoded = encoder(value)
+        } catch (error) {
+          if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error, ["where", field])
+          return ValidationError.at(["where", field], String(error))
+        }
       }
+      const problem = kindProblem(kind, encoded)
+      return problem === undefined ? (encoded as Scalar) : ValidationError.at(["where", field], problem)
     }
   }
   codecs.set(model, codec as unknown as ModelCodec<AnyModel>)

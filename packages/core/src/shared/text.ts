@@ -6,12 +6,15 @@
 import { Schema } from "effect"
 
 /**
- * Refuses strings that no store can keep exactly: containing U+0000 (PostgreSQL refuses it), or
- * not well-formed Unicode (a lone UTF-16 surrogate becomes U+FFFD in UTF-8 storage).
+ * Why no store can keep or compare `text` exactly, or `undefined` when every store can: it
+ * contains U+0000 (PostgreSQL refuses it), or it is not well-formed Unicode (a lone UTF-16
+ * surrogate becomes U+FFFD in UTF-8 storage). The rule of stored text and of filter values.
  */
-export const hasNoNul = Schema.makeFilter((text: string) =>
-  text.includes("\u0000") ? "must not contain the NUL character (U+0000)" : text.isWellFormed() || "must be well-formed Unicode (no lone surrogate)"
-)
+export const textProblem = (text: string): string | undefined =>
+  text.includes("\u0000") ? "must not contain the NUL character (U+0000)" : text.isWellFormed() ? undefined : "must be well-formed Unicode (no lone surrogate)"
+
+/** Refuses strings that no store can keep exactly (see {@link textProblem}). */
+export const hasNoNul = Schema.makeFilter((text: string) => textProblem(text) ?? true)
 
 /** Any text without U+0000. */
 export const Text = Schema.String.check(hasNoNul)

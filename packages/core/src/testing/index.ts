@@ -19,6 +19,7 @@ import { OrgUnitModel } from "../registry/org-unit.ts"
 import type { TextOrder } from "../shared/engine.ts"
 import { Store } from "../shared/store.ts"
 import { domainScenarios } from "./domain.ts"
+import { edgeValueScenarios } from "./edge-values.ts"
 import { rollbackScenarios, storeScenarios } from "./store-scenarios.ts"
 import { fixtureScenarios } from "./fixtures.ts"
 import { formScenarios } from "./forms.ts"
@@ -119,4 +120,5 @@ export const runConformance = (options: ConformanceOptions): void =>
     formScenarios(h)
     fixtureScenarios(h, options.fixtures)
     parityScenarios(h, options)
+    edgeValueScenarios(h)
   })
