@@ -30,6 +30,6 @@ export default defineConfig(
     target: "es2022",
     platform: "neutral",
     tsconfig: `${dir}/tsconfig.json`,
-    external: [/^effect/, /^@effect\//, /^vitest/, /^@iaso\//, /^@types\//, /^better-sqlite3$/, /^kysely/, /^pg$/, /^@electric-sql\//, /^sql\.js$/]
+    external: [/^effect/, /^@effect\//, /^vitest/, /^@iaso\//, /^@types\//, /^better-sqlite3$/, /^kysely/, /^pg$/, /^@electric-sql\//, /^sql\.js$/, /^proj4$/]
   }))
 )

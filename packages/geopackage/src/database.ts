@@ -1,8 +1,11 @@
 /**
  * The reader/writer port: the few SQLite operations GeoPackage import and export need, behind
  * {@link GpkgDatabase}, and the {@link GpkgDriver} service that opens one from a file's bytes or
- * creates an empty one. Node provides it with better-sqlite3 (`@iaso/geopackage/node`); a browser
- * implementation on sql.js fits the same port. Nothing here imports a driver.
+ * creates an empty one. Node provides it with better-sqlite3 (`@iaso/geopackage/node`), browsers
+ * with sql.js (`@iaso/geopackage/sqljs`). Nothing here imports a driver.
+ *
+ * An uploaded file is opened read-only with `trusted_schema` off, and read a row at a time
+ * ({@link GpkgDatabase.rows}), so that a reader can stop a statement between two rows.
  * @module
  */
 import { Context, type Effect } from "effect"
@@ -19,8 +22,13 @@ export type SqlRow = Readonly<Record<string, SqlValue>>
  * may throw the driver's error: callers wrap them (`Effect.try`).
  */
 export interface GpkgDatabase {
-  /** Runs one statement with positional parameters and returns its rows. */
-  readonly query: (sql: string, params?: ReadonlyArray<SqlValue>) => ReadonlyArray<SqlRow>
+  /**
+   * The rows of one statement with positional parameters, stepped one at a time by the iterator's
+   * `next()` (which throws the driver's error). The statement is finalised when the rows run out
+   * or the iteration is abandoned (`return()`, e.g. `break` in a `for...of`); no other statement
+   * may run on the database until then.
+   */
+  readonly rows: (sql: string, params?: ReadonlyArray<SqlValue>) => IterableIterator<SqlRow>
   /** Runs one statement once per parameter row (prepared once), e.g. a batch of inserts. */
   readonly run: (sql: string, rows: ReadonlyArray<ReadonlyArray<SqlValue>>) => void
   /** Executes SQL text of one or more statements without parameters (DDL, pragmas). */
@@ -36,7 +44,8 @@ export class GpkgDriver extends Context.Service<
   GpkgDriver,
   {
     /**
-     * Opens a copy of a file's bytes in memory. Bytes that are not an SQLite database fail with a
+     * Opens a copy of a file's bytes in memory, read-only (the driver refuses every write) and with
+     * {@link UNTRUSTED_SCHEMA_PRAGMA}. Bytes that are not an SQLite database fail with a
      * `ValidationError` ("not a GeoPackage: ..."); the caller's bytes are never changed.
      */
     readonly open: (bytes: Uint8Array) => Effect.Effect<GpkgDatabase, ValidationError>
@@ -44,6 +53,12 @@ export class GpkgDriver extends Context.Service<
     readonly create: () => Effect.Effect<GpkgDatabase, StorageError>
   }
 >()("@iaso/geopackage/GpkgDriver") {}
+
+/**
+ * Run on every uploaded file once opened: SQL functions that SQLite does not mark innocuous may
+ * not run from the file's own schema (views, triggers, generated columns, defaults).
+ */
+export const UNTRUSTED_SCHEMA_PRAGMA = "PRAGMA trusted_schema = OFF"
 
 /** The 16 bytes every SQLite 3 database file starts with. */
 const SQLITE_MAGIC = "SQLite format 3\u0000"

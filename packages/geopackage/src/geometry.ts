@@ -281,6 +281,39 @@ const eachPosition = (geometry: Geometry, f: (position: Position) => void): void
   }
 }
 
+/** The number of positions of a geometry (every ring and member counted). */
+export const countPositions = (geometry: Geometry): number => {
+  let count = 0
+  eachPosition(geometry, () => {
+    count += 1
+  })
+  return count
+}
+
+/** The same geometry with every position replaced by `f` of it (a new geometry; the given one is not changed). */
+export const mapPositions = <G extends Geometry>(geometry: G, f: (position: Position) => Position): G => {
+  const rings = (lines: ReadonlyArray<ReadonlyArray<Position>>) => lines.map((line) => line.map(f))
+  const mapped: Geometry = (() => {
+    switch (geometry.type) {
+      case "Point":
+        return { type: "Point", coordinates: geometry.coordinates.length === 0 ? [] : f(geometry.coordinates) } satisfies Point
+      case "LineString":
+        return { type: "LineString", coordinates: geometry.coordinates.map(f) } satisfies LineString
+      case "MultiPoint":
+        return { type: "MultiPoint", coordinates: geometry.coordinates.map(f) } satisfies MultiPoint
+      case "Polygon":
+        return { type: "Polygon", coordinates: rings(geometry.coordinates) } satisfies Polygon
+      case "MultiLineString":
+        return { type: "MultiLineString", coordinates: rings(geometry.coordinates) } satisfies MultiLineString
+      case "MultiPolygon":
+        return { type: "MultiPolygon", coordinates: geometry.coordinates.map(rings) } satisfies MultiPolygon
+      case "GeometryCollection":
+        return { type: "GeometryCollection", geometries: geometry.geometries.map((member) => mapPositions(member, f)) } satisfies GeometryCollection
+    }
+  })()
+  return mapped as G
+}
+
 /** Whether any position of the geometry has a third coordinate (written as Z for the whole geometry). */
 export const hasZ = (geometry: Geometry): boolean => {
   let z = false

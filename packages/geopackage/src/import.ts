@@ -21,6 +21,7 @@ import {
   sha256Hex
 } from "@iaso/core"
 import type { GpkgDriver } from "./database.ts"
+import type { GeoPackageLimits } from "./limits.ts"
 import { type PyramidLayer, parseGeoPackage } from "./read.ts"
 
 /** The media type of GeoPackage files. */
@@ -40,6 +41,8 @@ export interface GeoPackageImportOptions {
   readonly defaultValid?: boolean
   /** The file's original name, kept in its `BlobRef`. */
   readonly fileName?: string
+  /** Limits of the read that differ from `GPKG_LIMITS` (rows per table, positions, depth, time). */
+  readonly limits?: Partial<GeoPackageLimits>
 }
 
 /** What {@link importGeoPackage} did. */
@@ -53,7 +56,8 @@ export interface GeoPackageImportResult extends PyramidImportResult {
 /**
  * Imports a GeoPackage's bytes into a version of a data source (needs `iaso_sources`), all or
  * nothing. Fails with a `ValidationError` carrying IASO's message ("Column 'ref' cannot be null",
- * "Bad GPKG parent ...", "not a GeoPackage: ...") and each issue's path, never by throwing.
+ * "Bad GPKG parent ...", "not a GeoPackage: ...") or naming the exceeded limit, and each issue's
+ * path, never by throwing.
  */
 export const importGeoPackage = (
   bytes: Uint8Array,
@@ -62,7 +66,7 @@ export const importGeoPackage = (
   Effect.gen(function* () {
     const actor = yield* CurrentActor
     yield* requirePyramidImport(actor, "importing a GeoPackage")
-    const { input, layers } = yield* parseGeoPackage(bytes)
+    const { input, layers } = yield* parseGeoPackage(bytes, options.limits)
     const blobs = yield* BlobStore
     const key = `sha256/${yield* sha256Hex(bytes)}`
     const alreadyStored = yield* blobs.has(key)

@@ -1,13 +1,13 @@
 /**
  * `@iaso/geopackage/node`: the {@link GpkgDriver} on better-sqlite3, for Node. Databases live in
- * memory: a file's bytes are deserialised into an in-memory database (no temporary file), and a
- * written GeoPackage is serialised back to bytes.
+ * memory: a file's bytes are deserialised into a read-only in-memory database (no temporary file),
+ * and a written GeoPackage is serialised back to bytes.
  * @module
  */
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import { StorageError, ValidationError } from "@iaso/core"
-import { GpkgDriver, type GpkgDatabase, inMemoryCopy, isSqliteFile, type SqlRow, type SqlValue } from "./database.ts"
+import { GpkgDriver, type GpkgDatabase, inMemoryCopy, isSqliteFile, type SqlRow, type SqlValue, UNTRUSTED_SCHEMA_PRAGMA } from "./database.ts"
 
 /** better-sqlite3 binds blobs as Buffers. */
 const bind = (params: ReadonlyArray<SqlValue>): Array<string | number | bigint | Buffer | null> =>
@@ -15,7 +15,7 @@ const bind = (params: ReadonlyArray<SqlValue>): Array<string | number | bigint |
 
 /** Wraps an open better-sqlite3 database in the {@link GpkgDatabase} port. */
 export const fromBetterSqlite3 = (db: Database.Database): GpkgDatabase => ({
-  query: (sql, params = []) => db.prepare(sql).all(...bind(params)) as ReadonlyArray<SqlRow>,
+  rows: (sql, params = []) => db.prepare(sql).iterate(...bind(params)) as IterableIterator<SqlRow>,
   run: (sql, rows) => {
     const statement = db.prepare(sql)
     db.transaction(() => {
@@ -31,15 +31,16 @@ export const fromBetterSqlite3 = (db: Database.Database): GpkgDatabase => ({
   }
 })
 
-/** Opens a copy of GeoPackage bytes in memory (a `ValidationError` when they are not an SQLite database). */
+/** Opens a read-only copy of GeoPackage bytes in memory (a `ValidationError` when they are not an SQLite database). */
 export const openBetterSqlite3 = (bytes: Uint8Array): Effect.Effect<GpkgDatabase, ValidationError> => {
   if (bytes.byteLength === 0) return Effect.fail(ValidationError.at([], "not a GeoPackage: the file is empty"))
   if (!isSqliteFile(bytes)) return Effect.fail(ValidationError.at([], "not a GeoPackage: the file is not an SQLite database"))
   return Effect.try({
     try: () => {
       const copy = inMemoryCopy(bytes)
-      const db = new Database(Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength))
+      const db = new Database(Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength), { readonly: true })
       try {
+        db.exec(UNTRUSTED_SCHEMA_PRAGMA)
         // Reading the schema fails here, not later, when the pages are not a database.
         db.prepare("SELECT count(*) AS n FROM sqlite_master").get()
       } catch (error) {

@@ -1,20 +1,41 @@
 /**
  * Reading an IASO GeoPackage into a {@link PyramidInput} (the import engine's input), as IASO's
  * importer reads it (`iaso/gpkg/import_gpkg.py`): the mandatory `groups` table (`ref`, `name`),
- * then every layer named `level-<depth>-<type name>`, whose features must have a `ref` and a `name`
- * (checked with IASO's messages) and may have `parent_ref`, `group_refs`, `code`, `opening_date`,
- * `closed_date` and a geometry. A column that is absent leaves the stored value alone; a column
- * that is present but null or blank means "none" (see `PyramidUnit`).
+ * then every layer `gpkg_contents` lists named `level-<depth>-<type name>`, whose features must
+ * have a `ref` and a `name` (checked with IASO's messages) and may have `parent_ref`, `group_refs`,
+ * `code`, `opening_date`, `closed_date` and a geometry. A column that is absent leaves the stored
+ * value alone; a column that is present but null or blank means "none" (see `PyramidUnit`).
+ *
+ * The file is read as data, under {@link GeoPackageLimits}: only tables are read (a layer or a
+ * `groups` that is a view, a virtual table or missing is an issue), by named columns (a column
+ * computed when read is an issue), a row at a time through the {@link BoundedReader}. Geometries
+ * in another SRS than EPSG:4326 are reprojected (see `srs.ts`). Values the import engine would
+ * refuse (a name over 255 characters, a NUL character...) are issues here, naming the feature.
  *
  * Every problem of the file is reported at once in one `ValidationError` (IASO stops at the first),
- * each issue's path naming the table, the feature (its `fid`, else its 0-based position) and the column.
+ * each issue's path naming the table, the feature (its `fid`, else its 0-based position) and the
+ * column. An exceeded limit stops the read and is the error's only issue.
  * @module
  */
-import type { Geometry, MultiPolygon, Point, Polygon } from "geojson"
-import { Effect } from "effect"
-import { type PyramidInput, type PyramidUnit, ValidationError, type ValidationIssue } from "@iaso/core"
+import type { Geometry, MultiPolygon, Point, Polygon, Position } from "geojson"
+import { Effect, Result, Schema } from "effect"
+import {
+  GroupModel,
+  normaliseRef,
+  OrgUnitModel,
+  OrgUnitTypeModel,
+  type PyramidInput,
+  type PyramidUnit,
+  Text,
+  ValidationError,
+  type ValidationIssue,
+  walkHierarchy
+} from "@iaso/core"
+import { contentsEntries, type GeometryColumn, geometryColumns, kindOf, requireTable, spatialRefSystems, type TableColumn, tableColumns } from "./catalog.ts"
 import { GpkgDriver, type GpkgDatabase, quoteIdentifier, type SqlRow, type SqlValue } from "./database.ts"
-import { decodeGpkgGeometry } from "./geometry.ts"
+import { countPositions, decodeGpkgGeometry, mapPositions } from "./geometry.ts"
+import { BoundedReader, GPKG_LIMITS, type GeoPackageLimits, limitExceeded, now, type RowOutcome } from "./limits.ts"
+import { describeSrs, type SpatialRefSys, type ToWgs84, toWgs84 } from "./srs.ts"
 
 /** IASO's messages for the required `ref` and `name` columns (`validate_required_property`). */
 export const REQUIRED_COLUMN_MESSAGES = {
@@ -67,14 +88,6 @@ export const parseLevelName = (table: string): { readonly depth: number; readonl
   return { depth: Number.parseInt(depthText, 10), name: rest.slice(dash + 1) }
 }
 
-const notAGeoPackage = (reason: string) => ValidationError.at([], `not a GeoPackage: ${reason}`)
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
-
-/** Runs a query; a driver error becomes "not a GeoPackage". */
-const queryOrFail = (db: GpkgDatabase, sql: string, params: ReadonlyArray<SqlValue>, reason: (message: string) => string) =>
-  Effect.try({ try: () => db.query(sql, params), catch: (error) => notAGeoPackage(reason(errorText(error))) })
-
 /** The value of a column as optional text: numbers are written in decimal, blobs are refused. */
 const optionalText = (value: SqlValue): string | null | { readonly refused: true } => {
   if (value === null || typeof value === "string") return value
@@ -91,115 +104,295 @@ const requiredText = (column: string, value: SqlValue | undefined): string | { r
   return trimmed === "" ? { message: REQUIRED_COLUMN_MESSAGES.blank(column) } : trimmed
 }
 
+/** A check of one text value against the schema of the field the engine stores it in: the schema's message, or `undefined`. */
+const fieldRule = (schema: Schema.Codec<string, string>): ((value: string) => string | undefined) => {
+  const decode = Schema.decodeUnknownResult(schema)
+  return (value) => {
+    const result = decode(value)
+    return Result.isFailure(result) ? result.failure.message : undefined
+  }
+}
+
+/** The rules of the engine's fields, by column. */
+const RULES = {
+  unitName: fieldRule(OrgUnitModel.fields.name),
+  groupName: fieldRule(GroupModel.fields.name),
+  typeName: fieldRule(OrgUnitTypeModel.fields.name),
+  text: fieldRule(Text)
+} as const
+
+/** Longest part of a value quoted in a message. */
+const QUOTED = 60
+
+/** How messages name a feature: `fid 3 (ref 'abc') of 'level-1-A'`. */
+const featureLabel = (table: string, id: number, ref: string | undefined): string =>
+  `fid ${id}${ref === undefined ? "" : ` (ref ${JSON.stringify(ref.length > QUOTED ? `${ref.slice(0, QUOTED)}...` : ref)})`} of '${table}'`
+
 type Shape = Point | Polygon | MultiPolygon
 
-/** Reads an opened GeoPackage as a pyramid (no write; the database stays open). */
-export const readPyramid = (db: GpkgDatabase): Effect.Effect<GeoPackagePyramid, ValidationError> =>
-  Effect.gen(function* () {
-    const contents = yield* queryOrFail(db, "SELECT table_name, data_type FROM gpkg_contents ORDER BY rowid", [], (m) =>
-      m.includes("no such table") ? "it has no gpkg_contents table" : m
-    )
-    const issues: Array<ValidationIssue> = []
-
-    // The groups table, read with raw SQL as IASO does: mandatory, may be empty.
-    const groupRows = yield* queryOrFail(db, "SELECT * FROM groups", [], (m) =>
-      m.includes("no such table") ? "it has no groups table (ref, name), which IASO requires even when empty" : m
-    )
-    const groups: Array<{ ref: string; name: string }> = []
-    for (const [index, row] of groupRows.entries()) {
-      const ref = requiredText("ref", row["ref"])
-      const name = requiredText("name", row["name"])
-      if (typeof ref !== "string") issues.push({ path: ["groups", rowId(row, "fid", index), "ref"], message: ref.message })
-      if (typeof name !== "string") issues.push({ path: ["groups", rowId(row, "fid", index), "name"], message: name.message })
-      if (typeof ref === "string" && typeof name === "string") groups.push({ ref, name })
-    }
-
-    const geometryColumns = new Map<string, string>()
-    const hasGeometryColumns = yield* queryOrFail(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_geometry_columns'", [], (m) => m)
-    if (hasGeometryColumns.length > 0) {
-      for (const row of yield* queryOrFail(db, "SELECT table_name, column_name FROM gpkg_geometry_columns", [], (m) => m)) {
-        const table = row["table_name"]
-        const column = row["column_name"]
-        if (typeof table === "string" && typeof column === "string") geometryColumns.set(table, column)
-      }
-    }
-
-    const units: Array<PyramidUnit> = []
-    const layers: Array<PyramidLayer> = []
-    for (const entry of contents) {
-      const table = entry["table_name"]
-      const dataType = entry["data_type"]
-      if (typeof table !== "string" || !table.startsWith(LEVEL_PREFIX)) continue
-      if (dataType !== "features" && dataType !== "attributes") continue
-      const level = parseLevelName(table)
-      if (level === undefined) {
-        issues.push({ path: [table], message: `Layer '${table}' must be named level-<depth>-<type name> with an integer depth` })
-        continue
-      }
-      if (level.name.trim() === "") {
-        issues.push({ path: [table], message: `Layer '${table}' has an empty type name` })
-        continue
-      }
-      const columnRows = yield* queryOrFail(db, "SELECT name, pk, type FROM pragma_table_info(?)", [table], (m) => m)
-      if (columnRows.length === 0) {
-        issues.push({ path: [table], message: `Layer '${table}' is listed in gpkg_contents but has no table` })
-        continue
-      }
-      const columns = new Set(columnRows.flatMap((row) => (typeof row["name"] === "string" ? [row["name"]] : [])))
-      const keys = columnRows.filter((row) => row["pk"] === 1 && typeof row["name"] === "string" && String(row["type"]).toUpperCase() === "INTEGER")
-      const keyColumn = keys.length === 1 ? String(keys[0]?.["name"]) : undefined
-      const geometryColumn = geometryColumns.get(table)
-      const type = { name: level.name, depth: level.depth }
-      const missing = (["ref", "name"] as const).filter((column) => !columns.has(column))
-      if (missing.length > 0) {
-        for (const column of missing) issues.push({ path: [table, column], message: REQUIRED_COLUMN_MESSAGES.missing(column) })
-        continue
-      }
-      const rows = yield* queryOrFail(db, `SELECT * FROM ${quoteIdentifier(table)}`, [], (m) => m)
-      layers.push({ table, type, ...(geometryColumn === undefined ? {} : { geometryColumn }), features: rows.length })
-      for (const [index, row] of rows.entries()) {
-        const id = rowId(row, keyColumn, index)
-        const ref = requiredText("ref", row["ref"])
-        const name = requiredText("name", row["name"])
-        if (typeof ref !== "string") issues.push({ path: [table, id, "ref"], message: ref.message })
-        if (typeof name !== "string") issues.push({ path: [table, id, "name"], message: name.message })
-        if (typeof ref !== "string" || typeof name !== "string") continue
-        const unit: { -readonly [K in keyof PyramidUnit]: PyramidUnit[K] } = { ref, name, type }
-        for (const [column, key] of [
-          ["parent_ref", "parentRef"],
-          ["code", "code"],
-          ["opening_date", "openingDate"],
-          ["closed_date", "closedDate"]
-        ] as const) {
-          if (!columns.has(column)) continue
-          const value = optionalText(row[column] ?? null)
-          if (value !== null && typeof value === "object")
-            issues.push({ path: [table, id, column], message: `Column '${column}' must be a string, got <class 'bytes'>` })
-          else unit[key] = value
-        }
-        if (columns.has("group_refs")) {
-          const value = optionalText(row["group_refs"] ?? null)
-          if (value !== null && typeof value === "object")
-            issues.push({ path: [table, id, "group_refs"], message: "Column 'group_refs' must be a string, got <class 'bytes'>" })
-          else unit.groupRefs = value === null || value === "" ? null : value.split(",").map((part) => part.trim())
-        }
-        if (geometryColumn !== undefined) {
-          const geometry = readShape(row[geometryColumn] ?? null)
-          if (typeof geometry === "string") issues.push({ path: [table, id, geometryColumn], message: geometry })
-          else if (geometry !== undefined) unit.geometry = geometry
-        }
-        units.push(unit)
-      }
-    }
-    if (issues.length > 0) return yield* new ValidationError({ message: issues.map((issue) => issue.message).join("\n"), issues })
-    return { input: { groups, units }, layers }
-  })
+/** Where a unit came from, for messages about it. */
+interface UnitSource {
+  readonly table: string
+  readonly id: number
+}
 
 /** The feature's id for issue paths: its integer primary key (`fid`), else its position. */
 const rowId = (row: SqlRow, keyColumn: string | undefined, index: number): number => {
   const key = keyColumn === undefined ? undefined : row[keyColumn]
   return typeof key === "number" ? key : index
 }
+
+/** The single INTEGER primary-key column of a table (its `fid`), if it has one. */
+const keyColumnOf = (columns: ReadonlyArray<TableColumn>): string | undefined => {
+  const keys = columns.filter((column) => column.pk === 1 && column.type.toUpperCase() === "INTEGER")
+  return keys.length === 1 ? keys[0]?.name : undefined
+}
+
+/** The optional text columns of a layer, and the unit's key each one fills. */
+const OPTIONAL_COLUMNS = [
+  ["parent_ref", "parentRef"],
+  ["code", "code"],
+  ["opening_date", "openingDate"],
+  ["closed_date", "closedDate"]
+] as const
+
+/** The SELECT of named columns of a table; `undefined` when one of them is computed when read (the issues say which). */
+const selectColumns = (
+  table: string,
+  columns: ReadonlyArray<TableColumn>,
+  wanted: ReadonlyArray<string>,
+  issues: Array<ValidationIssue>
+): string | undefined => {
+  const byName = new Map(columns.map((column) => [column.name, column]))
+  const read = wanted.filter((name) => byName.has(name))
+  const computed = read.filter((name) => byName.get(name)?.computed === true)
+  for (const name of computed)
+    issues.push({ path: [table, name], message: `Column '${name}' of '${table}' is a generated column computed when read: only stored values are read` })
+  return computed.length > 0 ? undefined : `SELECT ${read.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table)}`
+}
+
+/** What a read gathers: every issue, and the units with where each one came from. */
+interface Gathered {
+  readonly issues: Array<ValidationIssue>
+  readonly units: Array<PyramidUnit>
+  readonly sources: Array<UnitSource>
+}
+
+/** The `groups` table, as IASO reads it: mandatory (listed in `gpkg_contents` or not), may be empty. */
+const readGroups = (reader: BoundedReader, issues: Array<ValidationIssue>): Effect.Effect<ReadonlyArray<{ ref: string; name: string }>, ValidationError> =>
+  Effect.gen(function* () {
+    yield* requireTable(reader, "groups", "it has no groups table (ref, name), which IASO requires even when empty")
+    const columns = yield* tableColumns(reader, "groups")
+    const key = keyColumnOf(columns)
+    const groups: Array<{ ref: string; name: string }> = []
+    const sql = selectColumns("groups", columns, [...(key === undefined ? [] : [key]), "ref", "name"], issues)
+    if (sql === undefined) return groups
+    yield* reader.rows({ what: "the groups table", path: ["groups"], sql }, (row, index) => {
+      const id = rowId(row, key, index)
+      const ref = requiredText("ref", row["ref"])
+      const name = requiredText("name", row["name"])
+      if (typeof ref !== "string") issues.push({ path: ["groups", id, "ref"], message: ref.message })
+      if (typeof name !== "string") issues.push({ path: ["groups", id, "name"], message: name.message })
+      if (typeof ref !== "string" || typeof name !== "string") return undefined
+      const refProblem = RULES.text(ref)
+      const nameProblem = RULES.groupName(name)
+      const feature = featureLabel("groups", id, refProblem === undefined ? ref : undefined)
+      if (refProblem !== undefined) issues.push({ path: ["groups", id, "ref"], message: `Column 'ref' of ${feature}: ${refProblem}` })
+      if (nameProblem !== undefined) issues.push({ path: ["groups", id, "name"], message: `Column 'name' of ${feature}: ${nameProblem}` })
+      if (refProblem === undefined && nameProblem === undefined) groups.push({ ref, name })
+      return undefined
+    })
+    return groups
+  })
+
+/** One `level-*` layer being read: its table, type, columns and how its coordinates become EPSG:4326. */
+interface LayerRead {
+  readonly table: string
+  readonly type: { readonly name: string; readonly depth: number }
+  readonly columns: ReadonlySet<string>
+  readonly keyColumn: string | undefined
+  readonly geometryColumn: string | undefined
+  readonly reproject: ToWgs84
+  /** The layer's SRS as messages name it. */
+  readonly srs: string
+}
+
+/**
+ * The handler of one feature row of a layer: checks it with IASO's rules and the engine's, adds
+ * its unit (or its issues) to `gathered`, and stops the read when the file's positions exceed
+ * `maxVertices`.
+ */
+const featureReader =
+  (reader: BoundedReader, layer: LayerRead, gathered: Gathered) =>
+  (row: SqlRow, index: number): RowOutcome => {
+    const { table, columns, geometryColumn, reproject } = layer
+    const { issues } = gathered
+    const id = rowId(row, layer.keyColumn, index)
+    const ref = requiredText("ref", row["ref"])
+    const name = requiredText("name", row["name"])
+    if (typeof ref !== "string") issues.push({ path: [table, id, "ref"], message: ref.message })
+    if (typeof name !== "string") issues.push({ path: [table, id, "name"], message: name.message })
+    if (typeof ref !== "string" || typeof name !== "string") return undefined
+    const refProblem = RULES.text(ref)
+    const feature = () => featureLabel(table, id, refProblem === undefined ? ref : undefined)
+    const checked = (column: string, value: string, rule: (value: string) => string | undefined): boolean => {
+      const problem = rule(value)
+      if (problem !== undefined) issues.push({ path: [table, id, column], message: `Column '${column}' of ${feature()}: ${problem}` })
+      return problem === undefined
+    }
+    const unit: { -readonly [K in keyof PyramidUnit]: PyramidUnit[K] } = { ref, name, type: layer.type }
+    const refValid = checked("ref", ref, () => refProblem)
+    let valid = checked("name", name, RULES.unitName) && refValid
+    for (const [column, key] of OPTIONAL_COLUMNS) {
+      if (!columns.has(column)) continue
+      const value = optionalText(row[column] ?? null)
+      if (value !== null && typeof value === "object") {
+        issues.push({ path: [table, id, column], message: `Column '${column}' must be a string, got <class 'bytes'>` })
+        valid = false
+      } else if (value === null || checked(column, value, RULES.text)) unit[key] = value
+      else valid = false
+    }
+    if (columns.has("group_refs")) {
+      const value = optionalText(row["group_refs"] ?? null)
+      if (value !== null && typeof value === "object") {
+        issues.push({ path: [table, id, "group_refs"], message: "Column 'group_refs' must be a string, got <class 'bytes'>" })
+        valid = false
+      } else if (value === null || value === "") unit.groupRefs = null
+      else if (checked("group_refs", value, RULES.text)) unit.groupRefs = value.split(",").map((part) => part.trim())
+      else valid = false
+    }
+    if (geometryColumn !== undefined) {
+      const shape = readShape(row[geometryColumn] ?? null)
+      if (typeof shape === "string") {
+        issues.push({ path: [table, id, geometryColumn], message: shape })
+        valid = false
+      } else if (shape !== undefined) {
+        const spent = reader.spendVertices(countPositions(shape), feature, [table, id, geometryColumn])
+        if (spent !== undefined) return spent
+        const converted = reproject === undefined ? shape : reprojected(shape, reproject, layer.srs)
+        if (typeof converted === "string") {
+          issues.push({ path: [table, id, geometryColumn], message: `Geometry of ${feature()}: ${converted}` })
+          valid = false
+        } else unit.geometry = converted
+      }
+    }
+    if (valid) {
+      gathered.units.push(unit)
+      gathered.sources.push({ table, id })
+    }
+    return undefined
+  }
+
+/**
+ * Reads one `level-*` layer `gpkg_contents` lists into `gathered`: the layer, or `undefined` when
+ * it cannot be read (its name, its kind, its columns or its SRS: the issues say why).
+ */
+const readLayer = (
+  reader: BoundedReader,
+  table: string,
+  geometries: ReadonlyMap<string, GeometryColumn>,
+  systems: ReadonlyMap<number, SpatialRefSys>,
+  gathered: Gathered
+): Effect.Effect<PyramidLayer | undefined, ValidationError> =>
+  Effect.gen(function* () {
+    const { issues } = gathered
+    const level = parseLevelName(table)
+    if (level === undefined) {
+      issues.push({ path: [table], message: `Layer '${table}' must be named level-<depth>-<type name> with an integer depth` })
+      return undefined
+    }
+    if (level.name.trim() === "") {
+      issues.push({ path: [table], message: `Layer '${table}' has an empty type name` })
+      return undefined
+    }
+    const typeProblem = RULES.typeName(level.name)
+    if (typeProblem !== undefined) {
+      issues.push({ path: [table], message: `The type name of layer '${table}': ${typeProblem}` })
+      return undefined
+    }
+    const kind = yield* kindOf(reader, table)
+    if (kind !== "table") {
+      issues.push({
+        path: [table],
+        message:
+          kind === undefined
+            ? `Layer '${table}' is listed in gpkg_contents but has no table`
+            : `Layer '${table}' is a ${kind}, not a table: only tables are read`
+      })
+      return undefined
+    }
+    const columnList = yield* tableColumns(reader, table)
+    const columns = new Set(columnList.map((column) => column.name))
+    const missing = (["ref", "name"] as const).filter((column) => !columns.has(column))
+    for (const column of missing) issues.push({ path: [table, column], message: REQUIRED_COLUMN_MESSAGES.missing(column) })
+    if (missing.length > 0) return undefined
+    const keyColumn = keyColumnOf(columnList)
+    const geometry = geometries.get(table)
+    const geometryColumn = geometry !== undefined && columns.has(geometry.column) ? geometry.column : undefined
+    let reproject: ToWgs84
+    let srs = ""
+    if (geometry !== undefined && geometryColumn !== undefined) {
+      const system = systems.get(geometry.srsId)
+      const conversion = toWgs84(geometry.srsId, system)
+      if (Result.isFailure(conversion)) {
+        issues.push({ path: [table, geometryColumn], message: `Layer '${table}' cannot be read: ${conversion.failure}` })
+        return undefined
+      }
+      reproject = conversion.success
+      srs = describeSrs(geometry.srsId, system)
+    }
+    const wanted = [
+      ...(keyColumn === undefined ? [] : [keyColumn]),
+      "ref",
+      "name",
+      ...OPTIONAL_COLUMNS.map(([column]) => column),
+      "group_refs",
+      ...(geometryColumn === undefined ? [] : [geometryColumn])
+    ]
+    const sql = selectColumns(table, columnList, wanted, issues)
+    if (sql === undefined) return undefined
+    const type = { name: level.name, depth: level.depth }
+    const layer: LayerRead = { table, type, columns, keyColumn, geometryColumn, reproject, srs }
+    const features = yield* reader.rows({ what: `layer '${table}'`, path: [table], sql }, featureReader(reader, layer, gathered))
+    return { table, type, ...(geometryColumn === undefined ? {} : { geometryColumn }), features }
+  })
+
+/**
+ * Reads an opened GeoPackage as a pyramid under {@link GPKG_LIMITS} with `limits` changing some
+ * (no write; the database stays open). `started` is when the time budget started (default: now),
+ * e.g. before the file was opened.
+ */
+export const readPyramid = (
+  db: GpkgDatabase,
+  limitsChanged: Partial<GeoPackageLimits> = {},
+  started: number = now()
+): Effect.Effect<GeoPackagePyramid, ValidationError> =>
+  Effect.gen(function* () {
+    const limits: GeoPackageLimits = { ...GPKG_LIMITS, ...limitsChanged }
+    const reader = new BoundedReader(db, limits, started)
+    const contents = yield* contentsEntries(reader)
+    const gathered: Gathered = { issues: [], units: [], sources: [] }
+    const groups = yield* readGroups(reader, gathered.issues)
+    const levels = contents.filter((entry) => entry.tableName.startsWith(LEVEL_PREFIX) && (entry.dataType === "features" || entry.dataType === "attributes"))
+    const geometries = yield* geometryColumns(reader)
+    const srsIds = new Set(
+      levels.flatMap((entry) => {
+        const geometry = geometries.get(entry.tableName)
+        return geometry === undefined ? [] : [geometry.srsId]
+      })
+    )
+    const systems = yield* spatialRefSystems(reader, srsIds)
+    const layers: Array<PyramidLayer> = []
+    for (const { tableName } of levels) {
+      const layer = yield* readLayer(reader, tableName, geometries, systems, gathered)
+      if (layer !== undefined) layers.push(layer)
+    }
+    const { issues, units, sources } = gathered
+    if (issues.length > 0) return yield* new ValidationError({ message: issues.map((issue) => issue.message).join("\n"), issues })
+    const tooDeep = deepestBeyond(units, sources, limits)
+    if (tooDeep !== undefined) return yield* tooDeep
+    return { input: { groups, units }, layers }
+  })
 
 /** A geometry cell: a point or (multi)polygon, `undefined` for none (NULL or empty), or the problem. */
 const readShape = (value: SqlValue): Shape | undefined | string => {
@@ -213,15 +406,57 @@ const readShape = (value: SqlValue): Shape | undefined | string => {
   return `Unhandled geom type ${geometry.type.toLowerCase()}`
 }
 
+/** A shape converted to EPSG:4326, or why a position could not be. */
+const reprojected = (shape: Shape, convert: (position: Position) => Position, srs: string): Shape | string => {
+  try {
+    return mapPositions(shape, convert)
+  } catch (error) {
+    return `cannot be converted from ${srs} to EPSG:4326: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
 /**
- * Opens a GeoPackage's bytes with the provided {@link GpkgDriver}, reads it as a pyramid and closes
- * it. Bytes that are not a GeoPackage and files breaking IASO's rules fail with a `ValidationError`.
+ * The `maxDepth` error for the first unit (in file order) whose chain of parents within the file
+ * is deeper than the limit (a unit whose parent is not in the file is at level 1); loops are left
+ * to the import engine, which refuses them.
  */
-export const parseGeoPackage = (bytes: Uint8Array): Effect.Effect<GeoPackagePyramid, ValidationError, GpkgDriver> =>
+const deepestBeyond = (units: ReadonlyArray<PyramidUnit>, sources: ReadonlyArray<UnitSource>, limits: GeoPackageLimits): ValidationError | undefined => {
+  const refs = new Set(units.map((unit) => normaliseRef(unit.ref)))
+  const parentOf = new Map<string, string | undefined>()
+  for (const unit of units) {
+    const parent = unit.parentRef?.trim() ?? ""
+    const parentRef = parent === "" ? undefined : normaliseRef(parent)
+    parentOf.set(normaliseRef(unit.ref), parentRef !== undefined && refs.has(parentRef) ? parentRef : undefined)
+  }
+  const depths = new Map<string, number>()
+  walkHierarchy(parentOf, (ref, parent) => depths.set(ref, (parent === undefined ? 0 : (depths.get(parent) ?? 0)) + 1))
+  for (const [index, unit] of units.entries()) {
+    const depth = depths.get(normaliseRef(unit.ref)) ?? 0
+    const source = sources[index]
+    if (depth <= limits.maxDepth || source === undefined) continue
+    return limitExceeded(
+      [source.table, source.id, "parent_ref"],
+      `the chain of parents of ${featureLabel(source.table, source.id, unit.ref)} is ${depth} levels deep in the file`,
+      limits,
+      "maxDepth",
+      "levels a chain of parents may have within a GeoPackage"
+    )
+  }
+  return undefined
+}
+
+/**
+ * Opens a GeoPackage's bytes with the provided {@link GpkgDriver}, reads it as a pyramid under
+ * {@link GPKG_LIMITS} with `limits` changing some (the time budget includes opening) and closes
+ * it. Bytes that are not a GeoPackage, files breaking IASO's rules and files over a limit fail
+ * with a `ValidationError`.
+ */
+export const parseGeoPackage = (bytes: Uint8Array, limits: Partial<GeoPackageLimits> = {}): Effect.Effect<GeoPackagePyramid, ValidationError, GpkgDriver> =>
   Effect.scoped(
     Effect.gen(function* () {
+      const started = now()
       const driver = yield* GpkgDriver
       const db = yield* Effect.acquireRelease(driver.open(bytes), (opened) => Effect.sync(() => opened.close()))
-      return yield* readPyramid(db)
+      return yield* readPyramid(db, limits, started)
     })
   )

@@ -10,33 +10,63 @@
  * const layer = SqlJsGpkg.layer(SQL)
  * ```
  *
- * Databases live in memory, like with better-sqlite3: a file's bytes are opened as a copy, and a
- * written GeoPackage is exported back to bytes.
+ * Databases live in memory, like with better-sqlite3: a file's bytes are opened as a copy, read-only
+ * (`PRAGMA query_only`: sql.js has no read-only open), and a written GeoPackage is exported back
+ * to bytes.
  * @module
  */
 import { Effect, Layer } from "effect"
-import type { Database, SqlJsStatic, SqlValue as SqlJsValue } from "sql.js"
+import type { Database, SqlJsStatic, SqlValue as SqlJsValue, Statement } from "sql.js"
 import { StorageError, ValidationError } from "@iaso/core"
-import { GpkgDriver, type GpkgDatabase, inMemoryCopy, isSqliteFile, type SqlRow, type SqlValue } from "./database.ts"
+import { GpkgDriver, type GpkgDatabase, inMemoryCopy, isSqliteFile, type SqlRow, type SqlValue, UNTRUSTED_SCHEMA_PRAGMA } from "./database.ts"
 
 /** sql.js binds numbers, text, blobs and NULL: a big integer goes in as a number when exact, else as its digits. */
 const bind = (params: ReadonlyArray<SqlValue>): Array<SqlJsValue> =>
   params.map((value) => (typeof value === "bigint" ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value))
 
+/** The rows of a bound statement, one `step()` per `next()`; the statement is freed once, when they run out or the iteration stops. */
+const stepping = (statement: Statement): IterableIterator<SqlRow> => {
+  let finished = false
+  const finish = (): void => {
+    if (!finished) statement.free()
+    finished = true
+  }
+  const iterator: IterableIterator<SqlRow> = {
+    next: () => {
+      if (finished) return { done: true, value: undefined }
+      let more: boolean
+      try {
+        more = statement.step()
+      } catch (error) {
+        finish()
+        throw error
+      }
+      if (more) return { done: false, value: statement.getAsObject() as SqlRow }
+      finish()
+      return { done: true, value: undefined }
+    },
+    return: (value?: unknown) => {
+      finish()
+      return { done: true, value }
+    },
+    [Symbol.iterator]: () => iterator
+  }
+  return iterator
+}
+
 /** Wraps an open sql.js database in the {@link GpkgDatabase} port. */
 export const fromSqlJs = (db: Database): GpkgDatabase => {
   let open = true
   return {
-    query: (sql, params = []) => {
+    rows: (sql, params = []) => {
       const statement = db.prepare(sql)
       try {
         statement.bind(bind(params))
-        const rows: Array<SqlRow> = []
-        while (statement.step()) rows.push(statement.getAsObject() as SqlRow)
-        return rows
-      } finally {
+      } catch (error) {
         statement.free()
+        throw error
       }
+      return stepping(statement)
     },
     run: (sql, rows) => {
       const statement = db.prepare(sql)
@@ -75,6 +105,7 @@ export const SqlJsGpkg = {
           try: () => {
             const db = new SQL.Database(inMemoryCopy(bytes))
             try {
+              db.exec(`PRAGMA query_only = ON; ${UNTRUSTED_SCHEMA_PRAGMA}`)
               // Reading the schema fails here, not later, when the pages are not a database.
               db.exec("SELECT count(*) FROM sqlite_master")
             } catch (error) {
