@@ -1,7 +1,7 @@
 /**
  * `@iaso/adapter-sqlite`: the IASO store on SQLite through better-sqlite3, for scripts, CLIs,
- * desktop tools and tests: a file (WAL journal, busy timeout) or `:memory:`. The SQL itself is the
- * shared `@iaso/sql` implementation.
+ * desktop tools and tests: a file (WAL journal, busy timeout; several processes may write it) or
+ * `:memory:`. The SQL itself is the shared `@iaso/sql` implementation.
  *
  * ```ts
  * import { createIaso } from "@iaso/core"
@@ -20,7 +20,10 @@ import { Kysely, SqliteDialect } from "kysely"
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
   readonly filename: string
-  /** Milliseconds to wait for a lock held by another connection before failing (default 5000). */
+  /**
+   * Milliseconds to wait for a lock held by another connection (default 5000); a transaction still
+   * refused then runs again after a pause, up to 5 attempts, before failing.
+   */
   readonly busyTimeoutMs?: number
   /** Migrations to apply (default: every migration of the SDK). */
   readonly migrations?: ReadonlyArray<Migration>

@@ -132,11 +132,28 @@ export const compileRowLookup = (dialect: SqlDialect, info: TableInfo, scope: St
   )
 }
 
-/** Locks the rows with these ids until the transaction ends, in id order (where the dialect has row locks). */
-export const compileLockRows = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>): Compiled => {
+/**
+ * A row lock: `update` (`FOR UPDATE`) conflicts with every other lock and write; `keyShare` (`FOR
+ * KEY SHARE`) only with `update` locks (and with writes that change a key, which org units never
+ * do), so plain updates of the locked rows go on.
+ */
+export type RowLock = "update" | "keyShare"
+
+/**
+ * Locks the rows with these ids until the transaction ends, one by one in the order of a column
+ * (`id` unless told; where the dialect has row locks).
+ */
+export const compileLockRows = (
+  dialect: SqlDialect,
+  info: TableInfo,
+  scope: StoreScope,
+  ids: ReadonlyArray<string>,
+  lock: RowLock = "update",
+  orderBy = "id"
+): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, "key")} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote("id")} FOR UPDATE`
+    `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, "key")} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote(orderBy)} ${lock === "update" ? "FOR UPDATE" : "FOR KEY SHARE"}`
   )
 }
 

@@ -1,7 +1,8 @@
 /**
  * The small capability record behind which SQLite and PostgreSQL differ: column types, parameter
  * placeholders and encodings, a few operators, row locks, whether a primary key can be altered in
- * place, and how driver errors are classified. Everything else in `@iaso/sql` is shared.
+ * place, and how driver errors are classified (and which of them are lost conflicts, which a
+ * transaction survives by running again). Everything else in `@iaso/sql` is shared.
  * @module
  */
 import { StorageError } from "@iaso/core"
@@ -59,6 +60,12 @@ export interface SqlDialect {
   readonly statistics: PlannerStatistics | undefined
   /** Classifies a driver error. */
   readonly classify: (error: unknown) => Classified
+  /**
+   * Whether a driver error says the transaction lost a conflict with another one (a deadlock, a
+   * serialization failure, a database busy or locked by another connection): the transaction is
+   * to be rolled back, and running it again whole may succeed.
+   */
+  readonly lostConflict: (error: unknown) => boolean
 }
 
 /** How a dialect's planner statistics are read and refreshed. */
@@ -81,6 +88,12 @@ const codeOf = (error: unknown): string => {
   const code = (error as { readonly code?: unknown } | null)?.code
   return typeof code === "string" ? code : ""
 }
+
+/** SQLite's busy and locked answers (the busy timeout ran out, or a table is locked). */
+const sqliteLostConflict = (error: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/.test(codeOf(error))
+
+/** PostgreSQL's serialization failure (40001) and deadlock (40P01). */
+const postgresLostConflict = (error: unknown): boolean => codeOf(error) === "40001" || codeOf(error) === "40P01"
 
 const parseJson = (value: unknown): unknown => (typeof value === "string" ? JSON.parse(value) : value)
 
@@ -135,7 +148,7 @@ export const sqliteDialect: SqlDialect = {
       const columns = (/constraint failed: (.*)$/.exec(message)?.[1] ?? "").split(",").map((part) => part.trim().replace(/^[^.]*\./, ""))
       return { _tag: "Duplicate", constraint: code === "SQLITE_CONSTRAINT_PRIMARYKEY" ? "id" : undefined, columns }
     }
-    if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    if (sqliteLostConflict(error)) {
       return new StorageError({
         reason: "unavailable",
         retryable: true,
@@ -151,7 +164,8 @@ export const sqliteDialect: SqlDialect = {
       return new StorageError({ reason: "unavailable", retryable: false, message, cause: error })
     }
     return new StorageError({ reason: "unknown", retryable: false, message, cause: error })
-  }
+  },
+  lostConflict: sqliteLostConflict
 }
 
 /** PostgreSQL (pg, PGlite): jsonb, booleans, `COLLATE "C"` text (code-point order), bigint integers. */
@@ -210,7 +224,7 @@ export const postgresDialect: SqlDialect = {
       const name = typeof constraint === "string" ? constraint : undefined
       return { _tag: "Duplicate", constraint: name?.endsWith("_pkey") === true ? "id" : name, columns: [] }
     }
-    if (code === "40001" || code === "40P01") {
+    if (postgresLostConflict(error)) {
       return new StorageError({
         reason: "serialization",
         retryable: true,
@@ -231,5 +245,6 @@ export const postgresDialect: SqlDialect = {
     if (code.startsWith("23")) return new StorageError({ reason: "constraint", retryable: false, message, cause: error })
     if (code === "XX001" || code === "XX002") return new StorageError({ reason: "corrupt", retryable: false, message, cause: error })
     return new StorageError({ reason: "unknown", retryable: false, message, cause: error })
-  }
+  },
+  lostConflict: postgresLostConflict
 }

@@ -1,8 +1,8 @@
 /**
  * The one SQL implementation of the store port, on Kysely, shared by the SQLite and PostgreSQL
  * adapters: the port's methods wired to the statement compiler (`compile-*.ts`, `change-feed.ts`,
- * `ddl.ts`), the executor and its transactions (`transactions.ts`), migrations, writes and
- * planner statistics. Unique keys are enforced by (partial) unique indexes; the change sequence is
+ * `ddl.ts`), the executor and its transactions (`transactions.ts`), migrations, writes, the
+ * hierarchy's locks (`subtree-locks.ts`) and planner statistics. Unique keys are enforced by (partial) unique indexes; the change sequence is
  * a counter row updated inside the writing transaction, so sequences follow commit order.
  * @module
  */
@@ -13,7 +13,6 @@ import {
   compileCount,
   compileGetMany,
   compileInspect,
-  compileLockRows,
   compileRewriteCount,
   compileRewritePrefix,
   compileRowLookup,
@@ -25,6 +24,7 @@ import type { SqlDialect } from "./dialect.ts"
 import { makeMigrate } from "./migrations.ts"
 import { makeStatisticsRefresh } from "./planner-statistics.ts"
 import { rowDecoder } from "./rows.ts"
+import { makeLockSubtrees } from "./subtree-locks.ts"
 import { SEQ, type TableInfo } from "./tables.ts"
 import { type AnyKysely, makeExecutor, type NativeConnection } from "./transactions.ts"
 import { makeWrite } from "./writes.ts"
@@ -122,16 +122,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
           })
         )
       }),
-    lockSubtrees: (model, scope, paths) =>
-      Effect.gen(function* () {
-        const info = yield* table(model.name)
-        if (!dialect.rowLocks) return
-        // Lock every unit named in the paths (the units and all their ancestors), in id order: two
-        // moves that could form a cycle always share one of these rows, so they serialise.
-        const ids = [...new Set(paths.flatMap((path) => path.split("/").filter((id) => id.length > 0)))].sort()
-        if (ids.length === 0) return
-        yield* runOrFail(compileLockRows(dialect, info, scope, ids))
-      }),
+    lockSubtrees: makeLockSubtrees(dialect, executor, table),
     changesSince: (accountId, after, limit) =>
       Effect.gen(function* () {
         const result = yield* runOrFail(compileChangesSince(dialect, tables.values(), accountId, after, limit))

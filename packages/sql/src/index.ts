@@ -6,5 +6,6 @@
 export { makeSqlDriver, type SqlDriverOptions } from "./driver.ts"
 export { codePointUpperBound } from "./compile-conditions.ts"
 export { SQL_INTERNAL_MIGRATIONS } from "./migrations.ts"
+export { RERUN } from "./rerun.ts"
 export type { AnyKysely, NativeConnection, StatementResult } from "./transactions.ts"
 export { postgresDialect, quote, literal, sqliteDialect, type Classified, type SqlDialect } from "./dialect.ts"

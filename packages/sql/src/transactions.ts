@@ -1,8 +1,10 @@
 /**
  * Running statements and transactions: statements go to the fiber's current transaction (or the
- * pool); transactions nest as savepoints; a write that a unique key refuses rolls back to its own
+ * pool); transactions nest as savepoints; an outermost transaction that loses a conflict with
+ * another runs again (`rerun.ts`); a write that a unique key refuses rolls back to its own
  * savepoint; a transaction reserves its change sequences in blocks; on a native synchronous
- * connection (SQLite), statements skip Kysely and a transaction holds the connection throughout.
+ * connection (SQLite), statements skip Kysely and a transaction holds the connection throughout
+ * (begun `IMMEDIATE`: it holds the database's write lock from its start).
  * @module
  */
 import { StorageError } from "@iaso/core"
@@ -11,6 +13,7 @@ import { CompiledQuery, type Kysely } from "kysely"
 import { type Compiled, plain } from "./compile-conditions.ts"
 import { compileReserveSeqs } from "./compile-write.ts"
 import type { Classified, SqlDialect } from "./dialect.ts"
+import { rerunOnConflict } from "./rerun.ts"
 
 /** Change sequences a transaction reserves at once (one counter update for its next writes). */
 const SEQ_BLOCK = 32
@@ -58,7 +61,7 @@ export interface Executor {
   readonly runEach: (text: string, paramLists: ReadonlyArray<ReadonlyArray<unknown>>) => Effect.Effect<void, unknown>
   /** Runs one statement; a failure is a storage error. */
   readonly runOrFail: (statement: Compiled) => Effect.Effect<StatementResult, StorageError>
-  /** Runs `effect` in a transaction (a savepoint when nested). */
+  /** Runs `effect` in a transaction (a savepoint when nested); an outermost one that loses a conflict runs again. */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
   /** Runs `effect` in the current transaction, or in a new one. */
   readonly inTransaction: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E | StorageError>
@@ -170,24 +173,33 @@ export const makeExecutor = (options: ExecutorOptions): Executor => {
       return exit
     })
 
-  const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
+  /** A nested transaction: a savepoint of the enclosing one. */
+  const nested = <A, E, R>(state: TxState, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function* () {
-        const txs = yield* Effect.service(CurrentTx)
-        const state = txs.get(identity)
-        if (state !== undefined) {
-          // Nested: a savepoint of the enclosing transaction.
-          const exit = yield* inSavepoint(restore(effect), (text) => Effect.ignore(run(plain(text))))
-          if (Exit.isSuccess(exit)) return exit.value
-          // Sequences reserved inside the savepoint went back to the counter: none may be used.
-          state.seqNext = state.seqEnd
-          return yield* exit
-        }
+        const exit = yield* inSavepoint(restore(effect), (text) => Effect.ignore(run(plain(text))))
+        if (Exit.isSuccess(exit)) return exit.value
+        // Sequences reserved inside the savepoint went back to the counter: none may be used.
+        state.seqNext = state.seqEnd
+        return yield* exit
+      })
+    )
+
+  /**
+   * An outermost transaction, run once. On SQLite it begins `IMMEDIATE`: it takes the write lock
+   * at once, waiting for it up to the busy timeout, instead of upgrading a read snapshot later,
+   * which fails at once when another connection committed meanwhile. On PostgreSQL it is read
+   * committed, whatever the server's default: each statement sees what committed before it
+   * started, which the hierarchy's locks rely on (see `subtree-locks.ts`).
+   */
+  const outermost = <A, E, R>(txs: ReadonlyMap<object, TxState>, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
         if (native !== undefined) {
           // One connection: hold it for the whole transaction.
           yield* restore(nativeLock.take(1))
           const body = Effect.gen(function* () {
-            yield* Effect.try({ try: () => native.execute("BEGIN", []), catch: fail })
+            yield* Effect.try({ try: () => native.execute("BEGIN IMMEDIATE", []), catch: fail })
             const next = new Map(txs)
             next.set(identity, { trx: undefined, inserted: new Map(), seqNext: 0, seqEnd: 0 })
             const exit = yield* Effect.exit(restore(Effect.provideService(effect, CurrentTx, next)))
@@ -199,7 +211,7 @@ export const makeExecutor = (options: ExecutorOptions): Executor => {
           })
           return yield* Effect.ensuring(body, nativeLock.release(1))
         }
-        const trx = yield* Effect.tryPromise({ try: () => db.startTransaction().execute(), catch: fail })
+        const trx = yield* Effect.tryPromise({ try: () => db.startTransaction().setIsolationLevel("read committed").execute(), catch: fail })
         const top: TxState = { trx, inserted: new Map(), seqNext: 0, seqEnd: 0 }
         const next = new Map(txs)
         next.set(identity, top)
@@ -213,6 +225,16 @@ export const makeExecutor = (options: ExecutorOptions): Executor => {
         return value
       })
     )
+
+  /** Whether a failure is a lost conflict, after which the outermost transaction runs again (see `rerun.ts`). */
+  const lost = (error: unknown): boolean =>
+    error instanceof StorageError && error.retryable && (error.reason === "serialization" || dialect.lostConflict(error.cause))
+
+  const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
+    Effect.flatMap(Effect.service(CurrentTx), (txs) => {
+      const state = txs.get(identity)
+      return state !== undefined ? nested(state, effect) : rerunOnConflict(outermost(txs, effect), lost)
+    })
 
   const inTransaction = <A, E>(effect: Effect.Effect<A, E>) => Effect.flatMap(current, (state) => (state !== undefined ? effect : transaction(effect)))
 

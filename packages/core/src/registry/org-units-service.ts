@@ -216,6 +216,25 @@ const makeOrgUnits = (repos: Repositories) => {
   const checkType = (actor: Actor, typeId: string | undefined) =>
     mayEditType(actor, typeId) ? Effect.void : Effect.fail(new Forbidden({ message: "you may not edit org units of this type" }))
 
+  /**
+   * Where other connections write concurrently, locks the units a write builds on, in one global
+   * order (see the store's `lockSubtrees`): the unit a move rewrites `exclusive`ly, its ancestors
+   * and the `shared` unit's path (a create's parent, a move's new parent, an updated unit, whose
+   * row is written whole) shared. Answers whether it locked: then a move may have committed since
+   * the units were read, and the caller reads them again (their paths cannot change any more until
+   * the transaction ends). Where writers are serialised, the units read are current already.
+   */
+  const lockTree = (actor: Actor, units: { readonly exclusive?: OrgUnit | undefined; readonly shared?: OrgUnit | undefined }) =>
+    Effect.gen(function* () {
+      if (!repos.driver.capabilities.concurrentWriters) return false
+      yield* repos.driver.lockSubtrees(
+        OrgUnitModel,
+        { accountId: actor.accountId },
+        { exclusive: units.exclusive === undefined ? [] : [units.exclusive.path], shared: units.shared === undefined ? [] : [units.shared.path] }
+      )
+      return true
+    })
+
   const create = (input: OrgUnitCreate) =>
     Effect.gen(function* () {
       const actor = yield* CurrentActor
@@ -231,7 +250,8 @@ const makeOrgUnits = (repos: Repositories) => {
           let path = `${id}${PATH_SEPARATOR}`
           let depth = 1
           if (input.parentId !== undefined) {
-            const parent = yield* load(actor, input.parentId)
+            const seen = yield* load(actor, input.parentId)
+            const parent = (yield* lockTree(actor, { shared: seen })) ? yield* load(actor, input.parentId) : seen
             if (parent.versionId !== input.versionId) return yield* ValidationError.at(["parentId"], "Parent is not in the same version")
             path = parent.path + path
             depth = parent.depth + 1
@@ -267,7 +287,8 @@ const makeOrgUnits = (repos: Repositories) => {
       if (normalised instanceof ValidationError) return yield* normalised
       return yield* repos.driver.transaction(
         Effect.gen(function* () {
-          const before = yield* load(actor, id)
+          const seen = yield* load(actor, id)
+          const before = (yield* lockTree(actor, { shared: seen })) ? yield* load(actor, id) : seen
           yield* checkSourceWritable(actor, before.versionId)
           yield* checkType(actor, before.orgUnitTypeId)
           if ("orgUnitTypeId" in normalised) yield* checkType(actor, (normalised["orgUnitTypeId"] ?? undefined) as string | undefined)
@@ -289,10 +310,9 @@ const makeOrgUnits = (repos: Repositories) => {
         Effect.gen(function* () {
           const first = yield* load(actor, id)
           const firstParent = parentId === null ? undefined : yield* load(actor, parentId)
-          // Lock both subtrees, then read again: a concurrent move may have changed the paths.
-          yield* repos.driver.lockSubtrees(OrgUnitModel, { accountId: actor.accountId }, [first.path, ...(firstParent === undefined ? [] : [firstParent.path])])
-          const unit = yield* load(actor, id)
-          const parent = parentId === null ? undefined : yield* load(actor, parentId)
+          const locked = yield* lockTree(actor, { exclusive: first, shared: firstParent })
+          const unit = locked ? yield* load(actor, id) : first
+          const parent = locked && parentId !== null ? yield* load(actor, parentId) : firstParent
           if (options.expectedVersion !== undefined && options.expectedVersion !== unit.version) {
             return yield* new VersionConflict({
               model: "OrgUnit",

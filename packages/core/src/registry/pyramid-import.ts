@@ -33,6 +33,7 @@ import { OrgUnitTypeModel, OrgUnitTypeProjectModel } from "./org-unit-type.ts"
 import { defaultShortName } from "./org-unit-types-service.ts"
 import { DataSourceModel, ProjectDataSourceModel, type SourceVersion, SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
+import { lockVersionTrees } from "./version-locks.ts"
 
 /** One unit of a parsed pyramid. `undefined` means "the input has no such column": the stored value is kept. */
 export interface PyramidUnit {
@@ -118,6 +119,61 @@ const decodePoint = Schema.decodeUnknownSync(GeoPoint)
 
 const BATCH = 2000
 
+/**
+ * Walks the trees of `parentOf` (id -> parent id, `undefined` for a root), calling `visit` once
+ * for every id a chain of parents reaches, each after its parent: `parent` is `undefined` for a
+ * root, and a parent missing from `parentOf` is visited as a root itself. Ids on a loop or below
+ * one are not visited; the answer lists, in the order of `parentOf`, each id whose chain was found
+ * looping first. Linear in the number of ids whatever the depth: every chain is walked up once,
+ * without recursion.
+ */
+export const walkHierarchy = (
+  parentOf: ReadonlyMap<string, string | undefined>,
+  visit: (id: string, parent: string | undefined) => void
+): ReadonlyArray<string> => {
+  // "walking": on the chain being walked up; the others are final.
+  const state = new Map<string, "walking" | "visited" | "looping">()
+  const loops: Array<string> = []
+  const chain: Array<string> = []
+  for (const start of parentOf.keys()) {
+    if (state.has(start)) continue
+    chain.length = 0
+    let current: string | undefined = start
+    while (current !== undefined && !state.has(current)) {
+      chain.push(current)
+      state.set(current, "walking")
+      current = parentOf.get(current)
+    }
+    if (current !== undefined && state.get(current) !== "visited") {
+      for (const id of chain) state.set(id, "looping")
+      loops.push(start)
+      continue
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const id = chain[i] ?? ""
+      visit(id, i === chain.length - 1 ? current : chain[i + 1])
+      state.set(id, "visited")
+    }
+  }
+  return loops
+}
+
+/**
+ * The materialised path and depth of every unit of `parentOf` (see {@link walkHierarchy}), or the
+ * first id of `parentOf` whose chain of parents loops.
+ */
+const materialisedPaths = (
+  parentOf: ReadonlyMap<string, string | undefined>
+): { readonly paths: ReadonlyMap<string, string>; readonly depths: ReadonlyMap<string, number> } | { readonly loop: string } => {
+  const paths = new Map<string, string>()
+  const depths = new Map<string, number>()
+  const [loop] = walkHierarchy(parentOf, (id, parent) => {
+    paths.set(id, `${parent === undefined ? "" : (paths.get(parent) ?? "")}${id}${PATH_SEPARATOR}`)
+    depths.set(id, (parent === undefined ? 0 : (depths.get(parent) ?? 0)) + 1)
+  })
+  return loop === undefined ? { paths, depths } : { loop }
+}
+
 /** Who may import a pyramid: `iaso_sources`, and no org-unit roots (an import writes a whole version). */
 export const requirePyramidImport = (actor: Actor, action: string): Effect.Effect<void, Forbidden> =>
   Effect.andThen(requireAny(actor, ["iaso_sources"], action), requireUnrestricted(actor, action))
@@ -157,6 +213,8 @@ export const runPyramidImport = (
         })
         const number = options.versionNumber ?? (versions.length === 0 ? 0 : (versions[versions.length - 1]?.number ?? 0) + 1)
         const existing = versions.find((v) => v.number === number)
+        // Units of an existing version are updated: no other writer may build on them meanwhile.
+        if (existing !== undefined) yield* lockVersionTrees(repos, accountId, [existing.id])
         const version: SourceVersion =
           existing !== undefined
             ? yield* repos.update(SourceVersionModel, accountId, existing.id, {})
@@ -333,32 +391,19 @@ export const runPyramidImport = (
         const parentOf = new Map<string, string | undefined>()
         for (const unit of existingUnits) parentOf.set(unit.id, unit.parentId)
         for (const plan of plans) parentOf.set(plan.id, plan.parentRef === undefined ? undefined : idByRef.get(plan.parentRef))
-        const paths = new Map<string, string>()
-        const pathOf = (id: string, trail: Set<string>): string | undefined => {
-          const known = paths.get(id)
-          if (known !== undefined) return known
-          if (trail.has(id)) return undefined
-          trail.add(id)
-          const parent = parentOf.get(id)
-          const above = parent === undefined ? "" : pathOf(parent, trail)
-          if (above === undefined) return undefined
-          const path = `${above}${id}${PATH_SEPARATOR}`
-          paths.set(id, path)
-          return path
+        const hierarchy = materialisedPaths(parentOf)
+        if ("loop" in hierarchy) {
+          const plan = plans.find((p) => p.id === hierarchy.loop)
+          return yield* ValidationError.at(["units"], `the parents of ${plan?.unit.name ?? hierarchy.loop} form a loop`)
         }
-        for (const id of parentOf.keys()) {
-          if (pathOf(id, new Set()) === undefined) {
-            const plan = plans.find((p) => p.id === id)
-            return yield* ValidationError.at(["units"], `the parents of ${plan?.unit.name ?? id} form a loop`)
-          }
-        }
+        const { paths, depths } = hierarchy
 
         // 7. Writes: new units in batches; changed units one by one; paths of untouched units that moved.
         const inserts: Array<Record<string, unknown>> = []
         let updated = 0
         for (const plan of plans) {
           const path = paths.get(plan.id) ?? ""
-          const depth = path.split(PATH_SEPARATOR).length - 1
+          const depth = depths.get(plan.id) ?? 0
           const parentId = parentOf.get(plan.id)
           if (plan.existing === undefined) {
             const record: Record<string, unknown> = { custom: false, extraFields: {}, ...plan.fields, id: plan.id, path, depth }
@@ -385,7 +430,7 @@ export const runPyramidImport = (
           if (planned.has(unit.id)) continue
           const path = paths.get(unit.id)
           if (path !== undefined && path !== unit.path) {
-            yield* repos.update(OrgUnitModel, accountId, unit.id, { path, depth: path.split(PATH_SEPARATOR).length - 1 })
+            yield* repos.update(OrgUnitModel, accountId, unit.id, { path, depth: depths.get(unit.id) ?? 0 })
           }
         }
 

@@ -17,6 +17,7 @@ import { CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { GroupModel, GroupSetGroupModel, GroupSetModel, OrgUnitGroupMembershipModel } from "./groups.ts"
 import { OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
 import { DataSourceModel, type SourceVersion, SourceVersionModel } from "./sources.ts"
+import { lockVersionTrees } from "./version-locks.ts"
 
 /** Audit source of a copy (IASO's task name). */
 const SOURCE = "COPY_VERSION"
@@ -102,6 +103,10 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
           return yield* ValidationError.at(["destinationNumber"], "Cannot copy a version to the same version")
         }
         const existing = versions.find((v) => v.number === number)
+        // The destination's units may be deleted: no other writer may build on them meanwhile. (The
+        // copied version is read after this transaction's first write, which holds the store's
+        // write order: no writer commits in it until the copy ends.)
+        if (existing !== undefined && input.force === true) yield* lockVersionTrees(repos, accountId, [existing.id])
         let version: SourceVersion
         let deletedOrgUnits = 0
         if (existing === undefined) {

@@ -71,6 +71,23 @@ export interface PrefixRewrite {
   readonly updatedAt: number
 }
 
+/**
+ * The units a transaction locks with `lockSubtrees`, each named by its materialised path as the
+ * caller last read it (the unit is the path's last id, its ancestors the ids before it).
+ */
+export interface SubtreeLocks {
+  /**
+   * Units whose subtrees the transaction rewrites (a move): each locked against every other
+   * locker; its ancestors are locked shared.
+   */
+  readonly exclusive: ReadonlyArray<string>
+  /**
+   * Units the transaction builds on (a new unit's parent, a move's new parent): each and its
+   * ancestors locked shared. Shared locks conflict only with exclusive ones.
+   */
+  readonly shared: ReadonlyArray<string>
+}
+
 /** One migration step, dialect-neutral. */
 export type MigrationStep =
   | {
@@ -108,7 +125,7 @@ export interface StoreCapabilities {
   readonly persistent: boolean
   /** Isolation of `transaction`: every adapter is transactional. */
   readonly isolation: "serializable" | "snapshot" | "serialized-writers"
-  /** Several connections/processes may write concurrently (so moves must lock). */
+  /** Several connections/processes may write concurrently (so the hierarchy's writers lock: see `lockSubtrees`). */
   readonly concurrentWriters: boolean
   /** Whether an `effect` inside `transaction` may await non-store work (false on IndexedDB). */
   readonly awaitInsideTransaction: boolean
@@ -151,11 +168,39 @@ export interface StoreDriver {
   ) => Effect.Effect<ReadonlyArray<Row>, StorageError>
   /** Rewrites the path prefix of a subtree (see {@link PrefixRewrite}); each rewritten row gets a new version and sequence. */
   readonly rewritePrefix: (model: ModelMeta, scope: StoreScope, rewrite: PrefixRewrite) => Effect.Effect<number, StorageError>
-  /** Locks the rows at these paths (and so their subtrees) until the transaction ends, so concurrent moves serialise. */
-  readonly lockSubtrees: (model: ModelMeta, scope: StoreScope, paths: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
+  /**
+   * Locks units of a hierarchy until the transaction ends, so that paths stay right under writers
+   * on other connections (see {@link SubtreeLocks}). A path depends on every unit it names: a
+   * transaction that rewrites a unit's subtree (a move) holds that unit exclusively, and one that
+   * builds on paths (a create under a parent, a move's unit and new parent, an update writing a
+   * unit's row whole) holds every unit they name shared. All the locks of a call are taken in one
+   * global order, by path (a unit's ancestors before it): a move never rewrites a descendant
+   * another locker holds, and lockers that read current paths never wait on each other in a cycle
+   * (a deadlock is left only when a move commits between a caller's read and its locks: the
+   * outermost transaction then runs again, see `transaction`). The store then reads the units'
+   * paths again: when one changed meanwhile, it releases the locks and takes those of the new
+   * paths, until every unit named by the current paths is held (bounded; past the bound a
+   * retryable `serialization` StorageError). On return those paths cannot change until the
+   * transaction ends, and every statement after the call sees every write committed before the
+   * locks were granted: the caller reads the units again and computes from them. Call it before
+   * the transaction's first write (a transaction that wrote holds the store's write order, and
+   * waiting on a lock then could close a cycle). Where writers are serialised
+   * (`concurrentWriters: false`) no locks are needed and callers skip it (the memory and IndexedDB
+   * stores do nothing; on one connection, as on PGlite, the locks have nothing to wait for).
+   */
+  readonly lockSubtrees: (model: ModelMeta, scope: StoreScope, locks: SubtreeLocks) => Effect.Effect<void, StorageError>
   /** Changes after sequence `after` for an account (and the global catalogues), in sequence order. */
   readonly changesSince: (accountId: string, after: number, limit: number) => Effect.Effect<ReadonlyArray<Change>, StorageError>
-  /** Runs `effect` in a transaction (a savepoint when nested): all of its writes or none. */
+  /**
+   * Runs `effect` in a transaction (a savepoint when nested): all of its writes or none. An
+   * outermost transaction that loses a conflict with another one (a deadlock or serialization
+   * failure on PostgreSQL, a database still busy after the busy timeout on SQLite) was rolled back
+   * whole, and is run again, up to 5 attempts in all with jittered exponential pauses from 5 ms;
+   * only then does the retryable StorageError reach the caller. So `effect` must be safe to run
+   * again: it reads inside the transaction what it depends on, and does nothing outside the store
+   * that a second run would repeat wrongly. A nested transaction is never run again by itself: the
+   * conflict undoes the outermost one, which runs again whole.
+   */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
   /** Raw read of every stored row of a model (all accounts), bypassing every rule: the test oracle. */
   readonly inspect: (model: ModelMeta) => Effect.Effect<ReadonlyArray<InspectedRow>, StorageError>
