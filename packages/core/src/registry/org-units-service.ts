@@ -21,6 +21,8 @@ import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, mayEditType, requireAny } from "../tenancy/actor.ts"
 import { ORG_UNIT_READ } from "../tenancy/permissions.ts"
 import { type OrgUnit, OrgUnitModel, PATH_SEPARATOR } from "./org-unit.ts"
+import { MAX_HIERARCHY_DEPTH, tooDeepMessage } from "../shared/limits.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { DataSourceModel, SourceVersionModel } from "./sources.ts"
 
 const SOURCE = "ORG_UNIT_API"
@@ -255,6 +257,7 @@ const makeOrgUnits = (repos: Repositories) => {
             if (parent.versionId !== input.versionId) return yield* ValidationError.at(["parentId"], "Parent is not in the same version")
             path = parent.path + path
             depth = parent.depth + 1
+            if (depth > MAX_HIERARCHY_DEPTH) return yield* ValidationError.at(["parentId"], tooDeepMessage(`the org unit ${input.name}`, depth))
           } else if (actor.orgUnitRoots.length > 0) {
             return yield* new Forbidden({ message: "an actor restricted to org units cannot create a root org unit" })
           }
@@ -332,6 +335,19 @@ const makeOrgUnits = (repos: Repositories) => {
           }
           const path = `${parent?.path ?? ""}${id}${PATH_SEPARATOR}`
           const depth = (parent?.depth ?? 0) + 1
+          if (depth > unit.depth) {
+            // The subtree moves down: its deepest unit must stay within the limit.
+            const deepest = yield* repos
+              .list(OrgUnitModel, actor.accountId, {
+                where: [{ field: "path", op: "startsWith", value: unit.path }],
+                orderBy: [{ field: "depth", direction: "desc" }],
+                limit: 1,
+                select: ["depth"]
+              })
+              .pipe(orDieOnInvalidListing(OrgUnitModel))
+            const lowest = (deepest.items[0]?.depth ?? unit.depth) + depth - unit.depth
+            if (lowest > MAX_HIERARCHY_DEPTH) return yield* ValidationError.at(["parentId"], tooDeepMessage(`a unit of ${unit.name}'s subtree`, lowest))
+          }
           if (path !== unit.path) {
             yield* repos.driver.rewritePrefix(
               OrgUnitModel,

@@ -34,6 +34,7 @@ import { defaultShortName } from "./org-unit-types-service.ts"
 import { DataSourceModel, ProjectDataSourceModel, type SourceVersion, SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 import { lockVersionTrees } from "./version-locks.ts"
+import { MAX_HIERARCHY_DEPTH, tooDeepMessage } from "../shared/limits.ts"
 
 /** One unit of a parsed pyramid. `undefined` means "the input has no such column": the stored value is kept. */
 export interface PyramidUnit {
@@ -160,18 +161,29 @@ export const walkHierarchy = (
 
 /**
  * The materialised path and depth of every unit of `parentOf` (see {@link walkHierarchy}), or the
- * first id of `parentOf` whose chain of parents loops.
+ * first id of `parentOf` whose chain of parents loops, or the first unit deeper than
+ * {@link MAX_HIERARCHY_DEPTH} (depths are known before any path is built: no path past the limit is).
  */
 const materialisedPaths = (
   parentOf: ReadonlyMap<string, string | undefined>
-): { readonly paths: ReadonlyMap<string, string>; readonly depths: ReadonlyMap<string, number> } | { readonly loop: string } => {
-  const paths = new Map<string, string>()
+):
+  | { readonly paths: ReadonlyMap<string, string>; readonly depths: ReadonlyMap<string, number> }
+  | { readonly loop: string }
+  | { readonly tooDeep: string; readonly depth: number } => {
   const depths = new Map<string, number>()
+  let tooDeep: { readonly tooDeep: string; readonly depth: number } | undefined
   const [loop] = walkHierarchy(parentOf, (id, parent) => {
-    paths.set(id, `${parent === undefined ? "" : (paths.get(parent) ?? "")}${id}${PATH_SEPARATOR}`)
-    depths.set(id, (parent === undefined ? 0 : (depths.get(parent) ?? 0)) + 1)
+    const depth = (parent === undefined ? 0 : (depths.get(parent) ?? 0)) + 1
+    depths.set(id, depth)
+    if (depth > MAX_HIERARCHY_DEPTH && tooDeep === undefined) tooDeep = { tooDeep: id, depth }
   })
-  return loop === undefined ? { paths, depths } : { loop }
+  if (loop !== undefined) return { loop }
+  if (tooDeep !== undefined) return tooDeep
+  const paths = new Map<string, string>()
+  walkHierarchy(parentOf, (id, parent) => {
+    paths.set(id, `${parent === undefined ? "" : (paths.get(parent) ?? "")}${id}${PATH_SEPARATOR}`)
+  })
+  return { paths, depths }
 }
 
 /** Who may import a pyramid: `iaso_sources`, and no org-unit roots (an import writes a whole version). */
@@ -395,6 +407,11 @@ export const runPyramidImport = (
         if ("loop" in hierarchy) {
           const plan = plans.find((p) => p.id === hierarchy.loop)
           return yield* ValidationError.at(["units"], `the parents of ${plan?.unit.name ?? hierarchy.loop} form a loop`)
+        }
+        if ("tooDeep" in hierarchy) {
+          const plan = plans.find((p) => p.id === hierarchy.tooDeep)
+          const what = plan === undefined ? `the unit ${hierarchy.tooDeep}` : `${plan.unit.ref} (${plan.unit.name})`
+          return yield* ValidationError.at(["units"], tooDeepMessage(what, hierarchy.depth))
         }
         const { paths, depths } = hierarchy
 

@@ -42,3 +42,16 @@ export const checkImportUnits = (path: ReadonlyArray<string | number>, count: nu
   if (!Number.isSafeInteger(max) || max < 1) return ValidationError.at(["maxUnits"], `expected a positive integer, got ${String(maxUnits)}`)
   return count > max ? ValidationError.at(path, `${count} ${noun}: more than the ${max} one import takes (option \`maxUnits\`)`) : undefined
 }
+
+/**
+ * The deepest an org unit may sit in its version's tree (a root is at depth 1). A unit's path names
+ * every ancestor, so a tree's paths grow with the square of its depth (a chain 10,000 deep would
+ * store 50 million ids): 32 is over three times the deepest pyramid IASO serves (countries, regions,
+ * districts, chiefdoms, areas, facilities), and the GeoPackage reader's default `maxDepth`. Checked
+ * by every writer of the tree (imports, `OrgUnits.create` and `move`) before any path is built.
+ */
+export const MAX_HIERARCHY_DEPTH = 32
+
+/** The message of a unit placed deeper than {@link MAX_HIERARCHY_DEPTH}. */
+export const tooDeepMessage = (what: string, depth: number): string =>
+  `${what} would sit ${depth} levels deep: more than the ${MAX_HIERARCHY_DEPTH} levels of a pyramid (limit \`MAX_HIERARCHY_DEPTH\`)`

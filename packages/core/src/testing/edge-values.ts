@@ -224,6 +224,62 @@ const nestingScenarios = (h: () => Harness) => {
     const within = await harness.as(account.system, importGeoJsonPyramid(collection, { dataSourceId: source.id, maxUnits: 3 }))
     expect(within.created).toBe(3)
   })
+
+  scenario("a tree deeper than MAX_HIERARCHY_DEPTH is refused by imports, creates and moves before any path is built; 32 levels are stored", async () => {
+    const harness = h()
+    const account = await harness.freshAccount()
+    const source = await sourceWithProject(harness, account, "Deep")
+    const chain = (levels: number, prefix: string) => ({
+      type: "FeatureCollection",
+      features: Array.from({ length: levels }, (_, i) => ({
+        type: "Feature",
+        geometry: null,
+        properties: { ref: `${prefix}${i}`, name: `Level ${i + 1}`, parent_ref: i === 0 ? null : `${prefix}${i - 1}` }
+      }))
+    })
+    const started = Date.now()
+    const deep = await harness.exitAs(account.system, importGeoJsonPyramid(chain(10_000, "d"), { dataSourceId: source.id }))
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(issuesOf(deep)).toEqual([
+      { path: ["units"], message: "d32 (Level 33) would sit 33 levels deep: more than the 32 levels of a pyramid (limit `MAX_HIERARCHY_DEPTH`)" }
+    ])
+    expect(await harness.inspectAccount(OrgUnitModel, account.accountId)).toEqual([])
+    const imported = await harness.as(account.system, importGeoJsonPyramid(chain(32, "k"), { dataSourceId: source.id }))
+    expect(imported.created).toBe(32)
+    const units = await harness.inspectAccount(OrgUnitModel, account.accountId)
+    const byName = new Map(units.map((row) => [String(row["name"]), row]))
+    const bottom = byName.get("Level 32")
+    expect(bottom?.["depth"]).toBe(32)
+    const U = Effect.service(OrgUnits)
+    const versionId = String(bottom?.["versionId"])
+    const below = await harness.exitAs(
+      account.system,
+      Effect.flatMap(U, (u) => u.create({ name: "Below", versionId: versionId as never, parentId: bottom?.["id"] as OrgUnitId }))
+    )
+    expect(issuesOf(below)).toEqual([
+      { path: ["parentId"], message: "the org unit Below would sit 33 levels deep: more than the 32 levels of a pyramid (limit `MAX_HIERARCHY_DEPTH`)" }
+    ])
+    // Level 2's subtree (levels 2 to 32) moved under a new root keeps its depths; that root moved
+    // under Level 1 would push Level 32 to 33.
+    const side = await harness.as(
+      account.system,
+      Effect.flatMap(U, (u) => u.create({ name: "Side", versionId: versionId as never }))
+    )
+    const sideways = await harness.exitAs(
+      account.system,
+      Effect.flatMap(U, (u) => u.move(byName.get("Level 2")?.["id"] as OrgUnitId, side.id))
+    )
+    expect(exitTag(sideways)).toBe("Success")
+    const refused = await harness.exitAs(
+      account.system,
+      Effect.flatMap(U, (u) => u.move(side.id, byName.get("Level 1")?.["id"] as OrgUnitId))
+    )
+    expect(issuesOf(refused)).toEqual([
+      { path: ["parentId"], message: "a unit of Side's subtree would sit 33 levels deep: more than the 32 levels of a pyramid (limit `MAX_HIERARCHY_DEPTH`)" }
+    ])
+    const after = await harness.inspectAccount(OrgUnitModel, account.accountId)
+    expect(after.find((row) => row["name"] === "Level 32")?.["depth"]).toBe(32)
+  })
 }
 
 /** Every item of a listing, page after page. */
