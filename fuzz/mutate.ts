@@ -265,6 +265,9 @@ const nested = (depth: number, asObject: boolean): Json => {
   return value
 }
 
+/** The most bytes the copies of one duplicated member stand for (a large upload, not a bomb). */
+const DUPLICATES_BYTES = 2 * 2 ** 20
+
 /** A named mutation of a JSON value. */
 export type JsonMutator = readonly [name: string, mutate: (value: Json, rand: Rand) => Json]
 
@@ -331,7 +334,12 @@ export const jsonMutators: ReadonlyArray<JsonMutator> = [
       updateAt(value, rand.pick(containers(value)), (container) => {
         if (!Array.isArray(container) || container.length === 0) return container
         const item = container[rand.int(container.length)] as Json
-        return [...container, ...new Array<Json>(rand.pick([2, 1_000, 50_000])).fill(item)]
+        // Copies share one object here, but an upload carries each one's bytes: as many as an
+        // upload of DUPLICATES_BYTES would hold. (Tens of thousands of valid units are a large
+        // pyramid, not a hostile one: the scale is the benchmarks' business.)
+        const size = Math.max(1, JSON.stringify(item)?.length ?? 1)
+        const copies = Math.min(rand.pick([2, 100, 1_000]), Math.max(2, Math.floor(DUPLICATES_BYTES / size)))
+        return [...container, ...new Array<Json>(copies).fill(item)]
       })
   ],
   [

@@ -80,6 +80,8 @@ const fuzzDecoder = async (decoder: string, start: number, end: number): Promise
       let current: { index: number; how: string } | undefined
       let resume = end
       let watchdog: NodeJS.Timeout | undefined
+      // Once the worker is being killed, what it still sends (the next input's start) is not its own.
+      let stopping = false
       const stop = (reason: string) => {
         if (watchdog !== undefined) clearTimeout(watchdog)
         if (current !== undefined) {
@@ -88,9 +90,11 @@ const fuzzDecoder = async (decoder: string, start: number, end: number): Promise
           resume = current.index + 1
         }
         current = undefined
+        stopping = true
         child.kill("SIGKILL")
       }
       child.on("message", (raw) => {
+        if (stopping) return
         const message = raw as ChildMessage
         if (message.type === "ready") return
         if (message.type === "start") {
@@ -122,7 +126,7 @@ const fuzzDecoder = async (decoder: string, start: number, end: number): Promise
       })
       child.on("exit", (code, signal) => {
         if (watchdog !== undefined) clearTimeout(watchdog)
-        if (current !== undefined) {
+        if (current !== undefined && !stopping) {
           tally.inputs += 1
           recordDefect(decoder, tally, current.index, current.how, `the process ended (${signal ?? code}): ${stderr.slice(-1_000)}`)
           resume = current.index + 1

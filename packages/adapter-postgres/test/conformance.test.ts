@@ -1,6 +1,6 @@
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { runConformance } from "@iaso/core/testing"
-import pg from "pg"
+import { freshSchema } from "@iaso/adapter-postgres/testing"
 import { afterAll, beforeAll, describe, it } from "vitest"
 import { fileFixtureLoader } from "@iaso/core/node"
 import { fileURLToPath } from "node:url"
@@ -18,17 +18,9 @@ if (url === undefined || url === "") {
   })
 } else {
   // A fresh schema for this run, dropped at the end.
-  const schema = `iaso_test_${process.pid}_${Date.now()}`
-  const admin = new pg.Pool({ connectionString: url, max: 1 })
-  const pool = new pg.Pool({ connectionString: url, max: 6, options: `-c search_path=${schema}` })
-  beforeAll(async () => {
-    await admin.query(`CREATE SCHEMA ${schema}`)
-  })
-  afterAll(async () => {
-    await pool.end()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-    await admin.end()
-  })
+  const db = freshSchema(url, { label: "test", maxConnections: 6 })
+  beforeAll(db.create)
+  afterAll(db.drop)
   // With the deferred foreign keys: every scenario also proves core never leaves a dangling reference.
-  runConformance({ name: "postgres", fixtures, store: PostgresStore.layer({ pool, foreignKeys: true }) })
+  runConformance({ name: "postgres", fixtures, store: PostgresStore.layer({ pool: db.pool, foreignKeys: true }) })
 }

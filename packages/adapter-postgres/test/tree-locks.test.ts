@@ -24,7 +24,7 @@ import {
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { RERUN } from "@iaso/sql"
 import { Deferred, Effect, Layer, ManagedRuntime, Ref } from "effect"
-import pg from "pg"
+import { freshSchema } from "@iaso/adapter-postgres/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const url = process.env["DATABASE_URL"] ?? ""
@@ -35,19 +35,15 @@ if (url === "" && inCi) throw new Error("DATABASE_URL must be set under CI")
 const idOf = (n: number) => `00000000-0000-7000-8000-${n.toString(16).padStart(12, "0")}` as OrgUnitId
 
 describe.skipIf(url === "")(`PostgreSQL: the hierarchy's locks${url === "" ? " (skipped: set DATABASE_URL)" : ""}`, () => {
-  const schema = `iaso_locks_${process.pid}_${Date.now()}`
-  const admin = new pg.Pool({ connectionString: url, max: 2 })
-  const pool = new pg.Pool({ connectionString: url, max: 6, options: `-c search_path=${schema}` })
+  const { pool, create: createSchema, drop } = freshSchema(url, { label: "locks", maxConnections: 6 })
   const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
   beforeAll(async () => {
-    await admin.query(`CREATE SCHEMA ${schema}`)
+    await createSchema()
     await app.runPromise(Effect.void)
   })
   afterAll(async () => {
     await app.dispose()
-    await pool.end()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-    await admin.end()
+    await drop()
   })
 
   /** A fresh account with its version; `as` runs an effect as its system actor. */

@@ -6,6 +6,7 @@
  * it again would not cure: no busy database, deadlock or serialization failure reaches the caller.
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { freshSchema } from "@iaso/adapter-postgres/testing"
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import { Accounts, Actor, CurrentActor, type OrgUnitId, OrgUnitModel, OrgUnits, Store } from "@iaso/core"
 import { IasoWithRepos } from "@iaso/core/kernel"
@@ -15,7 +16,6 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Outcome, Plan } from "./concurrent-writers-child.ts"
 
@@ -154,17 +154,9 @@ describe("concurrent writers: 4 processes creating, moving and updating org unit
 describe.skipIf(url === "")(
   `concurrent writers on PostgreSQL: 4 processes creating, moving and updating org units${url === "" ? " (skipped: set DATABASE_URL)" : ""}`,
   () => {
-    const schema = `iaso_writers_${process.pid}_${Date.now()}`
-    const admin = new pg.Pool({ connectionString: url, max: 1 })
-    const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` })
-    beforeAll(async () => {
-      await admin.query(`CREATE SCHEMA ${schema}`)
-    })
-    afterAll(async () => {
-      await pool.end()
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-      await admin.end()
-    })
+    const { schema, pool, create, drop } = freshSchema(url, { label: "writers" })
+    beforeAll(create)
+    afterAll(drop)
     it("every path is its parent's path and id; no deadlock or serialization failure reaches a caller", { timeout: 120_000 }, async () => {
       const plan = await seed(PostgresStore.layer({ pool }))
       const outcomes = await runWorkers(["postgres", url, schema], plan)

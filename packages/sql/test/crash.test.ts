@@ -9,8 +9,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import pg from "pg"
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { freshSchema } from "@iaso/adapter-postgres/testing"
 import { SQL_INTERNAL_MIGRATIONS } from "../src/index.ts"
 
 const child = fileURLToPath(new URL("./crash-child.ts", import.meta.url))
@@ -72,17 +72,9 @@ describe("SQLite store: a process killed in the middle of a large import leaves 
 describe.skipIf(url === "")(
   `PostgreSQL store: a process killed in the middle of a large import leaves none of it${url === "" ? " (skipped: set DATABASE_URL)" : ""}`,
   () => {
-    const schema = `iaso_crash_${process.pid}_${Date.now()}`
-    const admin = new pg.Pool({ connectionString: url, max: 2 })
-    const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` })
-    beforeAll(async () => {
-      await admin.query(`CREATE SCHEMA ${schema}`)
-    })
-    afterAll(async () => {
-      await pool.end()
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-      await admin.end()
-    })
+    const { schema, pool, create, drop } = freshSchema(url, { label: "crash" })
+    beforeAll(create)
+    afterAll(drop)
     for (const killAt of [500, 10_000, 20_000]) {
       it(`SIGKILL after ${killAt} of 20 000 rows: reopening shows 0 or all of them and the ledger is intact`, async () => {
         const { accountId, lastReported, committed } = await crash(["postgres", url, schema], killAt)
