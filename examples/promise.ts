@@ -3,7 +3,7 @@
  *
  *   node examples/promise.ts
  */
-import { Actor, createIaso, MemoryStore, NotFound, ProjectModel } from "@iaso/core"
+import { Actor, createIaso, MemoryStore, NotFound, type OrgUnitId, ProjectModel, uuidv7 } from "@iaso/core"
 
 const iaso = createIaso({ store: MemoryStore.layer() })
 try {
@@ -20,8 +20,8 @@ try {
   const projects = await admin.records.list(ProjectModel)
   console.log(`projects: ${projects.items.map((p) => p.name).join(", ")}`)
 
-  // Errors are the SDK's typed errors.
-  await admin.orgUnits.get(country.id.replace(/.$/, "0") as typeof country.id).catch((error: unknown) => {
+  // Errors are the SDK's typed errors. A fresh id names no record.
+  await admin.orgUnits.get(uuidv7() as OrgUnitId).catch((error: unknown) => {
     if (error instanceof NotFound) console.log(`not found: ${error.message}`)
     else throw error
   })
