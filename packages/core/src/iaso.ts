@@ -20,18 +20,24 @@ import { BlobStore } from "./shared/blob.ts"
 import { NotFound, StorageError } from "./shared/errors.ts"
 import { Instances } from "./submissions/instances-service.ts"
 import type { AnyModel, RecordOf } from "./shared/model.ts"
-import type {
-  BulkResult,
-  ChangesPage,
-  CreateInput,
-  FieldCondition,
-  Listed,
-  ListOptions,
-  NoListOptions,
-  ResultPage,
-  Patch,
-  WriteOptions
+import {
+  type BulkResult,
+  type ChangesPage,
+  type CreateInput,
+  eachItem,
+  type FieldCondition,
+  type Listed,
+  type ListOptions,
+  type NoListOptions,
+  type ResultPage,
+  type Patch,
+  type WriteOptions
 } from "./shared/repository.ts"
+import type { Form } from "./forms/form.ts"
+import type { FormListOptions } from "./forms/forms-service.ts"
+import type { OrgUnit } from "./registry/org-unit.ts"
+import type { OrgUnitId } from "./shared/entity-ids.ts"
+import type { InstanceSearch, InstanceWithStatus } from "./submissions/submission-listing.ts"
 import { Store } from "./shared/store.ts"
 import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 
@@ -94,6 +100,31 @@ export interface RecordsAsync {
   readonly update: <M extends AnyModel>(model: M, id: string, patch: Patch<M>, options?: { readonly expectedVersion?: number }) => Promise<RecordOf<M>>
   readonly remove: (model: AnyModel, id: string, options?: { readonly expectedVersion?: number }) => Promise<void>
   readonly changesSince: (cursor?: string, limit?: number) => Promise<ChangesPage>
+  /** Every record of a listing, page after page (one page held at a time; see {@link eachItem}). */
+  readonly listAll: <M extends AnyModel, const O extends Omit<ListOptions, "cursor"> = NoListOptions>(model: M, options?: O) => AsyncIterable<Listed<M, O>>
+}
+
+/** Listing options without the cursor (the iterators follow the pages themselves). */
+type FromStart<O> = Omit<O, "cursor">
+
+/** {@link OrgUnits} as async functions, and its paged listings as async iterables. */
+export type OrgUnitsAsync = Promised<OrgUnits["Service"]> & {
+  /** Every child of a unit, page after page. */
+  readonly childrenAll: (id: OrgUnitId, options?: FromStart<ListOptions>) => AsyncIterable<Partial<OrgUnit>>
+  /** Every descendant of a unit (down to `levels` when given), page after page. */
+  readonly descendantsAll: (id: OrgUnitId, options?: FromStart<ListOptions & { readonly levels?: number }>) => AsyncIterable<Partial<OrgUnit>>
+}
+
+/** {@link Forms} as async functions, and its listing as an async iterable. */
+export type FormsAsync = Promised<Forms["Service"]> & {
+  /** Every form of a listing, page after page. */
+  readonly listAll: (options?: FromStart<FormListOptions>) => AsyncIterable<Partial<Form>>
+}
+
+/** {@link Instances} as async functions, and its listing as an async iterable. */
+export type InstancesAsync = Promised<Instances["Service"]> & {
+  /** Every submission of a search, page after page. */
+  readonly listAll: (search?: FromStart<InstanceSearch & Omit<ListOptions, "where" | "select">>) => AsyncIterable<InstanceWithStatus>
 }
 
 /** The services as async functions, for one actor. */
@@ -102,13 +133,13 @@ export interface IasoAs {
   readonly records: RecordsAsync
   readonly sources: Promised<Sources["Service"]>
   readonly orgUnitTypes: Promised<OrgUnitTypes["Service"]>
-  readonly orgUnits: Promised<OrgUnits["Service"]>
+  readonly orgUnits: OrgUnitsAsync
   readonly groups: Promised<Groups["Service"]>
   readonly versions: Promised<Versions["Service"]>
   readonly matching: Promised<Matching["Service"]>
   readonly pyramidImports: Promised<PyramidImports["Service"]>
-  readonly instances: Promised<Instances["Service"]>
-  readonly forms: Promised<Forms["Service"]>
+  readonly instances: InstancesAsync
+  readonly forms: FormsAsync
   readonly formVersions: Promised<FormVersions["Service"]>
 }
 
@@ -219,20 +250,32 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
-    as: (actor) => ({
-      accounts: wrap(Effect.service(Accounts), actor, accountKeys) as unknown as IasoAs["accounts"],
-      records: wrap(Effect.service(Records), actor, recordKeys) as unknown as IasoAs["records"],
-      sources: wrap(Effect.service(Sources), actor, sourceKeys) as unknown as IasoAs["sources"],
-      orgUnitTypes: wrap(Effect.service(OrgUnitTypes), actor, typeKeys) as unknown as IasoAs["orgUnitTypes"],
-      orgUnits: wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as IasoAs["orgUnits"],
-      groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"],
-      versions: wrap(Effect.service(Versions), actor, versionKeys) as unknown as IasoAs["versions"],
-      matching: wrap(Effect.service(Matching), actor, matchingKeys) as unknown as IasoAs["matching"],
-      pyramidImports: wrap(Effect.service(PyramidImports), actor, importKeys) as unknown as IasoAs["pyramidImports"],
-      forms: wrap(Effect.service(Forms), actor, formKeys) as unknown as IasoAs["forms"],
-      formVersions: wrap(Effect.service(FormVersions), actor, formVersionKeys) as unknown as IasoAs["formVersions"],
-      instances: wrap(Effect.service(Instances), actor, instanceKeys) as unknown as IasoAs["instances"]
-    }),
+    as: (actor) => {
+      const records = wrap(Effect.service(Records), actor, recordKeys) as unknown as Omit<RecordsAsync, "listAll">
+      const orgUnits = wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as Promised<OrgUnits["Service"]>
+      const forms = wrap(Effect.service(Forms), actor, formKeys) as unknown as Promised<Forms["Service"]>
+      const instances = wrap(Effect.service(Instances), actor, instanceKeys) as unknown as Promised<Instances["Service"]>
+      /** The options of the page after `cursor`. */
+      const from = <O extends object>(options: O, cursor: string | undefined) => (cursor === undefined ? options : { ...options, cursor })
+      return {
+        accounts: wrap(Effect.service(Accounts), actor, accountKeys) as unknown as IasoAs["accounts"],
+        records: { ...records, listAll: (model, options) => eachItem((cursor) => records.list(model, from(options ?? {}, cursor))) } as RecordsAsync,
+        sources: wrap(Effect.service(Sources), actor, sourceKeys) as unknown as IasoAs["sources"],
+        orgUnitTypes: wrap(Effect.service(OrgUnitTypes), actor, typeKeys) as unknown as IasoAs["orgUnitTypes"],
+        orgUnits: {
+          ...orgUnits,
+          childrenAll: (id, options = {}) => eachItem((cursor) => orgUnits.children(id, from(options, cursor))),
+          descendantsAll: (id, options = {}) => eachItem((cursor) => orgUnits.descendants(id, from(options, cursor)))
+        },
+        groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"],
+        versions: wrap(Effect.service(Versions), actor, versionKeys) as unknown as IasoAs["versions"],
+        matching: wrap(Effect.service(Matching), actor, matchingKeys) as unknown as IasoAs["matching"],
+        pyramidImports: wrap(Effect.service(PyramidImports), actor, importKeys) as unknown as IasoAs["pyramidImports"],
+        forms: { ...forms, listAll: (options = {}) => eachItem((cursor) => forms.list(from(options, cursor))) },
+        formVersions: wrap(Effect.service(FormVersions), actor, formVersionKeys) as unknown as IasoAs["formVersions"],
+        instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) }
+      }
+    },
     dispose,
     [Symbol.asyncDispose]: dispose
   }

@@ -60,9 +60,16 @@ describe("the Promise facade", () => {
     )
     // Host-app account operations live on iaso.accounts; a transaction takes an Effect.
     const hostOnly: Record<string, ReadonlyArray<string>> = { accounts: ["create", "findByName", "setup"], records: ["transaction"] }
+    // Paged listings are also offered as async iterables.
+    const iterables: Record<string, ReadonlyArray<string>> = {
+      records: ["listAll"],
+      orgUnits: ["childrenAll", "descendantsAll"],
+      forms: ["listAll"],
+      instances: ["listAll"]
+    }
     for (const [name, keys] of Object.entries(verbs)) {
       const offered = Object.keys(facade[name as keyof typeof facade]).sort()
-      expect(offered, name).toEqual(keys.filter((key) => !(hostOnly[name] ?? []).includes(key)))
+      expect(offered, name).toEqual([...keys.filter((key) => !(hostOnly[name] ?? []).includes(key)), ...(iterables[name] ?? [])].sort())
       for (const key of offered) expect(typeof (facade[name as keyof typeof facade] as Record<string, unknown>)[key], `${name}.${key}`).toBe("function")
     }
   })
@@ -79,6 +86,32 @@ describe("the Promise facade", () => {
     expect(listed.items.map((p) => p.name)).toEqual(["Main Project", "Second"])
     expect(project.version).toBe(1)
     expect((await admin.accounts.current()).name).toBe("Promise Health")
+  })
+
+  it("follows every page of a listing with for await, one page at a time, and stops at a break", async () => {
+    const { account, version } = await iaso.accounts.setup({ name: "Promise Pages" })
+    const admin = iaso.as(Actor.system(account.id))
+    const country = await admin.orgUnits.create({ name: "Country", versionId: version.id })
+    const names = ["A", "B", "C", "D", "E", "F", "G"]
+    for (const name of names) await admin.orgUnits.create({ name, versionId: version.id, parentId: country.id })
+    const seen: Array<string> = []
+    for await (const unit of admin.orgUnits.childrenAll(country.id, { limit: 2, orderBy: [{ field: "name" }] })) seen.push(String(unit.name))
+    expect(seen).toEqual(names)
+    const below: Array<string> = []
+    for await (const unit of admin.orgUnits.descendantsAll(country.id, { limit: 3, select: ["name"] })) below.push(String(unit.name))
+    expect(below.sort()).toEqual(names)
+    const first: Array<string> = []
+    for await (const unit of admin.records.listAll(OrgUnitModel, { limit: 2, orderBy: [{ field: "name" }], select: ["name"] })) {
+      first.push(unit.name)
+      if (first.length === 3) break
+    }
+    expect(first).toEqual(["A", "B", "C"])
+    const forms: Array<string> = []
+    for await (const form of admin.forms.listAll()) forms.push(String(form.name))
+    expect(forms).toEqual([])
+    const submissions: Array<string> = []
+    for await (const submission of admin.instances.listAll({ limit: 5 })) submissions.push(submission.instance.id)
+    expect(submissions).toEqual([])
   })
 
   it("rejects with the SDK's typed errors", async () => {

@@ -353,3 +353,21 @@ export const findIn = <T, E, R, const O extends WholeSetOptions = NoListOptions>
     ),
     (pages) => pages.flat()
   )
+
+/**
+ * Every item of a paged listing as an async iterable, for the Promise API: calls `load` with each
+ * page's cursor (none for the first) as the loop reaches the end of the previous page, so only one
+ * page is held at a time; a `break` stops before the next page is read.
+ *
+ * ```ts
+ * for await (const unit of eachItem((cursor) => admin.orgUnits.descendants(id, { cursor }))) console.log(unit.name)
+ * ```
+ */
+export async function* eachItem<T>(load: (cursor: string | undefined) => Promise<ResultPage<T>>): AsyncGenerator<T, void, undefined> {
+  let cursor: string | undefined
+  do {
+    const page = await load(cursor)
+    yield* page.items
+    cursor = page.cursor
+  } while (cursor !== undefined)
+}

@@ -20,6 +20,7 @@ export {
   type ChangesPage,
   chunksOf,
   compileWhere,
+  eachItem,
   type FieldCondition,
   findIn,
   IN_CHUNK,
