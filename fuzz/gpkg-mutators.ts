@@ -4,6 +4,7 @@
  * huge names and geometries, another SRS. Made with better-sqlite3 on a copy of a seed.
  * @module
  */
+import { quoteIdentifier } from "@iaso/geopackage"
 import Database from "better-sqlite3"
 import { byteMutators, type ByteMutator, type Rand } from "./mutate.ts"
 
@@ -25,8 +26,6 @@ const withDatabase = (bytes: Uint8Array, f: (db: Database.Database, rand: Rand) 
 const layers = (db: Database.Database): Array<string> =>
   (db.prepare("SELECT table_name AS name FROM gpkg_contents").all() as Array<{ readonly name: string }>).map((row) => row.name)
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
-
 /** Mutations of a GeoPackage's bytes and of its database. */
 export const gpkgMutators: ReadonlyArray<ByteMutator> = [
   ...byteMutators,
@@ -37,8 +36,10 @@ export const gpkgMutators: ReadonlyArray<ByteMutator> = [
         bytes,
         (db) => {
           const table = rand.pick(layers(db))
-          db.exec(`ALTER TABLE ${quote(table)} RENAME TO ${quote(`${table}_real`)}`)
-          db.exec(`CREATE VIEW ${quote(table)} AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM ${quote(`${table}_real`)}, r`)
+          db.exec(`ALTER TABLE ${quoteIdentifier(table)} RENAME TO ${quoteIdentifier(`${table}_real`)}`)
+          db.exec(
+            `CREATE VIEW ${quoteIdentifier(table)} AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM ${quoteIdentifier(`${table}_real`)}, r`
+          )
         },
         rand
       )
@@ -64,11 +65,12 @@ export const gpkgMutators: ReadonlyArray<ByteMutator> = [
         bytes,
         (db) => {
           const table = rand.pick(layers(db))
-          const columns = (db.prepare(`PRAGMA table_info(${quote(table)})`).all() as Array<{ readonly name: string; readonly type: string }>).filter((c) =>
-            /text/i.test(c.type)
+          const columns = (db.prepare(`PRAGMA table_info(${quoteIdentifier(table)})`).all() as Array<{ readonly name: string; readonly type: string }>).filter(
+            (c) => /text/i.test(c.type)
           )
-          db.exec(`CREATE TRIGGER t AFTER UPDATE ON ${quote(table)} BEGIN SELECT 1; END`)
-          for (const column of columns) db.prepare(`UPDATE ${quote(table)} SET ${quote(column.name)} = ?`).run("x".repeat(rand.pick([256, 100_000])))
+          db.exec(`CREATE TRIGGER t AFTER UPDATE ON ${quoteIdentifier(table)} BEGIN SELECT 1; END`)
+          for (const column of columns)
+            db.prepare(`UPDATE ${quoteIdentifier(table)} SET ${quoteIdentifier(column.name)} = ?`).run("x".repeat(rand.pick([256, 100_000])))
         },
         rand
       )
@@ -92,11 +94,11 @@ export const gpkgMutators: ReadonlyArray<ByteMutator> = [
         (db) => {
           const table = rand.pick(layers(db))
           db.exec(`CREATE TABLE c(n); WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 3000) INSERT INTO c SELECT n FROM r`)
-          const columns = (db.prepare(`PRAGMA table_info(${quote(table)})`).all() as Array<{ readonly name: string; readonly pk: number }>).filter(
+          const columns = (db.prepare(`PRAGMA table_info(${quoteIdentifier(table)})`).all() as Array<{ readonly name: string; readonly pk: number }>).filter(
             (c) => c.pk === 0
           )
-          const names = columns.map((c) => quote(c.name)).join(", ")
-          db.exec(`INSERT INTO ${quote(table)} (${names}) SELECT ${names} FROM ${quote(table)}, c LIMIT 3000`)
+          const names = columns.map((c) => quoteIdentifier(c.name)).join(", ")
+          db.exec(`INSERT INTO ${quoteIdentifier(table)} (${names}) SELECT ${names} FROM ${quoteIdentifier(table)}, c LIMIT 3000`)
         },
         rand
       )

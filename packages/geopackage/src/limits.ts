@@ -15,7 +15,7 @@
  * @module
  */
 import { Effect } from "effect"
-import { ValidationError } from "@iaso/core"
+import { MAX_HIERARCHY_DEPTH, ValidationError } from "@iaso/core"
 import type { GpkgDatabase, SqlRow, SqlValue } from "./database.ts"
 
 /** Maxima (inclusive) for what reading one GeoPackage may cost. */
@@ -44,7 +44,7 @@ export interface GeoPackageLimits {
 export const GPKG_LIMITS: GeoPackageLimits = Object.freeze({
   maxRowsPerTable: 1_000_000,
   maxVertices: 10_000_000,
-  maxDepth: 32,
+  maxDepth: MAX_HIERARCHY_DEPTH,
   timeBudgetMs: 60_000
 })
 

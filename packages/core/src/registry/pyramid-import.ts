@@ -170,19 +170,18 @@ const materialisedPaths = (
   | { readonly paths: ReadonlyMap<string, string>; readonly depths: ReadonlyMap<string, number> }
   | { readonly loop: string }
   | { readonly tooDeep: string; readonly depth: number } => {
+  const paths = new Map<string, string>()
   const depths = new Map<string, number>()
   let tooDeep: { readonly tooDeep: string; readonly depth: number } | undefined
   const [loop] = walkHierarchy(parentOf, (id, parent) => {
     const depth = (parent === undefined ? 0 : (depths.get(parent) ?? 0)) + 1
     depths.set(id, depth)
-    if (depth > MAX_HIERARCHY_DEPTH && tooDeep === undefined) tooDeep = { tooDeep: id, depth }
+    if (depth > MAX_HIERARCHY_DEPTH) tooDeep ??= { tooDeep: id, depth }
+    // Parents are visited first: once a unit is too deep, no further path is built.
+    if (tooDeep === undefined) paths.set(id, `${parent === undefined ? "" : (paths.get(parent) ?? "")}${id}${PATH_SEPARATOR}`)
   })
   if (loop !== undefined) return { loop }
   if (tooDeep !== undefined) return tooDeep
-  const paths = new Map<string, string>()
-  walkHierarchy(parentOf, (id, parent) => {
-    paths.set(id, `${parent === undefined ? "" : (paths.get(parent) ?? "")}${id}${PATH_SEPARATOR}`)
-  })
   return { paths, depths }
 }
 
