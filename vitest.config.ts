@@ -1,5 +1,16 @@
 import { playwright } from "@vitest/browser-playwright"
+import { defaultClientConditions, defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
+
+/**
+ * Inside the workspace the packages resolve to their TypeScript sources through the `@iaso/source`
+ * export condition (a published package resolves to its built `dist`). Child processes the tests
+ * start (forked writers, the examples) inherit it through NODE_OPTIONS.
+ */
+const SOURCE_CONDITION = "@iaso/source"
+if (!(process.env["NODE_OPTIONS"] ?? "").includes(`--conditions=${SOURCE_CONDITION}`)) {
+  process.env["NODE_OPTIONS"] = `${process.env["NODE_OPTIONS"] ?? ""} --conditions=${SOURCE_CONDITION}`.trim()
+}
 
 /** Chromium flags that keep Debian's Chromium quiet on a machine without outside network. */
 const chromiumArgs = [
@@ -13,6 +24,8 @@ const chromiumArgs = [
 ]
 
 export default defineConfig({
+  resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
   test: {
     // Two test files at a time on CI's two cores: the real-PostgreSQL and PGlite files mostly wait
     // on the database, so another file's JavaScript runs meanwhile (npm test 247 s -> 185 s).

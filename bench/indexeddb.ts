@@ -6,7 +6,7 @@
  * region moved under another, SDK `move` beside a raw rewrite of the subtree's paths. Ratios are
  * baseline time / SDK time; the memory column is the page's peak JS heap.
  *
- * Run alone: `node bench/indexeddb.ts [--smoke | --size 1k|50k|1M]` (at 1M the imports run in units
+ * Run alone: `node --conditions=@iaso/source bench/indexeddb.ts [--smoke | --size 1k|50k|1M]` (at 1M the imports run in units
  * of work of 50k units); `npm run bench` runs it too (`--stores indexeddb`).
  * Needs /usr/bin/chromium (or CHROMIUM_PATH); without it the benchmark is skipped with a message
  * (and fails when CI is set).

@@ -7,7 +7,7 @@
  * parser alone (`parseSubmission` + `flattenSubmission` with the version's filter) on the same
  * documents. The ratio is parser time / ingest time: the share of ingestion the XML takes.
  *
- * Run alone: `node bench/ingest.ts [--smoke] [--stores memory,sqlite]`; `npm run bench` runs it too.
+ * Run alone: `node --conditions=@iaso/source bench/ingest.ts [--smoke] [--stores memory,sqlite]`; `npm run bench` runs it too.
  */
 import "fake-indexeddb/auto"
 import { IDBFactory } from "fake-indexeddb"

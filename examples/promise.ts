@@ -1,7 +1,7 @@
 /**
  * The same SDK without Effect: `createIaso` gives every service as async functions.
  *
- *   node examples/promise.ts
+ *   node --conditions=@iaso/source examples/promise.ts
  */
 import { Actor, createIaso, MemoryStore, NotFound, type OrgUnitId, ProjectModel, uuidv7 } from "@iaso/core"
 

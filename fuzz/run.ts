@@ -70,7 +70,7 @@ const fuzzDecoder = async (decoder: string, start: number, end: number): Promise
     tally.children += 1
     next = await new Promise<number>((resolve) => {
       const child: ChildProcess = fork(join(here, "child.ts"), [decoder, String(seed), String(next), String(end), fixtures], {
-        execArgv: ["--max-old-space-size=2048", "--expose-gc"],
+        execArgv: ["--max-old-space-size=2048", "--expose-gc", "--conditions=@iaso/source"],
         stdio: ["ignore", "ignore", "pipe", "ipc"]
       })
       let stderr = ""
