@@ -15,8 +15,9 @@ const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<str
   { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },
   { dir: "packages/sql", entry: { index: "src/index.ts" } },
   { dir: "packages/adapter-sqlite", entry: { index: "src/index.ts" } },
-  { dir: "packages/adapter-postgres", entry: { index: "src/index.ts", testing: "src/testing.ts" } },
-  { dir: "packages/adapter-indexeddb", entry: { index: "src/index.ts" } }
+  { dir: "packages/adapter-postgres", entry: { index: "src/index.ts", pglite: "src/pglite.ts", testing: "src/testing.ts" } },
+  { dir: "packages/adapter-indexeddb", entry: { index: "src/index.ts" } },
+  { dir: "packages/cli", entry: { index: "src/index.ts", bin: "src/bin.ts" } }
 ]
 
 export default defineConfig(
@@ -30,6 +31,19 @@ export default defineConfig(
     target: "es2022",
     platform: "neutral",
     tsconfig: `${dir}/tsconfig.json`,
-    external: [/^effect/, /^@effect\//, /^vitest/, /^@iaso\//, /^@types\//, /^better-sqlite3$/, /^kysely/, /^pg$/, /^@electric-sql\//, /^sql\.js$/, /^proj4$/]
+    external: [
+      /^effect/,
+      /^@effect\//,
+      /^vitest/,
+      /^@iaso\//,
+      /^@types\//,
+      /^better-sqlite3$/,
+      /^kysely/,
+      /^pg$/,
+      /^@electric-sql\//,
+      /^sql\.js$/,
+      /^proj4$/,
+      /^cli-progress$/
+    ]
   }))
 )

@@ -13,6 +13,7 @@ import "fake-indexeddb/auto"
 import { IDBFactory } from "fake-indexeddb"
 import { IndexedDbStore } from "@iaso/adapter-indexeddb"
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import {
   Accounts,
@@ -38,7 +39,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
-import { prng } from "../packages/core/src/testing/random.ts"
+import { prng } from "../packages/core/src/shared/random.ts"
 
 const VERSION = "2024050101"
 
@@ -163,7 +164,7 @@ export const ingestBench = async (options: {
   const targets: Array<Target> = [
     { name: "memory", store: () => MemoryStore.layer() },
     { name: "sqlite (file)", store: () => SqliteStore.layer({ filename: join(dir, "ingest.sqlite") }) },
-    { name: "pglite", store: () => PostgresStore.layer({ pglite: {} }) },
+    { name: "pglite", store: () => PGliteStore.layer({}) },
     // IndexedDB in Node (fake-indexeddb: an in-memory implementation, far slower than a browser's).
     { name: "indexeddb (fake)", store: () => IndexedDbStore.layer({ name: `ingest-${process.pid}`, indexedDB: new IDBFactory() }) }
   ]

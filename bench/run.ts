@@ -10,6 +10,7 @@
  *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import { Accounts, Actor, CurrentActor, MemoryStore, type OrgUnit, OrgUnits, type Store } from "@iaso/core"
 import { IasoWithRepos, type Repos } from "@iaso/core/kernel"
@@ -210,11 +211,11 @@ const targets: Array<Target> = [
   },
   {
     name: "pglite",
-    store: () => PostgresStore.layer({ pglite: sdkLite ?? {} }),
+    store: () => PGliteStore.layer(sdkLite === undefined ? {} : { pglite: sdkLite }),
     baseline: async () => {
       if (sdkLite === undefined) throw new Error("PGlite was not opened")
       const rawLite = await PGlite.create()
-      const creating = ManagedRuntime.make(PostgresStore.layer({ pglite: rawLite }))
+      const creating = ManagedRuntime.make(PGliteStore.layer({ pglite: rawLite }))
       await creating.runPromise(Effect.void)
       await creating.dispose()
       const client = (lite: PGlite): SqlClient => ({

@@ -8,7 +8,7 @@
  * input and the random source, so a seed and an index give back the same input.
  * @module
  */
-import { prng } from "../packages/core/src/testing/random.ts"
+import { prng } from "../packages/core/src/shared/random.ts"
 import { strFromU8, strToU8, unzipSync, zipSync } from "fflate"
 
 /** The random source of one input. */

@@ -12,7 +12,8 @@
  * A unit of work (`transaction`) gathers its writes in memory and commits them in one IndexedDB
  * transaction; see `store.ts` for what must not be awaited inside one. File bytes live in
  * {@link IndexedDbBlobStore}, a database of their own.
- * @module
+ * @document ../README.md
+ * @module @iaso/adapter-indexeddb
  */
 import { CORE_MIGRATIONS, type StorageError, Store, type Unsupported } from "@iaso/core"
 import { Effect, Layer } from "effect"

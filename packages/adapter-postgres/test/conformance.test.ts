@@ -1,13 +1,15 @@
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { runConformance } from "@iaso/core/testing"
 import { freshSchema } from "@iaso/adapter-postgres/testing"
-import { afterAll, beforeAll, describe, it } from "vitest"
+import { afterAll, describe, it } from "vitest"
 import { fileFixtureLoader } from "@iaso/core/node"
 import { fileURLToPath } from "node:url"
 
 const fixtures = fileFixtureLoader(fileURLToPath(new URL("../../../../shared/fixtures", import.meta.url)), { required: (process.env["CI"] ?? "") !== "" })
 
-runConformance({ name: "pglite", fixtures, store: PostgresStore.layer({ pglite: {} }) })
+// In a schema of its own, as on the server below.
+runConformance({ name: "pglite", fixtures, store: PGliteStore.layer({ schema: "iaso" }) })
 
 const url = process.env["DATABASE_URL"]
 const inCi = process.env["CI"] !== undefined && process.env["CI"] !== ""
@@ -17,10 +19,9 @@ if (url === undefined || url === "") {
     it.skip("(skipped: set DATABASE_URL to run the suite on a real PostgreSQL server)", () => undefined)
   })
 } else {
-  // A fresh schema for this run, dropped at the end.
+  // A fresh schema for this run (the store creates it), dropped at the end.
   const db = freshSchema(url, { label: "test", maxConnections: 6 })
-  beforeAll(db.create)
   afterAll(db.drop)
   // With the deferred foreign keys: every scenario also proves core never leaves a dangling reference.
-  runConformance({ name: "postgres", fixtures, store: PostgresStore.layer({ pool: db.pool, foreignKeys: true }) })
+  runConformance({ name: "postgres", fixtures, store: PostgresStore.layer({ pool: db.pool, schema: db.schema, foreignKeys: true }) })
 }

@@ -1,5 +1,6 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { Accounts, Actor, CurrentActor, type OrgUnit, OrgUnitModel, OrgUnits } from "@iaso/core"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { Effect, Layer, ManagedRuntime } from "effect"
@@ -15,7 +16,13 @@ type Query = (text: string) => Promise<ReadonlyArray<Record<string, unknown>>>
 
 interface Target {
   readonly name: string
-  readonly open: () => Promise<{ readonly layer: ReturnType<typeof PostgresStore.layer>; readonly query: Query; readonly close: () => Promise<void> }>
+  readonly open: () => Promise<{
+    readonly layer: ReturnType<typeof PostgresStore.layer>
+    readonly query: Query
+    /** The org units' table as raw statements name it (in the store's schema). */
+    readonly orgUnits: string
+    readonly close: () => Promise<void>
+  }>
 }
 
 const targets: Array<Target> = [
@@ -24,8 +31,9 @@ const targets: Array<Target> = [
     open: async () => {
       const lite = await PGlite.create()
       return {
-        layer: PostgresStore.layer({ pglite: lite }),
+        layer: PGliteStore.layer({ pglite: lite, schema: "iaso_stats" }),
         query: async (text) => (await lite.query<Record<string, unknown>>(text)).rows,
+        orgUnits: `iaso_stats."OrgUnit"`,
         close: () => lite.close()
       }
     }
@@ -41,9 +49,13 @@ if (url !== "") {
   targets.push({
     name: "PostgreSQL",
     open: async () => {
-      await admin.query(`CREATE SCHEMA ${schema}`)
-      const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` })
-      return { layer: PostgresStore.layer({ pool }), query: async (text) => (await pool.query(text)).rows, close: () => pool.end() }
+      const pool = new pg.Pool({ connectionString: url, max: 2 })
+      return {
+        layer: PostgresStore.layer({ pool, schema }),
+        query: async (text) => (await pool.query(text)).rows,
+        orgUnits: `${schema}."OrgUnit"`,
+        close: () => pool.end()
+      }
     }
   })
 }
@@ -68,12 +80,12 @@ const districts = (versionId: string, rootId: string, from: number, n: number) =
 
 describe.each(targets)("planner statistics on $name", (target) => {
   it("a commit that grows a table by at least 1,000 rows and a tenth refreshes the planner's row estimate at once; smaller commits do not; listings read the new rows", async () => {
-    const { layer, query, close } = await target.open()
+    const { layer, query, orgUnits, close } = await target.open()
     const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(layer)))
     try {
       const { account, version } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Statistics" })))
       // Only this test's commits may refresh the statistics (no autovacuum run in between).
-      await query(`ALTER TABLE "OrgUnit" SET (autovacuum_enabled = false)`)
+      await query(`ALTER TABLE ${orgUnits} SET (autovacuum_enabled = false)`)
       const rootId = "00000000-0000-7000-8000-000000000000"
       const insert = (records: ReadonlyArray<Record<string, unknown>>) =>
         app.runPromise(
@@ -81,7 +93,7 @@ describe.each(targets)("planner statistics on $name", (target) => {
             repos.driver.transaction(repos.insertMany(OrgUnitModel, account.id, records as never, { atomic: true }))
           )
         )
-      const estimate = async () => Number((await query(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('"OrgUnit"')`))[0]?.["reltuples"])
+      const estimate = async () => Number((await query(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('${orgUnits}')`))[0]?.["reltuples"])
       await insert([
         {
           id: rootId,

@@ -1,5 +1,6 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PostgresStore } from "@iaso/adapter-postgres"
+import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, type Migration, StorageError, Store, Unsupported } from "@iaso/core"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { checkAfterAccountKeys, seedBeforeAccountKeys, upgradeUnitId } from "@iaso/core/testing"
@@ -26,7 +27,7 @@ const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
 
 /** A database to run the SDK on, and raw statements on it (outside the SDK). */
 interface Target {
-  readonly layer: (migrations: ReadonlyArray<Migration>) => ReturnType<typeof PostgresStore.layer>
+  readonly layer: (migrations: ReadonlyArray<Migration>) => Layer.Layer<Store, StorageError | Unsupported>
   readonly raw: (text: string, params?: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
 }
 
@@ -113,11 +114,104 @@ const accountKeysUpgrade = async (older: Target, fresh: Target) => {
   expect(upgraded).toEqual(await schemaOf(fresh))
 }
 
+/** A statement of the test's own run in `schema`, its search path set for the transaction alone (`SET LOCAL`). */
+const rawIn = async (pool: pg.Pool, schema: string, text: string, params?: ReadonlyArray<unknown>): Promise<ReadonlyArray<Record<string, unknown>>> => {
+  const client = await pool.connect()
+  try {
+    await client.query("BEGIN")
+    await client.query(`SET LOCAL search_path TO "${schema}"`)
+    const result = await client.query(text, params === undefined ? [] : [...params])
+    await client.query("COMMIT")
+    return result.rows
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined)
+    throw error
+  } finally {
+    client.release()
+  }
+}
+
+/** The relations (tables, indexes, sequences...) of a namespace, by name. */
+type Relations = (namespace: string) => Promise<ReadonlyArray<string>>
+
+/** The relations query, on whichever client runs it. */
+const RELATIONS = "SELECT relname FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) ORDER BY relname"
+
+/**
+ * Two stores on one database, in schemas `first` and `second`: each account is found in its own
+ * store only, the two schemas hold the same relations (the SDK's tables, the ledger among them),
+ * and no relation appears in public or in `untouched` (the app's own schema).
+ */
+const separateSchemas = async (
+  open: (schema: string) => Layer.Layer<Store, StorageError | Unsupported>,
+  relations: Relations,
+  [first, second]: readonly [string, string],
+  untouched: string
+) => {
+  const before = { public: await relations("public"), untouched: await relations(untouched) }
+  const a = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(open(first))))
+  const b = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(open(second))))
+  const create = (runtime: typeof a, name: string) => runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (accounts) => accounts.create({ name })))
+  const found = (runtime: typeof a, name: string) =>
+    runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (accounts) => accounts.findByName(name))).then((option) => option._tag)
+  try {
+    await create(a, "Alpha")
+    await create(b, "Beta")
+    expect([await found(a, "Alpha"), await found(a, "Beta"), await found(b, "Alpha"), await found(b, "Beta")]).toEqual(["Some", "None", "None", "Some"])
+  } finally {
+    await a.dispose()
+    await b.dispose()
+  }
+  const inFirst = await relations(first)
+  expect(inFirst).toContain("Account")
+  expect(inFirst).toContain("_iaso_migrations")
+  expect(inFirst).toContain("account_name_unique")
+  expect(await relations(second)).toEqual(inFirst)
+  expect(await relations("public")).toEqual(before.public)
+  expect(await relations(untouched)).toEqual(before.untouched)
+}
+
+describe("PostgreSQL store: the schema option", () => {
+  it.each(["", "pg_iaso", "s".repeat(64)])("a schema name PostgreSQL cannot hold (%j) is Unsupported before any connection", async (schema) => {
+    // Nothing listens on port 1: the name is refused before the pool is used.
+    const runtime = ManagedRuntime.make(PostgresStore.layer({ connectionString: "postgres://postgres@127.0.0.1:1/none", maxConnections: 1, schema }))
+    const exit = await runtime.runPromiseExit(Effect.service(Store))
+    await runtime.dispose()
+    expect(failureOf(exit)).toBeInstanceOf(Unsupported)
+  })
+
+  it("on PGlite, two stores in schemas a and b hold separate data, create nothing in public or the app's schema, and leave the search path as the app set it", async () => {
+    const lite = await PGlite.create()
+    try {
+      await lite.exec("CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY); SET search_path TO app, public")
+      await separateSchemas(
+        (schema) => PGliteStore.layer({ pglite: lite, schema }),
+        async (namespace) => (await lite.query<{ relname: string }>(RELATIONS, [namespace])).rows.map((row) => row.relname),
+        ["a", "b"],
+        "app"
+      )
+      expect((await lite.query("SHOW search_path")).rows).toEqual([{ search_path: "app, public" }])
+      // Opened again in its schema: nothing left to migrate; an in-memory PGlite is not persistent.
+      const again = ManagedRuntime.make(PGliteStore.layer({ pglite: lite, schema: "a" }))
+      try {
+        const store = await again.runPromise(Effect.service(Store))
+        expect(await again.runPromise(store.migrate(CORE_MIGRATIONS))).toEqual([])
+        expect([store.capabilities.name, store.capabilities.persistent]).toEqual(["pglite", false])
+      } finally {
+        await again.dispose()
+      }
+    } finally {
+      await lite.close()
+    }
+    // Two openings of PGlite's store, each migrating every table.
+  }, 120_000)
+})
+
 describe("PostgreSQL store on PGlite: account keys", () => {
   it("a database created before account keys (migrations 0001-0004) keeps its rows, indexes and feed after upgrading, and another account can then use the same id", async () => {
     const [upgraded, created] = await Promise.all([PGlite.create(), PGlite.create()])
     const targetOf = (lite: PGlite): Target => ({
-      layer: (migrations) => PostgresStore.layer({ pglite: lite, migrations, foreignKeys: true }),
+      layer: (migrations) => PGliteStore.layer({ pglite: lite, migrations, foreignKeys: true }),
       raw: async (text, params) => (await lite.query<Record<string, unknown>>(text, params === undefined ? [] : [...params])).rows
     })
     try {
@@ -132,7 +226,9 @@ describe("PostgreSQL store on PGlite: account keys", () => {
 describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATABASE_URL to run it on a real server)" : ""}`, () => {
   const schema = `iaso_store_${process.pid}_${Date.now()}`
   const admin = new pg.Pool({ connectionString: url, max: 4 })
-  const poolIn = (name: string) => new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${name}` })
+  /** A pool as an app has one: its search path is the server's (the store is given its schema). */
+  const appPool = () => new pg.Pool({ connectionString: url, max: 4 })
+  const relationsOf: Relations = async (namespace) => (await admin.query<{ relname: string }>(RELATIONS, [namespace])).rows.map((row) => row.relname)
   beforeAll(async () => {
     await admin.query(`CREATE SCHEMA ${schema}`)
     await admin.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, v int)`)
@@ -145,19 +241,20 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
 
   it("a database created by an older migration list is upgraded; one migrated by a newer SDK is refused", async () => {
     const name = `${schema}_m`
-    await admin.query(`CREATE SCHEMA ${name}`)
-    const pool = poolIn(name)
+    const pool = appPool()
     try {
-      const older = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, migrations: CORE_MIGRATIONS.slice(0, 1) }))))
+      const older = ManagedRuntime.make(
+        IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema: name, migrations: CORE_MIGRATIONS.slice(0, 1) })))
+      )
       await older.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Older" })))
       await older.dispose()
-      const current = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+      const current = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema: name }))))
       const found = await current.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.findByName("Older")))
       expect(found._tag).toBe("Some")
       await current.dispose()
-      const ledger = await pool.query("SELECT id FROM _iaso_migrations ORDER BY id")
+      const ledger = await pool.query(`SELECT id FROM ${name}._iaso_migrations ORDER BY id`)
       expect(ledger.rows.map((row: { id: string }) => row.id)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
-      const refused = ManagedRuntime.make(PostgresStore.layer({ pool, migrations: CORE_MIGRATIONS.slice(0, 1) }))
+      const refused = ManagedRuntime.make(PostgresStore.layer({ pool, schema: name, migrations: CORE_MIGRATIONS.slice(0, 1) }))
       const exit = await refused.runPromiseExit(Effect.service(Store))
       await refused.dispose()
       expect(failureOf(exit)).toBeInstanceOf(Unsupported)
@@ -167,12 +264,66 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
     }
   })
 
+  it("stores in two schemas hold separate data, create nothing in public or the pool's own schema, and leave the pool's search path as it was", async () => {
+    const names: readonly [string, string] = [`${schema}_a`, `${schema}_b`]
+    // The app's pool has a search path of its own: the schema of its table t first.
+    const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema},public` })
+    /** The search path of each of the pool's two connections. */
+    const searchPaths = async () => {
+      const clients = [await pool.connect(), await pool.connect()]
+      try {
+        return await Promise.all(clients.map(async (client) => (await client.query("SHOW search_path")).rows[0]))
+      } finally {
+        for (const client of clients) client.release()
+      }
+    }
+    try {
+      expect(await searchPaths()).toEqual([{ search_path: `${schema},public` }, { search_path: `${schema},public` }])
+      await separateSchemas((name) => PostgresStore.layer({ pool, schema: name, foreignKeys: true }), relationsOf, names, schema)
+      expect(await searchPaths()).toEqual([{ search_path: `${schema},public` }, { search_path: `${schema},public` }])
+      expect(await relationsOf(schema)).toEqual(["t", "t_pkey"])
+    } finally {
+      await pool.end()
+      for (const name of names) await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`)
+    }
+  })
+
+  it("opening a store in its schema again applies no migration and changes no table, key or index", async () => {
+    const name = `${schema}_again`
+    const pool = appPool()
+    const target: Target = {
+      layer: (migrations) => PostgresStore.layer({ pool, schema: name, migrations, foreignKeys: true }),
+      raw: (text, params) => rawIn(pool, name, text, params)
+    }
+    /** Opens the store, then asks it to migrate once more: the ids that second call applied. */
+    const reopen = async () => {
+      const runtime = ManagedRuntime.make(target.layer(CORE_MIGRATIONS))
+      try {
+        return await runtime.runPromise(Effect.flatMap(Effect.service(Store), (store) => store.migrate(CORE_MIGRATIONS)))
+      } finally {
+        await runtime.dispose()
+      }
+    }
+    try {
+      expect(await reopen()).toEqual([])
+      const first = await schemaOf(target)
+      const ledger = await target.raw("SELECT id FROM _iaso_migrations ORDER BY id")
+      expect(await reopen()).toEqual([])
+      expect(await schemaOf(target)).toEqual(first)
+      expect(await target.raw("SELECT id FROM _iaso_migrations ORDER BY id")).toEqual(ledger)
+      expect(ledger.map((row) => row["id"])).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
+      expect(first.columns.length).toBeGreaterThan(0)
+    } finally {
+      await pool.end()
+      await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`)
+    }
+  })
+
   it("a duplicate key is AlreadyExists naming the unique index", async () => {
     const name = `${schema}_d`
-    await admin.query(`CREATE SCHEMA ${name}`)
-    const pool = poolIn(name)
+    const pool = appPool()
     try {
-      const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+      const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema: name }))))
       await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.create({ name: "Twice" })))
       const exit = await runtime.runPromiseExit(Effect.flatMap(Effect.service(Accounts), (a) => a.create({ name: "Twice" })))
       await runtime.dispose()
@@ -247,9 +398,8 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
   })
   it("with two writers committing concurrently, a reader following the change feed never skips a change", async () => {
     const name = `${schema}_feed`
-    await admin.query(`CREATE SCHEMA ${name}`)
-    const pool = poolIn(name)
-    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+    const pool = appPool()
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema: name }))))
     try {
       const { account } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Feed" })))
       const perWriter = 25
@@ -301,29 +451,28 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
   })
   it("with foreignKeys, every reference between models is a deferred foreign key: a dangling write through the pool fails at commit", async () => {
     const name = `${schema}_fk`
-    await admin.query(`CREATE SCHEMA ${name}`)
-    const pool = poolIn(name)
-    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, foreignKeys: true }))))
+    const pool = appPool()
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema: name, foreignKeys: true }))))
     try {
       const { account } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Keys" })))
-      const keys = await pool.query(
-        "SELECT conname, condeferrable, condeferred FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
-      )
+      const keys = await pool.query("SELECT conname, condeferrable, condeferred FROM pg_constraint WHERE contype = 'f' AND connamespace = $1::regnamespace", [
+        name
+      ])
       const references = ALL_MODELS.reduce((n, model) => n + model.references.length, 0)
       expect(keys.rows).toHaveLength(references)
       expect(keys.rows.every((row: { condeferrable: boolean; condeferred: boolean }) => row.condeferrable && row.condeferred)).toBe(true)
       // Opening again adds nothing twice.
-      const again = ManagedRuntime.make(PostgresStore.layer({ pool, foreignKeys: true }))
+      const again = ManagedRuntime.make(PostgresStore.layer({ pool, schema: name, foreignKeys: true }))
       await again.runPromise(Effect.void)
       await again.dispose()
       expect(
-        (await pool.query("SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace")).rows[0]
+        (await pool.query("SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = $1::regnamespace", [name])).rows[0]
       ).toEqual({ n: references })
       const client = await pool.connect()
       try {
         await client.query("BEGIN")
         // Accepted inside the transaction (deferred), refused at commit.
-        await client.query(`UPDATE "DataSource" SET "defaultVersionId" = 'no-such-version' WHERE "accountId" = $1`, [account.id])
+        await client.query(`UPDATE ${name}."DataSource" SET "defaultVersionId" = 'no-such-version' WHERE "accountId" = $1`, [account.id])
         const error = await rejection(client.query("COMMIT"))
         expect((error as { code?: string }).code).toBe("23503")
         expect(postgresDialect.classify(error)).toMatchObject({ _tag: "StorageError", reason: "constraint", retryable: false })
@@ -339,18 +488,17 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
 
   it("a database created before account keys (migrations 0001-0004) keeps its rows, indexes and feed after upgrading, and another account can then use the same id", async () => {
     const names = [`${schema}_k`, `${schema}_kf`]
-    for (const name of names) await admin.query(`CREATE SCHEMA ${name}`)
-    const pools = names.map(poolIn)
-    const targetOf = (pool: pg.Pool): Target => ({
-      layer: (migrations) => PostgresStore.layer({ pool, migrations, foreignKeys: true }),
-      raw: async (text, params) => (await pool.query(text, params === undefined ? [] : [...params])).rows
+    const pool = appPool()
+    const targetOf = (name: string): Target => ({
+      layer: (migrations) => PostgresStore.layer({ pool, schema: name, migrations, foreignKeys: true }),
+      raw: (text, params) => rawIn(pool, name, text, params)
     })
     try {
-      const [upgraded, created] = pools.map(targetOf)
+      const [upgraded, created] = names.map(targetOf)
       if (upgraded === undefined || created === undefined) throw new Error("two schemas expected")
       await accountKeysUpgrade(upgraded, created)
     } finally {
-      for (const pool of pools) await pool.end()
+      await pool.end()
       for (const name of names) await admin.query(`DROP SCHEMA ${name} CASCADE`)
     }
   })

@@ -35,10 +35,9 @@ if (url === "" && inCi) throw new Error("DATABASE_URL must be set under CI")
 const idOf = (n: number) => `00000000-0000-7000-8000-${n.toString(16).padStart(12, "0")}` as OrgUnitId
 
 describe.skipIf(url === "")(`PostgreSQL: the hierarchy's locks${url === "" ? " (skipped: set DATABASE_URL)" : ""}`, () => {
-  const { pool, create: createSchema, drop } = freshSchema(url, { label: "locks", maxConnections: 6 })
-  const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+  const { schema, pool, table, drop } = freshSchema(url, { label: "locks", maxConnections: 6 })
+  const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema }))))
   beforeAll(async () => {
-    await createSchema()
     await app.runPromise(Effect.void)
   })
   afterAll(async () => {
@@ -120,18 +119,18 @@ describe.skipIf(url === "")(`PostgreSQL: the hierarchy's locks${url === "" ? " (
       // Another connection starts a move of the district as the protocol has it: the ancestors
       // shared, the district exclusively, in path order.
       await client.query("BEGIN")
-      await client.query(`SELECT id FROM "OrgUnit" WHERE "accountId" = $1 AND id = $2 FOR KEY SHARE`, [accountId, root.id])
-      await client.query(`SELECT id FROM "OrgUnit" WHERE "accountId" = $1 AND id = $2 FOR UPDATE`, [accountId, district.id])
+      await client.query(`SELECT id FROM ${table("OrgUnit")} WHERE "accountId" = $1 AND id = $2 FOR KEY SHARE`, [accountId, root.id])
+      await client.query(`SELECT id FROM ${table("OrgUnit")} WHERE "accountId" = $1 AND id = $2 FOR UPDATE`, [accountId, district.id])
       const facilityMove = as(Effect.flatMap(Effect.service(OrgUnits), (u) => u.move(facility.id, target.id)))
       expect(await settledWithin(facilityMove, 300)).toBe(false)
       // The district's move rewrites the facility's row: it must not wait for the facility's move.
       await client.query("SET LOCAL lock_timeout = '2s'")
-      await client.query(`UPDATE "OrgUnit" SET path = $1 WHERE "accountId" = $2 AND id = $3`, [
+      await client.query(`UPDATE ${table("OrgUnit")} SET path = $1 WHERE "accountId" = $2 AND id = $3`, [
         `${root.id}/${target.id}/${district.id}/${facility.id}/`,
         accountId,
         facility.id
       ])
-      await client.query(`UPDATE "OrgUnit" SET path = $1, depth = 3, "parentId" = $2 WHERE "accountId" = $3 AND id = $4`, [
+      await client.query(`UPDATE ${table("OrgUnit")} SET path = $1, depth = 3, "parentId" = $2 WHERE "accountId" = $3 AND id = $4`, [
         `${root.id}/${target.id}/${district.id}/`,
         target.id,
         accountId,

@@ -8,7 +8,8 @@
  * import { SqliteStore } from "@iaso/adapter-sqlite"
  * const iaso = createIaso({ store: SqliteStore.layer({ filename: "pyramid.sqlite" }) })
  * ```
- * @module
+ * @document ../README.md
+ * @module @iaso/adapter-sqlite
  */
 import { CORE_MIGRATIONS, type Migration, StorageError, Store, type StoreCapabilities, type Unsupported } from "@iaso/core"
 import { makeSqlDriver, type NativeConnection, sqliteDialect } from "@iaso/sql"

@@ -18,6 +18,7 @@ import { Records } from "./kernel/records.ts"
 import { Repos } from "./kernel/repos.ts"
 import { BlobStore } from "./shared/blob.ts"
 import { NotFound, StorageError } from "./shared/errors.ts"
+import { abortable } from "./shared/progress.ts"
 import { Instances } from "./submissions/instances-service.ts"
 import type { AnyModel, RecordOf } from "./shared/model.ts"
 import {
@@ -127,7 +128,20 @@ export type InstancesAsync = Promised<Instances["Service"]> & {
   readonly listAll: (search?: FromStart<InstanceSearch & Omit<ListOptions, "where" | "select">>) => AsyncIterable<InstanceWithStatus>
 }
 
-/** The services as async functions, for one actor. */
+/** What an effect given to `run` may use: every service of the SDK, the blob store and the actor. */
+export type IasoContext = IasoServices | BlobStore | CurrentActor
+
+/** Options of `run`. */
+export interface IasoRunOptions {
+  /** Stops the effect when aborted: it is interrupted and the Promise rejects with `Interrupted`. */
+  readonly signal?: AbortSignal | undefined
+}
+
+/**
+ * The services as async functions, for one actor. Long operations (`pyramidImports.*`,
+ * `versions.copy`, `versions.exportGeoJson`, `instances.ingestMany`) take `onProgress` and
+ * `signal` in their options (see `LongOperationOptions`).
+ */
 export interface IasoAs {
   readonly accounts: Promised<Omit<Accounts["Service"], "create" | "setup" | "findByName">>
   readonly records: RecordsAsync
@@ -141,6 +155,13 @@ export interface IasoAs {
   readonly instances: InstancesAsync
   readonly forms: FormsAsync
   readonly formVersions: Promised<FormVersions["Service"]>
+  /**
+   * Runs any effect over the SDK's services as this actor, on the client's runtime and store: the
+   * extension point through which other packages offer Promise APIs (e.g. `geoPackages(admin)` of
+   * `@iaso/geopackage/node`). Rejects with the effect's typed error; an aborted `signal` interrupts
+   * it (its transaction rolls back) and rejects with `Interrupted`.
+   */
+  readonly run: <A, E>(effect: Effect.Effect<A, E, IasoContext>, options?: IasoRunOptions) => Promise<A>
 }
 
 /** The Promise facade. */
@@ -149,6 +170,8 @@ export interface IasoClient {
   readonly accounts: Promised<Pick<Accounts["Service"], "create" | "setup" | "findByName">>
   /** The services acting as `actor`. */
   readonly as: (actor: Actor) => IasoAs
+  /** Runs an effect that needs no actor (host-app work) on the client's runtime; see {@link IasoAs.run}. */
+  readonly run: <A, E>(effect: Effect.Effect<A, E, IasoServices | BlobStore>, options?: IasoRunOptions) => Promise<A>
   /** Closes the store. */
   readonly dispose: () => Promise<void>
   readonly [Symbol.asyncDispose]: () => Promise<void>
@@ -187,15 +210,20 @@ const defaultBlobs: Layer.Layer<BlobStore, never, Store> = Layer.unwrap(
 /**
  * The SDK as async functions over a store layer (`MemoryStore.layer()`, `SqliteStore.layer(...)`...).
  * A failed call rejects with the SDK's typed error (`NotFound`, `Forbidden`, `ValidationError`...).
+ * Long operations take `onProgress` and `signal` in their options; an aborted signal rejects with
+ * `Interrupted`, their writes rolled back.
  * `blobs` keeps file bytes (submission XML and attachments); without it, bytes are kept in memory
  * over a store that does not persist, and refused over one that does.
  */
 export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer<Store, E>; readonly blobs?: Layer.Layer<BlobStore, EB> }): IasoClient => {
   const runtime = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, options.blobs ?? defaultBlobs).pipe(Layer.provide(options.store)))
-  const run = <A>(effect: Effect.Effect<A, unknown, IasoServices | BlobStore | CurrentActor>, actor?: Actor): Promise<A> =>
+  const run = <A>(effect: Effect.Effect<A, unknown, IasoContext>, actor?: Actor, signal?: AbortSignal): Promise<A> =>
     runtime
       .runPromiseExit(
-        actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore>) : Effect.provideService(effect, CurrentActor, actor)
+        abortable(
+          actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore>) : Effect.provideService(effect, CurrentActor, actor),
+          signal
+        )
       )
       .then((exit) => {
         if (Exit.isSuccess(exit)) return exit.value
@@ -227,7 +255,7 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const sourceKeys = ["createDataSource", "createVersion", "setDefaultVersion", "versions"] as const
   const typeKeys = ["create", "setSubUnitTypes", "hierarchy", "remove"] as const
   const groupKeys = ["create", "update", "remove", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
-  const versionKeys = ["copy", "diff", "diffCsv"] as const
+  const versionKeys = ["copy", "diff", "diffCsv", "exportGeoJson"] as const
   const matchingKeys = ["run", "validate"] as const
   const importKeys = ["pyramid", "geoJson", "dhis2"] as const
   const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const
@@ -273,9 +301,11 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
         pyramidImports: wrap(Effect.service(PyramidImports), actor, importKeys) as unknown as IasoAs["pyramidImports"],
         forms: { ...forms, listAll: (options = {}) => eachItem((cursor) => forms.list(from(options, cursor))) },
         formVersions: wrap(Effect.service(FormVersions), actor, formVersionKeys) as unknown as IasoAs["formVersions"],
-        instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) }
+        instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) },
+        run: (effect, runOptions) => run(effect, actor, runOptions?.signal)
       }
     },
+    run: (effect, runOptions) => run(effect, undefined, runOptions?.signal),
     dispose,
     [Symbol.asyncDispose]: dispose
   }

@@ -1,7 +1,8 @@
 /**
  * `@iaso/core`: the IASO domain as Effect Schemas, pure domain services, the store port and the
  * in-memory store.
- * @module
+ * @document ../README.md
+ * @module @iaso/core
  */
 
 // shared kernel
@@ -21,6 +22,7 @@ export * from "./shared/query.ts"
 export * from "./shared/store.ts"
 export * from "./shared/engine.ts"
 export * from "./shared/schema-folding.ts"
+export * from "./shared/progress.ts"
 export * from "./shared/migration-runner.ts"
 export * from "./shared/repository.ts"
 export { fingerprint } from "./shared/cursor.ts"
@@ -38,6 +40,7 @@ export * from "./registry/validation-status.ts"
 export * from "./registry/sources.ts"
 export * from "./registry/org-unit-type.ts"
 export * from "./registry/org-unit.ts"
+export * from "./registry/sample-pyramid.ts"
 export * from "./registry/groups.ts"
 export * from "./registry/import-gpkg.ts"
 export * from "./registry/org-units-service.ts"
@@ -65,6 +68,7 @@ export * from "./forms/mapping.ts"
 export * from "./forms/descriptor.ts"
 export * from "./forms/periods.ts"
 export * from "./forms/xlsx.ts"
+export * from "./forms/xlsx-write.ts"
 export * from "./forms/xlsform.ts"
 export * from "./forms/xform.ts"
 export * from "./forms/md5.ts"

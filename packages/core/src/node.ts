@@ -7,7 +7,7 @@
  * temporary file in the same directory, flushes it to disk, then renames it into place, so a
  * reader (or a crash) never sees a partial blob; putting bytes that are already stored writes
  * nothing. Keys that are not content addresses are never turned into paths.
- * @module
+ * @module @iaso/core/node
  */
 import { randomBytes } from "node:crypto"
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises"

@@ -39,7 +39,18 @@ export interface GpkgDatabase {
   readonly close: () => void
 }
 
-/** Opens and creates GeoPackage databases. */
+/**
+ * The key of {@link GpkgDriver}. Effect names the key of a service nobody provided ("Service not
+ * found: <key>"), so this one says which layer to provide.
+ */
+export const GPKG_DRIVER_KEY =
+  "@iaso/geopackage/GpkgDriver (provide BetterSqlite3Gpkg.layer from @iaso/geopackage/node, or SqlJsGpkg.layer(SQL) from @iaso/geopackage/sqljs)"
+
+/**
+ * Opens and creates GeoPackage databases. Provide it with `BetterSqlite3Gpkg.layer`
+ * (`@iaso/geopackage/node`) or `SqlJsGpkg.layer(SQL)` (`@iaso/geopackage/sqljs`); an effect run
+ * without it dies with "Service not found: @iaso/geopackage/GpkgDriver (provide ...)".
+ */
 export class GpkgDriver extends Context.Service<
   GpkgDriver,
   {
@@ -52,7 +63,7 @@ export class GpkgDriver extends Context.Service<
     /** A new, empty database in memory. */
     readonly create: () => Effect.Effect<GpkgDatabase, StorageError>
   }
->()("@iaso/geopackage/GpkgDriver") {}
+>()(GPKG_DRIVER_KEY) {}
 
 /**
  * Run on every uploaded file once opened: SQL functions that SQLite does not mark innocuous may

@@ -19,6 +19,9 @@ import {
   type Forbidden,
   type Group,
   GroupModel,
+  type Interrupted,
+  type LongOperationOptions,
+  longOperation,
   type NotFound,
   OrgUnitGroupMembershipModel,
   OrgUnitModel,
@@ -53,6 +56,12 @@ export const EXPORT_COLUMNS: ReadonlyArray<GpkgColumn> = [
   { name: "closed_date", type: "DATE" }
 ]
 
+/** The columns of the `groups` attribute table (IASO requires the table, even empty). */
+export const GROUP_COLUMNS: ReadonlyArray<GpkgColumn> = [
+  { name: "ref", type: "TEXT", notNull: true },
+  { name: "name", type: "TEXT", notNull: true }
+]
+
 /** IASO's reference of a unit or group: its `sourceRef`, or `iaso:<id>` when it has none. */
 export const exportRef = (record: { readonly id: string; readonly sourceRef?: string | undefined }): string =>
   record.sourceRef !== undefined && record.sourceRef !== "" ? record.sourceRef : `iaso:${record.id}`
@@ -65,81 +74,97 @@ const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 /**
  * The bytes of a GeoPackage of a source version in IASO's export format (needs read access to the
- * version, its org units and groups). An unknown or foreign version is `NotFound`.
+ * version, its org units and groups). An unknown or foreign version is `NotFound`. `onProgress`
+ * hears the phases `"read"` (units read, of the version's, after each page) and `"write"` (units
+ * written, after each layer); an aborted `signal` fails it with `Interrupted`.
  */
 export const exportGeoPackage = (
-  versionId: SourceVersionId
-): Effect.Effect<Uint8Array, NotFound | Forbidden | ValidationError | StorageError, Records | GpkgDriver | CurrentActor> =>
-  Effect.gen(function* () {
-    const records = yield* Records
-    yield* records.get(SourceVersionModel, versionId)
-    const inVersion = { where: [{ field: "versionId", op: "eq", value: versionId }] } as const
-    const units = yield* all(records, OrgUnitModel, inVersion)
-    const types = yield* all(records, OrgUnitTypeModel, {})
-    const groups = yield* all(records, GroupModel, inVersion)
+  versionId: SourceVersionId,
+  options: LongOperationOptions = {}
+): Effect.Effect<Uint8Array, NotFound | Forbidden | ValidationError | StorageError | Interrupted, Records | GpkgDriver | CurrentActor> =>
+  longOperation("export", options, (progress) =>
+    Effect.gen(function* () {
+      const records = yield* Records
+      yield* records.get(SourceVersionModel, versionId)
+      const inVersion = { where: [{ field: "versionId", op: "eq", value: versionId }] } as const
+      const total = yield* records.count(OrgUnitModel, inVersion.where)
+      let read = 0
+      const units = yield* listAll(
+        (page) =>
+          Effect.tap(records.list(OrgUnitModel, page), (listed) => {
+            read += listed.items.length
+            return progress.report("read", read, total)
+          }),
+        inVersion
+      )
+      const types = yield* all(records, OrgUnitTypeModel, {})
+      const groups = yield* all(records, GroupModel, inVersion)
 
-    const groupsById = new Map(groups.map((group) => [group.id as string, group]))
-    const groupsOfUnit = new Map<string, Array<Group>>()
-    const groupIds = [...groupsById.keys()]
-    for (const link of yield* findIn((page) => records.list(OrgUnitGroupMembershipModel, page), "groupId", groupIds)) {
-      const group = groupsById.get(String(link.groupId))
-      if (group === undefined || link.orgUnitId === undefined) continue
-      const list = groupsOfUnit.get(String(link.orgUnitId)) ?? []
-      list.push(group)
-      groupsOfUnit.set(String(link.orgUnitId), list)
-    }
+      const groupsById = new Map(groups.map((group) => [group.id as string, group]))
+      const groupsOfUnit = new Map<string, Array<Group>>()
+      const groupIds = [...groupsById.keys()]
+      for (const link of yield* findIn((page) => records.list(OrgUnitGroupMembershipModel, page), "groupId", groupIds)) {
+        const group = groupsById.get(String(link.groupId))
+        if (group === undefined || link.orgUnitId === undefined) continue
+        const list = groupsOfUnit.get(String(link.orgUnitId)) ?? []
+        list.push(group)
+        groupsOfUnit.set(String(link.orgUnitId), list)
+      }
 
-    const typesById = new Map(types.map((type) => [type.id as string, type]))
-    const unitsById = new Map(units.map((unit) => [unit.id as string, unit]))
-    const layers = new Map<string, Array<{ readonly geometry: Geometry | null; readonly values: ReadonlyArray<SqlValue>; readonly sortKey: string }>>()
-    for (const unit of units) {
-      const type = unit.orgUnitTypeId === undefined ? undefined : typesById.get(unit.orgUnitTypeId)
-      const layerName = `level-${type?.depth ?? UNKNOWN_DEPTH}-${type?.name ?? UNKNOWN_TYPE}`
-      const parent = unit.parentId === undefined ? undefined : unitsById.get(unit.parentId)
-      const parentType = parent?.orgUnitTypeId === undefined ? undefined : typesById.get(parent.orgUnitTypeId)
-      const unitGroups = [...(groupsOfUnit.get(unit.id) ?? [])].sort((a, b) => byCodePoint(exportRef(a), exportRef(b)))
-      const values: ReadonlyArray<SqlValue> = [
-        unit.id,
-        unit.name,
-        exportRef(unit),
-        unit.code,
-        parent === undefined || parentType === undefined ? null : `${parent.name} (${parentType.name})`,
-        parent === undefined ? null : exportRef(parent),
-        unitGroups.length === 0 ? null : unitGroups.map(exportRef).join(", "),
-        unitGroups.length === 0 ? null : unitGroups.map((group) => group.name).join(", "),
-        unit.uuid ?? null,
-        unit.openingDate ?? null,
-        unit.closedDate ?? null
-      ]
-      const rows = layers.get(layerName) ?? []
-      rows.push({ geometry: unit.geom ?? unit.simplifiedGeom ?? unit.location ?? null, values, sortKey: `${unit.name}\u0000${unit.id}` })
-      layers.set(layerName, rows)
-    }
-    const featureLayers: Array<GpkgFeatureLayer> = [...layers.entries()]
-      .sort(([a], [b]) => byCodePoint(a, b))
-      .map(([name, rows]) => ({ name, columns: EXPORT_COLUMNS, rows: rows.sort((a, b) => byCodePoint(a.sortKey, b.sortKey)) }))
-    const groupRows = groups.map((group): ReadonlyArray<SqlValue> => [exportRef(group), group.name])
+      const typesById = new Map(types.map((type) => [type.id as string, type]))
+      const unitsById = new Map(units.map((unit) => [unit.id as string, unit]))
+      const layers = new Map<string, Array<{ readonly geometry: Geometry | null; readonly values: ReadonlyArray<SqlValue>; readonly sortKey: string }>>()
+      for (const unit of units) {
+        const type = unit.orgUnitTypeId === undefined ? undefined : typesById.get(unit.orgUnitTypeId)
+        const layerName = `level-${type?.depth ?? UNKNOWN_DEPTH}-${type?.name ?? UNKNOWN_TYPE}`
+        const parent = unit.parentId === undefined ? undefined : unitsById.get(unit.parentId)
+        const parentType = parent?.orgUnitTypeId === undefined ? undefined : typesById.get(parent.orgUnitTypeId)
+        const unitGroups = [...(groupsOfUnit.get(unit.id) ?? [])].sort((a, b) => byCodePoint(exportRef(a), exportRef(b)))
+        const values: ReadonlyArray<SqlValue> = [
+          unit.id,
+          unit.name,
+          exportRef(unit),
+          unit.code,
+          parent === undefined || parentType === undefined ? null : `${parent.name} (${parentType.name})`,
+          parent === undefined ? null : exportRef(parent),
+          unitGroups.length === 0 ? null : unitGroups.map(exportRef).join(", "),
+          unitGroups.length === 0 ? null : unitGroups.map((group) => group.name).join(", "),
+          unit.uuid ?? null,
+          unit.openingDate ?? null,
+          unit.closedDate ?? null
+        ]
+        const rows = layers.get(layerName) ?? []
+        rows.push({ geometry: unit.geom ?? unit.simplifiedGeom ?? unit.location ?? null, values, sortKey: `${unit.name}\u0000${unit.id}` })
+        layers.set(layerName, rows)
+      }
+      const featureLayers: Array<GpkgFeatureLayer> = [...layers.entries()]
+        .sort(([a], [b]) => byCodePoint(a, b))
+        .map(([name, rows]) => ({ name, columns: EXPORT_COLUMNS, rows: rows.sort((a, b) => byCodePoint(a.sortKey, b.sortKey)) }))
+      const groupRows = groups.map((group): ReadonlyArray<SqlValue> => [exportRef(group), group.name])
 
-    const driver = yield* GpkgDriver
-    return yield* Effect.acquireUseRelease(
-      driver.create(),
-      (db) =>
+      const driver = yield* GpkgDriver
+      const writing = <A>(write: () => A) =>
         Effect.try({
-          try: () => {
-            initGeoPackage(db)
-            for (const layer of featureLayers) writeFeatureLayer(db, layer)
-            writeAttributeTable(db, {
-              name: "groups",
-              columns: [
-                { name: "ref", type: "TEXT", notNull: true },
-                { name: "name", type: "TEXT", notNull: true }
-              ],
-              rows: groupRows
-            })
-            return db.serialize()
-          },
+          try: write,
           catch: (error) => new StorageError({ reason: "unknown", retryable: false, message: `writing the GeoPackage failed: ${String(error)}`, cause: error })
-        }),
-      (db) => Effect.sync(() => db.close())
-    )
-  })
+        })
+      return yield* Effect.acquireUseRelease(
+        driver.create(),
+        (db) =>
+          Effect.gen(function* () {
+            yield* writing(() => initGeoPackage(db))
+            let written = 0
+            for (const layer of featureLayers) {
+              yield* writing(() => writeFeatureLayer(db, layer))
+              written += layer.rows.length
+              yield* progress.report("write", written, units.length)
+            }
+            return yield* writing(() => {
+              writeAttributeTable(db, { name: "groups", columns: GROUP_COLUMNS, rows: groupRows })
+              return db.serialize()
+            })
+          }),
+        (db) => Effect.sync(() => db.close())
+      )
+    })
+  )

@@ -4,7 +4,8 @@
  * provides it with better-sqlite3, `@iaso/geopackage/sqljs` with sql.js. Geometry blobs (GeoPackage
  * header + WKB) are decoded and encoded here, without a driver; reads are bounded by
  * `GPKG_LIMITS`, and coordinates in another SRS are reprojected to EPSG:4326 with proj4.
- * @module
+ * @document ../README.md
+ * @module @iaso/geopackage
  */
 export * from "./database.ts"
 export * from "./geometry.ts"
@@ -14,3 +15,5 @@ export * from "./read.ts"
 export * from "./write.ts"
 export * from "./import.ts"
 export * from "./export.ts"
+export * from "./sample.ts"
+export * from "./promise.ts"

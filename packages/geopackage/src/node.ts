@@ -2,12 +2,15 @@
  * `@iaso/geopackage/node`: the {@link GpkgDriver} on better-sqlite3, for Node. Databases live in
  * memory: a file's bytes are deserialised into a read-only in-memory database (no temporary file),
  * and a written GeoPackage is serialised back to bytes.
- * @module
+ * @module @iaso/geopackage/node
  */
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
-import { StorageError, ValidationError } from "@iaso/core"
+import { type IasoAs, StorageError, ValidationError } from "@iaso/core"
 import { GpkgDriver, type GpkgDatabase, inMemoryCopy, isSqliteFile, type SqlRow, type SqlValue, UNTRUSTED_SCHEMA_PRAGMA } from "./database.ts"
+import { type GeoPackages, geoPackagesWith } from "./promise.ts"
+
+export type { GeoPackages }
 
 /** better-sqlite3 binds blobs as Buffers. */
 const bind = (params: ReadonlyArray<SqlValue>): Array<string | number | bigint | Buffer | null> =>
@@ -65,3 +68,9 @@ export const BetterSqlite3Gpkg = {
   /** Provides {@link GpkgDriver} with better-sqlite3 (in-memory databases). */
   layer: Layer.succeed(GpkgDriver, GpkgDriver.of({ open: openBetterSqlite3, create: createBetterSqlite3 }))
 }
+
+/**
+ * GeoPackage import and export on the Promise API, with better-sqlite3, for the actor of `iaso`:
+ * `geoPackages(iaso.as(actor)).import(bytes, options)` and `.export(versionId, options)`.
+ */
+export const geoPackages = (iaso: Pick<IasoAs, "run">): GeoPackages => geoPackagesWith(iaso, BetterSqlite3Gpkg.layer)

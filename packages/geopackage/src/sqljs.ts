@@ -13,12 +13,15 @@
  * Databases live in memory, like with better-sqlite3: a file's bytes are opened as a copy, read-only
  * (`PRAGMA query_only`: sql.js has no read-only open), and a written GeoPackage is exported back
  * to bytes.
- * @module
+ * @module @iaso/geopackage/sqljs
  */
 import { Effect, Layer } from "effect"
 import type { Database, SqlJsStatic, SqlValue as SqlJsValue, Statement } from "sql.js"
-import { StorageError, ValidationError } from "@iaso/core"
+import { type IasoAs, StorageError, ValidationError } from "@iaso/core"
 import { GpkgDriver, type GpkgDatabase, inMemoryCopy, isSqliteFile, type SqlRow, type SqlValue, UNTRUSTED_SCHEMA_PRAGMA } from "./database.ts"
+import { type GeoPackages, geoPackagesWith } from "./promise.ts"
+
+export type { GeoPackages }
 
 /** sql.js binds numbers, text, blobs and NULL: a big integer goes in as a number when exact, else as its digits. */
 const bind = (params: ReadonlyArray<SqlValue>): Array<SqlJsValue> =>
@@ -127,3 +130,10 @@ export const SqlJsGpkg = {
   /** Provides {@link GpkgDriver} with sql.js. */
   layer: (SQL: SqlJsStatic): Layer.Layer<GpkgDriver> => Layer.succeed(GpkgDriver, SqlJsGpkg.make(SQL))
 }
+
+/**
+ * GeoPackage import and export on the Promise API, with sql.js (`SQL`: what `initSqlJs()`
+ * resolved to), for the actor of `iaso`: `geoPackages(iaso.as(actor), SQL).import(bytes, options)`
+ * and `.export(versionId, options)`.
+ */
+export const geoPackages = (iaso: Pick<IasoAs, "run">, SQL: SqlJsStatic): GeoPackages => geoPackagesWith(iaso, SqlJsGpkg.layer(SQL))

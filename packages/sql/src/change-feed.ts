@@ -20,11 +20,11 @@ export const compileChangesSince = (dialect: SqlDialect, tables: Iterable<TableI
   const parts = [...tables].map((info) => {
     const account = info.scope === "global" ? "CAST(NULL AS TEXT)" : quote("accountId")
     const where = info.scope === "global" ? "" : `${quote("accountId")} = ${stmt.param(accountId)} AND `
-    return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${quote(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
+    return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${dialect.table(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
   })
   const account = quote("accountId")
   parts.push(
-    `SELECT * FROM (SELECT model, id, NULLIF(${account}, ${literal(NO_ACCOUNT)}) AS ${account}, seq, deleted, version FROM ${quote(CHANGES)} WHERE (${account} = ${stmt.param(accountId)} OR ${account} = ${literal(NO_ACCOUNT)}) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
+    `SELECT * FROM (SELECT model, id, NULLIF(${account}, ${literal(NO_ACCOUNT)}) AS ${account}, seq, deleted, version FROM ${dialect.table(CHANGES)} WHERE (${account} = ${stmt.param(accountId)} OR ${account} = ${literal(NO_ACCOUNT)}) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
   )
   return stmt.done(`SELECT * FROM (${parts.join(" UNION ALL ")}) AS feed ORDER BY seq LIMIT ${n}`)
 }
@@ -57,7 +57,7 @@ export const compileTombstones = (dialect: SqlDialect, changes: ReadonlyArray<Ch
         (c) =>
           `(${stmt.param(c.model)}, ${stmt.param(c.id)}, ${stmt.param(tombstoneAccount(c.accountId))}, ${stmt.param(c.seq)}, ${stmt.param(dialect.encode("boolean", true))}, ${stmt.param(c.version)})`
       )
-    statements.push(stmt.done(`INSERT INTO ${quote(CHANGES)} ${columns} VALUES ${values.join(", ")} ${upsert}`))
+    statements.push(stmt.done(`INSERT INTO ${dialect.table(CHANGES)} ${columns} VALUES ${values.join(", ")} ${upsert}`))
   }
   return statements
 }
@@ -70,12 +70,12 @@ export const compileClearTombstones = (dialect: SqlDialect, info: TableInfo, sco
   const stmt = new Statement(dialect)
   const accountId = tombstoneAccount(info.scope === "global" ? null : scope.accountId)
   return stmt.done(
-    `DELETE FROM ${quote(CHANGES)} WHERE ${quote("accountId")} = ${stmt.param(accountId)} AND model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`
+    `DELETE FROM ${dialect.table(CHANGES)} WHERE ${quote("accountId")} = ${stmt.param(accountId)} AND model = ${stmt.param(info.name)} AND ${dialect.inList("id", stmt.param(dialect.listParam(ids, "text")), "text")}`
   )
 }
 
 /** Drops the live entries an older database kept in the changes table (the feed now reads them from the rows). */
 export const compileDropLiveEntries = (dialect: SqlDialect): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`DELETE FROM ${quote(CHANGES)} WHERE deleted = ${stmt.param(dialect.encode("boolean", false))}`)
+  return stmt.done(`DELETE FROM ${dialect.table(CHANGES)} WHERE deleted = ${stmt.param(dialect.encode("boolean", false))}`)
 }

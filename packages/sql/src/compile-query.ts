@@ -83,7 +83,7 @@ export const compileSelect = (dialect: SqlDialect, info: TableInfo, scope: Store
   let where = whereOf(info, scope, [...query.where, ...extra], stmt, range !== undefined)
   if (range !== undefined) where += ` AND ${range(stmt)}`
   if (query.after !== undefined) where += ` AND ${keysetOf(info, query.orderBy, query.after, stmt)}`
-  const text = `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${where}${
+  const text = `SELECT ${columns.map(quote).join(", ")} FROM ${dialect.table(info.name)} WHERE ${where}${
     query.orderBy.length > 0 ? ` ORDER BY ${orderOf(info, query.orderBy)}` : ""
   }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
   return { ...stmt.done(text), columns }
@@ -96,7 +96,7 @@ export const compileGetMany = (dialect: SqlDialect, info: TableInfo, scope: Stor
 /** The number of rows matching the conditions. */
 export const compileCount = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, where: ReadonlyArray<Condition>): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${whereOf(info, scope, where, stmt)}`)
+  return stmt.done(`SELECT COUNT(*) AS n FROM ${dialect.table(info.name)} WHERE ${whereOf(info, scope, where, stmt)}`)
 }
 
 /** A subtree: rows whose path starts with a prefix, or the root's own path read in the same statement. */
@@ -116,7 +116,7 @@ export const compileSubtree = (
   // the ordered path index's range, [path, path with its final "/" raised to "0").
   const path = quote(hierarchy.path)
   const rootPath = (stmt: Statement, expression: string) =>
-    `(SELECT ${expression} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(start.rootId)} AND ${scopeCondition(info, scope, stmt, "key")})`
+    `(SELECT ${expression} FROM ${dialect.table(info.name)} WHERE ${quote("id")} = ${stmt.param(start.rootId)} AND ${scopeCondition(info, scope, stmt, "key")})`
   return compileSelect(dialect, info, scope, query, {
     extra,
     range: (stmt) => `${path} >= ${rootPath(stmt, path)} AND ${path} < ${rootPath(stmt, `substr(${path}, 1, length(${path}) - 1) || '0'`)}`,
@@ -128,7 +128,7 @@ export const compileSubtree = (
 export const compileRowLookup = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: unknown, columns: ReadonlyArray<string>): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `SELECT ${columns.map(quote).join(", ")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
+    `SELECT ${columns.map(quote).join(", ")} FROM ${dialect.table(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
   )
 }
 
@@ -153,7 +153,7 @@ export const compileLockRows = (
 ): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `SELECT ${quote("id")} FROM ${quote(info.name)} WHERE ${scopeCondition(info, scope, stmt, "key")} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote(orderBy)} ${lock === "update" ? "FOR UPDATE" : "FOR KEY SHARE"}`
+    `SELECT ${quote("id")} FROM ${dialect.table(info.name)} WHERE ${scopeCondition(info, scope, stmt, "key")} AND ${dialect.inList(quote("id"), stmt.param(ids), "text")} ORDER BY ${quote(orderBy)} ${lock === "update" ? "FOR UPDATE" : "FOR KEY SHARE"}`
   )
 }
 
@@ -164,7 +164,7 @@ const descendantsOf = (info: TableInfo, scope: StoreScope, path: string, from: s
 /** The number of rows a path rewrite changes. */
 export const compileRewriteCount = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, hierarchy: Hierarchy, from: string): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`SELECT COUNT(*) AS n FROM ${quote(info.name)} WHERE ${descendantsOf(info, scope, quote(hierarchy.path), from, stmt)}`)
+  return stmt.done(`SELECT COUNT(*) AS n FROM ${dialect.table(info.name)} WHERE ${descendantsOf(info, scope, quote(hierarchy.path), from, stmt)}`)
 }
 
 /**
@@ -188,7 +188,7 @@ export const compileRewritePrefix = (
   const updatedAt = `CAST(${stmt.param(rewrite.updatedAt)} AS BIGINT)`
   const base = `CAST(${stmt.param(first - 1)} AS BIGINT)`
   const innerRange = descendantsOf(info, scope, path, rewrite.from, stmt)
-  const t = quote(info.name)
+  const t = dialect.table(info.name)
   return stmt.done(
     `UPDATE ${t} SET ${path} = ${to} || substr(${t}.${path}, ${fromLength} + 1), ${quote(hierarchy.depth)} = ${t}.${quote(hierarchy.depth)} + ${delta}, ` +
       `${quote("version")} = ${t}.${quote("version")} + 1, ${quote("updatedAt")} = ${updatedAt}, ${quote(SEQ)} = ${base} + ranked.rn ` +
@@ -197,7 +197,7 @@ export const compileRewritePrefix = (
 }
 
 /** Every row of a table, all accounts, by id then account (the test oracle; with the sequence column). */
-export const compileInspect = (info: TableInfo): Compiled => ({
-  text: `SELECT * FROM ${quote(info.name)} ORDER BY ${info.scope === "account" ? `${quote("id")}, ${quote("accountId")}` : quote("id")}`,
+export const compileInspect = (dialect: SqlDialect, info: TableInfo): Compiled => ({
+  text: `SELECT * FROM ${dialect.table(info.name)} ORDER BY ${info.scope === "account" ? `${quote("id")}, ${quote("accountId")}` : quote("id")}`,
   params: []
 })

@@ -33,7 +33,7 @@ export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: Readon
     const selected = info.columns.map((c, i) => (c.kind === "json" ? `c${i}::jsonb` : `c${i}`))
     selected.push(`c${info.columns.length}`)
     return stmt.done(
-      `INSERT INTO ${quote(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`
+      `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`
     )
   }
   const values = rows.map((row, i) => {
@@ -44,7 +44,7 @@ export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: Readon
     placeholders.push(stmt.param(firstSeq + i))
     return `(${placeholders.join(", ")})`
   })
-  return stmt.done(`INSERT INTO ${quote(info.name)} (${insertColumns(info)}) VALUES ${values.join(", ")}`)
+  return stmt.done(`INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES ${values.join(", ")}`)
 }
 
 /** Rows one at a time through one single-row statement (a prepared statement run once per row). */
@@ -56,7 +56,7 @@ export const compileInsertEach = (
 ): { readonly text: string; readonly paramLists: ReadonlyArray<ReadonlyArray<unknown>> } => {
   const placeholders = [...info.columns, SEQ].map((_, i) => dialect.placeholder(i + 1))
   return {
-    text: `INSERT INTO ${quote(info.name)} (${insertColumns(info)}) VALUES (${placeholders.join(", ")})`,
+    text: `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES (${placeholders.join(", ")})`,
     paramLists: rows.map((row, i) => {
       const params: Array<unknown> = info.columns.map((c) => dialect.encode(c.kind, row[c.name]))
       params.push(firstSeq + i)
@@ -76,7 +76,7 @@ export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: Store
     })
   sets.push(`${quote(SEQ)} = ${stmt.param(seq)}`)
   return stmt.done(
-    `UPDATE ${quote(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(String(row["id"]))} AND ${scopeCondition(info, scope, stmt, "key")} AND ${quote("version")} = ${stmt.param(expectedVersion)}`
+    `UPDATE ${dialect.table(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(String(row["id"]))} AND ${scopeCondition(info, scope, stmt, "key")} AND ${quote("version")} = ${stmt.param(expectedVersion)}`
   )
 }
 
@@ -84,7 +84,7 @@ export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: Store
 export const compileDelete = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: string, expectedVersion: number | undefined): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `DELETE FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}${
+    `DELETE FROM ${dialect.table(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}${
       expectedVersion === undefined ? "" : ` AND ${quote("version")} = ${stmt.param(expectedVersion)}`
     } RETURNING ${quote("version")}`
   )
@@ -94,12 +94,12 @@ export const compileDelete = (dialect: SqlDialect, info: TableInfo, scope: Store
 export const compileVersionProbe = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, id: string): Compiled => {
   const stmt = new Statement(dialect)
   return stmt.done(
-    `SELECT ${quote("version")} FROM ${quote(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
+    `SELECT ${quote("version")} FROM ${dialect.table(info.name)} WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
   )
 }
 
 /** Takes `block` change sequences from the counter, returning the last (locks the counter row until commit). */
 export const compileReserveSeqs = (dialect: SqlDialect, block: number): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`UPDATE ${quote(COUNTER)} SET value = value + ${stmt.param(block)} WHERE name = 'seq' RETURNING value`)
+  return stmt.done(`UPDATE ${dialect.table(COUNTER)} SET value = value + ${stmt.param(block)} WHERE name = 'seq' RETURNING value`)
 }

@@ -13,8 +13,8 @@ import { CHANGES, COUNTER, LEDGER, NO_ACCOUNT, SEQ, type TableInfo } from "./tab
 
 /** The tombstones table and its index (by account and sequence), created if missing. */
 const changesTableDdl = (dialect: SqlDialect): ReadonlyArray<string> => [
-  `CREATE TABLE IF NOT EXISTS ${quote(CHANGES)} (model TEXT NOT NULL, id TEXT NOT NULL, ${quote("accountId")} TEXT NOT NULL, seq BIGINT NOT NULL, deleted ${dialect.columnType({ name: "deleted", kind: "boolean", nullable: false })} NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (${quote("accountId")}, model, id))`,
-  `CREATE INDEX IF NOT EXISTS ${quote(`${CHANGES}_account_seq`)} ON ${quote(CHANGES)} (${quote("accountId")}, seq)`
+  `CREATE TABLE IF NOT EXISTS ${dialect.table(CHANGES)} (model TEXT NOT NULL, id TEXT NOT NULL, ${quote("accountId")} TEXT NOT NULL, seq BIGINT NOT NULL, deleted ${dialect.columnType({ name: "deleted", kind: "boolean", nullable: false })} NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (${quote("accountId")}, model, id))`,
+  `CREATE INDEX IF NOT EXISTS ${quote(`${CHANGES}_account_seq`)} ON ${dialect.table(CHANGES)} (${quote("accountId")}, seq)`
 ]
 
 /**
@@ -22,9 +22,9 @@ const changesTableDdl = (dialect: SqlDialect): ReadonlyArray<string> => [
  * a global model's tombstones have the account {@link NO_ACCOUNT} (a key column cannot be NULL).
  */
 export const bootstrapDdl = (dialect: SqlDialect): ReadonlyArray<string> => [
-  `CREATE TABLE IF NOT EXISTS ${quote(LEDGER)} (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS ${quote(COUNTER)} (name TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
-  `INSERT INTO ${quote(COUNTER)} (name, value) VALUES ('seq', 0) ON CONFLICT (name) DO NOTHING`,
+  `CREATE TABLE IF NOT EXISTS ${dialect.table(LEDGER)} (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${dialect.table(COUNTER)} (name TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
+  `INSERT INTO ${dialect.table(COUNTER)} (name, value) VALUES ('seq', 0) ON CONFLICT (name) DO NOTHING`,
   ...changesTableDdl(dialect)
 ]
 
@@ -34,22 +34,22 @@ export const bootstrapDdl = (dialect: SqlDialect): ReadonlyArray<string> => [
  * {@link bootstrapDdl} does, copied back. On a table already in that layout it changes nothing.
  */
 export const tombstonesByAccountDdl = (dialect: SqlDialect): ReadonlyArray<string> => {
-  const aside = quote(`${CHANGES}__old`)
+  const aside = dialect.table(`${CHANGES}__old`)
   const columns = `model, id, ${quote("accountId")}, seq, deleted, version`
   return [
-    `CREATE TABLE ${aside} AS SELECT model, id, COALESCE(${quote("accountId")}, ${literal(NO_ACCOUNT)}) AS ${quote("accountId")}, seq, deleted, version FROM ${quote(CHANGES)}`,
-    `DROP TABLE ${quote(CHANGES)}`,
+    `CREATE TABLE ${aside} AS SELECT model, id, COALESCE(${quote("accountId")}, ${literal(NO_ACCOUNT)}) AS ${quote("accountId")}, seq, deleted, version FROM ${dialect.table(CHANGES)}`,
+    `DROP TABLE ${dialect.table(CHANGES)}`,
     ...changesTableDdl(dialect),
-    `INSERT INTO ${quote(CHANGES)} (${columns}) SELECT ${columns} FROM ${aside}`,
+    `INSERT INTO ${dialect.table(CHANGES)} (${columns}) SELECT ${columns} FROM ${aside}`,
     `DROP TABLE ${aside}`
   ]
 }
 
 /** The index of a table's change sequence (with its account): the change feed reads it. */
-export const seqIndexDdl = (model: string, scope: "account" | "global", ifNotExists: "" | "IF NOT EXISTS ") =>
+export const seqIndexDdl = (dialect: SqlDialect, model: string, scope: "account" | "global", ifNotExists: "" | "IF NOT EXISTS ") =>
   scope === "account"
-    ? `CREATE INDEX ${ifNotExists}${quote(`${model}_account_seq`)} ON ${quote(model)} (${quote("accountId")}, ${quote(SEQ)})`
-    : `CREATE INDEX ${ifNotExists}${quote(`${model}_seq`)} ON ${quote(model)} (${quote(SEQ)})`
+    ? `CREATE INDEX ${ifNotExists}${quote(`${model}_account_seq`)} ON ${dialect.table(model)} (${quote("accountId")}, ${quote(SEQ)})`
+    : `CREATE INDEX ${ifNotExists}${quote(`${model}_seq`)} ON ${dialect.table(model)} (${quote(SEQ)})`
 
 /**
  * The name of a model table's primary key: PostgreSQL's own name for the inline key of the tables
@@ -66,7 +66,7 @@ const createTableDdl = (dialect: SqlDialect, table: string, model: string, colum
   const defined = columns.map((c) => `${quote(c.name)} ${dialect.columnType(c)}${c.nullable ? "" : " NOT NULL"}`)
   defined.push(`${quote(SEQ)} BIGINT NOT NULL`)
   defined.push(`CONSTRAINT ${quote(primaryKeyName(model))} PRIMARY KEY (${primaryKeyColumns(keyedByAccount)})`)
-  return `CREATE TABLE ${quote(table)} (${defined.join(", ")})`
+  return `CREATE TABLE ${dialect.table(table)} (${defined.join(", ")})`
 }
 
 /**
@@ -76,17 +76,17 @@ const createTableDdl = (dialect: SqlDialect, table: string, model: string, colum
  * dropped, the new one renamed, and the sequence index and every declared index created again.
  */
 const rekeyDdl = (dialect: SqlDialect, info: TableInfo): ReadonlyArray<string> => {
-  const table = quote(info.name)
+  const table = dialect.table(info.name)
   const key = quote(primaryKeyName(info.name))
   if (dialect.alterPrimaryKey) return [`ALTER TABLE ${table} DROP CONSTRAINT ${key} CASCADE, ADD CONSTRAINT ${key} PRIMARY KEY (${primaryKeyColumns(true)})`]
   const rebuilt = `${info.name}__rekey`
   const columns = [...info.columns.map((c) => c.name), SEQ].map(quote).join(", ")
   return [
     createTableDdl(dialect, rebuilt, info.name, info.columns, true),
-    `INSERT INTO ${quote(rebuilt)} (${columns}) SELECT ${columns} FROM ${table}`,
+    `INSERT INTO ${dialect.table(rebuilt)} (${columns}) SELECT ${columns} FROM ${table}`,
     `DROP TABLE ${table}`,
-    `ALTER TABLE ${quote(rebuilt)} RENAME TO ${table}`,
-    seqIndexDdl(info.name, info.scope, ""),
+    `ALTER TABLE ${dialect.table(rebuilt)} RENAME TO ${quote(info.name)}`,
+    seqIndexDdl(dialect, info.name, info.scope, ""),
     ...info.schema.indexes.flatMap((index) => stepDdl(dialect, { op: "createIndex", model: info.name, index }, info))
   ]
 }
@@ -101,10 +101,10 @@ export const stepDdl = (dialect: SqlDialect, step: MigrationStep, info: TableInf
     case "createModel":
       return [
         createTableDdl(dialect, step.model, step.model, step.columns, step.keyedByAccount === true && step.scope === "account"),
-        seqIndexDdl(step.model, step.scope, "")
+        seqIndexDdl(dialect, step.model, step.scope, "")
       ]
     case "addColumn":
-      return [`ALTER TABLE ${quote(step.model)} ADD COLUMN ${quote(step.column.name)} ${dialect.columnType(step.column)}`]
+      return [`ALTER TABLE ${dialect.table(step.model)} ADD COLUMN ${quote(step.column.name)} ${dialect.columnType(step.column)}`]
     case "createIndex": {
       const predicate = step.index.where ?? []
       const where =
@@ -112,10 +112,10 @@ export const stepDdl = (dialect: SqlDialect, step: MigrationStep, info: TableInf
           ? ""
           : ` WHERE ${predicate.map((condition) => compileCondition(info.kinds, condition, literals(dialect))).join(" AND ")}`
       const columns = dialect.indexColumns(step.index.fields, step.index.include ?? [])
-      return [`CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${quote(step.model)} ${columns}${where}`]
+      return [`CREATE ${step.index.unique === true ? "UNIQUE " : ""}INDEX ${quote(step.index.name)} ON ${dialect.table(step.model)} ${columns}${where}`]
     }
     case "dropIndex":
-      return [`DROP INDEX ${quote(step.name)}`]
+      return [`DROP INDEX ${dialect.table(step.name)}`]
     case "keyByAccount":
       return info === undefined || info.scope !== "account" || info.schema.keyedByAccount === true ? [] : rekeyDdl(dialect, info)
   }

@@ -14,6 +14,18 @@ export type Classified = { readonly _tag: "Duplicate"; readonly constraint: stri
 /** What differs between SQL dialects. */
 export interface SqlDialect {
   readonly name: "sqlite" | "postgres"
+  /**
+   * The schema the store's tables live in (PostgreSQL, see {@link postgresDialectIn}), or
+   * `undefined` for the connection's own: the first schema of its search path, SQLite's database.
+   */
+  readonly schema: string | undefined
+  /**
+   * A table's (or an index's) name as statements refer to it: quoted, and qualified by
+   * {@link SqlDialect.schema} where there is one. A name being created or renamed to
+   * (`CREATE INDEX name`, `RENAME TO name`) is quoted alone: PostgreSQL puts an index in its
+   * table's schema.
+   */
+  readonly table: (name: string) => string
   /** The placeholder of the n-th parameter (1-based). */
   readonly placeholder: (n: number) => string
   /** The SQL type of a column (without NULL-ness). */
@@ -70,9 +82,9 @@ export interface SqlDialect {
 
 /** How a dialect's planner statistics are read and refreshed. */
 export interface PlannerStatistics {
-  /** The planner's estimate of a table's rows, as column `reltuples`; one parameter, the quoted table name. */
+  /** The planner's estimate of a table's rows, as column `reltuples`; one parameter, the table as {@link SqlDialect.table} names it. */
   readonly estimatedRows: string
-  /** The statements (run in one transaction) that refresh a table's statistics with a sample of this target. */
+  /** The statements (run in one transaction) that refresh a table's statistics (named as {@link SqlDialect.table} does) with a sample of this target. */
   readonly refresh: (table: string, target: number) => ReadonlyArray<string>
 }
 
@@ -100,6 +112,8 @@ const parseJson = (value: unknown): unknown => (typeof value === "string" ? JSON
 /** SQLite (better-sqlite3): JSON as text, booleans as 0/1, BINARY text order (code points on UTF-8). */
 export const sqliteDialect: SqlDialect = {
   name: "sqlite",
+  schema: undefined,
+  table: quote,
   placeholder: () => "?",
   columnType: (column) => {
     switch (column.kind) {
@@ -168,9 +182,14 @@ export const sqliteDialect: SqlDialect = {
   lostConflict: sqliteLostConflict
 }
 
-/** PostgreSQL (pg, PGlite): jsonb, booleans, `COLLATE "C"` text (code-point order), bigint integers. */
+/**
+ * PostgreSQL (pg, PGlite): jsonb, booleans, `COLLATE "C"` text (code-point order), bigint integers;
+ * the tables in the connection's current schema (the first of its search path).
+ */
 export const postgresDialect: SqlDialect = {
   name: "postgres",
+  schema: undefined,
+  table: quote,
   placeholder: (n) => `$${n}`,
   columnType: (column) => {
     switch (column.kind) {
@@ -214,7 +233,7 @@ export const postgresDialect: SqlDialect = {
   unnestType: (kind) => (kind === "integer" ? "bigint[]" : kind === "real" ? "double precision[]" : kind === "boolean" ? "boolean[]" : "text[]"),
   statistics: {
     estimatedRows: `SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)`,
-    refresh: (table, target) => [`SET LOCAL default_statistics_target = ${target}`, `ANALYZE ${quote(table)}`]
+    refresh: (table, target) => [`SET LOCAL default_statistics_target = ${target}`, `ANALYZE ${table}`]
   },
   classify: (error) => {
     const code = codeOf(error)
@@ -248,3 +267,13 @@ export const postgresDialect: SqlDialect = {
   },
   lostConflict: postgresLostConflict
 }
+
+/**
+ * PostgreSQL with the store's tables in `schema`: every table and index a statement names is
+ * qualified by it, whatever the connection's search path.
+ */
+export const postgresDialectIn = (schema: string): SqlDialect => ({
+  ...postgresDialect,
+  schema,
+  table: (name) => `${quote(schema)}.${quote(name)}`
+})

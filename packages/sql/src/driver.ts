@@ -132,7 +132,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     inspect: (model) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)
-        const result = yield* runOrFail(compileInspect(info))
+        const result = yield* runOrFail(compileInspect(dialect, info))
         const decode = rowDecoder(dialect, info)
         return result.rows.map((raw): InspectedRow => ({ row: decode(raw), seq: Number(raw[SEQ]) }))
       })

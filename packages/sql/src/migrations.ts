@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { compileDropLiveEntries } from "./change-feed.ts"
 import { type Compiled, plain, Statement } from "./compile-conditions.ts"
 import { bootstrapDdl, seqIndexDdl, stepDdl, tombstonesByAccountDdl } from "./ddl.ts"
-import { quote, type SqlDialect } from "./dialect.ts"
+import type { SqlDialect } from "./dialect.ts"
 import { LEDGER, learnStep, type TableInfo } from "./tables.ts"
 import type { Executor } from "./transactions.ts"
 
@@ -26,7 +26,7 @@ export const SQL_INTERNAL_MIGRATIONS: ReadonlyArray<string> = [FEED_ON_ROWS, TOM
 /** Records an applied migration in the ledger. */
 const compileLedgerEntry = (dialect: SqlDialect, id: string): Compiled => {
   const stmt = new Statement(dialect)
-  return stmt.done(`INSERT INTO ${quote(LEDGER)} (id, applied_at) VALUES (${stmt.param(id)}, ${stmt.param(Date.now())})`)
+  return stmt.done(`INSERT INTO ${dialect.table(LEDGER)} (id, applied_at) VALUES (${stmt.param(id)}, ${stmt.param(Date.now())})`)
 }
 
 /**
@@ -42,7 +42,7 @@ export const makeMigrate =
       yield* transaction(Effect.forEach(bootstrapDdl(dialect), (text) => runOrFail(plain(text)), { discard: true }))
       let applied: ReadonlySet<string> = new Set()
       const done = yield* runMigrations(migrations, {
-        applied: Effect.map(runOrFail(plain(`SELECT id FROM ${quote(LEDGER)} ORDER BY id`)), (ledger) => {
+        applied: Effect.map(runOrFail(plain(`SELECT id FROM ${dialect.table(LEDGER)} ORDER BY id`)), (ledger) => {
           applied = new Set(ledger.rows.map((row) => String(row["id"])))
           return applied
         }),
@@ -66,7 +66,8 @@ export const makeMigrate =
         yield* transaction(
           Effect.gen(function* () {
             yield* runOrFail(compileDropLiveEntries(dialect))
-            for (const info of tables.values()) if (info.scope === "global") yield* runOrFail(plain(seqIndexDdl(info.name, "global", "IF NOT EXISTS ")))
+            for (const info of tables.values())
+              if (info.scope === "global") yield* runOrFail(plain(seqIndexDdl(dialect, info.name, "global", "IF NOT EXISTS ")))
             yield* runOrFail(compileLedgerEntry(dialect, FEED_ON_ROWS))
           })
         )

@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { plain } from "./compile-conditions.ts"
-import { quote, type SqlDialect } from "./dialect.ts"
+import type { SqlDialect } from "./dialect.ts"
 import type { Executor } from "./transactions.ts"
 
 /** Statistics are refreshed after commits that grew a table by at least this many rows... */
@@ -33,7 +33,9 @@ export const makeStatisticsRefresh = (dialect: SqlDialect, executor: Executor): 
   const sinceAnalyze = new Map<string, { inserted: number; size: number | undefined }>()
   /** The planner's estimate of a table's rows (0 when it was never analysed). */
   const estimatedRows = (name: string) =>
-    Effect.map(runOrFail({ text: statistics.estimatedRows, params: [quote(name)] }), (result) => Math.max(0, Number(result.rows[0]?.["reltuples"] ?? 0)))
+    Effect.map(runOrFail({ text: statistics.estimatedRows, params: [dialect.table(name)] }), (result) =>
+      Math.max(0, Number(result.rows[0]?.["reltuples"] ?? 0))
+    )
   return (inserted) =>
     Effect.ignore(
       Effect.gen(function* () {
@@ -44,7 +46,7 @@ export const makeStatisticsRefresh = (dialect: SqlDialect, executor: Executor): 
           if (entry.inserted < ANALYZE_MIN_ROWS) continue
           if (entry.size === undefined) entry.size = yield* estimatedRows(name)
           if (entry.inserted < entry.size * ANALYZE_SHARE) continue
-          yield* transaction(Effect.forEach(statistics.refresh(name, ANALYZE_TARGET), (text) => runOrFail(plain(text)), { discard: true }))
+          yield* transaction(Effect.forEach(statistics.refresh(dialect.table(name), ANALYZE_TARGET), (text) => runOrFail(plain(text)), { discard: true }))
           entry.size = yield* estimatedRows(name)
           entry.inserted = 0
         }

@@ -40,8 +40,8 @@ const openStore = async (): Promise<{ readonly layer: Layer.Layer<Store, unknown
   }
   const { PostgresStore } = await import("@iaso/adapter-postgres")
   const pg = (await import("pg")).default
-  const pool = new pg.Pool({ connectionString: target ?? "", max: 2, options: `-c search_path=${schema ?? "public"}` })
-  return { layer: PostgresStore.layer({ pool }), close: () => pool.end() }
+  const pool = new pg.Pool({ connectionString: target ?? "", max: 2 })
+  return { layer: PostgresStore.layer({ pool, ...(schema === undefined ? {} : { schema }) }), close: () => pool.end() }
 }
 
 /** The outcome of an exit: `ok`, or the failure's tag (a storage error's with its reason and retryability). */

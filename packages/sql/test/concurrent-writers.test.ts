@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import type { Outcome, Plan } from "./concurrent-writers-child.ts"
 
 const child = fileURLToPath(new URL("./concurrent-writers-child.ts", import.meta.url))
@@ -154,13 +154,12 @@ describe("concurrent writers: 4 processes creating, moving and updating org unit
 describe.skipIf(url === "")(
   `concurrent writers on PostgreSQL: 4 processes creating, moving and updating org units${url === "" ? " (skipped: set DATABASE_URL)" : ""}`,
   () => {
-    const { schema, pool, create, drop } = freshSchema(url, { label: "writers" })
-    beforeAll(create)
+    const { schema, pool, drop } = freshSchema(url, { label: "writers" })
     afterAll(drop)
     it("every path is its parent's path and id; no deadlock or serialization failure reaches a caller", { timeout: 120_000 }, async () => {
-      const plan = await seed(PostgresStore.layer({ pool }))
+      const plan = await seed(PostgresStore.layer({ pool, schema }))
       const outcomes = await runWorkers(["postgres", url, schema], plan)
-      await check(outcomes, PostgresStore.layer({ pool }), plan.accountId, "PostgreSQL")
+      await check(outcomes, PostgresStore.layer({ pool, schema }), plan.accountId, "PostgreSQL")
     })
   }
 )

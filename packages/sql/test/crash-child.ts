@@ -17,7 +17,7 @@ const storeLayer = async (): Promise<Layer.Layer<Store, unknown>> => {
   }
   const { PostgresStore } = await import("@iaso/adapter-postgres")
   const pg = (await import("pg")).default
-  return PostgresStore.layer({ pool: new pg.Pool({ connectionString: target ?? "", max: 2, options: `-c search_path=${schema ?? "public"}` }) })
+  return PostgresStore.layer({ pool: new pg.Pool({ connectionString: target ?? "", max: 2 }), ...(schema === undefined ? {} : { schema }) })
 }
 
 const CHUNK = 500

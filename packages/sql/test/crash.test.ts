@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { freshSchema } from "@iaso/adapter-postgres/testing"
 import { SQL_INTERNAL_MIGRATIONS } from "../src/index.ts"
@@ -72,21 +72,20 @@ describe("SQLite store: a process killed in the middle of a large import leaves 
 describe.skipIf(url === "")(
   `PostgreSQL store: a process killed in the middle of a large import leaves none of it${url === "" ? " (skipped: set DATABASE_URL)" : ""}`,
   () => {
-    const { schema, pool, create, drop } = freshSchema(url, { label: "crash" })
-    beforeAll(create)
+    const { schema, pool, table, drop } = freshSchema(url, { label: "crash" })
     afterAll(drop)
     for (const killAt of [500, 10_000, 20_000]) {
       it(`SIGKILL after ${killAt} of 20 000 rows: reopening shows 0 or all of them and the ledger is intact`, async () => {
         const { accountId, lastReported, committed } = await crash(["postgres", url, schema], killAt)
         expect(lastReported).toBeGreaterThanOrEqual(Math.min(killAt, 20_000))
-        const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool }))))
+        const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema }))))
         const count = await runtime.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(OrgUnitModel, accountId, [])))
         await runtime.dispose()
         // The kill may land before or after the commit (the child's "committed" message can be lost
         // with it): the batch is all there or none of it, and all of it once the commit was reported.
         expect([0, 20_000]).toContain(count)
         if (committed) expect(count).toBe(20_000)
-        const ledger = await pool.query("SELECT id FROM _iaso_migrations ORDER BY id")
+        const ledger = await pool.query(`SELECT id FROM ${table("_iaso_migrations")} ORDER BY id`)
         expect(ledger.rows.map((row: { id: string }) => row.id)).toEqual([...CORE_MIGRATIONS.map((m) => m.id), ...SQL_INTERNAL_MIGRATIONS])
       })
     }

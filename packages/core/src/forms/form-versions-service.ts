@@ -118,7 +118,11 @@ export interface FormVersionPeriods {
   readonly endPeriod?: string | null
 }
 
-/** The form versions service. */
+/**
+ * The form versions service: versions of a form from an uploaded XLSForm, XForm or both, under
+ * IASO's rules, a preview of what an upload would change, and reads. Provided by `Iaso.layer`; on
+ * the Promise facade, `iaso.as(actor).formVersions`. Its calls are listed under `Service`.
+ */
 export class FormVersions extends Context.Service<
   FormVersions,
   {

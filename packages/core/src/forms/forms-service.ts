@@ -83,7 +83,7 @@ export type FormPatch = {
 /** Which forms a listing shows by deletion state. */
 export type DeletedFilter = "exclude" | "include" | "only"
 
-/** Filters of {@link Forms.list} (all optional; all must hold). Default order: name, then id. */
+/** Filters of {@link Forms | Forms.list} (all optional; all must hold). Default order: name, then id. */
 export interface FormListOptions extends ListOptions {
   /** Default `exclude` (IASO's default); `include` is `show_deleted`, `only` is `only_deleted`. */
   readonly deleted?: DeletedFilter
@@ -104,7 +104,11 @@ export interface FormLinks {
 
 type ReadError = NotFound | Forbidden | ValidationError | StorageError
 
-/** The forms service. */
+/**
+ * The forms service: creating and changing forms under IASO's rules (projects, org-unit types,
+ * groups, period settings), soft deletion and restoration, reads and listings. Provided by
+ * `Iaso.layer`; on the Promise facade, `iaso.as(actor).forms`. Its calls are listed under `Service`.
+ */
 export class Forms extends Context.Service<
   Forms,
   {

@@ -9,7 +9,7 @@
  * const runtime = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(MemoryStore.layer())))
  * await runtime.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(OrgUnitModel, accountId)))
  * ```
- * @module
+ * @module @iaso/core/kernel
  */
 import { Layer } from "effect"
 import { Iaso } from "../iaso.ts"

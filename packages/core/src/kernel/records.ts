@@ -29,7 +29,12 @@ import { Repos, type ServiceWriteError } from "./repos.ts"
 import { makeRowAccess, mayRead } from "./row-access.ts"
 import { guardGenericWrite, refuseComputed } from "./write-policy.ts"
 
-/** Generic, permission-checked access to any model, for the current actor's account. */
+/**
+ * Generic, permission-checked access to any model, for the current actor's account: every rule
+ * the model declares applies, and a model written through its own service refuses generic writes.
+ * Provided by `Iaso.layer`; on the Promise facade, `iaso.as(actor).records`. Its calls are listed
+ * under `Service`.
+ */
 export class Records extends Context.Service<
   Records,
   {

@@ -22,7 +22,7 @@
  *   units.writing(transaction, (layer) =>
  *     Effect.sync(() => ops.map((op) => applyWrite(layer, model, entries, committedData, scope, op))))
  * ```
- * @module
+ * @module @iaso/core/overlay
  */
 export {
   changeKey,

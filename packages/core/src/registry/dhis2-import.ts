@@ -42,9 +42,10 @@ import { Effect, Result, Schema } from "effect"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import { listAll } from "../shared/repository.ts"
 import type { DataSourceId } from "../shared/entity-ids.ts"
-import { ValidationError, type ValidationIssue } from "../shared/errors.ts"
+import { type Interrupted, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { admitJson } from "../shared/json.ts"
 import { checkImportUnits } from "../shared/limits.ts"
+import { type LongOperationOptions, longOperation, type ProgressReporter } from "../shared/progress.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
@@ -83,8 +84,11 @@ export interface Dhis2Payload {
   readonly groupSets?: unknown
 }
 
-/** Options of `importDhis2Pyramid`. */
-export interface Dhis2ImportOptions {
+/**
+ * Options of `importDhis2Pyramid`. `onProgress` hears the phases `"read"` (org units decoded),
+ * then the engine's `"validate"` and `"write"`; `signal` stops the import, which then stores nothing.
+ */
+export interface Dhis2ImportOptions extends LongOperationOptions {
   readonly dataSourceId: DataSourceId
   /** Target version number; absent: the next one (0 for a source without versions). */
   readonly versionNumber?: number
@@ -456,7 +460,14 @@ const refsInVersion = (repos: Repos["Service"], accountId: string, model: typeof
   )
 
 /** The DHIS2 import over the repositories (`Repos`): what `importDhis2Pyramid` runs through the `PyramidImports` service. */
-export const runDhis2Import = (payload: Dhis2Payload, options: Dhis2ImportOptions): Effect.Effect<Dhis2ImportResult, ServiceWriteError, Repos | CurrentActor> =>
+export const runDhis2Import = (
+  payload: Dhis2Payload,
+  options: Dhis2ImportOptions
+): Effect.Effect<Dhis2ImportResult, ServiceWriteError | Interrupted, Repos | CurrentActor> =>
+  longOperation("import", options, (progress) => dhis2Import(payload, options, progress))
+
+/** The DHIS2 import, reporting to `progress` (see {@link runDhis2Import}). */
+const dhis2Import = (payload: Dhis2Payload, options: Dhis2ImportOptions, progress: ProgressReporter) =>
   Effect.gen(function* () {
     const repos = yield* Repos
     const actor = yield* CurrentActor
@@ -466,10 +477,13 @@ export const runDhis2Import = (payload: Dhis2Payload, options: Dhis2ImportOption
       sourceName: source.name,
       ...(options.maxUnits === undefined ? {} : { maxUnits: options.maxUnits })
     })
+    yield* progress.report("read", parsed.input.units.length, parsed.input.units.length)
     const common = {
       dataSourceId: options.dataSourceId,
       source: DHIS2_IMPORT_SOURCE,
       messages: DHIS2_MESSAGES,
+      onProgress: options.onProgress,
+      signal: options.signal,
       ...(options.description === undefined ? {} : { description: options.description }),
       ...(options.validationStatus === undefined ? {} : { validationStatus: options.validationStatus })
     }

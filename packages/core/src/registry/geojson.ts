@@ -33,20 +33,21 @@ import { Effect, Result, Schema } from "effect"
 import { Records } from "../kernel/records.ts"
 import type { Repos, ServiceWriteError } from "../kernel/repos.ts"
 import type { DataSourceId, SourceVersionId } from "../shared/entity-ids.ts"
-import { type Forbidden, type NotFound, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
+import { type Forbidden, type Interrupted, type NotFound, type StorageError, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint } from "../shared/geometry.ts"
 import { admitJson } from "../shared/json.ts"
 import { checkImportUnits } from "../shared/limits.ts"
 import type { AnyModel } from "../shared/model.ts"
+import { type LongOperationOptions, longOperation } from "../shared/progress.ts"
 import { type FieldCondition, findIn, listAll } from "../shared/repository.ts"
 import { NonBlankText, NonBlankTextMax } from "../shared/text.ts"
 import { isCalendarDate } from "../shared/time.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
 import { GroupModel, OrgUnitGroupMembershipModel } from "./groups.ts"
-import { OrgUnitModel } from "./org-unit.ts"
+import { type OrgUnit, OrgUnitModel } from "./org-unit.ts"
 import { OrgUnitTypeModel } from "./org-unit-type.ts"
 import { runPyramidImport, type PyramidImportResult, type PyramidInput, type PyramidMessages, type PyramidUnit } from "./pyramid-import.ts"
-import { SourceVersionModel } from "./sources.ts"
+import { type SourceVersion, SourceVersionModel } from "./sources.ts"
 import type { ValidationStatus } from "./validation-status.ts"
 
 // -----------------------------------------------------------------------------
@@ -103,10 +104,39 @@ const refOf = (record: { readonly id?: string; readonly sourceRef?: string }): s
 /**
  * Exports a version's org units as a FeatureCollection, parents before children (by path), with
  * the version's groups. Reads through `Records`: the actor needs read access to the version, its
- * org units and groups, and sees only the units under its org-unit roots.
+ * org units and groups, and sees only the units under its org-unit roots. `onProgress` hears the
+ * phases `"read"` (units read, of the version's, after each page) and `"write"` (features built);
+ * `signal` stops the export with `Interrupted`.
  */
 export const exportGeoJsonPyramid = (
-  versionId: SourceVersionId
+  versionId: SourceVersionId,
+  options: LongOperationOptions = {}
+): Effect.Effect<PyramidFeatureCollection, NotFound | Forbidden | ValidationError | StorageError | Interrupted, Records | CurrentActor> =>
+  longOperation("export", options, (progress) =>
+    Effect.gen(function* () {
+      const records = yield* Records
+      const version = yield* records.get(SourceVersionModel, versionId)
+      const inVersion: ReadonlyArray<FieldCondition> = [{ field: "versionId", op: "eq", value: version.id }]
+      const total = yield* records.count(OrgUnitModel, inVersion)
+      let read = 0
+      const units = yield* listAll(
+        (page) =>
+          Effect.tap(records.list(OrgUnitModel, page), (listed) => {
+            read += listed.items.length
+            return progress.report("read", read, total)
+          }),
+        { where: inVersion, orderBy: [{ field: "path" }] }
+      )
+      const collection = yield* collectionOf(version, units)
+      yield* progress.report("write", collection.features.length, collection.features.length)
+      return collection
+    })
+  )
+
+/** The FeatureCollection of a version's units (read by the caller, in path order). */
+const collectionOf = (
+  version: SourceVersion,
+  units: ReadonlyArray<OrgUnit>
 ): Effect.Effect<PyramidFeatureCollection, NotFound | Forbidden | ValidationError | StorageError, Records | CurrentActor> =>
   Effect.gen(function* () {
     const records = yield* Records
@@ -114,8 +144,6 @@ export const exportGeoJsonPyramid = (
       listAll((options) => records.list(model, options), { where, orderBy: [{ field: orderBy }] })
     const byIds = <M extends AnyModel>(model: M, field: string, ids: ReadonlyArray<string>) => findIn((options) => records.list(model, options), field, ids)
 
-    const version = yield* records.get(SourceVersionModel, versionId)
-    const units = yield* all(OrgUnitModel, [{ field: "versionId", op: "eq", value: version.id }], "path")
     const typeIds = [...new Set(units.flatMap((unit) => (unit.orgUnitTypeId === undefined ? [] : [String(unit.orgUnitTypeId)])))]
     const types = new Map((yield* byIds(OrgUnitTypeModel, "id", typeIds)).map((type) => [String(type.id), type]))
     const groups = yield* all(GroupModel, [{ field: "versionId", op: "eq", value: version.id }], "name")
@@ -291,8 +319,11 @@ export const parseGeoJsonPyramid = (collection: unknown, limits: { readonly maxU
     return Effect.succeed({ groups: [...groups].map(([ref, name]) => ({ ref, name })), units })
   })
 
-/** Options of `importGeoJsonPyramid`. */
-export interface GeoJsonImportOptions {
+/**
+ * Options of `importGeoJsonPyramid`. `onProgress` hears the phases `"read"` (features decoded),
+ * then the engine's `"validate"` and `"write"`; `signal` stops the import, which then stores nothing.
+ */
+export interface GeoJsonImportOptions extends LongOperationOptions {
   readonly dataSourceId: DataSourceId
   /** Target version number; absent: the next one (0 for a source without versions). */
   readonly versionNumber?: number
@@ -330,15 +361,26 @@ const toFeaturePaths = (error: ValidationError): ValidationError => {
 export const runGeoJsonImport = (
   collection: unknown,
   options: GeoJsonImportOptions
-): Effect.Effect<PyramidImportResult, ServiceWriteError, Repos | CurrentActor> =>
-  Effect.flatMap(parseGeoJsonPyramid(collection, options.maxUnits === undefined ? {} : { maxUnits: options.maxUnits }), (input) =>
-    runPyramidImport(input, {
-      dataSourceId: options.dataSourceId,
-      source: GEOJSON_IMPORT_SOURCE,
-      messages: GEOJSON_MESSAGES,
-      ...(options.versionNumber === undefined ? {} : { versionNumber: options.versionNumber }),
-      ...(options.description === undefined ? {} : { description: options.description }),
-      ...(options.validationStatus === undefined ? {} : { validationStatus: options.validationStatus }),
-      ...(options.requireEmptyVersion === undefined ? {} : { requireEmptyVersion: options.requireEmptyVersion })
-    }).pipe(Effect.mapError((error) => (error._tag === "ValidationError" ? toFeaturePaths(error) : error)))
+): Effect.Effect<PyramidImportResult, ServiceWriteError | Interrupted, Repos | CurrentActor> =>
+  longOperation("import", options, (progress) =>
+    Effect.flatMap(
+      Effect.tap(parseGeoJsonPyramid(collection, options.maxUnits === undefined ? {} : { maxUnits: options.maxUnits }), (input) =>
+        progress.report("read", input.units.length, input.units.length)
+      ),
+      (input) => importParsed(input, options)
+    )
   )
+
+/** The engine on a decoded collection. */
+const importParsed = (input: PyramidInput, options: GeoJsonImportOptions) =>
+  runPyramidImport(input, {
+    dataSourceId: options.dataSourceId,
+    source: GEOJSON_IMPORT_SOURCE,
+    messages: GEOJSON_MESSAGES,
+    onProgress: options.onProgress,
+    signal: options.signal,
+    ...(options.versionNumber === undefined ? {} : { versionNumber: options.versionNumber }),
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.validationStatus === undefined ? {} : { validationStatus: options.validationStatus }),
+    ...(options.requireEmptyVersion === undefined ? {} : { requireEmptyVersion: options.requireEmptyVersion })
+  }).pipe(Effect.mapError((error) => (error._tag === "ValidationError" ? toFeaturePaths(error) : error)))

@@ -55,7 +55,11 @@ const writable = (repos: Repositories, actor: Actor, versionId: string) =>
     if (source.readOnly) return yield* new Forbidden({ message: `the data source ${source.name} is read-only` })
   })
 
-/** The groups service. */
+/**
+ * The groups service: groups of org units and group sets, each in one version, and their members.
+ * Provided by `Iaso.layer`; on the Promise facade, `iaso.as(actor).groups`. Its calls are listed
+ * under `Service`.
+ */
 export class Groups extends Context.Service<
   Groups,
   {

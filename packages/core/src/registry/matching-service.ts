@@ -411,7 +411,12 @@ const summarise = (
   }
 }
 
-/** The matching service. */
+/**
+ * The matching service: pairs the org units of a source version with those of a destination
+ * version (`exact-ref`, `name-and-parent`, `distance`, or `all` of them in that order), recording
+ * the run and its links, and a person's validation of each link. Provided by `Iaso.layer`; on the
+ * Promise facade, `iaso.as(actor).matching`. Its calls are listed under `Service`.
+ */
 export class Matching extends Context.Service<
   Matching,
   {

@@ -70,7 +70,11 @@ const ancestorsOf = (repos: Repositories, accountId: string, typeId: string) =>
     return seen
   })
 
-/** The org-unit types service. */
+/**
+ * The org-unit types service: the levels of the pyramid, per project, with the graph of allowed
+ * child types (no cycle) and deletion of unused types. Provided by `Iaso.layer`; on the Promise
+ * facade, `iaso.as(actor).orgUnitTypes`. Its calls are listed under `Service`.
+ */
 export class OrgUnitTypes extends Context.Service<
   OrgUnitTypes,
   {

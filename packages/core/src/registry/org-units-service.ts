@@ -64,7 +64,7 @@ export type OrgUnitCreate = Omit<
   readonly catchment?: typeof GeoMultiPolygonInput.Encoded
 }
 
-/** A change to an org unit's own fields (`null` clears an optional one). Moving is {@link OrgUnits.move}. */
+/** A change to an org unit's own fields (`null` clears an optional one). Moving is {@link OrgUnits | OrgUnits.move}. */
 export type OrgUnitPatch = {
   readonly [K in Exclude<keyof OrgUnitCreate, "id" | "parentId" | "versionId">]?: OrgUnitCreate[K] | null
 }
@@ -91,7 +91,7 @@ const normaliseGeometry = (input: Record<string, unknown>): ValidationError | Re
   return out
 }
 
-/** Filters of {@link OrgUnits.search} (all optional; all must hold). */
+/** Filters of {@link OrgUnits | OrgUnits.search} (all optional; all must hold). */
 export interface OrgUnitSearch extends ListOptions {
   readonly versionId?: SourceVersionId
   /** Case- and accent-insensitive substring of the name (on the stored folded key). */
@@ -117,14 +117,19 @@ export interface OrgUnitSearch extends ListOptions {
   readonly containing?: { readonly lon: number; readonly lat: number; readonly catchment?: boolean }
 }
 
-/** One result of {@link OrgUnits.nearest}. */
+/** One result of {@link OrgUnits | OrgUnits.nearest}. */
 export interface NearestOrgUnit {
   readonly unit: OrgUnit
   /** Great-circle distance in metres from the point to the unit's location, else to its shape's centroid. */
   readonly distanceMeters: number
 }
 
-/** The org units service. */
+/**
+ * The org units service: creating, changing and moving org units with their paths kept right in
+ * one transaction, and reading the hierarchy (a unit, children, descendants, ancestors, searches,
+ * the nearest units to a point, counts per level) under IASO's access rules. Provided by
+ * `Iaso.layer`; on the Promise facade, `iaso.as(actor).orgUnits`. Its calls are listed under `Service`.
+ */
 export class OrgUnits extends Context.Service<
   OrgUnits,
   {

@@ -35,6 +35,8 @@ import { DataSourceModel, ProjectDataSourceModel, type SourceVersion, SourceVers
 import type { ValidationStatus } from "./validation-status.ts"
 import { lockVersionTrees } from "./version-locks.ts"
 import { MAX_HIERARCHY_DEPTH, tooDeepMessage } from "../shared/limits.ts"
+import { type LongOperationOptions, longOperation, type ProgressReporter } from "../shared/progress.ts"
+import type { Interrupted } from "../shared/errors.ts"
 
 /** One unit of a parsed pyramid. `undefined` means "the input has no such column": the stored value is kept. */
 export interface PyramidUnit {
@@ -82,8 +84,12 @@ export const GPKG_MESSAGES: PyramidMessages = {
   unknownGroups: (groupRefs, unit) => `Bad GPKG group [${groupRefs.map((ref) => `'${ref}'`).join(", ")}] for ${unit.name} don't exist in input or SourceVersion`
 }
 
-/** Options of an import. */
-export interface PyramidImportOptions {
+/**
+ * Options of an import. `onProgress` hears the phases `"validate"` (units checked, of the input's)
+ * and `"write"` (units written, of the input's); `signal` stops the import, which then stores
+ * nothing (see {@link LongOperationOptions}).
+ */
+export interface PyramidImportOptions extends LongOperationOptions {
   readonly dataSourceId: DataSourceId
   /** Target version number; absent: the next one (0 for a source without versions, as IASO's importers do). */
   readonly versionNumber?: number
@@ -196,7 +202,11 @@ export const requirePyramidImport = (actor: Actor, action: string): Effect.Effec
 export const runPyramidImport = (
   input: PyramidInput,
   options: PyramidImportOptions
-): Effect.Effect<PyramidImportResult, ServiceWriteError, Repos | CurrentActor> =>
+): Effect.Effect<PyramidImportResult, ServiceWriteError | Interrupted, Repos | CurrentActor> =>
+  longOperation("import", options, (progress) => importInTransaction(input, options, progress))
+
+/** The engine's work, reporting to `progress` (see {@link runPyramidImport}). */
+const importInTransaction = (input: PyramidInput, options: PyramidImportOptions, progress: ProgressReporter) =>
   Effect.gen(function* () {
     const repos = yield* Repos
     const actor = yield* CurrentActor
@@ -390,7 +400,9 @@ export const runPyramidImport = (
             }
           }
           plans.push({ unit, ref, id: existingUnit?.id ?? (uuidv7(at.getTime()) as OrgUnitId), existing: existingUnit, fields, parentRef, groups })
+          if ((index + 1) % BATCH === 0) yield* progress.report("validate", index + 1, input.units.length)
         }
+        yield* progress.report("validate", input.units.length, input.units.length)
         if (issues.length > 0) {
           return yield* new ValidationError({ message: issues.map((issue) => issue.message).join("\n"), issues })
         }
@@ -417,6 +429,7 @@ export const runPyramidImport = (
         // 7. Writes: new units in batches; changed units one by one; paths of untouched units that moved.
         const inserts: Array<Record<string, unknown>> = []
         let updated = 0
+        let written = 0
         for (const plan of plans) {
           const path = paths.get(plan.id) ?? ""
           const depth = depths.get(plan.id) ?? 0
@@ -432,6 +445,8 @@ export const runPyramidImport = (
             updated += 1
             if (after.geom !== undefined || after.location !== undefined)
               yield* audit(repos, actor, options.source, OrgUnitModel, [{ id: plan.id, before: plan.existing, after }])
+            written += 1
+            if (written % BATCH === 0) yield* progress.report("write", written, plans.length)
           }
         }
         for (const batch of chunksOf(inserts, BATCH)) {
@@ -440,6 +455,8 @@ export const runPyramidImport = (
             item._tag === "Ok" && (item.value.geom !== undefined || item.value.location !== undefined) ? [{ id: item.value.id, after: item.value }] : []
           )
           yield* audit(repos, actor, options.source, OrgUnitModel, withGeometry)
+          written += batch.length
+          yield* progress.report("write", written, plans.length)
         }
         const planned = new Set(plans.map((plan) => plan.id))
         for (const unit of existingUnits) {
@@ -504,6 +521,7 @@ export const runPyramidImport = (
           if (add.length > 0) yield* repos.insertMany(GroupSetGroupModel, accountId, add, { atomic: true })
         }
 
+        yield* progress.report("write", plans.length, plans.length)
         return { version, created: inserts.length, updated, groupsCreated, groupsUpdated, typesCreated }
       })
     )

@@ -37,7 +37,11 @@ export const cleanDhis2Url = (url: string): string =>
     .replace(/dhis-web-commons\/security\/login\.action$/, "")
     .replace(/\/+$/, "")
 
-/** The data sources service. */
+/**
+ * The data sources service: sources (with their projects and DHIS2 credentials), their versions
+ * and default version. Provided by `Iaso.layer`; on the Promise facade, `iaso.as(actor).sources`.
+ * Its calls are listed under `Service`.
+ */
 export class Sources extends Context.Service<
   Sources,
   {

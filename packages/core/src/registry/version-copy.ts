@@ -8,9 +8,10 @@ import { audit } from "../kernel/audit.ts"
 import type { ServiceWriteError } from "../kernel/repos.ts"
 import { requireUnrestricted } from "../kernel/row-access.ts"
 import type { DataSourceId, OrgUnitId, SourceVersionId } from "../shared/entity-ids.ts"
-import { Forbidden, ValidationError } from "../shared/errors.ts"
+import { Forbidden, type Interrupted, ValidationError } from "../shared/errors.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel } from "../shared/model.ts"
+import { type LongOperationOptions, longOperation, type ProgressReporter } from "../shared/progress.ts"
 import { chunksOf, findIn, listAll, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -25,8 +26,11 @@ const SOURCE = "COPY_VERSION"
 /** Rows written per `insertMany` call. */
 const BATCH = 2000
 
-/** What to copy, and where. */
-export interface VersionCopyInput {
+/**
+ * What to copy, and where. `onProgress` hears the phase `"write"` (units copied, of the copied
+ * version's, after each batch); `signal` stops the copy, which then stores nothing.
+ */
+export interface VersionCopyInput extends LongOperationOptions {
   /** The version whose pyramid is copied. */
   readonly sourceVersionId: SourceVersionId
   /** The data source of the destination version (default: the copied version's own source). */
@@ -75,7 +79,12 @@ const deleteUnits = (repos: Repositories, accountId: string, versionId: string) 
     for (const stray of strays) yield* repos.remove(OrgUnitModel, accountId, stray.id).pipe(Effect.catchTag("NotFound", () => Effect.void))
   })
 
-export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effect<VersionCopyResult, ServiceWriteError, CurrentActor> =>
+/** The copy of a version (see `Versions.copy`). */
+export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effect.Effect<VersionCopyResult, ServiceWriteError | Interrupted, CurrentActor> =>
+  longOperation("copy", input, (progress) => copyInTransaction(repos, input, progress))
+
+/** The copy, reporting to `progress`. */
+const copyInTransaction = (repos: Repositories, input: VersionCopyInput, progress: ProgressReporter) =>
   Effect.gen(function* () {
     const actor = yield* CurrentActor
     yield* requireAny(actor, ["iaso_sources"], "copying a source version")
@@ -152,6 +161,7 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
         // 3. Units, page by page in path order (a parent always comes before its children), so each
         //    new parent id and path is known when its children are written.
         const placed = new Map<string, { readonly id: OrgUnitId; readonly path: string; readonly depth: number }>()
+        const total = yield* repos.count(OrgUnitModel, accountId, [inFrom])
         let orgUnits = 0
         let cursor: string | undefined
         do {
@@ -175,6 +185,7 @@ export const copyVersion = (repos: Repositories, input: VersionCopyInput): Effec
           })
           if (rows.length > 0) yield* repos.insertMany(OrgUnitModel, accountId, rows, { atomic: true })
           orgUnits += rows.length
+          yield* progress.report("write", orgUnits, total)
           cursor = page.cursor
         } while (cursor !== undefined)
 

@@ -16,6 +16,8 @@
  *   is a whole-version operation for holders of `iaso_sources`: an actor's org-unit roots do not
  *   narrow it (they are units of one version, and a diff spans two).
  * - `diffCsv` writes that comparison as IASO's `diff.csv` export (see {@link versionDiffCsv}).
+ * - `exportGeoJson` writes a version's pyramid as a GeoJSON FeatureCollection (see
+ *   `exportGeoJsonPyramid`), read with the actor's rights.
  *
  * Deliberate differences from IASO, each for a reason given where it applies: a copy into a source
  * with no version starts at number 1 (IASO's task fails); a copy into a read-only source is refused;
@@ -30,9 +32,13 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
+import { Records } from "../kernel/records.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
-import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
+import type { SourceVersionId } from "../shared/entity-ids.ts"
+import type { Forbidden, Interrupted, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
+import type { LongOperationOptions } from "../shared/progress.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
+import { exportGeoJsonPyramid, type PyramidFeatureCollection } from "./geojson.ts"
 import { copyVersion, type VersionCopyInput, type VersionCopyResult } from "./version-copy.ts"
 import { makeDiff } from "./version-diff.ts"
 import { toEwkt, versionDiffCsv } from "./version-diff-csv.ts"
@@ -42,7 +48,11 @@ export * from "./version-diff-types.ts"
 export { toEwkt, versionDiffCsv }
 export type { VersionCopyInput, VersionCopyResult }
 
-/** The versions service: copying a version and comparing two versions. */
+/**
+ * The versions service: copying a version, comparing two versions (as data or as IASO's CSV),
+ * exporting one as GeoJSON. Provided by `Iaso.layer`; on the Promise facade,
+ * `iaso.as(actor).versions`. Its calls are listed under `Service`.
+ */
 export class Versions extends Context.Service<
   Versions,
   {
@@ -51,23 +61,34 @@ export class Versions extends Context.Service<
      * "Cannot copy a version to the same version"; a destination with units is refused ("This is
      * going to delete N org units records. Use the force parameter to proceed") unless `force`.
      */
-    readonly copy: (input: VersionCopyInput) => Effect.Effect<VersionCopyResult, ServiceWriteError, CurrentActor>
+    readonly copy: (input: VersionCopyInput) => Effect.Effect<VersionCopyResult, ServiceWriteError | Interrupted, CurrentActor>
     /** Compares a version with a reference version (needs `iaso_sources`; both must be the account's). */
     readonly diff: (input: VersionDiffInput) => Effect.Effect<VersionDiff, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /** The same comparison as IASO's `diff.csv` export (see {@link versionDiffCsv}). */
     readonly diffCsv: (input: VersionDiffInput) => Effect.Effect<string, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
+    /**
+     * A version's pyramid as a GeoJSON FeatureCollection (see `exportGeoJsonPyramid`), which
+     * `PyramidImports.geoJson` imports back. Reads with the actor's rights: a restricted actor
+     * exports the units under its org-unit roots. Takes `onProgress` and `signal`.
+     */
+    readonly exportGeoJson: (
+      versionId: SourceVersionId,
+      options?: LongOperationOptions
+    ) => Effect.Effect<PyramidFeatureCollection, NotFound | Forbidden | ValidationError | StorageError | Interrupted, CurrentActor>
   }
 >()("@iaso/core/Versions") {
   static readonly layer = Layer.effect(
     Versions,
     Effect.gen(function* () {
       const repos = yield* Repos
+      const records = yield* Records
       const diff = makeDiff(repos)
       return Versions.of({
         copy: (input) => copyVersion(repos, input),
         diff,
-        diffCsv: (input) => Effect.map(diff(input), versionDiffCsv)
+        diffCsv: (input) => Effect.map(diff(input), versionDiffCsv),
+        exportGeoJson: (versionId, options) => Effect.provideService(exportGeoJsonPyramid(versionId, options), Records, records)
       })
     })
-  )
+  ).pipe(Layer.provide(Records.layer))
 }

@@ -34,7 +34,11 @@ export const sha256Hex = (bytes: Uint8Array): Effect.Effect<string> =>
     return out
   })
 
-/** The port behind which file bytes live. */
+/**
+ * The port behind which file bytes live: content-addressed keys (`sha256/<hex>`), so the same
+ * bytes are stored once. `BlobStore.memory()` here; `FileBlobStore` in `@iaso/core/node`,
+ * `IndexedDbBlobStore` in `@iaso/adapter-indexeddb`. Its calls are listed under `Service`.
+ */
 export class BlobStore extends Context.Service<
   BlobStore,
   {

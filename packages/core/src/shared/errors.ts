@@ -96,5 +96,24 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
   cause: Schema.optionalKey(Schema.Defect())
 }) {}
 
+/**
+ * A long operation (an import, an export, a version copy, `ingestMany`) stopped because its
+ * `AbortSignal` was aborted: the transaction under way rolled back, so storage is as it was before
+ * it (for `ingestMany`, as it was after the last chunk that committed). `cause` is the signal's
+ * `reason` (by default a `DOMException` named `AbortError`). The Promise API rejects with it too.
+ */
+export class Interrupted extends Schema.TaggedError<Interrupted>()("Interrupted", {
+  /** The operation stopped: `"import"`, `"export"`, `"copy"`, `"ingest"`... */
+  operation: Schema.String,
+  message: Schema.String,
+  cause: Schema.optionalKey(Schema.Defect())
+}) {
+  /** The error of `operation` stopped by `signal` (its `reason` as the cause). */
+  static of(operation: string, signal?: AbortSignal): Interrupted {
+    const reason: unknown = signal?.reason
+    return new Interrupted({ operation, message: `${operation} aborted`, ...(reason === undefined ? {} : { cause: reason }) })
+  }
+}
+
 /** Every error the SDK answers with. */
-export type IasoError = NotFound | AlreadyExists | VersionConflict | Conflict | ValidationError | Forbidden | Unsupported | StorageError
+export type IasoError = NotFound | AlreadyExists | VersionConflict | Conflict | ValidationError | Forbidden | Unsupported | StorageError | Interrupted

@@ -1,5 +1,5 @@
 /**
- * The ingestion of many uploads ({@link Instances.ingestMany}): the outcomes ingesting them one by
+ * The ingestion of many uploads ({@link Instances | Instances.ingestMany}): the outcomes ingesting them one by
  * one gives, with the reads the checks need made once per chunk and a chunk's new submissions
  * written in one transaction; edits, items that depend on an earlier item, and the items of a
  * chunk whose transaction fails are ingested one by one.
@@ -13,8 +13,9 @@ import { FormVersionModel } from "../forms/form-version.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
 import type { BlobRef, BlobStore } from "../shared/blob.ts"
 import type { InstanceId } from "../shared/entity-ids.ts"
-import { NotFound, ValidationError } from "../shared/errors.ts"
+import { type Interrupted, NotFound, ValidationError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
+import { type LongOperationOptions, longOperation } from "../shared/progress.ts"
 import { chunksOf, findIn, IN_CHUNK, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
@@ -28,11 +29,11 @@ import { reserveSequenceValues } from "./sequence.ts"
 import { allWritten } from "./submission-access.ts"
 import { devicesFor } from "./submission-devices.ts"
 
-/** Uploads {@link Instances.ingestMany} writes in one transaction at most. */
+/** Uploads {@link Instances | Instances.ingestMany} writes in one transaction at most. */
 export const INGEST_BATCH = 500
 
 /**
- * One upload's outcome in {@link Instances.ingestMany} (the shape of a bulk write's items): its
+ * One upload's outcome in {@link Instances | Instances.ingestMany} (the shape of a bulk write's items): its
  * result, or the error `ingest` would have failed with. `index` is its position in the inputs.
  */
 export type IngestItem =
@@ -160,7 +161,7 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
       return instances.map((instance, k): IngestResult => ({ outcome: "created", instance, files: filesOf[k] ?? [] }))
     })
 
-  /** One chunk of {@link Instances.ingestMany}: results go to `results[offset + index]`. */
+  /** One chunk of {@link Instances | Instances.ingestMany}: results go to `results[offset + index]`. */
   const ingestChunk = (inputs: ReadonlyArray<SubmissionInput>, offset: number, results: Array<IngestItem | undefined>) =>
     Effect.gen(function* () {
       const actor = yield* CurrentActor
@@ -250,19 +251,26 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
       yield* oneByOne(inputs, later, offset, results)
     })
 
-  const ingestMany = (inputs: ReadonlyArray<SubmissionInput>): Effect.Effect<ReadonlyArray<IngestItem>, never, CurrentActor | BlobStore> =>
-    Effect.gen(function* () {
-      const results: Array<IngestItem | undefined> = new Array(inputs.length)
-      for (let start = 0; start < inputs.length; start += INGEST_BATCH) {
-        yield* ingestChunk(inputs.slice(start, start + INGEST_BATCH), start, results)
-      }
-      const items: Array<IngestItem> = []
-      for (const item of results) {
-        if (item === undefined) return yield* Effect.die(new Error("ingestMany: an item was left without an outcome"))
-        items.push(item)
-      }
-      return items
-    })
+  const ingestMany = (
+    inputs: ReadonlyArray<SubmissionInput>,
+    options?: LongOperationOptions
+  ): Effect.Effect<ReadonlyArray<IngestItem>, Interrupted, CurrentActor | BlobStore> =>
+    longOperation("ingest", options, (progress) =>
+      Effect.gen(function* () {
+        const results: Array<IngestItem | undefined> = new Array(inputs.length)
+        yield* progress.check
+        for (let start = 0; start < inputs.length; start += INGEST_BATCH) {
+          yield* ingestChunk(inputs.slice(start, start + INGEST_BATCH), start, results)
+          yield* progress.report("write", Math.min(start + INGEST_BATCH, inputs.length), inputs.length)
+        }
+        const items: Array<IngestItem> = []
+        for (const item of results) {
+          if (item === undefined) return yield* Effect.die(new Error("ingestMany: an item was left without an outcome"))
+          items.push(item)
+        }
+        return items
+      })
+    )
 
   return { ingestMany }
 }

@@ -84,7 +84,7 @@ export interface VersionEntry {
 
 /**
  * The reads the checks of an upload need: straight from the store for one upload, answered from
- * reads made once for the whole batch by {@link Instances.ingestMany}.
+ * reads made once for the whole batch by {@link Instances | Instances.ingestMany}.
  */
 export interface Lookups {
   readonly form: (id: FormId) => Effect.Effect<Form, NotFound | StorageError>

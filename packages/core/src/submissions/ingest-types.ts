@@ -61,7 +61,7 @@ export interface SubmissionInput {
   readonly location?: SubmissionLocation
 }
 
-/** What {@link Instances.ingest} did. */
+/** What {@link Instances | Instances.ingest} did. */
 export interface IngestResult {
   /** `created`: a new submission; `edited`: an edit of a stored one; `unchanged`: a re-send, nothing written. */
   readonly outcome: "created" | "edited" | "unchanged"

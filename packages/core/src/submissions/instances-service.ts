@@ -3,7 +3,7 @@
  * and the life of a stored submission: reads with IASO's access rules, soft deletion and
  * restoration, the computed duplicate status and counts by status, and locks.
  *
- * Ingestion ({@link Instances.ingest}) takes what a device uploads in one call (IASO spreads it
+ * Ingestion ({@link Instances | Instances.ingest}) takes what a device uploads in one call (IASO spreads it
  * over two requests) and writes everything in one store transaction: the device (found by its
  * IMEI or created), the submission, its files, the counter behind its correlation id and the
  * audit entries. The bytes (the XML and each attachment) go to the {@link BlobStore} first,
@@ -13,7 +13,7 @@
  * cares collects them by comparing its blob keys with the `file` references of `Instance` and
  * `InstanceFile` records.
  *
- * {@link Instances.ingestMany} ingests many uploads with the outcomes ingesting them one by one
+ * {@link Instances | Instances.ingestMany} ingests many uploads with the outcomes ingesting them one by one
  * gives, reading what the checks need once per batch and writing a batch's new submissions in one
  * transaction.
  *
@@ -47,7 +47,7 @@
  *
  * The work is spread by job: `ingest-types.ts` (what an upload is and what ingesting it answers),
  * `ingest-checks.ts` (its checks), `ingest.ts` (one upload: the decision and the retries),
- * `ingest-writes.ts` (the bytes and the records), `ingest-batch.ts` ({@link Instances.ingestMany}),
+ * `ingest-writes.ts` (the bytes and the records), `ingest-batch.ts` ({@link Instances | Instances.ingestMany}),
  * `submission-devices.ts`, `submission-listing.ts` (lists, statuses, counts),
  * `submission-deletion.ts`, `submission-locks.ts`, and `submission-access.ts` (the access rules
  * and helpers they share). This module wires them into the service.
@@ -57,7 +57,8 @@ import { Context, Effect, Layer } from "effect"
 import { Repos } from "../kernel/repos.ts"
 import type { BlobStore } from "../shared/blob.ts"
 import type { InstanceId, InstanceLockId } from "../shared/entity-ids.ts"
-import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
+import type { Forbidden, Interrupted, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
+import type { LongOperationOptions } from "../shared/progress.ts"
 import type { ListOptions, Repositories, ResultPage } from "../shared/repository.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
 import { makeIngest } from "./ingest.ts"
@@ -97,7 +98,12 @@ export type InstanceWriteError = NotFound | Forbidden | ValidationError | Storag
 /** Errors of a read. */
 export type InstanceReadError = NotFound | Forbidden | ValidationError | StorageError
 
-/** The submissions service. */
+/**
+ * The submissions service: ingesting ODK uploads (the XML and its attachments) as IASO does, one by
+ * one or in batches, and the life of a stored submission: reads and listings with the computed
+ * status, counts by status, soft deletion and restoration, locks. Provided by `Iaso.layer`; on the
+ * Promise facade, `iaso.as(actor).instances`. Its calls are listed under `Service`.
+ */
 export class Instances extends Context.Service<
   Instances,
   {
@@ -108,7 +114,7 @@ export class Instances extends Context.Service<
      */
     readonly ingest: (input: SubmissionInput) => Effect.Effect<IngestResult, IngestError, CurrentActor | BlobStore>
     /**
-     * Ingests many uploads, with the result each would have had from {@link ingest} called on
+     * Ingests many uploads, with the result each would have had from `ingest` called on
      * the items one after another, in order (a later item sees what an earlier one stored: a
      * re-send of it is `unchanged`, an edit of it `edited`), in fewer store round trips. Items are
      * taken in chunks of {@link INGEST_BATCH}; in a chunk, the reads are made once (forms,
@@ -124,8 +130,16 @@ export class Instances extends Context.Service<
      * writer), it stores nothing and its items are ingested alone, one by one, in order, so
      * each still gets the outcome `ingest` gives it. Correlation counter values follow the order
      * in which submissions are written. The whole never fails: every item has its outcome.
+     *
+     * `onProgress` hears the phase `"write"` after each chunk (uploads done, of the inputs).
+     * `signal` stops the ingestion with `Interrupted`: the transaction under way rolls back, and
+     * the chunks that committed before stay stored (each upload stands alone: sending them again
+     * answers the stored submissions, `unchanged`).
      */
-    readonly ingestMany: (inputs: ReadonlyArray<SubmissionInput>) => Effect.Effect<ReadonlyArray<IngestItem>, never, CurrentActor | BlobStore>
+    readonly ingestMany: (
+      inputs: ReadonlyArray<SubmissionInput>,
+      options?: LongOperationOptions
+    ) => Effect.Effect<ReadonlyArray<IngestItem>, Interrupted, CurrentActor | BlobStore>
     /** One submission the actor may see (restricted actors: under their org units). */
     readonly get: (id: InstanceId) => Effect.Effect<Instance, InstanceReadError, CurrentActor>
     /** A submission's files (not deleted). */

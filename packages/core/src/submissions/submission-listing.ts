@@ -14,7 +14,7 @@ import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { type Instance, InstanceModel, type InstanceStatus } from "./instance-model.ts"
 import { readable, type SubmissionAccess } from "./submission-access.ts"
 
-/** Filters of {@link Instances.list} and {@link Instances.countsByStatus}. */
+/** Filters of {@link Instances | Instances.list} and {@link Instances | Instances.countsByStatus}. */
 export interface InstanceSearch {
   readonly formId?: FormId
   readonly orgUnitId?: OrgUnitId

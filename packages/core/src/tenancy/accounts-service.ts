@@ -27,7 +27,7 @@ import {
   UserRoleModel
 } from "./users.ts"
 
-/** What {@link Accounts.setup} creates. */
+/** What {@link Accounts | Accounts.setup} creates. */
 export interface AccountSetup {
   readonly account: Account
   readonly project: Project
@@ -35,7 +35,12 @@ export interface AccountSetup {
   readonly version: SourceVersion
 }
 
-/** Tenants: creation (a host-app operation), setup, reading and changing the current account, actors. */
+/**
+ * Tenants: creation and IASO's account setup (host-app operations, no actor), reading and
+ * changing the current account, and the actor of a user from its profile and roles. Provided by
+ * `Iaso.layer`; on the Promise facade, `iaso.accounts` and `iaso.as(actor).accounts`. Its calls
+ * are listed under `Service`.
+ */
 export class Accounts extends Context.Service<
   Accounts,
   {

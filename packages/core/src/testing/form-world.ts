@@ -4,10 +4,10 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
-import { strToU8, zipSync } from "fflate"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { FormModel } from "../forms/form.ts"
 import { FormVersionModel } from "../forms/form-version.ts"
+import { writeXlsx } from "../forms/xlsx-write.ts"
 import { type FormVersionUpload, FormVersions } from "../forms/form-versions-service.ts"
 import { type FormCreate, Forms } from "../forms/forms-service.ts"
 import { BlobStore } from "../shared/blob.ts"
@@ -66,33 +66,19 @@ export const upload = (
 })
 
 /** A minimal `.xlsx` XLSForm (inline strings): a `survey` sheet of text questions and a `settings` sheet. */
-export const smallXlsForm = (formId: string, version: string, questions: ReadonlyArray<Question>): Uint8Array => {
-  const sheet = (rows: ReadonlyArray<ReadonlyArray<string>>) =>
-    strToU8(
-      `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows
-        .map(
-          (row, r) =>
-            `<row r="${r + 1}">${row.map((cell, c) => `<c r="${String.fromCharCode(65 + c)}${r + 1}" t="inlineStr"><is><t>${escapeXml(cell)}</t></is></c>`).join("")}</row>`
-        )
-        .join("")}</sheetData></worksheet>`
-    )
-  return zipSync({
-    "xl/workbook.xml": strToU8(
-      `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="survey" sheetId="1" r:id="rId1"/><sheet name="settings" sheetId="2" r:id="rId2"/></sheets></workbook>`
-    ),
-    "xl/_rels/workbook.xml.rels": strToU8(
-      `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="worksheet" Target="worksheets/sheet2.xml"/></Relationships>`
-    ),
-    "xl/worksheets/sheet1.xml": sheet([
-      ["type", "name", "label"],
-      ...questions.map((q) => [q.kind === "integer" ? "integer" : (q.kind ?? "text"), q.name, q.label])
-    ]),
-    "xl/worksheets/sheet2.xml": sheet([
-      ["form_id", "version"],
-      [formId, version]
-    ])
+export const smallXlsForm = (formId: string, version: string, questions: ReadonlyArray<Question>): Uint8Array =>
+  writeXlsx({
+    sheets: [
+      { name: "survey", rows: [["type", "name", "label"], ...questions.map((q) => [q.kind === "integer" ? "integer" : (q.kind ?? "text"), q.name, q.label])] },
+      {
+        name: "settings",
+        rows: [
+          ["form_id", "version"],
+          [formId, version]
+        ]
+      }
+    ]
   })
-}
 
 /** An account, its blob store, the calls as an actor, an editor with `iaso_forms` and a form maker. */
 export const formSetup = async (h: () => Harness) => {

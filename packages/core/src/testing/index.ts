@@ -10,7 +10,7 @@
  * import { runConformance } from "@iaso/core/testing"
  * runConformance({ name: "memory", store: MemoryStore.layer() })
  * ```
- * @module
+ * @module @iaso/core/testing
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect } from "vitest"
@@ -58,6 +58,7 @@ export const browserFixtureLoader = (
   required: options.required ?? false
 })
 export { encoded, exitError, exitTag, makeHarness } from "./harness.ts"
+export { type Question, smallXForm, smallXlsForm } from "./form-world.ts"
 export { checkAfterAccountKeys, type SeededBeforeAccountKeys, seedBeforeAccountKeys, type UpgradeApp, upgradeUnitId } from "./account-key-upgrade.ts"
 export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
 

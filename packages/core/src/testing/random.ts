@@ -1,15 +1,5 @@
 /**
- * A small deterministic PRNG (mulberry32) for seeded tests and scenarios: the same seed gives the
- * same sequence of numbers in [0, 1).
+ * The seeded PRNG of tests and scenarios (defined beside the sample pyramid generator, which uses it).
  * @module
  */
-export const prng = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { prng } from "../shared/random.ts"
