@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs"
 import { defineConfig } from "tsup"
 
 /** One build for every package: ESM + .d.ts into each package's dist/. */
@@ -20,6 +21,19 @@ const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<str
   { dir: "packages/cli", entry: { index: "src/index.ts", bin: "src/bin.ts" } }
 ]
 
+/**
+ * What a package leaves to npm: every dependency and peer dependency it declares (and their
+ * subpaths) is imported, never bundled, so nothing in `dist` is installed a second time.
+ */
+const externalOf = (dir: string): Array<RegExp> => {
+  const manifest = JSON.parse(readFileSync(`${dir}/package.json`, "utf8")) as {
+    readonly dependencies?: Record<string, string>
+    readonly peerDependencies?: Record<string, string>
+  }
+  const names = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]
+  return [...names.map((name) => new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(/|$)`)), /^vitest/, /^@effect\/vitest/]
+}
+
 export default defineConfig(
   packages.map(({ dir, entry }) => ({
     entry: Object.fromEntries(Object.entries(entry).map(([name, file]) => [name, `${dir}/${file}`])),
@@ -31,19 +45,6 @@ export default defineConfig(
     target: "es2022",
     platform: "neutral",
     tsconfig: `${dir}/tsconfig.json`,
-    external: [
-      /^effect/,
-      /^@effect\//,
-      /^vitest/,
-      /^@iaso\//,
-      /^@types\//,
-      /^better-sqlite3$/,
-      /^kysely/,
-      /^pg$/,
-      /^@electric-sql\//,
-      /^sql\.js$/,
-      /^proj4$/,
-      /^cli-progress$/
-    ]
+    external: externalOf(dir)
   }))
 )
