@@ -5,7 +5,9 @@
  * same documents in a fresh account through `Instances.ingestMany` in calls of 500 (the reads
  * made once per call, the new submissions written in one transaction per call), beside the XML
  * parser alone (`parseSubmission` + `flattenSubmission` with the version's filter) on the same
- * documents. The ratio is parser time / ingest time: the share of ingestion the XML takes.
+ * documents. The ratio is parser time / ingest time: the share of ingestion the XML takes. Last, the
+ * same documents as follow-ups of N/5 entities (mobile `entityUuid` + `entityTypeId`: entities
+ * found or created in bulk per call) through `ingestMany`, beside the unlinked `ingestMany` figure.
  *
  * Run alone: `node --conditions=@iaso/source bench/ingest.ts [--smoke] [--stores memory,sqlite]`; `npm run bench` runs it too.
  */
@@ -20,6 +22,9 @@ import {
   Actor,
   BlobStore,
   CurrentActor,
+  EntityModel,
+  type EntityTypeId,
+  EntityTypeModel,
   type FormId,
   FormModel,
   FormVersionModel,
@@ -252,6 +257,47 @@ export const ingestBench = async (options: {
         sdk: `${ms(batchTime)} (${Math.round((documents.length / batchTime) * 1000)}/s)`,
         raw: `${ms(parseTime)} (${Math.round((documents.length / parseTime) * 1000)}/s)`,
         ratio: (parseTime / batchTime).toFixed(2),
+        "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
+      })
+      // The same documents as follow-ups of count/5 entities (IASO's mobile entityUuid and
+      // entityTypeId), in a fresh account: the entities are found or created in bulk per call.
+      const linked = await setup()
+      const entityTypeId = await app.runPromise(
+        Effect.gen(function* () {
+          const repos = yield* Repos
+          const type = yield* repos.insert(EntityTypeModel, linked.accountId, { name: "Household", isActive: true, preventAddIfDuplicateFound: false })
+          return type.id as EntityTypeId
+        })
+      )
+      const entityUuids = Array.from({ length: Math.max(1, Math.floor(documents.length / 5)) }, () => uuidv7())
+      const linkedStart = performance.now()
+      for (let from = 0; from < bytes.length; from += BATCH) {
+        const items = await app.runPromise(
+          Effect.flatMap(Effect.service(Instances), (instances) =>
+            instances.ingestMany(
+              bytes.slice(from, from + BATCH).map((xml, k) => ({
+                xml,
+                formId: linked.formId,
+                orgUnitId: linked.orgUnitId,
+                createdAt,
+                entityUuid: entityUuids[(from + k) % entityUuids.length] as string,
+                entityTypeId
+              }))
+            )
+          ).pipe(Effect.provideService(CurrentActor, Actor.system(linked.accountId)))
+        )
+        for (const item of items) if (item._tag === "Failed") throw new Error(`ingestMany refused linked item ${from + item.index}: ${item.error.message}`)
+      }
+      const linkedTime = performance.now() - linkedStart
+      const entities = await app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(EntityModel, linked.accountId, [])))
+      if (entities !== entityUuids.length) throw new Error(`the linked ingestion made ${entities} entities, not ${entityUuids.length}`)
+      sampleRss()
+      rows.push({
+        work: `ingest ${documents.length} follow-ups linked to ${entityUuids.length} entities with ingestMany, vs the same unlinked (ratio: unlinked / linked time)`,
+        adapter: target.name,
+        sdk: `${ms(linkedTime)} (${Math.round((documents.length / linkedTime) * 1000)}/s)`,
+        raw: `${ms(batchTime)} (${Math.round((documents.length / batchTime) * 1000)}/s)`,
+        ratio: (batchTime / linkedTime).toFixed(2),
         "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
       })
       await app.dispose()

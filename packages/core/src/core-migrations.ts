@@ -1543,5 +1543,52 @@ const m0005: Migration = {
   ]
 }
 
+/** 0006: entities' candidate duplicate pairs (reviewed, then merged or ignored). */
+const m0006: Migration = {
+  id: "0006_entities",
+  steps: [
+    {
+      op: "createModel", model: "EntityDuplicate", scope: "account", keyedByAccount: true,
+      columns: [
+        { name: "id", kind: "text", nullable: false },
+        { name: "accountId", kind: "text", nullable: false },
+        { name: "version", kind: "integer", nullable: false },
+        { name: "createdAt", kind: "integer", nullable: false },
+        { name: "updatedAt", kind: "integer", nullable: false },
+        { name: "entityTypeId", kind: "text", nullable: false },
+        { name: "entity1Id", kind: "text", nullable: false },
+        { name: "entity2Id", kind: "text", nullable: false },
+        { name: "similarity", kind: "integer", nullable: false },
+        { name: "status", kind: "text", nullable: false },
+        { name: "fields", kind: "json", nullable: false },
+      ]
+    },
+    { op: "createIndex", model: "EntityDuplicate", index: { name: "entity_duplicate_pair_unique", fields: ["accountId", "entity1Id", "entity2Id"], unique: true } },
+    { op: "createIndex", model: "EntityDuplicate", index: { name: "entity_duplicate_type_status", fields: ["entityTypeId", "status"] } },
+    { op: "createIndex", model: "EntityDuplicate", index: { name: "entity_duplicate_entity2", fields: ["entity2Id"] } }
+  ]
+}
+
+/**
+ * 0007: workflows: at most one live published version per workflow, and one change per version and
+ * form, enforced by storage.
+ */
+const m0007: Migration = {
+  id: "0007_workflows",
+  steps: [
+    ...reunique("WorkflowChange", { name: "workflow_change_version_form", fields: ["accountId", "workflowVersionId", "formId"], unique: true }),
+    {
+      op: "createIndex",
+      model: "WorkflowVersion",
+      index: {
+        name: "workflow_version_one_published",
+        fields: ["accountId", "workflowId"],
+        unique: true,
+        where: [{ field: "status", op: "eq", value: "PUBLISHED" }, { field: "deletedAt", op: "isNull" }]
+      }
+    }
+  ]
+}
+
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007]

@@ -13,6 +13,9 @@ import { PyramidImports } from "./registry/pyramid-imports-service.ts"
 import { Sources } from "./registry/sources-service.ts"
 import { Forms } from "./forms/forms-service.ts"
 import { FormVersions } from "./forms/form-versions-service.ts"
+import { Entities } from "./entities/entities-service.ts"
+import { EntityTypes } from "./entities/entity-types-service.ts"
+import { Workflows } from "./entities/workflows-service.ts"
 import { Accounts } from "./tenancy/accounts-service.ts"
 import { Records } from "./kernel/records.ts"
 import { Repos } from "./kernel/repos.ts"
@@ -46,7 +49,7 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 export const Iaso = {
   /**
    * Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`,
-   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `Forms`, `FormVersions`) over the provided
+   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`) over the provided
    * `Store`. The repositories they share stay inside: every read and write goes through a service's rules.
    */
   layer: Layer.mergeAll(
@@ -60,8 +63,11 @@ export const Iaso = {
     Matching.layer,
     PyramidImports.layer,
     Instances.layer,
+    EntityTypes.layer,
+    Entities.layer,
     Forms.layer,
-    FormVersions.layer
+    FormVersions.layer,
+    Workflows.layer
   ).pipe(Layer.provide(Repos.layer))
 }
 
@@ -77,8 +83,11 @@ export type IasoServices =
   | Matching
   | PyramidImports
   | Instances
+  | EntityTypes
+  | Entities
   | Forms
   | FormVersions
+  | Workflows
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -139,7 +148,7 @@ export interface IasoRunOptions {
 
 /**
  * The services as async functions, for one actor. Long operations (`pyramidImports.*`,
- * `versions.copy`, `versions.exportGeoJson`, `instances.ingestMany`) take `onProgress` and
+ * `versions.copy`, `versions.exportGeoJson`, `instances.ingestMany`, `instances.importMobileBulkUpload`) take `onProgress` and
  * `signal` in their options (see `LongOperationOptions`).
  */
 export interface IasoAs {
@@ -153,8 +162,11 @@ export interface IasoAs {
   readonly matching: Promised<Matching["Service"]>
   readonly pyramidImports: Promised<PyramidImports["Service"]>
   readonly instances: InstancesAsync
+  readonly entityTypes: Promised<EntityTypes["Service"]>
+  readonly entities: Promised<Entities["Service"]>
   readonly forms: FormsAsync
   readonly formVersions: Promised<FormVersions["Service"]>
+  readonly workflows: Promised<Workflows["Service"]>
   /**
    * Runs any effect over the SDK's services as this actor, on the client's runtime and store: the
    * extension point through which other packages offer Promise APIs (e.g. `geoPackages(admin)` of
@@ -260,9 +272,42 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
   const importKeys = ["pyramid", "geoJson", "dhis2"] as const
   const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const
   const formVersionKeys = ["create", "preview", "update", "get", "find", "list", "latest"] as const
+  const entityTypeKeys = ["create", "update", "get", "list", "listViewFields", "detailViewFields", "duplicateSearchFields"] as const
+  const entityKeys = [
+    "create",
+    "createMany",
+    "get",
+    "find",
+    "list",
+    "softDelete",
+    "findDuplicates",
+    "ignore",
+    "merge",
+    "mobileEntityTypes",
+    "mobileEntities"
+  ] as const
+  const workflowKeys = [
+    "createVersion",
+    "updateVersion",
+    "copyVersion",
+    "removeVersion",
+    "getVersion",
+    "versions",
+    "addFollowUp",
+    "updateFollowUps",
+    "removeFollowUp",
+    "addChange",
+    "updateChange",
+    "removeChange",
+    "nextFollowUps",
+    "mobile",
+    "exportWorkflow",
+    "importWorkflow"
+  ] as const
   const instanceKeys = [
     "ingest",
     "ingestMany",
+    "importMobileBulkUpload",
     "get",
     "files",
     "list",
@@ -301,6 +346,9 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
         pyramidImports: wrap(Effect.service(PyramidImports), actor, importKeys) as unknown as IasoAs["pyramidImports"],
         forms: { ...forms, listAll: (options = {}) => eachItem((cursor) => forms.list(from(options, cursor))) },
         formVersions: wrap(Effect.service(FormVersions), actor, formVersionKeys) as unknown as IasoAs["formVersions"],
+        entityTypes: wrap(Effect.service(EntityTypes), actor, entityTypeKeys) as unknown as IasoAs["entityTypes"],
+        entities: wrap(Effect.service(Entities), actor, entityKeys) as unknown as IasoAs["entities"],
+        workflows: wrap(Effect.service(Workflows), actor, workflowKeys) as unknown as IasoAs["workflows"],
         instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) },
         run: (effect, runOptions) => run(effect, actor, runOptions?.signal)
       }

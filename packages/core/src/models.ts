@@ -16,7 +16,7 @@ import { MatchingAlgorithmModel, MatchingAlgorithmProjectModel, AlgorithmRunMode
 import { FormModel, ProjectFormModel, FormOrgUnitTypeModel, FormOrgUnitGroupModel, OrgUnitTypeReferenceFormModel } from "./forms/form.ts"
 import { FormVersionModel } from "./forms/form-version.ts"
 import { MappingModel, MappingVersionModel } from "./forms/mapping.ts"
-import { EntityTypeModel, EntityModel } from "./entities/entity.ts"
+import { EntityTypeModel, EntityModel, EntityDuplicateModel } from "./entities/entity.ts"
 import { InstanceModel, InstanceFileModel, InstanceLockModel } from "./submissions/instance-model.ts"
 import { AccountSequenceModel } from "./submissions/sequence.ts"
 import { ExportRequestModel, ExportStatusModel, ExportLogModel, ExportStatusExportLogModel } from "./submissions/export.ts"
@@ -102,6 +102,7 @@ export const MODELS = {
   MappingVersion: MappingVersionModel,
   EntityType: EntityTypeModel,
   Entity: EntityModel,
+  EntityDuplicate: EntityDuplicateModel,
   Instance: InstanceModel,
   InstanceFile: InstanceFileModel,
   InstanceLock: InstanceLockModel,

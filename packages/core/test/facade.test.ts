@@ -26,8 +26,10 @@ import {
   UserModel,
   UserRoleModel,
   ValidationError,
+  type InstanceId,
   type OrgUnit
 } from "@iaso/core"
+import { zipSync } from "fflate"
 import { afterAll, describe, expect, it } from "vitest"
 
 const iaso = createIaso({ store: MemoryStore.layer() })
@@ -146,5 +148,41 @@ describe("the Promise facade", () => {
     const created = await asUser.orgUnits.create({ name: "Facility", versionId: version.id, parentId: district.id })
     expect(created.creatorId).toBe(user.id)
     expect(created.depth).toBe(3)
+  })
+  it("imports a mobile bulk upload (a zip of orgUnits.json, instances.json and the XML) with progress", async () => {
+    const { account, version, project } = await iaso.accounts.setup({ name: "Promise Bulk Upload" })
+    const admin = iaso.as(Actor.system(account.id))
+    const district = await admin.orgUnits.create({ name: "District", versionId: version.id })
+    const form = await admin.forms.create({ name: "Visit", projectIds: [project.id] })
+    const unitUuid = "7b1e6f0a-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
+    const id = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
+    const zip = zipSync({
+      "orgUnits.json": json([{ id: unitUuid, name: "Health post", parent_id: district.id, created_at: 1712326429884 }]),
+      "instances.json": json([
+        { id, file: "/sdcard/visit.xml", formId: form.id, orgUnitId: unitUuid, created_at: 1712326182.45, latitude: 8.5, longitude: -11.9, accuracy: 12.345 }
+      ]),
+      [`${id}/visit.xml`]: new TextEncoder().encode(`<data id="visit"><who>Awa</who><meta><instanceID>uuid:${id}</instanceID></meta></data>`)
+    })
+    const phases: Array<string> = []
+    const result = await admin.instances.importMobileBulkUpload(zip, { projectId: project.id, onProgress: (p) => phases.push(p.phase) })
+    expect([result.orgUnits.created.map((unit) => [unit.name, unit.uuid, unit.validationStatus]), result.instances.map((item) => item.outcome)]).toEqual([
+      [["Health post", unitUuid, "NEW"]],
+      ["created"]
+    ])
+    const stored = await admin.instances.get(result.instances[0]?.instanceId as InstanceId)
+    expect([stored.orgUnitId, stored.location, stored.accuracy, stored.sourceCreatedAt?.toISOString(), stored.json]).toEqual([
+      result.orgUnits.created[0]?.id,
+      { type: "Point", coordinates: [-11.9, 8.5, 0] },
+      "12.35",
+      "2024-04-05T14:09:42.450Z",
+      { who: "Awa", instanceID: `uuid:${id}` }
+    ])
+    expect(phases).toEqual(["read", "write", "write"])
+    // Aborted once the archive is read: nothing more is written, and it rejects with Interrupted.
+    const controller = new AbortController()
+    const again = admin.instances.importMobileBulkUpload(zip, { projectId: project.id, onProgress: () => controller.abort(), signal: controller.signal })
+    await expect(again).rejects.toMatchObject({ _tag: "Interrupted", operation: "upload" })
+    expect((await admin.orgUnits.children(district.id)).items).toHaveLength(1)
   })
 })

@@ -7,7 +7,7 @@
  * @module
  */
 import { Schema } from "effect"
-import { EntityId, EntityTypeId, FormId, InstanceId } from "../shared/entity-ids.ts"
+import { EntityDuplicateId, EntityId, EntityTypeId, FormId, InstanceId } from "../shared/entity-ids.ts"
 import { Uuid } from "../shared/ids.ts"
 import { defineModel } from "../shared/model.ts"
 import { NonBlankTextMax, TextMax } from "../shared/text.ts"
@@ -48,7 +48,8 @@ export const EntityTypeModel = defineModel({
     { name: "entity_type_reference_form", fields: ["referenceFormId"] }
   ],
   references: [{ field: "referenceFormId", target: "Form", onDelete: "restrict" }],
-  access: { read: [], write: ["iaso_entity_type_write"] }
+  access: { read: [], write: ["iaso_entity_type_write"] },
+  managedBy: "EntityTypes"
 })
 /** An entity type record. */
 export const EntityType = EntityTypeModel.schema
@@ -85,9 +86,56 @@ export const EntityModel = defineModel({
     { field: "mergedToId", target: "Entity", onDelete: "restrict" }
   ],
   access: { read: ["iaso_entities"], write: ["iaso_entities"] },
-  // Until entities have their service: an entity is where its registration submission is.
-  rowScope: { kind: "parent", field: "attributesId", target: "Instance" }
+  // IASO: a restricted user sees the entities having a live submission under its org units.
+  rowScope: { kind: "referencedBy", target: "Instance", field: "entityId", live: { field: "deleted", value: false } },
+  managedBy: "Entities"
 })
 /** An entity record. */
 export const Entity = EntityModel.schema
 export type Entity = typeof Entity.Type
+
+/** Review states of a candidate duplicate pair: found, confirmed by a merge, or dismissed. */
+export const ENTITY_DUPLICATE_STATUSES = ["PENDING", "VALIDATED", "IGNORED"] as const
+/** A duplicate pair's review state. */
+export const EntityDuplicateStatus = Schema.Literals(ENTITY_DUPLICATE_STATUSES)
+export type EntityDuplicateStatus = typeof EntityDuplicateStatus.Type
+
+/**
+ * The EntityDuplicate model declaration (not in IASO's core, whose deduplication lives in a
+ * plug-in): two live entities of one type whose attributes look alike on the type's
+ * duplicate-search questions, kept for review. The pair is ordered (`entity1Id` < `entity2Id`),
+ * so a pair is stored once.
+ */
+export const EntityDuplicateModel = defineModel({
+  name: "EntityDuplicate",
+  id: EntityDuplicateId,
+  scope: "account",
+  fields: {
+    entityTypeId: EntityTypeId,
+    /** The first entity of the pair (the smaller id). */
+    entity1Id: EntityId,
+    /** The second entity of the pair (the larger id). */
+    entity2Id: EntityId,
+    /** How alike the compared answers are, in percent (mean Jaro-Winkler similarity of the folded answers). */
+    similarity: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 })),
+    status: EntityDuplicateStatus,
+    /** The duplicate-search questions compared. */
+    fields: QuestionNameList
+  },
+  indexes: [
+    { name: "entity_duplicate_pair_unique", fields: ["accountId", "entity1Id", "entity2Id"], unique: true },
+    { name: "entity_duplicate_type_status", fields: ["entityTypeId", "status"] },
+    { name: "entity_duplicate_entity2", fields: ["entity2Id"] }
+  ],
+  references: [
+    { field: "entityTypeId", target: "EntityType", onDelete: "cascade" },
+    { field: "entity1Id", target: "Entity", onDelete: "cascade" },
+    { field: "entity2Id", target: "Entity", onDelete: "cascade" }
+  ],
+  access: { read: ["iaso_entities"], write: ["iaso_entities"] },
+  rowScope: { kind: "parent", field: "entity1Id", target: "Entity" },
+  managedBy: "Entities"
+})
+/** A candidate duplicate pair. */
+export const EntityDuplicate = EntityDuplicateModel.schema
+export type EntityDuplicate = typeof EntityDuplicate.Type

@@ -2,7 +2,7 @@
  * Workflows: what the mobile app offers next for an entity of a given type. Each entity type has
  * at most one workflow; the workflow has versions (draft, then published or unpublished, at most
  * one published at a time); a version holds follow-ups (a JSONLogic condition over the reference
- * form's answers, evaluated on the device, and the forms offered when it holds) and changes (which
+ * form's answers and the forms offered when it holds) and changes (which
  * answers of a follow-up form are copied into the reference form's questions).
  * @module
  */
@@ -16,6 +16,9 @@ import { NonBlankTextMax } from "../shared/text.ts"
 import { Instant } from "../shared/time.ts"
 
 const workflowAccess = { read: ["iaso_workflows"], write: ["iaso_workflows"] }
+
+/** The service that owns every write of the workflow models (status machine, draft-only edits, validated conditions and mappings). */
+const WORKFLOWS = "Workflows"
 
 /** The Workflow model declaration. */
 export const WorkflowModel = defineModel({
@@ -35,7 +38,8 @@ export const WorkflowModel = defineModel({
     { name: "workflow_uuid_unique", fields: ["accountId", "uuid"], unique: true }
   ],
   references: [{ field: "entityTypeId", target: "EntityType", onDelete: "cascade" }],
-  access: workflowAccess
+  access: workflowAccess,
+  managedBy: WORKFLOWS
 })
 /** A workflow record. */
 export const Workflow = WorkflowModel.schema
@@ -71,6 +75,16 @@ export const WorkflowVersionModel = defineModel({
   },
   indexes: [
     { name: "workflow_version_uuid_unique", fields: ["accountId", "uuid"], unique: true },
+    // At most one live PUBLISHED version per workflow, enforced by storage: two concurrent publishes cannot both pass.
+    {
+      name: "workflow_version_one_published",
+      fields: ["accountId", "workflowId"],
+      unique: true,
+      where: [
+        { field: "status", op: "eq", value: "PUBLISHED" },
+        { field: "deletedAt", op: "isNull" }
+      ]
+    },
     { name: "workflow_version_workflow_status", fields: ["workflowId", "status"] },
     { name: "workflow_version_reference_form", fields: ["referenceFormId"] }
   ],
@@ -78,7 +92,8 @@ export const WorkflowVersionModel = defineModel({
     { field: "workflowId", target: "Workflow", onDelete: "cascade" },
     { field: "referenceFormId", target: "Form", onDelete: "restrict" }
   ],
-  access: workflowAccess
+  access: workflowAccess,
+  managedBy: WORKFLOWS
 })
 /** A workflow version record. */
 export const WorkflowVersion = WorkflowVersionModel.schema
@@ -94,14 +109,16 @@ export const WorkflowFollowupModel = defineModel({
     order: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 2147483647 })),
     /**
      * A JSONLogic expression over the reference form's questions (`{"var": "<question>"}`), or
-     * `true` when the follow-up is unconditional. Stored, never evaluated by the server.
+     * `true` when the follow-up is unconditional. Checked when written (standard operators, variables
+     * among the reference form's questions) and evaluated by `Workflows.nextFollowUps`.
      */
     condition: Json,
     workflowVersionId: WorkflowVersionId
   },
   indexes: [{ name: "workflow_followup_version_order", fields: ["workflowVersionId", "order"] }],
   references: [{ field: "workflowVersionId", target: "WorkflowVersion", onDelete: "cascade" }],
-  access: workflowAccess
+  access: workflowAccess,
+  managedBy: WORKFLOWS
 })
 /** A workflow follow-up record. */
 export const WorkflowFollowup = WorkflowFollowupModel.schema
@@ -112,7 +129,8 @@ export const WorkflowFollowupFormModel = defineLink({
   name: "WorkflowFollowupForm",
   left: { field: "workflowFollowupId", target: "WorkflowFollowup", id: WorkflowFollowupId },
   right: { field: "formId", target: "Form", id: FormId },
-  access: workflowAccess
+  access: workflowAccess,
+  managedBy: WORKFLOWS
 })
 /** A follow-up/form link record. */
 export const WorkflowFollowupForm = WorkflowFollowupFormModel.schema
@@ -124,21 +142,23 @@ export const WorkflowChangeModel = defineModel({
   id: WorkflowChangeId,
   scope: "account",
   fields: {
-    /** The follow-up form whose answers are copied (one change per version and form, checked by the service). */
+    /** The follow-up form whose answers are copied (one change per version and form). */
     formId: FormId,
     /** `{ <question of the change's form>: <question of the reference form> }`. */
     mapping: JsonObject,
     workflowVersionId: WorkflowVersionId
   },
   indexes: [
-    { name: "workflow_change_version_form", fields: ["workflowVersionId", "formId"] },
+    // One change per version and form, enforced by storage (two concurrent additions cannot both pass).
+    { name: "workflow_change_version_form", fields: ["accountId", "workflowVersionId", "formId"], unique: true },
     { name: "workflow_change_form", fields: ["formId"] }
   ],
   references: [
     { field: "formId", target: "Form", onDelete: "cascade" },
     { field: "workflowVersionId", target: "WorkflowVersion", onDelete: "cascade" }
   ],
-  access: workflowAccess
+  access: workflowAccess,
+  managedBy: WORKFLOWS
 })
 /** A workflow change record. */
 export const WorkflowChange = WorkflowChangeModel.schema

@@ -13,6 +13,7 @@
  * {@link exceeded}); the form services answer it as a `ValidationError`.
  * @module
  */
+import { exceededLimit } from "../shared/zip.ts"
 import type { DescriptorLabel } from "./descriptor.ts"
 
 /** Maxima (inclusive) for what one uploaded form file may make the readers do. */
@@ -110,5 +111,4 @@ export const labelItems = (label: DescriptorLabel | undefined): number => (label
  * its name, as in "the workbook's sheet 'survey' has a cell at row 999999999: more than the 100000
  * rows a sheet may have (limit `maxSheetRows`)".
  */
-export const exceeded = (found: string, limits: FormLimits, limit: keyof FormLimits, bounds: string): string =>
-  `${found}: more than the ${limits[limit]} ${bounds} (limit \`${limit}\`)`
+export const exceeded = (found: string, limits: FormLimits, limit: keyof FormLimits, bounds: string): string => exceededLimit(found, limits, limit, bounds)

@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
 import { Forbidden, NotFound, type StorageError } from "../shared/errors.ts"
-import type { AnyModel } from "../shared/model.ts"
+import type { AnyModel, RowScopeDecl } from "../shared/model.ts"
 import { type Condition, disjointPrefixes } from "../shared/query.ts"
 import { type FieldCondition, listAll, type Repositories, scopeOf } from "../shared/repository.ts"
 import { orDieOnInvalidListing } from "./expect.ts"
@@ -117,8 +117,32 @@ export const makeRowAccess = (repos: Repositories) => {
             return id !== undefined && reachable.has(id)
           })
         }
+        case "referencedBy": {
+          const target = repos.models.get(scope.target)
+          const ids = [...new Set(records.flatMap((record) => text(record["id"]) ?? []))]
+          if (target === undefined || ids.length === 0) return records.map(() => false)
+          const children = yield* referrers(actor, target, scope, ids)
+          const seen = yield* visibleWith(actor, paths, target, children)
+          const reachable = new Set(children.filter((_, index) => seen[index] === true).map((child) => String(child[scope.field])))
+          return records.map((record) => reachable.has(String(record["id"])))
+        }
       }
     })
+
+  /** The live records of `target` pointing at `ids` through the scope's field. */
+  const referrers = (
+    actor: Actor,
+    target: AnyModel,
+    scope: Extract<RowScopeDecl, { readonly kind: "referencedBy" }>,
+    ids: ReadonlyArray<string>,
+    reach: ReadonlyArray<Condition> = []
+  ): Effect.Effect<ReadonlyArray<Fields>, StorageError> =>
+    listAll((page) => repos.list(target, actor.accountId, page, reach), {
+      where: [
+        { field: scope.field, op: "in", value: ids },
+        ...(scope.live === undefined ? [] : [{ field: scope.live.field, op: "eq" as const, value: scope.live.value }])
+      ]
+    }).pipe(orDieOnInvalidListing(target))
 
   /**
    * Audit entries: the actor must be allowed to read the audited model and, when restricted, to see
@@ -185,7 +209,7 @@ export const makeRowAccess = (repos: Repositories) => {
       if (scope === undefined || scope.kind === "audited") return
       const paths = yield* rootPaths(actor)
       if (paths === undefined || (yield* visibleWith(actor, paths, model, [record]))[0] === true) return
-      if (scope.kind === "tree") return yield* NotFound.of(model.name, String(record["id"]))
+      if (scope.kind === "tree" || scope.kind === "referencedBy") return yield* NotFound.of(model.name, String(record["id"]))
       const target = scope.kind === "orgUnit" ? OrgUnitModel : repos.models.get(scope.target)
       const fields = scope.kind === "orgUnit" ? scope.fields : [scope.field]
       if (target !== undefined) {
@@ -244,6 +268,21 @@ export const makeRowAccess = (repos: Repositories) => {
           const reach = yield* conditionsWith(actor, paths, target, [])
           const parents = yield* listAll((page) => repos.list(target, actor.accountId, page, reach), { select: ["id"] }).pipe(orDieOnInvalidListing(target))
           return [{ field: scope.field, op: "in", value: parents.map((parent) => String(parent.id)) }]
+        }
+        case "referencedBy": {
+          const target = repos.models.get(scope.target)
+          if (target === undefined) return [{ field: "id", op: "in", value: [] }]
+          const reach = yield* conditionsWith(actor, paths, target, [])
+          const named = pinned(where, "id")
+          const children = yield* listAll((page) => repos.list(target, actor.accountId, page, reach), {
+            select: [scope.field],
+            where: [
+              named === undefined ? { field: scope.field, op: "isNotNull" } : { field: scope.field, op: "in", value: named },
+              ...(scope.live === undefined ? [] : [{ field: scope.live.field, op: "eq" as const, value: scope.live.value }])
+            ]
+          }).pipe(orDieOnInvalidListing(target))
+          const ids = new Set(children.map((child) => String((child as Fields)[scope.field])))
+          return [{ field: "id", op: "in", value: [...ids] }]
         }
       }
     })

@@ -8,6 +8,9 @@ import { Schema } from "effect"
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
+/** Whether a text is a lower-case UUID (the form of every id and of {@link Uuid} fields). */
+export const isUuid = (text: string): boolean => UUID_PATTERN.test(text)
+
 /** A canonical (lower-case, RFC 9562 variant) UUID string. */
 export const Uuid = Schema.String.check(Schema.isPattern(UUID_PATTERN, { message: "Expected a lower-case UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" }))
 

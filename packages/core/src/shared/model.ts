@@ -100,6 +100,10 @@ export interface AccessDecl {
  *   under a root (a row naming none is visible to unrestricted actors only);
  * - `parent`: the row belongs to a record of `target` named by `field` (a submission's file
  *   through its submission): visible when that record is;
+ * - `referencedBy`: records of `target` point at the row through their `field` (an entity's
+ *   submissions through `entityId`): visible when one of them, among those whose `live.field`
+ *   equals `live.value` when `live` is given, is visible (a row no visible record points at is
+ *   visible to unrestricted actors only);
  * - `audited`: an audit entry: visible when the actor may read the audited record (its model's
  *   read permission, and that record's own row scope).
  * Models without a row scope are not restricted by org units.
@@ -108,6 +112,12 @@ export type RowScopeDecl =
   | { readonly kind: "tree" }
   | { readonly kind: "orgUnit"; readonly fields: ReadonlyArray<string> }
   | { readonly kind: "parent"; readonly field: string; readonly target: string }
+  | {
+      readonly kind: "referencedBy"
+      readonly target: string
+      readonly field: string
+      readonly live?: { readonly field: string; readonly value: string | number | boolean }
+    }
   | { readonly kind: "audited" }
 
 /** The columns every record has. */

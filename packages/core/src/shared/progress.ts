@@ -22,7 +22,7 @@ import { Interrupted } from "./errors.ts"
 
 /** How far a long operation has gone. */
 export interface Progress {
-  /** The operation: `"import"`, `"export"`, `"copy"`, `"ingest"`. */
+  /** The operation: `"import"`, `"export"`, `"copy"`, `"ingest"`, `"upload"` (a mobile bulk upload). */
   readonly operation: string
   /** Its current phase: `"read"`, `"validate"`, `"write"`... */
   readonly phase: string

@@ -53,3 +53,23 @@ export type DateOnly = typeof DateOnly.Type
 
 /** The current instant from Effect's `Clock` (so tests can control it), truncated to the millisecond. */
 export const now: Effect.Effect<Date> = Effect.map(Clock.currentTimeMillis, (ms) => new Date(Math.trunc(ms)))
+
+/**
+ * A mobile app's timestamp as an instant (IASO's `timestamp_to_utc_datetime`): read as epoch
+ * milliseconds, unless that falls before 1972, in which case it is epoch seconds (the app sends
+ * seconds since its version 2.0, milliseconds before). A fraction is kept to the millisecond (IASO
+ * drops everything below the second). `undefined` for a value that is no finite number or falls
+ * outside the instant range.
+ *
+ * ```ts
+ * fromMobileTimestamp(1565258153)      // 2019-08-08T09:55:53.000Z (seconds)
+ * fromMobileTimestamp(1565258153704)   // 2019-08-08T09:55:53.704Z (milliseconds)
+ * ```
+ */
+export const fromMobileTimestamp = (timestamp: number | string): Date | undefined => {
+  const value = typeof timestamp === "number" ? timestamp : timestamp.trim() === "" ? Number.NaN : Number(timestamp)
+  if (!Number.isFinite(value)) return undefined
+  const asMillis = Math.round(value)
+  const millis = new Date(asMillis).getUTCFullYear() < 1972 ? Math.round(value * 1000) : asMillis
+  return millis < MIN_INSTANT_MS || millis > MAX_INSTANT_MS ? undefined : new Date(millis)
+}

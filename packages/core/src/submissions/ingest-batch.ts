@@ -7,6 +7,10 @@
  */
 import { Effect, Result } from "effect"
 import { DeviceModel } from "../devices/devices.ts"
+import { EntityModel, EntityTypeModel } from "../entities/entity.ts"
+import { type EntityChoice, findEntitiesForUpload } from "../entities/entity-find.ts"
+import { PlanningModel } from "../planning/planning.ts"
+import { isUuid } from "../shared/ids.ts"
 import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { FormModel } from "../forms/form.ts"
 import { FormVersionModel } from "../forms/form-version.ts"
@@ -19,7 +23,7 @@ import { type LongOperationOptions, longOperation } from "../shared/progress.ts"
 import { chunksOf, findIn, IN_CHUNK, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
-import { comparableId, type Ingest } from "./ingest.ts"
+import { checkChoice, comparableId, type Ingest } from "./ingest.ts"
 import { type Lookups, parseInput, type Prepared, prepare, type VersionEntry, versionEntry } from "./ingest-checks.ts"
 import { CORRELATION_SEQUENCE, type IngestError, type IngestResult, INGEST_SOURCE, type SubmissionInput } from "./ingest-types.ts"
 import { type IngestWrites, newInstance, type StoredBytes, storeBytes } from "./ingest-writes.ts"
@@ -46,8 +50,8 @@ const itemOf = (index: number, result: Result.Result<IngestResult, IngestError>)
 
 /** The ingestion of many uploads, over the ingestion of one. */
 export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: IngestWrites) => {
-  const { decide, ingest, instancesByIds, settle } = one
-  const { auditAll } = writes
+  const { decide, ingest, instancesByIds, settle, unitsByUuid } = one
+  const { attachAttributes, auditAll, linkEntities } = writes
 
   /** Items ingested one by one, in order, each in its own transaction. */
   const oneByOne = (inputs: ReadonlyArray<SubmissionInput>, indexes: ReadonlyArray<number>, offset: number, results: Array<IngestItem | undefined>) =>
@@ -93,10 +97,20 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
         if (entry !== undefined) versions.set(`${row.formId}\u0000${row.versionId}`, entry)
       }
       const projects = new Set((yield* getAll(ProjectModel, distinct(parsed.map((input) => input.projectId)))).map((project) => project.id as string))
-      // The actor's roots and the uploads' org units in one read.
-      const units = new Map(
-        (yield* getAll(OrgUnitModel, distinct([...actor.orgUnitRoots, ...parsed.map((input) => input.orgUnitId)]))).map((unit) => [unit.id as string, unit])
+      // The actor's roots and the uploads' org units in one read; mobile uuids in one more.
+      const refs = distinct(parsed.map((input) => input.orgUnitId))
+      const units = new Map((yield* getAll(OrgUnitModel, distinct([...actor.orgUnitRoots, ...refs.filter(isUuid)]))).map((unit) => [unit.id as string, unit]))
+      const byUuid = yield* unitsByUuid(
+        actor.accountId,
+        refs.filter((ref) => !units.has(ref))
       )
+      const entityTypes = new Map(
+        (yield* getAll(EntityTypeModel, distinct(parsed.map((input) => (input.entityUuid === undefined ? undefined : input.entityTypeId))))).map((type) => [
+          type.id as string,
+          type
+        ])
+      )
+      const plannings = new Set((yield* getAll(PlanningModel, distinct(parsed.map((input) => input.planningId)))).map((planning) => planning.id as string))
       const paths =
         actor.orgUnitRoots.length === 0
           ? undefined
@@ -116,23 +130,38 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
           const unit = units.get(id)
           return unit === undefined ? Effect.fail(NotFound.of(OrgUnitModel.name, id)) : Effect.succeed(unit)
         },
+        unitByUuid: (uuid) => Effect.succeed(byUuid.get(uuid)),
+        entityType: (id) => {
+          const type = entityTypes.get(id)
+          return type === undefined ? Effect.fail(NotFound.of(EntityTypeModel.name, id)) : Effect.succeed(type)
+        },
+        planning: (id) => (plannings.has(id) ? Effect.void : Effect.fail(NotFound.of(PlanningModel.name, id))),
         units
       }
       return lookups
     })
 
   /** The writes of a batch's new submissions, inside one transaction; any refused write fails it all. */
-  const writeNewBatch = (actor: Actor, uploads: ReadonlyArray<{ readonly upload: Prepared; readonly bytes: StoredBytes }>) =>
+  const writeNewBatch = (
+    actor: Actor,
+    uploads: ReadonlyArray<{ readonly upload: Prepared; readonly bytes: StoredBytes; readonly choice: EntityChoice | undefined }>
+  ) =>
     Effect.gen(function* () {
       const devices = yield* devicesFor(
         repos,
         actor,
         uploads.flatMap(({ upload }) => (upload.imei === undefined ? [] : [{ imei: upload.imei, projectId: upload.input.projectId }]))
       )
+      const entities = yield* linkEntities(
+        actor,
+        uploads.map(({ choice }) => choice)
+      )
       const first = yield* reserveSequenceValues(repos, actor.accountId, CORRELATION_SEQUENCE, uploads.length)
       const records: Array<unknown> = []
       for (const [k, { upload, bytes }] of uploads.entries()) {
-        records.push(yield* newInstance(actor, upload, bytes, first + k, upload.imei === undefined ? undefined : devices.ids.get(upload.imei)))
+        records.push(
+          yield* newInstance(actor, upload, bytes, first + k, upload.imei === undefined ? undefined : devices.ids.get(upload.imei), entities.linked[k])
+        )
       }
       const instances = yield* Effect.flatMap(repos.insertMany(InstanceModel, actor.accountId, records), allWritten)
       const fileInputs: Array<{ readonly instanceId: InstanceId; readonly name: string; readonly file: BlobRef | undefined; readonly deleted: false }> = []
@@ -151,12 +180,18 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
           if (file !== undefined) filesOf[k]?.push(file)
         }
       })
+      const attributes = yield* attachAttributes(
+        actor,
+        uploads.map(({ upload }, k) => ({ upload, instance: instances[k] as Instance, linked: entities.linked[k] }))
+      )
       yield* auditAll(actor, INGEST_SOURCE, [
         ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        ...entities.created.map((entity) => ({ model: EntityModel, id: entity.id, after: entity })),
         ...instances.flatMap((instance, k) => [
           { model: InstanceModel, id: instance.id, after: instance },
           ...(filesOf[k] ?? []).map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
-        ])
+        ]),
+        ...attributes
       ])
       return instances.map((instance, k): IngestResult => ({ outcome: "created", instance, files: filesOf[k] ?? [] }))
     })
@@ -223,11 +258,27 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
         else if (decided.success.decision.kind === "edit") later.push(index)
         else fresh.push({ index, upload })
       }
+      // The entities the new submissions name, in one bulk read (the batch's reads failed: each alone).
+      const keys = fresh.flatMap(({ upload }) => (upload.entity === undefined ? [] : [upload.entity.key]))
+      const chosen = keys.length === 0 ? undefined : yield* Effect.result(findEntitiesForUpload(repos, actor.accountId, keys))
+      if (chosen !== undefined && Result.isFailure(chosen)) {
+        later.push(...fresh.map(({ index }) => index))
+        fresh.length = 0
+      }
       // The new submissions: bytes first, then one transaction for all of them.
-      const written: Array<{ readonly index: number; readonly upload: Prepared; readonly bytes: StoredBytes }> = []
+      const written: Array<{ readonly index: number; readonly upload: Prepared; readonly bytes: StoredBytes; readonly choice: EntityChoice | undefined }> = []
       for (const { index, upload } of fresh) {
+        let choice: EntityChoice | undefined
+        if (upload.entity !== undefined && chosen !== undefined && Result.isSuccess(chosen)) {
+          const checked = yield* Effect.result(checkChoice(chosen.success(upload.entity.key)))
+          if (Result.isFailure(checked)) {
+            results[offset + index] = { _tag: "Failed", index: offset + index, error: checked.failure }
+            continue
+          }
+          choice = checked.success
+        }
         const bytes = yield* Effect.result(storeBytes(upload))
-        if (Result.isSuccess(bytes)) written.push({ index, upload, bytes: bytes.success })
+        if (Result.isSuccess(bytes)) written.push({ index, upload, bytes: bytes.success, choice })
         else results[offset + index] = { _tag: "Failed", index: offset + index, error: bytes.failure }
       }
       if (written.length > 0) {

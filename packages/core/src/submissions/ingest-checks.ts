@@ -13,8 +13,11 @@ import { isPeriodAllowed, parsePeriod } from "../forms/periods.ts"
 import type { OrgUnit } from "../registry/org-unit.ts"
 import { sha256Hex } from "../shared/blob.ts"
 import { accuracyOf, type DecimalString } from "../shared/decimal.ts"
-import type { FormId, FormVersionId, OrgUnitId, ProjectId } from "../shared/entity-ids.ts"
-import { Forbidden, type NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
+import type { EntityType } from "../entities/entity.ts"
+import type { EntityKey } from "../entities/entity-find.ts"
+import type { EntityTypeId, FormId, FormVersionId, OrgUnitId, PlanningId, ProjectId } from "../shared/entity-ids.ts"
+import { Forbidden, NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
+import { isUuid } from "../shared/ids.ts"
 import type { GeoPoint } from "../shared/geometry.ts"
 import type { JsonObject } from "../shared/json.ts"
 import type { IngestError, SubmissionAttachment, SubmissionInput } from "./ingest-types.ts"
@@ -92,6 +95,10 @@ export interface Lookups {
   readonly project: (id: ProjectId) => Effect.Effect<unknown, NotFound | StorageError>
   readonly paths: Effect.Effect<ReadonlyArray<string> | undefined, StorageError>
   readonly unit: (id: OrgUnitId) => Effect.Effect<OrgUnit, NotFound | StorageError>
+  /** The org unit of the account's default version with this mobile `uuid`, if any. */
+  readonly unitByUuid: (uuid: string) => Effect.Effect<OrgUnit | undefined, StorageError>
+  readonly entityType: (id: EntityTypeId) => Effect.Effect<EntityType, NotFound | StorageError>
+  readonly planning: (id: PlanningId) => Effect.Effect<unknown, NotFound | StorageError>
   /** The org units these reads have read so far, by id (not read again to check access to a stored submission). */
   readonly units: ReadonlyMap<string, OrgUnit>
 }
@@ -110,6 +117,10 @@ export interface Prepared {
   /** Org units read by the checks, by id. */
   readonly units: ReadonlyMap<string, OrgUnit>
   readonly place: Place | undefined
+  /** The org unit, resolved from the input's id or mobile uuid. */
+  readonly orgUnitId: OrgUnitId | undefined
+  /** The entity the upload names (both its uuid and its type were given), with its type. */
+  readonly entity: { readonly key: EntityKey; readonly type: EntityType } | undefined
   readonly imei: string | undefined
   readonly attachments: ReadonlyArray<SubmissionAttachment>
   readonly hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>
@@ -128,6 +139,11 @@ const checkInput = (input: SubmissionInput): ValidationError | undefined => {
     if (typeof attachment.mediaType !== "string" || attachment.mediaType.trim() === "")
       return ValidationError.at(["attachments", index, "mediaType"], "expected a media type")
   }
+  if (input.entityUuid !== undefined && !isUuid(input.entityUuid.toLowerCase())) return ValidationError.at(["entityUuid"], "expected a UUID")
+  if (input.entityTypeId !== undefined && !isUuid(input.entityTypeId)) return ValidationError.at(["entityTypeId"], "expected an entity type id")
+  if (input.planningId !== undefined && !isUuid(input.planningId)) return ValidationError.at(["planningId"], "expected a planning id")
+  if (input.orgUnitId !== undefined && (typeof input.orgUnitId !== "string" || input.orgUnitId.trim() === "" || input.orgUnitId.includes("\u0000")))
+    return ValidationError.at(["orgUnitId"], "expected an org unit id or uuid")
   return undefined
 }
 
@@ -181,10 +197,21 @@ export const prepare = (input: SubmissionInput, document: SubmissionDocument, lo
     if (period instanceof ValidationError) return yield* period
     if (input.projectId !== undefined) yield* lookups.project(input.projectId)
     const paths = yield* lookups.paths
+    let orgUnitId: OrgUnitId | undefined
     if (input.orgUnitId !== undefined) {
-      const unit = yield* lookups.unit(input.orgUnitId)
+      const ref = input.orgUnitId
+      // An id of the account's units, else a mobile uuid in the default version (IASO's rule).
+      const byId = isUuid(ref) ? yield* Effect.catchTag(lookups.unit(ref as OrgUnitId), "NotFound", () => Effect.succeed(undefined)) : undefined
+      const unit = byId ?? (yield* lookups.unitByUuid(ref))
+      if (unit === undefined) return yield* NotFound.of("OrgUnit", ref)
       if (!reaches(paths, unit)) return yield* new Forbidden({ message: `the org unit ${unit.name} is outside your org units` })
+      orgUnitId = unit.id
     }
+    if (input.planningId !== undefined) yield* lookups.planning(input.planningId)
+    const entity =
+      input.entityUuid !== undefined && input.entityTypeId !== undefined
+        ? { key: { uuid: input.entityUuid.toLowerCase(), entityTypeId: input.entityTypeId }, type: yield* lookups.entityType(input.entityTypeId) }
+        : undefined
     // Location: the form's location field, else the metadata sent beside the XML.
     const answer = form.locationField === undefined ? undefined : json[form.locationField]
     let place: Place | undefined = typeof answer === "string" && answer.trim() !== "" ? geopointOf(answer) : undefined
@@ -204,5 +231,5 @@ export const prepare = (input: SubmissionInput, document: SubmissionDocument, lo
     const imei = imeiText !== undefined && imeiText.trim() !== "" && imeiText.length <= 250 ? imeiText : undefined
     const attachments = input.attachments ?? []
     const hashes = yield* Effect.forEach(attachments, (attachment) => Effect.map(sha256Hex(attachment.bytes), (sha256) => ({ name: attachment.name, sha256 })))
-    return { input, form, version, json, incomingId, deprecatedId, period, paths, units: lookups.units, place, imei, attachments, hashes }
+    return { input, form, version, json, incomingId, deprecatedId, period, paths, units: lookups.units, place, orgUnitId, entity, imei, attachments, hashes }
   })

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Instance, InstanceFile } from "./instance-model.ts"
-import type { FormId, OrgUnitId, ProjectId } from "../shared/entity-ids.ts"
+import type { EntityTypeId, FormId, OrgUnitId, PlanningId, ProjectId } from "../shared/entity-ids.ts"
 import type { Conflict, Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 
 /** Audit source of ingestion (IASO's source for the form upload). */
@@ -37,8 +37,12 @@ export interface SubmissionInput {
   readonly xml: string | Uint8Array
   readonly attachments?: ReadonlyArray<SubmissionAttachment>
   readonly formId: FormId
-  /** Where the data was collected; the actor must reach it. */
-  readonly orgUnitId?: OrgUnitId
+  /**
+   * Where the data was collected; the actor must reach it. The id of an org unit of the account,
+   * or (as the mobile app sends for units it created offline) the `uuid` of an org unit of the
+   * account's default version; neither: `NotFound`.
+   */
+  readonly orgUnitId?: OrgUnitId | string
   /** A period of the form's period type (refused otherwise). */
   readonly period?: string
   /** The instance id when the XML has no `meta/instanceID` (it must agree with it otherwise). */
@@ -59,6 +63,17 @@ export interface SubmissionInput {
   /** A name for the submission; the form's name by default. */
   readonly name?: string
   readonly location?: SubmissionLocation
+  /**
+   * The uuid of the entity (beneficiary) the submission is about, as the mobile app knows it.
+   * Linked only when `entityTypeId` is given too: the entity of that uuid and type is found (see
+   * `findEntityForUpload`) or created without attributes; when the form is the entity type's
+   * reference form, the submission becomes the entity's attributes.
+   */
+  readonly entityUuid?: string
+  /** The entity's type (see `entityUuid`). */
+  readonly entityTypeId?: EntityTypeId
+  /** The planning the submission was made for (it must be of the account). */
+  readonly planningId?: PlanningId
 }
 
 /** What {@link Instances | Instances.ingest} did. */

@@ -7,15 +7,20 @@
 import { Data, Effect, Random, Schema } from "effect"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { DeviceModel } from "../devices/devices.ts"
+import { type Entity, EntityModel } from "../entities/entity.ts"
+import type { EntityChoice } from "../entities/entity-find.ts"
 import { publicEncoding } from "../kernel/audit.ts"
-import { narrowErrors, versionConflictAsRetryable } from "../kernel/expect.ts"
+import { applyWorkflowChanges } from "../entities/workflow-apply.ts"
+import { WorkflowChangeModel } from "../entities/workflow.ts"
+import { narrowErrors, orDieOnInvalidListing, versionConflictAsRetryable } from "../kernel/expect.ts"
+import { Repos } from "../kernel/repos.ts"
 import { type BlobRef, BlobStore } from "../shared/blob.ts"
 import type { DeviceId } from "../shared/entity-ids.ts"
 import { type AlreadyExists, StorageError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
-import type { Repositories } from "../shared/repository.ts"
+import { findIn, type Repositories } from "../shared/repository.ts"
 import { compareCodePoints } from "../shared/text.ts"
-import type { Actor } from "../tenancy/actor.ts"
+import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import type { Prepared } from "./ingest-checks.ts"
 import { CORRELATION_SEQUENCE, INGEST_SOURCE } from "./ingest-types.ts"
 import { BigIntDigits, type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance-model.ts"
@@ -89,10 +94,27 @@ export const storeBytes = (upload: Prepared): Effect.Effect<StoredBytes, Storage
     return { xml, files }
   })
 
-/** The record of a new submission (the counter value given; the random digit, then the export id, drawn here). */
-export const newInstance = (actor: Actor, upload: Prepared, bytes: StoredBytes, sequence: number, deviceId: DeviceId | undefined) =>
+/** The entity a new submission is linked to, inside the transaction: its id, and whether the submission is stored deleted. */
+export interface LinkedEntity {
+  readonly entity: Entity
+  /** The entity chosen is deleted and was not merged into another: the submission is stored deleted (IASO). */
+  readonly deleted: boolean
+}
+
+/**
+ * The record of a new submission (the counter value given; the random digit, then the export id,
+ * drawn here), linked to `linked` when given.
+ */
+export const newInstance = (
+  actor: Actor,
+  upload: Prepared,
+  bytes: StoredBytes,
+  sequence: number,
+  deviceId: DeviceId | undefined,
+  linked?: LinkedEntity | undefined
+) =>
   Effect.gen(function* () {
-    const { input, form, json, version, place, period, incomingId } = upload
+    const { input, form, json, version, place, period, incomingId, orgUnitId } = upload
     const userId = actor.userId
     const field = form.correlationField === undefined ? undefined : json[form.correlationField]
     const digit = yield* Random.nextIntBetween(0, 10, { halfOpen: true })
@@ -108,7 +130,9 @@ export const newInstance = (actor: Actor, upload: Prepared, bytes: StoredBytes, 
       formId: form.id,
       ...(version === undefined ? {} : { formVersionId: version.id }),
       ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
-      ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
+      ...(orgUnitId === undefined ? {} : { orgUnitId }),
+      ...(linked === undefined ? {} : { entityId: linked.entity.id }),
+      ...(input.planningId === undefined ? {} : { planningId: input.planningId }),
       ...(place === undefined ? {} : { location: place.location }),
       ...(place?.accuracy === undefined ? {} : { accuracy: place.accuracy }),
       ...(deviceId === undefined ? {} : { deviceId }),
@@ -117,7 +141,7 @@ export const newInstance = (actor: Actor, upload: Prepared, bytes: StoredBytes, 
       sourceCreatedAt: input.createdAt,
       ...(input.updatedAt === undefined ? {} : { sourceUpdatedAt: input.updatedAt }),
       ...(userId === undefined ? {} : { createdById: userId, lastModifiedById: userId }),
-      deleted: false,
+      deleted: linked?.deleted === true,
       toExport: false,
       generalValidationStatus: ""
     }
@@ -155,13 +179,108 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
     )
   }
 
+  /**
+   * The entities new submissions link to, inside the caller's transaction: the chosen ones, and one
+   * created (without attributes) per new uuid and type, all in one write. A concurrent upload that
+   * created the same entity first makes the ingestion run again (it then finds it).
+   */
+  const linkEntities = (actor: Actor, choices: ReadonlyArray<EntityChoice | undefined>) =>
+    Effect.gen(function* () {
+      const fresh = new Map<string, { readonly uuid: string; readonly entityTypeId: string }>()
+      for (const choice of choices) if (choice?.kind === "new") fresh.set(`${choice.key.entityTypeId}\u0000${choice.key.uuid}`, choice.key)
+      const created =
+        fresh.size === 0
+          ? []
+          : yield* narrowErrors(
+              Effect.flatMap(
+                repos.insertMany(
+                  EntityModel,
+                  actor.accountId,
+                  [...fresh.values()].map((key) => ({ name: "", uuid: key.uuid, entityTypeId: key.entityTypeId }))
+                ),
+                allWritten
+              ).pipe(Effect.catchTag("AlreadyExists", storedConcurrently(["entity_uuid_live_unique"]))),
+              ["AlreadyExists", "VersionConflict", "Conflict", "NotFound", "ValidationError"],
+              "the insert of an entity for an upload met another unique key than its uuid, or a reference checked before"
+            )
+      const byKey = new Map(created.map((entity) => [`${entity.entityTypeId}\u0000${entity.uuid}`, entity]))
+      const linked = choices.map((choice): LinkedEntity | undefined => {
+        if (choice === undefined || choice.kind === "taken") return undefined
+        if (choice.kind === "existing") return { entity: choice.entity, deleted: choice.deleted }
+        const entity = byKey.get(`${choice.key.entityTypeId}\u0000${choice.key.uuid}`)
+        return entity === undefined ? undefined : { entity, deleted: false }
+      })
+      return { linked, created }
+    })
+
+  /**
+   * The workflow changes of follow-ups (see `applyWorkflowChanges`), inside the caller's
+   * transaction, after the attributes are set: one read of the changes declared for the
+   * submissions' forms, then each submission whose form has one, in order.
+   */
+  const workflowChanges = (actor: Actor, instances: ReadonlyArray<Instance>) =>
+    Effect.gen(function* () {
+      const linked = instances.filter((instance) => instance.entityId !== undefined && instance.formId !== undefined && !instance.deleted)
+      if (linked.length === 0) return
+      const forms = [...new Set(linked.map((instance) => instance.formId as string))]
+      const declared = yield* findIn((page) => repos.list(WorkflowChangeModel, actor.accountId, page), "formId", forms, { select: ["formId"] }).pipe(
+        orDieOnInvalidListing(WorkflowChangeModel)
+      )
+      const withChanges = new Set(declared.map((change) => String(change.formId)))
+      for (const instance of linked) {
+        if (!withChanges.has(instance.formId as string)) continue
+        yield* applyWorkflowChanges(instance).pipe(Effect.provideService(Repos, repos), Effect.provideService(CurrentActor, actor))
+      }
+    })
+
+  /**
+   * After new submissions are stored: each one of its entity type's reference form becomes its
+   * entity's attributes (the last one of a batch when several name one entity), and the
+   * workflow changes of follow-ups are applied. Answers the audit changes.
+   */
+  const attachAttributes = (
+    actor: Actor,
+    stored: ReadonlyArray<{ readonly upload: Prepared; readonly instance: Instance; readonly linked: LinkedEntity | undefined }>
+  ) =>
+    Effect.gen(function* () {
+      const latest = new Map<string, { readonly entity: Entity; readonly instance: Instance }>()
+      for (const { upload, instance, linked } of stored) {
+        if (linked === undefined || upload.entity === undefined) continue
+        if (upload.entity.type.referenceFormId === upload.form.id) latest.set(linked.entity.id, { entity: linked.entity, instance })
+      }
+      const changes: Array<AuditChange> = []
+      for (const { entity, instance } of latest.values()) {
+        const current = yield* repos.get(EntityModel, actor.accountId, entity.id)
+        const after = yield* narrowErrors(
+          versionConflictAsRetryable(
+            repos.update(EntityModel, actor.accountId, entity.id, { attributesId: instance.id }, { expectedVersion: current.version }),
+            "the ingestion"
+          ),
+          ["AlreadyExists", "NotFound", "Conflict", "ValidationError"],
+          "an entity's attributes met a unique key, a missing record or a rule"
+        )
+        changes.push({ model: EntityModel, id: entity.id, before: current, after })
+      }
+      yield* workflowChanges(
+        actor,
+        stored.flatMap(({ instance, linked }) => (linked === undefined ? [] : [instance]))
+      )
+      return changes
+    }).pipe(
+      Effect.catchTag("NotFound", (error) =>
+        Effect.fail(new StorageError({ reason: "serialization", retryable: true, message: `an entity changed while linking: ${error.message}` }))
+      )
+    )
+
   /** A new submission's writes, inside the caller's transaction. */
-  const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes) =>
+  const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes, choice?: EntityChoice | undefined) =>
     Effect.gen(function* () {
       const { input, imei, attachments } = upload
       const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
+      const entities = yield* linkEntities(actor, [choice])
+      const linked = entities.linked[0]
       const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
-      const record = yield* newInstance(actor, upload, bytes, sequence, imei === undefined ? undefined : devices.ids.get(imei))
+      const record = yield* newInstance(actor, upload, bytes, sequence, imei === undefined ? undefined : devices.ids.get(imei), linked)
       const instance = yield* narrowErrors(
         repos
           .insert(InstanceModel, actor.accountId, record)
@@ -173,10 +292,13 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
         actor,
         attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
       )
+      const attributes = yield* attachAttributes(actor, [{ upload, instance, linked }])
       yield* auditAll(actor, INGEST_SOURCE, [
         ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+        ...entities.created.map((entity) => ({ model: EntityModel, id: entity.id, after: entity })),
         { model: InstanceModel, id: instance.id, after: instance },
-        ...files.map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+        ...files.map((file) => ({ model: InstanceFileModel, id: file.id, after: file })),
+        ...attributes
       ])
       return { outcome: "created", instance, files } as const
     })
@@ -197,7 +319,8 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
         ...(input.fileName === undefined ? {} : { fileName: input.fileName }),
         ...(input.name === undefined ? {} : { name: input.name }),
         ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
-        ...(input.orgUnitId === undefined ? {} : { orgUnitId: input.orgUnitId }),
+        ...(upload.orgUnitId === undefined ? {} : { orgUnitId: upload.orgUnitId }),
+        ...(input.planningId === undefined ? {} : { planningId: input.planningId }),
         ...(place === undefined ? {} : { location: place.location, accuracy: place.accuracy ?? null }),
         ...(deviceId === undefined ? {} : { deviceId }),
         ...(period.value === undefined ? {} : { period: period.value, periodOutsideWindow: period.outside ? true : null }),
@@ -232,6 +355,7 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
       const deleted = yield* Effect.forEach(dropped, (file) =>
         narrowWrite(repos.update(InstanceFileModel, actor.accountId, file.id, { deleted: true }, { expectedVersion: file.version }))
       )
+      yield* workflowChanges(actor, [after])
       const added = attachments.filter((attachment) => !kept.has(attachment.name))
       const addedFiles = yield* insertFiles(
         actor,
@@ -248,7 +372,7 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
       return { outcome: "edited", instance: after, files } as const
     })
 
-  return { auditAll, writeNew, writeEdit }
+  return { attachAttributes, auditAll, linkEntities, writeNew, writeEdit }
 }
 
 /** What {@link makeIngestWrites} gives. */

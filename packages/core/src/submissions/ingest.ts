@@ -7,6 +7,10 @@
  */
 import { Effect } from "effect"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { EntityTypeModel } from "../entities/entity.ts"
+import { type EntityChoice, findEntityForUpload } from "../entities/entity-find.ts"
+import { PlanningModel } from "../planning/planning.ts"
+import { AccountModel } from "../tenancy/account.ts"
 import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { FormModel } from "../forms/form.ts"
 import { FormVersionModel } from "../forms/form-version.ts"
@@ -35,6 +39,18 @@ const canonical = (value: JsonValue | undefined): string => {
     .map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`)
     .join(",")}}`
 }
+
+/** A choice of entity, or the `Conflict` of a uuid held by a live entity of another type. */
+export const checkChoice = (choice: EntityChoice): Effect.Effect<EntityChoice, Conflict> =>
+  choice.kind === "taken"
+    ? Effect.fail(
+        new Conflict({
+          model: "Entity",
+          id: choice.entity.id,
+          message: `the entity uuid ${choice.key.uuid} is held by a live entity of another type (${choice.entity.entityTypeId}), not of ${choice.key.entityTypeId}`
+        })
+      )
+    : Effect.succeed(choice)
 
 /** What to do with an upload, given what is stored. */
 export type Decision =
@@ -97,6 +113,28 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
       return (id: string): Instance | undefined => byCurrent.get(id) ?? byUuid.get(id)
     })
 
+  /**
+   * The org units of the account's default version with these mobile uuids, by uuid (several units
+   * with one uuid: the first by id).
+   */
+  const unitsByUuid = (accountId: string, uuids: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      const found = new Map<string, OrgUnit>()
+      if (uuids.length === 0) return found
+      const account = yield* Effect.catchTag(repos.get(AccountModel, accountId, accountId), "NotFound", () => Effect.succeed(undefined))
+      if (account?.defaultVersionId === undefined) return found
+      const units = yield* findIn((page) => repos.list(OrgUnitModel, accountId, page), "uuid", uuids, {
+        where: [{ field: "versionId", op: "eq", value: account.defaultVersionId }],
+        orderBy: [{ field: "id", direction: "asc" }]
+      }).pipe(orDieOnInvalidListing(OrgUnitModel))
+      for (const unit of units) if (unit.uuid !== undefined && !found.has(unit.uuid)) found.set(unit.uuid, unit)
+      return found
+    })
+
+  /** The entity an upload names, or a `Conflict` when a live entity of another type holds its uuid. */
+  const entityChoice = (accountId: string, upload: Prepared): Effect.Effect<EntityChoice | undefined, Conflict | StorageError> =>
+    upload.entity === undefined ? Effect.succeed(undefined) : Effect.flatMap(findEntityForUpload(repos, accountId, upload.entity.key), checkChoice)
+
   /** The submission's files when its stored content (answers and files) is the incoming one, else `undefined`. */
   const sameContent = (accountId: string, instance: Instance, json: JsonObject, hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>) =>
     Effect.gen(function* () {
@@ -144,7 +182,12 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
         if (existing.formId !== formId) return conflict("already stored for another form")
         if (currentId(existing) === incomingId) {
           const files = yield* sameContent(actor.accountId, existing, json, hashes)
-          return files !== undefined ? { kind: "unchanged", instance: existing, files } : conflict("already stored with other content")
+          if (files !== undefined) return { kind: "unchanged", instance: existing, files }
+          // Answers the server changed since (a workflow change copied a follow-up's answers into
+          // an entity's attributes): the device's original, re-sent, is not new content.
+          return (yield* inHistory(actor.accountId, existing, incomingId, json))
+            ? { kind: "unchanged", instance: existing }
+            : conflict("already stored with other content")
         }
         return (yield* inHistory(actor.accountId, existing, incomingId, json))
           ? { kind: "unchanged", instance: existing }
@@ -235,6 +278,9 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
         if (unit !== undefined) return Effect.succeed(unit)
         return asked.has(id) ? Effect.fail(NotFound.of(OrgUnitModel.name, id)) : repos.get(OrgUnitModel, actor.accountId, id)
       },
+      unitByUuid: (uuid) => unitsByUuid(actor.accountId, [uuid]).pipe(Effect.map((found) => found.get(uuid))),
+      entityType: (id) => repos.get(EntityTypeModel, actor.accountId, id),
+      planning: (id) => repos.get(PlanningModel, actor.accountId, id),
       units
     }
   }
@@ -254,9 +300,10 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
       const decision = yield* decide(actor, upload, find)
       const settled = yield* settle(actor.accountId, upload, decision)
       if (settled !== undefined) return settled
+      const choice = decision.kind === "edit" ? undefined : yield* entityChoice(actor.accountId, upload)
       const bytes = yield* storeBytes(upload)
       const write: Effect.Effect<IngestResult, IngestError | AlreadyStored> =
-        decision.kind === "edit" ? writeEdit(actor, upload, bytes, decision.target) : writeNew(actor, upload, bytes)
+        decision.kind === "edit" ? writeEdit(actor, upload, bytes, decision.target) : writeNew(actor, upload, bytes, choice)
       return yield* repos.driver.transaction(write)
     })
 
@@ -276,7 +323,14 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
       )
     )
 
-  return { instancesByIds, decide, settle, ingest }
+  /** One upload's checks with reads straight from the store (nothing written). */
+  const prepareUpload = (actor: Actor, input: SubmissionInput): Effect.Effect<Prepared, IngestError> =>
+    Effect.suspend(() => {
+      const document = parseInput(input)
+      return document instanceof ValidationError ? Effect.fail(document) : prepare(input, document, directLookups(actor, input))
+    })
+
+  return { instancesByIds, decide, settle, ingest, unitsByUuid, prepareUpload }
 }
 
 /** What {@link makeIngest} gives. */

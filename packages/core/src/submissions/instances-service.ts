@@ -60,6 +60,7 @@ import type { InstanceId, InstanceLockId } from "../shared/entity-ids.ts"
 import type { Forbidden, Interrupted, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { LongOperationOptions } from "../shared/progress.ts"
 import type { ListOptions, Repositories, ResultPage } from "../shared/repository.ts"
+import type { OrgUnits } from "../registry/org-units-service.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
 import { makeIngest } from "./ingest.ts"
 import { INGEST_BATCH, type IngestItem, makeIngestBatch } from "./ingest-batch.ts"
@@ -75,13 +76,45 @@ import {
 } from "./ingest-types.ts"
 import { correlationIdOf, makeIngestWrites } from "./ingest-writes.ts"
 import type { Instance, InstanceFile, InstanceLock, InstanceStatus } from "./instance-model.ts"
+import {
+  BULK_UPLOAD_SOURCE,
+  type BulkUploadInstance,
+  type ForeignIds,
+  type MobileBulkUploadError,
+  type MobileBulkUploadOptions,
+  type MobileBulkUploadResult,
+  makeMobileBulkUpload,
+  UNSUPPORTED_BULK_SECTIONS
+} from "./mobile-bulk-upload.ts"
+import { BULK_UPLOAD_LIMITS, type BulkUploadFiles, type BulkUploadLimits, mediaTypeOf, readBulkUpload } from "./bulk-archive.ts"
+import type { ZipLimits } from "../shared/zip.ts"
 import { INSTANCE_API_SOURCE, makeSubmissionAccess } from "./submission-access.ts"
 import { makeSubmissionDeletion } from "./submission-deletion.ts"
 import { type InstanceSearch, type InstanceWithStatus, makeSubmissionListing, type StatusCounts } from "./submission-listing.ts"
 import { makeSubmissionLocks } from "./submission-locks.ts"
 
-export { CORRELATION_SEQUENCE, correlationIdOf, geopointOf, INGEST_BATCH, INGEST_SOURCE, INSTANCE_API_SOURCE }
+export {
+  BULK_UPLOAD_LIMITS,
+  BULK_UPLOAD_SOURCE,
+  CORRELATION_SEQUENCE,
+  correlationIdOf,
+  geopointOf,
+  INGEST_BATCH,
+  INGEST_SOURCE,
+  INSTANCE_API_SOURCE,
+  mediaTypeOf,
+  readBulkUpload,
+  UNSUPPORTED_BULK_SECTIONS
+}
 export type {
+  BulkUploadFiles,
+  BulkUploadInstance,
+  BulkUploadLimits,
+  ForeignIds,
+  MobileBulkUploadError,
+  MobileBulkUploadOptions,
+  MobileBulkUploadResult,
+  ZipLimits,
   IngestError,
   IngestItem,
   IngestResult,
@@ -140,6 +173,23 @@ export class Instances extends Context.Service<
       inputs: ReadonlyArray<SubmissionInput>,
       options?: LongOperationOptions
     ) => Effect.Effect<ReadonlyArray<IngestItem>, Interrupted, CurrentActor | BlobStore>
+    /**
+     * Imports a mobile bulk upload (IASO's zip of a phone's unsent work; see the module
+     * documentation of `mobile-bulk-upload.ts`): `orgUnits.json`, then `instances.json` with one
+     * folder of files per submission, each section in its own unit of work (a failed section rolls
+     * back alone; the sections before it stay committed). The archive is read within
+     * `options.limits` (entry count, each entry's and all entries' inflated bytes; a path leaving
+     * the upload's folder is refused) before anything is written: a refused archive is a
+     * `ValidationError` and storage is untouched. `storageLogs.json`, `stockLedgerItems.json` and
+     * `changeRequests.json` are not imported yet: `Unsupported` naming the section, after the
+     * sections before it committed. `onProgress` hears `"read"` once the archive is read and
+     * `"write"` after each section; `signal` stops it with `Interrupted` (the section under way
+     * rolls back).
+     */
+    readonly importMobileBulkUpload: (
+      input: BulkUploadFiles,
+      options: MobileBulkUploadOptions
+    ) => Effect.Effect<MobileBulkUploadResult, MobileBulkUploadError, CurrentActor | BlobStore | OrgUnits>
     /** One submission the actor may see (restricted actors: under their org units). */
     readonly get: (id: InstanceId) => Effect.Effect<Instance, InstanceReadError, CurrentActor>
     /** A submission's files (not deleted). */
@@ -186,9 +236,11 @@ const makeInstances = (repos: Repositories) => {
   const writes = makeIngestWrites(repos, access)
   const one = makeIngest(repos, access, writes)
   const { readOne, liveFiles } = access
+  const batch = makeIngestBatch(repos, one, writes)
   return {
     ingest: one.ingest,
-    ...makeIngestBatch(repos, one, writes),
+    ...batch,
+    ...makeMobileBulkUpload(repos, access, one, writes, (inputs) => batch.ingestMany(inputs)),
     get: (id: InstanceId) => Effect.map(readOne(id), ({ instance }) => instance),
     files: (id: InstanceId) => Effect.flatMap(readOne(id), ({ actor, instance }) => liveFiles(actor.accountId, instance.id)),
     ...makeSubmissionListing(repos, access),

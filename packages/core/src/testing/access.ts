@@ -246,6 +246,9 @@ export const accessScenarios = (h: () => Harness) => {
           "Account",
           "AccountSequence",
           "AuditEntry",
+          "Entity",
+          "EntityDuplicate",
+          "EntityType",
           "Form",
           "FormOrgUnitGroup",
           "FormOrgUnitType",
@@ -259,7 +262,12 @@ export const accessScenarios = (h: () => Harness) => {
           "OrgUnit",
           "OrgUnitGroupMembership",
           "ProjectForm",
-          "Team"
+          "Team",
+          "Workflow",
+          "WorkflowChange",
+          "WorkflowFollowup",
+          "WorkflowFollowupForm",
+          "WorkflowVersion"
         ].sort()
       )
       const before = await snapshot(harness, w.account, managed)

@@ -20,8 +20,10 @@ import type { TextOrder } from "../shared/engine.ts"
 import { Store } from "../shared/store.ts"
 import { domainScenarios } from "./domain.ts"
 import { edgeValueScenarios } from "./edge-values.ts"
+import { entityScenarios } from "./entities.ts"
 import { rollbackScenarios, storeScenarios } from "./store-scenarios.ts"
 import { fixtureScenarios } from "./fixtures.ts"
+import { bulkUploadScenarios } from "./bulk-uploads.ts"
 import { formScenarios } from "./forms.ts"
 import { modelScenarios, roundTripScenario } from "./generic.ts"
 import { type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
@@ -33,6 +35,7 @@ import { submissionScenarios } from "./submissions.ts"
 import { accessScenarios } from "./access.ts"
 import { accountKeyScenarios } from "./account-keys.ts"
 import { versionScenarios } from "./versions.ts"
+import { workflowScenarios } from "./workflows.ts"
 
 import type { FixtureLoader } from "./harness.ts"
 export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
@@ -118,8 +121,11 @@ export const runConformance = (options: ConformanceOptions): void =>
     accessScenarios(h)
     accountKeyScenarios(h)
     submissionBatchScenarios(h)
+    entityScenarios(h)
     formScenarios(h)
+    workflowScenarios(h, options.fixtures)
     fixtureScenarios(h, options.fixtures)
+    bulkUploadScenarios(h, options.fixtures)
     parityScenarios(h, options)
     edgeValueScenarios(h)
   })

@@ -1,0 +1,135 @@
+/**
+ * The `Workflows` service: what the mobile app offers next for an entity of a given type. Versions
+ * follow IASO's status machine (a new version is a DRAFT; `DRAFT -> UNPUBLISHED | PUBLISHED`,
+ * `UNPUBLISHED <-> PUBLISHED`, never back to DRAFT), at most one published per workflow (publishing
+ * unpublishes the other in the same transaction, and storage refuses a second one); a draft's
+ * follow-ups (JSONLogic conditions over the reference form's questions) and changes (answers copied
+ * from a follow-up form into the reference form's questions) are checked with IASO's rules and
+ * messages; conditions are evaluated (`nextFollowUps`) and changes applied
+ * (`applyWorkflowChanges`, called by ingestion). Every call needs `iaso_workflows` but
+ * `nextFollowUps` (`iaso_entities`, the entity read under its access rules) and `mobile` (any actor
+ * of the account, as IASO's mobile endpoint serves any user of the app).
+ *
+ * Differences from IASO, on purpose:
+ * - Every edit of a follow-up or change needs a DRAFT version, deletions and change replacements
+ *   included (IASO deletes follow-ups and replaces changes of any version).
+ * - A condition is checked when written: standard JSONLogic operators only, within
+ *   `MAX_JSON_DEPTH` and `MAX_JSON_LOGIC_NODES`, every variable a question of the reference form
+ *   (IASO stores any JSON).
+ * - A form of another account, a missing one and a soft-deleted one all answer `Form <id> does not
+ *   exist` (IASO tells another account's form apart, which reveals that it exists).
+ * - A copy whose `Copy of <name>` passes 50 characters is cut to 50 with a final `…` (IASO names it
+ *   `Copy of version <id>`, which a 36-character id would push past 50).
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import type { EntityId, ProjectId, WorkflowChangeId, WorkflowFollowupId, WorkflowId, WorkflowVersionId } from "../shared/entity-ids.ts"
+import type { Forbidden, NotFound, StorageError } from "../shared/errors.ts"
+import type { Repositories } from "../shared/repository.ts"
+import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
+import type { WorkflowChange, WorkflowVersion } from "./workflow.ts"
+import { makeEvaluateOps, type MobileWorkflows, type NextFollowUp } from "./workflow-evaluate.ts"
+import { type ChangeInput, type FollowUpInput, type FollowUpUpdate, makeStepOps } from "./workflow-steps.ts"
+import type { FollowUp } from "./workflow-store.ts"
+import { makeTransferOps, type WorkflowExport, type WorkflowImportResult } from "./workflow-transfer.ts"
+import {
+  makeVersionOps,
+  type WorkflowVersionCreate,
+  type WorkflowVersionDetail,
+  type WorkflowVersionPatch,
+  type WorkflowVersionSearch
+} from "./workflow-versions.ts"
+
+type ReadError = NotFound | Forbidden | StorageError
+
+/**
+ * The workflows service (see the module documentation for its rules). Provided by `Iaso.layer`; on
+ * the Promise facade, `iaso.as(actor).workflows`. Its calls are listed under `Service`.
+ */
+export class Workflows extends Context.Service<
+  Workflows,
+  {
+    /** Creates a DRAFT version (and the entity type's workflow when it has none); name `"No Name"` by default. */
+    readonly createVersion: (input: WorkflowVersionCreate) => Effect.Effect<WorkflowVersion, ServiceWriteError, CurrentActor>
+    /** Changes a version's status (IASO's machine; publishing unpublishes the other published version), name or `autoFirstStep`. */
+    readonly updateVersion: (id: WorkflowVersionId, patch: WorkflowVersionPatch) => Effect.Effect<WorkflowVersion, ServiceWriteError, CurrentActor>
+    /** A new DRAFT copy of a version (`Copy of <name>`, same `autoFirstStep`) with its follow-ups, their forms, and its changes. */
+    readonly copyVersion: (id: WorkflowVersionId) => Effect.Effect<WorkflowVersion, ServiceWriteError, CurrentActor>
+    /** Soft-deletes a version (any status). */
+    readonly removeVersion: (id: WorkflowVersionId) => Effect.Effect<WorkflowVersion, ServiceWriteError, CurrentActor>
+    /** A live version with its follow-ups (by order, with their forms) and changes. */
+    readonly getVersion: (id: WorkflowVersionId) => Effect.Effect<WorkflowVersionDetail, ReadError, CurrentActor>
+    /** The live versions, newest first, filtered by entity type, status, or part of the name (or the id). */
+    readonly versions: (search?: WorkflowVersionSearch) => Effect.Effect<ReadonlyArray<WorkflowVersion>, ReadError, CurrentActor>
+    /** Adds a follow-up to a DRAFT version: order from 0, a checked condition, live forms. */
+    readonly addFollowUp: (versionId: WorkflowVersionId, input: FollowUpInput) => Effect.Effect<FollowUp, ServiceWriteError, CurrentActor>
+    /** Changes several follow-ups of DRAFT versions at once (IASO's bulk update), all or nothing. */
+    readonly updateFollowUps: (updates: ReadonlyArray<FollowUpUpdate>) => Effect.Effect<ReadonlyArray<FollowUp>, ServiceWriteError, CurrentActor>
+    /** Deletes a follow-up of a DRAFT version. */
+    readonly removeFollowUp: (id: WorkflowFollowupId) => Effect.Effect<void, ServiceWriteError, CurrentActor>
+    /** Adds a change to a DRAFT version (IASO's mapping rules; one change per version and form). */
+    readonly addChange: (versionId: WorkflowVersionId, input: ChangeInput) => Effect.Effect<WorkflowChange, ServiceWriteError, CurrentActor>
+    /** Replaces a change's form and mapping, checked again (its version must be a DRAFT). */
+    readonly updateChange: (id: WorkflowChangeId, input: ChangeInput) => Effect.Effect<WorkflowChange, ServiceWriteError, CurrentActor>
+    /** Deletes a change of a DRAFT version. */
+    readonly removeChange: (id: WorkflowChangeId) => Effect.Effect<void, ServiceWriteError, CurrentActor>
+    /**
+     * The follow-ups to offer now for an entity: those of its type's published version whose
+     * condition holds on the entity's attributes (its attributes submission's answers), in order.
+     * Empty without a published version. Needs `iaso_entities`.
+     */
+    readonly nextFollowUps: (entityId: EntityId) => Effect.Effect<ReadonlyArray<NextFollowUp>, ReadError, CurrentActor>
+    /**
+     * IASO's mobile payload for a project: per workflow whose entity type's reference form is in
+     * the project, its published version with changes and follow-ups (conditions as JSON text).
+     */
+    readonly mobile: (projectId: ProjectId) => Effect.Effect<MobileWorkflows, NotFound | StorageError, CurrentActor>
+    /** A workflow as names (entity type, forms) and uuids, for {@link Workflows | importWorkflow} in another account. */
+    readonly exportWorkflow: (workflowId: WorkflowId) => Effect.Effect<WorkflowExport, ReadError, CurrentActor>
+    /**
+     * Imports an exported workflow, all or nothing: entity type and forms by name, versions matched
+     * by uuid (replaced) or created, every step checked; at most one PUBLISHED version after it.
+     */
+    readonly importWorkflow: (payload: unknown) => Effect.Effect<WorkflowImportResult, ServiceWriteError, CurrentActor>
+  }
+>()("@iaso/core/Workflows") {
+  static readonly layer = Layer.effect(
+    Workflows,
+    Effect.gen(function* () {
+      const repos = yield* Repos
+      return Workflows.of(makeWorkflows(repos))
+    })
+  )
+}
+
+/** IASO's permission for every workflow call but `nextFollowUps` and `mobile`. */
+const PERMISSION = ["iaso_workflows"]
+
+const makeWorkflows = (repos: Repositories): Workflows["Service"] => {
+  const versionOps = makeVersionOps(repos)
+  const stepOps = makeStepOps(repos)
+  const evaluateOps = makeEvaluateOps(repos)
+  const transferOps = makeTransferOps(repos, versionOps, stepOps)
+  /** Runs `body` as the current actor, once it holds `iaso_workflows`. */
+  const guarded = <A, E>(action: string, body: (actor: Actor) => Effect.Effect<A, E>) =>
+    Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.andThen(requireAny(actor, PERMISSION, action), body(actor)))
+  return {
+    createVersion: (input) => guarded("creating workflow versions", (actor) => versionOps.create(actor, input)),
+    updateVersion: (id, patch) => guarded("changing workflow versions", (actor) => versionOps.update(actor, id, patch)),
+    copyVersion: (id) => guarded("copying workflow versions", (actor) => versionOps.copy(actor, id)),
+    removeVersion: (id) => guarded("deleting workflow versions", (actor) => versionOps.remove(actor, id)),
+    getVersion: (id) => guarded("reading workflow versions", (actor) => versionOps.get(actor, id)),
+    versions: (search) => guarded("reading workflow versions", (actor) => versionOps.list(actor, search)),
+    addFollowUp: (versionId, input) => guarded("changing workflow follow-ups", (actor) => stepOps.addFollowUp(actor, versionId, input)),
+    updateFollowUps: (updates) => guarded("changing workflow follow-ups", (actor) => stepOps.updateFollowUps(actor, updates)),
+    removeFollowUp: (id) => guarded("changing workflow follow-ups", (actor) => stepOps.removeFollowUp(actor, id)),
+    addChange: (versionId, input) => guarded("changing workflow changes", (actor) => stepOps.addChange(actor, versionId, input)),
+    updateChange: (id, input) => guarded("changing workflow changes", (actor) => stepOps.updateChange(actor, id, input)),
+    removeChange: (id) => guarded("changing workflow changes", (actor) => stepOps.removeChange(actor, id)),
+    nextFollowUps: (entityId) => Effect.flatMap(Effect.service(CurrentActor), (actor) => evaluateOps.nextFollowUps(actor, entityId)),
+    mobile: (projectId) => Effect.flatMap(Effect.service(CurrentActor), (actor) => evaluateOps.mobile(actor, projectId)),
+    exportWorkflow: (workflowId) => guarded("exporting workflows", (actor) => transferOps.exportWorkflow(actor, workflowId)),
+    importWorkflow: (payload) => guarded("importing workflows", (actor) => transferOps.importWorkflow(actor, payload))
+  }
+}
