@@ -140,7 +140,10 @@ describe.each([sqliteDialect, postgresDialect])("every statement on an account-o
           : stepDdl(dialect, { op: "createModel", model: model.name, scope: "account", columns: info.columns, keyedByAccount: true }, info)
       if (info?.schema.keyedByAccount !== true || !created.some((text) => text.includes(key)))
         wrong.push(`${model.name}: not keyed by account after the core's migrations`)
-      const rekeyed = stepDdl(dialect, { op: "keyByAccount", model: model.name }, keyedById.get(model.name))
+      // Re-keying applies to the tables of migrations 0001-0004; later tables are created keyed by account.
+      const early = keyedById.get(model.name)
+      if (early === undefined) continue
+      const rekeyed = stepDdl(dialect, { op: "keyByAccount", model: model.name }, early)
       if (!rekeyed.some((text) => text.includes(key))) wrong.push(`${model.name}: ${rekeyed.join("; ")}`)
     }
     expect(wrong).toEqual([])

@@ -136,13 +136,15 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
     upload.entity === undefined ? Effect.succeed(undefined) : Effect.flatMap(findEntityForUpload(repos, accountId, upload.entity.key), checkChoice)
 
   /** The submission's files when its stored content (answers and files) is the incoming one, else `undefined`. */
+  /** The submission's live files, when they are exactly these (names and hashes). */
+  const filesMatching = (accountId: string, instance: Instance, hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>) =>
+    Effect.map(liveFiles(accountId, instance.id), (files) =>
+      fileSignature(files.map((file) => ({ name: file.name ?? "", sha256: file.file?.sha256 ?? "" }))) === fileSignature(hashes) ? files : undefined
+    )
+  const sameFiles = (accountId: string, instance: Instance, hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>) =>
+    Effect.map(filesMatching(accountId, instance, hashes), (files) => files !== undefined)
   const sameContent = (accountId: string, instance: Instance, json: JsonObject, hashes: ReadonlyArray<{ readonly name: string; readonly sha256: string }>) =>
-    Effect.gen(function* () {
-      if (canonical(instance.json) !== canonical(json)) return undefined
-      const files = yield* liveFiles(accountId, instance.id)
-      const same = fileSignature(files.map((file) => ({ name: file.name ?? "", sha256: file.file?.sha256 ?? "" }))) === fileSignature(hashes)
-      return same ? files : undefined
-    })
+    canonical(instance.json) !== canonical(json) ? Effect.succeed(undefined) : filesMatching(accountId, instance, hashes)
 
   /** Whether an earlier version of the submission (kept in its audit entries) had this instance id and these answers. */
   const inHistory = (accountId: string, instance: Instance, instanceId: string, json: JsonObject) =>
@@ -184,10 +186,12 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
           const files = yield* sameContent(actor.accountId, existing, json, hashes)
           if (files !== undefined) return { kind: "unchanged", instance: existing, files }
           // Answers the server changed since (a workflow change copied a follow-up's answers into
-          // an entity's attributes): the device's original, re-sent, is not new content.
-          return (yield* inHistory(actor.accountId, existing, incomingId, json))
-            ? { kind: "unchanged", instance: existing }
-            : conflict("already stored with other content")
+          // an entity's attributes): the device's original, re-sent with the same files, is not new content.
+          const resent =
+            canonical(existing.json) !== canonical(json) &&
+            (yield* sameFiles(actor.accountId, existing, hashes)) &&
+            (yield* inHistory(actor.accountId, existing, incomingId, json))
+          return resent ? { kind: "unchanged", instance: existing } : conflict("already stored with other content")
         }
         return (yield* inHistory(actor.accountId, existing, incomingId, json))
           ? { kind: "unchanged", instance: existing }
