@@ -16,7 +16,7 @@ const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<str
   { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },
   { dir: "packages/sql", entry: { index: "src/index.ts" } },
   { dir: "packages/adapter-sqlite", entry: { index: "src/index.ts" } },
-  { dir: "packages/adapter-postgres", entry: { index: "src/index.ts", pglite: "src/pglite.ts", testing: "src/testing.ts" } },
+  { dir: "packages/adapter-postgres", entry: { index: "src/index.ts", pglite: "src/pglite.ts", testing: "src/testing.ts", "pg-boss": "src/pg-boss.ts" } },
   { dir: "packages/adapter-indexeddb", entry: { index: "src/index.ts" } },
   { dir: "packages/cli", entry: { index: "src/index.ts", bin: "src/bin.ts" } }
 ]

@@ -6,7 +6,8 @@
  *   npm run bench              # 50k pyramid, every store (PostgreSQL when DATABASE_URL is set)
  *   npm run bench -- --smoke   # 1k pyramid (CI)
  *   npm run bench -- --size 1M
- *   npm run bench -- --no-ingest                # the pyramid figures only (no submission ingestion)
+ *   npm run bench -- --no-ingest                # no submission ingestion
+ *   npm run bench -- --no-storage               # no storage log import (bench/storage-logs.ts)
  *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
@@ -23,6 +24,7 @@ import { join } from "node:path"
 import pg from "pg"
 import { indexedDbBench } from "./indexeddb.ts"
 import { ingestBench } from "./ingest.ts"
+import { storageLogBench } from "./storage-logs.ts"
 import { generatePyramid, type GeneratedUnit, importRecordOf, importUnits, type PyramidSize } from "./pyramid.ts"
 
 const args = process.argv.slice(2)
@@ -365,6 +367,10 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
 
 // Submission ingestion (bench/ingest.ts): 10k generated submissions, 1k under --smoke.
 if (!args.includes("--no-ingest")) rows.push(...(await ingestBench({ count: smoke ? 1000 : 10_000, only, databaseUrl })))
+
+// Storage log import (bench/storage-logs.ts): 100k logs in batches of 1,000, 1k under --smoke.
+if (!args.includes("--no-storage"))
+  rows.push(...(await storageLogBench({ count: smoke ? 1000 : 100_000, movingCount: smoke ? 1000 : 10_000, only, databaseUrl })))
 
 // IndexedDB in headless Chromium (bench/indexeddb.ts): the same pyramid, the SDK beside raw idb and Dexie.
 if (only === undefined || only.has("indexeddb")) rows.push(...(await indexedDbBench({ size, repeats })))

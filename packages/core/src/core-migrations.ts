@@ -1590,5 +1590,14 @@ const m0007: Migration = {
   ]
 }
 
+/**
+ * 0010: field operations' devices and tasks: the attempt holding a task (a worker that died leaves
+ * it to a later attempt, which alone may finish it).
+ */
+const m0010: Migration = {
+  id: "0010_devices_tasks",
+  steps: [{ op: "addColumn", model: "Task", column: { name: "attempt", kind: "integer", nullable: true } }]
+}
+
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0010]

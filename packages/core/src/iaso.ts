@@ -16,6 +16,13 @@ import { FormVersions } from "./forms/form-versions-service.ts"
 import { Entities } from "./entities/entities-service.ts"
 import { EntityTypes } from "./entities/entity-types-service.ts"
 import { Workflows } from "./entities/workflows-service.ts"
+import { Devices } from "./devices/devices-service.ts"
+import { Storages } from "./storage/storages-service.ts"
+import { Tasks, TaskRunner } from "./tasks/tasks-service.ts"
+import { type TaskKind, TaskKinds, taskKindMap } from "./tasks/task-kinds.ts"
+import { Assignments } from "./planning/assignments-service.ts"
+import { Plannings } from "./planning/plannings-service.ts"
+import { Teams } from "./planning/teams-service.ts"
 import { Accounts } from "./tenancy/accounts-service.ts"
 import { Records } from "./kernel/records.ts"
 import { Repos } from "./kernel/repos.ts"
@@ -49,7 +56,7 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 export const Iaso = {
   /**
    * Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`,
-   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`) over the provided
+   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`, `Devices`, `Tasks`, `Storages`, `Teams`, `Plannings`, `Assignments`) over the provided
    * `Store`. The repositories they share stay inside: every read and write goes through a service's rules.
    */
   layer: Layer.mergeAll(
@@ -67,7 +74,13 @@ export const Iaso = {
     Entities.layer,
     Forms.layer,
     FormVersions.layer,
-    Workflows.layer
+    Workflows.layer,
+    Devices.layer,
+    Storages.layer,
+    Tasks.layer,
+    Teams.layer,
+    Plannings.layer,
+    Assignments.layer
   ).pipe(Layer.provide(Repos.layer))
 }
 
@@ -88,6 +101,12 @@ export type IasoServices =
   | Forms
   | FormVersions
   | Workflows
+  | Devices
+  | Storages
+  | Tasks
+  | Teams
+  | Plannings
+  | Assignments
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -138,7 +157,7 @@ export type InstancesAsync = Promised<Instances["Service"]> & {
 }
 
 /** What an effect given to `run` may use: every service of the SDK, the blob store and the actor. */
-export type IasoContext = IasoServices | BlobStore | CurrentActor
+export type IasoContext = IasoServices | BlobStore | CurrentActor | TaskRunner
 
 /** Options of `run`. */
 export interface IasoRunOptions {
@@ -167,6 +186,17 @@ export interface IasoAs {
   readonly forms: FormsAsync
   readonly formVersions: Promised<FormVersions["Service"]>
   readonly workflows: Promised<Workflows["Service"]>
+  readonly devices: Promised<Devices["Service"]>
+  /** Storage devices (NFC cards...) and their logs. */
+  readonly storages: Promised<Storages["Service"]>
+  /** Tasks, run by the client's task runner (in process unless `createIaso` is given another). */
+  readonly tasks: Promised<Tasks["Service"]>
+  /** Teams of users and teams of teams. */
+  readonly teams: Promised<Teams["Service"]>
+  /** Micro-plannings and the mobile view of a user's field work. */
+  readonly plannings: Promised<Plannings["Service"]>
+  /** Who visits which org unit of a planning. */
+  readonly assignments: Promised<Assignments["Service"]>
   /**
    * Runs any effect over the SDK's services as this actor, on the client's runtime and store: the
    * extension point through which other packages offer Promise APIs (e.g. `geoPackages(admin)` of
@@ -183,7 +213,7 @@ export interface IasoClient {
   /** The services acting as `actor`. */
   readonly as: (actor: Actor) => IasoAs
   /** Runs an effect that needs no actor (host-app work) on the client's runtime; see {@link IasoAs.run}. */
-  readonly run: <A, E>(effect: Effect.Effect<A, E, IasoServices | BlobStore>, options?: IasoRunOptions) => Promise<A>
+  readonly run: <A, E>(effect: Effect.Effect<A, E, IasoServices | BlobStore | TaskRunner>, options?: IasoRunOptions) => Promise<A>
   /** Closes the store. */
   readonly dispose: () => Promise<void>
   readonly [Symbol.asyncDispose]: () => Promise<void>
@@ -226,14 +256,29 @@ const defaultBlobs: Layer.Layer<BlobStore, never, Store> = Layer.unwrap(
  * `Interrupted`, their writes rolled back.
  * `blobs` keeps file bytes (submission XML and attachments); without it, bytes are kept in memory
  * over a store that does not persist, and refused over one that does.
+ * `taskRunner` runs launched tasks (default `TaskRunner.inProcess()`: fibers of this process, ended
+ * by `dispose`); `PgBossTaskRunner.layer` of `@iaso/adapter-postgres/pg-boss` puts them on a queue.
+ * `taskKinds` are the kinds of tasks the client launches and runs (default `BUILTIN_TASK_KINDS`;
+ * add e.g. `geoPackageImportTask(...)` of `@iaso/geopackage`).
  */
-export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer<Store, E>; readonly blobs?: Layer.Layer<BlobStore, EB> }): IasoClient => {
-  const runtime = ManagedRuntime.make(Layer.mergeAll(Iaso.layer, options.blobs ?? defaultBlobs).pipe(Layer.provide(options.store)))
+export const createIaso = <E, EB = never, ET = never>(options: {
+  readonly store: Layer.Layer<Store, E>
+  readonly blobs?: Layer.Layer<BlobStore, EB>
+  readonly taskRunner?: Layer.Layer<TaskRunner, ET, IasoServices | BlobStore | Repos>
+  readonly taskKinds?: ReadonlyArray<TaskKind>
+}): IasoClient => {
+  const kinds = options.taskKinds === undefined ? Layer.empty : Layer.succeed(TaskKinds, taskKindMap(options.taskKinds))
+  const services = Layer.mergeAll(Iaso.layer, Repos.layer, options.blobs ?? defaultBlobs)
+  const runtime = ManagedRuntime.make(
+    Layer.provideMerge(options.taskRunner ?? TaskRunner.inProcess(), services).pipe(Layer.provideMerge(kinds), Layer.provide(options.store))
+  )
   const run = <A>(effect: Effect.Effect<A, unknown, IasoContext>, actor?: Actor, signal?: AbortSignal): Promise<A> =>
     runtime
       .runPromiseExit(
         abortable(
-          actor === undefined ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore>) : Effect.provideService(effect, CurrentActor, actor),
+          actor === undefined
+            ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore | TaskRunner>)
+            : Effect.provideService(effect, CurrentActor, actor),
           signal
         )
       )
@@ -320,6 +365,12 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
     "locks",
     "canModify"
   ] as const
+  const deviceKeys = ["postPositions", "list", "lastOwner", "ownerships", "positions", "setOwner"] as const
+  const storageKeys = ["importLogs", "changeStatus", "get", "list", "logs", "blacklisted"] as const
+  const taskKeys = ["launch", "get", "list", "kill", "relaunch"] as const
+  const teamKeys = ["create", "update", "remove", "get", "list"] as const
+  const planningKeys = ["create", "update", "remove", "get", "list", "mobile"] as const
+  const assignmentKeys = ["create", "update", "remove", "get", "list", "bulkCreate", "bulkDelete"] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
@@ -349,6 +400,12 @@ export const createIaso = <E, EB = never>(options: { readonly store: Layer.Layer
         entityTypes: wrap(Effect.service(EntityTypes), actor, entityTypeKeys) as unknown as IasoAs["entityTypes"],
         entities: wrap(Effect.service(Entities), actor, entityKeys) as unknown as IasoAs["entities"],
         workflows: wrap(Effect.service(Workflows), actor, workflowKeys) as unknown as IasoAs["workflows"],
+        devices: wrap(Effect.service(Devices), actor, deviceKeys) as unknown as IasoAs["devices"],
+        storages: wrap(Effect.service(Storages), actor, storageKeys) as unknown as IasoAs["storages"],
+        tasks: wrap(Effect.service(Tasks), actor, taskKeys) as unknown as IasoAs["tasks"],
+        teams: wrap(Effect.service(Teams), actor, teamKeys) as unknown as IasoAs["teams"],
+        plannings: wrap(Effect.service(Plannings), actor, planningKeys) as unknown as IasoAs["plannings"],
+        assignments: wrap(Effect.service(Assignments), actor, assignmentKeys) as unknown as IasoAs["assignments"],
         instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) },
         run: (effect, runOptions) => run(effect, actor, runOptions?.signal)
       }

@@ -14,6 +14,7 @@ import {
   PyramidImports,
   Records,
   Sources,
+  Storages,
   Versions,
   Forbidden,
   MemoryStore,
@@ -51,7 +52,8 @@ describe("the Promise facade", () => {
       pyramidImports: PyramidImports,
       forms: Forms,
       formVersions: FormVersions,
-      instances: Instances
+      instances: Instances,
+      storages: Storages
     }
     const verbs = await Effect.runPromise(
       Effect.gen(function* () {

@@ -186,9 +186,10 @@ const cases: ReadonlyArray<ModelCase> = [
       queueAnswer: ["queued", 42],
       progressMessage: "Imported 1200 units",
       shouldBeKilled: false,
-      external: false
+      external: false,
+      attempt: 1
     },
-    optional: ["startedAt", "endedAt", "createdById", "launcherId", "result", "params", "queueAnswer", "progressMessage"],
+    optional: ["startedAt", "endedAt", "createdById", "launcherId", "result", "params", "queueAnswer", "progressMessage", "attempt"],
     bad: [
       {
         label: "status DONE",

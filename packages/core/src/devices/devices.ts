@@ -42,7 +42,8 @@ export const DeviceModel = defineModel({
     testDevice: Schema.Boolean
   },
   indexes: [{ name: "device_imei", fields: ["accountId", "imei"] }],
-  access: DEVICE_ACCESS
+  access: DEVICE_ACCESS,
+  managedBy: "Devices"
 })
 /** A Device record. */
 export const Device = DeviceModel.schema
@@ -54,7 +55,8 @@ export const DeviceProjectModel = defineLink({
   name: "DeviceProject",
   left: { field: "deviceId", target: "Device", id: DeviceId },
   right: { field: "projectId", target: "Project", id: ProjectId },
-  access: DEVICE_ACCESS
+  access: DEVICE_ACCESS,
+  managedBy: "Devices"
 })
 /** A DeviceProject link record. */
 export const DeviceProject = DeviceProjectModel.schema
@@ -88,7 +90,8 @@ export const DeviceOwnershipModel = defineModel({
     { field: "projectId", target: "Project", onDelete: "restrict" },
     { field: "userId", target: "User", onDelete: "cascade" }
   ],
-  access: DEVICE_ACCESS
+  access: DEVICE_ACCESS,
+  managedBy: "Devices"
 })
 /** A DeviceOwnership record. */
 export const DeviceOwnership = DeviceOwnershipModel.schema
@@ -132,7 +135,8 @@ export const DevicePositionModel = defineModel({
     { name: "device_position_device_captured", fields: ["deviceId", "capturedAt"] }
   ],
   references: [{ field: "deviceId", target: "Device", onDelete: "cascade" }],
-  access: DEVICE_ACCESS
+  access: DEVICE_ACCESS,
+  managedBy: "Devices"
 })
 /** A DevicePosition record. */
 export const DevicePosition = DevicePositionModel.schema

@@ -55,7 +55,8 @@ export const PlanningModel = defineModel({
     { field: "createdById", target: "User", onDelete: "setNull" }
   ],
   access: planningAccess,
-  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] },
+  managedBy: "Plannings"
 })
 /** A planning record. */
 export const Planning = PlanningModel.schema
@@ -66,7 +67,8 @@ export const PlanningFormModel = defineLink({
   name: "PlanningForm",
   left: { field: "planningId", target: "Planning", id: PlanningId },
   right: { field: "formId", target: "Form", id: FormId },
-  access: planningAccess
+  access: planningAccess,
+  managedBy: "Plannings"
 })
 /** A planning/form link record. */
 export const PlanningForm = PlanningFormModel.schema
@@ -77,7 +79,8 @@ export const PlanningTargetOrgUnitTypeModel = defineLink({
   name: "PlanningTargetOrgUnitType",
   left: { field: "planningId", target: "Planning", id: PlanningId },
   right: { field: "orgUnitTypeId", target: "OrgUnitType", id: OrgUnitTypeId },
-  access: planningAccess
+  access: planningAccess,
+  managedBy: "Plannings"
 })
 /** A planning/target org-unit type link record. */
 export const PlanningTargetOrgUnitType = PlanningTargetOrgUnitTypeModel.schema
@@ -120,7 +123,8 @@ export const AssignmentModel = defineModel({
     { field: "createdById", target: "User", onDelete: "setNull" }
   ],
   access: { read: [], write: ["iaso_planning_write"] },
-  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] },
+  managedBy: "Assignments"
 })
 /** An assignment record. */
 export const Assignment = AssignmentModel.schema

@@ -63,7 +63,7 @@ export const TeamModel = defineModel({
   access: teamAccess,
   computed: ["path"],
   // Its path is computed from its parent's: no generic write can keep it right.
-  managedBy: "a Teams service (to come with field operations; until then teams are not writable)"
+  managedBy: "Teams"
 })
 /** A team record. */
 export const Team = TeamModel.schema
@@ -74,7 +74,8 @@ export const TeamUserModel = defineLink({
   name: "TeamUser",
   left: { field: "teamId", target: "Team", id: TeamId },
   right: { field: "userId", target: "User", id: UserId },
-  access: teamAccess
+  access: teamAccess,
+  managedBy: "Teams"
 })
 /** A team/user link record. */
 export const TeamUser = TeamUserModel.schema

@@ -79,7 +79,9 @@ export const progressReporter = (operation: string, options: LongOperationOption
             // A failing callback does not stop the operation.
           }
         }
-        return check
+        // With a signal, other fibers ready to run get their turn first, so a stop requested from
+        // the callback (a task's kill request) is honoured at this very report.
+        return signal === undefined ? Effect.void : Effect.andThen(Effect.yieldNow, check)
       }),
     check
   }

@@ -72,7 +72,8 @@ export const StorageDeviceModel = defineModel({
     { field: "entityId", target: "Entity", onDelete: "setNull" }
   ],
   access: storageAccess,
-  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] },
+  managedBy: "Storages"
 })
 /** A storage device record. */
 export const StorageDevice = StorageDeviceModel.schema
@@ -113,7 +114,8 @@ export const StorageLogEntryModel = defineModel({
     { field: "entityId", target: "Entity", onDelete: "setNull" }
   ],
   access: storageAccess,
-  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] }
+  rowScope: { kind: "orgUnit", fields: ["orgUnitId"] },
+  managedBy: "Storages"
 })
 /** A storage log entry record. */
 export const StorageLogEntry = StorageLogEntryModel.schema
@@ -125,7 +127,8 @@ export const StorageLogEntryInstanceModel = defineLink({
   left: { field: "storageLogEntryId", target: "StorageLogEntry", id: StorageLogEntryId },
   right: { field: "instanceId", target: "Instance", id: InstanceId },
   access: storageAccess,
-  rowScope: { kind: "parent", field: "instanceId", target: "Instance" }
+  rowScope: { kind: "parent", field: "instanceId", target: "Instance" },
+  managedBy: "Storages"
 })
 /** A log entry/submission link record. */
 export const StorageLogEntryInstance = StorageLogEntryInstanceModel.schema

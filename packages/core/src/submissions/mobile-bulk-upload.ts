@@ -19,9 +19,14 @@
  *    refreshed the same way when older. New attachments are added (a file already there with the
  *    same name and bytes is not added twice); a submission with a `serie_id` answer gives its new
  *    attachments to the other submissions of its form with the same `serie_id` (IASO's Trypelim rule).
- * 3. `storageLogs.json`, `stockLedgerItems.json`, `changeRequests.json`: not supported yet; their
- *    presence fails the upload with `Unsupported` naming the section, after the sections before it
- *    committed (as IASO's task errors at a failing section).
+ * 3. `storageLogs.json` (optional): the operations logged on storage devices (IASO's mobile log
+ *    keys: `id`, `storage_id`, `storage_type`, `operation_type`, `instances`, `org_unit_id`,
+ *    `entity_id` or `entity_uuid`, `performed_at`), imported as `Storages.importLogs`
+ *    does, as the uploading user; a submission is named by its mobile `id` (this upload's, else a
+ *    stored uuid), an org unit as in `instances.json`.
+ * 4. `stockLedgerItems.json`, `changeRequests.json`: not supported yet; their presence fails the
+ *    upload with `Unsupported` naming the section, after the sections before it committed (as
+ *    IASO's task errors at a failing section).
  *
  * IASO's integer ids in the JSON (form `"1"`, org unit `"4"`, type `"5"`, entity type `"1"`) are
  * mapped to the SDK's ids through the `foreignIds` option; any other value is taken as an id of
@@ -45,6 +50,8 @@ import { admitJson, type JsonValue } from "../shared/json.ts"
 import { type LongOperationOptions, longOperation } from "../shared/progress.ts"
 import { listAll, type Repositories } from "../shared/repository.ts"
 import { fromMobileTimestamp } from "../shared/time.ts"
+import { makeStorageAccess } from "../storage/storage-access.ts"
+import { makeStorageLogImport, type StorageLogImportResult, type StorageLogInput } from "../storage/storage-log-import.ts"
 import { Actor, CurrentActor } from "../tenancy/actor.ts"
 import { AccountModel } from "../tenancy/account.ts"
 import { ProjectModel } from "../tenancy/project.ts"
@@ -62,7 +69,7 @@ import { allWritten, reaches, type SubmissionAccess } from "./submission-access.
 export const BULK_UPLOAD_SOURCE = "BULK_UPLOAD"
 
 /** Sections of IASO's bulk upload this SDK does not import yet (in IASO's order). */
-export const UNSUPPORTED_BULK_SECTIONS = ["storageLogs.json", "stockLedgerItems.json", "changeRequests.json"] as const
+export const UNSUPPORTED_BULK_SECTIONS = ["stockLedgerItems.json", "changeRequests.json"] as const
 
 /**
  * IASO's ids found in a bulk upload's JSON, mapped to the SDK's: each map takes the text the JSON
@@ -109,6 +116,8 @@ export interface MobileBulkUploadResult {
   readonly instances: ReadonlyArray<BulkUploadInstance>
   /** Attachments added to submissions already stored, and copies made through `serie_id`. */
   readonly filesAdded: number
+  /** What `storageLogs.json` did (nothing when the section is absent). */
+  readonly storageLogs: StorageLogImportResult
 }
 
 /** Errors of a bulk upload: an org unit's creation's, an ingestion's, `Unsupported` and `Interrupted`. */
@@ -167,6 +176,7 @@ export const makeMobileBulkUpload = (
 ) => {
   const { auditAll } = writes
   const { liveFiles } = access
+  const logImport = makeStorageLogImport(repos, makeStorageAccess(repos))
 
   /** The project of the upload: by id or app id, in the actor's account. */
   const projectOf = (actor: Actor, options: MobileBulkUploadOptions) =>
@@ -518,6 +528,41 @@ export const makeMobileBulkUpload = (
       return copies
     })
 
+  /**
+   * Section 3: `storageLogs.json`, in its own unit of work, as the uploading user: IASO's keys
+   * read, org units mapped as `instances.json`'s are, submissions by this upload's mobile ids first.
+   */
+  const importStorageLogs = (
+    actor: Actor,
+    items: ReadonlyArray<Json>,
+    createdUnits: ReadonlyArray<OrgUnit>,
+    uploaded: ReadonlyArray<BulkUploadInstance>,
+    options: MobileBulkUploadOptions
+  ) =>
+    Effect.gen(function* () {
+      if (actor.userId === undefined) return yield* new Forbidden({ message: "importing storage logs needs an actor that is a user" })
+      const known = new Map(createdUnits.flatMap((unit) => (unit.uuid === undefined ? [] : [[unit.uuid, unit] as const])))
+      const inputs: Array<StorageLogInput> = []
+      for (const item of items) {
+        const unitRef = textOf(item["org_unit_id"])
+        const unit = unitRef === undefined || unitRef === "" ? undefined : mapped(options.foreignIds?.orgUnits, unitRef)
+        const resolved = unit === undefined ? undefined : ((yield* unitOf(actor, unit, known))?.id ?? unit)
+        const instances = item["instances"]
+        inputs.push({
+          id: textOf(item["id"]) ?? "",
+          storageId: textOf(item["storage_id"]) ?? "",
+          storageType: textOf(item["storage_type"]) ?? "",
+          operationType: textOf(item["operation_type"]) ?? "",
+          instances: Array.isArray(instances) ? instances.flatMap((uuid) => (typeof uuid === "string" ? [uuid] : [])) : [],
+          ...(resolved === undefined ? {} : { orgUnitId: resolved as OrgUnitId }),
+          ...(textOf(item["entity_id"] ?? item["entity_uuid"]) === undefined ? {} : { entityUuid: textOf(item["entity_id"] ?? item["entity_uuid"]) ?? "" }),
+          performedAt: numberOf(item["performed_at"]) ?? Number.NaN
+        })
+      }
+      const instanceIds = new Map(uploaded.map((item) => [item.id, item.instanceId] as const))
+      return yield* repos.driver.transaction(logImport.importAll(actor, actor.userId, inputs, { at: ["storageLogs.json"], instanceIds }))
+    })
+
   const importMobileBulkUpload = (
     input: BulkUploadFiles,
     options: MobileBulkUploadOptions
@@ -534,7 +579,9 @@ export const makeMobileBulkUpload = (
         if (orgUnitItems instanceof ValidationError) return yield* orgUnitItems
         const instanceItems = sectionItems(files, "instances.json")
         if (instanceItems instanceof ValidationError) return yield* instanceItems
-        const sections = (orgUnitItems === undefined ? 0 : 1) + (instanceItems === undefined ? 0 : 1)
+        const logItems = sectionItems(files, "storageLogs.json")
+        if (logItems instanceof ValidationError) return yield* logItems
+        const sections = (orgUnitItems === undefined ? 0 : 1) + (instanceItems === undefined ? 0 : 1) + (logItems === undefined ? 0 : 1)
         let done = 0
         const orgUnits =
           orgUnitItems === undefined ? { created: [], skipped: 0 } : yield* repos.driver.transaction(importOrgUnits(actor, orgUnitItems, options))
@@ -544,13 +591,18 @@ export const makeMobileBulkUpload = (
             ? { instances: [], filesAdded: 0 }
             : yield* repos.driver.transaction(importInstances(actor, files, instanceItems, project.id, options))
         if (instanceItems !== undefined) yield* progress.report("write", ++done, sections)
+        const storageLogs =
+          logItems === undefined
+            ? { created: [], skipped: [], devicesCreated: [], blacklisted: [] }
+            : yield* importStorageLogs(actor, logItems, orgUnits.created, instances.instances, options)
+        if (logItems !== undefined) yield* progress.report("write", ++done, sections)
         const unsupported = UNSUPPORTED_BULK_SECTIONS.find((section) => files.has(section))
         if (unsupported !== undefined) {
           return yield* new Unsupported({
             message: `the bulk upload's section ${unsupported} is not supported yet; the sections before it (org units: ${orgUnits.created.length} created, submissions: ${instances.instances.length}) were imported and stay committed`
           })
         }
-        return { orgUnits, instances: instances.instances, filesAdded: instances.filesAdded }
+        return { orgUnits, instances: instances.instances, filesAdded: instances.filesAdded, storageLogs }
       })
     )
 

@@ -58,7 +58,12 @@ export const TaskModel = defineModel({
     /** Set to ask the running task to stop at its next progress report. */
     shouldBeKilled: Schema.Boolean,
     /** Driven by an external system (e.g. OpenHEXA) rather than by a worker. */
-    external: Schema.Boolean
+    external: Schema.Boolean,
+    /**
+     * The attempt holding the task (1 for the first run; a queue's retry after a worker died takes
+     * it over with a later one). Not in IASO: it keeps a retried task from being finished twice.
+     */
+    attempt: Schema.optionalKey(Int32)
   },
   indexes: [
     { name: "task_created_at", fields: ["accountId", "createdAt"] },
@@ -71,7 +76,8 @@ export const TaskModel = defineModel({
     { field: "createdById", target: "User", onDelete: "setNull" },
     { field: "launcherId", target: "User", onDelete: "setNull" }
   ],
-  access: { read: ["iaso_data_tasks", "iaso_planning_write"], write: ["iaso_data_tasks"] }
+  access: { read: ["iaso_data_tasks", "iaso_planning_write"], write: ["iaso_data_tasks"] },
+  managedBy: "Tasks"
 })
 /** A Task record. */
 export const Task = TaskModel.schema

@@ -24,6 +24,7 @@ import { BlobStore } from "../shared/blob.ts"
 import type { EntityTypeId, FormId, OrgUnitId, OrgUnitTypeId, ProjectId, SourceVersionId, UserId } from "../shared/entity-ids.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { Row } from "../shared/model.ts"
+import { StorageDeviceModel, StorageLogEntryInstanceModel, StorageLogEntryModel } from "../storage/storage.ts"
 import { InstanceFileModel, InstanceModel } from "../submissions/instance-model.ts"
 import { Instances, type MobileBulkUploadOptions, type MobileBulkUploadResult, type SubmissionInput } from "../submissions/instances-service.ts"
 import type { BulkUploadFiles } from "../submissions/bulk-archive.ts"
@@ -39,6 +40,8 @@ const PATRICE = "90619ebe-4aa5-4eca-ae66-bf989bfb1539"
 const DISASI_CATT = "a5362052-408f-44f8-8abc-2a520c01ea10"
 const PATRICE_CATT = "f55b0eff-b353-49ea-93b9-0257b6b807c4"
 const NEW_UNIT = "9dcb6991-c72c-416d-ba38-4556c62b400f"
+/** The registration of `storage_logs` (its mobile id, the entity's uuid). */
+const PROFILE = "5475bfcf-5a3f-4170-9d88-245d89352362"
 /** The ODK instance ids (`meta/instanceID`) of the fixtures' XML: the submissions' `uuid` here. */
 const XML_ID = {
   [DISASI]: "63e653b6-bca1-4a6d-93d9-6db455c342db",
@@ -64,6 +67,7 @@ const FIXTURE_FILES: { readonly [name: string]: ReadonlyArray<string> } = {
     `${DISASI}/18_03_some-other-registration-file.xml`,
     `${DISASI}/20_56_aaaaaaaa-ee48-4df6-9226-d6360d0e6b6c_2024-04-05_16-08-56.xml`
   ],
+  storage_logs: ["instances.json", "storageLogs.json", `${PROFILE}/3_2_809f9a76-3f3f-4033-aefb-98f47fb2ccaf_2024-12-03_12-46-06.xml`],
   disasi_only: [
     "orgUnits.json",
     "instances.json",
@@ -462,19 +466,72 @@ export const bulkUploadScenarios = (h: () => Harness, fixtures: FixtureLoader | 
     )
 
     scenario(
-      "a section not supported yet (storageLogs.json) fails with Unsupported naming it, after the org units and submissions committed",
+      "a section not supported yet (stockLedgerItems.json) fails with Unsupported naming it, after the org units and submissions committed",
       async (context) => {
         const files = await folder(fixtures, "disasi_only", context)
         if (files === undefined) return
         const harness = h()
         const w = await iasoWorld(harness)
-        files.set("storageLogs.json", new TextEncoder().encode("[]"))
+        files.set("stockLedgerItems.json", new TextEncoder().encode("[]"))
         const exit = await w.upload(files)
         expect(exitTag(exit)).toBe("Unsupported")
-        expect((exitError(exit) as { readonly message: string }).message).toContain("storageLogs.json")
+        expect((exitError(exit) as { readonly message: string }).message).toContain("stockLedgerItems.json")
         expect([(await w.rows(InstanceModel)).length, (await w.rows(OrgUnitModel)).filter((row) => row["uuid"] === NEW_UNIT).length]).toEqual([2, 1])
       }
     )
+
+    scenario(
+      "storage_logs: one NFC device at org unit 1 holding the created entity, a RESET without entity then a WRITE_PROFILE linked to the entity and the submission; sent again, nothing changes",
+      async (context) => {
+        const files = await folder(fixtures, "storage_logs", context)
+        if (files === undefined) return
+        const harness = h()
+        const w = await iasoWorld(harness)
+        const result = await succeeded(w.upload(zipOf(files)))
+        expect(result.instances.map((item) => item.outcome)).toEqual(["created"])
+        expect([result.storageLogs.created.length, result.storageLogs.skipped, result.storageLogs.blacklisted]).toEqual([2, [], []])
+        const [entity] = await w.entityOf(PROFILE)
+        const devices = await w.rows(StorageDeviceModel)
+        expect(devices.map((row) => [row["customerChosenId"], row["type"], row["status"], row["orgUnitId"], row["entityId"]])).toEqual([
+          ["BGJGcuxqgA==", "NFC", "OK", w.lalaland.id, entity?.["id"]]
+        ])
+        const logs = await w.rows(StorageLogEntryModel)
+        const byId = (id: string) => logs.find((row) => row["id"] === id)
+        const reset = byId("ff023d13-25fa-43c5-9717-5f427b929cb6")
+        const profile = byId("da14ef24-74a1-4f7b-9621-6e33e88773b8")
+        expect(logs.length).toBe(2)
+        expect([reset?.["operationType"], reset?.["entityId"], reset?.["orgUnitId"], reset?.["performedAt"], reset?.["performedById"]]).toEqual([
+          "RESET",
+          undefined,
+          w.lalaland.id,
+          1733226445771,
+          w.user.id
+        ])
+        expect([profile?.["operationType"], profile?.["entityId"], profile?.["performedAt"]]).toEqual(["WRITE_PROFILE", entity?.["id"], 1729839290867])
+        const instance = await w.instanceOf("38e7cfff-4489-46ba-87e5-e436c7e8d815")
+        expect((await w.rows(StorageLogEntryInstanceModel)).map((row) => [row["storageLogEntryId"], row["instanceId"]])).toEqual([
+          [profile?.["id"], instance?.["id"]]
+        ])
+        const before = await snapshot(harness, w.account, [StorageDeviceModel, StorageLogEntryModel, StorageLogEntryInstanceModel])
+        const again = await succeeded(w.upload(zipOf(files)))
+        expect([again.storageLogs.created.length, again.storageLogs.skipped.length]).toEqual([0, 2])
+        expect(await snapshot(harness, w.account, [StorageDeviceModel, StorageLogEntryModel, StorageLogEntryInstanceModel])).toEqual(before)
+      }
+    )
+
+    scenario("a storageLogs.json naming an unknown storage type fails with IASO's message at the section and stores no device or log", async () => {
+      const harness = h()
+      const w = await iasoWorld(harness)
+      const logs = [
+        { id: globalThis.crypto.randomUUID(), storage_id: "X", storage_type: "FLOPPY", operation_type: "READ", instances: [], performed_at: 1733226445 }
+      ]
+      const exit = await w.upload(new Map([["storageLogs.json", new TextEncoder().encode(JSON.stringify(logs))]]))
+      expect([exitTag(exit), (exitError(exit) as { readonly message: string }).message]).toEqual([
+        "ValidationError",
+        'Invalid storage type: FLOPPY\n  at ["storageLogs.json",0,"storageType"]'
+      ])
+      expect([...(await w.rows(StorageDeviceModel)), ...(await w.rows(StorageLogEntryModel))]).toEqual([])
+    })
 
     scenario("an archive with a path leaving its folder, or over its limits, is refused with a ValidationError and stores nothing", async () => {
       const harness = h()

@@ -36,6 +36,10 @@ import { accessScenarios } from "./access.ts"
 import { accountKeyScenarios } from "./account-keys.ts"
 import { versionScenarios } from "./versions.ts"
 import { workflowScenarios } from "./workflows.ts"
+import { planningScenarios } from "./planning.ts"
+import { taskScenarios } from "./tasks.ts"
+import { deviceScenarios } from "./devices.ts"
+import { storageScenarios } from "./storages.ts"
 
 import type { FixtureLoader } from "./harness.ts"
 export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
@@ -122,8 +126,12 @@ export const runConformance = (options: ConformanceOptions): void =>
     accountKeyScenarios(h)
     submissionBatchScenarios(h)
     entityScenarios(h)
+    planningScenarios(h)
+    storageScenarios(h)
     formScenarios(h)
     workflowScenarios(h, options.fixtures)
+    deviceScenarios(h)
+    taskScenarios(h)
     fixtureScenarios(h, options.fixtures)
     bulkUploadScenarios(h, options.fixtures)
     parityScenarios(h, options)
