@@ -1599,5 +1599,18 @@ const m0010: Migration = {
   steps: [{ op: "addColumn", model: "Task", column: { name: "attempt", kind: "integer", nullable: true } }]
 }
 
+/**
+ * 0011: a user's credentials and own permissions, written by the bulk user creation: the password
+ * hash (PBKDF2-SHA256 in Django's `pbkdf2_sha256$…` format; none = no usable password) and the
+ * permission codenames given to the user itself (IASO's `user_permissions`).
+ */
+const m0011: Migration = {
+  id: "0011_user_credentials",
+  steps: [
+    { op: "addColumn", model: "User", column: { name: "passwordHash", kind: "text", nullable: true } },
+    { op: "addColumn", model: "User", column: { name: "permissions", kind: "json", nullable: true } }
+  ]
+}
+
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0010]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0010, m0011]

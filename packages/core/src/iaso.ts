@@ -16,6 +16,8 @@ import { FormVersions } from "./forms/form-versions-service.ts"
 import { Entities } from "./entities/entities-service.ts"
 import { EntityTypes } from "./entities/entity-types-service.ts"
 import { Workflows } from "./entities/workflows-service.ts"
+import { BulkUserCreation } from "./users/bulk-user-creation.ts"
+import { Mappings } from "./dhis2/mappings-service.ts"
 import { Devices } from "./devices/devices-service.ts"
 import { Storages } from "./storage/storages-service.ts"
 import { Tasks, TaskRunner } from "./tasks/tasks-service.ts"
@@ -24,6 +26,10 @@ import { Assignments } from "./planning/assignments-service.ts"
 import { Plannings } from "./planning/plannings-service.ts"
 import { Teams } from "./planning/teams-service.ts"
 import { Accounts } from "./tenancy/accounts-service.ts"
+import { Projects } from "./tenancy/projects-service.ts"
+import { Credentials } from "./registry/credentials-service.ts"
+import { Pages } from "./pages/pages-service.ts"
+import { Comments } from "./comments/comments-service.ts"
 import { Records } from "./kernel/records.ts"
 import { Repos } from "./kernel/repos.ts"
 import { BlobStore } from "./shared/blob.ts"
@@ -56,7 +62,7 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 export const Iaso = {
   /**
    * Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`,
-   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`, `Devices`, `Tasks`, `Storages`, `Teams`, `Plannings`, `Assignments`) over the provided
+   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`, `BulkUserCreation`, `Mappings`, `Devices`, `Tasks`, `Storages`, `Teams`, `Plannings`, `Assignments`, `Projects`, `Credentials`, `Pages`, `Comments`) over the provided
    * `Store`. The repositories they share stay inside: every read and write goes through a service's rules.
    */
   layer: Layer.mergeAll(
@@ -75,12 +81,18 @@ export const Iaso = {
     Forms.layer,
     FormVersions.layer,
     Workflows.layer,
+    BulkUserCreation.layer,
+    Mappings.layer,
     Devices.layer,
     Storages.layer,
     Tasks.layer,
     Teams.layer,
     Plannings.layer,
-    Assignments.layer
+    Assignments.layer,
+    Projects.layer,
+    Credentials.layer,
+    Pages.layer,
+    Comments.layer
   ).pipe(Layer.provide(Repos.layer))
 }
 
@@ -101,12 +113,18 @@ export type IasoServices =
   | Forms
   | FormVersions
   | Workflows
+  | BulkUserCreation
+  | Mappings
   | Devices
   | Storages
   | Tasks
   | Teams
   | Plannings
   | Assignments
+  | Projects
+  | Credentials
+  | Pages
+  | Comments
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -186,6 +204,10 @@ export interface IasoAs {
   readonly forms: FormsAsync
   readonly formVersions: Promised<FormVersions["Service"]>
   readonly workflows: Promised<Workflows["Service"]>
+  /** Users created in bulk from IASO's CSV file. */
+  readonly bulkUserCreation: Promised<BulkUserCreation["Service"]>
+  /** DHIS2 mappings of forms and their versions. */
+  readonly mappings: Promised<Mappings["Service"]>
   readonly devices: Promised<Devices["Service"]>
   /** Storage devices (NFC cards...) and their logs. */
   readonly storages: Promised<Storages["Service"]>
@@ -197,6 +219,14 @@ export interface IasoAs {
   readonly plannings: Promised<Plannings["Service"]>
   /** Who visits which org unit of a planning. */
   readonly assignments: Promised<Assignments["Service"]>
+  /** Projects (mobile apps) and their feature flags. */
+  readonly projects: Promised<Projects["Service"]>
+  /** Logins to external systems (DHIS2), without their passwords. */
+  readonly credentials: Promised<Credentials["Service"]>
+  /** Pages of the account and who sees them. */
+  readonly pages: Promised<Pages["Service"]>
+  /** Comments on org units, one level of replies. */
+  readonly comments: Promised<Comments["Service"]>
   /**
    * Runs any effect over the SDK's services as this actor, on the client's runtime and store: the
    * extension point through which other packages offer Promise APIs (e.g. `geoPackages(admin)` of
@@ -331,6 +361,7 @@ export const createIaso = <E, EB = never, ET = never>(options: {
     "mobileEntityTypes",
     "mobileEntities"
   ] as const
+  const bulkUserCreationKeys = ["createFromCsv"] as const
   const workflowKeys = [
     "createVersion",
     "updateVersion",
@@ -349,6 +380,7 @@ export const createIaso = <E, EB = never, ET = never>(options: {
     "exportWorkflow",
     "importWorkflow"
   ] as const
+  const mappingKeys = ["createVersion", "updateVersion", "getVersion", "versions", "mappings"] as const
   const instanceKeys = [
     "ingest",
     "ingestMany",
@@ -371,6 +403,10 @@ export const createIaso = <E, EB = never, ET = never>(options: {
   const teamKeys = ["create", "update", "remove", "get", "list"] as const
   const planningKeys = ["create", "update", "remove", "get", "list", "mobile"] as const
   const assignmentKeys = ["create", "update", "remove", "get", "list", "bulkCreate", "bulkDelete"] as const
+  const credentialKeys = ["get", "update"] as const
+  const pageKeys = ["create", "update", "remove", "get", "list"] as const
+  const commentKeys = ["create", "remove", "list"] as const
+  const projectKeys = ["featureFlags", "create", "update", "get", "list", "projectForApp", "checkVersion", "limitsDownloadToRoots"] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
@@ -400,12 +436,18 @@ export const createIaso = <E, EB = never, ET = never>(options: {
         entityTypes: wrap(Effect.service(EntityTypes), actor, entityTypeKeys) as unknown as IasoAs["entityTypes"],
         entities: wrap(Effect.service(Entities), actor, entityKeys) as unknown as IasoAs["entities"],
         workflows: wrap(Effect.service(Workflows), actor, workflowKeys) as unknown as IasoAs["workflows"],
+        bulkUserCreation: wrap(Effect.service(BulkUserCreation), actor, bulkUserCreationKeys) as unknown as IasoAs["bulkUserCreation"],
+        mappings: wrap(Effect.service(Mappings), actor, mappingKeys) as unknown as IasoAs["mappings"],
         devices: wrap(Effect.service(Devices), actor, deviceKeys) as unknown as IasoAs["devices"],
         storages: wrap(Effect.service(Storages), actor, storageKeys) as unknown as IasoAs["storages"],
         tasks: wrap(Effect.service(Tasks), actor, taskKeys) as unknown as IasoAs["tasks"],
         teams: wrap(Effect.service(Teams), actor, teamKeys) as unknown as IasoAs["teams"],
         plannings: wrap(Effect.service(Plannings), actor, planningKeys) as unknown as IasoAs["plannings"],
         assignments: wrap(Effect.service(Assignments), actor, assignmentKeys) as unknown as IasoAs["assignments"],
+        projects: wrap(Effect.service(Projects), actor, projectKeys) as unknown as IasoAs["projects"],
+        credentials: wrap(Effect.service(Credentials), actor, credentialKeys) as unknown as IasoAs["credentials"],
+        pages: wrap(Effect.service(Pages), actor, pageKeys) as unknown as IasoAs["pages"],
+        comments: wrap(Effect.service(Comments), actor, commentKeys) as unknown as IasoAs["comments"],
         instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) },
         run: (effect, runOptions) => run(effect, actor, runOptions?.signal)
       }

@@ -2,7 +2,9 @@ import { Effect } from "effect"
 import {
   Accounts,
   Actor,
+  Comments,
   createIaso,
+  Credentials,
   Forms,
   FormVersions,
   Groups,
@@ -11,6 +13,8 @@ import {
   Matching,
   OrgUnits,
   OrgUnitTypes,
+  Pages,
+  Projects,
   PyramidImports,
   Records,
   Sources,
@@ -53,7 +57,11 @@ describe("the Promise facade", () => {
       forms: Forms,
       formVersions: FormVersions,
       instances: Instances,
-      storages: Storages
+      storages: Storages,
+      projects: Projects,
+      credentials: Credentials,
+      pages: Pages,
+      comments: Comments
     }
     const verbs = await Effect.runPromise(
       Effect.gen(function* () {
@@ -76,6 +84,18 @@ describe("the Promise facade", () => {
       expect(offered, name).toEqual([...keys.filter((key) => !(hostOnly[name] ?? []).includes(key)), ...(iterables[name] ?? [])].sort())
       for (const key of offered) expect(typeof (facade[name as keyof typeof facade] as Record<string, unknown>)[key], `${name}.${key}`).toBe("function")
     }
+  })
+
+  it("creates a project and reads it back through the app gate", async () => {
+    const { account } = await iaso.accounts.setup({ name: "Promise Projects" })
+    const projects = iaso.as(Actor.user({ accountId: account.id, permissions: ["iaso_projects"] })).projects
+    const created = await projects.create({ name: "Field", appId: " promise.projects.field ", needsAuthentication: true })
+    expect([created.project.appId, created.project.needsAuthentication, created.featureFlags.map((flag) => flag.code)]).toEqual([
+      "promise.projects.field",
+      true,
+      ["REQUIRE_AUTHENTICATION"]
+    ])
+    await expect(projects.projectForApp("promise.projects.field", undefined)).rejects.toBeInstanceOf(NotFound)
   })
 
   it("sets up an account and builds a pyramid with async functions", async () => {

@@ -260,8 +260,17 @@ const cases: ReadonlyArray<ModelCase> = [
   },
   {
     model: MODELS.User,
-    full: { ...accountBase, username: "awa.traore", firstName: "Awa", lastName: "Traoré", email: "awa@example.org", isActive: true },
-    optional: [],
+    full: {
+      ...accountBase,
+      username: "awa.traore",
+      firstName: "Awa",
+      lastName: "Traoré",
+      email: "awa@example.org",
+      isActive: true,
+      passwordHash: "pbkdf2_sha256$600000$abcdefghijklmnopqrstuv$3q2+7w==",
+      permissions: ["iaso_forms"]
+    },
+    optional: ["passwordHash", "permissions"],
     bad: [
       { label: "username too long", patch: { username: "u".repeat(151) }, path: `["username"]`, message: "Expected a value with a length of at most 150" },
       { label: "isActive not a boolean", patch: { isActive: "yes" }, path: `["isActive"]`, message: "Expected boolean" }

@@ -75,8 +75,11 @@ export const CommentIasoModel = defineModel({
     { field: "userId", target: "User", onDelete: "setNull" },
     { field: "parentId", target: "CommentIaso", onDelete: "cascade" }
   ],
-  // IASO: any authenticated user who can see the commented org unit (a service rule)
-  access: { read: [], write: [] }
+  // IASO: any authenticated user who can see the commented org unit (the service comments org
+  // units only, so `objectPk` is an org unit's id: reads keep to the actor's roots on every path)
+  rowScope: { kind: "orgUnit", fields: ["objectPk"] },
+  access: { read: [], write: [] },
+  managedBy: "Comments"
 })
 /** A CommentIaso record. */
 export const CommentIaso = CommentIasoModel.schema

@@ -4,8 +4,9 @@
  * generated as `yyyymmddNN` from the Effect `Clock`; the form id constant across versions and
  * unique among the account's live forms), with IASO's messages as `ValidationError`s naming the
  * field. The version, the form's `formId` and the form's `possibleFields` are written in one
- * transaction; the file bytes go to the {@link BlobStore} first (and are removed again when the
- * version is refused, unless they were already stored). A preview computes the same checks and
+ * transaction, with the copies of the previous version's mapping versions (`copyMappingVersions`,
+ * trimmed to the new questions); the file bytes go to the {@link BlobStore} first (and are removed
+ * again when the version is refused, unless they were already stored). A preview computes the same checks and
  * the question diff against the previous version without storing anything.
  *
  * Files: IASO keeps in `file` the XForm pyxform generates from the XLSForm. The SDK does not
@@ -19,10 +20,10 @@
  * - Only `.xlsx` is read (not the legacy binary `.xls`).
  * - An XForm upload follows the XLSForm rules for its version (1-10 digits, increasing) and
  *   must declare one (a generated version could not be in the XForm devices fill).
- * - Mapping versions are not copied from the previous version (mappings are not implemented yet).
  * @module
  */
 import { Context, Effect, Layer, Result, Schema } from "effect"
+import { copyMappingVersions } from "../dhis2/mapping-copy.ts"
 import { audit } from "../kernel/audit.ts"
 import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
@@ -38,6 +39,7 @@ import { type DescriptorLabel, type DescriptorNode, type FormDescriptor, type Po
 import { FormModel } from "./form.ts"
 import { type FormVersion, FormVersionModel } from "./form-version.ts"
 import { FORM_AUDIT_SOURCE, FormMessages, formPossibleFieldsFromVersions } from "./forms-service.ts"
+import { MappingVersionModel } from "./mapping.ts"
 import { md5Hex } from "./md5.ts"
 import { resolveVersionId, utcDayStamp } from "./version-id.ts"
 import { readXForm } from "./xform.ts"
@@ -314,7 +316,7 @@ const makeFormVersions = (repos: Repositories) => {
         const xformRef = read.xformBytes === undefined ? undefined : yield* put(read.xformBytes, XFORM_MEDIA_TYPE)
         return yield* repos.driver.transaction(
           Effect.gen(function* () {
-            const { form, versionId } = yield* plan(actor, upload, read)
+            const { form, previous, versionId } = yield* plan(actor, upload, read)
             const base = `${fileSlug(form.name)}_${versionId}`
             const xlsFile = xlsRef === undefined ? undefined : { ...xlsRef, fileName: `${base}.xlsx` }
             const xformFile = xformRef === undefined ? undefined : { ...xformRef, fileName: `${base}.xml` }
@@ -337,6 +339,14 @@ const makeFormVersions = (repos: Repositories) => {
             const possibleFields = yield* formPossibleFieldsFromVersions(repos, actor.accountId, form.id)
             const updated = yield* repos.update(FormModel, actor.accountId, form.id, { formId: read.formId, possibleFields })
             yield* audit(repos, actor, FORM_AUDIT_SOURCE, FormVersionModel, [{ id: version.id, after: version }])
+            const mappingCopies = previous === undefined ? [] : yield* copyMappingVersions(repos, actor, previous, version)
+            yield* audit(
+              repos,
+              actor,
+              FORM_AUDIT_SOURCE,
+              MappingVersionModel,
+              mappingCopies.map((copy) => ({ id: copy.id, after: copy }))
+            )
             yield* audit(repos, actor, FORM_AUDIT_SOURCE, FormModel, [{ id: form.id, before: form, after: updated }])
             return version
           })

@@ -2,7 +2,8 @@
  * Mappings: how a form's answers become DHIS2 data (aggregate data values, events, tracker
  * entities) or derived aggregations, for one data source whose credentials reach the DHIS2 server.
  * A mapping has one version per form version, holding the question-to-data-element mapping as JSON;
- * a new form version copies the previous version's mappings.
+ * a new form version copies the previous version's mappings. Both are written through the
+ * `Mappings` service (and `FormVersions`, which copies them).
  * @module
  */
 import { Schema } from "effect"
@@ -29,6 +30,8 @@ export const EventDateSource = Schema.Literals(EVENT_DATE_SOURCES)
 export type EventDateSource = typeof EventDateSource.Type
 
 const mappingAccess = { read: ["iaso_mappings"], write: ["iaso_mappings"] }
+/** Mappings and their versions are written through the `Mappings` service only. */
+const MAPPINGS = "Mappings"
 
 /** The Mapping model declaration. */
 export const MappingModel = defineModel({
@@ -51,7 +54,8 @@ export const MappingModel = defineModel({
     { field: "dataSourceId", target: "DataSource", onDelete: "cascade" },
     { field: "formId", target: "Form", onDelete: "restrict" }
   ],
-  access: mappingAccess
+  access: mappingAccess,
+  managedBy: MAPPINGS
 })
 /** A mapping record. */
 export const Mapping = MappingModel.schema
@@ -78,7 +82,8 @@ export const MappingVersionModel = defineModel({
     { field: "formVersionId", target: "FormVersion", onDelete: "cascade" },
     { field: "mappingId", target: "Mapping", onDelete: "cascade" }
   ],
-  access: mappingAccess
+  access: mappingAccess,
+  managedBy: MAPPINGS
 })
 /** A mapping version record. */
 export const MappingVersion = MappingVersionModel.schema

@@ -58,7 +58,8 @@ export const PageModel = defineModel({
     supersetDashboardUiConfig: Schema.optionalKey(Json)
   },
   indexes: [{ name: "page_slug_unique", fields: ["accountId", "slug"], unique: true }],
-  access: pageAccess
+  access: pageAccess,
+  managedBy: "Pages"
 })
 /** A Page record. */
 export const Page = PageModel.schema
@@ -70,7 +71,8 @@ export const PageUserModel = defineLink({
   name: "PageUser",
   left: { field: "pageId", target: "Page", id: PageId },
   right: { field: "userId", target: "User", id: UserId },
-  access: pageAccess
+  access: pageAccess,
+  managedBy: "Pages"
 })
 /** A PageUser link record. */
 export const PageUser = PageUserModel.schema
@@ -82,7 +84,8 @@ export const PageUserRoleModel = defineLink({
   name: "PageUserRole",
   left: { field: "pageId", target: "Page", id: PageId },
   right: { field: "userRoleId", target: "UserRole", id: UserRoleId },
-  access: pageAccess
+  access: pageAccess,
+  managedBy: "Pages"
 })
 /** A PageUserRole link record. */
 export const PageUserRole = PageUserRoleModel.schema

@@ -181,7 +181,7 @@ export class Accounts extends Context.Service<
             const roots = yield* all(ProfileOrgUnitModel, "profileId", profileId)
             const profileTypes = yield* all(ProfileEditableOrgUnitTypeModel, "profileId", profileId)
             const roleTypes = yield* Effect.forEach(roleIds, (roleId) => all(UserRoleEditableOrgUnitTypeModel, "userRoleId", roleId))
-            const permissions = new Set<Permission>(roles.flatMap((role) => role.permissions))
+            const permissions = new Set<Permission>([...(user.permissions ?? []), ...roles.flatMap((role) => role.permissions)])
             const types = new Set<OrgUnitTypeId>([
               ...profileTypes.map((link) => link.orgUnitTypeId),
               ...roleTypes.flatMap((links) => links.map((link) => link.orgUnitTypeId))

@@ -76,7 +76,8 @@ export const ProjectFeatureFlagModel = defineLink({
   left: { field: "projectId", target: "Project", id: ProjectId },
   right: { field: "featureFlagId", target: "FeatureFlag", id: FeatureFlagId },
   extra: { configuration: Schema.optionalKey(Json) },
-  access: { read: [], write: ["iaso_projects"] }
+  access: { read: [], write: ["iaso_projects"] },
+  managedBy: "Projects"
 })
 export const ProjectFeatureFlag = ProjectFeatureFlagModel.schema
 export type ProjectFeatureFlag = typeof ProjectFeatureFlag.Type

@@ -22,7 +22,15 @@ export const UserModel = defineModel({
     firstName: TextMax(150),
     lastName: TextMax(150),
     email: TextMax(254),
-    isActive: Schema.Boolean
+    isActive: Schema.Boolean,
+    /**
+     * The password hash, PBKDF2-SHA256 in Django's format `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`
+     * (see `hashPassword`); absent: no usable password (IASO's unusable password). Never the password itself;
+     * redacted in memory, so logs and printed records do not show it.
+     */
+    passwordHash: Schema.optionalKey(Schema.RedactedFromValue(TextMax(255))),
+    /** Permissions given to the user itself (IASO's `user_permissions`), besides those of its roles. */
+    permissions: Schema.optionalKey(Schema.Array(Permission))
   },
   indexes: [{ name: "user_username_unique", fields: ["username"], unique: true }],
   access: { read: ["iaso_users", "iaso_users_managed"], write: ["iaso_users", "iaso_users_managed"] }

@@ -22,6 +22,7 @@ import { domainScenarios } from "./domain.ts"
 import { edgeValueScenarios } from "./edge-values.ts"
 import { entityScenarios } from "./entities.ts"
 import { rollbackScenarios, storeScenarios } from "./store-scenarios.ts"
+import { bulkUserScenarios } from "./bulk-users.ts"
 import { fixtureScenarios } from "./fixtures.ts"
 import { bulkUploadScenarios } from "./bulk-uploads.ts"
 import { formScenarios } from "./forms.ts"
@@ -36,6 +37,9 @@ import { accessScenarios } from "./access.ts"
 import { accountKeyScenarios } from "./account-keys.ts"
 import { versionScenarios } from "./versions.ts"
 import { workflowScenarios } from "./workflows.ts"
+import { mappingScenarios } from "./mappings.ts"
+import { projectScenarios } from "./projects.ts"
+import { pageCommentScenarios } from "./pages-comments.ts"
 import { planningScenarios } from "./planning.ts"
 import { taskScenarios } from "./tasks.ts"
 import { deviceScenarios } from "./devices.ts"
@@ -130,9 +134,13 @@ export const runConformance = (options: ConformanceOptions): void =>
     storageScenarios(h)
     formScenarios(h)
     workflowScenarios(h, options.fixtures)
+    mappingScenarios(h, options.fixtures)
     deviceScenarios(h)
     taskScenarios(h)
+    projectScenarios(h)
+    pageCommentScenarios(h)
     fixtureScenarios(h, options.fixtures)
+    bulkUserScenarios(h, options.fixtures)
     bulkUploadScenarios(h, options.fixtures)
     parityScenarios(h, options)
     edgeValueScenarios(h)

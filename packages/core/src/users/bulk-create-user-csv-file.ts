@@ -42,7 +42,8 @@ export const BulkCreateUserCsvFileModel = defineModel({
   ],
   // IASO: PROTECT (a user who uploaded a file cannot be deleted)
   references: [{ field: "createdById", target: "User", onDelete: "restrict" }],
-  access: bulkAccess
+  access: bulkAccess,
+  managedBy: "BulkUserCreation"
 })
 /** A BulkCreateUserCsvFile record. */
 export const BulkCreateUserCsvFile = BulkCreateUserCsvFileModel.schema
@@ -54,7 +55,8 @@ export const BulkCreateUserCsvFileDefaultProjectModel = defineLink({
   name: "BulkCreateUserCsvFileDefaultProject",
   left: { field: "bulkCreateUserCsvFileId", target: "BulkCreateUserCsvFile", id: BulkCreateUserCsvFileId },
   right: { field: "projectId", target: "Project", id: ProjectId },
-  access: bulkAccess
+  access: bulkAccess,
+  managedBy: "BulkUserCreation"
 })
 /** A BulkCreateUserCsvFileDefaultProject link record. */
 export const BulkCreateUserCsvFileDefaultProject = BulkCreateUserCsvFileDefaultProjectModel.schema
@@ -66,7 +68,8 @@ export const BulkCreateUserCsvFileDefaultUserRoleModel = defineLink({
   name: "BulkCreateUserCsvFileDefaultUserRole",
   left: { field: "bulkCreateUserCsvFileId", target: "BulkCreateUserCsvFile", id: BulkCreateUserCsvFileId },
   right: { field: "userRoleId", target: "UserRole", id: UserRoleId },
-  access: bulkAccess
+  access: bulkAccess,
+  managedBy: "BulkUserCreation"
 })
 /** A BulkCreateUserCsvFileDefaultUserRole link record. */
 export const BulkCreateUserCsvFileDefaultUserRole = BulkCreateUserCsvFileDefaultUserRoleModel.schema
@@ -78,7 +81,8 @@ export const BulkCreateUserCsvFileDefaultOrgUnitModel = defineLink({
   name: "BulkCreateUserCsvFileDefaultOrgUnit",
   left: { field: "bulkCreateUserCsvFileId", target: "BulkCreateUserCsvFile", id: BulkCreateUserCsvFileId },
   right: { field: "orgUnitId", target: "OrgUnit", id: OrgUnitId },
-  access: bulkAccess
+  access: bulkAccess,
+  managedBy: "BulkUserCreation"
 })
 /** A BulkCreateUserCsvFileDefaultOrgUnit link record. */
 export const BulkCreateUserCsvFileDefaultOrgUnit = BulkCreateUserCsvFileDefaultOrgUnitModel.schema
@@ -90,7 +94,8 @@ export const BulkCreateUserCsvFileDefaultTeamModel = defineLink({
   name: "BulkCreateUserCsvFileDefaultTeam",
   left: { field: "bulkCreateUserCsvFileId", target: "BulkCreateUserCsvFile", id: BulkCreateUserCsvFileId },
   right: { field: "teamId", target: "Team", id: TeamId },
-  access: bulkAccess
+  access: bulkAccess,
+  managedBy: "BulkUserCreation"
 })
 /** A BulkCreateUserCsvFileDefaultTeam link record. */
 export const BulkCreateUserCsvFileDefaultTeam = BulkCreateUserCsvFileDefaultTeamModel.schema
