@@ -1,8 +1,11 @@
 /**
  * The store of docs/writing-an-adapter.md (examples/guide-writing-an-adapter.ts: `@iaso/sql` on
- * Node's built-in `node:sqlite`) passes the whole conformance suite, with the call the guide shows.
+ * Node's built-in `node:sqlite`) passes the whole conformance suite: the call the guide shows, plus
+ * IASO's fixture files the project's own adapters are run with (required under CI).
  */
+import { fileURLToPath } from "node:url"
 import type { Store } from "@iaso/core"
+import { fileFixtureLoader } from "@iaso/core/node"
 import { runConformance } from "@iaso/core/testing"
 import type { Layer } from "effect"
 
@@ -11,4 +14,6 @@ const { NodeSqliteStore } = (await import(new URL("../../../examples/guide-writi
   readonly NodeSqliteStore: { readonly layer: (options: { readonly filename: string }) => Layer.Layer<Store, unknown> }
 }
 
-runConformance({ name: "node:sqlite", store: NodeSqliteStore.layer({ filename: ":memory:" }) })
+const fixtures = fileFixtureLoader(fileURLToPath(new URL("../../../../shared/fixtures", import.meta.url)), { required: (process.env["CI"] ?? "") !== "" })
+
+runConformance({ name: "node:sqlite", fixtures, store: NodeSqliteStore.layer({ filename: ":memory:" }) })
