@@ -17,6 +17,7 @@ import { Entities } from "./entities/entities-service.ts"
 import { EntityTypes } from "./entities/entity-types-service.ts"
 import { Workflows } from "./entities/workflows-service.ts"
 import { BulkUserCreation } from "./users/bulk-user-creation.ts"
+import { Exports } from "./dhis2/exports-service.ts"
 import { Mappings } from "./dhis2/mappings-service.ts"
 import { Devices } from "./devices/devices-service.ts"
 import { Storages } from "./storage/storages-service.ts"
@@ -62,7 +63,7 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 export const Iaso = {
   /**
    * Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`,
-   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`, `BulkUserCreation`, `Mappings`, `Devices`, `Tasks`, `Storages`, `Teams`, `Plannings`, `Assignments`, `Projects`, `Credentials`, `Pages`, `Comments`) over the provided
+   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`, `BulkUserCreation`, `Mappings`, `Exports`, `Devices`, `Tasks`, `Storages`, `Teams`, `Plannings`, `Assignments`, `Projects`, `Credentials`, `Pages`, `Comments`) over the provided
    * `Store`. The repositories they share stay inside: every read and write goes through a service's rules.
    */
   layer: Layer.mergeAll(
@@ -83,6 +84,7 @@ export const Iaso = {
     Workflows.layer,
     BulkUserCreation.layer,
     Mappings.layer,
+    Exports.layer,
     Devices.layer,
     Storages.layer,
     Tasks.layer,
@@ -115,6 +117,7 @@ export type IasoServices =
   | Workflows
   | BulkUserCreation
   | Mappings
+  | Exports
   | Devices
   | Storages
   | Tasks
@@ -208,6 +211,8 @@ export interface IasoAs {
   readonly bulkUserCreation: Promised<BulkUserCreation["Service"]>
   /** DHIS2 mappings of forms and their versions. */
   readonly mappings: Promised<Mappings["Service"]>
+  /** DHIS2 export requests, run against DHIS2. */
+  readonly exports: Promised<Exports["Service"]>
   readonly devices: Promised<Devices["Service"]>
   /** Storage devices (NFC cards...) and their logs. */
   readonly storages: Promised<Storages["Service"]>
@@ -381,6 +386,7 @@ export const createIaso = <E, EB = never, ET = never>(options: {
     "importWorkflow"
   ] as const
   const mappingKeys = ["createVersion", "updateVersion", "getVersion", "versions", "mappings"] as const
+  const exportKeys = ["request", "run", "get", "list"] as const
   const instanceKeys = [
     "ingest",
     "ingestMany",
@@ -438,6 +444,7 @@ export const createIaso = <E, EB = never, ET = never>(options: {
         workflows: wrap(Effect.service(Workflows), actor, workflowKeys) as unknown as IasoAs["workflows"],
         bulkUserCreation: wrap(Effect.service(BulkUserCreation), actor, bulkUserCreationKeys) as unknown as IasoAs["bulkUserCreation"],
         mappings: wrap(Effect.service(Mappings), actor, mappingKeys) as unknown as IasoAs["mappings"],
+        exports: wrap(Effect.service(Exports), actor, exportKeys) as unknown as IasoAs["exports"],
         devices: wrap(Effect.service(Devices), actor, deviceKeys) as unknown as IasoAs["devices"],
         storages: wrap(Effect.service(Storages), actor, storageKeys) as unknown as IasoAs["storages"],
         tasks: wrap(Effect.service(Tasks), actor, taskKeys) as unknown as IasoAs["tasks"],

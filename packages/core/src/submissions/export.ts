@@ -58,7 +58,8 @@ export const ExportRequestModel = defineModel({
     { name: "export_request_launcher", fields: ["launcherId"] }
   ],
   references: [{ field: "launcherId", target: "User", onDelete: "setNull" }],
-  access: exportAccess
+  access: exportAccess,
+  managedBy: "Exports"
 })
 /** An export request record. */
 export const ExportRequest = ExportRequestModel.schema
@@ -87,7 +88,8 @@ export const ExportStatusModel = defineModel({
     { field: "mappingVersionId", target: "MappingVersion", onDelete: "cascade" }
   ],
   access: exportAccess,
-  rowScope: { kind: "parent", field: "instanceId", target: "Instance" }
+  rowScope: { kind: "parent", field: "instanceId", target: "Instance" },
+  managedBy: "Exports"
 })
 /** An export status record. */
 export const ExportStatus = ExportStatusModel.schema
@@ -107,7 +109,8 @@ export const ExportLogModel = defineModel({
     httpStatus: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: -2147483648, maximum: 2147483647 }))),
     url: Schema.optionalKey(Text)
   },
-  access: exportAccess
+  access: exportAccess,
+  managedBy: "Exports"
 })
 /** An export log record. */
 export const ExportLog = ExportLogModel.schema

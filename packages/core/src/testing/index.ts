@@ -23,6 +23,7 @@ import { edgeValueScenarios } from "./edge-values.ts"
 import { entityScenarios } from "./entities.ts"
 import { rollbackScenarios, storeScenarios } from "./store-scenarios.ts"
 import { bulkUserScenarios } from "./bulk-users.ts"
+import { exportScenarios } from "./exports.ts"
 import { fixtureScenarios } from "./fixtures.ts"
 import { bulkUploadScenarios } from "./bulk-uploads.ts"
 import { formScenarios } from "./forms.ts"
@@ -135,6 +136,7 @@ export const runConformance = (options: ConformanceOptions): void =>
     formScenarios(h)
     workflowScenarios(h, options.fixtures)
     mappingScenarios(h, options.fixtures)
+    exportScenarios(h, options.fixtures)
     deviceScenarios(h)
     taskScenarios(h)
     projectScenarios(h)

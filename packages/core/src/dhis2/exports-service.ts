@@ -1,0 +1,388 @@
+/**
+ * The `Exports` service: DHIS2 export requests stored and run. `request` first marks QUEUED
+ * requests older than {@link STALE_QUEUED_EXPORT_MS} as ERRORED (`Timeout`, their QUEUED statuses
+ * SKIPPED), then loads the candidate submissions under the actor's org-unit roots, applies
+ * {@link exportExclusion} and {@link planExportStatuses}, and creates the request (QUEUED) with its
+ * statuses in one unit of work. `run` reaches DHIS2 with the first mapping's data source
+ * credentials, runs the statuses ({@link runExportItems}) and stores their outcomes, one
+ * `ExportLog` per exchange (never the password) linked to its statuses, the exported submissions'
+ * `lastExportSuccessAt`/`toExport`, and the request's counters, status and timestamps. Writing
+ * takes `iaso_submissions`; reading any export of the account takes no permission.
+ * @module
+ */
+import { Context, Effect, Layer, Redacted, Result } from "effect"
+import { type Form, FormModel } from "../forms/form.ts"
+import { FormVersionModel } from "../forms/form-version.ts"
+import { MappingModel, MappingVersionModel } from "../forms/mapping.ts"
+import { orDieOnInvalidListing } from "../kernel/expect.ts"
+import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import { makeRowAccess } from "../kernel/row-access.ts"
+import { DeviceModel } from "../devices/devices.ts"
+import { OrgUnitModel } from "../registry/org-unit.ts"
+import { DataSourceModel, ExternalCredentialsModel } from "../registry/sources.ts"
+import type { ExportRequestId, FormId, InstanceId } from "../shared/entity-ids.ts"
+import { Conflict, type Forbidden, type NotFound, type StorageError } from "../shared/errors.ts"
+import type { JsonObject } from "../shared/json.ts"
+import { listAll, type Repositories } from "../shared/repository.ts"
+import { now } from "../shared/time.ts"
+import { allWritten, reaches } from "../submissions/submission-access.ts"
+import {
+  ALIVE_EXPORT_STATUSES,
+  type ExportRequest,
+  ExportLogModel,
+  ExportRequestModel,
+  type ExportStatus,
+  ExportStatusExportLogModel,
+  ExportStatusModel
+} from "../submissions/export.ts"
+import { type Instance, InstanceModel } from "../submissions/instance-model.ts"
+import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
+import type { Dhis2Unreachable } from "./export-dhis2-client.ts"
+import { type ExportPlanError, exportExclusion, isStaleQueuedExport, planExportStatuses } from "./export-plan.ts"
+import { type ExportItem, type ExportRunResult, runExportItems } from "./export-run.ts"
+
+/** What to export: a form's submissions, narrowed by ids, possibly already exported ones again. */
+export interface ExportRequestInput {
+  /** The form whose submissions are exported (every form when absent). */
+  readonly formId?: FormId | undefined
+  /** Only these submissions. */
+  readonly selectedIds?: ReadonlyArray<InstanceId> | undefined
+  /** Not these submissions. */
+  readonly unselectedIds?: ReadonlyArray<InstanceId> | undefined
+  /** Export again the submissions already exported. */
+  readonly forceExport?: boolean | undefined
+}
+
+/** How a run reaches DHIS2. */
+export interface ExportRunInput {
+  /** The HTTP client (`globalThis.fetch` when absent). */
+  readonly fetch?: typeof globalThis.fetch | undefined
+}
+
+/** A request with its statuses. */
+export interface ExportRequestDetail {
+  /** The request. */
+  readonly request: ExportRequest
+  /** Its statuses, in id order. */
+  readonly statuses: ReadonlyArray<ExportStatus>
+}
+
+type ReadError = NotFound | Forbidden | StorageError
+
+/**
+ * The exports service (see the module documentation). Provided by `Iaso.layer`; on the Promise
+ * facade, `iaso.as(actor).exports`.
+ */
+export class Exports extends Context.Service<
+  Exports,
+  {
+    /** Creates a QUEUED request and its statuses, or fails with IASO's planning error. */
+    readonly request: (input: ExportRequestInput) => Effect.Effect<ExportRequestDetail, ServiceWriteError | ExportPlanError, CurrentActor>
+    /** Runs a QUEUED request against DHIS2 and stores the outcome. */
+    readonly run: (id: ExportRequestId, input?: ExportRunInput) => Effect.Effect<ExportRequestDetail, ServiceWriteError | Dhis2Unreachable, CurrentActor>
+    /** A request with its statuses. */
+    readonly get: (id: ExportRequestId) => Effect.Effect<ExportRequestDetail, ReadError, CurrentActor>
+    /** The account's requests, newest first. */
+    readonly list: () => Effect.Effect<ReadonlyArray<ExportRequest>, ReadError, CurrentActor>
+  }
+>()("@iaso/core/Exports") {
+  static readonly layer = Layer.effect(
+    Exports,
+    Effect.gen(function* () {
+      const repos = yield* Repos
+      return Exports.of(makeExports(repos))
+    })
+  )
+}
+
+const PERMISSION = ["iaso_submissions"]
+
+const redactedEmpty = Redacted.make("")
+
+const makeExports = (repos: Repositories): Exports["Service"] => {
+  const { rootPaths } = makeRowAccess(repos)
+
+  const statusesOf = (accountId: string, requestIds: ReadonlyArray<string>) =>
+    requestIds.length === 0
+      ? Effect.succeed([] as ReadonlyArray<ExportStatus>)
+      : listAll((page) => repos.list(ExportStatusModel, accountId, page), {
+          where: [{ field: "exportRequestId", op: "in", value: [...requestIds] }],
+          orderBy: [{ field: "id", direction: "asc" }]
+        }).pipe(orDieOnInvalidListing(ExportStatusModel))
+
+  const requestsWith = (accountId: string, statuses: ReadonlyArray<string>) =>
+    listAll((page) => repos.list(ExportRequestModel, accountId, page), {
+      where: [{ field: "status", op: "in", value: [...statuses] }]
+    }).pipe(orDieOnInvalidListing(ExportRequestModel))
+
+  const detail = (accountId: string, id: string) =>
+    Effect.gen(function* () {
+      const request = yield* repos.get(ExportRequestModel, accountId, id)
+      return { request, statuses: yield* statusesOf(accountId, [id]) }
+    })
+
+  /** Marks the stale QUEUED requests as errored (`Timeout`), their QUEUED statuses SKIPPED. */
+  const expireStale = (actor: Actor, at: Date) =>
+    Effect.gen(function* () {
+      const stale = (yield* requestsWith(actor.accountId, ["QUEUED"])).filter((request) => isStaleQueuedExport(request.queuedAt, at))
+      for (const request of stale) {
+        yield* repos.update(ExportRequestModel, actor.accountId, request.id, { status: "ERRORED", lastErrorMessage: "Timeout", finished: true, endedAt: at })
+        for (const status of yield* statusesOf(actor.accountId, [request.id])) {
+          if (status.status === "QUEUED") yield* repos.update(ExportStatusModel, actor.accountId, status.id, { status: "SKIPPED", lastErrorMessage: "Timeout" })
+        }
+      }
+    })
+
+  const instancesOf = (actor: Actor, input: ExportRequestInput) =>
+    Effect.gen(function* () {
+      if (input.selectedIds !== undefined && input.selectedIds.length > 0) {
+        return (yield* repos.getMany(InstanceModel, actor.accountId, [...input.selectedIds])).filter(
+          (instance) => input.formId === undefined || instance.formId === input.formId
+        )
+      }
+      const all = yield* listAll((page) => repos.list(InstanceModel, actor.accountId, page), {
+        where: input.formId === undefined ? [] : [{ field: "formId", op: "eq", value: input.formId }],
+        orderBy: [{ field: "id", direction: "asc" }]
+      }).pipe(orDieOnInvalidListing(InstanceModel))
+      const unselected = new Set<string>(input.unselectedIds ?? [])
+      return all.filter((instance) => !unselected.has(instance.id))
+    })
+
+  const request = (actor: Actor, input: ExportRequestInput) =>
+    repos.driver.transaction(
+      Effect.gen(function* () {
+        const at = yield* now
+        yield* expireStale(actor, at)
+        const forceExport = input.forceExport === true
+        const params = {
+          filters: { ...(input.formId === undefined ? {} : { formId: input.formId }) },
+          force_export: forceExport,
+          ...(input.selectedIds === undefined ? {} : { selected_ids: [...input.selectedIds] }),
+          ...(input.unselectedIds === undefined ? {} : { unselected_ids: [...input.unselectedIds] })
+        }
+        const instances = yield* instancesOf(actor, input)
+        const paths = yield* rootPaths(actor)
+        const formIds = [...new Set(instances.flatMap((instance) => (instance.formId === undefined ? [] : [instance.formId])))]
+        const forms = new Map<string, Form>((yield* repos.getMany(FormModel, actor.accountId, formIds)).map((form) => [form.id, form]))
+        const unitIds = [...new Set(instances.flatMap((instance) => (instance.orgUnitId === undefined ? [] : [instance.orgUnitId])))]
+        const units = new Map((yield* repos.getMany(OrgUnitModel, actor.accountId, unitIds)).map((unit) => [unit.id, unit]))
+        const deviceIds = [...new Set(instances.flatMap((instance) => (instance.deviceId === undefined ? [] : [instance.deviceId])))]
+        const testDevices = new Set((yield* repos.getMany(DeviceModel, actor.accountId, deviceIds)).filter((d) => d.testDevice).map((d) => d.id))
+        const alive = yield* requestsWith(actor.accountId, ALIVE_EXPORT_STATUSES)
+        const inFlight = new Set(
+          (yield* statusesOf(
+            actor.accountId,
+            alive.map((r) => r.id)
+          )).map((status) => String(status.instanceId))
+        )
+        const triples = new Map<string, number>()
+        const key = (instance: Instance) => `${instance.formId ?? ""}\u0000${instance.period ?? ""}\u0000${instance.orgUnitId ?? ""}`
+        for (const instance of instances) if (!instance.deleted) triples.set(key(instance), (triples.get(key(instance)) ?? 0) + 1)
+        const eligible = instances.filter((instance) => {
+          const form = instance.formId === undefined ? undefined : forms.get(instance.formId)
+          const duplicated = form?.singlePerPeriod === true && instance.period !== undefined && instance.period !== "" && (triples.get(key(instance)) ?? 0) > 1
+          const unit = instance.orgUnitId === undefined ? undefined : units.get(instance.orgUnitId)
+          return (
+            exportExclusion(
+              {
+                id: instance.id,
+                status: duplicated ? "DUPLICATED" : instance.lastExportSuccessAt !== undefined ? "EXPORTED" : "READY",
+                deleted: instance.deleted,
+                hasFile: instance.file !== undefined,
+                testDevice: instance.deviceId !== undefined && testDevices.has(instance.deviceId),
+                exported: instance.lastExportSuccessAt !== undefined,
+                inFlight: inFlight.has(instance.id),
+                underRoots: paths === undefined || (unit !== undefined && reaches(paths, unit))
+              },
+              forceExport
+            ) === undefined
+          )
+        })
+        const mappings = yield* listAll((page) => repos.list(MappingModel, actor.accountId, page), {
+          where: [{ field: "formId", op: "in", value: formIds }]
+        }).pipe(orDieOnInvalidListing(MappingModel))
+        const versions =
+          mappings.length === 0
+            ? []
+            : yield* listAll((page) => repos.list(MappingVersionModel, actor.accountId, page), {
+                where: [{ field: "mappingId", op: "in", value: mappings.map((m) => m.id) }],
+                orderBy: [{ field: "id", direction: "asc" }]
+              }).pipe(orDieOnInvalidListing(MappingVersionModel))
+        const formVersions = new Map(
+          (yield* repos.getMany(
+            FormVersionModel,
+            actor.accountId,
+            versions.map((v) => v.formVersionId)
+          )).map((v) => [v.id, v])
+        )
+        const byMapping = new Map(mappings.map((m) => [m.id, m]))
+        const planned = planExportStatuses(
+          eligible.map((instance) => ({
+            id: instance.id,
+            json: instance.json ?? {},
+            formId: instance.formId ?? "",
+            formName: (instance.formId === undefined ? undefined : forms.get(instance.formId)?.name) ?? ""
+          })),
+          versions.flatMap((version) => {
+            const mapping = version.mappingId === undefined ? undefined : byMapping.get(version.mappingId)
+            const formVersion = formVersions.get(version.formVersionId)
+            return mapping === undefined || formVersion === undefined
+              ? []
+              : [{ id: version.id, formId: mapping.formId ?? "", mappingType: mapping.mappingType, formVersionVersionId: formVersion.versionId }]
+          }),
+          { forceExport, params }
+        )
+        if (Result.isFailure(planned)) return yield* planned.failure
+        const created = yield* repos.insert(ExportRequestModel, actor.accountId, {
+          params,
+          ...(actor.userId === undefined ? {} : { launcherId: actor.userId }),
+          finished: false,
+          status: "QUEUED",
+          instanceCount: new Set(planned.success.map((s) => s.instanceId)).size,
+          exportedCount: 0,
+          erroredCount: 0,
+          lastErrorMessage: "",
+          continueOnError: true,
+          queuedAt: at
+        })
+        const statuses = yield* Effect.flatMap(
+          repos.insertMany(
+            ExportStatusModel,
+            actor.accountId,
+            planned.success.map((s) => ({ exportRequestId: created.id, instanceId: s.instanceId, mappingVersionId: s.mappingVersionId, status: "QUEUED" }))
+          ),
+          allWritten
+        )
+        return { request: created, statuses }
+      })
+    )
+
+  const run = (actor: Actor, id: string, input: ExportRunInput) =>
+    Effect.gen(function* () {
+      const current = yield* detail(actor.accountId, id)
+      if (current.request.status !== "QUEUED") {
+        return yield* new Conflict({ id, model: "ExportRequest", message: `the export request ${id} is ${current.request.status}, not QUEUED` })
+      }
+      const startedAt = yield* now
+      yield* repos.update(ExportRequestModel, actor.accountId, id, { status: "RUNNING", startedAt, continueOnError: true })
+      const queued = current.statuses.filter((status) => status.status === "QUEUED")
+      const versions = new Map(
+        (yield* repos.getMany(
+          MappingVersionModel,
+          actor.accountId,
+          queued.map((s) => s.mappingVersionId)
+        )).map((v) => [v.id, v])
+      )
+      const mappingIds = [...new Set([...versions.values()].flatMap((v) => (v.mappingId === undefined ? [] : [v.mappingId])))]
+      const mappings = new Map((yield* repos.getMany(MappingModel, actor.accountId, mappingIds)).map((m) => [m.id, m]))
+      const instances = new Map(
+        (yield* repos.getMany(
+          InstanceModel,
+          actor.accountId,
+          queued.map((s) => s.instanceId)
+        )).map((i) => [i.id, i])
+      )
+      const unitIds = [...new Set([...instances.values()].flatMap((i) => (i.orgUnitId === undefined ? [] : [i.orgUnitId])))]
+      const units = new Map((yield* repos.getMany(OrgUnitModel, actor.accountId, unitIds)).map((u) => [u.id, u]))
+      const firstVersion = queued[0] === undefined ? undefined : versions.get(queued[0].mappingVersionId)
+      const firstMapping = firstVersion?.mappingId === undefined ? undefined : mappings.get(firstVersion.mappingId)
+      const source = firstMapping === undefined ? undefined : yield* repos.get(DataSourceModel, actor.accountId, firstMapping.dataSourceId)
+      const credentials = source?.credentialsId === undefined ? undefined : yield* repos.get(ExternalCredentialsModel, actor.accountId, source.credentialsId)
+      const items: Array<ExportItem> = queued.flatMap((status) => {
+        const version = versions.get(status.mappingVersionId)
+        const mapping = version?.mappingId === undefined ? undefined : mappings.get(version.mappingId)
+        const instance = instances.get(status.instanceId)
+        if (version === undefined || mapping === undefined || instance === undefined) return []
+        const unit = instance.orgUnitId === undefined ? undefined : units.get(instance.orgUnitId)
+        const coordinates = instance.location?.coordinates
+        return [
+          {
+            statusId: status.id,
+            mappingType: mapping.mappingType,
+            mapping: version.json as JsonObject,
+            orgUnitName: unit?.name,
+            submission: {
+              id: instance.id,
+              json: instance.json ?? {},
+              period: instance.period,
+              orgUnitSourceRef: unit?.sourceRef,
+              createdAt: instance.sourceCreatedAt ?? instance.createdAt,
+              exportId: instance.exportId,
+              location:
+                coordinates === undefined || coordinates[0] === undefined || coordinates[1] === undefined
+                  ? undefined
+                  : { latitude: coordinates[1], longitude: coordinates[0] }
+            }
+          }
+        ]
+      })
+      const result: ExportRunResult = yield* runExportItems(
+        { url: credentials?.url ?? "", login: credentials?.login ?? "", password: credentials?.password ?? redactedEmpty, fetch: input.fetch },
+        items,
+        { continueOnError: true }
+      ).pipe(
+        // DHIS2 not reached at all: the request ends ERRORED with the reason (IASO: the task errors).
+        Effect.tapError((error) =>
+          Effect.flatMap(now, (endedAt) =>
+            repos.update(ExportRequestModel, actor.accountId, id, { status: "ERRORED", finished: true, endedAt, lastErrorMessage: error.message })
+          )
+        )
+      )
+      yield* store(actor, id, result)
+      return yield* detail(actor.accountId, id)
+    })
+
+  const store = (actor: Actor, id: string, result: ExportRunResult) =>
+    repos.driver.transaction(
+      Effect.gen(function* () {
+        const at = yield* now
+        const logs = yield* Effect.flatMap(
+          repos.insertMany(
+            ExportLogModel,
+            actor.accountId,
+            result.exchanges.map((exchange) => ({ sent: exchange.sent, received: exchange.received, httpStatus: exchange.httpStatus, url: exchange.url }))
+          ),
+          allWritten
+        )
+        const links: Array<{ exportStatusId: string; exportLogId: string }> = []
+        for (const [statusId, outcome] of result.items) {
+          yield* repos.update(ExportStatusModel, actor.accountId, statusId, {
+            status: outcome.status,
+            ...(outcome.lastErrorMessage === undefined ? {} : { lastErrorMessage: outcome.lastErrorMessage })
+          })
+          for (const index of outcome.exchanges) {
+            const log = logs[index]
+            if (log !== undefined) links.push({ exportStatusId: statusId, exportLogId: log.id })
+          }
+        }
+        if (links.length > 0) yield* Effect.flatMap(repos.insertMany(ExportStatusExportLogModel, actor.accountId, links), allWritten)
+        for (const instanceId of new Set(result.exportedSubmissionIds)) {
+          yield* repos.update(InstanceModel, actor.accountId, instanceId, { lastExportSuccessAt: at, toExport: false })
+        }
+        yield* repos.update(ExportRequestModel, actor.accountId, id, {
+          status: result.status,
+          finished: true,
+          endedAt: at,
+          exportedCount: result.counters.exportedCount,
+          erroredCount: result.counters.erroredCount,
+          lastErrorMessage: result.lastErrorMessage
+        })
+      })
+    )
+
+  const guarded = <A, E>(action: string, body: (actor: Actor) => Effect.Effect<A, E>) =>
+    Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.andThen(requireAny(actor, PERMISSION, action), body(actor)))
+  const reading = <A, E>(body: (actor: Actor) => Effect.Effect<A, E>) => Effect.flatMap(Effect.service(CurrentActor), body)
+
+  return {
+    request: (input) => guarded("requesting a DHIS2 export", (actor) => request(actor, input)),
+    run: (id, input = {}) => guarded("running a DHIS2 export", (actor) => run(actor, id, input)),
+    get: (id) => reading((actor) => detail(actor.accountId, id)),
+    list: () =>
+      reading((actor) =>
+        listAll((page) => repos.list(ExportRequestModel, actor.accountId, page), { orderBy: [{ field: "id", direction: "desc" }] }).pipe(
+          orDieOnInvalidListing(ExportRequestModel)
+        )
+      )
+  }
+}
