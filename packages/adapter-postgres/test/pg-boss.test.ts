@@ -119,7 +119,10 @@ describe.skipIf(url === "")(`tasks on pg-boss: two worker processes, one killed 
         ["first run", 1],
         ["taken over", 2]
       ])
-      // The survivor finished both; the killed worker finished none.
+      // The survivor finished both; the killed worker finished none. A worker stores a task's end
+      // before its message about it reaches this process: wait for both messages.
+      for (let waited = 0; waited < 500 && messages.filter((message) => message.outcome !== undefined).length < 2; waited++)
+        await new Promise((resolve) => setTimeout(resolve, 20))
       const outcomes = messages.filter((message) => message.outcome !== undefined)
       expect(outcomes.map((message) => [message.worker === killed ? "killed" : "survivor", message.outcome?.outcome]).sort()).toEqual([
         ["survivor", "SUCCESS"],
