@@ -3,7 +3,7 @@ import { PostgresStore } from "@iaso/adapter-postgres"
 import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, foldMigrations, type Migration, StorageError, Store, Unsupported } from "@iaso/core"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
-import { checkAfterAccountKeys, seedBeforeAccountKeys, upgradeUnitId } from "@iaso/core/testing"
+import { checkAfterAccountKeys, rejection, seedBeforeAccountKeys, upgradeUnitId } from "@iaso/core/testing"
 import { postgresDialect, SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Ref } from "effect"
 import pg from "pg"
@@ -14,16 +14,6 @@ const inCi = process.env["CI"] !== undefined && process.env["CI"] !== ""
 if (url === "" && inCi) throw new Error("DATABASE_URL must be set under CI")
 
 const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown => (Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined)
-
-/** The error a promise rejects with. */
-const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected the query to fail")
-}
 
 /** A database to run the SDK on, and raw statements on it (outside the SDK). */
 interface Target {

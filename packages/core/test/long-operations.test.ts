@@ -4,6 +4,7 @@
  * Effect: progress is reported after each chunk with its total, an aborted signal rejects with
  * `Interrupted` and leaves every count as it was, and interrupting the fiber does the same.
  */
+import { rejection } from "@iaso/core/testing"
 import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import { Cause, Effect, Exit, Fiber, type Layer } from "effect"
@@ -83,16 +84,6 @@ const counts = async (admin: IasoAs): Promise<Record<string, number>> => {
   const out: Record<string, number> = {}
   for (const model of MODELS) out[model.name] = await admin.records.count(model)
   return out
-}
-
-/** The rejection of a promise (throws when it resolves). */
-const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a rejection")
 }
 
 /** An `onProgress` that records every report and aborts `controller` at the first report of `phase`. */

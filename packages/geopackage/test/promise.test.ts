@@ -5,6 +5,7 @@
  * `Interrupted`, leaves every count as it was and keeps no blob of the file; an effect run without
  * a GeoPackage driver says which layer to provide.
  */
+import { rejection } from "@iaso/core/testing"
 import { createHash } from "node:crypto"
 import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { SqliteStore } from "@iaso/adapter-sqlite"
@@ -59,16 +60,6 @@ const counts = async (admin: IasoAs): Promise<Record<string, number>> => {
   const out: Record<string, number> = {}
   for (const model of MODELS) out[model.name] = await admin.records.count(model)
   return out
-}
-
-/** The rejection of a promise (throws when it resolves). */
-const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a rejection")
 }
 
 const stores: ReadonlyArray<{ readonly name: string; readonly layer: () => Layer.Layer<Store, unknown> }> = [

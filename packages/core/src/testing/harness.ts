@@ -157,6 +157,16 @@ export const exitTag = (exit: Exit.Exit<unknown, unknown>): string => {
   return Cause.hasDies(exit.cause) ? "Die" : "Interrupt"
 }
 
+/** The error a promise rejects with; a promise that resolves fails the test ("expected a rejection"). */
+export const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error("expected a rejection")
+}
+
 /** The typed error of a failed exit. */
 export const exitError = (exit: Exit.Exit<unknown, unknown>): unknown => {
   if (Exit.isSuccess(exit)) return undefined

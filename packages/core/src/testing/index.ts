@@ -69,7 +69,7 @@ export const browserFixtureLoader = (
   },
   required: options.required ?? false
 })
-export { encoded, exitError, exitTag, makeHarness } from "./harness.ts"
+export { encoded, exitError, exitTag, makeHarness, rejection } from "./harness.ts"
 export { type Question, smallXForm, smallXlsForm } from "./form-world.ts"
 export { checkAfterAccountKeys, type SeededBeforeAccountKeys, seedBeforeAccountKeys, type UpgradeApp, upgradeUnitId } from "./account-key-upgrade.ts"
 export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
