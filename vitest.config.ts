@@ -34,11 +34,22 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["packages/*/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "examples/server/**/*.test.ts", "examples/app-tests/**/*.test.ts"],
           exclude: ["packages/*/test/**/*.browser.test.ts", "**/node_modules/**"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000
+        }
+      },
+      {
+        // End-to-end tests of the examples (`npm run test:e2e`, after `npm run pwa:build`): the PWA
+        // in Chromium against the example server on PostgreSQL.
+        test: {
+          name: "e2e",
+          include: ["examples/*/test/**/*.e2e.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 180_000
         }
       },
       {

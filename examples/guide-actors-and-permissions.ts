@@ -3,20 +3,7 @@
  * its profile and role, what an org-unit root hides, and a missing permission. Run it with
  * `npx node --conditions=@iaso/source examples/guide-actors-and-permissions.ts`.
  */
-import {
-  Actor,
-  CurrentActor,
-  createIaso,
-  Forbidden,
-  MemoryStore,
-  NotFound,
-  OrgUnits,
-  ProfileModel,
-  ProfileOrgUnitModel,
-  ProfileUserRoleModel,
-  UserModel,
-  UserRoleModel
-} from "@iaso/core"
+import { Actor, CurrentActor, createIaso, Forbidden, MemoryStore, NotFound, OrgUnits, UserRoleModel } from "@iaso/core"
 import { Effect } from "effect"
 
 const iaso = createIaso({ store: MemoryStore.layer() })
@@ -29,12 +16,9 @@ const bo = await admin.orgUnits.create({ name: "Bo", versionId: version.id, pare
 await admin.orgUnits.create({ name: "Bo Government Hospital", versionId: version.id, parentId: bo.id })
 await admin.orgUnits.create({ name: "Kenema", versionId: version.id, parentId: country.id })
 
-// A user, a role holding IASO permission codenames, and a profile tying them to Bo.
-const user = await admin.records.create(UserModel, { username: "aminata", firstName: "Aminata", lastName: "Kamara", email: "", isActive: true })
+// A role holding IASO permission codenames, and a user (with its profile) given the role and Bo.
 const role = await admin.records.create(UserRoleModel, { name: "District data manager", permissions: ["iaso_org_units", "iaso_forms"] })
-const profile = await admin.records.create(ProfileModel, { userId: user.id })
-await admin.records.create(ProfileUserRoleModel, { profileId: profile.id, userRoleId: role.id })
-await admin.records.create(ProfileOrgUnitModel, { profileId: profile.id, orgUnitId: bo.id })
+const { user } = await admin.users.create({ username: "aminata", firstName: "Aminata", lastName: "Kamara", userRoleIds: [role.id], orgUnitIds: [bo.id] })
 
 // The user's actor, read from the profile and its roles.
 const actor = await admin.accounts.actorFor(user.id)

@@ -3,7 +3,7 @@
  * ingested (a new one, a re-send, an edit, a refused period), listed with their status, and a lock.
  * Run it with `npx node --conditions=@iaso/source examples/guide-forms-and-submissions.ts`.
  */
-import { Actor, createIaso, MemoryStore, UserModel, ValidationError, writeXlsx } from "@iaso/core"
+import { Actor, createIaso, MemoryStore, ValidationError, writeXlsx } from "@iaso/core"
 
 const iaso = createIaso({ store: MemoryStore.layer() })
 const { account, project, version } = await iaso.accounts.setup({ name: "Forms Health" })
@@ -77,7 +77,7 @@ console.log(`counts for ${counts?.period}: ${counts?.total} total, ${counts?.rea
 
 // A lock taken by a user restricted to Bo keeps users who cannot reach Bo from changing the submission.
 const userActor = async (username: string, root: typeof bo.id) => {
-  const user = await admin.records.create(UserModel, { username, firstName: "", lastName: "", email: "", isActive: true })
+  const { user } = await admin.users.create({ username })
   return iaso.as(Actor.user({ accountId: account.id, userId: user.id, permissions: ["iaso_submissions"], orgUnitRoots: [root] }))
 }
 const supervisor = await userActor("supervisor", bo.id)

@@ -18,6 +18,7 @@ import {
   type OrgUnit,
   OrgUnits,
   ProjectModel,
+  Projects,
   Records,
   type Row,
   StorageError,
@@ -158,8 +159,7 @@ describe("IndexedDB store: persistence and migrations", () => {
 })
 
 describe("IndexedDB store: units of work", () => {
-  const project = (name: string) =>
-    Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name, needsAuthentication: false, description: "" }))
+  const project = (name: string) => Effect.flatMap(Effect.service(Projects), (p) => p.create({ name, appId: `${name.toLowerCase()}.${crypto.randomUUID()}` }))
 
   it("a unit of work that fails after writes leaves nothing in the database (not one row, not one change, not the counter)", async () => {
     const factory = new IDBFactory()

@@ -22,11 +22,26 @@
  * const iaso = createIaso({ store, taskRunner: PgBossTaskRunner.layer({ boss }) })   // launching side
  * await runtime.runPromise(PgBossTaskRunner.work({ boss }))                           // a worker
  * ```
+ *
+ * A worker's import holds its transaction to its end, and PostgreSQL serialises the store's
+ * writers, so the task record's progress is written only then. {@link PostgresTaskProgress.layer}
+ * is the board (core's `TaskProgressBoard`) the workers publish their progress on, outside any
+ * transaction and the change feed, and from which the launching side's `Tasks.get` and
+ * `Tasks.list` read a RUNNING task's live progress: provide it on both sides.
+ *
+ * ```ts
+ * const progress = PostgresTaskProgress.layer({ pool, schema })
+ * const iaso = createIaso({ store, taskRunner: PgBossTaskRunner.layer({ boss }), taskProgress: progress })
+ * // a worker: PgBossTaskRunner.work(...) with `progress` among its layers
+ * ```
  * @module
  */
 import {
   abandonTask,
   type AccountId,
+  TaskProgressBoard,
+  type TaskProgressBoardService,
+  type TaskProgressReport,
   executeTask,
   type Progress,
   StorageError,
@@ -187,4 +202,122 @@ export const PgBossTaskRunner = {
         })
       )
     })
+}
+
+/** The table of {@link PostgresTaskProgress}, in the store's schema. */
+export const TASK_PROGRESS_TABLE = "iaso_task_progress"
+
+/** Options of {@link PostgresTaskProgress.layer}. */
+export interface PostgresTaskProgressOptions {
+  /**
+   * A pool on the store's database (the store's own will do: the board takes a connection for one
+   * statement at a time, never inside a transaction).
+   */
+  readonly pool: pg.Pool
+  /** The store's schema, where the board's table is (default: the connections' current schema). */
+  readonly schema?: string
+  /** The least time between two publications of one task's progress by a worker (default 100 ms). */
+  readonly publishEveryMillis?: number
+}
+
+/** One row of the board's table. */
+interface ProgressRow {
+  readonly taskId: string
+  readonly attempt: number
+  readonly progressValue: number
+  readonly endValue: number
+  readonly progressMessage: string | null
+}
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+/**
+ * Live progress of tasks run by other processes (pg-boss workers), on PostgreSQL: core's
+ * `TaskProgressBoard` over an `UNLOGGED` table of the store's schema ({@link TASK_PROGRESS_TABLE},
+ * one row per task: its running attempt's latest report), created if absent. Workers write it
+ * through the pool, each report in a statement of its own, outside any transaction and outside the
+ * store's change feed, so a worker's import holding its transaction does not hold its progress; the
+ * process that answers `Tasks.get` reads it. A row is deleted when its run ends; one left by a
+ * dead worker is ignored (a later attempt replaces it). Unlogged: the board is lost in a crash of
+ * the server, which loses nothing that the task records do not keep.
+ */
+export const PostgresTaskProgress = {
+  /** The board over an existing table (see {@link PostgresTaskProgress.layer}, which creates it). */
+  board: (options: PostgresTaskProgressOptions): TaskProgressBoardService => {
+    const table = options.schema === undefined ? quoted(TASK_PROGRESS_TABLE) : `${quoted(options.schema)}.${quoted(TASK_PROGRESS_TABLE)}`
+    const query = <R extends pg.QueryResultRow>(text: string, params: ReadonlyArray<unknown>) =>
+      Effect.tryPromise(() => options.pool.query<R>(text, [...params]))
+    return {
+      publishEveryMillis: options.publishEveryMillis ?? 100,
+      publish: (accountId, id, report) =>
+        Effect.ignore(
+          query(
+            `INSERT INTO ${table} ("accountId", "taskId", "attempt", "progressValue", "endValue", "progressMessage", "updatedAt")
+             VALUES ($1, $2, $3, $4, $5, $6, now())
+             ON CONFLICT ("accountId", "taskId") DO UPDATE SET "attempt" = excluded."attempt", "progressValue" = excluded."progressValue",
+               "endValue" = excluded."endValue", "progressMessage" = excluded."progressMessage", "updatedAt" = excluded."updatedAt"
+             WHERE ${table}."attempt" <= excluded."attempt"`,
+            [accountId, id, report.attempt, report.progressValue, report.endValue, report.progressMessage ?? null]
+          )
+        ),
+      read: (accountId, ids) =>
+        ids.length === 0
+          ? Effect.succeed(new Map())
+          : query<ProgressRow>(
+              `SELECT "taskId", "attempt", "progressValue", "endValue", "progressMessage" FROM ${table} WHERE "accountId" = $1 AND "taskId" = ANY($2::text[])`,
+              [accountId, ids]
+            ).pipe(
+              Effect.map(
+                (result) =>
+                  new Map(
+                    result.rows.map((row): [string, TaskProgressReport] => [
+                      row.taskId,
+                      {
+                        attempt: row.attempt,
+                        progressValue: row.progressValue,
+                        endValue: row.endValue,
+                        ...(row.progressMessage === null ? {} : { progressMessage: row.progressMessage })
+                      }
+                    ])
+                  )
+              ),
+              Effect.catch(() => Effect.succeed(new Map<string, TaskProgressReport>()))
+            ),
+      clear: (accountId, id, attempt) =>
+        Effect.ignore(query(`DELETE FROM ${table} WHERE "accountId" = $1 AND "taskId" = $2 AND "attempt" = $3`, [accountId, id, attempt]))
+    }
+  },
+
+  /**
+   * The board as core's `TaskProgressBoard`, its table (and the schema) created if absent: provide
+   * it to the workers (`PgBossTaskRunner.work`) and to the process answering `Tasks.get`
+   * (`createIaso({ taskProgress })`, or a layer beside `IasoWithRepos.layer`).
+   */
+  layer: (options: PostgresTaskProgressOptions): Layer.Layer<never, StorageError> =>
+    Layer.effect(
+      TaskProgressBoard,
+      Effect.tryPromise({
+        try: async () => {
+          const schema = options.schema
+          const table = schema === undefined ? quoted(TASK_PROGRESS_TABLE) : `${quoted(schema)}.${quoted(TASK_PROGRESS_TABLE)}`
+          const exists = await options.pool.query<{ readonly found: string | null }>("SELECT to_regclass($1)::text AS found", [table])
+          if (exists.rows[0]?.found != null) return
+          try {
+            if (schema !== undefined && (await options.pool.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema])).rowCount === 0)
+              await options.pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`)
+            await options.pool.query(
+              `CREATE UNLOGGED TABLE IF NOT EXISTS ${table} ("accountId" text NOT NULL, "taskId" text NOT NULL, "attempt" integer NOT NULL,
+                 "progressValue" integer NOT NULL, "endValue" integer NOT NULL, "progressMessage" text, "updatedAt" timestamptz NOT NULL,
+                 PRIMARY KEY ("accountId", "taskId"))`
+            )
+          } catch (error) {
+            // Another process created it meanwhile (IF NOT EXISTS races on the catalogue).
+            const again = await options.pool.query<{ readonly found: string | null }>("SELECT to_regclass($1)::text AS found", [table])
+            if (again.rows[0]?.found == null) throw error
+          }
+        },
+        catch: (cause) =>
+          new StorageError({ reason: "unavailable", retryable: true, message: `cannot create the task progress table ${TASK_PROGRESS_TABLE}`, cause })
+      }).pipe(Effect.as(PostgresTaskProgress.board(options)))
+    )
 }

@@ -23,5 +23,5 @@ if (url === undefined || url === "") {
   const db = freshSchema(url, { label: "test", maxConnections: 6 })
   afterAll(db.drop)
   // With the deferred foreign keys: every scenario also proves core never leaves a dangling reference.
-  runConformance({ name: "postgres", fixtures, store: PostgresStore.layer({ pool: db.pool, schema: db.schema, foreignKeys: true }) })
+  runConformance({ name: "postgres", fixtures, store: PostgresStore.layer({ pool: db.pool, schema: db.schema, foreignKeys: true }), referencesEnforced: true })
 }

@@ -5,9 +5,11 @@
  * transaction rolls back with its connection; once its heartbeats stop (10 s), the other worker takes the
  * task over as a second attempt. Both tasks end SUCCESS, each import stored exactly once. A third
  * import, killed from the launching process while a worker runs it, ends KILLED with nothing stored.
+ * While a worker's import holds its transaction, this process reads its live progress through
+ * `Tasks.get` (the workers publish it on the PostgreSQL progress board).
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
-import { PgBossTaskRunner } from "@iaso/adapter-postgres/pg-boss"
+import { PgBossTaskRunner, PostgresTaskProgress } from "@iaso/adapter-postgres/pg-boss"
 import { freshSchema } from "@iaso/adapter-postgres/testing"
 import { Accounts, Actor, CurrentActor, type DataSourceId, type Json, type Task, type TaskRunner, Tasks } from "@iaso/core"
 import { IasoWithRepos } from "@iaso/core/kernel"
@@ -63,7 +65,9 @@ describe.skipIf(url === "")(`tasks on pg-boss: two worker processes, one killed 
     await boss.start()
     await PgBossTaskRunner.createQueue(boss, { heartbeatSeconds: 10, retryLimit: 2 })
     const runtime = ManagedRuntime.make(
-      Layer.mergeAll(IasoWithRepos.layer, PgBossTaskRunner.layer({ boss })).pipe(Layer.provide(PostgresStore.layer({ pool: db.pool, schema: db.schema })))
+      Layer.mergeAll(IasoWithRepos.layer, PgBossTaskRunner.layer({ boss }), PostgresTaskProgress.layer({ pool: db.pool, schema: db.schema })).pipe(
+        Layer.provide(PostgresStore.layer({ pool: db.pool, schema: db.schema }))
+      )
     )
     try {
       const { account, dataSource } = await runtime.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `pg-boss ${Date.now()}` })))
@@ -107,11 +111,18 @@ describe.skipIf(url === "")(`tasks on pg-boss: two worker processes, one killed 
       // Both tasks end (the taken-over one once its worker's heartbeats stopped: 10 s and more).
       const read = () => as(Effect.flatMap(Effect.service(Tasks), (tasks) => Effect.forEach(launched, (task) => tasks.get(task.id))))
       let tasks: ReadonlyArray<Task> = []
-      for (let waited = 0; waited < 600; waited++) {
+      /** Tasks read RUNNING with a progress between their start and their end: a worker's import in its transaction. */
+      const midway: Array<Task> = []
+      for (let waited = 0; waited < 1200; waited++) {
         tasks = await read()
+        midway.push(...tasks.filter((task) => task.status === "RUNNING" && task.progressValue > 0 && task.progressValue < task.endValue))
         if (tasks.every((task) => task.status !== "QUEUED" && task.status !== "RUNNING")) break
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await new Promise((resolve) => setTimeout(resolve, 50))
       }
+      // Read from this process while a worker ran the import: a chunk of its validation or writing.
+      const live = midway[0]
+      expect(live === undefined ? undefined : [live.status, live.endValue, live.progressValue % 2000, live.endedAt]).toEqual(["RUNNING", UNITS, 0, undefined])
+      expect(live?.progressMessage).toMatch(new RegExp(`^import (validate|write) ${live?.progressValue ?? -1}/${UNITS}$`))
       expect(killed).toBeDefined()
       const killedTask = messages.find((message) => message.worker === killed && message.progress !== undefined)?.progress?.taskId
       expect(tasks.map((task) => task.status)).toEqual(["SUCCESS", "SUCCESS"])
@@ -153,6 +164,13 @@ describe.skipIf(url === "")(`tasks on pg-boss: two worker processes, one killed 
       ])
       const results = tasks.map((task) => (task.result as { readonly data: { readonly created: number } }).data.created)
       expect(results).toEqual([UNITS, UNITS])
+      expect(tasks.map((task) => [task.progressValue, task.endValue, task.progressMessage])).toEqual([
+        [UNITS, UNITS, `import write ${UNITS}/${UNITS}`],
+        [UNITS, UNITS, `import write ${UNITS}/${UNITS}`]
+      ])
+      // Each ended run cleared its report; the killed worker's left row (an earlier attempt) was replaced, then cleared.
+      const board = await db.pool.query(`SELECT "taskId", "attempt" FROM "${db.schema}"."iaso_task_progress" ORDER BY "taskId"`)
+      expect(board.rows).toEqual([])
     } finally {
       for (const child of children) if (child.connected) child.disconnect()
       await runtime.dispose()

@@ -1612,5 +1612,109 @@ const m0011: Migration = {
   ]
 }
 
+/**
+ * 0012: org-unit change requests (a device's proposal of a new unit or of an edit, reviewed and
+ * applied; unique per account by the device's uuid) and reference instances (the submission that
+ * describes a unit for a form, at most one per unit and form).
+ */
+const m0012: Migration = {
+  id: "0012_change_requests",
+  steps: [
+    {
+      op: "createModel", model: "OrgUnitChangeRequest", scope: "account", keyedByAccount: true,
+      columns: [
+        { name: "id", kind: "text", nullable: false },
+        { name: "accountId", kind: "text", nullable: false },
+        { name: "version", kind: "integer", nullable: false },
+        { name: "createdAt", kind: "integer", nullable: false },
+        { name: "updatedAt", kind: "integer", nullable: false },
+        { name: "uuid", kind: "text", nullable: false },
+        { name: "orgUnitId", kind: "text", nullable: false },
+        { name: "kind", kind: "text", nullable: false },
+        { name: "status", kind: "text", nullable: false },
+        { name: "newParentId", kind: "text", nullable: true },
+        { name: "newName", kind: "text", nullable: true },
+        { name: "newOrgUnitTypeId", kind: "text", nullable: true },
+        { name: "newLocation", kind: "json", nullable: true },
+        { name: "newGeom", kind: "json", nullable: true },
+        { name: "newOpeningDate", kind: "text", nullable: true },
+        { name: "newClosedDate", kind: "text", nullable: true },
+        { name: "newGroupIds", kind: "json", nullable: true },
+        { name: "newReferenceInstanceIds", kind: "json", nullable: true },
+        { name: "requestedFields", kind: "json", nullable: false },
+        { name: "approvedFields", kind: "json", nullable: false },
+        { name: "createdById", kind: "text", nullable: true },
+        { name: "reviewedById", kind: "text", nullable: true },
+        { name: "reviewedAt", kind: "integer", nullable: true },
+        { name: "rejectionComment", kind: "text", nullable: true },
+      ]
+    },
+    { op: "createIndex", model: "OrgUnitChangeRequest", index: { name: "org_unit_change_request_uuid_unique", fields: ["accountId", "uuid"], unique: true } },
+    { op: "createIndex", model: "OrgUnitChangeRequest", index: { name: "org_unit_change_request_org_unit", fields: ["orgUnitId"] } },
+    { op: "createIndex", model: "OrgUnitChangeRequest", index: { name: "org_unit_change_request_status", fields: ["accountId", "status"] } },
+    {
+      op: "createModel", model: "OrgUnitReferenceInstance", scope: "account", keyedByAccount: true,
+      columns: [
+        { name: "id", kind: "text", nullable: false },
+        { name: "accountId", kind: "text", nullable: false },
+        { name: "version", kind: "integer", nullable: false },
+        { name: "createdAt", kind: "integer", nullable: false },
+        { name: "updatedAt", kind: "integer", nullable: false },
+        { name: "orgUnitId", kind: "text", nullable: false },
+        { name: "formId", kind: "text", nullable: false },
+        { name: "instanceId", kind: "text", nullable: false },
+      ]
+    },
+    {
+      op: "createIndex",
+      model: "OrgUnitReferenceInstance",
+      index: { name: "org_unit_reference_instance_unit_form_unique", fields: ["accountId", "orgUnitId", "formId"], unique: true }
+    },
+    { op: "createIndex", model: "OrgUnitReferenceInstance", index: { name: "org_unit_reference_instance_instance", fields: ["instanceId"] } }
+  ]
+}
+
+
+/**
+ * 0013: what a device keeps about its sync: the outbox of what it made offline (in creation order,
+ * by status) and its pull cursors (one per project).
+ */
+const m0013: Migration = {
+  id: "0013_sync",
+  steps: [
+    {
+      op: "createModel", model: "SyncOutboxEntry", scope: "account", keyedByAccount: true,
+      columns: [
+        { name: "id", kind: "text", nullable: false },
+        { name: "accountId", kind: "text", nullable: false },
+        { name: "version", kind: "integer", nullable: false },
+        { name: "createdAt", kind: "integer", nullable: false },
+        { name: "updatedAt", kind: "integer", nullable: false },
+        { name: "kind", kind: "text", nullable: false },
+        { name: "entry", kind: "json", nullable: false },
+        { name: "status", kind: "text", nullable: false },
+        { name: "attempts", kind: "integer", nullable: false },
+        { name: "rejection", kind: "json", nullable: true },
+        { name: "lastAttemptAt", kind: "integer", nullable: true }
+      ]
+    },
+    { op: "createIndex", model: "SyncOutboxEntry", index: { name: "sync_outbox_status", fields: ["accountId", "status"] } },
+    {
+      op: "createModel", model: "SyncCursor", scope: "account", keyedByAccount: true,
+      columns: [
+        { name: "id", kind: "text", nullable: false },
+        { name: "accountId", kind: "text", nullable: false },
+        { name: "version", kind: "integer", nullable: false },
+        { name: "createdAt", kind: "integer", nullable: false },
+        { name: "updatedAt", kind: "integer", nullable: false },
+        { name: "projectId", kind: "text", nullable: false },
+        { name: "cursor", kind: "text", nullable: false },
+        { name: "completedAt", kind: "integer", nullable: true }
+      ]
+    },
+    { op: "createIndex", model: "SyncCursor", index: { name: "sync_cursor_project_unique", fields: ["accountId", "projectId"], unique: true } }
+  ]
+}
+
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0010, m0011]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0010, m0011, m0012, m0013]

@@ -17,7 +17,9 @@ import { Entities } from "./entities/entities-service.ts"
 import { EntityTypes } from "./entities/entity-types-service.ts"
 import { Workflows } from "./entities/workflows-service.ts"
 import { BulkUserCreation } from "./users/bulk-user-creation.ts"
+import { Users } from "./users/users-service.ts"
 import { Exports } from "./dhis2/exports-service.ts"
+import { instantExportLayer } from "./dhis2/instant-export.ts"
 import { Mappings } from "./dhis2/mappings-service.ts"
 import { Devices } from "./devices/devices-service.ts"
 import { Storages } from "./storage/storages-service.ts"
@@ -31,13 +33,16 @@ import { Projects } from "./tenancy/projects-service.ts"
 import { Credentials } from "./registry/credentials-service.ts"
 import { Pages } from "./pages/pages-service.ts"
 import { Comments } from "./comments/comments-service.ts"
+import { OrgUnitChangeRequests } from "./registry/change-requests-service.ts"
+import { SyncClient } from "./sync/sync-client.ts"
+import { Sync } from "./sync/sync-server.ts"
 import { Records } from "./kernel/records.ts"
 import { Repos } from "./kernel/repos.ts"
 import { BlobStore } from "./shared/blob.ts"
 import { NotFound, StorageError } from "./shared/errors.ts"
 import { abortable } from "./shared/progress.ts"
 import { Instances } from "./submissions/instances-service.ts"
-import type { AnyModel, RecordOf } from "./shared/model.ts"
+import type { AnyModel, PublicRecordOf, SecretOf } from "./shared/model.ts"
 import {
   type BulkResult,
   type ChangesPage,
@@ -63,7 +68,7 @@ import { type Actor, CurrentActor } from "./tenancy/actor.ts"
 export const Iaso = {
   /**
    * Every service (`Accounts`, `Records`, `Sources`, `OrgUnitTypes`, `OrgUnits`, `Groups`,
-   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`, `BulkUserCreation`, `Mappings`, `Exports`, `Devices`, `Tasks`, `Storages`, `Teams`, `Plannings`, `Assignments`, `Projects`, `Credentials`, `Pages`, `Comments`) over the provided
+   * `Versions`, `Matching`, `PyramidImports`, `Instances`, `EntityTypes`, `Entities`, `Forms`, `FormVersions`, `Workflows`, `Users`, `BulkUserCreation`, `Mappings`, `Exports`, `Devices`, `Tasks`, `Storages`, `Teams`, `Plannings`, `Assignments`, `Projects`, `Credentials`, `Pages`, `Comments`, `OrgUnitChangeRequests`) over the provided
    * `Store`. The repositories they share stay inside: every read and write goes through a service's rules.
    */
   layer: Layer.mergeAll(
@@ -76,12 +81,14 @@ export const Iaso = {
     Versions.layer,
     Matching.layer,
     PyramidImports.layer,
-    Instances.layer,
+    // Instances with IASO's INSTANT_EXPORT (an ingested submission exported to DHIS2 at once).
+    instantExportLayer,
     EntityTypes.layer,
     Entities.layer,
     Forms.layer,
     FormVersions.layer,
     Workflows.layer,
+    Users.layer,
     BulkUserCreation.layer,
     Mappings.layer,
     Exports.layer,
@@ -94,12 +101,17 @@ export const Iaso = {
     Projects.layer,
     Credentials.layer,
     Pages.layer,
-    Comments.layer
+    Comments.layer,
+    OrgUnitChangeRequests.layer,
+    Sync.layer,
+    SyncClient.layer
   ).pipe(Layer.provide(Repos.layer))
 }
 
 /** The services provided by {@link Iaso.layer}. */
 export type IasoServices =
+  | Sync
+  | SyncClient
   | Accounts
   | Records
   | Sources
@@ -115,6 +127,7 @@ export type IasoServices =
   | Forms
   | FormVersions
   | Workflows
+  | Users
   | BulkUserCreation
   | Mappings
   | Exports
@@ -128,6 +141,7 @@ export type IasoServices =
   | Credentials
   | Pages
   | Comments
+  | OrgUnitChangeRequests
 
 type Fn = (...args: never) => unknown
 type Promised<S> = {
@@ -142,16 +156,23 @@ type Promised<S> = {
 
 /** {@link Records} as async functions (generic over the model, like the Effect service). */
 export interface RecordsAsync {
-  readonly get: <M extends AnyModel>(model: M, id: string) => Promise<RecordOf<M>>
-  readonly list: <M extends AnyModel, const O extends ListOptions = NoListOptions>(model: M, options?: O) => Promise<ResultPage<Listed<M, O>>>
+  /** One record, without its secret fields (as every answer here). */
+  readonly get: <M extends AnyModel>(model: M, id: string) => Promise<PublicRecordOf<M>>
+  readonly list: <M extends AnyModel, const O extends ListOptions = NoListOptions>(
+    model: M,
+    options?: O
+  ) => Promise<ResultPage<Omit<Listed<M, O>, SecretOf<M>>>>
   readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Promise<number>
-  readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Promise<RecordOf<M>>
-  readonly createMany: <M extends AnyModel>(model: M, inputs: ReadonlyArray<CreateInput<M>>, options?: WriteOptions) => Promise<BulkResult<RecordOf<M>>>
-  readonly update: <M extends AnyModel>(model: M, id: string, patch: Patch<M>, options?: { readonly expectedVersion?: number }) => Promise<RecordOf<M>>
+  readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Promise<PublicRecordOf<M>>
+  readonly createMany: <M extends AnyModel>(model: M, inputs: ReadonlyArray<CreateInput<M>>, options?: WriteOptions) => Promise<BulkResult<PublicRecordOf<M>>>
+  readonly update: <M extends AnyModel>(model: M, id: string, patch: Patch<M>, options?: { readonly expectedVersion?: number }) => Promise<PublicRecordOf<M>>
   readonly remove: (model: AnyModel, id: string, options?: { readonly expectedVersion?: number }) => Promise<void>
   readonly changesSince: (cursor?: string, limit?: number) => Promise<ChangesPage>
   /** Every record of a listing, page after page (one page held at a time; see {@link eachItem}). */
-  readonly listAll: <M extends AnyModel, const O extends Omit<ListOptions, "cursor"> = NoListOptions>(model: M, options?: O) => AsyncIterable<Listed<M, O>>
+  readonly listAll: <M extends AnyModel, const O extends Omit<ListOptions, "cursor"> = NoListOptions>(
+    model: M,
+    options?: O
+  ) => AsyncIterable<Omit<Listed<M, O>, SecretOf<M>>>
 }
 
 /** Listing options without the cursor (the iterators follow the pages themselves). */
@@ -207,6 +228,8 @@ export interface IasoAs {
   readonly forms: FormsAsync
   readonly formVersions: Promised<FormVersions["Service"]>
   readonly workflows: Promised<Workflows["Service"]>
+  /** Users and their profiles (the only writer of users, profiles and their links). */
+  readonly users: Promised<Users["Service"]>
   /** Users created in bulk from IASO's CSV file. */
   readonly bulkUserCreation: Promised<BulkUserCreation["Service"]>
   /** DHIS2 mappings of forms and their versions. */
@@ -232,6 +255,12 @@ export interface IasoAs {
   readonly pages: Promised<Pages["Service"]>
   /** Comments on org units, one level of replies. */
   readonly comments: Promised<Comments["Service"]>
+  /** Org-unit change requests (proposals of new units and edits, reviewed) and reference submissions. */
+  readonly changeRequests: Promised<OrgUnitChangeRequests["Service"]>
+  /** The server side of offline sync: a device's pulls, repairs and pushes, answered for this actor. */
+  readonly sync: Promised<Sync["Service"]>
+  /** The device side of offline sync over this client's store: the outbox, push and pull through a transport. */
+  readonly syncClient: Promised<SyncClient["Service"]>
   /**
    * Runs any effect over the SDK's services as this actor, on the client's runtime and store: the
    * extension point through which other packages offer Promise APIs (e.g. `geoPackages(admin)` of
@@ -293,16 +322,21 @@ const defaultBlobs: Layer.Layer<BlobStore, never, Store> = Layer.unwrap(
  * over a store that does not persist, and refused over one that does.
  * `taskRunner` runs launched tasks (default `TaskRunner.inProcess()`: fibers of this process, ended
  * by `dispose`); `PgBossTaskRunner.layer` of `@iaso/adapter-postgres/pg-boss` puts them on a queue.
+ * `taskProgress` is where running tasks publish their live progress, which `tasks.get` shows while
+ * a task's transaction is open (default: this process's memory, enough for the in-process runner;
+ * `PostgresTaskProgress.layer` of `@iaso/adapter-postgres/pg-boss` for pg-boss workers).
  * `taskKinds` are the kinds of tasks the client launches and runs (default `BUILTIN_TASK_KINDS`;
  * add e.g. `geoPackageImportTask(...)` of `@iaso/geopackage`).
  */
-export const createIaso = <E, EB = never, ET = never>(options: {
+export const createIaso = <E, EB = never, ET = never, EP = never>(options: {
   readonly store: Layer.Layer<Store, E>
   readonly blobs?: Layer.Layer<BlobStore, EB>
   readonly taskRunner?: Layer.Layer<TaskRunner, ET, IasoServices | BlobStore | Repos>
   readonly taskKinds?: ReadonlyArray<TaskKind>
+  readonly taskProgress?: Layer.Layer<never, EP>
 }): IasoClient => {
-  const kinds = options.taskKinds === undefined ? Layer.empty : Layer.succeed(TaskKinds, taskKindMap(options.taskKinds))
+  const taskKinds = options.taskKinds === undefined ? Layer.empty : Layer.succeed(TaskKinds, taskKindMap(options.taskKinds))
+  const kinds = options.taskProgress === undefined ? taskKinds : Layer.merge(taskKinds, options.taskProgress)
   const services = Layer.mergeAll(Iaso.layer, Repos.layer, options.blobs ?? defaultBlobs)
   const runtime = ManagedRuntime.make(
     Layer.provideMerge(options.taskRunner ?? TaskRunner.inProcess(), services).pipe(Layer.provideMerge(kinds), Layer.provide(options.store))
@@ -366,7 +400,7 @@ export const createIaso = <E, EB = never, ET = never>(options: {
     "mobileEntityTypes",
     "mobileEntities"
   ] as const
-  const bulkUserCreationKeys = ["createFromCsv"] as const
+  const bulkUserCreationKeys = ["createFromCsv", "createFromXlsx"] as const
   const workflowKeys = [
     "createVersion",
     "updateVersion",
@@ -410,9 +444,13 @@ export const createIaso = <E, EB = never, ET = never>(options: {
   const planningKeys = ["create", "update", "remove", "get", "list", "mobile"] as const
   const assignmentKeys = ["create", "update", "remove", "get", "list", "bulkCreate", "bulkDelete"] as const
   const credentialKeys = ["get", "update"] as const
+  const userKeys = ["create", "update", "deactivate", "setPassword", "verifyPassword", "get", "list"] as const
   const pageKeys = ["create", "update", "remove", "get", "list"] as const
   const commentKeys = ["create", "remove", "list"] as const
+  const changeRequestKeys = ["create", "get", "list", "approve", "reject", "flagReferenceInstance", "unflagReferenceInstance", "referenceInstances"] as const
   const projectKeys = ["featureFlags", "create", "update", "get", "list", "projectForApp", "checkVersion", "limitsDownloadToRoots"] as const
+  const syncKeys = ["pull", "reconcile", "push"] as const
+  const syncClientKeys = ["enqueue", "outbox", "discard", "push", "pull", "sync"] as const
   const dispose = () => runtime.dispose()
   return {
     accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
@@ -442,6 +480,7 @@ export const createIaso = <E, EB = never, ET = never>(options: {
         entityTypes: wrap(Effect.service(EntityTypes), actor, entityTypeKeys) as unknown as IasoAs["entityTypes"],
         entities: wrap(Effect.service(Entities), actor, entityKeys) as unknown as IasoAs["entities"],
         workflows: wrap(Effect.service(Workflows), actor, workflowKeys) as unknown as IasoAs["workflows"],
+        users: wrap(Effect.service(Users), actor, userKeys) as unknown as IasoAs["users"],
         bulkUserCreation: wrap(Effect.service(BulkUserCreation), actor, bulkUserCreationKeys) as unknown as IasoAs["bulkUserCreation"],
         mappings: wrap(Effect.service(Mappings), actor, mappingKeys) as unknown as IasoAs["mappings"],
         exports: wrap(Effect.service(Exports), actor, exportKeys) as unknown as IasoAs["exports"],
@@ -455,6 +494,9 @@ export const createIaso = <E, EB = never, ET = never>(options: {
         credentials: wrap(Effect.service(Credentials), actor, credentialKeys) as unknown as IasoAs["credentials"],
         pages: wrap(Effect.service(Pages), actor, pageKeys) as unknown as IasoAs["pages"],
         comments: wrap(Effect.service(Comments), actor, commentKeys) as unknown as IasoAs["comments"],
+        changeRequests: wrap(Effect.service(OrgUnitChangeRequests), actor, changeRequestKeys) as unknown as IasoAs["changeRequests"],
+        sync: wrap(Effect.service(Sync), actor, syncKeys) as unknown as IasoAs["sync"],
+        syncClient: wrap(Effect.service(SyncClient), actor, syncClientKeys) as unknown as IasoAs["syncClient"],
         instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) },
         run: (effect, runOptions) => run(effect, actor, runOptions?.signal)
       }

@@ -19,6 +19,7 @@ import { MappingModel, MappingVersionModel } from "./forms/mapping.ts"
 import { EntityTypeModel, EntityModel, EntityDuplicateModel } from "./entities/entity.ts"
 import { InstanceModel, InstanceFileModel, InstanceLockModel } from "./submissions/instance-model.ts"
 import { AccountSequenceModel } from "./submissions/sequence.ts"
+import { OrgUnitChangeRequestModel, OrgUnitReferenceInstanceModel } from "./registry/change-request.ts"
 import { ExportRequestModel, ExportStatusModel, ExportLogModel, ExportStatusExportLogModel } from "./submissions/export.ts"
 import { WorkflowModel, WorkflowVersionModel, WorkflowFollowupModel, WorkflowFollowupFormModel, WorkflowChangeModel } from "./entities/workflow.ts"
 import { StorageDeviceModel, StorageLogEntryModel, StorageLogEntryInstanceModel } from "./storage/storage.ts"
@@ -34,6 +35,7 @@ import {
   BulkCreateUserCsvFileDefaultTeamModel
 } from "./users/bulk-create-user-csv-file.ts"
 import type { AnyModel } from "./shared/model.ts"
+import { SyncCursorModel, SyncOutboxEntryModel } from "./sync/sync-models.ts"
 import { AccountModel, AccountUserModel } from "./tenancy/account.ts"
 import { AccountFeatureFlagGrantModel, AccountFeatureFlagModel, FeatureFlagModel, ProjectFeatureFlagModel } from "./tenancy/feature-flags.ts"
 import { ProjectModel } from "./tenancy/project.ts"
@@ -133,7 +135,11 @@ export const MODELS = {
   BulkCreateUserCsvFileDefaultUserRole: BulkCreateUserCsvFileDefaultUserRoleModel,
   BulkCreateUserCsvFileDefaultOrgUnit: BulkCreateUserCsvFileDefaultOrgUnitModel,
   BulkCreateUserCsvFileDefaultTeam: BulkCreateUserCsvFileDefaultTeamModel,
-  AccountSequence: AccountSequenceModel
+  AccountSequence: AccountSequenceModel,
+  OrgUnitReferenceInstance: OrgUnitReferenceInstanceModel,
+  OrgUnitChangeRequest: OrgUnitChangeRequestModel,
+  SyncOutboxEntry: SyncOutboxEntryModel,
+  SyncCursor: SyncCursorModel
 } as const satisfies Record<string, AnyModel>
 
 /** The name of a declared model. */

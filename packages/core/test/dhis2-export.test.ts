@@ -21,6 +21,7 @@ import {
   tallyPage
 } from "../src/dhis2/export-plan.ts"
 import { aggregateEntry, type DataSetEntry, eventOf, mappingProblemLines, usesTrackerApi } from "../src/dhis2/export-payloads.ts"
+import { trackedEntityOf } from "../src/dhis2/export-tracker.ts"
 import { formatDhis2Value } from "../src/dhis2/value-format.ts"
 import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
 
@@ -92,6 +93,54 @@ const aggregateMapping = {
 }
 
 describe("DHIS2 export payloads", () => {
+  it("maps a submission to a tracked entity: attributes, one enrollment, one event per stage with answers, stage status from status_<stage>", () => {
+    const mapping = {
+      program_id: "YiNSCPK5tq4",
+      tracked_entity_type: "GdSb4xcpJ0H",
+      tracked_entity_identifier: "rSudwSeXTKQ",
+      event_date_source: "FROM_SUBMISSION_PERIOD",
+      question_mappings: {
+        age: [{ programStage: "stageA", dataElement: { id: "M62VHgYT2n0", valueType: "INTEGER_POSITIVE" } }],
+        sex: [
+          { trackedEntityAttribute: { id: "cejWyOfXge6", name: "Sex", valueType: "TEXT" } },
+          { programStage: "stageB", dataElement: { id: "oZg33kd9taw", valueType: "TEXT" } }
+        ],
+        note: [{ programStage: "stageC", dataElement: { id: "Unanswered", valueType: "TEXT" } }],
+        ignored: { type: "neverMapped" }
+      }
+    }
+    const built = trackedEntityOf({ ...submission, json: { age: "12", sex: "m", status_stageB: "active" } }, mapping, { periodStart: "2024-01-01" })
+    const event = (programStage: string, status: string, dataElement: string, value: unknown) => ({
+      program: "YiNSCPK5tq4",
+      programStage,
+      orgUnit: "DiszpKrYNg8",
+      eventDate: "2024-01-01",
+      status,
+      coordinate: { latitude: 8.48, longitude: -13.23 },
+      dataValues: [{ dataElement, value }]
+    })
+    expect(built).toEqual(
+      Result.succeed({
+        orgUnit: "DiszpKrYNg8",
+        trackedEntityType: "GdSb4xcpJ0H",
+        attributes: [{ attribute: "cejWyOfXge6", value: "m", displayName: "Sex", valueType: "TEXT" }],
+        enrollments: [
+          {
+            trackedEntityType: "GdSb4xcpJ0H",
+            enrollmentDate: "2024-01-01",
+            program: "YiNSCPK5tq4",
+            deleted: false,
+            incidentDate: "2024-01-01",
+            orgUnit: "DiszpKrYNg8",
+            events: [event("stageA", "COMPLETED", "M62VHgYT2n0", 12), event("stageB", "ACTIVE", "oZg33kd9taw", "m")]
+          }
+        ]
+      })
+    )
+    const bad = trackedEntityOf({ ...submission, json: { age: "old" } }, mapping)
+    expect(Result.isFailure(bad) ? mappingProblemLines(bad.failure) : []).toEqual(["age Bad value for int 'old'"])
+  })
+
   it("maps a submission to a data set entry with combos and IASO's comments", () => {
     const entry = aggregateEntry(submission, aggregateMapping)
     expect(Result.isSuccess(entry) ? entry.success : entry.failure).toEqual({
@@ -459,6 +508,26 @@ describe.skipIf(!available)(`DHIS2 export runs against a local stand-in ${availa
       byStatus: { SKIPPED: 1, ERRORED: 1 }
     })
     expect(result.items.get("s1")).toEqual({ status: "SKIPPED", lastErrorMessage: "no data json", exchanges: [] })
+  })
+
+  it("stops before the next page when asked (a kill): the statuses not reached SKIPPED with Killed, the result KILLED", async () => {
+    answers = { dataValueSets: { fixture: "datavalues-ok.json" }, completeDataSetRegistrations: { fixture: "datavalues-ok.json" } }
+    const pages: Array<number> = []
+    const result = await run(
+      runExportItems(connection, items(27), { continueOnError: true, onPage: (page) => pages.push(page), stop: () => pages.length >= 1 })
+    )
+    expect(pages).toEqual([1])
+    expect(summary(result)).toEqual({
+      status: "KILLED",
+      counters: { exportedCount: 25, erroredCount: 0 },
+      lastErrorMessage: "",
+      exchanges: [
+        ["api/dataValueSets", 200],
+        ["api/completeDataSetRegistrations", 200]
+      ],
+      byStatus: { EXPORTED: 25, SKIPPED: 2 }
+    })
+    expect(result.items.get("s27")).toEqual({ status: "SKIPPED", lastErrorMessage: "Killed", exchanges: [] })
   })
 
   it("exports everything when DHIS2 takes every page", async () => {

@@ -81,6 +81,12 @@ describe.skipIf(!available)(`the ER diagram ${available ? "" : skipMessage(DIAGR
     for (const name of ["User", "UserRole", "AuditEntry"]) expect(modelOf(name), name).toBeDefined()
   })
 
+  it("OrgUnitChangeRequest and OrgUnitReferenceInstance, which the diagram omits, are declared (the latter is the through table of its OrgUnit-Instance reference_instance relation)", () => {
+    expect(blocks.some((block) => block.entity === "OrgUnitChangeRequest" || block.entity === "OrgUnitReferenceInstance")).toBe(false)
+    expect(modelOf("OrgUnitChangeRequest")?.managedBy).toBe("OrgUnitChangeRequests")
+    expect(modelOf("OrgUnitReferenceInstance")?.managedBy).toBe("OrgUnitChangeRequests")
+  })
+
   it("every attribute of every entity block is a field or exactly one row of the table, never both", () => {
     const problems: Array<string> = []
     for (const block of blocks) {

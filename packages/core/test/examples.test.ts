@@ -162,6 +162,17 @@ describe("the guides (docs/*.md): each shows its program's whole code and exact 
         ""
       ].join("\n")
     ],
+    [
+      "offline-sync",
+      [
+        "first pull: 13 pages, 6 records; under Bo: Bo Government Hospital",
+        "outbox: submission PENDING",
+        "push: 1 applied, 0 rejected; outbox now 0",
+        "second pull: repaired OrgUnit; under Bo: 0 units",
+        "submissions on the device: 1",
+        ""
+      ].join("\n")
+    ],
     ["writing-an-adapter", "level 1: 1, level 2: 1\n"]
   ]
 

@@ -24,11 +24,7 @@ import {
   MemoryStore,
   NotFound,
   OrgUnitModel,
-  ProfileModel,
-  ProfileOrgUnitModel,
-  ProfileUserRoleModel,
   ProjectModel,
-  UserModel,
   UserRoleModel,
   ValidationError,
   type InstanceId,
@@ -105,7 +101,7 @@ describe("the Promise facade", () => {
     const district = await admin.orgUnits.create({ name: "Bo", versionId: version.id, parentId: country.id })
     const children = await admin.orgUnits.children(country.id)
     expect(children.items.map((unit) => [unit.id, unit.name])).toEqual([[district.id, "Bo"]])
-    const project = await admin.records.create(ProjectModel, { name: "Second", needsAuthentication: false, description: "" })
+    const { project } = await admin.projects.create({ name: "Second", appId: "promise.health.second" })
     const listed = await admin.records.list(ProjectModel, { orderBy: [{ field: "name" }] })
     expect(listed.items.map((p) => p.name)).toEqual(["Main Project", "Second"])
     expect(project.version).toBe(1)
@@ -154,11 +150,16 @@ describe("the Promise facade", () => {
     const root = await admin.orgUnits.create({ name: "Root", versionId: version.id })
     const district = await admin.orgUnits.create({ name: "District", versionId: version.id, parentId: root.id })
     const other = await admin.orgUnits.create({ name: "Other", versionId: version.id, parentId: root.id })
-    const user = await admin.records.create(UserModel, { username: "amina.promise", firstName: "Amina", lastName: "K", email: "a@example.org", isActive: true })
     const role = await admin.records.create(UserRoleModel, { name: "Supervisor", permissions: ["iaso_org_units", "iaso_forms"] })
-    const profile = await admin.records.create(ProfileModel, { userId: user.id, language: "fr" })
-    await admin.records.create(ProfileUserRoleModel, { profileId: profile.id, userRoleId: role.id })
-    await admin.records.create(ProfileOrgUnitModel, { profileId: profile.id, orgUnitId: district.id })
+    const { user } = await admin.users.create({
+      username: "amina.promise",
+      firstName: "Amina",
+      lastName: "K",
+      email: "a@example.org",
+      language: "fr",
+      userRoleIds: [role.id],
+      orgUnitIds: [district.id]
+    })
     const actor = await admin.accounts.actorFor(user.id)
     expect([...actor.permissions].sort()).toEqual(["iaso_forms", "iaso_org_units"])
     expect(actor.orgUnitRoots).toEqual([district.id])

@@ -5,7 +5,19 @@
  */
 import { Effect, type Exit, Layer, ManagedRuntime } from "effect"
 import { afterAll } from "vitest"
-import { Accounts, Actor, allPages, type AnyModel, CurrentActor, Iaso, type IasoServices, MemoryStore, type RecordOf, Records, Sources } from "../src/index.ts"
+import {
+  Accounts,
+  Actor,
+  allPages,
+  type AnyModel,
+  CurrentActor,
+  Iaso,
+  type IasoServices,
+  MemoryStore,
+  type PublicRecordOf,
+  Records,
+  Sources
+} from "../src/index.ts"
 
 export const importTestRuntime = (label: string) => {
   const runtime = ManagedRuntime.make(Iaso.layer.pipe(Layer.provide(MemoryStore.layer())))
@@ -30,7 +42,7 @@ export const importTestRuntime = (label: string) => {
   }
 
   /** Every record of a model the actor can read (all pages). */
-  const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<RecordOf<M>>>> =>
+  const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<PublicRecordOf<M>>>> =>
     run(
       actor,
       Effect.flatMap(Effect.service(Records), (records) =>

@@ -6,7 +6,16 @@
  */
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { checkJsonLogic, evaluateJsonLogic, isNoCondition, jsonLogicHolds, jsonLogicVariables, MAX_JSON_DEPTH, MAX_JSON_LOGIC_NODES } from "@iaso/core"
+import {
+  checkJsonLogic,
+  evaluateJsonLogic,
+  isNoCondition,
+  jsonLogicHolds,
+  jsonLogicVariables,
+  MAX_JSON_DEPTH,
+  MAX_JSON_LOGIC_NODES,
+  MAX_JSON_LOGIC_STEPS
+} from "@iaso/core"
 
 const now = new Date("2026-12-07T10:11:12.000Z")
 
@@ -84,6 +93,26 @@ describe("evaluateJsonLogic", () => {
     const wide = { or: Array.from({ length: MAX_JSON_LOGIC_NODES }, () => true) }
     expect(refusal(wide)).toEqual([{ path: [], message: `a JSONLogic rule of more than ${MAX_JSON_LOGIC_NODES} values (limit \`MAX_JSON_LOGIC_NODES\`)` }])
     expect(checkJsonLogic({ or: Array.from({ length: MAX_JSON_LOGIC_NODES - 2 }, () => true) })).toBeUndefined()
+  })
+
+  it("stops an evaluation the data makes quadratic or exponential at MAX_JSON_LOGIC_STEPS (fuzz: jsonlogic #72, seed 1)", () => {
+    const limit = `the rule's evaluation takes more than ${MAX_JSON_LOGIC_STEPS} steps on this data (limit \`MAX_JSON_LOGIC_STEPS\`)`
+    // A reduce merging its accumulator over 100,000 items ran for minutes.
+    const merged = evaluateJsonLogic(
+      { reduce: [{ var: "xs" }, { merge: [{ var: "accumulator" }, { var: "current" }] }, []] },
+      { xs: Array.from({ length: 100_000 }, (_, i) => i) }
+    )
+    expect(Result.isFailure(merged) && merged.failure.issues).toEqual([{ path: [], message: limit }])
+    // A reduce doubling a string 60 times: refused long before the string outgrows memory.
+    const doubled = evaluateJsonLogic(
+      { reduce: [{ var: "xs" }, { cat: [{ var: "accumulator" }, { var: "accumulator" }] }, "x"] },
+      { xs: new Array(60).fill(0) }
+    )
+    expect(Result.isFailure(doubled)).toBe(true)
+    // Linear work over a large array is within the limit.
+    const big = Array.from({ length: 1_000_000 }, (_, i) => i)
+    expect(value({ in: [999_999, { var: "xs" }] }, { xs: big })).toBe(true)
+    expect(value({ reduce: [{ var: "xs" }, { "+": [{ var: "current" }, { var: "accumulator" }] }, 0] }, { xs: big.slice(0, 100_000) })).toBe(4_999_950_000)
   })
 })
 

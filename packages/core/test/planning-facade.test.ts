@@ -4,7 +4,7 @@
  * refused team rejects with the typed error and IASO's key.
  */
 import { afterAll, describe, expect, it } from "vitest"
-import { Actor, createIaso, MemoryStore, type OrgUnitId, type UserId, UserModel, ValidationError } from "../src/index.ts"
+import { Actor, createIaso, MemoryStore, type OrgUnitId, type UserId, ValidationError } from "../src/index.ts"
 
 const iaso = createIaso({ store: MemoryStore.layer() })
 afterAll(() => iaso.dispose())
@@ -31,7 +31,7 @@ describe("field operations through the Promise facade", () => {
       validationStatus: "VALID"
     })
     const form = await api.forms.create({ name: "Visit", projectIds: [setup.project.id], orgUnitTypeIds: [village.id] })
-    const user = await api.records.create(UserModel, { username: `walker.${setup.account.id}`, firstName: "Walker", lastName: "", email: "", isActive: true })
+    const { user } = await api.users.create({ username: `walker.${setup.account.id}`, firstName: "Walker" })
     const userId = user.id as UserId
     const team = await api.teams.create({ name: "Walkers", projectId: setup.project.id, managerId: userId, userIds: [userId] })
     expect([team.type, team.membersCount]).toEqual(["TEAM_OF_USERS", 1])

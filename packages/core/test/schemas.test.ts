@@ -748,9 +748,9 @@ describe("secrets", () => {
     expect(encodePublic(c.model, decoded)).toEqual(omit(c.full, c.model.secret))
   })
 
-  it("declares exactly the password and the Anthropic key as secrets", () => {
+  it("declares exactly the passwords (credentials and users' hashes) and the Anthropic key as secrets", () => {
     const secrets = Object.values(MODELS).flatMap((model) => model.secret.map((field) => `${model.name}.${field}`))
-    expect(secrets.sort()).toEqual(["Account.anthropicApiKey", "ExternalCredentials.password"])
+    expect(secrets.sort()).toEqual(["Account.anthropicApiKey", "ExternalCredentials.password", "User.passwordHash"])
   })
 })
 

@@ -8,7 +8,7 @@
 import { Effect, Schema } from "effect"
 import { zipSync } from "fflate"
 import { afterAll, describe, expect, it } from "vitest"
-import { Actor, BlobStore, BUILTIN_TASK_KINDS, createIaso, defineTaskKind, type IasoAs, MemoryStore, type Task, type TaskId, UserModel } from "../src/index.ts"
+import { Actor, BlobStore, BUILTIN_TASK_KINDS, createIaso, defineTaskKind, type IasoAs, MemoryStore, type Task, type TaskId } from "../src/index.ts"
 import { smallXForm } from "../src/testing/form-world.ts"
 
 /** Echoes its input's text, reporting one step. */
@@ -111,9 +111,7 @@ describe("tasks and devices through the Promise facade", () => {
 
   it("stores a batch of positions once, the poster owning the new device", async () => {
     const setup = await iaso.accounts.setup({ name: "facade devices" })
-    const user = await iaso
-      .as(Actor.system(setup.account.id))
-      .records.create(UserModel, { username: `field.${Date.now()}`, firstName: "", lastName: "", email: "", isActive: true })
+    const { user } = await iaso.as(Actor.system(setup.account.id)).users.create({ username: `field.${Date.now()}` })
     const api = iaso.as(Actor.user({ accountId: setup.account.id, userId: user.id, permissions: ["iaso_submissions"] }))
     const positions = [
       { deviceId: "imei-7", uuid: globalThis.crypto.randomUUID(), latitude: 1, longitude: 2, altitude: 3, transport: "truck", accuracy: 4, capturedAt: 0 }

@@ -20,7 +20,7 @@ import {
   OrgUnitModel,
   type OrgUnitType,
   OrgUnitTypeModel,
-  type RecordOf,
+  type PublicRecordOf,
   Records,
   Sources,
   type SourceVersionId,
@@ -54,12 +54,12 @@ export const makeHarness = (driver: Layer.Layer<GpkgDriver>) => {
   }
 
   /** Every record of a model the actor can read. */
-  const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<RecordOf<M>>>> =>
+  const all = <M extends AnyModel>(actor: Actor, model: M): Promise<ReadonlyArray<Partial<PublicRecordOf<M>>>> =>
     run(
       actor,
       Effect.gen(function* () {
         const records = yield* Records
-        const out: Array<Partial<RecordOf<M>>> = []
+        const out: Array<Partial<PublicRecordOf<M>>> = []
         let cursor: string | undefined
         do {
           const page = yield* records.list(model, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) })

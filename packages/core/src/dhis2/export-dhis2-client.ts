@@ -5,7 +5,7 @@
  * reading DHIS2's answers for the error descriptions the operator sees.
  * @module
  */
-import { Effect, Redacted, Schema } from "effect"
+import { Context, Effect, Redacted, Schema } from "effect"
 import type { JsonValue } from "../shared/json.ts"
 
 /** Where and how to reach a DHIS2 server: an `ExternalCredentials` record's url and login, and the HTTP client. */
@@ -38,6 +38,26 @@ export class Dhis2Unreachable extends Schema.TaggedError<Dhis2Unreachable>()("Dh
   message: Schema.String
 }) {}
 
+/**
+ * The data source of the mapping an export is sent with has no `ExternalCredentials` (no DHIS2
+ * url, login and password): nothing can be sent. The export request ends ERRORED with this message.
+ */
+export class MissingDhis2Credentials extends Schema.TaggedError<MissingDhis2Credentials>()("MissingDhis2Credentials", {
+  dataSourceId: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * The HTTP client DHIS2 exports use when none is passed to `Exports.run`: `globalThis.fetch` by
+ * default. It is part of every task's work context (a reference: no layer needed), so the
+ * `dhis2_export` task reaches DHIS2 with it; provide another (a proxy, a test double) with
+ * `Layer.succeed(Dhis2Fetch, myFetch)` where the task runner is built, or
+ * `Effect.provideService(Dhis2Fetch, myFetch)` around a direct call.
+ */
+export const Dhis2Fetch = Context.Reference<typeof globalThis.fetch>("@iaso/core/Dhis2Fetch", {
+  defaultValue: () => (input, init) => globalThis.fetch(input, init)
+})
+
 /** The stand-in IASO keeps for a body that is not JSON. */
 const nonJsonAnswer = (body: string): JsonValue => {
   const description = `non json response return by server: ${body}`
@@ -64,8 +84,28 @@ export const sendToDhis2 = (
   path: string,
   payload: JsonValue,
   method: "POST" | "PUT" = "POST"
+): Effect.Effect<Dhis2Exchange, Dhis2Unreachable> => exchangeWith(connection, dhis2ApiUrl(connection, path), method, payload, JSON.stringify(payload))
+
+/**
+ * Reads a DHIS2 API path (`GET`, the query `params` appended) with basic authentication; the
+ * exchange keeps the params as what was sent.
+ */
+export const getFromDhis2 = (
+  connection: Dhis2Connection,
+  path: string,
+  params: Readonly<Record<string, string>>
 ): Effect.Effect<Dhis2Exchange, Dhis2Unreachable> => {
-  const url = dhis2ApiUrl(connection, path)
+  const query = new URLSearchParams(params).toString()
+  return exchangeWith(connection, `${dhis2ApiUrl(connection, path)}${query === "" ? "" : `?${query}`}`, "GET", { ...params }, undefined)
+}
+
+const exchangeWith = (
+  connection: Dhis2Connection,
+  url: string,
+  method: "GET" | "POST" | "PUT",
+  sent: JsonValue,
+  body: string | undefined
+): Effect.Effect<Dhis2Exchange, Dhis2Unreachable> => {
   const client = connection.fetch ?? globalThis.fetch
   return Effect.tryPromise({
     try: async (signal) => {
@@ -73,20 +113,20 @@ export const sendToDhis2 = (
         method,
         signal,
         headers: {
-          "content-type": "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
           accept: "application/json",
           authorization: `Basic ${base64(`${connection.login}:${Redacted.value(connection.password)}`)}`
         },
-        body: JSON.stringify(payload)
+        ...(body === undefined ? {} : { body })
       })
-      const body = await response.text()
+      const text = await response.text()
       let received: JsonValue
       try {
-        received = JSON.parse(body) as JsonValue
+        received = JSON.parse(text) as JsonValue
       } catch {
-        received = nonJsonAnswer(body)
+        received = nonJsonAnswer(text)
       }
-      return { url, sent: payload, received, httpStatus: response.status }
+      return { url, sent, received, httpStatus: response.status }
     },
     catch: (cause) => new Dhis2Unreachable({ url, message: cause instanceof Error ? cause.message : String(cause) })
   })

@@ -24,6 +24,7 @@ import {
   mappingProblemLines
 } from "./export-payloads.ts"
 import { type ExportCounters, finalExportStatus, tallyPage } from "./export-plan.ts"
+import { sendTrackedEntity, type TrackedEntityPayload, trackedEntityOf } from "./export-tracker.ts"
 import type { ValueFormatContext } from "./value-format.ts"
 
 /** One export status to run: its mapping version's type and JSON, and its submission (absent answers: skipped). */
@@ -40,6 +41,8 @@ export interface ExportItem {
   readonly orgUnitName?: string | undefined
   /** The first day of its period (`YYYY-MM-DD`), for events dated `FROM_SUBMISSION_PERIOD`. */
   readonly periodStart?: string | undefined
+  /** EVENT_TRACKER: the DHIS2 uid of its org unit's country (the root of its hierarchy). */
+  readonly countryRef?: string | undefined
 }
 
 /** What became of one export status. */
@@ -54,8 +57,8 @@ export interface ExportItemOutcome {
 
 /** The outcome of a run, for the caller to store. */
 export interface ExportRunResult {
-  /** `EXPORTED` when no status errored, else `ERRORED`. */
-  readonly status: "EXPORTED" | "ERRORED"
+  /** `EXPORTED` when no status errored, else `ERRORED`; `KILLED` when {@link ExportRunOptions.stop} stopped it between pages. */
+  readonly status: "EXPORTED" | "ERRORED" | "KILLED"
   /** The request's counters. */
   readonly counters: ExportCounters
   /** The last page error, `""` when none. */
@@ -66,6 +69,8 @@ export interface ExportRunResult {
   readonly exchanges: ReadonlyArray<Dhis2Exchange>
   /** The submissions now exported (their `lastExportSuccessAt` to set, `toExport` to clear). */
   readonly exportedSubmissionIds: ReadonlyArray<string>
+  /** The submissions now exported as tracked entities (their `lastExportSuccessAt` to set only, as IASO). */
+  readonly trackedSubmissionIds: ReadonlyArray<string>
 }
 
 /** How a run goes. */
@@ -78,7 +83,15 @@ export interface ExportRunOptions extends ValueFormatContext {
   readonly pageSize?: number | undefined
   /** Called after each page (progress). */
   readonly onPage?: ((page: number, pages: number) => void) | undefined
+  /**
+   * Asked before each page: `true` stops the run there (a kill), the statuses not reached becoming
+   * SKIPPED with `Killed` and the result `KILLED` (the pages already sent stay sent).
+   */
+  readonly stop?: (() => boolean) | undefined
 }
+
+/** The message of the statuses a kill left unsent. */
+export const KILLED_EXPORT_MESSAGE = "Killed"
 
 const hasAnswers = (submission: ExportedSubmission): boolean => Object.keys(submission.json).length > 0
 
@@ -94,11 +107,18 @@ export const runExportItems = (
     const outcomes = new Map<string, ExportItemOutcome>()
     const exchanges: Array<Dhis2Exchange> = []
     const exported: Array<string> = []
+    const trackedExported: Array<string> = []
     let counters: ExportCounters = { exportedCount: 0, erroredCount: 0 }
     let lastErrorMessage = ""
     let stopped = false
+    let killed = false
     for (let page = 1; page <= pages; page++) {
       const pageItems = items.slice((page - 1) * pageSize, page * pageSize)
+      if (killed || options.stop?.() === true) {
+        killed = true
+        for (const item of pageItems) outcomes.set(item.statusId, { status: "SKIPPED", lastErrorMessage: KILLED_EXPORT_MESSAGE, exchanges: [] })
+        continue
+      }
       if (stopped) {
         for (const item of pageItems) outcomes.set(item.statusId, { status: "SKIPPED", lastErrorMessage, exchanges: [] })
         continue
@@ -107,10 +127,20 @@ export const runExportItems = (
       const sendable: Array<ExportItem> = []
       const entries: Array<DataSetEntry> = []
       const events: Array<Dhis2Event> = []
+      const tracked: Array<{ readonly item: ExportItem; readonly entity: TrackedEntityPayload }> = []
       let mappingError: string | undefined
       for (const item of pageItems) {
         if (!hasAnswers(item.submission)) {
           outcomes.set(item.statusId, { status: "SKIPPED", lastErrorMessage: "no data json", exchanges: [] })
+          continue
+        }
+        if (item.mappingType === "EVENT_TRACKER") {
+          const entity = trackedEntityOf(item.submission, item.mapping, { ...options, periodStart: item.periodStart })
+          if (Result.isFailure(entity)) {
+            mappingError = pageErrorMessage(`${prefix}, instance_id ${item.submission.id}`, mappingProblemLines(entity.failure))
+            break
+          }
+          tracked.push({ item, entity: entity.success })
           continue
         }
         let built: Result.Result<DataSetEntry | Dhis2Event, ReadonlyArray<MappingProblem>>
@@ -148,11 +178,38 @@ export const runExportItems = (
         if (error === undefined) exported.push(item.submission.id)
       }
       counters = tallyPage(counters, reached.length, error === undefined)
+      if (error === undefined) {
+        // Tracked entities go one by one, each succeeding or failing alone (IASO's tracker handler).
+        for (const { item, entity } of tracked) {
+          const start = exchanges.length
+          const sent = yield* sendTrackedEntity(connection, prefix, entity, {
+            countryRef: item.countryRef ?? "",
+            identifier: typeof item.mapping["tracked_entity_identifier"] === "string" ? item.mapping["tracked_entity_identifier"] : ""
+          })
+          exchanges.push(...sent.exchanges)
+          const own = Array.from({ length: exchanges.length - start }, (_, index) => start + index)
+          outcomes.set(
+            item.statusId,
+            sent.error === undefined ? { status: "EXPORTED", exchanges: own } : { status: "ERRORED", lastErrorMessage: sent.error, exchanges: own }
+          )
+          counters = tallyPage(counters, 1, sent.error === undefined)
+          if (sent.error === undefined) trackedExported.push(item.submission.id)
+          else lastErrorMessage = sent.error
+        }
+      }
       if (error !== undefined) {
         lastErrorMessage = error
         if (!options.continueOnError) stopped = true
       }
       options.onPage?.(page, pages)
     }
-    return { status: finalExportStatus(counters), counters, lastErrorMessage, items: outcomes, exchanges, exportedSubmissionIds: exported }
+    return {
+      status: killed ? "KILLED" : finalExportStatus(counters),
+      counters,
+      lastErrorMessage,
+      items: outcomes,
+      exchanges,
+      exportedSubmissionIds: exported,
+      trackedSubmissionIds: trackedExported
+    }
   })

@@ -1,13 +1,17 @@
 /**
  * The `Exports` service: DHIS2 export requests stored and run. `request` first marks QUEUED
- * requests older than {@link STALE_QUEUED_EXPORT_MS} as ERRORED (`Timeout`, their QUEUED statuses
- * SKIPPED), then loads the candidate submissions under the actor's org-unit roots, applies
- * {@link exportExclusion} and {@link planExportStatuses}, and creates the request (QUEUED) with its
- * statuses in one unit of work. `run` reaches DHIS2 with the first mapping's data source
- * credentials, runs the statuses ({@link runExportItems}) and stores their outcomes, one
- * `ExportLog` per exchange (never the password) linked to its statuses, the exported submissions'
- * `lastExportSuccessAt`/`toExport`, and the request's counters, status and timestamps. Writing
- * takes `iaso_submissions`; reading any export of the account takes no permission.
+ * requests older than {@link STALE_QUEUED_EXPORT_MS} as KILLED with `Timeout` (IASO's status; their
+ * QUEUED statuses SKIPPED), then loads the candidate submissions under the actor's org-unit roots,
+ * applies {@link exportExclusion} and {@link planExportStatuses}, and creates the request (QUEUED)
+ * with its statuses in one unit of work. `run` reaches DHIS2 with the first mapping's data source
+ * credentials ({@link MissingDhis2Credentials} when there are none: the request ends ERRORED,
+ * nothing sent), runs the statuses ({@link runExportItems}) and stores their outcomes, one
+ * `ExportLog` per exchange (never the password) linked to its statuses by `ExportStatusExportLog`
+ * rows, the exported submissions' `lastExportSuccessAt`/`toExport`, and the request's counters,
+ * status and timestamps. `run` reports one progress step per page sent and stops between two pages
+ * when its signal is aborted (the request KILLED, the statuses not reached SKIPPED, the pages sent
+ * kept). The `dhis2_export` task kind runs `run` as a task. Writing takes `iaso_submissions`;
+ * reading any export of the account takes no permission.
  * @module
  */
 import { Context, Effect, Layer, Redacted, Result } from "effect"
@@ -37,7 +41,11 @@ import {
 } from "../submissions/export.ts"
 import { type Instance, InstanceModel } from "../submissions/instance-model.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
-import type { Dhis2Unreachable } from "./export-dhis2-client.ts"
+import { Dhis2Fetch, type Dhis2Unreachable, getFromDhis2, MissingDhis2Credentials } from "./export-dhis2-client.ts"
+import { usesTrackerApi } from "./export-payloads.ts"
+import { Interrupted } from "../shared/errors.ts"
+import type { LongOperationOptions } from "../shared/progress.ts"
+import { parsePeriod, periodRange } from "../forms/periods.ts"
 import { type ExportPlanError, exportExclusion, isStaleQueuedExport, planExportStatuses } from "./export-plan.ts"
 import { type ExportItem, type ExportRunResult, runExportItems } from "./export-run.ts"
 
@@ -53,11 +61,19 @@ export interface ExportRequestInput {
   readonly forceExport?: boolean | undefined
 }
 
-/** How a run reaches DHIS2. */
-export interface ExportRunInput {
-  /** The HTTP client (`globalThis.fetch` when absent). */
+/** How a run reaches DHIS2, reports its pages (`export`/`send`, one step per page) and is stopped between pages. */
+export interface ExportRunInput extends LongOperationOptions {
+  /** The HTTP client ({@link Dhis2Fetch} when absent). */
   readonly fetch?: typeof globalThis.fetch | undefined
+  /**
+   * Send events through DHIS2's `tracker` API (DHIS2 2.42 and later). When absent and there are
+   * events to send, the server's version is read first (`GET system/info`, not logged), as IASO does.
+   */
+  readonly trackerApi?: boolean | undefined
 }
+
+/** An error of {@link Exports} `run`. */
+export type ExportRunError = ServiceWriteError | Dhis2Unreachable | MissingDhis2Credentials | Interrupted
 
 /** A request with its statuses. */
 export interface ExportRequestDetail {
@@ -79,7 +95,7 @@ export class Exports extends Context.Service<
     /** Creates a QUEUED request and its statuses, or fails with IASO's planning error. */
     readonly request: (input: ExportRequestInput) => Effect.Effect<ExportRequestDetail, ServiceWriteError | ExportPlanError, CurrentActor>
     /** Runs a QUEUED request against DHIS2 and stores the outcome. */
-    readonly run: (id: ExportRequestId, input?: ExportRunInput) => Effect.Effect<ExportRequestDetail, ServiceWriteError | Dhis2Unreachable, CurrentActor>
+    readonly run: (id: ExportRequestId, input?: ExportRunInput) => Effect.Effect<ExportRequestDetail, ExportRunError, CurrentActor>
     /** A request with its statuses. */
     readonly get: (id: ExportRequestId) => Effect.Effect<ExportRequestDetail, ReadError, CurrentActor>
     /** The account's requests, newest first. */
@@ -98,6 +114,13 @@ export class Exports extends Context.Service<
 const PERMISSION = ["iaso_submissions"]
 
 const redactedEmpty = Redacted.make("")
+
+/** The first day of a DHIS2 period (`YYYY-MM-DD`), for events dated from it; `undefined` when it is not one. */
+const periodStartOf = (period: string | undefined): string | undefined => {
+  if (period === undefined || period === "") return undefined
+  const parsed = parsePeriod(period)
+  return Result.isSuccess(parsed) ? periodRange(parsed.success).start : undefined
+}
 
 const makeExports = (repos: Repositories): Exports["Service"] => {
   const { rootPaths } = makeRowAccess(repos)
@@ -121,12 +144,12 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
       return { request, statuses: yield* statusesOf(accountId, [id]) }
     })
 
-  /** Marks the stale QUEUED requests as errored (`Timeout`), their QUEUED statuses SKIPPED. */
+  /** Marks the stale QUEUED requests as KILLED (`Timeout`, as IASO), their QUEUED statuses SKIPPED. */
   const expireStale = (actor: Actor, at: Date) =>
     Effect.gen(function* () {
       const stale = (yield* requestsWith(actor.accountId, ["QUEUED"])).filter((request) => isStaleQueuedExport(request.queuedAt, at))
       for (const request of stale) {
-        yield* repos.update(ExportRequestModel, actor.accountId, request.id, { status: "ERRORED", lastErrorMessage: "Timeout", finished: true, endedAt: at })
+        yield* repos.update(ExportRequestModel, actor.accountId, request.id, { status: "KILLED", lastErrorMessage: "Timeout", finished: true, endedAt: at })
         for (const status of yield* statusesOf(actor.accountId, [request.id])) {
           if (status.status === "QUEUED") yield* repos.update(ExportStatusModel, actor.accountId, status.id, { status: "SKIPPED", lastErrorMessage: "Timeout" })
         }
@@ -263,8 +286,6 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
       if (current.request.status !== "QUEUED") {
         return yield* new Conflict({ id, model: "ExportRequest", message: `the export request ${id} is ${current.request.status}, not QUEUED` })
       }
-      const startedAt = yield* now
-      yield* repos.update(ExportRequestModel, actor.accountId, id, { status: "RUNNING", startedAt, continueOnError: true })
       const queued = current.statuses.filter((status) => status.status === "QUEUED")
       const versions = new Map(
         (yield* repos.getMany(
@@ -284,10 +305,24 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
       )
       const unitIds = [...new Set([...instances.values()].flatMap((i) => (i.orgUnitId === undefined ? [] : [i.orgUnitId])))]
       const units = new Map((yield* repos.getMany(OrgUnitModel, actor.accountId, unitIds)).map((u) => [u.id, u]))
+      // The countries (roots) of the tracked submissions' org units: their DHIS2 uids.
+      const rootOf = (path: string | undefined) => path?.split("/")[0]
+      const rootIds = [...new Set([...units.values()].flatMap((u) => (rootOf(u.path) === undefined || rootOf(u.path) === "" ? [] : [rootOf(u.path) ?? ""])))]
+      const roots = new Map((yield* repos.getMany(OrgUnitModel, actor.accountId, rootIds)).map((u) => [String(u.id), u]))
       const firstVersion = queued[0] === undefined ? undefined : versions.get(queued[0].mappingVersionId)
       const firstMapping = firstVersion?.mappingId === undefined ? undefined : mappings.get(firstVersion.mappingId)
       const source = firstMapping === undefined ? undefined : yield* repos.get(DataSourceModel, actor.accountId, firstMapping.dataSourceId)
       const credentials = source?.credentialsId === undefined ? undefined : yield* repos.get(ExternalCredentialsModel, actor.accountId, source.credentialsId)
+      if (firstMapping !== undefined && credentials === undefined) {
+        const missing = new MissingDhis2Credentials({
+          dataSourceId: firstMapping.dataSourceId,
+          message: `the data source ${source?.name ?? firstMapping.dataSourceId} of the export's mapping has no DHIS2 credentials (url, login, password): nothing was sent`
+        })
+        yield* end(actor, id, queued, missing.message)
+        return yield* missing
+      }
+      const startedAt = yield* now
+      yield* repos.update(ExportRequestModel, actor.accountId, id, { status: "RUNNING", startedAt, continueOnError: true })
       const items: Array<ExportItem> = queued.flatMap((status) => {
         const version = versions.get(status.mappingVersionId)
         const mapping = version?.mappingId === undefined ? undefined : mappings.get(version.mappingId)
@@ -301,6 +336,8 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
             mappingType: mapping.mappingType,
             mapping: version.json as JsonObject,
             orgUnitName: unit?.name,
+            periodStart: periodStartOf(instance.period),
+            countryRef: roots.get(rootOf(unit?.path) ?? "")?.sourceRef,
             submission: {
               id: instance.id,
               json: instance.json ?? {},
@@ -316,11 +353,36 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
           }
         ]
       })
-      const result: ExportRunResult = yield* runExportItems(
-        { url: credentials?.url ?? "", login: credentials?.login ?? "", password: credentials?.password ?? redactedEmpty, fetch: input.fetch },
-        items,
-        { continueOnError: true }
-      ).pipe(
+      const fetch = input.fetch ?? (yield* Dhis2Fetch)
+      const connection = { url: credentials?.url ?? "", login: credentials?.login ?? "", password: credentials?.password ?? redactedEmpty, fetch }
+      // Events go through the tracker API from DHIS2 2.42: the server's version says (IASO reads it too).
+      const trackerApi =
+        input.trackerApi ??
+        (items.some((item) => item.mappingType === "EVENT")
+          ? yield* Effect.map(getFromDhis2(connection, "system/info", {}), (info) => {
+              const answer = info.received
+              const version = typeof answer === "object" && answer !== null && !Array.isArray(answer) ? (answer as JsonObject)["version"] : undefined
+              return typeof version === "string" && usesTrackerApi(version)
+            }).pipe(
+              Effect.tapError((error) =>
+                Effect.flatMap(now, (endedAt) =>
+                  repos.update(ExportRequestModel, actor.accountId, id, { status: "ERRORED", finished: true, endedAt, lastErrorMessage: error.message })
+                )
+              )
+            )
+          : false)
+      const result: ExportRunResult = yield* runExportItems(connection, items, {
+        continueOnError: true,
+        trackerApi,
+        stop: () => input.signal?.aborted === true,
+        onPage: (done, total) => {
+          try {
+            input.onProgress?.({ operation: "export", phase: "send", done, total })
+          } catch {
+            // A failing callback does not stop the export.
+          }
+        }
+      }).pipe(
         // DHIS2 not reached at all: the request ends ERRORED with the reason (IASO: the task errors).
         Effect.tapError((error) =>
           Effect.flatMap(now, (endedAt) =>
@@ -329,8 +391,19 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
         )
       )
       yield* store(actor, id, result)
+      if (result.status === "KILLED") return yield* Interrupted.of("export", input.signal)
       return yield* detail(actor.accountId, id)
     })
+
+  /** Ends a request that could not run: ERRORED with `message`, its QUEUED statuses SKIPPED with it. */
+  const end = (actor: Actor, id: string, queued: ReadonlyArray<ExportStatus>, message: string) =>
+    repos.driver.transaction(
+      Effect.gen(function* () {
+        const endedAt = yield* now
+        for (const status of queued) yield* repos.update(ExportStatusModel, actor.accountId, status.id, { status: "SKIPPED", lastErrorMessage: message })
+        yield* repos.update(ExportRequestModel, actor.accountId, id, { status: "ERRORED", finished: true, endedAt, lastErrorMessage: message })
+      })
+    )
 
   const store = (actor: Actor, id: string, result: ExportRunResult) =>
     repos.driver.transaction(
@@ -358,6 +431,9 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
         if (links.length > 0) yield* Effect.flatMap(repos.insertMany(ExportStatusExportLogModel, actor.accountId, links), allWritten)
         for (const instanceId of new Set(result.exportedSubmissionIds)) {
           yield* repos.update(InstanceModel, actor.accountId, instanceId, { lastExportSuccessAt: at, toExport: false })
+        }
+        for (const instanceId of new Set(result.trackedSubmissionIds)) {
+          if (!result.exportedSubmissionIds.includes(instanceId)) yield* repos.update(InstanceModel, actor.accountId, instanceId, { lastExportSuccessAt: at })
         }
         yield* repos.update(ExportRequestModel, actor.accountId, id, {
           status: result.status,

@@ -16,7 +16,7 @@ import type { JsonValue } from "../shared/json.ts"
 import type { Actor } from "../tenancy/actor.ts"
 import { type WorkflowChange, WorkflowChangeModel, WorkflowFollowupFormModel, WorkflowFollowupModel } from "./workflow.ts"
 import { checkCondition, checkMapping, type FieldOfForm, fieldsOfForm, WORKFLOW_AUDIT_SOURCE, WorkflowMessages } from "./workflow-rules.ts"
-import { draftVersion, type FollowUp, followUpsOf, liveForms, referenceOf } from "./workflow-store.ts"
+import { draftVersion, type FollowUp, liveForms, referenceOf } from "./workflow-store.ts"
 
 /** A new follow-up. */
 export interface FollowUpInput {
@@ -139,9 +139,18 @@ export const makeStepOps = (repos: Repositories) => {
 
   /** A follow-up with its forms, read back. */
   const followUp = (actor: Actor, versionId: string, id: string) =>
-    Effect.flatMap(followUpsOf(repos, actor.accountId, [versionId]), (all) => {
-      const found = all.find((item) => item.id === id)
-      return found === undefined ? Effect.fail(NotFound.of(WorkflowFollowupModel.name, id)) : Effect.succeed(found)
+    // This one only (reading the version's every follow-up made an import of n follow-ups quadratic).
+    Effect.gen(function* () {
+      const [record] = yield* repos.getMany(WorkflowFollowupModel, actor.accountId, [id])
+      if (record === undefined || record.workflowVersionId !== versionId) return yield* NotFound.of(WorkflowFollowupModel.name, id)
+      const links = yield* repos
+        .list(WorkflowFollowupFormModel, actor.accountId, {
+          where: [{ field: "workflowFollowupId", op: "eq", value: id }],
+          orderBy: [{ field: "createdAt" }],
+          limit: 10_000
+        })
+        .pipe(orDieOnInvalidListing(WorkflowFollowupFormModel))
+      return { ...record, formIds: links.items.map((link) => link.formId) }
     })
 
   /**

@@ -7,8 +7,8 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
-import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
-import type { AnyModel, RecordOf } from "../shared/model.ts"
+import { type Forbidden, type NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
+import { type AnyModel, type PublicRecordOf, type SecretOf, withoutSecrets } from "../shared/model.ts"
 import {
   applyPatch,
   type BulkResult,
@@ -29,6 +29,20 @@ import { Repos, type ServiceWriteError } from "./repos.ts"
 import { makeRowAccess, mayRead } from "./row-access.ts"
 import { guardGenericWrite, refuseComputed } from "./write-policy.ts"
 
+/** `ValidationError` when a listing's conditions, order or `select` name a secret field (they would reveal it). */
+const refuseSecretQuery = (model: AnyModel, options: ListOptions | undefined): Effect.Effect<void, ValidationError> => {
+  const secret: ReadonlyArray<string> = model.secret
+  if (secret.length === 0 || options === undefined) return Effect.void
+  const named = [...(options.where ?? []).map((c) => c.field), ...(options.orderBy ?? []).map((o) => o.field), ...(options.select ?? [])]
+  const field = named.find((name) => secret.includes(name))
+  return field === undefined
+    ? Effect.void
+    : Effect.fail(ValidationError.at([field], `${model.name}.${field} is secret: generic reads neither answer it nor filter or sort by it`))
+}
+
+/** Row scopes judged on every actor, not only on one restricted to org units. */
+const ACTOR_SCOPED: ReadonlySet<string> = new Set(["audited", "profileLinks", "grantedTo"])
+
 /**
  * Generic, permission-checked access to any model, for the current actor's account: every rule
  * the model declares applies, and a model written through its own service refuses generic writes.
@@ -38,30 +52,34 @@ import { guardGenericWrite, refuseComputed } from "./write-policy.ts"
 export class Records extends Context.Service<
   Records,
   {
-    /** One record, `NotFound` when absent or in another account (or outside the actor's org units). */
-    readonly get: <M extends AnyModel>(model: M, id: string) => Effect.Effect<RecordOf<M>, NotFound | Forbidden | StorageError, CurrentActor>
-    /** A page of records. */
+    /**
+     * One record, `NotFound` when absent or in another account (or outside the actor's org units).
+     * Like every answer of `Records`, without the model's secret fields (a user's password hash,
+     * credentials' password), whoever asks.
+     */
+    readonly get: <M extends AnyModel>(model: M, id: string) => Effect.Effect<PublicRecordOf<M>, NotFound | Forbidden | StorageError, CurrentActor>
+    /** A page of records, without their secret fields; a condition, order or `select` naming one is a `ValidationError`. */
     readonly list: <M extends AnyModel, const O extends ListOptions = NoListOptions>(
       model: M,
       options?: O
-    ) => Effect.Effect<ResultPage<Listed<M, O>>, ValidationError | Forbidden | StorageError, CurrentActor>
+    ) => Effect.Effect<ResultPage<Omit<Listed<M, O>, SecretOf<M>>>, ValidationError | Forbidden | StorageError, CurrentActor>
     /** How many records match. */
     readonly count: (model: AnyModel, where?: ReadonlyArray<FieldCondition>) => Effect.Effect<number, ValidationError | Forbidden | StorageError, CurrentActor>
     /** Creates a record. */
-    readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Effect.Effect<RecordOf<M>, ServiceWriteError, CurrentActor>
+    readonly create: <M extends AnyModel>(model: M, input: CreateInput<M>) => Effect.Effect<PublicRecordOf<M>, ServiceWriteError, CurrentActor>
     /** Creates many records: per-item results, or all or nothing with `atomic`. */
     readonly createMany: <M extends AnyModel>(
       model: M,
       inputs: ReadonlyArray<CreateInput<M>>,
       options?: WriteOptions
-    ) => Effect.Effect<BulkResult<RecordOf<M>>, ServiceWriteError, CurrentActor>
+    ) => Effect.Effect<BulkResult<PublicRecordOf<M>>, ServiceWriteError, CurrentActor>
     /** Changes a record; `expectedVersion` makes it fail with `VersionConflict` if it changed since read. */
     readonly update: <M extends AnyModel>(
       model: M,
       id: string,
       patch: Patch<M>,
       options?: { readonly expectedVersion?: number }
-    ) => Effect.Effect<RecordOf<M>, ServiceWriteError, CurrentActor>
+    ) => Effect.Effect<PublicRecordOf<M>, ServiceWriteError, CurrentActor>
     /** Deletes a record and applies IASO's on-delete rules to what references it. */
     readonly remove: (model: AnyModel, id: string, options?: { readonly expectedVersion?: number }) => Effect.Effect<void, ServiceWriteError, CurrentActor>
     /** What changed in the account (and the global catalogues) after a cursor. */
@@ -93,15 +111,18 @@ export class Records extends Context.Service<
             const actor = yield* readGuard(model)
             const record = yield* repos.get(model, actor.accountId, id)
             yield* access.requireVisible(actor, model, record as Record<string, unknown>)
-            return record
+            return withoutSecrets(model, record) as PublicRecordOf<typeof model>
           }),
         list: (model, options) =>
           Effect.gen(function* () {
             const actor = yield* readGuard(model)
+            yield* refuseSecretQuery(model, options)
             const extra = yield* access.listConditions(actor, model, options?.where ?? [])
-            const page = yield* repos.list(model, actor.accountId, options, extra)
-            if (model.rowScope?.kind !== "audited" || actor.orgUnitRoots.length === 0) return page
-            // Audit entries of deleted records are judged on their snapshot, read whole.
+            const listed = yield* repos.list(model, actor.accountId, options, extra)
+            const page = model.secret.length === 0 ? listed : { ...listed, items: listed.items.map((item) => withoutSecrets(model, item)) }
+            if (model.rowScope?.kind !== "audited") return page
+            // Audit entries of deleted records are judged on their snapshot, read whole; entries of
+            // actor-scoped records (projects, pages) on the actor's reach, for every actor.
             const ids = page.items.map((item) => String(item.id))
             const kept = new Set((yield* access.keepVisible(actor, model, yield* repos.getMany(model, actor.accountId, ids))).map((entry) => String(entry.id)))
             return { ...page, items: page.items.filter((item) => kept.has(String(item.id))) }
@@ -109,6 +130,7 @@ export class Records extends Context.Service<
         count: (model, where = []) =>
           Effect.gen(function* () {
             const actor = yield* readGuard(model)
+            yield* refuseSecretQuery(model, { where })
             return yield* repos.count(model, actor.accountId, where, yield* access.listConditions(actor, model, where))
           }),
         create: (model, input) =>
@@ -120,7 +142,7 @@ export class Records extends Context.Service<
               Effect.gen(function* () {
                 const created = yield* repos.insert(model, actor.accountId, input)
                 yield* audit(repos, actor, "RECORDS", model, [{ id: String((created as { id: string }).id), after: created }])
-                return created
+                return withoutSecrets(model, created) as PublicRecordOf<typeof model>
               })
             )
           }),
@@ -139,7 +161,9 @@ export class Records extends Context.Service<
                   model,
                   result.items.flatMap((item) => (item._tag === "Ok" ? [{ id: String((item.value as { id: string }).id), after: item.value }] : []))
                 )
-                return result
+                return model.secret.length === 0
+                  ? result
+                  : { ...result, items: result.items.map((item) => (item._tag === "Ok" ? { ...item, value: withoutSecrets(model, item.value) } : item)) }
               })
             )
           }),
@@ -156,7 +180,7 @@ export class Records extends Context.Service<
                 yield* access.requireWritable(actor, model, applyPatch(before as object, patch))
                 const after = yield* repos.update(model, actor.accountId, id, patch as Record<string, unknown>, options)
                 yield* audit(repos, actor, "RECORDS", model, [{ id, before, after }])
-                return after
+                return withoutSecrets(model, after) as PublicRecordOf<typeof model>
               })
             )
           }),
@@ -195,9 +219,11 @@ export class Records extends Context.Service<
           changes.forEach((change, index) => {
             const model = repos.models.get(change.model)
             if (model === undefined || !mayRead(actor, model)) hidden.add(index)
-            else if (model.rowScope !== undefined && (restricted || model.rowScope.kind === "audited")) {
-              if (change.deleted) hidden.add(index)
-              else byModel.set(model, [...(byModel.get(model) ?? []), index])
+            else if (model.rowScope !== undefined && (restricted || ACTOR_SCOPED.has(model.rowScope.kind))) {
+              // A deleted project or page shows its tombstone (its id only) to an actor without roots.
+              if (change.deleted) {
+                if (restricted || model.rowScope.kind === "audited") hidden.add(index)
+              } else byModel.set(model, [...(byModel.get(model) ?? []), index])
             }
           })
           for (const [model, indexes] of byModel) {

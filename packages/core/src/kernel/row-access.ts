@@ -77,6 +77,45 @@ export const makeRowAccess = (repos: Repositories) => {
       (pages) => [...new Set(pages.flat().map((unit) => String(unit.id)))]
     )
 
+  /** The live records of link model `name` whose `field` is one of `values` (none when the model is unknown). */
+  const linksOf = (name: string, field: string, values: ReadonlyArray<string>, accountId: string): Effect.Effect<ReadonlyArray<Fields>, StorageError> => {
+    const model = repos.models.get(name)
+    if (model === undefined || values.length === 0) return Effect.succeed([])
+    return listAll((page) => repos.list(model, accountId, page), { where: [{ field, op: "in", value: values }] }).pipe(
+      orDieOnInvalidListing(model),
+      Effect.map((rows) => rows as ReadonlyArray<Fields>)
+    )
+  }
+
+  /** The ids of the actor's profiles (a user's profile in the account; none for the host app). */
+  const profileIds = (actor: Actor): Effect.Effect<ReadonlyArray<string>, StorageError> =>
+    actor.kind === "system" || actor.userId === undefined
+      ? Effect.succeed([])
+      : Effect.map(linksOf("Profile", "userId", [actor.userId], actor.accountId), (rows) => rows.flatMap((row) => text(row["id"]) ?? []))
+
+  /**
+   * The ids of the records of an actor-scoped model (`profileLinks`, `grantedTo`) the actor sees,
+   * or `undefined` when it sees every record of the model.
+   */
+  const actorReach = (
+    actor: Actor,
+    scope: Extract<RowScopeDecl, { readonly kind: "profileLinks" | "grantedTo" }>
+  ): Effect.Effect<ReadonlySet<string> | undefined, StorageError> =>
+    Effect.gen(function* () {
+      if (actor.kind === "system") return undefined
+      if (scope.kind === "profileLinks") {
+        const links = yield* linksOf(scope.link, "profileId", yield* profileIds(actor), actor.accountId)
+        return links.length === 0 ? undefined : new Set(links.flatMap((link) => text(link[scope.field]) ?? []))
+      }
+      if (scope.bypass.some((permission) => actor.permissions.has(permission as Permission))) return undefined
+      if (actor.userId === undefined) return new Set<string>()
+      const direct = yield* linksOf(scope.users.link, "userId", [actor.userId], actor.accountId)
+      const roles = yield* linksOf("ProfileUserRole", "profileId", yield* profileIds(actor), actor.accountId)
+      const roleIds = roles.flatMap((link) => text(link["userRoleId"]) ?? [])
+      const viaRoles = yield* linksOf(scope.roles.link, "userRoleId", roleIds, actor.accountId)
+      return new Set([...direct.flatMap((link) => text(link[scope.users.field]) ?? []), ...viaRoles.flatMap((link) => text(link[scope.roles.field]) ?? [])])
+    })
+
   /** Which of `records` of `model` the actor sees (same order), given its root paths. */
   const visibleWith = (
     actor: Actor,
@@ -88,6 +127,10 @@ export const makeRowAccess = (repos: Repositories) => {
       const scope = model.rowScope
       if (scope === undefined) return records.map(() => true)
       if (scope.kind === "audited") return yield* auditedVisible(actor, paths, records)
+      if (scope.kind === "profileLinks" || scope.kind === "grantedTo") {
+        const reach = yield* actorReach(actor, scope)
+        return records.map((record) => reach === undefined || reach.has(String(record["id"])))
+      }
       if (paths === undefined) return records.map(() => true)
       switch (scope.kind) {
         case "tree": {
@@ -158,11 +201,12 @@ export const makeRowAccess = (repos: Repositories) => {
         const model = repos.models.get(String(entry["objectModel"]))
         return model !== undefined && model !== AuditEntryModel && mayRead(actor, model)
       })
-      if (paths === undefined) return out
       const byModel = new Map<AnyModel, Array<number>>()
       entries.forEach((entry, index) => {
         const model = repos.models.get(String(entry["objectModel"]))
+        // Without org-unit roots, only the actor-scoped models (projects, pages) restrict the entries.
         if (out[index] !== true || model === undefined || model.rowScope === undefined) return
+        if (paths === undefined && model.rowScope.kind !== "profileLinks" && model.rowScope.kind !== "grantedTo") return
         const list = byModel.get(model) ?? []
         list.push(index)
         byModel.set(model, list)
@@ -206,7 +250,8 @@ export const makeRowAccess = (repos: Repositories) => {
   const requireWritable = (actor: Actor, model: AnyModel, record: Fields): Effect.Effect<void, NotFound | Forbidden | StorageError> =>
     Effect.gen(function* () {
       const scope = model.rowScope
-      if (scope === undefined || scope.kind === "audited") return
+      // Actor-scoped models (projects, pages) are written by their services, under their own rules.
+      if (scope === undefined || scope.kind === "audited" || scope.kind === "profileLinks" || scope.kind === "grantedTo") return
       const paths = yield* rootPaths(actor)
       if (paths === undefined || (yield* visibleWith(actor, paths, model, [record]))[0] === true) return
       if (scope.kind === "tree" || scope.kind === "referencedBy") return yield* NotFound.of(model.name, String(record["id"]))
@@ -248,6 +293,10 @@ export const makeRowAccess = (repos: Repositories) => {
       const scope = model.rowScope
       if (scope === undefined) return []
       if (scope.kind === "audited") return yield* auditedConditions(actor, paths, where)
+      if (scope.kind === "profileLinks" || scope.kind === "grantedTo") {
+        const reach = yield* actorReach(actor, scope)
+        return reach === undefined ? [] : [{ field: "id", op: "in", value: [...reach] }]
+      }
       if (paths === undefined) return []
       switch (scope.kind) {
         case "tree":

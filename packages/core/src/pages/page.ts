@@ -59,6 +59,13 @@ export const PageModel = defineModel({
   },
   indexes: [{ name: "page_slug_unique", fields: ["accountId", "slug"], unique: true }],
   access: pageAccess,
+  /** Readers see the pages given to them or to one of their roles; writers every page of the account. */
+  rowScope: {
+    kind: "grantedTo",
+    bypass: pageAccess.write,
+    users: { link: "PageUser", field: "pageId" },
+    roles: { link: "PageUserRole", field: "pageId" }
+  },
   managedBy: "Pages"
 })
 /** A Page record. */

@@ -3,7 +3,8 @@
  * report, a Superset dashboard) and who sees them. The slug is unique in the account
  * (`page with this slug already exists.`); the users and user roles a page is given to must be of
  * the account. Writers (`iaso_page_write`) see and change every page of the account; readers
- * (`iaso_pages`) see only the pages given to them, directly or through one of their user roles.
+ * (`iaso_pages`) see only the pages given to them, directly or through one of their user roles
+ * (the row scope of `PageModel`, which generic `Records` reads apply too).
  * Giving a page to users or roles replaces the whole set.
  * @module
  */
@@ -11,13 +12,14 @@ import { Context, Effect, Layer } from "effect"
 import { audit } from "../kernel/audit.ts"
 import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import { makeRowAccess } from "../kernel/row-access.ts"
 import type { PageId, UserId, UserRoleId } from "../shared/entity-ids.ts"
 import { AlreadyExists, type Forbidden, NotFound, type StorageError } from "../shared/errors.ts"
 import type { Json } from "../shared/json.ts"
 import type { AnyModel } from "../shared/model.ts"
 import { listAll, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
-import { ProfileModel, ProfileUserRoleModel, UserModel, UserRoleModel } from "../tenancy/users.ts"
+import { UserModel, UserRoleModel } from "../tenancy/users.ts"
 import { type Page, PageModel, type PageType, PageUserModel, PageUserRoleModel } from "./page.ts"
 
 /** The content fields of a page, as given to {@link Pages | Pages.create}. */
@@ -99,6 +101,7 @@ const WRITE = ["iaso_page_write"]
 const READ = ["iaso_pages", "iaso_page_write"]
 
 const makePages = (repos: Repositories): Pages["Service"] => {
+  const access = makeRowAccess(repos)
   const all = <M extends AnyModel>(model: M, accountId: string, field: string, value: string) =>
     listAll((options) => repos.list(model, accountId, options), { where: [{ field, op: "eq", value }] }).pipe(orDieOnInvalidListing(model))
 
@@ -107,21 +110,6 @@ const makePages = (repos: Repositories): Pages["Service"] => {
       const users = yield* all(PageUserModel, accountId, "pageId", page.id)
       const roles = yield* all(PageUserRoleModel, accountId, "pageId", page.id)
       return { page, userIds: users.map((link) => link.userId), userRoleIds: roles.map((link) => link.userRoleId) } satisfies PageDetail
-    })
-
-  /** The pages given to the actor, directly or through its roles (`undefined`: every page, for writers). */
-  const givenTo = (actor: Actor) =>
-    Effect.gen(function* () {
-      if (actor.kind === "system" || actor.permissions.has("iaso_page_write")) return undefined
-      if (actor.userId === undefined) return new Set<string>()
-      const direct = yield* all(PageUserModel, actor.accountId, "userId", actor.userId)
-      const profiles = yield* all(ProfileModel, actor.accountId, "userId", actor.userId)
-      const roleLinks = yield* Effect.forEach(profiles, (profile) => all(ProfileUserRoleModel, actor.accountId, "profileId", profile.id))
-      const viaRoles = yield* Effect.forEach(
-        roleLinks.flat().map((link) => link.userRoleId),
-        (roleId) => all(PageUserRoleModel, actor.accountId, "userRoleId", roleId)
-      )
-      return new Set<string>([...direct.map((link) => link.pageId), ...viaRoles.flat().map((link) => link.pageId)])
     })
 
   const checkSlug = (accountId: string, slug: string, self: PageId | undefined) =>
@@ -155,13 +143,8 @@ const makePages = (repos: Repositories): Pages["Service"] => {
   const writer = <A>(action: string, body: (actor: Actor) => Effect.Effect<A, ServiceWriteError>) =>
     Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.andThen(requireAny(actor, WRITE, action), repos.driver.transaction(body(actor))))
 
-  const reader = <A>(body: (actor: Actor, given: ReadonlySet<string> | undefined) => Effect.Effect<A, ReadError>) =>
-    Effect.flatMap(Effect.service(CurrentActor), (actor) =>
-      Effect.andThen(
-        requireAny(actor, READ, "reading pages"),
-        Effect.flatMap(givenTo(actor), (given) => body(actor, given))
-      )
-    )
+  const reader = <A>(body: (actor: Actor) => Effect.Effect<A, ReadError>) =>
+    Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.andThen(requireAny(actor, READ, "reading pages"), body(actor)))
 
   return {
     create: (input) =>
@@ -198,20 +181,23 @@ const makePages = (repos: Repositories): Pages["Service"] => {
         })
       ),
     get: (idOrSlug) =>
-      reader((actor, given) =>
+      reader((actor) =>
         Effect.gen(function* () {
           const bySlug = yield* all(PageModel, actor.accountId, "slug", idOrSlug)
           const page = bySlug[0] ?? (yield* repos.get(PageModel, actor.accountId, idOrSlug))
-          if (given !== undefined && !given.has(page.id)) return yield* NotFound.of("Page", idOrSlug)
+          // The declaration's row scope: the pages given to the actor or its roles (writers: all).
+          yield* Effect.mapError(access.requireVisible(actor, PageModel, page), (error) => (error._tag === "NotFound" ? NotFound.of("Page", idOrSlug) : error))
           return yield* detail(actor.accountId, page)
         })
       ),
     list: () =>
-      reader((actor, given) =>
-        Effect.map(
-          listAll((options) => repos.list(PageModel, actor.accountId, options), { orderBy: [{ field: "name" }] }).pipe(orDieOnInvalidListing(PageModel)),
-          (pages) => (given === undefined ? pages : pages.filter((page) => given.has(page.id)))
-        )
+      reader((actor) =>
+        Effect.gen(function* () {
+          const reach = yield* access.listConditions(actor, PageModel)
+          return yield* listAll((options) => repos.list(PageModel, actor.accountId, options, reach), { orderBy: [{ field: "name" }] }).pipe(
+            orDieOnInvalidListing(PageModel)
+          )
+        })
       )
   }
 }

@@ -259,6 +259,43 @@ Object.assign(methods, {
   ">=": loose((a, b) => a >= b)
 })
 
+/**
+ * The most work one evaluation may do: 10,000,000 steps, a step being one operation, plus one per
+ * item of the arrays and per character of the strings it is given. A checked rule is small, but
+ * the data's arrays multiply its cost: a `map` within a `map` of the same array is quadratic, a
+ * `reduce` that merges or concatenates its accumulator quadratic in time and (doubling it) exponential
+ * in memory. Past the limit the evaluation stops with a `ValidationError`. IASO's conditions over
+ * an entity's answers (a few dozen operations, repeat groups of hundreds) take far fewer.
+ */
+export const MAX_JSON_LOGIC_STEPS = 10_000_000
+
+/** Thrown by an operation once an evaluation has spent {@link MAX_JSON_LOGIC_STEPS}. */
+class OverBudget extends Error {}
+
+/** The steps left to the evaluation under way (evaluations are synchronous: one at a time). */
+let stepsLeft = MAX_JSON_LOGIC_STEPS
+
+const sizeOf = (value: unknown): number => (Array.isArray(value) ? value.length : typeof value === "string" ? value.length : 0)
+
+/** An operation that spends one step, plus the size of its arguments (and of their items), before it runs. */
+const metered = (method: (...args: Array<unknown>) => unknown) =>
+  function (this: unknown, ...args: Array<unknown>): unknown {
+    const input = args[0]
+    let cost = 1 + sizeOf(input)
+    if (Array.isArray(input)) for (const item of input) cost += sizeOf(item)
+    stepsLeft -= cost
+    if (stepsLeft < 0) throw new OverBudget()
+    return method.apply(this, args)
+  }
+
+for (const [name, method] of Object.entries(methods)) {
+  if (typeof method === "function") methods[name] = metered(method as (...args: Array<unknown>) => unknown)
+  else if (typeof method === "object" && method !== null && typeof (method as { readonly method?: unknown }).method === "function") {
+    const definition = method as { readonly method: (...args: Array<unknown>) => unknown }
+    methods[name] = { ...definition, method: metered(definition.method) }
+  }
+}
+
 /** One engine with the standard operators only; rules are never compiled to code. */
 const engine = new LogicEngine(methods, { disableInline: true, disableInterpretedOptimization: true, maxDepth: MAX_JSON_DEPTH })
 
@@ -266,17 +303,25 @@ const engine = new LogicEngine(methods, { disableInline: true, disableInterprete
  * Evaluates a JSONLogic rule against `data` (an entity's answers, say): the rule's value, or a
  * `ValidationError` when the rule is not one {@link checkJsonLogic} admits. `true` and `"true"`
  * evaluate to `true` whatever the data. `options.now` is the time `"current_time"` stands for.
- * An operation the data makes impossible (arithmetic on text, say) evaluates to `null`.
+ * An operation the data makes impossible (arithmetic on text, say) evaluates to `null`; an
+ * evaluation past {@link MAX_JSON_LOGIC_STEPS} (the data's arrays multiplying the rule's work)
+ * fails with a `ValidationError`.
  */
 export const evaluateJsonLogic = (rule: unknown, data: unknown, options: JsonLogicOptions = {}): Result.Result<unknown, ValidationError> => {
   if (isNoCondition(rule)) return Result.succeed(true)
   const problem = checkJsonLogic(rule)
   if (problem !== undefined) return Result.fail(problem)
   const prepared = withCurrentTime(rule, data, options.now ?? new Date())
+  stepsLeft = MAX_JSON_LOGIC_STEPS
   try {
     const value: unknown = engine.run(prepared, data ?? {})
     return Result.succeed(value === undefined ? null : value)
-  } catch {
+  } catch (error) {
+    if (error instanceof OverBudget) {
+      return Result.fail(
+        ValidationError.at([], `the rule's evaluation takes more than ${MAX_JSON_LOGIC_STEPS} steps on this data (limit \`MAX_JSON_LOGIC_STEPS\`)`)
+      )
+    }
     return Result.succeed(null)
   }
 }

@@ -106,6 +106,14 @@ export interface AccessDecl {
  *   visible to unrestricted actors only);
  * - `audited`: an audit entry: visible when the actor may read the audited record (its model's
  *   read permission, and that record's own row scope).
+ * - `profileLinks`: the actor's profile may list records of the model through `link` (a link
+ *   model with a `profileId` field and `field` naming the record, e.g. a profile's projects):
+ *   when it lists some, the actor sees only those; when it lists none (or the actor is the host
+ *   app, or has no profile), every record;
+ * - `grantedTo`: the record is given to users through `users` (a link model whose `field` names the
+ *   record and whose `userId` names a user) and to user roles through `roles` (`field` and
+ *   `userRoleId`): a user actor sees the records given to it or to one of its profile's roles; the
+ *   host app and actors holding one of `bypass` see every record.
  * Models without a row scope are not restricted by org units.
  */
 export type RowScopeDecl =
@@ -119,6 +127,13 @@ export type RowScopeDecl =
       readonly live?: { readonly field: string; readonly value: string | number | boolean }
     }
   | { readonly kind: "audited" }
+  | { readonly kind: "profileLinks"; readonly link: string; readonly field: string }
+  | {
+      readonly kind: "grantedTo"
+      readonly bypass: ReadonlyArray<string>
+      readonly users: { readonly link: string; readonly field: string }
+      readonly roles: { readonly link: string; readonly field: string }
+    }
 
 /** The columns every record has. */
 export const SYSTEM_FIELDS = ["id", "accountId", "version", "createdAt", "updatedAt"] as const
@@ -150,7 +165,8 @@ export interface Model<
   Name extends string = string,
   Id extends Schema.Top = Schema.Top,
   S extends "account" | "global" = "account" | "global",
-  Fields extends Schema.Struct.Fields = Schema.Struct.Fields
+  Fields extends Schema.Struct.Fields = Schema.Struct.Fields,
+  Secret extends string = string
 > extends ModelMeta {
   readonly name: Name
   readonly scope: S
@@ -162,8 +178,12 @@ export interface Model<
   readonly references: ReadonlyArray<ReferenceDecl>
   readonly derived: ReadonlyArray<DerivedDecl>
   readonly access: AccessDecl
-  /** Fields never part of a public encoded output (secrets). */
-  readonly secret: ReadonlyArray<string>
+  /**
+   * Secret (write-only) fields: never part of a public encoded output, and stripped by every
+   * generic read (`Records`, the Promise facade) for every caller; only services that need the
+   * value (a login check, DHIS2 credentials) read it, through the repositories.
+   */
+  readonly secret: ReadonlyArray<Secret>
   /** Fields that services compute and callers may not set (e.g. an org unit's path and depth). */
   readonly computed: ReadonlyArray<string>
   /** Fields set when a record is created and never changed afterwards, by any path (a form's `formId`). */
@@ -180,6 +200,24 @@ export type AnyModel = Model<string, Schema.Top, "account" | "global", any>
 
 /** The domain record type of a model. */
 export type RecordOf<M extends AnyModel> = M["schema"]["Type"]
+
+/** The secret (write-only) field names of a model (see {@link Model.secret}). */
+export type SecretOf<M extends AnyModel> = M["secret"][number]
+
+/** The record of a model as generic reads answer it: without its secret fields. */
+export type PublicRecordOf<M extends AnyModel> = Omit<RecordOf<M>, SecretOf<M>>
+
+/**
+ * The record without its secret fields (a copy; the record itself when the model has none): what
+ * every generic read answers.
+ */
+export const withoutSecrets = <M extends AnyModel, R extends object>(model: M, record: R): R => {
+  if (model.secret.length === 0) return record
+  const out: Record<string, unknown> = {}
+  const secret: ReadonlyArray<string> = model.secret
+  for (const [key, value] of Object.entries(record)) if (!secret.includes(key)) out[key] = value
+  return out as R
+}
 
 /** The stored (encoded) record type of a model. */
 export type EncodedOf<M extends AnyModel> = M["schema"]["Encoded"]
@@ -240,7 +278,8 @@ export const defineModel = <
   const Name extends string,
   Id extends Schema.Top,
   const S extends "account" | "global",
-  const Fields extends Schema.Struct.Fields
+  const Fields extends Schema.Struct.Fields,
+  const Secret extends keyof Fields & string = never
 >(decl: {
   readonly name: Name
   readonly id: Id
@@ -251,12 +290,12 @@ export const defineModel = <
   readonly derived?: ReadonlyArray<DerivedDecl>
   readonly hierarchy?: HierarchyDecl
   readonly access: AccessDecl
-  readonly secret?: ReadonlyArray<keyof Fields & string>
+  readonly secret?: ReadonlyArray<Secret>
   readonly computed?: ReadonlyArray<keyof Fields & string>
   readonly immutable?: ReadonlyArray<keyof Fields & string>
   readonly rowScope?: RowScopeDecl
   readonly managedBy?: string
-}): Model<Name, Id, S, Fields> => {
+}): Model<Name, Id, S, Fields, Secret> => {
   const base = (
     decl.scope === "account"
       ? { id: decl.id, accountId: AccountId, version: RecordVersion, createdAt: Instant, updatedAt: Instant }
@@ -264,7 +303,7 @@ export const defineModel = <
   ) as BaseFields<Id, S>
   const allFields = { ...base, ...decl.fields }
   const schema = Schema.Struct(allFields)
-  const secret = decl.secret ?? []
+  const secret: ReadonlyArray<Secret> = decl.secret ?? []
   const publicFields: Record<string, Schema.Top> = {}
   for (const [key, field] of Object.entries(allFields)) if (!secret.includes(key as never)) publicFields[key] = field as Schema.Top
   const derived = decl.derived ?? []
@@ -272,7 +311,7 @@ export const defineModel = <
     ...Object.entries(allFields).map(([key, field]) => columnOf(key, field as Schema.Top)),
     ...derived.map((d) => ({ name: d.name, kind: d.kind, nullable: true }))
   ]
-  const model: Model<Name, Id, S, Fields> = {
+  const model: Model<Name, Id, S, Fields, Secret> = {
     name: decl.name,
     scope: decl.scope,
     id: decl.id,

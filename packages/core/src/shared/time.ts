@@ -67,7 +67,8 @@ export const now: Effect.Effect<Date> = Effect.map(Clock.currentTimeMillis, (ms)
  * ```
  */
 export const fromMobileTimestamp = (timestamp: number | string): Date | undefined => {
-  const value = typeof timestamp === "number" ? timestamp : timestamp.trim() === "" ? Number.NaN : Number(timestamp)
+  // Outside input (a device's JSON) may hold anything here: what is neither a number nor text is no timestamp.
+  const value = typeof timestamp === "number" ? timestamp : typeof timestamp !== "string" || timestamp.trim() === "" ? Number.NaN : Number(timestamp)
   if (!Number.isFinite(value)) return undefined
   const asMillis = Math.round(value)
   const millis = new Date(asMillis).getUTCFullYear() < 1972 ? Math.round(value * 1000) : asMillis

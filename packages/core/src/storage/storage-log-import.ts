@@ -148,6 +148,8 @@ export const makeStorageLogImport = (repos: Repositories, access: StorageAccess)
     Effect.gen(function* () {
       const at = context.at ?? []
       const checked: Array<CheckedLog> = []
+      // The logs come from a device's JSON: a body that is not a list is refused, not iterated.
+      if (!Array.isArray(inputs)) return yield* ValidationError.at(at, "expected a list of storage logs")
       for (const [index, input] of inputs.entries()) {
         const log = typeof input === "object" && input !== null ? checkLog(input, [...at, index]) : ValidationError.at([...at, index], "expected an object")
         if (log instanceof ValidationError) return yield* log

@@ -116,12 +116,16 @@ export const ExportLogModel = defineModel({
 export const ExportLog = ExportLogModel.schema
 export type ExportLog = typeof ExportLog.Type
 
-/** Link record: an HTTP exchange that concerned an export status (`ExportStatus.export_logs`). */
+/**
+ * Link record: an HTTP exchange that concerned an export status (`ExportStatus.export_logs`),
+ * written by `Exports.run` only.
+ */
 export const ExportStatusExportLogModel = defineLink({
   name: "ExportStatusExportLog",
   left: { field: "exportStatusId", target: "ExportStatus", id: ExportStatusId },
   right: { field: "exportLogId", target: "ExportLog", id: ExportLogId },
-  access: exportAccess
+  access: exportAccess,
+  managedBy: "Exports"
 })
 /** An export-status-export-log link record. */
 export const ExportStatusExportLog = ExportStatusExportLogModel.schema

@@ -49,6 +49,7 @@ import { isUuid } from "../shared/ids.ts"
 import { admitJson, type JsonValue } from "../shared/json.ts"
 import { type LongOperationOptions, longOperation } from "../shared/progress.ts"
 import { listAll, type Repositories } from "../shared/repository.ts"
+import { textProblem } from "../shared/text.ts"
 import { fromMobileTimestamp } from "../shared/time.ts"
 import { makeStorageAccess } from "../storage/storage-access.ts"
 import { makeStorageLogImport, type StorageLogImportResult, type StorageLogInput } from "../storage/storage-log-import.ts"
@@ -155,6 +156,14 @@ const sectionItems = (files: ReadonlyMap<string, Uint8Array>, section: string): 
   if (!Array.isArray(admitted)) return ValidationError.at([section], "expected an array of objects")
   for (const [index, item] of admitted.entries()) {
     if (typeof item !== "object" || item === null || Array.isArray(item)) return ValidationError.at([section, index], "expected an object")
+    // Every text of a section is stored as text (ids, names, uuids): one storage would refuse is refused here.
+    for (const [key, value] of Object.entries(item)) {
+      const texts = typeof value === "string" ? [value] : Array.isArray(value) ? value.filter((x): x is string => typeof x === "string") : []
+      for (const text of texts) {
+        const problem = textProblem(text)
+        if (problem !== undefined) return ValidationError.at([section, index, key], problem)
+      }
+    }
   }
   return admitted as ReadonlyArray<Json>
 }

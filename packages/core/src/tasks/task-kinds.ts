@@ -9,7 +9,7 @@
  * The built-in kinds ({@link BUILTIN_TASK_KINDS}) run the SDK's long operations: `import_geojson`
  * (`PyramidImports.geoJson`), `import_dhis2` (`PyramidImports.dhis2`), `copy_version`
  * (`Versions.copy`), `ingest_many` (`Instances.ingestMany`) and `mobile_bulk_upload`
- * (`Instances.importMobileBulkUpload`); files (a zip, attachments) go to the blob store first and
+ * (`Instances.importMobileBulkUpload`) and `dhis2_export` (`Exports.run`); files (a zip, attachments) go to the blob store first and
  * the input names their keys. Other packages add theirs (`@iaso/geopackage`: `import_gpkg`).
  * @module
  */
@@ -17,7 +17,8 @@ import { Context, Effect, Schema } from "effect"
 import { PyramidImports } from "../registry/pyramid-imports-service.ts"
 import { Versions } from "../registry/versions-service.ts"
 import { BlobStore } from "../shared/blob.ts"
-import { DataSourceId, FormId, ProjectId, SourceVersionId } from "../shared/entity-ids.ts"
+import { Exports } from "../dhis2/exports-service.ts"
+import { DataSourceId, ExportRequestId, FormId, ProjectId, SourceVersionId } from "../shared/entity-ids.ts"
 import type { IasoError } from "../shared/errors.ts"
 import { ValidationError } from "../shared/errors.ts"
 import type { Json } from "../shared/json.ts"
@@ -31,9 +32,12 @@ import { ValidationStatus } from "../registry/validation-status.ts"
 
 /**
  * What a task's work may use: the services a kind commonly needs (pyramid imports, version copies,
- * submissions, records, accounts, org units), the blob store and the actor who launched the task.
+ * submissions, DHIS2 exports, records, accounts, org units), the blob store and the actor who
+ * launched the task. The HTTP client of DHIS2 exports, `Dhis2Fetch` (a reference defaulting to
+ * `globalThis.fetch`, so absent from this union), is read from the same context: provide another
+ * where the task runner is built (`Layer.succeed(Dhis2Fetch, myFetch)`).
  */
-export type TaskWorkContext = PyramidImports | Versions | Instances | Records | Accounts | OrgUnits | BlobStore | CurrentActor
+export type TaskWorkContext = PyramidImports | Versions | Instances | Exports | Records | Accounts | OrgUnits | BlobStore | CurrentActor
 
 /** A kind of task: its name, its input's Schema and its work. */
 export interface TaskKind {
@@ -234,13 +238,43 @@ export const MOBILE_BULK_UPLOAD_TASK: TaskKind = defineTaskKind({
     })
 })
 
+/**
+ * `dhis2_export`: a QUEUED export request run against DHIS2 (`Exports.run`, IASO's
+ * `dhis2_submission_exporter_task`): the request goes RUNNING then EXPORTED or ERRORED, the task's
+ * progress counts the pages sent, and a kill stops it between two pages (the request KILLED, the
+ * pages sent kept). DHIS2 is reached with `Dhis2Fetch`. A refused page leaves the task SUCCESS (the
+ * request holds the errors); an unreachable DHIS2 or a data source without credentials leaves it
+ * ERRORED (its error's `_tag` is `Dhis2Unreachable` or `MissingDhis2Credentials`).
+ */
+export const DHIS2_EXPORT_TASK: TaskKind = defineTaskKind({
+  name: "dhis2_export",
+  input: Schema.Struct({ exportRequestId: ExportRequestId, trackerApi: Schema.optionalKey(Schema.Boolean) }),
+  run: ({ exportRequestId, trackerApi }, progress) =>
+    Effect.flatMap(Effect.service(Exports), (exports) =>
+      exports.run(exportRequestId, { ...progress, ...(trackerApi === undefined ? {} : { trackerApi }) }).pipe(
+        // Not one of the SDK's storage errors: kept whole as the task's error (its `_tag` and message).
+        Effect.catchTags({ Dhis2Unreachable: (error) => Effect.die(error), MissingDhis2Credentials: (error) => Effect.die(error) }),
+        Effect.map(
+          ({ request }): Json => ({
+            exportRequestId: request.id,
+            status: request.status,
+            exportedCount: request.exportedCount,
+            erroredCount: request.erroredCount,
+            lastErrorMessage: request.lastErrorMessage
+          })
+        )
+      )
+    )
+})
+
 /** The kinds of tasks core defines. */
 export const BUILTIN_TASK_KINDS: ReadonlyArray<TaskKind> = [
   GEOJSON_IMPORT_TASK,
   DHIS2_IMPORT_TASK,
   VERSION_COPY_TASK,
   INGEST_MANY_TASK,
-  MOBILE_BULK_UPLOAD_TASK
+  MOBILE_BULK_UPLOAD_TASK,
+  DHIS2_EXPORT_TASK
 ]
 
 /**

@@ -16,17 +16,18 @@
  * workers in several processes share one queue.
  * @module
  */
-import { Cause, Context, Effect, Exit, Fiber, FiberSet, Layer, Schema } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, FiberSet, Latch, Layer, Schema } from "effect"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import { type AccountId, OrgUnitId, OrgUnitTypeId, type TaskId, UserId } from "../shared/entity-ids.ts"
 import { Conflict, type Forbidden, type IasoError, NotFound, StorageError } from "../shared/errors.ts"
 import type { Json, JsonObject } from "../shared/json.ts"
 import type { Progress } from "../shared/progress.ts"
-import type { Repositories } from "../shared/repository.ts"
+import { codecOf, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
 import { type Permission, PERMISSIONS } from "../tenancy/permissions.ts"
 import { type Task, TaskModel, type TaskStatus } from "./task.ts"
+import { TaskProgressBoard, type TaskProgressReport, withLiveProgress } from "./task-progress.ts"
 import { type TaskKind, TaskKinds, type TaskWorkContext } from "./task-kinds.ts"
 
 type ReadError = NotFound | Forbidden | StorageError
@@ -49,6 +50,8 @@ export class TaskRunner extends Context.Service<
    * The in-process runner: each submitted task runs in a fiber of this process (ended with the
    * layer). `onProgress` is told every report of the tasks it runs, as they come (a CLI's progress
    * bar; on SQLite and IndexedDB the task record's progress is written when the store is free).
+   * With `resume` (see {@link InProcessRunnerOptions.resume}), it takes up on start the tasks an
+   * earlier process left behind.
    */
   static readonly inProcess = (options: InProcessRunnerOptions = {}): Layer.Layer<TaskRunner, never, TaskRunContext> =>
     Layer.effect(
@@ -56,34 +59,73 @@ export class TaskRunner extends Context.Service<
       Effect.gen(function* () {
         const context = yield* Effect.context<TaskRunContext>()
         const fibers = yield* FiberSet.make<unknown, unknown>()
-        return TaskRunner.of({
-          requestKill: (accountId, id) => Effect.sync(() => stopRunningTask(accountId, id)),
-          submit: (task) =>
-            Effect.asVoid(
-              FiberSet.run(
-                fibers,
-                Effect.provideContext(
-                  executeTask(
-                    task.accountId,
-                    task.id,
-                    options.onProgress === undefined ? {} : { onProgress: (progress) => options.onProgress?.(task.id, progress) }
-                  ).pipe(
-                    // The runner closing (the client disposed) while the task runs: it would not end otherwise.
-                    Effect.onInterrupt(() => abandonTask(task.accountId, task.id, "the process running the task stopped before its end"))
-                  ),
-                  context
-                )
+        const submit = (task: Task) =>
+          Effect.asVoid(
+            FiberSet.run(
+              fibers,
+              Effect.provideContext(
+                executeTask(
+                  task.accountId,
+                  task.id,
+                  options.onProgress === undefined ? {} : { onProgress: (progress) => options.onProgress?.(task.id, progress) }
+                ).pipe(
+                  // The runner closing (the client disposed) while the task runs: it would not end otherwise.
+                  Effect.onInterrupt(() => abandonTask(task.accountId, task.id, "the process running the task stopped before its end"))
+                ),
+                context
               )
             )
-        })
+          )
+        const repos = yield* Repos
+        if (options.resume ?? !repos.driver.capabilities.concurrentWriters) yield* resumeTasks(repos, submit)
+        return TaskRunner.of({ requestKill: (accountId, id) => Effect.sync(() => stopRunningTask(accountId, id)), submit })
       })
     )
 }
+
+/** The message of a task found RUNNING by a resuming runner: the process that ran it stopped before its end. */
+export const INTERRUPTED_TASK_MESSAGE = "the process running the task stopped before its end (found RUNNING when the task runner started): relaunch it"
+
+/**
+ * Takes up the tasks an earlier process left in the store, every account's: a QUEUED task is
+ * submitted, a RUNNING one that no run of this process holds is marked ERRORED (relaunchable). A
+ * store that cannot be read leaves them as they are.
+ */
+const resumeTasks = (repos: Repositories, submit: (task: Task) => Effect.Effect<void, StorageError>): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const rows = yield* repos.driver.query(
+      TaskModel,
+      { accountId: null, allAccounts: true },
+      {
+        where: [{ field: "status", op: "in", value: ["QUEUED", "RUNNING"] }],
+        orderBy: [
+          { field: "createdAt", direction: "asc" },
+          { field: "id", direction: "asc" }
+        ]
+      }
+    )
+    const tasks = (yield* codecOf(TaskModel).decodeRows(rows)) as ReadonlyArray<Task>
+    for (const task of tasks) {
+      if (task.status === "QUEUED") yield* submit(task)
+      else if (!running.has(runningKey(task.accountId, task.id)))
+        yield* abandonTask(task.accountId, task.id, INTERRUPTED_TASK_MESSAGE).pipe(Effect.provideService(Repos, repos))
+    }
+  }).pipe(Effect.ignore)
 
 /** Options of {@link TaskRunner.inProcess}. */
 export interface InProcessRunnerOptions {
   /** Told each progress report of a task this runner runs. A throw from it is ignored. */
   readonly onProgress?: ((taskId: TaskId, progress: Progress) => void) | undefined
+  /**
+   * On start, take up what an earlier process left in the store (every account's tasks): QUEUED
+   * tasks are run, RUNNING tasks (their process died) are marked ERRORED with
+   * {@link INTERRUPTED_TASK_MESSAGE}, so that `Tasks.relaunch` can run them again. Default: on for
+   * a store only one process uses at a time (`capabilities.concurrentWriters` false: memory,
+   * SQLite, IndexedDB, PGlite), off for PostgreSQL on a server, where other processes may be
+   * running those tasks (the pg-boss runner recovers them there). Turn it off when several
+   * processes share a SQLite file and run tasks.
+   */
+  readonly resume?: boolean | undefined
 }
 
 /** What running a task needs: the services of its work, the repositories and the registry of kinds. */
@@ -201,7 +243,15 @@ const makeTasks = (repos: Repositories): Tasks["Service"] => {
         yield* Effect.flatMap(Effect.service(TaskRunner), (runner) => runner.submit(task))
         return task
       }),
-    get: (id) => Effect.flatMap(Effect.service(CurrentActor), (actor) => read(actor, id)),
+    get: (id) =>
+      Effect.gen(function* () {
+        const actor = yield* Effect.service(CurrentActor)
+        yield* requireAny(actor, READ, "reading tasks")
+        const live = (yield* (yield* TaskProgressBoard).read(actor.accountId, [id])).get(id)
+        // A run of this process knows its task: no store read, which its transaction may hold.
+        if (live?.task !== undefined) return withLiveProgress(live.task, live)
+        return withLiveProgress(yield* read(actor, id), live)
+      }),
     list: (search = {}) =>
       Effect.gen(function* () {
         const actor = yield* Effect.service(CurrentActor)
@@ -215,7 +265,11 @@ const makeTasks = (repos: Repositories): Tasks["Service"] => {
           orderBy: [{ field: "createdAt", direction: "desc" }],
           limit: Math.max(1, Math.min(search.limit ?? 100, 1000))
         })
-        return page.items as ReadonlyArray<Task>
+        const tasks = page.items as ReadonlyArray<Task>
+        const running = tasks.filter((task) => task.status === "RUNNING").map((task) => task.id)
+        if (running.length === 0) return tasks
+        const live = yield* (yield* TaskProgressBoard).read(actor.accountId, running)
+        return tasks.map((task) => withLiveProgress(task, live.get(task.id)))
       }).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error))),
     kill: (id) =>
       Effect.gen(function* () {
@@ -339,80 +393,109 @@ export const executeTask = (accountId: AccountId, id: TaskId, options: ExecuteTa
     const actor = Schema.decodeUnknownExit(ActorSnapshot)(task.params?.["actor"])
     if (Exit.isFailure(actor)) return yield* failed(new Conflict({ model: "Task", id, message: `Task ${id} names no launching actor` }), undefined)
 
-    const controller = new AbortController()
-    const onExternalAbort = () => controller.abort(options.signal?.reason)
-    options.signal?.addEventListener("abort", onExternalAbort, { once: true })
-    const key = runningKey(accountId, id)
-    running.set(key, controller)
-    let latest: Progress | undefined
-    let synced: Progress | undefined
-    const onProgress = (progress: Progress) => {
-      latest = progress
-      try {
-        options.onProgress?.(progress)
-      } catch {
-        // a failing listener does not stop the task
-      }
-    }
-    /** Writes the latest progress and reads the kill flag (another process may have set it). */
-    /** Reads the kill flag (set by another process) and whether a later attempt took the task over. */
-    const watch = Effect.gen(function* () {
-      const row = yield* get
-      if ((row.attempt ?? 0) !== attempt) controller.abort("lost")
-      else if (row.shouldBeKilled) controller.abort(KILL_REASON)
-    }).pipe(Effect.ignore)
-    /**
-     * Writes the latest progress. Apart from the watch: a store that serialises writers (PostgreSQL's
-     * change-feed counter, SQLite's connection) holds this write while the work's transaction is
-     * open, and the kill flag must still be read meanwhile.
-     */
-    const sync = Effect.gen(function* () {
-      const progress = latest
-      if (progress === undefined || progress === synced) return
-      const row = yield* get
-      if ((row.attempt ?? 0) !== attempt) return
-      current = yield* write(row, {
-        progressValue: Math.min(progress.done, 2147483647),
-        endValue: Math.min(progress.total ?? 0, 2147483647),
-        progressMessage: progressMessage(progress)
-      })
-      synced = progress
-    }).pipe(Effect.ignore)
-    const every = (effect: Effect.Effect<void>) => Effect.forkChild(Effect.forever(Effect.andThen(Effect.sleep(options.syncIntervalMillis ?? 100), effect)))
-    const watcher = yield* every(watch)
-    const syncer = yield* every(sync)
-    const exit = yield* Effect.exit(
-      kind.run(decoded.success, { onProgress, signal: controller.signal }).pipe(Effect.provideService(CurrentActor, actorOf(accountId, actor.value)))
+    const board = yield* TaskProgressBoard
+    /** The latest progress as the board keeps it, with the task as this run last wrote it. */
+    const reportOf = (progress: Progress | undefined): TaskProgressReport => ({
+      attempt,
+      progressValue: progress === undefined ? 0 : Math.min(progress.done, 2147483647),
+      endValue: progress === undefined ? 0 : Math.min(progress.total ?? 0, 2147483647),
+      ...(progress === undefined ? {} : { progressMessage: progressMessage(progress) }),
+      task: current
+    })
+    const reported = Latch.makeUnsafe(false)
+    yield* board.publish(accountId, id, reportOf(undefined))
+    return yield* Effect.ensuring(
+      Effect.gen(function* () {
+        const controller = new AbortController()
+        const onExternalAbort = () => controller.abort(options.signal?.reason)
+        options.signal?.addEventListener("abort", onExternalAbort, { once: true })
+        const key = runningKey(accountId, id)
+        running.set(key, controller)
+        let latest: Progress | undefined
+        let synced: Progress | undefined
+        const onProgress = (progress: Progress) => {
+          latest = progress
+          reported.openUnsafe()
+          try {
+            options.onProgress?.(progress)
+          } catch {
+            // a failing listener does not stop the task
+          }
+        }
+        /** Reads the kill flag (set by another process) and whether a later attempt took the task over. */
+        const watch = Effect.gen(function* () {
+          const row = yield* get
+          if ((row.attempt ?? 0) !== attempt) controller.abort("lost")
+          else if (row.shouldBeKilled) controller.abort(KILL_REASON)
+        }).pipe(Effect.ignore)
+        /**
+         * Writes the latest progress. Apart from the watch: a store that serialises writers (PostgreSQL's
+         * change-feed counter, SQLite's connection) holds this write while the work's transaction is
+         * open, and the kill flag must still be read meanwhile.
+         */
+        const sync = Effect.gen(function* () {
+          const progress = latest
+          if (progress === undefined || progress === synced) return
+          const row = yield* get
+          if ((row.attempt ?? 0) !== attempt) return
+          current = yield* write(row, {
+            progressValue: Math.min(progress.done, 2147483647),
+            endValue: Math.min(progress.total ?? 0, 2147483647),
+            progressMessage: progressMessage(progress)
+          })
+          synced = progress
+        }).pipe(Effect.ignore)
+        /**
+         * Publishes the latest progress on the board as it comes (at most once per the board's
+         * interval): no transaction holds the board, so `Tasks.get` shows it while the work runs.
+         */
+        const publish = Effect.gen(function* () {
+          yield* reported.await
+          reported.closeUnsafe()
+          const progress = latest
+          if (progress !== undefined) yield* board.publish(accountId, id, reportOf(progress))
+          if (board.publishEveryMillis > 0) yield* Effect.sleep(board.publishEveryMillis)
+        })
+        const every = (effect: Effect.Effect<void>) => Effect.forkChild(Effect.forever(Effect.andThen(Effect.sleep(options.syncIntervalMillis ?? 100), effect)))
+        const watcher = yield* every(watch)
+        const syncer = yield* every(sync)
+        const publisher = yield* Effect.forkChild(Effect.forever(publish))
+        const exit = yield* Effect.exit(
+          kind.run(decoded.success, { onProgress, signal: controller.signal }).pipe(Effect.provideService(CurrentActor, actorOf(accountId, actor.value)))
+        )
+        yield* Fiber.interrupt(watcher)
+        yield* Fiber.interrupt(syncer)
+        yield* Fiber.interrupt(publisher)
+        running.delete(key)
+        options.signal?.removeEventListener("abort", onExternalAbort)
+        const last = latest
+        if (controller.signal.aborted) {
+          const reason: unknown = controller.signal.reason
+          if (reason === KILL_REASON) return yield* finish((endedAt) => killedPatch(endedAt, last), "KILLED")
+          if (reason === "lost") return "LOST" as const
+          if (Exit.isFailure(exit) || options.signal?.aborted === true) return "STOPPED" as const
+        }
+        if (Exit.isSuccess(exit))
+          return yield* finish(
+            (endedAt) => ({
+              status: "SUCCESS",
+              endedAt,
+              result: { result: "SUCCESS", data: exit.value },
+              ...(last === undefined
+                ? {}
+                : {
+                    progressValue: Math.min(last.done, 2147483647),
+                    endValue: Math.min(last.total ?? last.done, 2147483647),
+                    progressMessage: progressMessage(last)
+                  })
+            }),
+            "SUCCESS"
+          )
+        const failure = Cause.findErrorOption(exit.cause)
+        return yield* failed(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause), last)
+      }),
+      board.clear(accountId, id, attempt)
     )
-    yield* Fiber.interrupt(watcher)
-    yield* Fiber.interrupt(syncer)
-    running.delete(key)
-    options.signal?.removeEventListener("abort", onExternalAbort)
-    const last = latest
-    if (controller.signal.aborted) {
-      const reason: unknown = controller.signal.reason
-      if (reason === KILL_REASON) return yield* finish((endedAt) => killedPatch(endedAt, last), "KILLED")
-      if (reason === "lost") return "LOST" as const
-      if (Exit.isFailure(exit) || options.signal?.aborted === true) return "STOPPED" as const
-    }
-    if (Exit.isSuccess(exit))
-      return yield* finish(
-        (endedAt) => ({
-          status: "SUCCESS",
-          endedAt,
-          result: { result: "SUCCESS", data: exit.value },
-          ...(last === undefined
-            ? {}
-            : {
-                progressValue: Math.min(last.done, 2147483647),
-                endValue: Math.min(last.total ?? last.done, 2147483647),
-                progressMessage: progressMessage(last)
-              })
-        }),
-        "SUCCESS"
-      )
-    const failure = Cause.findErrorOption(exit.cause)
-    return yield* failed(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause), last)
   })
 
 /**

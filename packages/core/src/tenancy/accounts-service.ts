@@ -17,6 +17,7 @@ import { type Account, type AccountModule, AccountModel } from "./account.ts"
 import { Actor, CurrentActor, requireAny } from "./actor.ts"
 import type { Permission } from "./permissions.ts"
 import { ProjectModel, type Project } from "./project.ts"
+import { writeSetupFlags } from "./projects-service.ts"
 import {
   ProfileEditableOrgUnitTypeModel,
   ProfileModel,
@@ -52,7 +53,10 @@ export class Accounts extends Context.Service<
     /**
      * Creates an account as IASO's account setup does, in one transaction: the account, a data
      * source named after it with version 1 (the source's and the account's default version), and
-     * a project "Main Project" whose app id is the account name with spaces and `-` turned into `.`.
+     * a project "Main Project" whose app id is the account name with spaces and `-` turned into `.`,
+     * with IASO's setup feature flags (`REQUIRE_AUTHENTICATION`, `MOBILE_SYNCHRONIZE_WITH_ZIP`,
+     * `TAKE_GPS_ON_FORM`). As in IASO, the project's legacy `needsAuthentication` stays false: the
+     * mobile gate (`Projects.projectForApp`) lets anonymous apps read it until the project is updated.
      */
     readonly setup: (input: {
       readonly name: string
@@ -124,8 +128,11 @@ export class Accounts extends Context.Service<
                   appId: input.name.replace(/[ -]/g, "."),
                   needsAuthentication: false,
                   description: "",
-                  color: "#1976D2"
+                  color: "#1976D2",
+                  externalToken: globalThis.crypto.randomUUID()
                 })
+                // IASO's setup flags; like IASO, it leaves the legacy needsAuthentication false.
+                yield* writeSetupFlags(repos, accountId, project.id)
                 yield* repos.insert(ProjectDataSourceModel, accountId, { projectId: project.id, dataSourceId: dataSource.id })
                 const source = yield* repos.update(DataSourceModel, accountId, dataSource.id, { defaultVersionId: version.id })
                 const updated = yield* repos.update(AccountModel, accountId, accountId, { defaultVersionId: version.id })

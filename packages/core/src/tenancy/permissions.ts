@@ -17,6 +17,7 @@ export const PERMISSIONS = [
   "iaso_mappings",
   "iaso_org_unit_types",
   "iaso_org_units",
+  "iaso_org_units_change_request_review",
   "iaso_org_units_read",
   "iaso_page_write",
   "iaso_pages",

@@ -31,7 +31,11 @@ export const ProjectModel = defineModel({
     color: Schema.optionalKey(HexColor)
   },
   indexes: [{ name: "project_app_id_unique", fields: ["appId"], unique: true }],
-  access: { read: [], write: ["iaso_projects"] }
+  access: { read: [], write: ["iaso_projects"] },
+  /** A user whose profile lists projects sees only those (IASO's `filter_on_user_projects`). */
+  rowScope: { kind: "profileLinks", link: "ProfileProject", field: "projectId" },
+  /** The app id rules (trimmed, required, unique) and the flags live in the `Projects` service. */
+  managedBy: "Projects"
 })
 export const Project = ProjectModel.schema
 export type Project = typeof Project.Type

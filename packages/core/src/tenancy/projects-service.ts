@@ -7,7 +7,9 @@
  * giving every key, non-empty and of its type (`int`, `long`, `number` as integers; `float`,
  * `double`, `decimal` as numbers; `url`, `text`, `str`, `string` as text, a `url` with an http(s)
  * scheme), stored converted. Setting the flags replaces the whole set. Reads need an actor of the
- * account; writes `iaso_projects`.
+ * account; writes `iaso_projects`. A user whose profile lists projects sees only those (the row
+ * scope of `ProjectModel`, which generic `Records` reads apply too); the host app and users whose
+ * profile lists none see every project of the account.
  *
  * The flag catalogue ({@link FEATURE_FLAG_CATALOGUE}) is written on first use (missing codes only).
  * {@link Projects | projectForApp} is the gate of the mobile app's calls;
@@ -19,6 +21,7 @@ import { Context, Effect, Layer } from "effect"
 import { audit } from "../kernel/audit.ts"
 import { narrowErrors, orDieOnInvalidListing } from "../kernel/expect.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import { makeRowAccess } from "../kernel/row-access.ts"
 import type { FeatureFlagId, ProjectId } from "../shared/entity-ids.ts"
 import { AlreadyExists, NotFound, type Forbidden, type StorageError, ValidationError } from "../shared/errors.ts"
 import type { Json, JsonObject } from "../shared/json.ts"
@@ -191,31 +194,52 @@ const checkConfiguration = (
   return Effect.succeed(out)
 }
 
-const makeProjects = (repos: Repositories): Projects["Service"] => {
-  /** Every catalogue row, the missing codes of {@link FEATURE_FLAG_CATALOGUE} written first. */
-  const catalogue = (accountId: string) =>
-    Effect.gen(function* () {
-      const existing = yield* listAll((options) => repos.list(FeatureFlagModel, accountId, options), {}).pipe(orDieOnInvalidListing(FeatureFlagModel))
-      const codes = new Set(existing.map((flag) => flag.code))
-      const missing = FEATURE_FLAG_CATALOGUE.filter((entry) => !codes.has(entry.code))
-      if (missing.length === 0) return [...existing].sort(byCatalogueOrder)
-      const created = yield* Effect.forEach(missing, (entry) =>
-        narrowErrors(
-          repos.insert(FeatureFlagModel, accountId, { ...entry, description: "" }).pipe(
-            Effect.map((flag): FeatureFlag | undefined => flag),
-            // Another caller wrote it first: read back below.
-            Effect.catchTag("AlreadyExists", () => Effect.succeed(undefined))
-          ),
-          ["NotFound", "VersionConflict", "ValidationError", "Conflict"],
-          "a row of the feature flag catalogue was refused"
-        )
+/** Every catalogue row, the missing codes of {@link FEATURE_FLAG_CATALOGUE} written first. */
+const flagCatalogue = (repos: Repositories, accountId: string) =>
+  Effect.gen(function* () {
+    const existing = yield* listAll((options) => repos.list(FeatureFlagModel, accountId, options), {}).pipe(orDieOnInvalidListing(FeatureFlagModel))
+    const codes = new Set(existing.map((flag) => flag.code))
+    const missing = FEATURE_FLAG_CATALOGUE.filter((entry) => !codes.has(entry.code))
+    if (missing.length === 0) return [...existing].sort(byCatalogueOrder)
+    const created = yield* Effect.forEach(missing, (entry) =>
+      narrowErrors(
+        repos.insert(FeatureFlagModel, accountId, { ...entry, description: "" }).pipe(
+          Effect.map((flag): FeatureFlag | undefined => flag),
+          // Another caller wrote it first: read back below.
+          Effect.catchTag("AlreadyExists", () => Effect.succeed(undefined))
+        ),
+        ["NotFound", "VersionConflict", "ValidationError", "Conflict"],
+        "a row of the feature flag catalogue was refused"
       )
-      const written = created.filter((flag): flag is FeatureFlag => flag !== undefined)
-      if (written.length === created.length) return [...existing, ...written].sort(byCatalogueOrder)
-      const again = yield* listAll((options) => repos.list(FeatureFlagModel, accountId, options), {}).pipe(orDieOnInvalidListing(FeatureFlagModel))
-      return [...again].sort(byCatalogueOrder)
-    })
+    )
+    const written = created.filter((flag): flag is FeatureFlag => flag !== undefined)
+    if (written.length === created.length) return [...existing, ...written].sort(byCatalogueOrder)
+    const again = yield* listAll((options) => repos.list(FeatureFlagModel, accountId, options), {}).pipe(orDieOnInvalidListing(FeatureFlagModel))
+    return [...again].sort(byCatalogueOrder)
+  })
 
+/**
+ * The flags IASO's account setup gives the project it creates: `REQUIRE_AUTHENTICATION`,
+ * `MOBILE_SYNCHRONIZE_WITH_ZIP` and `TAKE_GPS_ON_FORM`.
+ */
+export const SETUP_PROJECT_FEATURE_FLAGS: ReadonlyArray<string> = [REQUIRE_AUTHENTICATION, "MOBILE_SYNCHRONIZE_WITH_ZIP", "TAKE_GPS_ON_FORM"]
+
+/**
+ * Links a new project to the flags of {@link SETUP_PROJECT_FEATURE_FLAGS} (the catalogue written
+ * first when missing). Setup code of `Accounts.setup`, inside its transaction.
+ * @internal
+ */
+export const writeSetupFlags = (repos: Repositories, accountId: string, projectId: ProjectId) =>
+  Effect.gen(function* () {
+    const flags = (yield* flagCatalogue(repos, accountId)).filter((flag) => SETUP_PROJECT_FEATURE_FLAGS.includes(flag.code))
+    yield* Effect.forEach(flags, (flag) => repos.insert(ProjectFeatureFlagModel, accountId, { projectId, featureFlagId: flag.id as FeatureFlagId }), {
+      discard: true
+    })
+  })
+
+const makeProjects = (repos: Repositories): Projects["Service"] => {
+  const catalogue = (accountId: string) => flagCatalogue(repos, accountId)
+  const access = makeRowAccess(repos)
   const detail = (accountId: string, project: Project) =>
     Effect.gen(function* () {
       const links = yield* listAll((options) => repos.list(ProjectFeatureFlagModel, accountId, options), {
@@ -305,6 +329,10 @@ const makeProjects = (repos: Repositories): Projects["Service"] => {
       )
     })
 
+  /** A project of the actor's account it sees (`NotFound` otherwise). */
+  const visibleProject = (actor: Actor, id: ProjectId) =>
+    Effect.flatMap(repos.get(ProjectModel, actor.accountId, id), (project) => Effect.as(access.requireVisible(actor, ProjectModel, project), project))
+
   const writer = <A>(action: string, body: (actor: Actor) => Effect.Effect<A, ServiceWriteError>) =>
     Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.andThen(requireAny(actor, ["iaso_projects"], action), repos.driver.transaction(body(actor))))
 
@@ -335,7 +363,7 @@ const makeProjects = (repos: Repositories): Projects["Service"] => {
       writer("changing projects", (actor) =>
         Effect.gen(function* () {
           const accountId = actor.accountId
-          const before = yield* repos.get(ProjectModel, accountId, id)
+          const before = yield* visibleProject(actor, id)
           const current = yield* detail(accountId, before)
           const appId = patch.appId === undefined ? undefined : yield* checkAppId(patch.appId, id)
           const settings: ReadonlyArray<FeatureFlagSetting> =
@@ -364,13 +392,14 @@ const makeProjects = (repos: Repositories): Projects["Service"] => {
         })
       ),
     get: (id) =>
-      Effect.flatMap(Effect.service(CurrentActor), (actor) =>
-        Effect.flatMap(repos.get(ProjectModel, actor.accountId, id), (project) => detail(actor.accountId, project))
-      ),
+      Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.flatMap(visibleProject(actor, id), (project) => detail(actor.accountId, project))),
     list: () =>
-      Effect.flatMap(Effect.service(CurrentActor), (actor) =>
-        listAll((options) => repos.list(ProjectModel, actor.accountId, options), {}).pipe(orDieOnInvalidListing(ProjectModel))
-      ),
+      Effect.gen(function* () {
+        const actor = yield* CurrentActor
+        // The declaration's row scope: a user whose profile lists projects sees only those.
+        const reach = yield* access.listConditions(actor, ProjectModel)
+        return yield* listAll((options) => repos.list(ProjectModel, actor.accountId, options, reach), {}).pipe(orDieOnInvalidListing(ProjectModel))
+      }),
     projectForApp: (appId, actor) =>
       Effect.gen(function* () {
         const project = yield* byAppId(appId.trim())
@@ -389,7 +418,7 @@ const makeProjects = (repos: Repositories): Projects["Service"] => {
     limitsDownloadToRoots: (id) =>
       Effect.gen(function* () {
         const actor = yield* CurrentActor
-        const project = yield* repos.get(ProjectModel, actor.accountId, id)
+        const project = yield* visibleProject(actor, id)
         const { featureFlags } = yield* detail(actor.accountId, project)
         return featureFlags.some((flag) => flag.code === LIMIT_OU_DOWNLOAD_TO_ROOTS)
       })

@@ -33,7 +33,10 @@ export const UserModel = defineModel({
     permissions: Schema.optionalKey(Schema.Array(Permission))
   },
   indexes: [{ name: "user_username_unique", fields: ["username"], unique: true }],
-  access: { read: ["iaso_users", "iaso_users_managed"], write: ["iaso_users", "iaso_users_managed"] }
+  access: { read: ["iaso_users", "iaso_users_managed"], write: ["iaso_users", "iaso_users_managed"] },
+  /** Generic reads never answer the hash; `Users.verifyPassword` checks a password against it. */
+  secret: ["passwordHash"],
+  managedBy: "Users"
 })
 export const User = UserModel.schema
 export type User = typeof User.Type
@@ -79,7 +82,8 @@ export const ProfileModel = defineModel({
     { name: "profile_dhis2_id_unique", fields: ["accountId", "dhis2Id"], unique: true }
   ],
   references: [{ field: "userId", target: "User", onDelete: "cascade" }],
-  access: { read: ["iaso_users", "iaso_users_managed"], write: ["iaso_users", "iaso_users_managed"] }
+  access: { read: ["iaso_users", "iaso_users_managed"], write: ["iaso_users", "iaso_users_managed"] },
+  managedBy: "Users"
 })
 export const Profile = ProfileModel.schema
 export type Profile = typeof Profile.Type
@@ -91,7 +95,8 @@ export const ProfileOrgUnitModel = defineLink({
   name: "ProfileOrgUnit",
   left: { field: "profileId", target: "Profile", id: ProfileId },
   right: { field: "orgUnitId", target: "OrgUnit", id: OrgUnitId },
-  access: userAccess
+  access: userAccess,
+  managedBy: "Users"
 })
 export const ProfileOrgUnit = ProfileOrgUnitModel.schema
 export type ProfileOrgUnit = typeof ProfileOrgUnit.Type
@@ -101,7 +106,8 @@ export const ProfileUserRoleModel = defineLink({
   name: "ProfileUserRole",
   left: { field: "profileId", target: "Profile", id: ProfileId },
   right: { field: "userRoleId", target: "UserRole", id: UserRoleId },
-  access: userAccess
+  access: userAccess,
+  managedBy: "Users"
 })
 export const ProfileUserRole = ProfileUserRoleModel.schema
 export type ProfileUserRole = typeof ProfileUserRole.Type
@@ -111,7 +117,8 @@ export const ProfileProjectModel = defineLink({
   name: "ProfileProject",
   left: { field: "profileId", target: "Profile", id: ProfileId },
   right: { field: "projectId", target: "Project", id: ProjectId },
-  access: userAccess
+  access: userAccess,
+  managedBy: "Users"
 })
 export const ProfileProject = ProfileProjectModel.schema
 export type ProfileProject = typeof ProfileProject.Type
@@ -121,7 +128,8 @@ export const ProfileEditableOrgUnitTypeModel = defineLink({
   name: "ProfileEditableOrgUnitType",
   left: { field: "profileId", target: "Profile", id: ProfileId },
   right: { field: "orgUnitTypeId", target: "OrgUnitType", id: OrgUnitTypeId },
-  access: userAccess
+  access: userAccess,
+  managedBy: "Users"
 })
 export const ProfileEditableOrgUnitType = ProfileEditableOrgUnitTypeModel.schema
 export type ProfileEditableOrgUnitType = typeof ProfileEditableOrgUnitType.Type

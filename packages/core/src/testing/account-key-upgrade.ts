@@ -10,6 +10,7 @@ import { Effect, Exit, type ManagedRuntime } from "effect"
 import { expect } from "vitest"
 import { Repos } from "../kernel/repos.ts"
 import { CORE_MIGRATIONS } from "../core-migrations.ts"
+import { scopeOf } from "../shared/repository.ts"
 import { ALL_MODELS } from "../models.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
 import { foldMigrations } from "../shared/schema-folding.ts"
@@ -73,7 +74,9 @@ export const seedBeforeAccountKeys = async (app: UpgradeApp): Promise<SeededBefo
         yield* repos.insertMany(OrgUnitModel, a.account.id, [unit(1, a.version.id, "C1"), unit(2, a.version.id, "C2"), unit(3, a.version.id, "")] as never, {
           atomic: true
         })
-        yield* repos.remove(OrgUnitModel, a.account.id, upgradeUnitId(2))
+        // Straight to the store: the repositories' on-delete rules read models (change requests,
+        // reference instances) whose tables later migrations create.
+        yield* repos.driver.write(OrgUnitModel, scopeOf(OrgUnitModel, a.account.id), [{ kind: "delete", id: upgradeUnitId(2) }])
         const flag = yield* repos.insert(AccountFeatureFlagModel, a.account.id, { code: "GONE", name: "Gone" })
         yield* repos.remove(AccountFeatureFlagModel, a.account.id, flag.id)
       })

@@ -8,7 +8,7 @@
  * store, which scenarios share).
  * @module
  */
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Result } from "effect"
 import { describe, expect, type TestContext } from "vitest"
 import { TeamModel, TeamUserModel } from "../planning/team.ts"
 import { Teams } from "../planning/teams-service.ts"
@@ -32,7 +32,9 @@ import {
   UserRoleModel
 } from "../tenancy/users.ts"
 import { BulkCreateUserCsvFileModel } from "../users/bulk-create-user-csv-file.ts"
-import { csvLine, parseCsv, verifyPassword } from "../users/bulk-csv.ts"
+import { readXlsx } from "../forms/xlsx.ts"
+import { writeXlsx } from "../forms/xlsx-write.ts"
+import { csvLine, parseCsv, splitXlsxCell, verifyPassword } from "../users/bulk-csv.ts"
 import { type BulkUserCreationOptions, BulkUserCreation } from "../users/bulk-user-creation.ts"
 import { exitError, type FixtureLoader, type Harness, type SuiteServices } from "./harness.ts"
 import { scenario } from "./scenario.ts"
@@ -126,6 +128,24 @@ const world = async (harness: Harness) => {
         Effect.provideService(BlobStore, blobs)
       ) as Effect.Effect<unknown, unknown, SuiteServices | CurrentActor>
     )
+  /** The same upload as an `.xlsx` file: the prepared CSV's cells on one sheet (or raw bytes, as given). */
+  const uploadXlsx = (actor: Actor, file: string | Uint8Array, options: BulkUserCreationOptions = {}, suffix = nextSuffix()) => {
+    const bytes =
+      typeof file === "string"
+        ? (() => {
+            const parsed = parseCsv(prepare(file, suffix))
+            return writeXlsx({ sheets: [{ name: "Users", rows: [parsed.header, ...parsed.rows] }] })
+          })()
+        : file
+    return harness.exitAs(
+      actor,
+      Effect.flatMap(Effect.service(BulkUserCreation), (b) => b.createFromXlsx(bytes, options)).pipe(Effect.provideService(BlobStore, blobs)) as Effect.Effect<
+        unknown,
+        unknown,
+        SuiteServices | CurrentActor
+      >
+    )
+  }
   /** The users of the account made by bulk creation, each as IASO's test reads it back. */
   const created = async () => {
     const rows = (model: Parameters<Harness["inspectAccount"]>[0]) => harness.inspectAccount(model, account.accountId)
@@ -176,7 +196,7 @@ const world = async (harness: Harness) => {
       })
       .sort((a, b) => a.username.localeCompare(b.username))
   }
-  return { account, units, roots, roles, projects, teams, yoda, upload, created, blobs, run, repos }
+  return { account, units, roots, roles, projects, teams, yoda, upload, uploadXlsx, created, blobs, run, repos }
 }
 
 type User = Awaited<ReturnType<Awaited<ReturnType<typeof world>>["created"]>>[number]
@@ -267,6 +287,56 @@ export const bulkUserScenarios = (h: () => Harness, fixtures: FixtureLoader | un
           rows: [1, 2, 3].map((row) => ({ row, details: { username: ["This field must be unique."] } }))
         })
         expect(await other.created()).toEqual([])
+        expect((await w.created()).length).toBe(3)
+      }
+    )
+
+    scenario(
+      "the valid file as an .xlsx workbook creates the same users, splits cells on their most frequent separator, and keeps an .xlsx copy with passwords masked",
+      async (context) => {
+        const csv = await text(fixtures, "test_user_bulk_create_valid.csv", context)
+        if (csv === undefined) return
+        const w = await world(h())
+        const exit = await w.uploadXlsx(w.yoda, csv, { fileName: "users.xlsx" })
+        expect(Exit.isSuccess(exit)).toBe(true)
+        const common = { password: true, language: "fr" }
+        expect(await w.created()).toEqual([
+          user("broly", { ...common, email: "biobroly@bluesquarehub.com", names: ["broly", "bio"], dhis2Id: "dhis2_id_1", orgUnits: ["Dagobah"] }),
+          user("ferdinand", {
+            ...common,
+            email: "fdzepplin@bluesquarehub.com",
+            names: ["ferdinand", "von Zepplin"],
+            dhis2Id: "dhis2_id_2",
+            orgUnits: ["Coruscant Jedi Council", "Dagobah", "Tatooine"]
+          }),
+          user("rsfg", {
+            ...common,
+            email: "efsfg@srgrs.com",
+            names: ["feesf", "dsfsf"],
+            dhis2Id: "dhis2_id_3",
+            orgUnits: ["Dagobah", "Tatooine"],
+            types: ["Jedi place"]
+          })
+        ])
+        const files = await h().inspectAccount(BulkCreateUserCsvFileModel, w.account.accountId)
+        const ref = files[0]?.["file"] as { readonly key?: string; readonly mediaType?: string } | undefined
+        expect(ref?.mediaType).toBe("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        const kept = readXlsx(await Effect.runPromise(w.blobs.get(String(ref?.key))))
+        expect(Result.isSuccess(kept) ? kept.success.sheets[0]?.rows.map((row) => row[1]) : kept.failure).toEqual(["password", "******", "******", "******"])
+        // IASO's spreadsheet rule: the most frequent of ";", "|" and "," (first on a tie), not the CSV one.
+        expect([splitXlsxCell("Tatooine; Dagobah, Solana; Qux"), splitXlsxCell("a|b,c|d"), splitXlsxCell("a,b;c"), splitXlsxCell(" one ")]).toEqual([
+          ["Tatooine", "Dagobah, Solana", "Qux"],
+          ["a", "b,c", "d"],
+          ["a,b", "c"],
+          ["one"]
+        ])
+        const notXlsx = await w.uploadXlsx(w.yoda, new TextEncoder().encode(csv))
+        const refused = refusal(notXlsx)
+        expect([
+          refused.tag,
+          refused.rows,
+          String((refused.general as ReadonlyArray<string> | undefined)?.[0]).startsWith("The file is not a readable .xlsx file: ")
+        ]).toEqual(["BulkUserCreationError", [], true])
         expect((await w.created()).length).toBe(3)
       }
     )

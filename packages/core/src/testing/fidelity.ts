@@ -10,7 +10,7 @@ import { OrgUnitModel, type OrgUnit } from "../registry/org-unit.ts"
 import { OrgUnits } from "../registry/org-units-service.ts"
 import { Records } from "../kernel/records.ts"
 import { foldKey } from "../shared/text.ts"
-import { ProjectModel } from "../tenancy/project.ts"
+import { DataSourceModel } from "../registry/sources.ts"
 import type { Harness } from "./harness.ts"
 import { exitError, exitTag } from "./harness.ts"
 import { tricky } from "./org-unit-fixtures.ts"
@@ -50,16 +50,18 @@ export const fidelityScenarios = (h: () => Harness) => {
   scenario("text containing NUL is refused with a ValidationError naming the field, and nothing is stored", async () => {
     const harness = h()
     const account = await harness.freshAccount()
-    const before = await harness.inspectAccount(ProjectModel, account.accountId)
+    const before = await harness.inspectAccount(DataSourceModel, account.accountId)
     const exit = await harness.exitAs(
       account.system,
-      Effect.flatMap(Effect.service(Records), (r) => r.create(ProjectModel, { name: "bad\u0000name", needsAuthentication: false, description: "" }))
+      Effect.flatMap(Effect.service(Records), (r) =>
+        r.create(DataSourceModel, { name: "bad\u0000name", readOnly: false, treeConfigStatusFields: [], public: false })
+      )
     )
     expect(exitTag(exit)).toBe("ValidationError")
     const error = exitError(exit) as { readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<unknown>; readonly message: string }> }
     expect(error.issues[0]?.path).toEqual(["name"])
     expect(error.issues[0]?.message).toContain("NUL")
-    expect(await harness.inspectAccount(ProjectModel, account.accountId)).toEqual(before)
+    expect(await harness.inspectAccount(DataSourceModel, account.accountId)).toEqual(before)
   })
 
   scenario("timestamps keep the millisecond, from 1970 to 9999", async () => {

@@ -16,9 +16,8 @@ import type { FormCreate } from "../forms/forms-service.ts"
 import { Groups } from "../registry/groups-service.ts"
 import { OrgUnitTypes } from "../registry/org-unit-types-service.ts"
 import { Sources } from "../registry/sources-service.ts"
-import { Records } from "../kernel/records.ts"
 import type { FormId, ProjectId } from "../shared/entity-ids.ts"
-import { ProjectModel } from "../tenancy/project.ts"
+import { Projects } from "../tenancy/projects-service.ts"
 import { exitError, exitTag, type Harness } from "./harness.ts"
 import { scenario } from "./scenario.ts"
 
@@ -83,8 +82,8 @@ export const formScenarios = (h: () => Harness) => {
       // A type of another project of the account is not a type of the form's projects.
       const secondProject = await as(
         account.system,
-        Effect.flatMap(Effect.service(Records), (r) =>
-          r.create(ProjectModel, { name: "Second", appId: `second.${account.accountId}`, needsAuthentication: false, description: "", color: "#000000" })
+        Effect.flatMap(Effect.service(Projects), (p) =>
+          Effect.map(p.create({ name: "Second", appId: `second.${account.accountId}`, color: "#000000" }), (made) => made.project)
         )
       )
       const foreignType = await as(

@@ -35,6 +35,12 @@ export interface ConformanceOptions {
   readonly seed?: number
   /** Fixture files, for scenarios that read IASO's test data. */
   readonly fixtures?: FixtureLoader
+  /**
+   * The store checks references itself (PostgreSQL's `foreignKeys` option): it cannot hold a
+   * partial replica (a unit whose parent lies outside a device's roots), so the sync scenarios
+   * check that a pull into it is refused with a `StorageError` and leaves it as it was.
+   */
+  readonly referencesEnforced?: boolean
 }
 
 /** The services the suite runs against. */

@@ -39,12 +39,15 @@ import { accountKeyScenarios } from "./account-keys.ts"
 import { versionScenarios } from "./versions.ts"
 import { workflowScenarios } from "./workflows.ts"
 import { mappingScenarios } from "./mappings.ts"
+import { syncScenarios } from "./sync.ts"
 import { projectScenarios } from "./projects.ts"
 import { pageCommentScenarios } from "./pages-comments.ts"
+import { changeRequestScenarios } from "./change-requests.ts"
 import { planningScenarios } from "./planning.ts"
 import { taskScenarios } from "./tasks.ts"
 import { deviceScenarios } from "./devices.ts"
 import { storageScenarios } from "./storages.ts"
+import { userScenarios } from "./users.ts"
 
 import type { FixtureLoader } from "./harness.ts"
 export type { ConformanceOptions, FixtureLoader, FreshAccount, Harness } from "./harness.ts"
@@ -70,6 +73,7 @@ export const browserFixtureLoader = (
   required: options.required ?? false
 })
 export { encoded, exitError, exitTag, makeHarness, rejection } from "./harness.ts"
+export { syncRoundTrip } from "./sync.ts"
 export { type Question, smallXForm, smallXlsForm } from "./form-world.ts"
 export { checkAfterAccountKeys, type SeededBeforeAccountKeys, seedBeforeAccountKeys, type UpgradeApp, upgradeUnitId } from "./account-key-upgrade.ts"
 export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"
@@ -141,7 +145,10 @@ export const runConformance = (options: ConformanceOptions): void =>
     taskScenarios(h)
     projectScenarios(h)
     pageCommentScenarios(h)
+    changeRequestScenarios(h)
+    syncScenarios(h, options.referencesEnforced === true)
     fixtureScenarios(h, options.fixtures)
+    userScenarios(h)
     bulkUserScenarios(h, options.fixtures)
     bulkUploadScenarios(h, options.fixtures)
     parityScenarios(h, options)

@@ -1,6 +1,6 @@
 /**
  * Page and comment scenarios: slugs unique per account with IASO's message, pages seen by the
- * users and roles they are given to (writers see all), comments on org units with one level of
+ * users and roles they are given to (writers see all), in `Pages` and in generic reads alike, comments on org units with one level of
  * replies on the same unit, removal flags, and a restricted actor reading only the comments on
  * units under its roots.
  * @module
@@ -8,8 +8,10 @@
 import { Effect, type Exit } from "effect"
 import { describe, expect } from "vitest"
 import { Comments } from "../comments/comments-service.ts"
+import { Records } from "../kernel/records.ts"
+import { PageModel } from "../pages/page.ts"
 import { Pages } from "../pages/pages-service.ts"
-import type { UserId } from "../shared/entity-ids.ts"
+import type { UserId, UserRoleId } from "../shared/entity-ids.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import { Actor } from "../tenancy/actor.ts"
 import { ProfileModel, ProfileUserRoleModel, UserModel, UserRoleModel } from "../tenancy/users.ts"
@@ -93,6 +95,73 @@ export const pageCommentScenarios = (h: () => Harness): void => {
         Effect.flatMap(PG, (pages) => pages.create({ name: "Mine", slug: "mine" }))
       )
       expect(exitTag(readOnly)).toBe("Forbidden")
+    })
+    scenario("generic reads of pages apply the same visibility as Pages: given pages only for readers, none given to nobody, all for writers", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const repos = await harness.repos()
+      const user = async (name: string) =>
+        harness.run(repos.insert(UserModel, account.accountId, { username: `${name}.${uuidv7()}`, firstName: name, lastName: "", email: "", isActive: true }))
+      const [ann, ben, cy] = [await user("ann"), await user("ben"), await user("cy")]
+      const role = await harness.run(repos.insert(UserRoleModel, account.accountId, { name: `viewers-${uuidv7()}`, permissions: ["iaso_pages"] }))
+      const profile = await harness.run(repos.insert(ProfileModel, account.accountId, { userId: ben.id }))
+      await harness.run(repos.insert(ProfileUserRoleModel, account.accountId, { profileId: profile.id, userRoleId: role.id }))
+      const writer = account.withPermissions(["iaso_page_write"])
+      const make = (name: string, extra: { readonly userIds?: ReadonlyArray<UserId>; readonly userRoleIds?: ReadonlyArray<UserRoleId> }) =>
+        harness.as(
+          writer,
+          Effect.flatMap(PG, (pages) => pages.create({ name, slug: `${name.toLowerCase()}-${uuidv7()}`, ...extra }))
+        )
+      const direct = await make("Direct", { userIds: [ann.id] })
+      const viaRole = await make("ViaRole", { userRoleIds: [role.id] })
+      const nobody = await make("Nobody", {})
+      const reader = (userId: UserId) => Actor.user({ accountId: account.accountId, userId, permissions: ["iaso_pages"] })
+      const R = Effect.service(Records)
+      const seen = (actor: Actor) =>
+        harness.as(
+          actor,
+          Effect.gen(function* () {
+            const listed = yield* Effect.flatMap(R, (r) => r.list(PageModel, { orderBy: [{ field: "name" }] }))
+            const count = yield* Effect.flatMap(R, (r) => r.count(PageModel))
+            const service = yield* Effect.flatMap(PG, (pages) => pages.list())
+            return [listed.items.map((page) => page.name), count, service.map((page) => page.name)]
+          })
+        )
+      expect(await seen(reader(ann.id))).toEqual([["Direct"], 1, ["Direct"]])
+      expect(await seen(reader(ben.id))).toEqual([["ViaRole"], 1, ["ViaRole"]])
+      expect(await seen(reader(cy.id))).toEqual([[], 0, []])
+      expect(await seen(writer)).toEqual([["Direct", "Nobody", "ViaRole"], 3, ["Direct", "Nobody", "ViaRole"]])
+      const gets: Array<string> = []
+      for (const made of [direct, viaRole, nobody])
+        gets.push(
+          exitTag(
+            await harness.exitAs(
+              reader(ann.id),
+              Effect.flatMap(R, (r) => r.get(PageModel, made.page.id))
+            )
+          )
+        )
+      expect(gets).toEqual(["Success", "NotFound", "NotFound"])
+      const generic = await harness.exitAs(
+        writer,
+        Effect.flatMap(R, (r) => r.update(PageModel, nobody.page.id, { name: "Renamed" }))
+      )
+      expect(exitTag(generic)).toBe("Unsupported")
+      // The change feed agrees: a reader gets the rows of its pages; a deleted page's tombstone reaches everyone.
+      await harness.as(
+        writer,
+        Effect.flatMap(PG, (pages) => pages.remove(nobody.page.id))
+      )
+      const feed = async (actor: Actor) => {
+        const page = await harness.as(
+          actor,
+          Effect.flatMap(R, (r) => r.changesSince())
+        )
+        const pages = page.changes.filter((change) => change.model === "Page")
+        return [pages.filter((change) => !change.deleted).map((change) => change.id), pages.filter((change) => change.deleted).map((change) => change.id)]
+      }
+      expect(await feed(reader(ann.id))).toEqual([[direct.page.id], [nobody.page.id]])
+      expect(await feed(writer)).toEqual([[direct.page.id, viaRole.page.id], [nobody.page.id]])
     })
   })
 

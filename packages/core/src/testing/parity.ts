@@ -13,7 +13,7 @@ import { Records } from "../kernel/records.ts"
 import type { OrgUnitId } from "../shared/entity-ids.ts"
 import { Conflict } from "../shared/errors.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
-import { ProjectModel } from "../tenancy/project.ts"
+import { DataSourceModel } from "../registry/sources.ts"
 import { exitTag, type ConformanceOptions, type Harness, makeHarness } from "./harness.ts"
 import { scenario } from "./scenario.ts"
 import { prng } from "./random.ts"
@@ -100,11 +100,12 @@ const runOps = async (h: Harness, ops: ReadonlyArray<Op>): Promise<ReadonlyArray
       }
       case "bulk": {
         const items = [
-          { id: op.ids[0], name: op.names[0], needsAuthentication: false, description: "" },
-          ...(projects.length > 0 ? [{ id: projects[0], name: "duplicate", needsAuthentication: false, description: "" }] : []),
-          { id: op.ids[1], name: `${op.names[1] ?? ""}\u0000`, needsAuthentication: false, description: "" }
+          { id: op.ids[0], name: op.names[0], readOnly: false, treeConfigStatusFields: [], public: false },
+          ...(projects.length > 0 ? [{ id: projects[0], name: "duplicate", readOnly: false, treeConfigStatusFields: [], public: false }] : []),
+          { id: op.ids[1], name: `${op.names[1] ?? ""}\u0000`, readOnly: false, treeConfigStatusFields: [], public: false }
         ]
-        const exit = await as(Effect.flatMap(Effect.service(Records), (r) => r.createMany(ProjectModel, items as never)))
+        // A generic bulk write of an unmanaged model (projects are written through their service).
+        const exit = await as(Effect.flatMap(Effect.service(Records), (r) => r.createMany(DataSourceModel, items as never)))
         if (Exit.isSuccess(exit)) for (const item of exit.value.items) if (item._tag === "Ok") projects.push(item.value.id)
         out.push(["bulk", Exit.isSuccess(exit) ? exit.value.items.map((item) => (item._tag === "Ok" ? item.value.name : item.error._tag)) : exitTag(exit)])
         break
@@ -141,7 +142,7 @@ const runOps = async (h: Harness, ops: ReadonlyArray<Op>): Promise<ReadonlyArray
   const units = (await h.inspectAccount(OrgUnitModel, account.accountId))
     .map((row) => unitView(row as Partial<OrgUnit>))
     .sort((a, b) => String(a.id).localeCompare(String(b.id)))
-  const projectRows = (await h.inspectAccount(ProjectModel, account.accountId))
+  const projectRows = (await h.inspectAccount(DataSourceModel, account.accountId))
     .filter((row) => projects.includes(String(row["id"])))
     .map((row) => [row["id"], row["name"], row["version"]])
     .sort((a, b) => String(a[0]).localeCompare(String(b[0])))

@@ -2,7 +2,8 @@
  * Project scenarios, through the `Projects` service: IASO's flag catalogue (category, then order),
  * app id rules and messages, the authentication rules of flags, configurations checked against a
  * flag's schema and stored converted, flag sets replaced, the mobile app gate and the
- * `LIMIT_OU_DOWNLOAD_TO_ROOTS` query.
+ * `LIMIT_OU_DOWNLOAD_TO_ROOTS` query; generic writes refused, IASO's setup flags, and the
+ * narrowing of every read to the projects a user's profile lists.
  * @module
  */
 import { Effect, type Exit, Redacted } from "effect"
@@ -17,6 +18,9 @@ import { Actor } from "../tenancy/actor.ts"
 import { FEATURE_FLAG_CATALOGUE } from "../tenancy/feature-flag-catalogue.ts"
 import { FeatureFlagModel, ProjectFeatureFlagModel } from "../tenancy/feature-flags.ts"
 import { Projects } from "../tenancy/projects-service.ts"
+import { ProjectModel } from "../tenancy/project.ts"
+import { ProfileModel, ProfileProjectModel, UserModel } from "../tenancy/users.ts"
+import { Records } from "../kernel/records.ts"
 import { exitError, exitTag, type Harness } from "./harness.ts"
 import { scenario } from "./scenario.ts"
 
@@ -75,6 +79,116 @@ export const projectScenarios = (h: () => Harness): void => {
       expect(again.map((flag) => flag.id)).toEqual(first.map((flag) => flag.id))
       const rows = (await harness.inspect(FeatureFlagModel)).filter(({ row }) => known.has(String(row["code"])))
       expect(rows.length).toBe(32)
+    })
+
+    scenario("projects are written through Projects only: generic creates, changes and deletes are refused and write nothing", async () => {
+      const { harness, account } = await projectSetup(h)
+      const before = await harness.inspectAccount(ProjectModel, account.accountId)
+      const R = Effect.service(Records)
+      const exits = [
+        await harness.exitAs(
+          account.system,
+          Effect.flatMap(R, (r) => r.create(ProjectModel, { name: "Side door", needsAuthentication: false, description: "" }))
+        ),
+        await harness.exitAs(
+          account.system,
+          Effect.flatMap(R, (r) => r.update(ProjectModel, account.projectId, { appId: "stolen" }))
+        ),
+        await harness.exitAs(
+          account.system,
+          Effect.flatMap(R, (r) => r.remove(ProjectModel, account.projectId))
+        )
+      ]
+      expect(exits.map(exitTag)).toEqual(["Unsupported", "Unsupported", "Unsupported"])
+      expect(messageOf(exits[0] as Exit.Exit<unknown, unknown>)).toBe("Project records are written through Projects, not generic writes")
+      expect(await harness.inspectAccount(ProjectModel, account.accountId)).toEqual(before)
+    })
+
+    scenario("account setup gives its project IASO's setup flags and leaves needsAuthentication false", async () => {
+      const { harness, account, reader } = await projectSetup(h)
+      const main = await harness.as(
+        reader,
+        Effect.flatMap(P, (projects) => projects.get(account.projectId as ProjectId))
+      )
+      expect([main.project.name, main.project.needsAuthentication, main.featureFlags.map((flag) => flag.code)]).toEqual([
+        "Main Project",
+        false,
+        ["REQUIRE_AUTHENTICATION", "TAKE_GPS_ON_FORM", "MOBILE_SYNCHRONIZE_WITH_ZIP"]
+      ])
+      expect(main.featureFlags.map((flag) => flag.configuration)).toEqual([undefined, undefined, undefined])
+    })
+
+    scenario("a user whose profile lists projects sees only those, in Projects and in generic reads; one listing none sees all", async () => {
+      const { harness, account, admin, appId } = await projectSetup(h)
+      const second = await harness.as(
+        admin,
+        Effect.flatMap(P, (projects) => projects.create({ name: "Second", appId: appId("second") }))
+      )
+      const third = await harness.as(
+        admin,
+        Effect.flatMap(P, (projects) => projects.create({ name: "Third", appId: appId("third") }))
+      )
+      const repos = await harness.repos()
+      const userOf = async (name: string, projectIds: ReadonlyArray<string>) => {
+        const user = await harness.run(
+          repos.insert(UserModel, account.accountId, { username: `${name}.${uuidv7()}`, firstName: name, lastName: "", email: "", isActive: true })
+        )
+        const profile = await harness.run(repos.insert(ProfileModel, account.accountId, { userId: user.id }))
+        for (const projectId of projectIds)
+          await harness.run(repos.insert(ProfileProjectModel, account.accountId, { profileId: profile.id, projectId: projectId as ProjectId }))
+        return Actor.user({ accountId: account.accountId, userId: user.id, permissions: ["iaso_projects"] })
+      }
+      const restricted = await userOf("restricted", [second.project.id, third.project.id])
+      const free = await userOf("free", [])
+      const names = (actor: Actor) =>
+        harness.as(
+          actor,
+          Effect.gen(function* () {
+            const listed = yield* Effect.flatMap(P, (projects) => projects.list())
+            const generic = yield* Effect.flatMap(Effect.service(Records), (r) => r.list(ProjectModel, { orderBy: [{ field: "name" }] }))
+            const count = yield* Effect.flatMap(Effect.service(Records), (r) => r.count(ProjectModel))
+            return [listed.map((project) => project.name).sort(), generic.items.map((project) => project.name), count]
+          })
+        )
+      expect(await names(restricted)).toEqual([["Second", "Third"], ["Second", "Third"], 2])
+      expect(await names(free)).toEqual([["Main Project", "Second", "Third"], ["Main Project", "Second", "Third"], 3])
+      expect(await names(account.system)).toEqual([["Main Project", "Second", "Third"], ["Main Project", "Second", "Third"], 3])
+      const hidden = [
+        await harness.exitAs(
+          restricted,
+          Effect.flatMap(P, (projects) => projects.get(account.projectId as ProjectId))
+        ),
+        await harness.exitAs(
+          restricted,
+          Effect.flatMap(Effect.service(Records), (r) => r.get(ProjectModel, account.projectId))
+        ),
+        await harness.exitAs(
+          restricted,
+          Effect.flatMap(P, (projects) => projects.update(account.projectId as ProjectId, { name: "Taken" }))
+        )
+      ]
+      expect(hidden.map(exitTag)).toEqual(["NotFound", "NotFound", "NotFound"])
+      const seen = await harness.as(
+        restricted,
+        Effect.flatMap(Effect.service(Records), (r) => r.get(ProjectModel, second.project.id))
+      )
+      expect(seen.name).toBe("Second")
+      // The audit trail follows: a restricted user reads the entries of its projects only.
+      const hiddenProject = await harness.as(
+        admin,
+        Effect.flatMap(P, (projects) => projects.create({ name: "Hidden", appId: appId("hidden") }))
+      )
+      const audited = (actor: Actor) =>
+        harness.as(
+          actor,
+          Effect.map(
+            Effect.flatMap(Effect.service(Records), (r) => r.list(AuditEntryModel, { where: [{ field: "objectModel", op: "eq", value: "Project" }] })),
+            (page) => page.items.map((entry) => entry.objectId).sort()
+          )
+        )
+      const withUsers = (actor: Actor) => ({ ...actor, permissions: new Set([...actor.permissions, "iaso_users" as const]) })
+      expect(await audited(withUsers(restricted))).toEqual([second.project.id, third.project.id].sort())
+      expect(await audited(withUsers(free))).toEqual([second.project.id, third.project.id, hiddenProject.project.id].sort())
     })
 
     scenario("a project's app id is trimmed, required and unique across accounts, with IASO's messages", async () => {

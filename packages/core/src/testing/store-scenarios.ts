@@ -15,6 +15,8 @@ import { Records } from "../kernel/records.ts"
 import { Conflict } from "../shared/errors.ts"
 import { AccountFeatureFlagModel } from "../tenancy/feature-flags.ts"
 import { ProjectModel } from "../tenancy/project.ts"
+import { Projects } from "../tenancy/projects-service.ts"
+import { uuidv7 } from "../shared/ids.ts"
 import type { Harness } from "./harness.ts"
 import { exitError, exitTag } from "./harness.ts"
 import { accountRows, expectConsistentPaths, pyramid } from "./org-unit-fixtures.ts"
@@ -26,6 +28,10 @@ const unitOfWork = <A, E, R>(body: (records: Records["Service"], units: OrgUnits
     const units = yield* OrgUnits
     return yield* records.transaction(body(records, units))
   })
+
+/** A project created through its service (app ids unique across the store). */
+const newProject = (name: string) =>
+  Effect.flatMap(Effect.service(Projects), (projects) => projects.create({ name, appId: `${name.toLowerCase()}.${uuidv7()}` }))
 
 /** Units of work that fail (a typed failure, a defect, an interruption) leave storage as before; one that succeeds keeps its writes; a nested one rolls back alone. */
 export const rollbackScenarios = (h: () => Harness) => {
@@ -44,9 +50,9 @@ export const rollbackScenarios = (h: () => Harness) => {
       const beforeAccount = await accountRows(harness, account, models)
       const exit = await harness.exitAs(
         account.system,
-        unitOfWork((records, units) =>
+        unitOfWork((_records, units) =>
           Effect.gen(function* () {
-            yield* records.create(ProjectModel, { name: "Doomed", needsAuthentication: false, description: "" })
+            yield* newProject("Doomed")
             yield* units.move(a.id, b.id)
             yield* units.update(root.id, { name: "Renamed" })
             yield* units.create({ name: "New", versionId: account.versionId as OrgUnit["versionId"], parentId: b.id })
@@ -66,9 +72,9 @@ export const rollbackScenarios = (h: () => Harness) => {
     const { a, b } = await pyramid(harness, account)
     await harness.as(
       account.system,
-      unitOfWork((records, units) =>
+      unitOfWork((_records, units) =>
         Effect.gen(function* () {
-          yield* records.create(ProjectModel, { name: "Kept", needsAuthentication: false, description: "" })
+          yield* newProject("Kept")
           yield* units.move(a.id, b.id)
         })
       )
@@ -86,18 +92,18 @@ export const rollbackScenarios = (h: () => Harness) => {
       account.system,
       unitOfWork((records, units) =>
         Effect.gen(function* () {
-          yield* records.create(ProjectModel, { name: "Outer", needsAuthentication: false, description: "" })
+          yield* newProject("Outer")
           const inner = yield* Effect.result(
             records.transaction(
               Effect.gen(function* () {
-                yield* records.create(ProjectModel, { name: "Inner", needsAuthentication: false, description: "" })
+                yield* newProject("Inner")
                 yield* units.move(a.id, b.id)
                 return yield* Effect.fail(new Conflict({ model: "Test", id: "inner", message: "inner fails" }))
               })
             )
           )
           expect(inner._tag).toBe("Failure")
-          yield* records.create(ProjectModel, { name: "After", needsAuthentication: false, description: "" })
+          yield* newProject("After")
         })
       )
     )

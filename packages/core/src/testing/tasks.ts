@@ -17,7 +17,7 @@ import type { Json } from "../shared/json.ts"
 import type { Progress } from "../shared/progress.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import { ALIVE_TASK_STATUSES, type Task, TaskModel } from "../tasks/task.ts"
-import { TaskRunner, Tasks } from "../tasks/tasks-service.ts"
+import { INTERRUPTED_TASK_MESSAGE, TaskRunner, Tasks } from "../tasks/tasks-service.ts"
 import { type Actor, Actor as Actors, type CurrentActor } from "../tenancy/actor.ts"
 import { UserModel } from "../tenancy/users.ts"
 import { exitError, exitTag, type Harness } from "./harness.ts"
@@ -41,6 +41,9 @@ const collection = (prefix: string, units: number): Json => ({
         : { ref: `${prefix}-${i}`, name: `District ${i}`, parent_ref: `${prefix}-0`, type: "District", depth: 2 }
   }))
 })
+
+/** Units of the import whose live progress is read: two write chunks of the engine and one more unit. */
+const LIVE_UNITS = 4001
 
 /** A runner that runs nothing: a launched task stays QUEUED. */
 const IDLE_RUNNER = TaskRunner.of({ submit: () => Effect.void, requestKill: () => Effect.void })
@@ -66,21 +69,25 @@ const taskSetup = async (h: () => Harness) => {
   const withRunner = <A extends ReadonlyArray<TaskId>>(
     actor: Actor,
     body: Effect.Effect<A, unknown, Tasks | CurrentActor | TaskRunner>,
-    onProgress?: (taskId: TaskId, progress: Progress) => void
+    onProgress?: (taskId: TaskId, progress: Progress) => void,
+    resume = false
   ) =>
     harness.as(
       actor,
       Effect.gen(function* () {
         const ids = yield* body
         const tasks = yield* Effect.service(Tasks)
-        // Every task has ended (or 10 s passed) before the runner's layer closes.
-        for (let waited = 0; waited < 1000; waited++) {
+        // Every task has ended (or 30 s passed) before the runner's layer closes.
+        for (let waited = 0; waited < 3000; waited++) {
           const states = yield* Effect.forEach(ids, (id) => tasks.get(id))
           if (states.every((task) => !ALIVE_TASK_STATUSES.includes(task.status))) return states
           yield* Effect.sleep(10)
         }
         return yield* Effect.forEach(ids, (id) => tasks.get(id))
-      }).pipe(Effect.provide(Layer.provide(TaskRunner.inProcess(onProgress === undefined ? {} : { onProgress }), BlobStore.memory())), Effect.scoped)
+      }).pipe(
+        Effect.provide(Layer.provide(TaskRunner.inProcess({ resume, ...(onProgress === undefined ? {} : { onProgress }) }), BlobStore.memory())),
+        Effect.scoped
+      )
     )
   const T = Effect.service(Tasks)
   return { harness, account, admin, user, counts, withRunner, T }
@@ -182,6 +189,95 @@ export const taskScenarios = (h: () => Harness): void => {
       expect([queued?.status, queued?.launcherId, queued?.createdById, queued?.result]).toEqual(["QUEUED", relauncher.userId, admin.userId, failed?.result])
       expect([again?.status, again?.attempt, again?.launcherId]).toEqual(["ERRORED", 2, relauncher.userId])
       expect((again?.result as { readonly error?: { readonly _tag: string } } | undefined)?.error?._tag).toBe("ValidationError")
+    })
+
+    scenario("a running import's progress shows through Tasks.get while its transaction is open; the stored record keeps the final values", async () => {
+      const { harness, account, admin, withRunner, T } = await taskSetup(h)
+      /** Each RUNNING task read while the import ran whose progress was neither its start nor its end. */
+      const midway: Array<Task> = []
+      const [done] = await withRunner(
+        admin,
+        Effect.gen(function* () {
+          const tasks = yield* T
+          const launched = yield* tasks.launch("import_geojson", {
+            collection: collection("live", LIVE_UNITS),
+            dataSourceId: account.dataSourceId as DataSourceId
+          })
+          for (let polls = 0; polls < 4000 && midway.length === 0; polls++) {
+            const task = yield* tasks.get(launched.id)
+            if (!ALIVE_TASK_STATUSES.includes(task.status)) break
+            if (task.status === "RUNNING" && task.progressValue > 0 && task.progressValue < task.endValue) midway.push(task)
+            else yield* Effect.sleep(2)
+          }
+          return [launched.id] as const
+        })
+      )
+      // Read while it ran: a chunk of the engine's validation or writing, out of every unit.
+      const live = midway[0]
+      expect(live === undefined ? undefined : [live.status, live.endValue, live.progressValue % 2000, live.endedAt, live.attempt]).toEqual([
+        "RUNNING",
+        LIVE_UNITS,
+        0,
+        undefined,
+        1
+      ])
+      expect(live?.progressMessage).toMatch(new RegExp(`^import (validate|write) ${live?.progressValue ?? -1}/${LIVE_UNITS}$`))
+      expect([done?.status, done?.progressValue, done?.endValue, done?.progressMessage]).toEqual([
+        "SUCCESS",
+        LIVE_UNITS,
+        LIVE_UNITS,
+        `import write ${LIVE_UNITS}/${LIVE_UNITS}`
+      ])
+      expect((done?.result as { readonly data?: { readonly created: number } } | undefined)?.data?.created).toBe(LIVE_UNITS)
+      // Once ended, the list answers the stored record as it is.
+      const listed = await harness.as(
+        admin,
+        Effect.flatMap(T, (tasks) => tasks.list({ name: "import_geojson" }))
+      )
+      expect(listed.map((task) => [task.id, task.status, task.progressValue, task.endValue])).toEqual([[done?.id, "SUCCESS", LIVE_UNITS, LIVE_UNITS]])
+    })
+
+    scenario("a resuming runner runs the QUEUED tasks an earlier runner left and marks ERRORED a RUNNING one, which a relaunch runs", async () => {
+      const { harness, account, admin, withRunner, T } = await taskSetup(h)
+      const launch = (prefix: string, versionNumber: number) =>
+        harness.as(
+          admin,
+          Effect.flatMap(T, (tasks) =>
+            tasks.launch("import_geojson", { collection: collection(prefix, 3), dataSourceId: account.dataSourceId as DataSourceId, versionNumber })
+          ).pipe(Effect.provideService(TaskRunner, IDLE_RUNNER))
+        )
+      const queued = await launch("left", 7)
+      const interrupted = await launch("dead", 8)
+      // Its process died while it ran.
+      const repos = await harness.repos()
+      await harness.run(
+        repos.update(
+          TaskModel,
+          account.accountId,
+          interrupted.id,
+          { status: "RUNNING", startedAt: new Date(), attempt: 1 },
+          { expectedVersion: interrupted.version }
+        )
+      )
+      const [ran, errored] = await withRunner(admin, Effect.succeed([queued.id, interrupted.id] as const), undefined, true)
+      expect([ran?.status, ran?.attempt, (ran?.result as { readonly data?: { readonly versionNumber: number } } | undefined)?.data?.versionNumber]).toEqual([
+        "SUCCESS",
+        1,
+        7
+      ])
+      expect([errored?.status, errored?.attempt, errored?.result]).toEqual(["ERRORED", 1, { result: "ERRORED", message: INTERRUPTED_TASK_MESSAGE }])
+      const [again] = await withRunner(
+        admin,
+        Effect.map(
+          Effect.flatMap(T, (tasks) => tasks.relaunch(interrupted.id)),
+          (task) => [task.id] as const
+        )
+      )
+      expect([
+        again?.status,
+        again?.attempt,
+        (again?.result as { readonly data?: { readonly versionNumber: number } } | undefined)?.data?.versionNumber
+      ]).toEqual(["SUCCESS", 2, 8])
     })
 
     scenario("a task that succeeds keeps its result and its last progress; a finished task is neither killed nor relaunched", async () => {

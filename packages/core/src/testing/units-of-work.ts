@@ -11,6 +11,8 @@ import { OrgUnitModel, type OrgUnit } from "../registry/org-unit.ts"
 import { OrgUnits } from "../registry/org-units-service.ts"
 import { Records } from "../kernel/records.ts"
 import { ProjectModel } from "../tenancy/project.ts"
+import { Projects } from "../tenancy/projects-service.ts"
+import { uuidv7 } from "../shared/ids.ts"
 import { ProfileModel, ProfileOrgUnitModel, UserModel } from "../tenancy/users.ts"
 import { Actor } from "../tenancy/actor.ts"
 import type { Harness } from "./harness.ts"
@@ -67,15 +69,16 @@ export const unitOfWorkScenarios = (h: () => Harness) => {
         account.system,
         Effect.gen(function* () {
           const records = yield* Records
+          const projects = yield* Projects
           const inside = yield* Deferred.make<void>()
           const release = yield* Deferred.make<void>()
           const writer = yield* Effect.forkChild(
             records.transaction(
               Effect.gen(function* () {
-                yield* records.create(ProjectModel, { name: "Pending", needsAuthentication: false, description: "" })
+                yield* projects.create({ name: "Pending", appId: `pending.${uuidv7()}` })
                 yield* Deferred.succeed(inside, undefined)
                 yield* Deferred.await(release)
-                yield* records.create(ProjectModel, { name: "Pending", needsAuthentication: false, description: "" })
+                yield* projects.create({ name: "Pending", appId: `pending.${uuidv7()}` })
               })
             )
           )

@@ -1,7 +1,7 @@
 /**
  * The reading side of the bulk user creation: a bounded CSV reader (quotes as RFC 4180, the
- * delimiter found in the header among `,`, `;` and `|`), the split of multi-value cells, the
- * column check, and the password hashing the service stores.
+ * delimiter found in the header among `,`, `;` and `|`), the split of multi-value cells (of a CSV
+ * file and of an `.xlsx` one), the column check, and the password hashing the service stores.
  * @module
  */
 
@@ -109,6 +109,24 @@ export const splitCell = (cell: string, delimiter: string): ReadonlyArray<string
     .split(separator)
     .map((item) => item.trim())
     .filter((item) => item !== "")
+}
+
+/**
+ * The items of a multi-value cell of an `.xlsx` file (IASO's rule for spreadsheets): split on the
+ * most frequent of `;`, `|` and `,` in the cell (on a tie, the first in that order); items trimmed,
+ * empty ones dropped. A cell holding none of them is one item.
+ */
+export const splitXlsxCell = (cell: string): ReadonlyArray<string> => {
+  let separator: string | undefined
+  let most = 0
+  for (const candidate of [";", "|", ","]) {
+    const count = cell.split(candidate).length - 1
+    if (count > most) {
+      separator = candidate
+      most = count
+    }
+  }
+  return (separator === undefined ? [cell] : cell.split(separator)).map((item) => item.trim()).filter((item) => item !== "")
 }
 
 /** PBKDF2-SHA256 iterations of {@link hashPassword} (OWASP's recommendation for this hash). */

@@ -1,0 +1,227 @@
+/**
+ * The server side of offline sync, transport-free: {@link Sync} answers a device's pulls, repairs
+ * and pushes for the current actor.
+ *
+ * - `pull` reads the account's change feed after the cursor and answers, in change order, the
+ *   records of the device's set (see `sync-set.ts`) with their data, and a `remove` for a deleted
+ *   record or for one the actor still may read that left the set (an assignment given to someone
+ *   else, a unit no longer VALID). A record that left the actor's reach (a unit moved outside its
+ *   roots) is not named: the device finds it through the checksums of the last page and drops it
+ *   in the repair (`reconcile`), so a pull never tells an actor anything about records outside its
+ *   reach. A page read twice answers the same records; its cursor resumes after it.
+ * - `reconcile` answers, for one model, what the device must drop and what it lacks.
+ * - `push` applies outbox entries in order, each through the service that owns it
+ *   (`Instances.ingest`, `Storages.importLogs`, `Devices.postPositions`,
+ *   `OrgUnitChangeRequests.create`), each idempotent by its
+ *   uuids: a re-sent entry is `unchanged`. A refused entry is acknowledged `rejected` with its
+ *   typed error (a `Conflict` for a submission uuid re-sent with other content); a storage failure
+ *   fails the whole push, so the device keeps the entries and retries.
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import { Repos } from "../kernel/repos.ts"
+import { Devices } from "../devices/devices-service.ts"
+import type { BlobStore } from "../shared/blob.ts"
+import type { Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
+import type { StorageError } from "../shared/errors.ts"
+import type { Row } from "../shared/model.ts"
+import { type Repositories, scopeOf } from "../shared/repository.ts"
+import { Storages } from "../storage/storages-service.ts"
+import { Instances } from "../submissions/instances-service.ts"
+import type { EntityTypeId, FormId, GroupId, InstanceId, OrgUnitId, OrgUnitTypeId, PlanningId, ProjectId } from "../shared/entity-ids.ts"
+import { OrgUnitChangeRequestModel } from "../registry/change-request.ts"
+import { OrgUnitChangeRequests } from "../registry/change-requests-service.ts"
+import { CurrentActor } from "../tenancy/actor.ts"
+import { DEVICE_SYNC_SET, type SyncSet } from "./sync-set.ts"
+import { makeSyncScope, scopeContext } from "./sync-scope.ts"
+import type { PullPage, PullRequest, PushAck, PushAnswer, PushEntry, PushRequest, ReconcileAnswer, ReconcileRequest, SyncChange } from "./sync-wire.ts"
+
+/** Errors of a pull or a repair. */
+export type SyncReadError = ValidationError | NotFound | Forbidden | StorageError
+
+/** Changes read from the feed per pull page when the request names no limit. */
+export const DEFAULT_PULL_LIMIT = 500
+
+/** The services a push reaches. */
+export type SyncPushContext = CurrentActor | BlobStore | Instances | Storages | Devices | OrgUnitChangeRequests
+
+/** The server side of sync (see the module documentation). */
+export class Sync extends Context.Service<
+  Sync,
+  {
+    /** One page of changes after the request's cursor, for the current actor's device set. */
+    readonly pull: (request: PullRequest) => Effect.Effect<PullPage, SyncReadError, CurrentActor>
+    /** What the device must drop and put for one model of its set, given what it holds. */
+    readonly reconcile: (request: ReconcileRequest) => Effect.Effect<ReconcileAnswer, SyncReadError, CurrentActor>
+    /** Applies outbox entries in order; one acknowledgement per entry. */
+    readonly push: (request: PushRequest) => Effect.Effect<PushAnswer, StorageError, SyncPushContext>
+  }
+>()("@iaso/core/Sync") {
+  /** The sync service over the device set {@link DEVICE_SYNC_SET}. */
+  static readonly layer = Layer.effect(
+    Sync,
+    Effect.map(Effect.service(Repos), (repos) => Sync.of(makeSync(repos, DEVICE_SYNC_SET)))
+  )
+  /** The sync service over another set. */
+  static readonly layerWith = (set: SyncSet) =>
+    Layer.effect(
+      Sync,
+      Effect.map(Effect.service(Repos), (repos) => Sync.of(makeSync(repos, set)))
+    )
+}
+
+const rejected = (id: string, error: { readonly _tag: string; readonly message: string }): PushAck => ({
+  id,
+  status: "rejected",
+  error: { tag: error._tag, message: error.message }
+})
+
+/** Applies one outbox entry through its owning service. */
+const pushOne = (repos: Repositories, entry: PushEntry): Effect.Effect<PushAck, StorageError, SyncPushContext> => {
+  const settle = <E extends { readonly _tag: string; readonly message: string }>(effect: Effect.Effect<PushAck, E | StorageError, SyncPushContext>) =>
+    Effect.catch(effect, (error: E | StorageError) =>
+      error._tag === "StorageError" ? Effect.fail(error as StorageError) : Effect.succeed(rejected(entry.id, error))
+    )
+  switch (entry.kind) {
+    case "submission": {
+      const s = entry.submission
+      return settle(
+        Effect.flatMap(Effect.service(Instances), (instances) =>
+          Effect.map(
+            instances.ingest({
+              xml: s.xml,
+              formId: s.formId as FormId,
+              createdAt: new Date(s.createdAt),
+              ...(s.uuid === undefined ? {} : { uuid: s.uuid }),
+              ...(s.attachments === undefined ? {} : { attachments: s.attachments.map((a) => ({ name: a.name, mediaType: a.mediaType, bytes: a.bytes })) }),
+              ...(s.orgUnitId === undefined ? {} : { orgUnitId: s.orgUnitId as OrgUnitId }),
+              ...(s.period === undefined ? {} : { period: s.period }),
+              ...(s.updatedAt === undefined ? {} : { updatedAt: new Date(s.updatedAt) }),
+              ...(s.deviceImei === undefined ? {} : { device: { imei: s.deviceImei } }),
+              ...(s.projectId === undefined ? {} : { projectId: s.projectId as ProjectId }),
+              ...(s.fileName === undefined ? {} : { fileName: s.fileName }),
+              ...(s.location === undefined ? {} : { location: s.location }),
+              ...(s.entityUuid === undefined ? {} : { entityUuid: s.entityUuid }),
+              ...(s.entityTypeId === undefined ? {} : { entityTypeId: s.entityTypeId as EntityTypeId }),
+              ...(s.planningId === undefined ? {} : { planningId: s.planningId as PlanningId })
+            }),
+            (result): PushAck => ({ id: entry.id, status: result.outcome === "unchanged" ? "unchanged" : "applied" })
+          )
+        )
+      )
+    }
+    case "storageLogs":
+      return settle(
+        Effect.flatMap(Effect.service(Storages), (storages) =>
+          Effect.map(
+            storages.importLogs(
+              entry.logs.map((log) => ({ ...log, performedAt: new Date(log.performedAt), orgUnitId: (log.orgUnitId ?? null) as OrgUnitId | null }))
+            ),
+            (result): PushAck => ({ id: entry.id, status: result.created.length === 0 ? "unchanged" : "applied" })
+          )
+        )
+      )
+    case "orgUnitChangeRequest":
+      return settle(
+        Effect.gen(function* () {
+          const requests = yield* OrgUnitChangeRequests
+          const actor = yield* CurrentActor
+          const before = yield* repos
+            .count(OrgUnitChangeRequestModel, actor.accountId, [{ field: "uuid", op: "eq", value: entry.request.uuid }])
+            .pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+          const { orgUnitId, newParentId, newOrgUnitTypeId, newLocation, newGeom, newGroupIds, newReferenceInstanceIds, ...rest } = entry.request
+          yield* requests.create({
+            ...rest,
+            ...(orgUnitId === undefined ? {} : { orgUnitId: orgUnitId as OrgUnitId }),
+            ...(newParentId === undefined ? {} : { newParentId: newParentId as OrgUnitId }),
+            ...(newOrgUnitTypeId === undefined ? {} : { newOrgUnitTypeId: newOrgUnitTypeId as OrgUnitTypeId }),
+            ...(newLocation === undefined ? {} : { newLocation: newLocation as never }),
+            ...(newGeom === undefined ? {} : { newGeom: newGeom as never }),
+            ...(newGroupIds === undefined ? {} : { newGroupIds: newGroupIds as ReadonlyArray<GroupId> }),
+            ...(newReferenceInstanceIds === undefined ? {} : { newReferenceInstanceIds: newReferenceInstanceIds as ReadonlyArray<InstanceId> })
+          })
+          return { id: entry.id, status: before > 0 ? "unchanged" : "applied" } satisfies PushAck
+        })
+      )
+    case "positions":
+      return settle(
+        Effect.flatMap(Effect.service(Devices), (devices) =>
+          Effect.map(
+            devices.postPositions({
+              ...(entry.projectId === undefined ? {} : { projectId: entry.projectId as ProjectId }),
+              positions: entry.positions.map((position) => ({ ...position, capturedAt: new Date(position.capturedAt) }))
+            }),
+            (result): PushAck => ({ id: entry.id, status: result.created.length === 0 ? "unchanged" : "applied" })
+          )
+        )
+      )
+  }
+}
+
+const makeSync = (repos: Repositories, set: SyncSet): Sync["Service"] => ({
+  pull: (request) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      const limit = request.limit ?? DEFAULT_PULL_LIMIT
+      const scope = makeSyncScope(repos, set, scopeContext(repos, actor, request.projectId))
+      const page = yield* repos.changesSince(actor.accountId, request.cursor, limit)
+      // The current rows of the page's live records, read once per model.
+      const live = new Map<string, Array<string>>()
+      for (const change of page.changes)
+        if (!change.deleted && scope.synced(change.model) !== undefined) live.set(change.model, [...(live.get(change.model) ?? []), change.id])
+      const answers = new Map<string, SyncChange>()
+      for (const [modelName, ids] of live) {
+        const entry = scope.synced(modelName)
+        if (entry === undefined) continue
+        const rows = yield* repos.driver.getMany(entry.model, scopeOf(entry.model, actor.accountId), ids)
+        const held = yield* scope.held(entry, rows)
+        const heldIds = new Set(held.map((row: Row) => String(row["id"])))
+        for (const put of yield* scope.puts(entry, held)) answers.set(`${modelName}\u0000${put.id}`, put)
+        // Readable but out of the set now: the device drops it. Out of reach: left to the repair.
+        const readable = yield* scope.readable(entry, rows)
+        for (const row of readable) {
+          const id = String(row["id"])
+          if (!heldIds.has(id)) answers.set(`${modelName}\u0000${id}`, { op: "remove", model: modelName, id })
+        }
+      }
+      const changes: Array<SyncChange> = []
+      for (const change of page.changes) {
+        if (scope.synced(change.model) === undefined) continue
+        if (change.deleted) changes.push({ op: "remove", model: change.model, id: change.id })
+        else {
+          const answer = answers.get(`${change.model}\u0000${change.id}`)
+          if (answer !== undefined) changes.push(answer)
+        }
+      }
+      const hasMore = page.changes.length === limit
+      if (hasMore) return { changes, cursor: page.cursor, hasMore }
+      return { changes, cursor: page.cursor, hasMore, checksums: yield* scope.checksums }
+    }),
+  reconcile: (request) =>
+    Effect.gen(function* () {
+      const actor = yield* CurrentActor
+      const scope = makeSyncScope(repos, set, scopeContext(repos, actor, request.projectId))
+      const entry = scope.synced(request.model)
+      const heldVersions = new Map(request.held.map((record) => [record.id, record.version]))
+      if (entry === undefined) return { model: request.model, remove: [...heldVersions.keys()], put: [] }
+      const serverRows: Array<Row> = []
+      const inSet = new Set<string>()
+      yield* scope.scan(entry, (rows) => {
+        for (const row of rows) {
+          const id = String(row["id"])
+          inSet.add(id)
+          if (heldVersions.get(id) !== Number(row["version"])) serverRows.push(row)
+        }
+      })
+      return {
+        model: request.model,
+        remove: [...heldVersions.keys()].filter((id) => !inSet.has(id)),
+        put: [...(yield* scope.puts(entry, serverRows))]
+      }
+    }),
+  push: (request) =>
+    Effect.map(
+      Effect.forEach(request.entries, (entry) => pushOne(repos, entry)),
+      (acks) => ({ acks })
+    )
+})
