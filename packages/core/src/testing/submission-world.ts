@@ -5,6 +5,7 @@
  */
 import { Context, Effect, Exit, Layer } from "effect"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
+import { Repos } from "../kernel/repos.ts"
 import { DeviceModel, DeviceProjectModel } from "../devices/devices.ts"
 import { type Form, FormModel } from "../forms/form.ts"
 import type { OrgUnit } from "../registry/org-unit.ts"
@@ -78,22 +79,28 @@ export const submissionXml = (input: {
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 export const CREATED = new Date("2024-05-15T08:30:00Z")
 
+/** A "Household survey" form of the account (no version), stored as it is, with `formFields` over the defaults. */
+export const householdForm = (harness: Harness, account: FreshAccount, formFields: Partial<Form> = {}) =>
+  harness.run(
+    Effect.flatMap(Effect.service(Repos), (repos) =>
+      repos.insert(FormModel, account.accountId, {
+        name: "Household survey",
+        uuid: uuidv7(),
+        correlatable: false,
+        singlePerPeriod: false,
+        derived: false,
+        changeRequestMode: "CR_MODE_NONE",
+        ...formFields
+      })
+    )
+  )
+
 /** An account with root > district > facility, a second district, a form and a user per access level. */
 export const world = async (harness: Harness, formFields: Partial<Form> = {}) => {
   const account = await harness.freshAccount()
   const units = await submissionUnits(harness, account)
   const repos = await harness.repos()
-  const form = await harness.run(
-    repos.insert(FormModel, account.accountId, {
-      name: "Household survey",
-      uuid: uuidv7(),
-      correlatable: false,
-      singlePerPeriod: false,
-      derived: false,
-      changeRequestMode: "CR_MODE_NONE",
-      ...formFields
-    })
-  )
+  const form = await householdForm(harness, account, formFields)
   const user = async (name: string, roots: ReadonlyArray<OrgUnit>, permissions: ReadonlyArray<Permission> = ["iaso_submissions"]) => {
     const record = await harness.run(
       repos.insert(UserModel, account.accountId, { username: `${name}.${uuidv7()}`, firstName: name, lastName: "", email: "", isActive: true })

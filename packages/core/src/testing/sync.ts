@@ -30,7 +30,7 @@ import { SyncCursorModel } from "../sync/sync-models.ts"
 import { Sync } from "../sync/sync-server.ts"
 import { PullPage, PullRequest, PushAnswer, PushRequest, ReconcileAnswer, ReconcileRequest } from "../sync/sync-wire.ts"
 import { exitError, exitTag, type FreshAccount, type Harness, makeHarness } from "./harness.ts"
-import { memoryBlobs, submissionXml } from "./submission-world.ts"
+import { householdForm, memoryBlobs, submissionXml } from "./submission-world.ts"
 import { scenario } from "./scenario.ts"
 
 /** A value through the wire: encoded with its Schema, to JSON text and back, decoded. */
@@ -99,16 +99,7 @@ const serverWorld = async (server: Harness) => {
     })
   )
   const repos = await server.repos()
-  const form = await server.run(
-    repos.insert(FormModel, account.accountId, {
-      name: "Household survey",
-      uuid: uuidv7(),
-      correlatable: false,
-      singlePerPeriod: false,
-      derived: false,
-      changeRequestMode: "CR_MODE_NONE"
-    })
-  )
+  const form = await householdForm(server, account)
   await server.run(repos.insert(ProjectFormModel, account.accountId, { projectId: account.projectId, formId: form.id }))
   const user = await server.run(
     repos.insert(UserModel, account.accountId, { username: `collector.${uuidv7()}`, firstName: "Col", lastName: "Lector", email: "", isActive: true })
