@@ -2,7 +2,8 @@
  * The decoders of outside input the fuzzer drives, each through the SDK's public API on the memory
  * store, as a server would call it: an XLSForm and an XForm previewed as a new form version, an ODK
  * submission parsed and flattened, a GeoJSON collection, a DHIS2 payload and a GeoPackage imported
- * as a new version of a data source. Each decoder has its seeds (IASO's own test files, under
+ * as a new version of a data source; the inputs added since (bulk uploads, bulk users, workflow
+ * imports, JSONLogic, mappings, storage logs, sync) are in `decoders-more.ts`. Each decoder has its seeds (IASO's own test files, under
  * `../shared/fixtures/iaso`), how an input is made from a seed (`mutate.ts`), and how an input runs.
  * An input's outcome is a value, a typed failure (the SDK's tagged errors, or a reader's message),
  * or a defect (anything else: a thrown exception, a defect or interruption of the Effect, and a
@@ -14,6 +15,8 @@ import {
   Actor,
   CurrentActor,
   type DataSourceId,
+  type ProjectId,
+  type SourceVersionId,
   exportGeoJsonPyramid,
   type FormId,
   Forms,
@@ -32,6 +35,7 @@ import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Result } from "effect"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { moreDecoders } from "./decoders-more.ts"
 import { gpkgMutators } from "./gpkg-mutators.ts"
 import { type Json, mutateJson, mutateWith, type Rand, xlsxMutators, xmlMutators } from "./mutate.ts"
 
@@ -53,7 +57,7 @@ export interface Decoder {
 }
 
 /** The files under a folder whose names end with `extension`, recursively. */
-const filesUnder = (root: string, extension: string): Array<string> => {
+export const filesUnder = (root: string, extension: string): Array<string> => {
   const out: Array<string> = []
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
@@ -67,13 +71,14 @@ const filesUnder = (root: string, extension: string): Array<string> => {
 }
 
 /** The outcome of an Effect's exit. */
-const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome => {
+export const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome => {
   if (Exit.isSuccess(exit)) return { kind: "value" }
   const error = Cause.findErrorOption(exit.cause)
   if (Option.isSome(error)) {
     const tag = (error.value as { readonly _tag?: unknown } | null)?._tag
     // The memory store never fails by itself: a StorageError here is bad input that reached storage.
     if (tag === "StorageError") return { kind: "defect", message: `a StorageError: ${String((error.value as { readonly message?: unknown }).message)}` }
+    if (process.env["FUZZ_DEBUG"]) console.error(tag, String((error.value as { readonly message?: unknown }).message).slice(0, 300))
     if (typeof tag === "string") return { kind: "typed", tag }
     return { kind: "defect", message: `an untagged failure: ${String(error.value)}` }
   }
@@ -81,7 +86,7 @@ const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome => {
 }
 
 /** Runs a synchronous decoder: a thrown exception is a defect. */
-const guarded = (f: () => Outcome): Promise<Outcome> => {
+export const guarded = (f: () => Outcome): Promise<Outcome> => {
   try {
     return Promise.resolve(f())
   } catch (error) {
@@ -91,14 +96,43 @@ const guarded = (f: () => Outcome): Promise<Outcome> => {
 
 const encoder = new TextEncoder()
 
-/** The app every decoder runs on: the memory store, a fresh one every `recycleEvery` inputs so imports do not accumulate. */
-const appLayer = Layer.mergeAll(Iaso.layer, BetterSqlite3Gpkg.layer, BlobStore.memory()).pipe(Layer.provideMerge(MemoryStore.layer()))
-type AppServices = Layer.Success<typeof appLayer>
+/** The records an app is set up with for the decoders; `extras` holds what decoders need made once per app. */
+export interface World {
+  readonly actor: Actor
+  readonly formId: FormId
+  readonly dataSourceId: DataSourceId
+  readonly projectId: ProjectId
+  /** The account's default version. */
+  readonly versionId: SourceVersionId
+  readonly extras: Map<string, Promise<unknown>>
+}
 
-const makeApp = () => {
+/** An input's effect, given the world and what the decoder needs of it. */
+export type Work<A, E, X = undefined> = (world: World, extra: X) => Effect.Effect<A, E, AppServices | CurrentActor>
+
+/** What a decoder needs made once per app (its `key` names it). */
+export interface Need<X> {
+  readonly key: string
+  readonly make: (world: World) => Effect.Effect<X, unknown, AppServices | CurrentActor>
+}
+
+/** A JSON value's text for the record (its first 1,000,000 characters). */
+export const bytesOfJson = (value: unknown): Uint8Array => {
+  try {
+    return encoder.encode(String(JSON.stringify(value)).slice(0, 1_000_000))
+  } catch {
+    return new Uint8Array()
+  }
+}
+
+/** The app every decoder runs on: the memory store, a fresh one every `recycleEvery` inputs so imports do not accumulate. */
+export const appLayer = Layer.mergeAll(Iaso.layer, BetterSqlite3Gpkg.layer, BlobStore.memory()).pipe(Layer.provideMerge(MemoryStore.layer()))
+export type AppServices = Layer.Success<typeof appLayer>
+
+export const makeApp = () => {
   const layer = appLayer
   let runtime = ManagedRuntime.make(layer)
-  let world: Promise<{ readonly actor: Actor; readonly formId: FormId; readonly dataSourceId: DataSourceId }> | undefined
+  let world: Promise<World> | undefined
   let used = 0
   const recycleEvery = 100
 
@@ -112,15 +146,23 @@ const makeApp = () => {
           const source = yield* Effect.flatMap(Effect.service(Sources), (sources) =>
             sources.createDataSource({ name: "Fuzzed source", projectIds: [setup.project.id] })
           )
-          return { actor, formId: form.id, dataSourceId: source.id }
+          return {
+            actor,
+            formId: form.id,
+            dataSourceId: source.id,
+            projectId: setup.project.id,
+            versionId: setup.version.id,
+            extras: new Map<string, Promise<unknown>>()
+          }
         }).pipe(Effect.provideService(CurrentActor, actor))
       })
     )
 
-  type Work<A, E> = (world: { readonly formId: FormId; readonly dataSourceId: DataSourceId }) => Effect.Effect<A, E, AppServices | CurrentActor>
-
-  /** The exit of `f`'s effect run as the fuzz account's actor on a current app. */
-  const exitOf = async <A, E>(f: Work<A, E>): Promise<Exit.Exit<A, unknown>> => {
+  /**
+   * The exit of `f`'s effect run as the fuzz account's actor on a current app; `need` is what the
+   * decoder needs made once per app (a seed's records), given to `f`.
+   */
+  const exitOf = async <A, E, X = undefined>(f: Work<A, E, X>, need?: Need<X>): Promise<Exit.Exit<A, unknown>> => {
     used += 1
     if (used > recycleEvery) {
       used = 1
@@ -131,14 +173,27 @@ const makeApp = () => {
     }
     world ??= setup(runtime)
     const current = await world
-    return runtime.runPromiseExit(Effect.provideService(f(current), CurrentActor, current.actor))
+    let extra = undefined as X
+    if (need !== undefined) {
+      const app = runtime
+      let made = current.extras.get(need.key)
+      if (made === undefined) {
+        made = app.runPromiseExit(Effect.provideService(need.make(current), CurrentActor, current.actor)).then((exit) => {
+          if (Exit.isSuccess(exit)) return exit.value
+          throw new Error(`making ${need.key} failed: ${Cause.pretty(exit.cause)}`)
+        })
+        current.extras.set(need.key, made)
+      }
+      extra = (await made) as X
+    }
+    return runtime.runPromiseExit(Effect.provideService(f(current, extra), CurrentActor, current.actor))
   }
   return {
     /** The outcome of an input's effect. */
-    run: async <A, E>(f: Work<A, E>): Promise<Outcome> => outcomeOf(await exitOf(f)),
+    run: async <A, E, X = undefined>(f: Work<A, E, X>, need?: Need<X>): Promise<Outcome> => outcomeOf(await exitOf(f, need)),
     /** The value of a seed's effect (a failure is the harness's own bug: it throws). */
-    value: async <A, E>(f: Work<A, E>): Promise<A> => {
-      const exit = await exitOf(f)
+    value: async <A, E, X = undefined>(f: Work<A, E, X>, need?: Need<X>): Promise<A> => {
+      const exit = await exitOf(f, need)
       if (Exit.isSuccess(exit)) return exit.value
       throw new Error(`making a seed failed: ${Cause.pretty(exit.cause)}`)
     },
@@ -171,14 +226,6 @@ export const makeDecoders = async (fixtures: string) => {
       return yield* exportGeoJsonPyramid(imported.version.id)
     })
   )
-
-  const bytesOfJson = (value: Json): Uint8Array => {
-    try {
-      return encoder.encode(JSON.stringify(value).slice(0, 1_000_000))
-    } catch {
-      return new Uint8Array()
-    }
-  }
 
   const decoders: ReadonlyArray<Decoder> = [
     {
@@ -259,7 +306,8 @@ export const makeDecoders = async (fixtures: string) => {
           run: () => app.run((world) => importGeoPackage(bytes, { dataSourceId: world.dataSourceId }))
         }
       }
-    }
+    },
+    ...(await moreDecoders(app, fixtures))
   ]
   return { decoders, dispose: app.dispose }
 }

@@ -31,7 +31,21 @@ const timeoutMs = Number(option("--timeout-ms") ?? 5_000)
 const memoryMb = Number(option("--memory-mb") ?? 300)
 const jobs = Number(option("--jobs") ?? availableParallelism())
 const fixtures = option("--fixtures") ?? join(here, "..", "..", "shared", "fixtures")
-const ALL = ["xlsform", "xform", "submission", "geojson", "dhis2", "geopackage"]
+const ALL = [
+  "xlsform",
+  "xform",
+  "submission",
+  "geojson",
+  "dhis2",
+  "geopackage",
+  "bulk-upload",
+  "bulk-users",
+  "workflow-import",
+  "jsonlogic",
+  "mapping",
+  "storage-logs",
+  "sync"
+]
 const wanted = (option("--decoders") ?? ALL.join(",")).split(",")
 
 if (!existsSync(join(fixtures, "iaso"))) {
