@@ -14,6 +14,7 @@ import {
   Iaso,
   Instances,
   MemoryStore,
+  OrgUnits,
   PERMISSIONS,
   promiseSyncTransport,
   Storages,
@@ -135,5 +136,20 @@ describe("fuzz regressions", () => {
     expect(exit.value.imported.created).toBe(1)
     // It took 12 s when each follow-up read back all the version's follow-ups; about 0.5 s now.
     expect(exit.value.ms).toBeLessThan(4_000)
+  })
+})
+
+describe("found beside the fuzzer", () => {
+  it("a parentId of null from a JSON client creates a root, as an absent parent does", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.gen(function* () {
+        const setup = yield* Effect.flatMap(Effect.service(Accounts), (accounts) => accounts.setup({ name: "Null parent" }))
+        const unit = yield* Effect.flatMap(Effect.service(OrgUnits), (units) =>
+          units.create({ name: "Root", versionId: setup.version.id, parentId: null } as never)
+        ).pipe(Effect.provideService(CurrentActor, Actor.system(setup.account.id)))
+        return [unit.parentId, unit.depth, unit.path === `${unit.id}/`]
+      }).pipe(Effect.provide(layer))
+    )
+    expect(exit).toEqual(Exit.succeed([undefined, 1, true]))
   })
 })

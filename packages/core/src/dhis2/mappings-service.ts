@@ -154,25 +154,26 @@ const initialJson = (input: MappingVersionCreate): Effect.Effect<JsonObject, Val
 /** The merged question mappings, or IASO's error at `questionMappings.<question>`. */
 const mergeQuestionMappings = (current: JsonObject, changes: Readonly<Record<string, JsonValue>>): Effect.Effect<JsonObject, ValidationError> =>
   Effect.gen(function* () {
-    const merged: Record<string, JsonValue> = { ...current }
+    // A Map, not an object: a question named `__proto__` (a valid XML name) stays a key.
+    const merged = new Map<string, JsonValue>(Object.entries(current))
     for (const [question, value] of Object.entries(changes)) {
       const path = ["questionMappings", question]
       if (Array.isArray(value)) {
-        merged[question] = value
+        merged.set(question, value)
         continue
       }
       if (!isObject(value)) return yield* ValidationError.at(path, "should be an object or a list")
       if (value["action"] === "unmap") {
-        delete merged[question]
+        merged.delete(question)
         continue
       }
       if (value["type"] !== QUESTION_MAPPING_MULTIPLE && value["type"] !== QUESTION_MAPPING_NEVER_MAPPED) {
         if (value["id"] === undefined || value["id"] === null) return yield* ValidationError.at(path, MappingMessages.noDataElementId)
         if (value["valueType"] === undefined || value["valueType"] === null) return yield* ValidationError.at(path, MappingMessages.noValueType)
       }
-      merged[question] = value
+      merged.set(question, value)
     }
-    return merged
+    return Object.fromEntries(merged) as Record<string, JsonValue>
   })
 
 const makeMappings = (repos: Repositories): Mappings["Service"] => {

@@ -242,8 +242,11 @@ const makeOrgUnits = (repos: Repositories) => {
       return true
     })
 
-  const create = (input: OrgUnitCreate) =>
+  const create = (given: OrgUnitCreate) =>
     Effect.gen(function* () {
+      // A JSON client's `parentId: null` asks for a root, as an absent parent does.
+      const { parentId: givenParent, ...withoutParent } = given as OrgUnitCreate & { readonly parentId?: OrgUnitId | null }
+      const input: OrgUnitCreate = givenParent === null ? withoutParent : given
       const actor = yield* CurrentActor
       yield* writable(actor)
       const normalised = normaliseGeometry(input as unknown as Record<string, unknown>)
