@@ -71,6 +71,30 @@ describe("fuzz regressions", () => {
     }
   })
 
+  it("refuses a pulled record nested past MAX_JSON_DEPTH with a ValidationError, also through a transport that does not decode", async () => {
+    let deep: unknown = "leaf"
+    for (let i = 0; i < 10_000; i++) deep = [deep]
+    const transport = promiseSyncTransport({
+      pull: async () => ({
+        changes: [
+          {
+            op: "put",
+            model: "OrgUnitType",
+            id: "0193a8f0-7c1e-7b2a-9f00-5e2d1c3b4a59",
+            version: 1,
+            data: { id: "0193a8f0-7c1e-7b2a-9f00-5e2d1c3b4a59", name: deep } as never
+          }
+        ],
+        cursor: "c",
+        hasMore: false
+      }),
+      reconcile: async (request) => ({ model: request.model, remove: [], put: [] }),
+      push: async () => ({ acks: [] })
+    })
+    const exit = await asUser(Effect.flatMap(Effect.service(SyncClient), (client) => client.pull(transport)))
+    expect(failureOf(exit)).toMatchObject({ _tag: "ValidationError", message: expect.stringContaining("MAX_JSON_DEPTH") })
+  })
+
   it("refuses a storage log without its time with a ValidationError (fuzz: storage-logs #231, seed 1)", async () => {
     const log = { id: "ff023d13-25fa-43c5-9717-5f427b929cb6", storageId: "BGJGcuxqgA==", storageType: "NFC", operationType: "RESET", instances: [] }
     for (const performedAt of [undefined, null, {}, [], true]) {

@@ -9,6 +9,8 @@
  */
 import { Effect, Schema } from "effect"
 import { StorageError, ValidationError } from "../shared/errors.ts"
+import { admitJson } from "../shared/json.ts"
+import { MAX_JSON_DEPTH } from "../shared/limits.ts"
 import type { AnyModel, Row } from "../shared/model.ts"
 import { codecOf, type Repositories, scopeOf } from "../shared/repository.ts"
 import type { WriteOp } from "../shared/store.ts"
@@ -28,6 +30,10 @@ export interface ApplyCounts {
 /** The record of a put, as a stored row of its model (validated by the model's Schema). */
 const rowOf = (model: AnyModel, put: SyncPut): Effect.Effect<Row, ValidationError> =>
   Effect.gen(function* () {
+    // Whatever carried the page (a transport may hand over objects it did not decode), data nested
+    // past the JSON limit is refused before a recursive decode meets it.
+    const admitted = admitJson(put.data, ["changes", put.model, put.id], MAX_JSON_DEPTH + 2)
+    if (admitted instanceof ValidationError) return yield* admitted
     const record = yield* Schema.decodeUnknownEffect(model.schema as unknown as Schema.Codec<unknown, unknown>)(put.data).pipe(
       Effect.mapError((error) => ValidationError.at(["changes", put.model, put.id], error.message))
     )
