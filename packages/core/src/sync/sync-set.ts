@@ -7,7 +7,7 @@
  *
  * {@link DEVICE_SYNC_SET} is what a data-collection device needs for one project: its account,
  * the project, org-unit types, the VALID units of the account's default version under the actor's
- * roots, the project's live forms with their versions and org-unit types, entity types, entities
+ * roots (of the project's org-unit types, when the project has some), the project's live forms with their versions and org-unit types, entity types, entities
  * and the submissions of the project's forms under the roots, workflows with their published
  * versions, the published plannings of the project with the actor's assignments, and the storage
  * blacklist, and the org-unit change requests the actor made (their status once reviewed). A host
@@ -24,7 +24,7 @@ import { AssignmentModel, PlanningFormModel, PlanningModel } from "../planning/p
 import { TeamUserModel } from "../planning/team.ts"
 import { OrgUnitChangeRequestModel } from "../registry/change-request.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
-import { OrgUnitTypeModel } from "../registry/org-unit-type.ts"
+import { OrgUnitTypeModel, OrgUnitTypeProjectModel } from "../registry/org-unit-type.ts"
 import type { StorageError } from "../shared/errors.ts"
 import type { AnyModel, Row } from "../shared/model.ts"
 import type { Condition } from "../shared/query.ts"
@@ -129,6 +129,15 @@ const actorTeams = (context: SyncScopeContext) =>
       : idsWhere(context, TeamUserModel, [{ field: "userId", op: "eq", value: context.actor.userId }], "teamId")
   )
 
+/** The org-unit types of the project (none: the project does not narrow units by type). */
+const projectTypes = (context: SyncScopeContext) =>
+  context.memo(
+    "projectTypes",
+    context.projectId === undefined
+      ? Effect.succeed(new Set<string>())
+      : idsWhere(context, OrgUnitTypeProjectModel, [{ field: "projectId", op: "eq", value: context.projectId }], "orgUnitTypeId")
+  )
+
 /** The account's default version (the pyramid a device downloads). */
 const defaultVersion = (context: SyncScopeContext) =>
   context.memo(
@@ -160,7 +169,9 @@ export const DEVICE_SYNC_SET: SyncSet = [
       Effect.map(defaultVersion(context), (versionId) => [
         { field: "validationStatus", op: "eq", value: "VALID" },
         { field: "versionId", op: "eq", value: versionId }
-      ])
+      ]),
+    keep: (rows, context) =>
+      Effect.map(projectTypes(context), (types) => (types.size === 0 ? rows : rows.filter((row) => types.has(text(row["orgUnitTypeId"])))))
   },
   { model: FormModel, ...byField("id", liveProjectForms) },
   {

@@ -14,9 +14,10 @@ import { FormModel, ProjectFormModel } from "../forms/form.ts"
 import { MemoryStore } from "../memory/index.ts"
 import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
 import { OrgUnits } from "../registry/org-units-service.ts"
+import { OrgUnitTypes } from "../registry/org-unit-types-service.ts"
 import { OrgUnitChangeRequestModel } from "../registry/change-request.ts"
 import { BlobStore } from "../shared/blob.ts"
-import type { FormId, OrgUnitId, UserId } from "../shared/entity-ids.ts"
+import type { FormId, OrgUnitId, ProjectId, UserId } from "../shared/entity-ids.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { Store } from "../shared/store.ts"
 import { InstanceModel } from "../submissions/instance-model.ts"
@@ -275,6 +276,20 @@ export const syncRoundTrip = async (server: Harness, device: Harness): Promise<v
   expect(back.value.repaired).toEqual([])
   expect((await device.inspectAccount(OrgUnitChangeRequestModel, account.accountId)).map((row) => [row["uuid"], row["status"]])).toEqual([[proposal, "new"]])
   expect(ids(await deviceRows(OrgUnitModel))).toEqual([units.district.id, added.id].sort())
+
+  // The project gets org-unit types: the device keeps the units of its types only (IASO's mobile download).
+  await server.as(
+    account.system,
+    Effect.gen(function* () {
+      const type = yield* Effect.flatMap(Effect.service(OrgUnitTypes), (types) => types.create({ name: "Health post", projectIds: [projectId as ProjectId] }))
+      const service = yield* OrgUnits
+      const unit = yield* service.get(added.id)
+      yield* service.update(added.id, { orgUnitTypeId: type.id }, { expectedVersion: unit.version })
+    })
+  )
+  const typed = await onDevice(Effect.flatMap(C, (client) => client.pull(transport, { projectId })))
+  if (typed._tag === "Failure") throw exitError(typed)
+  expect(ids(await deviceRows(OrgUnitModel))).toEqual([added.id])
 }
 
 /** Registers the sync scenarios (a memory peer on the other side of the adapter under test). */
@@ -291,6 +306,32 @@ export const syncScenarios = (h: () => Harness, referencesEnforced: boolean): vo
     scenario("a device on a memory store pulls from this store after a cut, drops what left its roots, and pushes its outbox once", () =>
       withPeer((memory) => syncRoundTrip(h(), memory))
     )
+    scenario("a pushed submission may name an uploaded file by sha256: read from the blob store once; a missing one is rejected NotFound", async () => {
+      const server = h()
+      const { account, units, formId, actor } = await serverWorld(server)
+      const blobs = await memoryBlobs()
+      const uploaded = await Effect.runPromise(blobs.put(new TextEncoder().encode("a photo"), { mediaType: "image/jpeg" }))
+      const entry = (uuid: string, sha256: string) => ({
+        id: uuidv7(),
+        kind: "submission" as const,
+        submission: {
+          formId,
+          xml: submissionXml({ id: uuid, answers: { name: "Ada" } }),
+          orgUnitId: units.district.id,
+          uuid,
+          createdAt: Date.UTC(2026, 11, 1),
+          attachments: [{ name: "photo.jpg", mediaType: "image/jpeg", sha256 }]
+        }
+      })
+      const [u1, u2] = [uuidv7(), uuidv7()]
+      const request = overWire(PushRequest, { entries: [entry(u1, uploaded.sha256), entry(u2, "0".repeat(64))] })
+      const answer = await server.as(actor, Effect.flatMap(Effect.service(Sync), (sync) => sync.push(request)).pipe(Effect.provideService(BlobStore, blobs)))
+      expect(answer.acks.map((ack) => [ack.status, ack.error?.tag])).toEqual([
+        ["applied", undefined],
+        ["rejected", "NotFound"]
+      ])
+      expect((await server.inspectAccount(InstanceModel, account.accountId)).map((row) => String(row["uuid"]))).toEqual([u1])
+    })
     if (!referencesEnforced)
       scenario("a device on this store pulls from a memory server after a cut, drops what left its roots, and pushes its outbox once", () =>
         withPeer((memory) => syncRoundTrip(memory, h()))
