@@ -1,8 +1,11 @@
 /**
  * The example server end to end on real PostgreSQL (a fresh schema): seeded, logged into, read
- * through its REST routes, and synced with by a device on a memory store through
- * `httpSyncTransport` and the real `fetch`. Skipped without `DATABASE_URL`; failing under CI then.
+ * through its REST routes (raw `fetch` for the wire format, the typed client derived from `api.ts`
+ * for the rest), synced with by a device on a memory store through `httpSyncTransport` and the
+ * real `fetch`, and sent an attachment once (upload, resume check, push by reference). Skipped
+ * without `DATABASE_URL`; failing under CI then.
  */
+import { createHash } from "node:crypto"
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { freshSchema } from "@iaso/adapter-postgres/testing"
 import {
@@ -20,15 +23,37 @@ import {
   UserId,
   uuidv7
 } from "@iaso/core"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type RunningServer, startServer } from "./app.ts"
+import { makeApiClient } from "./client.ts"
 import { DEMO_FORM, DEMO_PERMISSIONS, DEMO_USER, type DemoSummary, seedDemo } from "./seed.ts"
 import { signToken } from "./token.ts"
 
 const url = process.env["DATABASE_URL"]
 const inCi = (process.env["CI"] ?? "") !== ""
 const TOKEN_KEY = "test-token-key"
+const MAX_ATTACHMENT_BYTES = 1024 * 1024
+
+const sha256Of = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+
+/** A memory BlobStore counting, per key, the puts that stored new bytes (to see a file stored once). */
+const countingBlobs = (stored: Map<string, number>) =>
+  Layer.effect(
+    BlobStore,
+    Effect.map(Effect.service(BlobStore), (inner) =>
+      BlobStore.of({
+        ...inner,
+        put: (bytes, options) => {
+          const key = `sha256/${sha256Of(bytes)}`
+          return Effect.flatMap(inner.has(key), (had) => {
+            if (!had) stored.set(key, (stored.get(key) ?? 0) + 1)
+            return inner.put(bytes, options)
+          })
+        }
+      })
+    )
+  ).pipe(Layer.provide(BlobStore.memory()))
 
 const call = async (server: RunningServer, method: string, path: string, options: { token?: string; body?: unknown } = {}) => {
   const response = await fetch(`${server.url}${path}`, {
@@ -55,11 +80,19 @@ if (url === undefined || url === "") {
     let server: RunningServer
     let demo: DemoSummary
     let token = ""
+    const stored = new Map<string, number>()
 
     beforeAll(async () => {
-      iaso = createIaso({ store: PostgresStore.layer({ pool: db.pool, schema: db.schema }), blobs: BlobStore.memory() })
+      iaso = createIaso({ store: PostgresStore.layer({ pool: db.pool, schema: db.schema }), blobs: countingBlobs(stored) })
       demo = await seedDemo(iaso)
-      server = await startServer({ iaso, accountId: demo.accountId, projectId: demo.projectId, tokenKey: TOKEN_KEY, port: 0 })
+      server = await startServer({
+        iaso,
+        accountId: demo.accountId,
+        projectId: demo.projectId,
+        tokenKey: TOKEN_KEY,
+        port: 0,
+        maxAttachmentBytes: MAX_ATTACHMENT_BYTES
+      })
     })
     afterAll(async () => {
       await server?.close()
@@ -183,13 +216,28 @@ if (url === undefined || url === "") {
         headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" }
       })
       expect(preflight.status).toBe(204)
-      expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization, content-type")
+      expect(
+        preflight.headers
+          .get("access-control-allow-headers")
+          ?.split(",")
+          .map((header) => header.trim())
+      ).toEqual(["authorization", "content-type", "b3", "traceparent"])
       expect(preflight.headers.get("access-control-allow-methods")).toContain("POST")
+      expect(preflight.headers.get("access-control-allow-methods")).toContain("PUT")
+      // A push nested far too deep: refused before the schema's recursive decoding, not a stack overflow.
+      const depth = 100_000
+      const deep = await fetch(`${server.url}/api/sync/push`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: `{"entries":[{"id":"e1","kind":"orgUnitChangeRequest","request":{"uuid":"u1","newGeom":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}}]}`
+      })
+      expect([deep.status, ((await deep.json()) as { _tag: string })._tag]).toEqual([400, "ValidationError"])
       const nowhere = await call(server, "GET", "/api/nowhere", { token })
       expect([nowhere.status, nowhere.json["_tag"]]).toEqual([404, "NotFound"])
     })
 
-    it("syncs a device on a memory store: pulls its region, pushes two submissions once", async () => {
+    /** The bearer's profile (`GET /api/me`) and its SDK actor. */
+    const bearer = async () => {
       const me = await call(server, "GET", "/api/me", { token })
       const profile = me.json as {
         accountId: string
@@ -204,6 +252,33 @@ if (url === undefined || url === "") {
         permissions: profile.permissions,
         orgUnitRoots: profile.orgUnitRoots.map((id) => OrgUnitId.make(id))
       })
+      return { profile, actor }
+    }
+
+    const xml = (uuid: string, name: string) =>
+      `<data id="${DEMO_FORM.formId}" version="${DEMO_FORM.version}"><head_name>${name}</head_name><members>2</members>` +
+      `<water_source>well</water_source><gps>8.88 -12.04 0 0</gps><member><member_name>${name}</member_name><member_age>40</member_age></member>` +
+      `<meta><instanceID>uuid:${uuid}</instanceID></meta></data>`
+
+    it("answers the typed client derived from the API declaration", async () => {
+      const client = await Effect.runPromise(makeApiClient(server.url, () => token))
+      const me = await Effect.runPromise(client.auth.me())
+      expect([me.userId, me.username, me.projectId]).toEqual([demo.userId, DEMO_USER.username, demo.projectId])
+      const districts = await Effect.runPromise(client.reads.orgUnits({ query: { parentId: unitId("North"), limit: 1 } }))
+      expect([districts.items.map((unit) => unit.name), districts.cursor === undefined]).toEqual([["Bombali"], false])
+      const forms = await Effect.runPromise(client.reads.forms())
+      expect(forms.items.map((form) => form.formId)).toEqual([DEMO_FORM.formId])
+      const refused = await Effect.runPromise(Effect.flip(client.auth.login({ payload: { username: DEMO_USER.username, password: "nope" } })))
+      expect([refused._tag, refused.message]).toEqual(["Unauthorized", "wrong username or password"])
+      const anonymous = await Effect.runPromise(makeApiClient(server.url))
+      const unauthorized = await Effect.runPromise(Effect.flip(anonymous.auth.me()))
+      expect(unauthorized._tag).toBe("Unauthorized")
+      const badLimit = await call(server, "GET", "/api/orgunits?limit=0", { token })
+      expect([badLimit.status, badLimit.json["_tag"]]).toEqual([400, "ValidationError"])
+    })
+
+    it("syncs a device on a memory store: pulls its region, pushes two submissions once", async () => {
+      const { profile, actor } = await bearer()
       const device = createIaso({ store: MemoryStore.layer() })
       try {
         const onDevice = device.as(actor)
@@ -216,10 +291,6 @@ if (url === undefined || url === "") {
         expect(held.items.map((unit) => unit.id).sort()).toEqual(north.map(unitId).sort())
         expect((await onDevice.forms.list()).items.map((form) => form.id)).toEqual([demo.formId])
 
-        const xml = (uuid: string, name: string) =>
-          `<data id="${DEMO_FORM.formId}" version="${DEMO_FORM.version}"><head_name>${name}</head_name><members>2</members>` +
-          `<water_source>well</water_source><gps>8.88 -12.04 0 0</gps><member><member_name>${name}</member_name><member_age>40</member_age></member>` +
-          `<meta><instanceID>uuid:${uuid}</instanceID></meta></data>`
         const uuids = [uuidv7(), uuidv7()]
         const enqueueBoth = () =>
           Promise.all(
@@ -257,6 +328,87 @@ if (url === undefined || url === "") {
       } finally {
         await device.dispose()
       }
+    })
+
+    it("takes an attachment once (upload, resume check), then a push naming it by sha256", async () => {
+      const client = await Effect.runPromise(makeApiClient(server.url, () => token))
+      const photo = new Uint8Array(300_000).map((_, index) => (index * 31) % 251)
+      const sha256 = sha256Of(photo)
+      const path = `/api/attachments/${sha256}`
+      const auth = { authorization: `Bearer ${token}` }
+
+      // Not there yet: HEAD is 404 (the typed client fails with AttachmentMissing).
+      expect((await fetch(`${server.url}${path}`, { method: "HEAD", headers: auth })).status).toBe(404)
+      const missing = await Effect.runPromise(Effect.flip(client.attachments.has({ params: { sha256 } })))
+      expect(missing._tag).toBe("AttachmentMissing")
+
+      // Refused: no token (401), bytes of another sha256 (400), too large (413, typed), not a sha256 (400).
+      const put = (at: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = auth) =>
+        fetch(`${server.url}${at}`, { method: "PUT", headers: { "content-type": "application/octet-stream", ...headers }, body })
+      const anonymous = await put(path, photo, {})
+      expect([anonymous.status, ((await anonymous.json()) as { _tag: string })._tag]).toEqual([401, "Unauthorized"])
+      const wrong = await put(`/api/attachments/${"0".repeat(64)}`, photo)
+      expect([wrong.status, ((await wrong.json()) as { _tag: string })._tag]).toEqual([400, "ValidationError"])
+      const huge = new Uint8Array(MAX_ATTACHMENT_BYTES + 1)
+      const tooLarge = await Effect.runPromise(Effect.flip(client.attachments.upload({ params: { sha256: sha256Of(huge) }, payload: huge })))
+      expect(tooLarge._tag).toBe("PayloadTooLarge")
+      const notSha = await put("/api/attachments/photo.jpg", photo)
+      expect([notSha.status, ((await notSha.json()) as { _tag: string })._tag]).toEqual([400, "ValidationError"])
+
+      // Uploaded: created, then (a device resuming after a lost answer) existing; HEAD 200, GET the bytes.
+      expect(await Effect.runPromise(client.attachments.upload({ params: { sha256 }, payload: photo }))).toEqual({
+        sha256,
+        size: photo.byteLength,
+        stored: "created"
+      })
+      expect((await Effect.runPromise(client.attachments.upload({ params: { sha256 }, payload: photo }))).stored).toBe("existing")
+      expect((await fetch(`${server.url}${path}`, { method: "HEAD", headers: auth })).status).toBe(200)
+      await Effect.runPromise(client.attachments.has({ params: { sha256 } }))
+      expect(sha256Of(await Effect.runPromise(client.attachments.download({ params: { sha256 } })))).toBe(sha256)
+
+      // A submission naming it by sha256 (applied), one naming a file never uploaded (rejected NotFound).
+      const { actor } = await bearer()
+      const [withPhoto, withoutUpload] = [uuidv7(), uuidv7()]
+      const device = createIaso({ store: MemoryStore.layer() })
+      try {
+        const onDevice = device.as(actor)
+        const transport = httpSyncTransport({ baseUrl: `${server.url}/api/sync`, fetch, headers: { authorization: `Bearer ${token}` } })
+        const sync = Effect.service(SyncClient)
+        for (const [uuid, hash] of [
+          [withPhoto, sha256],
+          [withoutUpload, "f".repeat(64)]
+        ] as const) {
+          await onDevice.run(
+            Effect.flatMap(sync, (client) =>
+              client.enqueue({
+                kind: "submission",
+                submission: {
+                  formId: FormId.make(demo.formId),
+                  xml: xml(uuid, "Cai"),
+                  orgUnitId: OrgUnitId.make(unitId("Kabala Hospital")),
+                  uuid,
+                  createdAt: Date.UTC(2026, 11, 7),
+                  attachments: [{ name: "photo.jpg", mediaType: "image/jpeg", sha256: hash }]
+                }
+              })
+            )
+          )
+        }
+        const pushed = await onDevice.run(Effect.flatMap(sync, (client) => client.push(transport)))
+        expect([pushed.applied, pushed.unchanged, pushed.rejected.map((item) => item.rejection?.tag)]).toEqual([1, 0, ["NotFound"]])
+      } finally {
+        await device.dispose()
+      }
+
+      // On the server: the submission with its file, whose bytes were stored once.
+      const admin = iaso.as(Actor.system(AccountId.make(demo.accountId)))
+      const listed = await admin.instances.list({ formId: FormId.make(demo.formId) })
+      const instance = listed.items.find((item) => item.instance.uuid === withPhoto)?.instance
+      if (instance === undefined) throw new Error("the submission with the photo is not stored")
+      expect(listed.items.some((item) => item.instance.uuid === withoutUpload)).toBe(false)
+      const files = await admin.instances.files(instance.id)
+      expect(files.map((file) => file.file?.key)).toEqual([`sha256/${sha256}`])
+      expect(stored.get(`sha256/${sha256}`)).toBe(1)
     })
   })
 }

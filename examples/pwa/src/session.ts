@@ -1,21 +1,14 @@
 /**
- * The signed-in session: the server's URL, the token and who the user is (`GET /api/me`), kept in
+ * The signed-in session: the server's URL, the token and who the user is (`GET /api/me`, through
+ * the typed client derived from the server's API declaration), kept in
  * localStorage so the app opens offline; the SDK actor is rebuilt from it.
  * @module
  */
-import { AccountId, Actor, OrgUnitId, Permission, UserId } from "@iaso/core"
-import { Schema } from "effect"
-
-/** What `GET /api/me` answers. */
-export const Me = Schema.Struct({
-  accountId: AccountId,
-  userId: UserId,
-  username: Schema.String,
-  projectId: Schema.String,
-  orgUnitRoots: Schema.Array(OrgUnitId),
-  permissions: Schema.Array(Schema.String)
-})
-export type Me = typeof Me.Type
+import { Actor, Permission } from "@iaso/core"
+import { Effect, Schema } from "effect"
+import { HttpClient } from "effect/http"
+import { Me } from "../../server/api.ts"
+import { makeApiClient } from "../../server/client.ts"
 
 /** A signed-in session. */
 export const Session = Schema.Struct({ serverUrl: Schema.String, token: Schema.String, me: Me })
@@ -49,41 +42,32 @@ export const saveSession = (session: Session): void => localStorage.setItem(KEY,
 /** Forgets the session. */
 export const clearSession = (): void => localStorage.removeItem(KEY)
 
-const call = async (url: string, init: RequestInit): Promise<unknown> => {
-  let response: Response
-  try {
-    response = await fetch(url, init)
-  } catch (error) {
-    throw new ApiError({ message: `${url}: ${error instanceof Error ? error.message : String(error)}`, status: 0 })
-  }
-  const text = await response.text()
-  let body: unknown = text
-  try {
-    body = JSON.parse(text)
-  } catch {
-    // not JSON: the text is the message
-  }
-  if (!response.ok) {
-    const message = typeof body === "object" && body !== null && "message" in body ? String(body.message) : text
-    throw new ApiError({ message: `HTTP ${response.status}: ${message}`, status: response.status })
-  }
-  return body
+/** A client failure as an {@link ApiError}: the server's typed error (its tag, message and status), or a network or decoding failure (status 0). */
+const apiError = (error: unknown): ApiError => {
+  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Error"
+  const message = typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+  const status = STATUS[tag] ?? 0
+  return new ApiError({ message: status === 0 ? `${tag}: ${message}` : `HTTP ${status}: ${message}`, status })
 }
+const STATUS: Readonly<Record<string, number>> = { Unauthorized: 401, ValidationError: 400, Forbidden: 403, NotFound: 404, StorageError: 503 }
 
 /**
- * Signs in: `POST /api/login` for a token, then `GET /api/me`. Rejects with {@link ApiError}.
+ * Signs in through the typed client derived from the server's API (`examples/server/api.ts`):
+ * `auth.login` for a token, then `auth.me`. Rejects with {@link ApiError}.
  */
-export const signIn = async (serverUrl: string, username: string, password: string): Promise<Session> => {
+export const signIn = (serverUrl: string, username: string, password: string): Promise<Session> => {
   const base = serverUrl.replace(/\/+$/, "")
-  const login = await call(`${base}/api/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password })
-  })
-  const token = typeof login === "object" && login !== null && "token" in login && typeof login.token === "string" ? login.token : undefined
-  if (token === undefined) throw new ApiError({ message: "the login answer has no token", status: 200 })
-  const meJson = await call(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })
-  const me = Schema.decodeUnknownExit(Me)(meJson)
-  if (me._tag === "Failure") throw new ApiError({ message: "the /api/me answer does not decode", status: 200 })
-  return { serverUrl: base, token, me: me.value }
+  return Effect.runPromise(
+    Effect.gen(function* () {
+      const anonymous = yield* makeApiClient(base)
+      const { token } = yield* anonymous.auth.login({ payload: { username, password } })
+      const client = yield* makeApiClient(base, () => token)
+      const me = yield* client.auth.me()
+      return { serverUrl: base, token, me }
+    }).pipe(
+      Effect.mapError(apiError),
+      // No trace headers: nothing to correlate them with, and a smaller CORS preflight.
+      Effect.provideService(HttpClient.TracerPropagationEnabled, false)
+    )
+  )
 }

@@ -21,8 +21,8 @@
 import { Context, Effect, Layer } from "effect"
 import { Repos } from "../kernel/repos.ts"
 import { Devices } from "../devices/devices-service.ts"
-import type { BlobStore } from "../shared/blob.ts"
-import type { Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
+import { BlobStore } from "../shared/blob.ts"
+import { type Forbidden, NotFound, type ValidationError } from "../shared/errors.ts"
 import type { StorageError } from "../shared/errors.ts"
 import type { Row } from "../shared/model.ts"
 import { type Repositories, scopeOf } from "../shared/repository.ts"
@@ -34,7 +34,18 @@ import { OrgUnitChangeRequests } from "../registry/change-requests-service.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
 import { DEVICE_SYNC_SET, type SyncSet } from "./sync-set.ts"
 import { makeSyncScope, scopeContext } from "./sync-scope.ts"
-import type { PullPage, PullRequest, PushAck, PushAnswer, PushEntry, PushRequest, ReconcileAnswer, ReconcileRequest, SyncChange } from "./sync-wire.ts"
+import type {
+  PullPage,
+  PullRequest,
+  PushAck,
+  PushAttachment,
+  PushAnswer,
+  PushEntry,
+  PushRequest,
+  ReconcileAnswer,
+  ReconcileRequest,
+  SyncChange
+} from "./sync-wire.ts"
 
 /** Errors of a pull or a repair. */
 export type SyncReadError = ValidationError | NotFound | Forbidden | StorageError
@@ -76,6 +87,23 @@ const rejected = (id: string, error: { readonly _tag: string; readonly message: 
   error: { tag: error._tag, message: error.message }
 })
 
+/** A pushed submission's files with their bytes: inline ones as they are, referenced ones read from the `BlobStore`. */
+const resolveAttachments = (
+  attachments: ReadonlyArray<PushAttachment> | undefined
+): Effect.Effect<ReadonlyArray<{ name: string; mediaType: string; bytes: Uint8Array }> | undefined, NotFound | StorageError, BlobStore> =>
+  attachments === undefined
+    ? Effect.succeed(undefined)
+    : Effect.forEach(attachments, (a) =>
+        "bytes" in a
+          ? Effect.succeed({ name: a.name, mediaType: a.mediaType, bytes: a.bytes })
+          : Effect.flatMap(Effect.service(BlobStore), (blobs) =>
+              blobs.get(`sha256/${a.sha256}`).pipe(
+                Effect.mapError((error) => (error._tag === "NotFound" ? NotFound.of("Attachment", `${a.name} (sha256 ${a.sha256})`) : error)),
+                Effect.map((bytes) => ({ name: a.name, mediaType: a.mediaType, bytes }))
+              )
+            )
+      )
+
 /** Applies one outbox entry through its owning service. */
 const pushOne = (repos: Repositories, entry: PushEntry): Effect.Effect<PushAck, StorageError, SyncPushContext> => {
   const settle = <E extends { readonly _tag: string; readonly message: string }>(effect: Effect.Effect<PushAck, E | StorageError, SyncPushContext>) =>
@@ -86,14 +114,14 @@ const pushOne = (repos: Repositories, entry: PushEntry): Effect.Effect<PushAck, 
     case "submission": {
       const s = entry.submission
       return settle(
-        Effect.flatMap(Effect.service(Instances), (instances) =>
+        Effect.flatMap(Effect.all([Effect.service(Instances), resolveAttachments(s.attachments)]), ([instances, attachments]) =>
           Effect.map(
             instances.ingest({
               xml: s.xml,
               formId: s.formId as FormId,
               createdAt: new Date(s.createdAt),
               ...(s.uuid === undefined ? {} : { uuid: s.uuid }),
-              ...(s.attachments === undefined ? {} : { attachments: s.attachments.map((a) => ({ name: a.name, mediaType: a.mediaType, bytes: a.bytes })) }),
+              ...(attachments === undefined ? {} : { attachments }),
               ...(s.orgUnitId === undefined ? {} : { orgUnitId: s.orgUnitId as OrgUnitId }),
               ...(s.period === undefined ? {} : { period: s.period }),
               ...(s.updatedAt === undefined ? {} : { updatedAt: new Date(s.updatedAt) }),

@@ -78,12 +78,30 @@ export const ReconcileAnswer = Schema.Struct({
 })
 export type ReconcileAnswer = typeof ReconcileAnswer.Type
 
-/** A file of a pushed submission. */
-export const PushAttachment = Schema.Struct({
-  name: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(255)),
-  mediaType: Schema.String.check(Schema.isMaxLength(255)),
+const AttachmentName = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(255))
+const AttachmentMediaType = Schema.String.check(Schema.isMaxLength(255))
+
+/** A file of a pushed submission, its bytes inline (base64 on the wire). */
+export const PushAttachmentInline = Schema.Struct({
+  name: AttachmentName,
+  mediaType: AttachmentMediaType,
   bytes: Schema.Uint8ArrayFromBase64
 })
+
+/**
+ * A file of a pushed submission named by the sha256 of its bytes (64 lower-case hex digits), which
+ * the device uploaded before (e.g. `PUT /api/attachments/:sha256`): the server reads them from its
+ * `BlobStore` (`sha256/<hex>`); a missing blob rejects the entry with `NotFound`.
+ */
+export const PushAttachmentRef = Schema.Struct({
+  name: AttachmentName,
+  mediaType: AttachmentMediaType,
+  sha256: Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/, { message: "Expected 64 lower-case hex digits" }))
+})
+
+/** A file of a pushed submission: inline bytes, or a reference to an uploaded blob. */
+export const PushAttachment = Schema.Union([PushAttachmentInline, PushAttachmentRef])
+export type PushAttachment = typeof PushAttachment.Type
 
 /** A submission made on the device (the XML and its files, as `Instances.ingest` takes them). */
 export const PushSubmission = Schema.Struct({
