@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
+import { join, relative } from "node:path"
+import type { Plugin } from "esbuild"
 import { defineConfig } from "tsup"
 
 /** One build for every package: ESM + .d.ts into each package's dist/. */
@@ -10,7 +12,8 @@ const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<str
       "testing/index": "src/testing/index.ts",
       "overlay/index": "src/overlay/index.ts",
       "kernel/index": "src/kernel/index.ts",
-      node: "src/node.ts"
+      node: "src/node.ts",
+      lite: "src/lite.ts"
     }
   },
   { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },
@@ -34,12 +37,44 @@ const externalOf = (dir: string): Array<RegExp> => {
   return [...names.map((name) => new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(/|$)`)), /^vitest/, /^@effect\/vitest/]
 }
 
+/** Every `.ts` module under a package's `src/`, named by its path without the extension. */
+const modulesOf = (dir: string): Record<string, string> => {
+  const found: Record<string, string> = {}
+  const walk = (folder: string): void => {
+    for (const item of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, item.name)
+      if (item.isDirectory()) walk(path)
+      else if (item.name.endsWith(".ts") && !item.name.endsWith(".d.ts")) found[relative(`${dir}/src`, path).replace(/\.ts$/, "")] = path
+    }
+  }
+  walk(`${dir}/src`)
+  return found
+}
+
+/**
+ * One output file per source module (relative imports stay imports, `./x.ts` becoming `./x.js`):
+ * with `"sideEffects": false` in each package.json, an app's bundler leaves out every module the
+ * app does not reach (one bundled file per entry would hand it everything at once, whose top-level
+ * Schema and class declarations it cannot prove unused). See the bundle budget in
+ * packages/core/test/browser-bundle.test.ts.
+ */
+const preserveModules: Plugin = {
+  name: "preserve-modules",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => (args.kind === "entry-point" ? undefined : { path: args.path.replace(/\.ts$/, ".js"), external: true }))
+  }
+}
+
 export default defineConfig(
   packages.map(({ dir, entry }) => ({
-    entry: Object.fromEntries(Object.entries(entry).map(([name, file]) => [name, `${dir}/${file}`])),
+    entry: modulesOf(dir),
     outDir: `${dir}/dist`,
     format: ["esm"],
-    dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
+    dts: {
+      entry: Object.fromEntries(Object.entries(entry).map(([name, file]) => [name, `${dir}/${file}`])),
+      compilerOptions: { composite: false, emitDeclarationOnly: false }
+    },
+    esbuildPlugins: [preserveModules],
     sourcemap: true,
     clean: true,
     target: "es2022",

@@ -8,7 +8,8 @@
  *   npm run bench -- --size 1M
  *   npm run bench -- --no-ingest                # no submission ingestion
  *   npm run bench -- --no-storage               # no storage log import (bench/storage-logs.ts)
- *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb)
+ *   npm run bench -- --no-sync                  # no sync benchmarks (bench/sync-load.ts, sync-pull.ts, sync-indexeddb.ts)
+ *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb, sync)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { PGliteStore } from "@iaso/adapter-postgres/pglite"
@@ -25,6 +26,9 @@ import pg from "pg"
 import { indexedDbBench } from "./indexeddb.ts"
 import { ingestBench } from "./ingest.ts"
 import { storageLogBench } from "./storage-logs.ts"
+import { syncIndexedDbBench } from "./sync-indexeddb.ts"
+import { syncLoadBench } from "./sync-load.ts"
+import { syncPullBench } from "./sync-pull.ts"
 import { generatePyramid, type GeneratedUnit, importRecordOf, importUnits, type PyramidSize } from "./pyramid.ts"
 
 const args = process.argv.slice(2)
@@ -371,6 +375,27 @@ if (!args.includes("--no-ingest")) rows.push(...(await ingestBench({ count: smok
 // Storage log import (bench/storage-logs.ts): 100k logs in batches of 1,000, 1k under --smoke.
 if (!args.includes("--no-storage"))
   rows.push(...(await storageLogBench({ count: smoke ? 1000 : 100_000, movingCount: smoke ? 1000 : 10_000, only, databaseUrl })))
+
+// Sync (bench/sync-load.ts, bench/sync-pull.ts): devices in worker threads against a server on
+// PostgreSQL (PGlite without DATABASE_URL) over loopback HTTP; 10 devices x 5 submissions and a 1k
+// pyramid's district under --smoke, 200 x 50 and the run's pyramid (50k or 1M) otherwise.
+if (!args.includes("--no-sync") && (only === undefined || only.has("sync"))) {
+  rows.push(
+    ...(await syncLoadBench({
+      devices: smoke ? 10 : 200,
+      districts: smoke ? 10 : 200,
+      facilities: 10,
+      submissions: smoke ? 5 : 50,
+      batch: 10,
+      threads: smoke ? 2 : 4,
+      timeLimitSeconds: smoke ? 120 : 600,
+      databaseUrl
+    }))
+  )
+  rows.push(...(await syncPullBench({ size, repeats: size === "1M" ? 1 : 3, databaseUrl })))
+  // A whole pyramid pulled into IndexedDB in Chromium (the 50k one at most: 1M would take hours).
+  rows.push(...(await syncIndexedDbBench({ size: size === "1M" ? "50k" : size, databaseUrl })))
+}
 
 // IndexedDB in headless Chromium (bench/indexeddb.ts): the same pyramid, the SDK beside raw idb and Dexie.
 if (only === undefined || only.has("indexeddb")) rows.push(...(await indexedDbBench({ size, repeats })))

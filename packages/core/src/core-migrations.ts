@@ -2,10 +2,44 @@
  * The SDK's migrations, oldest first. Never edit a released migration: add a new one (write its
  * steps with `createModelSteps` for a new model, `addColumn`/`createIndex` for changes). The
  * test `migrations.test.ts` fails when these no longer build exactly the declared models.
+ * The list is in every app's bundle, so its steps are written compactly as data: `columns("id:text
+ * name:text?")` and `createIndex(model, name, "field field", UNIQUE)` spell the same steps as
+ * object literals (76 KB minified as literals, 43 KB so).
  * @module
  */
-import type { IndexDecl } from "./shared/model.ts"
+import type { Column, ColumnKind, IndexDecl } from "./shared/model.ts"
 import type { Migration, MigrationStep } from "./shared/store.ts"
+
+/**
+ * A model's columns written compactly, as data (the migration list is part of every app's bundle):
+ * `"id:text accountId:text name:text? modules:json"` is the columns `id` (text), `accountId`
+ * (text), `name` (text, nullable: the `?`) and `modules` (JSON), in that order. The same columns
+ * as the object literals of each migration's first release: only their spelling changed.
+ */
+const columns = (spec: string): ReadonlyArray<Column> =>
+  spec
+    .split(" ")
+    .filter((item) => item !== "")
+    .map((item) => {
+      const nullable = item.endsWith("?")
+      const [name = "", kind = ""] = (nullable ? item.slice(0, -1) : item).split(":")
+      return { name, kind: kind as ColumnKind, nullable }
+    })
+
+/** Marks an index made by {@link createIndex} unique. */
+const UNIQUE = true
+
+/**
+ * A `createIndex` step written compactly: `createIndex("AccountUser", "account_user_unique",
+ * "accountId userId", UNIQUE)` is the step creating the unique index `account_user_unique` of
+ * `AccountUser` on (`accountId`, `userId`). The same step as the object literal of its migration's
+ * first release: only its spelling changed.
+ */
+const createIndex = (model: string, name: string, fields: string, unique?: true): MigrationStep => ({
+  op: "createIndex",
+  model,
+  index: unique === true ? { name, fields: fields.split(" "), unique } : { name, fields: fields.split(" ") }
+})
 
 /** 0001: tenancy (accounts, projects, users, feature flags) and the registry slice. */
 const m0001: Migration = {
@@ -13,529 +47,237 @@ const m0001: Migration = {
   steps: [
     {
       op: "createModel", model: "Account", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "defaultVersionId", kind: "text", nullable: true },
-        { name: "userManualPath", kind: "text", nullable: true },
-        { name: "forumPath", kind: "text", nullable: true },
-        { name: "modules", kind: "json", nullable: false },
-        { name: "analyticsScript", kind: "text", nullable: true },
-        { name: "customTranslations", kind: "json", nullable: true },
-        { name: "enforcePasswordValidation", kind: "boolean", nullable: false },
-        { name: "anthropicApiKey", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text defaultVersionId:text? " +
+        "userManualPath:text? forumPath:text? modules:json analyticsScript:text? customTranslations:json? " +
+        "enforcePasswordValidation:boolean anthropicApiKey:text?"
+      )
     },
-    { op: "createIndex", model: "Account", index: { name: "account_name_unique", fields: ["name"], unique: true } },
+    createIndex("Account", "account_name_unique", "name", UNIQUE),
     {
       op: "createModel", model: "AccountUser", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "userId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer userId:text")
     },
-    { op: "createIndex", model: "AccountUser", index: { name: "account_user_unique", fields: ["accountId", "userId"], unique: true } },
-    { op: "createIndex", model: "AccountUser", index: { name: "account_user_user", fields: ["userId"] } },
+    createIndex("AccountUser", "account_user_unique", "accountId userId", UNIQUE),
+    createIndex("AccountUser", "account_user_user", "userId"),
     {
       op: "createModel", model: "FeatureFlag", scope: "global",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "code", kind: "text", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "requiresAuthentication", kind: "boolean", nullable: false },
-        { name: "description", kind: "text", nullable: false },
-        { name: "category", kind: "text", nullable: false },
-        { name: "configurationSchema", kind: "json", nullable: true },
-        { name: "order", kind: "integer", nullable: false },
-        { name: "isDangerous", kind: "boolean", nullable: false },
-      ]
+      columns: columns(
+        "id:text version:integer createdAt:integer updatedAt:integer code:text name:text requiresAuthentication:boolean " +
+        "description:text category:text configurationSchema:json? order:integer isDangerous:boolean"
+      )
     },
-    { op: "createIndex", model: "FeatureFlag", index: { name: "feature_flag_code_unique", fields: ["code"], unique: true } },
+    createIndex("FeatureFlag", "feature_flag_code_unique", "code", UNIQUE),
     {
       op: "createModel", model: "AccountFeatureFlag", scope: "global",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "code", kind: "text", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text version:integer createdAt:integer updatedAt:integer code:text name:text")
     },
-    { op: "createIndex", model: "AccountFeatureFlag", index: { name: "account_feature_flag_code_unique", fields: ["code"], unique: true } },
+    createIndex("AccountFeatureFlag", "account_feature_flag_code_unique", "code", UNIQUE),
     {
       op: "createModel", model: "AccountFeatureFlagGrant", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "accountFeatureFlagId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer accountFeatureFlagId:text")
     },
-    { op: "createIndex", model: "AccountFeatureFlagGrant", index: { name: "account_feature_flag_grant_unique", fields: ["accountId", "accountFeatureFlagId"], unique: true } },
-    { op: "createIndex", model: "AccountFeatureFlagGrant", index: { name: "account_feature_flag_grant_by_flag", fields: ["accountFeatureFlagId"] } },
+    createIndex("AccountFeatureFlagGrant", "account_feature_flag_grant_unique", "accountId accountFeatureFlagId", UNIQUE),
+    createIndex("AccountFeatureFlagGrant", "account_feature_flag_grant_by_flag", "accountFeatureFlagId"),
     {
       op: "createModel", model: "Project", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "appId", kind: "text", nullable: true },
-        { name: "needsAuthentication", kind: "boolean", nullable: false },
-        { name: "externalToken", kind: "text", nullable: true },
-        { name: "minVersion", kind: "integer", nullable: true },
-        { name: "redirectionUrl", kind: "text", nullable: true },
-        { name: "description", kind: "text", nullable: false },
-        { name: "color", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text appId:text? " +
+        "needsAuthentication:boolean externalToken:text? minVersion:integer? redirectionUrl:text? description:text color:text?"
+      )
     },
-    { op: "createIndex", model: "Project", index: { name: "project_app_id_unique", fields: ["appId"], unique: true } },
+    createIndex("Project", "project_app_id_unique", "appId", UNIQUE),
     {
       op: "createModel", model: "ProjectFeatureFlag", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-        { name: "featureFlagId", kind: "text", nullable: false },
-        { name: "configuration", kind: "json", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer projectId:text featureFlagId:text " +
+        "configuration:json?"
+      )
     },
-    { op: "createIndex", model: "ProjectFeatureFlag", index: { name: "project_feature_flag_pair_unique", fields: ["projectId", "featureFlagId"], unique: true } },
-    { op: "createIndex", model: "ProjectFeatureFlag", index: { name: "project_feature_flag_by_featureflagid", fields: ["featureFlagId", "projectId"] } },
+    createIndex("ProjectFeatureFlag", "project_feature_flag_pair_unique", "projectId featureFlagId", UNIQUE),
+    createIndex("ProjectFeatureFlag", "project_feature_flag_by_featureflagid", "featureFlagId projectId"),
     {
       op: "createModel", model: "User", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "username", kind: "text", nullable: false },
-        { name: "firstName", kind: "text", nullable: false },
-        { name: "lastName", kind: "text", nullable: false },
-        { name: "email", kind: "text", nullable: false },
-        { name: "isActive", kind: "boolean", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer username:text firstName:text lastName:text " +
+        "email:text isActive:boolean"
+      )
     },
-    { op: "createIndex", model: "User", index: { name: "user_username_unique", fields: ["username"], unique: true } },
+    createIndex("User", "user_username_unique", "username", UNIQUE),
     {
       op: "createModel", model: "UserRole", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "permissions", kind: "json", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text permissions:json")
     },
-    { op: "createIndex", model: "UserRole", index: { name: "user_role_name_unique", fields: ["accountId", "name"], unique: true } },
+    createIndex("UserRole", "user_role_name_unique", "accountId name", UNIQUE),
     {
       op: "createModel", model: "Profile", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "userId", kind: "text", nullable: false },
-        { name: "externalUserId", kind: "text", nullable: true },
-        { name: "organization", kind: "text", nullable: true },
-        { name: "language", kind: "text", nullable: true },
-        { name: "dhis2Id", kind: "text", nullable: true },
-        { name: "homePage", kind: "text", nullable: true },
-        { name: "phoneNumber", kind: "text", nullable: true },
-        { name: "color", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer userId:text externalUserId:text? " +
+        "organization:text? language:text? dhis2Id:text? homePage:text? phoneNumber:text? color:text?"
+      )
     },
-    { op: "createIndex", model: "Profile", index: { name: "profile_user_unique", fields: ["userId"], unique: true } },
-    { op: "createIndex", model: "Profile", index: { name: "profile_dhis2_id_unique", fields: ["accountId", "dhis2Id"], unique: true } },
+    createIndex("Profile", "profile_user_unique", "userId", UNIQUE),
+    createIndex("Profile", "profile_dhis2_id_unique", "accountId dhis2Id", UNIQUE),
     {
       op: "createModel", model: "ExternalCredentials", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "login", kind: "text", nullable: false },
-        { name: "password", kind: "text", nullable: false },
-        { name: "url", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text login:text password:text url:text")
     },
     {
       op: "createModel", model: "DataSource", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "readOnly", kind: "boolean", nullable: false },
-        { name: "description", kind: "text", nullable: true },
-        { name: "credentialsId", kind: "text", nullable: true },
-        { name: "defaultVersionId", kind: "text", nullable: true },
-        { name: "treeConfigStatusFields", kind: "json", nullable: false },
-        { name: "public", kind: "boolean", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text readOnly:boolean description:text? " +
+        "credentialsId:text? defaultVersionId:text? treeConfigStatusFields:json public:boolean"
+      )
     },
-    { op: "createIndex", model: "DataSource", index: { name: "data_source_name_unique", fields: ["accountId", "name"], unique: true } },
+    createIndex("DataSource", "data_source_name_unique", "accountId name", UNIQUE),
     {
       op: "createModel", model: "ProjectDataSource", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-        { name: "dataSourceId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer projectId:text dataSourceId:text")
     },
-    { op: "createIndex", model: "ProjectDataSource", index: { name: "project_data_source_pair_unique", fields: ["projectId", "dataSourceId"], unique: true } },
-    { op: "createIndex", model: "ProjectDataSource", index: { name: "project_data_source_by_datasourceid", fields: ["dataSourceId", "projectId"] } },
+    createIndex("ProjectDataSource", "project_data_source_pair_unique", "projectId dataSourceId", UNIQUE),
+    createIndex("ProjectDataSource", "project_data_source_by_datasourceid", "dataSourceId projectId"),
     {
       op: "createModel", model: "SourceVersion", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "dataSourceId", kind: "text", nullable: false },
-        { name: "number", kind: "integer", nullable: false },
-        { name: "description", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer dataSourceId:text number:integer " +
+        "description:text?"
+      )
     },
-    { op: "createIndex", model: "SourceVersion", index: { name: "source_version_number_unique", fields: ["dataSourceId", "number"], unique: true } },
+    createIndex("SourceVersion", "source_version_number_unique", "dataSourceId number", UNIQUE),
     {
       op: "createModel", model: "OrgUnitType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "shortName", kind: "text", nullable: false },
-        { name: "category", kind: "text", nullable: true },
-        { name: "depth", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text shortName:text category:text? " +
+        "depth:integer?"
+      )
     },
-    { op: "createIndex", model: "OrgUnitType", index: { name: "org_unit_type_name_depth", fields: ["accountId", "name", "depth"] } },
+    createIndex("OrgUnitType", "org_unit_type_name_depth", "accountId name depth"),
     {
       op: "createModel", model: "OrgUnitTypeProject", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer orgUnitTypeId:text projectId:text")
     },
-    { op: "createIndex", model: "OrgUnitTypeProject", index: { name: "org_unit_type_project_pair_unique", fields: ["orgUnitTypeId", "projectId"], unique: true } },
-    { op: "createIndex", model: "OrgUnitTypeProject", index: { name: "org_unit_type_project_by_projectid", fields: ["projectId", "orgUnitTypeId"] } },
+    createIndex("OrgUnitTypeProject", "org_unit_type_project_pair_unique", "orgUnitTypeId projectId", UNIQUE),
+    createIndex("OrgUnitTypeProject", "org_unit_type_project_by_projectid", "projectId orgUnitTypeId"),
     {
       op: "createModel", model: "OrgUnitTypeSubType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-        { name: "subTypeId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer orgUnitTypeId:text subTypeId:text")
     },
-    { op: "createIndex", model: "OrgUnitTypeSubType", index: { name: "org_unit_type_sub_type_pair_unique", fields: ["orgUnitTypeId", "subTypeId"], unique: true } },
-    { op: "createIndex", model: "OrgUnitTypeSubType", index: { name: "org_unit_type_sub_type_by_subtypeid", fields: ["subTypeId", "orgUnitTypeId"] } },
+    createIndex("OrgUnitTypeSubType", "org_unit_type_sub_type_pair_unique", "orgUnitTypeId subTypeId", UNIQUE),
+    createIndex("OrgUnitTypeSubType", "org_unit_type_sub_type_by_subtypeid", "subTypeId orgUnitTypeId"),
     {
       op: "createModel", model: "OrgUnitTypeCreatableSubType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-        { name: "subTypeId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer orgUnitTypeId:text subTypeId:text")
     },
-    { op: "createIndex", model: "OrgUnitTypeCreatableSubType", index: { name: "org_unit_type_creatable_sub_type_pair_unique", fields: ["orgUnitTypeId", "subTypeId"], unique: true } },
-    { op: "createIndex", model: "OrgUnitTypeCreatableSubType", index: { name: "org_unit_type_creatable_sub_type_by_subtypeid", fields: ["subTypeId", "orgUnitTypeId"] } },
+    createIndex("OrgUnitTypeCreatableSubType", "org_unit_type_creatable_sub_type_pair_unique", "orgUnitTypeId subTypeId", UNIQUE),
+    createIndex("OrgUnitTypeCreatableSubType", "org_unit_type_creatable_sub_type_by_subtypeid", "subTypeId orgUnitTypeId"),
     {
       op: "createModel", model: "OrgUnit", scope: "account", hierarchy: { path: "path", depth: "depth", parent: "parentId" },
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "uuid", kind: "text", nullable: true },
-        { name: "custom", kind: "boolean", nullable: false },
-        { name: "validationStatus", kind: "text", nullable: false },
-        { name: "versionId", kind: "text", nullable: false },
-        { name: "parentId", kind: "text", nullable: true },
-        { name: "path", kind: "text", nullable: false },
-        { name: "depth", kind: "integer", nullable: false },
-        { name: "aliases", kind: "json", nullable: true },
-        { name: "orgUnitTypeId", kind: "text", nullable: true },
-        { name: "subSource", kind: "text", nullable: true },
-        { name: "sourceRef", kind: "text", nullable: true },
-        { name: "geom", kind: "json", nullable: true },
-        { name: "simplifiedGeom", kind: "json", nullable: true },
-        { name: "catchment", kind: "json", nullable: true },
-        { name: "geomRef", kind: "integer", nullable: true },
-        { name: "gpsSource", kind: "text", nullable: true },
-        { name: "location", kind: "json", nullable: true },
-        { name: "sourceCreatedAt", kind: "integer", nullable: true },
-        { name: "creatorId", kind: "text", nullable: true },
-        { name: "extraFields", kind: "json", nullable: false },
-        { name: "openingDate", kind: "text", nullable: true },
-        { name: "closedDate", kind: "text", nullable: true },
-        { name: "code", kind: "text", nullable: false },
-        { name: "nameKey", kind: "text", nullable: true },
-        { name: "bboxWest", kind: "real", nullable: true },
-        { name: "bboxSouth", kind: "real", nullable: true },
-        { name: "bboxEast", kind: "real", nullable: true },
-        { name: "bboxNorth", kind: "real", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text uuid:text? custom:boolean " +
+        "validationStatus:text versionId:text parentId:text? path:text depth:integer aliases:json? orgUnitTypeId:text? " +
+        "subSource:text? sourceRef:text? geom:json? simplifiedGeom:json? catchment:json? geomRef:integer? gpsSource:text? " +
+        "location:json? sourceCreatedAt:integer? creatorId:text? extraFields:json openingDate:text? closedDate:text? code:text " +
+        "nameKey:text? bboxWest:real? bboxSouth:real? bboxEast:real? bboxNorth:real?"
+      )
     },
-    { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_path", fields: ["path"] } },
-    { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_parent", fields: ["parentId"] } },
-    { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_version_type", fields: ["versionId", "orgUnitTypeId"] } },
-    { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_version_source_ref", fields: ["versionId", "sourceRef"] } },
-    { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_name_key", fields: ["accountId", "nameKey"] } },
-    { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_bbox", fields: ["bboxWest", "bboxSouth"] } },
+    createIndex("OrgUnit", "org_unit_path", "path"),
+    createIndex("OrgUnit", "org_unit_parent", "parentId"),
+    createIndex("OrgUnit", "org_unit_version_type", "versionId orgUnitTypeId"),
+    createIndex("OrgUnit", "org_unit_version_source_ref", "versionId sourceRef"),
+    createIndex("OrgUnit", "org_unit_name_key", "accountId nameKey"),
+    createIndex("OrgUnit", "org_unit_bbox", "bboxWest bboxSouth"),
     { op: "createIndex", model: "OrgUnit", index: { name: "org_unit_code_per_version_valid_unique", fields: ["versionId", "code"], unique: true, where: [{ field: "code", op: "ne", value: "" }, { field: "validationStatus", op: "eq", value: "VALID" }] } },
     {
       op: "createModel", model: "Group", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "sourceRef", kind: "text", nullable: true },
-        { name: "domain", kind: "text", nullable: true },
-        { name: "blockOfCountries", kind: "boolean", nullable: false },
-        { name: "versionId", kind: "text", nullable: false },
-        { name: "nameKey", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text sourceRef:text? domain:text? " +
+        "blockOfCountries:boolean versionId:text nameKey:text?"
+      )
     },
-    { op: "createIndex", model: "Group", index: { name: "group_version_source_ref", fields: ["versionId", "sourceRef"] } },
+    createIndex("Group", "group_version_source_ref", "versionId sourceRef"),
     {
       op: "createModel", model: "GroupSet", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "sourceRef", kind: "text", nullable: true },
-        { name: "versionId", kind: "text", nullable: false },
-        { name: "groupBelonging", kind: "text", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text sourceRef:text? versionId:text " +
+        "groupBelonging:text"
+      )
     },
-    { op: "createIndex", model: "GroupSet", index: { name: "group_set_version_source_ref", fields: ["versionId", "sourceRef"] } },
+    createIndex("GroupSet", "group_set_version_source_ref", "versionId sourceRef"),
     {
       op: "createModel", model: "OrgUnitGroupMembership", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "groupId", kind: "text", nullable: false },
-        { name: "orgUnitId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer groupId:text orgUnitId:text")
     },
-    { op: "createIndex", model: "OrgUnitGroupMembership", index: { name: "org_unit_group_membership_pair_unique", fields: ["groupId", "orgUnitId"], unique: true } },
-    { op: "createIndex", model: "OrgUnitGroupMembership", index: { name: "org_unit_group_membership_by_orgunitid", fields: ["orgUnitId", "groupId"] } },
+    createIndex("OrgUnitGroupMembership", "org_unit_group_membership_pair_unique", "groupId orgUnitId", UNIQUE),
+    createIndex("OrgUnitGroupMembership", "org_unit_group_membership_by_orgunitid", "orgUnitId groupId"),
     {
       op: "createModel", model: "GroupSetGroup", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "groupSetId", kind: "text", nullable: false },
-        { name: "groupId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer groupSetId:text groupId:text")
     },
-    { op: "createIndex", model: "GroupSetGroup", index: { name: "group_set_group_pair_unique", fields: ["groupSetId", "groupId"], unique: true } },
-    { op: "createIndex", model: "GroupSetGroup", index: { name: "group_set_group_by_groupid", fields: ["groupId", "groupSetId"] } },
+    createIndex("GroupSetGroup", "group_set_group_pair_unique", "groupSetId groupId", UNIQUE),
+    createIndex("GroupSetGroup", "group_set_group_by_groupid", "groupId groupSetId"),
     {
       op: "createModel", model: "ProfileOrgUnit", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "profileId", kind: "text", nullable: false },
-        { name: "orgUnitId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer profileId:text orgUnitId:text")
     },
-    { op: "createIndex", model: "ProfileOrgUnit", index: { name: "profile_org_unit_pair_unique", fields: ["profileId", "orgUnitId"], unique: true } },
-    { op: "createIndex", model: "ProfileOrgUnit", index: { name: "profile_org_unit_by_orgunitid", fields: ["orgUnitId", "profileId"] } },
+    createIndex("ProfileOrgUnit", "profile_org_unit_pair_unique", "profileId orgUnitId", UNIQUE),
+    createIndex("ProfileOrgUnit", "profile_org_unit_by_orgunitid", "orgUnitId profileId"),
     {
       op: "createModel", model: "ProfileUserRole", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "profileId", kind: "text", nullable: false },
-        { name: "userRoleId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer profileId:text userRoleId:text")
     },
-    { op: "createIndex", model: "ProfileUserRole", index: { name: "profile_user_role_pair_unique", fields: ["profileId", "userRoleId"], unique: true } },
-    { op: "createIndex", model: "ProfileUserRole", index: { name: "profile_user_role_by_userroleid", fields: ["userRoleId", "profileId"] } },
+    createIndex("ProfileUserRole", "profile_user_role_pair_unique", "profileId userRoleId", UNIQUE),
+    createIndex("ProfileUserRole", "profile_user_role_by_userroleid", "userRoleId profileId"),
     {
       op: "createModel", model: "ProfileProject", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "profileId", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer profileId:text projectId:text")
     },
-    { op: "createIndex", model: "ProfileProject", index: { name: "profile_project_pair_unique", fields: ["profileId", "projectId"], unique: true } },
-    { op: "createIndex", model: "ProfileProject", index: { name: "profile_project_by_projectid", fields: ["projectId", "profileId"] } },
+    createIndex("ProfileProject", "profile_project_pair_unique", "profileId projectId", UNIQUE),
+    createIndex("ProfileProject", "profile_project_by_projectid", "projectId profileId"),
     {
       op: "createModel", model: "ProfileEditableOrgUnitType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "profileId", kind: "text", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer profileId:text orgUnitTypeId:text")
     },
-    { op: "createIndex", model: "ProfileEditableOrgUnitType", index: { name: "profile_editable_org_unit_type_pair_unique", fields: ["profileId", "orgUnitTypeId"], unique: true } },
-    { op: "createIndex", model: "ProfileEditableOrgUnitType", index: { name: "profile_editable_org_unit_type_by_orgunittypeid", fields: ["orgUnitTypeId", "profileId"] } },
+    createIndex("ProfileEditableOrgUnitType", "profile_editable_org_unit_type_pair_unique", "profileId orgUnitTypeId", UNIQUE),
+    createIndex("ProfileEditableOrgUnitType", "profile_editable_org_unit_type_by_orgunittypeid", "orgUnitTypeId profileId"),
     {
       op: "createModel", model: "UserRoleEditableOrgUnitType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "userRoleId", kind: "text", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer userRoleId:text orgUnitTypeId:text")
     },
-    { op: "createIndex", model: "UserRoleEditableOrgUnitType", index: { name: "user_role_editable_org_unit_type_pair_unique", fields: ["userRoleId", "orgUnitTypeId"], unique: true } },
-    { op: "createIndex", model: "UserRoleEditableOrgUnitType", index: { name: "user_role_editable_org_unit_type_by_orgunittypeid", fields: ["orgUnitTypeId", "userRoleId"] } },
+    createIndex("UserRoleEditableOrgUnitType", "user_role_editable_org_unit_type_pair_unique", "userRoleId orgUnitTypeId", UNIQUE),
+    createIndex("UserRoleEditableOrgUnitType", "user_role_editable_org_unit_type_by_orgunittypeid", "orgUnitTypeId userRoleId"),
     {
       op: "createModel", model: "ImportGPKG", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "file", kind: "json", nullable: false },
-        { name: "dataSourceId", kind: "text", nullable: false },
-        { name: "versionNumber", kind: "integer", nullable: true },
-        { name: "description", kind: "text", nullable: true },
-        { name: "defaultValid", kind: "boolean", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer file:json dataSourceId:text " +
+        "versionNumber:integer? description:text? defaultValid:boolean"
+      )
     },
     {
       op: "createModel", model: "RecordType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "description", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text description:text")
     },
     {
       op: "createModel", model: "RecordTypeProject", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "recordTypeId", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer recordTypeId:text projectId:text")
     },
-    { op: "createIndex", model: "RecordTypeProject", index: { name: "record_type_project_pair_unique", fields: ["recordTypeId", "projectId"], unique: true } },
-    { op: "createIndex", model: "RecordTypeProject", index: { name: "record_type_project_by_projectid", fields: ["projectId", "recordTypeId"] } },
+    createIndex("RecordTypeProject", "record_type_project_pair_unique", "recordTypeId projectId", UNIQUE),
+    createIndex("RecordTypeProject", "record_type_project_by_projectid", "projectId recordTypeId"),
     {
       op: "createModel", model: "DataRecord", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "value", kind: "text", nullable: false },
-        { name: "versionId", kind: "text", nullable: true },
-        { name: "orgUnitId", kind: "text", nullable: true },
-        { name: "recordTypeId", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer value:text versionId:text? orgUnitId:text? " +
+        "recordTypeId:text?"
+      )
     },
-    { op: "createIndex", model: "DataRecord", index: { name: "data_record_org_unit", fields: ["orgUnitId"] } },
+    createIndex("DataRecord", "data_record_org_unit", "orgUnitId"),
     {
       op: "createModel", model: "AuditEntry", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "objectModel", kind: "text", nullable: false },
-        { name: "objectId", kind: "text", nullable: false },
-        { name: "source", kind: "text", nullable: false },
-        { name: "userId", kind: "text", nullable: true },
-        { name: "before", kind: "json", nullable: true },
-        { name: "after", kind: "json", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer objectModel:text objectId:text source:text " +
+        "userId:text? before:json? after:json?"
+      )
     },
-    { op: "createIndex", model: "AuditEntry", index: { name: "audit_entry_object", fields: ["objectModel", "objectId"] } }
+    createIndex("AuditEntry", "audit_entry_object", "objectModel objectId")
   ]
 }
 
@@ -545,896 +287,426 @@ const m0002: Migration = {
   steps: [
     {
       op: "createModel", model: "Device", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "imei", kind: "text", nullable: true },
-        { name: "testDevice", kind: "boolean", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer imei:text? testDevice:boolean")
     },
-    { op: "createIndex", model: "Device", index: { name: "device_imei", fields: ["accountId", "imei"] } },
+    createIndex("Device", "device_imei", "accountId imei"),
     {
       op: "createModel", model: "DeviceProject", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "deviceId", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer deviceId:text projectId:text")
     },
-    { op: "createIndex", model: "DeviceProject", index: { name: "device_project_pair_unique", fields: ["deviceId", "projectId"], unique: true } },
-    { op: "createIndex", model: "DeviceProject", index: { name: "device_project_by_projectid", fields: ["projectId", "deviceId"] } },
+    createIndex("DeviceProject", "device_project_pair_unique", "deviceId projectId", UNIQUE),
+    createIndex("DeviceProject", "device_project_by_projectid", "projectId deviceId"),
     {
       op: "createModel", model: "DeviceOwnership", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "deviceId", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: true },
-        { name: "userId", kind: "text", nullable: false },
-        { name: "start", kind: "integer", nullable: false },
-        { name: "end", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer deviceId:text projectId:text? userId:text " +
+        "start:integer end:integer?"
+      )
     },
-    { op: "createIndex", model: "DeviceOwnership", index: { name: "device_ownership_device_created", fields: ["deviceId", "createdAt"] } },
-    { op: "createIndex", model: "DeviceOwnership", index: { name: "device_ownership_user", fields: ["userId"] } },
-    { op: "createIndex", model: "DeviceOwnership", index: { name: "device_ownership_project", fields: ["projectId"] } },
+    createIndex("DeviceOwnership", "device_ownership_device_created", "deviceId createdAt"),
+    createIndex("DeviceOwnership", "device_ownership_user", "userId"),
+    createIndex("DeviceOwnership", "device_ownership_project", "projectId"),
     {
       op: "createModel", model: "DevicePosition", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "uuid", kind: "text", nullable: false },
-        { name: "deviceId", kind: "text", nullable: false },
-        { name: "location", kind: "json", nullable: false },
-        { name: "transport", kind: "text", nullable: false },
-        { name: "accuracy", kind: "text", nullable: false },
-        { name: "capturedAt", kind: "integer", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer uuid:text deviceId:text location:json " +
+        "transport:text accuracy:text capturedAt:integer"
+      )
     },
-    { op: "createIndex", model: "DevicePosition", index: { name: "device_position_uuid_unique", fields: ["accountId", "uuid"], unique: true } },
-    { op: "createIndex", model: "DevicePosition", index: { name: "device_position_device_captured", fields: ["deviceId", "capturedAt"] } },
+    createIndex("DevicePosition", "device_position_uuid_unique", "accountId uuid", UNIQUE),
+    createIndex("DevicePosition", "device_position_device_captured", "deviceId capturedAt"),
     {
       op: "createModel", model: "Task", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "startedAt", kind: "integer", nullable: true },
-        { name: "endedAt", kind: "integer", nullable: true },
-        { name: "progressValue", kind: "integer", nullable: false },
-        { name: "endValue", kind: "integer", nullable: false },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "launcherId", kind: "text", nullable: true },
-        { name: "result", kind: "json", nullable: true },
-        { name: "status", kind: "text", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "params", kind: "json", nullable: true },
-        { name: "queueAnswer", kind: "json", nullable: true },
-        { name: "progressMessage", kind: "text", nullable: true },
-        { name: "shouldBeKilled", kind: "boolean", nullable: false },
-        { name: "external", kind: "boolean", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer startedAt:integer? endedAt:integer? " +
+        "progressValue:integer endValue:integer createdById:text? launcherId:text? result:json? status:text name:text " +
+        "params:json? queueAnswer:json? progressMessage:text? shouldBeKilled:boolean external:boolean"
+      )
     },
-    { op: "createIndex", model: "Task", index: { name: "task_created_at", fields: ["accountId", "createdAt"] } },
-    { op: "createIndex", model: "Task", index: { name: "task_name", fields: ["accountId", "name"] } },
-    { op: "createIndex", model: "Task", index: { name: "task_status", fields: ["accountId", "status"] } },
-    { op: "createIndex", model: "Task", index: { name: "task_created_by", fields: ["createdById"] } },
-    { op: "createIndex", model: "Task", index: { name: "task_launcher", fields: ["launcherId"] } },
+    createIndex("Task", "task_created_at", "accountId createdAt"),
+    createIndex("Task", "task_name", "accountId name"),
+    createIndex("Task", "task_status", "accountId status"),
+    createIndex("Task", "task_created_by", "createdById"),
+    createIndex("Task", "task_launcher", "launcherId"),
     {
       op: "createModel", model: "MatchingAlgorithm", scope: "global",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "description", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text version:integer createdAt:integer updatedAt:integer name:text description:text")
     },
-    { op: "createIndex", model: "MatchingAlgorithm", index: { name: "matching_algorithm_name", fields: ["name"] } },
+    createIndex("MatchingAlgorithm", "matching_algorithm_name", "name"),
     {
       op: "createModel", model: "MatchingAlgorithmProject", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "matchingAlgorithmId", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer matchingAlgorithmId:text projectId:text")
     },
-    { op: "createIndex", model: "MatchingAlgorithmProject", index: { name: "matching_algorithm_project_pair_unique", fields: ["matchingAlgorithmId", "projectId"], unique: true } },
-    { op: "createIndex", model: "MatchingAlgorithmProject", index: { name: "matching_algorithm_project_by_projectid", fields: ["projectId", "matchingAlgorithmId"] } },
+    createIndex("MatchingAlgorithmProject", "matching_algorithm_project_pair_unique", "matchingAlgorithmId projectId", UNIQUE),
+    createIndex("MatchingAlgorithmProject", "matching_algorithm_project_by_projectid", "projectId matchingAlgorithmId"),
     {
       op: "createModel", model: "AlgorithmRun", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "endedAt", kind: "integer", nullable: true },
-        { name: "algorithmId", kind: "text", nullable: false },
-        { name: "launcherId", kind: "text", nullable: true },
-        { name: "result", kind: "json", nullable: true },
-        { name: "finished", kind: "boolean", nullable: false },
-        { name: "version1Id", kind: "text", nullable: true },
-        { name: "version2Id", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer endedAt:integer? algorithmId:text " +
+        "launcherId:text? result:json? finished:boolean version1Id:text? version2Id:text?"
+      )
     },
-    { op: "createIndex", model: "AlgorithmRun", index: { name: "algorithm_run_algorithm", fields: ["algorithmId"] } },
-    { op: "createIndex", model: "AlgorithmRun", index: { name: "algorithm_run_version_1", fields: ["version1Id"] } },
-    { op: "createIndex", model: "AlgorithmRun", index: { name: "algorithm_run_version_2", fields: ["version2Id"] } },
-    { op: "createIndex", model: "AlgorithmRun", index: { name: "algorithm_run_launcher", fields: ["launcherId"] } },
+    createIndex("AlgorithmRun", "algorithm_run_algorithm", "algorithmId"),
+    createIndex("AlgorithmRun", "algorithm_run_version_1", "version1Id"),
+    createIndex("AlgorithmRun", "algorithm_run_version_2", "version2Id"),
+    createIndex("AlgorithmRun", "algorithm_run_launcher", "launcherId"),
     {
       op: "createModel", model: "Link", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "destinationId", kind: "text", nullable: true },
-        { name: "sourceId", kind: "text", nullable: true },
-        { name: "validated", kind: "boolean", nullable: false },
-        { name: "validatorId", kind: "text", nullable: true },
-        { name: "validationDate", kind: "integer", nullable: true },
-        { name: "similarityScore", kind: "integer", nullable: true },
-        { name: "algorithmRunId", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer destinationId:text? sourceId:text? " +
+        "validated:boolean validatorId:text? validationDate:integer? similarityScore:integer? algorithmRunId:text?"
+      )
     },
-    { op: "createIndex", model: "Link", index: { name: "link_destination", fields: ["destinationId"] } },
-    { op: "createIndex", model: "Link", index: { name: "link_source", fields: ["sourceId"] } },
-    { op: "createIndex", model: "Link", index: { name: "link_algorithm_run", fields: ["algorithmRunId"] } },
-    { op: "createIndex", model: "Link", index: { name: "link_validator", fields: ["validatorId"] } },
+    createIndex("Link", "link_destination", "destinationId"),
+    createIndex("Link", "link_source", "sourceId"),
+    createIndex("Link", "link_algorithm_run", "algorithmRunId"),
+    createIndex("Link", "link_validator", "validatorId"),
     {
       op: "createModel", model: "Form", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "formId", kind: "text", nullable: true },
-        { name: "uuid", kind: "text", nullable: false },
-        { name: "deletedAt", kind: "integer", nullable: true },
-        { name: "deviceField", kind: "text", nullable: true },
-        { name: "locationField", kind: "text", nullable: true },
-        { name: "correlationField", kind: "text", nullable: true },
-        { name: "correlatable", kind: "boolean", nullable: false },
-        { name: "possibleFields", kind: "json", nullable: true },
-        { name: "periodType", kind: "text", nullable: true },
-        { name: "singlePerPeriod", kind: "boolean", nullable: false },
-        { name: "periodsBeforeAllowed", kind: "integer", nullable: true },
-        { name: "periodsAfterAllowed", kind: "integer", nullable: true },
-        { name: "derived", kind: "boolean", nullable: false },
-        { name: "labelKeys", kind: "json", nullable: true },
-        { name: "legendThreshold", kind: "json", nullable: true },
-        { name: "changeRequestMode", kind: "text", nullable: false },
-        { name: "nameKey", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text formId:text? uuid:text " +
+        "deletedAt:integer? deviceField:text? locationField:text? correlationField:text? correlatable:boolean " +
+        "possibleFields:json? periodType:text? singlePerPeriod:boolean periodsBeforeAllowed:integer? periodsAfterAllowed:integer? " +
+        "derived:boolean labelKeys:json? legendThreshold:json? changeRequestMode:text nameKey:text?"
+      )
     },
     { op: "createIndex", model: "Form", index: { name: "form_form_id_unique", fields: ["accountId", "formId"], unique: true, where: [{ field: "deletedAt", op: "isNull" }] } },
-    { op: "createIndex", model: "Form", index: { name: "form_uuid_unique", fields: ["uuid"], unique: true } },
+    createIndex("Form", "form_uuid_unique", "uuid", UNIQUE),
     {
       op: "createModel", model: "ProjectForm", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer projectId:text formId:text")
     },
-    { op: "createIndex", model: "ProjectForm", index: { name: "project_form_pair_unique", fields: ["projectId", "formId"], unique: true } },
-    { op: "createIndex", model: "ProjectForm", index: { name: "project_form_by_formid", fields: ["formId", "projectId"] } },
+    createIndex("ProjectForm", "project_form_pair_unique", "projectId formId", UNIQUE),
+    createIndex("ProjectForm", "project_form_by_formid", "formId projectId"),
     {
       op: "createModel", model: "FormOrgUnitType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer formId:text orgUnitTypeId:text")
     },
-    { op: "createIndex", model: "FormOrgUnitType", index: { name: "form_org_unit_type_pair_unique", fields: ["formId", "orgUnitTypeId"], unique: true } },
-    { op: "createIndex", model: "FormOrgUnitType", index: { name: "form_org_unit_type_by_orgunittypeid", fields: ["orgUnitTypeId", "formId"] } },
+    createIndex("FormOrgUnitType", "form_org_unit_type_pair_unique", "formId orgUnitTypeId", UNIQUE),
+    createIndex("FormOrgUnitType", "form_org_unit_type_by_orgunittypeid", "orgUnitTypeId formId"),
     {
       op: "createModel", model: "FormOrgUnitGroup", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-        { name: "groupId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer formId:text groupId:text")
     },
-    { op: "createIndex", model: "FormOrgUnitGroup", index: { name: "form_org_unit_group_pair_unique", fields: ["formId", "groupId"], unique: true } },
-    { op: "createIndex", model: "FormOrgUnitGroup", index: { name: "form_org_unit_group_by_groupid", fields: ["groupId", "formId"] } },
+    createIndex("FormOrgUnitGroup", "form_org_unit_group_pair_unique", "formId groupId", UNIQUE),
+    createIndex("FormOrgUnitGroup", "form_org_unit_group_by_groupid", "groupId formId"),
     {
       op: "createModel", model: "OrgUnitTypeReferenceForm", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer orgUnitTypeId:text formId:text")
     },
-    { op: "createIndex", model: "OrgUnitTypeReferenceForm", index: { name: "org_unit_type_reference_form_pair_unique", fields: ["orgUnitTypeId", "formId"], unique: true } },
-    { op: "createIndex", model: "OrgUnitTypeReferenceForm", index: { name: "org_unit_type_reference_form_by_formid", fields: ["formId", "orgUnitTypeId"] } },
+    createIndex("OrgUnitTypeReferenceForm", "org_unit_type_reference_form_pair_unique", "orgUnitTypeId formId", UNIQUE),
+    createIndex("OrgUnitTypeReferenceForm", "org_unit_type_reference_form_by_formid", "formId orgUnitTypeId"),
     {
       op: "createModel", model: "FormVersion", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-        { name: "file", kind: "json", nullable: false },
-        { name: "md5", kind: "text", nullable: false },
-        { name: "xlsFile", kind: "json", nullable: true },
-        { name: "formDescriptor", kind: "json", nullable: true },
-        { name: "versionId", kind: "text", nullable: false },
-        { name: "startPeriod", kind: "text", nullable: true },
-        { name: "endPeriod", kind: "text", nullable: true },
-        { name: "possibleFields", kind: "json", nullable: true },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "updatedById", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer formId:text file:json md5:text xlsFile:json? " +
+        "formDescriptor:json? versionId:text startPeriod:text? endPeriod:text? possibleFields:json? createdById:text? " +
+        "updatedById:text?"
+      )
     },
-    { op: "createIndex", model: "FormVersion", index: { name: "form_version_version_id_unique", fields: ["formId", "versionId"], unique: true } },
-    { op: "createIndex", model: "FormVersion", index: { name: "form_version_form_created_at", fields: ["formId", "createdAt"] } },
+    createIndex("FormVersion", "form_version_version_id_unique", "formId versionId", UNIQUE),
+    createIndex("FormVersion", "form_version_form_created_at", "formId createdAt"),
     {
       op: "createModel", model: "Mapping", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "dataSourceId", kind: "text", nullable: false },
-        { name: "formId", kind: "text", nullable: true },
-        { name: "mappingType", kind: "text", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text dataSourceId:text formId:text? " +
+        "mappingType:text"
+      )
     },
-    { op: "createIndex", model: "Mapping", index: { name: "mapping_form_source_type", fields: ["formId", "dataSourceId", "mappingType"] } },
-    { op: "createIndex", model: "Mapping", index: { name: "mapping_data_source", fields: ["dataSourceId"] } },
+    createIndex("Mapping", "mapping_form_source_type", "formId dataSourceId mappingType"),
+    createIndex("Mapping", "mapping_data_source", "dataSourceId"),
     {
       op: "createModel", model: "MappingVersion", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "json", kind: "json", nullable: false },
-        { name: "formVersionId", kind: "text", nullable: false },
-        { name: "mappingId", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text json:json formVersionId:text " +
+        "mappingId:text?"
+      )
     },
-    { op: "createIndex", model: "MappingVersion", index: { name: "mapping_version_name_unique", fields: ["formVersionId", "name"], unique: true } },
-    { op: "createIndex", model: "MappingVersion", index: { name: "mapping_version_mapping", fields: ["mappingId"] } },
+    createIndex("MappingVersion", "mapping_version_name_unique", "formVersionId name", UNIQUE),
+    createIndex("MappingVersion", "mapping_version_mapping", "mappingId"),
     {
       op: "createModel", model: "EntityType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "code", kind: "text", nullable: true },
-        { name: "referenceFormId", kind: "text", nullable: true },
-        { name: "isActive", kind: "boolean", nullable: false },
-        { name: "fieldsListView", kind: "json", nullable: true },
-        { name: "fieldsDetailInfoView", kind: "json", nullable: true },
-        { name: "fieldsDuplicateSearch", kind: "json", nullable: true },
-        { name: "preventAddIfDuplicateFound", kind: "boolean", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text code:text? referenceFormId:text? " +
+        "isActive:boolean fieldsListView:json? fieldsDetailInfoView:json? fieldsDuplicateSearch:json? " +
+        "preventAddIfDuplicateFound:boolean"
+      )
     },
-    { op: "createIndex", model: "EntityType", index: { name: "entity_type_name_unique", fields: ["accountId", "name"], unique: true } },
-    { op: "createIndex", model: "EntityType", index: { name: "entity_type_reference_form", fields: ["referenceFormId"] } },
+    createIndex("EntityType", "entity_type_name_unique", "accountId name", UNIQUE),
+    createIndex("EntityType", "entity_type_reference_form", "referenceFormId"),
     {
       op: "createModel", model: "Entity", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "uuid", kind: "text", nullable: false },
-        { name: "entityTypeId", kind: "text", nullable: false },
-        { name: "attributesId", kind: "text", nullable: true },
-        { name: "mergedToId", kind: "text", nullable: true },
-        { name: "deletedAt", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text uuid:text entityTypeId:text " +
+        "attributesId:text? mergedToId:text? deletedAt:integer?"
+      )
     },
     { op: "createIndex", model: "Entity", index: { name: "entity_uuid_live_unique", fields: ["accountId", "uuid"], unique: true, where: [{ field: "deletedAt", op: "isNull" }] } },
-    { op: "createIndex", model: "Entity", index: { name: "entity_attributes_unique", fields: ["attributesId"], unique: true } },
-    { op: "createIndex", model: "Entity", index: { name: "entity_entity_type", fields: ["entityTypeId"] } },
-    { op: "createIndex", model: "Entity", index: { name: "entity_merged_to", fields: ["mergedToId"] } },
+    createIndex("Entity", "entity_attributes_unique", "attributesId", UNIQUE),
+    createIndex("Entity", "entity_entity_type", "entityTypeId"),
+    createIndex("Entity", "entity_merged_to", "mergedToId"),
     {
       op: "createModel", model: "Instance", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "uuid", kind: "text", nullable: true },
-        { name: "exportId", kind: "text", nullable: true },
-        { name: "correlationId", kind: "text", nullable: true },
-        { name: "name", kind: "text", nullable: true },
-        { name: "file", kind: "json", nullable: true },
-        { name: "fileName", kind: "text", nullable: true },
-        { name: "json", kind: "json", nullable: true },
-        { name: "formId", kind: "text", nullable: true },
-        { name: "formVersionId", kind: "text", nullable: true },
-        { name: "projectId", kind: "text", nullable: true },
-        { name: "orgUnitId", kind: "text", nullable: true },
-        { name: "location", kind: "json", nullable: true },
-        { name: "accuracy", kind: "text", nullable: true },
-        { name: "deviceId", kind: "text", nullable: true },
-        { name: "period", kind: "text", nullable: true },
-        { name: "entityId", kind: "text", nullable: true },
-        { name: "planningId", kind: "text", nullable: true },
-        { name: "sourceCreatedAt", kind: "integer", nullable: true },
-        { name: "sourceUpdatedAt", kind: "integer", nullable: true },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "lastModifiedById", kind: "text", nullable: true },
-        { name: "lastExportSuccessAt", kind: "integer", nullable: true },
-        { name: "deleted", kind: "boolean", nullable: false },
-        { name: "toExport", kind: "boolean", nullable: false },
-        { name: "generalValidationStatus", kind: "text", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer uuid:text? exportId:text? correlationId:text? " +
+        "name:text? file:json? fileName:text? json:json? formId:text? formVersionId:text? projectId:text? orgUnitId:text? " +
+        "location:json? accuracy:text? deviceId:text? period:text? entityId:text? planningId:text? sourceCreatedAt:integer? " +
+        "sourceUpdatedAt:integer? createdById:text? lastModifiedById:text? lastExportSuccessAt:integer? deleted:boolean " +
+        "toExport:boolean generalValidationStatus:text"
+      )
     },
-    { op: "createIndex", model: "Instance", index: { name: "instance_uuid_unique", fields: ["accountId", "uuid"], unique: true } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_file_name", fields: ["accountId", "fileName"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_form_period_org_unit", fields: ["formId", "period", "orgUnitId"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_org_unit_form", fields: ["orgUnitId", "formId"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_period", fields: ["accountId", "period"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_project", fields: ["projectId"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_form_version", fields: ["formVersionId"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_entity", fields: ["entityId"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_planning", fields: ["planningId"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_device", fields: ["deviceId"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_created_by", fields: ["createdById"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_created_at", fields: ["accountId", "createdAt"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_updated_at", fields: ["accountId", "updatedAt"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_source_created_at", fields: ["accountId", "sourceCreatedAt"] } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_source_updated_at", fields: ["accountId", "sourceUpdatedAt"] } },
+    createIndex("Instance", "instance_uuid_unique", "accountId uuid", UNIQUE),
+    createIndex("Instance", "instance_file_name", "accountId fileName"),
+    createIndex("Instance", "instance_form_period_org_unit", "formId period orgUnitId"),
+    createIndex("Instance", "instance_org_unit_form", "orgUnitId formId"),
+    createIndex("Instance", "instance_period", "accountId period"),
+    createIndex("Instance", "instance_project", "projectId"),
+    createIndex("Instance", "instance_form_version", "formVersionId"),
+    createIndex("Instance", "instance_entity", "entityId"),
+    createIndex("Instance", "instance_planning", "planningId"),
+    createIndex("Instance", "instance_device", "deviceId"),
+    createIndex("Instance", "instance_created_by", "createdById"),
+    createIndex("Instance", "instance_created_at", "accountId createdAt"),
+    createIndex("Instance", "instance_updated_at", "accountId updatedAt"),
+    createIndex("Instance", "instance_source_created_at", "accountId sourceCreatedAt"),
+    createIndex("Instance", "instance_source_updated_at", "accountId sourceUpdatedAt"),
     {
       op: "createModel", model: "InstanceFile", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "instanceId", kind: "text", nullable: true },
-        { name: "name", kind: "text", nullable: true },
-        { name: "file", kind: "json", nullable: true },
-        { name: "deleted", kind: "boolean", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer instanceId:text? name:text? file:json? " +
+        "deleted:boolean"
+      )
     },
-    { op: "createIndex", model: "InstanceFile", index: { name: "instance_file_instance", fields: ["instanceId"] } },
+    createIndex("InstanceFile", "instance_file_instance", "instanceId"),
     {
       op: "createModel", model: "InstanceLock", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "instanceId", kind: "text", nullable: false },
-        { name: "lockedAt", kind: "integer", nullable: false },
-        { name: "lockedById", kind: "text", nullable: false },
-        { name: "unlockedAt", kind: "integer", nullable: true },
-        { name: "unlockedById", kind: "text", nullable: true },
-        { name: "topOrgUnitId", kind: "text", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer instanceId:text lockedAt:integer " +
+        "lockedById:text unlockedAt:integer? unlockedById:text? topOrgUnitId:text"
+      )
     },
-    { op: "createIndex", model: "InstanceLock", index: { name: "instance_lock_instance", fields: ["instanceId", "lockedAt"] } },
-    { op: "createIndex", model: "InstanceLock", index: { name: "instance_lock_top_org_unit", fields: ["topOrgUnitId"] } },
+    createIndex("InstanceLock", "instance_lock_instance", "instanceId lockedAt"),
+    createIndex("InstanceLock", "instance_lock_top_org_unit", "topOrgUnitId"),
     {
       op: "createModel", model: "ExportRequest", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "params", kind: "json", nullable: true },
-        { name: "launcherId", kind: "text", nullable: true },
-        { name: "result", kind: "json", nullable: true },
-        { name: "finished", kind: "boolean", nullable: false },
-        { name: "status", kind: "text", nullable: false },
-        { name: "instanceCount", kind: "integer", nullable: false },
-        { name: "exportedCount", kind: "integer", nullable: false },
-        { name: "erroredCount", kind: "integer", nullable: false },
-        { name: "lastErrorMessage", kind: "text", nullable: false },
-        { name: "continueOnError", kind: "boolean", nullable: false },
-        { name: "queuedAt", kind: "integer", nullable: false },
-        { name: "startedAt", kind: "integer", nullable: true },
-        { name: "endedAt", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer params:json? launcherId:text? result:json? " +
+        "finished:boolean status:text instanceCount:integer exportedCount:integer erroredCount:integer lastErrorMessage:text " +
+        "continueOnError:boolean queuedAt:integer startedAt:integer? endedAt:integer?"
+      )
     },
-    { op: "createIndex", model: "ExportRequest", index: { name: "export_request_status_queued_at", fields: ["accountId", "status", "queuedAt"] } },
-    { op: "createIndex", model: "ExportRequest", index: { name: "export_request_launcher", fields: ["launcherId"] } },
+    createIndex("ExportRequest", "export_request_status_queued_at", "accountId status queuedAt"),
+    createIndex("ExportRequest", "export_request_launcher", "launcherId"),
     {
       op: "createModel", model: "ExportStatus", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "exportRequestId", kind: "text", nullable: false },
-        { name: "instanceId", kind: "text", nullable: false },
-        { name: "mappingVersionId", kind: "text", nullable: false },
-        { name: "status", kind: "text", nullable: false },
-        { name: "lastErrorMessage", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer exportRequestId:text instanceId:text " +
+        "mappingVersionId:text status:text lastErrorMessage:text?"
+      )
     },
-    { op: "createIndex", model: "ExportStatus", index: { name: "export_status_request_status", fields: ["exportRequestId", "status"] } },
-    { op: "createIndex", model: "ExportStatus", index: { name: "export_status_instance", fields: ["instanceId"] } },
-    { op: "createIndex", model: "ExportStatus", index: { name: "export_status_mapping_version", fields: ["mappingVersionId"] } },
+    createIndex("ExportStatus", "export_status_request_status", "exportRequestId status"),
+    createIndex("ExportStatus", "export_status_instance", "instanceId"),
+    createIndex("ExportStatus", "export_status_mapping_version", "mappingVersionId"),
     {
       op: "createModel", model: "ExportLog", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "sent", kind: "json", nullable: true },
-        { name: "received", kind: "json", nullable: true },
-        { name: "httpStatus", kind: "integer", nullable: true },
-        { name: "url", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer sent:json? received:json? httpStatus:integer? " +
+        "url:text?"
+      )
     },
     {
       op: "createModel", model: "ExportStatusExportLog", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "exportStatusId", kind: "text", nullable: false },
-        { name: "exportLogId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer exportStatusId:text exportLogId:text")
     },
-    { op: "createIndex", model: "ExportStatusExportLog", index: { name: "export_status_export_log_pair_unique", fields: ["exportStatusId", "exportLogId"], unique: true } },
-    { op: "createIndex", model: "ExportStatusExportLog", index: { name: "export_status_export_log_by_exportlogid", fields: ["exportLogId", "exportStatusId"] } },
+    createIndex("ExportStatusExportLog", "export_status_export_log_pair_unique", "exportStatusId exportLogId", UNIQUE),
+    createIndex("ExportStatusExportLog", "export_status_export_log_by_exportlogid", "exportLogId exportStatusId"),
     {
       op: "createModel", model: "Workflow", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "entityTypeId", kind: "text", nullable: false },
-        { name: "uuid", kind: "text", nullable: false },
-        { name: "deletedAt", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer entityTypeId:text uuid:text " +
+        "deletedAt:integer?"
+      )
     },
-    { op: "createIndex", model: "Workflow", index: { name: "workflow_entity_type_unique", fields: ["entityTypeId"], unique: true } },
-    { op: "createIndex", model: "Workflow", index: { name: "workflow_uuid_unique", fields: ["accountId", "uuid"], unique: true } },
+    createIndex("Workflow", "workflow_entity_type_unique", "entityTypeId", UNIQUE),
+    createIndex("Workflow", "workflow_uuid_unique", "accountId uuid", UNIQUE),
     {
       op: "createModel", model: "WorkflowVersion", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "workflowId", kind: "text", nullable: false },
-        { name: "uuid", kind: "text", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "status", kind: "text", nullable: false },
-        { name: "autoFirstStep", kind: "boolean", nullable: false },
-        { name: "referenceFormId", kind: "text", nullable: true },
-        { name: "deletedAt", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer workflowId:text uuid:text name:text " +
+        "status:text autoFirstStep:boolean referenceFormId:text? deletedAt:integer?"
+      )
     },
-    { op: "createIndex", model: "WorkflowVersion", index: { name: "workflow_version_uuid_unique", fields: ["accountId", "uuid"], unique: true } },
-    { op: "createIndex", model: "WorkflowVersion", index: { name: "workflow_version_workflow_status", fields: ["workflowId", "status"] } },
-    { op: "createIndex", model: "WorkflowVersion", index: { name: "workflow_version_reference_form", fields: ["referenceFormId"] } },
+    createIndex("WorkflowVersion", "workflow_version_uuid_unique", "accountId uuid", UNIQUE),
+    createIndex("WorkflowVersion", "workflow_version_workflow_status", "workflowId status"),
+    createIndex("WorkflowVersion", "workflow_version_reference_form", "referenceFormId"),
     {
       op: "createModel", model: "WorkflowFollowup", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "order", kind: "integer", nullable: false },
-        { name: "condition", kind: "json", nullable: false },
-        { name: "workflowVersionId", kind: "text", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer order:integer condition:json " +
+        "workflowVersionId:text"
+      )
     },
-    { op: "createIndex", model: "WorkflowFollowup", index: { name: "workflow_followup_version_order", fields: ["workflowVersionId", "order"] } },
+    createIndex("WorkflowFollowup", "workflow_followup_version_order", "workflowVersionId order"),
     {
       op: "createModel", model: "WorkflowFollowupForm", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "workflowFollowupId", kind: "text", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer workflowFollowupId:text formId:text")
     },
-    { op: "createIndex", model: "WorkflowFollowupForm", index: { name: "workflow_followup_form_pair_unique", fields: ["workflowFollowupId", "formId"], unique: true } },
-    { op: "createIndex", model: "WorkflowFollowupForm", index: { name: "workflow_followup_form_by_formid", fields: ["formId", "workflowFollowupId"] } },
+    createIndex("WorkflowFollowupForm", "workflow_followup_form_pair_unique", "workflowFollowupId formId", UNIQUE),
+    createIndex("WorkflowFollowupForm", "workflow_followup_form_by_formid", "formId workflowFollowupId"),
     {
       op: "createModel", model: "WorkflowChange", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-        { name: "mapping", kind: "json", nullable: false },
-        { name: "workflowVersionId", kind: "text", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer formId:text mapping:json " +
+        "workflowVersionId:text"
+      )
     },
-    { op: "createIndex", model: "WorkflowChange", index: { name: "workflow_change_version_form", fields: ["workflowVersionId", "formId"] } },
-    { op: "createIndex", model: "WorkflowChange", index: { name: "workflow_change_form", fields: ["formId"] } },
+    createIndex("WorkflowChange", "workflow_change_version_form", "workflowVersionId formId"),
+    createIndex("WorkflowChange", "workflow_change_form", "formId"),
     {
       op: "createModel", model: "StorageDevice", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "customerChosenId", kind: "text", nullable: false },
-        { name: "type", kind: "text", nullable: false },
-        { name: "status", kind: "text", nullable: false },
-        { name: "statusReason", kind: "text", nullable: true },
-        { name: "statusComment", kind: "text", nullable: false },
-        { name: "statusUpdatedAt", kind: "integer", nullable: true },
-        { name: "orgUnitId", kind: "text", nullable: true },
-        { name: "entityId", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer customerChosenId:text type:text status:text " +
+        "statusReason:text? statusComment:text statusUpdatedAt:integer? orgUnitId:text? entityId:text?"
+      )
     },
-    { op: "createIndex", model: "StorageDevice", index: { name: "storage_device_customer_chosen_id_type_unique", fields: ["accountId", "customerChosenId", "type"], unique: true } },
-    { op: "createIndex", model: "StorageDevice", index: { name: "storage_device_entity_status", fields: ["entityId", "status"] } },
-    { op: "createIndex", model: "StorageDevice", index: { name: "storage_device_org_unit", fields: ["orgUnitId"] } },
+    createIndex("StorageDevice", "storage_device_customer_chosen_id_type_unique", "accountId customerChosenId type", UNIQUE),
+    createIndex("StorageDevice", "storage_device_entity_status", "entityId status"),
+    createIndex("StorageDevice", "storage_device_org_unit", "orgUnitId"),
     {
       op: "createModel", model: "StorageLogEntry", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "deviceId", kind: "text", nullable: false },
-        { name: "operationType", kind: "text", nullable: false },
-        { name: "performedAt", kind: "integer", nullable: false },
-        { name: "performedById", kind: "text", nullable: false },
-        { name: "orgUnitId", kind: "text", nullable: true },
-        { name: "entityId", kind: "text", nullable: true },
-        { name: "status", kind: "text", nullable: true },
-        { name: "statusReason", kind: "text", nullable: true },
-        { name: "statusComment", kind: "text", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer deviceId:text operationType:text " +
+        "performedAt:integer performedById:text orgUnitId:text? entityId:text? status:text? statusReason:text? statusComment:text"
+      )
     },
-    { op: "createIndex", model: "StorageLogEntry", index: { name: "storage_log_entry_device_performed_at", fields: ["deviceId", "performedAt"] } },
-    { op: "createIndex", model: "StorageLogEntry", index: { name: "storage_log_entry_entity", fields: ["entityId"] } },
-    { op: "createIndex", model: "StorageLogEntry", index: { name: "storage_log_entry_org_unit", fields: ["orgUnitId"] } },
-    { op: "createIndex", model: "StorageLogEntry", index: { name: "storage_log_entry_performed_by", fields: ["performedById"] } },
+    createIndex("StorageLogEntry", "storage_log_entry_device_performed_at", "deviceId performedAt"),
+    createIndex("StorageLogEntry", "storage_log_entry_entity", "entityId"),
+    createIndex("StorageLogEntry", "storage_log_entry_org_unit", "orgUnitId"),
+    createIndex("StorageLogEntry", "storage_log_entry_performed_by", "performedById"),
     {
       op: "createModel", model: "StorageLogEntryInstance", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "storageLogEntryId", kind: "text", nullable: false },
-        { name: "instanceId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer storageLogEntryId:text instanceId:text")
     },
-    { op: "createIndex", model: "StorageLogEntryInstance", index: { name: "storage_log_entry_instance_pair_unique", fields: ["storageLogEntryId", "instanceId"], unique: true } },
-    { op: "createIndex", model: "StorageLogEntryInstance", index: { name: "storage_log_entry_instance_by_instanceid", fields: ["instanceId", "storageLogEntryId"] } },
+    createIndex("StorageLogEntryInstance", "storage_log_entry_instance_pair_unique", "storageLogEntryId instanceId", UNIQUE),
+    createIndex("StorageLogEntryInstance", "storage_log_entry_instance_by_instanceid", "instanceId storageLogEntryId"),
     {
       op: "createModel", model: "Team", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "description", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-        { name: "managerId", kind: "text", nullable: false },
-        { name: "parentId", kind: "text", nullable: true },
-        { name: "path", kind: "text", nullable: false },
-        { name: "type", kind: "text", nullable: true },
-        { name: "color", kind: "text", nullable: false },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "deletedAt", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text description:text projectId:text " +
+        "managerId:text parentId:text? path:text type:text? color:text createdById:text? deletedAt:integer?"
+      )
     },
-    { op: "createIndex", model: "Team", index: { name: "team_path_unique", fields: ["path"], unique: true } },
-    { op: "createIndex", model: "Team", index: { name: "team_parent", fields: ["parentId"] } },
-    { op: "createIndex", model: "Team", index: { name: "team_project", fields: ["projectId"] } },
-    { op: "createIndex", model: "Team", index: { name: "team_manager", fields: ["managerId"] } },
+    createIndex("Team", "team_path_unique", "path", UNIQUE),
+    createIndex("Team", "team_parent", "parentId"),
+    createIndex("Team", "team_project", "projectId"),
+    createIndex("Team", "team_manager", "managerId"),
     {
       op: "createModel", model: "TeamUser", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "teamId", kind: "text", nullable: false },
-        { name: "userId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer teamId:text userId:text")
     },
-    { op: "createIndex", model: "TeamUser", index: { name: "team_user_pair_unique", fields: ["teamId", "userId"], unique: true } },
-    { op: "createIndex", model: "TeamUser", index: { name: "team_user_by_userid", fields: ["userId", "teamId"] } },
+    createIndex("TeamUser", "team_user_pair_unique", "teamId userId", UNIQUE),
+    createIndex("TeamUser", "team_user_by_userid", "userId teamId"),
     {
       op: "createModel", model: "Planning", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "description", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-        { name: "teamId", kind: "text", nullable: false },
-        { name: "orgUnitId", kind: "text", nullable: false },
-        { name: "startedAt", kind: "text", nullable: true },
-        { name: "endedAt", kind: "text", nullable: true },
-        { name: "publishedAt", kind: "integer", nullable: true },
-        { name: "pipelineUuids", kind: "json", nullable: false },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "deletedAt", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text description:text projectId:text " +
+        "teamId:text orgUnitId:text startedAt:text? endedAt:text? publishedAt:integer? pipelineUuids:json createdById:text? " +
+        "deletedAt:integer?"
+      )
     },
-    { op: "createIndex", model: "Planning", index: { name: "planning_project", fields: ["projectId"] } },
-    { op: "createIndex", model: "Planning", index: { name: "planning_team", fields: ["teamId"] } },
-    { op: "createIndex", model: "Planning", index: { name: "planning_org_unit", fields: ["orgUnitId"] } },
+    createIndex("Planning", "planning_project", "projectId"),
+    createIndex("Planning", "planning_team", "teamId"),
+    createIndex("Planning", "planning_org_unit", "orgUnitId"),
     {
       op: "createModel", model: "PlanningForm", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "planningId", kind: "text", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer planningId:text formId:text")
     },
-    { op: "createIndex", model: "PlanningForm", index: { name: "planning_form_pair_unique", fields: ["planningId", "formId"], unique: true } },
-    { op: "createIndex", model: "PlanningForm", index: { name: "planning_form_by_formid", fields: ["formId", "planningId"] } },
+    createIndex("PlanningForm", "planning_form_pair_unique", "planningId formId", UNIQUE),
+    createIndex("PlanningForm", "planning_form_by_formid", "formId planningId"),
     {
       op: "createModel", model: "PlanningTargetOrgUnitType", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "planningId", kind: "text", nullable: false },
-        { name: "orgUnitTypeId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer planningId:text orgUnitTypeId:text")
     },
-    { op: "createIndex", model: "PlanningTargetOrgUnitType", index: { name: "planning_target_org_unit_type_pair_unique", fields: ["planningId", "orgUnitTypeId"], unique: true } },
-    { op: "createIndex", model: "PlanningTargetOrgUnitType", index: { name: "planning_target_org_unit_type_by_orgunittypeid", fields: ["orgUnitTypeId", "planningId"] } },
+    createIndex("PlanningTargetOrgUnitType", "planning_target_org_unit_type_pair_unique", "planningId orgUnitTypeId", UNIQUE),
+    createIndex("PlanningTargetOrgUnitType", "planning_target_org_unit_type_by_orgunittypeid", "orgUnitTypeId planningId"),
     {
       op: "createModel", model: "Assignment", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "planningId", kind: "text", nullable: true },
-        { name: "orgUnitId", kind: "text", nullable: true },
-        { name: "userId", kind: "text", nullable: true },
-        { name: "teamId", kind: "text", nullable: true },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "deletedAt", kind: "integer", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer planningId:text? orgUnitId:text? userId:text? " +
+        "teamId:text? createdById:text? deletedAt:integer?"
+      )
     },
     { op: "createIndex", model: "Assignment", index: { name: "assignment_planning_org_unit_live_unique", fields: ["planningId", "orgUnitId"], unique: true, where: [{ field: "deletedAt", op: "isNull" }] } },
-    { op: "createIndex", model: "Assignment", index: { name: "assignment_planning_created_at", fields: ["planningId", "createdAt"] } },
-    { op: "createIndex", model: "Assignment", index: { name: "assignment_org_unit", fields: ["orgUnitId"] } },
-    { op: "createIndex", model: "Assignment", index: { name: "assignment_user", fields: ["userId"] } },
-    { op: "createIndex", model: "Assignment", index: { name: "assignment_team", fields: ["teamId"] } },
+    createIndex("Assignment", "assignment_planning_created_at", "planningId createdAt"),
+    createIndex("Assignment", "assignment_org_unit", "orgUnitId"),
+    createIndex("Assignment", "assignment_user", "userId"),
+    createIndex("Assignment", "assignment_team", "teamId"),
     {
       op: "createModel", model: "Page", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "content", kind: "text", nullable: true },
-        { name: "needsAuthentication", kind: "boolean", nullable: false },
-        { name: "slug", kind: "text", nullable: false },
-        { name: "type", kind: "text", nullable: false },
-        { name: "powerbiGroupId", kind: "text", nullable: true },
-        { name: "powerbiReportId", kind: "text", nullable: true },
-        { name: "powerbiDatasetId", kind: "text", nullable: true },
-        { name: "powerbiFilters", kind: "json", nullable: true },
-        { name: "powerbiLanguage", kind: "text", nullable: true },
-        { name: "supersetDashboardId", kind: "text", nullable: true },
-        { name: "supersetDashboardUiConfig", kind: "json", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text content:text? " +
+        "needsAuthentication:boolean slug:text type:text powerbiGroupId:text? powerbiReportId:text? powerbiDatasetId:text? " +
+        "powerbiFilters:json? powerbiLanguage:text? supersetDashboardId:text? supersetDashboardUiConfig:json?"
+      )
     },
-    { op: "createIndex", model: "Page", index: { name: "page_slug_unique", fields: ["accountId", "slug"], unique: true } },
+    createIndex("Page", "page_slug_unique", "accountId slug", UNIQUE),
     {
       op: "createModel", model: "PageUser", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "pageId", kind: "text", nullable: false },
-        { name: "userId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer pageId:text userId:text")
     },
-    { op: "createIndex", model: "PageUser", index: { name: "page_user_pair_unique", fields: ["pageId", "userId"], unique: true } },
-    { op: "createIndex", model: "PageUser", index: { name: "page_user_by_userid", fields: ["userId", "pageId"] } },
+    createIndex("PageUser", "page_user_pair_unique", "pageId userId", UNIQUE),
+    createIndex("PageUser", "page_user_by_userid", "userId pageId"),
     {
       op: "createModel", model: "PageUserRole", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "pageId", kind: "text", nullable: false },
-        { name: "userRoleId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer pageId:text userRoleId:text")
     },
-    { op: "createIndex", model: "PageUserRole", index: { name: "page_user_role_pair_unique", fields: ["pageId", "userRoleId"], unique: true } },
-    { op: "createIndex", model: "PageUserRole", index: { name: "page_user_role_by_userroleid", fields: ["userRoleId", "pageId"] } },
+    createIndex("PageUserRole", "page_user_role_pair_unique", "pageId userRoleId", UNIQUE),
+    createIndex("PageUserRole", "page_user_role_by_userroleid", "userRoleId pageId"),
     {
       op: "createModel", model: "CommentIaso", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "objectModel", kind: "text", nullable: false },
-        { name: "objectPk", kind: "text", nullable: false },
-        { name: "userId", kind: "text", nullable: true },
-        { name: "userName", kind: "text", nullable: false },
-        { name: "userEmail", kind: "text", nullable: false },
-        { name: "userUrl", kind: "text", nullable: false },
-        { name: "comment", kind: "text", nullable: false },
-        { name: "submitDate", kind: "integer", nullable: false },
-        { name: "ipAddress", kind: "text", nullable: true },
-        { name: "isPublic", kind: "boolean", nullable: false },
-        { name: "isRemoved", kind: "boolean", nullable: false },
-        { name: "parentId", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer objectModel:text objectPk:text userId:text? " +
+        "userName:text userEmail:text userUrl:text comment:text submitDate:integer ipAddress:text? isPublic:boolean " +
+        "isRemoved:boolean parentId:text?"
+      )
     },
-    { op: "createIndex", model: "CommentIaso", index: { name: "comment_iaso_object", fields: ["objectModel", "objectPk", "submitDate"] } },
-    { op: "createIndex", model: "CommentIaso", index: { name: "comment_iaso_parent", fields: ["parentId"] } },
-    { op: "createIndex", model: "CommentIaso", index: { name: "comment_iaso_submit_date", fields: ["accountId", "submitDate"] } },
-    { op: "createIndex", model: "CommentIaso", index: { name: "comment_iaso_user", fields: ["userId"] } },
+    createIndex("CommentIaso", "comment_iaso_object", "objectModel objectPk submitDate"),
+    createIndex("CommentIaso", "comment_iaso_parent", "parentId"),
+    createIndex("CommentIaso", "comment_iaso_submit_date", "accountId submitDate"),
+    createIndex("CommentIaso", "comment_iaso_user", "userId"),
     {
       op: "createModel", model: "BulkCreateUserCsvFile", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "file", kind: "json", nullable: false },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "defaultProfileLanguage", kind: "text", nullable: false },
-        { name: "defaultOrganization", kind: "text", nullable: false },
-        { name: "defaultPermissions", kind: "json", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer file:json createdById:text? " +
+        "defaultProfileLanguage:text defaultOrganization:text defaultPermissions:json"
+      )
     },
-    { op: "createIndex", model: "BulkCreateUserCsvFile", index: { name: "bulk_create_user_csv_file_created_at", fields: ["accountId", "createdAt"] } },
-    { op: "createIndex", model: "BulkCreateUserCsvFile", index: { name: "bulk_create_user_csv_file_created_by", fields: ["createdById"] } },
+    createIndex("BulkCreateUserCsvFile", "bulk_create_user_csv_file_created_at", "accountId createdAt"),
+    createIndex("BulkCreateUserCsvFile", "bulk_create_user_csv_file_created_by", "createdById"),
     {
       op: "createModel", model: "BulkCreateUserCsvFileDefaultProject", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "bulkCreateUserCsvFileId", kind: "text", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer bulkCreateUserCsvFileId:text projectId:text")
     },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultProject", index: { name: "bulk_create_user_csv_file_default_project_pair_unique", fields: ["bulkCreateUserCsvFileId", "projectId"], unique: true } },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultProject", index: { name: "bulk_create_user_csv_file_default_project_by_projectid", fields: ["projectId", "bulkCreateUserCsvFileId"] } },
+    createIndex("BulkCreateUserCsvFileDefaultProject", "bulk_create_user_csv_file_default_project_pair_unique", "bulkCreateUserCsvFileId projectId", UNIQUE),
+    createIndex("BulkCreateUserCsvFileDefaultProject", "bulk_create_user_csv_file_default_project_by_projectid", "projectId bulkCreateUserCsvFileId"),
     {
       op: "createModel", model: "BulkCreateUserCsvFileDefaultUserRole", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "bulkCreateUserCsvFileId", kind: "text", nullable: false },
-        { name: "userRoleId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer bulkCreateUserCsvFileId:text userRoleId:text")
     },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultUserRole", index: { name: "bulk_create_user_csv_file_default_user_role_pair_unique", fields: ["bulkCreateUserCsvFileId", "userRoleId"], unique: true } },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultUserRole", index: { name: "bulk_create_user_csv_file_default_user_role_by_userroleid", fields: ["userRoleId", "bulkCreateUserCsvFileId"] } },
+    createIndex("BulkCreateUserCsvFileDefaultUserRole", "bulk_create_user_csv_file_default_user_role_pair_unique", "bulkCreateUserCsvFileId userRoleId", UNIQUE),
+    createIndex("BulkCreateUserCsvFileDefaultUserRole", "bulk_create_user_csv_file_default_user_role_by_userroleid", "userRoleId bulkCreateUserCsvFileId"),
     {
       op: "createModel", model: "BulkCreateUserCsvFileDefaultOrgUnit", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "bulkCreateUserCsvFileId", kind: "text", nullable: false },
-        { name: "orgUnitId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer bulkCreateUserCsvFileId:text orgUnitId:text")
     },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultOrgUnit", index: { name: "bulk_create_user_csv_file_default_org_unit_pair_unique", fields: ["bulkCreateUserCsvFileId", "orgUnitId"], unique: true } },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultOrgUnit", index: { name: "bulk_create_user_csv_file_default_org_unit_by_orgunitid", fields: ["orgUnitId", "bulkCreateUserCsvFileId"] } },
+    createIndex("BulkCreateUserCsvFileDefaultOrgUnit", "bulk_create_user_csv_file_default_org_unit_pair_unique", "bulkCreateUserCsvFileId orgUnitId", UNIQUE),
+    createIndex("BulkCreateUserCsvFileDefaultOrgUnit", "bulk_create_user_csv_file_default_org_unit_by_orgunitid", "orgUnitId bulkCreateUserCsvFileId"),
     {
       op: "createModel", model: "BulkCreateUserCsvFileDefaultTeam", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "bulkCreateUserCsvFileId", kind: "text", nullable: false },
-        { name: "teamId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer bulkCreateUserCsvFileId:text teamId:text")
     },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultTeam", index: { name: "bulk_create_user_csv_file_default_team_pair_unique", fields: ["bulkCreateUserCsvFileId", "teamId"], unique: true } },
-    { op: "createIndex", model: "BulkCreateUserCsvFileDefaultTeam", index: { name: "bulk_create_user_csv_file_default_team_by_teamid", fields: ["teamId", "bulkCreateUserCsvFileId"] } }
+    createIndex("BulkCreateUserCsvFileDefaultTeam", "bulk_create_user_csv_file_default_team_pair_unique", "bulkCreateUserCsvFileId teamId", UNIQUE),
+    createIndex("BulkCreateUserCsvFileDefaultTeam", "bulk_create_user_csv_file_default_team_by_teamid", "teamId bulkCreateUserCsvFileId")
   ]
 }
 
@@ -1444,20 +716,12 @@ const m0003: Migration = {
   steps: [
     { op: "addColumn", model: "Instance", column: { name: "currentUuid", kind: "text", nullable: true } },
     { op: "addColumn", model: "Instance", column: { name: "periodOutsideWindow", kind: "boolean", nullable: true } },
-    { op: "createIndex", model: "Instance", index: { name: "instance_current_uuid_unique", fields: ["accountId", "currentUuid"], unique: true } },
+    createIndex("Instance", "instance_current_uuid_unique", "accountId currentUuid", UNIQUE),
     {
       op: "createModel", model: "AccountSequence", scope: "account",
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "name", kind: "text", nullable: false },
-        { name: "value", kind: "integer", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer name:text value:integer")
     },
-    { op: "createIndex", model: "AccountSequence", index: { name: "account_sequence_name_unique", fields: ["accountId", "name"], unique: true } }
+    createIndex("AccountSequence", "account_sequence_name_unique", "accountId name", UNIQUE)
   ]
 }
 
@@ -1549,23 +813,14 @@ const m0006: Migration = {
   steps: [
     {
       op: "createModel", model: "EntityDuplicate", scope: "account", keyedByAccount: true,
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "entityTypeId", kind: "text", nullable: false },
-        { name: "entity1Id", kind: "text", nullable: false },
-        { name: "entity2Id", kind: "text", nullable: false },
-        { name: "similarity", kind: "integer", nullable: false },
-        { name: "status", kind: "text", nullable: false },
-        { name: "fields", kind: "json", nullable: false },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer entityTypeId:text entity1Id:text " +
+        "entity2Id:text similarity:integer status:text fields:json"
+      )
     },
-    { op: "createIndex", model: "EntityDuplicate", index: { name: "entity_duplicate_pair_unique", fields: ["accountId", "entity1Id", "entity2Id"], unique: true } },
-    { op: "createIndex", model: "EntityDuplicate", index: { name: "entity_duplicate_type_status", fields: ["entityTypeId", "status"] } },
-    { op: "createIndex", model: "EntityDuplicate", index: { name: "entity_duplicate_entity2", fields: ["entity2Id"] } }
+    createIndex("EntityDuplicate", "entity_duplicate_pair_unique", "accountId entity1Id entity2Id", UNIQUE),
+    createIndex("EntityDuplicate", "entity_duplicate_type_status", "entityTypeId status"),
+    createIndex("EntityDuplicate", "entity_duplicate_entity2", "entity2Id")
   ]
 }
 
@@ -1622,55 +877,26 @@ const m0012: Migration = {
   steps: [
     {
       op: "createModel", model: "OrgUnitChangeRequest", scope: "account", keyedByAccount: true,
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "uuid", kind: "text", nullable: false },
-        { name: "orgUnitId", kind: "text", nullable: false },
-        { name: "kind", kind: "text", nullable: false },
-        { name: "status", kind: "text", nullable: false },
-        { name: "newParentId", kind: "text", nullable: true },
-        { name: "newName", kind: "text", nullable: true },
-        { name: "newOrgUnitTypeId", kind: "text", nullable: true },
-        { name: "newLocation", kind: "json", nullable: true },
-        { name: "newGeom", kind: "json", nullable: true },
-        { name: "newOpeningDate", kind: "text", nullable: true },
-        { name: "newClosedDate", kind: "text", nullable: true },
-        { name: "newGroupIds", kind: "json", nullable: true },
-        { name: "newReferenceInstanceIds", kind: "json", nullable: true },
-        { name: "requestedFields", kind: "json", nullable: false },
-        { name: "approvedFields", kind: "json", nullable: false },
-        { name: "createdById", kind: "text", nullable: true },
-        { name: "reviewedById", kind: "text", nullable: true },
-        { name: "reviewedAt", kind: "integer", nullable: true },
-        { name: "rejectionComment", kind: "text", nullable: true },
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer uuid:text orgUnitId:text kind:text " +
+        "status:text newParentId:text? newName:text? newOrgUnitTypeId:text? newLocation:json? newGeom:json? newOpeningDate:text? " +
+        "newClosedDate:text? newGroupIds:json? newReferenceInstanceIds:json? requestedFields:json approvedFields:json " +
+        "createdById:text? reviewedById:text? reviewedAt:integer? rejectionComment:text?"
+      )
     },
-    { op: "createIndex", model: "OrgUnitChangeRequest", index: { name: "org_unit_change_request_uuid_unique", fields: ["accountId", "uuid"], unique: true } },
-    { op: "createIndex", model: "OrgUnitChangeRequest", index: { name: "org_unit_change_request_org_unit", fields: ["orgUnitId"] } },
-    { op: "createIndex", model: "OrgUnitChangeRequest", index: { name: "org_unit_change_request_status", fields: ["accountId", "status"] } },
+    createIndex("OrgUnitChangeRequest", "org_unit_change_request_uuid_unique", "accountId uuid", UNIQUE),
+    createIndex("OrgUnitChangeRequest", "org_unit_change_request_org_unit", "orgUnitId"),
+    createIndex("OrgUnitChangeRequest", "org_unit_change_request_status", "accountId status"),
     {
       op: "createModel", model: "OrgUnitReferenceInstance", scope: "account", keyedByAccount: true,
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "orgUnitId", kind: "text", nullable: false },
-        { name: "formId", kind: "text", nullable: false },
-        { name: "instanceId", kind: "text", nullable: false },
-      ]
+      columns: columns("id:text accountId:text version:integer createdAt:integer updatedAt:integer orgUnitId:text formId:text instanceId:text")
     },
     {
       op: "createIndex",
       model: "OrgUnitReferenceInstance",
       index: { name: "org_unit_reference_instance_unit_form_unique", fields: ["accountId", "orgUnitId", "formId"], unique: true }
     },
-    { op: "createIndex", model: "OrgUnitReferenceInstance", index: { name: "org_unit_reference_instance_instance", fields: ["instanceId"] } }
+    createIndex("OrgUnitReferenceInstance", "org_unit_reference_instance_instance", "instanceId")
   ]
 }
 
@@ -1684,35 +910,20 @@ const m0013: Migration = {
   steps: [
     {
       op: "createModel", model: "SyncOutboxEntry", scope: "account", keyedByAccount: true,
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "kind", kind: "text", nullable: false },
-        { name: "entry", kind: "json", nullable: false },
-        { name: "status", kind: "text", nullable: false },
-        { name: "attempts", kind: "integer", nullable: false },
-        { name: "rejection", kind: "json", nullable: true },
-        { name: "lastAttemptAt", kind: "integer", nullable: true }
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer kind:text entry:json status:text " +
+        "attempts:integer rejection:json? lastAttemptAt:integer?"
+      )
     },
-    { op: "createIndex", model: "SyncOutboxEntry", index: { name: "sync_outbox_status", fields: ["accountId", "status"] } },
+    createIndex("SyncOutboxEntry", "sync_outbox_status", "accountId status"),
     {
       op: "createModel", model: "SyncCursor", scope: "account", keyedByAccount: true,
-      columns: [
-        { name: "id", kind: "text", nullable: false },
-        { name: "accountId", kind: "text", nullable: false },
-        { name: "version", kind: "integer", nullable: false },
-        { name: "createdAt", kind: "integer", nullable: false },
-        { name: "updatedAt", kind: "integer", nullable: false },
-        { name: "projectId", kind: "text", nullable: false },
-        { name: "cursor", kind: "text", nullable: false },
-        { name: "completedAt", kind: "integer", nullable: true }
-      ]
+      columns: columns(
+        "id:text accountId:text version:integer createdAt:integer updatedAt:integer projectId:text cursor:text " +
+        "completedAt:integer?"
+      )
     },
-    { op: "createIndex", model: "SyncCursor", index: { name: "sync_cursor_project_unique", fields: ["accountId", "projectId"], unique: true } }
+    createIndex("SyncCursor", "sync_cursor_project_unique", "accountId projectId", UNIQUE)
   ]
 }
 

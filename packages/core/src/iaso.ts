@@ -3,7 +3,8 @@
  * {@link createIaso} for code that does not use Effect.
  * @module
  */
-import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { type Effect, Layer } from "effect"
+import { defaultBlobs, FACADE_KEYS, fromCursor, makeFacade, type Promised } from "./facade.ts"
 import { Groups } from "./registry/groups-service.ts"
 import { Matching } from "./registry/matching-service.ts"
 import { Versions } from "./registry/versions-service.ts"
@@ -38,9 +39,7 @@ import { SyncClient } from "./sync/sync-client.ts"
 import { Sync } from "./sync/sync-server.ts"
 import { Records } from "./kernel/records.ts"
 import { Repos } from "./kernel/repos.ts"
-import { BlobStore } from "./shared/blob.ts"
-import { NotFound, StorageError } from "./shared/errors.ts"
-import { abortable } from "./shared/progress.ts"
+import type { BlobStore } from "./shared/blob.ts"
 import { Instances } from "./submissions/instances-service.ts"
 import type { AnyModel, PublicRecordOf, SecretOf } from "./shared/model.ts"
 import {
@@ -61,8 +60,8 @@ import type { FormListOptions } from "./forms/forms-service.ts"
 import type { OrgUnit } from "./registry/org-unit.ts"
 import type { OrgUnitId } from "./shared/entity-ids.ts"
 import type { InstanceSearch, InstanceWithStatus } from "./submissions/submission-listing.ts"
-import { Store } from "./shared/store.ts"
-import { type Actor, CurrentActor } from "./tenancy/actor.ts"
+import type { Store } from "./shared/store.ts"
+import type { Actor, CurrentActor } from "./tenancy/actor.ts"
 
 /** Every service of the SDK, given a store layer. */
 export const Iaso = {
@@ -142,17 +141,6 @@ export type IasoServices =
   | Pages
   | Comments
   | OrgUnitChangeRequests
-
-type Fn = (...args: never) => unknown
-type Promised<S> = {
-  readonly [K in keyof S]: S[K] extends (...args: infer A) => Effect.Effect<infer R, infer _E, infer _C>
-    ? (...args: A) => Promise<R>
-    : S[K] extends Effect.Effect<infer R, infer _E, infer _C>
-      ? () => Promise<R>
-      : S[K] extends Fn
-        ? never
-        : S[K]
-}
 
 /** {@link Records} as async functions (generic over the model, like the Effect service). */
 export interface RecordsAsync {
@@ -284,36 +272,6 @@ export interface IasoClient {
 }
 
 /**
- * The {@link BlobStore} `createIaso` uses when it is given none: in memory over a store that does
- * not persist; over a persistent store, one that refuses to keep bytes (they would be lost when the
- * process ends while the records pointing at them stay), so ingesting a submission fails with a
- * `StorageError` until a persistent blob store is given.
- */
-const defaultBlobs: Layer.Layer<BlobStore, never, Store> = Layer.unwrap(
-  Effect.map(Effect.service(Store), (driver) =>
-    driver.capabilities.persistent
-      ? Layer.succeed(
-          BlobStore,
-          BlobStore.of({
-            put: () =>
-              Effect.fail(
-                new StorageError({
-                  reason: "unavailable",
-                  retryable: false,
-                  message:
-                    "no blob store: give createIaso a `blobs` layer (e.g. FileBlobStore.layer from @iaso/core/node) to keep submission files beside a persistent store"
-                })
-              ),
-            get: (key) => Effect.fail(NotFound.of("Blob", key)),
-            has: () => Effect.succeed(false),
-            remove: () => Effect.void
-          })
-        )
-      : BlobStore.memory()
-  )
-)
-
-/**
  * The SDK as async functions over a store layer (`MemoryStore.layer()`, `SqliteStore.layer(...)`...).
  * A failed call rejects with the SDK's typed error (`NotFound`, `Forbidden`, `ValidationError`...).
  * Long operations take `onProgress` and `signal` in their options; an aborted signal rejects with
@@ -327,6 +285,8 @@ const defaultBlobs: Layer.Layer<BlobStore, never, Store> = Layer.unwrap(
  * `PostgresTaskProgress.layer` of `@iaso/adapter-postgres/pg-boss` for pg-boss workers).
  * `taskKinds` are the kinds of tasks the client launches and runs (default `BUILTIN_TASK_KINDS`;
  * add e.g. `geoPackageImportTask(...)` of `@iaso/geopackage`).
+ * A browser app that needs only a device's services gets a smaller bundle from `createIasoLite` of
+ * `@iaso/core/lite` (the same verbs, without the administration services and their parsers).
  */
 export const createIaso = <E, EB = never, ET = never, EP = never>(options: {
   readonly store: Layer.Layer<Store, E>
@@ -338,165 +298,54 @@ export const createIaso = <E, EB = never, ET = never, EP = never>(options: {
   const taskKinds = options.taskKinds === undefined ? Layer.empty : Layer.succeed(TaskKinds, taskKindMap(options.taskKinds))
   const kinds = options.taskProgress === undefined ? taskKinds : Layer.merge(taskKinds, options.taskProgress)
   const services = Layer.mergeAll(Iaso.layer, Repos.layer, options.blobs ?? defaultBlobs)
-  const runtime = ManagedRuntime.make(
+  const { run, wrap, dispose } = makeFacade(
     Layer.provideMerge(options.taskRunner ?? TaskRunner.inProcess(), services).pipe(Layer.provideMerge(kinds), Layer.provide(options.store))
   )
-  const run = <A>(effect: Effect.Effect<A, unknown, IasoContext>, actor?: Actor, signal?: AbortSignal): Promise<A> =>
-    runtime
-      .runPromiseExit(
-        abortable(
-          actor === undefined
-            ? (effect as Effect.Effect<A, unknown, IasoServices | BlobStore | TaskRunner>)
-            : Effect.provideService(effect, CurrentActor, actor),
-          signal
-        )
-      )
-      .then((exit) => {
-        if (Exit.isSuccess(exit)) return exit.value
-        const failure = Cause.findErrorOption(exit.cause)
-        if (failure._tag === "Some") throw failure.value
-        throw Cause.squash(exit.cause)
-      })
-  const wrap = <S extends object>(
-    tag: { readonly asEffect?: unknown } & Effect.Effect<S, never, IasoServices>,
-    actor: Actor | undefined,
-    keys: ReadonlyArray<keyof S>
-  ) => {
-    const out: Record<string, unknown> = {}
-    for (const key of keys) {
-      out[key as string] = (...args: ReadonlyArray<unknown>) =>
-        run(
-          Effect.flatMap(tag, (service) => {
-            const member = service[key] as unknown
-            return (typeof member === "function" ? member(...args) : member) as Effect.Effect<unknown, unknown, CurrentActor | BlobStore>
-          }),
-          actor
-        )
-    }
-    return out
-  }
-  const accountKeys = ["current", "update", "setDefaultVersion", "actorFor"] as const
-  const recordKeys = ["get", "list", "count", "create", "createMany", "update", "remove", "changesSince"] as const
-  const orgUnitKeys = ["create", "update", "move", "get", "children", "descendants", "hierarchy", "ancestors", "search", "nearest", "countsPerLevel"] as const
-  const sourceKeys = ["createDataSource", "createVersion", "setDefaultVersion", "versions"] as const
-  const typeKeys = ["create", "setSubUnitTypes", "hierarchy", "remove"] as const
-  const groupKeys = ["create", "update", "remove", "addMembers", "removeMembers", "members", "groupsOf", "createSet"] as const
-  const versionKeys = ["copy", "diff", "diffCsv", "exportGeoJson"] as const
-  const matchingKeys = ["run", "validate"] as const
-  const importKeys = ["pyramid", "geoJson", "dhis2"] as const
-  const formKeys = ["create", "update", "remove", "restore", "get", "list", "links"] as const
-  const formVersionKeys = ["create", "preview", "update", "get", "find", "list", "latest"] as const
-  const entityTypeKeys = ["create", "update", "get", "list", "listViewFields", "detailViewFields", "duplicateSearchFields"] as const
-  const entityKeys = [
-    "create",
-    "createMany",
-    "get",
-    "find",
-    "list",
-    "softDelete",
-    "findDuplicates",
-    "ignore",
-    "merge",
-    "mobileEntityTypes",
-    "mobileEntities"
-  ] as const
-  const bulkUserCreationKeys = ["createFromCsv", "createFromXlsx"] as const
-  const workflowKeys = [
-    "createVersion",
-    "updateVersion",
-    "copyVersion",
-    "removeVersion",
-    "getVersion",
-    "versions",
-    "addFollowUp",
-    "updateFollowUps",
-    "removeFollowUp",
-    "addChange",
-    "updateChange",
-    "removeChange",
-    "nextFollowUps",
-    "mobile",
-    "exportWorkflow",
-    "importWorkflow"
-  ] as const
-  const mappingKeys = ["createVersion", "updateVersion", "getVersion", "versions", "mappings"] as const
-  const exportKeys = ["request", "run", "get", "list"] as const
-  const instanceKeys = [
-    "ingest",
-    "ingestMany",
-    "importMobileBulkUpload",
-    "get",
-    "files",
-    "list",
-    "status",
-    "countsByStatus",
-    "softDelete",
-    "restore",
-    "lock",
-    "unlock",
-    "locks",
-    "canModify"
-  ] as const
-  const deviceKeys = ["postPositions", "list", "lastOwner", "ownerships", "positions", "setOwner"] as const
-  const storageKeys = ["importLogs", "changeStatus", "get", "list", "logs", "blacklisted"] as const
-  const taskKeys = ["launch", "get", "list", "kill", "relaunch"] as const
-  const teamKeys = ["create", "update", "remove", "get", "list"] as const
-  const planningKeys = ["create", "update", "remove", "get", "list", "mobile"] as const
-  const assignmentKeys = ["create", "update", "remove", "get", "list", "bulkCreate", "bulkDelete"] as const
-  const credentialKeys = ["get", "update"] as const
-  const userKeys = ["create", "update", "deactivate", "setPassword", "verifyPassword", "get", "list"] as const
-  const pageKeys = ["create", "update", "remove", "get", "list"] as const
-  const commentKeys = ["create", "remove", "list"] as const
-  const changeRequestKeys = ["create", "get", "list", "approve", "reject", "flagReferenceInstance", "unflagReferenceInstance", "referenceInstances"] as const
-  const projectKeys = ["featureFlags", "create", "update", "get", "list", "projectForApp", "checkVersion", "limitsDownloadToRoots"] as const
-  const syncKeys = ["pull", "reconcile", "push"] as const
-  const syncClientKeys = ["enqueue", "outbox", "discard", "push", "pull", "sync"] as const
-  const dispose = () => runtime.dispose()
+  const k = FACADE_KEYS
   return {
-    accounts: wrap(Effect.service(Accounts), undefined, ["create", "setup", "findByName"]) as unknown as IasoClient["accounts"],
+    accounts: wrap(Accounts, undefined, k.accountsHost) as unknown as IasoClient["accounts"],
     as: (actor) => {
-      const records = wrap(Effect.service(Records), actor, recordKeys) as unknown as Omit<RecordsAsync, "listAll">
-      const orgUnits = wrap(Effect.service(OrgUnits), actor, orgUnitKeys) as unknown as Promised<OrgUnits["Service"]>
-      const forms = wrap(Effect.service(Forms), actor, formKeys) as unknown as Promised<Forms["Service"]>
-      const instances = wrap(Effect.service(Instances), actor, instanceKeys) as unknown as Promised<Instances["Service"]>
-      /** The options of the page after `cursor`. */
-      const from = <O extends object>(options: O, cursor: string | undefined) => (cursor === undefined ? options : { ...options, cursor })
+      const records = wrap(Records, actor, k.records) as unknown as Omit<RecordsAsync, "listAll">
+      const orgUnits = wrap(OrgUnits, actor, k.orgUnits) as unknown as Promised<OrgUnits["Service"]>
+      const forms = wrap(Forms, actor, k.forms) as unknown as Promised<Forms["Service"]>
+      const instances = wrap(Instances, actor, k.instances) as unknown as Promised<Instances["Service"]>
+      const from = fromCursor
       return {
-        accounts: wrap(Effect.service(Accounts), actor, accountKeys) as unknown as IasoAs["accounts"],
+        accounts: wrap(Accounts, actor, k.accounts) as unknown as IasoAs["accounts"],
         records: { ...records, listAll: (model, options) => eachItem((cursor) => records.list(model, from(options ?? {}, cursor))) } as RecordsAsync,
-        sources: wrap(Effect.service(Sources), actor, sourceKeys) as unknown as IasoAs["sources"],
-        orgUnitTypes: wrap(Effect.service(OrgUnitTypes), actor, typeKeys) as unknown as IasoAs["orgUnitTypes"],
+        sources: wrap(Sources, actor, k.sources) as unknown as IasoAs["sources"],
+        orgUnitTypes: wrap(OrgUnitTypes, actor, k.orgUnitTypes) as unknown as IasoAs["orgUnitTypes"],
         orgUnits: {
           ...orgUnits,
           childrenAll: (id, options = {}) => eachItem((cursor) => orgUnits.children(id, from(options, cursor))),
           descendantsAll: (id, options = {}) => eachItem((cursor) => orgUnits.descendants(id, from(options, cursor)))
         },
-        groups: wrap(Effect.service(Groups), actor, groupKeys) as unknown as IasoAs["groups"],
-        versions: wrap(Effect.service(Versions), actor, versionKeys) as unknown as IasoAs["versions"],
-        matching: wrap(Effect.service(Matching), actor, matchingKeys) as unknown as IasoAs["matching"],
-        pyramidImports: wrap(Effect.service(PyramidImports), actor, importKeys) as unknown as IasoAs["pyramidImports"],
+        groups: wrap(Groups, actor, k.groups) as unknown as IasoAs["groups"],
+        versions: wrap(Versions, actor, k.versions) as unknown as IasoAs["versions"],
+        matching: wrap(Matching, actor, k.matching) as unknown as IasoAs["matching"],
+        pyramidImports: wrap(PyramidImports, actor, k.pyramidImports) as unknown as IasoAs["pyramidImports"],
         forms: { ...forms, listAll: (options = {}) => eachItem((cursor) => forms.list(from(options, cursor))) },
-        formVersions: wrap(Effect.service(FormVersions), actor, formVersionKeys) as unknown as IasoAs["formVersions"],
-        entityTypes: wrap(Effect.service(EntityTypes), actor, entityTypeKeys) as unknown as IasoAs["entityTypes"],
-        entities: wrap(Effect.service(Entities), actor, entityKeys) as unknown as IasoAs["entities"],
-        workflows: wrap(Effect.service(Workflows), actor, workflowKeys) as unknown as IasoAs["workflows"],
-        users: wrap(Effect.service(Users), actor, userKeys) as unknown as IasoAs["users"],
-        bulkUserCreation: wrap(Effect.service(BulkUserCreation), actor, bulkUserCreationKeys) as unknown as IasoAs["bulkUserCreation"],
-        mappings: wrap(Effect.service(Mappings), actor, mappingKeys) as unknown as IasoAs["mappings"],
-        exports: wrap(Effect.service(Exports), actor, exportKeys) as unknown as IasoAs["exports"],
-        devices: wrap(Effect.service(Devices), actor, deviceKeys) as unknown as IasoAs["devices"],
-        storages: wrap(Effect.service(Storages), actor, storageKeys) as unknown as IasoAs["storages"],
-        tasks: wrap(Effect.service(Tasks), actor, taskKeys) as unknown as IasoAs["tasks"],
-        teams: wrap(Effect.service(Teams), actor, teamKeys) as unknown as IasoAs["teams"],
-        plannings: wrap(Effect.service(Plannings), actor, planningKeys) as unknown as IasoAs["plannings"],
-        assignments: wrap(Effect.service(Assignments), actor, assignmentKeys) as unknown as IasoAs["assignments"],
-        projects: wrap(Effect.service(Projects), actor, projectKeys) as unknown as IasoAs["projects"],
-        credentials: wrap(Effect.service(Credentials), actor, credentialKeys) as unknown as IasoAs["credentials"],
-        pages: wrap(Effect.service(Pages), actor, pageKeys) as unknown as IasoAs["pages"],
-        comments: wrap(Effect.service(Comments), actor, commentKeys) as unknown as IasoAs["comments"],
-        changeRequests: wrap(Effect.service(OrgUnitChangeRequests), actor, changeRequestKeys) as unknown as IasoAs["changeRequests"],
-        sync: wrap(Effect.service(Sync), actor, syncKeys) as unknown as IasoAs["sync"],
-        syncClient: wrap(Effect.service(SyncClient), actor, syncClientKeys) as unknown as IasoAs["syncClient"],
+        formVersions: wrap(FormVersions, actor, k.formVersions) as unknown as IasoAs["formVersions"],
+        entityTypes: wrap(EntityTypes, actor, k.entityTypes) as unknown as IasoAs["entityTypes"],
+        entities: wrap(Entities, actor, k.entities) as unknown as IasoAs["entities"],
+        workflows: wrap(Workflows, actor, k.workflows) as unknown as IasoAs["workflows"],
+        users: wrap(Users, actor, k.users) as unknown as IasoAs["users"],
+        bulkUserCreation: wrap(BulkUserCreation, actor, k.bulkUserCreation) as unknown as IasoAs["bulkUserCreation"],
+        mappings: wrap(Mappings, actor, k.mappings) as unknown as IasoAs["mappings"],
+        exports: wrap(Exports, actor, k.exports) as unknown as IasoAs["exports"],
+        devices: wrap(Devices, actor, k.devices) as unknown as IasoAs["devices"],
+        storages: wrap(Storages, actor, k.storages) as unknown as IasoAs["storages"],
+        tasks: wrap(Tasks, actor, k.tasks) as unknown as IasoAs["tasks"],
+        teams: wrap(Teams, actor, k.teams) as unknown as IasoAs["teams"],
+        plannings: wrap(Plannings, actor, k.plannings) as unknown as IasoAs["plannings"],
+        assignments: wrap(Assignments, actor, k.assignments) as unknown as IasoAs["assignments"],
+        projects: wrap(Projects, actor, k.projects) as unknown as IasoAs["projects"],
+        credentials: wrap(Credentials, actor, k.credentials) as unknown as IasoAs["credentials"],
+        pages: wrap(Pages, actor, k.pages) as unknown as IasoAs["pages"],
+        comments: wrap(Comments, actor, k.comments) as unknown as IasoAs["comments"],
+        changeRequests: wrap(OrgUnitChangeRequests, actor, k.changeRequests) as unknown as IasoAs["changeRequests"],
+        sync: wrap(Sync, actor, k.sync) as unknown as IasoAs["sync"],
+        syncClient: wrap(SyncClient, actor, k.syncClient) as unknown as IasoAs["syncClient"],
         instances: { ...instances, listAll: (search = {}) => eachItem((cursor) => instances.list(from(search, cursor))) },
         run: (effect, runOptions) => run(effect, actor, runOptions?.signal)
       }

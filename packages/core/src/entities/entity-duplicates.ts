@@ -12,7 +12,7 @@
  */
 import { Effect } from "effect"
 import { orDieOnInvalidListing } from "../kernel/expect.ts"
-import { jaroWinkler } from "../registry/matching-service.ts"
+import { jaroWinkler } from "../registry/similarity.ts"
 import type { EntityDuplicateId, EntityId, EntityTypeId } from "../shared/entity-ids.ts"
 import { ValidationError } from "../shared/errors.ts"
 import { listAll, type Repositories } from "../shared/repository.ts"
