@@ -46,10 +46,10 @@ import { join } from "node:path"
 import pg from "pg"
 import { prng } from "../packages/core/src/shared/random.ts"
 
-const VERSION = "2024050101"
+export const VERSION = "2024050101"
 
 /** The form version's survey: groups, a repeat, a geopoint, the device id (pyxform's shape). */
-const DESCRIPTOR = {
+export const DESCRIPTOR = {
   name: "data",
   type: "survey",
   id_string: "household_visit",

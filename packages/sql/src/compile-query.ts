@@ -93,6 +93,22 @@ export const compileSelect = (dialect: SqlDialect, info: TableInfo, scope: Store
 export const compileGetMany = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, ids: ReadonlyArray<string>): CompiledSelect =>
   compileSelect(dialect, info, scope, { where: [{ field: "id", op: "in", value: [...new Set(ids)] }], orderBy: [] })
 
+/**
+ * Which of several id lists name rows, over several tables, in one statement: a row per id found,
+ * with the position of its request (`r`) and the id.
+ */
+export const compileExists = (
+  dialect: SqlDialect,
+  requests: ReadonlyArray<{ readonly info: TableInfo; readonly scope: StoreScope; readonly ids: ReadonlyArray<string> }>
+): Compiled => {
+  const stmt = new Statement(dialect)
+  const parts = requests.map(
+    ({ info, scope, ids }, r) =>
+      `SELECT ${r} AS r, ${quote("id")} AS id FROM ${dialect.table(info.name)} WHERE ${whereOf(info, scope, [{ field: "id", op: "in", value: [...new Set(ids)] }], stmt)}`
+  )
+  return stmt.done(parts.join(" UNION ALL "))
+}
+
 /** The number of rows matching the conditions. */
 export const compileCount = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, where: ReadonlyArray<Condition>): Compiled => {
   const stmt = new Statement(dialect)

@@ -21,9 +21,33 @@ export const insertBatch = (dialect: SqlDialect, info: TableInfo): number =>
 /** The columns an insert writes: the model's and the sequence. */
 const insertColumns = (info: TableInfo): string => [...info.columns.map((c) => c.name), SEQ].map(quote).join(", ")
 
-/** Rows in one statement, their sequences from `firstSeq` on. */
-export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number): Compiled => {
+/**
+ * Rows in one statement, their sequences from `firstSeq` on. `skipTaken`: rows a unique key refuses
+ * are left out instead of failing the statement, and the sequences of the rows written are returned
+ * (a refused row's sequence is missing).
+ */
+export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number, skipTaken = false): Compiled => {
   const stmt = new Statement(dialect)
+  return stmt.done(insertText(stmt, info, rows, firstSeq, skipTaken))
+}
+
+/**
+ * Inserts into several tables in one statement (PostgreSQL: data-modifying CTEs), each run as
+ * {@link compileInsert} with `skipTaken`, returning the sequences of every row written.
+ */
+export const compileInsertAll = (
+  dialect: SqlDialect,
+  runs: ReadonlyArray<{ readonly info: TableInfo; readonly rows: ReadonlyArray<Row>; readonly firstSeq: number }>
+): Compiled => {
+  const stmt = new Statement(dialect)
+  const ctes = runs.map(({ info, rows, firstSeq }, i) => `w${i} AS (${insertText(stmt, info, rows, firstSeq, true)})`)
+  return stmt.done(`WITH ${ctes.join(", ")} ${runs.map((_, i) => `SELECT seq FROM w${i}`).join(" UNION ALL ")}`)
+}
+
+/** The text of an insert (see {@link compileInsert}), its parameters added to `stmt`. */
+const insertText = (stmt: Statement, info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number, skipTaken: boolean): string => {
+  const dialect = stmt.dialect
+  const tail = skipTaken ? ` ON CONFLICT DO NOTHING RETURNING ${quote(SEQ)} AS seq` : ""
   const unnestType = dialect.unnestType
   if (unnestType !== undefined) {
     // One array parameter per column: the statement's text is the same whatever the number of rows.
@@ -32,9 +56,7 @@ export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: Readon
     const names = [...info.columns, SEQ].map((_, i) => `c${i}`)
     const selected = info.columns.map((c, i) => (c.kind === "json" ? `c${i}::jsonb` : `c${i}`))
     selected.push(`c${info.columns.length}`)
-    return stmt.done(
-      `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})`
-    )
+    return `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})${tail}`
   }
   const values = rows.map((row, i) => {
     const placeholders = info.columns.map((c) => {
@@ -44,7 +66,7 @@ export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: Readon
     placeholders.push(stmt.param(firstSeq + i))
     return `(${placeholders.join(", ")})`
   })
-  return stmt.done(`INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES ${values.join(", ")}`)
+  return `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES ${values.join(", ")}${tail}`
 }
 
 /** Rows one at a time through one single-row statement (a prepared statement run once per row). */
@@ -77,6 +99,43 @@ export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: Store
   sets.push(`${quote(SEQ)} = ${stmt.param(seq)}`)
   return stmt.done(
     `UPDATE ${dialect.table(info.name)} SET ${sets.join(", ")} WHERE ${quote("id")} = ${stmt.param(String(row["id"]))} AND ${scopeCondition(info, scope, stmt, "key")} AND ${quote("version")} = ${stmt.param(expectedVersion)}`
+  )
+}
+
+/**
+ * Adds `by` to an integer column of one row, with a new version, `updatedAt` and sequence, answering
+ * the column's new value (one statement: concurrent increments wait for each other's row lock).
+ * With a `block` (PostgreSQL), the statement also reserves that many change sequences (see
+ * {@link compileReserveSeqs}) and answers the last as `last`.
+ */
+export const compileIncrement = (
+  dialect: SqlDialect,
+  info: TableInfo,
+  scope: StoreScope,
+  id: string,
+  field: string,
+  by: number,
+  updatedAt: number,
+  seq: { readonly seq: number } | { readonly block: number }
+): Compiled => {
+  const stmt = new Statement(dialect)
+  const column = quote(field)
+  const sets = [`${column} = ${column} + ${stmt.param(by)}`, `${quote("version")} = ${quote("version")} + 1`]
+  const stamp = info.columns.find((c) => c.name === "updatedAt")
+  if (stamp !== undefined) sets.push(`${quote("updatedAt")} = ${stmt.param(dialect.encode(stamp.kind, updatedAt))}`)
+  // Parameters in the order of the text (SQLite's placeholders are positional).
+  if ("seq" in seq) {
+    sets.push(`${quote(SEQ)} = ${stmt.param(seq.seq)}`)
+    const where = `WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
+    return stmt.done(`UPDATE ${dialect.table(info.name)} SET ${sets.join(", ")} ${where} RETURNING ${column} AS value`)
+  }
+  // A block of change sequences reserved in the same statement (a data-modifying CTE, PostgreSQL):
+  // the row takes its first.
+  const block = stmt.param(seq.block)
+  sets.push(`${quote(SEQ)} = (SELECT value FROM reserved) - ${block} + 1`)
+  const where = `WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
+  return stmt.done(
+    `WITH reserved AS (UPDATE ${dialect.table(COUNTER)} SET value = value + ${block} WHERE name = 'seq' RETURNING value) UPDATE ${dialect.table(info.name)} SET ${sets.join(", ")} ${where} RETURNING ${column} AS value, (SELECT value FROM reserved) AS last`
   )
 }
 

@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { changeOfRow, compileChangesSince } from "./change-feed.ts"
 import {
   compileCount,
+  compileExists,
   compileGetMany,
   compileInspect,
   compileRewriteCount,
@@ -20,6 +21,7 @@ import {
   compileSubtree,
   type CompiledSelect
 } from "./compile-query.ts"
+import { compileIncrement } from "./compile-write.ts"
 import type { SqlDialect } from "./dialect.ts"
 import { makeMigrate } from "./migrations.ts"
 import { makeStatisticsRefresh } from "./planner-statistics.ts"
@@ -52,6 +54,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       ? Effect.fail(new StorageError({ reason: "corrupt", retryable: false, message: `no table for ${name}: was the store migrated?` }))
       : Effect.succeed(found)
   }
+  const writes = makeWrite(dialect, executor, native, table)
   const hierarchyOf = (info: TableInfo) =>
     info.hierarchy === undefined
       ? Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `${info.name} is not hierarchical` }))
@@ -92,7 +95,45 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         const result = yield* runOrFail(compileGetMany(dialect, info, scope, ids))
         return result.rows.map(rowDecoder(dialect, info))
       }),
-    write: makeWrite(dialect, executor, native, table),
+    exists: (requests) =>
+      Effect.gen(function* () {
+        const found: Array<Array<string>> = requests.map(() => [])
+        const asked: Array<{ readonly at: number; readonly info: TableInfo; readonly scope: StoreScope; readonly ids: ReadonlyArray<string> }> = []
+        for (const [at, request] of requests.entries()) {
+          if (request.ids.length > 0) asked.push({ at, info: yield* table(request.model.name), scope: request.scope, ids: request.ids })
+        }
+        if (asked.length === 0) return found
+        const result = yield* runOrFail(compileExists(dialect, asked))
+        for (const row of result.rows) found[asked[Number(row["r"])]?.at ?? -1]?.push(String(row["id"]))
+        return found
+      }),
+    write: writes.write,
+    writeAll: writes.writeAll,
+    increment: (model, scope, id, field, by, updatedAt) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        if (!info.columns.some((c) => c.name === field)) {
+          return yield* new StorageError({ reason: "unknown", retryable: false, message: `${model.name} has no column ${field}` })
+        }
+        return yield* inTransaction(
+          Effect.gen(function* () {
+            const seqs = yield* executor.seqsFor(1)
+            if ("first" in seqs || !dialect.rowLocks) {
+              const seq = "first" in seqs ? seqs.first : yield* reserveSeqs(1)
+              const result = yield* runOrFail(compileIncrement(dialect, info, scope, id, field, by, updatedAt, { seq }))
+              const row = result.rows[0]
+              return row === undefined ? undefined : Number(row["value"])
+            }
+            // PostgreSQL: the transaction's block of sequences reserved by the same statement (one round trip less).
+            const result = yield* runOrFail(compileIncrement(dialect, info, scope, id, field, by, updatedAt, { block: seqs.block }))
+            const row = result.rows[0]
+            // No such row: the block reserved is left unused (gaps, which the feed's cursors do not mind).
+            if (row === undefined) return undefined
+            yield* seqs.keep(Number(row["last"]))
+            return Number(row["value"])
+          })
+        )
+      }),
     query: (model, scope, query) =>
       Effect.flatMap(table(model.name), (info) => list(info, scope, query, (leaveOut) => compileSelect(dialect, info, scope, query, { leaveOut }))),
     count: (model, scope, where) =>

@@ -76,6 +76,15 @@ export interface Executor {
   readonly nativeSnapshot: <A>(connection: NativeConnection, f: () => A) => Effect.Effect<A, StorageError>
   /** Reserves `n` change sequences; returns the first. Locks the counter row until commit (commit order). */
   readonly reserveSeqs: (n: number) => Effect.Effect<number, StorageError>
+  /**
+   * Sequences a statement can reserve itself (see {@link compileReserveSeqs}'s block): `undefined`
+   * when the current transaction still holds `n` (then taken from them, the first returned as
+   * `first`), else the size of the block the statement is to reserve and `keep`, to call with the
+   * last sequence the statement reserved: the transaction keeps the block's unused ones.
+   */
+  readonly seqsFor: (
+    n: number
+  ) => Effect.Effect<{ readonly first: number } | { readonly block: number; readonly keep: (last: number) => Effect.Effect<number> }, StorageError>
   /** Counts rows the current transaction inserted into a table. */
   readonly noteInserted: (table: string, n: number) => Effect.Effect<void>
 }
@@ -289,11 +298,33 @@ export const makeExecutor = (options: ExecutorOptions): Executor => {
       return first
     })
 
+  const seqsFor = (n: number) =>
+    Effect.map(current, (state) => {
+      if (state !== undefined && state.seqEnd - state.seqNext >= n) {
+        const first = state.seqNext
+        state.seqNext += n
+        return { first }
+      }
+      const block = state === undefined ? n : Math.max(n, SEQ_BLOCK)
+      return {
+        block,
+        keep: (last: number) =>
+          Effect.sync(() => {
+            const first = last - block + 1
+            if (state !== undefined) {
+              state.seqNext = first + n
+              state.seqEnd = last + 1
+            }
+            return first
+          })
+      }
+    })
+
   const noteInserted = (table: string, n: number) =>
     Effect.map(current, (state) => {
       const inserted = state?.inserted
       if (inserted !== undefined) inserted.set(table, (inserted.get(table) ?? 0) + n)
     })
 
-  return { run, runEach, runOrFail, transaction, inTransaction, attempt, nativeSnapshot, reserveSeqs, noteInserted }
+  return { run, runEach, runOrFail, transaction, inTransaction, attempt, nativeSnapshot, reserveSeqs, seqsFor, noteInserted }
 }

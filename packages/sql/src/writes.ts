@@ -1,6 +1,7 @@
 /**
  * The store's `write`: runs of inserts as multi-row statements (row by row after a unique
- * violation, so that only the refused rows are reported), updates and deletes guarded by their
+ * violation, so that only the refused rows are reported; a few rows over the network in one
+ * statement that skips the refused ones, without a savepoint), updates and deletes guarded by their
  * expected versions, each in a savepoint; sequences reserved for the whole call; tombstones
  * recorded for deletions and cleared for ids written again.
  * @module
@@ -8,12 +9,15 @@
 import type { Change, ModelMeta, Row, StorageError, StoreScope, WriteOp, WriteOutcome } from "@iaso/core"
 import { Effect } from "effect"
 import { compileClearTombstones, compileTombstones } from "./change-feed.ts"
-import { compileDelete, compileInsert, compileInsertEach, compileUpdate, compileVersionProbe, insertBatch } from "./compile-write.ts"
+import { compileDelete, compileInsert, compileInsertAll, compileInsertEach, compileUpdate, compileVersionProbe, insertBatch } from "./compile-write.ts"
 import type { SqlDialect } from "./dialect.ts"
 import type { TableInfo } from "./tables.ts"
 import type { Duplicate, Executor, NativeConnection } from "./transactions.ts"
 
 type Insert = Extract<WriteOp, { kind: "insert" }>
+
+/** Runs of inserts up to this many rows go without a savepoint over the network (see `insertRun`). */
+const FEW_ROWS = 64
 
 /** The name of the unique key that refused a write: the constraint's, or the unique index on the refused columns. */
 const duplicateName = (info: TableInfo, duplicate: Duplicate): string => {
@@ -23,7 +27,7 @@ const duplicateName = (info: TableInfo, duplicate: Duplicate): string => {
   return info.uniques.find((u) => u.fields.join(",") === columns)?.name ?? (columns === "" ? "unknown" : columns)
 }
 
-/** Makes the store's `write` over an executor; `table` finds a model's table. */
+/** Makes the store's `write` and `writeAll` over an executor; `table` finds a model's table. */
 export const makeWrite = (
   dialect: SqlDialect,
   executor: Executor,
@@ -39,13 +43,54 @@ export const makeWrite = (
     return runEach(each.text, each.paramLists)
   }
 
+  /**
+   * The outcomes of a run of inserts made by a statement that skipped the rows a unique key refused
+   * (`written`: the sequences of the rows it wrote, the run's from `firstSeq`): each skipped row is
+   * tried again alone, in a savepoint, to name the key (or written, when the key is free by now).
+   * Clears the account's tombstones of the ids written again.
+   */
+  const settleSkipping = (
+    info: TableInfo,
+    scope: StoreScope,
+    run: ReadonlyArray<Insert>,
+    firstSeq: number,
+    written: ReadonlySet<number>,
+    outcomes: Array<WriteOutcome>,
+    at: number
+  ) =>
+    Effect.gen(function* () {
+      const reused: Array<string> = []
+      let inserted = 0
+      for (let k = 0; k < run.length; k++) {
+        const op = run[k] as Insert
+        const seq = firstSeq + k
+        const one = written.has(seq) ? ({ _tag: "Done" } as const) : yield* attempt(insertRows(info, [op.row], seq))
+        if (one._tag === "Done") {
+          inserted += 1
+          outcomes[at + k] = { _tag: "Written", seq }
+          if (op.fresh !== true) reused.push(String(op.row["id"]))
+        } else outcomes[at + k] = { _tag: "Duplicate", constraint: duplicateName(info, one.duplicate) }
+      }
+      yield* noteInserted(info.name, inserted)
+      if (reused.length > 0) yield* runOrFail(compileClearTombstones(dialect, info, scope, reused))
+    })
+
   /** A run of inserts: one multi-row statement; on a unique violation, row by row. Clears the account's tombstones of the ids written again. */
   const insertRun = (info: TableInfo, scope: StoreScope, run: ReadonlyArray<Insert>, firstSeq: number, outcomes: Array<WriteOutcome>, at: number) =>
     Effect.gen(function* () {
       const rows = run.map((o) => o.row)
-      const bulk = yield* attempt(insertRows(info, rows, firstSeq + at))
       // Ids written again lose their tombstones (ids the SDK has just made never had one).
       const reused: Array<string> = []
+      if (native === undefined && run.length <= FEW_ROWS) {
+        // A few rows over the network: one statement that leaves out the rows a unique key
+        // refuses (no savepoint round trips); only those are tried again, one by one, to name the
+        // key. (Large runs keep the savepoint: two statements are nothing beside thousands of
+        // rows, and a plain insert skips the speculative insertion `ON CONFLICT` makes per row.)
+        const result = yield* runOrFail(compileInsert(dialect, info, rows, firstSeq + at, true))
+        yield* settleSkipping(info, scope, run, firstSeq + at, new Set(result.rows.map((row) => Number(row["seq"]))), outcomes, at)
+        return
+      }
+      const bulk = yield* attempt(insertRows(info, rows, firstSeq + at))
       if (bulk._tag === "Done") {
         yield* noteInserted(info.name, rows.length)
         run.forEach((op, k) => {
@@ -85,7 +130,7 @@ export const makeWrite = (
       return { _tag: "Written", seq } as const
     })
 
-  return (model: ModelMeta, scope: StoreScope, ops: ReadonlyArray<WriteOp>): Effect.Effect<ReadonlyArray<WriteOutcome>, StorageError> =>
+  const write = (model: ModelMeta, scope: StoreScope, ops: ReadonlyArray<WriteOp>): Effect.Effect<ReadonlyArray<WriteOutcome>, StorageError> =>
     Effect.gen(function* () {
       const info = yield* table(model.name)
       if (ops.length === 0) return []
@@ -114,4 +159,49 @@ export const makeWrite = (
         })
       )
     })
+
+  /**
+   * The port's `writeAll`: a few inserts into distinct tables over the network in one statement
+   * (data-modifying CTEs, PostgreSQL); anything else as `write` calls in one transaction.
+   */
+  const writeAll = (
+    writes: ReadonlyArray<{ readonly model: ModelMeta; readonly scope: StoreScope; readonly ops: ReadonlyArray<WriteOp> }>
+  ): Effect.Effect<ReadonlyArray<ReadonlyArray<WriteOutcome>>, StorageError> =>
+    Effect.gen(function* () {
+      const infos = yield* Effect.forEach(writes, (w) => table(w.model.name))
+      const total = writes.reduce((n, w) => n + w.ops.length, 0)
+      const oneStatement =
+        native === undefined &&
+        dialect.rowLocks &&
+        total <= FEW_ROWS &&
+        new Set(writes.filter((w) => w.ops.length > 0).map((w) => w.model.name)).size === writes.filter((w) => w.ops.length > 0).length &&
+        writes.every((w) => w.ops.every((op) => op.kind === "insert"))
+      if (total === 0) return writes.map(() => [])
+      if (!oneStatement) return yield* inTransaction(Effect.forEach(writes, (w) => write(w.model, w.scope, w.ops)))
+      return yield* inTransaction(
+        Effect.gen(function* () {
+          const firstSeq = yield* reserveSeqs(total)
+          const runs: Array<{ readonly info: TableInfo; readonly rows: ReadonlyArray<Row>; readonly firstSeq: number }> = []
+          let offset = 0
+          const starts = writes.map((w, i) => {
+            const start = firstSeq + offset
+            if (w.ops.length > 0) runs.push({ info: infos[i] as TableInfo, rows: w.ops.map((op) => (op as Insert).row), firstSeq: start })
+            offset += w.ops.length
+            return start
+          })
+          const result = yield* runOrFail(compileInsertAll(dialect, runs))
+          const written = new Set(result.rows.map((row) => Number(row["seq"])))
+          const all: Array<ReadonlyArray<WriteOutcome>> = []
+          for (const [i, w] of writes.entries()) {
+            const outcomes: Array<WriteOutcome> = new Array(w.ops.length)
+            if (w.ops.length > 0)
+              yield* settleSkipping(infos[i] as TableInfo, w.scope, w.ops as ReadonlyArray<Insert>, starts[i] as number, written, outcomes, 0)
+            all.push(outcomes)
+          }
+          return all
+        })
+      )
+    })
+
+  return { write, writeAll }
 }

@@ -290,8 +290,32 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           }
           return out
         }),
+      exists: (requests) =>
+        Effect.forEach(requests, (request) =>
+          request.ids.length === 0
+            ? Effect.succeed([])
+            : Effect.map(driver.getMany(request.model, request.scope, request.ids), (rows) => rows.map((row) => String(row["id"])))
+        ),
       write: (model, scope, ops) =>
         Effect.flatMap(table(model.name), (t) => writing((layer) => ops.map((op) => applyWrite(layer, t, entries, t.committed, scope, op)))),
+      writeAll: (writes) => transaction(Effect.forEach(writes, (w) => driver.write(w.model, w.scope, w.ops))),
+      increment: (model, scope, id, field, by, updatedAt) =>
+        transaction(
+          Effect.gen(function* () {
+            // Writers are serialised: a read and a versioned write in one transaction are one step.
+            const [row] = yield* driver.getMany(model, scope, [id])
+            if (row === undefined) return undefined
+            const value = Number(row[field] ?? 0) + by
+            const version = Number(row["version"])
+            const [outcome] = yield* driver.write(model, scope, [
+              { kind: "update", row: { ...row, [field]: value, version: version + 1, updatedAt }, expectedVersion: version }
+            ])
+            if (outcome?._tag !== "Written") {
+              return yield* new StorageError({ reason: "serialization", retryable: true, message: `${model.name} ${id} changed while incremented` })
+            }
+            return value
+          })
+        ),
       query: (model, scope, query) =>
         Effect.gen(function* () {
           const t = yield* table(model.name)

@@ -149,8 +149,37 @@ export interface StoreDriver {
   readonly migrate: (migrations: ReadonlyArray<Migration>) => Effect.Effect<ReadonlyArray<string>, StorageError | Unsupported>
   /** Rows with these ids, in no particular order; missing ids are omitted. */
   readonly getMany: (model: ModelMeta, scope: StoreScope, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Row>, StorageError>
+  /**
+   * For each request, the ids among its `ids` that name a row of its model in its scope (in no
+   * particular order): the existence of rows of several models in one read (one statement on SQL).
+   */
+  readonly exists: (
+    requests: ReadonlyArray<{ readonly model: ModelMeta; readonly scope: StoreScope; readonly ids: ReadonlyArray<string> }>
+  ) => Effect.Effect<ReadonlyArray<ReadonlyArray<string>>, StorageError>
   /** Applies writes in order; each one that fails leaves nothing and reports why; the others apply. */
   readonly write: (model: ModelMeta, scope: StoreScope, ops: ReadonlyArray<WriteOp>) => Effect.Effect<ReadonlyArray<WriteOutcome>, StorageError>
+  /**
+   * Applies the writes of several models, each as `write` would (its outcomes at its position), in
+   * one transaction; where the store can, a few inserts into distinct models go in one statement.
+   */
+  readonly writeAll: (
+    writes: ReadonlyArray<{ readonly model: ModelMeta; readonly scope: StoreScope; readonly ops: ReadonlyArray<WriteOp> }>
+  ) => Effect.Effect<ReadonlyArray<ReadonlyArray<WriteOutcome>>, StorageError>
+  /**
+   * Adds `by` to the integer column `field` of the row `id` and answers the column's new value, in
+   * one step concurrent writers cannot interleave: two increments of one row both count, the second
+   * waiting for the first's transaction where writers run concurrently (no version check fails).
+   * The row gets a new version, a change sequence and `updatedAt` (epoch milliseconds). Answers
+   * `undefined` when the scope has no such row. For counters: core checks nothing about the row.
+   */
+  readonly increment: (
+    model: ModelMeta,
+    scope: StoreScope,
+    id: string,
+    field: string,
+    by: number,
+    updatedAt: number
+  ) => Effect.Effect<number | undefined, StorageError>
   /** Rows matching a query, in its order, from its keyset position, up to its limit. */
   readonly query: (model: ModelMeta, scope: StoreScope, query: StoreQuery) => Effect.Effect<ReadonlyArray<Row>, StorageError>
   /** Number of rows matching the conditions. */

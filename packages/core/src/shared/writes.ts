@@ -42,6 +42,11 @@ export type Patch<M extends AnyModel> = {
 export interface WriteOptions {
   /** All items or none (bulk). Imports are always atomic. */
   readonly atomic?: boolean
+  /**
+   * The caller has checked, in the same unit of work, that every reference of the inputs names a
+   * record of the account (or one written before them in it): no second read.
+   */
+  readonly referencesChecked?: boolean
 }
 
 /** A record with a patch applied (see {@link Patch}): given fields replace, `null` (or `undefined`) clears. */
@@ -94,6 +99,58 @@ const writeError = (model: string, id: string, outcome: WriteOutcome, expected?:
 }
 
 /**
+ * New records as `insertMany` makes them (an id unless given, version 1, the timestamps, the
+ * account), encoded: each input's row and record (`rows`, with its input's index), or why it is
+ * refused (`items`); `made`: the indexes of the inputs whose id is made here.
+ */
+const encodeInputs = <M extends AnyModel>(model: M, accountId: string, inputs: ReadonlyArray<unknown>, at: Date) => {
+  const codec = codecOf(model)
+  const items: Array<BulkItem<RecordOf<M>>> = []
+  const rows: Array<{ index: number; row: Row; value: RecordOf<M> }> = []
+  const made = new Set<number>()
+  inputs.forEach((input, index) => {
+    if (typeof input !== "object" || input === null) {
+      items[index] = { _tag: "Failed", index, error: ValidationError.at([], "expected an object") }
+      return
+    }
+    const system = Object.keys(input).filter((key) => SYSTEM.has(key) && key !== "id")
+    if (system.length > 0) {
+      items[index] = { _tag: "Failed", index, error: ValidationError.at([system[0] ?? ""], "is set by the SDK") }
+      return
+    }
+    const given = (input as { id?: unknown }).id
+    const candidate: Record<string, unknown> = { ...input, id: given ?? uuidv7(at.getTime()), version: 1, createdAt: at, updatedAt: at }
+    if (given === undefined) made.add(index)
+    if (model.scope === "account") candidate["accountId"] = accountId
+    const encoded = codec.toRowAndValue(candidate)
+    if (encoded instanceof ValidationError) items[index] = { _tag: "Failed", index, error: encoded }
+    else rows.push({ index, row: encoded.row, value: encoded.value })
+  })
+  return { items, rows, made }
+}
+
+/**
+ * New records of one model, encoded for a store's `writeAll` by a caller that checked their
+ * references (see `referencesChecked`): each one's insert and record, or the first refused
+ * input's ValidationError.
+ */
+export const encodeNewRecords = <M extends AnyModel>(
+  model: M,
+  accountId: string,
+  inputs: ReadonlyArray<unknown>
+): Effect.Effect<{ readonly ops: ReadonlyArray<WriteOp>; readonly records: ReadonlyArray<RecordOf<M>> }, ValidationError> =>
+  Effect.gen(function* () {
+    const { items, rows, made } = encodeInputs(model, accountId, inputs, yield* now)
+    const refused = items.find((item) => item?._tag === "Failed")
+    // Encoding refuses with ValidationErrors only.
+    if (refused !== undefined && refused._tag === "Failed") return yield* refused.error as ValidationError
+    return {
+      ops: rows.map(({ index, row }): WriteOp => (made.has(index) ? { kind: "insert", row, fresh: true } : { kind: "insert", row })),
+      records: rows.map(({ value }) => value)
+    }
+  })
+
+/**
  * The write operations of the repositories over a store. `models` is the full list of models
  * (for on-delete rules and reference checks); `get` reads the record an update starts from.
  */
@@ -105,10 +162,14 @@ export const makeWrites = (
   const byName = new Map(models.map((m) => [m.name, m]))
   const reverse = reverseReferences(models)
 
-  /** Checks that every reference of `rows` points at a record of the same account (or a row being written). */
+  /**
+   * Checks that every reference of `rows` points at a record of the same account (or a row being
+   * written): one read of the store for all the references (`exists`).
+   */
   const checkReferences = (model: AnyModel, accountId: string, rows: ReadonlyArray<Row>, pending: ReadonlySet<string>) =>
     Effect.gen(function* () {
       const failures = new Map<number, WriteError>()
+      const asked: Array<{ readonly reference: AnyModel["references"][number]; readonly target: AnyModel; readonly wanted: Set<string> }> = []
       for (const reference of model.references) {
         const target = byName.get(reference.target)
         if (target === undefined) continue
@@ -117,15 +178,18 @@ export const makeWrites = (
           const value = row[reference.field]
           if (typeof value === "string" && !(target === model && pending.has(value))) wanted.add(value)
         }
-        if (wanted.size === 0) continue
-        const found = yield* driver.getMany(target, scopeOf(target, accountId), [...wanted])
-        const present = new Set(found.map((row) => String(row["id"])))
+        if (wanted.size > 0) asked.push({ reference, target, wanted })
+      }
+      if (asked.length === 0) return failures
+      const found = yield* driver.exists(asked.map(({ target, wanted }) => ({ model: target, scope: scopeOf(target, accountId), ids: [...wanted] })))
+      asked.forEach(({ reference, target }, at) => {
+        const present = new Set(found[at])
         rows.forEach((row, index) => {
           const value = row[reference.field]
           if (typeof value !== "string" || present.has(value) || (target === model && pending.has(value))) return
           if (!failures.has(index)) failures.set(index, NotFound.of(reference.target, value))
         })
-      }
+      })
       return failures
     })
 
@@ -152,38 +216,18 @@ export const makeWrites = (
     inputs: ReadonlyArray<unknown>,
     options: WriteOptions = {}
   ): Effect.Effect<BulkResult<RecordOf<M>>, WriteError | StorageError> => {
-    const codec = codecOf(model)
     const body = Effect.gen(function* () {
-      const at = yield* now
-      const items: Array<BulkItem<RecordOf<M>>> = []
-      const rows: Array<{ index: number; row: Row; value: RecordOf<M> }> = []
-      /** Inputs whose id is made here. */
-      const made = new Set<number>()
-      inputs.forEach((input, index) => {
-        if (typeof input !== "object" || input === null) {
-          items[index] = { _tag: "Failed", index, error: ValidationError.at([], "expected an object") }
-          return
-        }
-        const system = Object.keys(input).filter((key) => SYSTEM.has(key) && key !== "id")
-        if (system.length > 0) {
-          items[index] = { _tag: "Failed", index, error: ValidationError.at([system[0] ?? ""], "is set by the SDK") }
-          return
-        }
-        const given = (input as { id?: unknown }).id
-        const candidate: Record<string, unknown> = { ...input, id: given ?? uuidv7(at.getTime()), version: 1, createdAt: at, updatedAt: at }
-        if (given === undefined) made.add(index)
-        if (model.scope === "account") candidate["accountId"] = accountId
-        const encoded = codec.toRowAndValue(candidate)
-        if (encoded instanceof ValidationError) items[index] = { _tag: "Failed", index, error: encoded }
-        else rows.push({ index, row: encoded.row, value: encoded.value })
-      })
+      const { items, rows, made } = encodeInputs(model, accountId, inputs, yield* now)
       const pending = new Set(rows.map(({ row }) => String(row["id"])))
-      const referenceFailures = yield* checkReferences(
-        model,
-        accountId,
-        rows.map((r) => r.row),
-        pending
-      )
+      const referenceFailures =
+        options.referencesChecked === true
+          ? new Map<number, WriteError>()
+          : yield* checkReferences(
+              model,
+              accountId,
+              rows.map((r) => r.row),
+              pending
+            )
       const writable: Array<{ index: number; row: Row; value: RecordOf<M> }> = []
       rows.forEach((entry, position) => {
         const failure = referenceFailures.get(position)

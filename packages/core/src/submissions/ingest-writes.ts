@@ -17,8 +17,10 @@ import { Repos } from "../kernel/repos.ts"
 import { type BlobRef, BlobStore } from "../shared/blob.ts"
 import type { DeviceId } from "../shared/entity-ids.ts"
 import { type AlreadyExists, StorageError } from "../shared/errors.ts"
-import type { AnyModel } from "../shared/model.ts"
-import { findIn, type Repositories } from "../shared/repository.ts"
+import type { AnyModel, Row } from "../shared/model.ts"
+import { findIn, type Repositories, scopeOf } from "../shared/repository.ts"
+import type { WriteOutcome } from "../shared/store.ts"
+import { encodeNewRecords } from "../shared/writes.ts"
 import { compareCodePoints } from "../shared/text.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import type { Prepared } from "./ingest-checks.ts"
@@ -147,29 +149,48 @@ export const newInstance = (
     }
   })
 
+/** The audit entries of changes (their inputs). */
+const auditInputs = (actor: Actor, source: string, changes: ReadonlyArray<AuditChange>) =>
+  changes.map((change) => ({
+    objectModel: change.model.name,
+    objectId: change.id,
+    source,
+    ...(actor.userId === undefined ? {} : { userId: actor.userId }),
+    ...(change.before === undefined ? {} : { before: publicEncoding(change.model, change.before) }),
+    ...(change.after === undefined ? {} : { after: publicEncoding(change.model, change.after) })
+  }))
+
+/** A write of a new submission's records that is not `Written`: a concurrent writer's same submission (the ingestion runs again), else a defect. */
+const refusedNew = (model: AnyModel, outcome: WriteOutcome | undefined): Effect.Effect<never, AlreadyStored | StorageError> => {
+  if (model === InstanceModel && outcome?._tag === "Duplicate" && ["instance_uuid_unique", "instance_current_uuid_unique"].includes(outcome.constraint))
+    return Effect.fail(new AlreadyStored())
+  if (model === AuditEntryModel)
+    return Effect.fail(new StorageError({ reason: "unknown", retryable: false, message: `audit entry refused: ${outcome?._tag ?? "no outcome"}` }))
+  return Effect.die(
+    new Error(
+      `the insert of a new submission's ${model.name} was refused (${outcome?._tag ?? "no outcome"}${outcome?._tag === "Duplicate" ? `: ${outcome.constraint}` : ""})`
+    )
+  )
+}
+
 /** The writes of an ingestion that go through the store, inside the caller's transaction. */
 export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) => {
   const { liveFiles, requireModify } = access
 
   /** Stores the file records of a submission's attachments (all of them or none). */
-  const insertFiles = (actor: Actor, files: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
-    files.length === 0 ? Effect.succeed([]) : narrowWrite(Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, files), allWritten))
+  const insertFiles = (actor: Actor, files: ReadonlyArray<Readonly<Record<string, unknown>>>, referencesChecked = false) =>
+    files.length === 0
+      ? Effect.succeed([])
+      : narrowWrite(Effect.flatMap(repos.insertMany(InstanceFileModel, actor.accountId, files, { referencesChecked }), allWritten))
 
   /**
    * Audit entries for changes of several models in one write, inside the caller's transaction (a
    * refused entry fails the unit of work as {@link audit} does).
    */
-  const auditAll = (actor: Actor, source: string, changes: ReadonlyArray<AuditChange>): Effect.Effect<void, StorageError> => {
+  const auditAll = (actor: Actor, source: string, changes: ReadonlyArray<AuditChange>, userChecked = false): Effect.Effect<void, StorageError> => {
     if (changes.length === 0) return Effect.void
-    const entries = changes.map((change) => ({
-      objectModel: change.model.name,
-      objectId: change.id,
-      source,
-      ...(actor.userId === undefined ? {} : { userId: actor.userId }),
-      ...(change.before === undefined ? {} : { before: publicEncoding(change.model, change.before) }),
-      ...(change.after === undefined ? {} : { after: publicEncoding(change.model, change.after) })
-    }))
-    return Effect.flatMap(repos.insertMany(AuditEntryModel, actor.accountId, entries), allWritten).pipe(
+    const entries = auditInputs(actor, source, changes)
+    return Effect.flatMap(repos.insertMany(AuditEntryModel, actor.accountId, entries, { referencesChecked: userChecked }), allWritten).pipe(
       Effect.asVoid,
       Effect.catch((error) =>
         error._tag === "StorageError"
@@ -272,34 +293,93 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
       )
     )
 
-  /** A new submission's writes, inside the caller's transaction. */
+  /**
+   * A new submission's writes, inside the caller's transaction: the reads first (the device, then
+   * every reference of the new records in one read), then the writes close together (a writer holds
+   * the store's change order from its first write to its commit, and the correlation counter from
+   * its increment): the counter, the submission, its files and the audit entries.
+   */
   const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes, choice?: EntityChoice | undefined) =>
     Effect.gen(function* () {
-      const { input, imei, attachments } = upload
+      const { input, imei, attachments, form, version, orgUnitId } = upload
       const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
       const entities = yield* linkEntities(actor, [choice])
       const linked = entities.linked[0]
+      const deviceId = imei === undefined ? undefined : devices.ids.get(imei)
+      // The submission's references (its files reference it, its audit entries its user, as it does).
+      const references: Row = {
+        formId: form.id,
+        formVersionId: version?.id,
+        projectId: input.projectId,
+        orgUnitId,
+        deviceId,
+        entityId: linked?.entity.id,
+        planningId: input.planningId,
+        createdById: actor.userId,
+        lastModifiedById: actor.userId
+      }
+      const refused = (yield* repos.checkReferences(InstanceModel, actor.accountId, [references], new Set())).get(0)
+      // A reference check answers only NotFound.
+      if (refused !== undefined) return yield* refused._tag === "NotFound" ? refused : Effect.die(refused)
       const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
-      const record = yield* newInstance(actor, upload, bytes, sequence, imei === undefined ? undefined : devices.ids.get(imei), linked)
+      const record = yield* newInstance(actor, upload, bytes, sequence, deviceId, linked)
+      if (linked === undefined) {
+        // No entity to give attributes: the submission, its files and the audit entries in one
+        // write (one statement where the store can).
+        const encodedInstance = yield* encodeNewRecords(InstanceModel, actor.accountId, [record])
+        const instance = encodedInstance.records[0] as Instance
+        const encodedFiles = yield* encodeNewRecords(
+          InstanceFileModel,
+          actor.accountId,
+          attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+        )
+        const files = encodedFiles.records as ReadonlyArray<InstanceFile>
+        const encodedAudit = yield* encodeNewRecords(
+          AuditEntryModel,
+          actor.accountId,
+          auditInputs(actor, INGEST_SOURCE, [
+            ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+            { model: InstanceModel, id: instance.id, after: instance },
+            ...files.map((file) => ({ model: InstanceFileModel, id: file.id, after: file }))
+          ])
+        ).pipe(Effect.mapError((error) => new StorageError({ reason: "unknown", retryable: false, message: `audit entry refused: ${error.message}` })))
+        const groups = [
+          { model: InstanceModel, ops: encodedInstance.ops },
+          { model: InstanceFileModel, ops: encodedFiles.ops },
+          { model: AuditEntryModel, ops: encodedAudit.ops }
+        ] as const
+        const outcomes = yield* repos.driver.writeAll(groups.map(({ model, ops }) => ({ model, scope: scopeOf(model, actor.accountId), ops })))
+        for (const [g, { model }] of groups.entries()) {
+          for (const outcome of outcomes[g] ?? []) if (outcome?._tag !== "Written") return yield* refusedNew(model, outcome)
+        }
+        return { outcome: "created", instance, files } as const
+      }
       const instance = yield* narrowErrors(
-        repos
-          .insert(InstanceModel, actor.accountId, record)
-          .pipe(Effect.catchTag("AlreadyExists", storedConcurrently(["instance_uuid_unique", "instance_current_uuid_unique"]))),
+        Effect.flatMap(repos.insertMany(InstanceModel, actor.accountId, [record], { referencesChecked: true }), allWritten).pipe(
+          Effect.map((written) => written[0] as Instance),
+          Effect.catchTag("AlreadyExists", storedConcurrently(["instance_uuid_unique", "instance_current_uuid_unique"]))
+        ),
         ["AlreadyExists", "VersionConflict", "Conflict"],
         "the insert of a new submission met another unique key than its uuids, a version or an on-delete rule"
       )
       const files = yield* insertFiles(
         actor,
-        attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false }))
+        attachments.map((attachment, index) => ({ instanceId: instance.id, name: attachment.name, file: bytes.files[index], deleted: false })),
+        true
       )
       const attributes = yield* attachAttributes(actor, [{ upload, instance, linked }])
-      yield* auditAll(actor, INGEST_SOURCE, [
-        ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
-        ...entities.created.map((entity) => ({ model: EntityModel, id: entity.id, after: entity })),
-        { model: InstanceModel, id: instance.id, after: instance },
-        ...files.map((file) => ({ model: InstanceFileModel, id: file.id, after: file })),
-        ...attributes
-      ])
+      yield* auditAll(
+        actor,
+        INGEST_SOURCE,
+        [
+          ...devices.created.map((device) => ({ model: DeviceModel, id: device.id, after: device })),
+          ...entities.created.map((entity) => ({ model: EntityModel, id: entity.id, after: entity })),
+          { model: InstanceModel, id: instance.id, after: instance },
+          ...files.map((file) => ({ model: InstanceFileModel, id: file.id, after: file })),
+          ...attributes
+        ],
+        true
+      )
       return { outcome: "created", instance, files } as const
     })
 

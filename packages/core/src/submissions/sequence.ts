@@ -2,16 +2,16 @@
  * Per-account sequences: where an IASO rule needs a number made of digits from the row's integer
  * id (a submission's correlation id), the SDK, whose ids are UUIDs, takes the next value of a
  * named counter kept per account instead. A counter is one record advanced inside the caller's
- * transaction with an optimistic version check, so two writers never get the same value: the
- * loser of a race fails with a retryable `StorageError` and its whole unit of work rolls back.
+ * transaction by the store's atomic `increment`, so two writers never get the same value and
+ * neither fails: the second waits for the first's unit of work to end.
  * @module
  */
 import { Effect, Schema } from "effect"
 import { narrowErrors, orDieOnInvalidListing } from "../kernel/expect.ts"
 import { entityId } from "../shared/ids.ts"
-import { StorageError, ValidationError } from "../shared/errors.ts"
+import { StorageError } from "../shared/errors.ts"
 import { defineModel } from "../shared/model.ts"
-import { codecOf, type Repositories, scopeOf } from "../shared/repository.ts"
+import { type Repositories, scopeOf } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { NonBlankTextMax } from "../shared/text.ts"
 
@@ -53,17 +53,41 @@ export const nextSequenceValue = (repos: Repositories, accountId: string, name: 
   reserveSequenceValues(repos, accountId, name, 1)
 
 /**
- * Advances the account's counter `name` by `count` (at least 1) in one write and answers the first
- * of the `count` values handed out (they follow each other: `first`, `first + 1`...). Call it
- * inside the unit of work that uses the values, so a rollback gives them back. Two round trips:
- * the counter is read, then written with an optimistic version check (no second read).
+ * The ids of counter records seen, by store, account and name: a counter is never re-created under
+ * another id while its account lives, so a known id saves the lookup (a missing one is looked up again).
+ */
+const counterIds = new WeakMap<object, Map<string, string>>()
+
+/**
+ * Advances the account's counter `name` by `count` (at least 1) and answers the first of the
+ * `count` values handed out (they follow each other: `first`, `first + 1`...). Call it inside the
+ * unit of work that uses the values, so a rollback gives them back. One atomic increment of the
+ * counter record (the store's `increment`: concurrent writers wait for each other's row, none
+ * fails), after a lookup of the record by name the first time a process meets it; a new counter is
+ * inserted (a concurrent insert of the same counter is a retryable StorageError). Call it as late
+ * in the unit of work as possible: the counter's row is held until the unit of work ends.
  */
 export const reserveSequenceValues = (repos: Repositories, accountId: string, name: string, count: number): Effect.Effect<number, StorageError> =>
   Effect.gen(function* () {
     if (!Number.isSafeInteger(count) || count < 1)
       return yield* Effect.die(new RangeError(`reserveSequenceValues: count must be a positive integer, got ${count}`))
+    const driver = repos.driver
+    let known = counterIds.get(driver)
+    if (known === undefined) {
+      known = new Map()
+      counterIds.set(driver, known)
+    }
+    const key = `${accountId}\u0000${name}`
+    const scope = scopeOf(AccountSequenceModel, accountId)
+    const at = (yield* now).getTime()
+    const cached = known.get(key)
+    if (cached !== undefined) {
+      const value = yield* driver.increment(AccountSequenceModel, scope, cached, "value", count, at)
+      if (value !== undefined) return value - count + 1
+      known.delete(key)
+    }
     const page = yield* repos
-      .list(AccountSequenceModel, accountId, { where: [{ field: "name", op: "eq", value: name }], limit: 1 })
+      .list(AccountSequenceModel, accountId, { where: [{ field: "name", op: "eq", value: name }], limit: 1, select: ["name"] })
       .pipe(orDieOnInvalidListing(AccountSequenceModel))
     const current = page.items[0]
     if (current === undefined) {
@@ -74,15 +98,9 @@ export const reserveSequenceValues = (repos: Repositories, accountId: string, na
       )
       return 1
     }
-    const first = current.value + 1
-    // The record just read, advanced and written with the version check `repos.update` makes
-    // (a counter has no references to check): a concurrent writer's advance is a stale version.
-    const row = codecOf(AccountSequenceModel).toRow({ ...current, value: current.value + count, version: current.version + 1, updatedAt: yield* now })
-    if (row instanceof ValidationError) return yield* Effect.die(row)
-    const [outcome] = yield* repos.driver.write(AccountSequenceModel, scopeOf(AccountSequenceModel, accountId), [
-      { kind: "update", row, expectedVersion: current.version }
-    ])
-    if (outcome === undefined || outcome._tag === "Missing" || outcome._tag === "StaleVersion") return yield* raced(name)
-    if (outcome._tag === "Duplicate") return yield* Effect.die(new Error(`the counter ${name} met a unique constraint (${outcome.constraint})`))
-    return first
+    const value = yield* driver.increment(AccountSequenceModel, scope, current.id, "value", count, at)
+    // Deleted since the lookup (its account removed meanwhile): the unit of work runs again.
+    if (value === undefined) return yield* raced(name)
+    known.set(key, current.id)
+    return value - count + 1
   })

@@ -17,6 +17,8 @@ import { AccountFeatureFlagModel } from "../tenancy/feature-flags.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { Projects } from "../tenancy/projects-service.ts"
 import { uuidv7 } from "../shared/ids.ts"
+import { AccountSequenceModel } from "../submissions/sequence.ts"
+import { encodeNewRecords } from "../shared/writes.ts"
 import type { Harness } from "./harness.ts"
 import { exitError, exitTag } from "./harness.ts"
 import { accountRows, expectConsistentPaths, pyramid } from "./org-unit-fixtures.ts"
@@ -145,6 +147,78 @@ export const storeScenarios = (h: () => Harness) => {
     expect(new Set(seqs).size).toBe(seqs.length)
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs)
   })
+
+  scenario("exists answers the ids that name rows of several models in their scopes; increment adds atomically, with a new version and sequence", async () => {
+    const harness = h()
+    const a = await harness.freshAccount()
+    const b = await harness.freshAccount()
+    const repos = await harness.repos()
+    const driver = repos.driver
+    const scopeA = { accountId: a.accountId }
+    const missing = uuidv7()
+    const found = await harness.run(
+      driver.exists([
+        { model: ProjectModel, scope: scopeA, ids: [a.projectId, missing, b.projectId, a.projectId] },
+        { model: OrgUnitModel, scope: scopeA, ids: [] },
+        { model: ProjectModel, scope: { accountId: b.accountId }, ids: [b.projectId] }
+      ])
+    )
+    expect(found.map((ids) => [...ids].sort())).toEqual([[a.projectId], [], [b.projectId]])
+    expect(await harness.run(driver.exists([]))).toEqual([])
+    const counter = await harness.run(repos.insert(AccountSequenceModel, a.accountId, { name: "conformance.counter", value: 5 }))
+    const cursor = await drainChanges(harness, a.accountId)
+    // Concurrent increments all count (none fails on a version check).
+    const values = await harness.run(
+      Effect.all(
+        Array.from({ length: 4 }, () => driver.transaction(driver.increment(AccountSequenceModel, scopeA, counter.id, "value", 2, Date.now()))),
+        { concurrency: "unbounded" }
+      )
+    )
+    expect([...values].sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual([7, 9, 11, 13])
+    const stored = await harness.run(repos.get(AccountSequenceModel, a.accountId, counter.id))
+    expect([stored.value, stored.version]).toEqual([13, 5])
+    const page = await harness.run(repos.changesSince(a.accountId, cursor))
+    expect(page.changes.filter((change) => change.id === counter.id).map((change) => change.version)).toEqual([5])
+    // Another account's scope, or a missing row: nothing, and nothing changes.
+    expect(await harness.run(driver.increment(AccountSequenceModel, { accountId: b.accountId }, counter.id, "value", 1, Date.now()))).toBeUndefined()
+    expect(await harness.run(driver.increment(AccountSequenceModel, scopeA, missing, "value", 1, Date.now()))).toBeUndefined()
+    expect((await harness.run(repos.get(AccountSequenceModel, a.accountId, counter.id))).value).toBe(13)
+  })
+
+  scenario(
+    "writeAll applies several models' inserts in one transaction, each with its own outcome: a row a unique key refuses is left out, the others are written",
+    async () => {
+      const harness = h()
+      const a = await harness.freshAccount()
+      const repos = await harness.repos()
+      const scope = { accountId: a.accountId }
+      await harness.run(repos.insert(AccountSequenceModel, a.accountId, { name: "conformance.taken", value: 1 }))
+      const counters = await harness.run(
+        encodeNewRecords(AccountSequenceModel, a.accountId, [
+          { name: "conformance.taken", value: 2 },
+          { name: "conformance.free", value: 3 }
+        ])
+      )
+      const entries = await harness.run(
+        encodeNewRecords(AuditEntryModel, a.accountId, [{ objectModel: "AccountSequence", objectId: "x", source: "conformance" }])
+      )
+      const outcomes = await harness.run(
+        repos.driver.writeAll([
+          { model: AccountSequenceModel, scope, ops: counters.ops },
+          { model: ProjectModel, scope, ops: [] },
+          { model: AuditEntryModel, scope, ops: entries.ops }
+        ])
+      )
+      expect(outcomes.map((group) => group.map((outcome) => outcome._tag))).toEqual([["Duplicate", "Written"], [], ["Written"]])
+      expect(outcomes[0]?.[0]).toEqual({ _tag: "Duplicate", constraint: "account_sequence_name_unique" })
+      const stored = await harness.inspectAccount(AccountSequenceModel, a.accountId)
+      expect(stored.map((row) => [row["name"], row["value"]]).sort()).toEqual([
+        ["conformance.free", 3],
+        ["conformance.taken", 1]
+      ])
+      expect((await harness.inspectAccount(AuditEntryModel, a.accountId)).filter((row) => row["source"] === "conformance")).toHaveLength(1)
+    }
+  )
 
   scenario("fills in every capability", async () => {
     const harness = h()
