@@ -37,6 +37,7 @@ import {
   type InspectedRow,
   type Migration,
   type ModelMeta,
+  serializedStoreOps,
   StorageError,
   type StoreCapabilities,
   type StoreDriver,
@@ -112,34 +113,14 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
     const driver: IndexedDbDriver = {
       capabilities: indexedDbCapabilities,
       migrate: connection.migrate,
+      ...serializedStoreOps(
+        { getMany: (model, scope, ids) => driver.getMany(model, scope, ids), write: (model, scope, ops) => driver.write(model, scope, ops) },
+        (effect) => units.transaction(effect)
+      ),
       getMany: (model: ModelMeta, scope, ids) => Effect.flatMap(connection.table(model.name), (t) => reads.rowsById(t, scope, ids)),
-      exists: (requests) =>
-        Effect.forEach(requests, (request) =>
-          request.ids.length === 0
-            ? Effect.succeed([])
-            : Effect.map(driver.getMany(request.model, request.scope, request.ids), (rows) => rows.map((row) => String(row["id"])))
-        ),
       write: (model, scope, ops) =>
         Effect.flatMap(connection.table(model.name), (t) =>
           ops.length === 0 ? Effect.succeed([]) : units.writing((layer) => units.applyOps(t, scope, layer, ops))
-        ),
-      writeAll: (writes) => units.transaction(Effect.forEach(writes, (w) => driver.write(w.model, w.scope, w.ops))),
-      increment: (model, scope, id, field, by, updatedAt) =>
-        units.transaction(
-          Effect.gen(function* () {
-            // Writers are serialised: a read and a versioned write in one transaction are one step.
-            const [row] = yield* driver.getMany(model, scope, [id])
-            if (row === undefined) return undefined
-            const value = Number(row[field] ?? 0) + by
-            const version = Number(row["version"])
-            const [outcome] = yield* driver.write(model, scope, [
-              { kind: "update", row: { ...row, [field]: value, version: version + 1, updatedAt }, expectedVersion: version }
-            ])
-            if (outcome?._tag !== "Written") {
-              return yield* new StorageError({ reason: "serialization", retryable: true, message: `${model.name} ${id} changed while incremented` })
-            }
-            return value
-          })
         ),
       query: (model, scope, query) => Effect.flatMap(connection.table(model.name), (t) => reads.readRows(t, scope, query)),
       count: (model, scope, where) => Effect.flatMap(connection.table(model.name), (t) => reads.countRows(t, scope, where)),

@@ -39,6 +39,7 @@ import { runMigrations } from "../shared/migration-runner.ts"
 import { foldStep, type ModelSchema } from "../shared/schema-folding.ts"
 import type { Row } from "../shared/model.ts"
 import type { Condition, StoreQuery } from "../shared/query.ts"
+import { serializedStoreOps } from "../shared/serialized-store-ops.ts"
 import type { Change, InspectedRow, Migration, MigrationStep, StoreCapabilities, StoreDriver, StoreScope } from "../shared/store.ts"
 import { type Entry, IndexedTable } from "./indexes.ts"
 
@@ -274,6 +275,10 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
     const driver: StoreDriver = {
       capabilities,
       migrate,
+      ...serializedStoreOps(
+        { getMany: (model, scope, ids) => driver.getMany(model, scope, ids), write: (model, scope, ops) => driver.write(model, scope, ops) },
+        (effect) => transaction(effect)
+      ),
       getMany: (model, scope, ids) =>
         Effect.gen(function* () {
           const t = yield* table(model.name)
@@ -290,32 +295,8 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           }
           return out
         }),
-      exists: (requests) =>
-        Effect.forEach(requests, (request) =>
-          request.ids.length === 0
-            ? Effect.succeed([])
-            : Effect.map(driver.getMany(request.model, request.scope, request.ids), (rows) => rows.map((row) => String(row["id"])))
-        ),
       write: (model, scope, ops) =>
         Effect.flatMap(table(model.name), (t) => writing((layer) => ops.map((op) => applyWrite(layer, t, entries, t.committed, scope, op)))),
-      writeAll: (writes) => transaction(Effect.forEach(writes, (w) => driver.write(w.model, w.scope, w.ops))),
-      increment: (model, scope, id, field, by, updatedAt) =>
-        transaction(
-          Effect.gen(function* () {
-            // Writers are serialised: a read and a versioned write in one transaction are one step.
-            const [row] = yield* driver.getMany(model, scope, [id])
-            if (row === undefined) return undefined
-            const value = Number(row[field] ?? 0) + by
-            const version = Number(row["version"])
-            const [outcome] = yield* driver.write(model, scope, [
-              { kind: "update", row: { ...row, [field]: value, version: version + 1, updatedAt }, expectedVersion: version }
-            ])
-            if (outcome?._tag !== "Written") {
-              return yield* new StorageError({ reason: "serialization", retryable: true, message: `${model.name} ${id} changed while incremented` })
-            }
-            return value
-          })
-        ),
       query: (model, scope, query) =>
         Effect.gen(function* () {
           const t = yield* table(model.name)
