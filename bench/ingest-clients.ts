@@ -18,28 +18,15 @@ import { PGlite } from "@electric-sql/pglite"
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { SqliteStore } from "@iaso/adapter-sqlite"
-import {
-  Accounts,
-  Actor,
-  BlobStore,
-  CurrentActor,
-  type FormId,
-  FormModel,
-  FormVersionModel,
-  Instances,
-  type OrgUnitId,
-  OrgUnits,
-  type Store,
-  uuidv7
-} from "@iaso/core"
-import { IasoWithRepos, Repos } from "@iaso/core/kernel"
+import { type Accounts, Actor, BlobStore, CurrentActor, Instances, type OrgUnits, type Store, uuidv7 } from "@iaso/core"
+import { IasoWithRepos, type Repos } from "@iaso/core/kernel"
 import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
-import { DESCRIPTOR, generateSubmissions, VERSION } from "./ingest.ts"
+import { generateSubmissions, ingestWorld } from "./ingest.ts"
 
 type App = ManagedRuntime.ManagedRuntime<Instances | Repos | BlobStore | Store | Accounts | OrgUnits, unknown>
 
@@ -47,28 +34,7 @@ const makeApp = (store: Layer.Layer<Store, unknown>): App =>
   ManagedRuntime.make(Layer.mergeAll(IasoWithRepos.layer, BlobStore.memory()).pipe(Layer.provideMerge(store))) as unknown as App
 
 /** A fresh account with the form, its version and an org unit. */
-const setup = (app: App, label: string) =>
-  app.runPromise(
-    Effect.gen(function* () {
-      const { account, version } = yield* (yield* Accounts).setup({ name: `bench clients ${label} ${uuidv7()}` })
-      const repos = yield* Repos
-      const form = yield* repos.insert(FormModel, account.id, {
-        name: "Household visit",
-        uuid: uuidv7(),
-        correlatable: true,
-        singlePerPeriod: false,
-        derived: false,
-        changeRequestMode: "CR_MODE_NONE",
-        locationField: "gps"
-      })
-      const file = yield* (yield* BlobStore).put(new TextEncoder().encode("<h:html/>"), { mediaType: "text/xml" })
-      yield* repos.insert(FormVersionModel, account.id, { formId: form.id, file, md5: "", versionId: VERSION, formDescriptor: DESCRIPTOR as never })
-      const unit = yield* (yield* OrgUnits)
-        .create({ name: "Facility", versionId: version.id })
-        .pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
-      return { accountId: account.id, formId: form.id as FormId, orgUnitId: unit.id as OrgUnitId }
-    })
-  )
+const setup = (app: App, label: string) => app.runPromise(ingestWorld(`bench clients ${label} ${uuidv7()}`))
 
 type Account = Awaited<ReturnType<typeof setup>>
 

@@ -90,6 +90,28 @@ export const DESCRIPTOR = {
   ]
 }
 
+/** A fresh account named `name` with the bench's form, its version and an org unit to submit on. */
+export const ingestWorld = (name: string) =>
+  Effect.gen(function* () {
+    const { account, version } = yield* (yield* Accounts).setup({ name })
+    const repos = yield* Repos
+    const form = yield* repos.insert(FormModel, account.id, {
+      name: "Household visit",
+      uuid: uuidv7(),
+      correlatable: true,
+      singlePerPeriod: false,
+      derived: false,
+      changeRequestMode: "CR_MODE_NONE",
+      locationField: "gps"
+    })
+    const file = yield* (yield* BlobStore).put(new TextEncoder().encode("<h:html/>"), { mediaType: "text/xml" })
+    yield* repos.insert(FormVersionModel, account.id, { formId: form.id, file, md5: "", versionId: VERSION, formDescriptor: DESCRIPTOR as never })
+    const unit = yield* (yield* OrgUnits)
+      .create({ name: "Facility", versionId: version.id })
+      .pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
+    return { accountId: account.id, formId: form.id as FormId, orgUnitId: unit.id as OrgUnitId }
+  })
+
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;")
 
 /** `count` submissions of the household form, seeded: about 1.6 kB each. */
@@ -192,28 +214,7 @@ export const ingestBench = async (options: {
     for (const target of targets.filter((t) => options.only === undefined || options.only.has(t.name.split(" ")[0] ?? t.name))) {
       const app = ManagedRuntime.make(Layer.mergeAll(IasoWithRepos.layer, BlobStore.memory()).pipe(Layer.provideMerge(target.store())))
       /** A fresh account with the form, its version and an org unit. */
-      const setup = () =>
-        app.runPromise(
-          Effect.gen(function* () {
-            const { account, version } = yield* (yield* Accounts).setup({ name: `bench ingest ${target.name} ${uuidv7()}` })
-            const repos = yield* Repos
-            const form = yield* repos.insert(FormModel, account.id, {
-              name: "Household visit",
-              uuid: uuidv7(),
-              correlatable: true,
-              singlePerPeriod: false,
-              derived: false,
-              changeRequestMode: "CR_MODE_NONE",
-              locationField: "gps"
-            })
-            const file = yield* (yield* BlobStore).put(new TextEncoder().encode("<h:html/>"), { mediaType: "text/xml" })
-            yield* repos.insert(FormVersionModel, account.id, { formId: form.id, file, md5: "", versionId: VERSION, formDescriptor: DESCRIPTOR as never })
-            const unit = yield* (yield* OrgUnits)
-              .create({ name: "Facility", versionId: version.id })
-              .pipe(Effect.provideService(CurrentActor, Actor.system(account.id)))
-            return { accountId: account.id, formId: form.id as FormId, orgUnitId: unit.id as OrgUnitId }
-          })
-        )
+      const setup = () => app.runPromise(ingestWorld(`bench ingest ${target.name} ${uuidv7()}`))
       const { accountId, formId, orgUnitId } = await setup()
       const actor = Actor.system(accountId)
       const createdAt = new Date("2024-05-10T12:00:00Z")
