@@ -13,6 +13,7 @@ import { admitJson } from "../shared/json.ts"
 import { MAX_JSON_DEPTH } from "../shared/limits.ts"
 import type { AnyModel, Row } from "../shared/model.ts"
 import { codecOf, type Repositories, scopeOf } from "../shared/repository.ts"
+import { eachRowPage } from "../shared/row-pages.ts"
 import type { WriteOp } from "../shared/store.ts"
 import { checksumBuilder, type ModelChecksum } from "./checksum.ts"
 import type { SyncChange, SyncPut } from "./sync-wire.ts"
@@ -117,20 +118,12 @@ export const heldRecords = (
 ): Effect.Effect<ReadonlyArray<{ id: string; version: number }>, StorageError> =>
   Effect.gen(function* () {
     const out: Array<{ id: string; version: number }> = []
-    let after: string | undefined
-    for (;;) {
-      const rows = yield* repos.driver.query(model, scopeOf(model, accountId), {
-        where: [],
-        orderBy: [{ field: "id", direction: "asc" }],
-        limit: 2000,
-        select: ["id", "version"],
-        ...(after === undefined ? {} : { after: [after] })
+    yield* eachRowPage(repos.driver, model, scopeOf(model, accountId), { select: ["version"] }, (rows) =>
+      Effect.sync(() => {
+        for (const row of rows) out.push({ id: String(row["id"]), version: Number(row["version"]) })
       })
-      for (const row of rows) out.push({ id: String(row["id"]), version: Number(row["version"]) })
-      const last = rows[rows.length - 1]
-      if (last === undefined || rows.length < 2000) return out
-      after = String(last["id"])
-    }
+    )
+    return out
   })
 
 /** The checksum of what the store holds of a model for the account. */

@@ -27,7 +27,7 @@ import { uuidv7 } from "../shared/ids.ts"
 import type { JsonObject } from "../shared/json.ts"
 import type { LongOperationOptions } from "../shared/progress.ts"
 import type { Repositories } from "../shared/repository.ts"
-import { scopeOf } from "../shared/repository.ts"
+import { listAll, scopeOf } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
 import { differingModels, type SyncChecksums } from "./checksum.ts"
@@ -180,14 +180,18 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
         ...(row.rejection === undefined ? {} : { rejection: { tag: String(row.rejection["tag"] ?? ""), message: String(row.rejection["message"] ?? "") } })
       })
     )
-  const entries = (accountId: string, status: SyncOutboxEntry["status"]) =>
+  const byStatus = (status: SyncOutboxEntry["status"]) =>
+    ({ where: [{ field: "status", op: "eq", value: status }], orderBy: [{ field: "id", direction: "asc" }] }) as const
+  /** The first `limit` entries of a status, in creation order. */
+  const firstEntries = (accountId: string, status: SyncOutboxEntry["status"], limit: number) =>
+    Effect.map(repos.list(SyncOutboxEntryModel, accountId, { ...byStatus(status), limit }), (page) => page.items as ReadonlyArray<SyncOutboxEntry>).pipe(
+      Effect.catchTag("ValidationError", (error) => Effect.die(error))
+    )
+  /** Every entry of a status, in creation order. */
+  const allEntries = (accountId: string, status: SyncOutboxEntry["status"]) =>
     Effect.map(
-      repos.list(SyncOutboxEntryModel, accountId, {
-        where: [{ field: "status", op: "eq", value: status }],
-        orderBy: [{ field: "id", direction: "asc" }],
-        limit: 1000
-      }),
-      (page) => page.items as ReadonlyArray<SyncOutboxEntry>
+      listAll((options) => repos.list(SyncOutboxEntryModel, accountId, options), byStatus(status)),
+      (items) => items as ReadonlyArray<SyncOutboxEntry>
     ).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
 
   const cursorOf = (accountId: string, projectId: string) =>
@@ -213,7 +217,7 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
       let unchanged = 0
       const rejected: Array<OutboxItem> = []
       for (;;) {
-        const pending = (yield* entries(actor.accountId, "PENDING")).slice(0, batchSize)
+        const pending = yield* firstEntries(actor.accountId, "PENDING", batchSize)
         if (pending.length === 0) break
         const items = yield* Effect.forEach(pending, toItem)
         const sentAt = yield* now
@@ -341,7 +345,7 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
     outbox: () =>
       Effect.gen(function* () {
         const actor = yield* CurrentActor
-        const rows = [...(yield* entries(actor.accountId, "PENDING")), ...(yield* entries(actor.accountId, "REJECTED"))]
+        const rows = [...(yield* allEntries(actor.accountId, "PENDING")), ...(yield* allEntries(actor.accountId, "REJECTED"))]
         return yield* Effect.forEach(rows, toItem)
       }),
     discard: (id) =>

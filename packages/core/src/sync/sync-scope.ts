@@ -11,13 +11,11 @@ import { StorageError } from "../shared/errors.ts"
 import type { JsonObject } from "../shared/json.ts"
 import type { Row } from "../shared/model.ts"
 import { codecOf, type Repositories, scopeOf } from "../shared/repository.ts"
+import { eachRowPage } from "../shared/row-pages.ts"
 import type { Actor } from "../tenancy/actor.ts"
 import { type ModelChecksum, checksumBuilder } from "./checksum.ts"
 import type { SyncedModel, SyncScopeContext, SyncSet } from "./sync-set.ts"
 import type { SyncPut } from "./sync-wire.ts"
-
-/** Rows read per statement when a whole set is scanned. */
-const SCAN_PAGE = 2000
 
 /** The set's context for one actor and project, with its memo. */
 export const scopeContext = (repos: Repositories, actor: Actor, projectId: string | undefined): SyncScopeContext => {
@@ -61,19 +59,7 @@ export const makeSyncScope = (repos: Repositories, set: SyncSet, context: SyncSc
   const scan = (entry: SyncedModel, onRows: (rows: ReadonlyArray<Row>) => void): Effect.Effect<void, StorageError> =>
     Effect.gen(function* () {
       const where = [...(entry.where === undefined ? [] : yield* entry.where(context)), ...(yield* access.listConditions(actor, entry.model, []))]
-      let after: string | undefined
-      for (;;) {
-        const rows = yield* repos.driver.query(entry.model, scopeOf(entry.model, actor.accountId), {
-          where,
-          orderBy: [{ field: "id", direction: "asc" }],
-          limit: SCAN_PAGE,
-          ...(after === undefined ? {} : { after: [after] })
-        })
-        onRows(yield* held(entry, rows))
-        const last = rows[rows.length - 1]
-        if (last === undefined || rows.length < SCAN_PAGE) return
-        after = String(last["id"])
-      }
+      yield* eachRowPage(repos.driver, entry.model, scopeOf(entry.model, actor.accountId), { where }, (rows) => Effect.map(held(entry, rows), onRows))
     })
 
   /** The checksum of what the device must hold of each model of the set it may read. */

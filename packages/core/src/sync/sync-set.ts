@@ -28,6 +28,7 @@ import { OrgUnitTypeModel, OrgUnitTypeProjectModel } from "../registry/org-unit-
 import type { StorageError } from "../shared/errors.ts"
 import type { AnyModel, Row } from "../shared/model.ts"
 import type { Condition } from "../shared/query.ts"
+import { eachRowPage } from "../shared/row-pages.ts"
 import { type Repositories, scopeOf } from "../shared/repository.ts"
 import { StorageDeviceModel } from "../storage/storage.ts"
 import { InstanceModel } from "../submissions/instance-model.ts"
@@ -62,24 +63,16 @@ export type SyncSet = ReadonlyArray<SyncedModel>
 const isSet = (value: unknown): boolean => value !== undefined && value !== null
 const text = (value: unknown): string => (typeof value === "string" ? value : "")
 
-/** Every row of `model` in the account meeting `where` (ids and the named fields). */
+/** The values of `field` over the rows of `model` in the account meeting `where`. */
 const idsWhere = (context: SyncScopeContext, model: AnyModel, where: ReadonlyArray<Condition>, field: string) =>
   Effect.gen(function* () {
     const out = new Set<string>()
-    let after: string | undefined
-    for (;;) {
-      const rows = yield* context.repos.driver.query(model, scopeOf(model, context.actor.accountId), {
-        where,
-        orderBy: [{ field: "id", direction: "asc" }],
-        limit: 2000,
-        select: ["id", field],
-        ...(after === undefined ? {} : { after: [after] })
+    yield* eachRowPage(context.repos.driver, model, scopeOf(model, context.actor.accountId), { where, select: [field] }, (rows) =>
+      Effect.sync(() => {
+        for (const row of rows) out.add(text(row[field]))
       })
-      for (const row of rows) out.add(text(row[field]))
-      const last = rows[rows.length - 1]
-      if (last === undefined || rows.length < 2000) return out
-      after = text(last["id"])
-    }
+    )
+    return out
   })
 
 /** The ids of the project's forms (through the ProjectForm links). */
