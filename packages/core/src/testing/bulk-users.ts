@@ -107,14 +107,18 @@ const world = async (harness: Harness) => {
   }
   /** The fixture with IASO's pks and placeholders replaced and usernames suffixed (same suffix when `suffix` is given). */
   const prepare = (csv: string, suffix: string) => {
-    const replaced = csv
-      .replaceAll("99998", uuidv7())
-      .replaceAll("10244", units.chiloe.id)
-      .replaceAll("9999", units.dagobah.id)
-      .replaceAll("1112", units.child.id)
-      .replaceAll("{{org_unit_type_id}}", type.id)
-      .replaceAll("{{ project_id }}", projects.named)
-      .replaceAll("{{team_names}}", "Team A,Team B")
+    // One pass, longest token first: a token inside an id put in by an earlier replacement (a
+    // UUIDv7 may contain `1112` or `9999`) is never replaced again.
+    const values: Readonly<Record<string, string>> = {
+      "99998": uuidv7(),
+      "10244": units.chiloe.id,
+      "9999": units.dagobah.id,
+      "1112": units.child.id,
+      "{{org_unit_type_id}}": type.id,
+      "{{ project_id }}": projects.named,
+      "{{team_names}}": "Team A,Team B"
+    }
+    const replaced = csv.replace(/99998|10244|9999|1112|\{\{org_unit_type_id\}\}|\{\{ project_id \}\}|\{\{team_names\}\}/g, (token) => values[token] ?? token)
     const parsed = parseCsv(replaced)
     const at = parsed.header.indexOf("username")
     return [parsed.header, ...parsed.rows.map((row) => row.map((cell, index) => (index === at && cell !== "" ? `${cell}.${suffix}` : cell)))]
