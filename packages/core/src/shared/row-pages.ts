@@ -15,14 +15,15 @@ export const ROW_PAGE = 2000
 
 /**
  * Calls `onRows` with every stored row of `model` in `scope` meeting `where`, in pages of
- * {@link ROW_PAGE} in id order (only `select`'s columns, with `id`, when given).
+ * {@link ROW_PAGE} in id order (only `select`'s columns, with `id`, when given), until the rows
+ * run out or `onRows` answers `"stop"`.
  */
 export const eachRowPage = <E, R>(
   driver: StoreDriver,
   model: ModelMeta,
   scope: StoreScope,
   options: { readonly where?: ReadonlyArray<Condition>; readonly select?: ReadonlyArray<string> },
-  onRows: (rows: ReadonlyArray<Row>) => Effect.Effect<void, E, R>
+  onRows: (rows: ReadonlyArray<Row>) => Effect.Effect<unknown, E, R>
 ): Effect.Effect<void, StorageError | E, R> =>
   Effect.gen(function* () {
     let after: string | undefined
@@ -34,7 +35,7 @@ export const eachRowPage = <E, R>(
         ...(options.select === undefined ? {} : { select: ["id", ...options.select.filter((column) => column !== "id")] }),
         ...(after === undefined ? {} : { after: [after] })
       })
-      yield* onRows(rows)
+      if ((yield* onRows(rows)) === "stop") return
       const last = rows[rows.length - 1]
       if (last === undefined || rows.length < ROW_PAGE) return
       after = String(last["id"])

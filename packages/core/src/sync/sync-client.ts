@@ -33,7 +33,16 @@ import { CurrentActor } from "../tenancy/actor.ts"
 import { differingModels, type SyncChecksums } from "./checksum.ts"
 import { type ApplyCounts, applyChanges, heldChecksum, heldRecords } from "./sync-apply.ts"
 import { type SyncCursor, SyncCursorModel, type SyncOutboxEntry, SyncOutboxEntryModel, type SyncOutboxEntryId } from "./sync-models.ts"
-import { PushEntry, type PullPage, type PullRequest, type PushAnswer, type PushRequest, type ReconcileAnswer, type ReconcileRequest } from "./sync-wire.ts"
+import {
+  MAX_RECONCILE_HELD,
+  PushEntry,
+  type PullPage,
+  type PullRequest,
+  type PushAnswer,
+  type PushRequest,
+  type ReconcileAnswer,
+  type ReconcileRequest
+} from "./sync-wire.ts"
 
 /** A transport's failure: the server could not be reached or answered with an error. */
 export class SyncTransportError extends Schema.TaggedError<SyncTransportError>()("SyncTransportError", {
@@ -147,6 +156,36 @@ export class SyncClient extends Context.Service<
 
 const decodeEntry = Schema.decodeUnknownEffect(PushEntry)
 const encodeEntry = Schema.encodeUnknownEffect(PushEntry)
+
+/**
+ * The repair requests of one model: what the device holds, in id order, cut into id ranges of at
+ * most {@link MAX_RECONCILE_HELD} records; the last range is open-ended (one open request when the
+ * device holds none).
+ */
+export const reconcileRanges = (
+  model: string,
+  held: ReadonlyArray<{ readonly id: string; readonly version: number }>,
+  projectId: string | undefined
+): ReadonlyArray<ReconcileRequest> => {
+  const sorted = [...held].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const requests: Array<ReconcileRequest> = []
+  let after: string | undefined
+  let start = 0
+  do {
+    const chunk = sorted.slice(start, start + MAX_RECONCILE_HELD)
+    start += MAX_RECONCILE_HELD
+    const through = start < sorted.length ? chunk[chunk.length - 1]?.id : undefined
+    requests.push({
+      model,
+      held: chunk,
+      ...(projectId === undefined ? {} : { projectId }),
+      ...(after === undefined ? {} : { after }),
+      ...(through === undefined ? {} : { through })
+    })
+    after = through
+  } while (start < sorted.length)
+  return requests
+}
 
 /** Runs a transport call, retrying a retryable failure with exponential backoff. */
 const withRetries = <A>(call: () => Effect.Effect<A, SyncTransportError>, options: SyncOptions): Effect.Effect<A, SyncTransportError | Interrupted> =>
@@ -307,15 +346,26 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
           const model = repos.models.get(name)
           if (model === undefined) continue
           const records = yield* heldRecords(repos, model, actor.accountId)
-          const answer = yield* withRetries(
-            () => transport.reconcile({ model: name, held: records, ...(options.projectId === undefined ? {} : { projectId: options.projectId }) }),
-            options
-          )
-          const counts = yield* repos.driver.transaction(
-            applyChanges(repos, actor.accountId, [...answer.remove.map((id) => ({ op: "remove" as const, model: name, id })), ...answer.put])
-          )
-          written += counts.written
-          removed += counts.removed
+          for (const request of reconcileRanges(name, records, options.projectId)) {
+            let pending = request
+            for (;;) {
+              const asked = pending
+              const answer = yield* withRetries(() => transport.reconcile(asked), options)
+              const counts = yield* repos.driver.transaction(
+                applyChanges(repos, actor.accountId, [...answer.remove.map((id) => ({ op: "remove" as const, model: name, id })), ...answer.put])
+              )
+              written += counts.written
+              removed += counts.removed
+              if (answer.through === undefined) break
+              const through = answer.through
+              if ((asked.after !== undefined && through <= asked.after) || (asked.through !== undefined && through > asked.through))
+                return yield* new SyncTransportError({
+                  message: `the server answered a repair of ${name} up to ${through}, outside the range asked`,
+                  retryable: false
+                })
+              pending = { ...asked, after: through, held: asked.held.filter((record) => record.id > through) }
+            }
+          }
           repaired.push(name)
         }
       }

@@ -10,6 +10,7 @@ import { matchesAll } from "../shared/engine.ts"
 import { StorageError } from "../shared/errors.ts"
 import type { JsonObject } from "../shared/json.ts"
 import type { Row } from "../shared/model.ts"
+import type { Condition } from "../shared/query.ts"
 import { codecOf, type Repositories, scopeOf } from "../shared/repository.ts"
 import { eachRowPage } from "../shared/row-pages.ts"
 import type { Actor } from "../tenancy/actor.ts"
@@ -55,10 +56,23 @@ export const makeSyncScope = (repos: Repositories, set: SyncSet, context: SyncSc
   const readable = (entry: SyncedModel, rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Row>, StorageError> =>
     access.keepVisible(actor, entry.model, rows)
 
-  /** Calls `onRows` with every row of the model the device must hold, page by page. */
-  const scan = (entry: SyncedModel, onRows: (rows: ReadonlyArray<Row>) => void): Effect.Effect<void, StorageError> =>
+  /**
+   * Calls `onRows` with every row of the model the device must hold, page by page in id order
+   * (within `range` when given: ids after `after`, up to `through` included), until `onRows`
+   * answers `"stop"`.
+   */
+  const scan = (
+    entry: SyncedModel,
+    onRows: (rows: ReadonlyArray<Row>) => unknown,
+    range: { readonly after?: string | undefined; readonly through?: string | undefined } = {}
+  ): Effect.Effect<void, StorageError> =>
     Effect.gen(function* () {
-      const where = [...(entry.where === undefined ? [] : yield* entry.where(context)), ...(yield* access.listConditions(actor, entry.model, []))]
+      const where: Array<Condition> = [
+        ...(entry.where === undefined ? [] : yield* entry.where(context)),
+        ...(yield* access.listConditions(actor, entry.model, [])),
+        ...(range.after === undefined ? [] : [{ field: "id", op: "gt", value: range.after } as const]),
+        ...(range.through === undefined ? [] : [{ field: "id", op: "lte", value: range.through } as const])
+      ]
       yield* eachRowPage(repos.driver, entry.model, scopeOf(entry.model, actor.accountId), { where }, (rows) => Effect.map(held(entry, rows), onRows))
     })
 

@@ -22,7 +22,7 @@ import { Context, Effect, Layer } from "effect"
 import { Repos } from "../kernel/repos.ts"
 import { Devices } from "../devices/devices-service.ts"
 import { BlobStore } from "../shared/blob.ts"
-import { type Forbidden, NotFound, type ValidationError } from "../shared/errors.ts"
+import { type Forbidden, NotFound, ValidationError } from "../shared/errors.ts"
 import type { StorageError } from "../shared/errors.ts"
 import type { Row } from "../shared/model.ts"
 import { type Repositories, scopeOf } from "../shared/repository.ts"
@@ -34,17 +34,18 @@ import { OrgUnitChangeRequests } from "../registry/change-requests-service.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
 import { DEVICE_SYNC_SET, type SyncSet } from "./sync-set.ts"
 import { makeSyncScope, scopeContext } from "./sync-scope.ts"
-import type {
-  PullPage,
-  PullRequest,
-  PushAck,
-  PushAttachment,
-  PushAnswer,
-  PushEntry,
-  PushRequest,
-  ReconcileAnswer,
-  ReconcileRequest,
-  SyncChange
+import {
+  MAX_RECONCILE_PUTS,
+  type PullPage,
+  type PullRequest,
+  type PushAck,
+  type PushAttachment,
+  type PushAnswer,
+  type PushEntry,
+  type PushRequest,
+  type ReconcileAnswer,
+  type ReconcileRequest,
+  type SyncChange
 } from "./sync-wire.ts"
 
 /** Errors of a pull or a repair. */
@@ -228,23 +229,41 @@ const makeSync = (repos: Repositories, set: SyncSet): Sync["Service"] => ({
   reconcile: (request) =>
     Effect.gen(function* () {
       const actor = yield* CurrentActor
+      const outside = request.held.find(
+        (record) => (request.after !== undefined && record.id <= request.after) || (request.through !== undefined && record.id > request.through)
+      )
+      if (outside !== undefined) return yield* ValidationError.at(["held"], `the held record ${outside.id} is outside the request's id range`)
       const scope = makeSyncScope(repos, set, scopeContext(repos, actor, request.projectId))
       const entry = scope.synced(request.model)
       const heldVersions = new Map(request.held.map((record) => [record.id, record.version]))
       if (entry === undefined) return { model: request.model, remove: [...heldVersions.keys()], put: [] }
       const serverRows: Array<Row> = []
       const inSet = new Set<string>()
-      yield* scope.scan(entry, (rows) => {
-        for (const row of rows) {
-          const id = String(row["id"])
-          inSet.add(id)
-          if (heldVersions.get(id) !== Number(row["version"])) serverRows.push(row)
-        }
-      })
+      // Past MAX_RECONCILE_PUTS records to put, the answer covers the range up to the last one.
+      let stoppedAt: string | undefined
+      yield* scope.scan(
+        entry,
+        (rows) => {
+          for (const row of rows) {
+            const id = String(row["id"])
+            inSet.add(id)
+            if (heldVersions.get(id) === Number(row["version"])) continue
+            serverRows.push(row)
+            if (serverRows.length === MAX_RECONCILE_PUTS) {
+              stoppedAt = id
+              return "stop"
+            }
+          }
+          return undefined
+        },
+        { after: request.after, through: request.through }
+      )
+      const covered = (id: string) => stoppedAt === undefined || id <= stoppedAt
       return {
         model: request.model,
-        remove: [...heldVersions.keys()].filter((id) => !inSet.has(id)),
-        put: [...(yield* scope.puts(entry, serverRows))]
+        remove: [...heldVersions.keys()].filter((id) => covered(id) && !inSet.has(id)),
+        put: [...(yield* scope.puts(entry, serverRows))],
+        ...(stoppedAt === undefined ? {} : { through: stoppedAt })
       }
     }),
   push: (request) =>

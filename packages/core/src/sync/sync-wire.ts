@@ -19,6 +19,20 @@ const Int = Schema.Int
 const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100))
 const ModelName = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100))
 
+/** Records a device lists in one {@link ReconcileRequest}; a client sends more as id ranges. */
+export const MAX_RECONCILE_HELD = 5000
+/** Records one {@link ReconcileAnswer} puts at most; past it the answer stops at an id (`through`). */
+export const MAX_RECONCILE_PUTS = 1000
+/** Entries in one {@link PushRequest}. */
+export const MAX_PUSH_ENTRIES = 500
+/** Storage logs or positions in one outbox entry. */
+export const MAX_ENTRY_ITEMS = 10_000
+/** Attachments of one pushed submission, ids in a list of a change request or storage log. */
+export const MAX_LIST_ITEMS = 1000
+
+/** An array of at most `max` items (a message's lists are bounded: a decoder refuses more). */
+const bounded = <S extends Schema.Top>(item: S, max: number) => Schema.Array(item).check(Schema.isMaxLength(max))
+
 /** A record the device must hold: its encoded data (secret fields left out), at `version`. */
 export const SyncPut = Schema.Struct({
   op: Schema.Literal("put"),
@@ -52,7 +66,7 @@ export type PullRequest = typeof PullRequest.Type
 
 /** A page of a pull. */
 export const PullPage = Schema.Struct({
-  changes: Schema.Array(SyncChange),
+  changes: bounded(SyncChange, 1000),
   /** Where the next pull starts. */
   cursor: Schema.String,
   /** More changes follow: pull again with `cursor`. */
@@ -62,19 +76,32 @@ export const PullPage = Schema.Struct({
 })
 export type PullPage = typeof PullPage.Type
 
-/** What the device holds of one model, for a repair. */
+/**
+ * What the device holds of one model in an id range, for a repair: `held` lists every record it
+ * holds with an id in (`after`, `through`] (an absent bound is open), at most
+ * {@link MAX_RECONCILE_HELD}; a device holding more sends one request per range.
+ */
 export const ReconcileRequest = Schema.Struct({
   model: ModelName,
   projectId: Schema.optionalKey(Id),
-  held: Schema.Array(Schema.Struct({ id: Id, version: Int }))
+  /** The range starts after this id (exclusive); absent: from the first id. */
+  after: Schema.optionalKey(Id),
+  /** The range ends at this id (inclusive); absent: up to the last id. */
+  through: Schema.optionalKey(Id),
+  held: bounded(Schema.Struct({ id: Id, version: Int }), MAX_RECONCILE_HELD)
 })
 export type ReconcileRequest = typeof ReconcileRequest.Type
 
-/** The repair of one model: ids to drop, records to put. */
+/**
+ * The repair of one model's range: ids to drop, records to put. With `through`, the answer covers
+ * the range only up to that id (inclusive; it had more than {@link MAX_RECONCILE_PUTS} records to
+ * put): the device asks again for the rest of its range, after `through`.
+ */
 export const ReconcileAnswer = Schema.Struct({
   model: ModelName,
-  remove: Schema.Array(Id),
-  put: Schema.Array(SyncPut)
+  remove: bounded(Id, MAX_RECONCILE_HELD),
+  put: bounded(SyncPut, MAX_RECONCILE_PUTS),
+  through: Schema.optionalKey(Id)
 })
 export type ReconcileAnswer = typeof ReconcileAnswer.Type
 
@@ -107,7 +134,7 @@ export type PushAttachment = typeof PushAttachment.Type
 export const PushSubmission = Schema.Struct({
   formId: Id,
   xml: Schema.String,
-  attachments: Schema.optionalKey(Schema.Array(PushAttachment)),
+  attachments: Schema.optionalKey(bounded(PushAttachment, MAX_LIST_ITEMS)),
   orgUnitId: Schema.optionalKey(Id),
   period: Schema.optionalKey(Schema.String),
   uuid: Schema.optionalKey(Schema.String),
@@ -137,7 +164,7 @@ export const PushStorageLog = Schema.Struct({
   storageId: Schema.String,
   storageType: Schema.String,
   operationType: Schema.String,
-  instances: Schema.optionalKey(Schema.Array(Schema.String)),
+  instances: Schema.optionalKey(bounded(Schema.String, MAX_LIST_ITEMS)),
   orgUnitId: Schema.optionalKey(Schema.NullOr(Id)),
   entityUuid: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /** Epoch milliseconds. */
@@ -172,16 +199,16 @@ export const PushChangeRequest = Schema.Struct({
   newGeom: Schema.optionalKey(JsonObject),
   newOpeningDate: Schema.optionalKey(Schema.String),
   newClosedDate: Schema.optionalKey(Schema.String),
-  newGroupIds: Schema.optionalKey(Schema.Array(Id)),
-  newReferenceInstanceIds: Schema.optionalKey(Schema.Array(Id))
+  newGroupIds: Schema.optionalKey(bounded(Id, MAX_LIST_ITEMS)),
+  newReferenceInstanceIds: Schema.optionalKey(bounded(Id, MAX_LIST_ITEMS))
 })
 export type PushChangeRequest = typeof PushChangeRequest.Type
 
 /** What a device made offline, one entry of its outbox. `id` is the entry's uuid: a re-send is recognised. */
 export const PushEntry = Schema.Union([
   Schema.Struct({ id: Id, kind: Schema.Literal("submission"), submission: PushSubmission }),
-  Schema.Struct({ id: Id, kind: Schema.Literal("storageLogs"), logs: Schema.Array(PushStorageLog) }),
-  Schema.Struct({ id: Id, kind: Schema.Literal("positions"), projectId: Schema.optionalKey(Id), positions: Schema.Array(PushPosition) }),
+  Schema.Struct({ id: Id, kind: Schema.Literal("storageLogs"), logs: bounded(PushStorageLog, MAX_ENTRY_ITEMS) }),
+  Schema.Struct({ id: Id, kind: Schema.Literal("positions"), projectId: Schema.optionalKey(Id), positions: bounded(PushPosition, MAX_ENTRY_ITEMS) }),
   Schema.Struct({ id: Id, kind: Schema.Literal("orgUnitChangeRequest"), request: PushChangeRequest })
 ])
 export type PushEntry = typeof PushEntry.Type
@@ -189,8 +216,8 @@ export type PushEntry = typeof PushEntry.Type
 /** The kinds of outbox entries. */
 export type PushKind = PushEntry["kind"]
 
-/** A push: outbox entries in the order the device made them. */
-export const PushRequest = Schema.Struct({ entries: Schema.Array(PushEntry) })
+/** A push: outbox entries in the order the device made them, at most {@link MAX_PUSH_ENTRIES}. */
+export const PushRequest = Schema.Struct({ entries: bounded(PushEntry, MAX_PUSH_ENTRIES) })
 export type PushRequest = typeof PushRequest.Type
 
 /** What the server did with one entry. */
@@ -204,5 +231,5 @@ export const PushAck = Schema.Struct({
 export type PushAck = typeof PushAck.Type
 
 /** The answer to a push: one acknowledgement per entry, in order. */
-export const PushAnswer = Schema.Struct({ acks: Schema.Array(PushAck) })
+export const PushAnswer = Schema.Struct({ acks: bounded(PushAck, MAX_PUSH_ENTRIES) })
 export type PushAnswer = typeof PushAnswer.Type
