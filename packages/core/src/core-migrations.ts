@@ -927,5 +927,21 @@ const m0013: Migration = {
   ]
 }
 
+/**
+ * 0014: a device's outbox entries and pull cursors belong to the user who made them (a device may
+ * be shared): an owner column on both, the outbox listed by owner and status, one cursor per
+ * project and owner.
+ */
+const m0014: Migration = {
+  id: "0014_sync_owner",
+  steps: [
+    { op: "addColumn", model: "SyncOutboxEntry", column: { name: "ownerId", kind: "text", nullable: true } },
+    createIndex("SyncOutboxEntry", "sync_outbox_owner_status", "accountId ownerId status"),
+    { op: "addColumn", model: "SyncCursor", column: { name: "ownerId", kind: "text", nullable: true } },
+    { op: "dropIndex", model: "SyncCursor", name: "sync_cursor_project_unique" },
+    createIndex("SyncCursor", "sync_cursor_project_owner_unique", "accountId projectId ownerId", UNIQUE)
+  ]
+}
+
 /** Every migration of the SDK, in order. */
-export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0010, m0011, m0012, m0013]
+export const CORE_MIGRATIONS: ReadonlyArray<Migration> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0010, m0011, m0012, m0013, m0014]

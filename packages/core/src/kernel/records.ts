@@ -41,7 +41,7 @@ const refuseSecretQuery = (model: AnyModel, options: ListOptions | undefined): E
 }
 
 /** Row scopes judged on every actor, not only on one restricted to org units. */
-const ACTOR_SCOPED: ReadonlySet<string> = new Set(["audited", "profileLinks", "grantedTo"])
+const ACTOR_SCOPED: ReadonlySet<string> = new Set(["audited", "profileLinks", "grantedTo", "owner"])
 
 /**
  * Generic, permission-checked access to any model, for the current actor's account: every rule

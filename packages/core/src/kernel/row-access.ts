@@ -13,7 +13,7 @@ import type { AnyModel, RowScopeDecl } from "../shared/model.ts"
 import { type Condition, disjointPrefixes } from "../shared/query.ts"
 import { type FieldCondition, listAll, type Repositories, scopeOf } from "../shared/repository.ts"
 import { orDieOnInvalidListing } from "./expect.ts"
-import type { Actor } from "../tenancy/actor.ts"
+import { type Actor, ownerKey } from "../tenancy/actor.ts"
 import type { Permission } from "../tenancy/permissions.ts"
 
 /** A record in stored or domain form: row scopes read only id and text fields by name. */
@@ -127,6 +127,10 @@ export const makeRowAccess = (repos: Repositories) => {
       const scope = model.rowScope
       if (scope === undefined) return records.map(() => true)
       if (scope.kind === "audited") return yield* auditedVisible(actor, paths, records)
+      if (scope.kind === "owner") {
+        const owner = ownerKey(actor)
+        return records.map((record) => actor.kind === "system" || record[scope.field] === owner)
+      }
       if (scope.kind === "profileLinks" || scope.kind === "grantedTo") {
         const reach = yield* actorReach(actor, scope)
         return records.map((record) => reach === undefined || reach.has(String(record["id"])))
@@ -206,7 +210,7 @@ export const makeRowAccess = (repos: Repositories) => {
         const model = repos.models.get(String(entry["objectModel"]))
         // Without org-unit roots, only the actor-scoped models (projects, pages) restrict the entries.
         if (out[index] !== true || model === undefined || model.rowScope === undefined) return
-        if (paths === undefined && model.rowScope.kind !== "profileLinks" && model.rowScope.kind !== "grantedTo") return
+        if (paths === undefined && model.rowScope.kind !== "profileLinks" && model.rowScope.kind !== "grantedTo" && model.rowScope.kind !== "owner") return
         const list = byModel.get(model) ?? []
         list.push(index)
         byModel.set(model, list)
@@ -250,8 +254,8 @@ export const makeRowAccess = (repos: Repositories) => {
   const requireWritable = (actor: Actor, model: AnyModel, record: Fields): Effect.Effect<void, NotFound | Forbidden | StorageError> =>
     Effect.gen(function* () {
       const scope = model.rowScope
-      // Actor-scoped models (projects, pages) are written by their services, under their own rules.
-      if (scope === undefined || scope.kind === "audited" || scope.kind === "profileLinks" || scope.kind === "grantedTo") return
+      // Actor-scoped models (projects, pages, a device's outbox) are written by their services, under their own rules.
+      if (scope === undefined || scope.kind === "audited" || scope.kind === "profileLinks" || scope.kind === "grantedTo" || scope.kind === "owner") return
       const paths = yield* rootPaths(actor)
       if (paths === undefined || (yield* visibleWith(actor, paths, model, [record]))[0] === true) return
       if (scope.kind === "tree" || scope.kind === "referencedBy") return yield* NotFound.of(model.name, String(record["id"]))
@@ -293,6 +297,7 @@ export const makeRowAccess = (repos: Repositories) => {
       const scope = model.rowScope
       if (scope === undefined) return []
       if (scope.kind === "audited") return yield* auditedConditions(actor, paths, where)
+      if (scope.kind === "owner") return actor.kind === "system" ? [] : [{ field: scope.field, op: "eq", value: ownerKey(actor) }]
       if (scope.kind === "profileLinks" || scope.kind === "grantedTo") {
         const reach = yield* actorReach(actor, scope)
         return reach === undefined ? [] : [{ field: "id", op: "in", value: [...reach] }]

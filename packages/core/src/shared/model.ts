@@ -113,7 +113,9 @@ export interface AccessDecl {
  * - `grantedTo`: the record is given to users through `users` (a link model whose `field` names the
  *   record and whose `userId` names a user) and to user roles through `roles` (`field` and
  *   `userRoleId`): a user actor sees the records given to it or to one of its profile's roles; the
- *   host app and actors holding one of `bypass` see every record.
+ *   host app and actors holding one of `bypass` see every record;
+ * - `owner`: the record belongs to the user its `field` names (`ownerKey`: the user id, `""` for an
+ *   actor without one): a user actor sees its own records only, the system actor every record.
  * Models without a row scope are not restricted by org units.
  */
 export type RowScopeDecl =
@@ -128,6 +130,7 @@ export type RowScopeDecl =
     }
   | { readonly kind: "audited" }
   | { readonly kind: "profileLinks"; readonly link: string; readonly field: string }
+  | { readonly kind: "owner"; readonly field: string }
   | {
       readonly kind: "grantedTo"
       readonly bypass: ReadonlyArray<string>

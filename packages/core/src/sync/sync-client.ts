@@ -29,7 +29,7 @@ import type { LongOperationOptions } from "../shared/progress.ts"
 import type { Repositories } from "../shared/repository.ts"
 import { listAll, scopeOf } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
-import { CurrentActor } from "../tenancy/actor.ts"
+import { CurrentActor, ownerKey } from "../tenancy/actor.ts"
 import { differingModels, type SyncChecksums } from "./checksum.ts"
 import { type ApplyCounts, applyChanges, heldChecksum, heldRecords } from "./sync-apply.ts"
 import { type SyncCursor, SyncCursorModel, type SyncOutboxEntry, SyncOutboxEntryModel, type SyncOutboxEntryId } from "./sync-models.ts"
@@ -219,32 +219,53 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
         ...(row.rejection === undefined ? {} : { rejection: { tag: String(row.rejection["tag"] ?? ""), message: String(row.rejection["message"] ?? "") } })
       })
     )
-  const byStatus = (status: SyncOutboxEntry["status"]) =>
-    ({ where: [{ field: "status", op: "eq", value: status }], orderBy: [{ field: "id", direction: "asc" }] }) as const
-  /** The first `limit` entries of a status, in creation order. */
-  const firstEntries = (accountId: string, status: SyncOutboxEntry["status"], limit: number) =>
-    Effect.map(repos.list(SyncOutboxEntryModel, accountId, { ...byStatus(status), limit }), (page) => page.items as ReadonlyArray<SyncOutboxEntry>).pipe(
-      Effect.catchTag("ValidationError", (error) => Effect.die(error))
-    )
-  /** Every entry of a status, in creation order. */
-  const allEntries = (accountId: string, status: SyncOutboxEntry["status"]) =>
-    Effect.map(
-      listAll((options) => repos.list(SyncOutboxEntryModel, accountId, options), byStatus(status)),
-      (items) => items as ReadonlyArray<SyncOutboxEntry>
-    ).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+  // An entry is the actor's when it names the actor as owner, or names none (made before owners were kept).
+  const byStatus = (status: SyncOutboxEntry["status"], owner: string | undefined) =>
+    ({
+      where: [
+        { field: "status", op: "eq", value: status },
+        owner === undefined ? ({ field: "ownerId", op: "isNull" } as const) : ({ field: "ownerId", op: "eq", value: owner } as const)
+      ],
+      orderBy: [{ field: "id", direction: "asc" }]
+    }) as const
+  const inCreationOrder = (own: ReadonlyArray<SyncOutboxEntry>, ownerless: ReadonlyArray<SyncOutboxEntry>) =>
+    ownerless.length === 0 ? own : [...own, ...ownerless].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  /** The actor's first `limit` entries of a status, in creation order. */
+  const firstEntries = (accountId: string, owner: string, status: SyncOutboxEntry["status"], limit: number) =>
+    Effect.gen(function* () {
+      const page = (who: string | undefined) =>
+        Effect.map(repos.list(SyncOutboxEntryModel, accountId, { ...byStatus(status, who), limit }), (found) => found.items as ReadonlyArray<SyncOutboxEntry>)
+      return inCreationOrder(yield* page(owner), yield* page(undefined)).slice(0, limit)
+    }).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+  /** Every entry of the actor of a status, in creation order. */
+  const allEntries = (accountId: string, owner: string, status: SyncOutboxEntry["status"]) =>
+    Effect.gen(function* () {
+      const all = (who: string | undefined) =>
+        Effect.map(
+          listAll((options) => repos.list(SyncOutboxEntryModel, accountId, options), byStatus(status, who)),
+          (items) => items as ReadonlyArray<SyncOutboxEntry>
+        )
+      return inCreationOrder(yield* all(owner), yield* all(undefined))
+    }).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
 
-  const cursorOf = (accountId: string, projectId: string) =>
+  const cursorOf = (accountId: string, owner: string, projectId: string) =>
     Effect.map(
-      repos.list(SyncCursorModel, accountId, { where: [{ field: "projectId", op: "eq", value: projectId }], limit: 1 }),
+      repos.list(SyncCursorModel, accountId, {
+        where: [
+          { field: "projectId", op: "eq", value: projectId },
+          { field: "ownerId", op: "eq", value: owner }
+        ],
+        limit: 1
+      }),
       (page) => page.items[0] as SyncCursor | undefined
     ).pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
 
   /** Writes the cursor after a page (in the page's transaction). */
-  const saveCursor = (accountId: string, projectId: string, cursor: string, completedAt?: Date) =>
+  const saveCursor = (accountId: string, owner: string, projectId: string, cursor: string, completedAt?: Date) =>
     Effect.gen(function* () {
-      const held = yield* cursorOf(accountId, projectId)
+      const held = yield* cursorOf(accountId, owner, projectId)
       const completed = completedAt === undefined ? {} : { completedAt }
-      if (held === undefined) yield* repos.insert(SyncCursorModel, accountId, { projectId, cursor, ...completed })
+      if (held === undefined) yield* repos.insert(SyncCursorModel, accountId, { projectId, cursor, ownerId: owner, ...completed })
       else yield* repos.update(SyncCursorModel, accountId, held.id, { cursor, ...completed }, { expectedVersion: held.version })
     }).pipe(Effect.mapError(asStorageError))
 
@@ -256,7 +277,7 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
       let unchanged = 0
       const rejected: Array<OutboxItem> = []
       for (;;) {
-        const pending = yield* firstEntries(actor.accountId, "PENDING", batchSize)
+        const pending = yield* firstEntries(actor.accountId, ownerKey(actor), "PENDING", batchSize)
         if (pending.length === 0) break
         const items = yield* Effect.forEach(pending, toItem)
         const sentAt = yield* now
@@ -304,7 +325,7 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
       const actor = yield* CurrentActor
       const projectId = options.projectId ?? ""
       const request = { ...(options.projectId === undefined ? {} : { projectId: options.projectId }), limit: options.pageSize ?? 500 }
-      let cursor = (yield* cursorOf(actor.accountId, projectId))?.cursor
+      let cursor = (yield* cursorOf(actor.accountId, ownerKey(actor), projectId))?.cursor
       let pages = 0
       let written = 0
       let removed = 0
@@ -320,7 +341,7 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
         const counts = yield* repos.driver.transaction(
           Effect.gen(function* () {
             const applied = yield* applyChanges(repos, actor.accountId, page.changes)
-            yield* saveCursor(actor.accountId, projectId, page.cursor)
+            yield* saveCursor(actor.accountId, ownerKey(actor), projectId, page.cursor)
             return applied
           })
         )
@@ -369,7 +390,7 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
           repaired.push(name)
         }
       }
-      yield* saveCursor(actor.accountId, projectId, cursor ?? "", yield* now)
+      yield* saveCursor(actor.accountId, ownerKey(actor), projectId, cursor ?? "", yield* now)
       return { pages, written, removed, unchanged, repaired }
     })
 
@@ -381,7 +402,14 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
         const encoded = yield* encodeEntry({ ...input, id }).pipe(Effect.mapError((error) => ValidationError.at(["entry"], error.message)))
         const entry = yield* decodeEntry(encoded).pipe(Effect.mapError((error) => ValidationError.at(["entry"], error.message)))
         const row = yield* repos
-          .insert(SyncOutboxEntryModel, actor.accountId, { id, kind: entry.kind, entry: encoded as JsonObject, status: "PENDING", attempts: 0 })
+          .insert(SyncOutboxEntryModel, actor.accountId, {
+            id,
+            kind: entry.kind,
+            entry: encoded as JsonObject,
+            status: "PENDING",
+            attempts: 0,
+            ownerId: ownerKey(actor)
+          })
           .pipe(
             Effect.catchTags({
               AlreadyExists: () => Effect.fail(ValidationError.at(["entry", "id"], `an outbox entry ${id} exists already`)),
@@ -395,14 +423,15 @@ const makeSyncClient = (repos: Repositories): SyncClient["Service"] => {
     outbox: () =>
       Effect.gen(function* () {
         const actor = yield* CurrentActor
-        const rows = [...(yield* allEntries(actor.accountId, "PENDING")), ...(yield* allEntries(actor.accountId, "REJECTED"))]
+        const rows = [...(yield* allEntries(actor.accountId, ownerKey(actor), "PENDING")), ...(yield* allEntries(actor.accountId, ownerKey(actor), "REJECTED"))]
         return yield* Effect.forEach(rows, toItem)
       }),
     discard: (id) =>
       Effect.gen(function* () {
         const actor = yield* CurrentActor
         const [row] = yield* repos.driver.getMany(SyncOutboxEntryModel, scopeOf(SyncOutboxEntryModel, actor.accountId), [id])
-        if (row === undefined) return yield* new NotFound({ model: "SyncOutboxEntry", id, message: `No outbox entry ${id}` })
+        if (row === undefined || (row["ownerId"] != null && row["ownerId"] !== ownerKey(actor)))
+          return yield* new NotFound({ model: "SyncOutboxEntry", id, message: `No outbox entry ${id}` })
         yield* repos.remove(SyncOutboxEntryModel, actor.accountId, id).pipe(Effect.mapError(asStorageError))
       }),
     push,

@@ -1,7 +1,9 @@
 /**
  * What a device keeps about its sync, in its own store beside the synced records: the outbox (what
  * it made offline and has not seen acknowledged) and its pull cursors. Both stay on the device: no
- * synced set serves them, and only the sync client writes them (generic writes are refused).
+ * synced set serves them, and only the sync client writes them (generic writes are refused). Both
+ * belong to the user who made them (`ownerId`, a row scope): on a device shared by several users,
+ * each one's push sends only its own entries, and each one's pulls resume from its own cursor.
  * @module
  */
 import { Schema } from "effect"
@@ -45,17 +47,23 @@ export const SyncOutboxEntryModel = defineModel({
     /** The server's refusal, when REJECTED: the typed error's tag and message. */
     rejection: Schema.optionalKey(JsonObject),
     /** When it was last sent without an answer. */
-    lastAttemptAt: Schema.optionalKey(Instant)
+    lastAttemptAt: Schema.optionalKey(Instant),
+    /** The user who made it (`ownerKey`: `""` for an actor without a user id); absent on entries made before owners were kept. */
+    ownerId: Schema.optionalKey(Text)
   },
-  indexes: [{ name: "sync_outbox_status", fields: ["accountId", "status"] }],
+  indexes: [
+    { name: "sync_outbox_status", fields: ["accountId", "status"] },
+    { name: "sync_outbox_owner_status", fields: ["accountId", "ownerId", "status"] }
+  ],
   access: { read: [], write: [] },
+  rowScope: { kind: "owner", field: "ownerId" },
   managedBy: SYNC_CLIENT
 })
 
 /** An outbox entry as stored. */
 export type SyncOutboxEntry = typeof SyncOutboxEntryModel.schema.Type
 
-/** The SyncCursor model declaration: where a device's pulls of one project resume. */
+/** The SyncCursor model declaration: where a device's pulls of one project by one user resume. */
 export const SyncCursorModel = defineModel({
   name: "SyncCursor",
   id: SyncCursorId,
@@ -66,10 +74,13 @@ export const SyncCursorModel = defineModel({
     /** The server's cursor after the last applied page. */
     cursor: Text,
     /** When the last complete pull ended (its checksums matched, after any repair). */
-    completedAt: Schema.optionalKey(Instant)
+    completedAt: Schema.optionalKey(Instant),
+    /** The user whose pulls it resumes (`ownerKey`); absent on cursors made before owners were kept (not used again). */
+    ownerId: Schema.optionalKey(Text)
   },
-  indexes: [{ name: "sync_cursor_project_unique", fields: ["accountId", "projectId"], unique: true }],
+  indexes: [{ name: "sync_cursor_project_owner_unique", fields: ["accountId", "projectId", "ownerId"], unique: true }],
   access: { read: [], write: [] },
+  rowScope: { kind: "owner", field: "ownerId" },
   managedBy: SYNC_CLIENT
 })
 

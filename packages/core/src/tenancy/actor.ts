@@ -49,6 +49,12 @@ export const Actor = {
   })
 }
 
+/**
+ * The key of what an actor owns in a model scoped by owner (`rowScope: { kind: "owner" }`): its
+ * user id, or `""` for an actor without one (the system actor, a host app's user actor).
+ */
+export const ownerKey = (actor: Actor): string => (actor.kind === "user" && actor.userId !== undefined ? actor.userId : "")
+
 /** The actor of the current unit of work. */
 export class CurrentActor extends Context.Service<CurrentActor, Actor>()("@iaso/core/CurrentActor") {}
 

@@ -24,10 +24,11 @@ import { InstanceModel } from "../submissions/instance-model.ts"
 import { DevicePositionModel } from "../devices/devices.ts"
 import { StorageLogEntryModel } from "../storage/storage.ts"
 import { AccountModel } from "../tenancy/account.ts"
+import { Records } from "../kernel/records.ts"
 import { Actor, type CurrentActor } from "../tenancy/actor.ts"
 import { UserModel } from "../tenancy/users.ts"
 import { SyncClient, type SyncTransport, SyncTransportError } from "../sync/sync-client.ts"
-import { SyncCursorModel } from "../sync/sync-models.ts"
+import { SyncCursorModel, SyncOutboxEntryModel } from "../sync/sync-models.ts"
 import { Sync } from "../sync/sync-server.ts"
 import { PullPage, PullRequest, PushAnswer, PushRequest, ReconcileAnswer, ReconcileRequest } from "../sync/sync-wire.ts"
 import { exitError, exitTag, type FreshAccount, type Harness, makeHarness } from "./harness.ts"
@@ -292,6 +293,105 @@ export const syncRoundTrip = async (server: Harness, device: Harness): Promise<v
   expect(ids(await deviceRows(OrgUnitModel))).toEqual([added.id])
 }
 
+/**
+ * Two users on one device (`device`, pulling unless it checks references): each one's pull starts
+ * from its own cursor, each one's outbox lists and pushes only its own entries, and generic reads
+ * of the outbox answer a user its own entries only.
+ */
+const sharedDevice = async (server: Harness, device: Harness, referencesEnforced: boolean): Promise<void> => {
+  const { account, units, formId, actor: ada } = await serverWorld(server)
+  const repos = await server.repos()
+  const second = await server.run(
+    repos.insert(UserModel, account.accountId, { username: `collector.${uuidv7()}`, firstName: "Bea", lastName: "Second", email: "", isActive: true })
+  )
+  const bea = Actor.user({
+    accountId: account.accountId,
+    userId: second.id as UserId,
+    permissions: ["iaso_forms", "iaso_submissions", "iaso_org_units"],
+    orgUnitRoots: [units.district.id as OrgUnitId]
+  })
+  const blobs = await memoryBlobs()
+  const C = Effect.service(SyncClient)
+  const run = async <A, E>(who: Actor, effect: Effect.Effect<A, E, SyncClient | Records | CurrentActor>) => {
+    const exit = await device.exitAs(who, effect)
+    if (exit._tag === "Failure") throw exitError(exit)
+    return exit.value
+  }
+  const transportOf = (who: Actor) => transportTo(server, who, blobs, {}, { pulls: 0, pushes: 0 })
+  if (!referencesEnforced) {
+    const first = await run(
+      ada,
+      Effect.flatMap(C, (client) => client.pull(transportOf(ada), { projectId: account.projectId, pageSize: 5 }))
+    )
+    const again = await run(
+      ada,
+      Effect.flatMap(C, (client) => client.pull(transportOf(ada), { projectId: account.projectId, pageSize: 5 }))
+    )
+    // Bea's first pull on the device does not resume Ada's cursor: it reads the whole feed.
+    const beas = await run(
+      bea,
+      Effect.flatMap(C, (client) => client.pull(transportOf(bea), { projectId: account.projectId, pageSize: 5 }))
+    )
+    expect([again.pages, beas.pages]).toEqual([1, first.pages])
+    expect(first.pages).toBeGreaterThan(1)
+  }
+  const enqueue = (who: Actor, uuid: string, answer: string) =>
+    run(
+      who,
+      Effect.flatMap(C, (client) =>
+        client.enqueue({
+          kind: "submission",
+          submission: {
+            formId,
+            xml: submissionXml({ id: uuid, answers: { name: answer } }),
+            orgUnitId: units.district.id,
+            uuid,
+            createdAt: Date.UTC(2026, 11, 1)
+          }
+        })
+      )
+    )
+  const [ua, ub] = [uuidv7(), uuidv7()]
+  const adaEntry = await enqueue(ada, ua, "Ada")
+  await enqueue(bea, ub, "Bea")
+  const outboxOf = (who: Actor) =>
+    run(
+      who,
+      Effect.flatMap(C, (client) => client.outbox())
+    )
+  expect((await outboxOf(bea)).map((item) => (item.entry.kind === "submission" ? item.entry.submission.uuid : item.entry.kind))).toEqual([ub])
+  const listed = (who: Actor) =>
+    run(
+      who,
+      Effect.map(
+        Effect.flatMap(Effect.service(Records), (records) => records.list(SyncOutboxEntryModel)),
+        (page) => page.items.map((item) => item.id)
+      )
+    )
+  expect(await listed(bea)).toEqual((await outboxOf(bea)).map((item) => item.id))
+  expect((await listed(account.system)).length).toBe(2)
+  const discarded = await device.exitAs(
+    bea,
+    Effect.flatMap(C, (client) => client.discard(adaEntry.id))
+  )
+  expect(exitTag(discarded)).toBe("NotFound")
+
+  const pushed = await run(
+    bea,
+    Effect.flatMap(C, (client) => client.push(transportOf(bea)))
+  )
+  expect([pushed.applied, pushed.rejected.length]).toEqual([1, 0])
+  expect((await server.inspectAccount(InstanceModel, account.accountId)).map((row) => String(row["uuid"]))).toEqual([ub])
+  expect((await outboxOf(ada)).map((item) => item.id)).toEqual([adaEntry.id])
+  const adas = await run(
+    ada,
+    Effect.flatMap(C, (client) => client.push(transportOf(ada)))
+  )
+  expect([adas.applied, adas.rejected.length]).toEqual([1, 0])
+  expect((await server.inspectAccount(InstanceModel, account.accountId)).map((row) => String(row["uuid"])).sort()).toEqual([ua, ub].sort())
+  expect(await listed(account.system)).toEqual([])
+}
+
 /** Registers the sync scenarios (a memory peer on the other side of the adapter under test). */
 export const syncScenarios = (h: () => Harness, referencesEnforced: boolean): void => {
   describe("sync", () => {
@@ -332,6 +432,9 @@ export const syncScenarios = (h: () => Harness, referencesEnforced: boolean): vo
       ])
       expect((await server.inspectAccount(InstanceModel, account.accountId)).map((row) => String(row["uuid"]))).toEqual([u1])
     })
+    scenario("two users sharing a device on this store each push their own outbox entries and resume their own pulls", () =>
+      withPeer((memory) => sharedDevice(memory, h(), referencesEnforced))
+    )
     if (!referencesEnforced)
       scenario("a device on this store pulls from a memory server after a cut, drops what left its roots, and pushes its outbox once", () =>
         withPeer((memory) => syncRoundTrip(memory, h()))
