@@ -30,7 +30,7 @@ import { UserModel } from "../tenancy/users.ts"
 import { SyncClient, type SyncTransport, SyncTransportError } from "../sync/sync-client.ts"
 import { SyncCursorModel, SyncOutboxEntryModel } from "../sync/sync-models.ts"
 import { Sync } from "../sync/sync-server.ts"
-import { PullPage, PullRequest, PushAnswer, PushRequest, ReconcileAnswer, ReconcileRequest } from "../sync/sync-wire.ts"
+import { PullPage, PullRequest, PushAnswer, PushRequest, ReconcileAnswer, ReconcileRequest, type SyncChange } from "../sync/sync-wire.ts"
 import { exitError, exitTag, type FreshAccount, type Harness, makeHarness } from "./harness.ts"
 import { householdForm, memoryBlobs, submissionXml } from "./submission-world.ts"
 import { scenario } from "./scenario.ts"
@@ -431,6 +431,73 @@ export const syncScenarios = (h: () => Harness, referencesEnforced: boolean): vo
         ["rejected", "NotFound"]
       ])
       expect((await server.inspectAccount(InstanceModel, account.accountId)).map((row) => String(row["uuid"]))).toEqual([u1])
+    })
+    scenario("an actor of another account pulls nothing of this account, repairs it away and cannot push into it", async () => {
+      const server = h()
+      const { account, units, formId } = await serverWorld(server)
+      const other = await serverWorld(server)
+      const outsider = other.actor
+      const mine = new Set([account.accountId, account.projectId, formId, ...Object.values(units).map((unit) => unit.id)])
+      const pulled = await server.as(
+        outsider,
+        Effect.gen(function* () {
+          const sync = yield* Sync
+          const changes: Array<SyncChange> = []
+          let cursor: string | undefined
+          for (;;) {
+            const page = yield* sync.pull({ projectId: account.projectId, limit: 50, ...(cursor === undefined ? {} : { cursor }) })
+            changes.push(...page.changes)
+            cursor = page.cursor
+            if (!page.hasMore) return { changes, checksums: page.checksums }
+          }
+        })
+      )
+      expect(pulled.changes.filter((change) => mine.has(change.id))).toEqual([])
+      expect(
+        pulled.changes
+          .filter((change) => change.op === "put" && change.model === "OrgUnit")
+          .map((change) => change.id)
+          .sort()
+      ).toEqual([other.units.district.id, other.units.facility.id].sort())
+      const repair = await server.as(
+        outsider,
+        Effect.flatMap(Effect.service(Sync), (sync) =>
+          sync.reconcile({
+            model: "OrgUnit",
+            held: [
+              { id: units.district.id, version: 1 },
+              { id: units.facility.id, version: 1 }
+            ]
+          })
+        )
+      )
+      expect([[...repair.remove].sort(), repair.put.map((put) => put.id).sort()]).toEqual([
+        [units.district.id, units.facility.id].sort(),
+        [other.units.district.id, other.units.facility.id].sort()
+      ])
+      const uuid = uuidv7()
+      const answer = await server.as(
+        outsider,
+        Effect.flatMap(Effect.service(Sync), (sync) =>
+          sync.push({
+            entries: [
+              {
+                id: uuidv7(),
+                kind: "submission",
+                submission: {
+                  formId,
+                  xml: submissionXml({ id: uuid, answers: { name: "Ada" } }),
+                  orgUnitId: units.district.id,
+                  uuid,
+                  createdAt: Date.UTC(2026, 11, 1)
+                }
+              }
+            ]
+          })
+        ).pipe(Effect.provideService(BlobStore, await memoryBlobs()))
+      )
+      expect(answer.acks.map((ack) => [ack.status, ack.error?.tag])).toEqual([["rejected", "NotFound"]])
+      expect(await server.inspectAccount(InstanceModel, account.accountId)).toEqual([])
     })
     scenario("two users sharing a device on this store each push their own outbox entries and resume their own pulls", () =>
       withPeer((memory) => sharedDevice(memory, h(), referencesEnforced))
