@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs"
 import { playwright } from "@vitest/browser-playwright"
 import { defaultClientConditions, defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
@@ -12,16 +13,10 @@ if (!(process.env["NODE_OPTIONS"] ?? "").includes(`--conditions=${SOURCE_CONDITI
   process.env["NODE_OPTIONS"] = `${process.env["NODE_OPTIONS"] ?? ""} --conditions=${SOURCE_CONDITION}`.trim()
 }
 
-/** Chromium flags that keep Debian's Chromium quiet on a machine without outside network. */
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
+/** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
+const chromiumArgs: Array<string> = (
+  JSON.parse(readFileSync(new URL("./scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
+).args
 
 export default defineConfig({
   resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },

@@ -11,7 +11,7 @@
  * Needs /usr/bin/chromium (or CHROMIUM_PATH); without it the benchmark is skipped with a message
  * (and fails when CI is set).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -22,16 +22,10 @@ import { chromium } from "playwright"
 import type { IndexedDbFigures, IndexedDbOptions } from "./indexeddb-page.ts"
 import type { PyramidSize } from "./pyramid.ts"
 
-/** The same flags as the browser project of vitest.config.ts. */
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
+/** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
+const chromiumArgs: Array<string> = (
+  JSON.parse(readFileSync(new URL("../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
+).args
 
 declare const iasoBench: { readonly run: (options: IndexedDbOptions) => Promise<IndexedDbFigures> }
 

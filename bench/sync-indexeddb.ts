@@ -12,7 +12,7 @@
  *
  * Needs /usr/bin/chromium (or CHROMIUM_PATH); skipped with a message without it (failing when CI is set).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -23,15 +23,10 @@ import { startBenchSyncServer } from "./sync-http-server.ts"
 import type { SyncIdbFigures, SyncIdbOptions } from "./sync-indexeddb-page.ts"
 import { DEVICE_PERMISSIONS, openSyncServerStore, setupSyncWorld } from "./sync-world.ts"
 
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
+/** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
+const chromiumArgs: Array<string> = (
+  JSON.parse(readFileSync(new URL("../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
+).args
 
 declare const iasoSyncBench: { readonly run: (options: SyncIdbOptions) => Promise<SyncIdbFigures> }
 

@@ -34,16 +34,10 @@ const missing = [
 if (missing.length > 0 && ci) throw new Error(`the PWA end-to-end test needs ${missing.join(" and ")}: CI always has them`)
 if (missing.length > 0) console.log(`(skipped: the PWA end-to-end test needs ${missing.join(" and ")})`)
 
-/** The same flags as the browser project of vitest.config.ts. */
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
+/** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
+const chromiumArgs: Array<string> = (
+  JSON.parse(readFileSync(new URL("../../../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
+).args
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",

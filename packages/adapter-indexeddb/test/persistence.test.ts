@@ -4,7 +4,7 @@
  * a second session, launched fresh on the same profile, reads everything back exactly.
  * Needs /usr/bin/chromium: skipped with a message when it is absent, failed when CI is set.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, readFileSync } from "node:fs"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -21,16 +21,10 @@ const ci = process.env["CI"] !== undefined && process.env["CI"] !== ""
 if (!present && ci) throw new Error(`${CHROMIUM} is missing: CI always has Chromium (apt-get install -y chromium)`)
 if (!present) console.log(`(skipped: ${CHROMIUM} is absent; install Chromium to run the browser persistence test)`)
 
-/** The same flags as the browser project of vitest.config.ts. */
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
+/** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
+const chromiumArgs: Array<string> = (
+  JSON.parse(readFileSync(new URL("../../../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
+).args
 
 declare const iasoE2E: { readonly write: () => Promise<Seen>; readonly read: (key: string) => Promise<Seen> }
 
