@@ -131,7 +131,22 @@ export class Records extends Context.Service<
           Effect.gen(function* () {
             const actor = yield* readGuard(model)
             yield* refuseSecretQuery(model, { where })
-            return yield* repos.count(model, actor.accountId, where, yield* access.listConditions(actor, model, where))
+            const extra = yield* access.listConditions(actor, model, where)
+            if (model.rowScope?.kind !== "audited") return yield* repos.count(model, actor.accountId, where, extra)
+            // Audit entries are judged as a listing judges them (snapshots, actor-scoped records): counted page by page.
+            let counted = 0
+            let cursor: string | undefined
+            do {
+              const page = yield* repos.list(model, actor.accountId, { where, limit: 1000, select: ["id"], ...(cursor === undefined ? {} : { cursor }) }, extra)
+              const rows = yield* repos.getMany(
+                model,
+                actor.accountId,
+                page.items.map((item) => String(item.id))
+              )
+              counted += (yield* access.keepVisible(actor, model, rows as ReadonlyArray<Record<string, unknown>>)).length
+              cursor = page.cursor
+            } while (cursor !== undefined)
+            return counted
           }),
         create: (model, input) =>
           Effect.gen(function* () {

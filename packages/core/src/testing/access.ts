@@ -437,6 +437,12 @@ export const accessScenarios = (h: () => Harness) => {
         Effect.flatMap(R, (r) => r.list(AuditEntryModel, { limit: 1000 }))
       )
       expect(unnamed.items.filter((entry) => ["Instance", "OrgUnit", "OrgUnitGroupMembership", "InstanceFile"].includes(String(entry.objectModel)))).toEqual([])
+      expect(
+        await harness.as(
+          w.restricted,
+          Effect.flatMap(R, (r) => r.count(AuditEntryModel))
+        )
+      ).toBe(unnamed.items.length)
     })
 
     scenario("group verbs stay within the actor's roots: members, groupsOf and removeMembers answer a hidden unit as unknown", async () => {

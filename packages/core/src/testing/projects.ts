@@ -189,6 +189,13 @@ export const projectScenarios = (h: () => Harness): void => {
       const withUsers = (actor: Actor) => ({ ...actor, permissions: new Set([...actor.permissions, "iaso_users" as const]) })
       expect(await audited(withUsers(restricted))).toEqual([second.project.id, third.project.id].sort())
       expect(await audited(withUsers(free))).toEqual([second.project.id, third.project.id, hiddenProject.project.id].sort())
+      // Counting follows the listing.
+      const counted = (actor: Actor) =>
+        harness.as(
+          actor,
+          Effect.flatMap(Effect.service(Records), (r) => r.count(AuditEntryModel, [{ field: "objectModel", op: "eq", value: "Project" }]))
+        )
+      expect([await counted(withUsers(restricted)), await counted(withUsers(free))]).toEqual([2, 3])
     })
 
     scenario("a project's app id is trimmed, required and unique across accounts, with IASO's messages", async () => {
