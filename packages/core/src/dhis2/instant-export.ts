@@ -39,7 +39,8 @@ const EXPORTED_TYPES: ReadonlyArray<string> = ["AGGREGATE", "EVENT"]
 
 /**
  * The `Instances` service with {@link INSTANT_EXPORT} (see the module documentation): `ingest`
- * as `Instances.layer`'s, followed by the instant export when the project asks for it.
+ * and `ingestMany` as `Instances.layer`'s, each stored submission followed by the instant export
+ * when the project asks for it.
  */
 export const instantExportLayer: Layer.Layer<Instances, never, Repos> = Layer.effect(
   Instances,
@@ -96,7 +97,13 @@ export const instantExportLayer: Layer.Layer<Instances, never, Repos> = Layer.ef
 
     return Instances.of({
       ...base,
-      ingest: (input) => Effect.tap(base.ingest(input), (result) => (result.outcome === "unchanged" ? Effect.void : exportNow(result.instance)))
+      ingest: (input) => Effect.tap(base.ingest(input), (result) => (result.outcome === "unchanged" ? Effect.void : exportNow(result.instance))),
+      ingestMany: (inputs, options) =>
+        Effect.tap(base.ingestMany(inputs, options), (items) =>
+          Effect.forEach(items, (item) => (item._tag === "Ok" && item.value.outcome !== "unchanged" ? exportNow(item.value.instance) : Effect.void), {
+            discard: true
+          })
+        )
     })
   })
 ).pipe(Layer.provide(Layer.mergeAll(Instances.layer, Exports.layer, Tasks.layer)))

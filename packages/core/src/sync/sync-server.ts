@@ -18,7 +18,7 @@
  *   fails the whole push, so the device keeps the entries and retries.
  * @module
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Result } from "effect"
 import { Repos } from "../kernel/repos.ts"
 import { Devices } from "../devices/devices-service.ts"
 import { BlobStore } from "../shared/blob.ts"
@@ -27,6 +27,7 @@ import type { StorageError } from "../shared/errors.ts"
 import type { Row } from "../shared/model.ts"
 import { type Repositories, scopeOf } from "../shared/repository.ts"
 import { Storages } from "../storage/storages-service.ts"
+import type { SubmissionAttachment, SubmissionInput } from "../submissions/ingest-types.ts"
 import { Instances } from "../submissions/instances-service.ts"
 import type { EntityTypeId, FormId, GroupId, InstanceId, OrgUnitId, OrgUnitTypeId, PlanningId, ProjectId } from "../shared/entity-ids.ts"
 import { OrgUnitChangeRequestModel } from "../registry/change-request.ts"
@@ -43,6 +44,7 @@ import {
   type PushAnswer,
   type PushEntry,
   type PushRequest,
+  type PushSubmission,
   type ReconcileAnswer,
   type ReconcileRequest,
   type SyncChange
@@ -105,6 +107,61 @@ const resolveAttachments = (
             )
       )
 
+/** A pushed submission as `Instances.ingest` takes it, with its files' bytes. */
+const submissionInput = (s: PushSubmission, attachments: ReadonlyArray<SubmissionAttachment> | undefined): SubmissionInput => ({
+  xml: s.xml,
+  formId: s.formId as FormId,
+  createdAt: new Date(s.createdAt),
+  ...(s.uuid === undefined ? {} : { uuid: s.uuid }),
+  ...(attachments === undefined ? {} : { attachments }),
+  ...(s.orgUnitId === undefined ? {} : { orgUnitId: s.orgUnitId as OrgUnitId }),
+  ...(s.period === undefined ? {} : { period: s.period }),
+  ...(s.updatedAt === undefined ? {} : { updatedAt: new Date(s.updatedAt) }),
+  ...(s.deviceImei === undefined ? {} : { device: { imei: s.deviceImei } }),
+  ...(s.projectId === undefined ? {} : { projectId: s.projectId as ProjectId }),
+  ...(s.fileName === undefined ? {} : { fileName: s.fileName }),
+  ...(s.location === undefined ? {} : { location: s.location }),
+  ...(s.entityUuid === undefined ? {} : { entityUuid: s.entityUuid }),
+  ...(s.entityTypeId === undefined ? {} : { entityTypeId: s.entityTypeId as EntityTypeId }),
+  ...(s.planningId === undefined ? {} : { planningId: s.planningId as PlanningId })
+})
+
+type SubmissionEntry = Extract<PushEntry, { readonly kind: "submission" }>
+
+/**
+ * Consecutive submission entries, ingested together (`Instances.ingestMany`: the outcomes one by
+ * one ingestion gives, the reads made once and the new submissions written in one transaction).
+ * An entry naming an uploaded file that is missing is rejected `NotFound` alone; a storage failure
+ * fails the push.
+ */
+const pushSubmissions = (entries: ReadonlyArray<SubmissionEntry>): Effect.Effect<ReadonlyArray<PushAck>, StorageError, SyncPushContext> =>
+  Effect.gen(function* () {
+    const instances = yield* Instances
+    const acks: Array<PushAck | undefined> = entries.map(() => undefined)
+    const inputs: Array<SubmissionInput> = []
+    const positions: Array<number> = []
+    for (const [index, entry] of entries.entries()) {
+      const files = yield* Effect.result(resolveAttachments(entry.submission.attachments))
+      if (Result.isFailure(files)) {
+        if (files.failure._tag === "StorageError") return yield* files.failure
+        acks[index] = rejected(entry.id, files.failure)
+        continue
+      }
+      inputs.push(submissionInput(entry.submission, files.success))
+      positions.push(index)
+    }
+    const items = inputs.length === 0 ? [] : yield* instances.ingestMany(inputs).pipe(Effect.catchTag("Interrupted", (error) => Effect.die(error)))
+    for (const item of items) {
+      const index = positions[item.index]
+      const entry = index === undefined ? undefined : entries[index]
+      if (index === undefined || entry === undefined) continue
+      if (item._tag === "Ok") acks[index] = { id: entry.id, status: item.value.outcome === "unchanged" ? "unchanged" : "applied" }
+      else if (item.error._tag === "StorageError") return yield* item.error
+      else acks[index] = rejected(entry.id, item.error)
+    }
+    return acks.map((ack, index) => ack ?? rejected(entries[index]?.id ?? "", { _tag: "StorageError", message: "the submission was not answered" }))
+  })
+
 /** Applies one outbox entry through its owning service. */
 const pushOne = (repos: Repositories, entry: PushEntry): Effect.Effect<PushAck, StorageError, SyncPushContext> => {
   const settle = <E extends { readonly _tag: string; readonly message: string }>(effect: Effect.Effect<PushAck, E | StorageError, SyncPushContext>) =>
@@ -112,33 +169,8 @@ const pushOne = (repos: Repositories, entry: PushEntry): Effect.Effect<PushAck, 
       error._tag === "StorageError" ? Effect.fail(error as StorageError) : Effect.succeed(rejected(entry.id, error))
     )
   switch (entry.kind) {
-    case "submission": {
-      const s = entry.submission
-      return settle(
-        Effect.flatMap(Effect.all([Effect.service(Instances), resolveAttachments(s.attachments)]), ([instances, attachments]) =>
-          Effect.map(
-            instances.ingest({
-              xml: s.xml,
-              formId: s.formId as FormId,
-              createdAt: new Date(s.createdAt),
-              ...(s.uuid === undefined ? {} : { uuid: s.uuid }),
-              ...(attachments === undefined ? {} : { attachments }),
-              ...(s.orgUnitId === undefined ? {} : { orgUnitId: s.orgUnitId as OrgUnitId }),
-              ...(s.period === undefined ? {} : { period: s.period }),
-              ...(s.updatedAt === undefined ? {} : { updatedAt: new Date(s.updatedAt) }),
-              ...(s.deviceImei === undefined ? {} : { device: { imei: s.deviceImei } }),
-              ...(s.projectId === undefined ? {} : { projectId: s.projectId as ProjectId }),
-              ...(s.fileName === undefined ? {} : { fileName: s.fileName }),
-              ...(s.location === undefined ? {} : { location: s.location }),
-              ...(s.entityUuid === undefined ? {} : { entityUuid: s.entityUuid }),
-              ...(s.entityTypeId === undefined ? {} : { entityTypeId: s.entityTypeId as EntityTypeId }),
-              ...(s.planningId === undefined ? {} : { planningId: s.planningId as PlanningId })
-            }),
-            (result): PushAck => ({ id: entry.id, status: result.outcome === "unchanged" ? "unchanged" : "applied" })
-          )
-        )
-      )
-    }
+    case "submission":
+      return Effect.map(pushSubmissions([entry]), ([ack]) => ack ?? rejected(entry.id, { _tag: "StorageError", message: "no answer" }))
     case "storageLogs":
       return settle(
         Effect.flatMap(Effect.service(Storages), (storages) =>
@@ -267,8 +299,22 @@ const makeSync = (repos: Repositories, set: SyncSet): Sync["Service"] => ({
       }
     }),
   push: (request) =>
-    Effect.map(
-      Effect.forEach(request.entries, (entry) => pushOne(repos, entry)),
-      (acks) => ({ acks })
-    )
+    Effect.gen(function* () {
+      // Runs of consecutive submissions go through one ingestion; other entries one by one, in order.
+      const acks: Array<PushAck> = []
+      const entries = request.entries
+      for (let at = 0; at < entries.length; ) {
+        const run: Array<SubmissionEntry> = []
+        for (let next = entries[at]; next !== undefined && next.kind === "submission"; next = entries[at + run.length]) run.push(next)
+        if (run.length > 0) {
+          acks.push(...(yield* pushSubmissions(run)))
+          at += run.length
+          continue
+        }
+        const entry = entries[at]
+        if (entry !== undefined) acks.push(yield* pushOne(repos, entry))
+        at += 1
+      }
+      return { acks }
+    })
 })

@@ -660,20 +660,22 @@ export const exportScenarios = (h: () => Harness, fixtures: FixtureLoader | unde
       const fetch = fixtureFetch(files, { dataValueSets: "datavalues-ok.json", completeDataSetRegistrations: "datavalues-ok.json" }, seen)
       const xml = (id: string, age: string) =>
         `<?xml version='1.0' ?><data id="vaccination" version="2024010101"><age>${age}</age><meta><instanceID>uuid:${id}</instanceID></meta></data>`
-      const ingest = (age: string) =>
+      const ingest = (age: string, many = false) =>
         withExportRunner(
           w,
           collector,
           fetch,
           Effect.gen(function* () {
             const instances = yield* Effect.service(Instances)
-            yield* instances.ingest({
+            const input = {
               xml: xml(crypto.randomUUID(), age),
               formId: w.formId,
               orgUnitId: w.units.bo.id,
               createdAt: new Date("2024-02-01T10:00:00Z"),
               projectId: w.account.projectId as ProjectId
-            })
+            }
+            if (many) yield* instances.ingestMany([input])
+            else yield* instances.ingest(input)
             // The export's task, when one was launched, ends before the runner closes.
             const tasks = yield* Effect.service(Tasks)
             for (let waited = 0; waited < 200; waited++) {
@@ -701,6 +703,13 @@ export const exportScenarios = (h: () => Harness, fixtures: FixtureLoader | unde
       const exported = instances.filter((row) => row["lastExportSuccessAt"] !== undefined && row["lastExportSuccessAt"] !== null)
       expect(exported.map((row) => (row["json"] as { age?: unknown })["age"])).toEqual(["7"])
       expect(statuses.map((row) => [row["instanceId"], row["status"]])).toEqual([[exported[0]?.["id"], "EXPORTED"]])
+      // Submissions ingested in a batch (a device's push) are exported too.
+      await ingest("9", true)
+      expect(seen).toEqual(["dataValueSets", "completeDataSetRegistrations", "dataValueSets", "completeDataSetRegistrations"])
+      expect((await w.harness.inspectAccount(ExportRequestModel, w.account.accountId)).map((row) => [row["status"], row["exportedCount"]])).toEqual([
+        ["EXPORTED", 1],
+        ["EXPORTED", 1]
+      ])
     })
 
     scenario(
