@@ -22,7 +22,7 @@ import {
   UserModel,
   UserRoleModel
 } from "../tenancy/users.ts"
-import { type UserCreateInput, Users } from "../users/users-service.ts"
+import { type UserCreateInput, type UserListOptions, Users } from "../users/users-service.ts"
 import { exitError, exitTag, type FreshAccount, type Harness } from "./harness.ts"
 import { scenario } from "./scenario.ts"
 
@@ -294,6 +294,61 @@ export const userScenarios = (h: () => Harness) => {
         Effect.flatMap(Effect.service(Users), (users) => users.deactivate(self.user.id))
       )
       expect(exitTag(own)).toBe("Forbidden")
+    })
+
+    scenario("Users.list filters by text, activity, org unit (or under it), role, project and permission", async () => {
+      const harness = h()
+      const account = await harness.freshAccount()
+      const country = await unit(account, "Country")
+      const bo = await unit(account, "Bo", country.id)
+      const kenema = await unit(account, "Kenema", country.id)
+      const role = await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(Records), (r) => r.create(UserRoleModel, { name: "Supervisor", permissions: ["iaso_forms"] }))
+      )
+      const tag = unique("f")
+      await create(account.system, {
+        username: `${tag}.amina`,
+        firstName: "Amina",
+        lastName: "Kamara",
+        email: "amina@health.example",
+        orgUnitIds: [bo.id],
+        userRoleIds: [role.id]
+      })
+      await create(account.system, {
+        username: `${tag}.bob`,
+        firstName: "Bob",
+        lastName: "Sesay",
+        orgUnitIds: [country.id],
+        projectIds: [account.projectId as never],
+        permissions: ["iaso_forms"]
+      })
+      const chi = await create(account.system, { username: `${tag}.chi`, firstName: "Chi", lastName: "KAMARA", orgUnitIds: [kenema.id] })
+      await harness.as(
+        account.system,
+        Effect.flatMap(Effect.service(Users), (users) => users.deactivate(chi.user.id))
+      )
+      const names = (options: UserListOptions) =>
+        harness.as(
+          account.system,
+          Effect.map(
+            Effect.flatMap(Effect.service(Users), (users) => users.list({ usernameStartsWith: tag, ...options })),
+            (page) => page.items.map((item) => item.user.firstName)
+          )
+        )
+      expect(await names({})).toEqual(["Amina", "Bob", "Chi"])
+      expect(await names({ search: "kamara" })).toEqual(["Amina", "Chi"])
+      expect(await names({ search: "HEALTH.example" })).toEqual(["Amina"])
+      expect(await names({ isActive: false })).toEqual(["Chi"])
+      expect(await names({ isActive: true, search: "kamara" })).toEqual(["Amina"])
+      expect(await names({ orgUnitId: country.id })).toEqual(["Bob"])
+      expect(await names({ orgUnitId: country.id, orgUnitDescendants: true })).toEqual(["Amina", "Bob", "Chi"])
+      expect(await names({ orgUnitId: bo.id, orgUnitDescendants: true })).toEqual(["Amina"])
+      expect(await names({ userRoleIds: [role.id] })).toEqual(["Amina"])
+      expect(await names({ projectIds: [account.projectId] })).toEqual(["Bob"])
+      // Given directly (Bob) or through a role (Amina).
+      expect(await names({ permission: "iaso_forms" })).toEqual(["Amina", "Bob"])
+      expect(await names({ permission: "iaso_users" })).toEqual([])
     })
   })
 }

@@ -105,6 +105,20 @@ export interface UserListOptions {
   readonly cursor?: string
   /** Only usernames starting with this text. */
   readonly usernameStartsWith?: string
+  /** Only users with this text, ignoring case, in their username, first name, last name or email. */
+  readonly search?: string
+  /** Only active (`true`) or deactivated (`false`) users. */
+  readonly isActive?: boolean
+  /** Only users whose profile lists this org unit (with {@link UserListOptions.orgUnitDescendants}, or a unit under it). */
+  readonly orgUnitId?: string
+  /** With `orgUnitId`: also users whose profile lists a unit under it. */
+  readonly orgUnitDescendants?: boolean
+  /** Only users with one of these roles. */
+  readonly userRoleIds?: ReadonlyArray<string>
+  /** Only users whose profile lists one of these projects. */
+  readonly projectIds?: ReadonlyArray<string>
+  /** Only users holding this permission, given to them directly or through one of their roles. */
+  readonly permission?: Permission
 }
 
 /**
@@ -221,6 +235,45 @@ const makeUsers = (repos: Repositories): Users["Service"] => {
       if (orgUnitIds.length === 0) return false
       const units = yield* repos.getMany(OrgUnitModel, actor.accountId, orgUnitIds)
       return units.some((unit) => under(paths, unit.path))
+    })
+
+  /**
+   * The test of {@link UserListOptions}' filters on a listed user (the username prefix and the
+   * active flag are conditions of the listing itself).
+   */
+  const listFilter = (accountId: string, options: UserListOptions) =>
+    Effect.gen(function* () {
+      const search = options.search?.trim().toLowerCase()
+      const roles = options.userRoleIds === undefined ? undefined : new Set(options.userRoleIds)
+      const projects = options.projectIds === undefined ? undefined : new Set(options.projectIds)
+      const unit = options.orgUnitId === undefined ? undefined : ((yield* repos.getMany(OrgUnitModel, accountId, [options.orgUnitId]))[0] ?? null)
+      const rolePermissions = new Map<string, ReadonlyArray<Permission>>()
+      return (shown: UserWithProfile): Effect.Effect<boolean, StorageError> =>
+        Effect.gen(function* () {
+          const { user } = shown
+          if (search !== undefined && search !== "") {
+            const text = [user.username, user.firstName, user.lastName, user.email].join("\u0000").toLowerCase()
+            if (!text.includes(search)) return false
+          }
+          if (roles !== undefined && !shown.userRoleIds.some((id) => roles.has(id))) return false
+          if (projects !== undefined && !shown.projectIds.some((id) => projects.has(id))) return false
+          if (unit !== undefined) {
+            if (unit === null) return false
+            if (!shown.orgUnitIds.includes(unit.id)) {
+              if (options.orgUnitDescendants !== true || shown.orgUnitIds.length === 0) return false
+              const units = yield* repos.getMany(OrgUnitModel, accountId, shown.orgUnitIds)
+              if (!units.some((listed) => listed.path.startsWith(unit.path))) return false
+            }
+          }
+          if (options.permission !== undefined && !(user.permissions ?? []).includes(options.permission)) {
+            const unknown = shown.userRoleIds.filter((id) => !rolePermissions.has(id))
+            for (const role of unknown.length === 0 ? [] : yield* repos.getMany(UserRoleModel, accountId, unknown))
+              rolePermissions.set(role.id, role.permissions)
+            const permission = options.permission
+            if (!shown.userRoleIds.some((id) => (rolePermissions.get(id) ?? []).includes(permission))) return false
+          }
+          return true
+        })
     })
 
   /** Checks the fields and links an actor gives (`kept`: org units already assigned, which may stay). */
@@ -456,15 +509,19 @@ const makeUsers = (repos: Repositories): Users["Service"] => {
         const actor = yield* CurrentActor
         yield* guard(actor, "listing users")
         const page = yield* repos.list(UserModel, actor.accountId, {
-          where: options.usernameStartsWith === undefined ? [] : [{ field: "username", op: "startsWith", value: options.usernameStartsWith }],
+          where: [
+            ...(options.usernameStartsWith === undefined ? [] : [{ field: "username", op: "startsWith" as const, value: options.usernameStartsWith }]),
+            ...(options.isActive === undefined ? [] : [{ field: "isActive", op: "eq" as const, value: options.isActive }])
+          ],
           orderBy: [{ field: "username" }],
           ...(options.limit === undefined ? {} : { limit: options.limit }),
           ...(options.cursor === undefined ? {} : { cursor: options.cursor })
         })
+        const matches = yield* listFilter(actor.accountId, options)
         const items: Array<UserWithProfile> = []
         for (const user of page.items) {
           const shown = yield* view(actor.accountId, user).pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined)))
-          if (shown !== undefined && (yield* manageable(actor, user.id, shown.orgUnitIds))) items.push(shown)
+          if (shown !== undefined && (yield* matches(shown)) && (yield* manageable(actor, user.id, shown.orgUnitIds))) items.push(shown)
         }
         return { ...page, items }
       })
