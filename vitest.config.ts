@@ -14,9 +14,7 @@ if (!(process.env["NODE_OPTIONS"] ?? "").includes(`--conditions=${SOURCE_CONDITI
 }
 
 /** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
-const chromiumArgs: Array<string> = (
-  JSON.parse(readFileSync(new URL("./scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
-).args
+const chromiumArgs: Array<string> = (JSON.parse(readFileSync(new URL("./scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }).args
 
 export default defineConfig({
   resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },

@@ -23,9 +23,8 @@ import type { IndexedDbFigures, IndexedDbOptions } from "./indexeddb-page.ts"
 import type { PyramidSize } from "./pyramid.ts"
 
 /** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
-const chromiumArgs: Array<string> = (
-  JSON.parse(readFileSync(new URL("../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
-).args
+const chromiumArgs: Array<string> = (JSON.parse(readFileSync(new URL("../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> })
+  .args
 
 declare const iasoBench: { readonly run: (options: IndexedDbOptions) => Promise<IndexedDbFigures> }
 

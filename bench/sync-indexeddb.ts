@@ -24,9 +24,8 @@ import type { SyncIdbFigures, SyncIdbOptions } from "./sync-indexeddb-page.ts"
 import { DEVICE_PERMISSIONS, openSyncServerStore, setupSyncWorld } from "./sync-world.ts"
 
 /** Chromium's flags, shared by every browser run (scripts/chromium-args.json). */
-const chromiumArgs: Array<string> = (
-  JSON.parse(readFileSync(new URL("../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> }
-).args
+const chromiumArgs: Array<string> = (JSON.parse(readFileSync(new URL("../scripts/chromium-args.json", import.meta.url), "utf8")) as { args: Array<string> })
+  .args
 
 declare const iasoSyncBench: { readonly run: (options: SyncIdbOptions) => Promise<SyncIdbFigures> }
 
