@@ -8,14 +8,12 @@ import {
   type OrgUnitId,
   OrgUnitModel,
   OrgUnits,
-  type PullPage,
   PushRequest,
   ReconcileRequest,
   Sync,
   SyncClient,
   type SyncPut,
   type SyncTransport,
-  SyncTransportError,
   type UserId,
   reconcileRanges,
   uuidv7
@@ -24,6 +22,8 @@ import { makeHarness } from "@iaso/core/testing"
 import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { applyChanges } from "../src/sync/sync-apply.ts"
+import { transportTo } from "../src/testing/sync.ts"
+import { memoryBlobs } from "../src/testing/submission-world.ts"
 import { UserModel } from "../src/tenancy/users.ts"
 
 const server = makeHarness({ name: "server", store: MemoryStore.layer() })
@@ -83,29 +83,21 @@ describe("a repair larger than one message", () => {
       orgUnitRoots: [world.district.id as OrgUnitId]
     })
     const asked: Array<{ held: number; after?: string | undefined; through?: string | undefined; answeredThrough?: string | undefined }> = []
-    const serve = <A>(body: (sync: Sync["Service"]) => Effect.Effect<A, unknown, never>) =>
-      Effect.tryPromise({
-        try: () => h.as(actor, Effect.flatMap(Effect.service(Sync), body)),
-        catch: (error) => new SyncTransportError({ message: String(error), retryable: false })
-      })
     let facilityPut: SyncPut | undefined
+    const wire = transportTo(h, actor, await memoryBlobs(), {}, { pulls: 0, pushes: 0 })
     const transport: SyncTransport = {
+      ...wire,
       pull: (request) =>
-        Effect.tap(
-          serve((sync) => sync.pull(request) as Effect.Effect<PullPage, unknown, never>),
-          (page) =>
-            Effect.sync(() => {
-              for (const change of page.changes)
-                if (facilityPut === undefined && change.op === "put" && change.model === "OrgUnit" && change.id !== world.district.id) facilityPut = change
-            })
+        Effect.tap(wire.pull(request), (page) =>
+          Effect.sync(() => {
+            for (const change of page.changes)
+              if (facilityPut === undefined && change.op === "put" && change.model === "OrgUnit" && change.id !== world.district.id) facilityPut = change
+          })
         ),
       reconcile: (request) =>
-        Effect.tap(
-          serve((sync) => sync.reconcile(Schema.decodeUnknownSync(ReconcileRequest)(request)) as Effect.Effect<never, unknown, never>),
-          (answer: { readonly through?: string }) =>
-            Effect.sync(() => asked.push({ held: request.held.length, after: request.after, through: request.through, answeredThrough: answer.through }))
-        ),
-      push: (request) => serve((sync) => sync.push(request) as Effect.Effect<never, unknown, never>)
+        Effect.tap(wire.reconcile(request), (answer) =>
+          Effect.sync(() => asked.push({ held: request.held.length, after: request.after, through: request.through, answeredThrough: answer.through }))
+        )
     }
     const d = device.harness
     const pull = () =>

@@ -40,15 +40,21 @@ const overWire = <A, I>(schema: Schema.Codec<A, I>, value: A): A =>
   Schema.decodeUnknownSync(schema)(JSON.parse(JSON.stringify(Schema.encodeSync(schema)(value))))
 
 /** Faults of a test transport. */
-interface Faults {
+export interface Faults {
   /** Pull calls answered before the connection is cut for good (`undefined`: never cut). */
   cutAfterPulls?: number
   /** Deliver each push twice (the first answer lost). */
   duplicatePushes?: boolean
 }
 
-/** A transport calling the server's `Sync` as `actor`, every message through JSON, with faults. */
-const transportTo = (server: Harness, actor: Actor, blobs: BlobStore["Service"], faults: Faults, calls: { pulls: number; pushes: number }): SyncTransport => {
+/** A transport calling the server's `Sync` as `actor`, every message through JSON, with faults (exported for the package's own tests). */
+export const transportTo = (
+  server: Harness,
+  actor: Actor,
+  blobs: BlobStore["Service"],
+  faults: Faults,
+  calls: { pulls: number; pushes: number }
+): SyncTransport => {
   const call = <A>(effect: Effect.Effect<A, unknown, never>) => effect
   const serve = <A>(body: (sync: Sync["Service"]) => Effect.Effect<A, unknown, never>) =>
     Effect.tryPromise({
