@@ -59,7 +59,7 @@ const total = await iaso.run(
 )
 console.log(`listAll: ${total.children} children, count: ${total.units} units`)
 
-// The change feed pages by cursor too: what changed after it, in commit order (keep the last cursor to sync later).
+// The change feed pages by cursor too: what changed after it, in sequence order (keep the last cursor to sync later).
 let since: string | undefined
 let unitChanges = 0
 for (;;) {
