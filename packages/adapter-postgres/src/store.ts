@@ -193,7 +193,9 @@ export const openPostgresStore = (
       yield* ensureSchema(db, schema)
     }
     const dialect = schema === undefined ? postgresDialect : postgresDialectIn(schema)
-    const driver = makeSqlDriver({ db, dialect, capabilities })
+    // Concurrent writers (a server) draw change sequences from a PostgreSQL sequence, none waiting
+    // for another's commit; PGlite's single connection keeps the counter row.
+    const driver = makeSqlDriver({ db, dialect, capabilities, sequences: capabilities.concurrentWriters ? "horizon" : "counter" })
     const migrations = options.migrations ?? CORE_MIGRATIONS
     yield* driver.migrate(migrations)
     if (options.foreignKeys === true) yield* ensureForeignKeys(db, schema, ALL_MODELS, foldMigrations(migrations))

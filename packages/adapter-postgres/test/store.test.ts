@@ -5,7 +5,7 @@ import { Accounts, ALL_MODELS, CORE_MIGRATIONS, DataSourceModel, foldMigrations,
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { checkAfterAccountKeys, rejection, seedBeforeAccountKeys, upgradeUnitId } from "@iaso/core/testing"
 import { postgresDialect, SQL_INTERNAL_MIGRATIONS } from "@iaso/sql"
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Ref } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, ManagedRuntime, Ref } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
@@ -440,6 +440,58 @@ describe.skipIf(url === "")(`PostgreSQL store ${url === "" ? "(skipped: set DATA
       expect(written).toHaveLength(2 * perWriter)
       expect(seen.filter((seq) => written.includes(seq))).toEqual(written)
       expect([...seen].sort((x, y) => x - y)).toEqual(seen)
+    } finally {
+      await app.dispose()
+      await pool.end()
+      await admin.query(`DROP SCHEMA ${name} CASCADE`)
+    }
+  })
+  it("a reader cannot pass a change of a transaction that drew its sequence first and commits after a later one: it stops below it until it commits", async () => {
+    const name = `${schema}_horizon`
+    const pool = appPool()
+    const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(PostgresStore.layer({ pool, schema: name }))))
+    try {
+      const { account } = await app.runPromise(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: "Horizon" })))
+      const source = (label: string) => ({ name: label, readOnly: false, treeConfigStatusFields: [], public: false })
+      const result = await app.runPromise(
+        Effect.gen(function* () {
+          const repos = yield* Repos
+          const drained = yield* repos.changesSince(account.id, undefined, 10_000)
+          const start = drained.cursor
+          const firstWrote = yield* Deferred.make<string>()
+          const release = yield* Deferred.make<void>()
+          // The first transaction draws its sequences, then stays open until released.
+          const first = yield* Effect.forkChild(
+            repos.driver.transaction(
+              Effect.gen(function* () {
+                const created = yield* repos.insert(DataSourceModel, account.id, source("first"))
+                yield* Deferred.succeed(firstWrote, created.id)
+                yield* Deferred.await(release)
+                return created.id
+              })
+            )
+          )
+          const firstId = yield* Deferred.await(firstWrote)
+          // The second draws later (higher sequences) on another connection and commits first.
+          const second = yield* repos.insert(DataSourceModel, account.id, source("second"))
+          const whileOpen = yield* repos.changesSince(account.id, start, 10_000)
+          yield* Deferred.succeed(release, undefined)
+          yield* Fiber.join(first)
+          const afterCommit = yield* repos.changesSince(account.id, whileOpen.cursor, 10_000)
+          const rows = (yield* repos.driver.inspect(DataSourceModel)).filter(({ row }) => row["id"] === firstId || row["id"] === second.id)
+          const seqOf = (id: string) => rows.find(({ row }) => row["id"] === id)?.seq ?? -1
+          return { firstId, secondId: second.id, whileOpen, afterCommit, firstSeq: seqOf(firstId), secondSeq: seqOf(second.id) }
+        })
+      )
+      // The first drew its sequence first, the second committed first.
+      expect(result.firstSeq).toBeLessThan(result.secondSeq)
+      // While the first is open, the reader lists neither (it stops below the first's sequence).
+      expect(result.whileOpen.changes.filter((change) => change.model === "DataSource")).toEqual([])
+      // Once it committed, the reader lists both from where it stopped, in sequence order.
+      expect(result.afterCommit.changes.filter((change) => change.model === "DataSource").map((change) => [change.id, change.seq])).toEqual([
+        [result.firstId, result.firstSeq],
+        [result.secondId, result.secondSeq]
+      ])
     } finally {
       await app.dispose()
       await pool.end()

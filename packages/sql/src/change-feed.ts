@@ -11,20 +11,32 @@ import { type Compiled, Statement } from "./compile-conditions.ts"
 import { literal, quote, type SqlDialect } from "./dialect.ts"
 import { CHANGES, NO_ACCOUNT, SEQ, type TableInfo } from "./tables.ts"
 
-/** Changes after sequence `after` for an account (and the global tables), in sequence order, at most `limit`. */
-export const compileChangesSince = (dialect: SqlDialect, tables: Iterable<TableInfo>, accountId: string, after: number, limit: number): Compiled => {
+/**
+ * Changes after sequence `after` for an account (and the global tables), in sequence order, at most
+ * `limit`; none above `upTo` when given (the horizon of a store whose writers take sequences out of
+ * commit order).
+ */
+export const compileChangesSince = (
+  dialect: SqlDialect,
+  tables: Iterable<TableInfo>,
+  accountId: string,
+  after: number,
+  limit: number,
+  upTo?: number
+): Compiled => {
   const stmt = new Statement(dialect)
+  const below = (column: string) => (upTo === undefined ? "" : ` AND ${column} <= ${stmt.param(upTo)}`)
   const n = Math.max(0, Math.floor(limit))
   const no = dialect.booleanLiteral(false)
   // Each table's rows after the position (its sequence index), and the tombstones; merged.
   const parts = [...tables].map((info) => {
     const account = info.scope === "global" ? "CAST(NULL AS TEXT)" : quote("accountId")
     const where = info.scope === "global" ? "" : `${quote("accountId")} = ${stmt.param(accountId)} AND `
-    return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${dialect.table(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
+    return `SELECT * FROM (SELECT ${literal(info.name)} AS model, ${quote("id")} AS id, ${account} AS ${quote("accountId")}, ${quote(SEQ)} AS seq, ${no} AS deleted, ${quote("version")} AS version FROM ${dialect.table(info.name)} WHERE ${where}${quote(SEQ)} > ${stmt.param(after)}${below(quote(SEQ))} ORDER BY ${quote(SEQ)} LIMIT ${n}) AS ${quote(`f_${info.name}`)}`
   })
   const account = quote("accountId")
   parts.push(
-    `SELECT * FROM (SELECT model, id, NULLIF(${account}, ${literal(NO_ACCOUNT)}) AS ${account}, seq, deleted, version FROM ${dialect.table(CHANGES)} WHERE (${account} = ${stmt.param(accountId)} OR ${account} = ${literal(NO_ACCOUNT)}) AND seq > ${stmt.param(after)} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
+    `SELECT * FROM (SELECT model, id, NULLIF(${account}, ${literal(NO_ACCOUNT)}) AS ${account}, seq, deleted, version FROM ${dialect.table(CHANGES)} WHERE (${account} = ${stmt.param(accountId)} OR ${account} = ${literal(NO_ACCOUNT)}) AND seq > ${stmt.param(after)}${below("seq")} ORDER BY seq LIMIT ${n}) AS ${quote("f_tombstones")}`
   )
   return stmt.done(`SELECT * FROM (${parts.join(" UNION ALL ")}) AS feed ORDER BY seq LIMIT ${n}`)
 }

@@ -74,6 +74,23 @@ export interface SelectOptions {
   readonly leaveOut?: ReadonlyArray<string> | undefined
 }
 
+/**
+ * The smallest page that {@link leavesOutOnlyAt} reads on its own first: below it, the cursor
+ * row's columns and snapshot cost less than a second read of a full page would.
+ */
+export const LEAVE_OUT_FROM = 1000
+
+/**
+ * Whether a listing is read first in ONE statement, without the columns it wants on one row only
+ * (`onlyAt`, a page cursor's: the path of a subtree listing), and read again with them only when
+ * that row is there: on PostgreSQL, which would otherwise carry them on every row; on the native
+ * SQLite connection, which would otherwise hold a transaction around the listing and the cursor
+ * row's lookup (one snapshot). So is a large first page: mostly the whole answer (a subtree asked
+ * for at once), whose cursor is then never needed. Later pages, mostly full, are read as before.
+ */
+export const leavesOutOnlyAt = (query: StoreQuery): boolean =>
+  query.onlyAt !== undefined && query.after === undefined && query.limit !== undefined && query.limit > LEAVE_OUT_FROM
+
 /** A listing: the query's conditions, keyset position, order, limit and selected columns. */
 export const compileSelect = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, query: StoreQuery, options: SelectOptions = {}): CompiledSelect => {
   const { extra = [], range, leaveOut } = options

@@ -105,8 +105,9 @@ export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: Store
 /**
  * Adds `by` to an integer column of one row, with a new version, `updatedAt` and sequence, answering
  * the column's new value (one statement: concurrent increments wait for each other's row lock).
- * With a `block` (PostgreSQL), the statement also reserves that many change sequences (see
- * {@link compileReserveSeqs}) and answers the last as `last`.
+ * With a `block` (PostgreSQL), the statement also reserves that many change sequences with
+ * `reserve` (a statement without parameters answering the last as `value`, see the executor's
+ * `seqsFor`) and answers the last as `last`.
  */
 export const compileIncrement = (
   dialect: SqlDialect,
@@ -116,7 +117,7 @@ export const compileIncrement = (
   field: string,
   by: number,
   updatedAt: number,
-  seq: { readonly seq: number } | { readonly block: number }
+  seq: { readonly seq: number } | { readonly block: number; readonly reserve: string }
 ): Compiled => {
   const stmt = new Statement(dialect)
   const column = quote(field)
@@ -135,7 +136,7 @@ export const compileIncrement = (
   sets.push(`${quote(SEQ)} = (SELECT value FROM reserved) - ${block} + 1`)
   const where = `WHERE ${quote("id")} = ${stmt.param(id)} AND ${scopeCondition(info, scope, stmt, "key")}`
   return stmt.done(
-    `WITH reserved AS (UPDATE ${dialect.table(COUNTER)} SET value = value + ${block} WHERE name = 'seq' RETURNING value) UPDATE ${dialect.table(info.name)} SET ${sets.join(", ")} ${where} RETURNING ${column} AS value, (SELECT value FROM reserved) AS last`
+    `WITH reserved AS (${seq.reserve}) UPDATE ${dialect.table(info.name)} SET ${sets.join(", ")} ${where} RETURNING ${column} AS value, (SELECT value FROM reserved) AS last`
   )
 }
 

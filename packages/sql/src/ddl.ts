@@ -9,7 +9,7 @@
 import type { Column, MigrationStep } from "@iaso/core"
 import { compileCondition, literals } from "./compile-conditions.ts"
 import { literal, quote, type SqlDialect } from "./dialect.ts"
-import { CHANGES, COUNTER, LEDGER, NO_ACCOUNT, SEQ, type TableInfo } from "./tables.ts"
+import { CHANGES, COUNTER, LEDGER, NO_ACCOUNT, PAGE, SEQ, type TableInfo } from "./tables.ts"
 
 /** The tombstones table and its index (by account and sequence), created if missing. */
 const changesTableDdl = (dialect: SqlDialect): ReadonlyArray<string> => [
@@ -26,6 +26,16 @@ export const bootstrapDdl = (dialect: SqlDialect): ReadonlyArray<string> => [
   `CREATE TABLE IF NOT EXISTS ${dialect.table(COUNTER)} (name TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
   `INSERT INTO ${dialect.table(COUNTER)} (name, value) VALUES ('seq', 0) ON CONFLICT (name) DO NOTHING`,
   ...changesTableDdl(dialect)
+]
+
+/**
+ * The PostgreSQL sequence change sequences are drawn from where writers run concurrently (see
+ * `transactions.ts`: values are multiples of the block size, each the last of its block), created
+ * if missing and started above every sequence the counter row handed out.
+ */
+export const sequenceDdl = (dialect: SqlDialect, sequence: string): ReadonlyArray<string> => [
+  `CREATE SEQUENCE IF NOT EXISTS ${sequence} AS BIGINT INCREMENT BY ${PAGE} MINVALUE 0 START WITH 0`,
+  `SELECT setval(${literal(sequence)}, (SELECT (value / ${PAGE} + 1) * ${PAGE} FROM ${dialect.table(COUNTER)} WHERE name = 'seq'), true) FROM ${sequence} WHERE NOT is_called`
 ]
 
 /**

@@ -2,8 +2,10 @@
  * The one SQL implementation of the store port, on Kysely, shared by the SQLite and PostgreSQL
  * adapters: the port's methods wired to the statement compiler (`compile-*.ts`, `change-feed.ts`,
  * `ddl.ts`), the executor and its transactions (`transactions.ts`), migrations, writes, the
- * hierarchy's locks (`subtree-locks.ts`) and planner statistics. Unique keys are enforced by (partial) unique indexes; the change sequence is
- * a counter row updated inside the writing transaction, so sequences follow commit order.
+ * hierarchy's locks (`subtree-locks.ts`) and planner statistics. Unique keys are enforced by
+ * (partial) unique indexes. Change sequences come from a counter row updated inside the writing
+ * transaction (sequences follow commit order), or, where writers run concurrently (PostgreSQL),
+ * from a PostgreSQL sequence read by the change feed up to a horizon (see `transactions.ts`).
  * @module
  */
 import { type InspectedRow, StorageError, type StoreCapabilities, type StoreDriver, type StoreQuery, type StoreScope } from "@iaso/core"
@@ -19,16 +21,18 @@ import {
   compileRowLookup,
   compileSelect,
   compileSubtree,
-  type CompiledSelect
+  type CompiledSelect,
+  leavesOutOnlyAt
 } from "./compile-query.ts"
 import { compileIncrement } from "./compile-write.ts"
 import type { SqlDialect } from "./dialect.ts"
 import { makeMigrate } from "./migrations.ts"
 import { makeStatisticsRefresh } from "./planner-statistics.ts"
-import { rowDecoder } from "./rows.ts"
+import { rowDecoder, rowsDecoder } from "./rows.ts"
 import { makeLockSubtrees } from "./subtree-locks.ts"
-import { SEQ, type TableInfo } from "./tables.ts"
-import { type AnyKysely, makeExecutor, type NativeConnection } from "./transactions.ts"
+import { sequenceDdl } from "./ddl.ts"
+import { SEQ, SEQUENCE, type TableInfo } from "./tables.ts"
+import { type AnyKysely, horizonNamespace, makeExecutor, type NativeConnection, type SequenceMode } from "./transactions.ts"
 import { makeWrite } from "./writes.ts"
 
 /** Options of {@link makeSqlDriver}. */
@@ -38,13 +42,23 @@ export interface SqlDriverOptions {
   readonly capabilities: StoreCapabilities
   /** A native synchronous connection to run statements on (SQLite); Kysely's executor otherwise. */
   readonly native?: NativeConnection
+  /**
+   * How change sequences are taken (see `transactions.ts`): `counter` (the default), a counter row
+   * each writing transaction holds until its commit; `horizon` (PostgreSQL only, for concurrent
+   * writers), a PostgreSQL sequence no writer waits for, which the change feed reads up to a
+   * horizon below what open transactions hold.
+   */
+  readonly sequences?: SequenceMode
 }
 
 /** Makes the SQL store driver over a Kysely instance. */
 export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
   const { db, dialect, capabilities, native } = options
   const tables = new Map<string, TableInfo>()
-  const executor = makeExecutor({ db, dialect, native, afterCommit: (inserted) => refreshStatistics(inserted) })
+  const sequence = dialect.table(SEQUENCE)
+  const sequences =
+    options.sequences === "horizon" ? ({ mode: "horizon", sequence, namespace: horizonNamespace(sequence) } as const) : ({ mode: "counter" } as const)
+  const executor = makeExecutor({ db, dialect, native, afterCommit: (inserted) => refreshStatistics(inserted), sequences })
   const refreshStatistics = makeStatisticsRefresh(dialect, executor)
   const { runOrFail, inTransaction, reserveSeqs } = executor
 
@@ -61,33 +75,46 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       : Effect.succeed(info.hierarchy)
 
   /**
-   * Runs a listing compiled with the columns it leaves out. On the native connection, columns
-   * wanted on one row only are read for that row alone, in the same read snapshot.
+   * Runs a listing compiled with the columns it leaves out. Columns wanted on one row only (a page
+   * cursor's: `onlyAt`) are read for that row alone on the native connection, in the same read
+   * snapshot, and with every row elsewhere; a large first page is read on its own first, and read
+   * again so only when that row is there (see {@link leavesOutOnlyAt}).
    */
   const list = (info: TableInfo, scope: StoreScope, query: StoreQuery, compile: (leaveOut: ReadonlyArray<string> | undefined) => CompiledSelect) =>
     Effect.gen(function* () {
-      const onlyAt = native !== undefined && query.select !== undefined ? query.onlyAt : undefined
-      const { text, params, columns } = compile(onlyAt?.columns)
-      if (onlyAt === undefined || native === undefined) {
-        const result = yield* runOrFail({ text, params })
-        return result.rows.map(rowDecoder(dialect, info, columns))
+      const onlyAt = query.select !== undefined ? query.onlyAt : undefined
+      if (onlyAt !== undefined && native !== undefined) {
+        const { text, params, columns } = compile(onlyAt.columns)
+        if (leavesOutOnlyAt(query)) {
+          // Mostly the whole answer: one statement (its own snapshot), no transaction around it.
+          const alone = yield* runOrFail({ text, params })
+          if (alone.rows[onlyAt.at] === undefined) return rowsDecoder(dialect, info, columns)(alone.rows)
+        }
+        const [raw, one] = yield* executor.nativeSnapshot(native, () => {
+          const rows = native.execute(text, params).rows
+          const target = rows[onlyAt.at]
+          if (target === undefined) return [rows, undefined] as const
+          const lookup = compileRowLookup(dialect, info, scope, target["id"], onlyAt.columns)
+          return [rows, native.execute(lookup.text, lookup.params).rows[0]] as const
+        })
+        const rows = rowsDecoder(dialect, info, columns)(raw)
+        const at = rows[onlyAt.at]
+        if (at === undefined || one === undefined) return rows
+        return rows.with(onlyAt.at, { ...at, ...rowDecoder(dialect, info, onlyAt.columns)(one) })
       }
-      const [raw, one] = yield* executor.nativeSnapshot(native, () => {
-        const rows = native.execute(text, params).rows
-        const target = rows[onlyAt.at]
-        if (target === undefined) return [rows, undefined] as const
-        const lookup = compileRowLookup(dialect, info, scope, target["id"], onlyAt.columns)
-        return [rows, native.execute(lookup.text, lookup.params).rows[0]] as const
-      })
-      const rows = raw.map(rowDecoder(dialect, info, columns))
-      const at = rows[onlyAt.at]
-      if (at !== undefined && one !== undefined) rows[onlyAt.at] = { ...at, ...rowDecoder(dialect, info, onlyAt.columns)(one) }
-      return rows
+      if (onlyAt !== undefined && leavesOutOnlyAt(query)) {
+        const left = compile(onlyAt.columns)
+        const result = yield* runOrFail(left)
+        if (result.rows[onlyAt.at] === undefined) return rowsDecoder(dialect, info, left.columns)(result.rows)
+      }
+      const whole = compile(undefined)
+      const result = yield* runOrFail(whole)
+      return rowsDecoder(dialect, info, whole.columns)(result.rows)
     })
 
   return {
     capabilities,
-    migrate: makeMigrate(dialect, executor, tables),
+    migrate: makeMigrate(dialect, executor, tables, sequences.mode === "horizon" ? sequenceDdl(dialect, sequence) : []),
     getMany: (model, scope, ids) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)
@@ -125,7 +152,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
               return row === undefined ? undefined : Number(row["value"])
             }
             // PostgreSQL: the transaction's block of sequences reserved by the same statement (one round trip less).
-            const result = yield* runOrFail(compileIncrement(dialect, info, scope, id, field, by, updatedAt, { block: seqs.block }))
+            const result = yield* runOrFail(compileIncrement(dialect, info, scope, id, field, by, updatedAt, { block: seqs.block, reserve: seqs.reserve }))
             const row = result.rows[0]
             // No such row: the block reserved is left unused (gaps, which the feed's cursors do not mind).
             if (row === undefined) return undefined
@@ -166,7 +193,9 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
     lockSubtrees: makeLockSubtrees(dialect, executor, table),
     changesSince: (accountId, after, limit) =>
       Effect.gen(function* () {
-        const result = yield* runOrFail(compileChangesSince(dialect, tables.values(), accountId, after, limit))
+        // Up to the horizon, read first where writers take sequences out of commit order.
+        const upTo = yield* executor.horizon
+        const result = yield* runOrFail(compileChangesSince(dialect, tables.values(), accountId, after, limit, upTo))
         return result.rows.map(changeOfRow)
       }),
     transaction: executor.transaction,

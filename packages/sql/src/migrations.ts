@@ -1,6 +1,6 @@
 /**
- * Migrations: the ledger of applied migrations, each pending migration applied in a transaction
- * and recorded, and the driver's own migrations (the change feed on the rows, the tombstones keyed
+ * Migrations: the ledger of applied migrations (and, where the store draws its change sequences
+ * from one, the PostgreSQL sequence), each pending migration applied in a transaction and recorded, and the driver's own migrations (the change feed on the rows, the tombstones keyed
  * by account) recorded after the core's.
  * @module
  */
@@ -35,11 +35,11 @@ const compileLedgerEntry = (dialect: SqlDialect, id: string): Compiled => {
  * (applied before or now) declares; then the driver's own migrations. Returns the ids it applied.
  */
 export const makeMigrate =
-  (dialect: SqlDialect, executor: Executor, tables: Map<string, TableInfo>) =>
+  (dialect: SqlDialect, executor: Executor, tables: Map<string, TableInfo>, sequenceDdl: ReadonlyArray<string>) =>
   (migrations: ReadonlyArray<Migration>): Effect.Effect<ReadonlyArray<string>, StorageError | Unsupported> =>
     Effect.gen(function* () {
       const { runOrFail, transaction } = executor
-      yield* transaction(Effect.forEach(bootstrapDdl(dialect), (text) => runOrFail(plain(text)), { discard: true }))
+      yield* transaction(Effect.forEach([...bootstrapDdl(dialect), ...sequenceDdl], (text) => runOrFail(plain(text)), { discard: true }))
       let applied: ReadonlySet<string> = new Set()
       const done = yield* runMigrations(migrations, {
         applied: Effect.map(runOrFail(plain(`SELECT id FROM ${dialect.table(LEDGER)} ORDER BY id`)), (ledger) => {

@@ -33,3 +33,23 @@ export const rowDecoder = (dialect: SqlDialect, info: TableInfo, columns?: Reado
     return raw
   }
 }
+
+/**
+ * A decoder of whole results (see {@link rowDecoder}). Rows of text columns declared NOT NULL
+ * (ids and names) are in the stored form as the driver gives them: the result itself is passed
+ * on, without a look at each row or a new array.
+ */
+export const rowsDecoder = (
+  dialect: SqlDialect,
+  info: TableInfo,
+  columns?: ReadonlyArray<string>
+): ((rows: ReadonlyArray<Record<string, unknown>>) => ReadonlyArray<Row>) => {
+  const names = columns ?? info.columns.map((c) => c.name)
+  const asStored = names.every((name) => {
+    const column = info.columns.find((c) => c.name === name)
+    return column !== undefined && column.kind === "text" && !column.nullable
+  })
+  if (asStored) return (rows) => rows
+  const decode = rowDecoder(dialect, info, names)
+  return (rows) => rows.map(decode)
+}

@@ -14,6 +14,16 @@ export const CHANGES = "_iaso_changes"
 export const NO_ACCOUNT = ""
 /** The change sequence counter (one row, `seq`). */
 export const COUNTER = "_iaso_counter"
+/** The PostgreSQL sequence change sequences are drawn from where writers run concurrently (see `transactions.ts`). */
+export const SEQUENCE = "_iaso_seq"
+/**
+ * Change sequences a draw from {@link SEQUENCE} reserves (its increment; its values are multiples
+ * of it, each the last of its block): 2^41 draws (70 years at 1,000 a second) before sequences
+ * leave JavaScript's safe integers. A write of up to this many rows draws one block, without
+ * waiting for any other writer; a larger one draws consecutive blocks, excluding other draws until
+ * it commits.
+ */
+export const PAGE = 4096
 /** The column holding the sequence of a row's last write. */
 export const SEQ = "_seq"
 

@@ -15,9 +15,10 @@ import {
   compileSubtree
 } from "../src/compile-query.ts"
 import { compileDelete, compileInsert, compileInsertEach, compileReserveSeqs, compileUpdate, compileVersionProbe } from "../src/compile-write.ts"
-import { stepDdl } from "../src/ddl.ts"
+import { sequenceDdl, stepDdl } from "../src/ddl.ts"
 import { postgresDialect, type SqlDialect, sqliteDialect } from "../src/dialect.ts"
 import { learnStep, type TableInfo } from "../src/tables.ts"
+import { compileDraw, compileHorizon, horizonNamespace } from "../src/transactions.ts"
 import { both, golden, hierarchy, row, scope, steps, tables, unit } from "./golden.ts"
 
 describe("the statement compiler", () => {
@@ -541,5 +542,34 @@ describe("the statement compiler", () => {
         ],
       }
     `)
+  })
+
+  it("horizon mode (PostgreSQL with concurrent writers): the sequence, a transaction's draws behind its locks, a reader's horizon and the feed up to it", () => {
+    const sequence = postgresDialect.table("_iaso_seq")
+    const names = { sequence, namespace: horizonNamespace(sequence) }
+    expect(names.namespace).toBe(86961)
+    expect(sequenceDdl(postgresDialect, sequence)).toEqual([
+      `CREATE SEQUENCE IF NOT EXISTS "_iaso_seq" AS BIGINT INCREMENT BY 4096 MINVALUE 0 START WITH 0`,
+      `SELECT setval('"_iaso_seq"', (SELECT (value / 4096 + 1) * 4096 FROM "_iaso_counter" WHERE name = 'seq'), true) FROM "_iaso_seq" WHERE NOT is_called`
+    ])
+    // A transaction's first draw: its horizon lock keyed by the last value, the draws' shared lock, then one block.
+    expect(compileDraw(names, 1, true)).toBe(
+      `SELECT nextval('"_iaso_seq"') AS value FROM (SELECT pg_advisory_xact_lock_shared((86961::bigint * 35184372088832 + last_value / 4096)), pg_advisory_xact_lock_shared(86961, 0), 1 AS one FROM "_iaso_seq" OFFSET 0) AS locked`
+    )
+    // A later one: the draws' lock only.
+    expect(compileDraw(names, 1, false)).toBe(
+      `SELECT nextval('"_iaso_seq"') AS value FROM (SELECT pg_advisory_xact_lock_shared(86961, 0), 1 AS one FROM "_iaso_seq" OFFSET 0) AS locked`
+    )
+    // Three consecutive blocks: the draws' lock exclusive, so no other draw comes between.
+    expect(compileDraw(names, 3, true)).toBe(
+      `SELECT max(nextval('"_iaso_seq"')) AS value FROM (SELECT pg_advisory_xact_lock_shared((86961::bigint * 35184372088832 + last_value / 4096)), pg_advisory_xact_lock(86961, 0), 1 AS one FROM "_iaso_seq" OFFSET 0) AS locked CROSS JOIN LATERAL generate_series(locked.one, 3) AS g`
+    )
+    expect(compileHorizon(names)).toBe(
+      `SELECT least(s.last_value, min((((l.classid::bigint << 32) | l.objid::bigint) - 86961::bigint * 35184372088832) * 4096)) AS horizon FROM (SELECT last_value, 1 AS one FROM "_iaso_seq" OFFSET 0) AS s LEFT JOIN LATERAL (SELECT classid, objid FROM pg_locks WHERE s.one = 1 AND locktype = 'advisory' AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS l ON ((l.classid::bigint << 32) | l.objid::bigint) >= 86961::bigint * 35184372088832 AND ((l.classid::bigint << 32) | l.objid::bigint) < 86961::bigint * 35184372088832 + 35184372088832 GROUP BY s.last_value`
+    )
+    const feed = compileChangesSince(postgresDialect, [...tables.values()].slice(0, 1), "acc1", 40, 500, 8192)
+    expect(feed.text).toContain(`"_seq" > $2 AND "_seq" <= $3 ORDER BY "_seq" LIMIT 500`)
+    expect(feed.text).toContain(`seq > $5 AND seq <= $6 ORDER BY seq LIMIT 500`)
+    expect(feed.params).toEqual(["acc1", 40, 8192, "acc1", 40, 8192])
   })
 })

@@ -244,6 +244,23 @@ export const unitOfWorkScenarios = (h: () => Harness) => {
         [a11.id, "A11"]
       ])
       expect(cursorRow[1]?.["path"]).toBe(a1.path)
+      // So on a large first page (read without them first by some stores), with and without that row.
+      for (const at of [1, 3]) {
+        const large = await harness.run(
+          repos.driver.subtree(
+            OrgUnitModel,
+            { accountId: account.accountId },
+            { rootId: a.id },
+            { where: [], orderBy: ordered, limit: 5000, select: ["id", "name", "path"], onlyAt: { columns: ["path"], at } }
+          )
+        )
+        expect(large.map((row) => [row["id"], row["name"]])).toEqual([
+          [a.id, "A"],
+          [a1.id, "A1"],
+          [a11.id, "A11"]
+        ])
+        if (at === 1) expect(large[1]?.["path"]).toBe(a1.path)
+      }
       expect(await harness.run(repos.driver.subtree(OrgUnitModel, { accountId: other.accountId }, { rootId: a.id }, { where: [], orderBy: ordered }))).toEqual(
         []
       )
