@@ -5,7 +5,8 @@
  * same documents in a fresh account through `Instances.ingestMany` in calls of 500 (the reads
  * made once per call, the new submissions written in one transaction per call), beside the XML
  * parser alone (`parseSubmission` + `flattenSubmission` with the version's filter) on the same
- * documents. The ratio is parser time / ingest time: the share of ingestion the XML takes. Last, the
+ * documents, timed right before each of the two (after one warm-up pass), so that both run under
+ * the same load. The ratio is parser time / ingest time: the share of ingestion the XML takes. Last, the
  * same documents as follow-ups of N/5 entities (mobile `entityUuid` + `entityTypeId`: entities
  * found or created in bulk per call) through `ingestMany`, beside the unlinked `ingestMany` figure.
  *
@@ -154,6 +155,25 @@ interface Target {
 
 const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 0)} ms`
 
+/**
+ * The CPU time (ms, user and system) this process spends from now until the returned function is
+ * called: on a loaded machine the wall clock counts the waits for a core, the CPU time does not
+ * (it leaves out the database server's own work, which runs in this process only for SQLite and PGlite).
+ */
+const cpuStart = (): (() => number) => {
+  const start = process.cpuUsage()
+  return () => {
+    const used = process.cpuUsage(start)
+    return (used.user + used.system) / 1000
+  }
+}
+
+/** The CPU columns of a row: the work's CPU time and rate, and the baseline's CPU time over it. */
+const cpuColumns = (cpu: number, baseline: number, count: number) => ({
+  "sdk cpu": `${ms(cpu)} (${Math.round((count / cpu) * 1000)}/s)`,
+  "cpu ratio": (baseline / cpu).toFixed(2)
+})
+
 /** Uploads per `ingestMany` call (one chunk: one transaction). */
 const BATCH = 500
 
@@ -175,16 +195,25 @@ export const ingestBench = async (options: {
   const documents = generateSubmissions(options.count)
   const bytes = documents.map((document) => new TextEncoder().encode(document.xml))
 
-  // The XML parser alone, on the same documents, with the version's filter.
+  // The XML parser alone, on the same documents, with the version's filter: timed again right
+  // before each ingestion it is compared with, so both run under the same load of the machine.
   const filter = submissionFilter(DESCRIPTOR)
   let leaves = 0
-  const parseStart = performance.now()
-  for (const document of bytes) {
-    const parsed = parseSubmission(document)
-    if (Result.isFailure(parsed)) throw new Error(parsed.failure.message)
-    leaves += Object.keys(flattenSubmission(parsed.success, filter)).length
+  /** The process's CPU time (ms) spent by the last parser pass. */
+  let parseCpu = 0
+  const parseAll = (): number => {
+    const cpu = cpuStart()
+    const parseStart = performance.now()
+    for (const document of bytes) {
+      const parsed = parseSubmission(document)
+      if (Result.isFailure(parsed)) throw new Error(parsed.failure.message)
+      leaves += Object.keys(flattenSubmission(parsed.success, filter)).length
+    }
+    const elapsed = performance.now() - parseStart
+    parseCpu = cpu()
+    return elapsed
   }
-  const parseTime = performance.now() - parseStart
+  parseAll()
   sampleRss()
 
   const dir = mkdtempSync(join(tmpdir(), "iaso-bench-ingest-"))
@@ -218,6 +247,8 @@ export const ingestBench = async (options: {
       const { accountId, formId, orgUnitId } = await setup()
       const actor = Actor.system(accountId)
       const createdAt = new Date("2024-05-10T12:00:00Z")
+      let parseTime = parseAll()
+      let cpu = cpuStart()
       const start = performance.now()
       await app.runPromise(
         Effect.forEach(bytes, (xml) => Effect.flatMap(Effect.service(Instances), (instances) => instances.ingest({ xml, formId, orgUnitId, createdAt })), {
@@ -225,6 +256,7 @@ export const ingestBench = async (options: {
         }).pipe(Effect.provideService(CurrentActor, actor))
       )
       const ingestTime = performance.now() - start
+      const ingestCpu = cpu()
       sampleRss()
       rows.push({
         work: `ingest ${documents.length} submissions one by one (XML parse + store), vs parse + flatten alone`,
@@ -232,10 +264,13 @@ export const ingestBench = async (options: {
         sdk: `${ms(ingestTime)} (${Math.round((documents.length / ingestTime) * 1000)}/s)`,
         raw: `${ms(parseTime)} (${Math.round((documents.length / parseTime) * 1000)}/s)`,
         ratio: (parseTime / ingestTime).toFixed(2),
+        ...cpuColumns(ingestCpu, parseCpu, documents.length),
         "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
       })
       // The same documents in a fresh account, through ingestMany in calls of BATCH.
       const fresh = await setup()
+      parseTime = parseAll()
+      cpu = cpuStart()
       const batchStart = performance.now()
       let created = 0
       for (let from = 0; from < bytes.length; from += BATCH) {
@@ -250,6 +285,7 @@ export const ingestBench = async (options: {
         }
       }
       const batchTime = performance.now() - batchStart
+      const batchCpu = cpu()
       if (created !== documents.length) throw new Error(`ingestMany created ${created} of ${documents.length} submissions`)
       sampleRss()
       rows.push({
@@ -258,6 +294,7 @@ export const ingestBench = async (options: {
         sdk: `${ms(batchTime)} (${Math.round((documents.length / batchTime) * 1000)}/s)`,
         raw: `${ms(parseTime)} (${Math.round((documents.length / parseTime) * 1000)}/s)`,
         ratio: (parseTime / batchTime).toFixed(2),
+        ...cpuColumns(batchCpu, parseCpu, documents.length),
         "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
       })
       // The same documents as follow-ups of count/5 entities (IASO's mobile entityUuid and
@@ -271,6 +308,7 @@ export const ingestBench = async (options: {
         })
       )
       const entityUuids = Array.from({ length: Math.max(1, Math.floor(documents.length / 5)) }, () => uuidv7())
+      cpu = cpuStart()
       const linkedStart = performance.now()
       for (let from = 0; from < bytes.length; from += BATCH) {
         const items = await app.runPromise(
@@ -290,6 +328,7 @@ export const ingestBench = async (options: {
         for (const item of items) if (item._tag === "Failed") throw new Error(`ingestMany refused linked item ${from + item.index}: ${item.error.message}`)
       }
       const linkedTime = performance.now() - linkedStart
+      const linkedCpu = cpu()
       const entities = await app.runPromise(Effect.flatMap(Effect.service(Repos), (repos) => repos.count(EntityModel, linked.accountId, [])))
       if (entities !== entityUuids.length) throw new Error(`the linked ingestion made ${entities} entities, not ${entityUuids.length}`)
       sampleRss()
@@ -299,6 +338,7 @@ export const ingestBench = async (options: {
         sdk: `${ms(linkedTime)} (${Math.round((documents.length / linkedTime) * 1000)}/s)`,
         raw: `${ms(batchTime)} (${Math.round((documents.length / batchTime) * 1000)}/s)`,
         ratio: (batchTime / linkedTime).toFixed(2),
+        ...cpuColumns(linkedCpu, batchCpu, documents.length),
         "peak RSS": `${Math.round(peakRss / 2 ** 20)} MB`
       })
       await app.dispose()

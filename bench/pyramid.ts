@@ -3,9 +3,7 @@
  * facilities with points. Sizes: `1k`, `50k`, `1M` (in the 1M pyramid a district has about 2,500
  * descendants).
  */
-import { OrgUnitModel, type SampleUnit, type SamplePyramidSize, samplePyramid } from "@iaso/core"
-import { Repos } from "@iaso/core/kernel"
-import { Effect } from "effect"
+import { importRecords, OrgUnitModel, type SampleUnit, type SamplePyramidSize, samplePyramid } from "@iaso/core"
 
 /** A unit of a generated pyramid (the SDK's sample pyramid). */
 export type GeneratedUnit = SampleUnit
@@ -31,15 +29,10 @@ export const importRecordOf = (unit: GeneratedUnit, versionId: string) => ({
   ...(unit.location === undefined ? {} : { location: { type: "Point" as const, coordinates: [unit.location[0], unit.location[1]] as [number, number] } })
 })
 
-/** The SDK's import path: import records in batches of 5,000, all in one unit of work. */
+/**
+ * The SDK's import path: `importRecords` (chunks of 5,000 in one unit of work, each chunk's
+ * references checked, the next chunk validated and encoded by the provided `ImportEncoder` while
+ * one is written: a worker thread with `ImportWorkers.layer`, bench/run.ts --worker).
+ */
 export const importUnits = (accountId: string, records: ReadonlyArray<ReturnType<typeof importRecordOf>>) =>
-  Effect.gen(function* () {
-    const repos = yield* Repos
-    yield* repos.driver.transaction(
-      Effect.forEach(
-        Array.from({ length: Math.ceil(records.length / 5000) }, (_, i) => records.slice(i * 5000, (i + 1) * 5000)),
-        (batch) => repos.insertMany(OrgUnitModel, accountId, batch, { atomic: true }),
-        { discard: true }
-      )
-    )
-  })
+  importRecords(OrgUnitModel, accountId, records, { chunkSize: 5000 })

@@ -10,15 +10,19 @@
  *   npm run bench -- --no-storage               # no storage log import (bench/storage-logs.ts)
  *   npm run bench -- --no-sync                  # no sync benchmarks (bench/sync-load.ts, sync-pull.ts, sync-indexeddb.ts)
  *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb, sync)
+ *   npm run bench -- --worker                   # the SDK imports encode in a worker thread (ImportWorkers.layer; default: in the calling thread)
+ *   npm run bench -- --no-gpkg                  # no GeoPackage file import (bench/gpkg-import.ts, a process of its own)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { PGliteStore } from "@iaso/adapter-postgres/pglite"
 import { SqliteStore } from "@iaso/adapter-sqlite"
 import { Accounts, Actor, CurrentActor, MemoryStore, type OrgUnit, OrgUnits, type Store } from "@iaso/core"
 import { IasoWithRepos, type Repos } from "@iaso/core/kernel"
+import { ImportWorkers } from "@iaso/core/node"
 import { PGlite } from "@electric-sql/pglite"
 import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime } from "effect"
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -37,6 +41,7 @@ const option = (name: string): string | undefined => (args.includes(name) ? args
 const size = (smoke ? "1k" : (option("--size") ?? "50k")) as PyramidSize
 if (!["1k", "50k", "1M"].includes(size)) throw new Error(`--size takes 1k, 50k or 1M, not ${size}`)
 const repeats = smoke ? 5 : 21
+const worker = args.includes("--worker")
 const databaseUrl = process.env["DATABASE_URL"] ?? ""
 
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
@@ -295,7 +300,9 @@ if (databaseUrl !== "") {
 }
 
 for (const target of targets.filter((t) => only === undefined || only.has(t.name.split(" ")[0] ?? t.name))) {
-  const app = ManagedRuntime.make(IasoWithRepos.layer.pipe(Layer.provideMerge(target.store())))
+  const app = ManagedRuntime.make(
+    IasoWithRepos.layer.pipe(Layer.provideMerge(target.store()), Layer.provideMerge(worker ? ImportWorkers.layer() : Layer.empty))
+  )
   const run = <A, E>(effect: Effect.Effect<A, E, Repos | Accounts | OrgUnits>) => app.runPromise(effect)
   const { account, version } = await run(Effect.flatMap(Effect.service(Accounts), (a) => a.setup({ name: `bench ${target.name} ${Date.now()}` })))
   const records = recordsOf(version.id)
@@ -309,7 +316,7 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
       for (const row of storedRows(account.id, version.id)) map.set(row.id, row)
     })
   }
-  report(`import ${units.length} org units (one transaction)`, target.name, importSdk, importRaw)
+  report(`import ${units.length} org units (one transaction, ${worker ? "worker" : "in-thread"})`, target.name, importSdk, importRaw)
 
   const sdkTimes: Array<number> = []
   const rawTimes: Array<number> = []
@@ -367,6 +374,35 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
   }
   await baseline?.close()
   await app.dispose()
+}
+
+// A GeoPackage file of the pyramid imported with importGeoPackageFile (bench/gpkg-import.ts), each
+// step in a process of its own: its peak RSS is the import's alone.
+if (!args.includes("--no-gpkg")) {
+  const file = join(dir, `pyramid-${size}.gpkg`)
+  const script = join(import.meta.dirname, "gpkg-import.ts")
+  const node = (flags: ReadonlyArray<string>, extra: ReadonlyArray<string>) =>
+    execFileSync(process.execPath, [...process.execArgv, ...flags, script, ...extra], { encoding: "utf8", maxBuffer: 1 << 24 })
+  node([], ["--write", file, "--size", size])
+  const gpkgStores = ["sqlite", ...(databaseUrl === "" ? [] : ["postgres"])].filter((store) => only === undefined || only.has(store))
+  for (const store of gpkgStores) {
+    // V8's old space capped at 640 MB: uncapped, V8 lets a long import's garbage grow its heap
+    // (a 1M import: 1.45 GB RSS uncapped, 0.87 GB capped; what the import keeps alive is far less).
+    const line =
+      node(["--max-old-space-size=640"], ["--import", file, "--store", store, ...(worker ? [] : ["--no-worker"])])
+        .trim()
+        .split("\n")
+        .pop() ?? "{}"
+    const measured = JSON.parse(line) as { readonly units: number; readonly ms: number; readonly peakRss: number; readonly baseRss: number }
+    rows.push({
+      work: `GeoPackage file import, ${measured.units} units (importGeoPackageFile, ${worker ? "worker" : "in-thread"}; own process, old space 640 MB, RSS before ${Math.round(measured.baseRss / 2 ** 20)} MB)`,
+      adapter: store,
+      sdk: ms(measured.ms),
+      raw: "-",
+      ratio: "-",
+      "peak RSS": `${Math.round(measured.peakRss / 2 ** 20)} MB`
+    })
+  }
 }
 
 // Submission ingestion (bench/ingest.ts): 10k generated submissions, 1k under --smoke.

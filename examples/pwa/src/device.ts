@@ -1,15 +1,14 @@
 /**
- * The device: the SDK over IndexedDB (`createIaso` with `IndexedDbStore`), acting as the signed-in
- * user, and its sync with the server over HTTP (`httpSyncTransport`, the token as a bearer).
+ * The device: the SDK over IndexedDB (`createIasoLite` of `@iaso/core/lite` with `IndexedDbStore`:
+ * the services a field app uses, without the administration services and their parsers, for a
+ * smaller bundle), acting as the signed-in user, and its sync with the server over HTTP
+ * (`httpSyncTransport`, the token as a bearer).
  * @module
  */
 import { IndexedDbStore } from "@iaso/adapter-indexeddb"
 import {
-  createIaso,
   type FormDescriptor,
   type FormId,
-  type IasoAs,
-  type IasoClient,
   httpSyncTransport,
   type OrgUnit,
   type OrgUnitId,
@@ -21,6 +20,7 @@ import {
   SyncClient,
   type SyncTransport
 } from "@iaso/core"
+import { createIasoLite, type IasoLiteAs, type IasoLiteClient } from "@iaso/core/lite"
 import { Effect } from "effect"
 import { actorOf, type Session } from "./session.ts"
 
@@ -47,7 +47,7 @@ export interface SyncOutcome {
 
 /** The SDK of one signed-in user on this browser. */
 export interface Device {
-  readonly as: IasoAs
+  readonly as: IasoLiteAs
   readonly roots: () => Promise<ReadonlyArray<UnitRow>>
   readonly children: (id: OrgUnitId) => Promise<ReadonlyArray<UnitRow>>
   readonly unit: (id: OrgUnitId) => Promise<OrgUnit>
@@ -69,7 +69,7 @@ export const databaseName = (session: Session): string => `iaso-pwa:${session.se
  * the SDK's services as the user's actor, so its org-unit roots and permissions apply on the device too.
  */
 export const openDevice = (session: Session): Device => {
-  const client: IasoClient = createIaso({ store: IndexedDbStore.layer({ name: databaseName(session) }) })
+  const client: IasoLiteClient = createIasoLite({ store: IndexedDbStore.layer({ name: databaseName(session) }) })
   const as = client.as(actorOf(session.me))
   const sync = Effect.service(SyncClient)
   const toRow = (unit: Partial<OrgUnit>): UnitRow => ({ id: unit.id as OrgUnitId, name: unit.name ?? "" })

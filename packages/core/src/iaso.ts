@@ -287,6 +287,11 @@ export interface IasoClient {
  * add e.g. `geoPackageImportTask(...)` of `@iaso/geopackage`).
  * A browser app that needs only a device's services gets a smaller bundle from `createIasoLite` of
  * `@iaso/core/lite` (the same verbs, without the administration services and their parsers).
+ * Either way the parsers and writers of rarely used verbs (XLSForm and XForm reading, GeoJSON and
+ * DHIS2 pyramid imports, version copies and diffs, mobile bulk uploads, XLSX, the DHIS2 export
+ * sender) are loaded by a dynamic `import()` when first used: an app's bundler that splits (Vite,
+ * Rollup, esbuild with `splitting`) puts them in chunks a browser downloads only then. A chunk that
+ * cannot be loaded fails the verb with a retryable `StorageError` (`reason: "unavailable"`).
  */
 export const createIaso = <E, EB = never, ET = never, EP = never>(options: {
   readonly store: Layer.Layer<Store, E>

@@ -7,14 +7,20 @@
  * temporary file in the same directory, flushes it to disk, then renames it into place, so a
  * reader (or a crash) never sees a partial blob; putting bytes that are already stored writes
  * nothing. Keys that are not content addresses are never turned into paths.
+ *
+ * {@link ImportWorkers}: imports (pyramid imports, `importRecords`) that validate and encode their
+ * chunks of new records in worker threads while the calling thread writes the chunk before.
  * @module @iaso/core/node
  */
 import { randomBytes } from "node:crypto"
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises"
 import { join } from "node:path"
+import { Worker } from "node:worker_threads"
 import { Effect, Layer } from "effect"
+import { type EncodedChunk, ImportEncoder } from "./registry/import-encoder.ts"
+import type { WorkerAnswer, WorkerRequest } from "./registry/import-worker-protocol.ts"
 import { type BlobRef, BlobStore, sha256Hex } from "./shared/blob.ts"
-import { NotFound, StorageError } from "./shared/errors.ts"
+import { NotFound, StorageError, ValidationError } from "./shared/errors.ts"
 import type { FixtureLoader } from "./testing/harness.ts"
 
 const KEY = /^sha256\/([0-9a-f]{64})$/
@@ -128,3 +134,104 @@ export const fileFixtureLoader = (directory: string, options: { readonly require
   },
   required: options.required ?? false
 })
+
+/** Options of {@link ImportWorkers.layer}. */
+export interface ImportWorkersOptions {
+  /** Worker threads (default 1: with the calling thread writing, two cores work). */
+  readonly threads?: number
+}
+
+/** The worker script, beside this module (`.ts` when run from source, `.js` once built). */
+const workerUrl = (): URL =>
+  new URL(import.meta.url.endsWith(".ts") ? "./registry/import-worker-thread.ts" : "./registry/import-worker-thread.js", import.meta.url)
+
+const lost = (message: string, cause?: unknown): StorageError =>
+  new StorageError({ reason: "unavailable", retryable: false, message: `import worker: ${message}`, ...(cause === undefined ? {} : { cause }) })
+
+/** One worker thread and the answers it owes. */
+const startWorker = () => {
+  const worker = new Worker(workerUrl())
+  const waiting = new Map<number, { readonly resolve: (answer: WorkerAnswer) => void; readonly reject: (error: unknown) => void }>()
+  let failure: unknown
+  const failAll = (error: unknown) => {
+    failure ??= error
+    for (const entry of waiting.values()) entry.reject(error)
+    waiting.clear()
+  }
+  // An idle worker does not keep the process alive; one that owes answers does.
+  worker.unref()
+  worker.on("message", (answer: WorkerAnswer) => {
+    const entry = waiting.get(answer.id)
+    waiting.delete(answer.id)
+    if (waiting.size === 0) worker.unref()
+    entry?.resolve(answer)
+  })
+  worker.on("error", failAll)
+  worker.on("exit", (code) => failAll(new Error(`the worker exited with code ${code}`)))
+  return {
+    worker,
+    ask: (request: WorkerRequest): Promise<WorkerAnswer> =>
+      failure !== undefined
+        ? Promise.reject(failure)
+        : new Promise((resolve, reject) => {
+            if (waiting.size === 0) worker.ref()
+            waiting.set(request.id, { resolve, reject })
+            worker.postMessage(request)
+          })
+  }
+}
+
+/**
+ * Worker threads for imports (Node only): with this layer, the {@link ImportEncoder} that pyramid
+ * imports (GeoPackage, GeoJSON, DHIS2, parsed pyramids) and `importRecords` use validates and
+ * encodes each chunk of new records in a worker thread, while the calling thread writes the chunk
+ * before it. The stored rows and the errors are those of the default in-thread encoder (the first
+ * refused record in input order is the one reported). The workers stop when the layer's scope
+ * closes. Provide it beside the store: `Layer.mergeAll(SqliteStore.layer(...), ImportWorkers.layer())`.
+ */
+export const ImportWorkers = {
+  layer: (options: ImportWorkersOptions = {}): Layer.Layer<never, StorageError> =>
+    Layer.effect(
+      ImportEncoder,
+      Effect.gen(function* () {
+        const count = Math.max(1, Math.floor(options.threads ?? 1))
+        const workers = yield* Effect.acquireRelease(
+          Effect.try({ try: () => Array.from({ length: count }, startWorker), catch: (cause) => lost(`cannot start: ${String(cause)}`, cause) }),
+          (started) => Effect.promise(() => Promise.all(started.map(({ worker }) => worker.terminate())))
+        )
+        let next = 0
+        return {
+          kind: "worker" as const,
+          encode: (_model, request) =>
+            Effect.flatMap(
+              Effect.tryPromise({
+                try: () => {
+                  const id = next++
+                  const worker = workers[id % workers.length] ?? workers[0]
+                  return worker === undefined ? Promise.reject(new Error("no worker")) : worker.ask({ id, request })
+                },
+                catch: (cause) => lost(cause instanceof Error ? cause.message : String(cause), cause)
+              }),
+              (answer): Effect.Effect<EncodedChunk, StorageError> => {
+                switch (answer._tag) {
+                  case "Encoded":
+                    return Effect.succeed(
+                      answer.values === undefined
+                        ? { _tag: "Encoded", rows: answer.rows, made: answer.made }
+                        : { _tag: "Encoded", rows: answer.rows, made: answer.made, values: answer.values }
+                    )
+                  case "Refused":
+                    return Effect.succeed({
+                      _tag: "Refused",
+                      index: answer.index,
+                      error: new ValidationError({ message: answer.message, issues: answer.issues })
+                    })
+                  case "Lost":
+                    return Effect.fail(lost(answer.message))
+                }
+              }
+            )
+        }
+      })
+    )
+}

@@ -21,11 +21,12 @@ import {
   type PyramidImports,
   requirePyramidImport,
   type ServiceWriteError,
-  sha256Hex
+  sha256Hex,
+  type ValidationError
 } from "@iaso/core"
-import type { GpkgDriver } from "./database.ts"
-import type { GeoPackageLimits } from "./limits.ts"
-import { type PyramidLayer, parseGeoPackage } from "./read.ts"
+import { GpkgDriver, type GpkgDatabase } from "./database.ts"
+import { type GeoPackageLimits, now } from "./limits.ts"
+import { type PyramidLayer, readPyramidSource } from "./read.ts"
 
 /** The media type of GeoPackage files. */
 export const GPKG_MEDIA_TYPE = "application/geopackage+sqlite3"
@@ -65,31 +66,58 @@ export interface GeoPackageImportResult extends PyramidImportResult {
  * nothing. Fails with a `ValidationError` carrying IASO's message ("Column 'ref' cannot be null",
  * "Bad GPKG parent ...", "not a GeoPackage: ...") or naming the exceeded limit, and each issue's
  * path, never by throwing. An aborted `signal` fails it with `Interrupted`, storing nothing.
+ *
+ * The file is read once to check it, then its units are read again in chunks while the engine
+ * writes them (see `readPyramidSource`): besides the file, memory holds a few strings per unit,
+ * not the units. With `ImportWorkers.layer` (`@iaso/core/node`), each chunk's records are
+ * validated and encoded in a worker thread while the chunk before is written.
  */
 export const importGeoPackage = (
   bytes: Uint8Array,
   options: GeoPackageImportOptions
 ): Effect.Effect<GeoPackageImportResult, ServiceWriteError | Interrupted, GpkgDriver | BlobStore | PyramidImports | CurrentActor> =>
+  Effect.flatMap(Effect.service(GpkgDriver), (driver) => importOpenedGeoPackage(driver.open(bytes), Effect.succeed(bytes), options))
+
+/**
+ * The import of a GeoPackage opened by `open` (closed when the import ends), whose bytes `bytes`
+ * reads to keep them in the {@link BlobStore} once the file is checked (and lets go of them before
+ * the units are written): what {@link importGeoPackage} and `importGeoPackageFile`
+ * (`@iaso/geopackage/node`) run.
+ */
+export const importOpenedGeoPackage = (
+  open: Effect.Effect<GpkgDatabase, ValidationError>,
+  bytes: Effect.Effect<Uint8Array, ServiceWriteError>,
+  options: GeoPackageImportOptions
+): Effect.Effect<GeoPackageImportResult, ServiceWriteError | Interrupted, BlobStore | PyramidImports | CurrentActor> =>
   longOperation("import", options, (progress) =>
-    Effect.gen(function* () {
-      const actor = yield* CurrentActor
-      yield* requirePyramidImport(actor, "importing a GeoPackage")
-      const { input, layers } = yield* parseGeoPackage(bytes, options.limits)
-      yield* progress.report("read", input.units.length, input.units.length)
-      const blobs = yield* BlobStore
-      const key = `sha256/${yield* sha256Hex(bytes)}`
-      const alreadyStored = yield* blobs.has(key)
-      const file = yield* blobs.put(bytes, { mediaType: GPKG_MEDIA_TYPE, ...(options.fileName === undefined ? {} : { fileName: options.fileName }) })
-      const result = yield* importPyramid(input, {
-        dataSourceId: options.dataSourceId,
-        ...(options.versionNumber === undefined ? {} : { versionNumber: options.versionNumber }),
-        ...(options.description === undefined ? {} : { description: options.description }),
-        validationStatus: options.defaultValid === true ? "VALID" : "NEW",
-        source: GPKG_IMPORT_SOURCE,
-        gpkgFile: file,
-        onProgress: options.onProgress,
-        signal: options.signal
-      }).pipe(Effect.onError(() => (alreadyStored ? Effect.void : Effect.ignore(blobs.remove(file.key)))))
-      return { ...result, file, layers }
-    })
+    Effect.scoped(
+      Effect.gen(function* () {
+        const actor = yield* CurrentActor
+        yield* requirePyramidImport(actor, "importing a GeoPackage")
+        const started = now()
+        const db = yield* Effect.acquireRelease(open, (opened) => Effect.sync(() => opened.close()))
+        const { source, layers, units } = yield* readPyramidSource(db, options.limits, started)
+        yield* progress.report("read", units, units)
+        const blobs = yield* BlobStore
+        const { file, alreadyStored } = yield* Effect.flatMap(bytes, (content) =>
+          Effect.gen(function* () {
+            const key = `sha256/${yield* sha256Hex(content)}`
+            const alreadyStored = yield* blobs.has(key)
+            const file = yield* blobs.put(content, { mediaType: GPKG_MEDIA_TYPE, ...(options.fileName === undefined ? {} : { fileName: options.fileName }) })
+            return { file, alreadyStored }
+          })
+        )
+        const result = yield* importPyramid(source, {
+          dataSourceId: options.dataSourceId,
+          ...(options.versionNumber === undefined ? {} : { versionNumber: options.versionNumber }),
+          ...(options.description === undefined ? {} : { description: options.description }),
+          validationStatus: options.defaultValid === true ? "VALID" : "NEW",
+          source: GPKG_IMPORT_SOURCE,
+          gpkgFile: file,
+          onProgress: options.onProgress,
+          signal: options.signal
+        }).pipe(Effect.onError(() => (alreadyStored ? Effect.void : Effect.ignore(blobs.remove(file.key)))))
+        return { ...result, file, layers }
+      })
+    )
   )

@@ -133,9 +133,15 @@ export class BoundedReader {
    * Runs one statement over one table and hands each row to `onRow` with its 0-based index, in
    * order, until the rows run out or `onRow` answers an error. Fails when the table has more than
    * `maxRowsPerTable` rows, when the time budget is spent, or when the driver fails ("not a
-   * GeoPackage: ..."). Succeeds with the number of rows read.
+   * GeoPackage: ..."). Succeeds with the number of rows read. `afterChunk` runs after each full
+   * chunk of {@link ROWS_PER_CHUNK} rows, the statement still open (e.g. to hand the rows read
+   * on): its failure stops the read.
    */
-  rows(read: TableRead, onRow: (row: SqlRow, index: number) => RowOutcome): Effect.Effect<number, ValidationError> {
+  rows<E = never, R = never>(
+    read: TableRead,
+    onRow: (row: SqlRow, index: number) => RowOutcome,
+    afterChunk: Effect.Effect<void, E, R> = Effect.yieldNow
+  ): Effect.Effect<number, ValidationError | E, R> {
     return Effect.acquireUseRelease(
       Effect.try({ try: () => this.db.rows(read.sql, read.params), catch: (error) => notAGeoPackage(`reading ${read.what}: ${errorText(error)}`) }),
       (iterator) => {
@@ -147,7 +153,7 @@ export class BoundedReader {
             if (chunk instanceof ValidationError) return yield* chunk
             if (chunk.done) return chunk.read
             index = chunk.read
-            yield* Effect.yieldNow
+            yield* afterChunk
           }
         })
       },

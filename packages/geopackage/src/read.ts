@@ -25,11 +25,11 @@ import {
   OrgUnitModel,
   OrgUnitTypeModel,
   type PyramidInput,
+  type PyramidSource,
   type PyramidUnit,
   Text,
   ValidationError,
-  type ValidationIssue,
-  walkHierarchy
+  type ValidationIssue
 } from "@iaso/core"
 import { contentsEntries, type GeometryColumn, geometryColumns, kindOf, requireTable, spatialRefSystems, type TableColumn, tableColumns } from "./catalog.ts"
 import { GpkgDriver, type GpkgDatabase, quoteIdentifier, type SqlRow, type SqlValue } from "./database.ts"
@@ -171,11 +171,10 @@ const selectColumns = (
   return computed.length > 0 ? undefined : `SELECT ${read.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table)}`
 }
 
-/** What a read gathers: every issue, and the units with where each one came from. */
+/** What a read gathers: every issue, and each valid unit with where it came from (handed to `keep`). */
 interface Gathered {
   readonly issues: Array<ValidationIssue>
-  readonly units: Array<PyramidUnit>
-  readonly sources: Array<UnitSource>
+  readonly keep: (unit: PyramidUnit, source: UnitSource) => void
 }
 
 /** The `groups` table, as IASO reads it: mandatory (listed in `gpkg_contents` or not), may be empty. */
@@ -207,6 +206,8 @@ const readGroups = (reader: BoundedReader, issues: Array<ValidationIssue>): Effe
 
 /** One `level-*` layer being read: its table, type, columns and how its coordinates become EPSG:4326. */
 interface LayerRead {
+  /** The statement reading its features. */
+  readonly sql: string
   readonly table: string
   readonly type: { readonly name: string; readonly depth: number }
   readonly columns: ReadonlySet<string>
@@ -276,10 +277,7 @@ const featureReader =
         } else unit.geometry = converted
       }
     }
-    if (valid) {
-      gathered.units.push(unit)
-      gathered.sources.push({ table, id })
-    }
+    if (valid) gathered.keep(unit, { table, id })
     return undefined
   }
 
@@ -293,7 +291,7 @@ const readLayer = (
   geometries: ReadonlyMap<string, GeometryColumn>,
   systems: ReadonlyMap<number, SpatialRefSys>,
   gathered: Gathered
-): Effect.Effect<PyramidLayer | undefined, ValidationError> =>
+): Effect.Effect<{ readonly layer: PyramidLayer; readonly read: LayerRead } | undefined, ValidationError> =>
   Effect.gen(function* () {
     const { issues } = gathered
     const level = parseLevelName(table)
@@ -352,10 +350,50 @@ const readLayer = (
     const sql = selectColumns(table, columnList, wanted, issues)
     if (sql === undefined) return undefined
     const type = { name: level.name, depth: level.depth }
-    const layer: LayerRead = { table, type, columns, keyColumn, geometryColumn, reproject, srs }
-    const features = yield* reader.rows({ what: `layer '${table}'`, path: [table], sql }, featureReader(reader, layer, gathered))
-    return { table, type, ...(geometryColumn === undefined ? {} : { geometryColumn }), features }
+    const read: LayerRead = { sql, table, type, columns, keyColumn, geometryColumn, reproject, srs }
+    const features = yield* reader.rows({ what: `layer '${table}'`, path: [table], sql }, featureReader(reader, read, gathered))
+    return { layer: { table, type, ...(geometryColumn === undefined ? {} : { geometryColumn }), features }, read }
   })
+
+/** The first read of a file: its groups, layers and every issue, each valid unit handed to `keep`. */
+const readFile = (
+  reader: BoundedReader,
+  keep: (unit: PyramidUnit, source: UnitSource) => void
+): Effect.Effect<
+  {
+    readonly groups: ReadonlyArray<{ ref: string; name: string }>
+    readonly layers: ReadonlyArray<PyramidLayer>
+    readonly reads: ReadonlyArray<LayerRead>
+    readonly issues: ReadonlyArray<ValidationIssue>
+  },
+  ValidationError
+> =>
+  Effect.gen(function* () {
+    const contents = yield* contentsEntries(reader)
+    const gathered: Gathered = { issues: [], keep }
+    const groups = yield* readGroups(reader, gathered.issues)
+    const levels = contents.filter((entry) => entry.tableName.startsWith(LEVEL_PREFIX) && (entry.dataType === "features" || entry.dataType === "attributes"))
+    const geometries = yield* geometryColumns(reader)
+    const srsIds = new Set(
+      levels.flatMap((entry) => {
+        const geometry = geometries.get(entry.tableName)
+        return geometry === undefined ? [] : [geometry.srsId]
+      })
+    )
+    const systems = yield* spatialRefSystems(reader, srsIds)
+    const layers: Array<PyramidLayer> = []
+    const reads: Array<LayerRead> = []
+    for (const { tableName } of levels) {
+      const read = yield* readLayer(reader, tableName, geometries, systems, gathered)
+      if (read === undefined) continue
+      layers.push(read.layer)
+      reads.push(read.read)
+    }
+    return { groups, layers, reads, issues: gathered.issues }
+  })
+
+const failWith = (issues: ReadonlyArray<ValidationIssue>): ValidationError =>
+  new ValidationError({ message: issues.map((issue) => issue.message).join("\n"), issues: [...issues] })
 
 /**
  * Reads an opened GeoPackage as a pyramid under {@link GPKG_LIMITS} with `limits` changing some
@@ -370,28 +408,71 @@ export const readPyramid = (
   Effect.gen(function* () {
     const limits: GeoPackageLimits = { ...GPKG_LIMITS, ...limitsChanged }
     const reader = new BoundedReader(db, limits, started)
-    const contents = yield* contentsEntries(reader)
-    const gathered: Gathered = { issues: [], units: [], sources: [] }
-    const groups = yield* readGroups(reader, gathered.issues)
-    const levels = contents.filter((entry) => entry.tableName.startsWith(LEVEL_PREFIX) && (entry.dataType === "features" || entry.dataType === "attributes"))
-    const geometries = yield* geometryColumns(reader)
-    const srsIds = new Set(
-      levels.flatMap((entry) => {
-        const geometry = geometries.get(entry.tableName)
-        return geometry === undefined ? [] : [geometry.srsId]
-      })
-    )
-    const systems = yield* spatialRefSystems(reader, srsIds)
-    const layers: Array<PyramidLayer> = []
-    for (const { tableName } of levels) {
-      const layer = yield* readLayer(reader, tableName, geometries, systems, gathered)
-      if (layer !== undefined) layers.push(layer)
-    }
-    const { issues, units, sources } = gathered
-    if (issues.length > 0) return yield* new ValidationError({ message: issues.map((issue) => issue.message).join("\n"), issues })
-    const tooDeep = deepestBeyond(units, sources, limits)
+    const units: Array<PyramidUnit> = []
+    const chains = parentChains()
+    const { groups, layers, issues } = yield* readFile(reader, (unit, source) => {
+      units.push(unit)
+      chains.add(unit.ref, unit.parentRef, source)
+    })
+    if (issues.length > 0) return yield* failWith(issues)
+    const tooDeep = chains.tooDeep(limits)
     if (tooDeep !== undefined) return yield* tooDeep
     return { input: { groups, units }, layers }
+  })
+
+/** A GeoPackage being read as a {@link PyramidSource}: the import engine reads its units in chunks from the open file. */
+export interface GeoPackagePyramidSource {
+  readonly source: PyramidSource
+  readonly layers: ReadonlyArray<PyramidLayer>
+  /** How many units the file has. */
+  readonly units: number
+}
+
+/**
+ * Reads an opened GeoPackage once under {@link GPKG_LIMITS} (with `limits` changing some), as
+ * {@link readPyramid} does, keeping none of its units: the answer's `source` reads them again,
+ * in chunks, each time the import engine asks (the database must stay open meanwhile). A file
+ * {@link readPyramid} refuses is refused with the same error. What a large import's memory
+ * holds is then a few strings per unit, not the units.
+ */
+export const readPyramidSource = (
+  db: GpkgDatabase,
+  limitsChanged: Partial<GeoPackageLimits> = {},
+  started: number = now()
+): Effect.Effect<GeoPackagePyramidSource, ValidationError> =>
+  Effect.gen(function* () {
+    const limits: GeoPackageLimits = { ...GPKG_LIMITS, ...limitsChanged }
+    const chains = parentChains()
+    const { groups, layers, reads, issues } = yield* readFile(new BoundedReader(db, limits, started), (unit, source) =>
+      chains.add(unit.ref, unit.parentRef, source)
+    )
+    if (issues.length > 0) return yield* failWith(issues)
+    const tooDeep = chains.tooDeep(limits)
+    if (tooDeep !== undefined) return yield* tooDeep
+    const count = chains.count()
+    // The file was read within the limits once: reading it again is not limited (the engine's writes take time).
+    const again: GeoPackageLimits = { ...limits, timeBudgetMs: Number.POSITIVE_INFINITY, maxVertices: Number.POSITIVE_INFINITY }
+    const source: PyramidSource = {
+      groups,
+      readUnits: <E, R>(each: (chunk: ReadonlyArray<PyramidUnit>) => Effect.Effect<void, E, R>) =>
+        Effect.gen(function* () {
+          const reader = new BoundedReader(db, again)
+          for (const read of reads) {
+            let chunk: Array<PyramidUnit> = []
+            const gathered: Gathered = { issues: [], keep: (unit) => chunk.push(unit) }
+            const flush = Effect.suspend((): Effect.Effect<void, E | ValidationError, R> => {
+              if (gathered.issues.length > 0) return Effect.fail(failWith(gathered.issues))
+              if (chunk.length === 0) return Effect.void
+              const units = chunk
+              chunk = []
+              return each(units)
+            })
+            yield* reader.rows({ what: `layer '${read.table}'`, path: [read.table], sql: read.sql }, featureReader(reader, read, gathered), flush)
+            yield* flush
+          }
+        })
+    }
+    return { source, layers, units: count }
   })
 
 /** A geometry cell: a point or (multi)polygon, `undefined` for none (NULL or empty), or the problem. */
@@ -416,33 +497,82 @@ const reprojected = (shape: Shape, convert: (position: Position) => Position, sr
 }
 
 /**
- * The `maxDepth` error for the first unit (in file order) whose chain of parents within the file
- * is deeper than the limit (a unit whose parent is not in the file is at level 1); loops are left
+ * The units' chains of parents within the file, gathered a unit at a time (`add`) as numbers: a
+ * node per distinct (normalised) ref, in order of first appearance, whose parent is the one the
+ * last unit with that ref names (when that parent is a ref of the file). `tooDeep` answers the
+ * `maxDepth` error for the first unit (in file order) whose chain of parents within the file is
+ * deeper than the limit (a unit whose parent is not in the file is at level 1); loops are left
  * to the import engine, which refuses them.
  */
-const deepestBeyond = (units: ReadonlyArray<PyramidUnit>, sources: ReadonlyArray<UnitSource>, limits: GeoPackageLimits): ValidationError | undefined => {
-  const refs = new Set(units.map((unit) => normaliseRef(unit.ref)))
-  const parentOf = new Map<string, string | undefined>()
-  for (const unit of units) {
-    const parent = unit.parentRef?.trim() ?? ""
-    const parentRef = parent === "" ? undefined : normaliseRef(parent)
-    parentOf.set(normaliseRef(unit.ref), parentRef !== undefined && refs.has(parentRef) ? parentRef : undefined)
+const parentChains = () => {
+  const nodes = new Map<string, number>()
+  const parentRefs: Array<string | undefined> = []
+  const nodeOfUnit: Array<number> = []
+  const refOfUnit: Array<string> = []
+  const sources: Array<UnitSource> = []
+  return {
+    add: (ref: string, parentRef: string | null | undefined, source: UnitSource) => {
+      const key = normaliseRef(ref)
+      let node = nodes.get(key)
+      if (node === undefined) {
+        node = nodes.size
+        nodes.set(key, node)
+      }
+      const parent = parentRef?.trim() ?? ""
+      parentRefs[node] = parent === "" ? undefined : normaliseRef(parent)
+      nodeOfUnit.push(node)
+      refOfUnit.push(ref)
+      sources.push(source)
+    },
+    count: () => nodeOfUnit.length,
+    tooDeep: (limits: GeoPackageLimits): ValidationError | undefined => {
+      const parents = new Int32Array(nodes.size)
+      for (let node = 0; node < nodes.size; node++) {
+        const parentRef = parentRefs[node]
+        parents[node] = parentRef === undefined ? -1 : (nodes.get(parentRef) ?? -1)
+      }
+      parentRefs.length = 0
+      nodes.clear()
+      // walkHierarchy over the nodes: 0 not reached, 1 on the chain walked up, 2 visited, 3 looping.
+      const state = new Uint8Array(parents.length)
+      const depths = new Int32Array(parents.length)
+      const chain: Array<number> = []
+      for (let start = 0; start < parents.length; start++) {
+        if (state[start] !== 0) continue
+        chain.length = 0
+        let current = start
+        while (current >= 0 && state[current] === 0) {
+          chain.push(current)
+          state[current] = 1
+          current = parents[current] ?? -1
+        }
+        if (current >= 0 && state[current] !== 2) {
+          for (const node of chain) state[node] = 3
+          continue
+        }
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const node = chain[i] ?? 0
+          const parent = i === chain.length - 1 ? current : (chain[i + 1] ?? -1)
+          depths[node] = (parent < 0 ? 0 : (depths[parent] ?? 0)) + 1
+          state[node] = 2
+        }
+      }
+      for (const [index, node] of nodeOfUnit.entries()) {
+        const depth = depths[node] ?? 0
+        const source = sources[index]
+        const ref = refOfUnit[index] ?? ""
+        if (depth <= limits.maxDepth || source === undefined) continue
+        return limitExceeded(
+          [source.table, source.id, "parent_ref"],
+          `the chain of parents of ${featureLabel(source.table, source.id, ref)} is ${depth} levels deep in the file`,
+          limits,
+          "maxDepth",
+          "levels a chain of parents may have within a GeoPackage"
+        )
+      }
+      return undefined
+    }
   }
-  const depths = new Map<string, number>()
-  walkHierarchy(parentOf, (ref, parent) => depths.set(ref, (parent === undefined ? 0 : (depths.get(parent) ?? 0)) + 1))
-  for (const [index, unit] of units.entries()) {
-    const depth = depths.get(normaliseRef(unit.ref)) ?? 0
-    const source = sources[index]
-    if (depth <= limits.maxDepth || source === undefined) continue
-    return limitExceeded(
-      [source.table, source.id, "parent_ref"],
-      `the chain of parents of ${featureLabel(source.table, source.id, unit.ref)} is ${depth} levels deep in the file`,
-      limits,
-      "maxDepth",
-      "levels a chain of parents may have within a GeoPackage"
-    )
-  }
-  return undefined
 }
 
 /**

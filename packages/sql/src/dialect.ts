@@ -89,7 +89,7 @@ export interface PlannerStatistics {
 }
 
 /** Quotes an identifier (both dialects use double quotes). */
-export const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`
+export const quote = (name: string): string => (name.includes('"') ? `"${name.replace(/"/g, '""')}"` : `"${name}"`)
 
 /** A SQL string literal (for DDL, where parameters are not allowed). */
 export const literal = (value: Scalar): string =>

@@ -47,7 +47,12 @@ import { Interrupted } from "../shared/errors.ts"
 import type { LongOperationOptions } from "../shared/progress.ts"
 import { parsePeriod, periodRange } from "../forms/periods.ts"
 import { type ExportPlanError, exportExclusion, isStaleQueuedExport, planExportStatuses } from "./export-plan.ts"
-import { type ExportItem, type ExportRunResult, runExportItems } from "./export-run.ts"
+import type { ExportItem, ExportRunResult } from "./export-run.ts"
+import { lazyModule } from "../shared/lazy-module.ts"
+
+// The DHIS2 sender (payloads, pages, the tracker API), loaded when an export first runs (an app's
+// bundler puts it in a chunk of its own).
+const exportRunModule = lazyModule("the DHIS2 export sender", () => import("./export-run.ts"))
 
 /** What to export: a form's submissions, narrowed by ids, possibly already exported ones again. */
 export interface ExportRequestInput {
@@ -321,6 +326,7 @@ const makeExports = (repos: Repositories): Exports["Service"] => {
         yield* end(actor, id, queued, missing.message)
         return yield* missing
       }
+      const { runExportItems } = yield* exportRunModule
       const startedAt = yield* now
       yield* repos.update(ExportRequestModel, actor.accountId, id, { status: "RUNNING", startedAt, continueOnError: true })
       const items: Array<ExportItem> = queued.flatMap((status) => {

@@ -42,8 +42,7 @@ import { FORM_AUDIT_SOURCE, FormMessages, formPossibleFieldsFromVersions } from 
 import { MappingVersionModel } from "./mapping.ts"
 import { md5Hex } from "./md5.ts"
 import { resolveVersionId, utcDayStamp } from "./version-id.ts"
-import { readXForm } from "./xform.ts"
-import { readXlsForm } from "./xlsform.ts"
+import { lazyModule } from "../shared/lazy-module.ts"
 
 /** Whether a text can be a stored form version's `versionId`. */
 const isVersionId = Schema.is(NonBlankText)
@@ -179,9 +178,14 @@ interface ReadUpload {
 
 const encoder = new TextEncoder()
 
-const readUpload = (upload: FormVersionUpload): Effect.Effect<ReadUpload, ValidationError> =>
+// The XForm and XLSForm readers (with their XML and XLSX parsers), loaded when an upload first
+// needs them (an app's bundler puts them in chunks of their own).
+const xformModule = lazyModule("the XForm reader", () => import("./xform.ts"))
+const xlsFormModule = lazyModule("the XLSForm reader", () => import("./xlsform.ts"))
+
+const readUpload = (upload: FormVersionUpload): Effect.Effect<ReadUpload, ValidationError | StorageError> =>
   Effect.gen(function* () {
-    const xform = upload.xform === undefined ? undefined : readXForm(upload.xform.content)
+    const xform = upload.xform === undefined ? undefined : (yield* xformModule).readXForm(upload.xform.content)
     if (xform !== undefined && Result.isFailure(xform)) return yield* ValidationError.at(["xform"], xform.failure)
     const xformBytes =
       upload.xform === undefined ? undefined : typeof upload.xform.content === "string" ? encoder.encode(upload.xform.content) : upload.xform.content
@@ -197,7 +201,7 @@ const readUpload = (upload: FormVersionUpload): Effect.Effect<ReadUpload, Valida
       if (extension !== "xlsx") {
         return yield* ValidationError.at(["xlsFile"], `File extension “${extension ?? ""}” is not allowed. Allowed extensions are: xls, xlsx.`)
       }
-      const parsed = readXlsForm(bytes, fileName)
+      const parsed = (yield* xlsFormModule).readXlsForm(bytes, fileName)
       if (Result.isFailure(parsed)) return yield* ValidationError.at(["xlsFile"], `${FormVersionMessages.xlsContent}${parsed.failure}`)
       return {
         descriptor: parsed.success.descriptor,

@@ -7,16 +7,22 @@ import { Effect } from "effect"
 import { AuditEntryModel } from "../audit/audit-entry.ts"
 import { StorageError, ValidationError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
+import { encodedRowOf } from "../shared/record-codec.ts"
 import { codecOf, type Repositories } from "../shared/repository.ts"
 import type { Actor } from "../tenancy/actor.ts"
 
-/** The public encoding of a record (secrets removed), as audit entries keep it. */
+/**
+ * The public encoding of a record (secrets removed), as audit entries keep it. A record just
+ * written (the very object the repositories answered) is not validated and encoded again: the
+ * row it was stored as is read instead.
+ */
 export const publicEncoding = (model: AnyModel, record: unknown): Record<string, unknown> => {
-  const row = codecOf(model).toRow(record)
+  const row = encodedRowOf(model, record) ?? codecOf(model).toRow(record)
   if (row instanceof ValidationError) return {}
   const out: Record<string, unknown> = {}
   const fields = model.schema.fields as Record<string, unknown>
-  for (const [key, value] of Object.entries(row)) if (key in fields && !model.secret.includes(key)) out[key] = value
+  const secret: ReadonlyArray<string> = model.secret
+  for (const key in row) if (Object.hasOwn(row, key) && key in fields && (secret.length === 0 || !secret.includes(key))) out[key] = row[key]
   return out
 }
 

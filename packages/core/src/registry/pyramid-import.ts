@@ -9,6 +9,13 @@
  *
  * Differences from IASO, deliberate: every unknown parent and group is reported at once (IASO stops
  * at the first); a parent chain that loops is refused (IASO would leave units without a path).
+ *
+ * In bounded memory: the input is read in chunks ({@link PyramidSource}), three times (references
+ * and parents; validation; writes, after a read for the changed units when the version has units),
+ * and what is kept between reads is a few strings and numbers per unit (its ref, id and parent),
+ * not the units: paths are made as units are written, only those of units with children kept. New
+ * units are written in chunks by `chunkWriter`, the next chunk encoded by the `ImportEncoder` (a
+ * worker thread with `ImportWorkers.layer`) while one is written.
  * @module
  */
 import type { MultiPolygon, Point, Polygon } from "geojson"
@@ -17,11 +24,12 @@ import { ImportGPKGModel } from "./import-gpkg.ts"
 import { audit } from "../kernel/audit.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { BlobRef } from "../shared/blob.ts"
-import type { DataSourceId, GroupId, OrgUnitId, OrgUnitTypeId } from "../shared/entity-ids.ts"
+import type { DataSourceId, GroupId, OrgUnitTypeId } from "../shared/entity-ids.ts"
 import { Forbidden, ValidationError, type ValidationIssue } from "../shared/errors.ts"
 import { GeoMultiPolygonInput, GeoPoint, simplifyMultiPolygon } from "../shared/geometry.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import { chunksOf, findIn, listAll } from "../shared/repository.ts"
+import { chunkWriter } from "./import-encoder.ts"
 import { isCalendarDate, now } from "../shared/time.ts"
 import { AccountModel } from "../tenancy/account.ts"
 import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
@@ -71,6 +79,34 @@ export interface PyramidInput {
   }>
   readonly units: ReadonlyArray<PyramidUnit>
 }
+
+/**
+ * A pyramid read in chunks: the GeoPackage importer's streaming form (`@iaso/geopackage`), which
+ * keeps a large file's units out of memory. The engine reads the units two or three times (their
+ * references and parents; validation; writes, with a read of the changed units first when the
+ * version has units), so each read must give the same units in the same order.
+ */
+export interface PyramidSource {
+  readonly groups: PyramidInput["groups"]
+  readonly groupSets?: PyramidInput["groupSets"]
+  /**
+   * Reads the units in input order, handing them to `each` in chunks of any size; fails with the
+   * first failure of `each`, or with a `ValidationError` of its own (e.g. a file that cannot be read again).
+   */
+  readonly readUnits: <E, R>(each: (chunk: ReadonlyArray<PyramidUnit>) => Effect.Effect<void, E, R>) => Effect.Effect<void, E | ValidationError, R>
+}
+
+/** A parsed pyramid as a {@link PyramidSource} (its units in chunks of `chunkSize`). */
+export const pyramidSource = (input: PyramidInput, chunkSize = 2000): PyramidSource => ({
+  groups: input.groups,
+  ...(input.groupSets === undefined ? {} : { groupSets: input.groupSets }),
+  readUnits: (each) =>
+    Effect.gen(function* () {
+      for (let start = 0; start < input.units.length; start += chunkSize) yield* each(input.units.slice(start, start + chunkSize))
+    })
+})
+
+const isSource = (input: PyramidInput | PyramidSource): input is PyramidSource => "readUnits" in input
 
 /** Wording of the errors an importer reports (defaults: IASO's GeoPackage messages). */
 export interface PyramidMessages {
@@ -166,29 +202,77 @@ export const walkHierarchy = (
 }
 
 /**
- * The materialised path and depth of every unit of `parentOf` (see {@link walkHierarchy}), or the
- * first id of `parentOf` whose chain of parents loops, or the first unit deeper than
- * {@link MAX_HIERARCHY_DEPTH} (depths are known before any path is built: no path past the limit is).
+ * {@link walkHierarchy} over nodes numbered from 0 (`parents[node]`: the parent's number, -1 for a
+ * root), starting from the nodes of `order` in turn: every reached node's depth, the first start
+ * whose chain of parents loops, and the first node visited deeper than {@link MAX_HIERARCHY_DEPTH}.
  */
-const materialisedPaths = (
-  parentOf: ReadonlyMap<string, string | undefined>
-):
-  | { readonly paths: ReadonlyMap<string, string>; readonly depths: ReadonlyMap<string, number> }
-  | { readonly loop: string }
-  | { readonly tooDeep: string; readonly depth: number } => {
-  const paths = new Map<string, string>()
-  const depths = new Map<string, number>()
-  let tooDeep: { readonly tooDeep: string; readonly depth: number } | undefined
-  const [loop] = walkHierarchy(parentOf, (id, parent) => {
-    const depth = (parent === undefined ? 0 : (depths.get(parent) ?? 0)) + 1
-    depths.set(id, depth)
-    if (depth > MAX_HIERARCHY_DEPTH) tooDeep ??= { tooDeep: id, depth }
-    // Parents are visited first: once a unit is too deep, no further path is built.
-    if (tooDeep === undefined) paths.set(id, `${parent === undefined ? "" : (paths.get(parent) ?? "")}${id}${PATH_SEPARATOR}`)
-  })
-  if (loop !== undefined) return { loop }
-  if (tooDeep !== undefined) return tooDeep
-  return { paths, depths }
+const walkNodes = (
+  parents: ReadonlyArray<number>,
+  order: ReadonlyArray<number>
+): { readonly depths: Int32Array; readonly loop: number | undefined; readonly tooDeep: { readonly node: number; readonly depth: number } | undefined } => {
+  // 0: not reached, 1: on the chain being walked up, 2: visited, 3: looping.
+  const state = new Uint8Array(parents.length)
+  const depths = new Int32Array(parents.length)
+  const chain: Array<number> = []
+  let loop: number | undefined
+  let tooDeep: { readonly node: number; readonly depth: number } | undefined
+  for (const start of order) {
+    if (start < 0 || state[start] !== 0) continue
+    chain.length = 0
+    let current = start
+    while (current >= 0 && state[current] === 0) {
+      chain.push(current)
+      state[current] = 1
+      current = parents[current] ?? -1
+    }
+    if (current >= 0 && state[current] !== 2) {
+      for (const node of chain) state[node] = 3
+      loop ??= start
+      continue
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const node = chain[i] ?? 0
+      const parent = i === chain.length - 1 ? current : (chain[i + 1] ?? -1)
+      const depth = (parent < 0 ? 0 : (depths[parent] ?? 0)) + 1
+      depths[node] = depth
+      if (depth > MAX_HIERARCHY_DEPTH) tooDeep ??= { node, depth }
+      state[node] = 2
+    }
+  }
+  return { depths, loop, tooDeep }
+}
+
+/**
+ * The materialised paths of nodes (see {@link walkNodes}; no loop), made when asked: only the
+ * paths of nodes with children are kept, so the paths of a million units are never all in memory.
+ */
+const nodePaths = (ids: ReadonlyArray<string>, parents: ReadonlyArray<number>) => {
+  const hasChildren = new Uint8Array(parents.length)
+  for (const parent of parents) if (parent >= 0) hasChildren[parent] = 1
+  const kept = new Map<number, string>()
+  const chain: Array<number> = []
+  return {
+    get: (node: number): string => {
+      chain.length = 0
+      let current = node
+      let path = ""
+      while (current >= 0) {
+        const known = kept.get(current)
+        if (known !== undefined) {
+          path = known
+          break
+        }
+        chain.push(current)
+        current = parents[current] ?? -1
+      }
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const at = chain[i] ?? 0
+        path = `${path}${ids[at] ?? ""}${PATH_SEPARATOR}`
+        if (hasChildren[at] === 1) kept.set(at, path)
+      }
+      return path
+    }
+  }
 }
 
 /** Who may import a pyramid: `iaso_sources`, and no org-unit roots (an import writes a whole version). */
@@ -200,13 +284,13 @@ export const requirePyramidImport = (actor: Actor, action: string): Effect.Effec
  * `PyramidImports` service (apps never need the repositories).
  */
 export const runPyramidImport = (
-  input: PyramidInput,
+  input: PyramidInput | PyramidSource,
   options: PyramidImportOptions
 ): Effect.Effect<PyramidImportResult, ServiceWriteError | Interrupted, Repos | CurrentActor> =>
-  longOperation("import", options, (progress) => importInTransaction(input, options, progress))
+  longOperation("import", options, (progress) => importInTransaction(isSource(input) ? input : pyramidSource(input), options, progress))
 
 /** The engine's work, reporting to `progress` (see {@link runPyramidImport}). */
-const importInTransaction = (input: PyramidInput, options: PyramidImportOptions, progress: ProgressReporter) =>
+const importInTransaction = (pyramid: PyramidSource, options: PyramidImportOptions, progress: ProgressReporter) =>
   Effect.gen(function* () {
     const repos = yield* Repos
     const actor = yield* CurrentActor
@@ -264,7 +348,7 @@ const importInTransaction = (input: PyramidInput, options: PyramidImportOptions,
         for (const group of existingGroups) groupsByRef.set(refOf(group), group)
         let groupsCreated = 0
         let groupsUpdated = 0
-        for (const row of input.groups) {
+        for (const row of pyramid.groups) {
           const ref = normaliseRef(row.ref)
           const found = groupsByRef.get(ref)
           if (found === undefined) {
@@ -329,38 +413,94 @@ const importInTransaction = (input: PyramidInput, options: PyramidImportOptions,
             return chosen.id
           })
 
-        // 5. Validate references and build every unit's fields (paths come after).
-        const issues: Array<ValidationIssue> = []
-        const inputRefs = new Set(input.units.map((unit) => normaliseRef(unit.ref)))
-        const plans: Array<{
-          readonly unit: PyramidUnit
-          readonly ref: string
-          readonly id: OrgUnitId
-          readonly existing: OrgUnit | undefined
-          readonly fields: Record<string, unknown>
-          readonly parentRef: string | undefined
-          readonly groups: ReadonlyArray<GroupId> | undefined
-        }> = []
-        const seenRefs = new Set<string>()
-        for (const [index, unit] of input.units.entries()) {
-          const ref = normaliseRef(unit.ref)
-          if (seenRefs.has(ref)) {
-            issues.push({ path: ["units", index, "ref"], message: `duplicate ref ${ref}` })
-            continue
+        // 5. The units' references, ids and parents (a first read of the input: nothing else of a unit is kept).
+        const refs: Array<string> = []
+        const parentRefs: Array<string | undefined> = []
+        const refIndex = new Map<string, number>()
+        const duplicates = new Set<number>()
+        yield* pyramid.readUnits((chunk) =>
+          Effect.sync(() => {
+            for (const unit of chunk) {
+              const index = refs.length
+              const ref = normaliseRef(unit.ref)
+              refs.push(ref)
+              if (refIndex.has(ref)) duplicates.add(index)
+              else refIndex.set(ref, index)
+              const parentRaw = unit.parentRef === undefined || unit.parentRef === null ? "" : unit.parentRef.trim()
+              parentRefs.push(parentRaw === "" ? undefined : normaliseRef(parentRaw))
+            }
+          })
+        )
+        const total = refs.length
+        const planned = total - duplicates.size
+        // Nodes of the hierarchy: the input's units (by index; a duplicate is none), then the
+        // version's units the input leaves alone, then any parent id those name outside the version.
+        const ids: Array<string> = new Array(total)
+        const nodeOfId = new Map<string, number>()
+        for (let i = 0; i < total; i++) {
+          if (duplicates.has(i)) continue
+          const existingUnit = unitsByRef.get(refs[i] ?? "")
+          const id = existingUnit?.id ?? uuidv7(at.getTime())
+          ids[i] = id
+          if (existingUnit !== undefined) nodeOfId.set(id, i)
+        }
+        const untouched: Array<OrgUnit> = []
+        for (const unit of existingUnits) {
+          if (nodeOfId.has(unit.id)) continue
+          nodeOfId.set(unit.id, ids.length)
+          ids.push(unit.id)
+          untouched.push(unit)
+        }
+        const parents: Array<number> = new Array(ids.length).fill(-1)
+        const nodeOfRef = (ref: string): number => {
+          const index = refIndex.get(ref)
+          if (index !== undefined) return index
+          const existingUnit = unitsByRef.get(ref)
+          return existingUnit === undefined ? -1 : (nodeOfId.get(existingUnit.id) ?? -1)
+        }
+        for (let i = 0; i < total; i++) {
+          const parentRef = parentRefs[i]
+          if (!duplicates.has(i) && parentRef !== undefined) parents[i] = nodeOfRef(parentRef)
+        }
+        parentRefs.length = 0
+        for (const [j, unit] of untouched.entries()) {
+          if (unit.parentId === undefined) continue
+          let parent = nodeOfId.get(unit.parentId)
+          if (parent === undefined) {
+            // A parent outside the version is walked as a root of its own (as the version's paths were made).
+            parent = ids.length
+            nodeOfId.set(unit.parentId, parent)
+            ids.push(unit.parentId)
+            parents.push(-1)
           }
-          seenRefs.add(ref)
+          parents[total + j] = parent
+        }
+        // The walk's order: the version's units first (in their listing order), then the new ones.
+        const order: Array<number> = []
+        for (const unit of existingUnits) order.push(nodeOfId.get(unit.id) ?? -1)
+        for (let i = 0; i < total; i++) if (!duplicates.has(i) && !nodeOfId.has(ids[i] ?? "")) order.push(i)
+        const hierarchy = walkNodes(parents, order)
+
+        // 6. Validate every unit and build its fields (a second read), types created as found.
+        const issues: Array<ValidationIssue> = []
+        /** The unit at `loop` / `tooDeep`, for the messages (read in this pass). */
+        let loopUnit: PyramidUnit | undefined
+        let deepUnit: PyramidUnit | undefined
+        const fieldsOf = (unit: PyramidUnit, index: number, problems: Array<ValidationIssue> | undefined, full: boolean) => {
+          const ref = refs[index] ?? ""
           const existingUnit = unitsByRef.get(ref)
           const parentRaw = unit.parentRef === undefined || unit.parentRef === null ? "" : unit.parentRef.trim()
           const parentRef = parentRaw === "" ? undefined : normaliseRef(parentRaw)
-          if (parentRef !== undefined && !inputRefs.has(parentRef) && !unitsByRef.has(parentRef)) {
-            issues.push({ path: ["units", index, "parentRef"], message: messages.unknownParent(parentRaw, unit) })
+          if (problems !== undefined && parentRef !== undefined && !refIndex.has(parentRef) && !unitsByRef.has(parentRef)) {
+            problems.push({ path: ["units", index, "parentRef"], message: messages.unknownParent(parentRaw, unit) })
           }
           let groups: Array<GroupId> | undefined
           if (unit.groupRefs !== undefined) {
-            const refs = (unit.groupRefs ?? []).map((r) => normaliseRef(r.trim())).filter((r) => r !== "")
-            const unknown = refs.filter((r) => !groupsByRef.has(r))
-            if (unknown.length > 0) issues.push({ path: ["units", index, "groupRefs"], message: messages.unknownGroups(unknown, unit) })
-            groups = [...new Set(refs.flatMap((r) => (groupsByRef.get(r)?.id === undefined ? [] : [groupsByRef.get(r)?.id as GroupId])))]
+            const groupRefs = (unit.groupRefs ?? []).map((r) => normaliseRef(r.trim())).filter((r) => r !== "")
+            const unknown = groupRefs.filter((r) => !groupsByRef.has(r))
+            if (problems !== undefined && unknown.length > 0)
+              problems.push({ path: ["units", index, "groupRefs"], message: messages.unknownGroups(unknown, unit) })
+            groups = [...new Set(groupRefs.flatMap((r) => (groupsByRef.get(r)?.id === undefined ? [] : [groupsByRef.get(r)?.id as GroupId])))]
           }
           const fields: Record<string, unknown> = {
             name: unit.name.trim(),
@@ -370,17 +510,17 @@ const importInTransaction = (input: PyramidInput, options: PyramidImportOptions,
             ...(ref.startsWith("iaso:") && existingUnit !== undefined ? {} : { sourceRef: ref })
           }
           if (unit.subSource !== undefined) fields["subSource"] = unit.subSource
-          if (unit.type !== undefined) fields["orgUnitTypeId"] = yield* resolveType(unit.type)
+          if (unit.type !== undefined) fields["orgUnitTypeId"] = typeCache.get(`${unit.type.depth}\u0000${unit.type.name}`)
           for (const key of ["openingDate", "closedDate"] as const) {
             const value = unit[key]
             if (value === undefined) continue
             if (value === null || value.trim() === "") fields[key] = null
-            else if (!isCalendarDate(value.trim()))
-              issues.push({
+            else if (!isCalendarDate(value.trim())) {
+              problems?.push({
                 path: ["units", index, key],
                 message: `Error parsing ${key === "openingDate" ? "opening_date" : "closed_date"} for ${unit.name}: ${value}`
               })
-            else fields[key] = value.trim()
+            } else fields[key] = value.trim()
           }
           const geometry = unit.geometry
           if (geometry !== undefined && geometry !== null) {
@@ -393,104 +533,173 @@ const importInTransaction = (input: PyramidInput, options: PyramidImportOptions,
               } else {
                 const shape = decodeShape(geometry)
                 fields["geom"] = shape
-                fields["simplifiedGeom"] = simplifyMultiPolygon(shape)
+                // The simplified shape only for the writes (validation needs the shape alone).
+                if (full) fields["simplifiedGeom"] = simplifyMultiPolygon(shape)
               }
             } catch (error) {
-              issues.push({ path: ["units", index, "geometry"], message: Schema.isSchemaError(error) ? error.message : String(error) })
+              problems?.push({ path: ["units", index, "geometry"], message: Schema.isSchemaError(error) ? error.message : String(error) })
             }
           }
-          plans.push({ unit, ref, id: existingUnit?.id ?? (uuidv7(at.getTime()) as OrgUnitId), existing: existingUnit, fields, parentRef, groups })
-          if ((index + 1) % BATCH === 0) yield* progress.report("validate", index + 1, input.units.length)
+          return { fields, existing: existingUnit, groups }
         }
-        yield* progress.report("validate", input.units.length, input.units.length)
+        let validated = 0
+        yield* pyramid.readUnits((chunk) =>
+          Effect.gen(function* () {
+            for (const unit of chunk) {
+              const index = validated
+              validated += 1
+              if (index === hierarchy.loop) loopUnit = unit
+              if (index === hierarchy.tooDeep?.node) deepUnit = unit
+              if (duplicates.has(index)) issues.push({ path: ["units", index, "ref"], message: `duplicate ref ${refs[index] ?? ""}` })
+              else {
+                if (unit.type !== undefined && !typeCache.has(`${unit.type.depth}\u0000${unit.type.name}`)) yield* resolveType(unit.type)
+                fieldsOf(unit, index, issues, false)
+              }
+              if (validated % BATCH === 0) yield* progress.report("validate", validated, total)
+            }
+          })
+        )
+        yield* progress.report("validate", total, total)
         if (issues.length > 0) {
           return yield* new ValidationError({ message: issues.map((issue) => issue.message).join("\n"), issues })
         }
-
-        // 6. Parents and paths: the final parent of every unit of the version, then paths from the roots.
-        const idByRef = new Map<string, OrgUnitId>()
-        for (const [ref, unit] of unitsByRef) idByRef.set(ref, unit.id)
-        for (const plan of plans) idByRef.set(plan.ref, plan.id)
-        const parentOf = new Map<string, string | undefined>()
-        for (const unit of existingUnits) parentOf.set(unit.id, unit.parentId)
-        for (const plan of plans) parentOf.set(plan.id, plan.parentRef === undefined ? undefined : idByRef.get(plan.parentRef))
-        const hierarchy = materialisedPaths(parentOf)
-        if ("loop" in hierarchy) {
-          const plan = plans.find((p) => p.id === hierarchy.loop)
-          return yield* ValidationError.at(["units"], `the parents of ${plan?.unit.name ?? hierarchy.loop} form a loop`)
+        if (hierarchy.loop !== undefined) {
+          const what = hierarchy.loop < total ? (loopUnit?.name ?? ids[hierarchy.loop]) : ids[hierarchy.loop]
+          return yield* ValidationError.at(["units"], `the parents of ${what ?? ""} form a loop`)
         }
-        if ("tooDeep" in hierarchy) {
-          const plan = plans.find((p) => p.id === hierarchy.tooDeep)
-          const what = plan === undefined ? `the unit ${hierarchy.tooDeep}` : `${plan.unit.ref} (${plan.unit.name})`
-          return yield* ValidationError.at(["units"], tooDeepMessage(what, hierarchy.depth))
+        if (hierarchy.tooDeep !== undefined) {
+          const { node, depth } = hierarchy.tooDeep
+          const what = node < total && deepUnit !== undefined ? `${deepUnit.ref} (${deepUnit.name})` : `the unit ${ids[node] ?? ""}`
+          return yield* ValidationError.at(["units"], tooDeepMessage(what, depth))
         }
-        const { paths, depths } = hierarchy
+        const paths = nodePaths(ids, parents)
 
-        // 7. Writes: new units in batches; changed units one by one; paths of untouched units that moved.
-        const inserts: Array<Record<string, unknown>> = []
+        // 7. Writes: changed units one by one (a third read, when the version has units), then new
+        // units in chunks (the next chunk encoded while one is written), each chunk's group
+        // memberships after it; paths of untouched units that moved.
         let updated = 0
         let written = 0
-        for (const plan of plans) {
-          const path = paths.get(plan.id) ?? ""
-          const depth = depths.get(plan.id) ?? 0
-          const parentId = parentOf.get(plan.id)
-          if (plan.existing === undefined) {
-            const record: Record<string, unknown> = { custom: false, extraFields: {}, ...plan.fields, id: plan.id, path, depth }
-            if (parentId !== undefined) record["parentId"] = parentId
-            for (const [key, value] of Object.entries(record)) if (value === null) delete record[key]
-            inserts.push(record)
-          } else {
-            const patch: Record<string, unknown> = { ...plan.fields, path, depth, parentId: parentId ?? null }
-            const after = yield* repos.update(OrgUnitModel, accountId, plan.id, patch)
-            updated += 1
-            if (after.geom !== undefined || after.location !== undefined)
-              yield* audit(repos, actor, options.source, OrgUnitModel, [{ id: plan.id, before: plan.existing, after }])
-            written += 1
-            if (written % BATCH === 0) yield* progress.report("write", written, plans.length)
-          }
-        }
-        for (const batch of chunksOf(inserts, BATCH)) {
-          const result = yield* repos.insertMany(OrgUnitModel, accountId, batch, { atomic: true })
-          const withGeometry = result.items.flatMap((item) =>
-            item._tag === "Ok" && (item.value.geom !== undefined || item.value.location !== undefined) ? [{ id: item.value.id, after: item.value }] : []
+        const memberships = (chunk: ReadonlyArray<{ readonly id: string; readonly groups: ReadonlyArray<GroupId> }>, existingIds: ReadonlyArray<string>) =>
+          Effect.gen(function* () {
+            if (chunk.length === 0) return
+            const current =
+              existingIds.length === 0 ? [] : yield* findIn((page) => repos.list(OrgUnitGroupMembershipModel, accountId, page), "orgUnitId", existingIds)
+            const wanted = new Map(chunk.map((entry) => [entry.id, new Set(entry.groups)]))
+            const kept = new Set<string>()
+            for (const link of current) {
+              if (wanted.get(link.orgUnitId)?.has(link.groupId) === true) kept.add(`${link.orgUnitId}\u0000${link.groupId}`)
+              else yield* repos.remove(OrgUnitGroupMembershipModel, accountId, link.id)
+            }
+            const fresh = chunk.flatMap((entry) =>
+              entry.groups.filter((groupId) => !kept.has(`${entry.id}\u0000${groupId}`)).map((groupId) => ({ groupId, orgUnitId: entry.id }))
+            )
+            for (const batch of chunksOf(fresh, BATCH)) yield* repos.insertMany(OrgUnitGroupMembershipModel, accountId, batch, { atomic: true })
+          })
+        if (existingUnits.length > 0) {
+          let index = 0
+          yield* pyramid.readUnits((chunk) =>
+            Effect.gen(function* () {
+              const grouped: Array<{ readonly id: string; readonly groups: ReadonlyArray<GroupId> }> = []
+              for (const unit of chunk) {
+                const position = index
+                index += 1
+                if (duplicates.has(position)) continue
+                const { fields, existing: existingUnit, groups } = fieldsOf(unit, position, undefined, true)
+                if (existingUnit === undefined) continue
+                const parent = parents[position] ?? -1
+                const patch: Record<string, unknown> = {
+                  ...fields,
+                  path: paths.get(position),
+                  depth: hierarchy.depths[position] ?? 0,
+                  parentId: parent < 0 ? null : (ids[parent] ?? null)
+                }
+                const after = yield* repos.update(OrgUnitModel, accountId, existingUnit.id, patch)
+                updated += 1
+                if (after.geom !== undefined || after.location !== undefined)
+                  yield* audit(repos, actor, options.source, OrgUnitModel, [{ id: existingUnit.id, before: existingUnit, after }])
+                written += 1
+                if (written % BATCH === 0) yield* progress.report("write", written, planned)
+                if (groups !== undefined) grouped.push({ id: existingUnit.id, groups })
+              }
+              yield* memberships(
+                grouped,
+                grouped.map((entry) => entry.id)
+              )
+            })
           )
-          yield* audit(repos, actor, options.source, OrgUnitModel, withGeometry)
-          written += batch.length
-          yield* progress.report("write", written, plans.length)
         }
-        const planned = new Set(plans.map((plan) => plan.id))
-        for (const unit of existingUnits) {
-          if (planned.has(unit.id)) continue
-          const path = paths.get(unit.id)
+        const created = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const groupsOfChunk = new Map<number, ReadonlyArray<{ readonly id: string; readonly groups: ReadonlyArray<GroupId> }>>()
+            const writer = yield* chunkWriter(OrgUnitModel, accountId, {
+              values: true,
+              onWritten: ({ chunk, count, records }) =>
+                Effect.gen(function* () {
+                  const withGeometry = records.flatMap((record) =>
+                    record.geom !== undefined || record.location !== undefined ? [{ id: record.id, after: record }] : []
+                  )
+                  yield* audit(repos, actor, options.source, OrgUnitModel, withGeometry)
+                  written += count
+                  yield* progress.report("write", written, planned)
+                  const grouped = groupsOfChunk.get(chunk)
+                  groupsOfChunk.delete(chunk)
+                  if (grouped !== undefined) yield* memberships(grouped, [])
+                })
+            })
+            let inserts: Array<Record<string, unknown>> = []
+            let grouped: Array<{ readonly id: string; readonly groups: ReadonlyArray<GroupId> }> = []
+            let pushed = 0
+            const push = Effect.suspend(() => {
+              if (inserts.length === 0) return Effect.void
+              if (grouped.length > 0) groupsOfChunk.set(pushed, grouped)
+              const chunk = inserts
+              inserts = []
+              grouped = []
+              pushed += 1
+              return writer.push(chunk)
+            })
+            let index = 0
+            yield* pyramid
+              .readUnits((chunk) =>
+                Effect.gen(function* () {
+                  for (const unit of chunk) {
+                    const position = index
+                    index += 1
+                    if (duplicates.has(position)) continue
+                    const { fields, existing: existingUnit, groups } = fieldsOf(unit, position, undefined, true)
+                    if (existingUnit !== undefined) continue
+                    const id = ids[position] ?? ""
+                    const record: Record<string, unknown> = {
+                      custom: false,
+                      extraFields: {},
+                      ...fields,
+                      id,
+                      path: paths.get(position),
+                      depth: hierarchy.depths[position] ?? 0
+                    }
+                    const parent = parents[position] ?? -1
+                    if (parent >= 0) record["parentId"] = ids[parent]
+                    for (const [key, value] of Object.entries(record)) if (value === null) delete record[key]
+                    inserts.push(record)
+                    if (groups !== undefined) grouped.push({ id, groups })
+                    if (inserts.length >= BATCH) yield* push
+                  }
+                })
+              )
+              .pipe(Effect.onError(() => writer.abandon))
+            yield* push
+            return yield* writer.finish
+          })
+        )
+        for (const [j, unit] of untouched.entries()) {
+          const path = paths.get(total + j)
           if (path !== undefined && path !== unit.path) {
-            yield* repos.update(OrgUnitModel, accountId, unit.id, { path, depth: depths.get(unit.id) ?? 0 })
+            yield* repos.update(OrgUnitModel, accountId, unit.id, { path, depth: hierarchy.depths[total + j] ?? 0 })
           }
         }
 
-        // 8. Group memberships of units whose input named their groups.
-        const withGroups = plans.filter((plan) => plan.groups !== undefined)
-        if (withGroups.length > 0) {
-          const ids = new Set(withGroups.map((plan) => plan.id as string))
-          const existingIds = new Set(existingUnits.map((unit) => unit.id as string))
-          const current = yield* findIn(
-            (page) => repos.list(OrgUnitGroupMembershipModel, accountId, page),
-            "orgUnitId",
-            [...ids].filter((id) => existingIds.has(id))
-          )
-          const wanted = new Map(withGroups.map((plan) => [plan.id as string, new Set(plan.groups)]))
-          const kept = new Set<string>()
-          for (const link of current) {
-            if (wanted.get(link.orgUnitId)?.has(link.groupId) === true) kept.add(`${link.orgUnitId}\u0000${link.groupId}`)
-            else yield* repos.remove(OrgUnitGroupMembershipModel, accountId, link.id)
-          }
-          const fresh = withGroups.flatMap((plan) =>
-            (plan.groups ?? []).filter((groupId) => !kept.has(`${plan.id}\u0000${groupId}`)).map((groupId) => ({ groupId, orgUnitId: plan.id }))
-          )
-          for (const batch of chunksOf(fresh, BATCH)) yield* repos.insertMany(OrgUnitGroupMembershipModel, accountId, batch, { atomic: true })
-        }
-
-        // 9. Group sets.
-        for (const set of input.groupSets ?? []) {
+        // 8. Group sets.
+        for (const set of pyramid.groupSets ?? []) {
           const ref = normaliseRef(set.ref)
           const groupIds = set.groupRefs.flatMap((r) => {
             const group = groupsByRef.get(normaliseRef(r))
@@ -521,8 +730,8 @@ const importInTransaction = (input: PyramidInput, options: PyramidImportOptions,
           if (add.length > 0) yield* repos.insertMany(GroupSetGroupModel, accountId, add, { atomic: true })
         }
 
-        yield* progress.report("write", plans.length, plans.length)
-        return { version, created: inserts.length, updated, groupsCreated, groupsUpdated, typesCreated }
+        yield* progress.report("write", planned, planned)
+        return { version, created, updated, groupsCreated, groupsUpdated, typesCreated }
       })
     )
   })

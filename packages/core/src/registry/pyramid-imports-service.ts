@@ -11,10 +11,17 @@
 import { Context, Effect, Layer } from "effect"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { Interrupted } from "../shared/errors.ts"
+import { lazyModule } from "../shared/lazy-module.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
-import { type Dhis2ImportOptions, type Dhis2ImportResult, type Dhis2Payload, runDhis2Import } from "./dhis2-import.ts"
-import { type GeoJsonImportOptions, runGeoJsonImport } from "./geojson.ts"
-import { type PyramidImportOptions, type PyramidImportResult, type PyramidInput, runPyramidImport } from "./pyramid-import.ts"
+import type { Dhis2ImportOptions, Dhis2ImportResult, Dhis2Payload } from "./dhis2-import.ts"
+import type { GeoJsonImportOptions } from "./geojson.ts"
+import type { PyramidImportOptions, PyramidImportResult, PyramidInput, PyramidSource } from "./pyramid-import.ts"
+
+// The importers and their parsers, loaded when an import first needs them (an app's bundler puts
+// them in chunks of their own).
+const pyramidImportModule = lazyModule("the pyramid import", () => import("./pyramid-import.ts"))
+const geoJsonModule = lazyModule("the GeoJSON pyramid import", () => import("./geojson.ts"))
+const dhis2ImportModule = lazyModule("the DHIS2 pyramid import", () => import("./dhis2-import.ts"))
 
 /**
  * The pyramid imports service: a whole pyramid into a version of a data source, all or nothing,
@@ -25,8 +32,14 @@ import { type PyramidImportOptions, type PyramidImportResult, type PyramidInput,
 export class PyramidImports extends Context.Service<
   PyramidImports,
   {
-    /** Imports a parsed pyramid (what the GeoPackage, GeoJSON and DHIS2 readers produce). */
-    readonly pyramid: (input: PyramidInput, options: PyramidImportOptions) => Effect.Effect<PyramidImportResult, ServiceWriteError | Interrupted, CurrentActor>
+    /**
+     * Imports a parsed pyramid (what the GeoPackage, GeoJSON and DHIS2 readers produce), or a
+     * {@link PyramidSource} that reads its units in chunks (a GeoPackage read from its file).
+     */
+    readonly pyramid: (
+      input: PyramidInput | PyramidSource,
+      options: PyramidImportOptions
+    ) => Effect.Effect<PyramidImportResult, ServiceWriteError | Interrupted, CurrentActor>
     /**
      * Imports a FeatureCollection (as `exportGeoJsonPyramid` writes it), with the GeoPackage
      * import's rules: units and groups with a ref the version has are updated. Problems are
@@ -45,17 +58,19 @@ export class PyramidImports extends Context.Service<
     PyramidImports,
     Effect.map(Effect.service(Repos), (repos) =>
       PyramidImports.of({
-        pyramid: (input, options) => Effect.provideService(runPyramidImport(input, options), Repos, repos),
-        geoJson: (collection, options) => Effect.provideService(runGeoJsonImport(collection, options), Repos, repos),
-        dhis2: (payload, options) => Effect.provideService(runDhis2Import(payload, options), Repos, repos)
+        pyramid: (input, options) =>
+          Effect.flatMap(pyramidImportModule, (module) => Effect.provideService(module.runPyramidImport(input, options), Repos, repos)),
+        geoJson: (collection, options) =>
+          Effect.flatMap(geoJsonModule, (module) => Effect.provideService(module.runGeoJsonImport(collection, options), Repos, repos)),
+        dhis2: (payload, options) => Effect.flatMap(dhis2ImportModule, (module) => Effect.provideService(module.runDhis2Import(payload, options), Repos, repos))
       })
     )
   )
 }
 
-/** Imports a parsed pyramid through {@link PyramidImports}. */
+/** Imports a parsed pyramid, or one read in chunks, through {@link PyramidImports}. */
 export const importPyramid = (
-  input: PyramidInput,
+  input: PyramidInput | PyramidSource,
   options: PyramidImportOptions
 ): Effect.Effect<PyramidImportResult, ServiceWriteError | Interrupted, PyramidImports | CurrentActor> =>
   Effect.flatMap(Effect.service(PyramidImports), (imports) => imports.pyramid(input, options))

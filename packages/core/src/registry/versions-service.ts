@@ -15,7 +15,7 @@
  *   the reference version (`referenceVersionId`, the version to compare with). As in IASO, a diff
  *   is a whole-version operation for holders of `iaso_sources`: an actor's org-unit roots do not
  *   narrow it (they are units of one version, and a diff spans two).
- * - `diffCsv` writes that comparison as IASO's `diff.csv` export (see {@link versionDiffCsv}).
+ * - `diffCsv` writes that comparison as IASO's `diff.csv` export (see `versionDiffCsv`).
  * - `exportGeoJson` writes a version's pyramid as a GeoJSON FeatureCollection (see
  *   `exportGeoJsonPyramid`), read with the actor's rights.
  *
@@ -37,16 +37,21 @@ import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import type { SourceVersionId } from "../shared/entity-ids.ts"
 import type { Forbidden, Interrupted, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { LongOperationOptions } from "../shared/progress.ts"
+import { lazyModule } from "../shared/lazy-module.ts"
 import type { CurrentActor } from "../tenancy/actor.ts"
-import { exportGeoJsonPyramid, type PyramidFeatureCollection } from "./geojson.ts"
-import { copyVersion, type VersionCopyInput, type VersionCopyResult } from "./version-copy.ts"
-import { makeDiff } from "./version-diff.ts"
-import { toEwkt, versionDiffCsv } from "./version-diff-csv.ts"
+import type { PyramidFeatureCollection } from "./geojson.ts"
+import type { VersionCopyInput, VersionCopyResult } from "./version-copy.ts"
 import type { VersionDiff, VersionDiffInput } from "./version-diff-types.ts"
 
 export * from "./version-diff-types.ts"
-export { toEwkt, versionDiffCsv }
 export type { VersionCopyInput, VersionCopyResult }
+
+// Loaded when a verb first needs them (an app's bundler puts them in chunks of their own).
+type VersionDiffModule = typeof import("./version-diff.ts")
+const versionDiffModule = lazyModule("the version comparison", () => import("./version-diff.ts"))
+const versionDiffCsvModule = lazyModule("the version comparison CSV writer", () => import("./version-diff-csv.ts"))
+const versionCopyModule = lazyModule("the version copy", () => import("./version-copy.ts"))
+const geoJsonModule = lazyModule("the GeoJSON pyramid writer", () => import("./geojson.ts"))
 
 /**
  * The versions service: copying a version, comparing two versions (as data or as IASO's CSV),
@@ -64,7 +69,7 @@ export class Versions extends Context.Service<
     readonly copy: (input: VersionCopyInput) => Effect.Effect<VersionCopyResult, ServiceWriteError | Interrupted, CurrentActor>
     /** Compares a version with a reference version (needs `iaso_sources`; both must be the account's). */
     readonly diff: (input: VersionDiffInput) => Effect.Effect<VersionDiff, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
-    /** The same comparison as IASO's `diff.csv` export (see {@link versionDiffCsv}). */
+    /** The same comparison as IASO's `diff.csv` export (see `versionDiffCsv`). */
     readonly diffCsv: (input: VersionDiffInput) => Effect.Effect<string, NotFound | Forbidden | ValidationError | StorageError, CurrentActor>
     /**
      * A version's pyramid as a GeoJSON FeatureCollection (see `exportGeoJsonPyramid`), which
@@ -82,12 +87,19 @@ export class Versions extends Context.Service<
     Effect.gen(function* () {
       const repos = yield* Repos
       const records = yield* Records
-      const diff = makeDiff(repos)
+      // The comparison, built over the repositories once its module is loaded.
+      let differ: ReturnType<VersionDiffModule["makeDiff"]> | undefined
+      const diff = (input: VersionDiffInput) =>
+        Effect.flatMap(versionDiffModule, (module) => {
+          differ ??= module.makeDiff(repos)
+          return differ(input)
+        })
       return Versions.of({
-        copy: (input) => copyVersion(repos, input),
+        copy: (input) => Effect.flatMap(versionCopyModule, (module) => module.copyVersion(repos, input)),
         diff,
-        diffCsv: (input) => Effect.map(diff(input), versionDiffCsv),
-        exportGeoJson: (versionId, options) => Effect.provideService(exportGeoJsonPyramid(versionId, options), Records, records)
+        diffCsv: (input) => Effect.flatMap(diff(input), (found) => Effect.map(versionDiffCsvModule, (module) => module.versionDiffCsv(found))),
+        exportGeoJson: (versionId, options) =>
+          Effect.flatMap(geoJsonModule, (module) => Effect.provideService(module.exportGeoJsonPyramid(versionId, options), Records, records))
       })
     })
   ).pipe(Layer.provide(Records.layer))

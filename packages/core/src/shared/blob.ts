@@ -23,16 +23,43 @@ export const BlobRef = Schema.Struct({
 })
 export type BlobRef = typeof BlobRef.Type
 
-/** Lower-case hex SHA-256 of `bytes` (WebCrypto: Node and browsers alike). */
-export const sha256Hex = (bytes: Uint8Array): Effect.Effect<string> =>
-  Effect.promise(async () => {
+/** What a synchronous SHA-256 needs of `node:crypto` (a hash fed bytes, then read as hex). */
+interface SyncHashes {
+  readonly createHash: (algorithm: "sha256") => { update: (bytes: Uint8Array) => { digest: (encoding: "hex") => string } }
+}
+
+/**
+ * Node's `crypto` module where the runtime has one (`process.getBuiltinModule`: Node 20.16 and
+ * later), found without importing it, so browsers and bundlers never see the import.
+ */
+const nodeHashes: SyncHashes | undefined = (() => {
+  const runtime = (globalThis as { readonly process?: { readonly getBuiltinModule?: (id: string) => unknown } }).process
+  try {
+    const module = runtime?.getBuiltinModule?.("node:crypto") as Partial<SyncHashes> | undefined
+    return typeof module?.createHash === "function" ? (module as SyncHashes) : undefined
+  } catch {
+    return undefined
+  }
+})()
+
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"))
+
+/**
+ * Lower-case hex SHA-256 of `bytes`: hashed at once where Node's `crypto` is at hand (no copy, no
+ * round trip through the event loop), with WebCrypto elsewhere (browsers).
+ */
+export const sha256Hex = (bytes: Uint8Array): Effect.Effect<string> => {
+  const hashes = nodeHashes
+  if (hashes !== undefined) return Effect.sync(() => hashes.createHash("sha256").update(bytes).digest("hex"))
+  return Effect.promise(async () => {
     const copy = new Uint8Array(bytes.byteLength)
     copy.set(bytes)
     const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", copy.buffer))
     let out = ""
-    for (const byte of digest) out += byte.toString(16).padStart(2, "0")
+    for (const byte of digest) out += HEX[byte] ?? ""
     return out
   })
+}
 
 /**
  * The port behind which file bytes live: content-addressed keys (`sha256/<hex>`), so the same

@@ -93,7 +93,9 @@ export const MAX_ACCURACY = 99999
 export const accuracyOf = (value: string | number): DecimalString | undefined => {
   const rounded = roundHalfUp(value, 2)
   if (rounded === undefined || rounded.startsWith("-")) return undefined
-  return compareDecimals(rounded, String(MAX_ACCURACY)) > 0 ? (String(MAX_ACCURACY) as DecimalString) : rounded
+  // A decimal with at most 2 places above the integer cap is at least 0.01 above it: comparing
+  // its nearest double with the cap (exactly representable) decides as exactly as compareDecimals.
+  return Number(rounded) > MAX_ACCURACY ? (String(MAX_ACCURACY) as DecimalString) : rounded
 }
 
 /** Compares two decimal strings numerically: negative, zero or positive. */

@@ -72,7 +72,10 @@ const shapeOf = (ast: SchemaAST.AST): FastCheck | undefined => {
       const members = ast.types.map((member) => fastCheckOf(member))
       if (members.some((member) => member === undefined)) return undefined
       const checks = members as ReadonlyArray<FastCheck>
-      return (value) => checks.some((check) => check(value))
+      return (value) => {
+        for (let i = 0; i < checks.length; i++) if ((checks[i] as FastCheck)(value)) return true
+        return false
+      }
     }
     case "Arrays": {
       // Leading elements (a tuple, trailing ones optional) then at most one rest type.
@@ -112,7 +115,9 @@ const shapeOf = (ast: SchemaAST.AST): FastCheck | undefined => {
         const valueCheck = indexCheck
         return (value) => {
           if (typeof value !== "object" || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false
-          for (const key of Object.keys(value)) if (!valueCheck((value as Record<string, unknown>)[key])) return false
+          // Own enumerable keys (a plain object inherits none): what `Object.keys` lists.
+          const record = value as Record<string, unknown>
+          for (const key in record) if (!valueCheck(record[key])) return false
           return Object.getOwnPropertySymbols(value).length === 0
         }
       }
@@ -146,7 +151,7 @@ const structCheck = (ast: SchemaAST.Objects, propertyCheck: (property: SchemaAST
       }
       if (!check(record[name])) return false
     }
-    for (const key of Object.keys(record)) if (!names.has(key)) return false
+    for (const key in record) if (Object.hasOwn(record, key) && !names.has(key)) return false
     return true
   }
 }

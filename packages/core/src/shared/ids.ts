@@ -20,11 +20,25 @@ export const entityId = <const B extends string>(brand: B) => Uuid.pipe(Schema.b
 let lastMillis = -1
 let sequence = 0
 
-const hex = (bytes: Uint8Array): string => {
-  let out = ""
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0")
-  return out
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"))
+
+/** Random bytes drawn from the OS in blocks (one call per 256 ids instead of one per id). */
+const POOL_SIZE = 4096
+const pool = new Uint8Array(POOL_SIZE)
+let poolOffset = POOL_SIZE
+
+/** The offset of 8 fresh random bytes in {@link pool} (refilled when spent). */
+const randomOffset = (): number => {
+  if (poolOffset + 8 > POOL_SIZE) {
+    globalThis.crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
+  const offset = poolOffset
+  poolOffset += 8
+  return offset
 }
+
+const hexOf = (byte: number): string => HEX[byte & 0xff] ?? "00"
 
 /**
  * Makes a new UUIDv7: 48 bits of Unix milliseconds, then a 12-bit counter that keeps ids made
@@ -42,19 +56,14 @@ export const uuidv7 = (now: number = Date.now()): string => {
     }
   }
   const millis = lastMillis
-  const bytes = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(bytes)
-  bytes[0] = Math.floor(millis / 2 ** 40) & 0xff
-  bytes[1] = Math.floor(millis / 2 ** 32) & 0xff
-  bytes[2] = Math.floor(millis / 2 ** 24) & 0xff
-  bytes[3] = Math.floor(millis / 2 ** 16) & 0xff
-  bytes[4] = Math.floor(millis / 2 ** 8) & 0xff
-  bytes[5] = millis & 0xff
-  bytes[6] = 0x70 | ((sequence >> 8) & 0x0f)
-  bytes[7] = sequence & 0xff
-  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f)
-  const h = hex(bytes)
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+  const high = Math.floor(millis / 2 ** 16)
+  const at = randomOffset()
+  const r = pool
+  const time = `${hexOf(high / 2 ** 24)}${hexOf(high / 2 ** 16)}${hexOf(high / 2 ** 8)}${hexOf(high)}-${hexOf(millis / 2 ** 8)}${hexOf(millis)}`
+  const counter = `${hexOf(0x70 | ((sequence >> 8) & 0x0f))}${hexOf(sequence)}`
+  const variant = `${hexOf(0x80 | ((r[at] ?? 0) & 0x3f))}${hexOf(r[at + 1] ?? 0)}`
+  const tail = `${hexOf(r[at + 2] ?? 0)}${hexOf(r[at + 3] ?? 0)}${hexOf(r[at + 4] ?? 0)}${hexOf(r[at + 5] ?? 0)}${hexOf(r[at + 6] ?? 0)}${hexOf(r[at + 7] ?? 0)}`
+  return `${time}-${counter}-${variant}-${tail}`
 }
 
 /** The Unix milliseconds encoded in a UUIDv7. */

@@ -108,26 +108,31 @@ const measure = (value: object, limit: number): { readonly tooDeep: boolean; rea
   const values: Array<unknown> = [value]
   const levels: Array<number> = [0]
   let negativeZero = false
+  /** A child at `level`: a scalar looked at, an array of scalars checked here, anything else stacked. */
+  const visit = (child: unknown, level: number): void => {
+    if (typeof child !== "object") {
+      if (child === 0 && 1 / child < 0) negativeZero = true
+      return
+    }
+    if (child === null) return
+    // An array of scalars one level down nests no further: checked here (it is within the limit).
+    const scalars = level < limit ? scalarArray(child) : undefined
+    if (scalars === "scalars with -0") negativeZero = true
+    else if (scalars === undefined) {
+      values.push(child)
+      levels.push(level)
+    }
+  }
   while (values.length > 0) {
     const current = values.pop()
     const level = (levels.pop() ?? 0) + 1
     if (!isNesting(current)) continue
     if (level > limit) return { tooDeep: true, negativeZero }
-    const children: ReadonlyArray<unknown> = Array.isArray(current) ? current : Object.values(current)
-    for (let i = 0; i < children.length; i++) {
-      const child = children[i]
-      if (typeof child !== "object") {
-        if (child === 0 && 1 / child < 0) negativeZero = true
-        continue
-      }
-      if (child === null) continue
-      // An array of scalars one level down nests no further: checked here (it is within the limit).
-      const scalars = level < limit ? scalarArray(child) : undefined
-      if (scalars === "scalars with -0") negativeZero = true
-      else if (scalars === undefined) {
-        values.push(child)
-        levels.push(level)
-      }
+    if (Array.isArray(current)) for (let i = 0; i < current.length; i++) visit(current[i], level)
+    else {
+      // Own enumerable values (what `Object.values` lists), without a copy of them.
+      const record = current as Readonly<Record<string, unknown>>
+      for (const key in record) if (Object.hasOwn(record, key)) visit(record[key], level)
     }
   }
   return { tooDeep: false, negativeZero }

@@ -91,7 +91,7 @@ export const makeReads = (driver: StoreDriver) => {
     extraWhere: ReadonlyArray<Condition> = [],
     /** A unique field that orders the listing on its own when the caller asks for no order. */
     naturalOrder?: string
-  ): ValidationError | { readonly query: StoreQuery; readonly fingerprint: string; readonly limit: number } => {
+  ): ValidationError | { readonly query: StoreQuery; readonly fingerprint: () => string; readonly limit: number } => {
     const where = compileWhere(model, options.where ?? [])
     if (where instanceof ValidationError) return where
     const codec = codecOf(model)
@@ -114,10 +114,15 @@ export const makeReads = (driver: StoreDriver) => {
       return ValidationError.at(["limit"], `expected an integer from 1 to ${MAX_LIMIT}`)
     }
     const allWhere = [...where, ...extraWhere]
-    const print = queryFingerprint(model, accountId, allWhere, orderBy)
+    // Computed when a cursor is read or made (most listings fit in one page and need none).
+    let computed: string | undefined
+    const print = (): string => {
+      computed ??= queryFingerprint(model, accountId, allWhere, orderBy)
+      return computed
+    }
     let after: ReadonlyArray<Scalar | null> | undefined
     if (options.cursor !== undefined) {
-      const decoded = decodeCursor(options.cursor, print)
+      const decoded = decodeCursor(options.cursor, print())
       if (decoded instanceof ValidationError) return decoded
       if (!fitsOrder(model, orderBy, decoded)) return ValidationError.at(["cursor"], "not a cursor of this query")
       after = decoded
@@ -147,7 +152,7 @@ export const makeReads = (driver: StoreDriver) => {
   /** Turns the rows of a planned listing (one more than the limit) into a page. */
   const pageOf = <T>(
     rows: ReadonlyArray<Row>,
-    plan: { readonly query: StoreQuery; readonly fingerprint: string; readonly limit: number },
+    plan: { readonly query: StoreQuery; readonly fingerprint: () => string; readonly limit: number },
     decode: (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<T>, StorageError>
   ): Effect.Effect<ResultPage<T>, StorageError> => {
     const more = rows.length > plan.limit
@@ -159,7 +164,7 @@ export const makeReads = (driver: StoreDriver) => {
         const value = last[o.field]
         return value === undefined ? null : (value as Scalar | null)
       })
-      return { items, cursor: encodeCursor(plan.fingerprint, after) }
+      return { items, cursor: encodeCursor(plan.fingerprint(), after) }
     })
   }
 

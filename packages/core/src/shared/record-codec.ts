@@ -9,6 +9,7 @@ import { StorageError, ValidationError } from "./errors.ts"
 import { admitJson, nestingLimitOf } from "./json.ts"
 import { type AnyModel, kindProblem, type RecordOf, type Row } from "./model.ts"
 import type { Scalar } from "./query.ts"
+import { isInstant } from "./time.ts"
 
 const corrupt = (model: string, error: unknown) =>
   new StorageError({
@@ -58,8 +59,15 @@ const READ_OPTIONS = { disableChecks: true } as const
 const copyPlain = (value: unknown): unknown => {
   if (typeof value !== "object" || value === null) return value
   if (Array.isArray(value)) return value.map(copyPlain)
+  const source = value as Record<string, unknown>
   const out: Record<string, unknown> = {}
-  for (const [key, inner] of Object.entries(value)) out[key] = copyPlain(inner)
+  // Own enumerable string keys, in their order (what `Object.entries` gives), without its pairs.
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue
+    // A `__proto__` key is data here: defined as an own property, not assigned (which would set the prototype).
+    if (key === "__proto__") Object.defineProperty(out, key, { value: copyPlain(source[key]), enumerable: true, writable: true, configurable: true })
+    else out[key] = copyPlain(source[key])
+  }
   return out
 }
 
@@ -70,8 +78,12 @@ const copyPlain = (value: unknown): unknown => {
 const admitFields = (record: unknown, limits: ReadonlyMap<string, number>): unknown => {
   if (typeof record !== "object" || record === null) return record
   let out: Record<string, unknown> | undefined
-  for (const [key, value] of Object.entries(record)) {
-    const admitted = admitJson(value, [key], limits.get(key))
+  const source = record as Record<string, unknown>
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue
+    const value = source[key]
+    // Scalars (most fields) admitted here: only -0 changes.
+    const admitted = typeof value !== "object" || value === null ? (value === 0 && Object.is(value, -0) ? 0 : value) : admitJson(value, [key], limits.get(key))
     if (admitted instanceof ValidationError) return admitted
     if (!Object.is(admitted, value)) {
       out ??= { ...record }
@@ -83,8 +95,12 @@ const admitFields = (record: unknown, limits: ReadonlyMap<string, number>): unkn
 
 const identities = new WeakMap<SchemaAST.AST, boolean>()
 
-/** Whether encoding a value of this schema changes nothing: no transformation anywhere in it. */
-const encodesToItself = (ast: SchemaAST.AST): boolean => {
+/**
+ * Whether encoding a value of this schema changes nothing: no transformation anywhere in it. A
+ * recursive schema (JSON values) meets its own `Suspend` node again while it is being looked at:
+ * that occurrence adds no transformation of its own.
+ */
+const encodesToItself = (ast: SchemaAST.AST, visiting: Set<SchemaAST.AST> = new Set()): boolean => {
   const known = identities.get(ast)
   if (known !== undefined) return known
   let result: boolean
@@ -100,25 +116,36 @@ const encodesToItself = (ast: SchemaAST.AST): boolean => {
       case "TemplateLiteral":
         result = true
         break
+      case "Suspend":
+        if (visiting.has(ast)) return true
+        visiting.add(ast)
+        result = encodesToItself(ast.thunk(), visiting)
+        visiting.delete(ast)
+        break
       case "Objects":
         result =
           ast.encodingChecks === undefined &&
-          ast.propertySignatures.every((property) => encodesToItself(property.type)) &&
-          ast.indexSignatures.every((index) => encodesToItself(index.parameter) && encodesToItself(index.type))
+          ast.propertySignatures.every((property) => encodesToItself(property.type, visiting)) &&
+          ast.indexSignatures.every((index) => encodesToItself(index.parameter, visiting) && encodesToItself(index.type, visiting))
         break
       case "Arrays":
-        result = ast.elements.every(encodesToItself) && ast.rest.every(encodesToItself)
+        result = ast.elements.every((element) => encodesToItself(element, visiting)) && ast.rest.every((rest) => encodesToItself(rest, visiting))
         break
       case "Union":
-        result = ast.types.every(encodesToItself)
+        result = ast.types.every((member) => encodesToItself(member, visiting))
         break
       default:
         result = false
     }
   }
-  identities.set(ast, result)
+  // Inside a recursive schema, an answer may rest on the assumption made for the node being
+  // looked at: only answers reached outside any are kept.
+  if (visiting.size === 0) identities.set(ast, result)
   return result
 }
+
+/** The stored form of an {@link Instant} field's valid value (what its schema's encoding gives). */
+const instantMillis = (value: unknown): unknown => (value as Date).getTime()
 
 /** Reads one stored field back: plain strings, numbers and booleans by their type alone, others through their schema. */
 interface FieldReader {
@@ -151,11 +178,42 @@ const fieldReader = (field: Schema.Top): FieldReader => {
       }
     }
   }
+  if (isInstant(field)) {
+    // Epoch milliseconds to a Date: what the schema's decoding does (its checks are not run on reads).
+    return {
+      optional,
+      plain: false,
+      read: (value) => {
+        if (typeof value !== "number") throw new Error(`expected a number, got ${typeof value}`)
+        return new Date(value)
+      }
+    }
+  }
   const decode = Schema.decodeUnknownSync(field as unknown as Schema.Codec<unknown, unknown>)
   return { optional, plain: false, read: (value) => decode(value, READ_OPTIONS) }
 }
 
+/** A stored row a field reader does not take as it is: the model's schema judges the whole row. */
+class NotPlainRow extends Error {}
+
 const codecs = new WeakMap<AnyModel, ModelCodec<AnyModel>>()
+
+/**
+ * The stored row each record accepted by a codec's `toRowAndValue` was encoded to, by the record
+ * object it answered: encoding that very record again gives the same row (see {@link encodedRowOf}).
+ */
+const encodedRows = new WeakMap<object, { readonly model: AnyModel; readonly row: Row }>()
+
+/**
+ * The row a record of `model` was encoded to, when `value` is the very record a codec's
+ * `toRowAndValue` answered (a record just written): what `toRow(value)` gives again, without
+ * validating and encoding it a second time. `undefined` for any other object.
+ */
+export const encodedRowOf = (model: AnyModel, value: unknown): Row | undefined => {
+  if (typeof value !== "object" || value === null) return undefined
+  const known = encodedRows.get(value)
+  return known !== undefined && known.model === model ? known.row : undefined
+}
 
 /** The codec of a model (built once per model). */
 export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
@@ -178,6 +236,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
   const fieldWriters: ReadonlyArray<readonly [string, ((value: unknown) => unknown) | undefined]> = Object.entries(fields).map(([name, field]) => {
     const encode = fieldEncoders.get(name)
     if (encodesToItself(field.ast) || encode === undefined) return [name, undefined] as const
+    if (isInstant(field)) return [name, instantMillis] as const
     return [name, (value: unknown) => encode(value, READ_OPTIONS)] as const
   })
   const fieldNames = Object.keys(fields)
@@ -200,6 +259,30 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
     }
     return out
   }
+  // Reading a whole row: each field by its reader (plain fields by their type, instants, others
+  // through their own schema), in the schema's order; a row one of them does not take (a missing
+  // or damaged field) is decoded by the model's schema, whose error is the one reported.
+  // An optional field whose schema transforms (other than an instant) may give a value for an
+  // absent key: its schema decides.
+  const rowReaders = Object.entries(fields).map(([name, field]) => [name, fieldReader(field), field.ast.encoding === undefined || isInstant(field)] as const)
+  const fastRows = model.schema.ast.encoding === undefined
+  const readRow = (row: Row): RecordOf<M> => {
+    if (!fastRows) return decodeSync(row, READ_OPTIONS)
+    try {
+      const out: Record<string, unknown> = {}
+      for (const [name, reader, absentIsAbsent] of rowReaders) {
+        const value = row[name]
+        if (value === undefined) {
+          if (reader.optional && absentIsAbsent && !Object.hasOwn(row, name)) continue
+          throw new NotPlainRow()
+        }
+        out[name] = reader.read(value)
+      }
+      return out as RecordOf<M>
+    } catch {
+      return decodeSync(row, READ_OPTIONS)
+    }
+  }
   const partials = new Map<string, (row: Row) => Partial<RecordOf<M>>>()
   const columnNames = new Set(model.columns.map((c) => c.name))
   const columnKinds = new Map(model.columns.map((c) => [c.name, c.kind]))
@@ -209,12 +292,12 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
     columnNames,
     decodeRow: (row) =>
       Effect.try({
-        try: () => decodeSync(row, READ_OPTIONS),
+        try: () => readRow(row),
         catch: (error) => corrupt(model.name, error)
       }),
     decodeRows: (rows) =>
       Effect.try({
-        try: () => rows.map((row) => decodeSync(row, READ_OPTIONS)),
+        try: () => rows.map(readRow),
         catch: (error) => corrupt(model.name, error)
       }),
     decodePartial: (select, dropped = []) => {
@@ -286,6 +369,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
       }
       // Already validated: encoding only transforms (checks would run a second time for nothing).
       const row = encodeValid(valid) as Record<string, unknown>
+      encodedRows.set(valid as object, { model, row })
       if (model.derived.length === 0) return { row, value: valid }
       // The encoded row is a fresh object: derived columns are computed from its stored fields
       // first, then added to it.

@@ -3,7 +3,7 @@
  * milliseconds when stored), identical on every adapter. Date-only fields are `YYYY-MM-DD` strings.
  * @module
  */
-import { Clock, Effect, Schema, SchemaGetter } from "effect"
+import { Clock, Effect, Schema, SchemaAST, SchemaGetter } from "effect"
 
 /** 0001-01-01T00:00:00.000Z: the earliest instant the SDK stores. */
 export const MIN_INSTANT_MS = -62135596800000
@@ -20,14 +20,22 @@ export const EpochMillis = Schema.Int.check(
   Schema.isBetween({ minimum: MIN_INSTANT_MS, maximum: MAX_INSTANT_MS }, { message: "Expected epoch milliseconds between years 1 and 9999" })
 )
 
+const INSTANT = "iaso/instant"
+
 /** A UTC instant with millisecond precision: `Date` in the domain, epoch milliseconds when encoded. */
 export const Instant = EpochMillis.pipe(
   Schema.decodeTo(Schema.Date.check(isInstantRange), {
     decode: SchemaGetter.transform((ms: number) => new Date(ms)),
     encode: SchemaGetter.transform((date: Date) => date.getTime())
   })
-)
+).annotate({ [INSTANT]: true })
 export type Instant = typeof Instant.Type
+
+/**
+ * Whether a field's schema is {@link Instant} (optional or not): a valid value is stored as its
+ * `getTime()`, and read back with `new Date(ms)`, which the record codec does without the schema.
+ */
+export const isInstant = (field: Schema.Top): boolean => SchemaAST.resolve(field.ast)?.[INSTANT] === true
 
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/
 

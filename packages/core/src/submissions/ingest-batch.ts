@@ -23,8 +23,8 @@ import { type LongOperationOptions, longOperation } from "../shared/progress.ts"
 import { chunksOf, findIn, IN_CHUNK, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
-import { checkChoice, comparableId, type Ingest } from "./ingest.ts"
-import { type Lookups, parseInput, type Prepared, prepare, type VersionEntry, versionEntry } from "./ingest-checks.ts"
+import { checkChoice, comparableId, type Ingest, uuidRefusal } from "./ingest.ts"
+import { knownVersionEntry, type Lookups, parseInput, type Prepared, prepare, VERSION_KEY_FIELDS, type VersionEntry, versionEntry } from "./ingest-checks.ts"
 import { CORRELATION_SEQUENCE, type IngestError, type IngestResult, INGEST_SOURCE, type SubmissionInput } from "./ingest-types.ts"
 import { type IngestWrites, newInstance, type StoredBytes, storeBytes } from "./ingest-writes.ts"
 import { type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance-model.ts"
@@ -89,10 +89,21 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
       const formIds = [...wanted.keys()]
       const versionIds = distinct([...wanted.values()].flatMap((set) => [...set]))
       // Each chunk of forms with each chunk of version ids.
-      const rows = yield* Effect.forEach(chunksOf(formIds, IN_CHUNK), (chunk) =>
-        findIn((page) => repos.list(FormVersionModel, actor.accountId, page), "versionId", versionIds, { where: [{ field: "formId", op: "in", value: chunk }] })
+      // Their key fields first: a version whose filter is cached is not read whole (its descriptor is large).
+      const keys = yield* Effect.forEach(chunksOf(formIds, IN_CHUNK), (chunk) =>
+        findIn((page) => repos.list(FormVersionModel, actor.accountId, page), "versionId", versionIds, {
+          where: [{ field: "formId", op: "in", value: chunk }],
+          select: VERSION_KEY_FIELDS
+        })
       ).pipe(orDieOnInvalidListing(FormVersionModel))
-      for (const row of rows.flat()) {
+      const unknown: Array<string> = []
+      for (const row of keys.flat()) {
+        const entry = knownVersionEntry(row)
+        if (entry !== undefined) versions.set(`${row.formId}\u0000${row.versionId}`, entry)
+        else unknown.push(row.id)
+      }
+      // A version deleted since its key was read is left out, as if it had not been found.
+      for (const row of yield* getAll(FormVersionModel, unknown)) {
         const entry = versionEntry(row)
         if (entry !== undefined) versions.set(`${row.formId}\u0000${row.versionId}`, entry)
       }
@@ -248,6 +259,13 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
         for (const key of keys) claimed.add(key)
         if (depends) {
           later.push(index)
+          continue
+        }
+        // Nothing stored under the ids it names: a new submission, decided without a look further.
+        if (find(upload.incomingId) === undefined && (upload.deprecatedId === undefined || find(upload.deprecatedId) === undefined)) {
+          const refused = uuidRefusal(upload, { kind: "new" })
+          if (refused !== undefined) results[offset + index] = { _tag: "Failed", index: offset + index, error: refused }
+          else fresh.push({ index, upload })
           continue
         }
         const decided = yield* Effect.result(

@@ -57,23 +57,47 @@ const isValidDate = (date: unknown): date is Date => date instanceof Date && Num
  * answered from the cache; the creation time tells a record deleted and created again with the
  * same id apart.
  */
-const filters = new Map<string, SubmissionFilter>()
-const filterOf = (id: string, createdAt: Date | undefined, recordVersion: number, descriptor: DescriptorNode): SubmissionFilter => {
-  const key = `${id}:${createdAt?.getTime() ?? ""}:${recordVersion}`
-  const cached = filters.get(key)
-  if (cached !== undefined) {
-    // Most recently used last.
-    filters.delete(key)
-    filters.set(key, cached)
-    return cached
-  }
-  const filter = submissionFilter(descriptor)
+const filters = new Map<string, SubmissionFilter | null>()
+
+/** The cache key of a form version record (see {@link filters}). */
+const filterKey = (id: string, createdAt: Date | undefined, recordVersion: number): string => `${id}:${createdAt?.getTime() ?? ""}:${recordVersion}`
+
+/** A filter (or `null`: a version without descriptor) made the most recently used. */
+const remember = (key: string, filter: SubmissionFilter | null): void => {
+  filters.delete(key)
   if (filters.size >= 256) {
     const oldest = filters.keys().next()
     if (oldest.done !== true) filters.delete(oldest.value)
   }
   filters.set(key, filter)
-  return filter
+}
+
+const filterOf = (key: string, descriptor: DescriptorNode | undefined): SubmissionFilter | undefined => {
+  const cached = filters.get(key)
+  if (cached !== undefined) {
+    // Most recently used last.
+    remember(key, cached)
+    return cached ?? undefined
+  }
+  const filter = descriptor === undefined ? null : submissionFilter(descriptor)
+  remember(key, filter)
+  return filter ?? undefined
+}
+
+/** The fields of a form version that {@link knownVersionEntry} needs (its descriptor left in the store). */
+export const VERSION_KEY_FIELDS = ["formId", "versionId", "createdAt", "version"] as const
+
+/**
+ * The entry of a form version from its id, creation time and record version alone, when its
+ * filter is cached (`undefined`: read the whole record and use {@link versionEntry}).
+ */
+export const knownVersionEntry = (version: Pick<Partial<FormVersion>, "id" | "createdAt" | "version">): VersionEntry | undefined => {
+  if (version.id === undefined) return undefined
+  const key = filterKey(version.id, version.createdAt, version.version ?? 0)
+  const cached = filters.get(key)
+  if (cached === undefined) return undefined
+  remember(key, cached)
+  return { id: version.id, filter: cached ?? undefined }
 }
 
 /** A location and its accuracy, from the form's location field or the metadata sent beside the XML. */
@@ -159,10 +183,7 @@ export const parseInput = (input: SubmissionInput): ValidationError | Submission
 export const versionEntry = (version: Partial<FormVersion>): VersionEntry | undefined => {
   if (version.id === undefined) return undefined
   const descriptor = version.formDescriptor as DescriptorNode | undefined
-  return {
-    id: version.id,
-    filter: descriptor === undefined ? undefined : filterOf(version.id, version.createdAt, version.version ?? 0, descriptor)
-  }
+  return { id: version.id, filter: filterOf(filterKey(version.id, version.createdAt, version.version ?? 0), descriptor) }
 }
 
 /** The period to store and whether it is outside the form's window. */

@@ -52,12 +52,15 @@ const isBigIntDigits = Schema.is(BigIntDigits)
 const EXPORT_ID_FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 const EXPORT_ID_REST = `${EXPORT_ID_FIRST}0123456789`
 
-/** A DHIS2-style uid (a letter then 10 letters or digits) from Effect's `Random`. */
-const randomExportId: Effect.Effect<string> = Effect.gen(function* () {
-  let id = EXPORT_ID_FIRST.charAt(yield* Random.nextIntBetween(0, EXPORT_ID_FIRST.length, { halfOpen: true }))
-  for (let i = 0; i < 10; i++) id += EXPORT_ID_REST.charAt(yield* Random.nextIntBetween(0, EXPORT_ID_REST.length, { halfOpen: true }))
+/**
+ * A DHIS2-style uid (a letter then 10 letters or digits) from `random`: the draws
+ * `Random.nextIntBetween(0, n, { halfOpen: true })` makes, without an effect per character.
+ */
+const exportIdOf = (random: Random.Random): string => {
+  let id = EXPORT_ID_FIRST.charAt(Math.floor(random.nextDoubleUnsafe() * EXPORT_ID_FIRST.length))
+  for (let i = 0; i < 10; i++) id += EXPORT_ID_REST.charAt(Math.floor(random.nextDoubleUnsafe() * EXPORT_ID_REST.length))
   return id
-})
+}
 
 /** The stored bytes of an upload: its XML and each attachment, in order. */
 export interface StoredBytes {
@@ -119,11 +122,13 @@ export const newInstance = (
     const { input, form, json, version, place, period, incomingId, orgUnitId } = upload
     const userId = actor.userId
     const field = form.correlationField === undefined ? undefined : json[form.correlationField]
-    const digit = yield* Random.nextIntBetween(0, 10, { halfOpen: true })
+    // The random digit, then the export id: Effect's `Random` (seeded in tests), read once.
+    const random = yield* Random.Random
+    const digit = Math.floor(random.nextDoubleUnsafe() * 10)
     return {
       uuid: incomingId,
       currentUuid: incomingId,
-      exportId: yield* randomExportId,
+      exportId: exportIdOf(random),
       correlationId: correlationIdOf(sequence, typeof field === "string" ? field : undefined, digit),
       name: input.name ?? form.name,
       file: bytes.xml,

@@ -21,7 +21,7 @@ import type { JsonObject, JsonValue } from "../shared/json.ts"
 import { codecOf, findIn, listAll, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
-import { type Lookups, parseInput, type Prepared, prepare, versionEntry } from "./ingest-checks.ts"
+import { knownVersionEntry, type Lookups, parseInput, type Prepared, prepare, VERSION_KEY_FIELDS, versionEntry } from "./ingest-checks.ts"
 import type { IngestError, IngestResult, SubmissionInput } from "./ingest-types.ts"
 import { type AlreadyStored, type IngestWrites, storeBytes } from "./ingest-writes.ts"
 import { type Instance, type InstanceFile, InstanceModel } from "./instance-model.ts"
@@ -61,6 +61,19 @@ export type Decision =
 
 /** Whether an instance id can be compared with stored ones (text without U+0000). */
 export const comparableId = (id: string): boolean => !(codecOf(InstanceModel).encodeValue("uuid", id) instanceof ValidationError)
+
+/**
+ * The refusal of a caller's uuid that is not the submission's instance id (nor, for an edit, the
+ * first uuid of the submission it edits), for an upload that is written.
+ */
+export const uuidRefusal = (
+  upload: Prepared,
+  decision: { readonly kind: "new" } | { readonly kind: "edit"; readonly target: Instance }
+): ValidationError | undefined => {
+  const { input, incomingId } = upload
+  if (input.uuid === undefined || input.uuid === incomingId || (decision.kind === "edit" && decision.target.uuid === input.uuid)) return undefined
+  return ValidationError.at(["uuid"], `the uuid ${input.uuid} differs from the submission's instance id uuid:${incomingId}`)
+}
 
 /** The instance id a stored submission answers to now (its first uuid until an edit). */
 const currentId = (instance: Instance): string | undefined => instance.currentUuid ?? instance.uuid
@@ -231,10 +244,8 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
         return { outcome: "unchanged", instance: decision.instance, files: decision.files ?? (yield* liveFiles(accountId, decision.instance.id)) } as const
       }
       if (decision.kind === "conflict") return yield* decision.error
-      const { input, incomingId } = upload
-      if (input.uuid !== undefined && input.uuid !== incomingId && (decision.kind !== "edit" || decision.target.uuid !== input.uuid)) {
-        return yield* ValidationError.at(["uuid"], `the uuid ${input.uuid} differs from the submission's instance id uuid:${incomingId}`)
-      }
+      const refused = uuidRefusal(upload, decision)
+      if (refused !== undefined) return yield* refused
       return undefined
     })
 
@@ -262,6 +273,8 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
           )
     return {
       form: (id) => repos.get(FormModel, actor.accountId, id),
+      // The version's key fields first: its filter is cached once its descriptor was read (a
+      // descriptor is large, and never changes while the record keeps its version).
       version: (form, versionId) =>
         repos
           .list(FormVersionModel, actor.accountId, {
@@ -269,11 +282,22 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
               { field: "formId", op: "eq", value: form.id },
               { field: "versionId", op: "eq", value: versionId }
             ],
-            limit: 1
+            limit: 1,
+            select: VERSION_KEY_FIELDS
           })
           .pipe(
-            Effect.map((page) => (page.items[0] === undefined ? undefined : versionEntry(page.items[0]))),
-            orDieOnInvalidListing(FormVersionModel)
+            orDieOnInvalidListing(FormVersionModel),
+            Effect.flatMap((page) => {
+              const found = page.items[0]
+              if (found === undefined) return Effect.succeed(undefined)
+              const known = knownVersionEntry(found)
+              if (known !== undefined) return Effect.succeed(known)
+              // Deleted since: as if it had not been found.
+              return repos.get(FormVersionModel, actor.accountId, found.id).pipe(
+                Effect.map(versionEntry),
+                Effect.catchTag("NotFound", () => Effect.succeed(undefined))
+              )
+            })
           ),
       project: (id) => repos.get(ProjectModel, actor.accountId, id),
       paths,

@@ -76,36 +76,16 @@ import {
 } from "./ingest-types.ts"
 import { correlationIdOf, makeIngestWrites } from "./ingest-writes.ts"
 import type { Instance, InstanceFile, InstanceLock, InstanceStatus } from "./instance-model.ts"
-import {
-  BULK_UPLOAD_SOURCE,
-  type BulkUploadInstance,
-  type ForeignIds,
-  type MobileBulkUploadError,
-  type MobileBulkUploadOptions,
-  type MobileBulkUploadResult,
-  makeMobileBulkUpload,
-  UNSUPPORTED_BULK_SECTIONS
-} from "./mobile-bulk-upload.ts"
-import { BULK_UPLOAD_LIMITS, type BulkUploadFiles, type BulkUploadLimits, mediaTypeOf, readBulkUpload } from "./bulk-archive.ts"
+import type { BulkUploadInstance, ForeignIds, MobileBulkUploadError, MobileBulkUploadOptions, MobileBulkUploadResult } from "./mobile-bulk-upload.ts"
+import type { BulkUploadFiles, BulkUploadLimits } from "./bulk-archive.ts"
+import { lazyModule } from "../shared/lazy-module.ts"
 import type { ZipLimits } from "../shared/zip.ts"
 import { INSTANCE_API_SOURCE, makeSubmissionAccess } from "./submission-access.ts"
 import { makeSubmissionDeletion } from "./submission-deletion.ts"
 import { type InstanceSearch, type InstanceWithStatus, makeSubmissionListing, type StatusCounts } from "./submission-listing.ts"
 import { makeSubmissionLocks } from "./submission-locks.ts"
 
-export {
-  BULK_UPLOAD_LIMITS,
-  BULK_UPLOAD_SOURCE,
-  CORRELATION_SEQUENCE,
-  correlationIdOf,
-  geopointOf,
-  INGEST_BATCH,
-  INGEST_SOURCE,
-  INSTANCE_API_SOURCE,
-  mediaTypeOf,
-  readBulkUpload,
-  UNSUPPORTED_BULK_SECTIONS
-}
+export { CORRELATION_SEQUENCE, correlationIdOf, geopointOf, INGEST_BATCH, INGEST_SOURCE, INSTANCE_API_SOURCE }
 export type {
   BulkUploadFiles,
   BulkUploadInstance,
@@ -230,6 +210,10 @@ export class Instances extends Context.Service<
   )
 }
 
+// The mobile bulk upload import (with its zip reader), loaded when an upload first needs it (an
+// app's bundler puts it in a chunk of its own).
+const mobileBulkUploadModule = lazyModule("the mobile bulk upload import", () => import("./mobile-bulk-upload.ts"))
+
 /** The service's verbs, each from the module of its job. */
 const makeInstances = (repos: Repositories) => {
   const access = makeSubmissionAccess(repos)
@@ -237,10 +221,15 @@ const makeInstances = (repos: Repositories) => {
   const one = makeIngest(repos, access, writes)
   const { readOne, liveFiles } = access
   const batch = makeIngestBatch(repos, one, writes)
+  let bulkUpload: ReturnType<typeof import("./mobile-bulk-upload.ts")["makeMobileBulkUpload"]> | undefined
   return {
     ingest: one.ingest,
     ...batch,
-    ...makeMobileBulkUpload(repos, access, one, writes, (inputs) => batch.ingestMany(inputs)),
+    importMobileBulkUpload: (input: BulkUploadFiles, options: MobileBulkUploadOptions) =>
+      Effect.flatMap(mobileBulkUploadModule, (module) => {
+        bulkUpload ??= module.makeMobileBulkUpload(repos, access, one, writes, (inputs) => batch.ingestMany(inputs))
+        return bulkUpload.importMobileBulkUpload(input, options)
+      }),
     get: (id: InstanceId) => Effect.map(readOne(id), ({ instance }) => instance),
     files: (id: InstanceId) => Effect.flatMap(readOne(id), ({ actor, instance }) => liveFiles(actor.accountId, instance.id)),
     ...makeSubmissionListing(repos, access),

@@ -21,8 +21,8 @@
  * @module
  */
 import { Context, Effect, Layer, Redacted, Result, Schema } from "effect"
-import { type CellValue, readXlsx } from "../forms/xlsx.ts"
-import { writeXlsx } from "../forms/xlsx-write.ts"
+import type { CellValue } from "../forms/xlsx.ts"
+import { lazyModule } from "../shared/lazy-module.ts"
 import { audit } from "../kernel/audit.ts"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
 import { TeamModel, TeamUserModel } from "../planning/team.ts"
@@ -145,7 +145,7 @@ export class BulkUserCreation extends Context.Service<
     Effect.map(Effect.service(Repos), (repos) =>
       BulkUserCreation.of({
         createFromCsv: (bytes, options) => createFrom(repos, bytes, csvTable, options ?? {}),
-        createFromXlsx: (bytes, options) => createFrom(repos, bytes, xlsxTable, options ?? {})
+        createFromXlsx: (bytes, options) => Effect.flatMap(xlsxModules, (xlsx) => createFrom(repos, bytes, (read) => xlsxTable(xlsx, read), options ?? {}))
       })
     )
   )
@@ -178,8 +178,15 @@ const cellText = (value: CellValue): string => (value === null ? "" : String(val
 
 const XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-const xlsxTable = (bytes: Uint8Array): BulkTable | BulkUserCreationError => {
-  const workbook = readXlsx(bytes)
+// The XLSX reader and writer, loaded when a workbook first comes (an app's bundler puts them in
+// chunks of their own).
+const xlsxModules = Effect.all({
+  read: lazyModule("the XLSX reader", () => import("../forms/xlsx.ts")),
+  write: lazyModule("the XLSX writer", () => import("../forms/xlsx-write.ts"))
+})
+
+const xlsxTable = (xlsx: Effect.Success<typeof xlsxModules>, bytes: Uint8Array): BulkTable | BulkUserCreationError => {
+  const workbook = xlsx.read.readXlsx(bytes)
   if (Result.isFailure(workbook)) return refuse([`The file is not a readable .xlsx file: ${workbook.failure}`])
   const sheet = workbook.success.sheets[0]
   if (sheet === undefined) return refuse(["The .xlsx file has no sheet"])
@@ -190,7 +197,7 @@ const xlsxTable = (bytes: Uint8Array): BulkTable | BulkUserCreationError => {
     header,
     rows,
     split: splitXlsxCell,
-    copy: (masked) => ({ bytes: writeXlsx({ sheets: [{ name: sheet.name, rows: [header, ...masked] }] }), mediaType: XLSX_MEDIA_TYPE })
+    copy: (masked) => ({ bytes: xlsx.write.writeXlsx({ sheets: [{ name: sheet.name, rows: [header, ...masked] }] }), mediaType: XLSX_MEDIA_TYPE })
   }
 }
 

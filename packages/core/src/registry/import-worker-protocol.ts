@@ -1,0 +1,26 @@
+/**
+ * The messages between `ImportWorkers.layer` (`@iaso/core/node`) and its worker threads
+ * (`import-worker-thread.ts`): plain data, copied by the structured clone algorithm.
+ * @module
+ */
+import type { ValidationIssue } from "../shared/errors.ts"
+import type { Row } from "../shared/model.ts"
+import type { EncodeRequest } from "./import-encoder.ts"
+
+/** A chunk to encode, numbered by the sender. */
+export interface WorkerRequest {
+  readonly id: number
+  readonly request: EncodeRequest
+}
+
+/** A worker's answer to the request `id`: the encoded chunk, the first refused record, or why it could not encode. */
+export type WorkerAnswer =
+  | {
+      readonly id: number
+      readonly _tag: "Encoded"
+      readonly rows: ReadonlyArray<Row>
+      readonly made: ReadonlyArray<number>
+      readonly values?: ReadonlyArray<unknown>
+    }
+  | { readonly id: number; readonly _tag: "Refused"; readonly index: number; readonly message: string; readonly issues: ReadonlyArray<ValidationIssue> }
+  | { readonly id: number; readonly _tag: "Lost"; readonly message: string }
