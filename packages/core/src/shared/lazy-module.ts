@@ -1,9 +1,10 @@
 /**
- * Modules loaded on first use: the parsers and writers a service needs for a few rarely used verbs
+ * Modules a service reaches through a loader: the parsers and writers of a few rarely used verbs
  * (GeoJSON and DHIS2 pyramids, XLSForm and XForm reading, mobile bulk uploads, version diffs, the
- * DHIS2 export client) are imported with a dynamic `import()` when a verb first needs them, so an
- * app's bundler (esbuild, Vite, Rollup with code splitting) puts them in chunks of their own that a
- * browser downloads only when they are used.
+ * DHIS2 export client). The services give their loader the module itself today: a dynamic
+ * `import()` there made one-file esbuild bundles leave names imported from the package's index
+ * undefined (esbuild wraps what an `import()` reaches in initialisers that `export *` does not
+ * run), so the parsers stay in every bundle until the index exports them another way.
  * @module
  */
 import { Effect } from "effect"
