@@ -29,7 +29,8 @@ import {
   type PyramidUnit,
   Text,
   ValidationError,
-  type ValidationIssue
+  type ValidationIssue,
+  walkNodes
 } from "@iaso/core"
 import { contentsEntries, type GeometryColumn, geometryColumns, kindOf, requireTable, spatialRefSystems, type TableColumn, tableColumns } from "./catalog.ts"
 import { GpkgDriver, type GpkgDatabase, quoteIdentifier, type SqlRow, type SqlValue } from "./database.ts"
@@ -533,30 +534,7 @@ const parentChains = () => {
       }
       parentRefs.length = 0
       nodes.clear()
-      // walkHierarchy over the nodes: 0 not reached, 1 on the chain walked up, 2 visited, 3 looping.
-      const state = new Uint8Array(parents.length)
-      const depths = new Int32Array(parents.length)
-      const chain: Array<number> = []
-      for (let start = 0; start < parents.length; start++) {
-        if (state[start] !== 0) continue
-        chain.length = 0
-        let current = start
-        while (current >= 0 && state[current] === 0) {
-          chain.push(current)
-          state[current] = 1
-          current = parents[current] ?? -1
-        }
-        if (current >= 0 && state[current] !== 2) {
-          for (const node of chain) state[node] = 3
-          continue
-        }
-        for (let i = chain.length - 1; i >= 0; i--) {
-          const node = chain[i] ?? 0
-          const parent = i === chain.length - 1 ? current : (chain[i + 1] ?? -1)
-          depths[node] = (parent < 0 ? 0 : (depths[parent] ?? 0)) + 1
-          state[node] = 2
-        }
-      }
+      const { depths } = walkNodes(parents)
       for (const [index, node] of nodeOfUnit.entries()) {
         const depth = depths[node] ?? 0
         const source = sources[index]

@@ -203,12 +203,13 @@ export const walkHierarchy = (
 
 /**
  * {@link walkHierarchy} over nodes numbered from 0 (`parents[node]`: the parent's number, -1 for a
- * root), starting from the nodes of `order` in turn: every reached node's depth, the first start
- * whose chain of parents loops, and the first node visited deeper than {@link MAX_HIERARCHY_DEPTH}.
+ * root), starting from the nodes of `order` in turn (every node, in number order, without one):
+ * every reached node's depth (0 for a node on a loop), the first start whose chain of parents
+ * loops, and the first node visited deeper than `MAX_HIERARCHY_DEPTH`.
  */
-const walkNodes = (
-  parents: ReadonlyArray<number>,
-  order: ReadonlyArray<number>
+export const walkNodes = (
+  parents: ArrayLike<number>,
+  order?: ReadonlyArray<number>
 ): { readonly depths: Int32Array; readonly loop: number | undefined; readonly tooDeep: { readonly node: number; readonly depth: number } | undefined } => {
   // 0: not reached, 1: on the chain being walked up, 2: visited, 3: looping.
   const state = new Uint8Array(parents.length)
@@ -216,7 +217,9 @@ const walkNodes = (
   const chain: Array<number> = []
   let loop: number | undefined
   let tooDeep: { readonly node: number; readonly depth: number } | undefined
-  for (const start of order) {
+  const starts = order?.length ?? parents.length
+  for (let k = 0; k < starts; k++) {
+    const start = order === undefined ? k : (order[k] ?? -1)
     if (start < 0 || state[start] !== 0) continue
     chain.length = 0
     let current = start
