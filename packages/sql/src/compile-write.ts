@@ -6,7 +6,7 @@
  * is needed to compile.
  * @module
  */
-import type { Row, StoreScope } from "@iaso/core"
+import type { ColumnKind, Row, StoreScope } from "@iaso/core"
 import { type Compiled, scopeCondition, Statement } from "./compile-conditions.ts"
 import { quote, type SqlDialect } from "./dialect.ts"
 import { COUNTER, SEQ, type TableInfo } from "./tables.ts"
@@ -44,18 +44,61 @@ export const compileInsertAll = (
   return stmt.done(`WITH ${ctes.join(", ")} ${runs.map((_, i) => `SELECT seq FROM w${i}`).join(" UNION ALL ")}`)
 }
 
+/** A backslash escape that JSON and PostgreSQL's array syntax read differently (JSON's `\n`, `\u0001`...). */
+const FOREIGN_ESCAPE = /\\[^"\\]/
+
+/**
+ * The values of an array parameter as PostgreSQL's array literal (`{"a",null,2}`), made by
+ * `JSON.stringify` (native code) where both syntaxes agree: strings whose only escapes are `\"`
+ * and `\\`, finite numbers, booleans and nulls. Otherwise the values themselves, which the driver
+ * serialises (pg and PGlite escape each element in JavaScript).
+ */
+export const arrayLiteral = (values: ReadonlyArray<unknown>): string | ReadonlyArray<unknown> => {
+  for (const value of values) {
+    const type = typeof value
+    if (type === "string" || type === "boolean" || value === null) continue
+    if (type !== "number" || !Number.isFinite(value)) return values
+  }
+  const json = JSON.stringify(values)
+  return FOREIGN_ESCAPE.test(json) ? values : `{${json.slice(1, -1)}}`
+}
+
 /** The text of an insert (see {@link compileInsert}), its parameters added to `stmt`. */
 const insertText = (stmt: Statement, info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number, skipTaken: boolean): string => {
   const dialect = stmt.dialect
   const tail = skipTaken ? ` ON CONFLICT DO NOTHING RETURNING ${quote(SEQ)} AS seq` : ""
   const unnestType = dialect.unnestType
   if (unnestType !== undefined) {
-    // One array parameter per column: the statement's text is the same whatever the number of rows.
-    const arrays = info.columns.map((c) => `${stmt.param(rows.map((row) => dialect.encode(c.kind, row[c.name])))}::${unnestType(c.kind)}`)
-    arrays.push(`${stmt.param(rows.map((_, i) => firstSeq + i))}::bigint[]`)
-    const names = [...info.columns, SEQ].map((_, i) => `c${i}`)
-    const selected = info.columns.map((c, i) => (c.kind === "json" ? `c${i}::jsonb` : `c${i}`))
-    selected.push(`c${info.columns.length}`)
+    // One array parameter per column, as an array literal, its text the same whatever the number
+    // of rows; a column with one value in every row (an import's account, version, stamps...) is
+    // one scalar parameter instead: less to serialise and for the server to parse.
+    const selected: Array<string> = []
+    const arrays: Array<string> = []
+    const names: Array<string> = []
+    for (const [i, c] of info.columns.entries()) {
+      const name = c.name
+      const values: Array<unknown> = new Array(rows.length)
+      let same = true
+      for (let r = 0; r < rows.length; r++) {
+        const value = dialect.encode(c.kind, rows[r]?.[name])
+        values[r] = value
+        if (same && r > 0 && value !== values[0]) same = false
+      }
+      const type = unnestType(c.kind)
+      if (same && rows.length > 1) {
+        const p = `${stmt.param(values[0])}::${type.slice(0, -2)}`
+        selected.push(c.kind === "json" ? `${p}::jsonb` : p)
+        continue
+      }
+      arrays.push(`${stmt.param(arrayLiteral(values))}::${type}`)
+      names.push(`c${i}`)
+      selected.push(c.kind === "json" ? `c${i}::jsonb` : `c${i}`)
+    }
+    const seqs: Array<number> = new Array(rows.length)
+    for (let r = 0; r < rows.length; r++) seqs[r] = firstSeq + r
+    arrays.push(`${stmt.param(arrayLiteral(seqs))}::bigint[]`)
+    names.push("s")
+    selected.push("s")
     return `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})${tail}`
   }
   const values = rows.map((row, i) => {
@@ -69,6 +112,30 @@ const insertText = (stmt: Statement, info: TableInfo, rows: ReadonlyArray<Row>, 
   return `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES ${values.join(", ")}${tail}`
 }
 
+/** The single-row insert of a table (its text and columns), made once per table and dialect. */
+interface SingleRowInsert {
+  readonly dialect: SqlDialect
+  readonly text: string
+  readonly names: ReadonlyArray<string>
+  readonly kinds: ReadonlyArray<ColumnKind>
+}
+
+const singleRowInserts = new WeakMap<TableInfo, SingleRowInsert>()
+
+const singleRowInsert = (dialect: SqlDialect, info: TableInfo): SingleRowInsert => {
+  const known = singleRowInserts.get(info)
+  if (known !== undefined && known.dialect === dialect) return known
+  const placeholders = [...info.columns, SEQ].map((_, i) => dialect.placeholder(i + 1))
+  const made: SingleRowInsert = {
+    dialect,
+    text: `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES (${placeholders.join(", ")})`,
+    names: info.columns.map((c) => c.name),
+    kinds: info.columns.map((c) => c.kind)
+  }
+  singleRowInserts.set(info, made)
+  return made
+}
+
 /** Rows one at a time through one single-row statement (a prepared statement run once per row). */
 export const compileInsertEach = (
   dialect: SqlDialect,
@@ -76,15 +143,17 @@ export const compileInsertEach = (
   rows: ReadonlyArray<Row>,
   firstSeq: number
 ): { readonly text: string; readonly paramLists: ReadonlyArray<ReadonlyArray<unknown>> } => {
-  const placeholders = [...info.columns, SEQ].map((_, i) => dialect.placeholder(i + 1))
-  return {
-    text: `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES (${placeholders.join(", ")})`,
-    paramLists: rows.map((row, i) => {
-      const params: Array<unknown> = info.columns.map((c) => dialect.encode(c.kind, row[c.name]))
-      params.push(firstSeq + i)
-      return params
-    })
+  const { text, names, kinds } = singleRowInsert(dialect, info)
+  const n = names.length
+  const paramLists: Array<Array<unknown>> = new Array(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as Row
+    const params: Array<unknown> = new Array(n + 1)
+    for (let k = 0; k < n; k++) params[k] = dialect.encode(kinds[k] as ColumnKind, row[names[k] as string])
+    params[n] = firstSeq + i
+    paramLists[i] = params
   }
+  return { text, paramLists }
 }
 
 /** Replaces a row (all of its columns but the id) if it still has the expected version. */

@@ -14,7 +14,7 @@ import {
   compileSelect,
   compileSubtree
 } from "../src/compile-query.ts"
-import { compileDelete, compileInsert, compileInsertEach, compileReserveSeqs, compileUpdate, compileVersionProbe } from "../src/compile-write.ts"
+import { arrayLiteral, compileDelete, compileInsert, compileInsertEach, compileReserveSeqs, compileUpdate, compileVersionProbe } from "../src/compile-write.ts"
 import { sequenceDdl, stepDdl } from "../src/ddl.ts"
 import { postgresDialect, type SqlDialect, sqliteDialect } from "../src/dialect.ts"
 import { learnStep, type TableInfo } from "../src/tables.ts"
@@ -201,56 +201,20 @@ describe("the statement compiler", () => {
     const second = { ...row, id: "u3", path: "/u1/u3/", open: false, extra: undefined }
     expect(golden((d) => compileInsert(d, unit, [row, second], 7))).toMatchInlineSnapshot(`
       {
-        "postgres": "INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10::jsonb, c11 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::double precision[], $10::boolean[], $11::text[], $12::bigint[]) AS u(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11)",
+        "postgres": "INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") SELECT c0, $2::text, $3::bigint, $4::bigint, $5::text, $6::text, c6, $8::bigint, $9::double precision, c9, c10::jsonb, s FROM unnest($1::text[], $7::text[], $10::boolean[], $11::text[], $12::bigint[]) AS u(c0, c6, c9, c10, s)",
         "postgresParams": [
-          [
-            "u2",
-            "u3",
-          ],
-          [
-            "acc1",
-            "acc1",
-          ],
-          [
-            2,
-            2,
-          ],
-          [
-            1700000000000,
-            1700000000000,
-          ],
-          [
-            "Bo",
-            "Bo",
-          ],
-          [
-            null,
-            null,
-          ],
-          [
-            "/u1/u2/",
-            "/u1/u3/",
-          ],
-          [
-            2,
-            2,
-          ],
-          [
-            null,
-            null,
-          ],
-          [
-            true,
-            false,
-          ],
-          [
-            "{"a":1}",
-            null,
-          ],
-          [
-            7,
-            8,
-          ],
+          "{"u2","u3"}",
+          "acc1",
+          2,
+          1700000000000,
+          "Bo",
+          null,
+          "{"/u1/u2/","/u1/u3/"}",
+          2,
+          null,
+          "{true,false}",
+          "{"{\\"a\\":1}",null}",
+          "{7,8}",
         ],
         "sqlite": "INSERT INTO "Unit" ("id", "accountId", "version", "updatedAt", "name", "code", "path", "depth", "score", "open", "extra", "_seq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "sqliteParams": [
@@ -571,5 +535,19 @@ describe("the statement compiler", () => {
     expect(feed.text).toContain(`"_seq" > $2 AND "_seq" <= $3 ORDER BY "_seq" LIMIT 500`)
     expect(feed.text).toContain(`seq > $5 AND seq <= $6 ORDER BY seq LIMIT 500`)
     expect(feed.params).toEqual(["acc1", 40, 8192, "acc1", 40, 8192])
+  })
+})
+
+describe("array parameters", () => {
+  it("are PostgreSQL array literals made by JSON.stringify where both syntaxes read the same", () => {
+    expect(arrayLiteral(["a", 'q"b\\', null, ""])).toBe('{"a","q\\"b\\\\",null,""}')
+    expect(arrayLiteral([1, 2.5, -3e21, null])).toBe("{1,2.5,-3e+21,null}")
+    expect(arrayLiteral([true, false, null])).toBe("{true,false,null}")
+    expect(arrayLiteral([])).toBe("{}")
+  })
+  it("are left to the driver for escapes PostgreSQL reads differently and for non-finite numbers", () => {
+    for (const values of [["new\nline"], ["tab\t"], ["\u0001"], ["back\\nslash"], [1, Number.NaN], [Number.POSITIVE_INFINITY], [1n]]) {
+      expect(arrayLiteral(values)).toBe(values)
+    }
   })
 })

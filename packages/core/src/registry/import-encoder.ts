@@ -85,10 +85,35 @@ export interface ImportEncoderService {
   readonly encode: (model: AnyModel, request: EncodeRequest) => Effect.Effect<EncodedChunk, StorageError>
 }
 
-/** The default {@link ImportEncoder}: encoding in the calling thread. */
+/**
+ * Records the in-thread encoder encodes between two yields to the other fibers. While a chunk is
+ * written to a store over the network, the next chunk is encoded in slices: the writer's fiber
+ * takes each answer (a sequence draw, a savepoint, the reference check) after one slice, not
+ * after the whole chunk, so the chunk's insert is sent early and the server works on it while
+ * the rest is encoded. (A synchronous store, SQLite, writes without yielding: nothing changes.)
+ */
+const SLICE = 500
+
+/** The default {@link ImportEncoder}: encoding in the calling thread, in slices of {@link SLICE} records. */
 export const inThreadImportEncoder: ImportEncoderService = {
   kind: "in-thread",
-  encode: (model, request) => Effect.sync(() => encodeChunk(model, request))
+  encode: (model, request) =>
+    Effect.gen(function* () {
+      if (request.inputs.length <= SLICE) return encodeChunk(model, request)
+      const rows: Array<Row> = []
+      const made: Array<number> = []
+      const values: Array<unknown> = []
+      for (let start = 0; start < request.inputs.length; start += SLICE) {
+        if (start > 0) yield* Effect.yieldNow
+        const part = encodeChunk(model, { ...request, inputs: request.inputs.slice(start, start + SLICE) })
+        if (part._tag === "Refused") return { ...part, index: start + part.index }
+        for (const row of part.rows) rows.push(row)
+        for (const index of part.made) made.push(start + index)
+        if (part.values !== undefined) for (const value of part.values) values.push(value)
+      }
+      const encoded: EncodedChunk = request.values ? { _tag: "Encoded", rows, made, values } : { _tag: "Encoded", rows, made }
+      return encoded
+    })
 }
 
 /**
