@@ -158,6 +158,19 @@ describe.each(stores)("imports in chunks on $name", ({ layer }) => {
       expect((await unitsOf(versionId)).length).toBe(before)
     })
 
+    it(`${encoderName}: in a chunk encoded in slices, the first refused record is reported by its index in the input`, async () => {
+      const before = (await unitsOf(versionId)).length
+      // One chunk of 1,000 (the calling thread encodes it 250 records at a time): records 610 and 900 refused.
+      const input = records(1000, 610).map((record, i) => (i === 900 ? { ...record, name: " " } : record))
+      const exit = await app.runPromiseExit(Effect.provideService(importRecords(OrgUnitModel, accountId, input, { chunkSize: 1000 }), ImportEncoder, encoder()))
+      expect(Exit.isFailure(exit) ? JSON.parse(JSON.stringify(exit.cause)).reasons[0].error : undefined).toEqual({
+        _tag: "ValidationError",
+        message: 'record 610: must not be empty or blank\n  at ["name"]',
+        issues: [{ path: [610, "name"], message: "must not be empty or blank" }]
+      })
+      expect((await unitsOf(versionId)).length).toBe(before)
+    })
+
     it(`${encoderName}: a chunk still being written reports its own error before the refused record of the chunk after it`, async () => {
       const taken = await app.runPromise(importRecords(OrgUnitModel, accountId, records(1, -1)))
       expect(taken).toBe(1)

@@ -92,7 +92,7 @@ export interface ImportEncoderService {
  * after the whole chunk, so the chunk's insert is sent early and the server works on it while
  * the rest is encoded. (A synchronous store, SQLite, writes without yielding: nothing changes.)
  */
-const SLICE = 500
+const SLICE = 250
 
 /** The default {@link ImportEncoder}: encoding in the calling thread, in slices of {@link SLICE} records. */
 export const inThreadImportEncoder: ImportEncoderService = {
