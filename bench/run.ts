@@ -12,6 +12,7 @@
  *   npm run bench -- --stores sqlite,postgres   # some stores only (memory, sqlite, pglite, postgres, indexeddb, sync)
  *   npm run bench -- --worker                   # the SDK imports encode in a worker thread (ImportWorkers.layer; default: in the calling thread)
  *   npm run bench -- --no-gpkg                  # no GeoPackage file import (bench/gpkg-import.ts, a process of its own)
+ *   npm run bench -- --import-only              # the stores' imports alone (no descendants or move rows)
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { PGliteStore } from "@iaso/adapter-postgres/pglite"
@@ -42,6 +43,7 @@ const size = (smoke ? "1k" : (option("--size") ?? "50k")) as PyramidSize
 if (!["1k", "50k", "1M"].includes(size)) throw new Error(`--size takes 1k, 50k or 1M, not ${size}`)
 const repeats = smoke ? 5 : 21
 const worker = args.includes("--worker")
+const importOnly = args.includes("--import-only")
 const databaseUrl = process.env["DATABASE_URL"] ?? ""
 
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
@@ -317,6 +319,11 @@ for (const target of targets.filter((t) => only === undefined || only.has(t.name
     })
   }
   report(`import ${units.length} org units (one transaction, ${worker ? "worker" : "in-thread"})`, target.name, importSdk, importRaw)
+  if (importOnly) {
+    await baseline?.close()
+    await app.dispose()
+    continue
+  }
 
   const sdkTimes: Array<number> = []
   const rawTimes: Array<number> = []

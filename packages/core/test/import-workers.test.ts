@@ -18,6 +18,8 @@ import {
   importPyramid,
   type PyramidImports,
   importRecords,
+  type EncodedChunk,
+  type EncodeRequest,
   inThreadImportEncoder,
   MemoryStore,
   OrgUnitModel,
@@ -158,19 +160,6 @@ describe.each(stores)("imports in chunks on $name", ({ layer }) => {
       expect((await unitsOf(versionId)).length).toBe(before)
     })
 
-    it(`${encoderName}: in a chunk encoded in slices, the first refused record is reported by its index in the input`, async () => {
-      const before = (await unitsOf(versionId)).length
-      // One chunk of 1,000 (the calling thread encodes it 250 records at a time): records 610 and 900 refused.
-      const input = records(1000, 610).map((record, i) => (i === 900 ? { ...record, name: " " } : record))
-      const exit = await app.runPromiseExit(Effect.provideService(importRecords(OrgUnitModel, accountId, input, { chunkSize: 1000 }), ImportEncoder, encoder()))
-      expect(Exit.isFailure(exit) ? JSON.parse(JSON.stringify(exit.cause)).reasons[0].error : undefined).toEqual({
-        _tag: "ValidationError",
-        message: 'record 610: must not be empty or blank\n  at ["name"]',
-        issues: [{ path: [610, "name"], message: "must not be empty or blank" }]
-      })
-      expect((await unitsOf(versionId)).length).toBe(before)
-    })
-
     it(`${encoderName}: a chunk still being written reports its own error before the refused record of the chunk after it`, async () => {
       const taken = await app.runPromise(importRecords(OrgUnitModel, accountId, records(1, -1)))
       expect(taken).toBe(1)
@@ -189,6 +178,30 @@ describe.each(stores)("imports in chunks on $name", ({ layer }) => {
       expect((await unitsOf(versionId)).length).toBe(stored.length)
     })
   }
+
+  it("in-thread, a chunk encoded in slices gives the rows of one encoded at once, and its first refused record by its index in the chunk", async () => {
+    const inputs = Array.from({ length: 1000 }, (_, i) => ({
+      ...(i % 2 === 0 ? { id: `00000000-0000-7000-8000-${String(i).padStart(12, "0")}` } : {}),
+      name: `Unit ${i}`,
+      versionId,
+      validationStatus: "NEW" as const,
+      custom: false,
+      extraFields: {},
+      code: "",
+      path: `p${i}/`,
+      depth: 1
+    }))
+    const encode = (request: Partial<EncodeRequest>) =>
+      Effect.runPromise(inThreadImportEncoder.encode(OrgUnitModel, { model: "OrgUnit", accountId, at: 1_700_000_000_000, inputs, values: false, ...request }))
+    const whole = await encode({})
+    const sliced = await encode({ slice: 250 })
+    const strip = (chunk: EncodedChunk) => (chunk._tag === "Encoded" ? { made: chunk.made, rows: chunk.rows.map(({ id: _, ...row }) => row) } : chunk)
+    expect(sliced._tag === "Encoded" ? [sliced.rows.length, sliced.made.length, sliced.made[0], sliced.made[499]] : sliced).toEqual([1000, 500, 1, 999])
+    expect(strip(sliced)).toEqual(strip(whole))
+    // Records 610 and 900 refused.
+    const refused = await encode({ slice: 250, inputs: inputs.map((input, i) => (i === 610 || i === 900 ? { ...input, name: " " } : input)) })
+    expect(refused._tag === "Refused" ? [refused.index, refused.error.message] : refused).toEqual([610, 'must not be empty or blank\n  at ["name"]'])
+  })
 
   it("a pyramid read in chunks is read chunk by chunk (three reads: references, validation, writes) and stores every unit", async () => {
     const input = pyramidOf(5000)

@@ -37,6 +37,11 @@ export interface EncodeRequest {
   readonly inputs: ReadonlyArray<unknown>
   /** Also answer the validated records (what reading the rows back gives), e.g. for audit entries. */
   readonly values: boolean
+  /**
+   * In the calling thread, yield to the other fibers after every `slice` records (absent: encode
+   * the chunk at once). A worker thread ignores it.
+   */
+  readonly slice?: number
 }
 
 /** An encoded chunk: each record's row (and, when asked, its validated record), or the first refused record. */
@@ -85,27 +90,19 @@ export interface ImportEncoderService {
   readonly encode: (model: AnyModel, request: EncodeRequest) => Effect.Effect<EncodedChunk, StorageError>
 }
 
-/**
- * Records the in-thread encoder encodes between two yields to the other fibers. While a chunk is
- * written to a store over the network, the next chunk is encoded in slices: the writer's fiber
- * takes each answer (a sequence draw, a savepoint, the reference check) after one slice, not
- * after the whole chunk, so the chunk's insert is sent early and the server works on it while
- * the rest is encoded. (A synchronous store, SQLite, writes without yielding: nothing changes.)
- */
-const SLICE = 250
-
-/** The default {@link ImportEncoder}: encoding in the calling thread, in slices of {@link SLICE} records. */
+/** The default {@link ImportEncoder}: encoding in the calling thread (in slices when the request asks). */
 export const inThreadImportEncoder: ImportEncoderService = {
   kind: "in-thread",
   encode: (model, request) =>
     Effect.gen(function* () {
-      if (request.inputs.length <= SLICE) return encodeChunk(model, request)
+      const slice = Math.max(1, request.slice ?? request.inputs.length)
+      if (request.inputs.length <= slice) return encodeChunk(model, request)
       const rows: Array<Row> = []
       const made: Array<number> = []
       const values: Array<unknown> = []
-      for (let start = 0; start < request.inputs.length; start += SLICE) {
+      for (let start = 0; start < request.inputs.length; start += slice) {
         if (start > 0) yield* Effect.yieldNow
-        const part = encodeChunk(model, { ...request, inputs: request.inputs.slice(start, start + SLICE) })
+        const part = encodeChunk(model, { ...request, inputs: request.inputs.slice(start, start + slice) })
         if (part._tag === "Refused") return { ...part, index: start + part.index }
         for (const row of part.rows) rows.push(row)
         for (const index of part.made) made.push(start + index)
@@ -122,6 +119,9 @@ export const inThreadImportEncoder: ImportEncoderService = {
  * Used by the pyramid imports (GeoPackage, GeoJSON, DHIS2, parsed pyramids) and {@link importRecords}.
  */
 export const ImportEncoder = Context.Reference<ImportEncoderService>("@iaso/core/ImportEncoder", { defaultValue: () => inThreadImportEncoder })
+
+/** Records the in-thread encoder encodes between two yields when writing to a server (see `chunkWriter`). */
+const SLICE = 250
 
 /** The error of a store outcome that refused an insert (as `insertMany` words it). */
 const refusal = (model: string, id: string, outcome: { readonly _tag: string; readonly constraint?: string }): AlreadyExists | NotFound =>
@@ -170,6 +170,13 @@ export const chunkWriter = <M extends AnyModel, E = never, R = never>(model: M, 
     const repos = yield* Repos
     const encoder = yield* ImportEncoder
     const at = (yield* now).getTime()
+    // A store reached over connections (concurrent writers: a PostgreSQL server) answers each
+    // statement of a chunk's write later: the next chunk is encoded in slices meanwhile, so each
+    // answer (a sequence draw, a savepoint, the reference check) waits for one slice, not the
+    // whole chunk, and the chunk's insert is sent early, the server working on it while the rest
+    // is encoded. A store writing in the calling thread (SQLite, PGlite, memory) gains nothing
+    // from slices: the chunk is encoded at once.
+    const slice = repos.driver.capabilities.concurrentWriters ? SLICE : undefined
     let pending: { readonly fiber: Fiber.Fiber<EncodedChunk, StorageError>; readonly chunk: number; readonly offset: number } | undefined
     let chunks = 0
     let offset = 0
@@ -210,7 +217,9 @@ export const chunkWriter = <M extends AnyModel, E = never, R = never>(model: M, 
       push: (inputs: ReadonlyArray<unknown>) =>
         Effect.gen(function* () {
           if (inputs.length === 0) return
-          const fiber = yield* Effect.forkChild(encoder.encode(model, { model: model.name, accountId, at, inputs, values: options.values === true }))
+          const fiber = yield* Effect.forkChild(
+            encoder.encode(model, { model: model.name, accountId, at, inputs, values: options.values === true, ...(slice === undefined ? {} : { slice }) })
+          )
           const previous = pending
           pending = undefined
           if (previous !== undefined) {
