@@ -6,6 +6,7 @@ import { ALL_MODELS } from "../src/models.ts"
 import { sha256Hex } from "../src/shared/blob.ts"
 import { ValidationError } from "../src/shared/errors.ts"
 import { codecOf, encodedRowOf } from "../src/shared/record-codec.ts"
+import { OrgUnitModel } from "../src/registry/org-unit.ts"
 import { InstanceModel } from "../src/submissions/instance-model.ts"
 
 const ACCOUNT = "0190a000-0000-7000-8000-000000000001"
@@ -96,5 +97,63 @@ describe("the record codec's fast paths", () => {
     const message = exit._tag === "Failure" ? String(exit.cause) : ""
     expect(message).toContain("a stored Instance does not decode: Missing key")
     expect(message).toContain('at ["createdAt"]')
+  })
+})
+
+describe("decoding selected fields (decodePartial)", () => {
+  const UNIT = "0190a000-0000-7000-8000-000000000010"
+  const OTHER = "0190a000-0000-7000-8000-000000000011"
+  const decode = (select: ReadonlyArray<string>, dropped: ReadonlyArray<string>, rows: ReadonlyArray<Record<string, unknown>>) =>
+    Effect.runSyncExit(codecOf(OrgUnitModel).decodePartial(select, dropped)(rows))
+
+  it("answers a result of plain fields itself, its rows as the items, when no row holds a dropped column", () => {
+    const rows = [
+      { id: UNIT, name: "Bo" },
+      { id: OTHER, name: "Kenema", uuid: "device-1" }
+    ]
+    const exit = decode(["id", "name", "uuid"], ["path"], rows)
+    expect(exit._tag === "Success" && exit.value).toBe(rows)
+    expect(exit._tag === "Success" && exit.value[1]).toBe(rows[1])
+  })
+
+  it("leaves dropped columns out of the rows holding them, and keeps the rows before and after as they are", () => {
+    const rows = [
+      { id: UNIT, name: "Bo" },
+      { id: OTHER, name: "Kenema", path: `/${UNIT}/${OTHER}/` },
+      { id: UNIT, name: "Bombali" }
+    ]
+    const exit = decode(["id", "name"], ["path"], rows)
+    expect(exit._tag === "Success" && exit.value).toStrictEqual([
+      { id: UNIT, name: "Bo" },
+      { id: OTHER, name: "Kenema" },
+      { id: UNIT, name: "Bombali" }
+    ])
+    expect(exit._tag === "Success" && exit.value[0]).toBe(rows[0])
+    expect(exit._tag === "Success" && exit.value[2]).toBe(rows[2])
+    expect(rows[1]).toStrictEqual({ id: OTHER, name: "Kenema", path: `/${UNIT}/${OTHER}/` })
+  })
+
+  it("decodes fields that are not plain through their schema, in new rows", () => {
+    const rows = [{ id: UNIT, name: "Bo", sourceCreatedAt: 1_716_000_000_000 }]
+    const exit = decode(["id", "name", "sourceCreatedAt"], [], rows)
+    expect(exit._tag === "Success" && exit.value).toStrictEqual([{ id: UNIT, name: "Bo", sourceCreatedAt: new Date(1_716_000_000_000) }])
+  })
+
+  it("reports a row missing a required field or holding a value of another type as corrupt", () => {
+    for (const [rows, detail] of [
+      [[{ id: UNIT, name: "Bo" }, { id: OTHER }], "name is missing"],
+      [[{ id: UNIT, name: 7 }], "expected a string, got number"],
+      [
+        [
+          { id: UNIT, name: "Bo", path: "/x/" },
+          { id: OTHER, name: null }
+        ],
+        "expected a string, got object"
+      ]
+    ] as const) {
+      const exit = decode(["id", "name"], ["path"], rows)
+      expect(exit._tag).toBe("Failure")
+      expect(exit._tag === "Failure" ? String(exit.cause) : "").toContain(`a stored OrgUnit does not decode: Error: ${detail}`)
+    }
   })
 })

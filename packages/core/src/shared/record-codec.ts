@@ -150,15 +150,18 @@ const instantMillis = (value: unknown): unknown => (value as Date).getTime()
 /** Reads one stored field back: plain strings, numbers and booleans by their type alone, others through their schema. */
 interface FieldReader {
   readonly optional: boolean
-  /** The stored value is the domain value: `read` only checks its type. */
-  readonly plain: boolean
+  /** The stored value is the domain value of this JavaScript type: `read` only checks it. */
+  readonly plain: PlainType | undefined
   readonly read: (value: unknown) => unknown
 }
+
+/** The JavaScript types of fields stored as their domain value. */
+type PlainType = "string" | "number" | "boolean"
 
 const fieldReader = (field: Schema.Top): FieldReader => {
   const ast = field.ast
   const optional = SchemaAST.isOptional(ast)
-  const plain =
+  const plain: PlainType | undefined =
     ast.encoding === undefined
       ? SchemaAST.isString(ast)
         ? "string"
@@ -171,7 +174,7 @@ const fieldReader = (field: Schema.Top): FieldReader => {
   if (plain !== undefined) {
     return {
       optional,
-      plain: true,
+      plain,
       read: (value) => {
         if (typeof value !== plain) throw new Error(`expected a ${plain}, got ${typeof value}`)
         return value
@@ -182,7 +185,7 @@ const fieldReader = (field: Schema.Top): FieldReader => {
     // Epoch milliseconds to a Date: what the schema's decoding does (its checks are not run on reads).
     return {
       optional,
-      plain: false,
+      plain: undefined,
       read: (value) => {
         if (typeof value !== "number") throw new Error(`expected a number, got ${typeof value}`)
         return new Date(value)
@@ -190,7 +193,67 @@ const fieldReader = (field: Schema.Top): FieldReader => {
     }
   }
   const decode = Schema.decodeUnknownSync(field as unknown as Schema.Codec<unknown, unknown>)
-  return { optional, plain: false, read: (value) => decode(value, READ_OPTIONS) }
+  return { optional, plain: undefined, read: (value) => decode(value, READ_OPTIONS) }
+}
+
+/**
+ * A decoder of whole results holding the `select` fields (and, on some rows, the `dropped` ones,
+ * which items leave out). Where every selected field is plain, a row is its own item once its
+ * fields' types are checked, and a result with no dropped column is its own list of items: no
+ * row or array is copied. Throws on a missing or mistyped field (a damaged row).
+ */
+const partialRowsDecoder = (fields: Record<string, Schema.Top>, select: ReadonlyArray<string>, dropped: ReadonlyArray<string>) => {
+  const readers: Array<readonly [string, FieldReader]> = []
+  for (const name of select) {
+    const field = fields[name]
+    if (field !== undefined) readers.push([name, fieldReader(field)])
+  }
+  const copy = (row: Row): Row => {
+    const out: Record<string, unknown> = {}
+    for (const [name, read] of readers) {
+      const value = row[name]
+      if (value === undefined) {
+        if (!read.optional) throw new Error(`${name} is missing`)
+        continue
+      }
+      out[name] = read.read(value)
+    }
+    return out
+  }
+  // The checks of plain fields, in parallel arrays read by index: the loop below runs once a row.
+  const names: Array<string> = []
+  const types: Array<PlainType> = []
+  const optional: Array<boolean> = []
+  for (const [name, reader] of readers) {
+    if (reader.plain === undefined) return (rows: ReadonlyArray<Row>): ReadonlyArray<Row> => rows.map(copy)
+    names.push(name)
+    types.push(reader.plain)
+    optional.push(reader.optional)
+  }
+  const holdsDropped = (row: Row): boolean => {
+    for (let d = 0; d < dropped.length; d++) if (row[dropped[d] as string] !== undefined) return true
+    return false
+  }
+  return (rows: ReadonlyArray<Row>): ReadonlyArray<Row> => {
+    // The items copied so far, from the first row holding a dropped column on.
+    let out: Array<Row> | undefined
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row
+      if (holdsDropped(row)) {
+        out ??= rows.slice(0, i)
+        out.push(copy(row))
+        continue
+      }
+      for (let j = 0; j < names.length; j++) {
+        const value = row[names[j] as string]
+        if (value === undefined) {
+          if (optional[j] !== true) throw new Error(`${names[j]} is missing`)
+        } else if (typeof value !== types[j]) throw new Error(`expected a ${types[j]}, got ${typeof value}`)
+      }
+      out?.push(row)
+    }
+    return out ?? rows
+  }
 }
 
 /** A stored row a field reader does not take as it is: the model's schema judges the whole row. */
@@ -283,7 +346,7 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
       return decodeSync(row, READ_OPTIONS)
     }
   }
-  const partials = new Map<string, (row: Row) => Partial<RecordOf<M>>>()
+  const partials = new Map<string, (rows: ReadonlyArray<Row>) => ReadonlyArray<Row>>()
   const columnNames = new Set(model.columns.map((c) => c.name))
   const columnKinds = new Map(model.columns.map((c) => [c.name, c.kind]))
 
@@ -304,44 +367,13 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
       const key = `${select.join("\u0000")}\u0001${dropped.join("\u0000")}`
       let decode = partials.get(key)
       if (decode === undefined) {
-        const readers: Array<readonly [string, FieldReader]> = []
-        for (const name of select) {
-          const field = fields[name]
-          if (field !== undefined) readers.push([name, fieldReader(field)])
-        }
-        const plain = readers.every(([, reader]) => reader.plain)
-        const copy = (row: Row) => {
-          const out: Record<string, unknown> = {}
-          for (const [name, read] of readers) {
-            const value = row[name]
-            if (value === undefined) {
-              if (!read.optional) throw new Error(`${name} is missing`)
-              continue
-            }
-            out[name] = read.read(value)
-          }
-          return out as Partial<RecordOf<M>>
-        }
-        // A store row holds only the selected columns (and maybe dropped ones): without dropped
-        // columns and with every field plain, the row is the item once its fields are checked.
-        decode = !plain
-          ? copy
-          : (row) => {
-              for (const name of dropped) if (row[name] !== undefined) return copy(row)
-              for (const [name, read] of readers) {
-                const value = row[name]
-                if (value === undefined) {
-                  if (!read.optional) throw new Error(`${name} is missing`)
-                } else read.read(value)
-              }
-              return row as Partial<RecordOf<M>>
-            }
+        decode = partialRowsDecoder(fields, select, dropped)
         partials.set(key, decode)
       }
       const run = decode
       return (rows) =>
         Effect.try({
-          try: () => rows.map((row) => run(row)),
+          try: () => run(rows) as ReadonlyArray<Partial<RecordOf<M>>>,
           catch: (error) => corrupt(model.name, error)
         })
     },
