@@ -116,6 +116,19 @@ describe("decoding selected fields (decodePartial)", () => {
     expect(exit._tag === "Success" && exit.value[1]).toBe(rows[1])
   })
 
+  it("takes rows whose keys come in another order, or without an optional field, as they are", () => {
+    const rows = [
+      { name: "Bo", id: UNIT, uuid: "device-1" },
+      { id: OTHER, name: "Kenema" }
+    ]
+    const exit = decode(["id", "name", "uuid"], ["path"], rows)
+    expect(exit._tag === "Success" && exit.value).toBe(rows)
+    expect(rows).toStrictEqual([
+      { name: "Bo", id: UNIT, uuid: "device-1" },
+      { id: OTHER, name: "Kenema" }
+    ])
+  })
+
   it("leaves dropped columns out of the rows holding them, and keeps the rows before and after as they are", () => {
     const rows = [
       { id: UNIT, name: "Bo" },
@@ -143,6 +156,7 @@ describe("decoding selected fields (decodePartial)", () => {
     for (const [rows, detail] of [
       [[{ id: UNIT, name: "Bo" }, { id: OTHER }], "name is missing"],
       [[{ id: UNIT, name: 7 }], "expected a string, got number"],
+      [[{ id: UNIT, name: "Bo", uuid: 3 }], "expected a string, got number"],
       [
         [
           { id: UNIT, name: "Bo", path: "/x/" },
@@ -151,7 +165,7 @@ describe("decoding selected fields (decodePartial)", () => {
         "expected a string, got object"
       ]
     ] as const) {
-      const exit = decode(["id", "name"], ["path"], rows)
+      const exit = decode(["id", "name", "uuid"], ["path"], rows)
       expect(exit._tag).toBe("Failure")
       expect(exit._tag === "Failure" ? String(exit.cause) : "").toContain(`a stored OrgUnit does not decode: Error: ${detail}`)
     }

@@ -230,27 +230,44 @@ const partialRowsDecoder = (fields: Record<string, Schema.Top>, select: Readonly
     types.push(reader.plain)
     optional.push(reader.optional)
   }
+  /**
+   * Whether a row holds the selected fields alone, in their order, each of its type: what a store
+   * gives for a row holding them all. One pass over the row's keys, whose values V8 reads by the
+   * object's layout; looking each field up by name instead costs about twice as much.
+   */
+  const exact = (row: Row): boolean => {
+    let j = 0
+    for (const key in row) {
+      if (key !== names[j] || typeof row[key] !== types[j]) return false
+      j++
+    }
+    return j === names.length
+  }
   const holdsDropped = (row: Row): boolean => {
     for (let d = 0; d < dropped.length; d++) if (row[dropped[d] as string] !== undefined) return true
     return false
+  }
+  /** Checks a row that is not {@link exact}: true when it is its own item, false when it holds a dropped column. */
+  const check = (row: Row): boolean => {
+    if (holdsDropped(row)) return false
+    for (let j = 0; j < names.length; j++) {
+      const value = row[names[j] as string]
+      if (value === undefined) {
+        if (optional[j] !== true) throw new Error(`${names[j]} is missing`)
+      } else if (typeof value !== types[j]) throw new Error(`expected a ${types[j]}, got ${typeof value}`)
+    }
+    return true
   }
   return (rows: ReadonlyArray<Row>): ReadonlyArray<Row> => {
     // The items copied so far, from the first row holding a dropped column on.
     let out: Array<Row> | undefined
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row
-      if (holdsDropped(row)) {
+      if (exact(row) || check(row)) out?.push(row)
+      else {
         out ??= rows.slice(0, i)
         out.push(copy(row))
-        continue
       }
-      for (let j = 0; j < names.length; j++) {
-        const value = row[names[j] as string]
-        if (value === undefined) {
-          if (optional[j] !== true) throw new Error(`${names[j]} is missing`)
-        } else if (typeof value !== types[j]) throw new Error(`expected a ${types[j]}, got ${typeof value}`)
-      }
-      out?.push(row)
     }
     return out ?? rows
   }
