@@ -8,7 +8,8 @@
  *   node --conditions=@iaso/source bench/descendants.ts --size 50k --drop    # remove the kept copies
  *
  * PostgreSQL runs when DATABASE_URL is set; the kept copies live in `$TMPDIR/iaso-descendants-<size>.*`
- * and the schema `iaso_descendants_<size>`.
+ * and the schema `iaso_descendants_<size>`. Each round times both sides, each first every other round;
+ * the figures are medians of wall time and of this process's CPU time (steadier on a loaded machine).
  */
 import { PostgresStore } from "@iaso/adapter-postgres"
 import { SqliteStore } from "@iaso/adapter-sqlite"
@@ -127,33 +128,39 @@ for (const open of sides) {
   const descendants = Effect.flatMap(Effect.service(OrgUnits), (u) => u.descendants(root.id as OrgUnit["id"], { select: ["name"], limit: 10_000 })).pipe(
     Effect.provideService(CurrentActor, actor)
   )
+  /** One timed call: its result's size, wall time and this process's CPU time (ms). */
+  const timed = async (call: () => Promise<number>) => {
+    const cpu = process.cpuUsage()
+    const start = performance.now()
+    const n = await call()
+    const wall = performance.now() - start
+    const usage = process.cpuUsage(cpu)
+    return { n, wall, cpu: (usage.user + usage.system) / 1000 }
+  }
+  const sdkCall = async () => (await run(descendants)).items.length
   const sdkTimes: Array<number> = []
   const rawTimes: Array<number> = []
   const sdkCpu: Array<number> = []
   const rawCpu: Array<number> = []
   for (let i = 0; i < rounds + 20; i++) {
-    let cpu = process.cpuUsage()
-    let start = performance.now()
-    const page = await run(descendants)
-    const sdk = performance.now() - start
-    const sdkUsage = process.cpuUsage(cpu)
-    cpu = process.cpuUsage()
-    start = performance.now()
-    const n = await side.raw()
-    const raw = performance.now() - start
-    const rawUsage = process.cpuUsage(cpu)
-    if (page.items.length !== expected || n !== expected) throw new Error(`${side.name}: the SDK read ${page.items.length}, raw ${n}, expected ${expected}`)
+    // In turns, each side first every other round: neither always follows the other's garbage.
+    const sdkFirst = i % 2 === 0
+    const first = await timed(sdkFirst ? sdkCall : side.raw)
+    const second = await timed(sdkFirst ? side.raw : sdkCall)
+    const [sdk, raw] = sdkFirst ? [first, second] : [second, first]
+    if (sdk.n !== expected || raw.n !== expected) throw new Error(`${side.name}: the SDK read ${sdk.n}, raw ${raw.n}, expected ${expected}`)
     if (i >= 20) {
-      sdkTimes.push(sdk)
-      rawTimes.push(raw)
-      sdkCpu.push((sdkUsage.user + sdkUsage.system) / 1000)
-      rawCpu.push((rawUsage.user + rawUsage.system) / 1000)
+      sdkTimes.push(sdk.wall)
+      rawTimes.push(raw.wall)
+      sdkCpu.push(sdk.cpu)
+      rawCpu.push(raw.cpu)
     }
   }
   const sdk = median(sdkTimes)
   const raw = median(rawTimes)
+  const [sdkCpuMedian, rawCpuMedian] = [median(sdkCpu), median(rawCpu)]
   console.log(
-    `${side.name} ${size}: ${expected} descendants, SDK ${sdk.toFixed(3)} ms, raw ${raw.toFixed(3)} ms, ratio ${(raw / sdk).toFixed(2)} (medians of ${rounds}); this process's CPU time: SDK ${median(sdkCpu).toFixed(3)} ms, raw ${median(rawCpu).toFixed(3)} ms`
+    `${side.name} ${size}: ${expected} descendants, SDK ${sdk.toFixed(3)} ms, raw ${raw.toFixed(3)} ms, ratio ${(raw / sdk).toFixed(2)} (medians of ${rounds}); this process's CPU time: SDK ${sdkCpuMedian.toFixed(3)} ms, raw ${rawCpuMedian.toFixed(3)} ms, ratio ${(rawCpuMedian / sdkCpuMedian).toFixed(2)}`
   )
   await app.dispose()
   await side.close()
