@@ -13,7 +13,11 @@ const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<str
       "overlay/index": "src/overlay/index.ts",
       "kernel/index": "src/kernel/index.ts",
       node: "src/node.ts",
-      lite: "src/lite.ts"
+      lite: "src/lite.ts",
+      xlsform: "src/xlsform.ts",
+      pyramid: "src/pyramid.ts",
+      "dhis2-export": "src/dhis2-export.ts",
+      "mobile-bulk-upload": "src/mobile-bulk-upload.ts"
     }
   },
   { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },

@@ -24,9 +24,9 @@ import {
   type Progress,
   ProjectModel,
   Records,
-  SourceVersionModel,
-  writeXlsx
+  SourceVersionModel
 } from "@iaso/core"
+import { writeXlsx } from "@iaso/core/xlsform"
 import { FileBlobStore } from "@iaso/core/node"
 import { importGeoPackage, sampleGeoPackage } from "@iaso/geopackage"
 import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"

@@ -3,7 +3,8 @@
  * ingested (a new one, a re-send, an edit, a refused period), listed with their status, and a lock.
  * Run it with `npx node --conditions=@iaso/source examples/guide-forms-and-submissions.ts`.
  */
-import { Actor, createIaso, MemoryStore, ValidationError, writeXlsx } from "@iaso/core"
+import { Actor, createIaso, MemoryStore, ValidationError } from "@iaso/core"
+import { writeXlsx } from "@iaso/core/xlsform"
 
 const iaso = createIaso({ store: MemoryStore.layer() })
 const { account, project, version } = await iaso.accounts.setup({ name: "Forms Health" })

@@ -17,7 +17,6 @@ import {
   type DataSourceId,
   type ProjectId,
   type SourceVersionId,
-  exportGeoJsonPyramid,
   type FormId,
   Forms,
   FormVersions,
@@ -30,6 +29,7 @@ import {
   Sources,
   BlobStore
 } from "@iaso/core"
+import { exportGeoJsonPyramid } from "@iaso/core/pyramid"
 import { importGeoPackage } from "@iaso/geopackage"
 import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Result } from "effect"

@@ -9,7 +9,8 @@
  * calls {@link seedDemo} on start, which makes nothing when the account already exists.
  * @module
  */
-import { Actor, type IasoClient, type OrgUnit, type OrgUnitId, type Permission, writeXlsx } from "@iaso/core"
+import { Actor, type IasoClient, type OrgUnit, type OrgUnitId, type Permission } from "@iaso/core"
+import { writeXlsx } from "@iaso/core/xlsform"
 
 /** The demo account's name. */
 export const DEMO_ACCOUNT = "IASO Demo"

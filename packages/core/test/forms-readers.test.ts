@@ -8,17 +8,8 @@ import { readFileSync } from "node:fs"
 import { Result } from "effect"
 import { strToU8, unzipSync, zipSync } from "fflate"
 import { describe, expect, it } from "vitest"
-import {
-  fieldsByPath,
-  formPossibleFields,
-  md5Hex,
-  questionsByName,
-  readXForm,
-  readXlsForm,
-  readXlsx,
-  resolveVersionId,
-  versionPossibleFields
-} from "../src/index.ts"
+import { fieldsByPath, formPossibleFields, md5Hex, questionsByName, resolveVersionId, versionPossibleFields } from "../src/index.ts"
+import { readXForm, readXlsForm, readXlsx } from "../src/xlsform.ts"
 import { sharedAvailable, sharedPath, skipMessage } from "./shared-files.ts"
 
 type Cell = string | number | boolean | null

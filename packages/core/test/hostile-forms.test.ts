@@ -16,7 +16,8 @@ import { Result } from "effect"
 import { strToU8, zipSync } from "fflate"
 import { afterAll, describe, expect, it } from "vitest"
 import { parseXml } from "../src/forms/xml.ts"
-import { Actor, createIaso, FORM_LIMITS, type FormLimits, MemoryStore, readXForm, readXlsForm, readXlsx, ValidationError } from "../src/index.ts"
+import { Actor, createIaso, FORM_LIMITS, type FormLimits, MemoryStore, ValidationError } from "../src/index.ts"
+import { readXForm, readXlsForm, readXlsx } from "../src/xlsform.ts"
 import { sharedAvailable, sharedPath, skipMessage } from "./shared-files.ts"
 
 const MB = 1024 * 1024

@@ -16,9 +16,9 @@ import {
   type IngestResult,
   Instances,
   MemoryStore,
-  readXlsForm,
   uuidv7
 } from "@iaso/core"
+import { readXlsForm } from "@iaso/core/xlsform"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { Effect, Exit, Layer, ManagedRuntime, Random, Result } from "effect"
 import { readFileSync } from "node:fs"

@@ -1,6 +1,7 @@
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { readXlsx, type Workbook, writeXlsx } from "@iaso/core"
+import type { Workbook } from "@iaso/core"
+import { readXlsx, writeXlsx } from "@iaso/core/xlsform"
 
 describe("writing a workbook as .xlsx", () => {
   it("reads back as the same workbook: text with markup characters, numbers, booleans, gaps and columns past Z", () => {

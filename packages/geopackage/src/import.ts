@@ -19,11 +19,11 @@ import {
   longOperation,
   type PyramidImportResult,
   type PyramidImports,
-  requirePyramidImport,
   type ServiceWriteError,
   sha256Hex,
   type ValidationError
 } from "@iaso/core"
+import { requirePyramidImport } from "@iaso/core/pyramid"
 import { GpkgDriver, type GpkgDatabase } from "./database.ts"
 import { type GeoPackageLimits, now } from "./limits.ts"
 import { type PyramidLayer, readPyramidSource } from "./read.ts"

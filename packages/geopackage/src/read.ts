@@ -21,7 +21,6 @@ import type { Geometry, MultiPolygon, Point, Polygon, Position } from "geojson"
 import { Effect, Result, Schema } from "effect"
 import {
   GroupModel,
-  normaliseRef,
   OrgUnitModel,
   OrgUnitTypeModel,
   type PyramidInput,
@@ -29,9 +28,9 @@ import {
   type PyramidUnit,
   Text,
   ValidationError,
-  type ValidationIssue,
-  walkNodes
+  type ValidationIssue
 } from "@iaso/core"
+import { normaliseRef, walkNodes } from "@iaso/core/pyramid"
 import { contentsEntries, type GeometryColumn, geometryColumns, kindOf, requireTable, spatialRefSystems, type TableColumn, tableColumns } from "./catalog.ts"
 import { GpkgDriver, type GpkgDatabase, quoteIdentifier, type SqlRow, type SqlValue } from "./database.ts"
 import { countPositions, decodeGpkgGeometry, mapPositions } from "./geometry.ts"

@@ -6,7 +6,7 @@
  */
 import { Cause, Effect, Exit } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { walkHierarchy } from "@iaso/core"
+import { walkHierarchy } from "@iaso/core/pyramid"
 import { GPKG_LIMITS, type GeoPackageLimits, GpkgDriver, importGeoPackage, parseGeoPackage } from "@iaso/geopackage"
 import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"
 import { makeHarness, validationFailure } from "./harness.ts"

@@ -4,7 +4,8 @@
  * into place). `iaso export geojson -` writes the collection to standard output.
  * @module
  */
-import { exportGeoJsonPyramid, GroupModel, OrgUnitModel, Records } from "@iaso/core"
+import { GroupModel, OrgUnitModel, Records } from "@iaso/core"
+import { exportGeoJsonPyramid } from "@iaso/core/pyramid"
 import { exportGeoPackage } from "@iaso/geopackage"
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"

@@ -6,7 +6,8 @@
  * @module
  */
 import { basename } from "node:path"
-import { FormModel, Forms, FormVersionMessages, FormVersions, Records, readXlsForm, ValidationError } from "@iaso/core"
+import { FormModel, Forms, FormVersionMessages, FormVersions, Records, ValidationError } from "@iaso/core"
+import { readXlsForm } from "@iaso/core/xlsform"
 import { Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { readBytes } from "../files.ts"

@@ -49,11 +49,10 @@ import { parsePeriod, periodRange } from "../forms/periods.ts"
 import { type ExportPlanError, exportExclusion, isStaleQueuedExport, planExportStatuses } from "./export-plan.ts"
 import type { ExportItem, ExportRunResult } from "./export-run.ts"
 import { lazyModule } from "../shared/lazy-module.ts"
-import * as exportRunExports from "./export-run.ts"
 
 // The DHIS2 sender (payloads, pages, the tracker API), loaded when an export first runs (an app's
 // bundler puts it in a chunk of its own).
-const exportRunModule = lazyModule("the DHIS2 export sender", () => Promise.resolve(exportRunExports))
+const exportRunModule = lazyModule("the DHIS2 export sender", () => import("./export-run.ts"))
 
 /** What to export: a form's submissions, narrowed by ids, possibly already exported ones again. */
 export interface ExportRequestInput {

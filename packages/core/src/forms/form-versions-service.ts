@@ -43,8 +43,6 @@ import { MappingVersionModel } from "./mapping.ts"
 import { md5Hex } from "./md5.ts"
 import { resolveVersionId, utcDayStamp } from "./version-id.ts"
 import { lazyModule } from "../shared/lazy-module.ts"
-import * as xformExports from "./xform.ts"
-import * as xlsformExports from "./xlsform.ts"
 
 /** Whether a text can be a stored form version's `versionId`. */
 const isVersionId = Schema.is(NonBlankText)
@@ -182,8 +180,8 @@ const encoder = new TextEncoder()
 
 // The XForm and XLSForm readers (with their XML and XLSX parsers), loaded when an upload first
 // needs them (an app's bundler puts them in chunks of their own).
-const xformModule = lazyModule("the XForm reader", () => Promise.resolve(xformExports))
-const xlsFormModule = lazyModule("the XLSForm reader", () => Promise.resolve(xlsformExports))
+const xformModule = lazyModule("the XForm reader", () => import("./xform.ts"))
+const xlsFormModule = lazyModule("the XLSForm reader", () => import("./xlsform.ts"))
 
 const readUpload = (upload: FormVersionUpload): Effect.Effect<ReadUpload, ValidationError | StorageError> =>
   Effect.gen(function* () {

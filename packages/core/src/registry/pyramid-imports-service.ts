@@ -16,15 +16,12 @@ import type { CurrentActor } from "../tenancy/actor.ts"
 import type { Dhis2ImportOptions, Dhis2ImportResult, Dhis2Payload } from "./dhis2-import.ts"
 import type { GeoJsonImportOptions } from "./geojson.ts"
 import type { PyramidImportOptions, PyramidImportResult, PyramidInput, PyramidSource } from "./pyramid-import.ts"
-import * as pyramidImportExports from "./pyramid-import.ts"
-import * as geojsonExports from "./geojson.ts"
-import * as dhis2ImportExports from "./dhis2-import.ts"
 
 // The importers and their parsers, loaded when an import first needs them (an app's bundler puts
 // them in chunks of their own).
-const pyramidImportModule = lazyModule("the pyramid import", () => Promise.resolve(pyramidImportExports))
-const geoJsonModule = lazyModule("the GeoJSON pyramid import", () => Promise.resolve(geojsonExports))
-const dhis2ImportModule = lazyModule("the DHIS2 pyramid import", () => Promise.resolve(dhis2ImportExports))
+const pyramidImportModule = lazyModule("the pyramid import", () => import("./pyramid-import.ts"))
+const geoJsonModule = lazyModule("the GeoJSON pyramid import", () => import("./geojson.ts"))
+const dhis2ImportModule = lazyModule("the DHIS2 pyramid import", () => import("./dhis2-import.ts"))
 
 /**
  * The pyramid imports service: a whole pyramid into a version of a data source, all or nothing,

@@ -42,20 +42,28 @@ import type { CurrentActor } from "../tenancy/actor.ts"
 import type { PyramidFeatureCollection } from "./geojson.ts"
 import type { VersionCopyInput, VersionCopyResult } from "./version-copy.ts"
 import type { VersionDiff, VersionDiffInput } from "./version-diff-types.ts"
-import * as versionDiffExports from "./version-diff.ts"
-import * as versionDiffCsvExports from "./version-diff-csv.ts"
-import * as versionCopyExports from "./version-copy.ts"
-import * as geojsonExports from "./geojson.ts"
 
-export * from "./version-diff-types.ts"
+export {
+  DIFF_FIELDS,
+  type DiffedOrgUnit,
+  type DiffField,
+  type DiffGroup,
+  type DiffValue,
+  type FieldComparison,
+  type FieldDiffStatus,
+  type OrgUnitDiff,
+  type OrgUnitDiffStatus,
+  type VersionDiff,
+  type VersionDiffInput
+} from "./version-diff-types.ts"
 export type { VersionCopyInput, VersionCopyResult }
 
 // Loaded when a verb first needs them (an app's bundler puts them in chunks of their own).
 type VersionDiffModule = typeof import("./version-diff.ts")
-const versionDiffModule = lazyModule("the version comparison", () => Promise.resolve(versionDiffExports))
-const versionDiffCsvModule = lazyModule("the version comparison CSV writer", () => Promise.resolve(versionDiffCsvExports))
-const versionCopyModule = lazyModule("the version copy", () => Promise.resolve(versionCopyExports))
-const geoJsonModule = lazyModule("the GeoJSON pyramid writer", () => Promise.resolve(geojsonExports))
+const versionDiffModule = lazyModule("the version comparison", () => import("./version-diff.ts"))
+const versionDiffCsvModule = lazyModule("the version comparison CSV writer", () => import("./version-diff-csv.ts"))
+const versionCopyModule = lazyModule("the version copy", () => import("./version-copy.ts"))
+const geoJsonModule = lazyModule("the GeoJSON pyramid writer", () => import("./geojson.ts"))
 
 /**
  * The versions service: copying a version, comparing two versions (as data or as IASO's CSV),

@@ -1,10 +1,13 @@
 /**
  * Modules a service reaches through a loader: the parsers and writers of a few rarely used verbs
- * (GeoJSON and DHIS2 pyramids, XLSForm and XForm reading, mobile bulk uploads, version diffs, the
- * DHIS2 export client). The services give their loader the module itself today: a dynamic
- * `import()` there made one-file esbuild bundles leave names imported from the package's index
- * undefined (esbuild wraps what an `import()` reaches in initialisers that `export *` does not
- * run), so the parsers stay in every bundle until the index exports them another way.
+ * (GeoJSON and DHIS2 pyramids, XLSForm and XForm reading, XLSX, mobile bulk uploads, version
+ * diffs and copies, the DHIS2 export client), loaded by a dynamic `import()`. None of them is
+ * reachable from the package's index: their public names are exported by subpaths
+ * (`@iaso/core/xlsform`, `@iaso/core/pyramid`, `@iaso/core/dhis2-export`,
+ * `@iaso/core/mobile-bulk-upload`). A bundler that does not split (esbuild) wraps what an
+ * `import()` reaches, and everything it imports, in initialisers that an `export *` does not run
+ * in a package with `"sideEffects": false`: the index and the subpaths name what they re-export
+ * (packages/core/test/browser-bundle.test.ts bundles names imported alone and runs them).
  * @module
  */
 import { Effect } from "effect"

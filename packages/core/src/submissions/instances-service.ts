@@ -84,7 +84,6 @@ import { INSTANCE_API_SOURCE, makeSubmissionAccess } from "./submission-access.t
 import { makeSubmissionDeletion } from "./submission-deletion.ts"
 import { type InstanceSearch, type InstanceWithStatus, makeSubmissionListing, type StatusCounts } from "./submission-listing.ts"
 import { makeSubmissionLocks } from "./submission-locks.ts"
-import * as mobileBulkUploadExports from "./mobile-bulk-upload.ts"
 
 export { CORRELATION_SEQUENCE, correlationIdOf, geopointOf, INGEST_BATCH, INGEST_SOURCE, INSTANCE_API_SOURCE }
 export type {
@@ -213,7 +212,7 @@ export class Instances extends Context.Service<
 
 // The mobile bulk upload import (with its zip reader), loaded when an upload first needs it (an
 // app's bundler puts it in a chunk of its own).
-const mobileBulkUploadModule = lazyModule("the mobile bulk upload import", () => Promise.resolve(mobileBulkUploadExports))
+const mobileBulkUploadModule = lazyModule("the mobile bulk upload import", () => import("./mobile-bulk-upload.ts"))
 
 /** The service's verbs, each from the module of its job. */
 const makeInstances = (repos: Repositories) => {

@@ -50,8 +50,6 @@ import {
 } from "./bulk-create-user-csv-file.ts"
 import { profileLinkRows, type PublicUser, publicUser, usernameTaken } from "./users-service.ts"
 import { BULK_USER_COLUMNS, type BulkUserColumn, csvLine, hashPassword, parseCsv, splitCell, splitXlsxCell } from "./bulk-csv.ts"
-import * as xlsxExports from "../forms/xlsx.ts"
-import * as xlsxWriteExports from "../forms/xlsx-write.ts"
 
 /** Largest file accepted, in bytes (limit `MAX_BULK_USER_FILE_BYTES`). */
 export const MAX_BULK_USER_FILE_BYTES = 2 * 1024 * 1024
@@ -183,8 +181,8 @@ const XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadshe
 // The XLSX reader and writer, loaded when a workbook first comes (an app's bundler puts them in
 // chunks of their own).
 const xlsxModules = Effect.all({
-  read: lazyModule("the XLSX reader", () => Promise.resolve(xlsxExports)),
-  write: lazyModule("the XLSX writer", () => Promise.resolve(xlsxWriteExports))
+  read: lazyModule("the XLSX reader", () => import("../forms/xlsx.ts")),
+  write: lazyModule("the XLSX writer", () => import("../forms/xlsx-write.ts"))
 })
 
 const xlsxTable = (xlsx: Effect.Success<typeof xlsxModules>, bytes: Uint8Array): BulkTable | BulkUserCreationError => {
