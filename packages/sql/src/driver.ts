@@ -199,6 +199,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         return result.rows.map(changeOfRow)
       }),
     transaction: executor.transaction,
+    inTransaction: executor.insideTransaction,
     inspect: (model) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)

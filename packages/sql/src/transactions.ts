@@ -141,6 +141,8 @@ export interface Executor {
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
   /** Runs `effect` in the current transaction, or in a new one. */
   readonly inTransaction: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E | StorageError>
+  /** Whether the calling fiber is inside a transaction of this executor. */
+  readonly insideTransaction: Effect.Effect<boolean>
   /** Runs `effect` in a savepoint; a unique violation rolls back to it and is returned as a value. */
   readonly attempt: <A>(
     effect: Effect.Effect<A, unknown>
@@ -434,5 +436,7 @@ export const makeExecutor = (options: ExecutorOptions): Executor => {
       if (inserted !== undefined) inserted.set(table, (inserted.get(table) ?? 0) + n)
     })
 
-  return { run, runEach, runOrFail, transaction, inTransaction, attempt, nativeSnapshot, reserveSeqs, seqsFor, horizon, noteInserted }
+  const insideTransaction = Effect.map(current, (state) => state !== undefined)
+
+  return { run, runEach, runOrFail, transaction, inTransaction, insideTransaction, attempt, nativeSnapshot, reserveSeqs, seqsFor, horizon, noteInserted }
 }

@@ -231,6 +231,13 @@ export interface StoreDriver {
    * conflict undoes the outermost one, which runs again whole.
    */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
+  /**
+   * Whether the calling fiber is inside a {@link StoreDriver.transaction | transaction} of this
+   * store. Optional: a store with concurrent writers answers it so that a caller can commit work of
+   * its own first (a per-account counter's block, see `takeSequenceValues`); without it, callers
+   * assume they may be inside one.
+   */
+  readonly inTransaction?: Effect.Effect<boolean>
   /** Raw read of every stored row of a model (all accounts), bypassing every rule: the test oracle. */
   readonly inspect: (model: ModelMeta) => Effect.Effect<ReadonlyArray<InspectedRow>, StorageError>
 }

@@ -17,7 +17,7 @@ import { FormVersionModel } from "../forms/form-version.ts"
 import { OrgUnitModel } from "../registry/org-unit.ts"
 import type { BlobRef, BlobStore } from "../shared/blob.ts"
 import type { InstanceId } from "../shared/entity-ids.ts"
-import { type Interrupted, NotFound, ValidationError } from "../shared/errors.ts"
+import { type Interrupted, NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import type { AnyModel } from "../shared/model.ts"
 import { type LongOperationOptions, longOperation } from "../shared/progress.ts"
 import { chunksOf, findIn, IN_CHUNK, type Repositories } from "../shared/repository.ts"
@@ -29,7 +29,7 @@ import { CORRELATION_SEQUENCE, type IngestError, type IngestResult, INGEST_SOURC
 import { type IngestWrites, newInstance, type StoredBytes, storeBytes } from "./ingest-writes.ts"
 import { type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance-model.ts"
 import type { SubmissionDocument } from "./odk-xml.ts"
-import { reserveSequenceValues } from "./sequence.ts"
+import { takeSequenceValues } from "./sequence.ts"
 import { allWritten } from "./submission-access.ts"
 import { devicesFor } from "./submission-devices.ts"
 
@@ -155,7 +155,8 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
   /** The writes of a batch's new submissions, inside one transaction; any refused write fails it all. */
   const writeNewBatch = (
     actor: Actor,
-    uploads: ReadonlyArray<{ readonly upload: Prepared; readonly bytes: StoredBytes; readonly choice: EntityChoice | undefined }>
+    uploads: ReadonlyArray<{ readonly upload: Prepared; readonly bytes: StoredBytes; readonly choice: EntityChoice | undefined }>,
+    correlations: Effect.Effect<ReadonlyArray<number>, StorageError>
   ) =>
     Effect.gen(function* () {
       const devices = yield* devicesFor(
@@ -167,12 +168,12 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
         actor,
         uploads.map(({ choice }) => choice)
       )
-      const first = yield* reserveSequenceValues(repos, actor.accountId, CORRELATION_SEQUENCE, uploads.length)
+      const values = yield* correlations
       const records: Array<unknown> = []
       for (const [k, { upload, bytes }] of uploads.entries()) {
-        records.push(
-          yield* newInstance(actor, upload, bytes, first + k, upload.imei === undefined ? undefined : devices.ids.get(upload.imei), entities.linked[k])
-        )
+        const value = values[k]
+        if (value === undefined) return yield* Effect.die(new Error("ingestMany: fewer correlation values than submissions"))
+        records.push(yield* newInstance(actor, upload, bytes, value, upload.imei === undefined ? undefined : devices.ids.get(upload.imei), entities.linked[k]))
       }
       const instances = yield* Effect.flatMap(repos.insertMany(InstanceModel, actor.accountId, records), allWritten)
       const fileInputs: Array<{ readonly instanceId: InstanceId; readonly name: string; readonly file: BlobRef | undefined; readonly deleted: false }> = []
@@ -300,7 +301,11 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
         else results[offset + index] = { _tag: "Failed", index: offset + index, error: bytes.failure }
       }
       if (written.length > 0) {
-        const stored = yield* Effect.result(repos.driver.transaction(writeNewBatch(actor, written)))
+        const stored = yield* Effect.result(
+          Effect.flatMap(takeSequenceValues(repos, actor.accountId, CORRELATION_SEQUENCE, written.length), (correlations) =>
+            repos.driver.transaction(writeNewBatch(actor, written, correlations))
+          )
+        )
         if (Result.isSuccess(stored)) {
           stored.success.forEach((value, k) => {
             const index = offset + (written[k]?.index ?? 0)

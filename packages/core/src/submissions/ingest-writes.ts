@@ -24,9 +24,8 @@ import { encodeNewRecords } from "../shared/writes.ts"
 import { compareCodePoints } from "../shared/text.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import type { Prepared } from "./ingest-checks.ts"
-import { CORRELATION_SEQUENCE, INGEST_SOURCE } from "./ingest-types.ts"
+import { INGEST_SOURCE } from "./ingest-types.ts"
 import { BigIntDigits, type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance-model.ts"
-import { nextSequenceValue } from "./sequence.ts"
 import { allWritten, narrowWrite, type SubmissionAccess } from "./submission-access.ts"
 import { devicesFor } from "./submission-devices.ts"
 
@@ -301,10 +300,12 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
   /**
    * A new submission's writes, inside the caller's transaction: the reads first (the device, then
    * every reference of the new records in one read), then the writes close together (a writer holds
-   * the store's change order from its first write to its commit, and the correlation counter from
-   * its increment): the counter, the submission, its files and the audit entries.
+   * the store's change order from its first write to its commit, and, where the correlation value is
+   * taken inside the unit of work, the counter from its increment): the correlation value (see
+   * `takeSequenceValue`, whose first step the caller ran), the submission, its files and the audit
+   * entries.
    */
-  const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes, choice?: EntityChoice | undefined) =>
+  const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes, correlation: Effect.Effect<number, StorageError>, choice?: EntityChoice | undefined) =>
     Effect.gen(function* () {
       const { input, imei, attachments, form, version, orgUnitId } = upload
       const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
@@ -326,7 +327,7 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
       const refused = (yield* repos.checkReferences(InstanceModel, actor.accountId, [references], new Set())).get(0)
       // A reference check answers only NotFound.
       if (refused !== undefined) return yield* refused._tag === "NotFound" ? refused : Effect.die(refused)
-      const sequence = yield* nextSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE)
+      const sequence = yield* correlation
       const record = yield* newInstance(actor, upload, bytes, sequence, deviceId, linked)
       if (linked === undefined) {
         // No entity to give attributes: the submission, its files and the audit entries in one

@@ -22,10 +22,11 @@ import { codecOf, findIn, listAll, type Repositories } from "../shared/repositor
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { knownVersionEntry, type Lookups, parseInput, type Prepared, prepare, VERSION_KEY_FIELDS, versionEntry } from "./ingest-checks.ts"
-import type { IngestError, IngestResult, SubmissionInput } from "./ingest-types.ts"
+import { CORRELATION_SEQUENCE, type IngestError, type IngestResult, type SubmissionInput } from "./ingest-types.ts"
 import { type AlreadyStored, type IngestWrites, storeBytes } from "./ingest-writes.ts"
 import { type Instance, type InstanceFile, InstanceModel } from "./instance-model.ts"
 import { stripUuidPrefix } from "./odk-xml.ts"
+import { takeSequenceValue } from "./sequence.ts"
 import type { SubmissionAccess } from "./submission-access.ts"
 
 /** JSON with object keys sorted, for comparing contents whatever the key order. */
@@ -331,7 +332,9 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
       const choice = decision.kind === "edit" ? undefined : yield* entityChoice(actor.accountId, upload)
       const bytes = yield* storeBytes(upload)
       const write: Effect.Effect<IngestResult, IngestError | AlreadyStored> =
-        decision.kind === "edit" ? writeEdit(actor, upload, bytes, decision.target) : writeNew(actor, upload, bytes, choice)
+        decision.kind === "edit"
+          ? writeEdit(actor, upload, bytes, decision.target)
+          : writeNew(actor, upload, bytes, yield* takeSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE), choice)
       return yield* repos.driver.transaction(write)
     })
 

@@ -1,9 +1,17 @@
 /**
  * Per-account sequences: where an IASO rule needs a number made of digits from the row's integer
  * id (a submission's correlation id), the SDK, whose ids are UUIDs, takes the next value of a
- * named counter kept per account instead. A counter is one record advanced inside the caller's
- * transaction by the store's atomic `increment`, so two writers never get the same value and
- * neither fails: the second waits for the first's unit of work to end.
+ * named counter kept per account instead. A counter is one record advanced by the store's atomic
+ * `increment`, so two writers never get the same value and neither fails.
+ *
+ * Where writers are serialised (SQLite, PGlite, memory, IndexedDB) a value is taken inside the
+ * unit of work that uses it: a rollback gives it back, and values follow each other without gaps.
+ * On a store with concurrent writers (PostgreSQL), holding the counter's row until the unit of
+ * work commits would queue every writer of the account behind it: there, outside a transaction, a
+ * process takes values in blocks ({@link SEQUENCE_BLOCK}) committed on their own and hands them out
+ * from memory. Values stay unique per account and counter; they may leave gaps (a rolled-back unit
+ * of work, a process that stops with part of a block) and, across processes, need not grow with
+ * time, as IASO's integer ids from a database sequence do.
  * @module
  */
 import { Effect, Schema } from "effect"
@@ -51,6 +59,54 @@ const raced = (name: string) =>
  */
 export const nextSequenceValue = (repos: Repositories, accountId: string, name: string): Effect.Effect<number, StorageError> =>
   reserveSequenceValues(repos, accountId, name, 1)
+
+/** How many values of a counter a process takes at once on a store with concurrent writers. */
+export const SEQUENCE_BLOCK = 16
+
+/** Values taken in blocks and not handed out yet, by store, account and counter name. */
+const blocks = new WeakMap<object, Map<string, Array<number>>>()
+
+const valuesFrom = (first: number, count: number): Array<number> => Array.from({ length: count }, (_, k) => first + k)
+
+/**
+ * `count` values of the account's counter `name`, in two steps: call the answered effect's outer
+ * step before the unit of work that uses the values, and run the inner effect inside it. On a
+ * store with concurrent writers (`capabilities.concurrentWriters`), outside any transaction, the
+ * values are taken at once from the process's blocks (a new block is committed on its own when
+ * they run out: the counter's row is held for one short transaction, not for the caller's unit of
+ * work) and the inner effect answers them. Otherwise nothing happens before, and the inner effect
+ * takes them inside the unit of work, which gives them back if it rolls back. Values are distinct;
+ * they follow each other only in the second case.
+ */
+export const takeSequenceValues = (
+  repos: Repositories,
+  accountId: string,
+  name: string,
+  count: number
+): Effect.Effect<Effect.Effect<ReadonlyArray<number>, StorageError>, StorageError> =>
+  Effect.gen(function* () {
+    const inside = Effect.map(reserveSequenceValues(repos, accountId, name, count), (first) => valuesFrom(first, count))
+    const driver = repos.driver
+    if (!driver.capabilities.concurrentWriters || driver.inTransaction === undefined || (yield* driver.inTransaction)) return inside
+    let known = blocks.get(driver)
+    if (known === undefined) {
+      known = new Map()
+      blocks.set(driver, known)
+    }
+    const key = `${accountId}\u0000${name}`
+    const pool = known.get(key) ?? []
+    known.set(key, pool)
+    // Taken synchronously: two fibers of the process never take the same value.
+    const taken = pool.splice(0, count)
+    if (taken.length < count) {
+      const missing = count - taken.length
+      const size = Math.ceil(missing / SEQUENCE_BLOCK) * SEQUENCE_BLOCK
+      const first = yield* driver.transaction(reserveSequenceValues(repos, accountId, name, size))
+      taken.push(...valuesFrom(first, missing))
+      pool.push(...valuesFrom(first + missing, size - missing))
+    }
+    return Effect.succeed(taken)
+  })
 
 /**
  * The ids of counter records seen, by store, account and name: a counter is never re-created under
@@ -104,3 +160,9 @@ export const reserveSequenceValues = (repos: Repositories, accountId: string, na
     known.set(key, current.id)
     return value - count + 1
   })
+
+/** One value of the account's counter `name`, in the two steps of {@link takeSequenceValues}. */
+export const takeSequenceValue = (repos: Repositories, accountId: string, name: string): Effect.Effect<Effect.Effect<number, StorageError>, StorageError> =>
+  Effect.map(takeSequenceValues(repos, accountId, name, 1), (values) =>
+    Effect.flatMap(values, ([value]) => (value === undefined ? Effect.die(new Error("takeSequenceValue: no value taken")) : Effect.succeed(value)))
+  )

@@ -16,7 +16,7 @@ import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel, Row } from "../shared/model.ts"
 import { InstanceFileModel, InstanceLockModel, InstanceModel } from "../submissions/instance-model.ts"
 import { Instances, type SubmissionInput } from "../submissions/instances-service.ts"
-import { AccountSequenceModel } from "../submissions/sequence.ts"
+import { AccountSequenceModel, SEQUENCE_BLOCK } from "../submissions/sequence.ts"
 import { Actor, type CurrentActor } from "../tenancy/actor.ts"
 import type { Permission } from "../tenancy/permissions.ts"
 import { UserModel } from "../tenancy/users.ts"
@@ -130,6 +130,17 @@ export const snapshot = async (harness: Harness, account: FreshAccount, models: 
   for (const model of models) out[model.name] = await harness.inspectAccount(model, account.accountId)
   return out
 }
+
+/**
+ * The value of an account's correlation counter after one process took `taken` values: on a store
+ * with concurrent writers values are taken in committed blocks of {@link SEQUENCE_BLOCK}, elsewhere
+ * one by one inside the unit of work that uses them.
+ */
+export const counterAfter = async (harness: Harness, taken: number): Promise<number> =>
+  (await harness.repos()).driver.capabilities.concurrentWriters ? Math.ceil(taken / SEQUENCE_BLOCK) * SEQUENCE_BLOCK : taken
+
+/** Whether values of the correlation counter outlive a rolled-back ingestion (taken in committed blocks, see {@link counterAfter}). */
+export const countersInBlocks = async (harness: Harness): Promise<boolean> => (await harness.repos()).driver.capabilities.concurrentWriters
 
 export const WRITTEN = [InstanceModel, InstanceFileModel, DeviceModel, DeviceProjectModel, AccountSequenceModel, AuditEntryModel, InstanceLockModel]
 
