@@ -52,8 +52,9 @@ describe.skipIf(url === "")(`PostgreSQL: per-account counters in blocks${url ===
   /** The counter's stored value, read by the other process. */
   const stored = (accountId: string) =>
     processB.runPromise(
-      Effect.map(Effect.flatMap(Effect.service(Store), (store) => store.inspect(AccountSequenceModel)), (rows) =>
-        rows.filter(({ row }) => row["accountId"] === accountId && row["name"] === COUNTER).map(({ row }) => row["value"])
+      Effect.map(
+        Effect.flatMap(Effect.service(Store), (store) => store.inspect(AccountSequenceModel)),
+        (rows) => rows.filter(({ row }) => row["accountId"] === accountId && row["name"] === COUNTER).map(({ row }) => row["value"])
       )
     )
 
@@ -119,7 +120,11 @@ describe.skipIf(url === "")(`PostgreSQL: per-account counters in blocks${url ===
 
   it("values stay distinct when two processes take them from many fibers at once", async () => {
     const accountId = await account()
-    const takers = (count: number) => Effect.all(Array.from({ length: 12 }, (_, k) => take(accountId, 1 + (k % 3))), { concurrency: count })
+    const takers = (count: number) =>
+      Effect.all(
+        Array.from({ length: 12 }, (_, k) => take(accountId, 1 + (k % 3))),
+        { concurrency: count }
+      )
     const [a, b] = await Promise.all([processA.runPromise(takers(6)), processB.runPromise(takers(6))])
     const all = [...a.flat(), ...b.flat()]
     // 2 x (4 x (1 + 2 + 3)) = 48 values.

@@ -399,7 +399,9 @@ export const submissionBatchScenarios = (h: () => Harness) => {
         2
       ])
       expect((await harness.inspectAccount(InstanceModel, w.account.accountId)).length).toBe(INGEST_BATCH)
-      expect((await harness.inspectAccount(AccountSequenceModel, w.account.accountId)).map((row) => row["value"])).toEqual([await counterAfter(harness, INGEST_BATCH)])
+      expect((await harness.inspectAccount(AccountSequenceModel, w.account.accountId)).map((row) => row["value"])).toEqual([
+        await counterAfter(harness, INGEST_BATCH)
+      ])
     })
 
     scenario("two batches racing with one new submission: one creates it, the other gets it back", async () => {
