@@ -648,7 +648,16 @@ export {
   submissionFilter,
   type SubmissionFilter
 } from "./submissions/odk-xml.ts"
-export { AccountSequence, AccountSequenceId, AccountSequenceModel, nextSequenceValue, reserveSequenceValues } from "./submissions/sequence.ts"
+export {
+  AccountSequence,
+  AccountSequenceId,
+  AccountSequenceModel,
+  nextSequenceValue,
+  reserveSequenceValues,
+  SEQUENCE_BLOCK,
+  takeSequenceValue,
+  takeSequenceValues
+} from "./submissions/sequence.ts"
 export {
   type BulkUploadFiles,
   type BulkUploadInstance,
