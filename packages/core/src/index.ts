@@ -309,6 +309,7 @@ export {
 export type { Dhis2ImportOptions, Dhis2ImportResult, Dhis2ParsedPyramid, Dhis2Payload, Dhis2Warning } from "./registry/dhis2-import.ts"
 export type { GeoJsonImportOptions, PyramidFeature, PyramidFeatureCollection, PyramidFeatureProperties } from "./registry/geojson.ts"
 export { importDhis2Pyramid, importGeoJsonPyramid, importPyramid, PyramidImports } from "./registry/pyramid-imports-service.ts"
+export type { VersionCopyInput, VersionCopyResult } from "./registry/version-copy.ts"
 export {
   DIFF_FIELDS,
   type DiffedOrgUnit,
@@ -319,12 +320,10 @@ export {
   type FieldDiffStatus,
   type OrgUnitDiff,
   type OrgUnitDiffStatus,
-  type VersionCopyInput,
-  type VersionCopyResult,
   type VersionDiff,
-  type VersionDiffInput,
-  Versions
-} from "./registry/versions-service.ts"
+  type VersionDiffInput
+} from "./registry/version-diff-types.ts"
+export { Versions } from "./registry/versions-service.ts"
 export {
   jaroWinkler,
   type MatchedPair,

@@ -133,19 +133,21 @@ describe.each(stores)("imports in chunks on $name", ({ layer }) => {
     expect(inWorker.units[0]).toEqual(inThread.units[0])
   })
 
+  /** `count` new units of the version, the `bad`-th with an empty name. */
+  const records = (count: number, bad: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      name: i === bad ? "" : `Unit ${i}`,
+      versionId,
+      validationStatus: "NEW" as const,
+      custom: false,
+      extraFields: {},
+      code: "",
+      path: `p${i}/`,
+      depth: 1
+    }))
+
   for (const encoderName of ["in-thread", "worker"] as const) {
     const encoder = () => (encoderName === "worker" ? worker : inThreadImportEncoder)
-    const records = (count: number, bad: number) =>
-      Array.from({ length: count }, (_, i) => ({
-        name: i === bad ? "" : `Unit ${i}`,
-        versionId,
-        validationStatus: "NEW" as const,
-        custom: false,
-        extraFields: {},
-        code: "",
-        path: `p${i}/`,
-        depth: 1
-      }))
 
     it(`${encoderName}: the first refused record in input order is reported when it is in a later chunk, and nothing is stored`, async () => {
       const before = (await unitsOf(versionId)).length
@@ -180,17 +182,7 @@ describe.each(stores)("imports in chunks on $name", ({ layer }) => {
   }
 
   it("in-thread, a chunk encoded in slices gives the rows of one encoded at once, and its first refused record by its index in the chunk", async () => {
-    const inputs = Array.from({ length: 1000 }, (_, i) => ({
-      ...(i % 2 === 0 ? { id: `00000000-0000-7000-8000-${String(i).padStart(12, "0")}` } : {}),
-      name: `Unit ${i}`,
-      versionId,
-      validationStatus: "NEW" as const,
-      custom: false,
-      extraFields: {},
-      code: "",
-      path: `p${i}/`,
-      depth: 1
-    }))
+    const inputs = records(1000, -1).map((record, i) => (i % 2 === 0 ? { id: `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, ...record } : record))
     const encode = (request: Partial<EncodeRequest>) =>
       Effect.runPromise(inThreadImportEncoder.encode(OrgUnitModel, { model: "OrgUnit", accountId, at: 1_700_000_000_000, inputs, values: false, ...request }))
     const whole = await encode({})

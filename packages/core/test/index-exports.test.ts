@@ -48,6 +48,8 @@ const INTERNAL: Readonly<Record<string, ReadonlyArray<string>>> = {
   "./forms/limits.ts": ["descriptorBudget", "exceeded", "labelItems"],
   "./kernel/repos.ts": ["Repos"],
   "./planning/planning-rules.ts": ["decodeInput", "issuesError"],
+  // Loaded lazily by Versions.copy; only its types are public.
+  "./registry/version-copy.ts": ["copyVersion"],
   "./shared/cursor.ts": ["decodeCursor", "encodeCursor"],
   "./sync/sync-apply.ts": ["applyChanges", "heldChecksum", "heldRecords"],
   "./users/bulk-csv.ts": ["csvLine", "parseCsv", "splitCell", "splitXlsxCell"]

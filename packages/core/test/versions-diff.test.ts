@@ -39,7 +39,8 @@ import {
   OrgUnitTypes,
   Sources
 } from "../src/index.ts"
-import { type DiffField, Versions, type VersionDiffInput } from "../src/registry/versions-service.ts"
+import type { DiffField, VersionDiffInput } from "../src/registry/version-diff-types.ts"
+import { Versions } from "../src/registry/versions-service.ts"
 import { readShared, sharedAvailable, skipMessage } from "./shared-files.ts"
 
 const DIR = "fixtures/iaso/iaso/tests/fixtures/pyramid_diff_csv"

@@ -43,21 +43,6 @@ import type { PyramidFeatureCollection } from "./geojson.ts"
 import type { VersionCopyInput, VersionCopyResult } from "./version-copy.ts"
 import type { VersionDiff, VersionDiffInput } from "./version-diff-types.ts"
 
-export {
-  DIFF_FIELDS,
-  type DiffedOrgUnit,
-  type DiffField,
-  type DiffGroup,
-  type DiffValue,
-  type FieldComparison,
-  type FieldDiffStatus,
-  type OrgUnitDiff,
-  type OrgUnitDiffStatus,
-  type VersionDiff,
-  type VersionDiffInput
-} from "./version-diff-types.ts"
-export type { VersionCopyInput, VersionCopyResult }
-
 // Loaded when a verb first needs them (an app's bundler puts them in chunks of their own).
 type VersionDiffModule = typeof import("./version-diff.ts")
 const versionDiffModule = lazyModule("the version comparison", () => import("./version-diff.ts"))
