@@ -49,13 +49,22 @@ export const fromBetterSqlite3 = (db: Database.Database): GpkgDatabase => ({
 export const openBetterSqlite3 = (bytes: Uint8Array): Effect.Effect<GpkgDatabase, ValidationError> => {
   if (bytes.byteLength === 0) return Effect.fail(ValidationError.at([], "not a GeoPackage: the file is empty"))
   if (!isSqliteFile(bytes)) return Effect.fail(ValidationError.at([], "not a GeoPackage: the file is not an SQLite database"))
-  return Effect.try({
+  return openChecked(() => {
+    const copy = inMemoryCopy(bytes)
+    return new Database(Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength), { readonly: true })
+  })
+}
+
+/**
+ * Opens a database with `open`, applies {@link UNTRUSTED_SCHEMA_PRAGMA} and reads its schema once,
+ * so that pages which are not a database fail here, not later; a `ValidationError` otherwise.
+ */
+const openChecked = (open: () => Database.Database): Effect.Effect<GpkgDatabase, ValidationError> =>
+  Effect.try({
     try: () => {
-      const copy = inMemoryCopy(bytes)
-      const db = new Database(Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength), { readonly: true })
+      const db = open()
       try {
         db.exec(UNTRUSTED_SCHEMA_PRAGMA)
-        // Reading the schema fails here, not later, when the pages are not a database.
         db.prepare("SELECT count(*) AS n FROM sqlite_master").get()
       } catch (error) {
         db.close()
@@ -65,7 +74,6 @@ export const openBetterSqlite3 = (bytes: Uint8Array): Effect.Effect<GpkgDatabase
     },
     catch: (error) => ValidationError.at([], `not a GeoPackage: ${error instanceof Error ? error.message : String(error)}`)
   })
-}
 
 /**
  * Opens a GeoPackage file on disk read-only, where it is (its pages are read when needed, not
@@ -73,20 +81,7 @@ export const openBetterSqlite3 = (bytes: Uint8Array): Effect.Effect<GpkgDatabase
  * SQLite database (or cannot be opened read-only, e.g. a database in WAL mode without its `-shm`).
  */
 export const openBetterSqlite3File = (path: string): Effect.Effect<GpkgDatabase, ValidationError> =>
-  Effect.try({
-    try: () => {
-      const db = new Database(path, { readonly: true, fileMustExist: true })
-      try {
-        db.exec(UNTRUSTED_SCHEMA_PRAGMA)
-        db.prepare("SELECT count(*) AS n FROM sqlite_master").get()
-      } catch (error) {
-        db.close()
-        throw error
-      }
-      return fromBetterSqlite3(db)
-    },
-    catch: (error) => ValidationError.at([], `not a GeoPackage: ${error instanceof Error ? error.message : String(error)}`)
-  })
+  openChecked(() => new Database(path, { readonly: true, fileMustExist: true }))
 
 /**
  * Imports a GeoPackage file on disk, as `importGeoPackage` imports bytes (same checks, errors and
