@@ -33,6 +33,7 @@ import {
 import { IasoWithRepos, Repos } from "../src/kernel/index.ts"
 import { ImportWorkers } from "../src/node.ts"
 import { listAll } from "../src/shared/repository.ts"
+import { unitsByRef } from "../src/testing/index.ts"
 
 const stores: ReadonlyArray<{ readonly name: string; readonly layer: () => Layer.Layer<Store, unknown> }> = [
   { name: "memory", layer: () => MemoryStore.layer() },
@@ -56,28 +57,6 @@ const pyramidOf = (count: number): PyramidInput => {
     })
   }
   return { groups: [{ ref: "g1", name: "Group one" }], units }
-}
-
-/** A stored unit with its ids replaced by refs (ids are made per import). */
-const comparable = (units: ReadonlyArray<typeof OrgUnitModel.schema.Type>) => {
-  const refs = new Map(units.map((unit) => [String(unit.id), unit.sourceRef ?? ""]))
-  return units
-    .map((unit) => ({
-      ref: unit.sourceRef,
-      name: unit.name,
-      parent: unit.parentId === undefined ? null : refs.get(unit.parentId),
-      path: unit.path
-        .split("/")
-        .filter((id) => id !== "")
-        .map((id) => refs.get(id))
-        .join("/"),
-      depth: unit.depth,
-      code: unit.code,
-      location: unit.location ?? null,
-      validationStatus: unit.validationStatus,
-      version: unit.version
-    }))
-    .sort((a, b) => (String(a.ref) < String(b.ref) ? -1 : 1))
 }
 
 describe.each(stores)("imports in chunks on $name", ({ layer }) => {
@@ -124,7 +103,7 @@ describe.each(stores)("imports in chunks on $name", ({ layer }) => {
     const input = pyramidOf(4500)
     const run = async (encoder: ImportEncoderService, dataSourceId: DataSourceId) => {
       const result = await asSystem(Effect.provideService(importPyramid(input, { dataSourceId, source: "TEST" }), ImportEncoder, encoder))
-      return { result, units: comparable(await unitsOf(result.version.id)) }
+      return { result, units: unitsByRef(await unitsOf(result.version.id)) }
     }
     const inThread = await run(inThreadImportEncoder, (await freshSource()) as DataSourceId)
     const inWorker = await run(worker, (await freshSource()) as DataSourceId)

@@ -27,6 +27,7 @@ import {
   samplePyramidCount
 } from "@iaso/core"
 import { ImportWorkers } from "@iaso/core/node"
+import { unitsByRef } from "@iaso/core/testing"
 import { importGeoPackage, ROWS_PER_CHUNK, writeSampleGeoPackage } from "@iaso/geopackage"
 import { BetterSqlite3Gpkg, fromBetterSqlite3, importGeoPackageFile } from "@iaso/geopackage/node"
 
@@ -67,22 +68,7 @@ const unitsOf = (versionId: string) =>
       units.push(...page.items)
       cursor = page.cursor
     } while (cursor !== undefined)
-    const refs = new Map(units.map((unit) => [String(unit.id), unit.sourceRef]))
-    return units
-      .map((unit) => ({
-        ref: unit.sourceRef,
-        name: unit.name,
-        parent: unit.parentId === undefined ? null : refs.get(unit.parentId),
-        path: unit.path
-          .split("/")
-          .filter((id) => id !== "")
-          .map((id) => refs.get(id))
-          .join("/"),
-        depth: unit.depth,
-        location: unit.location ?? null,
-        validationStatus: unit.validationStatus
-      }))
-      .sort((a, b) => (String(a.ref) < String(b.ref) ? -1 : 1))
+    return unitsByRef(units)
   })
 
 const freshSource = (name: string) =>

@@ -74,6 +74,7 @@ export const browserFixtureLoader = (
 })
 export { encoded, exitError, exitTag, makeHarness, rejection } from "./harness.ts"
 export { syncRoundTrip } from "./sync.ts"
+export { type UnitByRef, unitsByRef } from "./org-unit-fixtures.ts"
 export { type Question, smallXForm, smallXlsForm } from "./form-world.ts"
 export { checkAfterAccountKeys, type SeededBeforeAccountKeys, seedBeforeAccountKeys, type UpgradeApp, upgradeUnitId } from "./account-key-upgrade.ts"
 export { boundaryRecord, createValid, makeUnique, sampleRecords, satisfyReferences } from "./generate.ts"

@@ -53,3 +53,41 @@ export const expectConsistentPaths = async (h: Harness, account: FreshAccount) =
     expect(row["depth"]).toBe(expected.split("/").length - 1)
   }
 }
+
+/** A stored unit as {@link unitsByRef} shows it: ids replaced by the units' `sourceRef`. */
+export interface UnitByRef {
+  readonly ref: string | undefined
+  readonly name: string
+  readonly parent: string | null | undefined
+  readonly path: string
+  readonly depth: number
+  readonly code: string | undefined
+  readonly location: OrgUnit["location"] | null
+  readonly validationStatus: OrgUnit["validationStatus"]
+  readonly version: number
+}
+
+/**
+ * Imported units with their ids (made per import) replaced by their refs, in ref order: two imports
+ * of one input compare equal when they stored the same tree.
+ */
+export const unitsByRef = (units: ReadonlyArray<OrgUnit>): ReadonlyArray<UnitByRef> => {
+  const refs = new Map(units.map((unit) => [String(unit.id), unit.sourceRef ?? ""]))
+  return units
+    .map((unit) => ({
+      ref: unit.sourceRef,
+      name: unit.name,
+      parent: unit.parentId === undefined ? null : refs.get(unit.parentId),
+      path: unit.path
+        .split("/")
+        .filter((id) => id !== "")
+        .map((id) => refs.get(id))
+        .join("/"),
+      depth: unit.depth,
+      code: unit.code,
+      location: unit.location ?? null,
+      validationStatus: unit.validationStatus,
+      version: unit.version
+    }))
+    .sort((a, b) => (String(a.ref) < String(b.ref) ? -1 : 1))
+}
