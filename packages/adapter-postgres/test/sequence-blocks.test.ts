@@ -9,7 +9,7 @@ import { PostgresStore } from "@iaso/adapter-postgres"
 import { freshSchema } from "@iaso/adapter-postgres/testing"
 import { AccountSequenceModel, Accounts, SEQUENCE_BLOCK, StorageError, Store, takeSequenceValues } from "@iaso/core"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
-import { Deferred, Effect, Layer, ManagedRuntime } from "effect"
+import { Cause, Deferred, Effect, Layer, ManagedRuntime } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const url = process.env["DATABASE_URL"] ?? ""
@@ -92,6 +92,14 @@ describe.skipIf(url === "")(`PostgreSQL: per-account counters in blocks${url ===
       ...Array.from({ length: SEQUENCE_BLOCK - 1 }, (_, k) => SEQUENCE_BLOCK + 2 + k),
       ...Array.from({ length: 21 }, (_, k) => 3 * SEQUENCE_BLOCK + 1 + k)
     ])
+    expect(await stored(accountId)).toEqual([5 * SEQUENCE_BLOCK])
+    // A count that is not a positive integer is a defect, on the block path as inside a transaction.
+    for (const count of [0, -1, 1.5]) {
+      const exit = await processA.runPromiseExit(take(accountId, count))
+      expect(exit._tag === "Failure" ? String(Cause.squash(exit.cause)) : exit._tag).toBe(
+        `RangeError: sequence values: count must be a positive integer, got ${count}`
+      )
+    }
     expect(await stored(accountId)).toEqual([5 * SEQUENCE_BLOCK])
   })
 

@@ -68,6 +68,22 @@ const blocks = new WeakMap<object, Map<string, Array<number>>>()
 
 const valuesFrom = (first: number, count: number): Array<number> => Array.from({ length: count }, (_, k) => first + k)
 
+/** What `state` keeps for one store (made on first use), by {@link counterKey}. */
+const stateOf = <V>(state: WeakMap<object, Map<string, V>>, driver: object): Map<string, V> => {
+  let known = state.get(driver)
+  if (known === undefined) {
+    known = new Map()
+    state.set(driver, known)
+  }
+  return known
+}
+
+const counterKey = (accountId: string, name: string) => `${accountId}\u0000${name}`
+
+/** A count that is not a positive integer: a defect of the caller. */
+const badCount = (count: number) =>
+  !Number.isSafeInteger(count) || count < 1 ? Effect.die(new RangeError(`sequence values: count must be a positive integer, got ${count}`)) : undefined
+
 /**
  * `count` values of the account's counter `name`, in two steps: call the answered effect's outer
  * step before the unit of work that uses the values, and run the inner effect inside it. On a
@@ -85,17 +101,18 @@ export const takeSequenceValues = (
   count: number
 ): Effect.Effect<Effect.Effect<ReadonlyArray<number>, StorageError>, StorageError> =>
   Effect.gen(function* () {
+    const bad = badCount(count)
+    if (bad !== undefined) return yield* bad
     const inside = Effect.map(reserveSequenceValues(repos, accountId, name, count), (first) => valuesFrom(first, count))
     const driver = repos.driver
     if (!driver.capabilities.concurrentWriters || driver.inTransaction === undefined || (yield* driver.inTransaction)) return inside
-    let known = blocks.get(driver)
-    if (known === undefined) {
-      known = new Map()
-      blocks.set(driver, known)
+    const known = stateOf(blocks, driver)
+    const key = counterKey(accountId, name)
+    let pool = known.get(key)
+    if (pool === undefined) {
+      pool = []
+      known.set(key, pool)
     }
-    const key = `${accountId}\u0000${name}`
-    const pool = known.get(key) ?? []
-    known.set(key, pool)
     // Taken synchronously: two fibers of the process never take the same value.
     const taken = pool.splice(0, count)
     if (taken.length < count) {
@@ -125,15 +142,11 @@ const counterIds = new WeakMap<object, Map<string, string>>()
  */
 export const reserveSequenceValues = (repos: Repositories, accountId: string, name: string, count: number): Effect.Effect<number, StorageError> =>
   Effect.gen(function* () {
-    if (!Number.isSafeInteger(count) || count < 1)
-      return yield* Effect.die(new RangeError(`reserveSequenceValues: count must be a positive integer, got ${count}`))
+    const bad = badCount(count)
+    if (bad !== undefined) return yield* bad
     const driver = repos.driver
-    let known = counterIds.get(driver)
-    if (known === undefined) {
-      known = new Map()
-      counterIds.set(driver, known)
-    }
-    const key = `${accountId}\u0000${name}`
+    const known = stateOf(counterIds, driver)
+    const key = counterKey(accountId, name)
     const scope = scopeOf(AccountSequenceModel, accountId)
     const at = (yield* now).getTime()
     const cached = known.get(key)
