@@ -169,6 +169,7 @@ export {
 } from "./shared/store.ts"
 export { compareRows, compareScalars, isAfter, matchesAll, matchesCondition, project, runQuery, type TextOrder, uniqueKeyOf } from "./shared/engine.ts"
 export { serializedStoreOps } from "./shared/serialized-store-ops.ts"
+export { decodeRows, type EncodedRows, encodeRows } from "./shared/encoded-rows.ts"
 export { createModelSteps, declaredSchema, foldMigrations, foldStep, type ModelSchema } from "./shared/schema-folding.ts"
 export { abortable, longOperation, type LongOperationOptions, type Progress, progressReporter, type ProgressReporter } from "./shared/progress.ts"
 export { type MigrationHooks, newerStore, runMigrations, unknownMigrations } from "./shared/migration-runner.ts"

@@ -215,11 +215,13 @@ export const ImportWorkers = {
               (answer): Effect.Effect<EncodedChunk, StorageError> => {
                 switch (answer._tag) {
                   case "Encoded":
-                    return Effect.succeed(
-                      answer.values === undefined
-                        ? { _tag: "Encoded", rows: answer.rows, made: answer.made }
-                        : { _tag: "Encoded", rows: answer.rows, made: answer.made, values: answer.values }
-                    )
+                    return Effect.succeed({
+                      _tag: "Encoded",
+                      rows: answer.rows,
+                      made: answer.made,
+                      ...(answer.values === undefined ? {} : { values: answer.values }),
+                      ...(answer.encoded === undefined ? {} : { encoded: answer.encoded })
+                    })
                   case "Refused":
                     return Effect.succeed({
                       _tag: "Refused",

@@ -48,6 +48,8 @@ const INTERNAL: Readonly<Record<string, ReadonlyArray<string>>> = {
   "./forms/limits.ts": ["descriptorBudget", "exceeded", "labelItems"],
   "./kernel/repos.ts": ["Repos"],
   "./planning/planning-rules.ts": ["decodeInput", "issuesError"],
+  // What the import worker thread sends back (see import-worker-thread.ts).
+  "./registry/import-encoder.ts": ["forTransfer"],
   // Loaded lazily by Versions.copy; only its types are public.
   "./registry/version-copy.ts": ["copyVersion"],
   "./shared/cursor.ts": ["decodeCursor", "encodeCursor"],

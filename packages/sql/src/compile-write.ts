@@ -156,6 +156,35 @@ export const compileInsertEach = (
   return { text, paramLists }
 }
 
+/**
+ * Inserts the rows of a JSON text (core's `EncodedRows`: `columns`, the text) in one statement,
+ * their sequences from `firstSeq` on, through the dialect's `jsonRows`: the table's columns among
+ * `columns` are written (as `compileInsert` writes a row's table columns; the others are NULL).
+ */
+export const compileInsertEncoded = (
+  dialect: SqlDialect,
+  info: TableInfo,
+  columns: ReadonlyArray<string>,
+  text: string,
+  firstSeq: number,
+  jsonRows: (placeholder: string, positions: ReadonlyArray<number>) => string
+): Compiled => {
+  const positions: Array<number> = []
+  const names: Array<string> = []
+  columns.forEach((name, k) => {
+    if (!info.kinds.has(name)) return
+    positions.push(k)
+    names.push(name)
+  })
+  const stmt = new Statement(dialect)
+  // Placeholders in the order of the text (SQLite's are positional).
+  const seq = stmt.param(firstSeq)
+  const rows = jsonRows(stmt.param(text), positions)
+  return stmt.done(
+    `INSERT INTO ${dialect.table(info.name)} (${[...names, SEQ].map(quote).join(", ")}) SELECT ${names.map((_, i) => `c${i}`).join(", ")}, ${seq} + i FROM (${rows})`
+  )
+}
+
 /** Replaces a row (all of its columns but the id) if it still has the expected version. */
 export const compileUpdate = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, row: Row, expectedVersion: number, seq: number): Compiled => {
   const stmt = new Statement(dialect)

@@ -68,6 +68,12 @@ export interface SqlDialect {
    * column, whatever the number of rows), or `undefined` where the dialect has no `unnest`.
    */
   readonly unnestType: ((kind: ColumnKind) => string) | undefined
+  /**
+   * The rows of a JSON text of arrays (core's `EncodedRows`, the parameter `placeholder`) as a
+   * table: the values at `positions` of each row as `c0`, `c1`..., and the row's index as `i`; or
+   * `undefined` where the store does not insert such texts (`insertEncoded` absent).
+   */
+  readonly jsonRows: ((placeholder: string, positions: ReadonlyArray<number>) => string) | undefined
   /** The planner statistics the driver refreshes after large inserts, or `undefined` where there are none to refresh. */
   readonly statistics: PlannerStatistics | undefined
   /** Classifies a driver error. */
@@ -154,6 +160,9 @@ export const sqliteDialect: SqlDialect = {
   alterPrimaryKey: false,
   maxParameters: 32_000,
   unnestType: undefined,
+  // `->>` answers SQL values: JSON numbers as INTEGER or REAL (the column's affinity decides),
+  // `true`/`false` as 1/0, strings as TEXT, `null` as NULL. `jsonb_each` parses the text once.
+  jsonRows: (placeholder, positions) => `SELECT ${positions.map((k, i) => `value->>${k} AS c${i}`).join(", ")}, key AS i FROM jsonb_each(${placeholder})`,
   statistics: undefined,
   classify: (error) => {
     const code = codeOf(error)
@@ -230,6 +239,7 @@ export const postgresDialect: SqlDialect = {
   rowLocks: true,
   alterPrimaryKey: true,
   maxParameters: 60_000,
+  jsonRows: undefined,
   unnestType: (kind) => (kind === "integer" ? "bigint[]" : kind === "real" ? "double precision[]" : kind === "boolean" ? "boolean[]" : "text[]"),
   statistics: {
     estimatedRows: `SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)`,

@@ -136,6 +136,7 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       }),
     write: writes.write,
     writeAll: writes.writeAll,
+    ...(writes.insertEncoded === undefined ? {} : { insertEncoded: writes.insertEncoded }),
     increment: (model, scope, id, field, by, updatedAt) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)

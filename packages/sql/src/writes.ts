@@ -6,10 +6,19 @@
  * recorded for deletions and cleared for ids written again.
  * @module
  */
-import type { Change, ModelMeta, Row, StorageError, StoreScope, WriteOp, WriteOutcome } from "@iaso/core"
+import type { Change, EncodedRows, ModelMeta, Row, StorageError, StoreScope, WriteOp, WriteOutcome } from "@iaso/core"
 import { Effect } from "effect"
 import { compileClearTombstones, compileTombstones } from "./change-feed.ts"
-import { compileDelete, compileInsert, compileInsertAll, compileInsertEach, compileUpdate, compileVersionProbe, insertBatch } from "./compile-write.ts"
+import {
+  compileDelete,
+  compileInsert,
+  compileInsertAll,
+  compileInsertEach,
+  compileInsertEncoded,
+  compileUpdate,
+  compileVersionProbe,
+  insertBatch
+} from "./compile-write.ts"
 import type { SqlDialect } from "./dialect.ts"
 import type { TableInfo } from "./tables.ts"
 import type { Duplicate, Executor, NativeConnection } from "./transactions.ts"
@@ -203,5 +212,29 @@ export const makeWrite = (
       )
     })
 
-  return { write, writeAll }
+  /**
+   * The port's `insertEncoded`, where the dialect reads rows out of a JSON text: one statement in
+   * a savepoint (a unique violation undoes it: `"Refused"`), then the tombstones of the given ids.
+   */
+  const jsonRows = dialect.jsonRows
+  const insertEncoded =
+    jsonRows === undefined
+      ? undefined
+      : (model: ModelMeta, scope: StoreScope, rows: EncodedRows): Effect.Effect<"Written" | "Refused", StorageError> =>
+          Effect.gen(function* () {
+            const info = yield* table(model.name)
+            if (rows.count === 0) return "Written" as const
+            return yield* inTransaction(
+              Effect.gen(function* () {
+                const firstSeq = yield* reserveSeqs(rows.count)
+                const done = yield* attempt(run(compileInsertEncoded(dialect, info, rows.columns, rows.text, firstSeq, jsonRows)))
+                if (done._tag === "Duplicate") return "Refused" as const
+                yield* noteInserted(info.name, rows.count)
+                if (rows.given.length > 0) yield* runOrFail(compileClearTombstones(dialect, info, scope, rows.given))
+                return "Written" as const
+              })
+            )
+          })
+
+  return { write, writeAll, insertEncoded }
 }

@@ -14,6 +14,7 @@
  */
 import { Context, Effect, Fiber } from "effect"
 import { Repos } from "../kernel/repos.ts"
+import { decodeRows, type EncodedRows, encodeRows } from "../shared/encoded-rows.ts"
 import { AlreadyExists, NotFound, type StorageError, ValidationError } from "../shared/errors.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import type { AnyModel, RecordOf, Row } from "../shared/model.ts"
@@ -42,16 +43,24 @@ export interface EncodeRequest {
    * the chunk at once). A worker thread ignores it.
    */
   readonly slice?: number
+  /**
+   * `"text"`: also answer the rows as one JSON text (`encoded`, for a store's `insertEncoded`)
+   * where their values allow it. Default `"rows"`.
+   */
+  readonly form?: "rows" | "text"
 }
 
 /** An encoded chunk: each record's row (and, when asked, its validated record), or the first refused record. */
 export type EncodedChunk =
   | {
       readonly _tag: "Encoded"
+      /** The rows (sent from a worker thread with `encoded`: their id and reference fields only, see {@link forTransfer}). */
       readonly rows: ReadonlyArray<Row>
       /** The indexes of the records whose id was made by the encoder. */
       readonly made: ReadonlyArray<number>
       readonly values?: ReadonlyArray<unknown>
+      /** The rows as one JSON text (asked with `form: "text"`). */
+      readonly encoded?: EncodedRows
     }
   | { readonly _tag: "Refused"; readonly index: number; readonly error: ValidationError }
 
@@ -74,12 +83,47 @@ export const encodeChunk = (model: AnyModel, request: EncodeRequest): EncodedChu
     const candidate: Record<string, unknown> = { ...input, id: given ?? uuidv7(request.at), version: 1, createdAt: at, updatedAt: at }
     if (given === undefined) made.push(index)
     if (model.scope === "account") candidate["accountId"] = request.accountId
+    if (!request.values) {
+      const row = codec.toRow(candidate)
+      if (row instanceof ValidationError) return { _tag: "Refused", index, error: row }
+      rows.push(row)
+      continue
+    }
     const encoded = codec.toRowAndValue(candidate)
     if (encoded instanceof ValidationError) return { _tag: "Refused", index, error: encoded }
     rows.push(encoded.row)
-    if (request.values) values.push(encoded.value)
+    values.push(encoded.value)
+  }
+  if (request.form === "text") {
+    const encoded = asText(model, rows, made)
+    if (encoded !== undefined) return { _tag: "Encoded", rows, made, encoded, ...(request.values ? { values } : {}) }
   }
   return request.values ? { _tag: "Encoded", rows, made, values } : { _tag: "Encoded", rows, made }
+}
+
+/** A chunk's rows as one JSON text; `undefined` when the text cannot carry them. */
+const asText = (model: AnyModel, rows: ReadonlyArray<Row>, made: ReadonlyArray<number>): EncodedRows | undefined => {
+  const fresh = new Set(made)
+  const given: Array<string> = []
+  rows.forEach((row, i) => {
+    if (!fresh.has(i)) given.push(String(row["id"]))
+  })
+  return encodeRows(model.columns, rows, given)
+}
+
+/**
+ * An encoded chunk to send to another thread: when the rows are also in a text, each row keeps
+ * only its id and references (what the reference check reads), the text carrying the rest.
+ */
+export const forTransfer = (model: AnyModel, chunk: EncodedChunk): EncodedChunk => {
+  if (chunk._tag !== "Encoded" || chunk.encoded === undefined) return chunk
+  const fields = ["id", ...model.references.map((reference) => reference.field)]
+  const keys = chunk.rows.map((row) => {
+    const key: Record<string, unknown> = {}
+    for (const field of fields) if (row[field] !== undefined) key[field] = row[field]
+    return key
+  })
+  return { ...chunk, rows: keys }
 }
 
 /** Encodes chunks of new records: see {@link ImportEncoder}. */
@@ -102,7 +146,8 @@ export const inThreadImportEncoder: ImportEncoderService = {
       const values: Array<unknown> = []
       for (let start = 0; start < request.inputs.length; start += slice) {
         if (start > 0) yield* Effect.yieldNow
-        const part = encodeChunk(model, { ...request, inputs: request.inputs.slice(start, start + slice) })
+        // Slices are joined as rows (a store reached over connections takes no text).
+        const part = encodeChunk(model, { ...request, form: "rows", inputs: request.inputs.slice(start, start + slice) })
         if (part._tag === "Refused") return { ...part, index: start + part.index }
         for (const row of part.rows) rows.push(row)
         for (const index of part.made) made.push(start + index)
@@ -177,6 +222,10 @@ export const chunkWriter = <M extends AnyModel, E = never, R = never>(model: M, 
     // is encoded. A store writing in the calling thread (SQLite, PGlite, memory) gains nothing
     // from slices: the chunk is encoded at once.
     const slice = repos.driver.capabilities.concurrentWriters ? SLICE : undefined
+    // A store that inserts a JSON text of rows in one statement is given one per chunk (unless the
+    // caller wants the records back): from a worker thread, one string to copy, not every value.
+    const form = repos.driver.insertEncoded !== undefined && slice === undefined && options.values !== true ? "text" : "rows"
+    const kinds = new Map(model.columns.map((c) => [c.name, c.kind]))
     let pending: { readonly fiber: Fiber.Fiber<EncodedChunk, StorageError>; readonly chunk: number; readonly offset: number } | undefined
     let chunks = 0
     let offset = 0
@@ -192,12 +241,22 @@ export const chunkWriter = <M extends AnyModel, E = never, R = never>(model: M, 
             issues: error.issues.map((issue) => ({ path: [first + index, ...issue.path], message: issue.message }))
           })
         }
-        const made = new Set(encoded.made)
         if (options.checkReferences !== undefined) yield* options.checkReferences(encoded.rows)
-        const ops = encoded.rows.map((row, i): WriteOp => (made.has(i) ? { kind: "insert", row, fresh: true } : { kind: "insert", row }))
-        const outcomes = ops.length === 0 ? [] : yield* repos.driver.write(model, scopeOf(model, accountId), ops)
+        const scope = scopeOf(model, accountId)
+        const text = encoded.encoded
+        const insertEncoded = repos.driver.insertEncoded
+        // A text the store refused (a unique key) is written again as rows, to learn which row.
+        const rows =
+          text === undefined
+            ? encoded.rows
+            : insertEncoded === undefined || (yield* insertEncoded(model, scope, text)) === "Refused"
+              ? decodeRows(text, kinds)
+              : []
+        const made = new Set(encoded.made)
+        const ops = rows.map((row, i): WriteOp => (made.has(i) ? { kind: "insert", row, fresh: true } : { kind: "insert", row }))
+        const outcomes = ops.length === 0 ? [] : yield* repos.driver.write(model, scope, ops)
         for (const [i, outcome] of outcomes.entries()) {
-          if (outcome._tag !== "Written") return yield* refusal(model.name, String(encoded.rows[i]?.["id"]), outcome)
+          if (outcome._tag !== "Written") return yield* refusal(model.name, String(rows[i]?.["id"]), outcome)
         }
         written += encoded.rows.length
         if (options.onWritten !== undefined)
@@ -218,7 +277,15 @@ export const chunkWriter = <M extends AnyModel, E = never, R = never>(model: M, 
         Effect.gen(function* () {
           if (inputs.length === 0) return
           const fiber = yield* Effect.forkChild(
-            encoder.encode(model, { model: model.name, accountId, at, inputs, values: options.values === true, ...(slice === undefined ? {} : { slice }) })
+            encoder.encode(model, {
+              model: model.name,
+              accountId,
+              at,
+              inputs,
+              values: options.values === true,
+              form,
+              ...(slice === undefined ? {} : { slice })
+            })
           )
           const previous = pending
           pending = undefined

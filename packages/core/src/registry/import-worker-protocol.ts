@@ -3,6 +3,7 @@
  * (`import-worker-thread.ts`): plain data, copied by the structured clone algorithm.
  * @module
  */
+import type { EncodedRows } from "../shared/encoded-rows.ts"
 import type { ValidationIssue } from "../shared/errors.ts"
 import type { Row } from "../shared/model.ts"
 import type { EncodeRequest } from "./import-encoder.ts"
@@ -21,6 +22,8 @@ export type WorkerAnswer =
       readonly rows: ReadonlyArray<Row>
       readonly made: ReadonlyArray<number>
       readonly values?: ReadonlyArray<unknown>
+      /** The rows as one JSON text (then `rows` hold their ids and references only). */
+      readonly encoded?: EncodedRows
     }
   | { readonly id: number; readonly _tag: "Refused"; readonly index: number; readonly message: string; readonly issues: ReadonlyArray<ValidationIssue> }
   | { readonly id: number; readonly _tag: "Lost"; readonly message: string }

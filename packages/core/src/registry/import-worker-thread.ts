@@ -8,7 +8,7 @@
 import { parentPort } from "node:worker_threads"
 import { ALL_MODELS } from "../models.ts"
 import type { AnyModel } from "../shared/model.ts"
-import { type EncodeRequest, encodeChunk } from "./import-encoder.ts"
+import { type EncodeRequest, encodeChunk, forTransfer } from "./import-encoder.ts"
 import type { WorkerAnswer, WorkerRequest } from "./import-worker-protocol.ts"
 
 const models = new Map<string, AnyModel>(ALL_MODELS.map((model) => [model.name, model]))
@@ -17,7 +17,7 @@ const answer = (request: WorkerRequest): WorkerAnswer => {
   const model = models.get(request.request.model)
   if (model === undefined) return { id: request.id, _tag: "Lost", message: `no model ${request.request.model}` }
   try {
-    const encoded = encodeChunk(model, request.request satisfies EncodeRequest)
+    const encoded = forTransfer(model, encodeChunk(model, request.request satisfies EncodeRequest))
     if (encoded._tag === "Encoded") return { id: request.id, ...encoded }
     return { id: request.id, _tag: "Refused", index: encoded.index, message: encoded.error.message, issues: encoded.error.issues }
   } catch (error) {

@@ -367,6 +367,40 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
   const columnNames = new Set(model.columns.map((c) => c.name))
   const columnKinds = new Map(model.columns.map((c) => [c.name, c.kind]))
 
+  /** Validates and encodes a record (`remember`: the answered record is kept for `encodedRowOf`). */
+  const accept = (input: unknown, remember: boolean): { row: Row; value: RecordOf<M> } | ValidationError => {
+    const record = admitFields(input, nestingLimits)
+    if (record instanceof ValidationError) return record
+    let valid: RecordOf<M>
+    try {
+      // The compiled acceptance test runs the schema's refinements directly; a record it does
+      // not certainly accept takes Schema's validation, which stops at the first issue; only a
+      // failing record is checked again for all of its issues.
+      valid = certainlyValid?.(record) ? inSchemaOrder(record) : validateType(record, { onExcessProperty: "error" })
+    } catch {
+      try {
+        validateType(record, { errors: "all", onExcessProperty: "error" })
+      } catch (error) {
+        if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error)
+        return ValidationError.at([], String(error))
+      }
+      return ValidationError.at([], `${model.name}: invalid record`)
+    }
+    // Already validated: encoding only transforms (checks would run a second time for nothing).
+    const row = encodeValid(valid) as Record<string, unknown>
+    // Remembered only when the record is answered (see `encodedRowOf`).
+    if (remember) encodedRows.set(valid as object, { model, row })
+    if (model.derived.length === 0) return { row, value: valid }
+    // The encoded row is a fresh object: derived columns are computed from its stored fields
+    // first, then added to it.
+    const values = model.derived.map((derived) => derived.compute(row))
+    model.derived.forEach((derived, i) => {
+      const value = values[i]
+      if (value !== null && value !== undefined) row[derived.name] = value
+    })
+    return { row, value: valid }
+  }
+
   const codec: ModelCodec<M> = {
     model,
     columnNames,
@@ -395,40 +429,10 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
         })
     },
     toRow: (record) => {
-      const result = codec.toRowAndValue(record)
+      const result = accept(record, false)
       return result instanceof ValidationError ? result : result.row
     },
-    toRowAndValue: (input) => {
-      const record = admitFields(input, nestingLimits)
-      if (record instanceof ValidationError) return record
-      let valid: RecordOf<M>
-      try {
-        // The compiled acceptance test runs the schema's refinements directly; a record it does
-        // not certainly accept takes Schema's validation, which stops at the first issue; only a
-        // failing record is checked again for all of its issues.
-        valid = certainlyValid?.(record) ? inSchemaOrder(record) : validateType(record, { onExcessProperty: "error" })
-      } catch {
-        try {
-          validateType(record, { errors: "all", onExcessProperty: "error" })
-        } catch (error) {
-          if (Schema.isSchemaError(error)) return ValidationError.fromSchemaError(error)
-          return ValidationError.at([], String(error))
-        }
-        return ValidationError.at([], `${model.name}: invalid record`)
-      }
-      // Already validated: encoding only transforms (checks would run a second time for nothing).
-      const row = encodeValid(valid) as Record<string, unknown>
-      encodedRows.set(valid as object, { model, row })
-      if (model.derived.length === 0) return { row, value: valid }
-      // The encoded row is a fresh object: derived columns are computed from its stored fields
-      // first, then added to it.
-      const values = model.derived.map((derived) => derived.compute(row))
-      model.derived.forEach((derived, i) => {
-        const value = values[i]
-        if (value !== null && value !== undefined) row[derived.name] = value
-      })
-      return { row, value: valid }
-    },
+    toRowAndValue: (input) => accept(input, true),
     encodeValue: (field, value) => {
       const kind = columnKinds.get(field)
       if (kind === undefined) return ValidationError.at(["where", field], `${model.name} has no field ${field}`)

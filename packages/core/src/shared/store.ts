@@ -5,6 +5,7 @@
  * @module
  */
 import { Context, type Effect } from "effect"
+import type { EncodedRows } from "./encoded-rows.ts"
 import type { StorageError, Unsupported } from "./errors.ts"
 import type { Column, IndexDecl, ModelMeta, Row } from "./model.ts"
 import type { Condition, StoreQuery } from "./query.ts"
@@ -158,6 +159,15 @@ export interface StoreDriver {
   ) => Effect.Effect<ReadonlyArray<ReadonlyArray<string>>, StorageError>
   /** Applies writes in order; each one that fails leaves nothing and reports why; the others apply. */
   readonly write: (model: ModelMeta, scope: StoreScope, ops: ReadonlyArray<WriteOp>) => Effect.Effect<ReadonlyArray<WriteOutcome>, StorageError>
+  /**
+   * Inserts new rows of one model given as one JSON text (see {@link EncodedRows}), all or none,
+   * as `write` would insert them (a change sequence each, tombstones of the `given` ids cleared):
+   * `"Written"`, or `"Refused"` when a unique key refused one of them (nothing is written; the
+   * caller writes them with `write` to learn which). Optional: a store without it (or whose
+   * rows the text does not suit) is given rows through `write`. SQLite reads the values out of
+   * the text in one statement.
+   */
+  readonly insertEncoded?: (model: ModelMeta, scope: StoreScope, rows: EncodedRows) => Effect.Effect<"Written" | "Refused", StorageError>
   /**
    * Applies the writes of several models, each as `write` would (its outcomes at its position), in
    * one transaction; where the store can, a few inserts into distinct models go in one statement.
