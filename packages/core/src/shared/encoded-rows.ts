@@ -15,7 +15,7 @@ import type { Column, Row } from "./model.ts"
 
 /** New rows of one model as one JSON text (see the module documentation). */
 export interface EncodedRows {
-  /** The columns of each row's values, in order. */
+  /** The columns of each row's values, in order (a column of the table left out is NULL in every row). */
   readonly columns: ReadonlyArray<string>
   /** `[[value, ...], ...]`: one array per row, its values in the order of `columns`. */
   readonly text: string
@@ -50,13 +50,17 @@ const cell = (kind: Column["kind"], value: unknown): unknown => {
 }
 
 /**
- * The rows as one {@link EncodedRows} text over `columns` (`given`: the ids the caller gave), or
+ * The rows as one {@link EncodedRows} text over those of `columns` some row has a value in (`given`: the ids the caller gave), or
  * `undefined` when a value cannot be carried exactly (see the module documentation).
  */
 export const encodeRows = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<Row>, given: ReadonlyArray<string>): EncodedRows | undefined => {
-  const n = columns.length
-  const names = columns.map((c) => c.name)
-  const kinds = columns.map((c) => c.kind)
+  // Only the columns some row has a value in (a column left out is NULL, as an absent value).
+  const keys = new Set<string>()
+  for (const row of rows) for (const key in row) if (row[key] !== undefined && row[key] !== null) keys.add(key)
+  const present = columns.filter((c) => keys.has(c.name))
+  const n = present.length
+  const names = present.map((c) => c.name)
+  const kinds = present.map((c) => c.kind)
   const arrays: Array<Array<unknown>> = new Array(rows.length)
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Row

@@ -376,7 +376,9 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
       // The compiled acceptance test runs the schema's refinements directly; a record it does
       // not certainly accept takes Schema's validation, which stops at the first issue; only a
       // failing record is checked again for all of its issues.
-      valid = certainlyValid?.(record) ? inSchemaOrder(record) : validateType(record, { onExcessProperty: "error" })
+      // A record kept for `encodedRowOf` is answered with its keys in the schema's order; one only
+      // encoded is read field by field (a record the test accepts has no other keys).
+      valid = certainlyValid?.(record) ? (remember ? inSchemaOrder(record) : (record as RecordOf<M>)) : validateType(record, { onExcessProperty: "error" })
     } catch {
       try {
         validateType(record, { errors: "all", onExcessProperty: "error" })
