@@ -18,7 +18,7 @@ import { join } from "node:path"
 import { Worker } from "node:worker_threads"
 import { Effect, Layer } from "effect"
 import { type EncodedChunk, ImportEncoder } from "./registry/import-encoder.ts"
-import type { WorkerAnswer, WorkerRequest } from "./registry/import-worker-protocol.ts"
+import type { WorkerAnswer, WorkerMessage, WorkerRequest } from "./registry/import-worker-protocol.ts"
 import { type BlobRef, BlobStore, sha256Hex } from "./shared/blob.ts"
 import { NotFound, StorageError, ValidationError } from "./shared/errors.ts"
 import type { FixtureLoader } from "./testing/harness.ts"
@@ -153,14 +153,25 @@ const startWorker = () => {
   const worker = new Worker(workerUrl())
   const waiting = new Map<number, { readonly resolve: (answer: WorkerAnswer) => void; readonly reject: (error: unknown) => void }>()
   let failure: unknown
+  let loaded: { readonly resolve: () => void; readonly reject: (error: unknown) => void } | undefined
+  /** Settles once the thread has loaded its modules (or failed to). */
+  const ready = new Promise<void>((resolve, reject) => {
+    loaded = { resolve, reject }
+  })
   const failAll = (error: unknown) => {
     failure ??= error
+    loaded?.reject(error)
     for (const entry of waiting.values()) entry.reject(error)
     waiting.clear()
   }
   // An idle worker does not keep the process alive; one that owes answers does.
-  worker.unref()
-  worker.on("message", (answer: WorkerAnswer) => {
+  worker.on("message", (message: WorkerMessage) => {
+    if (message._tag === "Ready") {
+      loaded?.resolve()
+      if (waiting.size === 0) worker.unref()
+      return
+    }
+    const answer = message
     const entry = waiting.get(answer.id)
     waiting.delete(answer.id)
     if (waiting.size === 0) worker.unref()
@@ -170,6 +181,7 @@ const startWorker = () => {
   worker.on("exit", (code) => failAll(new Error(`the worker exited with code ${code}`)))
   return {
     worker,
+    ready,
     ask: (request: WorkerRequest): Promise<WorkerAnswer> =>
       failure !== undefined
         ? Promise.reject(failure)
@@ -187,7 +199,7 @@ const startWorker = () => {
  * encodes each chunk of new records in a worker thread, while the calling thread writes the chunk
  * before it. The stored rows and the errors are those of the default in-thread encoder (the first
  * refused record in input order is the one reported). The workers stop when the layer's scope
- * closes. Provide it beside the store: `Layer.mergeAll(SqliteStore.layer(...), ImportWorkers.layer())`.
+ * closes; the layer is built once they have loaded their modules. Provide it beside the store: `Layer.mergeAll(SqliteStore.layer(...), ImportWorkers.layer())`.
  */
 export const ImportWorkers = {
   layer: (options: ImportWorkersOptions = {}): Layer.Layer<never, StorageError> =>
@@ -199,6 +211,11 @@ export const ImportWorkers = {
           Effect.try({ try: () => Array.from({ length: count }, startWorker), catch: (cause) => lost(`cannot start: ${String(cause)}`, cause) }),
           (started) => Effect.promise(() => Promise.all(started.map(({ worker }) => worker.terminate())))
         )
+        // The threads load their modules before the layer is built, not during a first import.
+        yield* Effect.tryPromise({
+          try: () => Promise.all(workers.map((started) => started.ready)),
+          catch: (cause) => lost(`cannot start: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+        })
         let next = 0
         return {
           kind: "worker" as const,

@@ -27,3 +27,11 @@ export type WorkerAnswer =
     }
   | { readonly id: number; readonly _tag: "Refused"; readonly index: number; readonly message: string; readonly issues: ReadonlyArray<ValidationIssue> }
   | { readonly id: number; readonly _tag: "Lost"; readonly message: string }
+
+/** What a worker thread posts once it has loaded its modules, before any answer. */
+export interface WorkerReady {
+  readonly _tag: "Ready"
+}
+
+/** Every message a worker thread posts. */
+export type WorkerMessage = WorkerAnswer | WorkerReady

@@ -9,7 +9,7 @@ import { parentPort } from "node:worker_threads"
 import { ALL_MODELS } from "../models.ts"
 import type { AnyModel } from "../shared/model.ts"
 import { type EncodeRequest, encodeChunk, forTransfer } from "./import-encoder.ts"
-import type { WorkerAnswer, WorkerRequest } from "./import-worker-protocol.ts"
+import type { WorkerAnswer, WorkerReady, WorkerRequest } from "./import-worker-protocol.ts"
 
 const models = new Map<string, AnyModel>(ALL_MODELS.map((model) => [model.name, model]))
 
@@ -28,3 +28,5 @@ const answer = (request: WorkerRequest): WorkerAnswer => {
 parentPort?.on("message", (request: WorkerRequest) => {
   parentPort?.postMessage(answer(request))
 })
+// Loaded: the layer that started the thread waits for this before its first chunk.
+parentPort?.postMessage({ _tag: "Ready" } satisfies WorkerReady)
