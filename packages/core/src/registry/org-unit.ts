@@ -24,12 +24,17 @@ export const PATH_SEPARATOR = "/"
 /** The materialised path: ids root first, each followed by `/`. */
 export const OrgUnitPath = Schema.String.check(Schema.isPattern(/^([0-9A-Za-z-]+\/)+$/, { message: "Expected a materialised path: ids each followed by /" }))
 
+/** The last box made, with the row and geometry it was made of: a row's four box columns ask for it in turn. */
+let last: { readonly row: Row; readonly geometry: MultiPolygon | Point; readonly box: readonly [number, number, number, number] } | undefined
+
 const box = (row: Row): readonly [number, number, number, number] | undefined => {
-  const geom = row["geom"] as MultiPolygon | undefined
-  if (geom !== undefined && geom !== null) return boundingBox(geom)
-  const location = row["location"] as Point | undefined
-  if (location !== undefined && location !== null) return boundingBox(location)
-  return undefined
+  const geom = row["geom"] as MultiPolygon | undefined | null
+  const geometry = geom !== undefined && geom !== null ? geom : ((row["location"] as Point | undefined | null) ?? undefined)
+  if (geometry === undefined) return undefined
+  if (last !== undefined && last.row === row && last.geometry === geometry) return last.box
+  const made = boundingBox(geometry)
+  last = { row, geometry, box: made }
+  return made
 }
 
 /** The OrgUnit model declaration. */

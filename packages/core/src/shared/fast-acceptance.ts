@@ -141,17 +141,21 @@ const structCheck = (ast: SchemaAST.Objects, propertyCheck: (property: SchemaAST
     properties.push([property.name, check, SchemaAST.isOptional(property.type)])
   }
   const names = new Set<PropertyKey>(properties.map(([name]) => name))
+  const keys = properties.map(([name]) => name)
+  const checks = properties.map(([, check]) => check)
+  const optionals = properties.map(([, , optional]) => optional)
   return (value) => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return false
     const record = value as Record<PropertyKey, unknown>
-    for (const [name, check, optional] of properties) {
+    for (let i = 0; i < keys.length; i++) {
+      const name = keys[i] as PropertyKey
       if (!Object.hasOwn(record, name)) {
-        if (optional) continue
+        if (optionals[i] === true) continue
         return false
       }
-      if (!check(record[name])) return false
+      if (!(checks[i] as FastCheck)(record[name])) return false
     }
-    for (const key in record) if (Object.hasOwn(record, key) && !names.has(key)) return false
+    for (const key in record) if (!names.has(key) && Object.hasOwn(record, key)) return false
     return true
   }
 }

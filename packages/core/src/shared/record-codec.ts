@@ -328,14 +328,18 @@ export const codecOf = <M extends AnyModel>(model: M): ModelCodec<M> => {
     for (const name of fieldNames) if (Object.hasOwn(source, name)) out[name] = source[name]
     return out as RecordOf<M>
   }
+  const writerNames = fieldWriters.map(([name]) => name)
+  const writers = fieldWriters.map(([, write]) => write)
   const encodeValid = (valid: object): Row => {
     const source = valid as Record<string, unknown>
     const out: Record<string, unknown> = {}
-    for (const [name, write] of fieldWriters) {
-      if (!(name in source)) continue
+    for (let i = 0; i < writerNames.length; i++) {
+      const name = writerNames[i] as string
       const value = source[name]
-      // A stored row never shares an array or object with the caller's input.
-      out[name] = value === undefined ? value : write === undefined ? copyPlain(value) : write(value)
+      if (value === undefined && !(name in source)) continue
+      const write = writers[i]
+      // A stored row never shares an array or object with the caller's input; scalars are copied as they are.
+      out[name] = value === undefined ? value : write !== undefined ? write(value) : typeof value === "object" && value !== null ? copyPlain(value) : value
     }
     return out
   }
