@@ -54,7 +54,7 @@ export interface EncodeRequest {
 export type EncodedChunk =
   | {
       readonly _tag: "Encoded"
-      /** The rows (sent from a worker thread with `encoded`: their id and reference fields only, see {@link forTransfer}). */
+      /** The rows (from a worker thread, with `encoded`: their id and reference fields only). */
       readonly rows: ReadonlyArray<Row>
       /** The indexes of the records whose id was made by the encoder. */
       readonly made: ReadonlyArray<number>
