@@ -110,6 +110,53 @@ describe("SQLite store: rows inserted from a JSON text", () => {
     expect(encoded.map((row) => byId.get(String(row["id"])))).toEqual(encoded)
   })
 
+  it("columns with one value in every row (given once, beside the text) are stored as write stores them", async () => {
+    const shared = (prefix: string) =>
+      rowsOf(prefix).map((row) => ({
+        ...row,
+        name: 'one "name"\n',
+        custom: true,
+        depth: Number.MAX_SAFE_INTEGER,
+        extraFields: { a: 'é "q"', n: [0.1 + 0.2] },
+        location: { type: "Point", coordinates: [0.1 + 0.2, -1e-300] },
+        bboxWest: 0.1 + 0.2,
+        bboxSouth: -1e-300,
+        bboxEast: 0.1 + 0.2,
+        bboxNorth: -1e-300
+      }))
+    const text = encodeRows(OrgUnitModel.columns, shared("dddddddd"), [])
+    expect(text?.constants.map((constant) => constant.column)).toEqual([
+      "accountId",
+      "updatedAt",
+      "name",
+      "custom",
+      "validationStatus",
+      "versionId",
+      "depth",
+      "location",
+      "extraFields",
+      "bboxWest",
+      "bboxSouth",
+      "bboxEast",
+      "bboxNorth"
+    ])
+    await withStore((store) =>
+      store.write(
+        OrgUnitModel,
+        scope,
+        shared("eeeeeeee").map((row) => ({ kind: "insert", row, fresh: true }))
+      )
+    )
+    expect(
+      await withStore((store) =>
+        text === undefined || store.insertEncoded === undefined ? Effect.succeed("absent") : store.insertEncoded(OrgUnitModel, scope, text)
+      )
+    ).toBe("Written")
+    const viaText = stored(file, "dddddddd")
+    expect(viaText).toEqual(stored(file, "eeeeeeee"))
+    expect(viaText[0]).toMatchObject({ custom: 1, "custom:type": "integer", depth: Number.MAX_SAFE_INTEGER, bboxSouth: -1e-300, "bboxSouth:type": "real" })
+  })
+
   it("a text with a row a unique key refuses writes nothing and answers Refused", async () => {
     const fresh = rowsOf("cccccccc")
     const taken = rowsOf("aaaaaaaa")[7] as Row

@@ -11,20 +11,30 @@ const columns: ReadonlyArray<Column> = [
   { name: "n", kind: "real", nullable: true },
   { name: "flag", kind: "boolean", nullable: true },
   { name: "doc", kind: "json", nullable: true },
-  { name: "note", kind: "text", nullable: true }
+  { name: "note", kind: "text", nullable: true },
+  { name: "account", kind: "text", nullable: true },
+  { name: "tags", kind: "json", nullable: true },
+  { name: "active", kind: "boolean", nullable: true },
+  { name: "unused", kind: "integer", nullable: true }
 ]
 const kinds = new Map(columns.map((c) => [c.name, c.kind]))
 
 describe("rows as one JSON text", () => {
-  it("holds each row's values in column order (JSON values as their text, absent values as null) and reads back as the rows", () => {
+  it("holds each row's values in column order (JSON values as their text, absent values as null), a value shared by every row once, and reads back as the rows", () => {
+    const shared = { account: "acc 'one'", tags: { k: ["x"] }, active: false }
     const rows: ReadonlyArray<Row> = [
-      { id: "a", n: 0.1 + 0.2, flag: true, doc: { text: 'q"\n', list: [1, null] }, note: "nul \u0000 é 🏥" },
-      { id: "b", flag: false, doc: "just text" },
-      { id: "c", n: Number.MAX_SAFE_INTEGER, doc: null, extra: "not a column" }
+      { id: "a", n: 0.1 + 0.2, flag: true, doc: { text: 'q"\n', list: [1, null] }, note: "nul \u0000 é 🏥", ...shared },
+      { id: "b", flag: false, doc: "just text", ...shared },
+      { id: "c", n: Number.MAX_SAFE_INTEGER, doc: null, extra: "not a column", ...shared }
     ]
     const encoded = encodeRows(columns, rows, ["a"])
     expect(encoded).toEqual({
       columns: ["id", "n", "flag", "doc", "note"],
+      constants: [
+        { column: "account", value: "acc 'one'" },
+        { column: "tags", value: '{"k":["x"]}' },
+        { column: "active", value: false }
+      ],
       count: 3,
       given: ["a"],
       text: JSON.stringify([
@@ -34,10 +44,20 @@ describe("rows as one JSON text", () => {
       ])
     })
     expect(encoded === undefined ? undefined : decodeRows(encoded, kinds)).toEqual([
-      { id: "a", n: 0.30000000000000004, flag: true, doc: { text: 'q"\n', list: [1, null] }, note: "nul \u0000 é 🏥" },
-      { id: "b", flag: false, doc: "just text" },
-      { id: "c", n: Number.MAX_SAFE_INTEGER }
+      { id: "a", n: 0.30000000000000004, flag: true, doc: { text: 'q"\n', list: [1, null] }, note: "nul \u0000 é 🏥", ...shared },
+      { id: "b", flag: false, doc: "just text", ...shared },
+      { id: "c", n: Number.MAX_SAFE_INTEGER, ...shared }
     ])
+  })
+
+  it("gives a single row's values in the text (no constants)", () => {
+    expect(encodeRows(columns, [{ id: "a", account: "acc" }], [])).toEqual({
+      columns: ["id", "account"],
+      constants: [],
+      text: '[["a","acc"]]',
+      count: 1,
+      given: []
+    })
   })
 
   it("is not made for values JSON does not carry exactly: -0, non-finite numbers, lone surrogates, big integers, dates", () => {

@@ -6,7 +6,7 @@
  * is needed to compile.
  * @module
  */
-import type { ColumnKind, Row, StoreScope } from "@iaso/core"
+import type { ColumnKind, EncodedRows, Row, StoreScope } from "@iaso/core"
 import { type Compiled, scopeCondition, Statement } from "./compile-conditions.ts"
 import { quote, type SqlDialect } from "./dialect.ts"
 import { COUNTER, SEQ, type TableInfo } from "./tables.ts"
@@ -157,32 +157,39 @@ export const compileInsertEach = (
 }
 
 /**
- * Inserts the rows of a JSON text (core's `EncodedRows`: `columns`, the text) in one statement,
- * their sequences from `firstSeq` on, through the dialect's `jsonRows`: the table's columns among
- * `columns` are written (as `compileInsert` writes a row's table columns; the others are NULL).
+ * Inserts the rows of a JSON text (core's `EncodedRows`) in one statement, their sequences from
+ * `firstSeq` on, through the dialect's `jsonRows`: the table's columns among the text's columns
+ * and its constants are written (as `compileInsert` writes a row's table columns; the others are
+ * NULL), each constant as one parameter.
  */
 export const compileInsertEncoded = (
   dialect: SqlDialect,
   info: TableInfo,
-  columns: ReadonlyArray<string>,
-  text: string,
+  rows: EncodedRows,
   firstSeq: number,
   jsonRows: (placeholder: string, positions: ReadonlyArray<number>) => string
 ): Compiled => {
   const positions: Array<number> = []
   const names: Array<string> = []
-  columns.forEach((name, k) => {
+  const selected: Array<string> = []
+  rows.columns.forEach((name, k) => {
     if (!info.kinds.has(name)) return
+    selected.push(`c${positions.length}`)
     positions.push(k)
     names.push(name)
   })
   const stmt = new Statement(dialect)
   // Placeholders in the order of the text (SQLite's are positional).
-  const seq = stmt.param(firstSeq)
-  const rows = jsonRows(stmt.param(text), positions)
-  return stmt.done(
-    `INSERT INTO ${dialect.table(info.name)} (${[...names, SEQ].map(quote).join(", ")}) SELECT ${names.map((_, i) => `c${i}`).join(", ")}, ${seq} + i FROM (${rows})`
-  )
+  for (const { column, value } of rows.constants) {
+    const kind = info.kinds.get(column)
+    if (kind === undefined) continue
+    names.push(column)
+    // A JSON column's constant is its JSON text already.
+    selected.push(stmt.param(kind === "json" ? value : dialect.encode(kind, value)))
+  }
+  selected.push(`${stmt.param(firstSeq)} + i`)
+  const from = jsonRows(stmt.param(rows.text), positions)
+  return stmt.done(`INSERT INTO ${dialect.table(info.name)} (${[...names, SEQ].map(quote).join(", ")}) SELECT ${selected.join(", ")} FROM (${from})`)
 }
 
 /** Replaces a row (all of its columns but the id) if it still has the expected version. */

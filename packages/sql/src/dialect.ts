@@ -162,7 +162,8 @@ export const sqliteDialect: SqlDialect = {
   unnestType: undefined,
   // `->>` answers SQL values: JSON numbers as INTEGER or REAL (the column's affinity decides),
   // `true`/`false` as 1/0, strings as TEXT, `null` as NULL. `jsonb_each` parses the text once.
-  jsonRows: (placeholder, positions) => `SELECT ${positions.map((k, i) => `value->>${k} AS c${i}`).join(", ")}, key AS i FROM jsonb_each(${placeholder})`,
+  jsonRows: (placeholder, positions) =>
+    `SELECT ${[...positions.map((k, i) => `value->>${k} AS c${i}`), "key AS i"].join(", ")} FROM jsonb_each(${placeholder})`,
   statistics: undefined,
   classify: (error) => {
     const code = codeOf(error)

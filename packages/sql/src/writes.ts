@@ -227,7 +227,7 @@ export const makeWrite = (
             return yield* inTransaction(
               Effect.gen(function* () {
                 const firstSeq = yield* reserveSeqs(rows.count)
-                const done = yield* attempt(run(compileInsertEncoded(dialect, info, rows.columns, rows.text, firstSeq, jsonRows)))
+                const done = yield* attempt(run(compileInsertEncoded(dialect, info, rows, firstSeq, jsonRows)))
                 if (done._tag === "Duplicate") return "Refused" as const
                 yield* noteInserted(info.name, rows.count)
                 if (rows.given.length > 0) yield* runOrFail(compileClearTombstones(dialect, info, scope, rows.given))

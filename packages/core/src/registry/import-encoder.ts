@@ -103,11 +103,13 @@ export const encodeChunk = (model: AnyModel, request: EncodeRequest): EncodedChu
 
 /** A chunk's rows as one JSON text; `undefined` when the text cannot carry them. */
 const asText = (model: AnyModel, rows: ReadonlyArray<Row>, made: ReadonlyArray<number>): EncodedRows | undefined => {
-  const fresh = new Set(made)
+  // `made` is in ascending order.
   const given: Array<string> = []
-  rows.forEach((row, i) => {
-    if (!fresh.has(i)) given.push(String(row["id"]))
-  })
+  let next = 0
+  for (let i = 0; i < rows.length; i++) {
+    if (made[next] === i) next += 1
+    else given.push(String((rows[i] as Row)["id"]))
+  }
   return encodeRows(model.columns, rows, given)
 }
 

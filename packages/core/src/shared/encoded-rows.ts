@@ -6,7 +6,8 @@
  *
  * The text is an array of rows, each an array of its values in the order of `columns`: a JSON
  * column's value as its JSON text (a string), a boolean as `true`/`false`, a number or a string as
- * itself, an absent value as `null`. Only values JSON carries exactly are put in a text: a
+ * itself, an absent value as `null`. A column with one value in every row is given once, beside
+ * the text (`constants`), and a column with no value in any row is left out. Only values JSON carries exactly are put in a text: a
  * non-finite number, `-0`, a string with a lone surrogate, or any other value (a `bigint`...)
  * makes {@link encodeRows} answer `undefined`, and the rows go the ordinary way.
  * @module
@@ -15,10 +16,12 @@ import type { Column, Row } from "./model.ts"
 
 /** New rows of one model as one JSON text (see the module documentation). */
 export interface EncodedRows {
-  /** The columns of each row's values, in order (a column of the table left out is NULL in every row). */
+  /** The columns of each row's values in the text, in order (a column of the table neither here nor in `constants` is NULL in every row). */
   readonly columns: ReadonlyArray<string>
   /** `[[value, ...], ...]`: one array per row, its values in the order of `columns`. */
   readonly text: string
+  /** Columns with one value in every row (an import's account, version, stamps...), given once instead of in each row; values as in the text. */
+  readonly constants: ReadonlyArray<{ readonly column: string; readonly value: string | number | boolean }>
   /** How many rows the text holds. */
   readonly count: number
   /** The ids of the rows the caller gave (not made by the SDK): a deleted record's tombstone is cleared for them. */
@@ -55,25 +58,41 @@ const cell = (kind: Column["kind"], value: unknown): unknown => {
  */
 export const encodeRows = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<Row>, given: ReadonlyArray<string>): EncodedRows | undefined => {
   // Only the columns some row has a value in (a column left out is NULL, as an absent value).
-  const keys = new Set<string>()
-  for (const row of rows) for (const key in row) if (row[key] !== undefined && row[key] !== null) keys.add(key)
-  const present = columns.filter((c) => keys.has(c.name))
+  const present = columns.filter((c) => rows.some((row) => row[c.name] !== undefined && row[c.name] !== null))
   const n = present.length
   const names = present.map((c) => c.name)
   const kinds = present.map((c) => c.kind)
-  const arrays: Array<Array<unknown>> = new Array(rows.length)
+  // Every value as the text holds it, column by column; a column whose value is the same in
+  // every row (of two or more) is given once.
+  const cells: Array<unknown> = new Array(rows.length * n)
+  const same: Array<boolean> = new Array(n).fill(rows.length > 1)
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Row
-    const values: Array<unknown> = new Array(n)
+    const at = r * n
     for (let k = 0; k < n; k++) {
       const value = cell(kinds[k] as Column["kind"], row[names[k] as string])
       if (value === INEXACT) return undefined
-      values[k] = value
+      cells[at + k] = value
+      if (same[k] === true && value !== cells[k]) same[k] = false
     }
+  }
+  const varying: Array<number> = []
+  const constants: Array<{ readonly column: string; readonly value: string | number | boolean }> = []
+  for (let k = 0; k < n; k++) {
+    const first = cells[k]
+    if (same[k] === true && first !== null) constants.push({ column: names[k] as string, value: first as string | number | boolean })
+    else varying.push(k)
+  }
+  const arrays: Array<Array<unknown>> = new Array(rows.length)
+  for (let r = 0; r < rows.length; r++) {
+    const at = r * n
+    const values: Array<unknown> = new Array(varying.length)
+    for (let v = 0; v < varying.length; v++) values[v] = cells[at + (varying[v] as number)]
     arrays[r] = values
   }
   const text = JSON.stringify(arrays)
-  return LONE_SURROGATE.test(text) ? undefined : { columns: names, text, count: rows.length, given }
+  if (LONE_SURROGATE.test(text)) return undefined
+  return { columns: varying.map((k) => names[k] as string), text, constants, count: rows.length, given }
 }
 
 /**
@@ -82,13 +101,14 @@ export const encodeRows = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<R
  */
 export const decodeRows = (encoded: EncodedRows, kinds: ReadonlyMap<string, Column["kind"]>): ReadonlyArray<Row> => {
   const arrays = JSON.parse(encoded.text) as ReadonlyArray<ReadonlyArray<unknown>>
+  const read = (name: string, value: unknown): unknown => (kinds.get(name) === "json" && typeof value === "string" ? JSON.parse(value) : value)
   return arrays.map((values) => {
     const row: Record<string, unknown> = {}
     encoded.columns.forEach((name, k) => {
       const value = values[k]
-      if (value === null || value === undefined) return
-      row[name] = kinds.get(name) === "json" && typeof value === "string" ? JSON.parse(value) : value
+      if (value !== null && value !== undefined) row[name] = read(name, value)
     })
+    for (const { column, value } of encoded.constants) row[column] = read(column, value)
     return row
   })
 }
