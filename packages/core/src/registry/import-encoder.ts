@@ -224,9 +224,9 @@ export const chunkWriter = <M extends AnyModel, E = never, R = never>(model: M, 
     // is encoded. A store writing in the calling thread (SQLite, PGlite, memory) gains nothing
     // from slices: the chunk is encoded at once.
     const slice = repos.driver.capabilities.concurrentWriters ? SLICE : undefined
-    // A store that inserts a JSON text of rows in one statement is given one per chunk (unless the
-    // caller wants the records back): from a worker thread, one string to copy, not every value.
-    const form = repos.driver.insertEncoded !== undefined && slice === undefined && options.values !== true ? "text" : "rows"
+    // A store that inserts a JSON text of rows in one statement is given one per chunk: from a
+    // worker thread, one string to copy, not every value.
+    const form = repos.driver.insertEncoded !== undefined && slice === undefined ? "text" : "rows"
     const kinds = new Map(model.columns.map((c) => [c.name, c.kind]))
     let pending: { readonly fiber: Fiber.Fiber<EncodedChunk, StorageError>; readonly chunk: number; readonly offset: number } | undefined
     let chunks = 0
