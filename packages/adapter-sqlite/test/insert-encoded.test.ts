@@ -5,7 +5,7 @@
  * their bounds, booleans, JSON values, absent values); a text a unique key refuses writes nothing.
  */
 import { SqliteStore } from "@iaso/adapter-sqlite"
-import { encodeRows, OrgUnitModel, type Row, Store, type StoreDriver } from "@iaso/core"
+import { type EncodedRows, encodeRows, OrgUnitModel, type Row, Store, type StoreDriver } from "@iaso/core"
 import Database from "better-sqlite3"
 import { Effect, ManagedRuntime } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -73,6 +73,9 @@ describe("SQLite store: rows inserted from a JSON text", () => {
   afterAll(() => app.dispose())
   const withStore = <A>(f: (store: StoreDriver) => Effect.Effect<A, unknown>) => app.runPromise(Effect.flatMap(Effect.service(Store), f))
   const scope = { accountId: "acc" }
+  /** The store's `insertEncoded` of a text (`"absent"` when there is no text or no such method). */
+  const insertText = (text: EncodedRows | undefined) =>
+    withStore((store) => (text === undefined || store.insertEncoded === undefined ? Effect.succeed("absent") : store.insertEncoded(OrgUnitModel, scope, text)))
 
   it("are stored as write stores them: the same values and SQL types", async () => {
     const written = rowsOf("aaaaaaaa")
@@ -87,11 +90,7 @@ describe("SQLite store: rows inserted from a JSON text", () => {
       )
     )
     expect(outcomes.every((outcome) => outcome._tag === "Written")).toBe(true)
-    expect(
-      await withStore((store) =>
-        text === undefined || store.insertEncoded === undefined ? Effect.succeed("absent") : store.insertEncoded(OrgUnitModel, scope, text)
-      )
-    ).toBe("Written")
+    expect(await insertText(text)).toBe("Written")
     const viaText = stored(file, "bbbbbbbb")
     expect(viaText).toEqual(stored(file, "aaaaaaaa"))
     expect(viaText[3]).toMatchObject({ name: "nul \u0000 inside", "name:type": "text", custom: 0, "custom:type": "integer", "parentId:type": "text" })
@@ -147,11 +146,7 @@ describe("SQLite store: rows inserted from a JSON text", () => {
         shared("eeeeeeee").map((row) => ({ kind: "insert", row, fresh: true }))
       )
     )
-    expect(
-      await withStore((store) =>
-        text === undefined || store.insertEncoded === undefined ? Effect.succeed("absent") : store.insertEncoded(OrgUnitModel, scope, text)
-      )
-    ).toBe("Written")
+    expect(await insertText(text)).toBe("Written")
     const viaText = stored(file, "dddddddd")
     expect(viaText).toEqual(stored(file, "eeeeeeee"))
     expect(viaText[0]).toMatchObject({ custom: 1, "custom:type": "integer", depth: Number.MAX_SAFE_INTEGER, bboxSouth: -1e-300, "bboxSouth:type": "real" })
@@ -161,11 +156,7 @@ describe("SQLite store: rows inserted from a JSON text", () => {
     const fresh = rowsOf("cccccccc")
     const taken = rowsOf("aaaaaaaa")[7] as Row
     const text = encodeRows(OrgUnitModel.columns, [...fresh, taken], [String(taken["id"])])
-    expect(
-      await withStore((store) =>
-        text === undefined || store.insertEncoded === undefined ? Effect.succeed("absent") : store.insertEncoded(OrgUnitModel, scope, text)
-      )
-    ).toBe("Refused")
+    expect(await insertText(text)).toBe("Refused")
     expect(stored(file, "cccccccc")).toEqual([])
   })
 })
