@@ -12,7 +12,8 @@
  * Ratio = SDK rate / raw rate. On PostgreSQL the statements each ingestion sends are counted (every
  * client's `query` calls, `BEGIN` and `COMMIT` included), and what the C clients' backends do is
  * sampled from `pg_stat_activity` (running, idle: waiting for their client, or the wait event),
- * with the tables whose rows clients queue for (tuple locks, as a share of backend samples).
+ * with the tables whose rows clients queue for (tuple locks, as a share of backend samples), and
+ * the clients' CPU time per ingestion (user + system; the C clients' summed over their processes).
  *
  * `--accounts K` (PostgreSQL): the C clients spread over K accounts (client i in account i mod K)
  * instead of one, which tells what one account's correlation counter costs from what the store
@@ -87,6 +88,10 @@ interface Measured {
   readonly statements?: number
   /** Statements per ingestion of the C clients (PostgreSQL). */
   readonly statementsMany?: number
+  /** Client CPU time (user + system) per ingestion one by one, ms (PostgreSQL). */
+  readonly cpuOne?: number
+  /** Client CPU time per ingestion of the C clients, summed over their processes, ms (PostgreSQL). */
+  readonly cpuMany?: number
 }
 
 /** Inserts one submission's rows (its Instance row and its audit entries) in one transaction. */
@@ -189,7 +194,15 @@ interface ClientPlan {
 }
 
 /** What a client process answers: ready (warmed up), then done with its statements and failures. */
-type ClientMessage = { readonly _tag: "ready" } | { readonly _tag: "done"; readonly statements: number; readonly failures: ReadonlyArray<string> }
+type ClientMessage =
+  | { readonly _tag: "ready" }
+  | { readonly _tag: "done"; readonly statements: number; readonly cpuMicros: number; readonly failures: ReadonlyArray<string> }
+
+/** The CPU time (user + system, µs) this process spent since `since`. */
+const cpuSince = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since)
+  return used.user + used.system
+}
 
 /**
  * One client process: an SDK runtime on a pool of one connection; warms up on CLIENT_WARM_UP submissions of
@@ -206,9 +219,10 @@ const client = () =>
     const share = shares(documents.slice(Math.floor(documents.length / 2)), plan.clients)[plan.index] ?? []
     process.once("message", async () => {
       const before = counter.statements
+      const cpu = process.cpuUsage()
       failures.length = 0
       await ingestAll(app, plan.account, share)
-      const done: ClientMessage = { _tag: "done", statements: counter.statements - before, failures: [...failures] }
+      const done: ClientMessage = { _tag: "done", statements: counter.statements - before, cpuMicros: cpuSince(cpu), failures: [...failures] }
       process.send?.(done, () => {
         void app.dispose().then(() => pool.end().then(() => process.disconnect()))
       })
@@ -225,34 +239,38 @@ const forkClients = (
   schema: string,
   accounts: ReadonlyArray<Account>
 ) =>
-  new Promise<{ readonly millis: number; readonly statements: number; readonly failures: ReadonlyArray<string> }>((resolve, reject) => {
-    const script = fileURLToPath(import.meta.url)
-    let ready = 0
-    let done = 0
-    let statements = 0
-    const failed: Array<string> = []
-    let start = 0
-    const procs = Array.from({ length: options.clients }, (_, index) => {
-      const proc = fork(script, ["--client"], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
-      proc.on("message", (message: ClientMessage) => {
-        if (message._tag === "ready" && ++ready === options.clients) {
-          start = performance.now()
-          for (const p of procs) p.send("go")
-        }
-        if (message._tag === "done") {
-          statements += message.statements
-          failed.push(...message.failures)
-          if (++done === options.clients) resolve({ millis: performance.now() - start, statements, failures: failed })
-        }
+  new Promise<{ readonly millis: number; readonly statements: number; readonly cpuMicros: number; readonly failures: ReadonlyArray<string> }>(
+    (resolve, reject) => {
+      const script = fileURLToPath(import.meta.url)
+      let ready = 0
+      let done = 0
+      let statements = 0
+      let cpuMicros = 0
+      const failed: Array<string> = []
+      let start = 0
+      const procs = Array.from({ length: options.clients }, (_, index) => {
+        const proc = fork(script, ["--client"], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+        proc.on("message", (message: ClientMessage) => {
+          if (message._tag === "ready" && ++ready === options.clients) {
+            start = performance.now()
+            for (const p of procs) p.send("go")
+          }
+          if (message._tag === "done") {
+            statements += message.statements
+            cpuMicros += message.cpuMicros
+            failed.push(...message.failures)
+            if (++done === options.clients) resolve({ millis: performance.now() - start, statements, cpuMicros, failures: failed })
+          }
+        })
+        proc.on("exit", (code) => {
+          if (code !== 0) reject(new Error(`client ${index} exited with ${code}`))
+        })
+        const account = accounts[index % accounts.length] as Account
+        proc.send({ url: options.databaseUrl, schema, account, count: options.count, clients: options.clients, index } satisfies ClientPlan)
+        return proc
       })
-      proc.on("exit", (code) => {
-        if (code !== 0) reject(new Error(`client ${index} exited with ${code}`))
-      })
-      const account = accounts[index % accounts.length] as Account
-      proc.send({ url: options.databaseUrl, schema, account, count: options.count, clients: options.clients, index } satisfies ClientPlan)
-      return proc
-    })
-  })
+    }
+  )
 
 const run = async (options: {
   readonly count: number
@@ -281,6 +299,8 @@ const run = async (options: {
       "ratio ": (m.rawMany / m.sdkMany).toFixed(2),
       "statements/ingest": m.statements === undefined ? "-" : m.statements.toFixed(1),
       [`statements/ingest (${options.clients})`]: m.statementsMany === undefined ? "-" : m.statementsMany.toFixed(1),
+      "client CPU ms/ingest": m.cpuOne === undefined ? "-" : m.cpuOne.toFixed(2),
+      [`client CPU ms/ingest (${options.clients})`]: m.cpuMany === undefined ? "-" : m.cpuMany.toFixed(2),
       failed: String(failures.length)
     })
     if (failures.length > 0) console.log(`${failures.length} ingestions failed, first: ${failures[0]}`)
@@ -409,9 +429,11 @@ const run = async (options: {
         console.log(`the statements of one ingestion on PostgreSQL (${trace.length}):\n${trace.map((line) => `  ${line}`).join("\n")}`)
         counter.trace = undefined
         const before = counter.statements
+        const cpu = process.cpuUsage()
         let t = performance.now()
         await ingestAll(main, account, first)
         const sdkOne = performance.now() - t
+        const cpuOne = cpuSince(cpu) / 1000 / first.length
         const perIngest = (counter.statements - before) / first.length
         await main.dispose()
         // C clients, each a process of its own with its SDK runtime and one connection.
@@ -477,7 +499,9 @@ const run = async (options: {
           rawOne: (rawOne / Math.max(1, oneRows.length)) * first.length,
           rawMany: (rawMany / Math.max(1, rows.length - first.length)) * second.length,
           statements: perIngest,
-          statementsMany: many.statements / second.length
+          statementsMany: many.statements / second.length,
+          cpuOne,
+          cpuMany: many.cpuMicros / 1000 / second.length
         })
       } finally {
         for (const pool of pools) await pool.end().catch(() => undefined)
