@@ -114,7 +114,11 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
       capabilities: indexedDbCapabilities,
       migrate: connection.migrate,
       ...serializedStoreOps(
-        { getMany: (model, scope, ids) => driver.getMany(model, scope, ids), write: (model, scope, ops) => driver.write(model, scope, ops) },
+        {
+          getMany: (model, scope, ids) => driver.getMany(model, scope, ids),
+          query: (model, scope, query) => driver.query(model, scope, query),
+          write: (model, scope, ops) => driver.write(model, scope, ops)
+        },
         (effect) => units.transaction(effect)
       ),
       getMany: (model: ModelMeta, scope, ids) => Effect.flatMap(connection.table(model.name), (t) => reads.rowsById(t, scope, ids)),

@@ -72,6 +72,8 @@ export interface SelectOptions {
   readonly range?: ((stmt: Statement) => string) | undefined
   /** Selected columns left out (read for one row apart); `id` always stays, as the row is looked up by it. */
   readonly leaveOut?: ReadonlyArray<string> | undefined
+  /** The statement the listing is part of (its parameters added to it); a statement of its own when absent. */
+  readonly statement?: Statement | undefined
 }
 
 /**
@@ -94,7 +96,7 @@ export const leavesOutOnlyAt = (query: StoreQuery): boolean =>
 /** A listing: the query's conditions, keyset position, order, limit and selected columns. */
 export const compileSelect = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, query: StoreQuery, options: SelectOptions = {}): CompiledSelect => {
   const { extra = [], range, leaveOut } = options
-  const stmt = new Statement(dialect)
+  const stmt = options.statement ?? new Statement(dialect)
   const selected = query.select ?? info.columns.map((c) => c.name)
   const columns = leaveOut === undefined ? selected : selected.filter((c) => c === "id" || !leaveOut.includes(c))
   let where = whereOf(info, scope, [...query.where, ...extra], stmt, range !== undefined)
@@ -103,6 +105,45 @@ export const compileSelect = (dialect: SqlDialect, info: TableInfo, scope: Store
   const text = `SELECT ${columns.map(quote).join(", ")} FROM ${dialect.table(info.name)} WHERE ${where}${
     query.orderBy.length > 0 ? ` ORDER BY ${orderOf(info, query.orderBy)}` : ""
   }${query.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`
+  return { ...stmt.done(text), columns }
+}
+
+/**
+ * Whether listings can be read in one statement by {@link compileSelects}: they select the same
+ * columns, in the same order, none of them wanting columns on one row only (`onlyAt`).
+ */
+export const unitesSelects = (queries: ReadonlyArray<StoreQuery>): boolean => {
+  const first = queries[0]
+  if (first === undefined) return false
+  const same = (a: ReadonlyArray<unknown> | undefined, b: ReadonlyArray<unknown> | undefined) =>
+    a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((value, i) => value === b[i]))
+  const orderOfFirst = first.orderBy.flatMap((o) => [o.field, o.direction])
+  return queries.every(
+    (query) =>
+      query.onlyAt === undefined &&
+      same(query.select, first.select) &&
+      same(
+        query.orderBy.flatMap((o) => [o.field, o.direction]),
+        orderOfFirst
+      )
+  )
+}
+
+/**
+ * Listings of one table in one statement (see {@link unitesSelects}): each one's rows, in its
+ * order, with the position of its listing (`_q`), the listings one after the other.
+ */
+export const compileSelects = (dialect: SqlDialect, info: TableInfo, scope: StoreScope, queries: ReadonlyArray<StoreQuery>): CompiledSelect => {
+  const stmt = new Statement(dialect)
+  let columns: ReadonlyArray<string> = []
+  const parts = queries.map((query, q) => {
+    const one = compileSelect(dialect, info, scope, query, { statement: stmt })
+    columns = one.columns
+    return `SELECT ${q} AS ${quote("_q")}, ${quote(`q${q}`)}.* FROM (${one.text}) AS ${quote(`q${q}`)}`
+  })
+  const order = queries[0]?.orderBy ?? []
+  // Each listing's order kept by the whole statement's (a union keeps none by itself).
+  const text = `${parts.join(" UNION ALL ")} ORDER BY ${quote("_q")}${order.length > 0 ? `, ${orderOf(info, order)}` : ""}`
   return { ...stmt.done(text), columns }
 }
 

@@ -8,7 +8,7 @@
  * from a PostgreSQL sequence read by the change feed up to a horizon (see `transactions.ts`).
  * @module
  */
-import { type InspectedRow, StorageError, type StoreCapabilities, type StoreDriver, type StoreQuery, type StoreScope } from "@iaso/core"
+import { type InspectedRow, type Row, StorageError, type StoreCapabilities, type StoreDriver, type StoreQuery, type StoreScope } from "@iaso/core"
 import { Effect } from "effect"
 import { changeOfRow, compileChangesSince } from "./change-feed.ts"
 import {
@@ -20,9 +20,11 @@ import {
   compileRewritePrefix,
   compileRowLookup,
   compileSelect,
+  compileSelects,
   compileSubtree,
   type CompiledSelect,
-  leavesOutOnlyAt
+  leavesOutOnlyAt,
+  unitesSelects
 } from "./compile-query.ts"
 import { compileIncrement } from "./compile-write.ts"
 import type { SqlDialect } from "./dialect.ts"
@@ -164,6 +166,19 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
       }),
     query: (model, scope, query) =>
       Effect.flatMap(table(model.name), (info) => list(info, scope, query, (leaveOut) => compileSelect(dialect, info, scope, query, { leaveOut }))),
+    queryMany: (model, scope, queries) =>
+      Effect.gen(function* () {
+        const info = yield* table(model.name)
+        if (queries.length < 2 || !unitesSelects(queries)) {
+          return yield* Effect.forEach(queries, (query) => list(info, scope, query, (leaveOut) => compileSelect(dialect, info, scope, query, { leaveOut })))
+        }
+        const whole = compileSelects(dialect, info, scope, queries)
+        const result = yield* runOrFail(whole)
+        const decode = rowDecoder(dialect, info, whole.columns)
+        const found: Array<Array<Row>> = queries.map(() => [])
+        for (const { _q, ...raw } of result.rows) found[Number(_q)]?.push(decode(raw))
+        return found
+      }),
     count: (model, scope, where) =>
       Effect.gen(function* () {
         const info = yield* table(model.name)

@@ -276,7 +276,11 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
       capabilities,
       migrate,
       ...serializedStoreOps(
-        { getMany: (model, scope, ids) => driver.getMany(model, scope, ids), write: (model, scope, ops) => driver.write(model, scope, ops) },
+        {
+          getMany: (model, scope, ids) => driver.getMany(model, scope, ids),
+          query: (model, scope, query) => driver.query(model, scope, query),
+          write: (model, scope, ops) => driver.write(model, scope, ops)
+        },
         (effect) => transaction(effect)
       ),
       getMany: (model, scope, ids) =>

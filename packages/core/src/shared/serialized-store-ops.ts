@@ -1,5 +1,5 @@
 /**
- * The store port's compound operations (`exists`, `writeAll`, `increment`) for a store whose
+ * The store port's compound operations (`exists`, `queryMany`, `writeAll`, `increment`) for a store whose
  * writers are serialised (`concurrentWriters: false`: memory, IndexedDB), derived from its
  * primitives: a read and a versioned write in one of its transactions are one step no other writer
  * can interleave. A store with concurrent writers (SQL) implements them in its own statements.
@@ -9,17 +9,21 @@ import { Effect } from "effect"
 import { StorageError } from "./errors.ts"
 import type { StoreDriver } from "./store.ts"
 
-/** `exists`, `writeAll` and `increment` over `driver`'s reads and writes, each run in `transaction`. */
+/**
+ * `exists`, `queryMany`, `writeAll` and `increment` over `driver`'s reads and writes (the
+ * queries one after the other, as their store answers each in memory or in one request).
+ */
 export const serializedStoreOps = (
-  driver: Pick<StoreDriver, "getMany" | "write">,
+  driver: Pick<StoreDriver, "getMany" | "query" | "write">,
   transaction: StoreDriver["transaction"]
-): Pick<StoreDriver, "exists" | "writeAll" | "increment"> => ({
+): Pick<StoreDriver, "exists" | "queryMany" | "writeAll" | "increment"> => ({
   exists: (requests) =>
     Effect.forEach(requests, (request) =>
       request.ids.length === 0
         ? Effect.succeed([])
         : Effect.map(driver.getMany(request.model, request.scope, request.ids), (rows) => rows.map((row) => String(row["id"])))
     ),
+  queryMany: (model, scope, queries) => Effect.forEach(queries, (query) => driver.query(model, scope, query)),
   writeAll: (writes) => transaction(Effect.forEach(writes, (w) => driver.write(w.model, w.scope, w.ops))),
   increment: (model, scope, id, field, by, updatedAt) =>
     transaction(

@@ -192,6 +192,16 @@ export interface StoreDriver {
   ) => Effect.Effect<number | undefined, StorageError>
   /** Rows matching a query, in its order, from its keyset position, up to its limit. */
   readonly query: (model: ModelMeta, scope: StoreScope, query: StoreQuery) => Effect.Effect<ReadonlyArray<Row>, StorageError>
+  /**
+   * The rows of several queries of one model, each answered as `query` would, at its position, in
+   * one read (one statement on SQL when they select the same columns): lookups of one record by
+   * either of two keys without a second round trip.
+   */
+  readonly queryMany: (
+    model: ModelMeta,
+    scope: StoreScope,
+    queries: ReadonlyArray<StoreQuery>
+  ) => Effect.Effect<ReadonlyArray<ReadonlyArray<Row>>, StorageError>
   /** Number of rows matching the conditions. */
   readonly count: (model: ModelMeta, scope: StoreScope, where: ReadonlyArray<Condition>) => Effect.Effect<number, StorageError>
   /**

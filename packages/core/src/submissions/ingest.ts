@@ -18,7 +18,7 @@ import { type OrgUnit, OrgUnitModel } from "../registry/org-unit.ts"
 import type { BlobStore } from "../shared/blob.ts"
 import { Conflict, Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
 import type { JsonObject, JsonValue } from "../shared/json.ts"
-import { codecOf, findIn, listAll, type Repositories } from "../shared/repository.ts"
+import { codecOf, type FieldCondition, findIn, listAll, type Repositories } from "../shared/repository.ts"
 import { type Actor, CurrentActor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { knownVersionEntry, type Lookups, parseInput, type Prepared, prepare, VERSION_KEY_FIELDS, versionEntry } from "./ingest-checks.ts"
@@ -28,6 +28,9 @@ import { type Instance, type InstanceFile, InstanceModel } from "./instance-mode
 import { stripUuidPrefix } from "./odk-xml.ts"
 import { takeSequenceValue } from "./sequence.ts"
 import type { SubmissionAccess } from "./submission-access.ts"
+
+/** Up to this many instance ids, {@link makeIngest}'s lookups of stored submissions are one read of the store. */
+const FEW_IDS = 16
 
 /** JSON with object keys sorted, for comparing contents whatever the key order. */
 const canonical = (value: JsonValue | undefined): string => {
@@ -90,40 +93,57 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
   const { liveFiles, sees } = access
   const { writeEdit, writeNew } = writes
 
-  /** Stored submissions whose `field` is one of `values` (a unique field: one submission per value at most), by that value. */
+  /** Stored submissions by their `field` (a unique field: one submission per value at most). */
+  const byField = (instances: ReadonlyArray<Instance>, field: "currentUuid" | "uuid") => {
+    const found = new Map<string, Instance>()
+    for (const instance of instances) {
+      const key = instance[field]
+      if (key !== undefined) found.set(key, instance)
+    }
+    return found
+  }
+
+  /** Stored submissions whose `field` is one of `values`, by that value (`in` lists, in chunks). */
   const instancesWhere = (accountId: string, field: "currentUuid" | "uuid", values: ReadonlyArray<string>) =>
     Effect.map(
-      values.length === 1
-        ? // One value (a single upload): an equality, the cheapest lookup on every store.
-          Effect.map(repos.list(InstanceModel, accountId, { where: [{ field, op: "eq", value: values[0] }], limit: 1 }), (page) => page.items)
-        : findIn((page) => repos.list(InstanceModel, accountId, page), field, values),
-      (instances) => {
-        const found = new Map<string, Instance>()
-        for (const instance of instances) {
-          const key = instance[field]
-          if (key !== undefined) found.set(key, instance)
-        }
-        return found
-      }
+      findIn((page) => repos.list(InstanceModel, accountId, page), field, values),
+      (instances) => byField(instances, field)
     ).pipe(orDieOnInvalidListing(InstanceModel))
 
   /**
    * The stored submissions named by instance ids: an id names the submission whose current
-   * instance id it is, else the one whose first uuid it is. Two queries at most (`in` lists), the
-   * second left out when `enough` is found by the first.
+   * instance id it is, else the one whose first uuid it is. A few ids (an upload's, an edit's
+   * two): both lookups in one read of the store (one statement on SQL); more (a batch): two
+   * queries (`in` lists), the second for the ids the first did not find.
    */
-  const instancesByIds = (accountId: string, ids: ReadonlyArray<string>, enough?: string) =>
+  const instancesByIds = (accountId: string, ids: ReadonlyArray<string>) =>
     Effect.gen(function* () {
       const wanted = [...new Set(ids)]
-      const byCurrent = yield* instancesWhere(accountId, "currentUuid", wanted)
-      const byUuid =
-        enough !== undefined && byCurrent.has(enough)
-          ? new Map<string, Instance>()
-          : yield* instancesWhere(
-              accountId,
-              "uuid",
-              wanted.filter((id) => !byCurrent.has(id))
-            )
+      let byCurrent: Map<string, Instance>
+      let byUuid: Map<string, Instance>
+      if (wanted.length === 0) {
+        byCurrent = new Map()
+        byUuid = new Map()
+      } else if (wanted.length <= FEW_IDS) {
+        // One id: an equality, the cheapest lookup on every store.
+        const keyed = (field: "currentUuid" | "uuid"): FieldCondition =>
+          wanted.length === 1 ? { field, op: "eq", value: wanted[0] } : { field, op: "in", value: wanted }
+        const [current, first] = yield* repos
+          .listEach(InstanceModel, accountId, [
+            { where: [keyed("currentUuid")], limit: wanted.length },
+            { where: [keyed("uuid")], limit: wanted.length }
+          ])
+          .pipe(orDieOnInvalidListing(InstanceModel))
+        byCurrent = byField(current?.items ?? [], "currentUuid")
+        byUuid = byField(first?.items ?? [], "uuid")
+      } else {
+        byCurrent = yield* instancesWhere(accountId, "currentUuid", wanted)
+        byUuid = yield* instancesWhere(
+          accountId,
+          "uuid",
+          wanted.filter((id) => !byCurrent.has(id))
+        )
+      }
       return (id: string): Instance | undefined => byCurrent.get(id) ?? byUuid.get(id)
     })
 
@@ -321,7 +341,7 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
       if (document instanceof ValidationError) return yield* document
       const upload = yield* prepare(input, document, directLookups(actor, input))
       const { incomingId, deprecatedId } = upload
-      const find = yield* instancesByIds(actor.accountId, deprecatedId === undefined ? [incomingId] : [incomingId, deprecatedId], incomingId)
+      const find = yield* instancesByIds(actor.accountId, deprecatedId === undefined ? [incomingId] : [incomingId, deprecatedId])
       // Decided before writing anything: re-sends and conflicts store no bytes. The writes below
       // cannot act on a stale decision: a concurrent new submission with the same id meets the
       // unique uuid / current uuid (the ingestion then runs again), a concurrent change of an

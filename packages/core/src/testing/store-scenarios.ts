@@ -19,6 +19,8 @@ import { Projects } from "../tenancy/projects-service.ts"
 import { uuidv7 } from "../shared/ids.ts"
 import { AccountSequenceModel } from "../submissions/sequence.ts"
 import { encodeNewRecords } from "../shared/writes.ts"
+import type { Row } from "../shared/model.ts"
+import { compareCodePoints } from "../shared/text.ts"
 import type { Harness } from "./harness.ts"
 import { exitError, exitTag } from "./harness.ts"
 import { accountRows, expectConsistentPaths, pyramid } from "./org-unit-fixtures.ts"
@@ -183,6 +185,46 @@ export const storeScenarios = (h: () => Harness) => {
     expect(await harness.run(driver.increment(AccountSequenceModel, { accountId: b.accountId }, counter.id, "value", 1, Date.now()))).toBeUndefined()
     expect(await harness.run(driver.increment(AccountSequenceModel, scopeA, missing, "value", 1, Date.now()))).toBeUndefined()
     expect((await harness.run(repos.get(AccountSequenceModel, a.accountId, counter.id))).value).toBe(13)
+  })
+
+  scenario("queryMany answers several queries of one model, each at its position as query would, in the scope only", async () => {
+    const harness = h()
+    const a = await harness.freshAccount()
+    const b = await harness.freshAccount()
+    const repos = await harness.repos()
+    const driver = repos.driver
+    const scope = { accountId: a.accountId }
+    const insert = (accountId: string, name: string, value: number) => harness.run(repos.insert(AccountSequenceModel, accountId, { name, value }))
+    const one = await insert(a.accountId, "many.one", 1)
+    const two = await insert(a.accountId, "many.two", 2)
+    const three = await insert(a.accountId, "many.three", 3)
+    await insert(b.accountId, "many.two", 2)
+    const order = [
+      { field: "value", direction: "desc" },
+      { field: "id", direction: "asc" }
+    ] as const
+    const named = (rows: ReadonlyArray<ReadonlyArray<Row>>) => rows.map((found) => found.map((row) => row["name"]))
+    // The same columns and order (one statement on SQL), then other columns or orders (each on its own).
+    const same = await harness.run(
+      driver.queryMany(AccountSequenceModel, scope, [
+        { where: [{ field: "name", op: "in", value: ["many.one", "many.three"] }], orderBy: order, limit: 5 },
+        { where: [{ field: "value", op: "eq", value: 2 }], orderBy: order },
+        { where: [{ field: "name", op: "eq", value: "many.none" }], orderBy: order },
+        { where: [{ field: "name", op: "startsWith", value: "many." }], orderBy: order, limit: 2 }
+      ])
+    )
+    expect(named(same)).toEqual([["many.three", "many.one"], ["many.two"], [], ["many.three", "many.two"]])
+    expect(same[1]?.[0]).toEqual((await harness.run(driver.getMany(AccountSequenceModel, scope, [two.id])))[0])
+    const mixed = await harness.run(
+      driver.queryMany(AccountSequenceModel, scope, [
+        { where: [{ field: "value", op: "lte", value: 2 }], orderBy: [{ field: "id", direction: "asc" }], select: ["id", "name"] },
+        { where: [{ field: "value", op: "gte", value: 2 }], orderBy: order }
+      ])
+    )
+    expect(mixed[0]).toEqual([one, two].sort((x, y) => compareCodePoints(x.id, y.id)).map(({ id, name }) => ({ id, name })))
+    expect(named(mixed.slice(1))).toEqual([["many.three", "many.two"]])
+    expect(mixed[1]?.map((row) => row["id"])).toEqual([three.id, two.id])
+    expect(await harness.run(driver.queryMany(AccountSequenceModel, scope, []))).toEqual([])
   })
 
   scenario(
