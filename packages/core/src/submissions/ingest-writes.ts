@@ -180,6 +180,39 @@ const refusedNew = (model: AnyModel, outcome: WriteOutcome | undefined): Effect.
 /** The writes of an ingestion that go through the store, inside the caller's transaction. */
 export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) => {
   const { liveFiles, requireModify } = access
+  const concurrentWriters = repos.driver.capabilities.concurrentWriters
+
+  /**
+   * The references of a new submission to check inside its transaction (its files reference it,
+   * its audit entries its user, as it does). Those created in this transaction (a new device or
+   * entity) are not. Where writers run concurrently, neither are those this ingestion read before
+   * its transaction (the form, its version, the project, the org unit, the planning: its checks; a
+   * device found before it): there the check, a read in a transaction that reads committed rows,
+   * takes no lock, so a delete committed between it and the commit goes unseen just as one
+   * committed between those reads and it (a deleted record is refused at commit only by the
+   * PostgreSQL store's foreign keys, `foreignKeys: true`, in either case). Where writers are
+   * serialised, no delete can come between the check and the commit: every reference is checked.
+   */
+  const referencesToCheck = (
+    actor: Actor,
+    upload: Prepared,
+    written: {
+      readonly deviceId: DeviceId | undefined
+      readonly deviceCreated: boolean
+      readonly entityId: string | undefined
+      readonly entityCreated: boolean
+    }
+  ): Row => {
+    const { input, form, version, orgUnitId } = upload
+    const read = concurrentWriters
+    return {
+      createdById: actor.userId,
+      lastModifiedById: actor.userId,
+      ...(written.deviceCreated || read ? {} : { deviceId: written.deviceId }),
+      ...(written.entityCreated ? {} : { entityId: written.entityId }),
+      ...(read ? {} : { formId: form.id, formVersionId: version?.id, projectId: input.projectId, orgUnitId, planningId: input.planningId })
+    }
+  }
 
   /** Stores the file records of a submission's attachments (all of them or none). */
   const insertFiles = (actor: Actor, files: ReadonlyArray<Readonly<Record<string, unknown>>>, referencesChecked = false) =>
@@ -305,25 +338,26 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
    * `takeSequenceValue`, whose first step the caller ran), the submission, its files and the audit
    * entries.
    */
-  const writeNew = (actor: Actor, upload: Prepared, bytes: StoredBytes, correlation: Effect.Effect<number, StorageError>, choice?: EntityChoice | undefined) =>
+  const writeNew = (
+    actor: Actor,
+    upload: Prepared,
+    bytes: StoredBytes,
+    correlation: Effect.Effect<number, StorageError>,
+    choice?: EntityChoice | undefined,
+    known?: ReadonlyMap<string, DeviceId>
+  ) =>
     Effect.gen(function* () {
-      const { input, imei, attachments, form, version, orgUnitId } = upload
-      const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
+      const { input, imei, attachments } = upload
+      const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }], known)
       const entities = yield* linkEntities(actor, [choice])
       const linked = entities.linked[0]
       const deviceId = imei === undefined ? undefined : devices.ids.get(imei)
-      // The submission's references (its files reference it, its audit entries its user, as it does).
-      const references: Row = {
-        formId: form.id,
-        formVersionId: version?.id,
-        projectId: input.projectId,
-        orgUnitId,
+      const references = referencesToCheck(actor, upload, {
         deviceId,
+        deviceCreated: devices.created.some((device) => device.id === deviceId),
         entityId: linked?.entity.id,
-        planningId: input.planningId,
-        createdById: actor.userId,
-        lastModifiedById: actor.userId
-      }
+        entityCreated: entities.created.some((entity) => entity.id === linked?.entity.id)
+      })
       const refused = (yield* repos.checkReferences(InstanceModel, actor.accountId, [references], new Set())).get(0)
       // A reference check answers only NotFound.
       if (refused !== undefined) return yield* refused._tag === "NotFound" ? refused : Effect.die(refused)
@@ -390,10 +424,10 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
     })
 
   /** An edit's writes, inside the caller's transaction: the submission keeps its identity; the replaced content stays in the audit entry. */
-  const writeEdit = (actor: Actor, upload: Prepared, bytes: StoredBytes, target: Instance) =>
+  const writeEdit = (actor: Actor, upload: Prepared, bytes: StoredBytes, target: Instance, known?: ReadonlyMap<string, DeviceId>) =>
     Effect.gen(function* () {
       const { input, imei, json, version, place, period, incomingId, attachments, hashes, paths } = upload
-      const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }])
+      const devices = yield* devicesFor(repos, actor, imei === undefined ? [] : [{ imei, projectId: input.projectId }], known)
       const deviceId = imei === undefined ? undefined : devices.ids.get(imei)
       const userId = actor.userId
       yield* requireModify(actor, paths, target)

@@ -27,6 +27,7 @@ import { type AlreadyStored, type IngestWrites, storeBytes } from "./ingest-writ
 import { type Instance, type InstanceFile, InstanceModel } from "./instance-model.ts"
 import { stripUuidPrefix } from "./odk-xml.ts"
 import { takeSequenceValue } from "./sequence.ts"
+import { devicesByImei } from "./submission-devices.ts"
 import type { SubmissionAccess } from "./submission-access.ts"
 
 /** Up to this many instance ids, {@link makeIngest}'s lookups of stored submissions are one read of the store. */
@@ -350,11 +351,14 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
       const settled = yield* settle(actor.accountId, upload, decision)
       if (settled !== undefined) return settled
       const choice = decision.kind === "edit" ? undefined : yield* entityChoice(actor.accountId, upload)
+      // The device read before the transaction, which creates it only when none was found (a
+      // device is never changed by ingestion: what was read stays right).
+      const known = yield* devicesByImei(repos, actor, upload.imei === undefined ? [] : [upload.imei])
       const bytes = yield* storeBytes(upload)
       const write: Effect.Effect<IngestResult, IngestError | AlreadyStored> =
         decision.kind === "edit"
-          ? writeEdit(actor, upload, bytes, decision.target)
-          : writeNew(actor, upload, bytes, yield* takeSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE), choice)
+          ? writeEdit(actor, upload, bytes, decision.target, known)
+          : writeNew(actor, upload, bytes, yield* takeSequenceValue(repos, actor.accountId, CORRELATION_SEQUENCE), choice, known)
       return yield* repos.driver.transaction(write)
     })
 

@@ -7,21 +7,19 @@ import { Effect } from "effect"
 import { type Device, DeviceModel, DeviceProjectModel } from "../devices/devices.ts"
 import { narrowErrors, orDieOnInvalidListing } from "../kernel/expect.ts"
 import type { DeviceId, ProjectId } from "../shared/entity-ids.ts"
+import type { StorageError } from "../shared/errors.ts"
 import { findIn, type Repositories } from "../shared/repository.ts"
 import type { Actor } from "../tenancy/actor.ts"
 import { allWritten, narrowWrite } from "./submission-access.ts"
 
 /**
- * The devices of IMEIs (the oldest device of an IMEI, else a new one) with their project links,
- * inside the caller's transaction: one read of the devices, one of the links, one write of each
- * kind at most. Devices created are in `created` (for the audit trail), in order of first need.
+ * The stored devices of IMEIs, by IMEI (the oldest device of an IMEI): one read. IMEIs without a
+ * device are absent.
  */
-export const devicesFor = (repos: Repositories, actor: Actor, wanted: ReadonlyArray<{ readonly imei: string; readonly projectId: ProjectId | undefined }>) =>
+export const devicesByImei = (repos: Repositories, actor: Actor, imeis: ReadonlyArray<string>): Effect.Effect<Map<string, DeviceId>, StorageError> =>
   Effect.gen(function* () {
     const ids = new Map<string, DeviceId>()
-    const created: Array<Device> = []
-    const imeis = [...new Set(wanted.map((entry) => entry.imei))]
-    if (imeis.length === 0) return { ids, created }
+    if (imeis.length === 0) return ids
     const order = { orderBy: [{ field: "createdAt", direction: "asc" }] } as const
     // One IMEI: its oldest device is the first row. Several: every device of those IMEIs, oldest first.
     const found = yield* (
@@ -33,6 +31,35 @@ export const devicesFor = (repos: Repositories, actor: Actor, wanted: ReadonlyAr
         : findIn((page) => repos.list(DeviceModel, actor.accountId, page), "imei", imeis, order)
     ).pipe(orDieOnInvalidListing(DeviceModel))
     for (const device of found) if (device.imei !== undefined && !ids.has(device.imei)) ids.set(device.imei, device.id)
+    return ids
+  })
+
+/**
+ * The devices of IMEIs (the oldest device of an IMEI, else a new one) with their project links,
+ * inside the caller's transaction: one read of the devices (of the IMEIs not in `known`: devices
+ * the caller found before its transaction), one of the links, one write of each kind at most.
+ * Devices created are in `created` (for the audit trail), in order of first need.
+ */
+export const devicesFor = (
+  repos: Repositories,
+  actor: Actor,
+  wanted: ReadonlyArray<{ readonly imei: string; readonly projectId: ProjectId | undefined }>,
+  known: ReadonlyMap<string, DeviceId> = new Map()
+) =>
+  Effect.gen(function* () {
+    const created: Array<Device> = []
+    const imeis = [...new Set(wanted.map((entry) => entry.imei))]
+    const ids = new Map<string, DeviceId>()
+    for (const imei of imeis) {
+      const id = known.get(imei)
+      if (id !== undefined) ids.set(imei, id)
+    }
+    const read = yield* devicesByImei(
+      repos,
+      actor,
+      imeis.filter((imei) => !ids.has(imei))
+    )
+    for (const [imei, id] of read) ids.set(imei, id)
     const missing = imeis.filter((imei) => !ids.has(imei))
     if (missing.length > 0) {
       const inserted = yield* narrowWrite(
