@@ -33,15 +33,23 @@ export const compileInsert = (dialect: SqlDialect, info: TableInfo, rows: Readon
 
 /**
  * Inserts into several tables in one statement (PostgreSQL: data-modifying CTEs), each run as
- * {@link compileInsert} with `skipTaken`, returning the sequences of every row written.
+ * {@link compileInsert} with `skipTaken`, returning the sequences of every row written (`seq`).
+ * With `reserved`, the statement also reserves the transaction's block of change sequences (its
+ * draw, `reserve`, a statement answering the block's last sequence as `value`, in a CTE), and each
+ * run's `firstSeq` counts from the block's first sequence; one more row answers the block's last
+ * sequence (`last`).
  */
 export const compileInsertAll = (
   dialect: SqlDialect,
-  runs: ReadonlyArray<{ readonly info: TableInfo; readonly rows: ReadonlyArray<Row>; readonly firstSeq: number }>
+  runs: ReadonlyArray<{ readonly info: TableInfo; readonly rows: ReadonlyArray<Row>; readonly firstSeq: number }>,
+  reserved?: { readonly block: number; readonly reserve: string }
 ): Compiled => {
   const stmt = new Statement(dialect)
-  const ctes = runs.map(({ info, rows, firstSeq }, i) => `w${i} AS (${insertText(stmt, info, rows, firstSeq, true)})`)
-  return stmt.done(`WITH ${ctes.join(", ")} ${runs.map((_, i) => `SELECT seq FROM w${i}`).join(" UNION ALL ")}`)
+  const base = reserved === undefined ? undefined : `(SELECT value FROM reserved) - ${reserved.block - 1}`
+  const ctes = runs.map(({ info, rows, firstSeq }, i) => `w${i} AS (${insertText(stmt, info, rows, firstSeq, true, base)})`)
+  if (reserved === undefined) return stmt.done(`WITH ${ctes.join(", ")} ${runs.map((_, i) => `SELECT seq FROM w${i}`).join(" UNION ALL ")}`)
+  const written = runs.map((_, i) => `SELECT seq, NULL::bigint AS last FROM w${i}`).join(" UNION ALL ")
+  return stmt.done(`WITH reserved AS (${reserved.reserve}), ${ctes.join(", ")} ${written} UNION ALL SELECT NULL, value FROM reserved`)
 }
 
 /** A backslash escape that JSON and PostgreSQL's array syntax read differently (JSON's `\n`, `\u0001`...). */
@@ -63,8 +71,11 @@ export const arrayLiteral = (values: ReadonlyArray<unknown>): string | ReadonlyA
   return FOREIGN_ESCAPE.test(json) ? values : `{${json.slice(1, -1)}}`
 }
 
-/** The text of an insert (see {@link compileInsert}), its parameters added to `stmt`. */
-const insertText = (stmt: Statement, info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number, skipTaken: boolean): string => {
+/**
+ * The text of an insert (see {@link compileInsert}), its parameters added to `stmt`; with `base` (a
+ * SQL expression), the rows' sequences are `base` plus `firstSeq` on.
+ */
+const insertText = (stmt: Statement, info: TableInfo, rows: ReadonlyArray<Row>, firstSeq: number, skipTaken: boolean, base?: string): string => {
   const dialect = stmt.dialect
   const tail = skipTaken ? ` ON CONFLICT DO NOTHING RETURNING ${quote(SEQ)} AS seq` : ""
   const unnestType = dialect.unnestType
@@ -98,7 +109,7 @@ const insertText = (stmt: Statement, info: TableInfo, rows: ReadonlyArray<Row>, 
     for (let r = 0; r < rows.length; r++) seqs[r] = firstSeq + r
     arrays.push(`${stmt.param(arrayLiteral(seqs))}::bigint[]`)
     names.push("s")
-    selected.push("s")
+    selected.push(base === undefined ? "s" : `${base} + s`)
     return `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) SELECT ${selected.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names.join(", ")})${tail}`
   }
   const values = rows.map((row, i) => {
@@ -106,7 +117,8 @@ const insertText = (stmt: Statement, info: TableInfo, rows: ReadonlyArray<Row>, 
       const p = stmt.param(dialect.encode(c.kind, row[c.name]))
       return c.kind === "json" ? dialect.jsonPlaceholder(p) : p
     })
-    placeholders.push(stmt.param(firstSeq + i))
+    const seq = stmt.param(firstSeq + i)
+    placeholders.push(base === undefined ? seq : `${base} + ${seq}`)
     return `(${placeholders.join(", ")})`
   })
   return `INSERT INTO ${dialect.table(info.name)} (${insertColumns(info)}) VALUES ${values.join(", ")}${tail}`
