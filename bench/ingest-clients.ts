@@ -9,6 +9,8 @@
  * inserts the very rows the SDK stored (the submission and its audit entry, read back from its
  * tables) into a second copy of its DDL (same indexes), one transaction per submission, one by one
  * and from C connections (pg), or one connection (SQLite: better-sqlite3 prepared inserts; PGlite).
+ * On PostgreSQL the one-by-one half goes in chunks of 50 submissions, each followed by the raw
+ * inserts of the rows it stored, so that both sides run under the same load.
  * Ratio = SDK rate / raw rate. On PostgreSQL the statements each ingestion sends are counted (every
  * client's `query` calls, `BEGIN` and `COMMIT` included), and what the C clients' backends do is
  * sampled from `pg_stat_activity` (running, idle: waiting for their client, or the wait event),
@@ -182,6 +184,9 @@ const waitSampler = (admin: pg.Pool) => {
  * filter, and the JIT of a fresh process: a cold process is several times slower at first).
  */
 const CLIENT_WARM_UP = 10
+
+/** Submissions the one-by-one run ingests before the raw baseline inserts their rows (PostgreSQL), in turn. */
+const ONE_BY_ONE_CHUNK = 50
 
 /** What a client process is told: where and what to ingest. */
 interface ClientPlan {
@@ -428,35 +433,7 @@ const run = async (options: {
         const trace = counter.trace
         console.log(`the statements of one ingestion on PostgreSQL (${trace.length}):\n${trace.map((line) => `  ${line}`).join("\n")}`)
         counter.trace = undefined
-        const before = counter.statements
-        const cpu = process.cpuUsage()
-        let t = performance.now()
-        await ingestAll(main, account, first)
-        const sdkOne = performance.now() - t
-        const cpuOne = cpuSince(cpu) / 1000 / first.length
-        const perIngest = (counter.statements - before) / first.length
-        await main.dispose()
-        // C clients, each a process of its own with its SDK runtime and one connection.
-        const sampler = waitSampler(admin)
-        // More accounts than one: the clients spread over them (client i in account i modulo their number).
-        const accounts = [account]
-        for (let k = 1; k < options.accounts; k++) {
-          const other = makeApp(PostgresStore.layer({ pool: poolOf(schema) }))
-          accounts.push(await setup(other, `postgres ${k}`))
-          await other.dispose()
-        }
-        const many = await forkClients(options, schema, accounts)
-        const sdkWaits = await sampler.stop()
-        failures.push(...many.failures)
-        const sdkPool = poolOf(schema)
-        const all = byInstance(
-          (await sdkPool.query(`SELECT * FROM "Instance" WHERE "accountId" = ANY($1) ORDER BY "_seq"`, [accounts.map((a) => a.accountId)])).rows,
-          (await sdkPool.query(`SELECT * FROM "AuditEntry" WHERE "accountId" = ANY($1) AND "objectModel" = 'Instance'`, [accounts.map((a) => a.accountId)]))
-            .rows
-        )
-        // In sequence order: the main client's warm-up and traced ingestion (3), its half, each
-        // client's warm-up, the clients' half.
-        const stored = [...all.slice(3, 3 + first.length), ...all.slice(3 + first.length + options.clients * CLIENT_WARM_UP)]
+        // The raw baseline's tables (the SDK's DDL in a schema of their own) and connections.
         const creating = makeApp(PostgresStore.layer({ pool: poolOf(`${schema}_raw`) }))
         await creating.runPromise(Effect.void)
         await creating.dispose()
@@ -474,16 +451,66 @@ const run = async (options: {
               client.release()
             }
           }
-        const rows = stored
+        const sdkPool = poolOf(schema)
         const rawFirst = insertOn(rawPools[0] as pg.Pool)
-        const oneRows = rows.slice(0, first.length)
-        t = performance.now()
-        for (const entry of oneRows) await rawFirst(entry.instance, entry.audit)
-        const rawOne = performance.now() - t
+        // One by one, in chunks alternating with the raw baseline's inserts of the rows each chunk
+        // stored: both sides under the same load (a shared machine's load drifts within a run).
+        let sdkOne = 0
+        let rawOne = 0
+        let rawCount = 0
+        let cpuMicros = 0
+        let sdkStatements = 0
+        let lastSeq: unknown = 0
+        for (let at = 0; at < first.length; at += ONE_BY_ONE_CHUNK) {
+          const chunk = first.slice(at, at + ONE_BY_ONE_CHUNK)
+          const before = counter.statements
+          const cpu = process.cpuUsage()
+          let t = performance.now()
+          await ingestAll(main, account, chunk)
+          sdkOne += performance.now() - t
+          cpuMicros += cpuSince(cpu)
+          sdkStatements += counter.statements - before
+          const instances = (
+            await sdkPool.query(`SELECT * FROM "Instance" WHERE "accountId" = $1 AND "_seq" > $2 ORDER BY "_seq"`, [account.accountId, lastSeq])
+          ).rows
+          const audit = await sdkPool.query(`SELECT * FROM "AuditEntry" WHERE "accountId" = $1 AND "objectModel" = 'Instance' AND "objectId" = ANY($2)`, [
+            account.accountId,
+            instances.map((row) => row["id"])
+          ])
+          lastSeq = instances.at(-1)?.["_seq"] ?? lastSeq
+          const rows = byInstance(instances, audit.rows)
+          t = performance.now()
+          for (const entry of rows) await rawFirst(entry.instance, entry.audit)
+          rawOne += performance.now() - t
+          rawCount += rows.length
+        }
+        const cpuOne = cpuMicros / 1000 / first.length
+        const perIngest = sdkStatements / first.length
+        await main.dispose()
+        // C clients, each a process of its own with its SDK runtime and one connection.
+        const sampler = waitSampler(admin)
+        // More accounts than one: the clients spread over them (client i in account i modulo their number).
+        const accounts = [account]
+        for (let k = 1; k < options.accounts; k++) {
+          const other = makeApp(PostgresStore.layer({ pool: poolOf(schema) }))
+          accounts.push(await setup(other, `postgres ${k}`))
+          await other.dispose()
+        }
+        const many = await forkClients(options, schema, accounts)
+        const sdkWaits = await sampler.stop()
+        failures.push(...many.failures)
+        const all = byInstance(
+          (await sdkPool.query(`SELECT * FROM "Instance" WHERE "accountId" = ANY($1) ORDER BY "_seq"`, [accounts.map((a) => a.accountId)])).rows,
+          (await sdkPool.query(`SELECT * FROM "AuditEntry" WHERE "accountId" = ANY($1) AND "objectModel" = 'Instance'`, [accounts.map((a) => a.accountId)]))
+            .rows
+        )
+        // In sequence order: the main client's warm-up and traced ingestion (3), its half, each
+        // client's warm-up, the clients' half.
+        const rows = all.slice(3 + first.length + options.clients * CLIENT_WARM_UP)
         const rawSampler = waitSampler(admin)
-        t = performance.now()
+        const t = performance.now()
         await Promise.all(
-          shares(rows.slice(first.length), options.clients).map(async (share, i) => {
+          shares(rows, options.clients).map(async (share, i) => {
             const insert = insertOn(rawPools[i] as pg.Pool)
             for (const entry of share) await insert(entry.instance, entry.audit)
           })
@@ -496,8 +523,8 @@ const run = async (options: {
         record(options.accounts > 1 ? `postgres (${options.clients} clients in ${options.accounts} accounts)` : "postgres", {
           sdkOne,
           sdkMany: many.millis,
-          rawOne: (rawOne / Math.max(1, oneRows.length)) * first.length,
-          rawMany: (rawMany / Math.max(1, rows.length - first.length)) * second.length,
+          rawOne: (rawOne / Math.max(1, rawCount)) * first.length,
+          rawMany: (rawMany / Math.max(1, rows.length)) * second.length,
           statements: perIngest,
           statementsMany: many.statements / second.length,
           cpuOne,
