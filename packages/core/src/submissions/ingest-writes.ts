@@ -204,13 +204,12 @@ export const makeIngestWrites = (repos: Repositories, access: SubmissionAccess) 
     }
   ): Row => {
     const { input, form, version, orgUnitId } = upload
-    const read = concurrentWriters
     return {
       createdById: actor.userId,
       lastModifiedById: actor.userId,
-      ...(written.deviceCreated || read ? {} : { deviceId: written.deviceId }),
+      ...(written.deviceCreated || concurrentWriters ? {} : { deviceId: written.deviceId }),
       ...(written.entityCreated ? {} : { entityId: written.entityId }),
-      ...(read ? {} : { formId: form.id, formVersionId: version?.id, projectId: input.projectId, orgUnitId, planningId: input.planningId })
+      ...(concurrentWriters ? {} : { formId: form.id, formVersionId: version?.id, projectId: input.projectId, orgUnitId, planningId: input.planningId })
     }
   }
 
