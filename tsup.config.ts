@@ -17,7 +17,9 @@ const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<str
       xlsform: "src/xlsform.ts",
       pyramid: "src/pyramid.ts",
       "dhis2-export": "src/dhis2-export.ts",
-      "mobile-bulk-upload": "src/mobile-bulk-upload.ts"
+      "mobile-bulk-upload": "src/mobile-bulk-upload.ts",
+      "json-logic": "src/json-logic.ts",
+      "submission-xml": "src/submission-xml.ts"
     }
   },
   { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },

@@ -34,11 +34,11 @@ import {
   MemoryStore,
   type OrgUnitId,
   OrgUnits,
-  parseSubmission,
   type Store,
   submissionFilter,
   uuidv7
 } from "@iaso/core"
+import { parseSubmission } from "@iaso/core/submission-xml"
 import { IasoWithRepos, Repos } from "@iaso/core/kernel"
 import { Effect, Layer, ManagedRuntime, Result } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"

@@ -17,7 +17,6 @@ import {
   type OrgUnitTypeId,
   OrgUnitTypes,
   EntityTypes,
-  evaluateJsonLogic,
   Forms,
   FormVersions,
   httpSyncTransport,
@@ -31,6 +30,7 @@ import {
   Users,
   Workflows
 } from "@iaso/core"
+import { evaluateJsonLogic } from "@iaso/core/json-logic"
 import { Effect, Result } from "effect"
 import { strFromU8, strToU8, zipSync } from "fflate"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"

@@ -25,10 +25,10 @@ import {
   importDhis2Pyramid,
   importGeoJsonPyramid,
   MemoryStore,
-  parseSubmission,
   Sources,
   BlobStore
 } from "@iaso/core"
+import { parseSubmission } from "@iaso/core/submission-xml"
 import { exportGeoJsonPyramid } from "@iaso/core/pyramid"
 import { importGeoPackage } from "@iaso/geopackage"
 import { BetterSqlite3Gpkg } from "@iaso/geopackage/node"

@@ -80,10 +80,8 @@ export { admitJson, Json, JsonObject, JsonValue, nestingLimitOf, RecordJson, TOO
 export {
   checkJsonLogic,
   CURRENT_TIME,
-  evaluateJsonLogic,
   isNoCondition,
   JSON_LOGIC_OPERATORS,
-  jsonLogicHolds,
   type JsonLogicOperator,
   type JsonLogicOptions,
   jsonLogicTruthy,
@@ -642,7 +640,6 @@ export {
 export {
   ALWAYS_ALLOWED_PATHS,
   flattenSubmission,
-  parseSubmission,
   stripUuidPrefix,
   type SubmissionDocument,
   submissionFilter,

@@ -41,6 +41,8 @@ const entryPoints: ReadonlyArray<{ readonly entry: string }> = [
   { entry: "@iaso/core/pyramid" },
   { entry: "@iaso/core/dhis2-export" },
   { entry: "@iaso/core/mobile-bulk-upload" },
+  { entry: "@iaso/core/json-logic" },
+  { entry: "@iaso/core/submission-xml" },
   { entry: "@iaso/adapter-indexeddb" },
   { entry: "@iaso/adapter-postgres/pglite" },
   { entry: "@iaso/geopackage" },
@@ -63,7 +65,9 @@ const LAZY_MODULES: ReadonlyArray<string> = [
   "registry/version-diff-csv.js",
   "registry/version-copy.js",
   "dhis2/export-run.js",
-  "submissions/mobile-bulk-upload.js"
+  "submissions/mobile-bulk-upload.js",
+  "submissions/odk-xml-read.js",
+  "shared/json-logic-eval.js"
 ]
 
 /** An app made of the IndexedDB store alone. */
@@ -124,7 +128,9 @@ interface Budget {
  * The typical apps bundled with code splitting, and their budgets: `start`, the chunks a browser
  * downloads before the app runs (the entry chunk and every chunk it imports statically); `total`,
  * every chunk. Measured on 2026-12-08: createIaso starts with 977 / 312 (1,058 / 346 in all),
- * createIasoLite 862 / 276 (948 / 312), the store alone 664 / 215 (750 / 250). esbuild puts in the
+ * createIasoLite 862 / 276 (948 / 312), the store alone 664 / 215 (750 / 250); with the XML
+ * reader of submissions and the JSONLogic evaluation loaded on first use: 874 / 281 (1,062 /
+ * 349), 759 / 245 (953 / 315), 601 / 195 (794 / 264). esbuild puts in the
  * starting chunks every module the entry reaches statically that a lazily loaded chunk uses, even
  * when the app does not use it (the index re-exports the services that the parsers call): the
  * store alone starts with more than as one file. Rolldown does not (bench/README.md).
@@ -139,23 +145,23 @@ const splitBudgets: ReadonlyArray<{
   {
     app: "createIaso + IndexedDB",
     code: apps.full,
-    start: { minifiedKB: 985, gzippedKB: 317 },
-    total: { minifiedKB: 1066, gzippedKB: 351 },
+    start: { minifiedKB: 882, gzippedKB: 286 },
+    total: { minifiedKB: 1070, gzippedKB: 354 },
     lazy: LAZY_MODULES
   },
   {
     app: "IndexedDbStore alone",
     code: STORE_ALONE,
-    start: { minifiedKB: 672, gzippedKB: 220 },
-    total: { minifiedKB: 758, gzippedKB: 255 },
+    start: { minifiedKB: 609, gzippedKB: 200 },
+    total: { minifiedKB: 802, gzippedKB: 269 },
     lazy: []
   },
   {
     app: "createIasoLite + IndexedDB",
     code: apps.lite,
-    start: { minifiedKB: 870, gzippedKB: 281 },
-    total: { minifiedKB: 956, gzippedKB: 317 },
-    lazy: ["forms/xlsform.js", "forms/xform.js", "submissions/mobile-bulk-upload.js"]
+    start: { minifiedKB: 767, gzippedKB: 250 },
+    total: { minifiedKB: 961, gzippedKB: 320 },
+    lazy: ["forms/xlsform.js", "forms/xform.js", "submissions/mobile-bulk-upload.js", "submissions/odk-xml-read.js", "shared/json-logic-eval.js"]
   }
 ]
 
@@ -180,6 +186,13 @@ const NAMES_IMPORTED_ALONE: ReadonlyArray<{ readonly imports: string; readonly k
   { imports: `import { GEOJSON_IMPORT_SOURCE } from "@iaso/core/pyramid"`, kinds: { GEOJSON_IMPORT_SOURCE: "string" } },
   { imports: `import { runExportItems } from "@iaso/core/dhis2-export"`, kinds: { runExportItems: "function" } },
   { imports: `import { BULK_UPLOAD_SOURCE } from "@iaso/core/mobile-bulk-upload"`, kinds: { BULK_UPLOAD_SOURCE: "string" } },
+  { imports: `import { evaluateJsonLogic } from "@iaso/core/json-logic"`, kinds: { evaluateJsonLogic: "function" } },
+  { imports: `import { checkJsonLogic } from "@iaso/core"`, kinds: { checkJsonLogic: "function" } },
+  { imports: `import { parseSubmission } from "@iaso/core/submission-xml"`, kinds: { parseSubmission: "function" } },
+  {
+    imports: `import { createIaso, flattenSubmission } from "@iaso/core"\nimport { parseSubmission } from "@iaso/core/submission-xml"\nimport { jsonLogicHolds } from "@iaso/core/json-logic"`,
+    kinds: { createIaso: "function", flattenSubmission: "function", parseSubmission: "function", jsonLogicHolds: "function" }
+  },
   {
     imports: `import { createIaso, uuidv7 } from "@iaso/core"\nimport { readXlsForm } from "@iaso/core/xlsform"\nimport { parseGeoJsonPyramid } from "@iaso/core/pyramid"`,
     kinds: { createIaso: "function", uuidv7: "function", readXlsForm: "function", parseGeoJsonPyramid: "function" }

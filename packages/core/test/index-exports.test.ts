@@ -53,6 +53,11 @@ const INTERNAL: Readonly<Record<string, ReadonlyArray<string>>> = {
   // Loaded lazily by Versions.copy; only its types are public.
   "./registry/version-copy.ts": ["copyVersion"],
   "./shared/cursor.ts": ["decodeCursor", "encodeCursor"],
+  "./shared/json.ts": ["isPlainObject"],
+  // The loader of the evaluation (`@iaso/core/json-logic`), for the services that evaluate rules.
+  "./shared/json-logic.ts": ["jsonLogicEvaluation"],
+  // The loader of the submission reader (`@iaso/core/submission-xml`), for ingestion.
+  "./submissions/odk-xml.ts": ["submissionReader"],
   "./sync/sync-apply.ts": ["applyChanges", "heldChecksum", "heldRecords"],
   "./users/bulk-csv.ts": ["csvLine", "parseCsv", "splitCell", "splitXlsxCell"]
 }

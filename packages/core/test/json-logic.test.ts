@@ -6,16 +6,8 @@
  */
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import {
-  checkJsonLogic,
-  evaluateJsonLogic,
-  isNoCondition,
-  jsonLogicHolds,
-  jsonLogicVariables,
-  MAX_JSON_DEPTH,
-  MAX_JSON_LOGIC_NODES,
-  MAX_JSON_LOGIC_STEPS
-} from "@iaso/core"
+import { checkJsonLogic, isNoCondition, jsonLogicVariables, MAX_JSON_DEPTH, MAX_JSON_LOGIC_NODES, MAX_JSON_LOGIC_STEPS } from "@iaso/core"
+import { evaluateJsonLogic, jsonLogicHolds } from "@iaso/core/json-logic"
 
 const now = new Date("2026-12-07T10:11:12.000Z")
 

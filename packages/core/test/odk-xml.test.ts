@@ -1,4 +1,5 @@
-import { flattenSubmission, parseSubmission, type SubmissionDocument, submissionFilter, ValidationError } from "@iaso/core"
+import { flattenSubmission, type SubmissionDocument, submissionFilter, ValidationError } from "@iaso/core"
+import { parseSubmission } from "@iaso/core/submission-xml"
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
 

@@ -6,7 +6,8 @@
  * @module
  */
 import { basename } from "node:path"
-import { FormModel, type IasoError, Instances, findIn, NotFound, parseSubmission, Records, type SubmissionInput } from "@iaso/core"
+import { FormModel, type IasoError, Instances, findIn, NotFound, Records, type SubmissionInput } from "@iaso/core"
+import { parseSubmission } from "@iaso/core/submission-xml"
 import { Effect, Result } from "effect"
 import { Argument, Command } from "effect/cli"
 import { exitCodeOf } from "../exit-codes.ts"

@@ -8,7 +8,7 @@ import { Effect, Result } from "effect"
 import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import type { EntityId, EntityTypeId } from "../shared/entity-ids.ts"
 import { NotFound, type StorageError, type ValidationError } from "../shared/errors.ts"
-import { checkJsonLogic, jsonLogicHolds } from "../shared/json-logic.ts"
+import { checkJsonLogic, jsonLogicEvaluation } from "../shared/json-logic.ts"
 import type { JsonValue } from "../shared/json.ts"
 import type { Condition } from "../shared/query.ts"
 import { listAll, type ListOptions, type Repositories } from "../shared/repository.ts"
@@ -54,18 +54,19 @@ const matches = (needle: string, entity: Entity, answers: Answers | undefined): 
   return texts.some((text) => foldKey(text).includes(needle))
 }
 
-/** A listing's checked JSONLogic rule, or `ValidationError` at `field`. */
-export const checkedRule = (rule: unknown, field: string): Effect.Effect<unknown, ValidationError> => {
-  if (rule === undefined) return Effect.succeed(undefined)
+/**
+ * A listing's JSONLogic rule checked, as the test of an entity's answers (`undefined`: no rule,
+ * every entity passes), or `ValidationError` at `field`. The evaluation is loaded on first use
+ * (`StorageError` when it cannot be).
+ */
+export const ruleTest = (rule: unknown, field: string): Effect.Effect<(answers: Answers | undefined) => boolean, ValidationError | StorageError> => {
+  if (rule === undefined) return Effect.succeed(() => true)
   const problem = checkJsonLogic(rule, [field])
-  return problem === undefined ? Effect.succeed(rule) : Effect.fail(problem)
-}
-
-/** Whether answers satisfy a checked rule (`undefined`: no rule). */
-export const holds = (rule: unknown, answers: Answers | undefined): boolean => {
-  if (rule === undefined) return true
-  const result = jsonLogicHolds(rule, answers ?? {})
-  return Result.isSuccess(result) && result.success
+  if (problem !== undefined) return Effect.fail(problem)
+  return Effect.map(jsonLogicEvaluation, ({ jsonLogicHolds }) => (answers) => {
+    const result = jsonLogicHolds(rule, answers ?? {})
+    return Result.isSuccess(result) && result.success
+  })
 }
 
 /** The entity ids with a submission updated at or after `since`. */
@@ -114,7 +115,7 @@ export const makeEntityListing = (
     Effect.gen(function* () {
       const actor = yield* entityActor("reading entities")
       const { entityTypeId, search: text, limitDate, jsonLogic, includeDeleted = false, ...page } = search
-      const rule = yield* checkedRule(jsonLogic, "jsonLogic")
+      const holds = yield* ruleTest(jsonLogic, "jsonLogic")
       const where: Array<Condition> = [...(yield* rows.listConditions(actor, EntityModel))]
       if (entityTypeId !== undefined) where.push({ field: "entityTypeId", op: "eq", value: entityTypeId })
       if (!includeDeleted) where.push({ field: "deletedAt", op: "isNull" })
@@ -130,7 +131,7 @@ export const makeEntityListing = (
       for (const entity of found.items) {
         const answers = entity.attributesId === undefined ? undefined : (attributes.get(entity.attributesId)?.json as Answers | undefined)
         if (needle !== undefined && !matches(needle, entity, answers)) continue
-        if (!holds(rule, answers)) continue
+        if (!holds(answers)) continue
         const fields: Record<string, JsonValue | null> = {}
         for (const name of fieldsByType.get(entity.entityTypeId) ?? []) fields[name] = answers?.[name] ?? null
         const named = answers?.["name"]

@@ -18,7 +18,7 @@ import type { Actor } from "../tenancy/actor.ts"
 import { ProjectModel } from "../tenancy/project.ts"
 import { EntityModel, type EntityType, EntityTypeModel } from "./entity.ts"
 import type { EntityAccess } from "./entity-access.ts"
-import { type Answers, attributesOf, checkedRule, holds, updatedSince } from "./entity-listing.ts"
+import { type Answers, attributesOf, ruleTest, updatedSince } from "./entity-listing.ts"
 
 /** An entity type as the mobile app reads it: the question lists are `[]` when not set. */
 export interface MobileEntityType {
@@ -107,7 +107,7 @@ export const makeEntityMobile = (repos: Repositories, access: EntityAccess) => {
   const mobileEntities = (projectId: ProjectId, options: MobileEntitiesOptions = {}) =>
     Effect.gen(function* () {
       const actor = yield* entityActor("reading entities")
-      const rule = yield* checkedRule(options.jsonContent, "jsonContent")
+      const holds = yield* ruleTest(options.jsonContent, "jsonContent")
       const types = yield* projectTypes(actor, projectId)
       const where: Array<Condition> = [
         ...(yield* rows.listConditions(actor, EntityModel)),
@@ -123,7 +123,7 @@ export const makeEntityMobile = (repos: Repositories, access: EntityAccess) => {
       const attributes = yield* attributesOf(repos, actor, entities)
       const kept = entities.filter((entity) => {
         const instance = entity.attributesId === undefined ? undefined : attributes.get(entity.attributesId)
-        return instance !== undefined && !instance.deleted && holds(rule, instance.json as Answers | undefined)
+        return instance !== undefined && !instance.deleted && holds(instance.json as Answers | undefined)
       })
       const instances = yield* findIn(
         (page) => repos.list(InstanceModel, actor.accountId, page, [{ field: "deleted", op: "eq", value: false }]),

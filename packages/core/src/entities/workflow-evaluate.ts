@@ -10,7 +10,7 @@ import { orDieOnInvalidListing } from "../kernel/expect.ts"
 import { makeRowAccess } from "../kernel/row-access.ts"
 import type { EntityId, EntityTypeId, FormId, ProjectId, WorkflowFollowupId, WorkflowVersionId } from "../shared/entity-ids.ts"
 import { NotFound } from "../shared/errors.ts"
-import { jsonLogicHolds } from "../shared/json-logic.ts"
+import { jsonLogicEvaluation } from "../shared/json-logic.ts"
 import type { JsonValue } from "../shared/json.ts"
 import { findIn, type Repositories } from "../shared/repository.ts"
 import { now } from "../shared/time.ts"
@@ -94,8 +94,10 @@ export const makeEvaluateOps = (repos: Repositories) => {
       const [attributes] = entity.attributesId === undefined ? [] : yield* repos.getMany(InstanceModel, actor.accountId, [entity.attributesId])
       const answers = attributes === undefined || attributes.deleted ? {} : (attributes.json ?? {})
       const at = yield* now
+      const followUps = yield* followUpsOf(repos, actor.accountId, [version.id])
+      const { jsonLogicHolds } = yield* jsonLogicEvaluation
       const out: Array<NextFollowUp> = []
-      for (const followUp of yield* followUpsOf(repos, actor.accountId, [version.id])) {
+      for (const followUp of followUps) {
         // A condition was checked when written: one that no longer is (older data) holds nothing.
         const holds = jsonLogicHolds(followUp.condition, answers, { now: at })
         if (Result.isSuccess(holds) && holds.success) out.push({ followUpId: followUp.id, order: followUp.order, formIds: followUp.formIds })

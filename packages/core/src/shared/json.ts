@@ -73,7 +73,8 @@ export const nestingLimitOf = (field: Schema.Top): number => MAX_JSON_DEPTH + (S
 /** A place in a value: the keys and indexes leading to it from the top. */
 type Path = ReadonlyArray<string | number>
 
-const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
+/** A plain object (its prototype `Object.prototype` or `null`): what JSON gives, not a class instance. */
+export const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false
   const prototype: unknown = Object.getPrototypeOf(value)
   return prototype === Object.prototype || prototype === null

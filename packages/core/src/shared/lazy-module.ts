@@ -1,10 +1,11 @@
 /**
  * Modules a service reaches through a loader: the parsers and writers of a few rarely used verbs
  * (GeoJSON and DHIS2 pyramids, XLSForm and XForm reading, XLSX, mobile bulk uploads, version
- * diffs and copies, the DHIS2 export client), loaded by a dynamic `import()`. None of them is
- * reachable from the package's index: their public names are exported by subpaths
- * (`@iaso/core/xlsform`, `@iaso/core/pyramid`, `@iaso/core/dhis2-export`,
- * `@iaso/core/mobile-bulk-upload`). A bundler that does not split (esbuild) wraps what an
+ * diffs and copies, the DHIS2 export client, the reading of submission XML, the evaluation of
+ * JSONLogic rules), loaded by a dynamic `import()`. None of them is reachable from the package's
+ * index: their public names are exported by subpaths (`@iaso/core/xlsform`, `@iaso/core/pyramid`,
+ * `@iaso/core/dhis2-export`, `@iaso/core/mobile-bulk-upload`, `@iaso/core/submission-xml`,
+ * `@iaso/core/json-logic`). A bundler that does not split (esbuild) wraps what an
  * `import()` reaches, and everything it imports, in initialisers that an `export *` does not run
  * in a package with `"sideEffects": false`: the index and the subpaths name what they re-export
  * (packages/core/test/browser-bundle.test.ts bundles names imported alone and runs them).

@@ -213,9 +213,9 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
     Effect.gen(function* () {
       const actor = yield* CurrentActor
       const all = inputs.map((_, index) => index)
-      const documents = inputs.map(parseInput)
       const planned = yield* Effect.result(
         Effect.gen(function* () {
+          const documents = yield* Effect.forEach(inputs, (input) => parseInput(input))
           const lookups = yield* batchLookups(actor, inputs, documents)
           const uploads: Array<Prepared | undefined> = []
           for (const [index, input] of inputs.entries()) {
@@ -239,7 +239,7 @@ export const makeIngestBatch = (repos: Repositories, one: Ingest, writes: Ingest
           return { uploads, find }
         })
       )
-      // The batch's reads failed: every item on its own.
+      // The batch's reads (or the loading of the XML reader) failed: every item on its own.
       if (Result.isFailure(planned)) return yield* oneByOne(inputs, all, offset, results)
       const { uploads, find } = planned.success
       // In order: an item naming an instance id an earlier item named (or a submission an earlier

@@ -21,7 +21,7 @@ import { isUuid } from "../shared/ids.ts"
 import type { GeoPoint } from "../shared/geometry.ts"
 import type { JsonObject } from "../shared/json.ts"
 import type { IngestError, SubmissionAttachment, SubmissionInput } from "./ingest-types.ts"
-import { flattenSubmission, parseSubmission, stripUuidPrefix, type SubmissionDocument, type SubmissionFilter, submissionFilter } from "./odk-xml.ts"
+import { flattenSubmission, stripUuidPrefix, type SubmissionDocument, type SubmissionFilter, submissionFilter, submissionReader } from "./odk-xml.ts"
 import { reaches } from "./submission-access.ts"
 
 /** A finite number from a decimal text (empty or non-numeric: undefined). */
@@ -171,13 +171,17 @@ const checkInput = (input: SubmissionInput): ValidationError | undefined => {
   return undefined
 }
 
-/** The input checked and its XML parsed: no store involved. */
-export const parseInput = (input: SubmissionInput): ValidationError | SubmissionDocument => {
-  const inputError = checkInput(input)
-  if (inputError !== undefined) return inputError
-  const parsed = parseSubmission(input.xml)
-  return Result.isFailure(parsed) ? parsed.failure : parsed.success
-}
+/**
+ * The input checked and its XML parsed: no store involved (the XML reader is loaded on first use:
+ * `StorageError` when it cannot be).
+ */
+export const parseInput = (input: SubmissionInput): Effect.Effect<ValidationError | SubmissionDocument, StorageError> =>
+  Effect.map(submissionReader, ({ parseSubmission }) => {
+    const inputError = checkInput(input)
+    if (inputError !== undefined) return inputError
+    const parsed = parseSubmission(input.xml)
+    return Result.isFailure(parsed) ? parsed.failure : parsed.success
+  })
 
 /** A form version as ingestion uses it: its id and the (cached) filter of its descriptor. */
 export const versionEntry = (version: Partial<FormVersion>): VersionEntry | undefined => {

@@ -338,7 +338,7 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
   const ingestOnce = (input: SubmissionInput): Effect.Effect<IngestResult, IngestError | AlreadyStored, CurrentActor | BlobStore> =>
     Effect.gen(function* () {
       const actor = yield* CurrentActor
-      const document = parseInput(input)
+      const document = yield* parseInput(input)
       if (document instanceof ValidationError) return yield* document
       const upload = yield* prepare(input, document, directLookups(actor, input))
       const { incomingId, deprecatedId } = upload
@@ -380,10 +380,9 @@ export const makeIngest = (repos: Repositories, access: SubmissionAccess, writes
 
   /** One upload's checks with reads straight from the store (nothing written). */
   const prepareUpload = (actor: Actor, input: SubmissionInput): Effect.Effect<Prepared, IngestError> =>
-    Effect.suspend(() => {
-      const document = parseInput(input)
-      return document instanceof ValidationError ? Effect.fail(document) : prepare(input, document, directLookups(actor, input))
-    })
+    Effect.flatMap(parseInput(input), (document) =>
+      document instanceof ValidationError ? Effect.fail(document) : prepare(input, document, directLookups(actor, input))
+    )
 
   return { instancesByIds, decide, settle, ingest, unitsByUuid, prepareUpload }
 }

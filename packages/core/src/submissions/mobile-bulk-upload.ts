@@ -63,7 +63,8 @@ import type { Prepared } from "./ingest-checks.ts"
 import type { SubmissionAttachment, SubmissionInput } from "./ingest-types.ts"
 import { type IngestWrites, storeBytes } from "./ingest-writes.ts"
 import { type Instance, type InstanceFile, InstanceFileModel, InstanceModel } from "./instance-model.ts"
-import { parseSubmission, stripUuidPrefix } from "./odk-xml.ts"
+import { stripUuidPrefix } from "./odk-xml.ts"
+import { parseSubmission } from "./odk-xml-read.ts"
 import { allWritten, reaches, type SubmissionAccess } from "./submission-access.ts"
 
 /** Audit source of the changes a bulk upload makes to stored submissions (IASO's `BULK_UPLOAD`). */
