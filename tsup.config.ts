@@ -19,7 +19,8 @@ const packages: ReadonlyArray<{ readonly dir: string; readonly entry: Record<str
       "dhis2-export": "src/dhis2-export.ts",
       "mobile-bulk-upload": "src/mobile-bulk-upload.ts",
       "json-logic": "src/json-logic.ts",
-      "submission-xml": "src/submission-xml.ts"
+      "submission-xml": "src/submission-xml.ts",
+      store: "src/store.ts"
     }
   },
   { dir: "packages/geopackage", entry: { index: "src/index.ts", node: "src/node.ts", sqljs: "src/sqljs.ts" } },

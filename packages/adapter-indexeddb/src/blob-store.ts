@@ -5,7 +5,7 @@
  * its records (or keep them on another origin quota policy).
  * @module
  */
-import { type BlobRef, BlobStore, NotFound, sha256Hex, StorageError } from "@iaso/core"
+import { type BlobRef, BlobStore, NotFound, sha256Hex, StorageError } from "@iaso/core/store"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { committed, environment, openDatabase, promised, storageError } from "./idb.ts"
 

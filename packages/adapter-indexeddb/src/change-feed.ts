@@ -4,7 +4,7 @@
  * by their `[k, seq]` index: another account's record of the same id is never one of them).
  * @module
  */
-import type { Change } from "@iaso/core"
+import type { Change } from "@iaso/core/store"
 import type { Connection } from "./connection.ts"
 import { promised } from "./idb.ts"
 import { idOfKey, SEQ_INDEX, type StoredTombstone, TOMBSTONES, TOMBSTONES_BY_ACCOUNT } from "./schema.ts"

@@ -5,7 +5,7 @@
  * it or, on any failure, none.
  * @module
  */
-import { StorageError } from "@iaso/core"
+import { StorageError } from "@iaso/core/store"
 import { changeKey } from "@iaso/core/overlay"
 import type { Connection } from "./connection.ts"
 import { committed, promised } from "./idb.ts"

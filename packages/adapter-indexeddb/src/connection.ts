@@ -5,7 +5,7 @@
  * the browser closes it: the store's later calls fail as unavailable instead of blocking it.
  * @module
  */
-import { type Migration, newerStore, StorageError, unknownMigrations, Unsupported } from "@iaso/core"
+import { type Migration, newerStore, StorageError, unknownMigrations, Unsupported } from "@iaso/core/store"
 import { Effect } from "effect"
 import { type IdbEnvironment, io, openDatabase, promised, storageError } from "./idb.ts"
 import { LEDGER_KEY, META, type TableInfo, tablesOf } from "./schema.ts"

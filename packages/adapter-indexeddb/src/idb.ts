@@ -10,7 +10,7 @@
  * applied only where a result is awaited.
  * @module
  */
-import { StorageError, Unsupported } from "@iaso/core"
+import { StorageError, Unsupported } from "@iaso/core/store"
 import { Effect } from "effect"
 
 /** The result of a request, as a promise. Must be awaited while its transaction is active. */

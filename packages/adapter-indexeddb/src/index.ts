@@ -4,7 +4,7 @@
  * fake-indexeddb for tests).
  *
  * ```ts
- * import { createIaso } from "@iaso/core"
+ * import { createIaso } from "@iaso/core/store"
  * import { IndexedDbStore } from "@iaso/adapter-indexeddb"
  * const iaso = createIaso({ store: IndexedDbStore.layer({ name: "iaso" }) })
  * ```
@@ -15,7 +15,7 @@
  * @document ../README.md
  * @module @iaso/adapter-indexeddb
  */
-import { CORE_MIGRATIONS, type StorageError, Store, type Unsupported } from "@iaso/core"
+import { CORE_MIGRATIONS, type StorageError, Store, type Unsupported } from "@iaso/core/store"
 import { Effect, Layer } from "effect"
 import { type IndexedDbStoreOptions, makeIndexedDbDriver } from "./store.ts"
 

@@ -4,7 +4,7 @@
  * replace, add or remove committed ones). Outside a unit of work, reads see committed data only.
  * @module
  */
-import { compareRows, type Condition, isAfter, matchesAll, project, type Row, type StorageError, type StoreScope } from "@iaso/core"
+import { compareRows, type Condition, isAfter, matchesAll, project, type Row, type StorageError, type StoreScope } from "@iaso/core/store"
 import { find, inScope, recordKey, rowKey, touched, writeAccount } from "@iaso/core/overlay"
 import { Effect } from "effect"
 import type { Connection } from "./connection.ts"

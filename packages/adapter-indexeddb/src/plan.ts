@@ -20,7 +20,7 @@
  * in full, filtered and sorted.
  * @module
  */
-import { compareRows, compareScalars, type Condition, isAfter, matchesAll, type OrderBy, type Row, type Scalar } from "@iaso/core"
+import { compareRows, compareScalars, type Condition, isAfter, matchesAll, type OrderBy, type Row, type Scalar } from "@iaso/core/store"
 import { type IdbEnvironment, promised, utf16UpperBound } from "./idb.ts"
 import { ABSENT, ACCOUNT_INDEX, type StoredRecord, storeKey, type TableInfo } from "./schema.ts"
 

@@ -25,7 +25,7 @@
  * - `_meta` holds the migrations ledger and the change-sequence counter.
  * @module
  */
-import { type Column, foldStep, type IndexDecl, type Migration, type MigrationStep, type ModelSchema, type Row, uniqueKeyOf } from "@iaso/core"
+import { type Column, foldStep, type IndexDecl, type Migration, type MigrationStep, type ModelSchema, type Row, uniqueKeyOf } from "@iaso/core/store"
 import { recordKey } from "@iaso/core/overlay"
 
 /** The store of the ledger and the sequence counter (out-of-line keys). */

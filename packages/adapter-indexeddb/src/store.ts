@@ -43,7 +43,7 @@ import {
   type StoreDriver,
   type StoreQuery,
   type StoreScope
-} from "@iaso/core"
+} from "@iaso/core/store"
 import { layeredChanges, mergeChanges, rewritePaths } from "@iaso/core/overlay"
 import { Effect } from "effect"
 import { readChanges } from "./change-feed.ts"

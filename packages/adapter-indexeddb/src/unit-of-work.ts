@@ -6,7 +6,7 @@
  * lock. A failed, defective or interrupted unit of work simply drops its overlay.
  * @module
  */
-import { type StorageError, type StoreScope, uniqueKeyOf, type WriteOp, type WriteOutcome } from "@iaso/core"
+import { type StorageError, type StoreScope, uniqueKeyOf, type WriteOp, type WriteOutcome } from "@iaso/core/store"
 import { applyWrite, type CommittedData, find, holderOf, newLayer, recordKey, type Transaction, unitsOfWork, writeAccount } from "@iaso/core/overlay"
 import { Effect, Exit } from "effect"
 import { commitLayer } from "./commit.ts"

@@ -9,7 +9,7 @@
  * and every index, its records copied over in batches, and the old one deleted.
  * @module
  */
-import { type Migration, type MigrationStep, runMigrations, type StorageError, type Unsupported } from "@iaso/core"
+import { type Migration, type MigrationStep, runMigrations, type StorageError, type Unsupported } from "@iaso/core/store"
 import { Effect, Scheduler } from "effect"
 import { io, promised } from "./idb.ts"
 import {

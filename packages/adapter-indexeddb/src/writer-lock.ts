@@ -4,7 +4,7 @@
  * has it. Units of work and migrations run under it.
  * @module
  */
-import type { StorageError } from "@iaso/core"
+import type { StorageError } from "@iaso/core/store"
 import { Effect, Semaphore } from "effect"
 import { storageError } from "./idb.ts"
 
