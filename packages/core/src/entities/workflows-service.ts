@@ -24,22 +24,16 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import { lazyService } from "../shared/lazy-module.ts"
 import type { EntityId, ProjectId, WorkflowChangeId, WorkflowFollowupId, WorkflowId, WorkflowVersionId } from "../shared/entity-ids.ts"
 import type { Forbidden, NotFound, StorageError } from "../shared/errors.ts"
-import type { Repositories } from "../shared/repository.ts"
-import { type Actor, CurrentActor, requireAny } from "../tenancy/actor.ts"
+import type { CurrentActor } from "../tenancy/actor.ts"
 import type { WorkflowChange, WorkflowVersion } from "./workflow.ts"
-import { makeEvaluateOps, type MobileWorkflows, type NextFollowUp } from "./workflow-evaluate.ts"
-import { type ChangeInput, type FollowUpInput, type FollowUpUpdate, makeStepOps } from "./workflow-steps.ts"
+import type { MobileWorkflows, NextFollowUp } from "./workflow-evaluate.ts"
+import type { ChangeInput, FollowUpInput, FollowUpUpdate } from "./workflow-steps.ts"
 import type { FollowUp } from "./workflow-store.ts"
-import { makeTransferOps, type WorkflowExport, type WorkflowImportResult } from "./workflow-transfer.ts"
-import {
-  makeVersionOps,
-  type WorkflowVersionCreate,
-  type WorkflowVersionDetail,
-  type WorkflowVersionPatch,
-  type WorkflowVersionSearch
-} from "./workflow-versions.ts"
+import type { WorkflowExport, WorkflowImportResult } from "./workflow-transfer.ts"
+import type { WorkflowVersionCreate, WorkflowVersionDetail, WorkflowVersionPatch, WorkflowVersionSearch } from "./workflow-versions.ts"
 
 type ReadError = NotFound | Forbidden | StorageError
 
@@ -98,38 +92,26 @@ export class Workflows extends Context.Service<
     Workflows,
     Effect.gen(function* () {
       const repos = yield* Repos
-      return Workflows.of(makeWorkflows(repos))
+      return Workflows.of(
+        lazyService("the workflows", () => import("./workflows-ops.ts").then((ops) => ops.makeWorkflows(repos)), {
+          createVersion: true,
+          updateVersion: true,
+          copyVersion: true,
+          removeVersion: true,
+          getVersion: true,
+          versions: true,
+          addFollowUp: true,
+          updateFollowUps: true,
+          removeFollowUp: true,
+          addChange: true,
+          updateChange: true,
+          removeChange: true,
+          nextFollowUps: true,
+          mobile: true,
+          exportWorkflow: true,
+          importWorkflow: true
+        })
+      )
     })
   )
-}
-
-/** IASO's permission for every workflow call but `nextFollowUps` and `mobile`. */
-const PERMISSION = ["iaso_workflows"]
-
-const makeWorkflows = (repos: Repositories): Workflows["Service"] => {
-  const versionOps = makeVersionOps(repos)
-  const stepOps = makeStepOps(repos)
-  const evaluateOps = makeEvaluateOps(repos)
-  const transferOps = makeTransferOps(repos, versionOps, stepOps)
-  /** Runs `body` as the current actor, once it holds `iaso_workflows`. */
-  const guarded = <A, E>(action: string, body: (actor: Actor) => Effect.Effect<A, E>) =>
-    Effect.flatMap(Effect.service(CurrentActor), (actor) => Effect.andThen(requireAny(actor, PERMISSION, action), body(actor)))
-  return {
-    createVersion: (input) => guarded("creating workflow versions", (actor) => versionOps.create(actor, input)),
-    updateVersion: (id, patch) => guarded("changing workflow versions", (actor) => versionOps.update(actor, id, patch)),
-    copyVersion: (id) => guarded("copying workflow versions", (actor) => versionOps.copy(actor, id)),
-    removeVersion: (id) => guarded("deleting workflow versions", (actor) => versionOps.remove(actor, id)),
-    getVersion: (id) => guarded("reading workflow versions", (actor) => versionOps.get(actor, id)),
-    versions: (search) => guarded("reading workflow versions", (actor) => versionOps.list(actor, search)),
-    addFollowUp: (versionId, input) => guarded("changing workflow follow-ups", (actor) => stepOps.addFollowUp(actor, versionId, input)),
-    updateFollowUps: (updates) => guarded("changing workflow follow-ups", (actor) => stepOps.updateFollowUps(actor, updates)),
-    removeFollowUp: (id) => guarded("changing workflow follow-ups", (actor) => stepOps.removeFollowUp(actor, id)),
-    addChange: (versionId, input) => guarded("changing workflow changes", (actor) => stepOps.addChange(actor, versionId, input)),
-    updateChange: (id, input) => guarded("changing workflow changes", (actor) => stepOps.updateChange(actor, id, input)),
-    removeChange: (id) => guarded("changing workflow changes", (actor) => stepOps.removeChange(actor, id)),
-    nextFollowUps: (entityId) => Effect.flatMap(Effect.service(CurrentActor), (actor) => evaluateOps.nextFollowUps(actor, entityId)),
-    mobile: (projectId) => Effect.flatMap(Effect.service(CurrentActor), (actor) => evaluateOps.mobile(actor, projectId)),
-    exportWorkflow: (workflowId) => guarded("exporting workflows", (actor) => transferOps.exportWorkflow(actor, workflowId)),
-    importWorkflow: (payload) => guarded("importing workflows", (actor) => transferOps.importWorkflow(actor, payload))
-  }
 }

@@ -42,3 +42,27 @@ export const lazyModule = <M>(name: string, load: () => Promise<M>): Effect.Effe
   })
   return Effect.suspend(() => (loaded === undefined ? importing : Effect.succeed(loaded)))
 }
+
+/** The calls of a service that each admit a `StorageError` (the failure to load their module). */
+type LoadableCalls<S> = {
+  readonly [K in keyof S]: S[K] extends (...args: infer _A) => Effect.Effect<infer _V, infer E, infer _R> ? (StorageError extends E ? S[K] : never) : never
+}
+
+/**
+ * A service whose implementation is made by a module loaded on first call (`make` imports it and
+ * builds the calls, once; see {@link lazyModule}): each call named in `calls` (all of the
+ * service's, the type checks it) forwards to the implementation once it is loaded, and fails with
+ * the loader's retryable `StorageError` when it cannot be. For services only some apps call (the
+ * administration ones), so that the others leave their code out of their starting chunks.
+ */
+export const lazyService = <S extends LoadableCalls<S>>(name: string, make: () => Promise<S>, calls: { readonly [K in keyof S]-?: true }): S => {
+  const implementation = lazyModule(name, make)
+  const forwarding: Record<string, unknown> = {}
+  for (const call of Object.keys(calls)) {
+    forwarding[call] = (...args: ReadonlyArray<unknown>) =>
+      Effect.flatMap(implementation, (made) =>
+        (made[call as keyof S] as (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown, unknown>)(...args)
+      )
+  }
+  return forwarding as S
+}

@@ -16,15 +16,15 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { Repos, type ServiceWriteError } from "../kernel/repos.ts"
+import { lazyService } from "../shared/lazy-module.ts"
 import type { Forbidden, NotFound, StorageError, ValidationError } from "../shared/errors.ts"
-import type { Repositories, ResultPage } from "../shared/repository.ts"
-import { now } from "../shared/time.ts"
-import { CurrentActor } from "../tenancy/actor.ts"
-import { type StorageDevice, StorageLogEntryModel } from "./storage.ts"
-import { makeStorageAccess, STORAGE_PERMISSION, type StorageRef } from "./storage-access.ts"
-import { type BlacklistedStorage, makeStorageListing, type StorageLogItem, type StorageLogSearch, type StorageSearch, storageIdHex } from "./storage-listing.ts"
-import { makeStorageLogImport, type StorageLogImportContext, type StorageLogImportResult, type StorageLogInput } from "./storage-log-import.ts"
-import { checkStatusChange, profileWrittenPrefix, type StatusChange, StorageMessages, withStatus, writeDevices } from "./storage-status.ts"
+import type { ResultPage } from "../shared/repository.ts"
+import type { CurrentActor } from "../tenancy/actor.ts"
+import type { StorageDevice } from "./storage.ts"
+import { STORAGE_PERMISSION, type StorageRef } from "./storage-access.ts"
+import { type BlacklistedStorage, type StorageLogItem, type StorageLogSearch, type StorageSearch, storageIdHex } from "./storage-listing.ts"
+import type { StorageLogImportContext, StorageLogImportResult, StorageLogInput } from "./storage-log-import.ts"
+import { profileWrittenPrefix, type StatusChange, StorageMessages } from "./storage-status.ts"
 
 export { profileWrittenPrefix, STORAGE_PERMISSION, storageIdHex, StorageMessages }
 export type {
@@ -74,37 +74,17 @@ export class Storages extends Context.Service<
   /** The service over {@link Repos}. */
   static readonly layer = Layer.effect(
     Storages,
-    Effect.map(Effect.service(Repos), (repos) => Storages.of(makeStorages(repos)))
+    Effect.map(Effect.service(Repos), (repos) =>
+      Storages.of(
+        lazyService("the storages", () => import("./storages-ops.ts").then((ops) => ops.makeStorages(repos)), {
+          importLogs: true,
+          changeStatus: true,
+          get: true,
+          list: true,
+          logs: true,
+          blacklisted: true
+        })
+      )
+    )
   )
-}
-
-/** The service's verbs, each from the module of its job. */
-const makeStorages = (repos: Repositories) => {
-  const access = makeStorageAccess(repos)
-  const logImport = makeStorageLogImport(repos, access)
-  return {
-    ...makeStorageListing(repos, access),
-    importLogs: (logs: ReadonlyArray<StorageLogInput>) =>
-      Effect.gen(function* () {
-        const actor = yield* CurrentActor
-        const user = yield* access.performer(actor, "logging storage operations")
-        return yield* repos.driver.transaction(logImport.importAll(actor, user, logs))
-      }),
-    changeStatus: (ref: StorageRef, change: StatusChange) =>
-      Effect.gen(function* () {
-        const actor = yield* access.storageActor("changing a storage status")
-        const user = yield* access.performer(actor, "changing a storage status")
-        yield* checkStatusChange(change)
-        return yield* repos.driver.transaction(
-          Effect.gen(function* () {
-            const device = yield* access.loadDevice(actor, ref)
-            const at = yield* now
-            const next = withStatus(device, change, at, user)
-            const [written] = yield* writeDevices(repos.driver, actor.accountId, [next.device], at)
-            yield* repos.insert(StorageLogEntryModel, actor.accountId, next.entry)
-            return written ?? next.device
-          })
-        )
-      })
-  }
 }
