@@ -406,18 +406,35 @@ export const readPyramid = (
   started: number = now()
 ): Effect.Effect<GeoPackagePyramid, ValidationError> =>
   Effect.gen(function* () {
-    const limits: GeoPackageLimits = { ...GPKG_LIMITS, ...limitsChanged }
-    const reader = new BoundedReader(db, limits, started)
     const units: Array<PyramidUnit> = []
+    const { groups, layers } = yield* checkedRead(db, { ...GPKG_LIMITS, ...limitsChanged }, started, (unit) => units.push(unit))
+    return { input: { groups, units }, layers }
+  })
+
+/**
+ * One read of a whole file under `limits`, refused with every issue it found or with the first
+ * chain of parents deeper than the limit; `keep` sees each valid unit (the chains of parents are
+ * kept aside, as numbers).
+ */
+const checkedRead = (
+  db: GpkgDatabase,
+  limits: GeoPackageLimits,
+  started: number,
+  keep: (unit: PyramidUnit) => void
+): Effect.Effect<
+  { readonly groups: ReadonlyArray<{ ref: string; name: string }>; readonly layers: ReadonlyArray<PyramidLayer>; readonly reads: ReadonlyArray<LayerRead> },
+  ValidationError
+> =>
+  Effect.gen(function* () {
     const chains = parentChains()
-    const { groups, layers, issues } = yield* readFile(reader, (unit, source) => {
-      units.push(unit)
+    const { groups, layers, reads, issues } = yield* readFile(new BoundedReader(db, limits, started), (unit, source) => {
+      keep(unit)
       chains.add(unit.ref, unit.parentRef, source)
     })
     if (issues.length > 0) return yield* failWith(issues)
     const tooDeep = chains.tooDeep(limits)
     if (tooDeep !== undefined) return yield* tooDeep
-    return { input: { groups, units }, layers }
+    return { groups, layers, reads }
   })
 
 /** A GeoPackage being read as a {@link PyramidSource}: the import engine reads its units in chunks from the open file. */
@@ -442,14 +459,10 @@ export const readPyramidSource = (
 ): Effect.Effect<GeoPackagePyramidSource, ValidationError> =>
   Effect.gen(function* () {
     const limits: GeoPackageLimits = { ...GPKG_LIMITS, ...limitsChanged }
-    const chains = parentChains()
-    const { groups, layers, reads, issues } = yield* readFile(new BoundedReader(db, limits, started), (unit, source) =>
-      chains.add(unit.ref, unit.parentRef, source)
-    )
-    if (issues.length > 0) return yield* failWith(issues)
-    const tooDeep = chains.tooDeep(limits)
-    if (tooDeep !== undefined) return yield* tooDeep
-    const count = chains.count()
+    let count = 0
+    const { groups, layers, reads } = yield* checkedRead(db, limits, started, () => {
+      count += 1
+    })
     // The file was read within the limits once: reading it again is not limited (the engine's writes take time).
     const again: GeoPackageLimits = { ...limits, timeBudgetMs: Number.POSITIVE_INFINITY, maxVertices: Number.POSITIVE_INFINITY }
     const source: PyramidSource = {
@@ -506,10 +519,15 @@ const reprojected = (shape: Shape, convert: (position: Position) => Position, sr
  */
 const parentChains = () => {
   const nodes = new Map<string, number>()
-  const parentRefs: Array<string | undefined> = []
+  /** Each node's parent: its number, -1 for none, -2 while the parent's ref is not yet a node (then in `pending`). */
+  const parentOf: Array<number> = []
+  const pending = new Map<number, string>()
   const nodeOfUnit: Array<number> = []
   const refOfUnit: Array<string> = []
-  const sources: Array<UnitSource> = []
+  // Where each unit came from, as numbers (an object per unit cost a million objects for a 1M file).
+  const tables: Array<string> = []
+  const tableOfUnit: Array<number> = []
+  const idOfUnit: Array<number> = []
   return {
     add: (ref: string, parentRef: string | null | undefined, source: UnitSource) => {
       const key = normaliseRef(ref)
@@ -519,29 +537,35 @@ const parentChains = () => {
         nodes.set(key, node)
       }
       const parent = parentRef?.trim() ?? ""
-      parentRefs[node] = parent === "" ? undefined : normaliseRef(parent)
+      const parentKey = parent === "" ? undefined : normaliseRef(parent)
+      const parentNode = parentKey === undefined ? -1 : (nodes.get(parentKey) ?? -2)
+      parentOf[node] = parentNode
+      if (parentNode === -2 && parentKey !== undefined) pending.set(node, parentKey)
+      else pending.delete(node)
       nodeOfUnit.push(node)
       refOfUnit.push(ref)
-      sources.push(source)
+      if (tables[tables.length - 1] !== source.table) tables.push(source.table)
+      tableOfUnit.push(tables.length - 1)
+      idOfUnit.push(source.id)
     },
-    count: () => nodeOfUnit.length,
     tooDeep: (limits: GeoPackageLimits): ValidationError | undefined => {
       const parents = new Int32Array(nodes.size)
       for (let node = 0; node < nodes.size; node++) {
-        const parentRef = parentRefs[node]
-        parents[node] = parentRef === undefined ? -1 : (nodes.get(parentRef) ?? -1)
+        const parent = parentOf[node] ?? -1
+        parents[node] = parent !== -2 ? parent : (nodes.get(pending.get(node) ?? "") ?? -1)
       }
-      parentRefs.length = 0
+      parentOf.length = 0
+      pending.clear()
       nodes.clear()
       const { depths } = walkNodes(parents)
       for (const [index, node] of nodeOfUnit.entries()) {
         const depth = depths[node] ?? 0
-        const source = sources[index]
-        const ref = refOfUnit[index] ?? ""
-        if (depth <= limits.maxDepth || source === undefined) continue
+        if (depth <= limits.maxDepth) continue
+        const table = tables[tableOfUnit[index] ?? 0] ?? ""
+        const id = idOfUnit[index] ?? 0
         return limitExceeded(
-          [source.table, source.id, "parent_ref"],
-          `the chain of parents of ${featureLabel(source.table, source.id, ref)} is ${depth} levels deep in the file`,
+          [table, id, "parent_ref"],
+          `the chain of parents of ${featureLabel(table, id, refOfUnit[index] ?? "")} is ${depth} levels deep in the file`,
           limits,
           "maxDepth",
           "levels a chain of parents may have within a GeoPackage"
