@@ -7,7 +7,7 @@
 import type { Change } from "@iaso/core/store"
 import type { Connection } from "./connection.ts"
 import { promised } from "./idb.ts"
-import { idOfKey, SEQ_INDEX, type StoredTombstone, TOMBSTONES, TOMBSTONES_BY_ACCOUNT } from "./schema.ts"
+import { idOfKey, META, SEQ_INDEX, SEQ_KEY, type StoredTombstone, TOMBSTONES, TOMBSTONES_BY_ACCOUNT } from "./schema.ts"
 
 /**
  * The first `limit` changes after `after`: of every model store, the live records of the
@@ -49,4 +49,14 @@ export const readChanges = async (connection: Connection, accountId: string, aft
     .flat()
     .sort((a, b) => a.seq - b.seq)
     .slice(0, count)
+}
+
+/**
+ * The committed change-sequence counter: a unit of work takes its sequences after it and writes
+ * it back in its commit, and writers are serialised (across tabs too), so every later change is
+ * above it.
+ */
+export const readFeedHead = async (connection: Connection): Promise<number> => {
+  const value: unknown = await promised(connection.database().transaction([META], "readonly").objectStore(META).get(SEQ_KEY))
+  return typeof value === "number" ? value : 0
 }

@@ -46,7 +46,7 @@ import {
 } from "@iaso/core/store"
 import { layeredChanges, mergeChanges, rewritePaths } from "@iaso/core/overlay"
 import { Effect } from "effect"
-import { readChanges } from "./change-feed.ts"
+import { readChanges, readFeedHead } from "./change-feed.ts"
 import { BATCH } from "./commit.ts"
 import { makeConnection } from "./connection.ts"
 import { environment, io, promised } from "./idb.ts"
@@ -176,6 +176,7 @@ export const makeIndexedDbDriver = (options: IndexedDbStoreOptions): Effect.Effe
           if (layered.size === 0) return stored
           return mergeChanges([stored], layered, accountId, after, limit)
         }),
+      feedHead: () => io("reading the change feed's head", () => readFeedHead(connection)),
       transaction: units.transaction,
       inspect: (model) =>
         Effect.gen(function* () {

@@ -7,9 +7,9 @@
  * @module
  */
 import type { Change, StoreScope } from "@iaso/core"
-import { type Compiled, Statement } from "./compile-conditions.ts"
+import { type Compiled, plain, Statement } from "./compile-conditions.ts"
 import { literal, quote, type SqlDialect } from "./dialect.ts"
-import { CHANGES, NO_ACCOUNT, SEQ, type TableInfo } from "./tables.ts"
+import { CHANGES, COUNTER, NO_ACCOUNT, SEQ, type TableInfo } from "./tables.ts"
 
 /**
  * Changes after sequence `after` for an account (and the global tables), in sequence order, at most
@@ -40,6 +40,12 @@ export const compileChangesSince = (
   )
   return stmt.done(`SELECT * FROM (${parts.join(" UNION ALL ")}) AS feed ORDER BY seq LIMIT ${n}`)
 }
+
+/**
+ * The committed value of the counter row (`counter` mode): every sequence a writer has taken or
+ * will take afterwards is above it, as the writer holds the row until it commits.
+ */
+export const compileCounterValue = (dialect: SqlDialect): Compiled => plain(`SELECT value FROM ${dialect.table(COUNTER)} WHERE name = 'seq'`)
 
 /** A row of the feed as a change. */
 export const changeOfRow = (row: Record<string, unknown>): Change => ({

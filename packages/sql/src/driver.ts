@@ -10,7 +10,7 @@
  */
 import { type InspectedRow, type Row, StorageError, type StoreCapabilities, type StoreDriver, type StoreQuery, type StoreScope } from "@iaso/core"
 import { Effect } from "effect"
-import { changeOfRow, compileChangesSince } from "./change-feed.ts"
+import { changeOfRow, compileChangesSince, compileCounterValue } from "./change-feed.ts"
 import {
   compileCount,
   compileExists,
@@ -213,6 +213,15 @@ export const makeSqlDriver = (options: SqlDriverOptions): StoreDriver => {
         const upTo = yield* executor.horizon
         const result = yield* runOrFail(compileChangesSince(dialect, tables.values(), accountId, after, limit, upTo))
         return result.rows.map(changeOfRow)
+      }),
+    // The horizon where writers take sequences out of commit order (what a reader of the feed
+    // reaches); the counter row's committed value where they take them in commit order.
+    feedHead: () =>
+      Effect.gen(function* () {
+        const horizon = yield* executor.horizon
+        if (horizon !== undefined) return horizon
+        const result = yield* runOrFail(compileCounterValue(dialect))
+        return Number(result.rows[0]?.["value"] ?? 0)
       }),
     transaction: executor.transaction,
     inTransaction: executor.insideTransaction,

@@ -359,6 +359,8 @@ export const makeMemoryDriver = (): Effect.Effect<StoreDriver> =>
           const partitions = [accountId, null].map((partition) => committed.changesByAccount.get(partition)?.values() ?? [])
           return mergeChanges(partitions, layeredChanges(layer), accountId, after, limit)
         }),
+      // Writers are serialised and a transaction takes its sequences after the last committed one.
+      feedHead: () => Effect.sync(() => committed.seq),
       transaction,
       inspect: (model) =>
         Effect.map(table(model.name), (t) => {

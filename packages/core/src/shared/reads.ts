@@ -316,7 +316,17 @@ export const makeReads = (driver: StoreDriver) => {
         cursor: encodeCursor(print, [last === undefined ? after : last.seq])
       }
     })
-  return { get, getMany, list, listEach, subtree, subtreeFrom, count, changesSince, planList, pageOf }
+  /**
+   * A cursor of {@link changesSince} at the head of the account's change feed (see
+   * `StoreDriver.feedHead`): what changes after it answers is what is committed after this call.
+   * `undefined` where the store cannot tell its head.
+   */
+  const feedHead = (accountId: string): Effect.Effect<string | undefined, StorageError> =>
+    driver.feedHead === undefined
+      ? Effect.succeed(undefined)
+      : Effect.map(driver.feedHead(accountId), (head) => encodeCursor(fingerprint(`changes:${accountId}`), [head]))
+
+  return { get, getMany, list, listEach, subtree, subtreeFrom, count, changesSince, feedHead, planList, pageOf }
 }
 
 /**

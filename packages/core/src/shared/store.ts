@@ -241,6 +241,15 @@ export interface StoreDriver {
   /** Changes after sequence `after` for an account (and the global catalogues), in sequence order. */
   readonly changesSince: (accountId: string, after: number, limit: number) => Effect.Effect<ReadonlyArray<Change>, StorageError>
   /**
+   * The head of an account's change feed (with the global catalogues'): a sequence `head` such
+   * that every change committed after the call, and every change of a transaction open during it,
+   * has a sequence above `head`, so `changesSince(accountId, head, ...)` returns them all. A store
+   * may answer lower than the last sequence (a reader then reads some changes again, never misses
+   * one). Read outside a transaction. Optional: a store without it lets sync's first pulls walk the
+   * whole feed (see `Sync.pull`).
+   */
+  readonly feedHead?: (accountId: string) => Effect.Effect<number, StorageError>
+  /**
    * Runs `effect` in a transaction (a savepoint when nested): all of its writes or none. An
    * outermost transaction that loses a conflict with another one (a deadlock or serialization
    * failure on PostgreSQL, a database still busy after the busy timeout on SQLite) was rolled back

@@ -2,7 +2,9 @@
  * The server side of offline sync, transport-free: {@link Sync} answers a device's pulls, repairs
  * and pushes for the current actor.
  *
- * - `pull` reads the account's change feed after the cursor and answers, in change order, the
+ * - `pull` without a cursor answers a snapshot of the device's set, up to the feed's head (see
+ *   `sync-snapshot.ts`; a store that cannot tell its head has the whole feed read instead); then
+ *   `pull` reads the account's change feed after the cursor and answers, in change order, the
  *   records of the device's set (see `sync-set.ts`) with their data, and a `remove` for a deleted
  *   record or for one the actor still may read that left the set (an assignment given to someone
  *   else, a unit no longer VALID). A record that left the actor's reach (a unit moved outside its
@@ -35,6 +37,7 @@ import { OrgUnitChangeRequests } from "../registry/change-requests-service.ts"
 import { CurrentActor } from "../tenancy/actor.ts"
 import { DEVICE_SYNC_SET, type SyncSet } from "./sync-set.ts"
 import { makeSyncScope, scopeContext } from "./sync-scope.ts"
+import { decodeSnapshot, snapshotPage } from "./sync-snapshot.ts"
 import {
   MAX_RECONCILE_PUTS,
   type PullPage,
@@ -225,6 +228,15 @@ const makeSync = (repos: Repositories, set: SyncSet): Sync["Service"] => ({
       const actor = yield* CurrentActor
       const limit = request.limit ?? DEFAULT_PULL_LIMIT
       const scope = makeSyncScope(repos, set, scopeContext(repos, actor, request.projectId))
+      // A first pull reads a snapshot of the set up to the feed's head, where the store can tell it.
+      if (request.cursor === undefined) {
+        const head = yield* repos.feedHead(actor.accountId)
+        if (head !== undefined) return yield* snapshotPage(actor.accountId, set, scope, { feed: head, entry: 0, after: undefined }, limit)
+      } else {
+        const position = decodeSnapshot(actor.accountId, request.cursor)
+        if (position instanceof ValidationError) return yield* position
+        if (position !== undefined) return yield* snapshotPage(actor.accountId, set, scope, position, limit)
+      }
       const page = yield* repos.changesSince(actor.accountId, request.cursor, limit)
       // The current rows of the page's live records, read once per model.
       const live = new Map<string, Array<string>>()

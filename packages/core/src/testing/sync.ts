@@ -25,7 +25,7 @@ import { DevicePositionModel } from "../devices/devices.ts"
 import { StorageLogEntryModel } from "../storage/storage.ts"
 import { AccountModel } from "../tenancy/account.ts"
 import { Records } from "../kernel/records.ts"
-import { Actor, type CurrentActor } from "../tenancy/actor.ts"
+import { Actor, CurrentActor } from "../tenancy/actor.ts"
 import { UserModel } from "../tenancy/users.ts"
 import { SyncClient, type SyncTransport, SyncTransportError } from "../sync/sync-client.ts"
 import { SyncCursorModel, SyncOutboxEntryModel } from "../sync/sync-models.ts"
@@ -137,22 +137,6 @@ export const syncRoundTrip = async (server: Harness, device: Harness): Promise<v
   const deviceRows = async (model: typeof OrgUnitModel | typeof InstanceModel | typeof FormModel | typeof AccountModel) =>
     device.inspectAccount(model, account.accountId as FreshAccount["accountId"])
 
-  // A first pull in pages of 2 changes, the connection cut for good after a page chosen by the seed
-  // (the first pull has dozens of pages: the account's setup alone writes more than 40 changes).
-  const cutAfter = 1 + (server.seed % 17)
-  const cutCalls = { pulls: 0, pushes: 0 }
-  const cut = await onDevice(
-    Effect.flatMap(C, (client) =>
-      client.pull(transportTo(server, actor, blobs, { cutAfterPulls: cutAfter }, cutCalls), { projectId, pageSize: 2, attempts: 2, backoffMillis: 1 })
-    )
-  )
-  expect([exitTag(cut), (exitError(cut) as { message?: string } | undefined)?.message]).toEqual(["SyncTransportError", "connection cut"])
-  expect(cutCalls.pulls).toBe(cutAfter + 2)
-  // Resumed: the pages already applied are not asked again.
-  const calls = { pulls: 0, pushes: 0 }
-  const transport = transportTo(server, actor, blobs, { duplicatePushes: true }, calls)
-  const first = await onDevice(Effect.flatMap(C, (client) => client.pull(transport, { projectId, pageSize: 2 })))
-  if (first._tag === "Failure") throw exitError(first)
   const fullRun = { pulls: 0, pushes: 0 }
   const reference = await server.as(
     actor,
@@ -167,6 +151,22 @@ export const syncRoundTrip = async (server: Harness, device: Harness): Promise<v
       }
     })
   )
+  // A first pull in pages of 2 changes, the connection cut for good after a page chosen by the seed
+  // among those of the whole first pull (the server's own run above: it reads the same pages).
+  const cutAfter = 1 + (server.seed % Math.max(1, fullRun.pulls - 1))
+  const cutCalls = { pulls: 0, pushes: 0 }
+  const cut = await onDevice(
+    Effect.flatMap(C, (client) =>
+      client.pull(transportTo(server, actor, blobs, { cutAfterPulls: cutAfter }, cutCalls), { projectId, pageSize: 2, attempts: 2, backoffMillis: 1 })
+    )
+  )
+  expect([exitTag(cut), (exitError(cut) as { message?: string } | undefined)?.message]).toEqual(["SyncTransportError", "connection cut"])
+  expect(cutCalls.pulls).toBe(cutAfter + 2)
+  // Resumed: the pages already applied are not asked again.
+  const calls = { pulls: 0, pushes: 0 }
+  const transport = transportTo(server, actor, blobs, { duplicatePushes: true }, calls)
+  const first = await onDevice(Effect.flatMap(C, (client) => client.pull(transport, { projectId, pageSize: 2 })))
+  if (first._tag === "Failure") throw exitError(first)
   expect(calls.pulls).toBe(fullRun.pulls - cutAfter)
   expect(first.value.repaired).toEqual([])
   expect(ids(await deviceRows(OrgUnitModel))).toEqual([units.district.id, units.facility.id].sort())
@@ -398,6 +398,74 @@ const sharedDevice = async (server: Harness, device: Harness, referencesEnforced
   expect(await listed(account.system)).toEqual([])
 }
 
+/**
+ * A first pull against a long history: its pages follow the device's set (a snapshot up to the
+ * feed's head), not the account's change feed, where the store can tell its head; a unit renamed
+ * and one created between two of its pages still reach the device.
+ */
+export const firstPullSnapshot = async (server: Harness): Promise<void> => {
+  const { account, units, actor } = await serverWorld(server)
+  const projectId = account.projectId
+  const versionId = account.versionId as OrgUnit["versionId"]
+  // History outside the device's roots: 40 units under the other district.
+  await server.as(
+    account.system,
+    Effect.gen(function* () {
+      const service = yield* OrgUnits
+      for (let i = 0; i < 40; i++) yield* service.create({ name: `Elsewhere ${i}`, parentId: units.other.id, versionId, validationStatus: "VALID" })
+    })
+  )
+  const repos = await server.repos()
+  const history = (await server.run(repos.changesSince(account.accountId, undefined, 1000))).changes.length
+  const snapshots = repos.driver.feedHead !== undefined
+  const pages: Array<PullPage> = []
+  let added: string | undefined
+  await server.as(
+    actor,
+    Effect.gen(function* () {
+      const sync = yield* Sync
+      let cursor: string | undefined
+      for (;;) {
+        const page = yield* sync.pull({ projectId, limit: 2, ...(cursor === undefined ? {} : { cursor }) })
+        pages.push(page)
+        cursor = page.cursor
+        if (pages.length === 1) {
+          // Between the first and the second page: the district renamed, a facility added under it.
+          const created = yield* Effect.provideService(
+            Effect.gen(function* () {
+              const service = yield* OrgUnits
+              const district = yield* service.get(units.district.id)
+              yield* service.update(units.district.id, { name: "District renamed" }, { expectedVersion: district.version })
+              return yield* service.create({ name: "Facility 3", parentId: units.district.id, versionId, validationStatus: "VALID" })
+            }),
+            CurrentActor,
+            account.system
+          )
+          added = created.id
+        }
+        if (!page.hasMore) return
+      }
+    })
+  )
+  // What the device holds after applying the pages in order.
+  const held = new Map<string, SyncChange>()
+  for (const page of pages) for (const change of page.changes) if (change.model === "OrgUnit") held.set(change.id, change)
+  const names = [...held.values()].flatMap((change) => (change.op === "put" ? [[change.id, String(change.data["name"])] as const] : []))
+  expect(new Map(names)).toEqual(
+    new Map([
+      [units.district.id, "District renamed"],
+      [units.facility.id, "Facility"],
+      [added ?? "", "Facility 3"]
+    ])
+  )
+  expect(pages[pages.length - 1]?.checksums?.["OrgUnit"]?.count).toBe(3)
+  // The feed holds the account's whole history (more than 80 changes): read through, it takes a
+  // page per 2 of them; the snapshot takes a page per 2 records of the set, then the few changes since.
+  expect(history).toBeGreaterThan(80)
+  if (snapshots) expect(pages.length).toBeLessThan(history / 8)
+  else expect(pages.length).toBeGreaterThan(history / 2)
+}
+
 /** Registers the sync scenarios (a memory peer on the other side of the adapter under test). */
 export const syncScenarios = (h: () => Harness, referencesEnforced: boolean): void => {
   describe("sync", () => {
@@ -411,6 +479,9 @@ export const syncScenarios = (h: () => Harness, referencesEnforced: boolean): vo
     }
     scenario("a device on a memory store pulls from this store after a cut, drops what left its roots, and pushes its outbox once", () =>
       withPeer((memory) => syncRoundTrip(h(), memory))
+    )
+    scenario("a first pull reads the device's set up to the feed's head, not the account's history; changes made during it still arrive", () =>
+      firstPullSnapshot(h())
     )
     scenario("a pushed submission may name an uploaded file by sha256: read from the blob store once; a missing one is rejected NotFound", async () => {
       const server = h()
