@@ -3,9 +3,10 @@
  * `--size 1M` or `--units 1000000`; `1k` under `--smoke`) imported on the server (PostgreSQL in a
  * fresh schema; PGlite in memory when `DATABASE_URL` is absent, said loudly), one user rooted at
  * the first district, and a fresh memory device pulling its scope through `httpSyncTransport` over
- * loopback HTTP (bench/sync-http-server.ts), pages of 1,000 feed changes. The pull reads the
- * account's whole change feed (every unit's creation) and keeps the district's units: its cost
- * grows with the pyramid, not with the district. Beside it, the raw range query of the same units
+ * loopback HTTP (bench/sync-http-server.ts), pages of 1,000. The server answers a first pull
+ * with a snapshot of the device's set up to the feed's head (before 2026-12-08 it read the
+ * account's whole change feed, every unit's creation, and kept the district's units: its cost grew
+ * with the pyramid), then the feed after that head. Beside it, the raw range query of the same units
  * (the materialised path prefix) over `pg` on the SDK's own table. Median of `--repeats` pulls
  * (3; 1 at 1M), each into a fresh device; ratio = raw time / SDK time.
  *

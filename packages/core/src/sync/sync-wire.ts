@@ -57,7 +57,10 @@ export const ModelChecksumSchema = Schema.Struct({ count: Int, sum: Int })
 /** A pull: the changes after `cursor` (from the start without one). */
 export const PullRequest = Schema.Struct({
   cursor: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1000))),
-  /** Changes read from the feed per page (1 to 1000, default 500); a page may hold fewer once filtered. */
+  /**
+   * Changes read from the feed per page (1 to 1000, default 500; a page may hold fewer once
+   * filtered), or records per page of a first pull's snapshot.
+   */
   limit: Schema.optionalKey(Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
   /** The project of the device's app (what project-bound models are narrowed to). */
   projectId: Schema.optionalKey(Id)
