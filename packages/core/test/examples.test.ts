@@ -165,7 +165,7 @@ describe("the guides (docs/*.md): each shows its program's whole code and exact 
     [
       "offline-sync",
       [
-        "first pull: 13 pages, 6 records; under Bo: Bo Government Hospital",
+        "first pull: 3 pages, 6 records; under Bo: Bo Government Hospital",
         "outbox: submission PENDING",
         "push: 1 applied, 0 rejected; outbox now 0",
         "second pull: repaired OrgUnit; under Bo: 0 units",
