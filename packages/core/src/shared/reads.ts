@@ -317,7 +317,7 @@ export const makeReads = (driver: StoreDriver) => {
       }
     })
   /**
-   * A cursor of {@link changesSince} at the head of the account's change feed (see
+   * A cursor of `changesSince` at the head of the account's change feed (see
    * `StoreDriver.feedHead`): what changes after it answers is what is committed after this call.
    * `undefined` where the store cannot tell its head.
    */
