@@ -104,13 +104,15 @@ export const iaso = createIasoLite({ store: IndexedDbStore.layer({ name: "app" }
  * first app, under 450 KB minified and 140 KB gzipped, is not reached with esbuild: effect alone
  * (Effect, Layer, Schema, ManagedRuntime) bundles to 354 KB minified, 114 KB gzipped (Rolldown,
  * Vite's bundler, makes the store alone 164 / 46 and createIaso's start 680 / 209: bench/README.md).
+ * Later that day createIaso measured 1,101 / 353 once imports gained the encoded rows of SQLite's
+ * one-text-per-chunk writes (`encodeRows`, in the index): its budget moved to 1,106 / 358.
  */
 const appBudgets: ReadonlyArray<{ readonly app: string; readonly code: string; readonly minifiedKB: number; readonly gzippedKB: number }> = [
   {
     app: "createIaso + IndexedDB",
     code: apps.full,
-    minifiedKB: 1100,
-    gzippedKB: 354
+    minifiedKB: 1106,
+    gzippedKB: 358
   },
   {
     app: "createIasoLite + IndexedDB",
