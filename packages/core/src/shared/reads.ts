@@ -69,6 +69,9 @@ const MAX_LIMIT = 10_000
 /** The store scope of a model for an account. */
 export const scopeOf = (model: AnyModel, accountId: string): StoreScope => ({ accountId: model.scope === "global" ? null : accountId })
 
+/** The fingerprint of an account's change-feed cursors. */
+const changesQuery = (accountId: string): string => fingerprint(`changes:${accountId}`)
+
 /** The read operations of the repositories over a store. */
 export const makeReads = (driver: StoreDriver) => {
   const getMany = <M extends AnyModel>(model: M, accountId: string, ids: ReadonlyArray<string>) =>
@@ -296,13 +299,15 @@ export const makeReads = (driver: StoreDriver) => {
       return yield* driver.count(model, scopeOf(model, accountId), [...compiled, ...extraWhere])
     })
 
+  /** A change-feed cursor of an account at sequence `seq` (what `changesSince` answers and reads). */
+  const changeCursor = (accountId: string, seq: number): string => encodeCursor(changesQuery(accountId), [seq])
+
   /** What changed in an account (and the global catalogues) after a cursor. */
   const changesSince = (accountId: string, cursor: string | undefined, limit = 1000): Effect.Effect<ChangesPage, ValidationError | StorageError> =>
     Effect.gen(function* () {
-      const print = fingerprint(`changes:${accountId}`)
       let after = 0
       if (cursor !== undefined) {
-        const decoded = decodeCursor(cursor, print)
+        const decoded = decodeCursor(cursor, changesQuery(accountId))
         if (decoded instanceof ValidationError) return yield* decoded
         const [seq] = decoded
         if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) return yield* ValidationError.at(["cursor"], "not a change cursor")
@@ -313,7 +318,7 @@ export const makeReads = (driver: StoreDriver) => {
       const last = changes[changes.length - 1]
       return {
         changes: changes.map(({ model, id, deleted, version, seq }) => ({ model, id, deleted, version, seq })),
-        cursor: encodeCursor(print, [last === undefined ? after : last.seq])
+        cursor: changeCursor(accountId, last === undefined ? after : last.seq)
       }
     })
   /**
@@ -322,9 +327,7 @@ export const makeReads = (driver: StoreDriver) => {
    * `undefined` where the store cannot tell its head.
    */
   const feedHead = (accountId: string): Effect.Effect<string | undefined, StorageError> =>
-    driver.feedHead === undefined
-      ? Effect.succeed(undefined)
-      : Effect.map(driver.feedHead(accountId), (head) => encodeCursor(fingerprint(`changes:${accountId}`), [head]))
+    driver.feedHead === undefined ? Effect.succeed(undefined) : Effect.map(driver.feedHead(accountId), (head) => changeCursor(accountId, head))
 
   return { get, getMany, list, listEach, subtree, subtreeFrom, count, changesSince, feedHead, planList, pageOf }
 }
